@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace SpeechTok.Cli.Commands;
+
+/// <summary>`speechtok bench ...`: throughput measurements printed as JSON (last line).</summary>
+internal static class BenchCommands
+{
+    public static Command Build()
+    {
+        var bench = new Command("bench", "Measure throughput; the last line printed is JSON.");
+        return bench;
+    }
+}

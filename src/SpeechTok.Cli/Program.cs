@@ -1,0 +1,17 @@
+using System.CommandLine;
+using SpeechTok;
+using SpeechTok.Cli.Commands;
+
+var root = new RootCommand("speechtok: add discrete speech tokens to a pre-trained language model for classification.");
+root.Subcommands.Add(BenchCommands.Build());
+root.Subcommands.Add(DemoCommand.Build());
+
+try
+{
+    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (SpeechTokException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}

@@ -1,0 +1,23 @@
+namespace SpeechTok.Tensors;
+
+/// <summary>Element type of a tensor's storage. Compute is always float32; BF16/F16 are upcast on use.</summary>
+public enum DType
+{
+    F32,
+    BF16,
+    F16,
+}
+
+public static class DTypeExtensions
+{
+    public static int Size(this DType t) => t == DType.F32 ? 4 : 2;
+
+    /// <summary>The safetensors dtype string.</summary>
+    public static string SafetensorsName(this DType t) => t switch
+    {
+        DType.F32 => "F32",
+        DType.BF16 => "BF16",
+        DType.F16 => "F16",
+        _ => throw new ArgumentOutOfRangeException(nameof(t)),
+    };
+}
