@@ -22,6 +22,11 @@ public sealed class Rng
         _s3 = SplitMix64(ref x);
     }
 
+    /// <summary>Raw state, for known-answer tests of the generator itself.</summary>
+    internal Rng(ulong s0, ulong s1, ulong s2, ulong s3) => (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
+
+    internal (ulong, ulong, ulong, ulong) State => (_s0, _s1, _s2, _s3);
+
     /// <summary>
     /// A stream determined by (seed, purpose), e.g. <c>Rng.ForPurpose(seed, "lora.layer3.q_proj.A")</c>.
     /// The purpose is hashed (FNV-1a over UTF-8) and mixed with the seed before seeding.

@@ -24,14 +24,14 @@ public sealed class Parameter
     public int RowCount { get; }
 
     /// <summary>Whether AdamW's decoupled weight decay applies (HF excludes biases and norm weights).</summary>
-    public bool Decay { get; init; } = true;
+    public bool Decay { get; }
 
     public bool IsRowSubset => RowCount >= 0;
 
     /// <summary>Number of trained elements (the gradient's length).</summary>
     public int Length => (int)Grad.Length;
 
-    private Parameter(string name, Tensor value, int rowStart, int rowCount, int[] gradShape)
+    private Parameter(string name, Tensor value, int rowStart, int rowCount, int[] gradShape, bool decay)
     {
         if (value.DType != DType.F32 || value.IsReadOnly)
             throw new SpeechTokException($"parameter '{name}': trainable values must be a writable F32 tensor, not {(value.IsReadOnly ? "read-only " : "")}{value.DType}");
@@ -39,19 +39,20 @@ public sealed class Parameter
         Value = value;
         RowStart = rowStart;
         RowCount = rowCount;
+        Decay = decay;
         Grad = Tensor.Zeros(gradShape);
     }
 
     /// <summary>Trains every element of <paramref name="value"/>.</summary>
-    public static Parameter Full(string name, Tensor value) => new(name, value, 0, -1, value.Shape);
+    public static Parameter Full(string name, Tensor value, bool decay = true) => new(name, value, 0, -1, value.Shape, decay);
 
     /// <summary>Trains rows [start, start+count) of the 2-D <paramref name="matrix"/>; the gradient is [count, columns].</summary>
-    public static Parameter Rows(string name, Tensor matrix, int start, int count)
+    public static Parameter Rows(string name, Tensor matrix, int start, int count, bool decay = true)
     {
         if (matrix.Rank != 2) throw new SpeechTokException($"parameter '{name}': a row subset needs a 2-D matrix, got shape {ShapeMismatchException.Format(matrix.Shape)}");
         if (start < 0 || count < 0 || (long)start + count > matrix.Shape[0])
             throw new SpeechTokException($"parameter '{name}': rows [{start}, {(long)start + count}) are outside a matrix of {matrix.Shape[0]} rows");
-        return new(name, matrix, start, count, [count, matrix.Shape[1]]);
+        return new(name, matrix, start, count, [count, matrix.Shape[1]], decay);
     }
 
     /// <summary>The trained values (the row block for a row subset), aligned with <see cref="Grad"/>.</summary>
