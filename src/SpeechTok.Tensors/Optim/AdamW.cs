@@ -71,6 +71,11 @@ public sealed class AdamW
         }
     }
 
+    public void ZeroGrad()
+    {
+        foreach (var p in _params) p.ZeroGrad();
+    }
+
     private struct Coefficients
     {
         public float StepSize, Bc2Sqrt, Eps, B1, OneMinusB1, B2, OneMinusB2;
