@@ -172,7 +172,14 @@ public sealed unsafe class SafeTensors : IDisposable
 
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
+        try
+        {
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new SpeechTokException($"cannot create the folder of '{full}': {ex.Message}", ex);
+        }
         var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -197,9 +204,10 @@ public sealed unsafe class SafeTensors : IDisposable
             }
             File.Move(tmp, full, overwrite: true);
         }
-        catch
+        catch (Exception ex)
         {
             File.Delete(tmp);
+            if (ex is IOException or UnauthorizedAccessException) throw new SpeechTokException($"cannot write '{full}': {ex.Message}", ex);
             throw;
         }
     }

@@ -267,6 +267,15 @@ public sealed class SafeTensorsTests : IDisposable
     }
 
     [Fact]
+    public void UnwritableTargetIsASpeechTokException()
+    {
+        var blocker = PathOf("not-a-folder");
+        File.WriteAllText(blocker, "x");
+        var ex = Assert.Throws<SpeechTokException>(() => SafeTensors.Save(Path.Combine(blocker, "w.safetensors"), [("w", Tensor.Zeros(1))]));
+        Assert.Contains(blocker, ex.Message);
+    }
+
+    [Fact]
     public void MissingFileIsASpeechTokException() =>
         Assert.Contains("cannot open", Assert.Throws<SpeechTokException>(() => SafeTensors.Open(PathOf("nope.safetensors"))).Message);
 }
