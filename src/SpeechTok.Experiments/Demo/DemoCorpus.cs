@@ -99,7 +99,7 @@ internal static class DemoCorpus
                 bool excited = arousal == Excited;
                 int pitch = excited ? rng.Next(62, 91) : rng.Next(10, 39);
                 int speed = excited ? rng.Next(185, 226) : rng.Next(135, 166);
-                int amplitude = excited ? rng.Next(110, 146) : rng.Next(45, 76);
+                int amplitude = excited ? rng.Next(75, 111) : rng.Next(35, 81); // ranges overlap (loudness alone is not the class); ≤ 110 keeps espeak-ng from clipping
                 int gap = rng.Next(0, 3);
                 double noise = options.Noise ? -55 + 15 * rng.NextDouble() : double.NegativeInfinity;
                 int noiseSeed = rng.Next();
