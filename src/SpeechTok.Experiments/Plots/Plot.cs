@@ -1,3 +1,5 @@
+using SpeechTok.Experiments.Report;
+
 namespace SpeechTok.Experiments.Plots;
 
 /// <summary>One bar of <see cref="Plot.MacroF1Bars"/>: a system's mean over seeds, its spread and the per-seed values.</summary>
@@ -23,6 +25,24 @@ public static class Plot
 
     /// <summary>Writes an SVG atomically (temp file, then rename).</summary>
     public static void Save(string path, string svg) => AtomicFile.WriteAllText(path, svg);
+
+    /// <summary>The bar chart of every system of a results file, in its order.</summary>
+    public static string MacroF1Bars(ExperimentResults results) =>
+        MacroF1Bars(results.Systems.Select(s => new BarItem(s.System, s.MacroF1, s.MacroF1Std, s.PerSeed.Select(p => p.MacroF1).ToList())).ToList(),
+            $"Macro-F1 per system ({string.Join(", ", results.Systems.Select(s => s.Split).Distinct())})");
+
+    /// <summary>The heat map of a system's stored confusion matrix (see <see cref="SystemResult.ConfusionMatrix"/>).</summary>
+    public static string ConfusionMatrix(SystemResult system, IReadOnlyList<string> classNames)
+    {
+        var cm = system.ConfusionMatrix ?? throw new SpeechTokException($"plot: system '{system.System}' has no confusion matrix");
+        var counts = new int[cm.Length, cm.Length];
+        for (int i = 0; i < cm.Length; i++)
+        {
+            if (cm[i].Length != cm.Length) throw new SpeechTokException($"plot: confusion matrix of '{system.System}' is not square");
+            for (int j = 0; j < cm.Length; j++) counts[i, j] = cm[i][j];
+        }
+        return ConfusionMatrix(counts, classNames, $"Confusion matrix: {system.System} ({system.Split})");
+    }
 
     /// <summary>Macro-F1 per system: bar = mean over seeds, whisker = ± std, dots = the individual seeds.</summary>
     public static string MacroF1Bars(IReadOnlyList<BarItem> bars, string title = "Test macro-F1 per system", string yLabel = "macro-F1")

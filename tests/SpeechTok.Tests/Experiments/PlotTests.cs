@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Xml.Linq;
 using SpeechTok.Experiments.Plots;
+using SpeechTok.Experiments.Report;
 
 namespace SpeechTok.Tests.Experiments;
 
@@ -120,6 +121,20 @@ public sealed class PlotTests
         }
         Assert.Throws<SpeechTokException>(() => Plot.Curves([new Series("bad", [0, 1], [1])]));
         Assert.Throws<SpeechTokException>(() => Plot.Curves([new Series("nan", [0, 1], [1, double.NaN])]));
+    }
+
+    [Fact]
+    public void PlotsDrawStraightFromResults()
+    {
+        var a = SystemResult.FromSeeds("audio-lasso", [new SeedScore { MacroF1 = 0.8 }, new SeedScore { MacroF1 = 0.9 }]) with { ConfusionMatrix = [[3, 1], [0, 4]] };
+        var b = SystemResult.FromSeeds("bow", [new SeedScore { MacroF1 = 0.5 }]);
+        var results = new ExperimentResults { Manifest = "m.csv", Task = "binary", Systems = [a, b] };
+        var bars = XDocument.Parse(Plot.MacroF1Bars(results));
+        Assert.Equal([0.85, 0.5], ByClass(bars, "bar").Select(r => Math.Round(A(r, "data-value"), 9)));
+        Assert.Equal(3, ByClass(bars, "seed-dot").Count());
+        var cm = XDocument.Parse(Plot.ConfusionMatrix(a, ["no", "yes"]));
+        Assert.Equal([3, 1, 0, 4], ByClass(cm, "cell").Select(c => (int)A(c, "data-count")));
+        Assert.Throws<SpeechTokException>(() => Plot.ConfusionMatrix(b, ["no", "yes"]));
     }
 
     [Fact]
