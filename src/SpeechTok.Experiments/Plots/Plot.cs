@@ -96,7 +96,8 @@ public static class Plot
                 double dx = b.PerSeed.Count == 1 ? 0 : (k / (b.PerSeed.Count - 1.0) - 0.5) * barW * 0.6;
                 svg.Circle(cx + dx, y.Map(b.PerSeed[k]), 3.2, "seed-dot", "#ffffff", Svg.Data("value", b.PerSeed[k]), "#222222");
             }
-            svg.Text(cx, Math.Min(yTop, b.Std is double s2 ? y.Map(b.Mean + s2) : yTop) - 6, b.Mean.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture),
+            double labelAt = Math.Max(b.Mean + (b.Std ?? 0), b.PerSeed.DefaultIfEmpty(b.Mean).Max()); // above whisker and dots
+            svg.Text(cx, y.Map(labelAt) - 7, b.Mean.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture),
                 "value-label", "middle", 10);
         }
         svg.Close();

@@ -112,7 +112,8 @@ public static class ReportWriter
         {
             string b(string s) => bold ? $"**{s}**" : s;
             string top = t.TopClass is int c ? $"{(classNames != null && c < classNames.Count ? classNames[c] : c.ToString(CultureInfo.InvariantCulture))} ({t.TopClassShare.ToString("0%", CultureInfo.InvariantCulture)})" : "–";
-            sb.Append($"| {b(Cell(t.Token))} | {(t.Layer > 0 ? "RVQ-" + t.Layer : "–")} | {(t.Code >= 0 ? t.Code.ToString(CultureInfo.InvariantCulture) : "–")} | {t.Count} | {t.Samples} | ")
+            // A code span, or markdown renderers take <audio_token_k> for an HTML tag and hide it.
+            sb.Append($"| {(bold ? b(Cell(t.Token)) : $"`{Cell(t.Token)}`")} | {(t.Layer > 0 ? "RVQ-" + t.Layer : "–")} | {(t.Code >= 0 ? t.Code.ToString(CultureInfo.InvariantCulture) : "–")} | {t.Count} | {t.Samples} | ")
               .Append($"{F(t.MeanF0Hz, "0")} | {F(t.MeanEnergyDb, "0.0")} | {F(t.MeanCentroidHz, "0")} | {(double.IsNaN(t.VoicedFraction) ? "–" : t.VoicedFraction.ToString("0%", CultureInfo.InvariantCulture))} | {top} |\n");
         }
         Row(tr.AllFrames, true);

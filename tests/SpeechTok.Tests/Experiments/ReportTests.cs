@@ -134,7 +134,7 @@ public sealed class ReportTests : IDisposable
         Assert.Contains("| fine-tune train | 3 | 336 | 0.9% | 256 |", md);
         Assert.Contains("![macro-F1 per system](macro_f1.svg)", md);
         Assert.Contains("| **all frames** | – | – | 2 | 1 | 100 | -30.0 | 700 | 50% | yes (100%) |", md);
-        Assert.Contains("| <audio_token_0> | RVQ-2 | 6 | 2 | 1 | 100 | -30.0 | 700 | 50% | yes (100%) |", md);
+        Assert.Contains("| `<audio_token_0>` | RVQ-2 | 6 | 2 | 1 | 100 | -30.0 | 700 | 50% | yes (100%) |", md);
 
         var path = Path.Combine(_dir, ReportWriter.FileName);
         ReportWriter.Write(path, new ReportInput { Results = Sample() });
