@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -75,8 +76,15 @@ public static class DemoDataset
         var seconds = new double[plan.Count];
         // Two pipelines per core: each clip is a few short-lived processes, so one per core leaves cores idle during process start-up.
         int parallel = options.Parallelism > 0 ? options.Parallelism : 2 * Environment.ProcessorCount;
-        Parallel.For(0, plan.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel },
-            i => seconds[i] = Synthesize(plan[i], outDir, workDir, options));
+        try
+        {
+            Parallel.For(0, plan.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel },
+                i => seconds[i] = Synthesize(plan[i], outDir, workDir, options));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.OfType<SpeechTokException>().FirstOrDefault() is { } first)
+        {
+            ExceptionDispatchInfo.Throw(first); // the CLI reports SpeechTokExceptions as plain messages
+        }
         Directory.Delete(workDir, recursive: true);
 
         var manifestPath = Path.Combine(outDir, ManifestFile);

@@ -7,6 +7,7 @@ internal static class Pcm16Wav
 {
     public static (short[] Samples, int SampleRate, int Channels) Read(string path)
     {
+        if (!File.Exists(path)) throw new SpeechTokException($"{path}: the WAV file was not written");
         var b = File.ReadAllBytes(path);
         if (b.Length < 12 || b.AsSpan(0, 4).SequenceEqual("RIFF"u8) is false || b.AsSpan(8, 4).SequenceEqual("WAVE"u8) is false)
             throw new SpeechTokException($"{path}: not a RIFF/WAVE file");

@@ -111,6 +111,15 @@ public sealed class DemoDatasetTests : IDisposable
     }
 
     [Fact]
+    public void AFailingClipIsReportedAsAPlainError()
+    {
+        // `echo` answers `--version` but writes no WAV: the failure inside the parallel loop must surface unwrapped.
+        var e = Assert.Throws<SpeechTokException>(() => DemoDataset.Build(_dir, Tiny with { SoxCommand = "echo" }));
+        Assert.Contains("was not written", e.Message);
+        Assert.False(File.Exists(Path.Combine(_dir, DemoDataset.InfoFile)));
+    }
+
+    [Fact]
     public void BadCountIsRejected()
     {
         Assert.Throws<SpeechTokException>(() => DemoDataset.Build(_dir, new DemoOptions { Count = 30 }));
