@@ -20,6 +20,7 @@ internal sealed class BpeModel
     private readonly int? _unkId;
     private readonly string _source;
     private readonly ConcurrentDictionary<string, int[]> _cache = new();
+    private int _cacheCount; // ConcurrentDictionary.Count takes every lock
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
 
     public bool IgnoreMerges { get; set; }
@@ -41,7 +42,7 @@ internal sealed class BpeModel
         _idToToken = new string?[maxId + 1];
         foreach (var (tok, id) in vocab) _idToToken[id] = tok;
 
-        _merges = new Dictionary<long, (int, int)>(merges.Count);
+        _merges = new Dictionary<long, (int, int)>(merges.Count, PairComparer.Instance);
         for (int r = 0; r < merges.Count; r++)
         {
             var (a, b) = merges[r];
@@ -82,7 +83,7 @@ internal sealed class BpeModel
             if (IgnoreMerges && _vocabBySpan.TryGetValue(mapped, out int whole)) { output.Add(whole); return; }
             if (_cacheBySpan.TryGetValue(mapped, out var hit)) { output.AddRange(hit); return; }
             var ids = Merge(utf8, mapped);
-            if (_cache.Count < CacheCapacity) _cache.TryAdd(new string(mapped), ids);
+            if (Volatile.Read(ref _cacheCount) < CacheCapacity && _cache.TryAdd(new string(mapped), ids)) Interlocked.Increment(ref _cacheCount);
             output.AddRange(ids);
         }
         finally
@@ -140,4 +141,12 @@ internal sealed class BpeModel
     }
 
     private static long Priority(int rank, int pos) => ((long)rank << 32) | (uint)pos;
+
+    /// <summary>long.GetHashCode() is hi ^ lo, which collides massively for (id, id) pairs; mix the bits instead.</summary>
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+        public bool Equals(long x, long y) => x == y;
+        public int GetHashCode(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 32);
+    }
 }
