@@ -146,6 +146,21 @@ public sealed class SerializationTests
     }
 
     [Fact]
+    public void ConfigJsonHasTheOriginalsFields()
+    {
+        var vocab = AudioVocabulary.Extend(TinyTokenizer.Build(), [5, 9, 30], [0, 1, 2, 3], codebookSize: 8);
+        using var doc = JsonDocument.Parse(vocab.ToConfigJson("config_4layers_test"));
+        var root = doc.RootElement;
+        Assert.Equal("config_4layers_test", root.GetProperty("config_name").GetString());
+        Assert.Equal(4, root.GetProperty("n_layers_rvq").GetInt32());
+        Assert.Equal([5, 9, 30], root.GetProperty("selected_features").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal("<audio_token_2>", root.GetProperty("feature_to_token_map").GetProperty("30").GetString());
+        Assert.Equal(AudioVocabulary.Markers, root.GetProperty("special_tokens").EnumerateArray().Select(e => e.GetString()!));
+        Assert.Equal(7, root.GetProperty("total_new_tokens").GetInt32());
+        Assert.Equal(["<audio_token_0>", "<audio_token_1>", "<audio_token_2>"], root.GetProperty("audio_tokens").EnumerateArray().Select(e => e.GetString()!));
+    }
+
+    [Fact]
     public void BadInputIsReportedClearly()
     {
         var tok = TinyTokenizer.Build();
