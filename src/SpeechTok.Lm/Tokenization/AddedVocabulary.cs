@@ -13,7 +13,19 @@ internal sealed class AddedVocabulary
     private readonly List<AddedToken> _tokens = [];
     private readonly Dictionary<string, int> _byContent = new(StringComparer.Ordinal);
     private readonly Dictionary<int, AddedToken> _byId = [];
-    private Matcher _raw = Matcher.Empty, _normalized = Matcher.Empty;
+    private Matchers? _matchers; // rebuilt lazily after a change; one reference so that concurrent encoders see a whole pair
+
+    private sealed record Matchers(Matcher Raw, Matcher Normalized);
+
+    public AddedVocabulary Clone()
+    {
+        var copy = new AddedVocabulary();
+        copy._tokens.AddRange(_tokens);
+        foreach (var (k, v) in _byContent) copy._byContent[k] = v;
+        foreach (var (k, v) in _byId) copy._byId[k] = v;
+        copy.MaxId = MaxId;
+        return copy;
+    }
 
     public IReadOnlyList<AddedToken> Tokens => _tokens;
     public int MaxId { get; private set; } = -1;
@@ -36,20 +48,20 @@ internal sealed class AddedVocabulary
         }
         _byId[token.Id] = token;
         MaxId = Math.Max(MaxId, token.Id);
-        _raw = new Matcher(_tokens.Where(t => !t.Normalized));
-        _normalized = new Matcher(_tokens.Where(t => t.Normalized));
+        _matchers = null;
     }
 
     /// <summary>Splits <paramref name="text"/> into segments: (range, added token id or -1 for plain text).</summary>
     public List<(Range Range, int Id)> Split(string text)
     {
+        var (raw, normalized) = _matchers ??= new Matchers(new Matcher(_tokens.Where(t => !t.Normalized)), new Matcher(_tokens.Where(t => t.Normalized)));
         var first = new List<(Range, int)>();
-        Find(text, 0, text.Length, _raw, first);
+        Find(text, 0, text.Length, raw, first);
         var result = new List<(Range, int)>(first.Count);
         foreach (var (r, id) in first)
         {
             if (id >= 0) result.Add((r, id));
-            else Find(text, r.Start.Value, r.End.Value, _normalized, result);
+            else Find(text, r.Start.Value, r.End.Value, normalized, result);
         }
         return result;
     }
@@ -100,7 +112,6 @@ internal sealed class AddedVocabulary
     /// <summary>Candidates grouped by first character, longest first: the first that fits is the leftmost-longest match.</summary>
     private sealed class Matcher
     {
-        public static readonly Matcher Empty = new([]);
         private readonly Dictionary<char, AddedToken[]> _byFirst;
 
         public Matcher(IEnumerable<AddedToken> tokens)

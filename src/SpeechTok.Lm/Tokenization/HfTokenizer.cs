@@ -14,7 +14,7 @@ namespace SpeechTok.Lm.Tokenization;
 public sealed class HfTokenizer
 {
     private readonly BpeModel _model;
-    private readonly AddedVocabulary _added = new();
+    private readonly AddedVocabulary _added;
     private readonly List<PreTokenizerStep> _preTokenizer;
     private readonly (int[] Ids, bool IsSequence)[]? _template; // TemplateProcessing "single"
     private readonly string _source;
@@ -33,12 +33,15 @@ public sealed class HfTokenizer
     /// <summary>Whether the post-processor adds tokens when <c>addSpecialTokens</c> is true (HF semantics).</summary>
     public bool HasTemplate => _template != null;
 
-    internal bool IgnoreMerges { get => _model.IgnoreMerges; set => _model.IgnoreMerges = value; }
+    /// <summary>The file's <c>ignore_merges</c>; switchable for tests that compare with plain BPE.</summary>
+    internal bool IgnoreMerges { get; set; }
 
     private HfTokenizer(JsonElement root, string source, string? bosToken, string? configBosToken)
     {
         _source = source;
         _model = ReadModel(Required(root, "model", source), source);
+        IgnoreMerges = _model.IgnoreMerges;
+        _added = new AddedVocabulary();
 
         if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
         {
@@ -75,6 +78,21 @@ public sealed class HfTokenizer
         else if (_template is { Length: > 0 } && !_template[0].IsSequence && _template[0].Ids.Length == 1)
             BosId = _template[0].Ids[0];
     }
+
+    private HfTokenizer(HfTokenizer other)
+    {
+        _source = other._source;
+        _model = other._model;
+        _preTokenizer = other._preTokenizer;
+        _template = other._template;
+        BosId = other.BosId;
+        PadId = other.PadId;
+        IgnoreMerges = other.IgnoreMerges;
+        _added = other._added.Clone();
+    }
+
+    /// <summary>A copy whose added tokens change independently (the BPE model, read-only, is shared).</summary>
+    public HfTokenizer Clone() => new(this);
 
     /// <summary>Loads <c>tokenizer.json</c> (a file, or a folder holding one). The BOS token is
     /// <paramref name="bosToken"/>, else <c>bos_token</c> of a sibling <c>tokenizer_config.json</c>, else the
@@ -172,7 +190,7 @@ public sealed class HfTokenizer
         byte[]? rented = null;
         Span<byte> buf = max <= 1024 ? stackalloc byte[max] : (rented = ArrayPool<byte>.Shared.Rent(max));
         int n = Encoding.UTF8.GetBytes(piece, buf); // a lone surrogate becomes U+FFFD, as in Rust's String
-        _model.Tokenize(buf[..n], ids);
+        _model.Tokenize(buf[..n], IgnoreMerges, ids);
         if (rented != null) ArrayPool<byte>.Shared.Return(rented);
     }
 

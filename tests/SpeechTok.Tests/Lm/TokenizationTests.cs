@@ -104,6 +104,21 @@ public sealed class TokenizationTests
     }
 
     [Fact]
+    public void ClonesChangeIndependently()
+    {
+        var a = TinyTokenizer.Build();
+        var b = a.Clone();
+        b.AddTokens(["<new>"], special: false);
+        b.IgnoreMerges = false;
+        Assert.Equal([B('<'), B('n'), B('e'), B('w'), B('>')], a.Encode("<new>"));
+        Assert.Equal([267], b.Encode("<new>"));
+        Assert.Equal([261], a.Encode(" hello"));
+        Assert.Equal([Space, 259], b.Encode(" hello"));
+        Assert.Equal(267, a.VocabSize);
+        Assert.Equal(268, b.VocabSize);
+    }
+
+    [Fact]
     public void AddedTokenOutsideByteAlphabetDecodesAsUtf8()
     {
         var tok = TinyTokenizer.Build();
