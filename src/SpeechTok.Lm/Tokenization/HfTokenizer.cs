@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace SpeechTok.Lm.Tokenization;
 
 /// <summary>
-/// A Hugging Face <c>tokenizer.json</c> with a byte-level BPE model (GPT-2, Llama-3, SmolLM2, Qwen2 layouts):
+/// A Hugging Face <c>tokenizer.json</c> with a byte-level BPE model and no normalizer (GPT-2, Llama-3, SmolLM2 layouts):
 /// added tokens split out first, the split pre-tokenizer over Unicode code points, BPE with
 /// <c>ignore_merges</c>, the <c>TemplateProcessing</c> post-processor and the ByteLevel decoder.
 /// Encoding is thread-safe; <see cref="AddTokens"/> must not run concurrently with it.
