@@ -104,25 +104,24 @@ internal sealed class BpeModel
 
     private int[] Merge(ReadOnlySpan<byte> utf8, ReadOnlySpan<char> mapped)
     {
-        int n = utf8.Length;
-        var id = new int[n];
-        var prev = new int[n];
-        var next = new int[n];
-        var alive = new bool[n];
-        int count = 0;
-        for (int k = 0; k < n; k++)
+        int count = utf8.Length;
+        var id = new int[count];
+        var prev = new int[count];
+        var next = new int[count];
+        var alive = new bool[count];
+        for (int k = 0; k < count; k++)
         {
             int b = _byteIds[utf8[k]];
             if (b < 0)
             {
-                if (_unkId is not int unk)
-                    throw new SpeechTokException($"{_source}: byte symbol '{mapped[k]}' (0x{utf8[k]:X2}) is not in model.vocab and model.unk_token is null");
-                b = unk;
+                // Only a vocab without all 256 byte symbols gets here (HF would emit unk; fuse_unk is not modelled).
+                b = _unkId ?? throw new SpeechTokException($"{_source}: byte symbol '{mapped[k]}' (0x{utf8[k]:X2}) is not in model.vocab and model.unk_token is null");
             }
-            id[count] = b;
-            count++;
+            id[k] = b;
+            prev[k] = k - 1;
+            next[k] = k + 1 < count ? k + 1 : -1;
+            alive[k] = true;
         }
-        for (int k = 0; k < count; k++) { prev[k] = k - 1; next[k] = k + 1 < count ? k + 1 : -1; alive[k] = true; }
 
         var queue = new PriorityQueue<(int Pos, int NewId), long>();
         for (int k = 0; k + 1 < count; k++)
