@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace SpeechTok.Lm.Tokenization;
 
@@ -18,6 +20,7 @@ public sealed class HfTokenizer
     private readonly List<PreTokenizerStep> _preTokenizer;
     private readonly (int[] Ids, bool IsSequence)[]? _template; // TemplateProcessing "single"
     private readonly string _source;
+    private readonly byte[] _json; // the file as loaded, for Save
 
     /// <summary>Id prepended by <see cref="EncodeWithBos"/>, or null when the tokenizer names none.</summary>
     public int? BosId { get; }
@@ -36,8 +39,9 @@ public sealed class HfTokenizer
     /// <summary>The file's <c>ignore_merges</c>; switchable for tests that compare with plain BPE.</summary>
     internal bool IgnoreMerges { get; set; }
 
-    private HfTokenizer(JsonElement root, string source, string? bosToken, string? configBosToken)
+    private HfTokenizer(byte[] json, JsonElement root, string source, string? bosToken, string? configBosToken)
     {
+        _json = json;
         _source = source;
         _model = ReadModel(Required(root, "model", source), source);
         IgnoreMerges = _model.IgnoreMerges;
@@ -82,6 +86,7 @@ public sealed class HfTokenizer
     private HfTokenizer(HfTokenizer other)
     {
         _source = other._source;
+        _json = other._json;
         _model = other._model;
         _preTokenizer = other._preTokenizer;
         _template = other._template;
@@ -104,15 +109,17 @@ public sealed class HfTokenizer
         string? configBos = null;
         string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json");
         if (bosToken == null && File.Exists(config)) configBos = ReadConfigBos(config);
-        using var doc = Parse(File.ReadAllBytes(file), file);
-        return new HfTokenizer(doc.RootElement, file, bosToken, configBos);
+        var bytes = File.ReadAllBytes(file);
+        using var doc = Parse(bytes, file);
+        return new HfTokenizer(bytes, doc.RootElement, file, bosToken, configBos);
     }
 
     /// <summary>Builds a tokenizer from the text of a <c>tokenizer.json</c>.</summary>
     public static HfTokenizer FromJson(string json, string source = "tokenizer.json", string? bosToken = null)
     {
-        using var doc = Parse(Encoding.UTF8.GetBytes(json), source);
-        return new HfTokenizer(doc.RootElement, source, bosToken, null);
+        var bytes = Encoding.UTF8.GetBytes(json);
+        using var doc = Parse(bytes, source);
+        return new HfTokenizer(bytes, doc.RootElement, source, bosToken, null);
     }
 
     private static JsonDocument Parse(byte[] bytes, string source)
@@ -237,6 +244,27 @@ public sealed class HfTokenizer
         int id = AddTokens([content], special: true)[0];
         PadId = id;
         return id;
+    }
+
+    /// <summary>Writes the tokenizer.json with the current added tokens (everything else as loaded), atomically,
+    /// so that HF (<c>Tokenizer.from_file</c>, <c>AutoTokenizer</c>) reproduces the extended vocabulary.</summary>
+    public void Save(string path)
+    {
+        var root = JsonNode.Parse(_json)!.AsObject();
+        var added = new JsonArray();
+        foreach (var t in _added.Tokens.OrderBy(t => t.Id))
+        {
+            added.Add(new JsonObject
+            {
+                ["id"] = t.Id, ["content"] = t.Content, ["single_word"] = t.SingleWord, ["lstrip"] = t.Lstrip,
+                ["rstrip"] = t.Rstrip, ["normalized"] = t.Normalized, ["special"] = t.Special,
+            });
+        }
+        root["added_tokens"] = added;
+        string full = Path.GetFullPath(path);
+        string tmp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
+        File.WriteAllText(tmp, root.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        File.Move(tmp, full, overwrite: true);
     }
 
     // ---------------------------------------------------------------- decode

@@ -138,6 +138,28 @@ public sealed class TokenizationTests
     }
 
     [Fact]
+    public void SaveKeepsAddedTokens()
+    {
+        var tok = TinyTokenizer.Build();
+        tok.AddPadToken();
+        tok.AddTokens(["<a0>", "<t>"], special: false);
+        tok.AddTokens(["<t>"], special: true);
+        string dir = Path.Combine(Path.GetTempPath(), "speechtok-tok-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            tok.Save(Path.Combine(dir, "tokenizer.json"));
+            var back = HfTokenizer.Load(dir, bosToken: "<s>");
+            Assert.Equal(tok.AddedTokens.OrderBy(t => t.Id), back.AddedTokens.OrderBy(t => t.Id));
+            Assert.Equal(tok.VocabSize, back.VocabSize);
+            string text = "x<a0><t> [PAD] hello wörld";
+            Assert.Equal(tok.Encode(text), back.Encode(text));
+            Assert.Equal(["tokenizer.json"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void ClonesChangeIndependently()
     {
         var a = TinyTokenizer.Build();
