@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace SpeechTok.Lm.Tokenization;
 
 /// <summary>An added token with HF's flags.</summary>
@@ -72,6 +74,9 @@ internal sealed class AddedVocabulary
         int i = start;
         while (i < end)
         {
+            int next = text.AsSpan(i, end - i).IndexOfAny(matcher.FirstChars); // vectorised skip to a possible start
+            if (next < 0) break;
+            i += next;
             var tok = matcher.LongestAt(text, i, end);
             if (tok == null) { i++; continue; }
             int mStart = i, mEnd = i + tok.Content.Length;
@@ -113,12 +118,14 @@ internal sealed class AddedVocabulary
     private sealed class Matcher
     {
         private readonly Dictionary<char, AddedToken[]> _byFirst;
+        public SearchValues<char> FirstChars { get; }
 
         public Matcher(IEnumerable<AddedToken> tokens)
         {
             _byFirst = tokens.Where(t => t.Content.Length > 0)
                 .GroupBy(t => t.Content[0])
                 .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ThenBy(t => t.Id).ToArray());
+            FirstChars = SearchValues.Create([.. _byFirst.Keys]);
         }
 
         public AddedToken? LongestAt(string text, int i, int end)
