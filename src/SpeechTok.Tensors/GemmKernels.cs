@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SpeechTok.Tensors;
 
@@ -11,6 +12,15 @@ namespace SpeechTok.Tensors;
 /// </summary>
 internal static unsafe class GemmKernels
 {
+    /// <summary>The C tile is read only after kc k-steps; fetching it now hides its cache misses behind them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(float* c, nint ldc, int rows, int cols)
+    {
+        if (!Sse.IsSupported) return;
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < cols; j += 16) Sse.Prefetch0(c + r * ldc + j);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store512(Vector512<float> acc, Vector512<float> alpha, Vector512<float> beta, float* c) =>
         Vector512.Store(Vector512.FusedMultiplyAdd(acc, alpha, Vector512.Load(c) * beta), c);
@@ -22,6 +32,7 @@ internal static unsafe class GemmKernels
     /// <summary>14×32 tile: 28 zmm accumulators; per k step 2 B loads and 14 A broadcasts.</summary>
     internal static void Kernel512x14x32(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
+        PrefetchTile(c, ldc, 14, 32);
         var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
         var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
         var c2_0 = Vector512<float>.Zero; var c2_1 = Vector512<float>.Zero;
@@ -93,101 +104,10 @@ internal static unsafe class GemmKernels
         }
     }
 
-    /// <summary>8×32 tile: 16 zmm accumulators; per k step 2 B loads and 8 A broadcasts.</summary>
-    internal static void Kernel512x8x32(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
-    {
-        var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
-        var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
-        var c2_0 = Vector512<float>.Zero; var c2_1 = Vector512<float>.Zero;
-        var c3_0 = Vector512<float>.Zero; var c3_1 = Vector512<float>.Zero;
-        var c4_0 = Vector512<float>.Zero; var c4_1 = Vector512<float>.Zero;
-        var c5_0 = Vector512<float>.Zero; var c5_1 = Vector512<float>.Zero;
-        var c6_0 = Vector512<float>.Zero; var c6_1 = Vector512<float>.Zero;
-        var c7_0 = Vector512<float>.Zero; var c7_1 = Vector512<float>.Zero;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector512.Load(b + 0); var b1 = Vector512.Load(b + 16);
-            { var ar = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(ar, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(ar, b1, c0_1); }
-            { var ar = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(ar, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(ar, b1, c1_1); }
-            { var ar = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(ar, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(ar, b1, c2_1); }
-            { var ar = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(ar, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(ar, b1, c3_1); }
-            { var ar = Vector512.Create(a[4]); c4_0 = Vector512.FusedMultiplyAdd(ar, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(ar, b1, c4_1); }
-            { var ar = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(ar, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(ar, b1, c5_1); }
-            { var ar = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(ar, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(ar, b1, c6_1); }
-            { var ar = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(ar, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(ar, b1, c7_1); }
-            a += 8; b += 32;
-        }
-        var va = Vector512.Create(alpha);
-        if (beta == 0)
-        {
-            Vector512.Store(c0_0 * va, c + 0 * ldc + 0); Vector512.Store(c0_1 * va, c + 0 * ldc + 16);
-            Vector512.Store(c1_0 * va, c + 1 * ldc + 0); Vector512.Store(c1_1 * va, c + 1 * ldc + 16);
-            Vector512.Store(c2_0 * va, c + 2 * ldc + 0); Vector512.Store(c2_1 * va, c + 2 * ldc + 16);
-            Vector512.Store(c3_0 * va, c + 3 * ldc + 0); Vector512.Store(c3_1 * va, c + 3 * ldc + 16);
-            Vector512.Store(c4_0 * va, c + 4 * ldc + 0); Vector512.Store(c4_1 * va, c + 4 * ldc + 16);
-            Vector512.Store(c5_0 * va, c + 5 * ldc + 0); Vector512.Store(c5_1 * va, c + 5 * ldc + 16);
-            Vector512.Store(c6_0 * va, c + 6 * ldc + 0); Vector512.Store(c6_1 * va, c + 6 * ldc + 16);
-            Vector512.Store(c7_0 * va, c + 7 * ldc + 0); Vector512.Store(c7_1 * va, c + 7 * ldc + 16);
-        }
-        else
-        {
-            var vb = Vector512.Create(beta);
-            Store512(c0_0, va, vb, c + 0 * ldc + 0); Store512(c0_1, va, vb, c + 0 * ldc + 16);
-            Store512(c1_0, va, vb, c + 1 * ldc + 0); Store512(c1_1, va, vb, c + 1 * ldc + 16);
-            Store512(c2_0, va, vb, c + 2 * ldc + 0); Store512(c2_1, va, vb, c + 2 * ldc + 16);
-            Store512(c3_0, va, vb, c + 3 * ldc + 0); Store512(c3_1, va, vb, c + 3 * ldc + 16);
-            Store512(c4_0, va, vb, c + 4 * ldc + 0); Store512(c4_1, va, vb, c + 4 * ldc + 16);
-            Store512(c5_0, va, vb, c + 5 * ldc + 0); Store512(c5_1, va, vb, c + 5 * ldc + 16);
-            Store512(c6_0, va, vb, c + 6 * ldc + 0); Store512(c6_1, va, vb, c + 6 * ldc + 16);
-            Store512(c7_0, va, vb, c + 7 * ldc + 0); Store512(c7_1, va, vb, c + 7 * ldc + 16);
-        }
-    }
-
-    /// <summary>6×64 tile: 24 zmm accumulators; per k step 4 B loads and 6 A broadcasts.</summary>
-    internal static void Kernel512x6x64(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
-    {
-        var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero; var c0_2 = Vector512<float>.Zero; var c0_3 = Vector512<float>.Zero;
-        var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero; var c1_2 = Vector512<float>.Zero; var c1_3 = Vector512<float>.Zero;
-        var c2_0 = Vector512<float>.Zero; var c2_1 = Vector512<float>.Zero; var c2_2 = Vector512<float>.Zero; var c2_3 = Vector512<float>.Zero;
-        var c3_0 = Vector512<float>.Zero; var c3_1 = Vector512<float>.Zero; var c3_2 = Vector512<float>.Zero; var c3_3 = Vector512<float>.Zero;
-        var c4_0 = Vector512<float>.Zero; var c4_1 = Vector512<float>.Zero; var c4_2 = Vector512<float>.Zero; var c4_3 = Vector512<float>.Zero;
-        var c5_0 = Vector512<float>.Zero; var c5_1 = Vector512<float>.Zero; var c5_2 = Vector512<float>.Zero; var c5_3 = Vector512<float>.Zero;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector512.Load(b + 0); var b1 = Vector512.Load(b + 16); var b2 = Vector512.Load(b + 32); var b3 = Vector512.Load(b + 48);
-            { var ar = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(ar, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(ar, b1, c0_1); c0_2 = Vector512.FusedMultiplyAdd(ar, b2, c0_2); c0_3 = Vector512.FusedMultiplyAdd(ar, b3, c0_3); }
-            { var ar = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(ar, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(ar, b1, c1_1); c1_2 = Vector512.FusedMultiplyAdd(ar, b2, c1_2); c1_3 = Vector512.FusedMultiplyAdd(ar, b3, c1_3); }
-            { var ar = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(ar, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(ar, b1, c2_1); c2_2 = Vector512.FusedMultiplyAdd(ar, b2, c2_2); c2_3 = Vector512.FusedMultiplyAdd(ar, b3, c2_3); }
-            { var ar = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(ar, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(ar, b1, c3_1); c3_2 = Vector512.FusedMultiplyAdd(ar, b2, c3_2); c3_3 = Vector512.FusedMultiplyAdd(ar, b3, c3_3); }
-            { var ar = Vector512.Create(a[4]); c4_0 = Vector512.FusedMultiplyAdd(ar, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(ar, b1, c4_1); c4_2 = Vector512.FusedMultiplyAdd(ar, b2, c4_2); c4_3 = Vector512.FusedMultiplyAdd(ar, b3, c4_3); }
-            { var ar = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(ar, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(ar, b1, c5_1); c5_2 = Vector512.FusedMultiplyAdd(ar, b2, c5_2); c5_3 = Vector512.FusedMultiplyAdd(ar, b3, c5_3); }
-            a += 6; b += 64;
-        }
-        var va = Vector512.Create(alpha);
-        if (beta == 0)
-        {
-            Vector512.Store(c0_0 * va, c + 0 * ldc + 0); Vector512.Store(c0_1 * va, c + 0 * ldc + 16); Vector512.Store(c0_2 * va, c + 0 * ldc + 32); Vector512.Store(c0_3 * va, c + 0 * ldc + 48);
-            Vector512.Store(c1_0 * va, c + 1 * ldc + 0); Vector512.Store(c1_1 * va, c + 1 * ldc + 16); Vector512.Store(c1_2 * va, c + 1 * ldc + 32); Vector512.Store(c1_3 * va, c + 1 * ldc + 48);
-            Vector512.Store(c2_0 * va, c + 2 * ldc + 0); Vector512.Store(c2_1 * va, c + 2 * ldc + 16); Vector512.Store(c2_2 * va, c + 2 * ldc + 32); Vector512.Store(c2_3 * va, c + 2 * ldc + 48);
-            Vector512.Store(c3_0 * va, c + 3 * ldc + 0); Vector512.Store(c3_1 * va, c + 3 * ldc + 16); Vector512.Store(c3_2 * va, c + 3 * ldc + 32); Vector512.Store(c3_3 * va, c + 3 * ldc + 48);
-            Vector512.Store(c4_0 * va, c + 4 * ldc + 0); Vector512.Store(c4_1 * va, c + 4 * ldc + 16); Vector512.Store(c4_2 * va, c + 4 * ldc + 32); Vector512.Store(c4_3 * va, c + 4 * ldc + 48);
-            Vector512.Store(c5_0 * va, c + 5 * ldc + 0); Vector512.Store(c5_1 * va, c + 5 * ldc + 16); Vector512.Store(c5_2 * va, c + 5 * ldc + 32); Vector512.Store(c5_3 * va, c + 5 * ldc + 48);
-        }
-        else
-        {
-            var vb = Vector512.Create(beta);
-            Store512(c0_0, va, vb, c + 0 * ldc + 0); Store512(c0_1, va, vb, c + 0 * ldc + 16); Store512(c0_2, va, vb, c + 0 * ldc + 32); Store512(c0_3, va, vb, c + 0 * ldc + 48);
-            Store512(c1_0, va, vb, c + 1 * ldc + 0); Store512(c1_1, va, vb, c + 1 * ldc + 16); Store512(c1_2, va, vb, c + 1 * ldc + 32); Store512(c1_3, va, vb, c + 1 * ldc + 48);
-            Store512(c2_0, va, vb, c + 2 * ldc + 0); Store512(c2_1, va, vb, c + 2 * ldc + 16); Store512(c2_2, va, vb, c + 2 * ldc + 32); Store512(c2_3, va, vb, c + 2 * ldc + 48);
-            Store512(c3_0, va, vb, c + 3 * ldc + 0); Store512(c3_1, va, vb, c + 3 * ldc + 16); Store512(c3_2, va, vb, c + 3 * ldc + 32); Store512(c3_3, va, vb, c + 3 * ldc + 48);
-            Store512(c4_0, va, vb, c + 4 * ldc + 0); Store512(c4_1, va, vb, c + 4 * ldc + 16); Store512(c4_2, va, vb, c + 4 * ldc + 32); Store512(c4_3, va, vb, c + 4 * ldc + 48);
-            Store512(c5_0, va, vb, c + 5 * ldc + 0); Store512(c5_1, va, vb, c + 5 * ldc + 16); Store512(c5_2, va, vb, c + 5 * ldc + 32); Store512(c5_3, va, vb, c + 5 * ldc + 48);
-        }
-    }
-
     /// <summary>6×16 tile for AVX2 (16 ymm registers): 12 accumulators.</summary>
     internal static void Kernel256x6x16(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
+        PrefetchTile(c, ldc, 6, 16);
         var c0_0 = Vector256<float>.Zero; var c0_1 = Vector256<float>.Zero;
         var c1_0 = Vector256<float>.Zero; var c1_1 = Vector256<float>.Zero;
         var c2_0 = Vector256<float>.Zero; var c2_1 = Vector256<float>.Zero;
