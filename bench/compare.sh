@@ -8,7 +8,7 @@ args=("$@")
 st=src/SpeechTok.Cli/bin/Release/net10.0/speechtok
 [ -x "$st" ] || dotnet build src/SpeechTok.Cli -c Release >/dev/null
 for r in $(seq 1 "$rounds"); do
-  echo "round $r ours     $("$st" bench gemm "${args[@]}" --json | tr "\n" " ")"
+  echo "round $r ours     $("$st" bench gemm "${args[@]}" | tr "\n" " ")"
   echo "round $r torch    $(OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/torch_gemm.py "${args[@]}" | tr "\n" " ")"
-  echo "round $r openblas $("$st" bench gemm "${args[@]}" --backend openblas --json | tr "\n" " ")"
+  echo "round $r openblas $("$st" bench gemm "${args[@]}" --backend openblas | tr "\n" " ")"
 done

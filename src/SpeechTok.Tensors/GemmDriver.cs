@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.X86;
+
 namespace SpeechTok.Tensors;
 
 /// <summary>
@@ -150,12 +152,23 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
         }
         else
         {
-            for (int s = 0; s < nr; s++)
+            int s = 0;
+            if (Avx512F.IsSupported)
+                for (; s + 16 <= nr; s += 16)
+                {
+                    nint row = (j0 + s) * ldb + pc;
+                    int p = 0;
+                    for (; p + 16 <= kc; p += 16) GemmTranspose.Block16<TB>(b, row + p, ldb, dst + p * NR + s, NR);
+                    for (; p < kc; p++)
+                        for (int t = 0; t < 16; t++) dst[p * NR + s + t] = TB.Get(b, row + t * ldb + p);
+                }
+            for (; s < nr; s++)
             {
                 nint row = (j0 + s) * ldb + pc;
                 for (int p = 0; p < kc; p++) dst[p * NR + s] = TB.Get(b, row + p);
             }
-            for (int s = nr; s < NR; s++)
+            // Columns past nr are zero so the edge tile's extra lanes add nothing.
+            for (; s < NR; s++)
                 for (int p = 0; p < kc; p++) dst[p * NR + s] = 0;
         }
     }
