@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace SpeechTok.Tensors;
@@ -78,6 +79,7 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
     }
 
     /// <summary>Tiles of one packed A block × B panels [q0, q1); edge tiles go through a scratch tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
     private static void Macro(GemmPlan plan, int kc, int mc, float* ap, int q0, int q1, int nc, float* bp,
         float* c, nint ldc, float alpha, float beta)
     {
@@ -107,6 +109,7 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
     }
 
     /// <summary>op(A)[ic.., pc..] (mc×kc) → MR-row panels, p-major inside a panel, rows past m zeroed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
     private static void PackA(bool transA, float* a, nint lda, int ic, int mc, int pc, int kc, int MR, float* dst)
     {
         for (int i = 0; i < mc; i += MR, dst += (nint)MR * kc)
@@ -138,6 +141,7 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
     }
 
     /// <summary>op(B)[pc.., j0..j0+nr) (kc×nr) → one NR-column panel, p-major, columns past nr zeroed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
     private static void PackB(bool transB, void* b, nint ldb, int pc, int kc, int j0, int nr, int NR, float* dst)
     {
         if (!transB)
