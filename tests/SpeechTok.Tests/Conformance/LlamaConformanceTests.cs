@@ -99,4 +99,51 @@ public sealed class LlamaConformanceTests
             RelClose(name + " total grad (tied)", f.F32(name + "_grad_new_embed_rows"), total);
         }
     }
+
+    [Theory, MemberData(nameof(Folders))]
+    public void Lora_sequence_classification_pooled_logits_loss_and_gradients(string folder)
+    {
+        var f = new LlamaFixture(folder);
+        var cls = f.Reference.GetProperty("fixture_params").GetProperty("cls");
+        int numLabels = cls.GetProperty("num_labels").GetInt32(), r = cls.GetProperty("r").GetInt32();
+        float alpha = cls.GetProperty("alpha").GetSingle();
+        int pad = f.Reference.GetProperty("fixture_params").GetProperty("batches").GetProperty("pad_id").GetInt32();
+        float[] classWeights = cls.GetProperty("class_weights").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        int[] labels = cls.GetProperty("labels").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+
+        var w = f.Weights();
+        w.ExtendVocabulary(f.Load("new_embed_rows_init"), f.Config.TieWordEmbeddings ? null : f.Load("new_lm_head_rows_init"));
+        var lora = new LoraAdapters(f.Config, r, alpha, 0f, seed: 1);
+        for (int l = 0; l < f.Config.NumLayers; l++)
+        {
+            f.F32($"lora_layer{l}_q_proj_A").CopyTo(lora.QProj[l].A, 0);
+            f.F32($"lora_layer{l}_q_proj_B").CopyTo(lora.QProj[l].B, 0);
+            f.F32($"lora_layer{l}_v_proj_A").CopyTo(lora.VProj[l].A, 0);
+            f.F32($"lora_layer{l}_v_proj_B").CopyTo(lora.VProj[l].B, 0);
+        }
+        using var model = new LlamaForSequenceClassification(w, numLabels, pad, lora, f.F32("score_weight"));
+        for (int i = 0; i < 2; i++)
+        {
+            string name = $"cls_batch{i}";
+            var (ids, mask, _, b, t) = Batch(f, $"new_batch{i}");
+            Assert.Equal(f.I64(name + "_pool_index"), LlamaForSequenceClassification.PoolIndex(ids, b, t, pad));
+            model.Model.Lora = null;
+            Close(name + " pooled logits without LoRA", f.F32(name + "_pooled_logits_without_lora"), model.Logits(ids, mask, b, t), null, 1);
+            model.Model.Lora = lora;
+            Close(name + " pooled logits", f.F32(name + "_pooled_logits"), model.Logits(ids, mask, b, t), null, 1);
+
+            lora.ZeroGrad();
+            Array.Clear(model.ScoreGrad);
+            var (sum, wsum, _) = model.CrossEntropyStep(ids, mask, b, t, labels, classWeights);
+            Close(name + " weighted CE", [f.Result("seq_cls", name, "loss_weighted_ce").GetSingle()], [(float)(sum / wsum)], null, 1);
+            RelClose(name + " grad score.weight", f.F32(name + "_grad_score_weight"), model.ScoreGrad);
+            for (int l = 0; l < f.Config.NumLayers; l++)
+            {
+                RelClose($"{name} grad layer{l} q A", f.F32($"{name}_grad_lora_layer{l}_q_proj_A"), lora.QProj[l].GradA);
+                RelClose($"{name} grad layer{l} q B", f.F32($"{name}_grad_lora_layer{l}_q_proj_B"), lora.QProj[l].GradB);
+                RelClose($"{name} grad layer{l} v A", f.F32($"{name}_grad_lora_layer{l}_v_proj_A"), lora.VProj[l].GradA);
+                RelClose($"{name} grad layer{l} v B", f.F32($"{name}_grad_lora_layer{l}_v_proj_B"), lora.VProj[l].GradB);
+            }
+        }
+    }
 }
