@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using SpeechTok.Audio;
 using SpeechTok.Codec.Builtin;
 
 namespace SpeechTok.Codec;
@@ -47,5 +48,19 @@ public static class TokenizerLoader
         }
         string kind = BuiltinTokenizer.IsBuiltinFolder(dir) ? "builtin" : "speechtokenizer";
         return $"{kind}:{Convert.ToHexStringLower(sha.GetHashAndReset())[..32]}";
+    }
+
+    /// <summary>
+    /// The built-in tokenizer at <paramref name="dir"/>; when the folder holds none, one is fitted on the
+    /// manifest's train split and saved there first (what <c>--tokenizer builtin</c> means for commands
+    /// that have a manifest).
+    /// </summary>
+    public static BuiltinTokenizer LoadOrFitBuiltin(string dir, Manifest manifest, BuiltinFitOptions options, bool mixdown = false, Action<string>? log = null)
+    {
+        if (BuiltinTokenizer.IsBuiltinFolder(dir)) return BuiltinTokenizer.Load(dir);
+        log?.Invoke($"fitting the built-in tokenizer on the train split of {manifest.Path} into {dir}");
+        var tok = BuiltinTokenizer.Fit(manifest, options, mixdown, log);
+        tok.Save(dir);
+        return tok;
     }
 }
