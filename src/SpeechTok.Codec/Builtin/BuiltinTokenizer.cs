@@ -187,7 +187,7 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
             ["fit_frames"] = FitFrames,
             ["layers"] = new JsonArray(Usage.Select(u => (JsonNode)new JsonObject
             {
-                ["layer"] = u.Layer, ["size"] = u.Size, ["used"] = u.Used, ["used_fraction"] = Math.Round(u.UsedFraction, 6), ["perplexity"] = Math.Round(u.Perplexity, 4),
+                ["layer"] = u.Layer, ["size"] = u.Size, ["used"] = u.Used, ["used_fraction"] = u.UsedFraction, ["perplexity"] = u.Perplexity,
             }).ToArray()),
         };
         AtomicFile.WriteAllText(Path.Combine(dir, UsageFile), usage.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
