@@ -1,0 +1,68 @@
+using System.Text;
+
+namespace SpeechTok.Audio;
+
+/// <summary>
+/// A small RFC 4180 reader (quoted fields, doubled quotes, separators and newlines inside quotes) that
+/// keeps the physical line number of each record so that errors can name it.
+/// </summary>
+internal static class Csv
+{
+    public readonly record struct Record(int Line, string[] Fields);
+
+    public static IEnumerable<Record> Read(TextReader reader, string file)
+    {
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        int line = 1, recordLine = 1;
+        bool inQuotes = false, fieldStarted = false, any = false;
+        int c;
+        while ((c = reader.Read()) != -1)
+        {
+            char ch = (char)c;
+            if (inQuotes)
+            {
+                if (ch == '"')
+                {
+                    if (reader.Peek() == '"') { reader.Read(); field.Append('"'); }
+                    else inQuotes = false;
+                }
+                else
+                {
+                    if (ch == '\n') line++;
+                    field.Append(ch);
+                }
+                continue;
+            }
+            switch (ch)
+            {
+                case '"' when field.Length == 0 && !fieldStarted:
+                    inQuotes = true; fieldStarted = true; any = true;
+                    break;
+                case ',':
+                    fields.Add(field.ToString()); field.Clear(); fieldStarted = false; any = true;
+                    break;
+                case '\r':
+                    break;
+                case '\n':
+                    if (any || field.Length > 0)
+                    {
+                        fields.Add(field.ToString());
+                        yield return new Record(recordLine, fields.ToArray());
+                    }
+                    fields.Clear(); field.Clear(); fieldStarted = false; any = false;
+                    line++; recordLine = line;
+                    break;
+                default:
+                    field.Append(ch); any = true;
+                    break;
+            }
+        }
+        if (inQuotes) throw new SpeechTokException($"{file}:{recordLine}: unterminated quoted field");
+        if (any || field.Length > 0)
+        {
+            fields.Add(field.ToString());
+            yield return new Record(recordLine, fields.ToArray());
+        }
+    }
+}

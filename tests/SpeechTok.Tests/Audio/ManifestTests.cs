@@ -1,0 +1,89 @@
+using SpeechTok.Audio;
+using SpeechTok.Tests.Conformance;
+
+namespace SpeechTok.Tests.Audio;
+
+public sealed class ManifestTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("manifest-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string content)
+    {
+        var p = Path.Combine(_dir, "m.csv");
+        File.WriteAllText(p, content);
+        return p;
+    }
+
+    [Fact]
+    public void ParsesQuotedFieldsMultiClipAndIndexByPosition()
+    {
+        var p = Write("split,text,audio_path_list,label,extra\ntrain,\"Hello, \"\"world\"\"\nagain\",a.wav|b/c.wav,1,x\ntrain,plain,d.wav,0,y\ntest,t,e.wav,1,z\n");
+        var m = Manifest.Load(p);
+        Assert.Equal(3, m.Samples.Count);
+        var s = m.Samples[0];
+        Assert.Equal("Hello, \"world\"\nagain", s.Text);
+        Assert.Equal([Path.Combine(_dir, "a.wav"), Path.Combine(_dir, "b", "c.wav")], s.AudioPaths);
+        Assert.Equal(4, m.Samples[1].Line); // the quoted newline makes the second record start on line 4
+        Assert.Equal("train/1", m.Samples[1].Key);
+        Assert.Equal("test/0", m.Samples[2].Key);
+        Assert.Equal(TaskKind.Binary, m.Task);
+    }
+
+    [Fact]
+    public void ErrorsNameLineAndColumn()
+    {
+        var e = Assert.Throws<SpeechTokException>(() => Manifest.Load(Write("split,text,audio_path_list,label\ntrain,a,a.wav,1\ntrain,b,b.wav,x\n")));
+        Assert.Contains(":3:", e.Message);
+        Assert.Contains("'label'", e.Message);
+        e = Assert.Throws<SpeechTokException>(() => Manifest.Load(Write("split,text,label\ntrain,a,1\n")));
+        Assert.Contains("audio_path_list", e.Message);
+        e = Assert.Throws<SpeechTokException>(() => Manifest.Load(Write("split,text,audio_path_list,label\ndev,a,a.wav,1\n")));
+        Assert.Contains(":2:", e.Message);
+        e = Assert.Throws<SpeechTokException>(() => Manifest.Load(Write("split,text,audio_path_list,label\ntrain,a,a.wav,3\ntrain,a,a.wav,0\n"), numClasses: 3));
+        Assert.Contains("outside 0..2", e.Message);
+    }
+
+    [Fact]
+    public void EmptySplitAndClassAbsentFromTrainAreErrors()
+    {
+        var m = Manifest.Load(Write("split,text,audio_path_list,label\ntrain,a,a.wav,0\ntrain,b,b.wav,1\ntest,c,c.wav,2\n"));
+        Assert.Equal(3, m.NumClasses);
+        Assert.Equal(TaskKind.Multiclass, m.Task);
+        Assert.Contains("'val' is empty", Assert.Throws<SpeechTokException>(() => m.Split("val")).Message);
+        Assert.Contains("class(es) 2", Assert.Throws<SpeechTokException>(m.RequireAllClassesInTrain).Message);
+    }
+
+    [Fact]
+    public void MissingClipsAreAllListed()
+    {
+        File.WriteAllBytes(Path.Combine(_dir, "here.wav"), [0]);
+        var m = Manifest.Load(Write("split,text,audio_path_list,label\ntrain,a,here.wav|gone1.wav,0\ntrain,b,gone2.wav,1\n"));
+        var e = Assert.Throws<SpeechTokException>(m.RequireClips);
+        Assert.Contains("2 missing clip(s)", e.Message);
+        Assert.Contains("gone1.wav", e.Message);
+        Assert.Contains("gone2.wav", e.Message);
+        Assert.DoesNotContain("here.wav", e.Message);
+    }
+
+    [Fact]
+    public void MultiLabelIsDetected()
+    {
+        var m = Manifest.Load(Write("split,text,audio_path_list,label\ntrain,a,a.wav,0;2\ntrain,b,b.wav,1\n"));
+        Assert.Equal(TaskKind.Multilabel, m.Task);
+        Assert.Equal([0, 2], m.Samples[0].Labels);
+    }
+
+    [Fact]
+    public void LoadsTheRealMmUsedFallacyCsvWithoutItsClips()
+    {
+        var p = Path.Combine(FixtureRoot.RepoRoot, "tests", "data", "mmused-fallacy", "dataset_combined_afc.csv");
+        var m = Manifest.Load(p);
+        Assert.Equal(969, m.Split("train").Count);
+        Assert.Equal(121, m.Split("val").Count);
+        Assert.Equal(229, m.Split("test").Count);
+        Assert.Equal(6, m.NumClasses);
+        Assert.NotEmpty(m.MissingClips());
+    }
+}
