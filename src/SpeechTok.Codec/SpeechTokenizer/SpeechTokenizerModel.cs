@@ -37,6 +37,14 @@ public sealed class SpeechTokenizerModel : ISpeechTokenizer
         return new SpeechTokenizerModel(cfg, new SeanetEncoder(cfg, w), new ResidualVq(cfg, w));
     }
 
+    /// <summary>A model with the architecture of <paramref name="configPath"/> and seeded random weights (for benchmarks).</summary>
+    public static SpeechTokenizerModel CreateRandom(string configPath, int seed)
+    {
+        var cfg = SpeechTokenizerConfig.Load(configPath);
+        using var w = CheckpointWeights.Random(seed);
+        return new SpeechTokenizerModel(cfg, new SeanetEncoder(cfg, w), new ResidualVq(cfg, w));
+    }
+
     private static string FindCheckpoint(string folder)
     {
         foreach (var name in new[] { "model.safetensors", "model.pt" })
