@@ -77,7 +77,7 @@ internal sealed unsafe class SConv
 
     /// <param name="pre">activation applied to the input first</param>
     /// <param name="inputIsScratch">the input may be overwritten (else it is copied before an in-place activation)</param>
-    public Signal Apply(Signal x, Activation? pre, bool inputIsScratch)
+    public Signal Apply(Signal x, Activation? pre, bool inputIsScratch, int threads)
     {
         if (x.Channels != _cin) throw new InvalidOperationException($"conv expects {_cin} channels, got {x.Channels}");
         var (left, right) = Padding(x.Length);
@@ -94,7 +94,7 @@ internal sealed unsafe class SConv
         int lout = Conv1d.OutputLength(len, _k, _stride, _dilation);
         var y = GC.AllocateUninitializedArray<float>(_cout * lout);
         fixed (float* px = input, pw = _w, pb = _b, py = y)
-            Conv1d.Forward(px, _cin, len, pw, pb, _cout, _k, _stride, _dilation, py);
+            Conv1d.Forward(px, _cin, len, pw, pb, _cout, _k, _stride, _dilation, py, threads);
         return new Signal(y, _cout, lout);
     }
 }
@@ -113,11 +113,11 @@ internal sealed class ResBlock(Activation act0, SConv conv0, Activation act1, SC
             cfg.TrueSkip ? null : SConv.Load(cfg, w, prefix + ".shortcut", dim, dim, 1));
     }
 
-    public Signal Apply(Signal x)
+    public Signal Apply(Signal x, int threads)
     {
-        var h = conv0.Apply(x, act0, inputIsScratch: false);
-        var y = conv1.Apply(h, act1, inputIsScratch: true);
-        var s = shortcut?.Apply(x, null, false) ?? x;
+        var h = conv0.Apply(x, act0, inputIsScratch: false, threads);
+        var y = conv1.Apply(h, act1, inputIsScratch: true, threads);
+        var s = shortcut?.Apply(x, null, false, threads) ?? x;
         var yd = y.Data;
         var sd = s.Data;
         for (int i = 0; i < yd.Length; i++) yd[i] += sd[i];
@@ -218,19 +218,33 @@ internal sealed class SeanetEncoder
     public Signal[] Forward(IReadOnlyList<float[]> wavs)
     {
         var batch = new Signal[wavs.Count];
-        Tensors.Threading.For(batch.Length, i => batch[i] = Convs(new Signal(wavs[i], 1, wavs[i].Length)));
+        for (int i = 0; i < batch.Length; i++) batch[i] = new Signal(wavs[i], 1, wavs[i].Length);
+        PerItem(batch, Convs);
         _lstm?.Apply(batch);
-        Tensors.Threading.For(batch.Length, i => batch[i] = _last.Apply(batch[i], _lastAct, inputIsScratch: true));
+        PerItem(batch, (x, threads) => _last.Apply(x, _lastAct, inputIsScratch: true, threads));
         return batch;
     }
 
-    private Signal Convs(Signal x)
+    /// <summary>
+    /// With at least as many clips as threads, clips run in parallel with one-thread kernels (no synchronisation
+    /// inside a layer); otherwise one clip at a time with every thread in each kernel.
+    /// </summary>
+    private static void PerItem(Signal[] batch, Func<Signal, int, Signal> f)
     {
-        x = _first.Apply(x, null, false);
+        int threads = Tensors.Threading.Threads;
+        if (batch.Length >= threads && threads > 1)
+            Parallel.For(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, i => batch[i] = f(batch[i], 1));
+        else
+            for (int i = 0; i < batch.Length; i++) batch[i] = f(batch[i], threads);
+    }
+
+    private Signal Convs(Signal x, int threads)
+    {
+        x = _first.Apply(x, null, false, threads);
         foreach (var (blocks, act, down) in _stages)
         {
-            foreach (var b in blocks) x = b.Apply(x);
-            x = down.Apply(x, act, inputIsScratch: true);
+            foreach (var b in blocks) x = b.Apply(x, threads);
+            x = down.Apply(x, act, inputIsScratch: true, threads);
         }
         return x;
     }

@@ -8,8 +8,14 @@ public enum PadMode { Zero, Reflect }
 /// </summary>
 public static unsafe class Conv1d
 {
-    /// <summary>Most floats one im2col chunk may hold: big enough for an efficient GEMM, small enough for L2/L3.</summary>
-    private const int ChunkFloats = 1 << 20;
+    /// <summary>im2col chunk (floats) when chunks run in parallel, each with a one-thread GEMM: L2-sized.</summary>
+    private const int ParallelChunkFloats = 1 << 18;
+
+    /// <summary>im2col chunk (floats) for one multi-threaded GEMM: whole signals of deep layers, so the weights are packed once.</summary>
+    private const int SerialChunkFloats = 1 << 23;
+
+    /// <summary>Below this many columns per chunk, a chunk's GEMM would mostly repack the weights.</summary>
+    private const int MinParallelColumns = 96;
 
     [ThreadStatic] private static float[]? _col;
 
@@ -19,29 +25,52 @@ public static unsafe class Conv1d
     /// <summary>
     /// y[co, t] = bias[co] + Σ_{ci,j} w[co, ci, j] · x[ci, t·stride + j·dilation] (no padding: pad x first).
     /// x is [cin, len], w is [cout, cin, k], y is [cout, OutputLength(len, k, stride, dilation)].
+    /// Runs on <paramref name="threads"/> threads (0: <see cref="Threading.Threads"/>).
     /// </summary>
-    public static void Forward(float* x, int cin, int len, float* w, float* bias, int cout, int k, int stride, int dilation, float* y)
+    public static void Forward(float* x, int cin, int len, float* w, float* bias, int cout, int k, int stride, int dilation, float* y, int threads = 0)
     {
+        if (threads <= 0) threads = Threading.Threads;
         int lout = OutputLength(len, k, stride, dilation);
         if (lout == 0) return;
         for (int co = 0; co < cout; co++)
             new Span<float>(y + (long)co * lout, lout).Fill(bias == null ? 0f : bias[co]);
         int rows = cin * k;
-        if (k == 1 && stride == 1)
+        bool direct = k == 1 && stride == 1; // pointwise: x itself is the column matrix
+        int chunk = Math.Min(lout, Math.Max(16, ParallelChunkFloats / rows));
+        int chunks = (lout + chunk - 1) / chunk;
+        if (threads > 1 && chunks >= 2 * threads && chunk >= MinParallelColumns)
         {
-            Gemm.Sgemm(false, false, cout, lout, cin, 1f, w, cin, x, len, 1f, y, lout);
+            // Independent column blocks, one single-threaded GEMM each: no synchronisation inside a product.
+            nint xa = (nint)x, wa = (nint)w, ya = (nint)y;
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, p =>
+            {
+                for (int c = chunks * p / threads; c < chunks * (p + 1) / threads; c++)
+                {
+                    int t0 = c * chunk;
+                    Block((float*)xa, cin, len, (float*)wa, cout, k, stride, dilation, (float*)ya, lout, t0, Math.Min(chunk, lout - t0), direct, 1);
+                }
+            });
             return;
         }
-        int chunk = Math.Min(lout, Math.Max(16, ChunkFloats / rows));
-        if (_col == null || _col.Length < rows * chunk) _col = GC.AllocateUninitializedArray<float>(rows * chunk, pinned: true);
+        chunk = Math.Min(lout, Math.Max(16, SerialChunkFloats / rows));
+        for (int t0 = 0; t0 < lout; t0 += chunk)
+            Block(x, cin, len, w, cout, k, stride, dilation, y, lout, t0, Math.Min(chunk, lout - t0), direct, threads);
+    }
+
+    /// <summary>Output columns [t0, t0 + n): im2col into this thread's buffer, then y[:, t0..] += W · col.</summary>
+    private static void Block(float* x, int cin, int len, float* w, int cout, int k, int stride, int dilation, float* y, int lout, int t0, int n, bool direct, int threads)
+    {
+        int rows = cin * k;
+        if (direct)
+        {
+            GemmDriver<F32Element>.Run(GemmPlan.Default, false, false, cout, n, cin, 1f, w, cin, x + t0, len, 1f, y + t0, lout, threads);
+            return;
+        }
+        if (_col == null || _col.Length < rows * n) _col = GC.AllocateUninitializedArray<float>(rows * n, pinned: true);
         fixed (float* col = _col)
         {
-            for (int t0 = 0; t0 < lout; t0 += chunk)
-            {
-                int n = Math.Min(chunk, lout - t0);
-                Im2Col(x, cin, len, k, stride, dilation, t0, n, col);
-                Gemm.Sgemm(false, false, cout, n, rows, 1f, w, rows, col, n, 1f, y + t0, lout);
-            }
+            Im2Col(x, cin, len, k, stride, dilation, t0, n, col);
+            GemmDriver<F32Element>.Run(GemmPlan.Default, false, false, cout, n, rows, 1f, w, rows, col, n, 1f, y + t0, lout, threads);
         }
     }
 
