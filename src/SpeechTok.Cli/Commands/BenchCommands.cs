@@ -8,6 +8,8 @@ internal static class BenchCommands
     public static Command Build()
     {
         var bench = new Command("bench", "Measure throughput; the last line printed is JSON.");
+        bench.Subcommands.Add(BenchGemm.Build());
+        bench.Subcommands.Add(BenchCodec.Build());
         return bench;
     }
 }
