@@ -22,8 +22,7 @@ public static class TokenizerLoader
         if (BuiltinTokenizer.IsBuiltinFolder(dir)) return BuiltinTokenizer.Load(dir);
         if (!File.Exists(Path.Combine(dir, "config.json")))
             throw new SpeechTokException($"tokenizer folder '{dir}' has no config.json (expected a built-in tokenizer or an official SpeechTokenizer config.json + model.pt/model.safetensors)");
-        // LEAD: wire the official model here once branch `stok` is merged: return SpeechTokenizer.SpeechTokenizerModel.Load(dir);
-        throw new SpeechTokException($"{dir}: official SpeechTokenizer support is not built in this branch");
+        return SpeechTokenizer.SpeechTokenizerModel.Load(dir);
     }
 
     /// <summary>
