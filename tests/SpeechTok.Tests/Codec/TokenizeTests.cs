@@ -131,4 +131,21 @@ public sealed class TokenizeTests : IDisposable
         Assert.Equal(2, missing.Code);
         Assert.Contains("nope.wav", missing.Err);
     }
+
+    [Fact]
+    public void CodesCommandLoadsOfficialSpeechTokenizerFolders()
+    {
+        foreach (var dir in SpeechTok.Tests.Conformance.FixtureRoot.Folders("speechtokenizer-"))
+        {
+            using var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "expected_codes.json")));
+            var files = expected.RootElement.GetProperty("files").EnumerateObject().Select(f => f.Name).ToArray();
+            var (code, stdout, stderr) = Cli(["codes", "--tokenizer", dir, .. files.Select(f => Path.Combine(dir, f))]);
+            Assert.True(code == 0, stderr);
+            using var got = JsonDocument.Parse(stdout);
+            foreach (var f in files)
+                Assert.Equal(expected.RootElement.GetProperty("files").GetProperty(f).GetProperty("codes").GetRawText().Replace(" ", "").Replace("\n", ""),
+                    got.RootElement.GetProperty(Path.Combine(dir, f)).GetRawText());
+            Assert.StartsWith("speechtokenizer:", TokenizerLoader.Identity(dir));
+        }
+    }
 }
