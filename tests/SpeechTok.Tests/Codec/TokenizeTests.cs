@@ -148,4 +148,24 @@ public sealed class TokenizeTests : IDisposable
             Assert.StartsWith("speechtokenizer:", TokenizerLoader.Identity(dir));
         }
     }
+
+    [Fact]
+    public void TokenizeBuiltinFitsUnderOutThenResumes()
+    {
+        var outDir = Path.Combine(_dir, "run");
+        var jsonl = Path.Combine(_dir, "run.jsonl");
+        var first = Cli("tokenize", "--manifest", EspeakCorpus.ManifestPath, "--tokenizer", "builtin", "--out", outDir, "--jsonl", jsonl, "--threads", "2");
+        Assert.True(first.Code == 0, first.Err);
+        Assert.Contains("20 tokenized, 0 already done", first.Out);
+        Assert.True(SpeechTok.Codec.Builtin.BuiltinTokenizer.IsBuiltinFolder(Path.Combine(outDir, "tokenizer")));
+        Assert.Equal(20, File.ReadAllLines(jsonl).Length);
+        using (var s = CodeStore.Open(outDir))
+        {
+            s.RequireTokenizer(TokenizerLoader.Identity(Path.Combine(outDir, "tokenizer")));
+            Assert.Equal(20, s.Keys.Count);
+        }
+        var again = Cli("tokenize", "--manifest", EspeakCorpus.ManifestPath, "--tokenizer", "builtin", "--out", outDir);
+        Assert.True(again.Code == 0, again.Err);
+        Assert.Contains("0 tokenized, 20 already done", again.Out);
+    }
 }
