@@ -98,21 +98,29 @@ public static class FFmpeg
         }
     }
 
+    // Whether each program name could be started (null) or why not; checked once, not once per clip.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Exception?> Probed = new();
+
     /// <summary>Fails with a message naming the file and the missing program when ffmpeg cannot be started.</summary>
     public static void RequireInstalled(string path)
     {
-        var psi = new ProcessStartInfo(Program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("-version");
-        try
+        var failure = Probed.GetOrAdd(Program, program =>
         {
-            using var p = Process.Start(psi) ?? throw new InvalidOperationException("no process");
-            p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            throw Missing(path, e);
-        }
+            var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            psi.ArgumentList.Add("-version");
+            try
+            {
+                using var p = Process.Start(psi) ?? throw new InvalidOperationException("no process");
+                p.StandardOutput.ReadToEnd();
+                p.WaitForExit();
+                return null;
+            }
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+            {
+                return e;
+            }
+        });
+        if (failure != null) throw Missing(path, failure);
     }
 
     private static SpeechTokException Missing(string path, Exception e) =>
