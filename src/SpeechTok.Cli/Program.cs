@@ -5,6 +5,9 @@ using SpeechTok.Cli.Commands;
 var root = new RootCommand("speechtok: add discrete speech tokens to a pre-trained language model for classification.");
 root.Subcommands.Add(BenchCommands.Build());
 root.Subcommands.Add(DemoCommand.Build());
+root.Subcommands.Add(CodesCommand.Build());
+root.Subcommands.Add(TokenizeCommand.Build());
+root.Subcommands.Add(TokenizerFitCommand.Build());
 
 try
 {
