@@ -23,7 +23,7 @@ internal static class GradCheck
     }
 
     /// <summary>Asserts max|analytic − numeric| ≤ tol·max|numeric| over every element of <paramref name="x"/>.</summary>
-    public static void Check(string name, float[] x, float[] analytic, Func<double> loss, double eps = 1e-2, double tol = 2e-3)
+    public static void Check(string name, Span<float> x, float[] analytic, Func<double> loss, double eps = 1e-2, double tol = 2e-3)
     {
         Assert.Equal(x.Length, analytic.Length);
         double maxErr = 0, maxRef = 0;
