@@ -55,7 +55,6 @@ public static class Evaluation
         if (task != TaskKind.Multilabel)
         {
             var votes = ClassificationMetrics.MajorityVote(perSeed);
-            var yTrue = labels.Select(l => l[0]).ToList();
             var voteProbs = votes.Select(v => { var p = new float[k]; p[v] = 1; return p; }).ToList();
             var vote = ClassificationMetrics.Compute(task, k, labels, voteProbs);
             entry["macro_f1_vote"] = vote.MacroF1;
