@@ -60,7 +60,9 @@ public static class BuiltinLm
 
     private static void Build(IReadOnlyList<string> texts, BuiltinLmOptions o, string dir, Action<string>? log)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var merges = LearnMerges(texts, o.Merges);
+        log?.Invoke($"built-in LM: {merges.Count} BPE merges learned in {clock.Elapsed.TotalSeconds:F1} s");
         // Two merges may build the same string ("a"+"bc", "ab"+"c"); HF maps both to one id.
         int vocab = 256 + merges.Select(m => m.A + m.B).Distinct(StringComparer.Ordinal).Count() + 2, bos = vocab - 2, eos = vocab - 1;
         RunFiles.WriteJson(Path.Combine(dir, "tokenizer.json"), TokenizerJson(merges, bos, eos));
@@ -109,7 +111,7 @@ public static class BuiltinLm
                 opt.Lr = schedule.LrAt(opt.StepCount);
                 opt.Step();
             }
-            log?.Invoke($"built-in LM epoch {e + 1}/{o.Epochs}: train loss {sum / Math.Max(1, count):F4}");
+            log?.Invoke($"built-in LM epoch {e + 1}/{o.Epochs}: train loss {sum / Math.Max(1, count):F4} ({clock.Elapsed.TotalSeconds:F1} s)");
         }
         var embed = Tensor.Zeros(vocab, o.Hidden);
         tensors["model.embed_tokens.weight"].ReadOnlySpan.CopyTo(embed.Span);

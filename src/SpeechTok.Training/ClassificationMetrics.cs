@@ -11,6 +11,7 @@ public sealed record MetricSet(int[] Predictions, double MacroF1, double MacroF1
     {
         var o = new JsonObject { ["macro_f1"] = MacroF1, ["macro_f1_all_labels"] = MacroF1AllLabels, ["accuracy"] = Accuracy };
         if (F1Class1 is { } f) o["f1_class_1"] = f;
+        if (Confusion.GetLength(0) != Confusion.GetLength(1)) return o; // multi-label: no K×K matrix
         var cm = new JsonArray();
         for (int i = 0; i < Confusion.GetLength(0); i++)
             cm.Add(RunFiles.ToJson(Enumerable.Range(0, Confusion.GetLength(1)).Select(j => Confusion[i, j])));
@@ -47,7 +48,7 @@ public static class ClassificationMetrics
         if (task == TaskKind.Multilabel)
         {
             var f1s = new double[numLabels];
-            var cm = new int[numLabels, 2];
+            var cm = new int[numLabels, 2]; // per label: [support, true positives]
             int correct = 0;
             for (int c = 0; c < numLabels; c++)
             {

@@ -46,31 +46,26 @@ public static class Evaluation
         var bagged = ClassificationMetrics.Compute(task, k, labels!, ClassificationMetrics.AverageProbabilities(perSeed));
         var entry = new JsonObject
         {
-            ["system"] = system, ["split"] = split, ["n"] = labels!.Length, ["seeds"] = RunFiles.ToJson(seeds),
-            ["macro_f1"] = metrics.Average(m => m.MacroF1), ["macro_f1_std"] = ClassificationMetrics.Std(metrics.Select(m => m.MacroF1).ToList()),
+            ["system"] = system, ["split"] = split,
+            ["macro_f1"] = metrics.Average(m => m.MacroF1),
+            ["macro_f1_bagged"] = bagged.MacroF1,
             ["macro_f1_all_labels"] = metrics.Average(m => m.MacroF1AllLabels),
-            ["macro_f1_all_labels_std"] = ClassificationMetrics.Std(metrics.Select(m => m.MacroF1AllLabels).ToList()),
-            ["macro_f1_bagged"] = bagged.MacroF1, ["bagged"] = bagged.ToJson(),
         };
+        if (metrics.Count > 1) entry["macro_f1_std"] = ClassificationMetrics.Std(metrics.Select(m => m.MacroF1).ToList());
         if (task != TaskKind.Multilabel)
         {
             var votes = ClassificationMetrics.MajorityVote(perSeed);
             var voteProbs = votes.Select(v => { var p = new float[k]; p[v] = 1; return p; }).ToList();
-            var vote = ClassificationMetrics.Compute(task, k, labels, voteProbs);
-            entry["macro_f1_vote"] = vote.MacroF1;
-            entry["vote"] = vote.ToJson();
+            entry["macro_f1_vote"] = ClassificationMetrics.Compute(task, k, labels, voteProbs).MacroF1;
         }
-        if (task == TaskKind.Binary)
-        {
-            var f1 = metrics.Select(m => m.F1Class1!.Value).ToList();
-            entry["f1_class_1"] = f1.Average();
-            entry["f1_class_1_std"] = ClassificationMetrics.Std(f1);
-            entry["f1_class_1_bagged"] = bagged.F1Class1;
-        }
+        if (task == TaskKind.Binary) entry["f1_class_1"] = metrics.Average(m => m.F1Class1!.Value);
+        if (meta["selection"] is JsonObject sel && sel["selected_features"] is JsonArray feats) entry["selected_tokens"] = feats.Count;
+        if (task != TaskKind.Multilabel) entry["confusion_matrix"] = bagged.ToJson()["confusion_matrix"]!.DeepClone();
         entry["per_seed"] = perSeedJson;
 
         string resultsPath = Path.Combine(run, "results.json");
         var results = File.Exists(resultsPath) ? RunFiles.ReadJson(resultsPath) : new JsonObject();
+        results["format_version"] = RunFiles.FormatVersion;
         results["manifest"] = meta["manifest"]?.DeepClone();
         results["task"] = meta["task"]?.DeepClone();
         var systems = results["systems"] as JsonArray ?? [];
