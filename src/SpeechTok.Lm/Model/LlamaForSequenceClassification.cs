@@ -22,7 +22,7 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
     private int[] _poolIndex = [];
 
     /// <param name="scoreWeight">initial score.weight, or null for N(0, 0.02²) from <paramref name="seed"/> (HF's initializer_range).</param>
-    public LlamaForSequenceClassification(LlamaWeights weights, int numLabels, int padTokenId, LoraAdapters? lora = null, float[]? scoreWeight = null, int seed = 0)
+    public LlamaForSequenceClassification(LlamaWeights weights, int numLabels, int padTokenId, LoraAdapters? lora = null, float[]? scoreWeight = null, ulong seed = 0)
     {
         if (numLabels < 1) throw new SpeechTokException($"num_labels must be at least 1, got {numLabels}");
         Model = new LlamaModel(weights) { Lora = lora };
@@ -36,12 +36,7 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
             if (scoreWeight.Length != ScoreWeight.Length) throw ShapeMismatchException.Of("score.weight", [scoreWeight.Length], [numLabels, _hidden]);
             scoreWeight.CopyTo(ScoreWeight, 0);
         }
-        else
-        {
-            var rng = new Random(seed);
-            for (int i = 0; i < ScoreWeight.Length; i++)
-                ScoreWeight[i] = 0.02f * (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
-        }
+        else Rng.ForPurpose(seed, "score.weight").FillNormal(ScoreWeight, 0, 0.02);
     }
 
     /// <summary>Index of the last non-pad token per row (HF: argmax over t of t·(id ≠ pad); 0 for an all-pad row).</summary>

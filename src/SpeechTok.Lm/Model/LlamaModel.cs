@@ -38,11 +38,9 @@ public sealed unsafe class LlamaModel : IDisposable
         if (ids.Length != b * t) throw ShapeMismatchException.Of("input_ids vs [batch, seq]", [ids.Length], [b, t]);
         if (!mask.IsEmpty && mask.Length != b * t) throw ShapeMismatchException.Of("attention_mask vs [batch, seq]", [mask.Length], [b, t]);
         var ws = Prepare(b, t, forBackward);
-        ws.Ids = ids.ToArray();
-        ws.Mask = mask.ToArray();
         int n = b * t, h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
         EnsureRope(t);
-        bool dropout = Lora != null && Lora.Training && Lora.Dropout > 0;
+        bool dropout = ws.DropoutApplied = Lora != null && Lora.Training && Lora.Dropout > 0;
         if (Lora is { Training: true }) Lora.Step++;
 
         Embedding.Forward(ws.Resid(0), ids, Weights.EmbedTokens, Weights.NewEmbedRows);
@@ -57,10 +55,10 @@ public sealed unsafe class LlamaModel : IDisposable
             Linear.Forward(a.V, a.Xn1, w.VProj, Bias(w.VBias), n, h, kd);
             if (Lora != null)
             {
-                LoraInput(a.LoraXq, a.LoraMaskQ, a.Xn1, n * h, dropout, l, 0);
-                LoraInput(a.LoraXv, a.LoraMaskV, a.Xn1, n * h, dropout, l, 1);
-                Lora.QProj[l].Forward(a.Q, a.LoraXq, a.LoraUq, ws.ScratchQ, n, Lora.Scale);
-                Lora.VProj[l].Forward(a.V, a.LoraXv, a.LoraUv, ws.ScratchQ, n, Lora.Scale);
+                float* xq = dropout ? LoraInput(a.LoraXq, a.LoraMaskQ, a.Xn1, n * h, l, 0) : a.Xn1;
+                float* xv = dropout ? LoraInput(a.LoraXv, a.LoraMaskV, a.Xn1, n * h, l, 1) : a.Xn1;
+                Lora.QProj[l].Forward(a.Q, xq, a.LoraUq, ws.ScratchQ, n, Lora.Scale);
+                Lora.VProj[l].Forward(a.V, xv, a.LoraUv, ws.ScratchQ, n, Lora.Scale);
             }
             Rope.Forward(a.Q, b, t, c.NumHeads, c.HeadDim, _cos, _sin);
             Rope.Forward(a.K, b, t, c.NumKvHeads, c.HeadDim, _cos, _sin);
@@ -117,20 +115,21 @@ public sealed unsafe class LlamaModel : IDisposable
             Linear.Backward(ws.DXn, null, null, ws.DV, a.Xn1, w.VProj, n, h, kd);
             if (Lora != null)
             {
-                bool dropout = Lora.Training && Lora.Dropout > 0;
-                LoraBackward(Lora.QProj[l], ws.DQ, a.LoraXq, a.LoraUq, a.LoraMaskQ, dropout, ws, n);
-                LoraBackward(Lora.VProj[l], ws.DV, a.LoraXv, a.LoraUv, a.LoraMaskV, dropout, ws, n);
+                bool dropout = ws.DropoutApplied;
+                LoraBackward(Lora.QProj[l], ws.DQ, dropout ? a.LoraXq : a.Xn1, a.LoraUq, a.LoraMaskQ, dropout, ws, n);
+                LoraBackward(Lora.VProj[l], ws.DV, dropout ? a.LoraXv : a.Xn1, a.LoraUv, a.LoraMaskV, dropout, ws, n);
             }
             RmsNorm.Backward(dx, null, ws.DXn, ws.Resid(l), a.Rstd1, w.InputLayerNorm, n, h);
         }
         return dx;
     }
 
-    private void LoraInput(float* dst, byte* mask, float* xn, int count, bool dropout, int layer, int which)
+    /// <summary>PEFT applies a separate dropout to each adapter's input; the mask depends on (seed, step, layer, which).</summary>
+    private float* LoraInput(float* dst, byte* mask, float* xn, int count, int layer, int which)
     {
-        if (!dropout) return; // the adapter reads Xn1 directly (see Layer pointers)
         ulong seed = Lora!.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)Lora.Step << 20 ^ (ulong)(layer * 2 + which) << 8;
         Dropout.Forward(dst, mask, xn, count, Lora.Dropout, seed);
+        return dst;
     }
 
     private void LoraBackward(LoraLinear lora, float* dy, float* x, float* u, byte* mask, bool dropout, Workspace ws, int n)
@@ -192,7 +191,8 @@ public sealed unsafe class LlamaModel : IDisposable
         public readonly int B, T, LoraRank;
         public readonly bool KeepsAll, LoraDropout;
         public bool HasForward;
-        public int[] Ids = [], Mask = [];
+        /// <summary>Whether the last forward applied LoRA dropout (the backward must match it).</summary>
+        public bool DropoutApplied;
         private readonly LayerActs[] _layers;
         private readonly nint[] _resid;
         public readonly float* Hidden, RstdF, ScratchH, ScratchQ, ScratchR;
@@ -223,7 +223,6 @@ public sealed unsafe class LlamaModel : IDisposable
                         a.LoraXq = m.Floats(n * h); a.LoraXv = m.Floats(n * h);
                         a.LoraMaskQ = m.Bytes8(n * h); a.LoraMaskV = m.Bytes8(n * h);
                     }
-                    else { a.LoraXq = a.Xn1; a.LoraXv = a.Xn1; }
                 }
                 _layers[l] = a;
             }

@@ -63,18 +63,16 @@ public sealed class LoraAdapters
     public long Step { get; set; }
 
     /// <summary>A ~ kaiming-uniform(a=√5) = U(±1/√in), B = 0 (PEFT's default), from <paramref name="seed"/>.</summary>
-    public LoraAdapters(LlamaConfig c, int rank, float alpha, float dropout, int seed)
+    public LoraAdapters(LlamaConfig c, int rank, float alpha, float dropout, ulong seed)
     {
         if (rank <= 0) throw new SpeechTokException($"LoRA rank must be positive, got {rank}");
         if (dropout < 0 || dropout >= 1) throw new SpeechTokException($"LoRA dropout {dropout} is outside [0, 1)");
-        Rank = rank; Alpha = alpha; Dropout = dropout; Seed = (ulong)seed;
+        Rank = rank; Alpha = alpha; Dropout = dropout; Seed = seed;
         int h = c.HiddenSize;
         QProj = Enumerable.Range(0, c.NumLayers).Select(_ => new LoraLinear(h, c.NumHeads * c.HeadDim, rank)).ToArray();
         VProj = Enumerable.Range(0, c.NumLayers).Select(_ => new LoraLinear(h, c.NumKvHeads * c.HeadDim, rank)).ToArray();
-        var rng = new Random(seed);
-        float bound = 1f / MathF.Sqrt(h);
-        foreach (var l in QProj.Concat(VProj))
-            for (int i = 0; i < l.A.Length; i++) l.A[i] = (float)(rng.NextDouble() * 2 - 1) * bound;
+        var rng = Rng.ForPurpose(seed, "lora.A");
+        foreach (var l in QProj.Concat(VProj)) rng.KaimingUniform(l.A, h);
     }
 
     public IEnumerable<LoraLinear> All => QProj.Concat(VProj);

@@ -1,11 +1,14 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace SpeechTok.Tensors.Ops;
 
 /// <summary>
 /// Causal scaled-dot-product self-attention with a key padding mask and grouped KV heads (GQA): query
 /// head h reads KV head h / (hq / hkv), as HF's repeat_kv. Layouts: q, out [b, t, hq, d]; k, v [b, t, hkv, d];
-/// probabilities [b, hq, t, t] are saved for the backward pass. Query t attends to keys s ≤ t whose mask is 1.
+/// probabilities [b, hq, t, t] are saved for the backward pass. Query i attends to keys s ≤ i whose mask is 1.
+/// The products run as batched GEMMs over the KV groups (the heads of one group share K and V, so query
+/// heads h = g·rep + r with the same r form one batch with uniform strides).
 /// </summary>
 public static unsafe class Attention
 {
@@ -16,45 +19,19 @@ public static unsafe class Attention
         Check(mask, b, t, hq, hkv);
         int rep = hq / hkv;
         float scale = 1f / MathF.Sqrt(d);
-        nint op = (nint)output, pp = (nint)probs, qp = (nint)q, kp = (nint)k, vp = (nint)v;
-        int[]? m = mask.IsEmpty ? null : mask.ToArray();
-        Threading.For(b * hq, bh =>
-        {
-            int bi = bh / hq, h = bh % hq, g = h / rep;
-            for (int i = 0; i < t; i++)
-            {
-                float* qi = (float*)qp + (((long)bi * t + i) * hq + h) * d;
-                float* p = (float*)pp + ((long)bh * t + i) * t;
-                float* oi = (float*)op + (((long)bi * t + i) * hq + h) * d;
-                float max = float.NegativeInfinity;
-                for (int s = 0; s < t; s++)
-                {
-                    if (s > i || (m != null && m[bi * t + s] == 0)) { p[s] = float.NegativeInfinity; continue; }
-                    float* ks = (float*)kp + (((long)bi * t + s) * hkv + g) * d;
-                    float sc = TensorPrimitives.Dot(new ReadOnlySpan<float>(qi, d), new ReadOnlySpan<float>(ks, d)) * scale;
-                    p[s] = sc;
-                    if (sc > max) max = sc;
-                }
-                var od = new Span<float>(oi, d);
-                od.Clear();
-                if (float.IsNegativeInfinity(max)) { new Span<float>(p, t).Clear(); continue; } // every key masked
-                float sum = 0;
-                for (int s = 0; s < t; s++)
-                {
-                    float e = float.IsNegativeInfinity(p[s]) ? 0f : MathF.Exp(p[s] - max);
-                    p[s] = e;
-                    sum += e;
-                }
-                float inv = 1f / sum;
-                for (int s = 0; s <= i; s++)
-                {
-                    p[s] *= inv;
-                    if (p[s] == 0) continue;
-                    float* vs = (float*)vp + (((long)bi * t + s) * hkv + g) * d;
-                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(vs, d), p[s], od, od);
-                }
-            }
-        });
+        for (int bi = 0; bi < b; bi++)
+            for (int r = 0; r < rep; r++)
+                Gemm.SgemmBatched(false, true, t, t, d, scale,
+                    q + ((long)bi * t * hq + r) * d, hq * d, rep * d,
+                    k + (long)bi * t * hkv * d, hkv * d, d,
+                    0f, probs + ((long)bi * hq + r) * t * t, t, (long)rep * t * t, hkv);
+        MaskedSoftmax(probs, mask, b, t, hq);
+        for (int bi = 0; bi < b; bi++)
+            for (int r = 0; r < rep; r++)
+                Gemm.SgemmBatched(false, false, t, d, t, 1f,
+                    probs + ((long)bi * hq + r) * t * t, t, (long)rep * t * t,
+                    v + (long)bi * t * hkv * d, hkv * d, d,
+                    0f, output + ((long)bi * t * hq + r) * d, hq * d, rep * d, hkv);
     }
 
     /// <summary>Accumulates dq, dk, dv (+=) from dOut, using the saved probabilities.</summary>
@@ -63,39 +40,70 @@ public static unsafe class Attention
     {
         int rep = hq / hkv;
         float scale = 1f / MathF.Sqrt(d);
-        nint dqp = (nint)dq, dkp = (nint)dk, dvp = (nint)dv, dop = (nint)dOut, pp = (nint)probs, qp = (nint)q, kp = (nint)k, vp = (nint)v;
-        // One task per (batch, KV head): the query heads of a group write the same dk/dv rows.
-        Threading.For(b * hkv, bg =>
+        long pn = (long)b * hq * t * t;
+        float* ds = (float*)NativeMemory.AlignedAlloc((nuint)(pn * sizeof(float)), 64);
+        try
         {
-            int bi = bg / hkv, g = bg % hkv;
-            var dp = new float[t];
-            for (int h = g * rep; h < (g + 1) * rep; h++)
-                for (int i = 0; i < t; i++)
+            // dP = dOut·Vᵀ
+            for (int bi = 0; bi < b; bi++)
+                for (int r = 0; r < rep; r++)
+                    Gemm.SgemmBatched(false, true, t, t, d, 1f,
+                        dOut + ((long)bi * t * hq + r) * d, hq * d, rep * d,
+                        v + (long)bi * t * hkv * d, hkv * d, d,
+                        0f, ds + ((long)bi * hq + r) * t * t, t, (long)rep * t * t, hkv);
+            // dS = scale·P ⊙ (dP − Σ P·dP), row by row
+            nint dsp = (nint)ds, pp = (nint)probs;
+            Threading.ForRange(b * hq * t, 64, (s, e) =>
+            {
+                for (long row = s; row < e; row++)
                 {
-                    float* p = (float*)pp + (((long)bi * hq + h) * t + i) * t;
-                    var doi = new ReadOnlySpan<float>((float*)dop + (((long)bi * t + i) * hq + h) * d, d);
-                    float* qi = (float*)qp + (((long)bi * t + i) * hq + h) * d;
-                    var dqi = new Span<float>((float*)dqp + (((long)bi * t + i) * hq + h) * d, d);
-                    float dot = 0;
-                    for (int s = 0; s <= i; s++)
-                    {
-                        if (p[s] == 0) { dp[s] = 0; continue; }
-                        long kv = (((long)bi * t + s) * hkv + g) * d;
-                        dp[s] = TensorPrimitives.Dot(doi, new ReadOnlySpan<float>((float*)vp + kv, d));
-                        var dvs = new Span<float>((float*)dvp + kv, d);
-                        TensorPrimitives.MultiplyAdd(doi, p[s], dvs, dvs);
-                        dot += p[s] * dp[s];
-                    }
-                    for (int s = 0; s <= i; s++)
-                    {
-                        if (p[s] == 0) continue;
-                        float ds = p[s] * (dp[s] - dot) * scale;
-                        long kv = (((long)bi * t + s) * hkv + g) * d;
-                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>((float*)kp + kv, d), ds, dqi, dqi);
-                        var dks = new Span<float>((float*)dkp + kv, d);
-                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(qi, d), ds, dks, dks);
-                    }
+                    var p = new ReadOnlySpan<float>((float*)pp + row * t, t);
+                    var g = new Span<float>((float*)dsp + row * t, t);
+                    float dot = TensorPrimitives.Dot(p, g);
+                    TensorPrimitives.Subtract(g, dot, g);
+                    TensorPrimitives.Multiply(g, p, g);
+                    TensorPrimitives.Multiply(g, scale, g);
                 }
+            });
+            for (int bi = 0; bi < b; bi++)
+                for (int r = 0; r < rep; r++)
+                {
+                    float* dsh = ds + ((long)bi * hq + r) * t * t, ph = probs + ((long)bi * hq + r) * t * t;
+                    long qo = ((long)bi * t * hq + r) * d, ko = (long)bi * t * hkv * d;
+                    // dQ += dS·K; dK += dSᵀ·Q; dV += Pᵀ·dOut (heads with the same r touch distinct KV groups)
+                    Gemm.SgemmBatched(false, false, t, d, t, 1f, dsh, t, (long)rep * t * t, k + ko, hkv * d, d, 1f, dq + qo, hq * d, rep * d, hkv);
+                    Gemm.SgemmBatched(true, false, t, d, t, 1f, dsh, t, (long)rep * t * t, q + qo, hq * d, rep * d, 1f, dk + ko, hkv * d, d, hkv);
+                    Gemm.SgemmBatched(true, false, t, d, t, 1f, ph, t, (long)rep * t * t, dOut + qo, hq * d, rep * d, 1f, dv + ko, hkv * d, d, hkv);
+                }
+        }
+        finally { NativeMemory.AlignedFree(ds); }
+    }
+
+    /// <summary>Row i of each [t, t] score block: softmax over keys s ≤ i with mask 1; other entries 0 (all 0 if none).</summary>
+    private static void MaskedSoftmax(float* scores, ReadOnlySpan<int> mask, int b, int t, int hq)
+    {
+        int[]? m = mask.IsEmpty ? null : mask.ToArray();
+        nint sp = (nint)scores;
+        Threading.ForRange(b * hq * t, 64, (s, e) =>
+        {
+            for (long row = s; row < e; row++)
+            {
+                int i = (int)(row % t), bi = (int)(row / ((long)hq * t));
+                var p = new Span<float>((float*)sp + row * t, t);
+                float max = float.NegativeInfinity;
+                for (int j = 0; j <= i; j++)
+                    if (m == null || m[bi * t + j] != 0) max = Math.Max(max, p[j]);
+                if (float.IsNegativeInfinity(max)) { p.Clear(); continue; } // every key masked
+                float sum = 0;
+                for (int j = 0; j <= i; j++)
+                {
+                    float x = m == null || m[bi * t + j] != 0 ? MathF.Exp(p[j] - max) : 0f;
+                    p[j] = x;
+                    sum += x;
+                }
+                TensorPrimitives.Multiply(p[..(i + 1)], 1f / sum, p[..(i + 1)]);
+                p[(i + 1)..].Clear();
+            }
         });
     }
 

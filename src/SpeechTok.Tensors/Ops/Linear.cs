@@ -3,8 +3,8 @@ using System.Buffers;
 namespace SpeechTok.Tensors.Ops;
 
 /// <summary>
-/// y[n, out] = x[n, in]·Wᵀ (+ bias), W stored [out, in] as in nn.Linear. W may be F32 or 16-bit; 16-bit
-/// weights are upcast a block of rows at a time inside the kernel so they stay 16-bit in memory.
+/// y[n, out] = x[n, in]·Wᵀ (+ bias), W stored [out, in] as in nn.Linear. W may be F32, BF16 (upcast while
+/// the GEMM packs it) or F16 (upcast a block of rows at a time), so 16-bit weights stay 16-bit in memory.
 /// </summary>
 public static unsafe class Linear
 {
@@ -18,6 +18,8 @@ public static unsafe class Linear
         if (ldy == 0) ldy = outF;
         if (w.DType == DType.F32)
             Gemm.Sgemm(false, true, n, outF, inF, 1f, x, inF, (float*)w.Pointer, inF, 0f, y, ldy);
+        else if (w.DType == DType.BF16)
+            Gemm.SgemmBf16B(false, true, n, outF, inF, 1f, x, inF, (ushort*)w.Pointer, inF, 0f, y, ldy);
         else
             ForEachUpcastBlock(w, inF, outF, (o0, rows, wb) =>
                 Gemm.Sgemm(false, true, n, rows, inF, 1f, x, inF, wb, inF, 0f, y + o0, ldy));
@@ -41,6 +43,8 @@ public static unsafe class Linear
         {
             if (w.DType == DType.F32)
                 Gemm.Sgemm(false, false, n, inF, outF, 1f, dy, ldy, (float*)w.Pointer, inF, 1f, dx, inF);
+            else if (w.DType == DType.BF16)
+                Gemm.SgemmBf16B(false, false, n, inF, outF, 1f, dy, ldy, (ushort*)w.Pointer, inF, 1f, dx, inF);
             else
                 ForEachUpcastBlock(w, inF, outF, (o0, rows, wb) =>
                     Gemm.Sgemm(false, false, n, inF, rows, 1f, dy + o0, ldy, wb, inF, 1f, dx, inF));

@@ -22,12 +22,20 @@ public static unsafe class Softmax
         }
     }
 
-    /// <summary>log Σ exp(row), stable.</summary>
+    /// <summary>log Σ exp(row), stable; vectorised through a small stack chunk.</summary>
     internal static float LogSumExp(ReadOnlySpan<float> row)
     {
         float max = TensorPrimitives.Max(row);
+        Span<float> tmp = stackalloc float[1024];
         double s = 0;
-        foreach (var v in row) s += MathF.Exp(v - max);
+        for (int i = 0; i < row.Length; i += tmp.Length)
+        {
+            var part = row.Slice(i, Math.Min(tmp.Length, row.Length - i));
+            var t = tmp[..part.Length];
+            TensorPrimitives.Subtract(part, max, t);
+            TensorPrimitives.Exp(t, t);
+            s += TensorPrimitives.Sum(t);
+        }
         return max + (float)Math.Log(s);
     }
 

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace SpeechTok.Tensors.Ops;
 
 /// <summary>SiLU x·σ(x) and the Llama MLP gate SwiGLU: h = silu(gate) ⊙ up.</summary>
@@ -23,10 +25,18 @@ public static unsafe class SwiGlu
     public static void Forward(float* h, float* gate, float* up, int n)
     {
         nint hp = (nint)h, gp = (nint)gate, upp = (nint)up;
-        Threading.ForRange(n, 4096, (s, e) =>
+        Threading.ForRange(n, 8192, (s, e) =>
         {
-            float* g = (float*)gp, u = (float*)upp, o = (float*)hp;
-            for (int i = s; i < e; i++) o[i] = g[i] * Sigmoid(g[i]) * u[i];
+            Span<float> sg = stackalloc float[Chunk];
+            for (int i = s; i < e; i += Chunk)
+            {
+                int len = Math.Min(Chunk, e - i);
+                var g = new ReadOnlySpan<float>((float*)gp + i, len);
+                var o = new Span<float>((float*)hp + i, len);
+                TensorPrimitives.Sigmoid(g, sg[..len]);
+                TensorPrimitives.Multiply(g, sg[..len], o);
+                TensorPrimitives.Multiply(o, new ReadOnlySpan<float>((float*)upp + i, len), o);
+            }
         });
     }
 
@@ -34,15 +44,23 @@ public static unsafe class SwiGlu
     public static void Backward(float* dGate, float* dUp, float* dh, float* gate, float* up, int n)
     {
         nint dgp = (nint)dGate, dup = (nint)dUp, dhp = (nint)dh, gp = (nint)gate, upp = (nint)up;
-        Threading.ForRange(n, 4096, (s, e) =>
+        Threading.ForRange(n, 8192, (s, e) =>
         {
-            float* g = (float*)gp, u = (float*)upp, d = (float*)dhp, dg = (float*)dgp, du = (float*)dup;
-            for (int i = s; i < e; i++)
+            Span<float> sg = stackalloc float[Chunk];
+            for (int i0 = s; i0 < e; i0 += Chunk)
             {
-                float sg = Sigmoid(g[i]), silu = g[i] * sg;
-                dg[i] += d[i] * u[i] * sg * (1 + g[i] * (1 - sg));
-                du[i] += d[i] * silu;
+                int len = Math.Min(Chunk, e - i0);
+                TensorPrimitives.Sigmoid(new ReadOnlySpan<float>((float*)gp + i0, len), sg[..len]);
+                float* g = (float*)gp + i0, u = (float*)upp + i0, d = (float*)dhp + i0, dg = (float*)dgp + i0, du = (float*)dup + i0;
+                for (int i = 0; i < len; i++)
+                {
+                    float sgi = sg[i];
+                    dg[i] += d[i] * u[i] * sgi * (1 + g[i] * (1 - sgi));
+                    du[i] += d[i] * g[i] * sgi;
+                }
             }
         });
     }
+
+    private const int Chunk = 1024;
 }

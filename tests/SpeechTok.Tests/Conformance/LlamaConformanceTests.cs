@@ -35,7 +35,8 @@ public sealed class LlamaConformanceTests
     public void Base_logits_final_hidden_and_loss(string folder)
     {
         var f = new LlamaFixture(folder);
-        using var lm = new LlamaForCausalLm(f.Weights());
+        using var ckpt = LlamaCheckpoint.Open(f.Folder); // the product's folder loader (config + model.safetensors)
+        using var lm = new LlamaForCausalLm(ckpt.Weights);
         foreach (var name in new[] { "base_batch0", "base_batch1" })
         {
             var (ids, mask, labels, b, t) = Batch(f, name);

@@ -1,7 +1,7 @@
-using System.Text;
 using System.Text.Json;
 using SpeechTok.Lm.Model;
 using SpeechTok.Tensors;
+using SpeechTok.Tensors.IO;
 
 namespace SpeechTok.Tests.Conformance;
 
@@ -11,6 +11,7 @@ internal sealed class LlamaFixture
     public string Folder { get; }
     public JsonElement Reference { get; }
     public LlamaConfig Config { get; }
+    private readonly List<SafeTensors> _open = [];
 
     public LlamaFixture(string name)
     {
@@ -49,45 +50,9 @@ internal sealed class LlamaFixture
 
     public LlamaWeights Weights(string file = "model.safetensors")
     {
-        var all = ReadSafeTensors(Path.Combine(Folder, file));
-        return LlamaWeights.Load(Config, name => all.GetValueOrDefault(name));
-    }
-
-    // Minimal reader for the fixture's own files (F32/BF16); the product reader lives in SpeechTok.Tensors.IO.
-    private static unsafe Dictionary<string, Tensor> ReadSafeTensors(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        long len = BitConverter.ToInt64(bytes, 0);
-        var header = JsonDocument.Parse(Encoding.UTF8.GetString(bytes, 8, (int)len)).RootElement;
-        var d = new Dictionary<string, Tensor>();
-        foreach (var p in header.EnumerateObject())
-        {
-            if (p.Name == "__metadata__") continue;
-            var shape = p.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-            var off = p.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            string dt = p.Value.GetProperty("dtype").GetString()!;
-            int start = (int)(8 + len + off[0]), n = (int)(off[1] - off[0]);
-            if (dt == "F32")
-            {
-                var f = new float[n / 4];
-                Buffer.BlockCopy(bytes, start, f, 0, n);
-                d[p.Name] = SpeechTok.Tensors.Tensor.FromData(f, shape);
-            }
-            else
-            {
-                Assert.Equal("BF16", dt);
-                var mem = GC.AllocateArray<byte>(n, pinned: true);
-                Buffer.BlockCopy(bytes, start, mem, 0, n);
-                fixed (byte* q = mem) d[p.Name] = SpeechTok.Tensors.Tensor.View(DType.BF16, q, shape, new Keep(mem), readOnly: true);
-            }
-        }
-        return d;
-    }
-
-    private sealed class Keep(byte[] mem) : IDisposable
-    {
-        public byte[] Memory { get; } = mem;
-        public void Dispose() { }
+        var st = SafeTensors.Open(Path.Combine(Folder, file));
+        _open.Add(st); // the weights are views of the mapped file: keep it open for the fixture's lifetime
+        return LlamaWeights.Load(Config, name => st.Contains(name) ? st.Get(name) : null);
     }
 
     /// <summary>|a − b| ≤ atol + rtol·|b| at every position whose mask is 1 (rows of <paramref name="row"/> values).</summary>

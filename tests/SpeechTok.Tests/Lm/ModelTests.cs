@@ -113,6 +113,27 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void Lora_dropout_is_off_outside_training()
+    {
+        var c = Config();
+        var w = Load(c, Weights(c, 7));
+        var withDropout = new LoraAdapters(c, 2, 4f, 0.5f, seed: 9);
+        var without = new LoraAdapters(c, 2, 4f, 0f, seed: 9);
+        var rng = new Random(3);
+        foreach (var (a, b) in withDropout.All.Zip(without.All))
+            for (int i = 0; i < a.B.Length; i++) a.B[i] = b.B[i] = (float)(rng.NextDouble() - 0.5);
+        var ids = Ids.Select(i => i % 11).ToArray();
+        using var m1 = new LlamaForSequenceClassification(w, 3, 0, withDropout, seed: 2);
+        using var m2 = new LlamaForSequenceClassification(w, 3, 0, without, seed: 2);
+        var eval = m1.Logits(ids, Mask, 2, 6);
+        Assert.Equal(m2.Logits(ids, Mask, 2, 6), eval);
+        withDropout.Training = true;
+        Assert.NotEqual(eval, m1.Logits(ids, Mask, 2, 6));
+        withDropout.Training = false;
+        Assert.Equal(eval, m1.Logits(ids, Mask, 2, 6));
+    }
+
+    [Fact]
     public void Multi_label_bce_gradients_match_finite_differences()
     {
         var c = Config();
