@@ -1,5 +1,6 @@
 using System.Text;
 using SpeechTok.Lm.Tokenization;
+using SpeechTok.Tensors;
 
 namespace SpeechTok.Lm.Serialization;
 
@@ -77,6 +78,25 @@ public sealed class SampleSerializer
             }
         }
         return full.Length <= MaxLength ? new SerializedSample(full, full.Length) : new SerializedSample(full[..MaxLength], full.Length);
+    }
+
+    /// <summary>Serialises a corpus on <see cref="Threading.Threads"/> threads, in input order. A bad sample
+    /// fails the call with its index in the message. <c>Count(s =&gt; s.Truncated)</c> gives the truncations.</summary>
+    public SerializedSample[] SerializeAll(IReadOnlyList<string> texts, IReadOnlyList<int[][]?>? codes)
+    {
+        if (codes != null && codes.Count != texts.Count)
+            throw new SpeechTokException($"{texts.Count} texts but {codes.Count} code arrays");
+        var result = new SerializedSample[texts.Count];
+        SpeechTokException? error = null;
+        Threading.ForRange(texts.Count, 64, (start, end) =>
+        {
+            for (int i = start; i < end && Volatile.Read(ref error) == null; i++)
+            {
+                try { result[i] = Serialize(texts[i], codes?[i]); }
+                catch (SpeechTokException e) { Interlocked.CompareExchange(ref error, new SpeechTokException($"sample {i}: {e.Message}", e), null); }
+            }
+        });
+        return error == null ? result : throw error;
     }
 
     private List<int> Ranks(int[][]? codes) =>

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace SpeechTok.Lm.Tokenization;
 
 /// <summary>An added token with HF's flags.</summary>
@@ -13,7 +15,19 @@ internal sealed class AddedVocabulary
     private readonly List<AddedToken> _tokens = [];
     private readonly Dictionary<string, int> _byContent = new(StringComparer.Ordinal);
     private readonly Dictionary<int, AddedToken> _byId = [];
-    private Matcher _raw = Matcher.Empty, _normalized = Matcher.Empty;
+    private Matchers? _matchers; // rebuilt lazily after a change; one reference so that concurrent encoders see a whole pair
+
+    private sealed record Matchers(Matcher Raw, Matcher Normalized);
+
+    public AddedVocabulary Clone()
+    {
+        var copy = new AddedVocabulary();
+        copy._tokens.AddRange(_tokens);
+        foreach (var (k, v) in _byContent) copy._byContent[k] = v;
+        foreach (var (k, v) in _byId) copy._byId[k] = v;
+        copy.MaxId = MaxId;
+        return copy;
+    }
 
     public IReadOnlyList<AddedToken> Tokens => _tokens;
     public int MaxId { get; private set; } = -1;
@@ -36,20 +50,20 @@ internal sealed class AddedVocabulary
         }
         _byId[token.Id] = token;
         MaxId = Math.Max(MaxId, token.Id);
-        _raw = new Matcher(_tokens.Where(t => !t.Normalized));
-        _normalized = new Matcher(_tokens.Where(t => t.Normalized));
+        _matchers = null;
     }
 
     /// <summary>Splits <paramref name="text"/> into segments: (range, added token id or -1 for plain text).</summary>
     public List<(Range Range, int Id)> Split(string text)
     {
+        var (raw, normalized) = _matchers ??= new Matchers(new Matcher(_tokens.Where(t => !t.Normalized)), new Matcher(_tokens.Where(t => t.Normalized)));
         var first = new List<(Range, int)>();
-        Find(text, 0, text.Length, _raw, first);
+        Find(text, 0, text.Length, raw, first);
         var result = new List<(Range, int)>(first.Count);
         foreach (var (r, id) in first)
         {
             if (id >= 0) result.Add((r, id));
-            else Find(text, r.Start.Value, r.End.Value, _normalized, result);
+            else Find(text, r.Start.Value, r.End.Value, normalized, result);
         }
         return result;
     }
@@ -60,6 +74,9 @@ internal sealed class AddedVocabulary
         int i = start;
         while (i < end)
         {
+            int next = text.AsSpan(i, end - i).IndexOfAny(matcher.FirstChars); // vectorised skip to a possible start
+            if (next < 0) break;
+            i += next;
             var tok = matcher.LongestAt(text, i, end);
             if (tok == null) { i++; continue; }
             int mStart = i, mEnd = i + tok.Content.Length;
@@ -100,14 +117,15 @@ internal sealed class AddedVocabulary
     /// <summary>Candidates grouped by first character, longest first: the first that fits is the leftmost-longest match.</summary>
     private sealed class Matcher
     {
-        public static readonly Matcher Empty = new([]);
         private readonly Dictionary<char, AddedToken[]> _byFirst;
+        public SearchValues<char> FirstChars { get; }
 
         public Matcher(IEnumerable<AddedToken> tokens)
         {
             _byFirst = tokens.Where(t => t.Content.Length > 0)
                 .GroupBy(t => t.Content[0])
                 .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ThenBy(t => t.Id).ToArray());
+            FirstChars = SearchValues.Create([.. _byFirst.Keys]);
         }
 
         public AddedToken? LongestAt(string text, int i, int end)

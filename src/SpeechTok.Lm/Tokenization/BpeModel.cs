@@ -23,7 +23,8 @@ internal sealed class BpeModel
     private int _cacheCount; // ConcurrentDictionary.Count takes every lock
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
 
-    public bool IgnoreMerges { get; set; }
+    /// <summary>The file's <c>ignore_merges</c>.</summary>
+    public bool IgnoreMerges { get; }
     public int VocabCount => _vocab.Count;
 
     public BpeModel(Dictionary<string, int> vocab, IReadOnlyList<(string A, string B)> merges, bool ignoreMerges, string? unkToken, string source)
@@ -46,7 +47,7 @@ internal sealed class BpeModel
         for (int r = 0; r < merges.Count; r++)
         {
             var (a, b) = merges[r];
-            int ia = Lookup(a, r), ib = Lookup(b, r), inew = Lookup(a + b, r);
+            int ia = Lookup(a, r), ib = Lookup(b, r), inew = LookupConcat(a, b, r);
             _merges[Key(ia, ib)] = (r, inew); // a repeated pair keeps its last rank, as HF's map does
         }
 
@@ -65,6 +66,15 @@ internal sealed class BpeModel
         _vocab.TryGetValue(token, out int id) ? id
         : throw new SpeechTokException($"{_source}: model.merges[{rank}] uses '{token}', which is not in model.vocab");
 
+    private int LookupConcat(string a, string b, int rank)
+    {
+        int n = a.Length + b.Length;
+        Span<char> both = n <= 256 ? stackalloc char[n] : new char[n];
+        a.CopyTo(both);
+        b.CopyTo(both[a.Length..]);
+        return _vocabBySpan.TryGetValue(both, out int id) ? id : Lookup(a + b, rank);
+    }
+
     private static long Key(int a, int b) => ((long)a << 32) | (uint)b;
 
     public int? TokenToId(string token) => _vocab.TryGetValue(token, out int id) ? id : null;
@@ -72,7 +82,7 @@ internal sealed class BpeModel
     public string? IdToToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;
 
     /// <summary>Appends the ids of one pre-token given as UTF-8 bytes.</summary>
-    public void Tokenize(ReadOnlySpan<byte> utf8, List<int> output)
+    public void Tokenize(ReadOnlySpan<byte> utf8, bool ignoreMerges, List<int> output)
     {
         if (utf8.IsEmpty) return;
         char[]? rented = null;
@@ -80,7 +90,7 @@ internal sealed class BpeModel
         for (int k = 0; k < utf8.Length; k++) mapped[k] = ByteLevel.ByteToChar[utf8[k]];
         try
         {
-            if (IgnoreMerges && _vocabBySpan.TryGetValue(mapped, out int whole)) { output.Add(whole); return; }
+            if (ignoreMerges && _vocabBySpan.TryGetValue(mapped, out int whole)) { output.Add(whole); return; }
             if (_cacheBySpan.TryGetValue(mapped, out var hit)) { output.AddRange(hit); return; }
             var ids = Merge(utf8, mapped);
             if (Volatile.Read(ref _cacheCount) < CacheCapacity && _cache.TryAdd(new string(mapped), ids)) Interlocked.Increment(ref _cacheCount);
@@ -94,25 +104,24 @@ internal sealed class BpeModel
 
     private int[] Merge(ReadOnlySpan<byte> utf8, ReadOnlySpan<char> mapped)
     {
-        int n = utf8.Length;
-        var id = new int[n];
-        var prev = new int[n];
-        var next = new int[n];
-        var alive = new bool[n];
-        int count = 0;
-        for (int k = 0; k < n; k++)
+        int count = utf8.Length;
+        var id = new int[count];
+        var prev = new int[count];
+        var next = new int[count];
+        var alive = new bool[count];
+        for (int k = 0; k < count; k++)
         {
             int b = _byteIds[utf8[k]];
             if (b < 0)
             {
-                if (_unkId is not int unk)
-                    throw new SpeechTokException($"{_source}: byte symbol '{mapped[k]}' (0x{utf8[k]:X2}) is not in model.vocab and model.unk_token is null");
-                b = unk;
+                // Only a vocab without all 256 byte symbols gets here (HF would emit unk; fuse_unk is not modelled).
+                b = _unkId ?? throw new SpeechTokException($"{_source}: byte symbol '{mapped[k]}' (0x{utf8[k]:X2}) is not in model.vocab and model.unk_token is null");
             }
-            id[count] = b;
-            count++;
+            id[k] = b;
+            prev[k] = k - 1;
+            next[k] = k + 1 < count ? k + 1 : -1;
+            alive[k] = true;
         }
-        for (int k = 0; k < count; k++) { prev[k] = k - 1; next[k] = k + 1 < count ? k + 1 : -1; alive[k] = true; }
 
         var queue = new PriorityQueue<(int Pos, int NewId), long>();
         for (int k = 0; k + 1 < count; k++)

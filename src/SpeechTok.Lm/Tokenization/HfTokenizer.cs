@@ -1,12 +1,14 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace SpeechTok.Lm.Tokenization;
 
 /// <summary>
-/// A Hugging Face <c>tokenizer.json</c> with a byte-level BPE model (GPT-2, Llama-3, SmolLM2, Qwen2 layouts):
+/// A Hugging Face <c>tokenizer.json</c> with a byte-level BPE model and no normalizer (GPT-2, Llama-3, SmolLM2 layouts):
 /// added tokens split out first, the split pre-tokenizer over Unicode code points, BPE with
 /// <c>ignore_merges</c>, the <c>TemplateProcessing</c> post-processor and the ByteLevel decoder.
 /// Encoding is thread-safe; <see cref="AddTokens"/> must not run concurrently with it.
@@ -14,10 +16,11 @@ namespace SpeechTok.Lm.Tokenization;
 public sealed class HfTokenizer
 {
     private readonly BpeModel _model;
-    private readonly AddedVocabulary _added = new();
+    private readonly AddedVocabulary _added;
     private readonly List<PreTokenizerStep> _preTokenizer;
     private readonly (int[] Ids, bool IsSequence)[]? _template; // TemplateProcessing "single"
     private readonly string _source;
+    private readonly byte[] _json; // the file as loaded, for Save
 
     /// <summary>Id prepended by <see cref="EncodeWithBos"/>, or null when the tokenizer names none.</summary>
     public int? BosId { get; }
@@ -33,12 +36,16 @@ public sealed class HfTokenizer
     /// <summary>Whether the post-processor adds tokens when <c>addSpecialTokens</c> is true (HF semantics).</summary>
     public bool HasTemplate => _template != null;
 
-    internal bool IgnoreMerges { get => _model.IgnoreMerges; set => _model.IgnoreMerges = value; }
+    /// <summary>The file's <c>ignore_merges</c>; switchable for tests that compare with plain BPE.</summary>
+    internal bool IgnoreMerges { get; set; }
 
-    private HfTokenizer(JsonElement root, string source, string? bosToken, string? configBosToken)
+    private HfTokenizer(byte[] json, JsonElement root, string source, string? bosToken, string? configBosToken)
     {
+        _json = json;
         _source = source;
         _model = ReadModel(Required(root, "model", source), source);
+        IgnoreMerges = _model.IgnoreMerges;
+        _added = new AddedVocabulary();
 
         if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
         {
@@ -76,6 +83,22 @@ public sealed class HfTokenizer
             BosId = _template[0].Ids[0];
     }
 
+    private HfTokenizer(HfTokenizer other)
+    {
+        _source = other._source;
+        _json = other._json;
+        _model = other._model;
+        _preTokenizer = other._preTokenizer;
+        _template = other._template;
+        BosId = other.BosId;
+        PadId = other.PadId;
+        IgnoreMerges = other.IgnoreMerges;
+        _added = other._added.Clone();
+    }
+
+    /// <summary>A copy whose added tokens change independently (the BPE model, read-only, is shared).</summary>
+    public HfTokenizer Clone() => new(this);
+
     /// <summary>Loads <c>tokenizer.json</c> (a file, or a folder holding one). The BOS token is
     /// <paramref name="bosToken"/>, else <c>bos_token</c> of a sibling <c>tokenizer_config.json</c>, else the
     /// first special token of the TemplateProcessing post-processor.</summary>
@@ -86,15 +109,17 @@ public sealed class HfTokenizer
         string? configBos = null;
         string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json");
         if (bosToken == null && File.Exists(config)) configBos = ReadConfigBos(config);
-        using var doc = Parse(File.ReadAllBytes(file), file);
-        return new HfTokenizer(doc.RootElement, file, bosToken, configBos);
+        var bytes = File.ReadAllBytes(file);
+        using var doc = Parse(bytes, file);
+        return new HfTokenizer(bytes, doc.RootElement, file, bosToken, configBos);
     }
 
     /// <summary>Builds a tokenizer from the text of a <c>tokenizer.json</c>.</summary>
     public static HfTokenizer FromJson(string json, string source = "tokenizer.json", string? bosToken = null)
     {
-        using var doc = Parse(Encoding.UTF8.GetBytes(json), source);
-        return new HfTokenizer(doc.RootElement, source, bosToken, null);
+        var bytes = Encoding.UTF8.GetBytes(json);
+        using var doc = Parse(bytes, source);
+        return new HfTokenizer(bytes, doc.RootElement, source, bosToken, null);
     }
 
     private static JsonDocument Parse(byte[] bytes, string source)
@@ -172,7 +197,7 @@ public sealed class HfTokenizer
         byte[]? rented = null;
         Span<byte> buf = max <= 1024 ? stackalloc byte[max] : (rented = ArrayPool<byte>.Shared.Rent(max));
         int n = Encoding.UTF8.GetBytes(piece, buf); // a lone surrogate becomes U+FFFD, as in Rust's String
-        _model.Tokenize(buf[..n], ids);
+        _model.Tokenize(buf[..n], IgnoreMerges, ids);
         if (rented != null) ArrayPool<byte>.Shared.Return(rented);
     }
 
@@ -219,6 +244,27 @@ public sealed class HfTokenizer
         int id = AddTokens([content], special: true)[0];
         PadId = id;
         return id;
+    }
+
+    /// <summary>Writes the tokenizer.json with the current added tokens (everything else as loaded), atomically,
+    /// so that HF (<c>Tokenizer.from_file</c>, <c>AutoTokenizer</c>) reproduces the extended vocabulary.</summary>
+    public void Save(string path)
+    {
+        var root = JsonNode.Parse(_json)!.AsObject();
+        var added = new JsonArray();
+        foreach (var t in _added.Tokens.OrderBy(t => t.Id))
+        {
+            added.Add(new JsonObject
+            {
+                ["id"] = t.Id, ["content"] = t.Content, ["single_word"] = t.SingleWord, ["lstrip"] = t.Lstrip,
+                ["rstrip"] = t.Rstrip, ["normalized"] = t.Normalized, ["special"] = t.Special,
+            });
+        }
+        root["added_tokens"] = added;
+        string full = Path.GetFullPath(path);
+        string tmp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
+        File.WriteAllText(tmp, root.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        File.Move(tmp, full, overwrite: true);
     }
 
     // ---------------------------------------------------------------- decode

