@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace SpeechTok.Audio;
 
@@ -35,7 +34,8 @@ public static class AudioLoader
             var (x, rate) = WavReader.Read(path, mixdown);
             return rate == SampleRate ? x : Resampler.Resample(x, rate, SampleRate);
         }
-        return FFmpeg.Decode(path, SampleRate, mixdown);
+        var (y, r) = FFmpeg.Decode(path, mixdown);
+        return r == SampleRate ? y : Resampler.Resample(y, r, SampleRate);
     }
 
     /// <summary>Checks that a clip can be loaded without decoding it: a WAV's header and data size, or that ffmpeg can probe it.</summary>
@@ -70,14 +70,15 @@ public static class FFmpeg
     /// <summary>The program run; a test can point it elsewhere (e.g. a missing name) to check the error.</summary>
     internal static string Program { get; set; } = "ffmpeg";
 
-    public static float[] Decode(string path, int sampleRate, bool mixdown)
+    /// <summary>
+    /// Decodes to a float32 WAV on ffmpeg's stdout at the file's own rate and channel layout; channel 0 or the
+    /// mixdown is then taken by <see cref="WavReader"/> (ffmpeg's own downmix is not a plain average) and
+    /// resampling is left to our resampler, so every input goes through the same path.
+    /// </summary>
+    public static (float[] Samples, int SampleRate) Decode(string path, bool mixdown)
     {
-        // Channel 0 only unless mixdown, like the WAV path and the original (torchaudio, channel 0).
-        var args = new List<string> { "-nostdin", "-v", "error", "-i", path, "-vn" };
-        if (!mixdown) args.AddRange(["-af", "pan=mono|c0=c0"]);
-        args.AddRange(["-ac", "1", "-ar", sampleRate.ToString(), "-f", "f32le", "-"]);
         var psi = new ProcessStartInfo(Program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "-nostdin", "-v", "error", "-i", path, "-vn", "-c:a", "pcm_f32le", "-f", "wav", "-" }) psi.ArgumentList.Add(a);
         Process proc;
         try { proc = Process.Start(psi) ?? throw new InvalidOperationException("no process"); }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
@@ -92,27 +93,34 @@ public static class FFmpeg
             proc.WaitForExit();
             if (proc.ExitCode != 0)
                 throw new SpeechTokException($"{path}: ffmpeg could not decode the file (exit {proc.ExitCode}): {err.Result.Trim()}");
-            var bytes = ms.GetBuffer().AsSpan(0, (int)ms.Length);
-            if (bytes.Length % 4 != 0) throw new SpeechTokException($"{path}: ffmpeg returned {bytes.Length} bytes, not whole float32 samples");
-            return MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+            ms.Position = 0;
+            return WavReader.Read(ms, $"{path} (as decoded by ffmpeg)", mixdown);
         }
     }
+
+    // Whether each program name could be started (null) or why not; checked once, not once per clip.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Exception?> Probed = new();
 
     /// <summary>Fails with a message naming the file and the missing program when ffmpeg cannot be started.</summary>
     public static void RequireInstalled(string path)
     {
-        var psi = new ProcessStartInfo(Program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("-version");
-        try
+        var failure = Probed.GetOrAdd(Program, program =>
         {
-            using var p = Process.Start(psi) ?? throw new InvalidOperationException("no process");
-            p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            throw Missing(path, e);
-        }
+            var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            psi.ArgumentList.Add("-version");
+            try
+            {
+                using var p = Process.Start(psi) ?? throw new InvalidOperationException("no process");
+                p.StandardOutput.ReadToEnd();
+                p.WaitForExit();
+                return null;
+            }
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+            {
+                return e;
+            }
+        });
+        if (failure != null) throw Missing(path, failure);
     }
 
     private static SpeechTokException Missing(string path, Exception e) =>

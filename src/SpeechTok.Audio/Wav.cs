@@ -33,10 +33,16 @@ public static class WavReader
     public static (float[] Samples, int SampleRate) Read(string path, bool mixdown = false)
     {
         using var fs = Open(path);
-        var info = ParseHeader(fs, path);
+        return Read(fs, path, mixdown);
+    }
+
+    /// <summary>Reads a WAV from a seekable stream; <paramref name="name"/> names it in errors.</summary>
+    internal static (float[] Samples, int SampleRate) Read(Stream fs, string name, bool mixdown)
+    {
+        var info = ParseHeader(fs, name);
         int bytesPer = info.BitsPerSample / 8, block = bytesPer * info.Channels;
         long total = info.Frames * block;
-        if (total > int.MaxValue) throw new SpeechTokException($"{path}: data chunk of {total} bytes is too large to load at once");
+        if (total > int.MaxValue) throw new SpeechTokException($"{name}: data chunk of {total} bytes is too large to load at once");
         var raw = new byte[total];
         fs.Position = info.DataOffset;
         fs.ReadExactly(raw);
@@ -75,7 +81,7 @@ public static class WavReader
         }
     }
 
-    private static WavInfo ParseHeader(FileStream fs, string path)
+    private static WavInfo ParseHeader(Stream fs, string path)
     {
         long length = fs.Length;
         Span<byte> h = stackalloc byte[12];

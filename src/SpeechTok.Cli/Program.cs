@@ -9,6 +9,9 @@ root.Subcommands.Add(PretrainCommand.Build());
 root.Subcommands.Add(FinetuneCommand.Build());
 root.Subcommands.Add(EvaluateCommand.Build());
 root.Subcommands.Add(PredictCommand.Build());
+root.Subcommands.Add(CodesCommand.Build());
+root.Subcommands.Add(TokenizeCommand.Build());
+root.Subcommands.Add(TokenizerFitCommand.Build());
 
 try
 {

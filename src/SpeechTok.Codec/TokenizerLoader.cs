@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using SpeechTok.Audio;
 using SpeechTok.Codec.Builtin;
 
 namespace SpeechTok.Codec;
@@ -21,8 +22,7 @@ public static class TokenizerLoader
         if (BuiltinTokenizer.IsBuiltinFolder(dir)) return BuiltinTokenizer.Load(dir);
         if (!File.Exists(Path.Combine(dir, "config.json")))
             throw new SpeechTokException($"tokenizer folder '{dir}' has no config.json (expected a built-in tokenizer or an official SpeechTokenizer config.json + model.pt/model.safetensors)");
-        // LEAD: wire the official model here once branch `stok` is merged: return SpeechTokenizer.SpeechTokenizerModel.Load(dir);
-        throw new SpeechTokException($"{dir}: official SpeechTokenizer support is not built in this branch");
+        return SpeechTokenizer.SpeechTokenizerModel.Load(dir);
     }
 
     /// <summary>
@@ -47,5 +47,19 @@ public static class TokenizerLoader
         }
         string kind = BuiltinTokenizer.IsBuiltinFolder(dir) ? "builtin" : "speechtokenizer";
         return $"{kind}:{Convert.ToHexStringLower(sha.GetHashAndReset())[..32]}";
+    }
+
+    /// <summary>
+    /// The built-in tokenizer at <paramref name="dir"/>; when the folder holds none, one is fitted on the
+    /// manifest's train split and saved there first (what <c>--tokenizer builtin</c> means for commands
+    /// that have a manifest).
+    /// </summary>
+    public static BuiltinTokenizer LoadOrFitBuiltin(string dir, Manifest manifest, BuiltinFitOptions options, bool mixdown = false, Action<string>? log = null)
+    {
+        if (BuiltinTokenizer.IsBuiltinFolder(dir)) return BuiltinTokenizer.Load(dir);
+        log?.Invoke($"fitting the built-in tokenizer on the train split of {manifest.Path} into {dir}");
+        var tok = BuiltinTokenizer.Fit(manifest, options, mixdown, log);
+        tok.Save(dir);
+        return tok;
     }
 }

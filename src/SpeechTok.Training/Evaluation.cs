@@ -104,8 +104,8 @@ public static class Evaluation
             string dir = FinetuneRun.SeedDir(run, seed);
             using (var st = SafeTensors.Open(Path.Combine(dir, FinetuneRun.RowsFile)))
                 lm.Weights.ExtendVocabulary(st.Get("embed_rows").ToF32(), st.Contains("lm_head_rows") ? st.Get("lm_head_rows").ToF32() : null);
-            var lora = new LoraAdapters(lm.Config, RunFiles.Get<int>(hp, "lora_r", src), RunFiles.Get<float>(hp, "lora_alpha", src), RunFiles.Get<float>(hp, "lora_dropout", src), seed);
-            using var model = new LlamaForSequenceClassification(lm.Weights, k, lm.PadId, lora, null, seed);
+            var lora = new LoraAdapters(lm.Config, RunFiles.Get<int>(hp, "lora_r", src), RunFiles.Get<float>(hp, "lora_alpha", src), RunFiles.Get<float>(hp, "lora_dropout", src), (ulong)seed);
+            using var model = new LlamaForSequenceClassification(lm.Weights, k, lm.PadId, lora, null, (ulong)seed);
             Peft.Load(dir, lora, model.ScoreWeight, k);
             var set = new EncodedSet("predict", ["input"], [ids], [[0]], [false]);
             perSeed.Add(Finetuner.Predict(model, set, lm.PadId, task, 1));

@@ -96,8 +96,8 @@ public static class FinetuneRun
     private static void Finalise(LanguageModel lm, TaskKind task, int k, Dictionary<string, EncodedSet?> sets, int seed, FinetuneOptions o, string dir)
     {
         var state = Path.Combine(dir, Checkpoint.Folder);
-        var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, seed);
-        using var model = new LlamaForSequenceClassification(lm.Weights, k, lm.PadId, lora, null, seed);
+        var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, (ulong)seed);
+        using var model = new LlamaForSequenceClassification(lm.Weights, k, lm.PadId, lora, null, (ulong)seed);
         // The best values live in the checkpoint ("best.*"); read them back so this step is also resumable.
         using (var st = SafeTensors.Open(Path.Combine(RunFiles.CompleteFolder(state)!, "tensors.safetensors")))
             foreach (var (name, t) in Peft.Tensors(lora, model.ScoreWeight, k))

@@ -47,8 +47,8 @@ public static class Finetuner
         if (train.Count == 0) throw new SpeechTokException("the train split is empty");
         if (val.Count == 0) throw new SpeechTokException("the val split is empty");
         int h = lm.Config.HiddenSize, epochs = o.EpochsFor(task);
-        var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, seed);
-        using var model = new LlamaForSequenceClassification(lm.Weights, numLabels, lm.PadId, lora, null, seed);
+        var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, (ulong)seed);
+        using var model = new LlamaForSequenceClassification(lm.Weights, numLabels, lm.PadId, lora, null, (ulong)seed);
         var ps = Peft.Tensors(lora, model.ScoreWeight, numLabels).Select(t => Parameter.Full(t.Name, t.Tensor)).ToList();
         var grads = lora.All.SelectMany(m => new[] { m.GradA, m.GradB }).Append(model.ScoreGrad).ToList();
         var opt = new AdamW(ps, o.Lr, weightDecay: 0);

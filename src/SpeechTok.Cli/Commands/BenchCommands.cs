@@ -11,6 +11,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(TokenizerBenchCommand.Build());
         bench.Subcommands.Add(BenchGemm.Build());
         bench.Subcommands.Add(BenchLm.Build());
+        bench.Subcommands.Add(BenchCodec.Build());
         return bench;
     }
 }

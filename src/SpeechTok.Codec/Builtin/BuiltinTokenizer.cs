@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Audio.Features;
 using SpeechTok.Tensors;
+using SpeechTok.Tensors.IO;
 
 namespace SpeechTok.Codec.Builtin;
 
@@ -175,19 +176,19 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
     public void Save(string dir)
     {
         Directory.CreateDirectory(dir);
-        var tensors = new List<(string, int[], float[])>
+        var tensors = new List<(string, Tensor)>
         {
-            ("feature_mean", [BuiltinFeatures.Dim], _mean),
-            ("feature_scale", [BuiltinFeatures.Dim], _scale),
+            ("feature_mean", Tensor.FromData(_mean, BuiltinFeatures.Dim)),
+            ("feature_scale", Tensor.FromData(_scale, BuiltinFeatures.Dim)),
         };
-        for (int q = 0; q < _codebooks.Length; q++) tensors.Add(($"codebook.{q}", [LayerSize(q), BuiltinFeatures.Dim], _codebooks[q]));
-        CodebookFile.Save(Path.Combine(dir, CodebooksFile), tensors, new Dictionary<string, string> { ["format"] = Format });
+        for (int q = 0; q < _codebooks.Length; q++) tensors.Add(($"codebook.{q}", Tensor.FromData(_codebooks[q], LayerSize(q), BuiltinFeatures.Dim)));
+        SafeTensors.Save(Path.Combine(dir, CodebooksFile), tensors, new Dictionary<string, string> { ["format"] = Format });
         var usage = new JsonObject
         {
             ["fit_frames"] = FitFrames,
             ["layers"] = new JsonArray(Usage.Select(u => (JsonNode)new JsonObject
             {
-                ["layer"] = u.Layer, ["size"] = u.Size, ["used"] = u.Used, ["used_fraction"] = Math.Round(u.UsedFraction, 6), ["perplexity"] = Math.Round(u.Perplexity, 4),
+                ["layer"] = u.Layer, ["size"] = u.Size, ["used"] = u.Used, ["used_fraction"] = u.UsedFraction, ["perplexity"] = u.Perplexity,
             }).ToArray()),
         };
         AtomicFile.WriteAllText(Path.Combine(dir, UsageFile), usage.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -246,17 +247,23 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
         }
         var cbPath = Path.Combine(dir, CodebooksFile);
         if (!File.Exists(cbPath)) throw new SpeechTokException($"{cbPath}: missing (the tokenizer folder is incomplete)");
-        var t = CodebookFile.Load(cbPath);
-        float[] Get(string name, int rows, int cols)
+        float[] mean, scale;
+        float[][] books;
+        using (var t = SafeTensors.Open(cbPath))
         {
-            if (!t.TryGetValue(name, out var v)) throw new SpeechTokException($"{cbPath}: tensor '{name}' is missing");
-            bool ok = rows < 0 ? v.Shape.Length == 1 && v.Shape[0] == cols : v.Shape.Length == 2 && v.Shape[1] == cols && v.Shape[0] >= 1 && v.Shape[0] <= size;
-            if (!ok) throw new SpeechTokException($"{cbPath}: tensor '{name}' has shape [{string.Join(",", v.Shape)}], expected {(rows < 0 ? $"[{cols}]" : $"[1..{size}, {cols}]")}");
-            return v.Data;
+            float[] Get(string name, int rows, int cols)
+            {
+                if (!t.Contains(name)) throw new SpeechTokException($"{cbPath}: tensor '{name}' is missing");
+                var shape = t.ShapeOf(name);
+                bool ok = rows < 0 ? shape.Length == 1 && shape[0] == cols : shape.Length == 2 && shape[1] == cols && shape[0] >= 1 && shape[0] <= size;
+                if (!ok) throw new SpeechTokException($"{cbPath}: tensor '{name}' has shape [{string.Join(",", shape)}], expected {(rows < 0 ? $"[{cols}]" : $"[1..{size}, {cols}]")}");
+                using var v = t.Get(name);
+                return v.ToArray();
+            }
+            mean = Get("feature_mean", -1, BuiltinFeatures.Dim);
+            scale = Get("feature_scale", -1, BuiltinFeatures.Dim);
+            books = Enumerable.Range(0, nq).Select(q => Get($"codebook.{q}", 0, BuiltinFeatures.Dim)).ToArray();
         }
-        var mean = Get("feature_mean", -1, BuiltinFeatures.Dim);
-        var scale = Get("feature_scale", -1, BuiltinFeatures.Dim);
-        var books = Enumerable.Range(0, nq).Select(q => Get($"codebook.{q}", 0, BuiltinFeatures.Dim)).ToArray();
         var usage = new List<LayerUsage>();
         int fitFrames = 0;
         var usagePath = Path.Combine(dir, UsageFile);
