@@ -5,6 +5,8 @@ using SpeechTok.Cli.Commands;
 var root = new RootCommand("speechtok: add discrete speech tokens to a pre-trained language model for classification.");
 root.Subcommands.Add(BenchCommands.Build());
 root.Subcommands.Add(DemoCommand.Build());
+root.Subcommands.Add(SelectCommand.Build());
+root.Subcommands.Add(BaselineCommand.Build());
 
 try
 {
