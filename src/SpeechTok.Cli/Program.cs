@@ -12,6 +12,8 @@ root.Subcommands.Add(PredictCommand.Build());
 root.Subcommands.Add(CodesCommand.Build());
 root.Subcommands.Add(TokenizeCommand.Build());
 root.Subcommands.Add(TokenizerFitCommand.Build());
+root.Subcommands.Add(SelectCommand.Build());
+root.Subcommands.Add(BaselineCommand.Build());
 
 try
 {
