@@ -110,7 +110,8 @@ public sealed class TrainingTests
         Assert.Equal(new[] { 4, 32 }, st.ShapeOf("base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight"));
         Assert.Equal(new[] { 16, 4 }, st.ShapeOf("base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight"));
         Assert.Equal(new[] { 2, 32 }, st.ShapeOf("base_model.model.score.weight"));
-        Assert.Equal(5, st.Names.Count);
+        Assert.Equal(new[] { 16, 4 }, st.ShapeOf("base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight"));
+        Assert.Equal(2 * 4 + 1, st.Names.Count);
         var cfg = RunFiles.ReadJson(Path.Combine(dir, Peft.ConfigFile));
         Assert.Equal("SEQ_CLS", cfg["task_type"]!.GetValue<string>());
         Assert.Equal(4, cfg["r"]!.GetValue<int>());
