@@ -189,15 +189,12 @@ public static class SelectionRunner
         return set.ToArray();
     }
 
-    /// <summary>Writes text to <paramref name="path"/> atomically (temporary file in the same folder, then a move).</summary>
+    /// <summary>Writes text atomically (Audio's <see cref="AtomicFile"/>), creating the folder.</summary>
     public static void WriteAtomic(string path, string text)
     {
         var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        File.WriteAllText(tmp, text);
-        File.Move(tmp, full, overwrite: true);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        AtomicFile.WriteAllText(full, text);
     }
 
     public static string ToJson(JsonNode node) => node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";

@@ -60,6 +60,20 @@ public sealed class SelectionRunnerTests : IDisposable
     }
 
     [Fact]
+    public void ReadsCodesFromACodeStore()
+    {
+        var (m, codes) = Data(60);
+        var storeDir = Path.Combine(_dir, "codes");
+        var manifest = Manifest.Load(m);
+        using (var store = SpeechTok.Codec.Store.CodeStore.OpenOrCreate(storeDir, "test-tokenizer", 8, 1024))
+            foreach (var s in manifest.Split("train")) store.Append(s.Key, 0, codes(s)!);
+        using var read = SpeechTok.Codec.Store.CodeStore.Open(storeDir);
+        var fromStore = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2, 3], C = 0.05 }, s => read.TryGet(s.Key));
+        var inMemory = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2, 3], C = 0.05 }, codes);
+        Assert.Equal(SelectionRunner.ToJson(inMemory), SelectionRunner.ToJson(fromStore));
+    }
+
+    [Fact]
     public void MissingCodesNameTheSample()
     {
         var (m, codes) = Data(40);
