@@ -108,6 +108,9 @@ public sealed class SelectionRunnerTests : IDisposable
         File.WriteAllText(p, "split,text,audio_path_list,label\ntrain,a b,a.wav,0\ntrain,c d,b.wav,0\ntest,e f,c.wav,1\n");
         e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = p, Layers = [1] }, codes));
         Assert.Contains("never occur in the train split", e.Message);
+        // Labels outside 0..K−1 when K is given.
+        e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1], NumClasses = 1 }, codes));
+        Assert.Contains("outside 0..0", e.Message);
         // Codes outside the codebook.
         e = Assert.Throws<SpeechTokException>(() => TokenSelection.AudioBagOfTokens([("train/0", [[5, 1024]])], [1]));
         Assert.Contains("train/0", e.Message);
