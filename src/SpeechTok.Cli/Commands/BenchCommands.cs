@@ -8,6 +8,7 @@ internal static class BenchCommands
     public static Command Build()
     {
         var bench = new Command("bench", "Measure throughput; the last line printed is JSON.");
+        bench.Subcommands.Add(TokenizerBenchCommand.Build());
         bench.Subcommands.Add(SelectBenchCommand.Build());
         return bench;
     }

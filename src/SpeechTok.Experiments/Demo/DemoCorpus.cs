@@ -1,0 +1,131 @@
+namespace SpeechTok.Experiments.Demo;
+
+/// <summary>One planned clip: what espeak-ng says, how it says it, and where the clip lands in the manifest.</summary>
+internal sealed record DemoUtterance(
+    int Id, string Split, int Index, string Text, int Polarity, int Arousal, int Label,
+    string Voice, int Pitch, int Speed, int Amplitude, int WordGap, double NoiseDbfs, int NoiseSeed)
+{
+    public string ClipPath => $"clips/u{Id:D4}.wav";
+}
+
+/// <summary>
+/// The plan of the demo dataset, a pure function of the options. Polarity lives only in the words, arousal
+/// only in the voice, and every text is spoken once calm and once excited (both in the same split), so
+/// the text carries no information about arousal and the label needs both modalities.
+/// </summary>
+internal static class DemoCorpus
+{
+    public const int Negative = 0, Positive = 1, Calm = 0, Excited = 1;
+
+    // Noun phrases: (determiner, noun); neutral, shared by both polarities.
+    private static readonly (string Det, string Noun)[] Subjects =
+    [
+        ("the", "movie"), ("the", "dinner"), ("this", "phone"), ("the", "weather"), ("our", "trip"),
+        ("the", "concert"), ("my", "job"), ("the", "hotel"), ("the", "game"), ("that", "book"),
+        ("the", "party"), ("the", "service"), ("the", "garden"), ("your", "idea"), ("the", "music"),
+        ("the", "lesson"), ("this", "coffee"), ("the", "show"), ("the", "city"), ("the", "team"),
+        ("the", "room"), ("the", "meeting"), ("the", "car"), ("the", "beach"),
+    ];
+
+    private static readonly string[][] Adjectives =
+    [
+        ["terrible", "awful", "horrible", "dreadful", "boring", "disappointing", "miserable", "useless", "nasty", "annoying", "dull", "painful"],
+        ["wonderful", "great", "lovely", "excellent", "amazing", "brilliant", "fantastic", "delightful", "superb", "perfect", "pleasant", "charming"],
+    ];
+
+    private static readonly string[][] Verbs =
+    [
+        ["hate", "dislike", "loathe", "dread", "resent"],
+        ["love", "enjoy", "adore", "like", "admire"],
+    ];
+
+    private static readonly string[] Intensifiers = ["", "really ", "truly ", "quite ", "so ", "very "];
+    private static readonly string[] VerbAdverbs = ["", "really ", "truly ", "just "];
+    private static readonly string[] Openers = ["", "", "", "Well, ", "Honestly, ", "You know, "];
+
+    // Voice variants: each arousal level has its own pool (mixed genders), and 15 % of clips borrow
+    // from the other pool so that the voice identity alone is not the class.
+    private static readonly string[][] Voices = [["en+m1", "en+m3", "en+m6", "en+f1"], ["en+f2", "en+f3", "en+f4", "en+m2"]];
+
+    public static string[] ClassNames(DemoLabeling labeling) => labeling switch
+    {
+        DemoLabeling.Quadrants => ["calm-negative", "calm-positive", "excited-negative", "excited-positive"],
+        _ => ["congruent", "incongruent"],
+    };
+
+    public static int Label(DemoLabeling labeling, int polarity, int arousal) => labeling switch
+    {
+        DemoLabeling.Quadrants => arousal * 2 + polarity,
+        _ => polarity == arousal ? 0 : 1,
+    };
+
+    public static IReadOnlyList<DemoUtterance> Plan(DemoOptions options)
+    {
+        options.Validate();
+        var rng = new Random(options.Seed);
+        int perPolarity = options.Count / 4;
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var rows = new List<(string Split, string Text, int Polarity, int Arousal)>();
+        for (int polarity = 0; polarity < 2; polarity++)
+        {
+            var texts = new List<string>();
+            for (int attempts = 0; texts.Count < perPolarity; attempts++)
+            {
+                if (attempts > 200 * perPolarity)
+                    throw new SpeechTokException($"demo dataset: cannot make {perPolarity} distinct sentences per polarity; use a smaller count");
+                var t = Sentence(rng, polarity);
+                if (seen.Add(t)) texts.Add(t);
+            }
+            // 70/15/15 over texts (each text keeps both of its renderings in one split), stratified by polarity.
+            int nVal = Math.Max(1, (int)Math.Round(0.15 * perPolarity)), nTest = nVal;
+            for (int i = 0; i < texts.Count; i++)
+            {
+                var split = i < nVal ? "val" : i < nVal + nTest ? "test" : "train";
+                rows.Add((split, texts[i], polarity, Calm));
+                rows.Add((split, texts[i], polarity, Excited));
+            }
+        }
+
+        var plan = new List<DemoUtterance>();
+        foreach (var split in new[] { "train", "val", "test" })
+        {
+            var inSplit = rows.Where(r => r.Split == split).ToArray();
+            rng.Shuffle(inSplit);
+            for (int i = 0; i < inSplit.Length; i++)
+            {
+                var (_, text, polarity, arousal) = inSplit[i];
+                var pool = Voices[rng.NextDouble() < 0.15 ? 1 - arousal : arousal];
+                var voice = pool[rng.Next(pool.Length)];
+                bool excited = arousal == Excited;
+                int pitch = excited ? rng.Next(62, 91) : rng.Next(10, 39);
+                int speed = excited ? rng.Next(185, 226) : rng.Next(135, 166);
+                int amplitude = excited ? rng.Next(75, 111) : rng.Next(35, 81); // ranges overlap (loudness alone is not the class); ≤ 110 keeps espeak-ng from clipping
+                int gap = rng.Next(0, 3);
+                double noise = options.Noise ? -55 + 15 * rng.NextDouble() : double.NegativeInfinity;
+                int noiseSeed = rng.Next();
+                plan.Add(new DemoUtterance(plan.Count, split, i, text, polarity, arousal, Label(options.Labeling, polarity, arousal),
+                    voice, pitch, speed, amplitude, gap, noise, noiseSeed));
+            }
+        }
+        return plan;
+    }
+
+    private static string Sentence(Random rng, int polarity)
+    {
+        var (det, noun) = Subjects[rng.Next(Subjects.Length)];
+        var adj = Adjectives[polarity][rng.Next(Adjectives[polarity].Length)];
+        var verb = Verbs[polarity][rng.Next(Verbs[polarity].Length)];
+        var intens = Intensifiers[rng.Next(Intensifiers.Length)];
+        var opener = Openers[rng.Next(Openers.Length)];
+        var s = rng.Next(6) switch
+        {
+            0 => $"{opener}{det} {noun} was {intens}{adj}.",
+            1 => $"I think {det} {noun} is {intens}{adj}.",
+            2 => $"{opener}I {verb} {det} {noun}.",
+            3 => $"{opener}we {VerbAdverbs[rng.Next(VerbAdverbs.Length)]}{verb} {det} {noun}.",
+            4 => $"{opener}{det} {noun} feels {adj}.",
+            _ => $"What {("aeiou".Contains(adj[0]) ? "an" : "a")} {adj} {noun}!",
+        };
+        return char.ToUpperInvariant(s[0]) + s[1..];
+    }
+}

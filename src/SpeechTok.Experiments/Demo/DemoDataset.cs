@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.ExceptionServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SpeechTok.Audio;
+
+namespace SpeechTok.Experiments.Demo;
+
+/// <summary>What <see cref="DemoDataset.Build"/> produced (or found already built).</summary>
+public sealed record DemoDatasetInfo
+{
+    public required string ManifestPath { get; init; }
+    public required string OptionsHash { get; init; }
+    public required string Options { get; init; }
+    public required string[] ClassNames { get; init; }
+    /// <summary>Per split ("train", "val", "test"): the number of clips of each class.</summary>
+    public required Dictionary<string, int[]> ClassCounts { get; init; }
+    public required int Clips { get; init; }
+    public required double ClipSecondsMin { get; init; }
+    public required double ClipSecondsMean { get; init; }
+    public required double ClipSecondsMax { get; init; }
+    public required double GenerationSeconds { get; init; }
+    public required string EspeakVersion { get; init; }
+    /// <summary>True when the dataset was already complete for the same options and nothing was generated.</summary>
+    [JsonIgnore] public bool Skipped { get; init; }
+}
+
+/// <summary>
+/// The built-in synthetic speech dataset: espeak-ng utterances whose class needs both the words (polarity)
+/// and the voice (arousal). Writes <c>manifest.csv</c>, <c>clips/u0000.wav…</c> (16 kHz mono 16-bit),
+/// <c>generation.csv</c> (the synthesis settings of every clip, for inspection only) and, last,
+/// <c>demo.json</c>, whose presence with the same options hash marks the build complete.
+/// </summary>
+public static class DemoDataset
+{
+    public const int SampleRate = 16000;
+    public const string ManifestFile = "manifest.csv";
+    public const string InfoFile = "demo.json";
+    private const string GenerationFile = "generation.csv";
+    private const string ClipsMarker = ".options-hash";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+    };
+
+    public static DemoDatasetInfo Build(string outDir, DemoOptions options)
+    {
+        options.Validate();
+        outDir = Path.GetFullPath(outDir);
+        var hash = options.Hash();
+        if (TryLoadComplete(outDir, hash) is { } done) return done with { Skipped = true };
+
+        var sw = Stopwatch.StartNew();
+        var espeakVersion = ExternalTool.Run(options.EspeakCommand, ["--version"], "espeak-ng").Trim();
+        ExternalTool.Run(options.SoxCommand, ["--version"], "sox");
+        var plan = DemoCorpus.Plan(options);
+
+        // Clips left by an interrupted build with the same options are kept (each was written atomically);
+        // clips of other options are removed.
+        var clipsDir = Path.Combine(outDir, "clips");
+        var marker = Path.Combine(clipsDir, ClipsMarker);
+        if (!File.Exists(marker) || File.ReadAllText(marker).Trim() != hash)
+        {
+            if (Directory.Exists(clipsDir))
+                foreach (var f in Directory.EnumerateFiles(clipsDir, "u*.wav")) File.Delete(f);
+            AtomicFile.WriteAllText(marker, hash + "\n");
+            File.Delete(Path.Combine(outDir, InfoFile));
+        }
+        var workDir = Path.Combine(clipsDir, ".work");
+        Directory.CreateDirectory(workDir);
+
+        var seconds = new double[plan.Count];
+        // Two pipelines per core: each clip is a few short-lived processes, so one per core leaves cores idle during process start-up.
+        int parallel = options.Parallelism > 0 ? options.Parallelism : 2 * Environment.ProcessorCount;
+        try
+        {
+            Parallel.For(0, plan.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel },
+                i => seconds[i] = Synthesize(plan[i], outDir, workDir, options));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.OfType<SpeechTokException>().FirstOrDefault() is { } first)
+        {
+            ExceptionDispatchInfo.Throw(first); // the CLI reports SpeechTokExceptions as plain messages
+        }
+        Directory.Delete(workDir, recursive: true);
+
+        var manifestPath = Path.Combine(outDir, ManifestFile);
+        AtomicFile.WriteAllText(manifestPath, ManifestCsv(plan));
+        AtomicFile.WriteAllText(Path.Combine(outDir, GenerationFile), GenerationCsv(plan, seconds));
+
+        // The manifest must load with the project's own reader, with every clip present.
+        var manifest = Manifest.Load(manifestPath);
+        manifest.RequireClips();
+        manifest.RequireAllClassesInTrain();
+
+        var names = DemoCorpus.ClassNames(options.Labeling);
+        var info = new DemoDatasetInfo
+        {
+            ManifestPath = manifestPath,
+            OptionsHash = hash,
+            Options = options.CanonicalString(),
+            ClassNames = names,
+            ClassCounts = Manifest.SplitNames.ToDictionary(s => s,
+                s => Enumerable.Range(0, names.Length).Select(c => plan.Count(u => u.Split == s && u.Label == c)).ToArray()),
+            Clips = plan.Count,
+            ClipSecondsMin = Math.Round(seconds.Min(), 3),
+            ClipSecondsMean = Math.Round(seconds.Average(), 3),
+            ClipSecondsMax = Math.Round(seconds.Max(), 3),
+            GenerationSeconds = Math.Round(sw.Elapsed.TotalSeconds, 2),
+            EspeakVersion = espeakVersion,
+        };
+        AtomicFile.WriteAllText(Path.Combine(outDir, InfoFile), JsonSerializer.Serialize(info, Json) + "\n");
+        return info;
+    }
+
+    /// <summary>The finished dataset's info when <paramref name="outDir"/> holds a complete build with this options hash.</summary>
+    private static DemoDatasetInfo? TryLoadComplete(string outDir, string hash)
+    {
+        var infoPath = Path.Combine(outDir, InfoFile);
+        if (!File.Exists(infoPath)) return null;
+        DemoDatasetInfo? info;
+        try
+        {
+            info = JsonSerializer.Deserialize<DemoDatasetInfo>(File.ReadAllText(infoPath), Json);
+        }
+        catch (JsonException)
+        {
+            return null; // unreadable marker: rebuild
+        }
+        if (info == null || info.OptionsHash != hash) return null;
+        var manifestPath = Path.Combine(outDir, ManifestFile);
+        if (!File.Exists(manifestPath)) return null;
+        var manifest = Manifest.Load(manifestPath);
+        if (manifest.Samples.Count != info.Clips || manifest.MissingClips().Count > 0) return null;
+        return info with { ManifestPath = manifestPath };
+    }
+
+    /// <summary>espeak-ng (22.05 kHz) → sox (16 kHz, no dither) → optional noise → atomic write. Returns the clip length in seconds.</summary>
+    private static double Synthesize(DemoUtterance u, string outDir, string workDir, DemoOptions options)
+    {
+        var final = Path.Combine(outDir, u.ClipPath);
+        if (File.Exists(final))
+        {
+            var (have, rate, _) = Pcm16Wav.Read(final);
+            return (double)have.Length / rate;
+        }
+        var raw = Path.Combine(workDir, $"u{u.Id:D4}.espeak.wav");
+        var resampled = Path.Combine(workDir, $"u{u.Id:D4}.16k.wav");
+        string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+        ExternalTool.Run(options.EspeakCommand,
+            ["-v", u.Voice, "-p", I(u.Pitch), "-s", I(u.Speed), "-a", I(u.Amplitude), "-g", I(u.WordGap), "-z", "-w", raw, u.Text], "espeak-ng");
+        ExternalTool.Run(options.SoxCommand, ["-D", raw, "-r", I(SampleRate), "-c", "1", "-b", "16", resampled], "sox");
+        var (samples, sampleRate, channels) = Pcm16Wav.Read(resampled);
+        if (sampleRate != SampleRate || channels != 1)
+            throw new SpeechTokException($"{resampled}: sox wrote {sampleRate} Hz × {channels} channels, expected {SampleRate} Hz mono");
+        if (samples.Length == 0) throw new SpeechTokException($"espeak-ng produced no audio for \"{u.Text}\" (voice {u.Voice})");
+        if (double.IsFinite(u.NoiseDbfs)) AddNoise(samples, u.NoiseDbfs, u.NoiseSeed);
+        AtomicFile.WriteAllBytes(final, Pcm16Wav.Encode(samples, SampleRate));
+        File.Delete(raw);
+        File.Delete(resampled);
+        return (double)samples.Length / SampleRate;
+    }
+
+    private static void AddNoise(short[] samples, double dbfs, int seed)
+    {
+        var rng = new Random(seed);
+        double sigma = 32768 * Math.Pow(10, dbfs / 20);
+        for (int i = 0; i < samples.Length; i++)
+        {
+            // Box–Muller; 1 − U keeps the log argument in (0, 1].
+            double g = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+            samples[i] = (short)Math.Clamp(Math.Round(samples[i] + sigma * g), short.MinValue, short.MaxValue);
+        }
+    }
+
+    private static string ManifestCsv(IReadOnlyList<DemoUtterance> plan)
+    {
+        var sb = new StringBuilder("split,index,text,audio_path_list,label\n");
+        foreach (var u in plan)
+            sb.Append(u.Split).Append(',').Append(u.Index.ToString(CultureInfo.InvariantCulture)).Append(',')
+              .Append(CsvField(u.Text)).Append(',').Append(u.ClipPath).Append(',')
+              .Append(u.Label.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        return sb.ToString();
+    }
+
+    private static string GenerationCsv(IReadOnlyList<DemoUtterance> plan, double[] seconds)
+    {
+        var sb = new StringBuilder("clip,split,index,polarity,arousal,label,voice,pitch,speed,amplitude,word_gap,noise_dbfs,seconds,text\n");
+        for (int i = 0; i < plan.Count; i++)
+        {
+            var u = plan[i];
+            sb.Append(CultureInfo.InvariantCulture,
+                $"{u.ClipPath},{u.Split},{u.Index},{(u.Polarity == DemoCorpus.Positive ? "positive" : "negative")},{(u.Arousal == DemoCorpus.Excited ? "excited" : "calm")},{u.Label},{u.Voice},{u.Pitch},{u.Speed},{u.Amplitude},{u.WordGap},{(double.IsFinite(u.NoiseDbfs) ? u.NoiseDbfs.ToString("F1", CultureInfo.InvariantCulture) : "")},{seconds[i]:F3},{CsvField(u.Text)}\n");
+        }
+        return sb.ToString();
+    }
+
+    private static string CsvField(string s) =>
+        s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+}

@@ -1,0 +1,49 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace SpeechTok.Experiments.Demo;
+
+/// <summary>How the class label combines the two factors of an utterance.</summary>
+public enum DemoLabeling
+{
+    /// <summary>4 classes: 0 calm-negative, 1 calm-positive, 2 excited-negative, 3 excited-positive.</summary>
+    Quadrants,
+
+    /// <summary>2 classes: 1 when the voice contradicts the words (positive words said calmly, negative words said excitedly).</summary>
+    Incongruent,
+}
+
+/// <summary>Settings of the built-in synthetic speech dataset. Everything but <see cref="Parallelism"/> enters the options hash.</summary>
+public sealed record DemoOptions
+{
+    /// <summary>Number of utterances; a multiple of 4, at least 24 (every text is spoken once calm and once excited).</summary>
+    public int Count { get; init; } = 480;
+
+    public int Seed { get; init; } = 7;
+
+    public DemoLabeling Labeling { get; init; } = DemoLabeling.Quadrants;
+
+    /// <summary>Adds low-level Gaussian noise (−55 to −40 dBFS RMS, random per clip).</summary>
+    public bool Noise { get; init; } = true;
+
+    /// <summary>Concurrent espeak-ng/sox pipelines; 0 = two per core.</summary>
+    public int Parallelism { get; init; }
+
+    internal string EspeakCommand { get; init; } = "espeak-ng";
+    internal string SoxCommand { get; init; } = "sox";
+
+    /// <summary>Bumped whenever the generator changes what it produces for the same options.</summary>
+    internal const int GeneratorVersion = 1;
+
+    internal string CanonicalString() => $"demo-v{GeneratorVersion}|count={Count}|seed={Seed}|labeling={Labeling}|noise={Noise}";
+
+    /// <summary>A short hash identifying what <see cref="DemoDataset.Build"/> writes for these options.</summary>
+    public string Hash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalString())))[..16];
+
+    internal void Validate()
+    {
+        if (Count < 24 || Count % 4 != 0)
+            throw new SpeechTokException($"demo dataset: count {Count} must be a multiple of 4 and at least 24");
+        if (Parallelism < 0) throw new SpeechTokException($"demo dataset: parallelism {Parallelism} must be ≥ 0");
+    }
+}

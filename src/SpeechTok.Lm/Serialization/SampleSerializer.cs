@@ -1,0 +1,119 @@
+using System.Text;
+using SpeechTok.Lm.Tokenization;
+using SpeechTok.Tensors;
+
+namespace SpeechTok.Lm.Serialization;
+
+public enum SerializationMode
+{
+    /// <summary>BOS, markers and audio token ids emitted directly; the text BPE-encoded on its own.</summary>
+    Compact,
+    /// <summary>The original's line <c>&lt;|text|&gt; {text} &lt;|text_end|&gt; &lt;|audio|&gt; {tokens} &lt;|audio_end|&gt;</c>
+    /// tokenized with BOS: each audio token costs a space token too (METHOD §3.3).</summary>
+    Reference,
+    /// <summary>BOS and the raw text (the text-only baseline).</summary>
+    TextOnly,
+}
+
+/// <summary>One serialised sample: ids after right truncation, and the length before it.</summary>
+public readonly record struct SerializedSample(int[] Ids, int FullLength)
+{
+    public bool Truncated => FullLength > Ids.Length;
+}
+
+/// <summary>Turns a sample (text + RVQ codes) into LM input ids (METHOD §2.7, §3.3, §8).</summary>
+public sealed class SampleSerializer
+{
+    private readonly HfTokenizer _tokenizer;
+    private readonly AudioVocabulary? _vocab;
+    private readonly int _bosId;
+
+    public SerializationMode Mode { get; }
+    public int MaxLength { get; }
+
+    public SampleSerializer(HfTokenizer tokenizer, AudioVocabulary? vocab, SerializationMode mode = SerializationMode.Compact, int maxLength = 256)
+    {
+        if (maxLength < 1) throw new SpeechTokException($"max length must be at least 1 (got {maxLength})");
+        if (vocab == null && mode != SerializationMode.TextOnly) throw new SpeechTokException($"serialisation '{mode}' needs the audio vocabulary");
+        _tokenizer = tokenizer;
+        _vocab = vocab;
+        Mode = mode;
+        MaxLength = maxLength;
+        _bosId = tokenizer.BosId ?? throw new SpeechTokException("the tokenizer has no BOS token; serialisation starts every sample with BOS");
+    }
+
+    /// <summary>Parses a <c>--serialization</c> value: compact, reference or text-only.</summary>
+    public static SerializationMode ParseMode(string value) => value.ToLowerInvariant() switch
+    {
+        "compact" => SerializationMode.Compact,
+        "reference" => SerializationMode.Reference,
+        "text-only" or "textonly" => SerializationMode.TextOnly,
+        _ => throw new SpeechTokException($"unknown serialisation '{value}' (expected compact, reference or text-only)"),
+    };
+
+    /// <summary>Ids of one sample; <paramref name="codes"/> (<c>codes[rvqLayer][frame]</c>) is ignored in text-only mode.</summary>
+    public SerializedSample Serialize(string text, int[][]? codes)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int[] full;
+        switch (Mode)
+        {
+            case SerializationMode.TextOnly:
+                full = _tokenizer.EncodeWithBos(text);
+                break;
+            case SerializationMode.Reference:
+                full = _tokenizer.EncodeWithBos(ReferenceLine(text, Ranks(codes)));
+                break;
+            default:
+            {
+                var v = _vocab!;
+                var ids = new List<int> { _bosId, v.TextId };
+                _tokenizer.EncodeTo(text, ids);
+                ids.Add(v.TextEndId);
+                ids.Add(v.AudioId);
+                foreach (int r in Ranks(codes)) ids.Add(v.AudioTokenIds[r]);
+                ids.Add(v.AudioEndId);
+                full = ids.ToArray();
+                break;
+            }
+        }
+        return full.Length <= MaxLength ? new SerializedSample(full, full.Length) : new SerializedSample(full[..MaxLength], full.Length);
+    }
+
+    /// <summary>Serialises a corpus on <see cref="Threading.Threads"/> threads, in input order. A bad sample
+    /// fails the call with its index in the message. <c>Count(s =&gt; s.Truncated)</c> gives the truncations.</summary>
+    public SerializedSample[] SerializeAll(IReadOnlyList<string> texts, IReadOnlyList<int[][]?>? codes)
+    {
+        if (codes != null && codes.Count != texts.Count)
+            throw new SpeechTokException($"{texts.Count} texts but {codes.Count} code arrays");
+        var result = new SerializedSample[texts.Count];
+        SpeechTokException? error = null;
+        Threading.ForRange(texts.Count, 64, (start, end) =>
+        {
+            for (int i = start; i < end && Volatile.Read(ref error) == null; i++)
+            {
+                try { result[i] = Serialize(texts[i], codes?[i]); }
+                catch (SpeechTokException e) { Interlocked.CompareExchange(ref error, new SpeechTokException($"sample {i}: {e.Message}", e), null); }
+            }
+        });
+        return error == null ? result : throw error;
+    }
+
+    private List<int> Ranks(int[][]? codes) =>
+        _vocab!.KeptRanks(codes ?? throw new SpeechTokException($"serialisation '{Mode}' needs the sample's RVQ codes"));
+
+    /// <summary>The original's pre-training line (METHOD §2.7); zero kept features give <c>&lt;|audio|&gt;  &lt;|audio_end|&gt;</c>.</summary>
+    internal static string ReferenceLine(string text, IEnumerable<int> ranks)
+    {
+        var sb = new StringBuilder();
+        sb.Append(AudioVocabulary.Text).Append(' ').Append(text).Append(' ').Append(AudioVocabulary.TextEnd).Append(' ').Append(AudioVocabulary.Audio).Append(' ');
+        bool first = true;
+        foreach (int r in ranks)
+        {
+            if (!first) sb.Append(' ');
+            sb.Append(AudioVocabulary.AudioTokenName(r));
+            first = false;
+        }
+        return sb.Append(' ').Append(AudioVocabulary.AudioEnd).ToString();
+    }
+}

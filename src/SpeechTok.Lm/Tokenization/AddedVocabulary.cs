@@ -1,0 +1,140 @@
+using System.Buffers;
+
+namespace SpeechTok.Lm.Tokenization;
+
+/// <summary>An added token with HF's flags.</summary>
+public sealed record AddedToken(string Content, int Id, bool Special, bool Normalized, bool Lstrip = false, bool Rstrip = false, bool SingleWord = false);
+
+/// <summary>
+/// HF's added vocabulary: tokens split out of the raw text before pre-tokenisation, leftmost-longest,
+/// first those with <c>normalized=false</c>, then (in the remaining text) those with <c>normalized=true</c>;
+/// honours <c>single_word</c>, <c>lstrip</c> and <c>rstrip</c> the way HF does.
+/// </summary>
+internal sealed class AddedVocabulary
+{
+    private readonly List<AddedToken> _tokens = [];
+    private readonly Dictionary<string, int> _byContent = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, AddedToken> _byId = [];
+    private Matchers? _matchers; // rebuilt lazily after a change; one reference so that concurrent encoders see a whole pair
+
+    private sealed record Matchers(Matcher Raw, Matcher Normalized);
+
+    public AddedVocabulary Clone()
+    {
+        var copy = new AddedVocabulary();
+        copy._tokens.AddRange(_tokens);
+        foreach (var (k, v) in _byContent) copy._byContent[k] = v;
+        foreach (var (k, v) in _byId) copy._byId[k] = v;
+        copy.MaxId = MaxId;
+        return copy;
+    }
+
+    public IReadOnlyList<AddedToken> Tokens => _tokens;
+    public int MaxId { get; private set; } = -1;
+
+    public AddedToken? ById(int id) => _byId.GetValueOrDefault(id);
+    public AddedToken? ByContent(string content) => _byContent.TryGetValue(content, out int k) ? _tokens[k] : null;
+
+    /// <summary>Adds a token, or replaces the flags of the token with the same content (keeping its id).</summary>
+    public void Set(AddedToken token)
+    {
+        if (_byContent.TryGetValue(token.Content, out int k))
+        {
+            _byId.Remove(_tokens[k].Id);
+            _tokens[k] = token;
+        }
+        else
+        {
+            _byContent[token.Content] = _tokens.Count;
+            _tokens.Add(token);
+        }
+        _byId[token.Id] = token;
+        MaxId = Math.Max(MaxId, token.Id);
+        _matchers = null;
+    }
+
+    /// <summary>Splits <paramref name="text"/> into segments: (range, added token id or -1 for plain text).</summary>
+    public List<(Range Range, int Id)> Split(string text)
+    {
+        var (raw, normalized) = _matchers ??= new Matchers(new Matcher(_tokens.Where(t => !t.Normalized)), new Matcher(_tokens.Where(t => t.Normalized)));
+        var first = new List<(Range, int)>();
+        Find(text, 0, text.Length, raw, first);
+        var result = new List<(Range, int)>(first.Count);
+        foreach (var (r, id) in first)
+        {
+            if (id >= 0) result.Add((r, id));
+            else Find(text, r.Start.Value, r.End.Value, normalized, result);
+        }
+        return result;
+    }
+
+    private static void Find(string text, int start, int end, Matcher matcher, List<(Range, int)> output)
+    {
+        int offset = start; // end of what is already emitted
+        int i = start;
+        while (i < end)
+        {
+            int next = text.AsSpan(i, end - i).IndexOfAny(matcher.FirstChars); // vectorised skip to a possible start
+            if (next < 0) break;
+            i += next;
+            var tok = matcher.LongestAt(text, i, end);
+            if (tok == null) { i++; continue; }
+            int mStart = i, mEnd = i + tok.Content.Length;
+            i = mEnd;
+            if (tok.SingleWord)
+            {
+                bool startOk = mStart == start || !IsWordChar(text, mStart - 1, before: true);
+                bool endOk = mEnd == end || !IsWordChar(text, mEnd, before: false);
+                if (!startOk || !endOk) continue;
+            }
+            if (tok.Lstrip)
+            {
+                int s = mStart;
+                while (s > start && char.IsWhiteSpace(text[s - 1])) s--;
+                mStart = Math.Max(s, offset); // spaces already taken by the previous match stay there
+            }
+            if (tok.Rstrip)
+            {
+                while (mEnd < end && char.IsWhiteSpace(text[mEnd])) mEnd++;
+            }
+            if (offset < mStart) output.Add((new Range(offset, mStart), -1));
+            output.Add((new Range(mStart, mEnd), tok.Id));
+            offset = mEnd;
+            i = Math.Max(i, mEnd);
+        }
+        if (offset < end) output.Add((new Range(offset, end), -1));
+    }
+
+    // Rust's char::is_alphanumeric() || '_' on the code point before/after the match.
+    private static bool IsWordChar(string s, int i, bool before)
+    {
+        int cp = s[i];
+        if (before && char.IsLowSurrogate(s[i]) && i > 0 && char.IsHighSurrogate(s[i - 1])) cp = char.ConvertToUtf32(s[i - 1], s[i]);
+        else if (!before && char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) cp = char.ConvertToUtf32(s[i], s[i + 1]);
+        return cp == '_' || CharClasses.Of(cp) is CharClass.Letter or CharClass.Number;
+    }
+
+    /// <summary>Candidates grouped by first character, longest first: the first that fits is the leftmost-longest match.</summary>
+    private sealed class Matcher
+    {
+        private readonly Dictionary<char, AddedToken[]> _byFirst;
+        public SearchValues<char> FirstChars { get; }
+
+        public Matcher(IEnumerable<AddedToken> tokens)
+        {
+            _byFirst = tokens.Where(t => t.Content.Length > 0)
+                .GroupBy(t => t.Content[0])
+                .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ThenBy(t => t.Id).ToArray());
+            FirstChars = SearchValues.Create([.. _byFirst.Keys]);
+        }
+
+        public AddedToken? LongestAt(string text, int i, int end)
+        {
+            if (!_byFirst.TryGetValue(text[i], out var candidates)) return null;
+            var rest = text.AsSpan(i, end - i);
+            foreach (var t in candidates)
+                if (rest.StartsWith(t.Content, StringComparison.Ordinal)) return t;
+            return null;
+        }
+    }
+}

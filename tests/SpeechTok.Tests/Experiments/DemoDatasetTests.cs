@@ -1,0 +1,128 @@
+using SpeechTok.Audio;
+using SpeechTok.Experiments.Demo;
+
+namespace SpeechTok.Tests.Experiments;
+
+public sealed class DemoDatasetTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "speechtok-demo-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    private static readonly DemoOptions Tiny = new() { Count = 24, Seed = 3 };
+
+    [Fact]
+    public void TinyDatasetLoadsAsManifestWith16kMonoClips()
+    {
+        var info = DemoDataset.Build(_dir, Tiny);
+        Assert.False(info.Skipped);
+        var m = Manifest.Load(info.ManifestPath);
+        Assert.Equal(24, m.Samples.Count);
+        Assert.Equal(4, m.NumClasses);
+        Assert.Equal(TaskKind.Multiclass, m.Task);
+        Assert.Empty(m.MissingClips());
+        foreach (var split in Manifest.SplitNames)
+            Assert.Equal(4, m.Split(split).Select(s => s.Label).Distinct().Count()); // stratified: every class in every split
+        Assert.Equal(16, m.Split("train").Count);
+        foreach (var s in m.Samples)
+        {
+            var (samples, rate, channels) = Pcm16Wav.Read(s.AudioPaths.Single());
+            Assert.Equal(16000, rate);
+            Assert.Equal(1, channels);
+            Assert.InRange(samples.Length / 16000.0, 0.5, 4.0);
+        }
+        Assert.Equal(24, info.ClassCounts.Values.Sum(c => c.Sum()));
+    }
+
+    [Fact]
+    public void TextIsUninformativeAboutTheVoice()
+    {
+        // Every text occurs once calm and once excited, in the same split; its polarity never changes.
+        var plan = DemoCorpus.Plan(new DemoOptions { Count = 96, Seed = 11 });
+        foreach (var g in plan.GroupBy(u => u.Text))
+        {
+            Assert.Equal(2, g.Count());
+            Assert.Equal([0, 1], g.Select(u => u.Arousal).Order());
+            Assert.Single(g.Select(u => u.Split).Distinct());
+            Assert.Single(g.Select(u => u.Polarity).Distinct());
+        }
+        // Under the binary labeling every text appears in both classes.
+        var binary = DemoCorpus.Plan(new DemoOptions { Count = 96, Seed = 11, Labeling = DemoLabeling.Incongruent });
+        Assert.All(binary.GroupBy(u => u.Text), g => Assert.Equal([0, 1], g.Select(u => u.Label).Order()));
+    }
+
+    [Fact]
+    public void ProsodyDiffersByArousalButVariesWithinIt()
+    {
+        var plan = DemoCorpus.Plan(new DemoOptions { Seed = 5 });
+        Assert.Equal(480, plan.Count);
+        var calm = plan.Where(u => u.Arousal == DemoCorpus.Calm).ToList();
+        var excited = plan.Where(u => u.Arousal == DemoCorpus.Excited).ToList();
+        Assert.True(calm.Max(u => u.Pitch) < excited.Min(u => u.Pitch));
+        Assert.True(calm.Max(u => u.Speed) < excited.Min(u => u.Speed));
+        Assert.True(calm.Select(u => u.Pitch).Distinct().Count() > 10);
+        Assert.True(calm.Select(u => u.Voice).Distinct().Count() > 3); // voices are not one constant per class
+    }
+
+    [Fact]
+    public void SameSeedSameManifestAndRebuildIsSkipped()
+    {
+        var a = DemoDataset.Build(Path.Combine(_dir, "a"), Tiny);
+        var b = DemoDataset.Build(Path.Combine(_dir, "b"), Tiny);
+        Assert.Equal(File.ReadAllText(a.ManifestPath), File.ReadAllText(b.ManifestPath));
+        var clipA = Path.Combine(_dir, "a", "clips", "u0005.wav");
+        Assert.Equal(File.ReadAllBytes(clipA), File.ReadAllBytes(Path.Combine(_dir, "b", "clips", "u0005.wav")));
+
+        var stamp = File.GetLastWriteTimeUtc(clipA);
+        var again = DemoDataset.Build(Path.Combine(_dir, "a"), Tiny);
+        Assert.True(again.Skipped);
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(clipA));
+
+        var other = DemoCorpus.Plan(Tiny with { Seed = 4 });
+        Assert.NotEqual(DemoCorpus.Plan(Tiny).Select(u => u.Text), other.Select(u => u.Text));
+    }
+
+    [Fact]
+    public void InterruptedBuildResumesAndOtherOptionsRebuild()
+    {
+        var first = DemoDataset.Build(_dir, Tiny);
+        var manifest = File.ReadAllText(first.ManifestPath);
+        File.Delete(Path.Combine(_dir, DemoDataset.InfoFile));
+        File.Delete(Path.Combine(_dir, "clips", "u0003.wav"));
+        var resumed = DemoDataset.Build(_dir, Tiny);
+        Assert.False(resumed.Skipped);
+        Assert.True(File.Exists(Path.Combine(_dir, "clips", "u0003.wav")));
+        Assert.Equal(manifest, File.ReadAllText(resumed.ManifestPath));
+
+        var binary = DemoDataset.Build(_dir, Tiny with { Labeling = DemoLabeling.Incongruent });
+        Assert.False(binary.Skipped);
+        Assert.NotEqual(first.OptionsHash, binary.OptionsHash);
+        Assert.Equal(TaskKind.Binary, Manifest.Load(binary.ManifestPath).Task);
+    }
+
+    [Fact]
+    public void MissingEspeakSaysHowToInstallIt()
+    {
+        var e = Assert.Throws<SpeechTokException>(() => DemoDataset.Build(_dir, Tiny with { EspeakCommand = "espeak-ng-not-installed-xyz" }));
+        Assert.Contains("apt-get install espeak-ng", e.Message);
+    }
+
+    [Fact]
+    public void AFailingClipIsReportedAsAPlainError()
+    {
+        // `echo` answers `--version` but writes no WAV: the failure inside the parallel loop must surface unwrapped.
+        var e = Assert.Throws<SpeechTokException>(() => DemoDataset.Build(_dir, Tiny with { SoxCommand = "echo" }));
+        Assert.Contains("was not written", e.Message);
+        Assert.False(File.Exists(Path.Combine(_dir, DemoDataset.InfoFile)));
+    }
+
+    [Fact]
+    public void BadCountIsRejected()
+    {
+        Assert.Throws<SpeechTokException>(() => DemoDataset.Build(_dir, new DemoOptions { Count = 30 }));
+        Assert.Throws<SpeechTokException>(() => DemoDataset.Build(_dir, new DemoOptions { Count = 8 }));
+    }
+}
