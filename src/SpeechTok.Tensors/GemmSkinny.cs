@@ -1,0 +1,176 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace SpeechTok.Tensors;
+
+/// <summary>
+/// GEMV-like products (min(m, n) tiny, e.g. one token times a weight matrix): packing would cost as much
+/// as the product, so the large operand is streamed once, straight from memory. The problem is written as
+/// C'[i, j] = α·Σ_p A'(i, p)·B'(p, j) + β·C'[i, j] with few rows i and general strides; a tiny n is handled
+/// as the transposed product Cᵀ = op(B)ᵀ·op(A)ᵀ. Needs Vector512 (the plan disables it otherwise).
+/// </summary>
+internal static unsafe class GemmSkinny<TB> where TB : struct, IGemmElement
+{
+    private const int Cols = 512;  // columns per accumulator block of the axpy form (2 KiB per row of A')
+
+    /// <summary>Largest number of rows of A' (the plan's skinny threshold must not exceed it).</summary>
+    public const int MaxRows = 16;
+
+    public static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, nint lda, void* b, nint ldb, float beta, float* c, nint ldc, int threads)
+    {
+        if (m <= n)
+        {
+            // A' = op(A), B' = op(B) (the large operand, of type TB), C' = C.
+            Strided<TB>(m, n, k, alpha, a, transA ? 1 : lda, transA ? lda : 1,
+                b, transB ? 1 : ldb, transB ? ldb : 1, beta, c, ldc, 1, threads);
+            return;
+        }
+        // Cᵀ = op(B)ᵀ·op(A)ᵀ: A' = op(B)ᵀ (n×k, small), B' = op(A)ᵀ (float, the large operand).
+        nint rsA = transB ? ldb : 1, csA = transB ? 1 : ldb;
+        float* small = null;
+        if (typeof(TB) != typeof(F32Element))
+        {
+            small = (float*)NativeMemory.Alloc((nuint)n * (nuint)k, sizeof(float));
+            for (int i = 0; i < n; i++)
+                for (int p = 0; p < k; p++) small[(nint)i * k + p] = TB.Get(b, i * rsA + p * csA);
+            rsA = k; csA = 1;
+        }
+        try
+        {
+            Strided<F32Element>(n, m, k, alpha, small != null ? small : (float*)b, rsA, csA,
+                a, transA ? lda : 1, transA ? 1 : lda, beta, c, 1, ldc, threads);
+        }
+        finally { NativeMemory.Free(small); }
+    }
+
+    private static void Strided<T>(int mm, int nn, int k, float alpha, float* a, nint rsA, nint csA,
+        void* b, nint rsB, nint csB, float beta, float* c, nint rsC, nint csC, int threads) where T : struct, IGemmElement
+    {
+        bool axpy = csB == 1; // else rsB == 1: columns of B' are contiguous, use dot products
+        float* rows = null;
+        if (!axpy && csA != 1)
+        {
+            // Dot form wants contiguous rows of A' too; A' is the small operand, so copying is cheap.
+            rows = (float*)NativeMemory.Alloc((nuint)mm * (nuint)k, sizeof(float));
+            for (int i = 0; i < mm; i++)
+                for (int p = 0; p < k; p++) rows[(nint)i * k + p] = a[i * rsA + p * csA];
+            a = rows; rsA = k; csA = 1;
+        }
+        try
+        {
+            int block = axpy ? Cols : 4;
+            int blocks = (nn + block - 1) / block;
+            // Split columns across threads only when there is enough work to pay for the hand-off.
+            int parts = (long)mm * nn * k < 1 << 17 ? 1 : Math.Min(threads, blocks);
+            GemmDriver<T>.Parallel(parts, threads, part =>
+            {
+                int j0 = (int)((long)blocks * part / parts) * block, j1 = Math.Min(nn, (int)((long)blocks * (part + 1) / parts) * block);
+                if (axpy) Axpy<T>(mm, j0, j1, k, alpha, a, rsA, csA, b, rsB, beta, c, rsC, csC);
+                else Dots<T>(mm, j0, j1, k, alpha, a, rsA, b, csB, beta, c, rsC, csC);
+            });
+        }
+        finally { NativeMemory.Free(rows); }
+    }
+
+    private static void Put(float* c, float v, float alpha, float beta) =>
+        *c = alpha * v + (beta == 0 ? 0f : beta * *c);
+
+    /// <summary>
+    /// B' rows contiguous (e.g. x·W with W stored [in, out]): rows of B' are streamed in order, four at a
+    /// time, into per-row accumulators of <see cref="Cols"/> columns (L1-resident), so B' is read once and
+    /// sequentially whatever the number of rows of A'.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
+    private static void Axpy<T>(int mm, int j0, int j1, int k, float alpha, float* a, nint rsA, nint csA,
+        void* b, nint rsB, float beta, float* c, nint rsC, nint csC) where T : struct, IGemmElement
+    {
+        float* acc = stackalloc float[MaxRows * Cols];
+        for (int jb = j0; jb < j1; jb += Cols)
+        {
+            int w = Math.Min(Cols, j1 - jb), w16 = w & ~15;
+            new Span<float>(acc, mm * Cols).Clear();
+            int p = 0;
+            for (; p + 4 <= k; p += 4)
+            {
+                nint r0 = p * rsB + jb, r1 = r0 + rsB, r2 = r1 + rsB, r3 = r2 + rsB;
+                for (int j = 0; j < w16; j += 16)
+                {
+                    var b0 = T.Load512(b, r0 + j); var b1 = T.Load512(b, r1 + j);
+                    var b2 = T.Load512(b, r2 + j); var b3 = T.Load512(b, r3 + j);
+                    for (int i = 0; i < mm; i++)
+                    {
+                        float* ai = a + i * rsA + p * csA;
+                        float* ac = acc + i * Cols + j;
+                        var v = Vector512.FusedMultiplyAdd(Vector512.Create(ai[0]), b0, Vector512.Load(ac));
+                        v = Vector512.FusedMultiplyAdd(Vector512.Create(ai[csA]), b1, v);
+                        v = Vector512.FusedMultiplyAdd(Vector512.Create(ai[2 * csA]), b2, v);
+                        Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Create(ai[3 * csA]), b3, v), ac);
+                    }
+                }
+            }
+            for (; p < k; p++)
+                for (int j = 0; j < w16; j += 16)
+                {
+                    var b0 = T.Load512(b, p * rsB + jb + j);
+                    for (int i = 0; i < mm; i++)
+                    {
+                        float* ac = acc + i * Cols + j;
+                        Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Create(a[i * rsA + p * csA]), b0, Vector512.Load(ac)), ac);
+                    }
+                }
+            for (int i = 0; i < mm; i++)
+            {
+                float* ac = acc + i * Cols;
+                for (int j = w16; j < w; j++) // fewer than 16 columns left
+                {
+                    float sum = 0;
+                    for (int q = 0; q < k; q++) sum += a[i * rsA + q * csA] * T.Get(b, q * rsB + jb + j);
+                    ac[j] = sum;
+                }
+                float* ci = c + i * rsC + jb * csC;
+                for (int j = 0; j < w; j++) Put(ci + j * csC, ac[j], alpha, beta);
+            }
+        }
+    }
+
+    /// <summary>B' columns contiguous (e.g. x·Wᵀ with W stored [out, in]): 4 columns of B' at a time
+    /// (kept in L2) against every row of A', 16 lanes along k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
+    private static void Dots<T>(int mm, int j0, int j1, int k, float alpha, float* a, nint rsA,
+        void* b, nint csB, float beta, float* c, nint rsC, nint csC) where T : struct, IGemmElement
+    {
+        int k16 = k & ~15;
+        for (int j = j0; j < j1; j += 4)
+        {
+            int cols = Math.Min(4, j1 - j);
+            nint b0 = j * csB, b1 = (j + Math.Min(1, cols - 1)) * csB, b2 = (j + Math.Min(2, cols - 1)) * csB, b3 = (j + cols - 1) * csB;
+            for (int i = 0; i < mm; i++)
+            {
+                float* ai = a + i * rsA;
+                var s0 = Vector512<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
+                for (int p = 0; p < k16; p += 16)
+                {
+                    var ap = Vector512.Load(ai + p);
+                    s0 = Vector512.FusedMultiplyAdd(ap, T.Load512(b, b0 + p), s0);
+                    s1 = Vector512.FusedMultiplyAdd(ap, T.Load512(b, b1 + p), s1);
+                    s2 = Vector512.FusedMultiplyAdd(ap, T.Load512(b, b2 + p), s2);
+                    s3 = Vector512.FusedMultiplyAdd(ap, T.Load512(b, b3 + p), s3);
+                }
+                float d0 = Vector512.Sum(s0), d1 = Vector512.Sum(s1), d2 = Vector512.Sum(s2), d3 = Vector512.Sum(s3);
+                for (int p = k16; p < k; p++)
+                {
+                    float x = ai[p];
+                    d0 += x * T.Get(b, b0 + p); d1 += x * T.Get(b, b1 + p);
+                    d2 += x * T.Get(b, b2 + p); d3 += x * T.Get(b, b3 + p);
+                }
+                float* ci = c + i * rsC + j * csC;
+                Put(ci, d0, alpha, beta);
+                if (cols > 1) Put(ci + csC, d1, alpha, beta);
+                if (cols > 2) Put(ci + 2 * csC, d2, alpha, beta);
+                if (cols > 3) Put(ci + 3 * csC, d3, alpha, beta);
+            }
+        }
+    }
+}
