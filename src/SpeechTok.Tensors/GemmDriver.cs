@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace SpeechTok.Tensors;
 
 /// <summary>
@@ -41,41 +45,71 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
         if (threads > 1) mBlocks = (Math.Max(mBlocks, Math.Min(threads, (m + MR - 1) / MR)) + threads - 1) / threads * threads;
         int mcStep = ((m + mBlocks - 1) / mBlocks + MR - 1) / MR * MR;
         mBlocks = (m + mcStep - 1) / mcStep;
-        float* bp = plan.RentB();
+        // Steps are the (jc, pc) blocks in order. Step s+1's B block is packed into the other buffer by the
+        // same parallel loop that computes step s: one fork/join per step, and packing fills idle tails.
+        int jSteps = (n + NC - 1) / NC, kSteps = (k + KC - 1) / KC, steps = jSteps * kSteps;
+        float** bufs = stackalloc float*[2];
+        bufs[0] = plan.RentB();
+        bufs[1] = steps > 1 ? plan.RentB() : null;
         try
         {
-            for (int jc = 0; jc < n; jc += NC)
+            PackStep(0, -1);
+            for (int step = 0; step < steps; step++)
             {
-                int nc = Math.Min(NC, n - jc), panels = (nc + NR - 1) / NR;
+                int jc = step / kSteps * NC, pc = step % kSteps * KC;
+                int nc = Math.Min(NC, n - jc), panels = (nc + NR - 1) / NR, kc = Math.Min(KC, k - pc);
+                float betaEff = pc == 0 ? beta : 1f;
+                float* bp = bufs[step & 1];
                 // Few row blocks (small m): also split the columns so every thread has work.
                 int nParts = Math.Min(panels, Math.Max(1, (2 * threads + mBlocks - 1) / mBlocks));
                 if (mBlocks >= threads && mBlocks % threads == 0) nParts = 1;
-                for (int pc = 0; pc < k; pc += KC)
+                int units = mBlocks * nParts, packUnits = step + 1 < steps ? 2 * threads : 0;
+                Parallel(units + packUnits, threads, u =>
                 {
-                    int kc = Math.Min(KC, k - pc);
-                    float betaEff = pc == 0 ? beta : 1f;
-                    Parallel(panels, threads, q =>
-                        PackB(transB, b, ldb, pc, kc, jc + q * NR, Math.Min(NR, nc - q * NR), NR, bp + (nint)q * kc * NR));
-                    Parallel(mBlocks * nParts, threads, u =>
+                    if (u >= units)
                     {
-                        int ic = u / nParts * mcStep, part = u % nParts;
-                        int mc = Math.Min(mcStep, m - ic);
-                        int q0 = (int)((long)panels * part / nParts), q1 = (int)((long)panels * (part + 1) / nParts);
-                        float* ap = plan.RentA();
-                        try
-                        {
-                            PackA(transA, a, lda, ic, mc, pc, kc, MR, ap);
-                            Macro(plan, kc, mc, ap, q0, q1, nc, bp, c + ic * ldc + jc, ldc, alpha, betaEff);
-                        }
-                        finally { plan.ReturnA(ap); }
-                    });
-                }
+                        PackStep(step + 1, u - units);
+                        return;
+                    }
+                    int ic = u / nParts * mcStep, part = u % nParts;
+                    int mc = Math.Min(mcStep, m - ic);
+                    int q0 = (int)((long)panels * part / nParts), q1 = (int)((long)panels * (part + 1) / nParts);
+                    float* ap = plan.RentA();
+                    try
+                    {
+                        PackA(transA, a, lda, ic, mc, pc, kc, MR, ap);
+                        Macro(plan, kc, mc, ap, q0, q1, nc, bp, c + ic * ldc + jc, ldc, alpha, betaEff);
+                    }
+                    finally { plan.ReturnA(ap); }
+                });
             }
         }
-        finally { plan.ReturnB(bp); }
+        finally
+        {
+            plan.ReturnB(bufs[0]);
+            if (bufs[1] != null) plan.ReturnB(bufs[1]);
+        }
+
+        // Packs part `part` of 2·threads (all of it when part < 0) of step s's B block into its buffer.
+        void PackStep(int s, int part)
+        {
+            int jc = s / kSteps * NC, pc = s % kSteps * KC;
+            int nc = Math.Min(NC, n - jc), panels = (nc + NR - 1) / NR, kc = Math.Min(KC, k - pc);
+            int parts = 2 * threads;
+            int q0 = part < 0 ? 0 : (int)((long)panels * part / parts), q1 = part < 0 ? panels : (int)((long)panels * (part + 1) / parts);
+            if (part < 0 && threads > 1)
+            {
+                Parallel(parts, threads, p => PackStep(s, p));
+                return;
+            }
+            float* bp = bufs[s & 1];
+            for (int q = q0; q < q1; q++)
+                PackB(transB, b, ldb, pc, kc, jc + q * NR, Math.Min(NR, nc - q * NR), NR, bp + (nint)q * kc * NR);
+        }
     }
 
     /// <summary>Tiles of one packed A block × B panels [q0, q1); edge tiles go through a scratch tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
     private static void Macro(GemmPlan plan, int kc, int mc, float* ap, int q0, int q1, int nc, float* bp,
         float* c, nint ldc, float alpha, float beta)
     {
@@ -105,8 +139,11 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
     }
 
     /// <summary>op(A)[ic.., pc..] (mc×kc) → MR-row panels, p-major inside a panel, rows past m zeroed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
     private static void PackA(bool transA, float* a, nint lda, int ic, int mc, int pc, int kc, int MR, float* dst)
     {
+        nint* rows = stackalloc nint[16];
+        float* tile = stackalloc float[256];
         for (int i = 0; i < mc; i += MR, dst += (nint)MR * kc)
         {
             int mr = Math.Min(MR, mc - i);
@@ -123,19 +160,31 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
             }
             else
             {
-                for (int r = 0; r < mr; r++)
+                int p = 0;
+                if (Avx512F.IsSupported && MR <= 16)
+                {
+                    // 16×16 transposes; rows past mr repeat a real row (their tile rows are discarded),
+                    // and each 16-float store spills into the next k step, which is written after it.
+                    for (int r = 0; r < 16; r++) rows[r] = (ic + i + Math.Min(r, mr - 1)) * lda + pc;
+                    for (; p + 16 <= kc; p += 16)
+                    {
+                        GemmTranspose.Block16<F32Element>(a, rows, p, tile, 16);
+                        for (int t = 0; t < 16; t++) Vector512.Store(Vector512.Load(tile + 16 * t), dst + (p + t) * MR);
+                    }
+                }
+                for (int r = 0; r < MR; r++)
                 {
                     float* src = a + (ic + i + r) * lda + pc;
                     float* d = dst + r;
-                    for (int p = 0; p < kc; p++) d[p * MR] = src[p];
+                    if (r < mr) for (int q = p; q < kc; q++) d[q * MR] = src[q];
+                    else for (int q = p; q < kc; q++) d[q * MR] = 0;
                 }
-                for (int r = mr; r < MR; r++)
-                    for (int p = 0; p < kc; p++) dst[p * MR + r] = 0;
             }
         }
     }
 
     /// <summary>op(B)[pc.., j0..j0+nr) (kc×nr) → one NR-column panel, p-major, columns past nr zeroed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
     private static void PackB(bool transB, void* b, nint ldb, int pc, int kc, int j0, int nr, int NR, float* dst)
     {
         if (!transB)
@@ -150,12 +199,24 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
         }
         else
         {
-            for (int s = 0; s < nr; s++)
+            int s = 0;
+            nint* rows = stackalloc nint[16];
+            if (Avx512F.IsSupported)
+                for (; s + 16 <= nr; s += 16)
+                {
+                    for (int t = 0; t < 16; t++) rows[t] = (j0 + s + t) * ldb + pc;
+                    int p = 0;
+                    for (; p + 16 <= kc; p += 16) GemmTranspose.Block16<TB>(b, rows, p, dst + p * NR + s, NR);
+                    for (; p < kc; p++)
+                        for (int t = 0; t < 16; t++) dst[p * NR + s + t] = TB.Get(b, rows[t] + p);
+                }
+            for (; s < nr; s++)
             {
                 nint row = (j0 + s) * ldb + pc;
                 for (int p = 0; p < kc; p++) dst[p * NR + s] = TB.Get(b, row + p);
             }
-            for (int s = nr; s < NR; s++)
+            // Columns past nr are zero so the edge tile's extra lanes add nothing.
+            for (; s < NR; s++)
                 for (int p = 0; p < kc; p++) dst[p * NR + s] = 0;
         }
     }
