@@ -28,6 +28,8 @@ public sealed class BuiltinTokenizerTests : IDisposable
         Assert.Equal((wav.Length + 319) / 320, ca[0].Length);
         Assert.Equal(ca, b.Encode(wav));
         Assert.NotEqual(ca, c.Encode(wav));
+        var fromWaves = BuiltinTokenizer.Fit(m.Split("train").Select(x => AudioLoader.LoadSample(x)).ToList(), Small);
+        Assert.Equal(ca, fromWaves.Encode(wav));
 
         a.Save(Path.Combine(_dir, "a"));
         b.Save(Path.Combine(_dir, "b"));
@@ -123,5 +125,23 @@ public sealed class KMeansTests
         var dup = new float[40];
         var cd = SpeechTok.Codec.Builtin.KMeans.Fit(dup, 20, 2, 5, 0, 5, out _);
         Assert.All(cd, v => Assert.Equal(0f, v));
+    }
+}
+
+public sealed class BuiltinFeatureTests
+{
+    [Fact]
+    public void FramesAreCentredOnTheCodecGrid()
+    {
+        // a click in the middle of frame 10 ([3200, 3520)) lights up frame 10's log-mel most
+        var x = new float[16000];
+        x[3360] = 1f;
+        var f = SpeechTok.Codec.Builtin.BuiltinFeatures.Compute(x);
+        Assert.Equal(50, f.Frames);
+        int best = 0;
+        for (int t = 1; t < f.Frames; t++) if (f.Row(t)[20] > f.Row(best)[20]) best = t;
+        Assert.Equal(10, best);
+        Assert.Equal(1, SpeechTok.Codec.Builtin.BuiltinFeatures.Compute(new float[100]).Frames);
+        Assert.Equal(3, SpeechTok.Codec.Builtin.BuiltinFeatures.Compute(new float[641]).Frames);
     }
 }
