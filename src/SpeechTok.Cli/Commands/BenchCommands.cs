@@ -12,6 +12,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(BenchGemm.Build());
         bench.Subcommands.Add(BenchLm.Build());
         bench.Subcommands.Add(BenchCodec.Build());
+        bench.Subcommands.Add(SelectBenchCommand.Build());
         return bench;
     }
 }
