@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""PyTorch baseline for `speechtok bench lm-step` (run with Debian's /usr/bin/python3 + python3-torch 1.13).
+
+Same shapes and workloads as our bench, random weights:
+  pretrain  causal-LM loss; only the appended embedding rows get a gradient (tied input/output rows);
+  finetune  LoRA(q, v; r 64, alpha 16, dropout 0.1) sequence classification at the last token + score head;
+  infer     classification forward (pooled logits) under no_grad.
+Prints one JSON line like ours: {"tokens_per_s":…, "peak_rss_mib":…}.
+"""
+import argparse, json, math, os, resource, time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SHAPES = {
+    "smollm2-135m": dict(h=576, im=1536, layers=30, heads=9, kv=3, hd=64, vocab=49152, theta=100000.0),
+    "llama3.2-1b": dict(h=2048, im=8192, layers=16, heads=32, kv=8, hd=64, vocab=128256, theta=500000.0),
+    "llama3.2-3b": dict(h=3072, im=8192, layers=28, heads=24, kv=8, hd=128, vocab=128256, theta=500000.0),
+}
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, h):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(h))
+
+    def forward(self, x):
+        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5))
+
+
+class LoraLinear(nn.Module):
+    def __init__(self, base, r, alpha):
+        super().__init__()
+        self.base = base
+        self.A = nn.Parameter(torch.empty(r, base.in_features))
+        nn.init.kaiming_uniform_(self.A, a=math.sqrt(5))
+        self.B = nn.Parameter(torch.zeros(base.out_features, r))
+        self.scale = alpha / r
+        self.drop = nn.Dropout(0.1)
+
+    def forward(self, x):
+        return self.base(x) + (self.drop(x) @ self.A.t() @ self.B.t()) * self.scale
+
+
+def rope(x, cos, sin):
+    d = x.shape[-1] // 2
+    rot = torch.cat((-x[..., d:], x[..., :d]), dim=-1)
+    return x * cos + rot * sin
+
+
+class Layer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        h, hd = c["h"], c["hd"]
+        self.c = c
+        self.q_proj = nn.Linear(h, c["heads"] * hd, bias=False)
+        self.k_proj = nn.Linear(h, c["kv"] * hd, bias=False)
+        self.v_proj = nn.Linear(h, c["kv"] * hd, bias=False)
+        self.o_proj = nn.Linear(c["heads"] * hd, h, bias=False)
+        self.gate_proj = nn.Linear(h, c["im"], bias=False)
+        self.up_proj = nn.Linear(h, c["im"], bias=False)
+        self.down_proj = nn.Linear(c["im"], h, bias=False)
+        self.n1, self.n2 = RMSNorm(h), RMSNorm(h)
+
+    def forward(self, x, cos, sin, mask):
+        b, t, _ = x.shape
+        c = self.c
+        y = self.n1(x)
+        q = self.q_proj(y).view(b, t, c["heads"], c["hd"]).transpose(1, 2)
+        k = self.k_proj(y).view(b, t, c["kv"], c["hd"]).transpose(1, 2)
+        v = self.v_proj(y).view(b, t, c["kv"], c["hd"]).transpose(1, 2)
+        q, k = rope(q, cos, sin), rope(k, cos, sin)
+        rep = c["heads"] // c["kv"]
+        k, v = k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1)
+        att = (q @ k.transpose(-1, -2)) / math.sqrt(c["hd"]) + mask
+        o = (att.softmax(-1) @ v).transpose(1, 2).reshape(b, t, -1)
+        x = x + self.o_proj(o)
+        y = self.n2(x)
+        return x + self.down_proj(F.silu(self.gate_proj(y)) * self.up_proj(y))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--shape", default="smollm2-135m", choices=SHAPES)
+    p.add_argument("--workload", default="finetune", choices=["pretrain", "finetune", "infer"])
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--seq", type=int, default=128)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--new-rows", type=int, default=512)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(7)
+    c = SHAPES[a.shape]
+    vocab = c["vocab"] + a.new_rows
+    emb = nn.Embedding(vocab, c["h"])
+    layers = nn.ModuleList([Layer(c) for _ in range(c["layers"])])
+    norm = RMSNorm(c["h"])
+    for m in [emb, layers, norm]:
+        for prm in m.parameters():
+            prm.requires_grad_(False)
+    params = []
+    if a.workload == "finetune":
+        for l in layers:
+            l.q_proj = LoraLinear(l.q_proj, 64, 16)
+            l.v_proj = LoraLinear(l.v_proj, 64, 16)
+            params += [l.q_proj.A, l.q_proj.B, l.v_proj.A, l.v_proj.B]
+    score = nn.Linear(c["h"], 2, bias=False)
+    params.append(score.weight)
+    if a.workload == "pretrain":
+        emb.weight.requires_grad_(True)
+        keep = torch.zeros(vocab, 1)
+        keep[c["vocab"]:] = 1
+        emb.weight.register_hook(lambda g: g * keep)
+
+    b, t = a.batch, a.seq
+    ids = torch.randint(3, vocab, (b, t))
+    labels = torch.arange(b) % 2
+    inv = 1.0 / (c["theta"] ** (torch.arange(0, c["hd"], 2).float() / c["hd"]))
+    fr = torch.outer(torch.arange(t).float(), inv)
+    cos, sin = torch.cat((fr, fr), -1).cos(), torch.cat((fr, fr), -1).sin()
+    mask = torch.full((t, t), float("-inf")).triu(1)
+
+    def hidden():
+        x = emb(ids)
+        for l in layers:
+            x = l(x, cos, sin, mask)
+        return norm(x)
+
+    def step():
+        if a.workload == "infer":
+            with torch.no_grad():
+                score(hidden()[:, -1])
+            return
+        h = hidden()
+        if a.workload == "pretrain":
+            logits = h @ emb.weight.t()
+            loss = F.cross_entropy(logits[:, :-1].reshape(-1, vocab), ids[:, 1:].reshape(-1))
+        else:
+            loss = F.cross_entropy(score(h[:, -1]), labels)
+        loss.backward()
+        emb.weight.grad = None
+        for prm in params:
+            prm.grad = None
+
+    step()
+    t0 = time.perf_counter()
+    for _ in range(a.steps):
+        step()
+    secs = (time.perf_counter() - t0) / a.steps
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(json.dumps({"backend": f"torch {torch.__version__}", "shape": a.shape, "workload": a.workload, "batch": b, "seq": t,
+                      "threads": a.threads, "s_per_step": round(secs, 4), "tokens_per_s": round(b * t / secs, 1),
+                      "peak_rss_mib": round(rss, 1)}))
+
+
+if __name__ == "__main__":
+    main()
