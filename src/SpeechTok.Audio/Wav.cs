@@ -1,3 +1,4 @@
+using SpeechTok.Tensors.IO;
 using System.Buffers.Binary;
 
 namespace SpeechTok.Audio;
@@ -184,29 +185,5 @@ public static class WavWriter
             else BinaryPrimitives.WriteInt16LittleEndian(d[(i * 2)..], (short)Math.Clamp(MathF.Round(samples[i] * 32768f), -32768f, 32767f));
         }
         AtomicFile.WriteAllBytes(path, buf);
-    }
-}
-
-/// <summary>Write to a temp file in the same folder, then rename over the target: readers never see a partial file.</summary>
-public static class AtomicFile
-{
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
-    {
-        var tmp = TempName(path);
-        using (var f = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-        {
-            f.Write(bytes);
-            f.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-    }
-
-    public static void WriteAllText(string path, string text) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
-
-    internal static string TempName(string path)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        return full + $".tmp{Environment.ProcessId}.{Guid.NewGuid():N}";
     }
 }

@@ -1,3 +1,4 @@
+using SpeechTok.Tensors.IO;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -9,26 +10,7 @@ public static class RunFiles
     public const int FormatVersion = 1;
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    /// <summary>Writes to a temporary file in the same folder, then moves it over the target.</summary>
-    public static void WriteAtomic(string path, string text)
-    {
-        string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
-            using (var w = new StreamWriter(fs))
-            {
-                w.Write(text);
-                w.Flush();
-                fs.Flush(true);
-            }
-            File.Move(tmp, path, overwrite: true);
-        }
-        catch (IOException e) { throw new SpeechTokException($"cannot write '{path}': {e.Message}", e); }
-        catch (UnauthorizedAccessException e) { throw new SpeechTokException($"cannot write '{path}': {e.Message}", e); }
-    }
+    public static void WriteAtomic(string path, string text) => AtomicFile.WriteAllText(path, text);
 
     public static void WriteJson(string path, JsonNode node) => WriteAtomic(path, node.ToJsonString(Indented) + "\n");
 

@@ -1,3 +1,4 @@
+using SpeechTok.Tensors.IO;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;

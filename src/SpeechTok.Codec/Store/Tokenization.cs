@@ -1,3 +1,4 @@
+using SpeechTok.Tensors.IO;
 using System.Text.Json;
 using SpeechTok.Audio;
 
@@ -75,9 +76,7 @@ public static class Tokenization
     /// <summary>One line per sample in manifest order: {"split":…,"index":…,"codes":[[layer 1],…]}; written atomically.</summary>
     public static void WriteJsonl(Manifest manifest, CodeStore store, string path)
     {
-        var tmp = Path.GetFullPath(path) + $".tmp{Environment.ProcessId}";
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        AtomicFile.Write(path, fs =>
         {
             foreach (var s in manifest.Samples)
             {
@@ -99,8 +98,6 @@ public static class Tokenization
                 }
                 fs.WriteByte((byte)'\n');
             }
-            fs.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
+        });
     }
 }

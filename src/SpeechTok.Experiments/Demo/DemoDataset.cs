@@ -1,3 +1,4 @@
+using SpeechTok.Tensors.IO;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.ExceptionServices;

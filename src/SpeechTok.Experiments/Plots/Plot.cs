@@ -1,3 +1,4 @@
+using SpeechTok.Tensors.IO;
 using SpeechTok.Experiments.Report;
 
 namespace SpeechTok.Experiments.Plots;

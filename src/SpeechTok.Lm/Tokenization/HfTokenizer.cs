@@ -1,3 +1,4 @@
+using SpeechTok.Tensors.IO;
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -261,10 +262,7 @@ public sealed class HfTokenizer
             });
         }
         root["added_tokens"] = added;
-        string full = Path.GetFullPath(path);
-        string tmp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
-        File.WriteAllText(tmp, root.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
-        File.Move(tmp, full, overwrite: true);
+        AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
 
     // ---------------------------------------------------------------- decode

@@ -170,46 +170,24 @@ public sealed unsafe class SafeTensors : IDisposable
         }
         while (json.Length % 8 != 0) json.WriteByte((byte)' ');
 
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        try
+        AtomicFile.Write(path, fs =>
         {
-            Directory.CreateDirectory(dir);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new SpeechTokException($"cannot create the folder of '{full}': {ex.Message}", ex);
-        }
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)json.Length);
+            fs.Write(len);
+            json.Position = 0;
+            json.CopyTo(fs);
+            foreach (var (_, t) in list)
             {
-                Span<byte> len = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)json.Length);
-                fs.Write(len);
-                json.Position = 0;
-                json.CopyTo(fs);
-                foreach (var (_, t) in list)
+                long bytes = t.Length * t.DType.Size();
+                for (long done = 0; done < bytes;)
                 {
-                    long bytes = t.Length * t.DType.Size();
-                    for (long done = 0; done < bytes;)
-                    {
-                        int chunk = (int)Math.Min(bytes - done, 1 << 30);
-                        fs.Write(new ReadOnlySpan<byte>(t.Pointer + done, chunk));
-                        done += chunk;
-                    }
+                    int chunk = (int)Math.Min(bytes - done, 1 << 30);
+                    fs.Write(new ReadOnlySpan<byte>(t.Pointer + done, chunk));
+                    done += chunk;
                 }
-                fs.Flush(flushToDisk: true);
             }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch (Exception ex)
-        {
-            File.Delete(tmp);
-            if (ex is IOException or UnauthorizedAccessException) throw new SpeechTokException($"cannot write '{full}': {ex.Message}", ex);
-            throw;
-        }
+        });
     }
 
     private static (MappedFile File, List<Entry> Entries, Dictionary<string, string> Metadata) OpenFile(string path)
