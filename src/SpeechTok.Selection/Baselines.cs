@@ -1,3 +1,4 @@
+using SpeechTok.Tensors.IO;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SpeechTok.Audio;
@@ -98,7 +99,7 @@ public static class Baselines
         var name = system["system"]!.GetValue<string>();
         for (int i = systems.Count - 1; i >= 0; i--) if (systems[i]?["system"]?.GetValue<string>() == name) systems.RemoveAt(i);
         systems.Add(system.DeepClone());
-        SelectionRunner.WriteAtomic(path, SelectionRunner.ToJson(doc));
+        AtomicFile.WriteAllText(path, SelectionRunner.ToJson(doc));
         return path;
     }
 

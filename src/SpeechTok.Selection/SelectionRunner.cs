@@ -192,14 +192,6 @@ public static class SelectionRunner
         return set.ToArray();
     }
 
-    /// <summary>Writes text atomically (Audio's <see cref="AtomicFile"/>), creating the folder.</summary>
-    public static void WriteAtomic(string path, string text)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        AtomicFile.WriteAllText(full, text);
-    }
-
     public static string ToJson(JsonNode node) => node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
 
     internal static string Invariant(double v) => v.ToString("R", CultureInfo.InvariantCulture);

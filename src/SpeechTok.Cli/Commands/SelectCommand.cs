@@ -1,3 +1,4 @@
+using SpeechTok.Tensors.IO;
 using System.CommandLine;
 using System.Globalization;
 using SpeechTok.Codec.Store;
@@ -53,7 +54,7 @@ internal static class SelectCommand
             {
                 var doc = SelectionRunner.Run(opts, s => store!.TryGet(s.Key));
                 var path = pr.GetValue(output)!;
-                SelectionRunner.WriteAtomic(path, SelectionRunner.ToJson(doc));
+                AtomicFile.WriteAllText(path, SelectionRunner.ToJson(doc));
                 Console.WriteLine($"{doc["counts"]!["selected_audio"]} audio tokens selected → {Path.GetFullPath(path)}");
             }
             return 0;
