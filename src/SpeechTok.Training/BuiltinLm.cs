@@ -1,3 +1,4 @@
+using SpeechTok.Lm.Tokenization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -151,21 +152,6 @@ public static class BuiltinLm
         return d;
     }
 
-    /// <summary>GPT-2's byte → printable character map (byte-level BPE's alphabet).</summary>
-    private static readonly char[] ByteChar = BuildByteChars();
-
-    private static char[] BuildByteChars()
-    {
-        var map = new char[256];
-        int extra = 0;
-        for (int b = 0; b < 256; b++)
-        {
-            bool printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
-            map[b] = printable ? (char)b : (char)(256 + extra++);
-        }
-        return map;
-    }
-
     /// <summary>Classic BPE training: repeatedly merge the most frequent adjacent pair (ties: ordinal order) over the pre-tokenised words.</summary>
     internal static List<(string A, string B)> LearnMerges(IReadOnlyList<string> texts, int count)
     {
@@ -174,7 +160,7 @@ public static class BuiltinLm
         foreach (var t in texts)
             foreach (Match m in re.Matches(t))
             {
-                var w = new string(Encoding.UTF8.GetBytes(m.Value).Select(b => ByteChar[b]).ToArray());
+                var w = new string(Encoding.UTF8.GetBytes(m.Value).Select(b => ByteLevel.CharOf(b)).ToArray());
                 words[w] = words.GetValueOrDefault(w) + 1;
             }
         var split = words.Select(kv => (Symbols: kv.Key.Select(ch => ch.ToString()).ToList(), Freq: kv.Value)).ToList();
@@ -200,7 +186,7 @@ public static class BuiltinLm
     private static JsonObject TokenizerJson(List<(string A, string B)> merges, int bos, int eos)
     {
         var vocab = new JsonObject();
-        for (int b = 0; b < 256; b++) vocab[ByteChar[b].ToString()] = b;
+        for (int b = 0; b < 256; b++) vocab[ByteLevel.CharOf((byte)b).ToString()] = b;
         int id = 256;
         foreach (var (a, b) in merges)
             if (!vocab.ContainsKey(a + b)) vocab[a + b] = id++;

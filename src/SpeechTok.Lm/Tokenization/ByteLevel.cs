@@ -4,9 +4,9 @@ namespace SpeechTok.Lm.Tokenization;
 /// GPT-2's <c>bytes_to_unicode</c>: every byte gets a printable character so that BPE vocabularies can be
 /// stored as text. Printable Latin-1 bytes map to themselves, the other 68 to U+0100 onwards in byte order.
 /// </summary>
-internal static class ByteLevel
+public static class ByteLevel
 {
-    public static readonly char[] ByteToChar = BuildTable();
+    internal static readonly char[] ByteToChar = BuildTable();
     private static readonly short[] CharToByte = BuildInverse();
 
     private static char[] BuildTable()
@@ -29,12 +29,15 @@ internal static class ByteLevel
         return inv;
     }
 
+    /// <summary>GPT-2's printable stand-in for a byte (the byte-level BPE alphabet).</summary>
+    public static char CharOf(byte b) => ByteToChar[b];
+
     /// <summary>The byte a mapped character stands for, or -1 when it is not in the alphabet.</summary>
-    public static int ByteOf(char c) => c < CharToByte.Length ? CharToByte[c] : -1;
+    internal static int ByteOf(char c) => c < CharToByte.Length ? CharToByte[c] : -1;
 
     /// <summary>Appends the bytes of a token string: mapped characters back to bytes, or, as the HF
     /// ByteLevel decoder does, the token's own UTF-8 when any of its characters is outside the alphabet.</summary>
-    public static void AppendTokenBytes(string token, List<byte> output)
+    internal static void AppendTokenBytes(string token, List<byte> output)
     {
         foreach (char c in token)
         {
