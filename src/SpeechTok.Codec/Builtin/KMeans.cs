@@ -98,15 +98,7 @@ internal static unsafe class KMeans
                 Gemm.Sgemm(false, true, rows, k, d, -2f, px, d, pc, d, 0f, ps, k);
             for (int i = 0; i < rows; i++)
             {
-                var row = scores.AsSpan(i * k, k);
-                int bi = 0;
-                float bv = float.PositiveInfinity;
-                for (int j = 0; j < k; j++)
-                {
-                    float v = row[j] + norms[j];
-                    if (v < bv) { bv = v; bi = j; }
-                }
-                assign[r0 + i] = bi;
+                assign[r0 + i] = NearestCode.ArgMin(scores.AsSpan(i * k, k), norms, out float bv);
                 if (dist != null)
                 {
                     float xx = System.Numerics.Tensors.TensorPrimitives.Dot(x.AsSpan((r0 + i) * d, d), x.AsSpan((r0 + i) * d, d));

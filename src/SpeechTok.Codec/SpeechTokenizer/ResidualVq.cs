@@ -57,16 +57,7 @@ internal sealed unsafe class ResidualVq
             {
                 for (int t = start; t < end; t++)
                 {
-                    // argmin ‖e‖² − 2 r·e (‖r‖² is the same for every code); the first index wins ties, as torch.max
-                    var row = scores.AsSpan(t * _bins, _bins);
-                    int best = 0;
-                    float bestD = float.PositiveInfinity;
-                    for (int k = 0; k < _bins; k++)
-                    {
-                        float d = row[k] + norm2[k];
-                        if (d < bestD) { bestD = d; best = k; }
-                    }
-                    idx[t] = best;
+                    int best = idx[t] = NearestCode.ArgMin(scores.AsSpan(t * _bins, _bins), norm2, out _);
                     var rr = residual.AsSpan(t * _dim, _dim);
                     var eb = embed.AsSpan(best * _dim, _dim);
                     for (int c = 0; c < _dim; c++) rr[c] -= eb[c];
