@@ -19,7 +19,7 @@ public static class Baselines
     public static readonly double[] DefaultGrid = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 
     /// <param name="audioFeatures">The 44-d vector of a sample (only called for the MFCC systems).</param>
-    public static JsonObject Run(string system, Manifest manifest, IReadOnlyList<double> grid, Func<ManifestSample, float[]>? audioFeatures = null)
+    public static SystemResult Run(string system, Manifest manifest, IReadOnlyList<double> grid, Func<ManifestSample, float[]>? audioFeatures = null)
     {
         if (Array.IndexOf(Systems, system) < 0) throw new SpeechTokException($"unknown baseline '{system}' (expected {string.Join(", ", Systems)})");
         if (manifest.Task == TaskKind.Multilabel) throw new SpeechTokException($"{manifest.Path}: the baselines need single-label samples (binary or multiclass)");
@@ -64,46 +64,33 @@ public static class Baselines
         bool binary = manifest.Task == TaskKind.Binary;
         double macro = Metrics.MacroF1Present(yTe, pt), all = Metrics.MacroF1All(yTe, pt, k);
         double? f1c1 = binary ? Metrics.F1(yTe, pt, 1) : null;
-        // The fit is deterministic (convex, solved to the KKT tolerance), so there is one "seed".
-        var run = new JsonObject { ["seed"] = 0, ["macro_f1"] = macro, ["macro_f1_all_labels"] = all, ["f1_class_1"] = f1c1 };
-        return new JsonObject
+        // The fit is deterministic (convex, solved to the KKT tolerance): one "seed", spread 0.
+        var run = new SeedScore { Seed = 0, MacroF1 = macro, MacroF1AllLabels = all, F1Class1 = f1c1 };
+        return new SystemResult
         {
-            ["system"] = system,
-            ["split"] = "test",
-            ["macro_f1"] = macro,
-            ["macro_f1_all_labels"] = all,
-            ["f1_class_1"] = f1c1,
-            ["per_seed"] = new JsonArray(run),
-            ["macro_f1_std"] = 0.0,
-            ["C"] = grid[best],
-            ["val_macro_f1"] = bestScore,
-            ["accuracy"] = Metrics.Accuracy(yTe, pt),
-            ["grid"] = gridNodes,
+            System = system,
+            MacroF1 = macro,
+            MacroF1Std = 0,
+            MacroF1AllLabels = all,
+            F1Class1 = f1c1,
+            PerSeed = [run],
+            Details = new JsonObject
+            {
+                ["C"] = grid[best],
+                ["val_macro_f1"] = bestScore,
+                ["accuracy"] = Metrics.Accuracy(yTe, pt),
+                ["grid"] = gridNodes,
+            },
         };
     }
 
-    /// <summary>Adds or replaces <paramref name="system"/> in DIR/results.json (common schema), atomically.</summary>
-    public static string WriteResults(string outDir, Manifest manifest, JsonObject system)
+    /// <summary>Adds or replaces the system's entry in DIR/results.json (the common schema); returns its path.</summary>
+    public static string WriteResults(string outDir, Manifest manifest, SystemResult result)
     {
-        var path = Path.Combine(outDir, "results.json");
-        JsonObject doc;
-        if (File.Exists(path))
-        {
-            try { doc = JsonNode.Parse(File.ReadAllText(path))!.AsObject(); }
-            catch (JsonException e) { throw new SpeechTokException($"{path}: existing results are not valid JSON ({e.Message}); move it away"); }
-            if (doc["manifest"]?.GetValue<string>() != manifest.Path)
-                throw new SpeechTokException($"{path} holds results for manifest '{doc["manifest"]}', not '{manifest.Path}'; use another --out");
-        }
-        else doc = new JsonObject { ["manifest"] = manifest.Path, ["task"] = TaskName(manifest.Task), ["systems"] = new JsonArray() };
-        var systems = doc["systems"]!.AsArray();
-        var name = system["system"]!.GetValue<string>();
-        for (int i = systems.Count - 1; i >= 0; i--) if (systems[i]?["system"]?.GetValue<string>() == name) systems.RemoveAt(i);
-        systems.Add(system.DeepClone());
-        AtomicFile.WriteAllText(path, SelectionRunner.ToJson(doc));
+        var path = Path.Combine(outDir, ResultsFile.FileName);
+        ResultsFile.Upsert(path, manifest.Path, ExperimentResults.TaskName(manifest.Task), result);
         return path;
     }
-
-    public static string TaskName(TaskKind t) => t switch { TaskKind.Binary => "binary", TaskKind.Multiclass => "multiclass", _ => "multilabel" };
 
     /// <summary>The METHOD §5 vector of every sample (clips concatenated, 16 kHz mono).</summary>
     public static Func<ManifestSample, float[]> MfccFeatures => s => BaselineFeatures.Compute(AudioLoader.LoadSample(s));

@@ -139,12 +139,4 @@ public static class ClassificationMetrics
         }
         return result;
     }
-
-    /// <summary>Sample standard deviation (ddof 1); 0 for a single value.</summary>
-    public static double Std(IReadOnlyList<double> xs)
-    {
-        if (xs.Count < 2) return 0;
-        double m = xs.Average();
-        return Math.Sqrt(xs.Sum(x => (x - m) * (x - m)) / (xs.Count - 1));
-    }
 }

@@ -1,3 +1,4 @@
+using SpeechTok.Selection;
 using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Lm.Model;
@@ -14,7 +15,7 @@ public static class Evaluation
     /// majority-vote bagging; merged into DIR/results.json (common schema), replacing the entry of the same
     /// system and split.
     /// </summary>
-    public static JsonObject Evaluate(string run, string split)
+    public static SystemResult Evaluate(string run, string split)
     {
         var meta = RunFiles.ReadJson(Path.Combine(run, FinetuneRun.RunFile));
         string src = Path.Combine(run, FinetuneRun.RunFile);
@@ -24,10 +25,9 @@ public static class Evaluation
         var seeds = RunFiles.IntArray(meta["hyperparameters"] as JsonObject ?? throw new SpeechTokException($"{src}: field 'hyperparameters' is missing"), "seeds", src);
         if (seeds.Length == 0) throw new SpeechTokException($"{src}: the run lists no seed");
         var perSeed = new List<float[][]>();
-        var perSeedJson = new JsonArray();
+        var scores = new List<SeedScore>();
         int[][]? labels = null;
         string[]? keys = null;
-        var metrics = new List<MetricSet>();
         foreach (int seed in seeds)
         {
             string path = Path.Combine(FinetuneRun.SeedDir(run, seed), $"predictions-{split}.json");
@@ -39,42 +39,25 @@ public static class Evaluation
             if (sl.Length == 0) throw new SpeechTokException($"{path}: split '{split}' is empty");
             perSeed.Add(sp);
             var m = ClassificationMetrics.Compute(task, k, sl, sp);
-            metrics.Add(m);
-            var j = m.ToJson();
-            j["seed"] = seed;
-            perSeedJson.Add(j);
+            scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1 });
         }
         var bagged = ClassificationMetrics.Compute(task, k, labels!, ClassificationMetrics.AverageProbabilities(perSeed));
-        var entry = new JsonObject
-        {
-            ["system"] = system, ["split"] = split,
-            ["macro_f1"] = metrics.Average(m => m.MacroF1),
-            ["macro_f1_bagged"] = bagged.MacroF1,
-            ["macro_f1_all_labels"] = metrics.Average(m => m.MacroF1AllLabels),
-        };
-        if (metrics.Count > 1) entry["macro_f1_std"] = ClassificationMetrics.Std(metrics.Select(m => m.MacroF1).ToList());
+        double? vote = null;
         if (task != TaskKind.Multilabel)
         {
-            var votes = ClassificationMetrics.MajorityVote(perSeed);
-            var voteProbs = votes.Select(v => { var p = new float[k]; p[v] = 1; return p; }).ToList();
-            entry["macro_f1_vote"] = ClassificationMetrics.Compute(task, k, labels!, voteProbs).MacroF1;
+            var voteProbs = ClassificationMetrics.MajorityVote(perSeed).Select(v => { var p = new float[k]; p[v] = 1; return p; }).ToList();
+            vote = ClassificationMetrics.Compute(task, k, labels!, voteProbs).MacroF1;
         }
-        if (task == TaskKind.Binary) entry["f1_class_1"] = metrics.Average(m => m.F1Class1!.Value);
-        if (meta["selection"] is JsonObject sel && sel["selected_features"] is JsonArray feats) entry["selected_tokens"] = feats.Count;
-        if (task != TaskKind.Multilabel) entry["confusion_matrix"] = bagged.ToJson()["confusion_matrix"]!.DeepClone();
-        entry["per_seed"] = perSeedJson;
-
-        string resultsPath = Path.Combine(run, "results.json");
-        var results = File.Exists(resultsPath) ? RunFiles.ReadJson(resultsPath) : new JsonObject();
-        results["format_version"] = RunFiles.FormatVersion;
-        results["manifest"] = meta["manifest"]?.DeepClone();
-        results["task"] = meta["task"]?.DeepClone();
-        var systems = results["systems"] as JsonArray ?? [];
-        for (int i = systems.Count - 1; i >= 0; i--)
-            if (systems[i]?["system"]?.GetValue<string>() == system && systems[i]?["split"]?.GetValue<string>() == split) systems.RemoveAt(i);
-        systems.Add(entry);
-        results["systems"] = systems.DeepClone();
-        RunFiles.WriteJson(resultsPath, results);
+        var entry = SystemResult.FromSeeds(system, scores, split) with
+        {
+            MacroF1Bagged = bagged.MacroF1,
+            MacroF1Vote = vote,
+            SelectedTokens = meta["selection"] is JsonObject sel && sel["selected_features"] is JsonArray feats ? feats.Count : null,
+            ConfusionMatrix = task == TaskKind.Multilabel ? null
+                : [.. Enumerable.Range(0, k).Select(i => Enumerable.Range(0, k).Select(j => bagged.Confusion[i, j]).ToArray())],
+        };
+        ResultsFile.Upsert(Path.Combine(run, ResultsFile.FileName), RunFiles.Get<string>(meta, "manifest", src),
+            RunFiles.Get<string>(meta, "task", src), entry);
         return entry;
     }
 

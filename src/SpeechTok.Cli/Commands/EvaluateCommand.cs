@@ -1,3 +1,4 @@
+using SpeechTok.Selection;
 using System.CommandLine;
 using SpeechTok.Training;
 
@@ -13,7 +14,9 @@ internal static class EvaluateCommand
         cmd.SetAction(r =>
         {
             var entry = Evaluation.Evaluate(r.GetValue(run)!, r.GetValue(split)!);
-            Console.WriteLine(entry.ToJsonString());
+            Console.WriteLine($"{entry.System} ({entry.Split}): macro-F1 {entry.MacroF1:F4}" + (entry.MacroF1Std is double sd ? $" ± {sd:F4}" : "")
+                + $", bagged {entry.MacroF1Bagged:F4}, vote {entry.MacroF1Vote:F4}, all labels {entry.MacroF1AllLabels:F4}"
+                + (entry.F1Class1 is double f1 ? $", F1 class 1 {f1:F4}" : "") + $" → {Path.Combine(r.GetValue(run)!, ResultsFile.FileName)}");
             return 0;
         });
         return cmd;

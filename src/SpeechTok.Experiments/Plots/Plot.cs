@@ -1,3 +1,4 @@
+using SpeechTok.Selection;
 using SpeechTok.Tensors.IO;
 using SpeechTok.Experiments.Report;
 

@@ -1,3 +1,4 @@
+using SpeechTok.Selection;
 using System.Globalization;
 using System.Xml.Linq;
 using SpeechTok.Experiments.Plots;

@@ -1,3 +1,4 @@
+using SpeechTok.Selection;
 using SpeechTok.Experiments.Report;
 
 namespace SpeechTok.Tests.Experiments;

@@ -172,8 +172,8 @@ public sealed class SelectionRunnerTests : IDisposable
         File.WriteAllLines(ok, lines);
         var manifest = Manifest.Load(ok);
         var sys = Baselines.Run("bow", manifest, Baselines.DefaultGrid);
-        Assert.Equal(1.0, sys["macro_f1"]!.GetValue<double>());
-        Assert.Equal(1.0, sys["f1_class_1"]!.GetValue<double>());
+        Assert.Equal(1.0, sys.MacroF1);
+        Assert.Equal(1.0, sys.F1Class1);
         var path = Baselines.WriteResults(Path.Combine(_dir, "out"), manifest, sys);
         Baselines.WriteResults(Path.Combine(_dir, "out"), manifest, sys); // replaces, not duplicates
         var doc = JsonNode.Parse(File.ReadAllText(path))!;

@@ -52,9 +52,9 @@ public sealed class TrainingTests
         string run = Path.Combine(d.Dir, "run");
         FinetuneRun.Run(new FinetuneSpec { Manifest = d.Manifest, Model = d.Model(), Out = run, TextOnly = true, Options = Small(1, 2) });
         var entry = Evaluation.Evaluate(run, "test");
-        Assert.Equal("text-only-llm", entry["system"]!.GetValue<string>());
-        Assert.True(entry["f1_class_1"]!.GetValue<double>() > 0.9, entry.ToJsonString());
-        Assert.Equal(2, entry["per_seed"]!.AsArray().Count);
+        Assert.Equal("text-only-llm", entry.System);
+        Assert.True(entry.F1Class1 > 0.9, $"f1_class_1 {entry.F1Class1}");
+        Assert.Equal(2, entry.PerSeed.Count);
         var results = RunFiles.ReadJson(Path.Combine(run, "results.json"));
         Assert.Equal("binary", results["task"]!.GetValue<string>());
         var curves = RunFiles.ReadJson(Path.Combine(FinetuneRun.SeedDir(run, 1), "curves.json"));
@@ -68,8 +68,8 @@ public sealed class TrainingTests
         string run = Path.Combine(d.Dir, "run");
         FinetuneRun.Run(new FinetuneSpec { Manifest = d.Manifest, Model = d.Model(), Out = run, TextOnly = true, Options = Small(1) });
         var e = Evaluation.Evaluate(run, "test");
-        Assert.Null(e["macro_f1_vote"]);
-        Assert.True(e["macro_f1"]!.GetValue<double>() > 0.9, e.ToJsonString());
+        Assert.Null(e.MacroF1Vote);
+        Assert.True(e.MacroF1 > 0.9, $"macro_f1 {e.MacroF1}");
         var probs = FinetuneRun.ReadPredictions(Path.Combine(FinetuneRun.SeedDir(run, 1), "predictions-test.json")).Probs;
         Assert.Contains(probs, p => p[0] + p[1] > 1.2f); // independent sigmoids, not a softmax
     }

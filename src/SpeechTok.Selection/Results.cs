@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using SpeechTok.Audio;
 
-namespace SpeechTok.Experiments.Report;
+namespace SpeechTok.Selection;
 
 /// <summary>One seed's test scores. In JSON an object <c>{"seed", "macro_f1", "macro_f1_all_labels", "f1_class_1"}</c>; a bare number is read as its macro_f1.</summary>
 [JsonConverter(typeof(SeedScoreConverter))]
@@ -39,6 +39,9 @@ public sealed record SystemResult
     [JsonPropertyName("seconds")] public double? Seconds { get; init; }
     /// <summary>Confusion matrix of the bagged predictions: rows true class, columns predicted.</summary>
     [JsonPropertyName("confusion_matrix")] public int[][]? ConfusionMatrix { get; init; }
+
+    /// <summary>System-specific settings and diagnostics (e.g. a baseline's chosen C and its grid).</summary>
+    [JsonPropertyName("details")] public System.Text.Json.Nodes.JsonObject? Details { get; init; }
 
     /// <summary>Summarises per-seed scores: mean and sample std of macro-F1, and the means of the other per-seed metrics when every seed has them.</summary>
     public static SystemResult FromSeeds(string system, IReadOnlyList<SeedScore> perSeed, string split = "test")
@@ -79,13 +82,13 @@ public sealed record ExperimentResults
         _ => "multilabel",
     };
 
-    public SystemResult? Find(string system) => Systems.FirstOrDefault(s => s.System == system);
+    public SystemResult? Find(string system, string split = "test") => Systems.FirstOrDefault(s => s.System == system && s.Split == split);
 
-    /// <summary>A copy with <paramref name="result"/> added, replacing an entry of the same system (order kept).</summary>
+    /// <summary>A copy with <paramref name="result"/> added, replacing the entry of the same system and split (order kept).</summary>
     public ExperimentResults With(SystemResult result)
     {
         var list = Systems.ToList();
-        int i = list.FindIndex(s => s.System == result.System);
+        int i = list.FindIndex(s => s.System == result.System && s.Split == result.Split);
         if (i >= 0) list[i] = result;
         else list.Add(result);
         return this with { Systems = list };
@@ -159,14 +162,14 @@ public static class ResultsFile
         if (string.IsNullOrWhiteSpace(r.Manifest)) Fail("'manifest' is empty");
         if (Array.IndexOf(Tasks, r.Task) < 0) Fail($"'task' is '{r.Task}', expected one of {string.Join("|", Tasks)}");
         if (r.Systems.Count == 0) Fail("'systems' is empty");
-        var names = new HashSet<string>();
+        var names = new HashSet<(string, string)>();
         for (int i = 0; i < r.Systems.Count; i++)
         {
             var s = r.Systems[i];
             var at = $"systems[{i}]";
             if (string.IsNullOrWhiteSpace(s.System)) Fail($"{at}.system is empty");
             at = $"systems[{i}] ('{s.System}')";
-            if (!names.Add(s.System)) Fail($"{at}: duplicate system name");
+            if (!names.Add((s.System, s.Split))) Fail($"{at}: duplicate entry for split '{s.Split}'");
             if (string.IsNullOrWhiteSpace(s.Split)) Fail($"{at}.split is empty");
             Score($"{at}.macro_f1", s.MacroF1);
             Score($"{at}.macro_f1_bagged", s.MacroF1Bagged);
