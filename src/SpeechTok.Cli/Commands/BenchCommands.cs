@@ -9,6 +9,10 @@ internal static class BenchCommands
     {
         var bench = new Command("bench", "Measure throughput; the last line printed is JSON.");
         bench.Subcommands.Add(TokenizerBenchCommand.Build());
+        bench.Subcommands.Add(BenchGemm.Build());
+        bench.Subcommands.Add(BenchLm.Build());
+        bench.Subcommands.Add(BenchCodec.Build());
+        bench.Subcommands.Add(SelectBenchCommand.Build());
         return bench;
     }
 }

@@ -1,0 +1,240 @@
+using SpeechTok.Tensors;
+
+namespace SpeechTok.Audio.Features;
+
+/// <summary>A frame-major real matrix: <c>Data[t * Cols + c]</c> for frame t.</summary>
+public sealed class FrameMatrix(int frames, int cols)
+{
+    public int Frames { get; } = frames;
+    public int Cols { get; } = cols;
+    public float[] Data { get; } = new float[(long)frames * cols];
+    public Span<float> Row(int t) => Data.AsSpan(t * Cols, Cols);
+}
+
+/// <summary>In-place iterative radix-2 complex FFT (double precision; sizes are powers of two).</summary>
+internal sealed class Fft
+{
+    private readonly int _n;
+    private readonly double[] _cos, _sin;
+    private readonly int[] _rev;
+
+    public Fft(int n)
+    {
+        if (n < 2 || (n & (n - 1)) != 0) throw new ArgumentException($"FFT size {n} is not a power of two");
+        _n = n;
+        _cos = new double[n / 2];
+        _sin = new double[n / 2];
+        for (int i = 0; i < n / 2; i++)
+        {
+            _cos[i] = Math.Cos(2 * Math.PI * i / n);
+            _sin[i] = -Math.Sin(2 * Math.PI * i / n);
+        }
+        _rev = new int[n];
+        int bits = System.Numerics.BitOperations.Log2((uint)n);
+        for (int i = 0; i < n; i++) _rev[i] = (int)(ReverseBits((uint)i) >> (32 - bits));
+    }
+
+    private static uint ReverseBits(uint v)
+    {
+        uint r = 0;
+        for (int i = 0; i < 32; i++) { r = (r << 1) | (v & 1); v >>= 1; }
+        return r;
+    }
+
+    public void Forward(Span<double> re, Span<double> im)
+    {
+        for (int i = 0; i < _n; i++)
+        {
+            int j = _rev[i];
+            if (j > i) { (re[i], re[j]) = (re[j], re[i]); (im[i], im[j]) = (im[j], im[i]); }
+        }
+        for (int size = 2; size <= _n; size <<= 1)
+        {
+            int half = size / 2, step = _n / size;
+            for (int start = 0; start < _n; start += size)
+                for (int k = 0; k < half; k++)
+                {
+                    double wr = _cos[k * step], wi = _sin[k * step];
+                    int a = start + k, b = a + half;
+                    double tr = re[b] * wr - im[b] * wi, ti = re[b] * wi + im[b] * wr;
+                    re[b] = re[a] - tr; im[b] = im[a] - ti;
+                    re[a] += tr; im[a] += ti;
+                }
+        }
+    }
+}
+
+public enum PadMode
+{
+    /// <summary>Zeros (librosa ≥ 0.9 default).</summary>
+    Constant,
+    /// <summary>Mirror without repeating the edge (numpy 'reflect', librosa ≤ 0.8 default).</summary>
+    Reflect,
+}
+
+/// <summary>Short-time Fourier transform as librosa: periodic Hann window of n_fft, frames centred on t·hop.</summary>
+public static class Stft
+{
+    /// <summary>|X|^power, frame-major, n_fft/2+1 columns; 1 + len/hop frames.</summary>
+    public static FrameMatrix Spectrogram(ReadOnlySpan<float> y, int nFft, int hop, double power, PadMode pad = PadMode.Constant)
+    {
+        int pad2 = nFft / 2, bins = nFft / 2 + 1;
+        int frames = 1 + y.Length / hop;
+        var s = new FrameMatrix(frames, bins);
+        var window = HannPeriodic(nFft);
+        var src = y.ToArray();
+        Threading.ForRange(frames, 16, (start, end) =>
+        {
+            var fft = new Fft(nFft);
+            var re = new double[nFft];
+            var im = new double[nFft];
+            for (int t = start; t < end; t++)
+            {
+                for (int i = 0; i < nFft; i++)
+                {
+                    im[i] = 0;
+                    re[i] = Sample(src, t * hop + i - pad2, pad) * window[i];
+                }
+                fft.Forward(re, im);
+                var row = s.Row(t);
+                for (int k = 0; k < bins; k++)
+                {
+                    double m2 = re[k] * re[k] + im[k] * im[k];
+                    row[k] = (float)(power == 2 ? m2 : power == 1 ? Math.Sqrt(m2) : Math.Pow(m2, power / 2));
+                }
+            }
+        });
+        return s;
+    }
+
+    private static float Sample(float[] y, int i, PadMode pad)
+    {
+        if ((uint)i < (uint)y.Length) return y[i];
+        if (pad == PadMode.Constant || y.Length < 2) return 0;
+        int period = 2 * (y.Length - 1); // reflect about the edges without repeating them
+        i %= period;
+        if (i < 0) i += period;
+        return y[i < y.Length ? i : period - i];
+    }
+
+    public static double[] HannPeriodic(int n)
+    {
+        var w = new double[n];
+        for (int i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.Cos(2 * Math.PI * i / n);
+        return w;
+    }
+
+    /// <summary>Centre frequency of each rfft bin, k·sr/n_fft.</summary>
+    public static double[] BinFrequencies(int sampleRate, int nFft)
+    {
+        var f = new double[nFft / 2 + 1];
+        for (int k = 0; k < f.Length; k++) f[k] = (double)k * sampleRate / nFft;
+        return f;
+    }
+}
+
+/// <summary>Mel filterbank, log-mel and MFCC as librosa (Slaney mel scale and area normalisation; DCT-II ortho).</summary>
+public static class Mel
+{
+    public static double HzToMel(double f)
+    {
+        const double fsp = 200.0 / 3, minLogHz = 1000, minLogMel = minLogHz / fsp;
+        double logstep = Math.Log(6.4) / 27;
+        return f >= minLogHz ? minLogMel + Math.Log(f / minLogHz) / logstep : f / fsp;
+    }
+
+    public static double MelToHz(double m)
+    {
+        const double fsp = 200.0 / 3, minLogHz = 1000, minLogMel = minLogHz / fsp;
+        double logstep = Math.Log(6.4) / 27;
+        return m >= minLogMel ? minLogHz * Math.Exp(logstep * (m - minLogMel)) : fsp * m;
+    }
+
+    /// <summary>Weights [n_mels][n_fft/2+1]: triangles between consecutive mel-spaced edges, each scaled by 2/(f[i+2]−f[i]).</summary>
+    public static float[][] Filterbank(int sampleRate, int nFft, int nMels, double fmin = 0, double? fmax = null)
+    {
+        double hi = fmax ?? sampleRate / 2.0;
+        var fft = Stft.BinFrequencies(sampleRate, nFft);
+        double mlo = HzToMel(fmin), mhi = HzToMel(hi);
+        var edges = new double[nMels + 2];
+        for (int i = 0; i < edges.Length; i++) edges[i] = MelToHz(mlo + (mhi - mlo) * i / (nMels + 1));
+        var w = new float[nMels][];
+        for (int m = 0; m < nMels; m++)
+        {
+            w[m] = new float[fft.Length];
+            double d0 = edges[m + 1] - edges[m], d1 = edges[m + 2] - edges[m + 1], enorm = 2.0 / (edges[m + 2] - edges[m]);
+            for (int k = 0; k < fft.Length; k++)
+            {
+                double lower = (fft[k] - edges[m]) / d0, upper = (edges[m + 2] - fft[k]) / d1;
+                w[m][k] = (float)(Math.Max(0, Math.Min(lower, upper)) * enorm);
+            }
+        }
+        return w;
+    }
+
+    /// <summary>Applies a filterbank to each frame of a (power) spectrogram.</summary>
+    public static FrameMatrix Apply(FrameMatrix spec, float[][] bank)
+    {
+        var o = new FrameMatrix(spec.Frames, bank.Length);
+        for (int t = 0; t < spec.Frames; t++)
+        {
+            var s = spec.Row(t);
+            var r = o.Row(t);
+            for (int m = 0; m < bank.Length; m++)
+            {
+                double acc = 0;
+                var w = bank[m];
+                for (int k = 0; k < s.Length; k++) acc += w[k] * s[k];
+                r[m] = (float)acc;
+            }
+        }
+        return o;
+    }
+
+    /// <summary>librosa power_to_db(ref=1, amin=1e-10, top_db): 10·log10(max(amin, S)), floored at max − top_db over the whole array.</summary>
+    public static void PowerToDb(Span<float> s, double? topDb = 80)
+    {
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < s.Length; i++)
+        {
+            s[i] = (float)(10 * Math.Log10(Math.Max(1e-10, s[i])));
+            max = Math.Max(max, s[i]);
+        }
+        if (topDb is double top)
+            for (int i = 0; i < s.Length; i++) s[i] = Math.Max(s[i], (float)(max - top));
+    }
+
+    /// <summary>librosa.feature.mfcc: power mel spectrogram → dB (top_db 80) → DCT-II (ortho), first nMfcc coefficients.</summary>
+    public static FrameMatrix Mfcc(ReadOnlySpan<float> y, int sampleRate, int nMfcc, int nFft = 2048, int hop = 512, int nMels = 128) =>
+        MfccFromPower(Stft.Spectrogram(y, nFft, hop, 2.0), sampleRate, nFft, nMfcc, nMels);
+
+    internal static FrameMatrix MfccFromPower(FrameMatrix power, int sampleRate, int nFft, int nMfcc, int nMels)
+    {
+        var mel = Apply(power, Filterbank(sampleRate, nFft, nMels));
+        PowerToDb(mel.Data);
+        var o = new FrameMatrix(mel.Frames, nMfcc);
+        var basis = DctOrtho(nMfcc, nMels);
+        for (int t = 0; t < mel.Frames; t++)
+        {
+            var x = mel.Row(t);
+            var r = o.Row(t);
+            for (int k = 0; k < nMfcc; k++)
+            {
+                double acc = 0;
+                for (int n = 0; n < nMels; n++) acc += basis[k * nMels + n] * x[n];
+                r[k] = (float)acc;
+            }
+        }
+        return o;
+    }
+
+    /// <summary>Orthonormal DCT-II rows: √(2/N)·cos(πk(2n+1)/2N), row 0 scaled by 1/√2.</summary>
+    internal static double[] DctOrtho(int rows, int n)
+    {
+        var b = new double[rows * n];
+        for (int k = 0; k < rows; k++)
+            for (int i = 0; i < n; i++)
+                b[k * n + i] = Math.Sqrt(2.0 / n) * Math.Cos(Math.PI * k * (2 * i + 1) / (2.0 * n)) * (k == 0 ? Math.Sqrt(0.5) : 1);
+        return b;
+    }
+}

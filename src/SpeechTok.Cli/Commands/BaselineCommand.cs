@@ -1,0 +1,29 @@
+using System.CommandLine;
+using SpeechTok.Audio;
+using SpeechTok.Selection;
+
+namespace SpeechTok.Cli.Commands;
+
+/// <summary>`speechtok baseline bow|mfcc|bow-mfcc`: classic baselines → DIR/results.json.</summary>
+internal static class BaselineCommand
+{
+    public static Command Build()
+    {
+        var system = new Argument<string>("system") { Description = "bow, mfcc or bow-mfcc." };
+        var manifest = new Option<string>("--manifest") { Description = "Manifest CSV with train/val/test splits.", Required = true };
+        var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
+        var grid = new Option<string?>("--grid") { Description = "Comma-separated C values to choose from on val (default 0.001,0.003,…,10)." };
+        var output = new Option<string>("--out") { Description = "Output folder (results.json is created or updated).", Required = true };
+        var cmd = new Command("baseline", "Run a classic baseline (L2 logistic regression, C chosen on val macro-F1).") { system, manifest, audioRoot, grid, output };
+        cmd.SetAction(pr =>
+        {
+            var m = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot));
+            var cs = SelectCommand.ParseCs(pr.GetValue(grid));
+            var result = Baselines.Run(pr.GetValue(system)!, m, cs.Length > 0 ? cs : Baselines.DefaultGrid, Baselines.MfccFeatures);
+            var path = Baselines.WriteResults(pr.GetValue(output)!, m, result);
+            Console.WriteLine($"{result["system"]}: test macro-F1 {result["macro_f1"]} (present labels), {result["macro_f1_all_labels"]} (all labels), C={result["C"]} → {path}");
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,80 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using SpeechTok.Codec.SpeechTokenizer;
+using SpeechTok.Tensors;
+
+namespace SpeechTok.Cli.Commands;
+
+/// <summary>
+/// `speechtok bench codec`: real-time factor (audio seconds per wall second) of the SpeechTokenizer encoder + RVQ
+/// with random weights, for one clip and for a batch of clips (median of timed runs after a warm-up run).
+/// </summary>
+internal static class BenchCodec
+{
+    public static Command Build()
+    {
+        var threads = new Option<int>("--threads") { Description = "Threads (default: every core).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var seconds = new Option<double>("--seconds") { Description = "Length of each clip in seconds.", DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch") { Description = "Clips in the batched measurement.", DefaultValueFactory = _ => 8 };
+        var runs = new Option<int>("--runs") { Description = "Timed runs per measurement (median reported).", DefaultValueFactory = _ => 3 };
+        var nFilters = new Option<int>("--n-filters") { Description = "SEANet base width.", DefaultValueFactory = _ => 64 };
+        var dimension = new Option<int>("--dimension") { Description = "Encoder output dimension.", DefaultValueFactory = _ => 1024 };
+        var codebook = new Option<int>("--codebook-size") { Description = "Codes per RVQ layer.", DefaultValueFactory = _ => 1024 };
+        var nq = new Option<int>("--n-q") { Description = "RVQ layers.", DefaultValueFactory = _ => 8 };
+        var activation = new Option<string>("--activation") { Description = "ELU or Snake.", DefaultValueFactory = _ => "ELU" };
+        activation.AcceptOnlyFromAmong("ELU", "Snake");
+        var json = new Option<bool>("--json") { Description = "Print only the JSON result line." };
+        var cmd = new Command("codec", "SpeechTokenizer encode RTF; last line {\"rtf\", \"rtf_batch8\"} (audio seconds per wall second).")
+        { threads, seconds, batch, runs, nFilters, dimension, codebook, nq, activation, json };
+        cmd.SetAction(r =>
+        {
+            int t = r.GetValue(threads), b = r.GetValue(batch), n = r.GetValue(runs);
+            double s = r.GetValue(seconds);
+            if (t < 1 || b < 1 || n < 1 || s <= 0) throw new SpeechTokException("bench codec: --threads, --batch, --runs and --seconds must be positive");
+            Threading.Threads = t;
+            var config = new Dictionary<string, object>
+            {
+                ["n_filters"] = r.GetValue(nFilters), ["strides"] = new[] { 8, 5, 4, 2 }, ["dimension"] = r.GetValue(dimension),
+                ["semantic_dimension"] = 768, ["bidirectional"] = true, ["dilation_base"] = 2, ["residual_kernel_size"] = 3,
+                ["n_residual_layers"] = 1, ["lstm_layers"] = 2, ["activation"] = r.GetValue(activation)!,
+                ["codebook_size"] = r.GetValue(codebook), ["n_q"] = r.GetValue(nq), ["sample_rate"] = 16000,
+            };
+            var dir = Directory.CreateTempSubdirectory("speechtok-bench-");
+            SpeechTokenizerModel model;
+            try
+            {
+                var path = Path.Combine(dir.FullName, "config.json");
+                File.WriteAllText(path, JsonSerializer.Serialize(config));
+                model = SpeechTokenizerModel.CreateRandom(path, seed: 1);
+            }
+            finally { dir.Delete(true); }
+
+            var rng = new Random(2);
+            var clips = Enumerable.Range(0, b).Select(_ =>
+                Enumerable.Range(0, (int)(s * model.SampleRate)).Select(_ => (float)(rng.NextDouble() * 0.2 - 0.1)).ToArray()).ToArray();
+            double Median(Action once)
+            {
+                once(); // warm-up: JIT, buffers, page faults
+                var times = new List<double>();
+                for (int i = 0; i < n; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    once();
+                    times.Add(sw.Elapsed.TotalSeconds);
+                }
+                times.Sort();
+                return times[times.Count / 2];
+            }
+            double single = Median(() => model.Encode(clips[0]));
+            double batched = Median(() => model.EncodeBatch(clips));
+            double rtf = Math.Round(s / single, 2), rtfBatch = Math.Round(b * s / batched, 2);
+            if (!r.GetValue(json))
+                Console.WriteLine($"SpeechTokenizer encode, {t} thread(s), {s} s clips: 1 clip {single:F3} s (RTF {rtf}), {b} clips {batched:F3} s (RTF {rtfBatch})");
+            var result = new Dictionary<string, double> { ["rtf"] = rtf, [$"rtf_batch{b}"] = rtfBatch, ["threads"] = t };
+            Console.WriteLine(JsonSerializer.Serialize(result));
+            return 0;
+        });
+        return cmd;
+    }
+}

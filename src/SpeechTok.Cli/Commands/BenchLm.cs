@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using SpeechTok.Lm.Model;
+using SpeechTok.Tensors;
+
+namespace SpeechTok.Cli.Commands;
+
+/// <summary>
+/// `speechtok bench lm-step`: tokens/s of one training or inference step on a Llama of a real model's
+/// shape with random weights (nothing downloaded). Workloads: pretrain = causal-LM loss + gradients of
+/// the appended rows only (frozen backbone); finetune = LoRA(q, v) sequence classification step (loss +
+/// LoRA and score gradients); infer = classification forward (pooled logits).
+/// </summary>
+internal static class BenchLm
+{
+    private static readonly Dictionary<string, string> Shapes = new()
+    {
+        ["smollm2-135m"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":576,"intermediate_size":1536,"num_hidden_layers":30,"num_attention_heads":9,"num_key_value_heads":3,"head_dim":64,"vocab_size":49152,"rms_norm_eps":1e-5,"rope_theta":100000.0,"tie_word_embeddings":true,"max_position_embeddings":8192}""",
+        ["llama3.2-1b"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":2048,"intermediate_size":8192,"num_hidden_layers":16,"num_attention_heads":32,"num_key_value_heads":8,"head_dim":64,"vocab_size":128256,"rms_norm_eps":1e-5,"rope_theta":500000.0,"tie_word_embeddings":true,"max_position_embeddings":131072,"rope_scaling":{"rope_type":"llama3","factor":32.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":8192}}""",
+        ["llama3.2-3b"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":3072,"intermediate_size":8192,"num_hidden_layers":28,"num_attention_heads":24,"num_key_value_heads":8,"head_dim":128,"vocab_size":128256,"rms_norm_eps":1e-5,"rope_theta":500000.0,"tie_word_embeddings":true,"max_position_embeddings":131072,"rope_scaling":{"rope_type":"llama3","factor":32.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":8192}}""",
+    };
+
+    public static Command Build()
+    {
+        var shape = new Option<string>("--shape") { Description = "Model shape: smollm2-135m, llama3.2-1b or llama3.2-3b.", DefaultValueFactory = _ => "smollm2-135m" };
+        shape.AcceptOnlyFromAmong([.. Shapes.Keys]);
+        var workload = new Option<string>("--workload") { Description = "pretrain, finetune or infer.", DefaultValueFactory = _ => "finetune" };
+        workload.AcceptOnlyFromAmong("pretrain", "finetune", "infer");
+        var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => 8 };
+        var seq = new Option<int>("--seq") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 128 };
+        var threads = new Option<int>("--threads") { Description = "Threads (default: every core).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var steps = new Option<int>("--steps") { Description = "Timed steps after one warm-up step.", DefaultValueFactory = _ => 3 };
+        var dtype = new Option<string>("--dtype") { Description = "Weight storage: f32 or bf16 (default: f32 for smollm2-135m, bf16 otherwise)." };
+        dtype.AcceptOnlyFromAmong("f32", "bf16");
+        var newRows = new Option<int>("--new-rows") { Description = "Appended vocabulary rows (audio tokens + markers).", DefaultValueFactory = _ => 512 };
+        var json = new Option<bool>("--json") { Description = "Print only the JSON result line." };
+        var cmd = new Command("lm-step", "Tokens/s of one LM step on random weights of a model shape; last line {\"tokens_per_s\",\"peak_rss_mib\"}.")
+        { shape, workload, batch, seq, threads, steps, dtype, newRows, json };
+        cmd.SetAction(r => Run(r.GetValue(shape)!, r.GetValue(workload)!, r.GetValue(batch), r.GetValue(seq), r.GetValue(threads),
+            r.GetValue(steps), r.GetValue(dtype), r.GetValue(newRows), r.GetValue(json)));
+        return cmd;
+    }
+
+    private static int Run(string shape, string workload, int b, int t, int threads, int steps, string? dtype, int nNew, bool json)
+    {
+        if (b < 1 || t < 2 || steps < 1 || nNew < 1) throw new SpeechTokException($"bench lm-step: --batch, --steps, --new-rows must be ≥ 1 and --seq ≥ 2 (got {b}, {steps}, {nNew}, {t})");
+        Threading.Threads = threads;
+        var config = LlamaConfig.Parse(Shapes[shape], shape);
+        bool bf16 = (dtype ?? (shape == "smollm2-135m" ? "f32" : "bf16")) == "bf16";
+        var build = Stopwatch.StartNew();
+        var tensors = RandomWeights(config, bf16);
+        var weights = LlamaWeights.Load(config, n => tensors.GetValueOrDefault(n));
+        var rng = new Rng(7);
+        var rows = Tensor.Zeros(nNew, config.HiddenSize);
+        rng.FillNormal(rows.Span, 0, 0.02);
+        weights.ExtendVocabulary(rows);
+        if (!json) Console.WriteLine($"{shape} ({(bf16 ? "bf16" : "f32")}) random weights built in {build.Elapsed.TotalSeconds:F1} s");
+
+        int vocab = weights.VocabSize;
+        var ids = new int[b * t];
+        var mask = new int[b * t];
+        for (int i = 0; i < ids.Length; i++) { ids[i] = 3 + rng.NextInt(vocab - 3); mask[i] = 1; }
+        int[] labels = [.. Enumerable.Range(0, b).Select(i => i % 2)];
+
+        Action step;
+        IDisposable owner;
+        switch (workload)
+        {
+            case "pretrain":
+                var lm = new LlamaForCausalLm(weights);
+                var grad = new float[nNew * config.HiddenSize];
+                step = () => lm.LossAndNewRowGradients(ids, mask, ids, b, t, grad, grad);
+                owner = lm;
+                break;
+            default:
+                var lora = workload == "finetune" ? new LoraAdapters(config, 64, 16, 0.1f, 42) { Training = true } : null;
+                var cls = new LlamaForSequenceClassification(weights, 2, 0, lora, seed: 42);
+                step = workload == "finetune"
+                    ? () => cls.CrossEntropyStep(ids, mask, b, t, labels, [1f, 1f])
+                    : () => cls.Logits(ids, mask, b, t);
+                owner = cls;
+                break;
+        }
+        using (owner)
+        {
+            var warm = Stopwatch.StartNew();
+            step();
+            if (!json) Console.WriteLine($"warm-up step {warm.Elapsed.TotalSeconds:F2} s");
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < steps; i++) step();
+            double secs = sw.Elapsed.TotalSeconds;
+            double tps = Math.Round(b * t * steps / secs, 1);
+            double rss = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0), 1);
+            if (!json) Console.WriteLine($"{shape} {workload} batch {b} × seq {t}, {threads} thread(s): {secs / steps:F3} s/step");
+            Console.WriteLine(JsonSerializer.Serialize(new { shape, workload, batch = b, seq = t, threads, s_per_step = Math.Round(secs / steps, 4), tokens_per_s = tps, peak_rss_mib = rss }));
+        }
+        return 0;
+    }
+
+    /// <summary>Every tensor the config names, uniform ±0.05 (norms 1), as F32 or BF16; values only need to be finite.</summary>
+    private static Dictionary<string, Tensor> RandomWeights(LlamaConfig c, bool bf16)
+    {
+        int h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
+        var d = new Dictionary<string, Tensor>();
+        ulong seed = 1;
+        void Add(string name, bool norm, params int[] shape) => d[name] = norm ? Ones(shape) : Random(shape, bf16, seed++);
+        Add("model.embed_tokens.weight", false, c.VocabSize, h);
+        Add("model.norm.weight", true, h);
+        for (int l = 0; l < c.NumLayers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            Add(p + "self_attn.q_proj.weight", false, qd, h); Add(p + "self_attn.k_proj.weight", false, kd, h);
+            Add(p + "self_attn.v_proj.weight", false, kd, h); Add(p + "self_attn.o_proj.weight", false, h, qd);
+            Add(p + "mlp.gate_proj.weight", false, im, h); Add(p + "mlp.up_proj.weight", false, im, h); Add(p + "mlp.down_proj.weight", false, h, im);
+            Add(p + "input_layernorm.weight", true, h); Add(p + "post_attention_layernorm.weight", true, h);
+        }
+        return d;
+    }
+
+    private static Tensor Ones(int[] shape)
+    {
+        var t = Tensor.Zeros(shape);
+        t.Span.Fill(1f);
+        return t;
+    }
+
+    private static unsafe Tensor Random(int[] shape, bool bf16, ulong seed)
+    {
+        long n = Tensor.Count(shape);
+        if (!bf16)
+        {
+            var t = Tensor.Zeros(shape);
+            new Rng(seed).FillUniform(t.Span, -0.05, 0.05);
+            return t;
+        }
+        var bits = GC.AllocateUninitializedArray<ushort>(checked((int)n), pinned: true);
+        var rng = new Rng(seed);
+        for (long i = 0; i < n; i++) bits[i] = Half16.F32ToBf16((rng.NextFloat() - 0.5f) * 0.1f);
+        fixed (ushort* p = bits) return Tensor.View(DType.BF16, (byte*)p, shape, new Pin(bits), readOnly: true);
+    }
+
+    /// <summary>Keeps a pinned array reachable for as long as the tensor viewing it.</summary>
+    private sealed class Pin(ushort[] data) : IDisposable
+    {
+        public ushort[] Data { get; } = data;
+        public void Dispose() { }
+    }
+}

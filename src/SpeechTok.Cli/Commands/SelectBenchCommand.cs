@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SpeechTok.Audio;
+using SpeechTok.Selection;
+
+namespace SpeechTok.Cli.Commands;
+
+/// <summary>
+/// `speechtok bench selection`: the L1 selection fit on the synthetic AFD-shaped problem of
+/// synthetic.json (rebuilt from its generator, checksums verified), optionally with the real AFD text
+/// BoW appended; each C is fit from scratch, as saga does. Last line: JSON.
+/// </summary>
+internal static class SelectBenchCommand
+{
+    public static Command Build()
+    {
+        var synthetic = new Option<string>("--synthetic") { Description = "synthetic.json of the l1-selection fixture.", DefaultValueFactory = _ => "tests/fixtures/l1-selection/synthetic.json" };
+        var split = new Option<string?>("--split") { Description = "inner_train_idx/inner_test_idx JSON (e.g. from bench/saga_synthetic.py); default: our stratified split, seed 42." };
+        var text = new Option<string?>("--text-manifest") { Description = "Append the train-split text BoW of this manifest (13,400 rows: the AFD CSV)." };
+        var cs = new Option<string>("--c") { Description = "C values.", DefaultValueFactory = _ => "0.0025,0.03" };
+        var json = new Option<bool>("--json") { Description = "Print only the JSON line." };
+        var cmd = new Command("selection", "Time the L1 selection fit on the synthetic AFD-shaped problem.") { synthetic, split, text, cs, json };
+        cmd.SetAction(pr =>
+        {
+            bool quiet = pr.GetValue(json);
+            void Log(string s) { if (!quiet) Console.Error.WriteLine(s); }
+            var path = pr.GetValue(synthetic)!;
+            if (!File.Exists(path)) throw new SpeechTokException($"synthetic fixture '{path}' does not exist");
+            var root = JsonDocument.Parse(File.ReadAllText(path)).RootElement;
+            var gen = root.GetProperty("generator");
+            var sw = Stopwatch.StartNew();
+            var syn = SyntheticAudioBow.Generate(gen.GetProperty("params"));
+            syn.VerifyChecksums(gen.GetProperty("checksums"));
+            double genS = sw.Elapsed.TotalSeconds;
+            Log($"generated {syn.Counts.Rows}×{syn.Counts.Cols}, nnz {syn.Counts.Nnz}, checksums OK ({genS:F1} s)");
+
+            var counts = syn.Counts;
+            int textCols = 0;
+            if (pr.GetValue(text) is string tm)
+            {
+                var train = Manifest.Load(tm).Split("train");
+                if (train.Count != counts.Rows) throw new SpeechTokException($"{tm}: {train.Count} train rows, the synthetic matrix has {counts.Rows}");
+                var vec = CountVectorizer.Fit(train.Select(s => s.Text));
+                textCols = vec.Count;
+                counts = counts.HStack(vec.Transform(train.Select(s => s.Text).ToList()));
+            }
+            var (tr, te) = pr.GetValue(split) is string sf ? SelectionRunner.ReadSplit(sf, counts.Rows) : TokenSelection.StratifiedSplit(syn.Labels, 2, 0.2, 42);
+            sw.Restart();
+            var problem = SelectionProblem.Prepare(counts, syn.Counts.Cols, syn.Labels, 2, tr, te);
+            double prepS = sw.Elapsed.TotalSeconds;
+            var runs = new JsonArray();
+            foreach (var c in SelectCommand.ParseCs(pr.GetValue(cs)))
+            {
+                var proc = Process.GetCurrentProcess();
+                var cpu0 = proc.TotalProcessorTime;
+                sw.Restart();
+                var o = TokenSelection.Run(problem, [c])[0];
+                double wall = sw.Elapsed.TotalSeconds;
+                proc.Refresh();
+                double cpu = (proc.TotalProcessorTime - cpu0).TotalSeconds;
+                int planted = o.SelectedAudio.Intersect(syn.PlantedFeatures).Count();
+                Log($"C={c}: fit {wall:F2} s wall / {cpu:F2} s CPU, objective {o.Fit.Objective:R}, KKT {o.Fit.Kkt:E2}, selected {o.SelectedColumns.Length} ({o.SelectedAudio.Length} audio), planted {planted}/{syn.PlantedFeatures.Length}");
+                runs.Add(new JsonObject
+                {
+                    ["C"] = c, ["fit_wall_s"] = Math.Round(wall, 3), ["fit_cpu_s"] = Math.Round(cpu, 3),
+                    ["objective"] = o.Fit.Objective, ["kkt_residual"] = o.Fit.Kkt, ["converged"] = o.Fit.Converged,
+                    ["nonzero_coefficients"] = o.Fit.NonZeroCount, ["selected"] = o.SelectedColumns.Length,
+                    ["selected_audio"] = o.SelectedAudio.Length, ["selected_text"] = o.SelectedText,
+                    ["planted_selected"] = planted, ["inner_f1_class_1"] = o.InnerF1Class1,
+                });
+            }
+            var result = new JsonObject
+            {
+                ["bench"] = "selection", ["rows"] = counts.Rows, ["cols"] = counts.Cols, ["text_columns"] = textCols,
+                ["nnz"] = counts.Nnz, ["checksums_ok"] = true, ["split"] = pr.GetValue(split) ?? "stratified seed 42",
+                ["threads"] = SpeechTok.Tensors.Threading.Threads, ["generate_s"] = Math.Round(genS, 2),
+                ["tfidf_scaler_s"] = Math.Round(prepS, 2), ["runs"] = runs,
+            };
+            Console.WriteLine(result.ToJsonString());
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Globalization;
+using SpeechTok.Codec.Store;
+using SpeechTok.Selection;
+
+namespace SpeechTok.Cli.Commands;
+
+/// <summary>`speechtok select`: L1 token selection (METHOD §2.3–2.5) → selection.json.</summary>
+internal static class SelectCommand
+{
+    public static Command Build()
+    {
+        var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (split,text,audio_path_list,label).", Required = true };
+        var codes = new Option<string?>("--codes") { Description = "Code store folder written by `speechtok tokenize` (not needed with --random)." };
+        var layers = new Option<string>("--layers") { Description = "RVQ layers to use, 1-based: 2-8 (acoustic only) or 1-8 (all).", DefaultValueFactory = _ => "1-8" };
+        var bow = new Option<bool>("--bow") { Description = "Append the text bag of words (the multimodal BoW of the paper).", DefaultValueFactory = _ => true };
+        var noBow = new Option<bool>("--no-bow") { Description = "Audio tokens only." };
+        var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's).", DefaultValueFactory = _ => 0.03 };
+        var sweep = new Option<string?>("--sweep-c") { Description = "Comma-separated C values: selected counts and inner F1 per C." };
+        var split = new Option<string?>("--split") { Description = "JSON with inner_train_idx / inner_test_idx (train-split rows); default: stratified 80/20 with --seed." };
+        var random = new Option<int?>("--random") { Description = "Ablation: K random audio features instead of the model." };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the inner split and of --random.", DefaultValueFactory = _ => 42UL };
+        var tol = new Option<double>("--tol") { Description = "KKT residual at which the solver stops.", DefaultValueFactory = _ => 1e-7 };
+        var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
+        var output = new Option<string>("--out") { Description = "Output selection.json.", DefaultValueFactory = _ => "selection.json" };
+        var cmd = new Command("select", "Select audio tokens with TF-IDF + scaler + L1 logistic regression (writes selection.json).")
+            { manifest, codes, layers, bow, noBow, c, sweep, split, random, seed, tol, audioRoot, output };
+        cmd.SetAction(pr =>
+        {
+            var opts = new SelectOptions
+            {
+                ManifestPath = pr.GetValue(manifest)!,
+                AudioRoot = pr.GetValue(audioRoot),
+                Layers = SelectionRunner.ParseLayers(pr.GetValue(layers)!),
+                Bow = pr.GetValue(bow) && !pr.GetValue(noBow),
+                C = pr.GetValue(c),
+                SweepC = ParseCs(pr.GetValue(sweep)),
+                SplitFile = pr.GetValue(split),
+                RandomK = pr.GetValue(random),
+                Seed = pr.GetValue(seed),
+                Tolerance = pr.GetValue(tol),
+            };
+            CodeStore? store = null;
+            var dir = pr.GetValue(codes);
+            if (opts.RandomK == null)
+            {
+                if (dir == null) throw new SpeechTokException("select: --codes DIR is required (or --random K)");
+                store = CodeStore.Open(dir);
+            }
+            using (store)
+            {
+                var doc = SelectionRunner.Run(opts, s => store!.TryGet(s.Key));
+                var path = pr.GetValue(output)!;
+                SelectionRunner.WriteAtomic(path, SelectionRunner.ToJson(doc));
+                Console.WriteLine($"{doc["counts"]!["selected_audio"]} audio tokens selected → {Path.GetFullPath(path)}");
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    internal static double[] ParseCs(string? text) =>
+        text == null ? [] : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
+                : throw new SpeechTokException($"'{t}' is not a positive number (C list)")).ToArray();
+}

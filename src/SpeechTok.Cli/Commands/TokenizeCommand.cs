@@ -1,0 +1,74 @@
+using System.CommandLine;
+using Spectre.Console;
+using SpeechTok.Audio;
+using SpeechTok.Codec;
+using SpeechTok.Codec.Builtin;
+using SpeechTok.Codec.Store;
+using SpeechTok.Tensors;
+
+namespace SpeechTok.Cli.Commands;
+
+/// <summary>`speechtok tokenize`: every sample of a manifest into a resumable code store.</summary>
+internal static class TokenizeCommand
+{
+    /// <summary>Where `--tokenizer builtin` lives inside the output folder.</summary>
+    public const string BuiltinSubfolder = "tokenizer";
+
+    public static Command Build()
+    {
+        var manifest = new Option<string>("--manifest") { Description = "Manifest CSV.", Required = true };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer folder, or 'builtin' (fitted on the train split into <out>/tokenizer when absent).", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Code store folder (resumable).", Required = true };
+        var jsonl = new Option<string?>("--jsonl") { Description = "Also write one JSON line per sample {split, index, codes}." };
+        var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
+        var threads = new Option<int>("--threads") { Description = "Parallel samples (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels instead of taking channel 0." };
+        var seed = new Option<int>("--seed") { Description = "Seed for fitting the built-in tokenizer.", DefaultValueFactory = _ => 0 };
+        var cmd = new Command("tokenize", "Tokenize every sample of a manifest into a code store (skips finished samples).")
+            { manifest, tokenizer, outDir, jsonl, audioRoot, threads, mixdown, seed };
+        cmd.SetAction(r =>
+        {
+            int nThreads = r.GetValue(threads);
+            Threading.Threads = nThreads;
+            var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot));
+            Tokenization.CheckClips(m); // before fitting anything
+            var dir = r.GetValue(outDir)!;
+            var tokArg = r.GetValue(tokenizer)!;
+            string tokDir = tokArg == "builtin" ? Path.Combine(dir, BuiltinSubfolder) : tokArg;
+            ISpeechTokenizer tok = tokArg == "builtin"
+                ? TokenizerLoader.LoadOrFitBuiltin(tokDir, m, new BuiltinFitOptions { Seed = r.GetValue(seed) }, r.GetValue(mixdown), msg => Console.Error.WriteLine(msg))
+                : TokenizerLoader.Load(tokDir);
+            var identity = TokenizerLoader.Identity(tokDir);
+            var options = new TokenizeOptions { Threads = nThreads, Mixdown = r.GetValue(mixdown), JsonlPath = r.GetValue(jsonl) };
+
+            using var cts = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                TokenizeResult? result = null;
+                AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask("tokenize", maxValue: m.Samples.Count);
+                        result = Tokenization.Run(m, tok, identity, dir, options, (done, _) => task.Value = done, cts.Token);
+                    });
+                Console.WriteLine($"{result!.Total} samples: {result.Encoded} tokenized, {result.Skipped} already done" +
+                    (result.TornTailBytes > 0 ? $"; cut a torn last record ({result.TornTailBytes} bytes) left by an interrupted run" : "") +
+                    (result.DamagedRecords > 0 ? $"; {result.DamagedRecords} damaged record(s) redone" : "") + $" → {Path.GetFullPath(dir)}");
+                return 0;
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("interrupted: finished samples are saved; rerun the same command to resume");
+                return 130;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        });
+        return cmd;
+    }
+}

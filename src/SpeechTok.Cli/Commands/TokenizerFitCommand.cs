@@ -1,0 +1,39 @@
+using System.CommandLine;
+using SpeechTok.Audio;
+using SpeechTok.Codec.Builtin;
+using SpeechTok.Tensors;
+
+namespace SpeechTok.Cli.Commands;
+
+/// <summary>`speechtok tokenizer fit`: fits the built-in residual k-means tokenizer on a manifest's train split.</summary>
+internal static class TokenizerFitCommand
+{
+    public static Command Build()
+    {
+        var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (the train split is used).", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Folder to write the tokenizer to.", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Random seed (k-means++ init).", DefaultValueFactory = _ => 0 };
+        var size = new Option<int>("--codebook-size") { Description = "Codes per layer at most (fewer when the data is small: frames/8).", DefaultValueFactory = _ => 1024 };
+        var layers = new Option<int>("--num-quantizers") { Description = "Residual layers.", DefaultValueFactory = _ => 8 };
+        var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
+        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels instead of taking channel 0." };
+        var fit = new Command("fit", "Fit the built-in tokenizer (residual k-means on log-mel + pitch frames at 50 Hz) on the train split.")
+            { manifest, outDir, seed, size, layers, audioRoot, threads, mixdown };
+        fit.SetAction(r =>
+        {
+            Threading.Threads = r.GetValue(threads);
+            var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot));
+            Codec.Store.Tokenization.CheckClips(m);
+            var options = new BuiltinFitOptions { Seed = r.GetValue(seed), CodebookSize = r.GetValue(size), NumQuantizers = r.GetValue(layers) };
+            var tok = BuiltinTokenizer.Fit(m, options, r.GetValue(mixdown), msg => Console.Error.WriteLine(msg));
+            var dir = r.GetValue(outDir)!;
+            tok.Save(dir);
+            Console.WriteLine($"layer  size  used  used%  perplexity");
+            foreach (var u in tok.Usage) Console.WriteLine($"{u.Layer,5} {u.Size,5} {u.Used,5} {u.UsedFraction,6:P0} {u.Perplexity,11:F1}");
+            Console.WriteLine($"saved to {Path.GetFullPath(dir)} (usage in {BuiltinTokenizer.UsageFile})");
+            return 0;
+        });
+        return new Command("tokenizer", "Built-in speech tokenizer.") { fit };
+    }
+}

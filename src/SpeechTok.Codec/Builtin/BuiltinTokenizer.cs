@@ -1,0 +1,317 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SpeechTok.Audio;
+using SpeechTok.Audio.Features;
+using SpeechTok.Tensors;
+using SpeechTok.Tensors.IO;
+
+namespace SpeechTok.Codec.Builtin;
+
+public sealed record BuiltinFitOptions
+{
+    public int Seed { get; init; } = 0;
+    public int NumQuantizers { get; init; } = 8;
+    /// <summary>Upper bound on each layer's codebook; a layer gets min(this, frames/8) codes.</summary>
+    public int CodebookSize { get; init; } = 1024;
+    public int MaxIterations { get; init; } = 25;
+    /// <summary>Frames kept for fitting (evenly thinned beyond this, deterministically).</summary>
+    public int MaxFrames { get; init; } = 60000;
+}
+
+/// <summary>Codebook usage of one layer on the fitting frames: used codes and the perplexity exp(H) of the code histogram.</summary>
+public sealed record LayerUsage(int Layer, int Size, int Used, double Perplexity)
+{
+    public double UsedFraction => (double)Used / Size;
+}
+
+/// <summary>
+/// The built-in tokenizer: residual k-means over <see cref="BuiltinFeatures"/> (mean/variance normalised).
+/// Layer 1 quantises the features (coarsest), layer q+1 the residual left by layers 1..q. Needs no download;
+/// fitted with <see cref="Fit"/> and stored as a folder (config.json + codebooks.safetensors + usage.json).
+/// </summary>
+public sealed class BuiltinTokenizer : ISpeechTokenizer
+{
+    public const string Format = "speechtok-builtin-tokenizer";
+    public const int FormatVersion = 1;
+    public const string ConfigFile = "config.json", CodebooksFile = "codebooks.safetensors", UsageFile = "usage.json";
+    /// <summary>Weight of the two prosody dims after normalisation (else 80 spectral dims drown them).</summary>
+    private const float ProsodyWeight = 3f;
+
+    private readonly float[] _mean, _scale;
+    private readonly float[][] _codebooks; // [layer] → [k × dim]
+
+    public int SampleRate => BuiltinFeatures.SampleRate;
+    public int HopLength => BuiltinFeatures.Hop;
+    public int NumQuantizers => _codebooks.Length;
+    public int CodebookSize { get; }
+    public int Seed { get; }
+    public IReadOnlyList<LayerUsage> Usage { get; }
+    public int FitFrames { get; }
+
+    private BuiltinTokenizer(float[] mean, float[] scale, float[][] codebooks, int codebookSize, int seed, IReadOnlyList<LayerUsage> usage, int fitFrames)
+    {
+        _mean = mean;
+        _scale = scale;
+        _codebooks = codebooks;
+        CodebookSize = codebookSize;
+        Seed = seed;
+        Usage = usage;
+        FitFrames = fitFrames;
+    }
+
+    public int LayerSize(int layer) => _codebooks[layer].Length / BuiltinFeatures.Dim;
+
+    public int[][] Encode(ReadOnlySpan<float> wav)
+    {
+        var f = BuiltinFeatures.Compute(wav);
+        Normalise(f.Data, _mean, _scale);
+        return Quantise(f.Data, f.Frames);
+    }
+
+    private int[][] Quantise(float[] x, int n)
+    {
+        const int d = BuiltinFeatures.Dim;
+        var r = x;
+        var codes = new int[_codebooks.Length][];
+        for (int q = 0; q < _codebooks.Length; q++)
+        {
+            codes[q] = new int[n];
+            int k = LayerSize(q);
+            if (n > 0) KMeans.Assign(r, n, d, _codebooks[q], k, codes[q], null);
+            Subtract(r, n, _codebooks[q], codes[q]);
+        }
+        return codes;
+    }
+
+    private static void Subtract(float[] r, int n, float[] codebook, int[] codes)
+    {
+        const int d = BuiltinFeatures.Dim;
+        for (int i = 0; i < n; i++)
+            System.Numerics.Tensors.TensorPrimitives.Subtract(r.AsSpan(i * d, d), codebook.AsSpan(codes[i] * d, d), r.AsSpan(i * d, d));
+    }
+
+    private static void Normalise(float[] x, float[] mean, float[] scale)
+    {
+        int d = mean.Length;
+        for (int i = 0; i < x.Length; i++) x[i] = (x[i] - mean[i % d]) * scale[i % d];
+    }
+
+    /// <summary>Fits on the given 16 kHz mono waveforms (in order; the result depends only on them and the options).</summary>
+    public static BuiltinTokenizer Fit(IReadOnlyList<float[]> wavs, BuiltinFitOptions options, Action<string>? log = null)
+    {
+        var pool = new FramePool(options.MaxFrames);
+        const int batch = 32;
+        for (int b0 = 0; b0 < wavs.Count; b0 += batch)
+        {
+            int bn = Math.Min(batch, wavs.Count - b0);
+            var feats = new FrameMatrix[bn];
+            Threading.For(bn, i => feats[i] = BuiltinFeatures.Compute(wavs[b0 + i]));
+            foreach (var f in feats) pool.Add(f);
+        }
+        return FitOnFrames(pool.ToArray(out int n), n, options, log);
+    }
+
+    /// <summary>Fits on the train split of a manifest (all clips must be readable).</summary>
+    public static BuiltinTokenizer Fit(Manifest manifest, BuiltinFitOptions options, bool mixdown = false, Action<string>? log = null)
+    {
+        var train = manifest.Split("train");
+        var pool = new FramePool(options.MaxFrames);
+        const int batch = 32;
+        for (int b0 = 0; b0 < train.Count; b0 += batch)
+        {
+            int bn = Math.Min(batch, train.Count - b0);
+            var feats = new FrameMatrix[bn];
+            Threading.For(bn, i => feats[i] = BuiltinFeatures.Compute(AudioLoader.LoadSample(train[b0 + i], mixdown)));
+            foreach (var f in feats) pool.Add(f);
+            log?.Invoke($"features: {b0 + bn}/{train.Count} train samples");
+        }
+        return FitOnFrames(pool.ToArray(out int n), n, options, log);
+    }
+
+    private static BuiltinTokenizer FitOnFrames(float[] x, int n, BuiltinFitOptions o, Action<string>? log)
+    {
+        const int d = BuiltinFeatures.Dim;
+        if (n < 16) throw new SpeechTokException($"the built-in tokenizer needs at least 16 frames (0.32 s) of training audio; got {n}");
+        if (o.CodebookSize is < 2 or > 65536) throw new SpeechTokException($"--codebook-size {o.CodebookSize} must be in 2..65536 (codes are stored as uint16)");
+        if (o.NumQuantizers < 1) throw new SpeechTokException($"number of quantizers {o.NumQuantizers} must be ≥ 1");
+        var mean = new float[d];
+        var scale = new float[d];
+        for (int c = 0; c < d; c++)
+        {
+            double s = 0, s2 = 0;
+            for (int i = 0; i < n; i++) { double v = x[i * d + c]; s += v; s2 += v * v; }
+            double m = s / n, var = Math.Max(0, s2 / n - m * m);
+            mean[c] = (float)m;
+            scale[c] = (float)(1 / Math.Max(Math.Sqrt(var), 1e-3)) * (c >= 2 * BuiltinFeatures.NMels ? ProsodyWeight : 1f);
+        }
+        Normalise(x, mean, scale);
+        int k = Math.Min(o.CodebookSize, Math.Max(2, n / 8));
+        var books = new float[o.NumQuantizers][];
+        var usage = new List<LayerUsage>();
+        var r = x;
+        var assign = new int[n];
+        for (int q = 0; q < o.NumQuantizers; q++)
+        {
+            books[q] = KMeans.Fit(r, n, d, k, unchecked(o.Seed * 1000003 + q), o.MaxIterations, out int iters);
+            KMeans.Assign(r, n, d, books[q], k, assign, null);
+            var u = UsageOf(q + 1, k, assign);
+            usage.Add(u);
+            log?.Invoke($"layer {q + 1}: k={k}, {iters} Lloyd iterations, used {u.Used}/{k} ({u.UsedFraction:P0}), perplexity {u.Perplexity:F1}");
+            Subtract(r, n, books[q], assign);
+        }
+        return new BuiltinTokenizer(mean, scale, books, o.CodebookSize, o.Seed, usage, n);
+    }
+
+    private static LayerUsage UsageOf(int layer, int k, int[] codes)
+    {
+        var counts = new int[k];
+        foreach (var c in codes) counts[c]++;
+        double h = 0;
+        foreach (var c in counts)
+            if (c > 0) { double p = (double)c / codes.Length; h -= p * Math.Log(p); }
+        return new LayerUsage(layer, k, counts.Count(c => c > 0), Math.Exp(h));
+    }
+
+    /// <summary>Writes the folder; config.json (the marker <see cref="TokenizerLoader"/> looks for) goes last, so a half-written folder is never taken for a tokenizer.</summary>
+    public void Save(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        var tensors = new List<(string, Tensor)>
+        {
+            ("feature_mean", Tensor.FromData(_mean, BuiltinFeatures.Dim)),
+            ("feature_scale", Tensor.FromData(_scale, BuiltinFeatures.Dim)),
+        };
+        for (int q = 0; q < _codebooks.Length; q++) tensors.Add(($"codebook.{q}", Tensor.FromData(_codebooks[q], LayerSize(q), BuiltinFeatures.Dim)));
+        SafeTensors.Save(Path.Combine(dir, CodebooksFile), tensors, new Dictionary<string, string> { ["format"] = Format });
+        var usage = new JsonObject
+        {
+            ["fit_frames"] = FitFrames,
+            ["layers"] = new JsonArray(Usage.Select(u => (JsonNode)new JsonObject
+            {
+                ["layer"] = u.Layer, ["size"] = u.Size, ["used"] = u.Used, ["used_fraction"] = u.UsedFraction, ["perplexity"] = u.Perplexity,
+            }).ToArray()),
+        };
+        AtomicFile.WriteAllText(Path.Combine(dir, UsageFile), usage.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        var config = new JsonObject
+        {
+            ["format"] = Format,
+            ["format_version"] = FormatVersion,
+            ["sample_rate"] = SampleRate,
+            ["hop_length"] = HopLength,
+            ["n_fft"] = BuiltinFeatures.NFft,
+            ["n_mels"] = BuiltinFeatures.NMels,
+            ["feature_dim"] = BuiltinFeatures.Dim,
+            ["num_quantizers"] = NumQuantizers,
+            ["codebook_size"] = CodebookSize,
+            ["layer_sizes"] = new JsonArray(Enumerable.Range(0, NumQuantizers).Select(q => (JsonNode)LayerSize(q)).ToArray()),
+            ["seed"] = Seed,
+        };
+        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>True when <paramref name="dir"/> holds a built-in tokenizer's config.json.</summary>
+    public static bool IsBuiltinFolder(string dir)
+    {
+        var cfg = Path.Combine(dir, ConfigFile);
+        if (!File.Exists(cfg)) return false;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(cfg));
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String && f.GetString() == Format;
+        }
+        catch (JsonException) { return false; }
+    }
+
+    public static BuiltinTokenizer Load(string dir)
+    {
+        var cfgPath = Path.Combine(dir, ConfigFile);
+        if (!File.Exists(cfgPath)) throw new SpeechTokException($"{dir}: no {ConfigFile}; not a built-in tokenizer folder (fit one with `speechtok tokenizer fit`)");
+        int version, nq, size, seed;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(cfgPath));
+            var root = doc.RootElement;
+            if (root.GetProperty("format").GetString() != Format) throw new SpeechTokException($"{cfgPath}: 'format' is not '{Format}'");
+            version = root.GetProperty("format_version").GetInt32();
+            if (version != FormatVersion) throw new SpeechTokException($"{cfgPath}: format_version {version} is not supported (this build reads {FormatVersion})");
+            int dim = root.GetProperty("feature_dim").GetInt32();
+            if (dim != BuiltinFeatures.Dim || root.GetProperty("hop_length").GetInt32() != BuiltinFeatures.Hop || root.GetProperty("n_mels").GetInt32() != BuiltinFeatures.NMels)
+                throw new SpeechTokException($"{cfgPath}: feature settings (dim {dim}) differ from this build's ({BuiltinFeatures.Dim}); refit the tokenizer");
+            nq = root.GetProperty("num_quantizers").GetInt32();
+            size = root.GetProperty("codebook_size").GetInt32();
+            seed = root.GetProperty("seed").GetInt32();
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new SpeechTokException($"{cfgPath}: malformed built-in tokenizer config ({e.Message})", e);
+        }
+        var cbPath = Path.Combine(dir, CodebooksFile);
+        if (!File.Exists(cbPath)) throw new SpeechTokException($"{cbPath}: missing (the tokenizer folder is incomplete)");
+        float[] mean, scale;
+        float[][] books;
+        using (var t = SafeTensors.Open(cbPath))
+        {
+            float[] Get(string name, int rows, int cols)
+            {
+                if (!t.Contains(name)) throw new SpeechTokException($"{cbPath}: tensor '{name}' is missing");
+                var shape = t.ShapeOf(name);
+                bool ok = rows < 0 ? shape.Length == 1 && shape[0] == cols : shape.Length == 2 && shape[1] == cols && shape[0] >= 1 && shape[0] <= size;
+                if (!ok) throw new SpeechTokException($"{cbPath}: tensor '{name}' has shape [{string.Join(",", shape)}], expected {(rows < 0 ? $"[{cols}]" : $"[1..{size}, {cols}]")}");
+                using var v = t.Get(name);
+                return v.ToArray();
+            }
+            mean = Get("feature_mean", -1, BuiltinFeatures.Dim);
+            scale = Get("feature_scale", -1, BuiltinFeatures.Dim);
+            books = Enumerable.Range(0, nq).Select(q => Get($"codebook.{q}", 0, BuiltinFeatures.Dim)).ToArray();
+        }
+        var usage = new List<LayerUsage>();
+        int fitFrames = 0;
+        var usagePath = Path.Combine(dir, UsageFile);
+        if (File.Exists(usagePath))
+        {
+            try
+            {
+                using var u = JsonDocument.Parse(File.ReadAllBytes(usagePath));
+                fitFrames = u.RootElement.GetProperty("fit_frames").GetInt32();
+                foreach (var l in u.RootElement.GetProperty("layers").EnumerateArray())
+                    usage.Add(new LayerUsage(l.GetProperty("layer").GetInt32(), l.GetProperty("size").GetInt32(), l.GetProperty("used").GetInt32(), l.GetProperty("perplexity").GetDouble()));
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                throw new SpeechTokException($"{usagePath}: malformed usage report ({e.Message})", e);
+            }
+        }
+        return new BuiltinTokenizer(mean, scale, books, size, seed, usage, fitFrames);
+    }
+
+    /// <summary>Collects frames with a stride that doubles whenever the pool exceeds twice its budget, so memory stays bounded and the kept set depends only on the input order.</summary>
+    private sealed class FramePool(int budget)
+    {
+        private readonly List<float[]> _rows = [];
+        private int _stride = 1;
+        private long _seen;
+
+        public void Add(FrameMatrix f)
+        {
+            for (int t = 0; t < f.Frames; t++, _seen++)
+                if (_seen % _stride == 0) _rows.Add(f.Row(t).ToArray());
+            if (_rows.Count > 2 * budget)
+            {
+                // keep the rows whose global index is a multiple of the doubled stride (every other kept row)
+                var kept = new List<float[]>(_rows.Count / 2 + 1);
+                for (int i = 0; i < _rows.Count; i += 2) kept.Add(_rows[i]);
+                _rows.Clear();
+                _rows.AddRange(kept);
+                _stride *= 2;
+            }
+        }
+
+        public float[] ToArray(out int n)
+        {
+            n = _rows.Count;
+            var x = new float[(long)n * BuiltinFeatures.Dim];
+            for (int i = 0; i < n; i++) _rows[i].CopyTo(x, i * BuiltinFeatures.Dim);
+            return x;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Text.Json;
+using SpeechTok.Audio;
+
+namespace SpeechTok.Codec.Store;
+
+public sealed record TokenizeOptions
+{
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    public bool Mixdown { get; init; }
+    /// <summary>Also write one JSON line per sample {"split","index","codes"} here (manifest order).</summary>
+    public string? JsonlPath { get; init; }
+}
+
+public sealed record TokenizeResult(int Total, int Skipped, int Encoded, long TornTailBytes, int DamagedRecords);
+
+/// <summary>Tokenizes every sample of a manifest into a <see cref="CodeStore"/>, resumably.</summary>
+public static class Tokenization
+{
+    /// <summary>One error listing every missing clip and every clip whose header cannot be read — before any work.</summary>
+    public static void CheckClips(Manifest manifest)
+    {
+        manifest.RequireClips();
+        var bad = new List<string>();
+        foreach (var s in manifest.Samples)
+            foreach (var clip in s.AudioPaths)
+            {
+                try { AudioLoader.CheckReadable(clip); }
+                catch (SpeechTokException e) { bad.Add($"{manifest.Path}:{s.Line} ({s.Key}): {e.Message}"); }
+            }
+        if (bad.Count > 0)
+            throw new SpeechTokException($"{bad.Count} unreadable clip(s) in {manifest.Path}:\n  " + string.Join("\n  ", bad));
+    }
+
+    /// <summary>
+    /// Encodes the samples not yet in the store (or whose clips changed) in parallel, appending each as it
+    /// finishes; <paramref name="progress"/>(done, total) after each. Cancelling leaves every finished
+    /// record intact; a rerun picks up the rest.
+    /// </summary>
+    public static TokenizeResult Run(Manifest manifest, ISpeechTokenizer tokenizer, string tokenizerIdentity, string outDir, TokenizeOptions options,
+        Action<int, int>? progress = null, CancellationToken cancel = default)
+    {
+        CheckClips(manifest);
+        using var store = CodeStore.OpenOrCreate(outDir, tokenizerIdentity, tokenizer.NumQuantizers, tokenizer.CodebookSize);
+        var pending = new List<(ManifestSample Sample, ulong Source)>();
+        foreach (var s in manifest.Samples)
+        {
+            ulong src = CodeStore.SourceHash(s.AudioPaths);
+            if (!store.IsDone(s.Key, src)) pending.Add((s, src));
+        }
+        int total = manifest.Samples.Count, done = total - pending.Count;
+        progress?.Invoke(done, total);
+        var po = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads), CancellationToken = cancel };
+        Parallel.ForEach(pending, po, item =>
+        {
+            var wav = AudioLoader.LoadSample(item.Sample, options.Mixdown);
+            var codes = tokenizer.Encode(wav);
+            store.Append(item.Sample.Key, item.Source, codes);
+            progress?.Invoke(Interlocked.Increment(ref done), total);
+        });
+        if (options.JsonlPath != null) WriteJsonl(manifest, store, options.JsonlPath);
+        return new TokenizeResult(total, total - pending.Count, pending.Count, store.TornTailBytes, store.DamagedRecords);
+    }
+
+    /// <summary>One line per sample in manifest order: {"split":…,"index":…,"codes":[[layer 1],…]}; written atomically.</summary>
+    public static void WriteJsonl(Manifest manifest, CodeStore store, string path)
+    {
+        var tmp = Path.GetFullPath(path) + $".tmp{Environment.ProcessId}";
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        {
+            foreach (var s in manifest.Samples)
+            {
+                var codes = store.Get(s.Key);
+                using (var w = new Utf8JsonWriter(fs))
+                {
+                    w.WriteStartObject();
+                    w.WriteString("split", s.Split);
+                    w.WriteNumber("index", s.Index);
+                    w.WriteStartArray("codes");
+                    foreach (var layer in codes)
+                    {
+                        w.WriteStartArray();
+                        foreach (var c in layer) w.WriteNumberValue(c);
+                        w.WriteEndArray();
+                    }
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+                fs.WriteByte((byte)'\n');
+            }
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using SpeechTok.Tensors.Ops;
+
+namespace SpeechTok.Lm.Model;
+
+/// <summary>
+/// The decoder hyper-parameters read from a Hugging Face <c>config.json</c>. Llama-family variants that
+/// differ only in biases, ties and RoPE settings are accepted (Llama 2/3, SmolLM2, Qwen2).
+/// </summary>
+public sealed record LlamaConfig
+{
+    public required string Architecture { get; init; }
+    public required int HiddenSize { get; init; }
+    public required int IntermediateSize { get; init; }
+    public required int NumLayers { get; init; }
+    public required int NumHeads { get; init; }
+    public required int NumKvHeads { get; init; }
+    public required int HeadDim { get; init; }
+    public required int VocabSize { get; init; }
+    public int MaxPositionEmbeddings { get; init; } = 2048;
+    public float RmsNormEps { get; init; } = 1e-6f;
+    public double RopeTheta { get; init; } = 10000;
+    public RopeScaling? RopeScaling { get; init; }
+    /// <summary>Bias on q/k/v projections (Llama attention_bias; always on for Qwen2).</summary>
+    public bool QkvBias { get; init; }
+    /// <summary>Bias on o_proj (Llama attention_bias; never for Qwen2).</summary>
+    public bool OBias { get; init; }
+    public bool MlpBias { get; init; }
+    public bool TieWordEmbeddings { get; init; }
+    public int? BosTokenId { get; init; }
+    public int[] EosTokenIds { get; init; } = [];
+    public int? PadTokenId { get; init; }
+
+    private static readonly string[] Supported =
+        ["LlamaForCausalLM", "LlamaForSequenceClassification", "LlamaModel", "Qwen2ForCausalLM", "Qwen2ForSequenceClassification", "Qwen2Model"];
+
+    public static LlamaConfig Load(string folder)
+    {
+        string path = Path.Combine(folder, "config.json");
+        if (!File.Exists(path)) throw new SpeechTokException($"{path}: model config not found");
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    public static LlamaConfig Parse(string json, string source)
+    {
+        JsonElement root;
+        try { root = JsonDocument.Parse(json).RootElement; }
+        catch (JsonException e) { throw new SpeechTokException($"{source}: invalid JSON ({e.Message})"); }
+
+        string arch = root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() > 0
+            ? a[0].GetString() ?? "" : "";
+        if (!Supported.Contains(arch))
+            throw new SpeechTokException($"{source}: architecture '{arch}' is not supported (supported: {string.Join(", ", Supported)})");
+        string act = Str(root, "hidden_act") ?? "silu";
+        if (act != "silu") throw new SpeechTokException($"{source}: hidden_act '{act}' is not supported (only silu)");
+        bool qwen = arch.StartsWith("Qwen2", StringComparison.Ordinal);
+
+        int hidden = Req(root, "hidden_size", source), heads = Req(root, "num_attention_heads", source);
+        int kv = Int(root, "num_key_value_heads") ?? heads;
+        int headDim = Int(root, "head_dim") ?? hidden / heads;
+        if (heads % kv != 0) throw new SpeechTokException($"{source}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv}");
+        bool attnBias = Bool(root, "attention_bias") ?? false;
+        return new LlamaConfig
+        {
+            Architecture = arch,
+            HiddenSize = hidden,
+            IntermediateSize = Req(root, "intermediate_size", source),
+            NumLayers = Req(root, "num_hidden_layers", source),
+            NumHeads = heads,
+            NumKvHeads = kv,
+            HeadDim = headDim,
+            VocabSize = Req(root, "vocab_size", source),
+            MaxPositionEmbeddings = Int(root, "max_position_embeddings") ?? 2048,
+            RmsNormEps = (float)(Num(root, "rms_norm_eps") ?? 1e-6),
+            RopeTheta = Num(root, "rope_theta") ?? 10000,
+            RopeScaling = ParseRopeScaling(root, source),
+            QkvBias = qwen || attnBias,
+            OBias = !qwen && attnBias,
+            MlpBias = Bool(root, "mlp_bias") ?? false,
+            TieWordEmbeddings = Bool(root, "tie_word_embeddings") ?? !qwen,
+            BosTokenId = Int(root, "bos_token_id"),
+            EosTokenIds = root.TryGetProperty("eos_token_id", out var eos)
+                ? eos.ValueKind == JsonValueKind.Array ? eos.EnumerateArray().Select(e => e.GetInt32()).ToArray()
+                : eos.ValueKind == JsonValueKind.Number ? [eos.GetInt32()] : []
+                : [],
+            PadTokenId = Int(root, "pad_token_id"),
+        };
+    }
+
+    private static RopeScaling? ParseRopeScaling(JsonElement root, string source)
+    {
+        if (!root.TryGetProperty("rope_scaling", out var s) || s.ValueKind == JsonValueKind.Null) return null;
+        string type = Str(s, "rope_type") ?? Str(s, "type") ?? "default";
+        if (type == "default") return null;
+        if (type != "llama3") throw new SpeechTokException($"{source}: rope_scaling.rope_type '{type}' is not supported (only default and llama3)");
+        double Need(string f) => Num(s, f) ?? throw new SpeechTokException($"{source}: rope_scaling.{f} is missing");
+        return new RopeScaling(type, Need("factor"), Need("low_freq_factor"), Need("high_freq_factor"), (int)Need("original_max_position_embeddings"));
+    }
+
+    private static int Req(JsonElement e, string f, string source) => Int(e, f) ?? throw new SpeechTokException($"{source}: field '{f}' is missing");
+    private static int? Int(JsonElement e, string f) => e.TryGetProperty(f, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+    private static double? Num(JsonElement e, string f) => e.TryGetProperty(f, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+    private static bool? Bool(JsonElement e, string f) => e.TryGetProperty(f, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
+    private static string? Str(JsonElement e, string f) => e.TryGetProperty(f, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+}

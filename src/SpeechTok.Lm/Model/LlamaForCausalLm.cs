@@ -1,0 +1,115 @@
+using SpeechTok.Tensors;
+using SpeechTok.Tensors.Ops;
+
+namespace SpeechTok.Lm.Model;
+
+/// <summary>Summed causal-LM loss and its target count (HF ForCausalLMLoss; mean = Sum / Count).</summary>
+public readonly record struct CausalLmLoss(double Sum, int Count)
+{
+    public double Mean => Count == 0 ? double.NaN : Sum / Count;
+}
+
+/// <summary>
+/// Llama with its LM head: logits over the base vocabulary plus the appended rows, the shifted causal-LM
+/// loss (ignore −100), and the gradient with respect to the appended rows only — through the input lookup
+/// and through the (tied or untied) output rows — without a full-vocabulary weight gradient.
+/// </summary>
+public sealed unsafe class LlamaForCausalLm : IDisposable
+{
+    public LlamaModel Model { get; }
+    private readonly NativeBuffers _logitsMem = new();
+    private float* _logits, _dHidden, _hidden;
+    private long _logitsLen, _hiddenLen;
+
+    public LlamaForCausalLm(LlamaWeights weights) => Model = new LlamaModel(weights);
+
+    public int VocabSize => Model.Weights.VocabSize;
+
+    /// <summary>Logits [b, t, vocab] (vocab includes appended rows).</summary>
+    public float[] Logits(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t)
+    {
+        float* logits = Forward(ids, mask, b, t, false);
+        return new ReadOnlySpan<float>(logits, b * t * VocabSize).ToArray();
+    }
+
+    /// <summary>Output of the final RMSNorm [b, t, hidden].</summary>
+    public float[] FinalHidden(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t) =>
+        new ReadOnlySpan<float>(Model.Forward(ids, mask, b, t, false), b * t * Model.Config.HiddenSize).ToArray();
+
+    public CausalLmLoss Loss(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, ReadOnlySpan<int> labels, int b, int t)
+    {
+        float* logits = Forward(ids, mask, b, t, false);
+        var targets = ShiftLabels(labels, b, t);
+        var (sum, count) = CrossEntropy.Forward(logits, targets, [], b * t, VocabSize);
+        return new CausalLmLoss(sum, (int)count);
+    }
+
+    /// <summary>
+    /// Loss plus gradients of the appended rows, accumulated (+=) into <paramref name="dInputRows"/> (the
+    /// embedding-lookup side) and <paramref name="dOutputRows"/> (the output-projection side), both
+    /// [nNew, hidden]. For tied embeddings pass the same array twice to get the total. <paramref name="dSum"/>
+    /// is ∂objective/∂(loss sum): null means 1/count (the batch mean); pass 1/N_total when accumulating.
+    /// </summary>
+    public CausalLmLoss LossAndNewRowGradients(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, ReadOnlySpan<int> labels, int b, int t,
+        float[] dInputRows, float[] dOutputRows, float? dSum = null)
+    {
+        var w = Model.Weights;
+        int h = Model.Config.HiddenSize, n = b * t, vBase = w.BaseVocabSize, nNew = w.NewRowCount, v = VocabSize;
+        if (nNew == 0) throw new SpeechTokException("the vocabulary has no appended rows to train");
+        if (dInputRows.Length != nNew * h) throw ShapeMismatchException.Of("input-side row gradient", [dInputRows.Length], [nNew, h]);
+        if (dOutputRows.Length != nNew * h) throw ShapeMismatchException.Of("output-side row gradient", [dOutputRows.Length], [nNew, h]);
+
+        float* logits = Forward(ids, mask, b, t, true);
+        var targets = ShiftLabels(labels, b, t);
+        var (sum, count) = CrossEntropy.Forward(logits, targets, [], n, v);
+        float g = dSum ?? (count > 0 ? (float)(1 / count) : 0f);
+        CrossEntropy.Backward(logits, logits, targets, [], n, v, g); // logits now hold dLogits
+        new Span<float>(_dHidden, n * h).Clear();
+        // Frozen base rows: only the activation gradient. New output rows: dRows = dLogits[:, new]ᵀ·hidden.
+        Linear.Backward(_dHidden, null, null, logits, _hidden, w.OutputWeight, n, h, vBase, ldy: v);
+        fixed (float* dOut = dOutputRows)
+            Linear.Backward(_dHidden, dOut, null, logits + vBase, _hidden, w.NewOutputRows!, n, h, nNew, ldy: v);
+        float* dEmbed = Model.Backward(_dHidden);
+        fixed (float* dIn = dInputRows)
+            Embedding.BackwardRows(dIn, vBase, nNew, ids, dEmbed, h);
+        return new CausalLmLoss(sum, (int)count);
+    }
+
+    private float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward)
+    {
+        var w = Model.Weights;
+        int h = Model.Config.HiddenSize, n = b * t, v = VocabSize;
+        float* hidden = _hidden = Model.Forward(ids, mask, b, t, forBackward);
+        EnsureBuffers(n, v, h);
+        Linear.Forward(_logits, hidden, w.OutputWeight, null, n, h, w.BaseVocabSize, ldy: v);
+        if (w.NewOutputRows is { } rows)
+            Linear.Forward(_logits + w.BaseVocabSize, hidden, rows, null, n, h, w.NewRowCount, ldy: v);
+        return _logits;
+    }
+
+    private void EnsureBuffers(int n, int v, int h)
+    {
+        if (_logitsLen == (long)n * v && _hiddenLen == (long)n * h) return;
+        _logitsMem.Dispose();
+        _logitsLen = (long)n * v; _hiddenLen = (long)n * h;
+        _logits = _logitsMem.Floats(_logitsLen);
+        _dHidden = _logitsMem.Floats(_hiddenLen);
+    }
+
+    /// <summary>Target of position t is labels[t+1]; the last position of each row has none.</summary>
+    internal static int[] ShiftLabels(ReadOnlySpan<int> labels, int b, int t)
+    {
+        if (labels.Length != b * t) throw ShapeMismatchException.Of("labels vs [batch, seq]", [labels.Length], [b, t]);
+        var y = new int[b * t];
+        for (int bi = 0; bi < b; bi++)
+            for (int ti = 0; ti < t; ti++)
+                y[bi * t + ti] = ti + 1 < t ? labels[bi * t + ti + 1] : CrossEntropy.IgnoreIndex;
+        return y;
+    }
+
+    public void Dispose()
+    {
+        _logitsMem.Dispose();
+        Model.Dispose();
+    }
+}

@@ -1,0 +1,124 @@
+using System.Runtime.CompilerServices;
+using SpeechTok.Tensors;
+using SpeechTok.Tensors.Ops;
+
+namespace SpeechTok.Lm.Model;
+
+/// <summary>
+/// HF LlamaForSequenceClassification: a bias-free score head on the hidden state of the last non-pad token
+/// (argmax over t of t·(id ≠ pad)). Trainable: the score weight and the model's LoRA adapters; the
+/// backbone and embeddings are frozen (activation gradients only).
+/// </summary>
+public sealed unsafe class LlamaForSequenceClassification : IDisposable
+{
+    public LlamaModel Model { get; }
+    public int NumLabels { get; }
+    public int PadTokenId { get; }
+    /// <summary>score.weight [numLabels, hidden] and its gradient (accumulated by the backward pass).</summary>
+    public float[] ScoreWeight { get; }
+    public float[] ScoreGrad { get; }
+
+    private readonly int _hidden;
+    private int[] _poolIndex = [];
+
+    /// <param name="scoreWeight">initial score.weight, or null for N(0, 0.02²) from <paramref name="seed"/> (HF's initializer_range).</param>
+    public LlamaForSequenceClassification(LlamaWeights weights, int numLabels, int padTokenId, LoraAdapters? lora = null, float[]? scoreWeight = null, ulong seed = 0)
+    {
+        if (numLabels < 1) throw new SpeechTokException($"num_labels must be at least 1, got {numLabels}");
+        Model = new LlamaModel(weights) { Lora = lora };
+        NumLabels = numLabels;
+        PadTokenId = padTokenId;
+        _hidden = weights.Config.HiddenSize;
+        ScoreWeight = GC.AllocateArray<float>(numLabels * _hidden, pinned: true);
+        ScoreGrad = GC.AllocateArray<float>(numLabels * _hidden, pinned: true);
+        if (scoreWeight != null)
+        {
+            if (scoreWeight.Length != ScoreWeight.Length) throw ShapeMismatchException.Of("score.weight", [scoreWeight.Length], [numLabels, _hidden]);
+            scoreWeight.CopyTo(ScoreWeight, 0);
+        }
+        else Rng.ForPurpose(seed, "score.weight").FillNormal(ScoreWeight, 0, 0.02);
+    }
+
+    /// <summary>Index of the last non-pad token per row (HF: argmax over t of t·(id ≠ pad); 0 for an all-pad row).</summary>
+    public static int[] PoolIndex(ReadOnlySpan<int> ids, int b, int t, int padTokenId)
+    {
+        if (ids.Length != b * t) throw ShapeMismatchException.Of("input_ids vs [batch, seq]", [ids.Length], [b, t]);
+        var idx = new int[b];
+        for (int bi = 0; bi < b; bi++)
+            for (int ti = 0; ti < t; ti++)
+                if (ids[bi * t + ti] != padTokenId) idx[bi] = ti;
+        return idx;
+    }
+
+    /// <summary>Pooled logits [b, numLabels].</summary>
+    public float[] Logits(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t) => Forward(ids, mask, b, t, false).Logits;
+
+    /// <summary>
+    /// Class-weighted cross-entropy (Σ w_y·nll / Σ w_y; empty weights = unweighted) and, accumulated (+=),
+    /// the gradients of score.weight and of the LoRA factors. <paramref name="dSum"/> = ∂objective/∂(weighted
+    /// sum); null means 1/Σw (this batch's mean). Returns the weighted sum and the weight sum.
+    /// </summary>
+    public (double Sum, double WeightSum, float[] Logits) CrossEntropyStep(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t,
+        ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights, float? dSum = null)
+    {
+        if (labels.Length != b) throw ShapeMismatchException.Of("labels vs batch", [labels.Length], [b]);
+        foreach (var y in labels)
+            if ((uint)y >= (uint)NumLabels) throw new SpeechTokException($"label {y} is outside [0, {NumLabels}) (num_labels = {NumLabels})");
+        var (pooled, logits) = Forward(ids, mask, b, t, true);
+        var dLogits = new float[logits.Length];
+        double sum, wsum;
+        fixed (float* lp = logits, dp = dLogits)
+        {
+            (sum, wsum) = CrossEntropy.Forward(lp, labels, classWeights, b, NumLabels);
+            CrossEntropy.Backward(dp, lp, labels, classWeights, b, NumLabels, dSum ?? (float)(1 / wsum));
+        }
+        Backward(pooled, dLogits, b, t);
+        return (sum, wsum, logits);
+    }
+
+    /// <summary>Multi-label: mean BCE-with-logits over [b, numLabels] targets in {0, 1}; gradients as above.</summary>
+    public (double Loss, float[] Logits) MultiLabelStep(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, float[] targets, float dLoss = 1f)
+    {
+        if (targets.Length != b * NumLabels) throw ShapeMismatchException.Of("multi-label targets vs [batch, num_labels]", [targets.Length], [b, NumLabels]);
+        var (pooled, logits) = Forward(ids, mask, b, t, true);
+        var dLogits = new float[logits.Length];
+        double loss;
+        fixed (float* lp = logits, dp = dLogits, tp = targets)
+        {
+            loss = BceWithLogits.Forward(lp, tp, logits.Length);
+            BceWithLogits.Backward(dp, lp, tp, logits.Length, dLoss);
+        }
+        Backward(pooled, dLogits, b, t);
+        return (loss, logits);
+    }
+
+    private (float[] Pooled, float[] Logits) Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward)
+    {
+        var idx = PoolIndex(ids, b, t, PadTokenId);
+        float* hidden = Model.Forward(ids, mask, b, t, forBackward && Model.Lora != null);
+        var pooled = new float[b * _hidden];
+        for (int bi = 0; bi < b; bi++)
+            new ReadOnlySpan<float>(hidden + ((long)bi * t + idx[bi]) * _hidden, _hidden).CopyTo(pooled.AsSpan(bi * _hidden));
+        var logits = new float[b * NumLabels];
+        fixed (float* pp = pooled, lp = logits)
+            Linear.Forward(lp, pp, Ptr(ScoreWeight), b, _hidden, NumLabels);
+        _poolIndex = idx;
+        return (pooled, logits);
+    }
+
+    private void Backward(float[] pooled, float[] dLogits, int b, int t)
+    {
+        var dPooled = new float[b * _hidden];
+        fixed (float* pp = pooled, dl = dLogits, dp = dPooled)
+            Linear.Backward(dp, Ptr(ScoreGrad), dl, pp, Ptr(ScoreWeight), b, _hidden, NumLabels);
+        if (Model.Lora == null) return; // nothing below the head trains
+        var dHidden = new float[b * t * _hidden];
+        for (int bi = 0; bi < b; bi++)
+            dPooled.AsSpan(bi * _hidden, _hidden).CopyTo(dHidden.AsSpan((bi * t + _poolIndex[bi]) * _hidden));
+        fixed (float* dh = dHidden) Model.Backward(dh);
+    }
+
+    private static float* Ptr(float[] a) => (float*)Unsafe.AsPointer(ref a[0]);
+
+    public void Dispose() => Model.Dispose();
+}

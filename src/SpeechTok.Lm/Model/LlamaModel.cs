@@ -1,0 +1,247 @@
+using SpeechTok.Tensors;
+using SpeechTok.Tensors.Ops;
+
+namespace SpeechTok.Lm.Model;
+
+/// <summary>
+/// Llama decoder (HF LlamaModel semantics, eager attention) as explicit forward and backward passes over
+/// flat activation buffers. Backbone weights are frozen: the backward pass computes activation gradients
+/// only, plus the gradients of the trainable pieces (LoRA factors; new embedding rows via the caller).
+/// Activation buffers are allocated once per (batch, seq) and reused across steps.
+/// </summary>
+public sealed unsafe class LlamaModel : IDisposable
+{
+    public LlamaWeights Weights { get; }
+    public LlamaConfig Config => Weights.Config;
+    /// <summary>Optional LoRA on q_proj/v_proj; its gradients accumulate in the backward pass.</summary>
+    public LoraAdapters? Lora { get; set; }
+
+    private readonly float[] _invFreq;
+    private float[] _cos = [], _sin = [];
+    private Workspace? _ws;
+
+    public LlamaModel(LlamaWeights weights)
+    {
+        Weights = weights;
+        _invFreq = Rope.InverseFrequencies(Config.HeadDim, Config.RopeTheta, Config.RopeScaling);
+    }
+
+    internal float[] InverseFrequencies => _invFreq;
+
+    /// <summary>Bytes held by activation buffers (for reports).</summary>
+    public long WorkspaceBytes => _ws?.Buffers.Bytes ?? 0;
+
+    /// <summary>Final hidden states [b·t, hidden] (after model.norm); valid until the next forward.</summary>
+    internal float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward)
+    {
+        var c = Config;
+        if (ids.Length != b * t) throw ShapeMismatchException.Of("input_ids vs [batch, seq]", [ids.Length], [b, t]);
+        if (!mask.IsEmpty && mask.Length != b * t) throw ShapeMismatchException.Of("attention_mask vs [batch, seq]", [mask.Length], [b, t]);
+        var ws = Prepare(b, t, forBackward);
+        int n = b * t, h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
+        EnsureRope(t);
+        bool dropout = ws.DropoutApplied = Lora != null && Lora.Training && Lora.Dropout > 0;
+        if (Lora is { Training: true }) Lora.Step++;
+
+        Embedding.Forward(ws.Resid(0), ids, Weights.EmbedTokens, Weights.NewEmbedRows);
+        for (int l = 0; l < c.NumLayers; l++)
+        {
+            var w = Weights.Layers[l];
+            var a = ws.Layer(l);
+            float* x = ws.Resid(l);
+            RmsNorm.Forward(a.Xn1, a.Rstd1, x, w.InputLayerNorm, n, h, c.RmsNormEps);
+            Linear.Forward(a.Q, a.Xn1, w.QProj, Bias(w.QBias), n, h, qd);
+            Linear.Forward(a.K, a.Xn1, w.KProj, Bias(w.KBias), n, h, kd);
+            Linear.Forward(a.V, a.Xn1, w.VProj, Bias(w.VBias), n, h, kd);
+            if (Lora != null)
+            {
+                float* xq = dropout ? LoraInput(a.LoraXq, a.LoraMaskQ, a.Xn1, n * h, l, 0) : a.Xn1;
+                float* xv = dropout ? LoraInput(a.LoraXv, a.LoraMaskV, a.Xn1, n * h, l, 1) : a.Xn1;
+                Lora.QProj[l].Forward(a.Q, xq, a.LoraUq, ws.ScratchQ, n, Lora.Scale);
+                Lora.VProj[l].Forward(a.V, xv, a.LoraUv, ws.ScratchQ, n, Lora.Scale);
+            }
+            Rope.Forward(a.Q, b, t, c.NumHeads, c.HeadDim, _cos, _sin);
+            Rope.Forward(a.K, b, t, c.NumKvHeads, c.HeadDim, _cos, _sin);
+            Attention.Forward(a.AttOut, a.Probs, a.Q, a.K, a.V, mask, b, t, c.NumHeads, c.NumKvHeads, c.HeadDim);
+            Linear.Forward(ws.ScratchH, a.AttOut, w.OProj, Bias(w.OBias), n, qd, h);
+            Elementwise.Add(x, ws.ScratchH, a.Mid, n * h);
+            RmsNorm.Forward(a.Xn2, a.Rstd2, a.Mid, w.PostAttentionLayerNorm, n, h, c.RmsNormEps);
+            Linear.Forward(a.Gate, a.Xn2, w.GateProj, Bias(w.GateBias), n, h, im);
+            Linear.Forward(a.Up, a.Xn2, w.UpProj, Bias(w.UpBias), n, h, im);
+            SwiGlu.Forward(a.Act, a.Gate, a.Up, n * im);
+            Linear.Forward(ws.ScratchH, a.Act, w.DownProj, Bias(w.DownBias), n, im, h);
+            Elementwise.Add(a.Mid, ws.ScratchH, ws.Resid(l + 1), n * h);
+        }
+        RmsNorm.Forward(ws.Hidden, ws.RstdF, ws.Resid(c.NumLayers), Weights.Norm, n, h, c.RmsNormEps);
+        return ws.Hidden;
+    }
+
+    /// <summary>
+    /// Back-propagates dHidden [b·t, hidden] (the gradient of the final norm's output) through the frozen
+    /// backbone of the last <see cref="Forward"/> (which must have had forBackward). LoRA gradients accumulate;
+    /// returns the gradient of the embedding output [b·t, hidden].
+    /// </summary>
+    internal float* Backward(float* dHidden)
+    {
+        var ws = _ws is { KeepsAll: true, HasForward: true } ? _ws : throw new InvalidOperationException("backward needs a forward pass run with forBackward");
+        var c = Config;
+        int b = ws.B, t = ws.T, n = b * t, h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
+        float* dx = ws.DResid;
+        Clear(dx, n * h);
+        RmsNorm.Backward(dx, null, dHidden, ws.Resid(c.NumLayers), ws.RstdF, Weights.Norm, n, h);
+        for (int l = c.NumLayers - 1; l >= 0; l--)
+        {
+            var w = Weights.Layers[l];
+            var a = ws.Layer(l);
+            // resid[l+1] = mid + down(swiglu(gate(xn2), up(xn2))): dx already holds d resid[l+1] = d mid (skip path).
+            Clear(ws.DAct, n * im);
+            Linear.Backward(ws.DAct, null, null, dx, a.Act, w.DownProj, n, im, h);
+            Clear(ws.DGate, n * im); Clear(ws.DUp, n * im);
+            SwiGlu.Backward(ws.DGate, ws.DUp, ws.DAct, a.Gate, a.Up, n * im);
+            Clear(ws.DXn, n * h);
+            Linear.Backward(ws.DXn, null, null, ws.DGate, a.Xn2, w.GateProj, n, h, im);
+            Linear.Backward(ws.DXn, null, null, ws.DUp, a.Xn2, w.UpProj, n, h, im);
+            RmsNorm.Backward(dx, null, ws.DXn, a.Mid, a.Rstd2, w.PostAttentionLayerNorm, n, h);
+            // mid = resid[l] + o_proj(attention(rope(q), rope(k), v))
+            Clear(ws.DAttOut, n * qd);
+            Linear.Backward(ws.DAttOut, null, null, dx, a.AttOut, w.OProj, n, qd, h);
+            Clear(ws.DQ, n * qd); Clear(ws.DK, n * kd); Clear(ws.DV, n * kd);
+            Attention.Backward(ws.DQ, ws.DK, ws.DV, ws.DAttOut, a.Probs, a.Q, a.K, a.V, b, t, c.NumHeads, c.NumKvHeads, c.HeadDim);
+            Rope.Backward(ws.DQ, b, t, c.NumHeads, c.HeadDim, _cos, _sin);
+            Rope.Backward(ws.DK, b, t, c.NumKvHeads, c.HeadDim, _cos, _sin);
+            Clear(ws.DXn, n * h);
+            Linear.Backward(ws.DXn, null, null, ws.DQ, a.Xn1, w.QProj, n, h, qd);
+            Linear.Backward(ws.DXn, null, null, ws.DK, a.Xn1, w.KProj, n, h, kd);
+            Linear.Backward(ws.DXn, null, null, ws.DV, a.Xn1, w.VProj, n, h, kd);
+            if (Lora != null)
+            {
+                bool dropout = ws.DropoutApplied;
+                LoraBackward(Lora.QProj[l], ws.DQ, dropout ? a.LoraXq : a.Xn1, a.LoraUq, a.LoraMaskQ, dropout, ws, n);
+                LoraBackward(Lora.VProj[l], ws.DV, dropout ? a.LoraXv : a.Xn1, a.LoraUv, a.LoraMaskV, dropout, ws, n);
+            }
+            RmsNorm.Backward(dx, null, ws.DXn, ws.Resid(l), a.Rstd1, w.InputLayerNorm, n, h);
+        }
+        return dx;
+    }
+
+    /// <summary>PEFT applies a separate dropout to each adapter's input; the mask depends on (seed, step, layer, which).</summary>
+    private float* LoraInput(float* dst, byte* mask, float* xn, int count, int layer, int which)
+    {
+        ulong seed = Lora!.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)Lora.Step << 20 ^ (ulong)(layer * 2 + which) << 8;
+        Dropout.Forward(dst, mask, xn, count, Lora.Dropout, seed);
+        return dst;
+    }
+
+    private void LoraBackward(LoraLinear lora, float* dy, float* x, float* u, byte* mask, bool dropout, Workspace ws, int n)
+    {
+        if (!dropout)
+        {
+            lora.Backward(ws.DXn, dy, x, u, ws.ScratchR, n, Lora!.Scale);
+            return;
+        }
+        Clear(ws.ScratchH, n * lora.In);
+        lora.Backward(ws.ScratchH, dy, x, u, ws.ScratchR, n, Lora!.Scale);
+        Dropout.Backward(ws.DXn, ws.ScratchH, mask, n * lora.In, Lora.Dropout);
+    }
+
+    private static float* Bias(Tensor? t) => t == null ? null : t.DType == DType.F32 ? (float*)t.Pointer : throw new SpeechTokException("16-bit biases must be upcast at load");
+
+    private static void Clear(float* p, long n) => new Span<float>(p, checked((int)n)).Clear();
+
+    private void EnsureRope(int t)
+    {
+        if (_cos.Length >= t * (Config.HeadDim / 2)) return;
+        (_cos, _sin) = Rope.Tables(_invFreq, Math.Max(t, 16));
+    }
+
+    /// <summary>Rope cos/sin for positions 0..t−1 as [t, d/2] (for conformance checks).</summary>
+    internal (float[] Cos, float[] Sin) RopeTables(int t) => Rope.Tables(_invFreq, t);
+
+    private Workspace Prepare(int b, int t, bool keepAll)
+    {
+        int loraRank = Lora?.Rank ?? 0;
+        bool dropout = Lora != null && Lora.Dropout > 0;
+        if (_ws != null && _ws.B == b && _ws.T == t && (_ws.KeepsAll || !keepAll) && _ws.LoraRank == loraRank && (_ws.LoraDropout || !dropout))
+        {
+            _ws.HasForward = true;
+            return _ws;
+        }
+        _ws?.Dispose();
+        _ws = new Workspace(Config, b, t, keepAll, loraRank, dropout) { HasForward = true };
+        return _ws;
+    }
+
+    public void Dispose() => _ws?.Dispose();
+
+    /// <summary>Per-layer saved activations.</summary>
+    internal sealed class LayerActs
+    {
+        public float* Xn1, Rstd1, Q, K, V, Probs, AttOut, Mid, Xn2, Rstd2, Gate, Up, Act;
+        public float* LoraXq, LoraXv, LoraUq, LoraUv;
+        public byte* LoraMaskQ, LoraMaskV;
+    }
+
+    /// <summary>
+    /// Activation and gradient buffers for one (batch, seq). Inference keeps one layer slot (reused by every
+    /// layer) and two residual slots; training keeps every layer's activations for the backward pass.
+    /// </summary>
+    internal sealed class Workspace : IDisposable
+    {
+        public readonly NativeBuffers Buffers = new();
+        public readonly int B, T, LoraRank;
+        public readonly bool KeepsAll, LoraDropout;
+        public bool HasForward;
+        /// <summary>Whether the last forward applied LoRA dropout (the backward must match it).</summary>
+        public bool DropoutApplied;
+        private readonly LayerActs[] _layers;
+        private readonly nint[] _resid;
+        public readonly float* Hidden, RstdF, ScratchH, ScratchQ, ScratchR;
+        public readonly float* DResid, DXn, DAttOut, DQ, DK, DV, DGate, DUp, DAct;
+
+        public Workspace(LlamaConfig c, int b, int t, bool keepAll, int loraRank, bool loraDropout)
+        {
+            B = b; T = t; KeepsAll = keepAll; LoraRank = loraRank; LoraDropout = loraDropout;
+            long n = (long)b * t;
+            int h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
+            int slots = keepAll ? c.NumLayers : 1;
+            var m = Buffers;
+            _layers = new LayerActs[slots];
+            for (int l = 0; l < slots; l++)
+            {
+                var a = new LayerActs
+                {
+                    Xn1 = m.Floats(n * h), Rstd1 = m.Floats(n), Q = m.Floats(n * qd), K = m.Floats(n * kd), V = m.Floats(n * kd),
+                    Probs = m.Floats((long)b * c.NumHeads * t * t), AttOut = m.Floats(n * qd), Mid = m.Floats(n * h),
+                    Xn2 = m.Floats(n * h), Rstd2 = m.Floats(n), Gate = m.Floats(n * im), Up = m.Floats(n * im), Act = m.Floats(n * im),
+                };
+                if (loraRank > 0)
+                {
+                    a.LoraUq = m.Floats(n * loraRank);
+                    a.LoraUv = m.Floats(n * loraRank);
+                    if (loraDropout)
+                    {
+                        a.LoraXq = m.Floats(n * h); a.LoraXv = m.Floats(n * h);
+                        a.LoraMaskQ = m.Bytes8(n * h); a.LoraMaskV = m.Bytes8(n * h);
+                    }
+                }
+                _layers[l] = a;
+            }
+            _resid = new nint[keepAll ? c.NumLayers + 1 : 2];
+            for (int i = 0; i < _resid.Length; i++) _resid[i] = (nint)m.Floats(n * h);
+            Hidden = m.Floats(n * h); RstdF = m.Floats(n);
+            ScratchH = m.Floats(n * Math.Max(h, Math.Max(qd, im)));
+            ScratchQ = m.Floats(n * Math.Max(qd, kd));
+            ScratchR = m.Floats(n * Math.Max(loraRank, 1));
+            if (keepAll)
+            {
+                DResid = m.Floats(n * h); DXn = m.Floats(n * h); DAttOut = m.Floats(n * qd);
+                DQ = m.Floats(n * qd); DK = m.Floats(n * kd); DV = m.Floats(n * kd);
+                DGate = m.Floats(n * im); DUp = m.Floats(n * im); DAct = m.Floats(n * im);
+            }
+        }
+
+        public LayerActs Layer(int l) => _layers[KeepsAll ? l : 0];
+        public float* Resid(int i) => (float*)_resid[KeepsAll ? i : i % 2];
+        public void Dispose() => Buffers.Dispose();
+    }
+}

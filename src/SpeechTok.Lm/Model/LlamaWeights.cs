@@ -1,0 +1,128 @@
+using SpeechTok.Tensors;
+
+namespace SpeechTok.Lm.Model;
+
+/// <summary>One decoder layer's tensors under their HF names (biases null when the config has none).</summary>
+public sealed class LlamaLayerWeights
+{
+    public required Tensor QProj { get; init; }
+    public required Tensor KProj { get; init; }
+    public required Tensor VProj { get; init; }
+    public required Tensor OProj { get; init; }
+    public Tensor? QBias { get; init; }
+    public Tensor? KBias { get; init; }
+    public Tensor? VBias { get; init; }
+    public Tensor? OBias { get; init; }
+    public required Tensor GateProj { get; init; }
+    public required Tensor UpProj { get; init; }
+    public required Tensor DownProj { get; init; }
+    public Tensor? GateBias { get; init; }
+    public Tensor? UpBias { get; init; }
+    public Tensor? DownBias { get; init; }
+    public required Tensor InputLayerNorm { get; init; }
+    public required Tensor PostAttentionLayerNorm { get; init; }
+}
+
+/// <summary>
+/// The frozen backbone (F32 or 16-bit, possibly memory-mapped) plus the trainable vocabulary extension:
+/// rows appended after the base vocabulary, kept as small owned F32 matrices so the large tables are
+/// never copied or given a full-size gradient.
+/// </summary>
+public sealed class LlamaWeights
+{
+    public LlamaConfig Config { get; }
+    public Tensor EmbedTokens { get; }
+    /// <summary>Null when the output projection is tied to <see cref="EmbedTokens"/>.</summary>
+    public Tensor? LmHead { get; }
+    public Tensor Norm { get; }
+    public IReadOnlyList<LlamaLayerWeights> Layers { get; }
+
+    /// <summary>Appended embedding rows [nNew, hidden] (F32), or null. Tied models also use them as output rows.</summary>
+    public Tensor? NewEmbedRows { get; private set; }
+    /// <summary>Appended lm_head rows of an untied model, or null.</summary>
+    public Tensor? NewLmHeadRows { get; private set; }
+
+    public int BaseVocabSize => EmbedTokens.Shape[0];
+    public int NewRowCount => NewEmbedRows?.Shape[0] ?? 0;
+    public int VocabSize => BaseVocabSize + NewRowCount;
+    public Tensor OutputWeight => LmHead ?? EmbedTokens;
+    /// <summary>Output rows for the new ids: the embedding rows when tied, the lm_head rows when not.</summary>
+    public Tensor? NewOutputRows => Config.TieWordEmbeddings ? NewEmbedRows : NewLmHeadRows;
+
+    private LlamaWeights(LlamaConfig config, Tensor embed, Tensor? lmHead, Tensor norm, LlamaLayerWeights[] layers)
+    {
+        Config = config;
+        EmbedTokens = embed;
+        LmHead = lmHead;
+        Norm = norm;
+        Layers = layers;
+    }
+
+    /// <summary>
+    /// Takes every tensor by its HF name from <paramref name="get"/> (null = absent) and checks its shape.
+    /// A missing tensor or a wrong shape throws, naming the tensor and both shapes.
+    /// </summary>
+    public static LlamaWeights Load(LlamaConfig c, Func<string, Tensor?> get)
+    {
+        int h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
+        Tensor Need(string name, params int[] shape)
+        {
+            var t = get(name) ?? throw new SpeechTokException($"weight '{name}' (expected shape {ShapeMismatchException.Format(shape)}) is missing from the checkpoint");
+            if (!t.Shape.AsSpan().SequenceEqual(shape))
+                throw new ShapeMismatchException($"weight '{name}': checkpoint shape {ShapeMismatchException.Format(t.Shape)} does not match the config's {ShapeMismatchException.Format(shape)}");
+            return t;
+        }
+        // Biases are tiny: keep them F32 so kernels can add them directly.
+        Tensor? Opt(bool present, string name, params int[] shape) =>
+            !present ? null : Need(name, shape) is var t && t.DType == DType.F32 && !t.IsReadOnly ? t : Need(name, shape).ToF32();
+
+        var embed = Need("model.embed_tokens.weight", c.VocabSize, h);
+        Tensor? lmHead = c.TieWordEmbeddings ? null : Need("lm_head.weight", c.VocabSize, h);
+        var layers = new LlamaLayerWeights[c.NumLayers];
+        for (int l = 0; l < c.NumLayers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            layers[l] = new LlamaLayerWeights
+            {
+                QProj = Need(p + "self_attn.q_proj.weight", qd, h),
+                KProj = Need(p + "self_attn.k_proj.weight", kd, h),
+                VProj = Need(p + "self_attn.v_proj.weight", kd, h),
+                OProj = Need(p + "self_attn.o_proj.weight", h, qd),
+                QBias = Opt(c.QkvBias, p + "self_attn.q_proj.bias", qd),
+                KBias = Opt(c.QkvBias, p + "self_attn.k_proj.bias", kd),
+                VBias = Opt(c.QkvBias, p + "self_attn.v_proj.bias", kd),
+                OBias = Opt(c.OBias, p + "self_attn.o_proj.bias", h),
+                GateProj = Need(p + "mlp.gate_proj.weight", im, h),
+                UpProj = Need(p + "mlp.up_proj.weight", im, h),
+                DownProj = Need(p + "mlp.down_proj.weight", h, im),
+                GateBias = Opt(c.MlpBias, p + "mlp.gate_proj.bias", im),
+                UpBias = Opt(c.MlpBias, p + "mlp.up_proj.bias", im),
+                DownBias = Opt(c.MlpBias, p + "mlp.down_proj.bias", h),
+                InputLayerNorm = Need(p + "input_layernorm.weight", h),
+                PostAttentionLayerNorm = Need(p + "post_attention_layernorm.weight", h),
+            };
+        }
+        return new LlamaWeights(c, embed, lmHead, Need("model.norm.weight", h), layers);
+    }
+
+    /// <summary>
+    /// Appends rows to the vocabulary (ids BaseVocabSize…). <paramref name="embedRows"/> are the new input
+    /// rows (and output rows when tied); an untied model also needs <paramref name="lmHeadRows"/>.
+    /// </summary>
+    public void ExtendVocabulary(Tensor embedRows, Tensor? lmHeadRows = null)
+    {
+        int h = Config.HiddenSize;
+        if (embedRows.DType != DType.F32 || embedRows.Rank != 2 || embedRows.Shape[1] != h)
+            throw ShapeMismatchException.Of("new embedding rows (F32) vs [n, hidden]", embedRows.Shape, [embedRows.Shape[0], h]);
+        if (Config.TieWordEmbeddings && lmHeadRows != null)
+            throw new SpeechTokException("new lm_head rows were given but the model ties its embeddings");
+        if (!Config.TieWordEmbeddings)
+        {
+            if (lmHeadRows == null) throw new SpeechTokException("the model has an untied lm_head: new lm_head rows are required with the new embedding rows");
+            if (lmHeadRows.DType != DType.F32) throw new SpeechTokException("new lm_head rows must be F32");
+            if (!lmHeadRows.Shape.AsSpan().SequenceEqual(embedRows.Shape)) throw ShapeMismatchException.Of("new lm_head rows vs new embedding rows", lmHeadRows.Shape, embedRows.Shape);
+        }
+        NewEmbedRows = embedRows;
+        NewLmHeadRows = lmHeadRows;
+    }
+}

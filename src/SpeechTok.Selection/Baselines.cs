@@ -1,0 +1,135 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SpeechTok.Audio;
+using SpeechTok.Audio.Features;
+using SpeechTok.Tensors;
+
+namespace SpeechTok.Selection;
+
+/// <summary>
+/// The classic baselines (METHOD §5) as L2 logistic regression with balanced class weights:
+/// <c>bow</c> = CountVectorizer counts (fit on train), <c>mfcc</c> = the 44-d time-mean MFCC/spectral vector,
+/// z-scored with train statistics, <c>bow-mfcc</c> = both side by side. C is chosen on the val split's
+/// macro-F1 (labels present in val; ties → smaller C), the model is fit on train, scored on test.
+/// </summary>
+public static class Baselines
+{
+    public static readonly string[] Systems = ["bow", "mfcc", "bow-mfcc"];
+    public static readonly double[] DefaultGrid = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+
+    /// <param name="audioFeatures">The 44-d vector of a sample (only called for the MFCC systems).</param>
+    public static JsonObject Run(string system, Manifest manifest, IReadOnlyList<double> grid, Func<ManifestSample, float[]>? audioFeatures = null)
+    {
+        if (Array.IndexOf(Systems, system) < 0) throw new SpeechTokException($"unknown baseline '{system}' (expected {string.Join(", ", Systems)})");
+        if (manifest.Task == TaskKind.Multilabel) throw new SpeechTokException($"{manifest.Path}: the baselines need single-label samples (binary or multiclass)");
+        var train = manifest.Split("train");
+        var val = manifest.Split("val");
+        var test = manifest.Split("test");
+        manifest.RequireAllClassesInTrain();
+
+        CsrMatrix? trX = null, vaX = null, teX = null;
+        if (system.Contains("bow"))
+        {
+            var vec = CountVectorizer.Fit(train.Select(s => s.Text));
+            trX = vec.Transform(train.Select(s => s.Text).ToList());
+            vaX = vec.Transform(val.Select(s => s.Text).ToList());
+            teX = vec.Transform(test.Select(s => s.Text).ToList());
+        }
+        if (system.Contains("mfcc"))
+        {
+            if (audioFeatures == null) throw new SpeechTokException($"baseline '{system}' needs audio features");
+            manifest.RequireClips();
+            var (a, b, c) = (Features(train, audioFeatures), Features(val, audioFeatures), Features(test, audioFeatures));
+            ZScore(a, [a, b, c]);
+            trX = Join(trX, a); vaX = Join(vaX, b); teX = Join(teX, c);
+        }
+
+        int k = manifest.NumClasses;
+        var yTr = train.Select(s => s.Label).ToArray();
+        var yVa = val.Select(s => s.Label).ToArray();
+        var yTe = test.Select(s => s.Label).ToArray();
+        var fits = LogisticRegression.FitPath(trX!, yTr, k, grid, Penalty.L2, new LogisticOptions { Tolerance = 1e-6 });
+        var gridNodes = new JsonArray();
+        int best = -1;
+        double bestScore = double.NegativeInfinity;
+        for (int i = 0; i < grid.Count; i++)
+        {
+            var pv = fits[i].Predict(vaX!);
+            double score = Metrics.MacroF1Present(yVa, pv);
+            gridNodes.Add(new JsonObject { ["C"] = grid[i], ["val_macro_f1"] = score, ["kkt_residual"] = fits[i].Kkt });
+            if (score > bestScore || (score == bestScore && grid[i] < grid[best])) { bestScore = score; best = i; }
+        }
+        var pt = fits[best].Predict(teX!);
+        bool binary = manifest.Task == TaskKind.Binary;
+        double macro = Metrics.MacroF1Present(yTe, pt), all = Metrics.MacroF1All(yTe, pt, k);
+        double? f1c1 = binary ? Metrics.F1(yTe, pt, 1) : null;
+        // The fit is deterministic (convex, solved to the KKT tolerance), so there is one "seed".
+        var run = new JsonObject { ["seed"] = 0, ["macro_f1"] = macro, ["macro_f1_all_labels"] = all, ["f1_class_1"] = f1c1 };
+        return new JsonObject
+        {
+            ["system"] = system,
+            ["split"] = "test",
+            ["macro_f1"] = macro,
+            ["macro_f1_all_labels"] = all,
+            ["f1_class_1"] = f1c1,
+            ["per_seed"] = new JsonArray(run),
+            ["macro_f1_std"] = 0.0,
+            ["C"] = grid[best],
+            ["val_macro_f1"] = bestScore,
+            ["accuracy"] = Metrics.Accuracy(yTe, pt),
+            ["grid"] = gridNodes,
+        };
+    }
+
+    /// <summary>Adds or replaces <paramref name="system"/> in DIR/results.json (common schema), atomically.</summary>
+    public static string WriteResults(string outDir, Manifest manifest, JsonObject system)
+    {
+        var path = Path.Combine(outDir, "results.json");
+        JsonObject doc;
+        if (File.Exists(path))
+        {
+            try { doc = JsonNode.Parse(File.ReadAllText(path))!.AsObject(); }
+            catch (JsonException e) { throw new SpeechTokException($"{path}: existing results are not valid JSON ({e.Message}); move it away"); }
+            if (doc["manifest"]?.GetValue<string>() != manifest.Path)
+                throw new SpeechTokException($"{path} holds results for manifest '{doc["manifest"]}', not '{manifest.Path}'; use another --out");
+        }
+        else doc = new JsonObject { ["manifest"] = manifest.Path, ["task"] = TaskName(manifest.Task), ["systems"] = new JsonArray() };
+        var systems = doc["systems"]!.AsArray();
+        var name = system["system"]!.GetValue<string>();
+        for (int i = systems.Count - 1; i >= 0; i--) if (systems[i]?["system"]?.GetValue<string>() == name) systems.RemoveAt(i);
+        systems.Add(system.DeepClone());
+        SelectionRunner.WriteAtomic(path, SelectionRunner.ToJson(doc));
+        return path;
+    }
+
+    public static string TaskName(TaskKind t) => t switch { TaskKind.Binary => "binary", TaskKind.Multiclass => "multiclass", _ => "multilabel" };
+
+    /// <summary>The METHOD §5 vector of every sample (clips concatenated, 16 kHz mono).</summary>
+    public static Func<ManifestSample, float[]> MfccFeatures => s => BaselineFeatures.Compute(AudioLoader.LoadSample(s));
+
+    private static float[][] Features(IReadOnlyList<ManifestSample> samples, Func<ManifestSample, float[]> f)
+    {
+        var x = new float[samples.Count][];
+        Threading.For(samples.Count, i => x[i] = f(samples[i]));
+        return x;
+    }
+
+    /// <summary>Per-dimension z-score with the train rows' mean and population std (a constant dimension → 0).</summary>
+    private static void ZScore(float[][] train, float[][][] all)
+    {
+        int d = train[0].Length;
+        for (int c = 0; c < d; c++)
+        {
+            double mean = train.Average(r => (double)r[c]);
+            double sd = Math.Sqrt(train.Average(r => (r[c] - mean) * (r[c] - mean)));
+            foreach (var set in all) foreach (var r in set) r[c] = sd > 0 ? (float)((r[c] - mean) / sd) : 0f;
+        }
+    }
+
+    private static CsrMatrix Join(CsrMatrix? left, float[][] dense)
+    {
+        var rows = dense.Select(r => r.Select((v, j) => new KeyValuePair<int, double>(j, v))).ToList();
+        var m = CsrMatrix.FromRows(dense[0].Length, rows);
+        return left == null ? m : left.HStack(m);
+    }
+}

@@ -1,0 +1,128 @@
+using System.Text;
+
+namespace SpeechTok.Selection;
+
+/// <summary>
+/// scikit-learn's <c>CountVectorizer()</c> with its defaults: Python <c>str.lower()</c>, token pattern
+/// <c>(?u)\b\w\w+\b</c> (every maximal run of two or more word code points), unigrams, vocabulary in
+/// Python's code-point order. Scans code points, not UTF-16 units, so astral-plane letters count once.
+/// </summary>
+public sealed class CountVectorizer
+{
+    /// <summary>Vocabulary in column order (sorted by code point).</summary>
+    public IReadOnlyList<string> Vocabulary { get; }
+    private readonly Dictionary<string, int> _index;
+
+    private CountVectorizer(List<string> vocabulary)
+    {
+        Vocabulary = vocabulary;
+        _index = new Dictionary<string, int>(vocabulary.Count, StringComparer.Ordinal);
+        for (int i = 0; i < vocabulary.Count; i++) _index[vocabulary[i]] = i;
+    }
+
+    public int Count => Vocabulary.Count;
+
+    public static CountVectorizer Fit(IEnumerable<string> texts)
+    {
+        var words = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in texts) foreach (var w in Tokenize(t)) words.Add(w);
+        var vocab = words.ToList();
+        vocab.Sort(CodePointComparer.Instance);
+        return new CountVectorizer(vocab);
+    }
+
+    /// <summary>Raw counts, one CSR row per text; words outside the vocabulary are ignored.</summary>
+    public CsrMatrix Transform(IReadOnlyList<string> texts)
+    {
+        var rows = new List<IEnumerable<KeyValuePair<int, double>>>(texts.Count);
+        foreach (var t in texts)
+        {
+            var counts = new Dictionary<int, double>();
+            foreach (var w in Tokenize(t))
+                if (_index.TryGetValue(w, out int c)) counts[c] = counts.GetValueOrDefault(c) + 1;
+            rows.Add(counts);
+        }
+        return CsrMatrix.FromRows(Count, rows);
+    }
+
+    /// <summary>The tokens sklearn's default analyzer yields for <paramref name="text"/>, in order.</summary>
+    public static IEnumerable<string> Tokenize(string text)
+    {
+        var lower = PythonLower(text);
+        var sb = new StringBuilder();
+        int runLength = 0;
+        foreach (var r in lower.EnumerateRunes())
+        {
+            if (IsWord(r)) { sb.Append(r.ToString()); runLength++; continue; }
+            if (runLength >= 2) yield return sb.ToString();
+            sb.Clear(); runLength = 0;
+        }
+        if (runLength >= 2) yield return sb.ToString();
+    }
+
+    /// <summary>Python's <c>\w</c> on str patterns: <c>str.isalnum()</c> (letters and numbers) or '_'.</summary>
+    internal static bool IsWord(Rune r)
+    {
+        if (r.Value == '_') return true;
+        switch (Rune.GetUnicodeCategory(r))
+        {
+            case System.Globalization.UnicodeCategory.UppercaseLetter:
+            case System.Globalization.UnicodeCategory.LowercaseLetter:
+            case System.Globalization.UnicodeCategory.TitlecaseLetter:
+            case System.Globalization.UnicodeCategory.ModifierLetter:
+            case System.Globalization.UnicodeCategory.OtherLetter:
+            case System.Globalization.UnicodeCategory.DecimalDigitNumber:
+            case System.Globalization.UnicodeCategory.LetterNumber:
+            case System.Globalization.UnicodeCategory.OtherNumber:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// Python's <c>str.lower()</c>: simple lowercase per code point plus the two context/full mappings
+    /// Python applies (U+0130 → "i\u0307"; capital sigma → final sigma at the end of a word).
+    /// </summary>
+    internal static string PythonLower(string s)
+    {
+        var runes = s.EnumerateRunes().ToArray();
+        var sb = new StringBuilder(s.Length);
+        for (int i = 0; i < runes.Length; i++)
+        {
+            var r = runes[i];
+            if (r.Value == 0x130) { sb.Append("i\u0307"); continue; }
+            if (r.Value == 0x3A3)
+            {
+                bool casedBefore = i > 0 && Rune.IsLetter(runes[i - 1]);
+                bool casedAfter = i + 1 < runes.Length && Rune.IsLetter(runes[i + 1]);
+                sb.Append(casedBefore && !casedAfter ? 'ς' : 'σ');
+                continue;
+            }
+            sb.Append(Rune.ToLowerInvariant(r).ToString());
+        }
+        return sb.ToString();
+    }
+}
+
+/// <summary>Orders strings as Python does: by Unicode code point (UTF-16 ordinal order differs above U+FFFF).</summary>
+public sealed class CodePointComparer : IComparer<string>
+{
+    public static readonly CodePointComparer Instance = new();
+
+    public int Compare(string? x, string? y)
+    {
+        if (ReferenceEquals(x, y)) return 0;
+        if (x is null) return -1;
+        if (y is null) return 1;
+        int i = 0, j = 0;
+        while (i < x.Length && j < y.Length)
+        {
+            Rune.DecodeFromUtf16(x.AsSpan(i), out var a, out int la);
+            Rune.DecodeFromUtf16(y.AsSpan(j), out var b, out int lb);
+            if (a.Value != b.Value) return a.Value.CompareTo(b.Value);
+            i += la; j += lb;
+        }
+        return (x.Length - i).CompareTo(y.Length - j);
+    }
+}

@@ -1,0 +1,153 @@
+namespace SpeechTok.Selection;
+
+/// <summary>
+/// Compressed sparse row matrix of doubles (scipy CSR layout: <see cref="IndPtr"/> of length rows+1,
+/// column indices ascending within each row).
+/// </summary>
+public sealed class CsrMatrix
+{
+    public int Rows { get; }
+    public int Cols { get; }
+    public int[] IndPtr { get; }
+    public int[] Indices { get; }
+    public double[] Values { get; }
+    public int Nnz => IndPtr[Rows];
+
+    public CsrMatrix(int rows, int cols, int[] indPtr, int[] indices, double[] values)
+    {
+        if (indPtr.Length != rows + 1) throw new ArgumentException($"indptr has {indPtr.Length} entries, expected {rows + 1}");
+        if (indices.Length < indPtr[rows] || values.Length < indPtr[rows]) throw new ArgumentException("indices/values shorter than nnz");
+        Rows = rows; Cols = cols; IndPtr = indPtr; Indices = indices; Values = values;
+    }
+
+    /// <summary>Builds a CSR matrix from rows given as (column → value) maps; zero values are dropped.</summary>
+    public static CsrMatrix FromRows(int cols, IReadOnlyList<IEnumerable<KeyValuePair<int, double>>> rows)
+    {
+        var indPtr = new int[rows.Count + 1];
+        var idx = new List<int>();
+        var val = new List<double>();
+        for (int r = 0; r < rows.Count; r++)
+        {
+            foreach (var (c, v) in rows[r].Where(kv => kv.Value != 0).OrderBy(kv => kv.Key))
+            {
+                if ((uint)c >= (uint)cols) throw new ArgumentOutOfRangeException(nameof(rows), $"row {r}: column {c} outside 0..{cols - 1}");
+                idx.Add(c); val.Add(v);
+            }
+            indPtr[r + 1] = idx.Count;
+        }
+        return new CsrMatrix(rows.Count, cols, indPtr, idx.ToArray(), val.ToArray());
+    }
+
+    /// <summary>The rows listed in <paramref name="rows"/>, in that order.</summary>
+    public CsrMatrix SelectRows(IReadOnlyList<int> rows)
+    {
+        var indPtr = new int[rows.Count + 1];
+        long nnz = 0;
+        for (int i = 0; i < rows.Count; i++)
+        {
+            int r = rows[i];
+            if ((uint)r >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(rows), $"row {r} outside 0..{Rows - 1}");
+            nnz += IndPtr[r + 1] - IndPtr[r];
+            indPtr[i + 1] = checked((int)nnz);
+        }
+        var idx = new int[nnz];
+        var val = new double[nnz];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            int r = rows[i], len = IndPtr[r + 1] - IndPtr[r];
+            Array.Copy(Indices, IndPtr[r], idx, indPtr[i], len);
+            Array.Copy(Values, IndPtr[r], val, indPtr[i], len);
+        }
+        return new CsrMatrix(rows.Count, Cols, indPtr, idx, val);
+    }
+
+    /// <summary>[A | B]: columns of <paramref name="right"/> follow this matrix's columns.</summary>
+    public CsrMatrix HStack(CsrMatrix right)
+    {
+        if (right.Rows != Rows) throw new ArgumentException($"hstack: {Rows} rows vs {right.Rows}");
+        var indPtr = new int[Rows + 1];
+        var idx = new int[checked(Nnz + right.Nnz)];
+        var val = new double[idx.Length];
+        int k = 0;
+        for (int r = 0; r < Rows; r++)
+        {
+            for (int p = IndPtr[r]; p < IndPtr[r + 1]; p++) { idx[k] = Indices[p]; val[k++] = Values[p]; }
+            for (int p = right.IndPtr[r]; p < right.IndPtr[r + 1]; p++) { idx[k] = Cols + right.Indices[p]; val[k++] = right.Values[p]; }
+            indPtr[r + 1] = k;
+        }
+        return new CsrMatrix(Rows, Cols + right.Cols, indPtr, idx, val);
+    }
+
+    /// <summary>The same matrix in compressed sparse column form (row indices ascending per column).</summary>
+    public CscMatrix ToCsc()
+    {
+        var colPtr = new int[Cols + 1];
+        for (int p = 0; p < Nnz; p++) colPtr[Indices[p] + 1]++;
+        for (int c = 0; c < Cols; c++) colPtr[c + 1] += colPtr[c];
+        var next = (int[])colPtr.Clone();
+        var rowIdx = new int[Nnz];
+        var val = new double[Nnz];
+        for (int r = 0; r < Rows; r++)
+            for (int p = IndPtr[r]; p < IndPtr[r + 1]; p++)
+            {
+                int q = next[Indices[p]]++;
+                rowIdx[q] = r;
+                val[q] = Values[p];
+            }
+        return new CscMatrix(Rows, Cols, colPtr, rowIdx, val);
+    }
+}
+
+/// <summary>Compressed sparse column matrix: the layout coordinate descent walks.</summary>
+public sealed class CscMatrix(int rows, int cols, int[] colPtr, int[] rowIndices, double[] values)
+{
+    public int Rows { get; } = rows;
+    public int Cols { get; } = cols;
+    public int[] ColPtr { get; } = colPtr;
+    public int[] RowIndices { get; } = rowIndices;
+    public double[] Values { get; } = values;
+
+    /// <summary>
+    /// Merges exactly identical columns: returns the matrix of distinct columns (first occurrence order)
+    /// and, per original column, the index of its distinct column.
+    /// </summary>
+    public (CscMatrix Distinct, int[] GroupOf) DistinctColumns()
+    {
+        var groupOf = new int[Cols];
+        var firstOfHash = new Dictionary<ulong, List<int>>();
+        var reps = new List<int>();
+        for (int j = 0; j < Cols; j++)
+        {
+            ulong h = 1469598103934665603UL;
+            for (int p = ColPtr[j]; p < ColPtr[j + 1]; p++)
+            {
+                h = (h ^ (uint)RowIndices[p]) * 1099511628211UL;
+                h = (h ^ (ulong)BitConverter.DoubleToInt64Bits(Values[p])) * 1099511628211UL;
+            }
+            if (!firstOfHash.TryGetValue(h, out var bucket)) firstOfHash[h] = bucket = [];
+            int found = -1;
+            foreach (int g in bucket) if (SameColumn(reps[g], j)) { found = g; break; }
+            if (found < 0) { found = reps.Count; reps.Add(j); bucket.Add(found); }
+            groupOf[j] = found;
+        }
+        if (reps.Count == Cols) return (this, groupOf);
+        var colPtr = new int[reps.Count + 1];
+        for (int g = 0; g < reps.Count; g++) colPtr[g + 1] = colPtr[g] + ColPtr[reps[g] + 1] - ColPtr[reps[g]];
+        var rows = new int[colPtr[^1]];
+        var vals = new double[colPtr[^1]];
+        for (int g = 0; g < reps.Count; g++)
+        {
+            Array.Copy(RowIndices, ColPtr[reps[g]], rows, colPtr[g], colPtr[g + 1] - colPtr[g]);
+            Array.Copy(Values, ColPtr[reps[g]], vals, colPtr[g], colPtr[g + 1] - colPtr[g]);
+        }
+        return (new CscMatrix(Rows, reps.Count, colPtr, rows, vals), groupOf);
+    }
+
+    private bool SameColumn(int a, int b)
+    {
+        int la = ColPtr[a + 1] - ColPtr[a];
+        if (la != ColPtr[b + 1] - ColPtr[b]) return false;
+        return RowIndices.AsSpan(ColPtr[a], la).SequenceEqual(RowIndices.AsSpan(ColPtr[b], la))
+            && Values.AsSpan(ColPtr[a], la).SequenceEqual(Values.AsSpan(ColPtr[b], la));
+    }
+}

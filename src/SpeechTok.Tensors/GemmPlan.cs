@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace SpeechTok.Tensors;
+
+/// <summary>
+/// Blocking parameters and micro-kernel of the packed GEMM (BLIS naming): an MR×NR register tile,
+/// a KC×NR packed B micro-panel that stays in L1 while the kernel walks the MC×KC packed A block in L2,
+/// and a KC×NC packed B block shared by all threads in L3. Tests build small plans to exercise every
+/// block boundary with small matrices.
+/// </summary>
+internal sealed unsafe class GemmPlan
+{
+    /// <summary>Zen 5 (48 KiB L1d, 1 MiB L2 per core): 14×32 zmm tile; KC·32·4 B = 32 KiB of B in L1.</summary>
+    public static readonly GemmPlan Wide = new(14, 32, mc: 336, kc: 256, nc: 4096, skinnyMax: 4,
+        &GemmKernels.Kernel512x14x32);
+
+    /// <summary>AVX2 (16 ymm): 6×16 tile.</summary>
+    public static readonly GemmPlan Narrow = new(6, 16, mc: 192, kc: 256, nc: 4096, skinnyMax: 0,
+        &GemmKernels.Kernel256x6x16);
+
+    public static GemmPlan Default { get; } = Vector512.IsHardwareAccelerated ? Wide : Narrow;
+
+    public readonly int MR, NR, MC, KC, NC;
+
+    /// <summary>Products with min(m, n) ≤ this skip packing (GEMV-like); 0 disables (no Vector512).</summary>
+    public readonly int SkinnyMax;
+
+    public readonly delegate*<int, float*, float*, float*, nint, float, float, void> Kernel;
+
+    private readonly ConcurrentBag<nint> _aBuffers = new(), _bBuffers = new();
+
+    public GemmPlan(int mr, int nr, int mc, int kc, int nc, int skinnyMax,
+        delegate*<int, float*, float*, float*, nint, float, float, void> kernel)
+    {
+        MR = mr; NR = nr; KC = kc; Kernel = kernel; SkinnyMax = skinnyMax;
+        MC = (mc + mr - 1) / mr * mr;
+        NC = (nc + nr - 1) / nr * nr;
+    }
+
+    // Packing buffers are reused across calls (allocation and page faults would dominate mid-size products);
+    // at most one per concurrently running product or work unit is ever alive.
+    public float* RentA() => Rent(_aBuffers, (nuint)MC * (nuint)KC);
+    public float* RentB() => Rent(_bBuffers, (nuint)KC * (nuint)NC);
+    public void ReturnA(float* p) => _aBuffers.Add((nint)p);
+    public void ReturnB(float* p) => _bBuffers.Add((nint)p);
+
+    private static float* Rent(ConcurrentBag<nint> bag, nuint floats) =>
+        bag.TryTake(out var p) ? (float*)p : (float*)NativeMemory.AlignedAlloc(floats * sizeof(float), 64);
+}

@@ -1,0 +1,107 @@
+namespace SpeechTok.Tensors.Ops;
+
+/// <summary>
+/// Weights of one direction of one LSTM layer in PyTorch layout: gates stacked as (i, f, g, o);
+/// weight_ih [4H, in], weight_hh [4H, H], bias = bias_ih + bias_hh [4H].
+/// </summary>
+public sealed class LstmWeights
+{
+    public LstmWeights(float[] weightIh, float[] weightHh, float[] bias, int inputSize, int hidden)
+    {
+        if (weightIh.Length != 4 * hidden * inputSize || weightHh.Length != 4 * hidden * hidden || bias.Length != 4 * hidden)
+            throw new ShapeMismatchException($"LSTM weights do not fit input size {inputSize} and hidden size {hidden}");
+        WeightIh = weightIh;
+        WeightHh = weightHh;
+        Bias = bias;
+        InputSize = inputSize;
+        Hidden = hidden;
+    }
+
+    public float[] WeightIh { get; }
+    public float[] WeightHh { get; }
+    public float[] Bias { get; }
+    public int InputSize { get; }
+    public int Hidden { get; }
+}
+
+/// <summary>LSTM inference like torch.nn.LSTM (zero initial state, time-major input, directions concatenated).</summary>
+public static unsafe class Lstm
+{
+    /// <summary>
+    /// x is [T, B, layers[0][*].InputSize]; each layer holds 1 (forward) or 2 (forward, reverse) directions;
+    /// y is [T, B, H · directions of the last layer].
+    /// </summary>
+    public static void Forward(float* x, int steps, int batch, IReadOnlyList<LstmWeights[]> layers, float* y)
+    {
+        float[]? input = null;
+        for (int l = 0; l < layers.Count; l++)
+        {
+            var dirs = layers[l];
+            int hidden = dirs[0].Hidden, width = hidden * dirs.Length, rows = steps * batch;
+            bool last = l == layers.Count - 1;
+            var output = last ? null : new float[(long)rows * width];
+            // Input projections of every step at once (large GEMMs on all threads), then the recurrences: the
+            // directions are independent, so each runs on its own thread with no per-step synchronisation.
+            var gates = new float[dirs.Length][];
+            fixed (float* inp = input)
+            {
+                float* src = l == 0 ? x : inp;
+                for (int d = 0; d < dirs.Length; d++)
+                {
+                    var w = dirs[d];
+                    int g4 = 4 * w.Hidden;
+                    gates[d] = GC.AllocateUninitializedArray<float>(rows * g4, pinned: true);
+                    fixed (float* g = gates[d], wih = w.WeightIh, bias = w.Bias)
+                    {
+                        for (int r = 0; r < rows; r++) new ReadOnlySpan<float>(bias, g4).CopyTo(new Span<float>(g + (long)r * g4, g4));
+                        Gemm.Sgemm(false, true, rows, g4, w.InputSize, 1f, src, w.InputSize, wih, w.InputSize, 1f, g, g4);
+                    }
+                }
+            }
+            int inner = Math.Max(1, Threading.Threads / dirs.Length);
+            fixed (float* outp = output)
+            {
+                nint dstAddr = (nint)(last ? y : outp);
+                Threading.For(dirs.Length, d => Recur(gates[d], steps, batch, dirs[d], reverse: d == 1, (float*)dstAddr + d * hidden, width, inner));
+            }
+            input = output;
+        }
+    }
+
+    /// <summary>
+    /// Runs one direction over precomputed input gates; writes h_t to dst[t, b, 0..H) (row stride <paramref name="ldDst"/>).
+    /// The recurrent product runs in groups of at most 4 batch rows, the GEMV-like form that streams
+    /// weight_hh once per group without packing it.
+    /// </summary>
+    private static void Recur(float[] gates, int steps, int batch, LstmWeights w, bool reverse, float* dst, int ldDst, int threads)
+    {
+        int h = w.Hidden, g4 = 4 * h;
+        var state = new float[2 * batch * h]; // h then c
+        fixed (float* g = gates, whh = w.WeightHh, hs = state)
+        {
+            float* cs = hs + batch * h;
+            for (int s = 0; s < steps; s++)
+            {
+                int t = reverse ? steps - 1 - s : s;
+                float* gt = g + (long)t * batch * g4;
+                if (s > 0)
+                    for (int b0 = 0; b0 < batch; b0 += 4)
+                        GemmDriver<F32Element>.Run(GemmPlan.Default, false, true, Math.Min(4, batch - b0), g4, h, 1f,
+                            hs + b0 * h, h, whh, h, 1f, gt + b0 * g4, g4, threads);
+                for (int b = 0; b < batch; b++)
+                {
+                    float* gb = gt + b * g4, hb = hs + b * h, cb = cs + b * h, ob = dst + ((long)t * batch + b) * ldDst;
+                    for (int j = 0; j < h; j++)
+                    {
+                        float i = Sigmoid(gb[j]), f = Sigmoid(gb[h + j]), gg = MathF.Tanh(gb[2 * h + j]), o = Sigmoid(gb[3 * h + j]);
+                        float c = f * cb[j] + i * gg;
+                        cb[j] = c;
+                        ob[j] = hb[j] = o * MathF.Tanh(c);
+                    }
+                }
+            }
+        }
+    }
+
+    private static float Sigmoid(float v) => 1f / (1f + MathF.Exp(-v));
+}

@@ -1,0 +1,92 @@
+namespace SpeechTok.Tensors.Ops;
+
+/// <summary>HF rope_scaling: rope_type "default" (null) or "llama3" with its four parameters.</summary>
+public sealed record RopeScaling(string Type, double Factor, double LowFreqFactor, double HighFreqFactor, int OriginalMaxPositionEmbeddings);
+
+/// <summary>
+/// Rotary position embedding in the rotate_half convention (HF Llama): for i &lt; d/2,
+/// y[i] = x[i]·cos − x[i+d/2]·sin and y[i+d/2] = x[i+d/2]·cos + x[i]·sin, angle = t·inv_freq[i].
+/// </summary>
+public static unsafe class Rope
+{
+    /// <summary>inv_freq[i] = θ^(−2i/d), with the llama3 per-frequency scaling when asked.</summary>
+    public static float[] InverseFrequencies(int headDim, double theta, RopeScaling? scaling)
+    {
+        int half = headDim / 2;
+        var inv = new float[half];
+        for (int i = 0; i < half; i++)
+        {
+            // HF computes the exponent and power in float32.
+            float f = 1f / MathF.Pow((float)theta, (2 * i) / (float)headDim);
+            inv[i] = scaling == null ? f : Scale(f, scaling);
+        }
+        return inv;
+    }
+
+    private static float Scale(float f, RopeScaling s)
+    {
+        switch (s.Type)
+        {
+            case "default": return f;
+            case "llama3":
+                double lowWavelen = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor;
+                double highWavelen = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
+                double wavelen = 2 * Math.PI / f;
+                if (wavelen < highWavelen) return f;                  // high frequency: kept
+                if (wavelen > lowWavelen) return (float)(f / s.Factor); // low frequency: divided by factor
+                double smooth = (s.OriginalMaxPositionEmbeddings / wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+                return (float)((1 - smooth) * f / s.Factor + smooth * f);
+            default:
+                throw new SpeechTokException($"rope_scaling.rope_type '{s.Type}' is not supported (only 'default' and 'llama3')");
+        }
+    }
+
+    /// <summary>cos/sin tables [positions, d/2] (the second half of HF's cat(freqs, freqs) is identical).</summary>
+    public static (float[] Cos, float[] Sin) Tables(float[] invFreq, int positions)
+    {
+        int half = invFreq.Length;
+        var cos = new float[positions * half];
+        var sin = new float[positions * half];
+        for (int t = 0; t < positions; t++)
+            for (int i = 0; i < half; i++)
+            {
+                float a = t * invFreq[i]; // float32 product, as HF's inv_freq @ position_ids
+                cos[t * half + i] = MathF.Cos(a);
+                sin[t * half + i] = MathF.Sin(a);
+            }
+        return (cos, sin);
+    }
+
+    /// <summary>
+    /// In place on x [b, t, heads, d]; row (bi, ti) uses position ti (right padding: positions 0..T−1).
+    /// </summary>
+    public static void Forward(float* x, int b, int t, int heads, int d, float[] cos, float[] sin) => Rotate(x, b, t, heads, d, cos, sin, 1f);
+
+    /// <summary>In place: the transpose (inverse) rotation maps dy to dx.</summary>
+    public static void Backward(float* dx, int b, int t, int heads, int d, float[] cos, float[] sin) => Rotate(dx, b, t, heads, d, cos, sin, -1f);
+
+    private static void Rotate(float* x, int b, int t, int heads, int d, float[] cos, float[] sin, float sign)
+    {
+        int half = d / 2;
+        if (d % 2 != 0 || cos.Length < t * half) throw new SpeechTokException($"RoPE tables cover {cos.Length / Math.Max(1, half)} positions of head_dim {d}; {t} needed");
+        nint xp = (nint)x;
+        Threading.ForRange(b * t, 16, (s, e) =>
+        {
+            for (int r = s; r < e; r++)
+            {
+                int pos = r % t;
+                for (int h = 0; h < heads; h++)
+                {
+                    float* v = (float*)xp + ((long)r * heads + h) * d;
+                    for (int i = 0; i < half; i++)
+                    {
+                        float c = cos[pos * half + i], sn = sign * sin[pos * half + i];
+                        float x1 = v[i], x2 = v[i + half];
+                        v[i] = x1 * c - x2 * sn;
+                        v[i + half] = x2 * c + x1 * sn;
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,60 @@
+using SpeechTok.Audio;
+using SpeechTok.Codec.Store;
+using SpeechTok.Lm.Serialization;
+
+namespace SpeechTok.Training;
+
+/// <summary>Serialised samples of one split: LM input ids, labels, keys, and how many were truncated.</summary>
+public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][] Labels, bool[] TruncatedRows)
+{
+    public int Count => Ids.Length;
+    public int Truncated => TruncatedRows.Count(x => x);
+
+    public EncodedSet Subset(IReadOnlyList<int> rows, string name) =>
+        new(name, rows.Select(i => Keys[i]).ToArray(), rows.Select(i => Ids[i]).ToArray(), rows.Select(i => Labels[i]).ToArray(),
+            rows.Select(i => TruncatedRows[i]).ToArray());
+
+    /// <summary>Serialises <paramref name="samples"/>; codes come from <paramref name="codes"/> (null: text only).</summary>
+    public static EncodedSet Encode(string name, IReadOnlyList<ManifestSample> samples, SampleSerializer serializer, CodeStore? codes)
+    {
+        var ids = new int[samples.Count][];
+        var truncated = new bool[samples.Count];
+        for (int i = 0; i < samples.Count; i++)
+        {
+            var s = samples[i];
+            int[][]? c = null;
+            if (serializer.Mode != SerializationMode.TextOnly)
+                c = codes!.TryGet(s.Key) ?? throw new SpeechTokException($"code store '{codes.Directory}' has no codes for sample {s.Key} (manifest line {s.Line}); run `speechtok tokenize` first");
+            var r = serializer.Serialize(s.Text, c);
+            ids[i] = r.Ids;
+            truncated[i] = r.Truncated;
+        }
+        return new EncodedSet(name, samples.Select(s => s.Key).ToArray(), ids, samples.Select(s => s.Labels).ToArray(), truncated);
+    }
+}
+
+/// <summary>A right-padded batch: ids [B, T] (pad id after each sequence), attention mask, sizes.</summary>
+public readonly record struct Batch(int[] Ids, int[] Mask, int B, int T)
+{
+    public static Batch Make(IReadOnlyList<int[]> seqs, int padId)
+    {
+        int b = seqs.Count, t = seqs.Max(s => s.Length);
+        var ids = new int[b * t];
+        var mask = new int[b * t];
+        Array.Fill(ids, padId);
+        for (int i = 0; i < b; i++)
+        {
+            seqs[i].CopyTo(ids, i * t);
+            mask.AsSpan(i * t, seqs[i].Length).Fill(1);
+        }
+        return new Batch(ids, mask, b, t);
+    }
+
+    /// <summary>Causal-LM labels: the ids with padded positions set to −100.</summary>
+    public int[] LmLabels()
+    {
+        var y = (int[])Ids.Clone();
+        for (int i = 0; i < y.Length; i++) if (Mask[i] == 0) y[i] = -100;
+        return y;
+    }
+}

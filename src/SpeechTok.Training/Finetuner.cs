@@ -1,0 +1,204 @@
+using System.Text.Json.Nodes;
+using SpeechTok.Audio;
+using SpeechTok.Lm.Model;
+using SpeechTok.Tensors;
+using SpeechTok.Tensors.Optim;
+
+namespace SpeechTok.Training;
+
+/// <summary>Step 3 hyper-parameters (METHOD §4.5 defaults; epochs 10, or 5 for binary tasks, when null).</summary>
+public sealed record FinetuneOptions
+{
+    public double Lr { get; init; } = 1e-3;
+    public int? Epochs { get; init; }
+    public int BatchSize { get; init; } = 32;
+    public double WarmupRatio { get; init; } = 0.05;
+    public int Patience { get; init; } = 3;
+    public int LoraRank { get; init; } = 64;
+    public float LoraAlpha { get; init; } = 16;
+    public float LoraDropout { get; init; } = 0.1f;
+    public double MaxGradNorm { get; init; } = 1.0;
+    public int[] Seeds { get; init; } = [42, 100, 6, 10, 420];
+
+    public int EpochsFor(TaskKind task) => Epochs ?? (task == TaskKind.Binary ? 5 : 10);
+
+    public JsonObject ToJson(TaskKind task) => new()
+    {
+        ["lr"] = Lr, ["epochs"] = EpochsFor(task), ["batch_size"] = BatchSize, ["warmup_ratio"] = WarmupRatio, ["patience"] = Patience,
+        ["lora_r"] = LoraRank, ["lora_alpha"] = LoraAlpha, ["lora_dropout"] = LoraDropout, ["max_grad_norm"] = MaxGradNorm,
+        ["weight_decay"] = 0.0, ["seeds"] = RunFiles.ToJson(Seeds),
+    };
+}
+
+/// <summary>
+/// Step 3 for one seed: LoRA on q/v plus the bias-free score head at the last non-pad token; class-weighted
+/// CE (balanced) or, for multi-label tasks, sigmoid + BCE. Data order, dropout masks and initialisation come
+/// from seeded streams; every epoch ends with an evaluation on val and an atomic checkpoint, so a rerun of a
+/// killed run continues and ends with the same numbers. The best epoch (val macro-F1; binary: F1 of class 1)
+/// is restored at the end.
+/// </summary>
+public static class Finetuner
+{
+    public sealed record SeedResult(int Seed, double BestMetric, int BestEpoch, JsonObject Curves);
+
+    public static SeedResult RunSeed(LanguageModel lm, TaskKind task, int numLabels, EncodedSet train, EncodedSet val, int seed,
+        FinetuneOptions o, string seedDir, Action<string>? log = null, Action<long>? afterStep = null)
+    {
+        if (train.Count == 0) throw new SpeechTokException("the train split is empty");
+        if (val.Count == 0) throw new SpeechTokException("the val split is empty");
+        int h = lm.Config.HiddenSize, epochs = o.EpochsFor(task);
+        var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, (ulong)seed);
+        using var model = new LlamaForSequenceClassification(lm.Weights, numLabels, lm.PadId, lora, null, (ulong)seed);
+        var ps = Peft.Tensors(lora, model.ScoreWeight, numLabels).Select(t => Parameter.Full(t.Name, t.Tensor)).ToList();
+        var grads = lora.All.SelectMany(m => new[] { m.GradA, m.GradB }).Append(model.ScoreGrad).ToList();
+        var opt = new AdamW(ps, o.Lr, weightDecay: 0);
+        int perEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize, total = perEpoch * epochs;
+        var schedule = new LinearWarmupSchedule(o.Lr, Math.Max(1, (int)(o.WarmupRatio * total)), total);
+        var classWeights = task == TaskKind.Multilabel ? [] : BalancedWeights(train, numLabels);
+
+        double bestMetric = double.NegativeInfinity;
+        int bestEpoch = 0, bad = 0, startEpoch = 0;
+        bool stopped = false;
+        var best = ps.Select(p => p.Data.ToArray()).ToList();
+        var trainCurve = new JsonArray();
+        var valCurve = new JsonArray();
+        var state = Checkpoint.Load(seedDir, opt, get =>
+        {
+            for (int i = 0; i < ps.Count; i++) { get(ps[i].Name).CopyTo(ps[i].Data); best[i] = get("best." + ps[i].Name); }
+        });
+        if (state != null)
+        {
+            const string src = "checkpoint/state.json";
+            startEpoch = RunFiles.Get<int>(state, "epochs_done", src);
+            bestMetric = RunFiles.Get<double>(state, "best_metric", src);
+            bestEpoch = RunFiles.Get<int>(state, "best_epoch", src);
+            bad = RunFiles.Get<int>(state, "epochs_without_improvement", src);
+            stopped = RunFiles.Get<bool>(state, "stopped", src);
+            lora.Step = RunFiles.Get<long>(state, "dropout_step", src);
+            trainCurve = (JsonArray)state["train_loss"]!.DeepClone();
+            valCurve = (JsonArray)state["val"]!.DeepClone();
+            log?.Invoke($"seed {seed}: resuming after epoch {startEpoch} (step {opt.StepCount})");
+        }
+
+        for (int epoch = startEpoch; epoch < epochs && !stopped; epoch++)
+        {
+            var order = Rng.ForPurpose((ulong)seed, $"finetune.order.{epoch}").Permutation(train.Count);
+            lora.Training = true;
+            double epochLoss = 0;
+            for (int s = 0; s < perEpoch; s++)
+            {
+                var rows = order[(s * o.BatchSize)..Math.Min(train.Count, (s + 1) * o.BatchSize)];
+                var batch = Batch.Make(rows.Select(i => train.Ids[i]).ToList(), lm.PadId);
+                foreach (var g in grads) Array.Clear(g);
+                double loss;
+                if (task == TaskKind.Multilabel)
+                    loss = model.MultiLabelStep(batch.Ids, batch.Mask, batch.B, batch.T, MultiHot(rows.Select(i => train.Labels[i]), numLabels)).Loss;
+                else
+                {
+                    var (sum, wsum, _) = model.CrossEntropyStep(batch.Ids, batch.Mask, batch.B, batch.T, rows.Select(i => train.Labels[i][0]).ToArray(), classWeights);
+                    loss = sum / wsum;
+                }
+                if (!double.IsFinite(loss))
+                    throw new SpeechTokException($"fine-tuning seed {seed}: loss is {loss} at step {opt.StepCount + 1} (epoch {epoch + 1}, batch {s}: samples {string.Join(",", rows.Select(i => train.Keys[i]))})");
+                for (int i = 0; i < ps.Count; i++) grads[i].AsSpan().CopyTo(ps[i].Grad.Span);
+                GradClip.ClipGradNorm(ps, o.MaxGradNorm);
+                opt.Lr = schedule.LrAt(opt.StepCount);
+                opt.Step();
+                opt.ZeroGrad();
+                epochLoss += loss;
+                trainCurve.Add(new JsonObject { ["step"] = opt.StepCount, ["epoch"] = epoch + (s + 1.0) / perEpoch, ["loss"] = loss, ["lr"] = opt.Lr });
+                afterStep?.Invoke(opt.StepCount);
+            }
+            lora.Training = false;
+            var probs = Predict(model, val, lm.PadId, task, o.BatchSize);
+            var m = ClassificationMetrics.Compute(task, numLabels, val.Labels, probs);
+            double metric = m.Selection;
+            valCurve.Add(new JsonObject
+            {
+                ["epoch"] = epoch + 1, ["step"] = opt.StepCount, ["loss"] = ClassificationMetrics.Loss(task, val.Labels, probs, classWeights),
+                ["metric"] = metric, ["macro_f1"] = m.MacroF1,
+            });
+            log?.Invoke($"seed {seed} epoch {epoch + 1}/{epochs}: train loss {epochLoss / perEpoch:F4}, val {ClassificationMetrics.SelectionName(task)} {metric:F4}");
+            if (metric > bestMetric)
+            {
+                bestMetric = metric; bestEpoch = epoch + 1; bad = 0;
+                best = ps.Select(p => p.Data.ToArray()).ToList();
+            }
+            else if (++bad >= o.Patience) { stopped = true; log?.Invoke($"seed {seed}: early stop after epoch {epoch + 1}"); }
+
+            var tensors = ps.Select(p => (p.Name, Tensor.FromData(p.Data, p.Value.Shape)))
+                .Concat(ps.Select((p, i) => ("best." + p.Name, Tensor.FromData(best[i], p.Value.Shape)))).ToList();
+            Checkpoint.Save(seedDir, new JsonObject
+            {
+                ["epochs_done"] = epoch + 1, ["best_metric"] = bestMetric, ["best_epoch"] = bestEpoch, ["epochs_without_improvement"] = bad,
+                ["stopped"] = stopped, ["dropout_step"] = lora.Step, ["train_loss"] = trainCurve.DeepClone(), ["val"] = valCurve.DeepClone(),
+            }, tensors, opt);
+        }
+        for (int i = 0; i < ps.Count; i++) best[i].CopyTo(ps[i].Data);
+        return new SeedResult(seed, bestMetric, bestEpoch, new JsonObject
+        {
+            ["seed"] = seed, ["best_epoch"] = bestEpoch, ["best_val_metric"] = bestMetric, ["metric"] = ClassificationMetrics.SelectionName(task),
+            ["train_loss"] = trainCurve, ["val"] = valCurve,
+        });
+    }
+
+    /// <summary>Probabilities [n][numLabels]: softmax, or sigmoid for multi-label tasks.</summary>
+    public static float[][] Predict(LlamaForSequenceClassification model, EncodedSet set, int padId, TaskKind task, int batchSize)
+    {
+        var probs = new float[set.Count][];
+        int k = model.NumLabels;
+        for (int s = 0; s < set.Count; s += batchSize)
+        {
+            var batch = Batch.Make(set.Ids[s..Math.Min(set.Count, s + batchSize)], padId);
+            var logits = model.Logits(batch.Ids, batch.Mask, batch.B, batch.T);
+            for (int i = 0; i < batch.B; i++)
+                probs[s + i] = task == TaskKind.Multilabel ? Sigmoid(logits.AsSpan(i * k, k)) : Softmax(logits.AsSpan(i * k, k));
+        }
+        return probs;
+    }
+
+    /// <summary>sklearn compute_class_weight('balanced'): w_c = n / (K · count_c); a class absent from train is an error.</summary>
+    public static float[] BalancedWeights(EncodedSet train, int numLabels)
+    {
+        var counts = new int[numLabels];
+        foreach (var l in train.Labels)
+        {
+            if ((uint)l[0] >= (uint)numLabels) throw new SpeechTokException($"train label {l[0]} is outside [0, {numLabels}) (num_labels = {numLabels})");
+            counts[l[0]]++;
+        }
+        var absent = Enumerable.Range(0, numLabels).Where(c => counts[c] == 0).ToList();
+        if (absent.Count > 0) throw new SpeechTokException($"class(es) {string.Join(", ", absent)} never occur in the train split (num_labels = {numLabels}); balanced class weights are undefined");
+        return counts.Select(c => (float)((double)train.Count / (numLabels * c))).ToArray();
+    }
+
+    private static float[] MultiHot(IEnumerable<int[]> labels, int k)
+    {
+        var rows = labels.ToList();
+        var t = new float[rows.Count * k];
+        for (int i = 0; i < rows.Count; i++)
+            foreach (var l in rows[i])
+            {
+                if ((uint)l >= (uint)k) throw new SpeechTokException($"label {l} is outside [0, {k}) (num_labels = {k})");
+                t[i * k + l] = 1;
+            }
+        return t;
+    }
+
+    internal static float[] Softmax(ReadOnlySpan<float> z)
+    {
+        float max = float.NegativeInfinity;
+        foreach (var v in z) max = Math.Max(max, v);
+        var p = new float[z.Length];
+        double sum = 0;
+        for (int i = 0; i < z.Length; i++) sum += p[i] = MathF.Exp(z[i] - max);
+        for (int i = 0; i < z.Length; i++) p[i] = (float)(p[i] / sum);
+        return p;
+    }
+
+    private static float[] Sigmoid(ReadOnlySpan<float> z)
+    {
+        var p = new float[z.Length];
+        for (int i = 0; i < z.Length; i++) p[i] = 1f / (1f + MathF.Exp(-z[i]));
+        return p;
+    }
+}

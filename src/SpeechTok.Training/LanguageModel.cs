@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+using SpeechTok.Lm.Model;
+using SpeechTok.Lm.Serialization;
+using SpeechTok.Lm.Tokenization;
+using SpeechTok.Tensors;
+using SpeechTok.Tensors.IO;
+
+namespace SpeechTok.Training;
+
+/// <summary>The selected audio features of a selection.json (fields <c>selected_features</c>, <c>layers</c>, optional <c>codebook_size</c>).</summary>
+public sealed record SelectionFile(string Path, int[] Features, int[] Layers, int CodebookSize)
+{
+    /// <summary><c>layers</c> are 0-based RVQ layer indices (CLI "2-8" = [1..7]).</summary>
+    public static SelectionFile Load(string path)
+    {
+        path = System.IO.Path.GetFullPath(path);
+        var o = RunFiles.ReadJson(path);
+        var features = RunFiles.IntArray(o, "selected_features", path);
+        var layers = RunFiles.IntArray(o, "layers", path);
+        int k = o["codebook_size"] is null ? 1024 : RunFiles.Get<int>(o, "codebook_size", path);
+        if (features.Length == 0) throw new SpeechTokException($"{path}: 'selected_features' is empty (no audio token to add)");
+        return new SelectionFile(path, features, layers, k);
+    }
+
+    public JsonObject ToJson() => new()
+    {
+        ["path"] = Path, ["selected_features"] = RunFiles.ToJson(Features), ["layers"] = RunFiles.ToJson(Layers), ["codebook_size"] = CodebookSize,
+    };
+}
+
+/// <summary>
+/// A Hugging Face model folder (config.json, model.safetensors or shards, tokenizer.json) with the method's
+/// vocabulary extension: rows appended for every id the tokenizer gains ([PAD] when absent, the audio tokens,
+/// the four markers). Only the audio tokens and markers train; the [PAD] row stays at its initial value.
+/// </summary>
+public sealed class LanguageModel : IDisposable
+{
+    public string Folder { get; }
+    public LlamaConfig Config { get; }
+    public LlamaWeights Weights { get; }
+    public HfTokenizer Tokenizer { get; }
+    /// <summary>Null for text-only runs.</summary>
+    public AudioVocabulary? Vocabulary { get; }
+    public int PadId { get; }
+    /// <summary>Rows [BaseVocabSize, BaseVocabSize + NewRowCount) exist beyond the checkpoint.</summary>
+    public int NewRowCount { get; }
+    /// <summary>Offset, within the appended rows, of the trainable block (audio tokens then markers) and its length.</summary>
+    public int TrainableStart { get; }
+    public int TrainableCount { get; }
+    private readonly SafeTensors _st;
+
+    private LanguageModel(string folder, LlamaConfig c, LlamaWeights w, HfTokenizer tok, AudioVocabulary? vocab, SafeTensors st)
+    {
+        Folder = folder; Config = c; Weights = w; Tokenizer = tok; Vocabulary = vocab; _st = st;
+        PadId = tok.PadId ?? throw new SpeechTokException($"{folder}: the tokenizer has no pad token after extension");
+        NewRowCount = tok.VocabSize - w.BaseVocabSize;
+        if (NewRowCount < 0)
+            throw new SpeechTokException($"{folder}: the tokenizer's added tokens get ids below the embedding table's {w.BaseVocabSize} rows; padded vocabularies are not supported");
+        if (vocab != null)
+        {
+            var ids = vocab.NewTokenIds;
+            for (int i = 1; i < ids.Count; i++)
+                if (ids[i] != ids[0] + i) throw new SpeechTokException($"{folder}: the added audio tokens and markers do not have consecutive ids ({ids[i - 1]}, {ids[i]})");
+            if (ids[0] < w.BaseVocabSize)
+                throw new SpeechTokException($"{folder}: token '{tok.IdToToken(ids[0])}' already exists in the checkpoint's vocabulary (id {ids[0]}); a fresh tokenizer.json is needed");
+            TrainableStart = ids[0] - w.BaseVocabSize;
+            TrainableCount = ids.Count;
+        }
+    }
+
+    /// <summary>Loads <paramref name="folder"/> and extends its tokenizer for <paramref name="selection"/> (null: text only, [PAD] only).</summary>
+    public static LanguageModel Load(string folder, SelectionFile? selection)
+    {
+        folder = Path.GetFullPath(folder);
+        if (!Directory.Exists(folder)) throw new SpeechTokException($"model folder '{folder}' does not exist");
+        var c = LlamaConfig.Load(folder);
+        var st = SafeTensors.OpenModel(folder);
+        var w = LlamaWeights.Load(c, n => st.Contains(n) ? st.Get(n) : null);
+        var tok = HfTokenizer.Load(folder);
+        AudioVocabulary? vocab = null;
+        if (selection != null) vocab = AudioVocabulary.Extend(tok, selection.Features, selection.Layers, selection.CodebookSize);
+        else if (tok.PadId == null) tok.AddPadToken();
+        return new LanguageModel(folder, c, w, tok, vocab, st);
+    }
+
+    /// <summary>
+    /// Attaches the appended rows: all N(0, 0.02²) from <paramref name="seed"/> (HF's _init_weights), then the
+    /// trainable block overwritten by <paramref name="trained"/> when given ([TrainableCount, hidden]).
+    /// Returns the input rows and, for an untied model, the lm_head rows.
+    /// </summary>
+    public (Tensor Embed, Tensor? Head) AttachNewRows(ulong seed, Tensor? trained = null, Tensor? trainedHead = null)
+    {
+        int h = Config.HiddenSize;
+        Tensor Make(string purpose, Tensor? src)
+        {
+            var t = Tensor.Zeros(NewRowCount, h);
+            Rng.ForPurpose(seed, purpose).FillNormal(t.Span, 0, 0.02);
+            if (src != null)
+            {
+                if (src.Rank != 2 || src.Shape[0] != TrainableCount || src.Shape[1] != h)
+                    throw ShapeMismatchException.Of("pre-trained rows", src.Shape, [TrainableCount, h]);
+                src.ToF32().ReadOnlySpan.CopyTo(t.Span.Slice(TrainableStart * h));
+            }
+            return t;
+        }
+        var embed = Make("new_rows.embed", trained);
+        var head = Config.TieWordEmbeddings ? null : Make("new_rows.lm_head", trainedHead);
+        Weights.ExtendVocabulary(embed, head);
+        return (embed, head);
+    }
+
+    /// <summary>The ids the tokenizer added (content → id), recorded in run metadata.</summary>
+    public JsonObject TokenizerJson()
+    {
+        var added = new JsonArray();
+        foreach (var t in Tokenizer.AddedTokens.Where(t => t.Id >= Weights.BaseVocabSize))
+            added.Add(new JsonObject { ["content"] = t.Content, ["id"] = t.Id, ["special"] = t.Special });
+        return new JsonObject
+        {
+            ["base_vocab_size"] = Weights.BaseVocabSize, ["pad_id"] = PadId, ["bos_id"] = Tokenizer.BosId,
+            ["new_row_count"] = NewRowCount, ["trainable_start"] = Weights.BaseVocabSize + TrainableStart, ["trainable_count"] = TrainableCount,
+            ["added_tokens"] = added,
+        };
+    }
+
+    public void Dispose() => _st.Dispose();
+}

@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+using SpeechTok.Lm.Model;
+using SpeechTok.Tensors;
+using SpeechTok.Tensors.IO;
+
+namespace SpeechTok.Training;
+
+/// <summary>
+/// PEFT's on-disk LoRA format for a SEQ_CLS model: adapter_config.json + adapter_model.safetensors with the
+/// keys PEFT's get_peft_model_state_dict writes (adapter name removed, modules_to_save folded), e.g.
+/// <c>base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight</c> and <c>base_model.model.score.weight</c>.
+/// </summary>
+public static class Peft
+{
+    public const string ConfigFile = "adapter_config.json", WeightsFile = "adapter_model.safetensors";
+    public const string ScoreKey = "base_model.model.score.weight";
+
+    public static string LoraKey(int layer, string proj, char factor) =>
+        $"base_model.model.model.layers.{layer}.self_attn.{proj}.lora_{factor}.weight";
+
+    public static IEnumerable<(string Name, Tensor Tensor)> Tensors(LoraAdapters lora, float[] score, int numLabels)
+    {
+        for (int l = 0; l < lora.QProj.Count; l++)
+            foreach (var (proj, m) in new[] { ("q_proj", lora.QProj[l]), ("v_proj", lora.VProj[l]) })
+            {
+                yield return (LoraKey(l, proj, 'A'), Checkpoint.Alias(m.A, m.Rank, m.In));
+                yield return (LoraKey(l, proj, 'B'), Checkpoint.Alias(m.B, m.Out, m.Rank));
+            }
+        yield return (ScoreKey, Checkpoint.Alias(score, numLabels, score.Length / numLabels));
+    }
+
+    public static void Save(string dir, LoraAdapters lora, float[] score, int numLabels, string baseModel)
+    {
+        Directory.CreateDirectory(dir);
+        SafeTensors.Save(Path.Combine(dir, WeightsFile), Tensors(lora, score, numLabels), new Dictionary<string, string> { ["format"] = "pt" });
+        RunFiles.WriteJson(Path.Combine(dir, ConfigFile), new JsonObject
+        {
+            ["peft_type"] = "LORA", ["task_type"] = "SEQ_CLS", ["base_model_name_or_path"] = baseModel,
+            ["r"] = lora.Rank, ["lora_alpha"] = lora.Alpha, ["lora_dropout"] = lora.Dropout,
+            ["target_modules"] = new JsonArray("q_proj", "v_proj"), ["bias"] = "none",
+            ["modules_to_save"] = new JsonArray("classifier", "score"), ["fan_in_fan_out"] = false,
+            ["inference_mode"] = true, ["init_lora_weights"] = true, ["use_rslora"] = false, ["use_dora"] = false,
+        });
+    }
+
+    /// <summary>Loads the factors and head of <paramref name="dir"/> into <paramref name="lora"/> and <paramref name="score"/>, checking every name and shape.</summary>
+    public static void Load(string dir, LoraAdapters lora, float[] score, int numLabels)
+    {
+        string path = Path.Combine(dir, WeightsFile);
+        if (!File.Exists(path)) throw new SpeechTokException($"adapter '{path}' not found");
+        using var st = SafeTensors.Open(path);
+        foreach (var (name, dst) in Tensors(lora, score, numLabels))
+        {
+            if (!st.Contains(name)) throw new SpeechTokException($"{path}: tensor '{name}' is missing");
+            using var t = st.Get(name);
+            t.ExpectShape($"{path}: {name}", dst.Shape);
+            t.CopyTo(0, dst.Span);
+        }
+    }
+}

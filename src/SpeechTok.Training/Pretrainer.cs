@@ -1,0 +1,200 @@
+using System.Text.Json.Nodes;
+using SpeechTok.Lm.Model;
+using SpeechTok.Tensors;
+using SpeechTok.Tensors.IO;
+using SpeechTok.Tensors.Optim;
+
+namespace SpeechTok.Training;
+
+/// <summary>Step 2 hyper-parameters (METHOD §3.4 defaults).</summary>
+public sealed record PretrainOptions
+{
+    public double Lr { get; init; } = 3e-4;
+    public int Epochs { get; init; } = 5;
+    public int BatchSize { get; init; } = 8;
+    public int Accumulation { get; init; } = 4;
+    public double WarmupRatio { get; init; } = 0.05;
+    public double EvalFraction { get; init; } = 0.1;
+    public int EvalsPerEpoch { get; init; } = 2;
+    public int Patience { get; init; } = 3;
+    public double MaxGradNorm { get; init; } = 1.0;
+    public ulong Seed { get; init; } = 42;
+
+    public JsonObject ToJson() => new()
+    {
+        ["lr"] = Lr, ["epochs"] = Epochs, ["batch_size"] = BatchSize, ["gradient_accumulation"] = Accumulation, ["warmup_ratio"] = WarmupRatio,
+        ["eval_fraction"] = EvalFraction, ["evals_per_epoch"] = EvalsPerEpoch, ["patience"] = Patience, ["max_grad_norm"] = MaxGradNorm,
+        ["seed"] = Seed, ["weight_decay"] = 0.0,
+    };
+}
+
+/// <summary>Result of pre-training: the best rows [TrainableCount, hidden] (and lm_head rows when untied) and the curves.</summary>
+public sealed record PretrainResult(float[] Rows, float[]? HeadRows, double BestEvalLoss, int BestStep, JsonObject Curves);
+
+/// <summary>
+/// Step 2: causal-LM training of the appended rows only (audio tokens + markers), through the input lookup
+/// and the tied (or untied) output rows. Gradients are normalised by the target-token count over the
+/// accumulated micro-batches (HF ≥ 4.46). Evaluates <see cref="PretrainOptions.EvalsPerEpoch"/> times per
+/// epoch, keeps the best rows by eval loss, stops after <see cref="PretrainOptions.Patience"/> evals without
+/// improvement, and checkpoints each epoch so that a rerun continues where a killed one stopped.
+/// </summary>
+public static class Pretrainer
+{
+    public static PretrainResult Run(LanguageModel lm, EncodedSet corpus, PretrainOptions o, string runDir, Action<string>? log = null, Action<long>? afterStep = null)
+    {
+        if (lm.TrainableCount == 0) throw new SpeechTokException("pre-training needs a selection: there are no audio rows to train");
+        if (corpus.Count < 2) throw new SpeechTokException($"pre-training corpus has {corpus.Count} sample(s); at least 2 are needed for a train/eval split");
+        if (o.BatchSize < 1 || o.Accumulation < 1 || o.Epochs < 1 || o.EvalsPerEpoch < 1) throw new SpeechTokException("batch size, accumulation, epochs and evals per epoch must be positive");
+        int h = lm.Config.HiddenSize, nNew = lm.NewRowCount;
+        var perm = Rng.ForPurpose(o.Seed, "pretrain.split").Permutation(corpus.Count);
+        int nEval = Math.Clamp((int)Math.Ceiling(o.EvalFraction * corpus.Count), 1, corpus.Count - 1);
+        var eval = corpus.Subset(perm[..nEval], "eval");
+        var train = corpus.Subset(perm[nEval..], "train");
+
+        var (embed, head) = lm.AttachNewRows(o.Seed);
+        var pIn = Parameter.Rows("model.embed_tokens.weight", embed, lm.TrainableStart, lm.TrainableCount);
+        var pOut = head == null ? null : Parameter.Rows("lm_head.weight", head, lm.TrainableStart, lm.TrainableCount);
+        var ps = pOut == null ? new[] { pIn } : [pIn, pOut];
+        var opt = new AdamW(ps, o.Lr, weightDecay: 0);
+        int micro = (train.Count + o.BatchSize - 1) / o.BatchSize;
+        int perEpoch = (micro + o.Accumulation - 1) / o.Accumulation, total = perEpoch * o.Epochs;
+        var schedule = new LinearWarmupSchedule(o.Lr, Math.Max(1, (int)(o.WarmupRatio * total)), total);
+        int evalEvery = Math.Max(1, perEpoch / o.EvalsPerEpoch);
+
+        using var model = new LlamaForCausalLm(lm.Weights);
+        var gIn = new float[nNew * h];
+        var gOut = head == null ? gIn : new float[nNew * h];
+        float[] best = pIn.Data.ToArray(), bestHead = pOut?.Data.ToArray() ?? [];
+        double bestLoss = double.PositiveInfinity;
+        int bestStep = 0, bad = 0, startEpoch = 0;
+        var trainCurve = new JsonArray();
+        var evalCurve = new JsonArray();
+        bool stopped = false;
+
+        var state = Checkpoint.Load(runDir, opt, get =>
+        {
+            get("rows").CopyTo(pIn.Data);
+            best = get("best_rows");
+            if (pOut != null) { get("head_rows").CopyTo(pOut.Data); bestHead = get("best_head_rows"); }
+        });
+        if (state != null)
+        {
+            startEpoch = RunFiles.Get<int>(state, "epochs_done", "checkpoint/state.json");
+            bestLoss = RunFiles.Get<double>(state, "best_eval_loss", "checkpoint/state.json");
+            bestStep = RunFiles.Get<int>(state, "best_step", "checkpoint/state.json");
+            bad = RunFiles.Get<int>(state, "evals_without_improvement", "checkpoint/state.json");
+            stopped = RunFiles.Get<bool>(state, "stopped", "checkpoint/state.json");
+            trainCurve = (JsonArray)state["train_loss"]!.DeepClone();
+            evalCurve = (JsonArray)state["eval_loss"]!.DeepClone();
+            log?.Invoke($"resuming pre-training after epoch {startEpoch} (step {opt.StepCount})");
+        }
+
+        for (int epoch = startEpoch; epoch < o.Epochs && !stopped; epoch++)
+        {
+            var order = Rng.ForPurpose(o.Seed, $"pretrain.order.{epoch}").Permutation(train.Count);
+            for (int u = 0; u < perEpoch && !stopped; u++)
+            {
+                var groups = new List<int[]>();
+                for (int m = u * o.Accumulation; m < Math.Min(micro, (u + 1) * o.Accumulation); m++)
+                    groups.Add(order[(m * o.BatchSize)..Math.Min(train.Count, (m + 1) * o.BatchSize)]);
+                long tokens = groups.Sum(g => g.Sum(i => (long)Math.Max(0, train.Ids[i].Length - 1)));
+                if (tokens == 0) throw new SpeechTokException($"pre-training step {opt.StepCount + 1}: the batch has no target token (all sequences have length 1)");
+                Array.Clear(gIn);
+                if (gOut != gIn) Array.Clear(gOut);
+                double sum = 0;
+                foreach (var g in groups)
+                {
+                    var batch = Batch.Make(g.Select(i => train.Ids[i]).ToList(), lm.PadId);
+                    var loss = model.LossAndNewRowGradients(batch.Ids, batch.Mask, batch.LmLabels(), batch.B, batch.T, gIn, gOut, 1f / tokens);
+                    if (!double.IsFinite(loss.Sum))
+                        throw new SpeechTokException($"pre-training: loss is {loss.Sum} at step {opt.StepCount + 1} (epoch {epoch + 1}), batch of samples {string.Join(",", g.Select(i => train.Keys[i]))}");
+                    sum += loss.Sum;
+                }
+                gIn.AsSpan(lm.TrainableStart * h, lm.TrainableCount * h).CopyTo(pIn.Grad.Span);
+                if (pOut != null) gOut.AsSpan(lm.TrainableStart * h, lm.TrainableCount * h).CopyTo(pOut.Grad.Span);
+                GradClip.ClipGradNorm(ps, o.MaxGradNorm);
+                opt.Lr = schedule.LrAt(opt.StepCount);
+                opt.Step();
+                opt.ZeroGrad();
+                trainCurve.Add(new JsonObject { ["step"] = opt.StepCount, ["epoch"] = epoch + (u + 1.0) / perEpoch, ["loss"] = sum / tokens, ["lr"] = opt.Lr });
+                afterStep?.Invoke(opt.StepCount);
+
+                if (opt.StepCount % evalEvery == 0)
+                {
+                    double el = EvalLoss(model, eval, lm.PadId, o.BatchSize);
+                    evalCurve.Add(new JsonObject { ["step"] = opt.StepCount, ["epoch"] = epoch + (u + 1.0) / perEpoch, ["loss"] = el });
+                    log?.Invoke($"step {opt.StepCount}/{total}: train loss {sum / tokens:F4}, eval loss {el:F4}");
+                    if (el < bestLoss)
+                    {
+                        bestLoss = el; bestStep = (int)opt.StepCount; bad = 0;
+                        best = pIn.Data.ToArray();
+                        if (pOut != null) bestHead = pOut.Data.ToArray();
+                    }
+                    else if (++bad >= o.Patience) { stopped = true; log?.Invoke($"early stop: {bad} evals without improvement"); }
+                }
+            }
+            var tensors = new List<(string, Tensor)> { ("rows", Tensor.FromData(pIn.Data, lm.TrainableCount, h)), ("best_rows", Tensor.FromData(best, lm.TrainableCount, h)) };
+            if (pOut != null) { tensors.Add(("head_rows", Tensor.FromData(pOut.Data, lm.TrainableCount, h))); tensors.Add(("best_head_rows", Tensor.FromData(bestHead, lm.TrainableCount, h))); }
+            Checkpoint.Save(runDir, new JsonObject
+            {
+                ["epochs_done"] = epoch + 1, ["best_eval_loss"] = bestLoss, ["best_step"] = bestStep, ["evals_without_improvement"] = bad,
+                ["stopped"] = stopped, ["train_loss"] = trainCurve.DeepClone(), ["eval_loss"] = evalCurve.DeepClone(),
+            }, tensors, opt);
+        }
+        if (double.IsPositiveInfinity(bestLoss)) bestLoss = EvalLoss(model, eval, lm.PadId, o.BatchSize);
+        var curves = new JsonObject { ["train_loss"] = trainCurve, ["eval_loss"] = evalCurve, ["eval_samples"] = eval.Count, ["train_samples"] = train.Count, ["truncated"] = corpus.Truncated };
+        return new PretrainResult(best, pOut == null ? null : bestHead, bestLoss, bestStep, curves);
+    }
+
+    /// <summary>Token-weighted mean causal-LM loss over a set.</summary>
+    public static double EvalLoss(LlamaForCausalLm model, EncodedSet set, int padId, int batchSize)
+    {
+        double sum = 0;
+        long count = 0;
+        for (int s = 0; s < set.Count; s += batchSize)
+        {
+            var batch = Batch.Make(set.Ids[s..Math.Min(set.Count, s + batchSize)], padId);
+            var l = model.Loss(batch.Ids, batch.Mask, batch.LmLabels(), batch.B, batch.T);
+            sum += l.Sum;
+            count += l.Count;
+        }
+        return count == 0 ? double.NaN : sum / count;
+    }
+
+    /// <summary>Writes rows.safetensors (<c>audio_embeddings</c>, plus <c>lm_head_rows</c> when untied) and pretrain.json.</summary>
+    public static void Save(string outDir, LanguageModel lm, SelectionFile selection, PretrainOptions o, PretrainResult r, JsonObject extra)
+    {
+        int h = lm.Config.HiddenSize;
+        var tensors = new List<(string, Tensor)> { ("audio_embeddings", Tensor.FromData(r.Rows, lm.TrainableCount, h)) };
+        if (r.HeadRows != null) tensors.Add(("lm_head_rows", Tensor.FromData(r.HeadRows, lm.TrainableCount, h)));
+        SafeTensors.Save(Path.Combine(outDir, RowsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        var meta = new JsonObject
+        {
+            ["format"] = "speechtok-pretrain", ["format_version"] = RunFiles.FormatVersion, ["model"] = lm.Folder,
+            ["selection"] = selection.ToJson(), ["tokenizer"] = lm.TokenizerJson(), ["hyperparameters"] = o.ToJson(),
+            ["best_eval_loss"] = r.BestEvalLoss, ["best_step"] = r.BestStep, ["rows_file"] = RowsFile, ["curves"] = r.Curves,
+        };
+        foreach (var kv in extra) meta[kv.Key] = kv.Value?.DeepClone();
+        RunFiles.WriteJson(Path.Combine(outDir, MetaFile), meta);
+    }
+
+    public const string RowsFile = "rows.safetensors", MetaFile = "pretrain.json";
+
+    /// <summary>Reads the rows written by <see cref="Save"/> (checked against the selection's token count).</summary>
+    public static (Tensor Rows, Tensor? Head) LoadRows(string dir, LanguageModel lm)
+    {
+        string path = Path.Combine(dir, RowsFile);
+        if (!File.Exists(path)) throw new SpeechTokException($"pre-trained rows '{path}' not found (run `speechtok pretrain --out {dir}` first, or pass --no-pretrain)");
+        using var st = SafeTensors.Open(path);
+        if (!st.Contains("audio_embeddings")) throw new SpeechTokException($"{path}: tensor 'audio_embeddings' is missing");
+        var rows = st.Get("audio_embeddings").ToF32();
+        rows.ExpectShape($"{path}: audio_embeddings (selection's tokens + 4 markers, hidden)", lm.TrainableCount, lm.Config.HiddenSize);
+        Tensor? head = null;
+        if (!lm.Config.TieWordEmbeddings)
+        {
+            if (!st.Contains("lm_head_rows")) throw new SpeechTokException($"{path}: the model is untied but 'lm_head_rows' is missing");
+            head = st.Get("lm_head_rows").ToF32();
+        }
+        return (rows, head);
+    }
+}

@@ -1,0 +1,73 @@
+using SpeechTok.Audio;
+
+namespace SpeechTok.Tests.Audio;
+
+public sealed class FFmpegTests : IDisposable
+{
+    private readonly string _dir = Tool.TempDir("ffmpeg");
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    [Fact]
+    public void DecodesFlacExactlyAndMp3Approximately()
+    {
+        var wav = Path.Combine(_dir, "a.wav");
+        var mix = new float[16000];
+        var s1 = Tool.Sine(330, 1.0, 16000, 0.3);
+        var s2 = Tool.Sine(1700, 1.0, 16000, 0.2);
+        for (int i = 0; i < mix.Length; i++) mix[i] = s1[i] + s2[i];
+        WavWriter.Write(wav, mix, 16000);
+        var flac = Path.Combine(_dir, "a.flac");
+        var mp3 = Path.Combine(_dir, "a.mp3");
+        Tool.Run("ffmpeg", "-v", "error", "-y", "-i", wav, flac);
+        Tool.Run("ffmpeg", "-v", "error", "-y", "-i", wav, "-b:a", "128k", mp3);
+
+        var x = AudioLoader.Load(wav);
+        var f = AudioLoader.Load(flac);
+        Assert.Equal(x.Length, f.Length);
+        for (int i = 0; i < x.Length; i++) Assert.Equal(x[i], f[i], 1e-6f);
+
+        var m = AudioLoader.Load(mp3);
+        Assert.InRange(m.Length, x.Length, x.Length + 2400); // mp3 adds encoder delay/padding
+        double rmsX = Math.Sqrt(x.Average(v => (double)v * v)), rmsM = Math.Sqrt(m.Average(v => (double)v * v));
+        Assert.InRange(rmsM / rmsX, 0.9, 1.1);
+    }
+
+    [Fact]
+    public void StereoOtherContainerTakesChannelZeroOrMixdown()
+    {
+        var wav0 = Path.Combine(_dir, "l.wav");
+        var wav1 = Path.Combine(_dir, "r.wav");
+        WavWriter.Write(wav0, Tool.Sine(500, 0.5, 16000, 0.4), 16000);
+        WavWriter.Write(wav1, new float[8000], 16000);
+        var st = Path.Combine(_dir, "st.flac");
+        Tool.Run("ffmpeg", "-v", "error", "-y", "-i", wav0, "-i", wav1, "-filter_complex", "[0:a][1:a]amerge=inputs=2", st);
+        var ch0 = AudioLoader.Load(st);
+        var mix = AudioLoader.Load(st, mixdown: true);
+        var l = WavReader.Read(wav0).Samples;
+        for (int i = 100; i < l.Length - 100; i++)
+        {
+            Assert.Equal(l[i], ch0[i], 1e-4f);
+            Assert.Equal(l[i] / 2, mix[i], 1e-3f);
+        }
+    }
+
+    [Fact]
+    public void MissingProgramIsNamedWithTheFile()
+    {
+        var mp3 = Path.Combine(_dir, "x.mp3");
+        File.WriteAllBytes(mp3, [1, 2, 3, 4]);
+        var saved = FFmpeg.Program;
+        try
+        {
+            FFmpeg.Program = "ffmpeg-not-installed-here";
+            var e = Assert.Throws<SpeechTokException>(() => AudioLoader.Load(mp3));
+            Assert.Contains(mp3, e.Message);
+            Assert.Contains("'ffmpeg-not-installed-here'", e.Message);
+            Assert.Throws<SpeechTokException>(() => AudioLoader.CheckReadable(mp3));
+        }
+        finally { FFmpeg.Program = saved; }
+        // with ffmpeg present, an undecodable file is a clear error too
+        Assert.Contains(mp3, Assert.Throws<SpeechTokException>(() => AudioLoader.Load(mp3)).Message);
+    }
+}

@@ -1,0 +1,127 @@
+using SpeechTok.Audio;
+using SpeechTok.Codec;
+using SpeechTok.Codec.Builtin;
+using SpeechTok.Tests.Audio;
+
+namespace SpeechTok.Tests.Codec;
+
+public sealed class BuiltinTokenizerTests : IDisposable
+{
+    private readonly string _dir = Tool.TempDir("builtin");
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    // small codebooks and few iterations keep the suite fast; the cap logic (k = min(cap, frames/8)) is checked below
+    private static readonly BuiltinFitOptions Small = new() { Seed = 11, CodebookSize = 64, MaxIterations = 10 };
+
+    [Fact]
+    public void FitOnEspeakIsDeterministicAndUsesItsCodebooks()
+    {
+        var m = EspeakCorpus.Manifest();
+        var a = BuiltinTokenizer.Fit(m, Small);
+        var b = BuiltinTokenizer.Fit(m, Small);
+        var c = BuiltinTokenizer.Fit(m, Small with { Seed = 12 });
+
+        var wav = AudioLoader.LoadSample(m.Split("test")[0]);
+        var ca = a.Encode(wav);
+        Assert.Equal(8, ca.Length);
+        Assert.Equal((wav.Length + 319) / 320, ca[0].Length);
+        Assert.Equal(ca, b.Encode(wav));
+        Assert.NotEqual(ca, c.Encode(wav));
+
+        a.Save(Path.Combine(_dir, "a"));
+        b.Save(Path.Combine(_dir, "b"));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "a", BuiltinTokenizer.CodebooksFile)), File.ReadAllBytes(Path.Combine(_dir, "b", BuiltinTokenizer.CodebooksFile)));
+
+        // every layer spreads over its codebook
+        int k = a.LayerSize(0);
+        Assert.Equal(Math.Min(64, a.FitFrames / 8), k);
+        Assert.Equal(8, a.Usage.Count);
+        foreach (var u in a.Usage)
+        {
+            Assert.True(u.UsedFraction > 0.5, $"layer {u.Layer}: only {u.Used}/{u.Size} codes used");
+            Assert.True(u.Perplexity > 8, $"layer {u.Layer}: perplexity {u.Perplexity:F1}");
+        }
+        Assert.True(a.Usage[0].Perplexity > 0.25 * k, $"layer 1 perplexity {a.Usage[0].Perplexity:F1} of {k}");
+        Assert.All(ca, layer => Assert.All(layer, code => Assert.InRange(code, 0, k - 1)));
+    }
+
+    [Fact]
+    public void SavedFolderLoadsThroughTheLoaderWithTheSameCodesAndUsage()
+    {
+        var m = EspeakCorpus.Manifest();
+        var tok = BuiltinTokenizer.Fit(m, Small with { NumQuantizers = 3, CodebookSize = 32 });
+        Assert.Equal(32, tok.LayerSize(0));
+        var dir = Path.Combine(_dir, "tok");
+        tok.Save(dir);
+        var loaded = Assert.IsType<BuiltinTokenizer>(TokenizerLoader.Load(dir));
+        Assert.Equal(3, loaded.NumQuantizers);
+        Assert.Equal(32, loaded.CodebookSize);
+        Assert.Equal(16000, loaded.SampleRate);
+        Assert.Equal(320, loaded.HopLength);
+        Assert.Equal(tok.Usage, loaded.Usage);
+        var wav = AudioLoader.LoadSample(m.Split("val")[0]);
+        Assert.Equal(tok.Encode(wav), loaded.Encode(wav));
+        Assert.Single(loaded.Encode(new float[100])[2]);
+        Assert.All(loaded.Encode(ReadOnlySpan<float>.Empty), l => Assert.Empty(l));
+
+        var id = TokenizerLoader.Identity(dir);
+        Assert.StartsWith("builtin:", id);
+        Assert.Equal(id, TokenizerLoader.Identity(dir));
+        Assert.Throws<SpeechTokException>(() => TokenizerLoader.Load("builtin"));
+    }
+
+    [Fact]
+    public void DamagedFoldersAreNamedErrors()
+    {
+        var tok = BuiltinTokenizer.Fit(EspeakCorpus.Manifest(), Small with { NumQuantizers = 2, CodebookSize = 8, MaxIterations = 3 });
+        Assert.Equal(8, tok.LayerSize(1));
+        var dir = Path.Combine(_dir, "t");
+        tok.Save(dir);
+        var cb = Path.Combine(dir, BuiltinTokenizer.CodebooksFile);
+        var bytes = File.ReadAllBytes(cb);
+        File.WriteAllBytes(cb, bytes[..(bytes.Length - 50)]);
+        var e = Assert.Throws<SpeechTokException>(() => TokenizerLoader.Load(dir));
+        Assert.Contains(cb, e.Message);
+
+        File.WriteAllBytes(cb, bytes);
+        var cfg = Path.Combine(dir, BuiltinTokenizer.ConfigFile);
+        File.WriteAllText(cfg, File.ReadAllText(cfg).Replace("\"format_version\": 1", "\"format_version\": 99"));
+        e = Assert.Throws<SpeechTokException>(() => TokenizerLoader.Load(dir));
+        Assert.Contains("format_version 99", e.Message);
+
+        Directory.CreateDirectory(Path.Combine(_dir, "official"));
+        File.WriteAllText(Path.Combine(_dir, "official", "config.json"), "{\"sample_rate\": 16000}");
+        Assert.Throws<SpeechTokException>(() => TokenizerLoader.Load(Path.Combine(_dir, "official")));
+        Assert.Contains("does not exist", Assert.Throws<SpeechTokException>(() => TokenizerLoader.Load(Path.Combine(_dir, "nowhere"))).Message);
+    }
+}
+
+public sealed class KMeansTests
+{
+    [Fact]
+    public void SeparatedBlobsAreFoundAndKIsCappedByTheData()
+    {
+        // four well separated 2-D blobs: k-means++ + Lloyd recovers their centres
+        var rng = new Random(2);
+        float[][] centres = [[0, 0], [10, 0], [0, 10], [10, 10]];
+        int n = 400, d = 2;
+        var x = new float[n * d];
+        for (int i = 0; i < n; i++)
+        {
+            var c = centres[i % 4];
+            x[i * d] = c[0] + (float)(rng.NextDouble() - 0.5);
+            x[i * d + 1] = c[1] + (float)(rng.NextDouble() - 0.5);
+        }
+        var cb = SpeechTok.Codec.Builtin.KMeans.Fit(x, n, d, 4, seed: 1, maxIter: 20, out _);
+        foreach (var c in centres)
+        {
+            double best = Enumerable.Range(0, 4).Min(j => Math.Pow(cb[j * 2] - c[0], 2) + Math.Pow(cb[j * 2 + 1] - c[1], 2));
+            Assert.True(best < 0.1, $"no centroid near ({c[0]}, {c[1]})");
+        }
+        // duplicate points: more clusters than distinct points still gives k finite centroids
+        var dup = new float[40];
+        var cd = SpeechTok.Codec.Builtin.KMeans.Fit(dup, 20, 2, 5, 0, 5, out _);
+        Assert.All(cd, v => Assert.Equal(0f, v));
+    }
+}

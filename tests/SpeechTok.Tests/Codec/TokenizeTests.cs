@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Text.Json;
+using SpeechTok.Audio;
+using SpeechTok.Codec;
+using SpeechTok.Codec.Builtin;
+using SpeechTok.Codec.Store;
+using SpeechTok.Tests.Audio;
+
+namespace SpeechTok.Tests.Codec;
+
+public sealed class TokenizeTests : IDisposable
+{
+    private readonly string _dir = Tool.TempDir("tokenize");
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private string FitSmall()
+    {
+        var dir = Path.Combine(_dir, "tok");
+        BuiltinTokenizer.Fit(EspeakCorpus.Manifest(), new BuiltinFitOptions { Seed = 3, CodebookSize = 32, MaxIterations = 5 }).Save(dir);
+        return dir;
+    }
+
+    [Fact]
+    public void AllMissingAndUnreadableClipsAreListedInOneErrorBeforeAnyWork()
+    {
+        var corpus = EspeakCorpus.Folder;
+        File.WriteAllText(Path.Combine(_dir, "bad.wav"), "not a wav");
+        File.Copy(Path.Combine(corpus, "s00.wav"), Path.Combine(_dir, "ok.wav"));
+        File.WriteAllText(Path.Combine(_dir, "m.csv"),
+            "split,text,audio_path_list,label\ntrain,a,ok.wav,0\ntrain,b,gone1.wav,1\nval,c,ok.wav|gone2.wav,0\ntest,d,bad.wav,1\n");
+        var m = Manifest.Load(Path.Combine(_dir, "m.csv"));
+        var e = Assert.Throws<SpeechTokException>(() => Tokenization.CheckClips(m));
+        Assert.Contains("gone1.wav", e.Message);
+        Assert.Contains("gone2.wav", e.Message);
+
+        File.Copy(Path.Combine(corpus, "s00.wav"), Path.Combine(_dir, "gone1.wav"));
+        File.Copy(Path.Combine(corpus, "s00.wav"), Path.Combine(_dir, "gone2.wav"));
+        File.WriteAllText(Path.Combine(_dir, "m2.csv"),
+            "split,text,audio_path_list,label\ntrain,a,ok.wav,0\ntrain,b,bad.wav,1\ntest,d,bad.wav|ok.wav,1\n");
+        var m2 = Manifest.Load(Path.Combine(_dir, "m2.csv"));
+        var tok = TokenizerLoader.Load(FitSmall());
+        var out2 = Path.Combine(_dir, "out");
+        e = Assert.Throws<SpeechTokException>(() => Tokenization.Run(m2, tok, "id", out2, new TokenizeOptions()));
+        Assert.Contains("2 unreadable clip(s)", e.Message);
+        Assert.Contains(":3 (train/1)", e.Message);
+        Assert.Contains(":4 (test/0)", e.Message);
+        Assert.False(Directory.Exists(out2) && File.Exists(Path.Combine(out2, CodeStore.DataFile)));
+    }
+
+    [Fact]
+    public void AKilledRunResumesToTheSameCodes()
+    {
+        var m = EspeakCorpus.Manifest();
+        var tokDir = FitSmall();
+        var tok = TokenizerLoader.Load(tokDir);
+        var id = TokenizerLoader.Identity(tokDir);
+        var full = Path.Combine(_dir, "full");
+        var r0 = Tokenization.Run(m, tok, id, full, new TokenizeOptions { Threads = 2 });
+        Assert.Equal(new TokenizeResult(20, 0, 20, 0, 0), r0);
+
+        var resumed = Path.Combine(_dir, "resumed");
+        using (var cts = new CancellationTokenSource())
+        {
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+                Tokenization.Run(m, tok, id, resumed, new TokenizeOptions { Threads = 1 }, (done, _) => { if (done >= 5) cts.Cancel(); }, cts.Token));
+        }
+        // and the process died while writing the next record
+        var data = Path.Combine(resumed, CodeStore.DataFile);
+        using (var f = new FileStream(data, FileMode.Append)) f.Write([(byte)'S', (byte)'T', (byte)'C', (byte)'1', 0xff, 0, 0]);
+        int finished;
+        using (var s = CodeStore.Open(resumed)) finished = s.Keys.Count;
+        Assert.InRange(finished, 5, 19);
+
+        var jsonl = Path.Combine(_dir, "codes.jsonl");
+        var r1 = Tokenization.Run(m, tok, id, resumed, new TokenizeOptions { Threads = 2, JsonlPath = jsonl });
+        Assert.Equal(finished, r1.Skipped);
+        Assert.Equal(20 - finished, r1.Encoded);
+        Assert.Equal(7, r1.TornTailBytes);
+        using (var a = CodeStore.Open(full))
+        using (var b = CodeStore.Open(resumed))
+            foreach (var s in m.Samples) Assert.Equal(a.Get(s.Key), b.Get(s.Key));
+
+        var lines = File.ReadAllLines(jsonl);
+        Assert.Equal(m.Samples.Count, lines.Length);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            using var doc = JsonDocument.Parse(lines[i]);
+            Assert.Equal(m.Samples[i].Split, doc.RootElement.GetProperty("split").GetString());
+            Assert.Equal(m.Samples[i].Index, doc.RootElement.GetProperty("index").GetInt32());
+            var codes = doc.RootElement.GetProperty("codes");
+            Assert.Equal(8, codes.GetArrayLength());
+            Assert.All(codes.EnumerateArray(), l => Assert.Equal(codes[0].GetArrayLength(), l.GetArrayLength()));
+        }
+
+        // a third run does nothing; another tokenizer's codes are refused in this folder
+        Assert.Equal(20, Tokenization.Run(m, tok, id, resumed, new TokenizeOptions()).Skipped);
+        Assert.Throws<SpeechTokException>(() => Tokenization.Run(m, tok, "builtin:other", resumed, new TokenizeOptions()));
+    }
+
+    private static (int Code, string Out, string Err) Cli(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "speechtok.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var o = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, o, err.Result);
+    }
+
+    [Fact]
+    public void CodesCommandPrintsOneListOfLayersPerFile()
+    {
+        var tokDir = FitSmall();
+        var f0 = Path.Combine(EspeakCorpus.Folder, "s03.wav");
+        var f1 = Path.Combine(EspeakCorpus.Folder, "s07.wav");
+        var (code, stdout, stderr) = Cli("codes", "--tokenizer", tokDir, "--threads", "1", f0, f1);
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var tok = TokenizerLoader.Load(tokDir);
+        foreach (var f in new[] { f0, f1 })
+        {
+            var layers = doc.RootElement.GetProperty(f);
+            Assert.Equal(8, layers.GetArrayLength());
+            var expected = tok.Encode(AudioLoader.Load(f));
+            for (int q = 0; q < 8; q++) Assert.Equal(expected[q], layers[q].EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        }
+        var missing = Cli("codes", "--tokenizer", tokDir, Path.Combine(_dir, "nope.wav"));
+        Assert.Equal(2, missing.Code);
+        Assert.Contains("nope.wav", missing.Err);
+    }
+
+    [Fact]
+    public void CodesCommandLoadsOfficialSpeechTokenizerFolders()
+    {
+        foreach (var dir in SpeechTok.Tests.Conformance.FixtureRoot.Folders("speechtokenizer-"))
+        {
+            using var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "expected_codes.json")));
+            var files = expected.RootElement.GetProperty("files").EnumerateObject().Select(f => f.Name).ToArray();
+            var (code, stdout, stderr) = Cli(["codes", "--tokenizer", dir, .. files.Select(f => Path.Combine(dir, f))]);
+            Assert.True(code == 0, stderr);
+            using var got = JsonDocument.Parse(stdout);
+            foreach (var f in files)
+                Assert.Equal(expected.RootElement.GetProperty("files").GetProperty(f).GetProperty("codes").GetRawText().Replace(" ", "").Replace("\n", ""),
+                    got.RootElement.GetProperty(Path.Combine(dir, f)).GetRawText());
+            Assert.StartsWith("speechtokenizer:", TokenizerLoader.Identity(dir));
+        }
+    }
+
+    [Fact]
+    public void TokenizeBuiltinFitsUnderOutThenResumes()
+    {
+        var outDir = Path.Combine(_dir, "run");
+        var jsonl = Path.Combine(_dir, "run.jsonl");
+        var first = Cli("tokenize", "--manifest", EspeakCorpus.ManifestPath, "--tokenizer", "builtin", "--out", outDir, "--jsonl", jsonl, "--threads", "2");
+        Assert.True(first.Code == 0, first.Err);
+        Assert.Contains("20 tokenized, 0 already done", first.Out);
+        Assert.True(SpeechTok.Codec.Builtin.BuiltinTokenizer.IsBuiltinFolder(Path.Combine(outDir, "tokenizer")));
+        Assert.Equal(20, File.ReadAllLines(jsonl).Length);
+        using (var s = CodeStore.Open(outDir))
+        {
+            s.RequireTokenizer(TokenizerLoader.Identity(Path.Combine(outDir, "tokenizer")));
+            Assert.Equal(20, s.Keys.Count);
+        }
+        var again = Cli("tokenize", "--manifest", EspeakCorpus.ManifestPath, "--tokenizer", "builtin", "--out", outDir);
+        Assert.True(again.Code == 0, again.Err);
+        Assert.Contains("0 tokenized, 20 already done", again.Out);
+    }
+}

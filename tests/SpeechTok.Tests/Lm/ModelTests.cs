@@ -1,0 +1,164 @@
+using SpeechTok.Lm.Model;
+using SpeechTok.Tensors;
+using SpeechTok.Tests.Tensors;
+using static SpeechTok.Tests.Lm.ModelTestData;
+
+namespace SpeechTok.Tests.Lm;
+
+public sealed class ModelTests
+{
+    [Fact]
+    public void Config_parses_variants_and_rejects_unsupported_architecture()
+    {
+        var q = Config(qwen: true);
+        Assert.True(q.QkvBias); Assert.False(q.OBias);
+        Assert.Equal([2, 3], q.EosTokenIds);
+        Assert.Equal("llama3", q.RopeScaling!.Type);
+        Assert.Equal(2, Config().HeadDim);
+        var e = Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse("""{"architectures": ["GPT2LMHeadModel"], "hidden_size": 8}""", "x/config.json"));
+        Assert.Contains("GPT2LMHeadModel", e.Message); Assert.Contains("x/config.json", e.Message);
+        var e2 = Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse("""{"architectures": ["LlamaForCausalLM"], "hidden_size": 8}""", "y"));
+        Assert.Contains("num_attention_heads", e2.Message);
+        var e3 = Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse("""{"architectures": ["LlamaForCausalLM"], "rope_scaling": {"rope_type": "yarn", "factor": 2}, "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "vocab_size": 4}""", "z"));
+        Assert.Contains("yarn", e3.Message);
+    }
+
+    [Fact]
+    public void Missing_tensor_and_wrong_shape_name_the_tensor_and_both_shapes()
+    {
+        var c = Config();
+        var w = Weights(c, 1);
+        w.Remove("model.layers.1.mlp.up_proj.weight");
+        var e = Assert.Throws<SpeechTokException>(() => Load(c, w));
+        Assert.Contains("model.layers.1.mlp.up_proj.weight", e.Message); Assert.Contains("[12, 8]", e.Message);
+        w = Weights(c, 1);
+        w["model.layers.0.self_attn.k_proj.weight"] = Tensor.Zeros(8, 8);
+        var e2 = Assert.Throws<ShapeMismatchException>(() => Load(c, w));
+        Assert.Contains("model.layers.0.self_attn.k_proj.weight", e2.Message);
+        Assert.Contains("[8, 8]", e2.Message); Assert.Contains("[4, 8]", e2.Message);
+        var untied = Config(tied: false);
+        var wu = Weights(untied, 1);
+        wu.Remove("lm_head.weight");
+        Assert.Contains("lm_head.weight", Assert.Throws<SpeechTokException>(() => Load(untied, wu)).Message);
+    }
+
+    [Fact]
+    public void Batched_padded_logits_equal_each_sequence_alone()
+    {
+        var c = Config(qwen: true, mlpBias: true);
+        var w = Load(c, Weights(c, 2));
+        w.ExtendVocabulary(Rows(3, 8, 3));
+        using var lm = new LlamaForCausalLm(w);
+        var batch = lm.Logits(Ids, Mask, 2, 6);
+        var alone = lm.Logits(Ids.AsSpan(6, 4), [], 1, 4);
+        for (int i = 0; i < alone.Length; i++) Assert.True(Math.Abs(batch[6 * 14 + i] - alone[i]) < 1e-5, $"logit {i}");
+        // The training workspace gives the same numbers as the inference one.
+        var again = lm.Loss(Ids, Mask, Labels, 2, 6);
+        var grads = new float[3 * 8];
+        var withGrad = lm.LossAndNewRowGradients(Ids, Mask, Labels, 2, 6, grads, grads);
+        Assert.Equal(again.Sum, withGrad.Sum, 5);
+        Assert.Equal(5 + 3, again.Count);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void New_row_gradients_match_finite_differences(bool tied)
+    {
+        var c = Config(tied: tied);
+        var w = Load(c, Weights(c, 4));
+        var rows = Rows(3, 8, 5);
+        var outRows = tied ? null : Rows(3, 8, 6);
+        w.ExtendVocabulary(rows, outRows);
+        using var lm = new LlamaForCausalLm(w);
+        var dIn = new float[24]; var dOut = new float[24];
+        lm.LossAndNewRowGradients(Ids, Mask, Labels, 2, 6, dIn, dOut);
+        double Loss() => lm.Loss(Ids, Mask, Labels, 2, 6).Mean;
+        if (tied)
+        {
+            var total = dIn.Zip(dOut, (a, b) => a + b).ToArray();
+            GradCheck.Check("tied new rows", rows.Span, total, Loss, tol: 1e-2);
+        }
+        else
+        {
+            GradCheck.Check("untied new embedding rows", rows.Span, dIn, Loss, tol: 1e-2);
+            GradCheck.Check("untied new lm_head rows", outRows!.Span, dOut, Loss, tol: 1e-2);
+        }
+    }
+
+    [Fact]
+    public void Lora_classification_gradients_with_dropout_match_finite_differences()
+    {
+        var c = Config();
+        var w = Load(c, Weights(c, 7));
+        var lora = new LoraAdapters(c, 2, 4f, 0.3f, seed: 9) { Training = true };
+        var rng = new Random(3);
+        foreach (var l in lora.All) for (int i = 0; i < l.B.Length; i++) l.B[i] = (float)(rng.NextDouble() - 0.5);
+        using var m = new LlamaForSequenceClassification(w, 3, 0, lora, seed: 2);
+        for (int i = 0; i < m.ScoreWeight.Length; i++) m.ScoreWeight[i] *= 20;
+        int[] labels = [2, 0]; float[] cw = [0.5f, 1f, 2f];
+        // Fix the dropout masks: every forward sees the same step.
+        double Loss() { lora.Step = 0; var (s, ws, _) = m.CrossEntropyStep(Ids[..12].Select(i => i % 11).ToArray(), Mask, 2, 6, labels, cw); return s / ws; }
+        Loss();
+        lora.ZeroGrad(); Array.Clear(m.ScoreGrad);
+        Loss();
+        var gA = (float[])lora.QProj[1].GradA.Clone(); var gB = (float[])lora.VProj[0].GradB.Clone(); var gS = (float[])m.ScoreGrad.Clone();
+        GradCheck.Check("lora q A (dropout)", lora.QProj[1].A, gA, Loss, tol: 1e-2);
+        GradCheck.Check("lora v B (dropout)", lora.VProj[0].B, gB, Loss, tol: 1e-2);
+        GradCheck.Check("score weight", m.ScoreWeight, gS, Loss, tol: 1e-2);
+        // Dropout is active: a different step gives a different loss.
+        lora.Step = 5;
+        var (s2, w2, _) = m.CrossEntropyStep(Ids.Select(i => i % 11).ToArray(), Mask, 2, 6, labels, cw);
+        Assert.NotEqual(Loss(), s2 / w2);
+    }
+
+    [Fact]
+    public void Lora_dropout_is_off_outside_training()
+    {
+        var c = Config();
+        var w = Load(c, Weights(c, 7));
+        var withDropout = new LoraAdapters(c, 2, 4f, 0.5f, seed: 9);
+        var without = new LoraAdapters(c, 2, 4f, 0f, seed: 9);
+        var rng = new Random(3);
+        foreach (var (a, b) in withDropout.All.Zip(without.All))
+            for (int i = 0; i < a.B.Length; i++) a.B[i] = b.B[i] = (float)(rng.NextDouble() - 0.5);
+        var ids = Ids.Select(i => i % 11).ToArray();
+        using var m1 = new LlamaForSequenceClassification(w, 3, 0, withDropout, seed: 2);
+        using var m2 = new LlamaForSequenceClassification(w, 3, 0, without, seed: 2);
+        var eval = m1.Logits(ids, Mask, 2, 6);
+        Assert.Equal(m2.Logits(ids, Mask, 2, 6), eval);
+        withDropout.Training = true;
+        Assert.NotEqual(eval, m1.Logits(ids, Mask, 2, 6));
+        withDropout.Training = false;
+        Assert.Equal(eval, m1.Logits(ids, Mask, 2, 6));
+    }
+
+    [Fact]
+    public void Multi_label_bce_gradients_match_finite_differences()
+    {
+        var c = Config();
+        var lora = new LoraAdapters(c, 2, 4f, 0f, seed: 1);
+        var rng = new Random(4);
+        foreach (var l in lora.All) for (int i = 0; i < l.B.Length; i++) l.B[i] = (float)(rng.NextDouble() - 0.5);
+        using var m = new LlamaForSequenceClassification(Load(c, Weights(c, 8)), 3, 0, lora, seed: 3);
+        for (int i = 0; i < m.ScoreWeight.Length; i++) m.ScoreWeight[i] *= 20;
+        var ids = Ids.Select(i => i % 11).ToArray();
+        float[] targets = [1, 0, 1, 0, 1, 1];
+        double Loss() => m.MultiLabelStep(ids, Mask, 2, 6, targets).Loss;
+        lora.ZeroGrad(); Array.Clear(m.ScoreGrad);
+        Loss();
+        var gA = (float[])lora.VProj[1].GradA.Clone(); var gS = (float[])m.ScoreGrad.Clone();
+        GradCheck.Check("bce lora v A", lora.VProj[1].A, gA, Loss, tol: 1e-2);
+        GradCheck.Check("bce score", m.ScoreWeight, gS, Loss, tol: 1e-2);
+    }
+
+    [Fact]
+    public void Bad_labels_are_clear_errors()
+    {
+        var c = Config();
+        using var m = new LlamaForSequenceClassification(Load(c, Weights(c, 8)), 3, 0);
+        var ids = Ids.Select(i => i % 11).ToArray();
+        Assert.Contains("label 3", Assert.Throws<SpeechTokException>(() => m.CrossEntropyStep(ids, Mask, 2, 6, [3, 0], [])).Message);
+        Assert.Throws<ShapeMismatchException>(() => m.CrossEntropyStep(ids, Mask, 2, 6, [1], []));
+    }
+}

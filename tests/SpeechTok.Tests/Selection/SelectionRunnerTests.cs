@@ -1,0 +1,168 @@
+using System.Text.Json.Nodes;
+using SpeechTok.Audio;
+using SpeechTok.Selection;
+
+namespace SpeechTok.Tests.Selection;
+
+public sealed class SelectionRunnerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("selection-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private const int PlantedLayer = 3, PlantedCode = 77; // 1-based RVQ layer 3
+
+    /// <summary>A train split of <paramref name="n"/> samples whose class-1 clips contain code 77 of layer 3 more often.</summary>
+    private (string Manifest, Func<ManifestSample, int[][]?> Codes) Data(int n, int seed = 5)
+    {
+        var rng = new Random(seed);
+        var lines = new List<string> { "split,text,audio_path_list,label" };
+        for (int i = 0; i < n; i++) lines.Add($"train,word{i % 5} other{i % 3} sample{i % 7},c{i}.wav,{i % 2}");
+        lines.Add("test,whatever,t.wav,0");
+        var path = Path.Combine(_dir, "m.csv");
+        File.WriteAllLines(path, lines);
+        var codes = new Dictionary<string, int[][]>();
+        for (int i = 0; i < n; i++)
+        {
+            var c = new int[8][];
+            for (int l = 0; l < 8; l++)
+            {
+                c[l] = new int[60];
+                for (int t = 0; t < 60; t++)
+                    c[l][t] = l == PlantedLayer - 1 && i % 2 == 1 && rng.NextDouble() < 0.2 ? PlantedCode : rng.Next(1024);
+            }
+            codes[$"train/{i}"] = c;
+        }
+        return (path, s => codes.GetValueOrDefault(s.Key));
+    }
+
+    [Fact]
+    public void SelectsThePlantedTokenAndWritesTheDocumentedFields()
+    {
+        var (m, codes) = Data(200);
+        var doc = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [2, 3, 4, 5, 6, 7, 8], Bow = true, C = 0.05, SweepC = [0.01, 0.05, 0.2] }, codes);
+        var ids = doc["selected_features"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
+        int planted = (PlantedLayer - 2) * 1024 + PlantedCode; // layer 3 is the 2nd used layer
+        Assert.Contains(planted, ids);
+        Assert.Equal(ids.Order(), ids);
+        Assert.All(ids, i => Assert.InRange(i, 0, 7 * 1024 - 1)); // text columns dropped
+        Assert.Equal(Enumerable.Range(0, ids.Length).Select(r => $"<audio_token_{r}>"), doc["tokens"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(1, doc["version"]!.GetValue<int>());
+        Assert.Equal(7 * 1024, doc["counts"]!["audio_columns"]!.GetValue<int>());
+        Assert.True(doc["solver"]!["converged"]!.GetValue<bool>());
+        Assert.True(doc["solver"]!["kkt_residual"]!.GetValue<double>() <= 1e-7);
+        Assert.Equal(160, doc["counts"]!["inner_train"]!.GetValue<int>());
+        Assert.Equal(3, doc["sweep"]!.AsArray().Count);
+        Assert.NotNull(doc["inner_split"]!["f1_class_1"]);
+        // Deterministic: the same call gives the same document.
+        var again = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [2, 3, 4, 5, 6, 7, 8], Bow = true, C = 0.05, SweepC = [0.01, 0.05, 0.2] }, codes);
+        Assert.Equal(SelectionRunner.ToJson(doc), SelectionRunner.ToJson(again));
+    }
+
+    [Fact]
+    public void MissingCodesNameTheSample()
+    {
+        var (m, codes) = Data(40);
+        var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2] },
+            s => s.Key == "train/13" ? null : codes(s)));
+        Assert.Contains("train/13", e.Message);
+        Assert.Contains("m.csv:15", e.Message);
+    }
+
+    [Fact]
+    public void AllZeroCoefficientsAreAnErrorSuggestingALargerC()
+    {
+        var (m, codes) = Data(40);
+        var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1], C = 1e-9 }, codes));
+        Assert.Contains("larger C", e.Message);
+    }
+
+    [Fact]
+    public void BadInputsAreClearErrors()
+    {
+        Assert.Throws<SpeechTokException>(() => SelectionRunner.ParseLayers("0-8"));
+        Assert.Throws<SpeechTokException>(() => SelectionRunner.ParseLayers("3-2"));
+        Assert.Equal([2, 3, 4, 5, 6, 7, 8], SelectionRunner.ParseLayers("2-8"));
+        Assert.Equal([1, 3, 4, 5], SelectionRunner.ParseLayers("1,3-5"));
+        var (m, codes) = Data(20);
+        var split = Path.Combine(_dir, "split.json");
+        File.WriteAllText(split, "{\"inner_train_idx\":[0,1,2],\"inner_test_idx\":[3,99]}");
+        var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1], SplitFile = split }, codes));
+        Assert.Contains("inner_test_idx[1]", e.Message);
+        // A class absent from train.
+        var p = Path.Combine(_dir, "absent.csv");
+        File.WriteAllText(p, "split,text,audio_path_list,label\ntrain,a b,a.wav,0\ntrain,c d,b.wav,0\ntest,e f,c.wav,1\n");
+        e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = p, Layers = [1] }, codes));
+        Assert.Contains("never occur in the train split", e.Message);
+        // Codes outside the codebook.
+        e = Assert.Throws<SpeechTokException>(() => TokenSelection.AudioBagOfTokens([("train/0", [[5, 1024]])], [1]));
+        Assert.Contains("train/0", e.Message);
+    }
+
+    [Fact]
+    public void RandomAblationIsSeededAndNeedsNoCodes()
+    {
+        var (m, _) = Data(10);
+        var a = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = SelectionRunner.ParseLayers("1-8"), RandomK = 80, Seed = 42 }, _ => null);
+        var b = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = SelectionRunner.ParseLayers("1-8"), RandomK = 80, Seed = 42 }, _ => null);
+        var ids = a["selected_features"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
+        Assert.Equal(80, ids.Distinct().Count());
+        Assert.Equal(ids.Order(), ids);
+        Assert.Equal(SelectionRunner.ToJson(a), SelectionRunner.ToJson(b));
+        var c = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = SelectionRunner.ParseLayers("1-8"), RandomK = 80, Seed = 43 }, _ => null);
+        Assert.NotEqual(SelectionRunner.ToJson(a), SelectionRunner.ToJson(c));
+    }
+
+    [Fact]
+    public void StratifiedSplitKeepsClassSharesAndIsSeeded()
+    {
+        var y = Enumerable.Range(0, 103).Select(i => i % 10 == 0 ? 1 : 0).ToArray();
+        var (tr, te) = TokenSelection.StratifiedSplit(y, 2, 0.2, 42);
+        Assert.Equal(21, te.Length); // ⌈103·0.2⌉
+        Assert.Equal(103, tr.Concat(te).Distinct().Count());
+        Assert.Equal(2, te.Count(i => y[i] == 1)); // 11 positives · 21/103 = 2.24
+        Assert.Equal(te, TokenSelection.StratifiedSplit(y, 2, 0.2, 42).Test);
+        Assert.NotEqual(te, TokenSelection.StratifiedSplit(y, 2, 0.2, 7).Test);
+    }
+
+    [Fact]
+    public void MetricsFollowSklearnConventions()
+    {
+        int[] t = [0, 0, 1, 1, 2, 2], p = [0, 1, 1, 1, 0, 3];
+        Assert.Equal(0.5, Metrics.F1(t, p, 0), 12);       // tp 1, fp 1, fn 1
+        Assert.Equal(0.8, Metrics.F1(t, p, 1), 12);       // tp 2, fp 1
+        Assert.Equal(0, Metrics.F1(t, p, 2));
+        Assert.Equal((0.5 + 0.8 + 0) / 3, Metrics.MacroF1Present(t, p), 12);
+        Assert.Equal((0.5 + 0.8) / 5, Metrics.MacroF1All(t, p, 5), 12);
+        Assert.Equal((0.5 + 0.8) / 4, Metrics.MacroF1Union(t, p), 12);
+        var cm = Metrics.ConfusionMatrix(t, p, 4);
+        Assert.Equal(2, cm[1, 1]);
+        Assert.Equal(1, cm[2, 3]);
+    }
+
+    [Fact]
+    public void BaselineNeedsNonEmptySplitsAndWritesTheCommonSchema()
+    {
+        var p = Path.Combine(_dir, "noval.csv");
+        File.WriteAllText(p, "split,text,audio_path_list,label\ntrain,a b,a.wav,0\ntrain,c d,b.wav,1\ntest,e f,c.wav,1\n");
+        var e = Assert.Throws<SpeechTokException>(() => Baselines.Run("bow", Manifest.Load(p), Baselines.DefaultGrid));
+        Assert.Contains("'val' is empty", e.Message);
+
+        var lines = new List<string> { "split,text,audio_path_list,label" };
+        foreach (var split in new[] { "train", "val", "test" })
+            for (int i = 0; i < 30; i++) lines.Add($"{split},{(i % 3 == 0 ? "good great" : "bad awful")} w{i},x.wav,{(i % 3 == 0 ? 1 : 0)}");
+        var ok = Path.Combine(_dir, "ok.csv");
+        File.WriteAllLines(ok, lines);
+        var manifest = Manifest.Load(ok);
+        var sys = Baselines.Run("bow", manifest, Baselines.DefaultGrid);
+        Assert.Equal(1.0, sys["macro_f1"]!.GetValue<double>());
+        Assert.Equal(1.0, sys["f1_class_1"]!.GetValue<double>());
+        var path = Baselines.WriteResults(Path.Combine(_dir, "out"), manifest, sys);
+        Baselines.WriteResults(Path.Combine(_dir, "out"), manifest, sys); // replaces, not duplicates
+        var doc = JsonNode.Parse(File.ReadAllText(path))!;
+        Assert.Equal("binary", doc["task"]!.GetValue<string>());
+        Assert.Single(doc["systems"]!.AsArray());
+        Assert.Equal("test", doc["systems"]![0]!["split"]!.GetValue<string>());
+        Assert.Throws<SpeechTokException>(() => Baselines.Run("mfcc", manifest, Baselines.DefaultGrid, _ => new float[44])); // clips absent
+    }
+}

@@ -1,0 +1,45 @@
+namespace SpeechTok.Tests.Tensors;
+
+/// <summary>
+/// Central finite differences of a float32 computation against an analytic gradient. The scalar being
+/// differentiated is a fixed random projection Σ r·y accumulated in float64, so every output element
+/// contributes; the step is large enough that float32 round-off stays far below the tolerance.
+/// </summary>
+internal static class GradCheck
+{
+    public static float[] Random(int n, int seed, float scale = 1f)
+    {
+        var rng = new Random(seed);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
+        return a;
+    }
+
+    public static double Dot(float[] r, float[] y)
+    {
+        double s = 0;
+        for (int i = 0; i < r.Length; i++) s += (double)r[i] * y[i];
+        return s;
+    }
+
+    /// <summary>Asserts max|analytic − numeric| ≤ tol·max|numeric| over every element of <paramref name="x"/>.</summary>
+    public static void Check(string name, Span<float> x, float[] analytic, Func<double> loss, double eps = 1e-2, double tol = 2e-3)
+    {
+        Assert.Equal(x.Length, analytic.Length);
+        double maxErr = 0, maxRef = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            float keep = x[i];
+            x[i] = (float)(keep + eps);
+            double plus = loss();
+            x[i] = (float)(keep - eps);
+            double minus = loss();
+            x[i] = keep;
+            double num = (plus - minus) / (2 * eps);
+            maxErr = Math.Max(maxErr, Math.Abs(num - analytic[i]));
+            maxRef = Math.Max(maxRef, Math.Abs(num));
+        }
+        Assert.True(maxRef > 1e-6, $"{name}: numeric gradient is identically ~0, the check would be vacuous");
+        Assert.True(maxErr <= tol * maxRef, $"{name}: max |analytic - numeric| = {maxErr:g4} exceeds {tol} x {maxRef:g4}");
+    }
+}

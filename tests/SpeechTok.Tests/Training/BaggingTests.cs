@@ -1,0 +1,69 @@
+using System.Text.Json.Nodes;
+using SpeechTok.Training;
+
+namespace SpeechTok.Tests.Training;
+
+public sealed class BaggingTests
+{
+    [Fact]
+    public void Probability_average_and_vote_with_probability_tie_break()
+    {
+        float[][] s1 = [[0.6f, 0.3f, 0.1f], [0.1f, 0.2f, 0.7f]];
+        float[][] s2 = [[0.1f, 0.5f, 0.4f], [0.4f, 0.5f, 0.1f]];
+        float[][] s3 = [[0.2f, 0.2f, 0.6f], [0.3f, 0.3f, 0.4f]];
+        float[][] s4 = [[0.45f, 0.1f, 0.45f], [0.2f, 0.7f, 0.1f]];
+        var avg = ClassificationMetrics.AverageProbabilities([s1, s2, s3, s4]);
+        Assert.Equal(0.3375, avg[0][0], 6);
+        Assert.Equal(0.25, avg[1][0], 6);
+        // sample 0: votes 0 (s1, s4 argmax tie → lowest index 0), 1, 2 → class 0 has 2 votes: wins outright.
+        // sample 1: votes 2, 1, 2, 1 → tie between 1 (mass 1.7) and 2 (mass 1.3) → 1.
+        Assert.Equal(new[] { 0, 1 }, ClassificationMetrics.MajorityVote([s1, s2, s3, s4]));
+        // a three-way tie goes to the largest summed probability
+        Assert.Equal(new[] { 2 }, ClassificationMetrics.MajorityVote([[[0.5f, 0.2f, 0.3f]], [[0.1f, 0.5f, 0.4f]], [[0.2f, 0.2f, 0.6f]]]));
+        Assert.Equal(0.0, ClassificationMetrics.Std([0.5]));
+        Assert.Equal(Math.Sqrt(0.5), ClassificationMetrics.Std([1.0, 2.0]), 12);
+    }
+
+    [Fact]
+    public void Evaluate_reads_seed_predictions_and_merges_results()
+    {
+        string run = Path.Combine(Path.GetTempPath(), "speechtok-eval-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            RunFiles.WriteJson(Path.Combine(run, FinetuneRun.RunFile), new JsonObject
+            {
+                ["system"] = "audio-lasso", ["manifest"] = "m.csv", ["task"] = "multiclass", ["num_labels"] = 3,
+                ["hyperparameters"] = new JsonObject { ["seeds"] = new JsonArray(1, 2, 3) },
+            });
+            // true labels 0, 1, 2, 0; class 2 never predicted by seed 1.
+            var labels = new[] { 0, 1, 2, 0 };
+            float[][][] probs =
+            [
+                [[0.9f, 0.05f, 0.05f], [0.2f, 0.7f, 0.1f], [0.1f, 0.6f, 0.3f], [0.6f, 0.3f, 0.1f]],
+                [[0.8f, 0.1f, 0.1f], [0.1f, 0.8f, 0.1f], [0.1f, 0.1f, 0.8f], [0.2f, 0.7f, 0.1f]],
+                [[0.7f, 0.2f, 0.1f], [0.3f, 0.3f, 0.4f], [0.2f, 0.2f, 0.6f], [0.5f, 0.4f, 0.1f]],
+            ];
+            int[] seeds = [1, 2, 3];
+            for (int s = 0; s < 3; s++)
+            {
+                var set = new EncodedSet("test", ["a", "b", "c", "d"], [[1], [1], [1], [1]], labels.Select(l => new[] { l }).ToArray(), new bool[4]);
+                Directory.CreateDirectory(FinetuneRun.SeedDir(run, seeds[s]));
+                FinetuneRun.WritePredictions(Path.Combine(FinetuneRun.SeedDir(run, seeds[s]), "predictions-test.json"), set, probs[s]);
+            }
+            var e = Evaluation.Evaluate(run, "test");
+            // seed 1 predicts 0,1,1,0: F1 = [1, 2/3, 0] → 5/9; seed 2: 0,1,2,1 → [2/3, 2/3, 1] → 7/9; seed 3: 0,2,2,0 → [1, 0, 2/3] → 5/9
+            double[] f = [5.0 / 9, 7.0 / 9, 5.0 / 9];
+            Assert.Equal(f.Average(), e["macro_f1"]!.GetValue<double>(), 9);
+            Assert.Equal(ClassificationMetrics.Std(f), e["macro_f1_std"]!.GetValue<double>(), 9);
+            // averaged: [0.8,.117,.083] [0.2,.6,.2] [0.133,.3,.567] [0.433,.467,.1] → 0,1,2,1 → 7/9
+            Assert.Equal(7.0 / 9, e["macro_f1_bagged"]!.GetValue<double>(), 9);
+            // votes: 0 | 1,1,2 → 1 | 1,2,2 → 2 | 0,1,0 → 0 → perfect
+            Assert.Equal(1.0, e["macro_f1_vote"]!.GetValue<double>(), 9);
+            Evaluation.Evaluate(run, "test");
+            var results = RunFiles.ReadJson(Path.Combine(run, "results.json"));
+            Assert.Single(results["systems"]!.AsArray());
+            Assert.Equal(3, results["systems"]![0]!["per_seed"]!.AsArray().Count);
+        }
+        finally { Directory.Delete(run, true); }
+    }
+}

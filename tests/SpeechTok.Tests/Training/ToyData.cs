@@ -1,0 +1,55 @@
+using System.Text;
+using SpeechTok.Codec.Store;
+using SpeechTok.Training;
+
+namespace SpeechTok.Tests.Training;
+
+/// <summary>
+/// A tiny binary task on disk: the label is the last word of the text ("alpha" = 0, "beta" = 1) and also
+/// which code dominates RVQ layer 0 (3 vs 5); a 2-layer × 8-code store; a selection of 4 features.
+/// </summary>
+internal sealed class ToyData : IDisposable
+{
+    public string Dir { get; }
+    public string Manifest => Path.Combine(Dir, "manifest.csv");
+    public string Codes => Path.Combine(Dir, "codes");
+    public string Selection => Path.Combine(Dir, "selection.json");
+    public string Cache => Path.Combine(Dir, "cache");
+
+    private static readonly string[] Fillers = ["the cat sat", "a dog ran", "we saw it", "they said so", "it was late", "she knew him"];
+
+    public ToyData(int perSplit = 24, string[]? emptySplits = null, int labelOffset = 0)
+    {
+        Dir = Path.Combine(Path.GetTempPath(), "speechtok-training-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Dir);
+        var csv = new StringBuilder("split,text,audio_path_list,label\n");
+        using var store = CodeStore.OpenOrCreate(Codes, "toy", 2, 8);
+        foreach (var split in new[] { "train", "val", "test" })
+        {
+            if (emptySplits?.Contains(split) == true) continue;
+            for (int i = 0; i < perSplit; i++)
+            {
+                int y = i % 2;
+                csv.Append($"{split},{Fillers[(i / 2) % Fillers.Length]} {(y == 0 ? "alpha" : "beta")},x{i}.wav,{y + labelOffset}\n");
+                int frames = 3 + i % 4;
+                var codes = new[] { Enumerable.Range(0, frames).Select(t => t % 3 == 2 ? 1 : y == 0 ? 3 : 5).ToArray(), Enumerable.Range(0, frames).Select(t => (t + i) % 8).ToArray() };
+                store.Append($"{split}/{i}", 0, codes);
+            }
+        }
+        File.WriteAllText(Manifest, csv.ToString());
+        // features: layer 0 codes 1, 3, 5 and layer 1 code 2 (feature = layerIndex·8 + code)
+        File.WriteAllText(Selection, "{\"selected_features\":[1,3,5,10],\"layers\":[0,1],\"codebook_size\":8}");
+    }
+
+    public static readonly BuiltinLmOptions TinyLm = new()
+    {
+        Hidden = 32, Layers = 1, Heads = 2, KvHeads = 1, Intermediate = 64, Merges = 40, Epochs = 2, BatchSize = 8, MaxLength = 64,
+    };
+
+    public string Model() => ModelResolver.Resolve("builtin", SpeechTok.Audio.Manifest.Load(Manifest), Cache, TinyLm);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Dir, true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,156 @@
+using System.Text.Json.Nodes;
+using SpeechTok.Tensors.IO;
+using SpeechTok.Training;
+
+namespace SpeechTok.Tests.Training;
+
+public sealed class TrainingTests
+{
+    private static FinetuneOptions Small(params int[] seeds) => new()
+    {
+        Lr = 1e-2, Epochs = 4, BatchSize = 8, LoraRank = 4, LoraAlpha = 8, Patience = 10, Seeds = seeds,
+    };
+
+    [Fact]
+    public void BuiltinLm_is_cached_by_content_and_loads_like_a_hf_folder()
+    {
+        using var d = new ToyData();
+        string a = d.Model(), b = d.Model();
+        Assert.Equal(a, b);
+        foreach (var f in new[] { "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json" })
+            Assert.True(File.Exists(Path.Combine(a, f)), f);
+        using var lm = LanguageModel.Load(a, null);
+        Assert.Equal(lm.Weights.BaseVocabSize, lm.PadId); // [PAD] appended after the checkpoint's rows
+        var ids = lm.Tokenizer.EncodeWithBos("the cat sat alpha");
+        Assert.Equal(lm.Tokenizer.BosId, ids[0]);
+        Assert.True(ids.Length < "the cat sat alpha".Length, "learned merges shorten the text");
+    }
+
+    [Fact]
+    public void Pretrain_lowers_eval_loss_and_writes_rows()
+    {
+        using var d = new ToyData();
+        var spec = new PretrainSpec
+        {
+            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = Path.Combine(d.Dir, "pre"),
+            Options = new PretrainOptions { Lr = 3e-2, Epochs = 4, BatchSize = 4, Accumulation = 2, Patience = 10 },
+        };
+        var r = spec.Run();
+        var evals = r.Curves["eval_loss"]!.AsArray().Select(e => e!["loss"]!.GetValue<double>()).ToList();
+        Assert.True(evals.Count >= 6, $"{evals.Count} evals");
+        Assert.True(r.BestEvalLoss < evals[0] - 0.05, $"best {r.BestEvalLoss} vs first {evals[0]}");
+        using var st = SafeTensors.Open(Path.Combine(spec.Out, Pretrainer.RowsFile));
+        Assert.Equal(new[] { 4 + 4, 32 }, st.ShapeOf("audio_embeddings"));
+        var meta = RunFiles.ReadJson(Path.Combine(spec.Out, Pretrainer.MetaFile));
+        Assert.Equal(8, meta["tokenizer"]!["trainable_count"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void Finetune_learns_a_separable_task_and_evaluate_writes_results()
+    {
+        using var d = new ToyData();
+        string run = Path.Combine(d.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Manifest, Model = d.Model(), Out = run, TextOnly = true, Options = Small(1, 2) });
+        var entry = Evaluation.Evaluate(run, "test");
+        Assert.Equal("text-only-llm", entry["system"]!.GetValue<string>());
+        Assert.True(entry["f1_class_1"]!.GetValue<double>() > 0.9, entry.ToJsonString());
+        Assert.Equal(2, entry["per_seed"]!.AsArray().Count);
+        var results = RunFiles.ReadJson(Path.Combine(run, "results.json"));
+        Assert.Equal("binary", results["task"]!.GetValue<string>());
+        var curves = RunFiles.ReadJson(Path.Combine(FinetuneRun.SeedDir(run, 1), "curves.json"));
+        Assert.Equal(4, curves["val"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void Killed_finetune_resumes_to_the_same_numbers()
+    {
+        using var d = new ToyData();
+        string model = d.Model();
+        var pre = new PretrainSpec
+        {
+            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, "pre"),
+            Options = new PretrainOptions { Epochs = 1, BatchSize = 8, Accumulation = 1 },
+        };
+        pre.Run();
+        FinetuneSpec Spec(string o) => new()
+        {
+            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Pretrained = pre.Out, Model = model, Out = Path.Combine(d.Dir, o),
+            Options = Small(7, 8) with { Epochs = 3 },
+        };
+        FinetuneRun.Run(Spec("full"));
+        // 3 steps per epoch: kill the first seed in its second epoch, then the second seed in its third.
+        Assert.Throws<KilledException>(() => FinetuneRun.Run(Spec("killed"), afterStep: s => { if (s == 5) throw new KilledException(); }));
+        Assert.False(File.Exists(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "killed"), 7), "done.json")));
+        int calls = 0;
+        Assert.Throws<KilledException>(() => FinetuneRun.Run(Spec("killed"), afterStep: s => { if (++calls > 4 && s == 8) throw new KilledException(); }));
+        FinetuneRun.Run(Spec("killed"));
+        foreach (int seed in new[] { 7, 8 })
+            foreach (var f in new[] { "predictions-test.json", "predictions-val.json", "curves.json" })
+                Assert.Equal(File.ReadAllText(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "full"), seed), f)),
+                    File.ReadAllText(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "killed"), seed), f)));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "full"), 8), Peft.WeightsFile)),
+            File.ReadAllBytes(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "killed"), 8), Peft.WeightsFile)));
+    }
+
+    private sealed class KilledException : Exception;
+
+    [Fact]
+    public void Peft_adapter_has_peft_names_and_shapes()
+    {
+        using var d = new ToyData();
+        string run = Path.Combine(d.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec
+        {
+            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = run, Options = Small(3) with { Epochs = 1 },
+        });
+        string dir = FinetuneRun.SeedDir(run, 3);
+        using var st = SafeTensors.Open(Path.Combine(dir, Peft.WeightsFile));
+        Assert.Equal(new[] { 4, 32 }, st.ShapeOf("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"));
+        Assert.Equal(new[] { 32, 4 }, st.ShapeOf("base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight"));
+        Assert.Equal(new[] { 4, 32 }, st.ShapeOf("base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight"));
+        Assert.Equal(new[] { 16, 4 }, st.ShapeOf("base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight"));
+        Assert.Equal(new[] { 2, 32 }, st.ShapeOf("base_model.model.score.weight"));
+        Assert.Equal(5, st.Names.Count);
+        var cfg = RunFiles.ReadJson(Path.Combine(dir, Peft.ConfigFile));
+        Assert.Equal("SEQ_CLS", cfg["task_type"]!.GetValue<string>());
+        Assert.Equal(4, cfg["r"]!.GetValue<int>());
+        var p = Evaluation.Predict(run, "the cat sat alpha", [[3, 3, 1], [0, 2, 4]]);
+        Assert.Equal(2, p.Length);
+        Assert.Equal(1.0, p.Sum(), 5);
+    }
+
+    [Fact]
+    public void Bad_input_gives_clear_errors()
+    {
+        using var d = new ToyData(labelOffset: 1); // labels 1, 2 with --num-labels 2
+        var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
+        {
+            Manifest = d.Manifest, Model = d.Model(), Out = Path.Combine(d.Dir, "r"), TextOnly = true, NumLabels = 2, Options = Small(1),
+        }));
+        Assert.Contains("label", e.Message);
+        using var d2 = new ToyData(emptySplits: ["val"]);
+        e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
+        {
+            Manifest = d2.Manifest, Model = d2.Model(), Out = Path.Combine(d2.Dir, "r"), TextOnly = true, Options = Small(1),
+        }));
+        Assert.Contains("val", e.Message);
+        Assert.Contains("empty", e.Message);
+    }
+
+    [Fact]
+    public void Nan_loss_stops_with_step_and_batch()
+    {
+        using var d = new ToyData();
+        string pre = Path.Combine(d.Dir, "pre");
+        Directory.CreateDirectory(pre);
+        var rows = SpeechTok.Tensors.Tensor.Zeros(8, 32);
+        rows.Span.Fill(float.NaN);
+        SafeTensors.Save(Path.Combine(pre, Pretrainer.RowsFile), [("audio_embeddings", rows)]);
+        var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
+        {
+            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Pretrained = pre, Model = d.Model(), Out = Path.Combine(d.Dir, "r"), Options = Small(1),
+        }));
+        Assert.Contains("step 1", e.Message);
+        Assert.Contains("batch 0", e.Message);
+    }
+}
