@@ -89,9 +89,8 @@ public static class Evaluation
         SelectionFile? selection = null;
         if (!textOnly)
         {
-            var s = meta["selection"]!.AsObject();
-            selection = new SelectionFile(RunFiles.Get<string>(s, "path", src), RunFiles.IntArray(s, "selected_features", src),
-                RunFiles.IntArray(s, "layers", src), RunFiles.Get<int>(s, "codebook_size", src));
+            var s = meta["selection"] as JsonObject ?? throw new SpeechTokException($"{src}: field 'selection' is missing");
+            selection = SelectionFile.FromJson(s, RunFiles.Get<string>(s, "path", src), src);
             if (codes == null) throw new SpeechTokException($"{run}: this run uses audio; pass --audio");
         }
         using var lm = LanguageModel.Load(RunFiles.Get<string>(meta, "model", src), selection);

@@ -7,18 +7,29 @@ using SpeechTok.Tensors.IO;
 
 namespace SpeechTok.Training;
 
-/// <summary>The selected audio features of a selection.json (fields <c>selected_features</c>, <c>layers</c>, optional <c>codebook_size</c>).</summary>
+/// <summary>
+/// The selected audio features of a selection.json (`speechtok select`): <c>selected_features</c> (ascending,
+/// feature = i·codebookSize + code over the used layers), <c>layers</c> (1-based RVQ layer numbers, "2-8" =
+/// [2..8]) and optional <c>codebook_size</c> (default 1024).
+/// </summary>
 public sealed record SelectionFile(string Path, int[] Features, int[] Layers, int CodebookSize)
 {
-    /// <summary><c>layers</c> are 0-based RVQ layer indices (CLI "2-8" = [1..7]).</summary>
+    /// <summary>0-based RVQ layer indices, as <see cref="Lm.Serialization.AudioVocabulary"/> takes them.</summary>
+    public int[] RvqLayers => Layers.Select(l => l - 1).ToArray();
+
     public static SelectionFile Load(string path)
     {
         path = System.IO.Path.GetFullPath(path);
-        var o = RunFiles.ReadJson(path);
-        var features = RunFiles.IntArray(o, "selected_features", path);
-        var layers = RunFiles.IntArray(o, "layers", path);
-        int k = o["codebook_size"] is null ? 1024 : RunFiles.Get<int>(o, "codebook_size", path);
-        if (features.Length == 0) throw new SpeechTokException($"{path}: 'selected_features' is empty (no audio token to add)");
+        return FromJson(RunFiles.ReadJson(path), path, path);
+    }
+
+    public static SelectionFile FromJson(JsonObject o, string path, string source)
+    {
+        var features = RunFiles.IntArray(o, "selected_features", source);
+        var layers = RunFiles.IntArray(o, "layers", source);
+        int k = o["codebook_size"] is null ? 1024 : RunFiles.Get<int>(o, "codebook_size", source);
+        if (features.Length == 0) throw new SpeechTokException($"{source}: 'selected_features' is empty (no audio token to add)");
+        if (layers.Any(l => l < 1)) throw new SpeechTokException($"{source}: 'layers' are 1-based RVQ layer numbers; got [{string.Join(",", layers)}]");
         return new SelectionFile(path, features, layers, k);
     }
 
@@ -78,7 +89,7 @@ public sealed class LanguageModel : IDisposable
         var w = LlamaWeights.Load(c, n => st.Contains(n) ? st.Get(n) : null);
         var tok = HfTokenizer.Load(folder);
         AudioVocabulary? vocab = null;
-        if (selection != null) vocab = AudioVocabulary.Extend(tok, selection.Features, selection.Layers, selection.CodebookSize);
+        if (selection != null) vocab = AudioVocabulary.Extend(tok, selection.Features, selection.RvqLayers, selection.CodebookSize);
         else if (tok.PadId == null) tok.AddPadToken();
         return new LanguageModel(folder, c, w, tok, vocab, st);
     }

@@ -37,8 +37,8 @@ internal sealed class ToyData : IDisposable
             }
         }
         File.WriteAllText(Manifest, csv.ToString());
-        // features: layer 0 codes 1, 3, 5 and layer 1 code 2 (feature = layerIndex·8 + code)
-        File.WriteAllText(Selection, "{\"selected_features\":[1,3,5,10],\"layers\":[0,1],\"codebook_size\":8}");
+        // features: RVQ layer 1 codes 1, 3, 5 and layer 2 code 2 (feature = i·8 + code over the used layers)
+        File.WriteAllText(Selection, "{\"selected_features\":[1,3,5,10],\"layers\":[1,2],\"codebook_size\":8}");
     }
 
     public static readonly BuiltinLmOptions TinyLm = new()
