@@ -87,13 +87,16 @@ internal static class BenchLm
             var warm = Stopwatch.StartNew();
             step();
             if (!json) Console.WriteLine($"warm-up step {warm.Elapsed.TotalSeconds:F2} s");
+            // CPU time is reported too: on a shared machine wall time mostly measures the other tenants.
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             for (int i = 0; i < steps; i++) step();
             double secs = sw.Elapsed.TotalSeconds;
+            double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / steps;
             double tps = Math.Round(b * t * steps / secs, 1);
             double rss = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0), 1);
             if (!json) Console.WriteLine($"{shape} {workload} batch {b} × seq {t}, {threads} thread(s): {secs / steps:F3} s/step");
-            Console.WriteLine(JsonSerializer.Serialize(new { shape, workload, batch = b, seq = t, threads, s_per_step = Math.Round(secs / steps, 4), tokens_per_s = tps, peak_rss_mib = rss }));
+            Console.WriteLine(JsonSerializer.Serialize(new { shape, workload, batch = b, seq = t, threads, s_per_step = Math.Round(secs / steps, 4), cpu_s_per_step = Math.Round(cpu, 4), tokens_per_s = tps, peak_rss_mib = rss }));
         }
         return 0;
     }

@@ -28,9 +28,6 @@ public sealed unsafe class LlamaModel : IDisposable
 
     internal float[] InverseFrequencies => _invFreq;
 
-    /// <summary>Bytes held by activation buffers (for reports).</summary>
-    public long WorkspaceBytes => _ws?.Buffers.Bytes ?? 0;
-
     /// <summary>Final hidden states [b·t, hidden] (after model.norm); valid until the next forward.</summary>
     internal float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward)
     {

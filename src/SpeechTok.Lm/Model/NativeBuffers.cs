@@ -6,7 +6,6 @@ namespace SpeechTok.Lm.Model;
 internal sealed unsafe class NativeBuffers : IDisposable
 {
     private readonly List<nint> _blocks = [];
-    public long Bytes { get; private set; }
 
     public float* Floats(long n) => (float*)Alloc(n * sizeof(float));
     public byte* Bytes8(long n) => (byte*)Alloc(n);
@@ -16,7 +15,6 @@ internal sealed unsafe class NativeBuffers : IDisposable
         var p = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), 64);
         NativeMemory.Clear(p, (nuint)Math.Max(bytes, 64));
         _blocks.Add((nint)p);
-        Bytes += bytes;
         return p;
     }
 
