@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
 namespace SpeechTok.Tensors;
 
 /// <summary>
@@ -76,6 +79,7 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
     }
 
     /// <summary>Tiles of one packed A block × B panels [q0, q1); edge tiles go through a scratch tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
     private static void Macro(GemmPlan plan, int kc, int mc, float* ap, int q0, int q1, int nc, float* bp,
         float* c, nint ldc, float alpha, float beta)
     {
@@ -105,6 +109,7 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
     }
 
     /// <summary>op(A)[ic.., pc..] (mc×kc) → MR-row panels, p-major inside a panel, rows past m zeroed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
     private static void PackA(bool transA, float* a, nint lda, int ic, int mc, int pc, int kc, int MR, float* dst)
     {
         for (int i = 0; i < mc; i += MR, dst += (nint)MR * kc)
@@ -136,6 +141,7 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
     }
 
     /// <summary>op(B)[pc.., j0..j0+nr) (kc×nr) → one NR-column panel, p-major, columns past nr zeroed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
     private static void PackB(bool transB, void* b, nint ldb, int pc, int kc, int j0, int nr, int NR, float* dst)
     {
         if (!transB)
@@ -150,12 +156,23 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
         }
         else
         {
-            for (int s = 0; s < nr; s++)
+            int s = 0;
+            if (Avx512F.IsSupported)
+                for (; s + 16 <= nr; s += 16)
+                {
+                    nint row = (j0 + s) * ldb + pc;
+                    int p = 0;
+                    for (; p + 16 <= kc; p += 16) GemmTranspose.Block16<TB>(b, row + p, ldb, dst + p * NR + s, NR);
+                    for (; p < kc; p++)
+                        for (int t = 0; t < 16; t++) dst[p * NR + s + t] = TB.Get(b, row + t * ldb + p);
+                }
+            for (; s < nr; s++)
             {
                 nint row = (j0 + s) * ldb + pc;
                 for (int p = 0; p < kc; p++) dst[p * NR + s] = TB.Get(b, row + p);
             }
-            for (int s = nr; s < NR; s++)
+            // Columns past nr are zero so the edge tile's extra lanes add nothing.
+            for (; s < NR; s++)
                 for (int p = 0; p < kc; p++) dst[p * NR + s] = 0;
         }
     }

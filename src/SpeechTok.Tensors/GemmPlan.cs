@@ -13,7 +13,7 @@ namespace SpeechTok.Tensors;
 internal sealed unsafe class GemmPlan
 {
     /// <summary>Zen 5 (48 KiB L1d, 1 MiB L2 per core): 14×32 zmm tile; KC·32·4 B = 32 KiB of B in L1.</summary>
-    public static readonly GemmPlan Wide = new(14, 32, mc: 336, kc: 256, nc: 4096, skinnyMax: 4,
+    public static readonly GemmPlan Wide = new(14, 32, mc: 168, kc: 256, nc: 4096, skinnyMax: 16,
         &GemmKernels.Kernel512x14x32);
 
     /// <summary>AVX2 (16 ymm): 6×16 tile.</summary>
@@ -34,6 +34,7 @@ internal sealed unsafe class GemmPlan
     public GemmPlan(int mr, int nr, int mc, int kc, int nc, int skinnyMax,
         delegate*<int, float*, float*, float*, nint, float, float, void> kernel)
     {
+        if (skinnyMax > GemmSkinny<F32Element>.MaxRows) throw new ArgumentOutOfRangeException(nameof(skinnyMax));
         MR = mr; NR = nr; KC = kc; Kernel = kernel; SkinnyMax = skinnyMax;
         MC = (mc + mr - 1) / mr * mr;
         NC = (nc + nr - 1) / nr * nr;

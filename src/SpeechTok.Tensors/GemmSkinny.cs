@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -11,7 +12,10 @@ namespace SpeechTok.Tensors;
 /// </summary>
 internal static unsafe class GemmSkinny<TB> where TB : struct, IGemmElement
 {
-    private const int Cols = 64; // columns per block of the axpy form: 4 zmm accumulators
+    private const int Cols = 512;  // columns per accumulator block of the axpy form (2 KiB per row of A')
+
+    /// <summary>Largest number of rows of A' (the plan's skinny threshold must not exceed it).</summary>
+    public const int MaxRows = 16;
 
     public static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, nint lda, void* b, nint ldb, float beta, float* c, nint ldc, int threads)
@@ -73,67 +77,67 @@ internal static unsafe class GemmSkinny<TB> where TB : struct, IGemmElement
     private static void Put(float* c, float v, float alpha, float beta) =>
         *c = alpha * v + (beta == 0 ? 0f : beta * *c);
 
-    /// <summary>B' rows contiguous: 64-column strips of B' (L2-resident) are reused by every row of A'.</summary>
+    /// <summary>
+    /// B' rows contiguous (e.g. x·W with W stored [in, out]): rows of B' are streamed in order, four at a
+    /// time, into per-row accumulators of <see cref="Cols"/> columns (L1-resident), so B' is read once and
+    /// sequentially whatever the number of rows of A'.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
     private static void Axpy<T>(int mm, int j0, int j1, int k, float alpha, float* a, nint rsA, nint csA,
         void* b, nint rsB, float beta, float* c, nint rsC, nint csC) where T : struct, IGemmElement
     {
-        float* acc = stackalloc float[Cols];
-        int j = j0;
-        for (; j + Cols <= j1; j += Cols)
-            for (int i = 0; i < mm; i++)
+        float* acc = stackalloc float[MaxRows * Cols];
+        for (int jb = j0; jb < j1; jb += Cols)
+        {
+            int w = Math.Min(Cols, j1 - jb), w16 = w & ~15;
+            new Span<float>(acc, mm * Cols).Clear();
+            int p = 0;
+            for (; p + 4 <= k; p += 4)
             {
-                var s0 = Vector512<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
-                float* ai = a + i * rsA;
-                nint bo = j;
-                for (int p = 0; p < k; p++, bo += rsB)
+                nint r0 = p * rsB + jb, r1 = r0 + rsB, r2 = r1 + rsB, r3 = r2 + rsB;
+                for (int j = 0; j < w16; j += 16)
                 {
-                    var ap = Vector512.Create(ai[p * csA]);
-                    s0 = Vector512.FusedMultiplyAdd(ap, T.Load512(b, bo), s0);
-                    s1 = Vector512.FusedMultiplyAdd(ap, T.Load512(b, bo + 16), s1);
-                    s2 = Vector512.FusedMultiplyAdd(ap, T.Load512(b, bo + 32), s2);
-                    s3 = Vector512.FusedMultiplyAdd(ap, T.Load512(b, bo + 48), s3);
-                }
-                float* ci = c + i * rsC + j * csC;
-                if (csC == 1)
-                {
-                    Store(s0, ci, alpha, beta); Store(s1, ci + 16, alpha, beta);
-                    Store(s2, ci + 32, alpha, beta); Store(s3, ci + 48, alpha, beta);
-                }
-                else
-                {
-                    s0.Store(acc); s1.Store(acc + 16); s2.Store(acc + 32); s3.Store(acc + 48);
-                    for (int s = 0; s < Cols; s++) Put(ci + s * csC, acc[s], alpha, beta);
+                    var b0 = T.Load512(b, r0 + j); var b1 = T.Load512(b, r1 + j);
+                    var b2 = T.Load512(b, r2 + j); var b3 = T.Load512(b, r3 + j);
+                    for (int i = 0; i < mm; i++)
+                    {
+                        float* ai = a + i * rsA + p * csA;
+                        float* ac = acc + i * Cols + j;
+                        var v = Vector512.FusedMultiplyAdd(Vector512.Create(ai[0]), b0, Vector512.Load(ac));
+                        v = Vector512.FusedMultiplyAdd(Vector512.Create(ai[csA]), b1, v);
+                        v = Vector512.FusedMultiplyAdd(Vector512.Create(ai[2 * csA]), b2, v);
+                        Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Create(ai[3 * csA]), b3, v), ac);
+                    }
                 }
             }
-        for (; j + 16 <= j1; j += 16)
-            for (int i = 0; i < mm; i++)
-            {
-                var s0 = Vector512<float>.Zero;
-                float* ai = a + i * rsA;
-                nint bo = j;
-                for (int p = 0; p < k; p++, bo += rsB) s0 = Vector512.FusedMultiplyAdd(Vector512.Create(ai[p * csA]), T.Load512(b, bo), s0);
-                float* ci = c + i * rsC + j * csC;
-                if (csC == 1) Store(s0, ci, alpha, beta);
-                else
+            for (; p < k; p++)
+                for (int j = 0; j < w16; j += 16)
                 {
-                    s0.Store(acc);
-                    for (int s = 0; s < 16; s++) Put(ci + s * csC, acc[s], alpha, beta);
+                    var b0 = T.Load512(b, p * rsB + jb + j);
+                    for (int i = 0; i < mm; i++)
+                    {
+                        float* ac = acc + i * Cols + j;
+                        Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Create(a[i * rsA + p * csA]), b0, Vector512.Load(ac)), ac);
+                    }
                 }
-            }
-        for (; j < j1; j++) // fewer than 16 columns left
             for (int i = 0; i < mm; i++)
             {
-                float s = 0;
-                for (int p = 0; p < k; p++) s += a[i * rsA + p * csA] * T.Get(b, p * rsB + j);
-                Put(c + i * rsC + j * csC, s, alpha, beta);
+                float* ac = acc + i * Cols;
+                for (int j = w16; j < w; j++) // fewer than 16 columns left
+                {
+                    float sum = 0;
+                    for (int q = 0; q < k; q++) sum += a[i * rsA + q * csA] * T.Get(b, q * rsB + jb + j);
+                    ac[j] = sum;
+                }
+                float* ci = c + i * rsC + jb * csC;
+                for (int j = 0; j < w; j++) Put(ci + j * csC, ac[j], alpha, beta);
             }
+        }
     }
-
-    private static void Store(Vector512<float> v, float* c, float alpha, float beta) =>
-        Vector512.Store(beta == 0 ? v * alpha : Vector512.FusedMultiplyAdd(v, Vector512.Create(alpha), Vector512.Load(c) * beta), c);
 
     /// <summary>B' columns contiguous (e.g. x·Wᵀ with W stored [out, in]): 4 columns of B' at a time
     /// (kept in L2) against every row of A', 16 lanes along k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
     private static void Dots<T>(int mm, int j0, int j1, int k, float alpha, float* a, nint rsA,
         void* b, nint csB, float beta, float* c, nint rsC, nint csC) where T : struct, IGemmElement
     {

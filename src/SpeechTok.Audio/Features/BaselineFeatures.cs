@@ -13,16 +13,32 @@ public static class BaselineFeatures
 
     public static float[] Compute(ReadOnlySpan<float> wav16k)
     {
-        var frames = Frames(wav16k);
+        var pooled = Pooled(wav16k);
         var outp = new double[Dim];
-        for (int t = 0; t < frames.Frames; t++)
+        for (int t = 0; t < pooled.Frames; t++)
         {
-            var r = frames.Row(t);
+            var r = pooled.Row(t);
             for (int c = 0; c < Dim; c++) outp[c] += r[c];
         }
-        // mean of block means = sum / (Block · number of blocks): the padded zeros count in the mean, as in the original.
+        return outp.Select(v => (float)(v / pooled.Frames)).ToArray();
+    }
+
+    /// <summary>
+    /// The frames mean-pooled in blocks of 5 (skimage block_reduce, cval 0): the last, incomplete block is
+    /// padded with zero frames, which count in its mean. This is the sequence the original's model sees.
+    /// </summary>
+    public static FrameMatrix Pooled(ReadOnlySpan<float> wav16k)
+    {
+        var frames = Frames(wav16k);
         int blocks = (frames.Frames + Block - 1) / Block;
-        return outp.Select(v => (float)(v / (Block * (double)blocks))).ToArray();
+        var o = new FrameMatrix(blocks, Dim);
+        for (int t = 0; t < frames.Frames; t++)
+        {
+            var src = frames.Row(t);
+            var dst = o.Row(t / Block);
+            for (int c = 0; c < Dim; c++) dst[c] += src[c] / Block;
+        }
+        return o;
     }
 
     /// <summary>The per-frame 44-column matrix before pooling.</summary>

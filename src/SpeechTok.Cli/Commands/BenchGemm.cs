@@ -59,6 +59,8 @@ internal static class BenchGemm
         var warm = Stopwatch.StartNew();
         for (int i = 0; i < 3 || (warm.Elapsed.TotalSeconds < 0.3 && i < 1000); i++) Once();
         var times = new List<double>();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        long done = 0;
         for (int r = 0; r < runs; r++)
         {
             // Tiny products are timed in batches so the timer resolution does not matter.
@@ -66,13 +68,17 @@ internal static class BenchGemm
             var sw = Stopwatch.StartNew();
             for (int i = 0; i < reps; i++) Once();
             times.Add(sw.Elapsed.TotalSeconds / reps);
+            done += reps;
         }
+        // CPU time is a cross-check under background load: time spent descheduled does not count.
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         times.Sort();
         double median = times[times.Count / 2];
         double gflops = Math.Round(flops / median / 1e9, 2);
         if (!json)
             Console.WriteLine($"{backend}{(bf16 ? " bf16" : "")} {(transA ? "Aᵀ" : "A")}·{(transB ? "Bᵀ" : "B")} {m}×{n}×{k}, {threads} thread(s): " +
-                $"median {median * 1e3:F3} ms over {runs} runs (min {times[0] * 1e3:F3}, max {times[^1] * 1e3:F3})");
+                $"median {median * 1e3:F3} ms over {runs} runs (min {times[0] * 1e3:F3}, max {times[^1] * 1e3:F3}); " +
+                $"{flops * done / cpuSeconds / 1e9:F1} GFLOP per CPU-second");
         Console.WriteLine(JsonSerializer.Serialize(new { m, n, k, threads, gflops }));
         return 0;
 

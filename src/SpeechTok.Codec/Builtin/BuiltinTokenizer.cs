@@ -97,33 +97,27 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
     }
 
     /// <summary>Fits on the given 16 kHz mono waveforms (in order; the result depends only on them and the options).</summary>
-    public static BuiltinTokenizer Fit(IReadOnlyList<float[]> wavs, BuiltinFitOptions options, Action<string>? log = null)
-    {
-        var pool = new FramePool(options.MaxFrames);
-        const int batch = 32;
-        for (int b0 = 0; b0 < wavs.Count; b0 += batch)
-        {
-            int bn = Math.Min(batch, wavs.Count - b0);
-            var feats = new FrameMatrix[bn];
-            Threading.For(bn, i => feats[i] = BuiltinFeatures.Compute(wavs[b0 + i]));
-            foreach (var f in feats) pool.Add(f);
-        }
-        return FitOnFrames(pool.ToArray(out int n), n, options, log);
-    }
+    public static BuiltinTokenizer Fit(IReadOnlyList<float[]> wavs, BuiltinFitOptions options, Action<string>? log = null) =>
+        FitFrom(wavs.Count, i => wavs[i], options, log);
 
     /// <summary>Fits on the train split of a manifest (all clips must be readable).</summary>
     public static BuiltinTokenizer Fit(Manifest manifest, BuiltinFitOptions options, bool mixdown = false, Action<string>? log = null)
     {
         var train = manifest.Split("train");
+        return FitFrom(train.Count, i => AudioLoader.LoadSample(train[i], mixdown), options, log);
+    }
+
+    private static BuiltinTokenizer FitFrom(int count, Func<int, float[]> load, BuiltinFitOptions options, Action<string>? log)
+    {
         var pool = new FramePool(options.MaxFrames);
         const int batch = 32;
-        for (int b0 = 0; b0 < train.Count; b0 += batch)
+        for (int b0 = 0; b0 < count; b0 += batch)
         {
-            int bn = Math.Min(batch, train.Count - b0);
+            int bn = Math.Min(batch, count - b0);
             var feats = new FrameMatrix[bn];
-            Threading.For(bn, i => feats[i] = BuiltinFeatures.Compute(AudioLoader.LoadSample(train[b0 + i], mixdown)));
-            foreach (var f in feats) pool.Add(f);
-            log?.Invoke($"features: {b0 + bn}/{train.Count} train samples");
+            Threading.For(bn, i => feats[i] = BuiltinFeatures.Compute(load(b0 + i)));
+            foreach (var f in feats) pool.Add(f); // in input order, whatever the threads did
+            log?.Invoke($"features: {b0 + bn}/{count} samples");
         }
         return FitOnFrames(pool.ToArray(out int n), n, options, log);
     }

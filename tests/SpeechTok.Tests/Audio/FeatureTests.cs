@@ -166,6 +166,13 @@ public sealed class FeatureTests
         Assert.Equal(1 + x.Length / 512, frames.Frames); // 41 frames → 9 blocks, the last padded with 4 zero frames
         var v = BaselineFeatures.Compute(x);
         Assert.Equal(44, v.Length);
+        var pooled = BaselineFeatures.Pooled(x);
+        Assert.Equal(9, pooled.Frames);
+        for (int c = 0; c < 44; c++)
+        {
+            Assert.Equal((frames.Row(0)[c] + frames.Row(1)[c] + frames.Row(2)[c] + frames.Row(3)[c] + frames.Row(4)[c]) / 5, pooled.Row(0)[c], 3);
+            Assert.Equal(frames.Row(40)[c] / 5, pooled.Row(8)[c], 4); // one real frame + four zero frames
+        }
         Assert.All(v, f => Assert.True(float.IsFinite(f)));
         for (int c = 0; c < 44; c++)
         {

@@ -28,6 +28,8 @@ public sealed class BuiltinTokenizerTests : IDisposable
         Assert.Equal((wav.Length + 319) / 320, ca[0].Length);
         Assert.Equal(ca, b.Encode(wav));
         Assert.NotEqual(ca, c.Encode(wav));
+        var fromWaves = BuiltinTokenizer.Fit(m.Split("train").Select(x => AudioLoader.LoadSample(x)).ToList(), Small);
+        Assert.Equal(ca, fromWaves.Encode(wav));
 
         a.Save(Path.Combine(_dir, "a"));
         b.Save(Path.Combine(_dir, "b"));

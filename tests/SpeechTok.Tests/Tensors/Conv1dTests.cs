@@ -7,13 +7,15 @@ public sealed unsafe class Conv1dTests
     private static float[] Random(Random r, int n) => Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
 
     [Theory]
-    [InlineData(3, 5, 50, 7, 1, 1)]
-    [InlineData(4, 6, 41, 3, 1, 4)] // dilated
-    [InlineData(2, 3, 64, 8, 4, 1)] // strided, kernel = 2 x stride as in SEANet
-    [InlineData(5, 7, 33, 1, 1, 1)] // pointwise: direct GEMM path
-    [InlineData(64, 3, 2100, 16, 1, 1)] // several im2col chunks
-    [InlineData(2, 2, 5, 7, 1, 1)] // input shorter than the kernel: no output
-    public void MatchesNaiveConvolution(int cin, int cout, int len, int k, int stride, int dilation)
+    [InlineData(3, 5, 50, 7, 1, 1, 1)]
+    [InlineData(4, 6, 41, 3, 1, 4, 2)] // dilated
+    [InlineData(2, 3, 64, 8, 4, 1, 2)] // strided, kernel = 2 x stride as in SEANet
+    [InlineData(5, 7, 33, 1, 1, 1, 1)] // pointwise: direct GEMM path
+    [InlineData(64, 3, 2100, 16, 1, 1, 1)] // several im2col chunks, serial
+    [InlineData(64, 3, 2100, 16, 1, 1, 3)] // column blocks in parallel (uneven split)
+    [InlineData(64, 3, 20000, 1, 1, 1, 2)] // pointwise column blocks in parallel
+    [InlineData(2, 2, 5, 7, 1, 1, 2)] // input shorter than the kernel: no output
+    public void MatchesNaiveConvolution(int cin, int cout, int len, int k, int stride, int dilation, int threads)
     {
         var r = new Random(cin * 1000 + len);
         var x = Random(r, cin * len);
@@ -22,7 +24,7 @@ public sealed unsafe class Conv1dTests
         int lout = Conv1d.OutputLength(len, k, stride, dilation);
         Assert.Equal(Math.Max(0, (len - dilation * (k - 1) - 1) / stride + 1), lout);
         var y = new float[cout * lout];
-        fixed (float* px = x, pw = w, pb = b, py = y) Conv1d.Forward(px, cin, len, pw, pb, cout, k, stride, dilation, py);
+        fixed (float* px = x, pw = w, pb = b, py = y) Conv1d.Forward(px, cin, len, pw, pb, cout, k, stride, dilation, py, threads);
         for (int co = 0; co < cout; co++)
             for (int t = 0; t < lout; t++)
             {

@@ -1,8 +1,7 @@
 using System.Text;
 using SpeechTok.Audio;
-using SpeechTok.Tests.Audio;
 
-namespace SpeechTok.Tests.Codec;
+namespace SpeechTok.Tests.Audio;
 
 /// <summary>
 /// ~20 short espeak-ng sentences (22.05 kHz WAVs, so loading exercises the resampler) with a manifest
