@@ -5,7 +5,7 @@ Same shapes as the C# benchmark (SEANet: n_filters 64, strides 8,5,4,2 used in r
 stage, 2-layer BiLSTM with skip, final conv to `dimension`; RVQ n_q x codebook_size). Convolutions use plain
 (already folded) weights, so PyTorch does not pay for weight norm: a conservative comparison.
 Run with the Debian torch 1.13: /usr/bin/python3 bench/torch_codec.py --threads 2
-Last line: {"rtf": ..., "rtf_batch8": ...} (audio seconds per wall second).
+Last line: {"rtf": ..., "rtf_batch8": ..., "cpu_rtf": ..., "cpu_rtf_batch8": ...} (audio seconds per wall / process CPU second).
 """
 import os
 
@@ -102,17 +102,20 @@ def main():
     def median(x):
         with torch.inference_mode():
             rvq_encode(enc(x), books)  # warm-up
-            times = []
+            wall, cpu = [], []
             for _ in range(a.runs):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 rvq_encode(enc(x), books)
-                times.append(time.perf_counter() - t0)
-        return sorted(times)[len(times) // 2]
+                wall.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
+        return sorted(wall)[len(wall) // 2], sorted(cpu)[len(cpu) // 2]
 
-    single, batched = median(one), median(many)
+    (single, single_cpu), (batched, batched_cpu) = median(one), median(many)
     rtf, rtf_b = round(a.seconds / single, 2), round(a.batch * a.seconds / batched, 2)
-    print(f"torch {torch.__version__}, {a.threads} thread(s): 1 clip {single:.3f} s (RTF {rtf}), {a.batch} clips {batched:.3f} s (RTF {rtf_b})")
-    print(json.dumps({"rtf": rtf, f"rtf_batch{a.batch}": rtf_b, "threads": a.threads}))
+    print(f"torch {torch.__version__}, {a.threads} thread(s): 1 clip {single:.3f} s (RTF {rtf}, CPU {single_cpu:.3f} s), "
+          f"{a.batch} clips {batched:.3f} s (RTF {rtf_b}, CPU {batched_cpu:.3f} s)")
+    print(json.dumps({"rtf": rtf, f"rtf_batch{a.batch}": rtf_b, "threads": a.threads,
+                      "cpu_rtf": round(a.seconds / single_cpu, 2), f"cpu_rtf_batch{a.batch}": round(a.batch * a.seconds / batched_cpu, 2)}))
 
 
 if __name__ == "__main__":

@@ -52,7 +52,8 @@ public static unsafe class Conv1d
             });
             return;
         }
-        chunk = Math.Min(lout, Math.Max(16, SerialChunkFloats / rows));
+        // One thread: L2-sized blocks while they stay wide; else (and for deep layers) few wide multi-threaded GEMMs.
+        if (threads > 1 || chunk < MinParallelColumns) chunk = Math.Min(lout, Math.Max(16, SerialChunkFloats / rows));
         for (int t0 = 0; t0 < lout; t0 += chunk)
             Block(x, cin, len, w, cout, k, stride, dilation, y, lout, t0, Math.Min(chunk, lout - t0), direct, threads);
     }
