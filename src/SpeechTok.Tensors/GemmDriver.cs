@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace SpeechTok.Tensors;
@@ -112,6 +113,8 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
     private static void PackA(bool transA, float* a, nint lda, int ic, int mc, int pc, int kc, int MR, float* dst)
     {
+        nint* rows = stackalloc nint[16];
+        float* tile = stackalloc float[256];
         for (int i = 0; i < mc; i += MR, dst += (nint)MR * kc)
         {
             int mr = Math.Min(MR, mc - i);
@@ -128,14 +131,25 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
             }
             else
             {
-                for (int r = 0; r < mr; r++)
+                int p = 0;
+                if (Avx512F.IsSupported && MR <= 16)
+                {
+                    // 16×16 transposes; rows past mr repeat a real row (their tile rows are discarded),
+                    // and each 16-float store spills into the next k step, which is written after it.
+                    for (int r = 0; r < 16; r++) rows[r] = (ic + i + Math.Min(r, mr - 1)) * lda + pc;
+                    for (; p + 16 <= kc; p += 16)
+                    {
+                        GemmTranspose.Block16<F32Element>(a, rows, p, tile, 16);
+                        for (int t = 0; t < 16; t++) Vector512.Store(Vector512.Load(tile + 16 * t), dst + (p + t) * MR);
+                    }
+                }
+                for (int r = 0; r < MR; r++)
                 {
                     float* src = a + (ic + i + r) * lda + pc;
                     float* d = dst + r;
-                    for (int p = 0; p < kc; p++) d[p * MR] = src[p];
+                    if (r < mr) for (int q = p; q < kc; q++) d[q * MR] = src[q];
+                    else for (int q = p; q < kc; q++) d[q * MR] = 0;
                 }
-                for (int r = mr; r < MR; r++)
-                    for (int p = 0; p < kc; p++) dst[p * MR + r] = 0;
             }
         }
     }
@@ -157,14 +171,15 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
         else
         {
             int s = 0;
+            nint* rows = stackalloc nint[16];
             if (Avx512F.IsSupported)
                 for (; s + 16 <= nr; s += 16)
                 {
-                    nint row = (j0 + s) * ldb + pc;
+                    for (int t = 0; t < 16; t++) rows[t] = (j0 + s + t) * ldb + pc;
                     int p = 0;
-                    for (; p + 16 <= kc; p += 16) GemmTranspose.Block16<TB>(b, row + p, ldb, dst + p * NR + s, NR);
+                    for (; p + 16 <= kc; p += 16) GemmTranspose.Block16<TB>(b, rows, p, dst + p * NR + s, NR);
                     for (; p < kc; p++)
-                        for (int t = 0; t < 16; t++) dst[p * NR + s + t] = TB.Get(b, row + t * ldb + p);
+                        for (int t = 0; t < 16; t++) dst[p * NR + s + t] = TB.Get(b, rows[t] + p);
                 }
             for (; s < nr; s++)
             {

@@ -42,7 +42,7 @@ internal sealed unsafe class GemmPlan
 
     // Packing buffers are reused across calls (allocation and page faults would dominate mid-size products);
     // at most one per concurrently running product or work unit is ever alive.
-    public float* RentA() => Rent(_aBuffers, (nuint)MC * (nuint)KC);
+    public float* RentA() => Rent(_aBuffers, (nuint)MC * (nuint)KC + 16); // + the last 16-wide store's spill
     public float* RentB() => Rent(_bBuffers, (nuint)KC * (nuint)NC);
     public void ReturnA(float* p) => _aBuffers.Add((nint)p);
     public void ReturnB(float* p) => _bBuffers.Add((nint)p);

@@ -7,17 +7,17 @@ namespace SpeechTok.Tensors;
 /// <summary>16×16 in-register transpose (AVX-512), used to pack a transposed operand without scalar gathers.</summary>
 internal static unsafe class GemmTranspose
 {
-    /// <summary>dst[t·ldd + i] = src[i·lds + t] for i, t &lt; 16 (src of element type T, upcast to float).</summary>
+    /// <summary>dst[t·ldd + i] = src[rows[i] + col + t] for i, t &lt; 16 (src of element type T, upcast to float).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Block16<T>(void* src, nint index, nint lds, float* dst, nint ldd) where T : struct, IGemmElement
+    public static void Block16<T>(void* src, nint* rows, nint col, float* dst, nint ldd) where T : struct, IGemmElement
     {
         // Stage 1+2: 4×4 transposes inside each 128-bit lane, per group of four source rows.
         var u = stackalloc Vector512<float>[16];
         for (int g = 0; g < 4; g++)
         {
-            nint r = index + 4 * g * lds;
-            var r0 = T.Load512(src, r); var r1 = T.Load512(src, r + lds);
-            var r2 = T.Load512(src, r + 2 * lds); var r3 = T.Load512(src, r + 3 * lds);
+            nint* r = rows + 4 * g;
+            var r0 = T.Load512(src, r[0] + col); var r1 = T.Load512(src, r[1] + col);
+            var r2 = T.Load512(src, r[2] + col); var r3 = T.Load512(src, r[3] + col);
             var t0 = Avx512F.UnpackLow(r0, r1).AsDouble(); var t1 = Avx512F.UnpackHigh(r0, r1).AsDouble();
             var t2 = Avx512F.UnpackLow(r2, r3).AsDouble(); var t3 = Avx512F.UnpackHigh(r2, r3).AsDouble();
             u[4 * g + 0] = Avx512F.UnpackLow(t0, t2).AsSingle();  // lane l: column 4l+0 of the 4 rows
