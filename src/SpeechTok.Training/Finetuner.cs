@@ -49,8 +49,9 @@ public static class Finetuner
         int h = lm.Config.HiddenSize, epochs = o.EpochsFor(task);
         var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, (ulong)seed);
         using var model = new LlamaForSequenceClassification(lm.Weights, numLabels, lm.PadId, lora, null, (ulong)seed);
-        var ps = Peft.Tensors(lora, model.ScoreWeight, numLabels).Select(t => Parameter.Full(t.Name, t.Tensor)).ToList();
-        var grads = lora.All.SelectMany(m => new[] { m.GradA, m.GradB }).Append(model.ScoreGrad).ToList();
+        var trainables = Peft.Trainables(lora, model.ScoreWeight, model.ScoreGrad, numLabels).ToList();
+        var ps = trainables.Select(t => Parameter.Full(t.Name, t.Tensor)).ToList();
+        var grads = trainables.Select(t => t.Grad).ToList();
         var opt = new AdamW(ps, o.Lr, weightDecay: 0);
         int perEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize, total = perEpoch * epochs;
         var schedule = new LinearWarmupSchedule(o.Lr, Math.Max(1, (int)(o.WarmupRatio * total)), total);

@@ -18,16 +18,29 @@ public static class Peft
     public static string LoraKey(int layer, string proj, char factor) =>
         $"base_model.model.model.layers.{layer}.self_attn.{proj}.lora_{factor}.weight";
 
-    public static IEnumerable<(string Name, Tensor Tensor)> Tensors(LoraAdapters lora, float[] score, int numLabels)
+    /// <summary>The adapted projections in PEFT's key order (per layer: q_proj, v_proj).</summary>
+    public static IEnumerable<(int Layer, string Proj, LoraLinear Module)> Modules(LoraAdapters lora)
     {
         for (int l = 0; l < lora.QProj.Count; l++)
-            foreach (var (proj, m) in new[] { ("q_proj", lora.QProj[l]), ("v_proj", lora.VProj[l]) })
-            {
-                yield return (LoraKey(l, proj, 'A'), Checkpoint.Alias(m.A, m.Rank, m.In));
-                yield return (LoraKey(l, proj, 'B'), Checkpoint.Alias(m.B, m.Out, m.Rank));
-            }
-        yield return (ScoreKey, Checkpoint.Alias(score, numLabels, score.Length / numLabels));
+        {
+            yield return (l, "q_proj", lora.QProj[l]);
+            yield return (l, "v_proj", lora.VProj[l]);
+        }
     }
+
+    /// <summary>Every trainable tensor with its PEFT key and its gradient buffer, in one fixed order.</summary>
+    public static IEnumerable<(string Name, Tensor Tensor, float[] Grad)> Trainables(LoraAdapters lora, float[] score, float[] scoreGrad, int numLabels)
+    {
+        foreach (var (l, proj, m) in Modules(lora))
+        {
+            yield return (LoraKey(l, proj, 'A'), Checkpoint.Alias(m.A, m.Rank, m.In), m.GradA);
+            yield return (LoraKey(l, proj, 'B'), Checkpoint.Alias(m.B, m.Out, m.Rank), m.GradB);
+        }
+        yield return (ScoreKey, Checkpoint.Alias(score, numLabels, score.Length / numLabels), scoreGrad);
+    }
+
+    public static IEnumerable<(string Name, Tensor Tensor)> Tensors(LoraAdapters lora, float[] score, int numLabels) =>
+        Trainables(lora, score, score, numLabels).Select(t => (t.Name, t.Tensor));
 
     public static void Save(string dir, LoraAdapters lora, float[] score, int numLabels, string baseModel)
     {

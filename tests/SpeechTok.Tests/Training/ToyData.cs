@@ -43,7 +43,7 @@ internal sealed class ToyData : IDisposable
 
     public static readonly BuiltinLmOptions TinyLm = new()
     {
-        Hidden = 32, Layers = 1, Heads = 2, KvHeads = 1, Intermediate = 64, Merges = 40, Epochs = 2, BatchSize = 8, MaxLength = 64,
+        Hidden = 32, Layers = 2, Heads = 2, KvHeads = 1, Intermediate = 64, Merges = 40, Epochs = 2, BatchSize = 8, MaxLength = 64,
     };
 
     public string Model() => ModelResolver.Resolve("builtin", SpeechTok.Audio.Manifest.Load(Manifest), Cache, TinyLm);

@@ -92,6 +92,25 @@ public sealed class TrainingTests
             File.ReadAllBytes(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "killed"), 8), Peft.WeightsFile)));
     }
 
+    [Fact]
+    public void Killed_pretrain_resumes_to_the_same_rows()
+    {
+        using var d = new ToyData();
+        string model = d.Model();
+        PretrainSpec Spec(string o) => new()
+        {
+            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, o),
+            Options = new PretrainOptions { Lr = 1e-2, Epochs = 3, BatchSize = 8, Accumulation = 2, Patience = 10 },
+        };
+        Spec("full").Run();
+        // 64 train samples → 8 micro-batches → 4 updates per epoch: die in the second epoch.
+        Assert.Throws<KilledException>(() => Spec("killed").Run(afterStep: s => { if (s == 7) throw new KilledException(); }));
+        Spec("killed").Run();
+        Assert.Equal(File.ReadAllBytes(Path.Combine(d.Dir, "full", Pretrainer.RowsFile)), File.ReadAllBytes(Path.Combine(d.Dir, "killed", Pretrainer.RowsFile)));
+        Assert.Equal(RunFiles.ReadJson(Path.Combine(d.Dir, "full", Pretrainer.MetaFile))["curves"]!.ToJsonString(),
+            RunFiles.ReadJson(Path.Combine(d.Dir, "killed", Pretrainer.MetaFile))["curves"]!.ToJsonString());
+    }
+
     private sealed class KilledException : Exception;
 
     [Fact]
@@ -110,7 +129,8 @@ public sealed class TrainingTests
         Assert.Equal(new[] { 4, 32 }, st.ShapeOf("base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight"));
         Assert.Equal(new[] { 16, 4 }, st.ShapeOf("base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight"));
         Assert.Equal(new[] { 2, 32 }, st.ShapeOf("base_model.model.score.weight"));
-        Assert.Equal(5, st.Names.Count);
+        Assert.Equal(new[] { 16, 4 }, st.ShapeOf("base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight"));
+        Assert.Equal(2 * 4 + 1, st.Names.Count);
         var cfg = RunFiles.ReadJson(Path.Combine(dir, Peft.ConfigFile));
         Assert.Equal("SEQ_CLS", cfg["task_type"]!.GetValue<string>());
         Assert.Equal(4, cfg["r"]!.GetValue<int>());
