@@ -14,7 +14,20 @@ public sealed unsafe class LlamaModel : IDisposable
     public LlamaWeights Weights { get; }
     public LlamaConfig Config => Weights.Config;
     /// <summary>Optional LoRA on q_proj/v_proj; its gradients accumulate in the backward pass.</summary>
-    public LoraAdapters? Lora { get; set; }
+    public LoraAdapters? Lora
+    {
+        get => _lora;
+        set
+        {
+            if (value != null && (value.QProj.Count != Config.NumLayers || value.QProj[0].In != Config.HiddenSize
+                || value.QProj[0].Out != Config.NumHeads * Config.HeadDim || value.VProj[0].Out != Config.NumKvHeads * Config.HeadDim))
+                throw new SpeechTokException($"LoRA adapters ({value.QProj.Count} layers, q_proj {value.QProj[0].Out}×{value.QProj[0].In}) " +
+                    $"do not fit the model ({Config.NumLayers} layers, q_proj {Config.NumHeads * Config.HeadDim}×{Config.HiddenSize})");
+            _lora = value;
+        }
+    }
+
+    private LoraAdapters? _lora;
 
     private readonly float[] _invFreq;
     private float[] _cos = [], _sin = [];

@@ -74,7 +74,7 @@ public sealed class LlamaWeights
         }
         // Biases are tiny: keep them F32 so kernels can add them directly.
         Tensor? Opt(bool present, string name, params int[] shape) =>
-            !present ? null : Need(name, shape) is var t && t.DType == DType.F32 && !t.IsReadOnly ? t : Need(name, shape).ToF32();
+            !present ? null : Need(name, shape) is var t && t.DType == DType.F32 ? t : t.ToF32();
 
         var embed = Need("model.embed_tokens.weight", c.VocabSize, h);
         Tensor? lmHead = c.TieWordEmbeddings ? null : Need("lm_head.weight", c.VocabSize, h);

@@ -160,5 +160,7 @@ public sealed class ModelTests
         var ids = Ids.Select(i => i % 11).ToArray();
         Assert.Contains("label 3", Assert.Throws<SpeechTokException>(() => m.CrossEntropyStep(ids, Mask, 2, 6, [3, 0], [])).Message);
         Assert.Throws<ShapeMismatchException>(() => m.CrossEntropyStep(ids, Mask, 2, 6, [1], []));
+        var other = LlamaConfig.Parse("""{"architectures": ["LlamaForCausalLM"], "hidden_size": 16, "intermediate_size": 8, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 11}""", "other");
+        Assert.Contains("do not fit", Assert.Throws<SpeechTokException>(() => m.Model.Lora = new LoraAdapters(other, 2, 4f, 0f, 1)).Message);
     }
 }
