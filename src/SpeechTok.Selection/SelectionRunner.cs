@@ -9,6 +9,8 @@ public sealed record SelectOptions
 {
     public required string ManifestPath { get; init; }
     public string? AudioRoot { get; init; }
+    /// <summary>K when known: labels outside 0..K−1 are then manifest errors; otherwise max label + 1.</summary>
+    public int? NumClasses { get; init; }
     /// <summary>1-based RVQ layer numbers, ascending (2–8 = acoustic only, 1–8 = all).</summary>
     public required int[] Layers { get; init; }
     public bool Bow { get; init; } = true;
@@ -31,7 +33,7 @@ public static class SelectionRunner
     public static JsonObject Run(SelectOptions o, Func<ManifestSample, int[][]?> codes)
     {
         if (o.Layers.Length == 0) throw new SpeechTokException("--layers selects no RVQ layer");
-        var manifest = Manifest.Load(o.ManifestPath, o.AudioRoot);
+        var manifest = Manifest.Load(o.ManifestPath, o.AudioRoot, o.NumClasses);
         if (manifest.Task == TaskKind.Multilabel) throw new SpeechTokException($"{manifest.Path}: token selection needs single-label samples (binary or multiclass)");
         var train = manifest.Split("train");
         manifest.RequireAllClassesInTrain();
@@ -189,15 +191,12 @@ public static class SelectionRunner
         return set.ToArray();
     }
 
-    /// <summary>Writes text to <paramref name="path"/> atomically (temporary file in the same folder, then a move).</summary>
+    /// <summary>Writes text atomically (Audio's <see cref="AtomicFile"/>), creating the folder.</summary>
     public static void WriteAtomic(string path, string text)
     {
         var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        File.WriteAllText(tmp, text);
-        File.Move(tmp, full, overwrite: true);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        AtomicFile.WriteAllText(full, text);
     }
 
     public static string ToJson(JsonNode node) => node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";

@@ -14,10 +14,11 @@ internal static class BaselineCommand
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var grid = new Option<string?>("--grid") { Description = "Comma-separated C values to choose from on val (default 0.001,0.003,…,10)." };
         var output = new Option<string>("--out") { Description = "Output folder (results.json is created or updated).", Required = true };
-        var cmd = new Command("baseline", "Run a classic baseline (L2 logistic regression, C chosen on val macro-F1).") { system, manifest, audioRoot, grid, output };
+        var numClasses = SelectCommand.NumClassesOption();
+        var cmd = new Command("baseline", "Run a classic baseline (L2 logistic regression, C chosen on val macro-F1).") { system, manifest, audioRoot, numClasses, grid, output };
         cmd.SetAction(pr =>
         {
-            var m = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot));
+            var m = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses));
             var cs = SelectCommand.ParseCs(pr.GetValue(grid));
             var result = Baselines.Run(pr.GetValue(system)!, m, cs.Length > 0 ? cs : Baselines.DefaultGrid, Baselines.MfccFeatures);
             var path = Baselines.WriteResults(pr.GetValue(output)!, m, result);

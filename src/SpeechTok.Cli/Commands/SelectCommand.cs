@@ -23,14 +23,16 @@ internal static class SelectCommand
         var tol = new Option<double>("--tol") { Description = "KKT residual at which the solver stops.", DefaultValueFactory = _ => 1e-7 };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var output = new Option<string>("--out") { Description = "Output selection.json.", DefaultValueFactory = _ => "selection.json" };
+        var numClasses = NumClassesOption();
         var cmd = new Command("select", "Select audio tokens with TF-IDF + scaler + L1 logistic regression (writes selection.json).")
-            { manifest, codes, layers, bow, noBow, c, sweep, split, random, seed, tol, audioRoot, output };
+            { manifest, codes, layers, bow, noBow, c, sweep, split, random, seed, tol, audioRoot, numClasses, output };
         cmd.SetAction(pr =>
         {
             var opts = new SelectOptions
             {
                 ManifestPath = pr.GetValue(manifest)!,
                 AudioRoot = pr.GetValue(audioRoot),
+                NumClasses = pr.GetValue(numClasses),
                 Layers = SelectionRunner.ParseLayers(pr.GetValue(layers)!),
                 Bow = pr.GetValue(bow) && !pr.GetValue(noBow),
                 C = pr.GetValue(c),
@@ -58,6 +60,9 @@ internal static class SelectCommand
         });
         return cmd;
     }
+
+    internal static Option<int?> NumClassesOption() =>
+        new("--num-classes") { Description = "Number of classes K (labels must lie in 0..K−1); default: max label + 1." };
 
     internal static double[] ParseCs(string? text) =>
         text == null ? [] : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)

@@ -80,6 +80,29 @@ public sealed class L1SelectionConformanceTests
         }
     }
 
+    /// <summary>`baseline bow` (CountVectorizer + L2 LR, C on val) within 0.02 of sklearn's test score, or better.</summary>
+    [Theory]
+    [MemberData(nameof(Folders))]
+    public void BowBaselineMatchesSklearn(string folder)
+    {
+        var dir = FixtureRoot.Folder(folder);
+        var reference = Load(Path.Combine(dir, "reference.json"));
+        var bow = Load(Path.Combine(dir, "bow_baselines.json")).GetProperty("results");
+        foreach (var task in bow.EnumerateObject())
+        {
+            var manifest = Manifest.Load(DataFile(reference, task.Name));
+            var grid = task.Value.GetProperty("grid").EnumerateArray().Select(g => g.GetProperty("C").GetDouble()).ToArray();
+            var ours = Baselines.Run("bow", manifest, grid);
+            var test = task.Value.GetProperty("best").GetProperty("test");
+            // The reference metric: macro-F1 over the labels present in test (multiclass), F1 of class 1 (binary).
+            var (key, theirs) = manifest.Task == TaskKind.Binary
+                ? ("f1_class_1", test.GetProperty("f1_class1").GetDouble())
+                : ("macro_f1", test.GetProperty("macro_f1_labels_present_in_true").GetDouble());
+            double value = ours[key]!.GetValue<double>();
+            Assert.True(value >= theirs - 0.02, $"{task.Name}: {key} {value} vs sklearn {theirs}");
+        }
+    }
+
     private static void AssertClose(JsonElement expected, double[] actual, double relTol)
     {
         var e = expected.EnumerateArray().Select(v => v.GetDouble()).ToArray();

@@ -60,6 +60,20 @@ public sealed class SelectionRunnerTests : IDisposable
     }
 
     [Fact]
+    public void ReadsCodesFromACodeStore()
+    {
+        var (m, codes) = Data(60);
+        var storeDir = Path.Combine(_dir, "codes");
+        var manifest = Manifest.Load(m);
+        using (var store = SpeechTok.Codec.Store.CodeStore.OpenOrCreate(storeDir, "test-tokenizer", 8, 1024))
+            foreach (var s in manifest.Split("train")) store.Append(s.Key, 0, codes(s)!);
+        using var read = SpeechTok.Codec.Store.CodeStore.Open(storeDir);
+        var fromStore = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2, 3], C = 0.05 }, s => read.TryGet(s.Key));
+        var inMemory = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2, 3], C = 0.05 }, codes);
+        Assert.Equal(SelectionRunner.ToJson(inMemory), SelectionRunner.ToJson(fromStore));
+    }
+
+    [Fact]
     public void MissingCodesNameTheSample()
     {
         var (m, codes) = Data(40);
@@ -94,6 +108,9 @@ public sealed class SelectionRunnerTests : IDisposable
         File.WriteAllText(p, "split,text,audio_path_list,label\ntrain,a b,a.wav,0\ntrain,c d,b.wav,0\ntest,e f,c.wav,1\n");
         e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = p, Layers = [1] }, codes));
         Assert.Contains("never occur in the train split", e.Message);
+        // Labels outside 0..K−1 when K is given.
+        e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1], NumClasses = 1 }, codes));
+        Assert.Contains("outside 0..0", e.Message);
         // Codes outside the codebook.
         e = Assert.Throws<SpeechTokException>(() => TokenSelection.AudioBagOfTokens([("train/0", [[5, 1024]])], [1]));
         Assert.Contains("train/0", e.Message);
