@@ -19,9 +19,10 @@ internal static class BuiltinFeatures
         int frames = (wav.Length + Hop - 1) / Hop;
         var o = new FrameMatrix(frames, Dim);
         if (frames == 0) return o;
-        // Stft frames are centred on t·hop; shifting the signal by hop/2 centres them on t·hop + hop/2.
-        var shifted = new float[wav.Length + Hop / 2];
-        wav.CopyTo(shifted.AsSpan(Hop / 2));
+        // Stft frames are centred on t·hop; dropping the first hop/2 samples centres them on t·hop + hop/2
+        // of the original; the zeros appended keep at least `frames` frames.
+        var shifted = new float[Math.Max(0, wav.Length - Hop / 2) + Hop];
+        if (wav.Length > Hop / 2) wav[(Hop / 2)..].CopyTo(shifted);
         var power = Stft.Spectrogram(shifted, NFft, Hop, 2.0);
         var mel = Mel.Apply(power, Bank);
         for (int i = 0; i < mel.Data.Length; i++) mel.Data[i] = MathF.Max(-100f, 10f * MathF.Log10(MathF.Max(1e-10f, mel.Data[i])));

@@ -115,7 +115,11 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
         {
             int bn = Math.Min(batch, count - b0);
             var feats = new FrameMatrix[bn];
-            Threading.For(bn, i => feats[i] = BuiltinFeatures.Compute(load(b0 + i)));
+            try { Threading.For(bn, i => feats[i] = BuiltinFeatures.Compute(load(b0 + i))); }
+            catch (AggregateException ae) when (ae.InnerExceptions.FirstOrDefault(x => x is SpeechTokException) is SpeechTokException first)
+            {
+                throw first; // a bad clip is a user error, not a crash
+            }
             foreach (var f in feats) pool.Add(f); // in input order, whatever the threads did
             log?.Invoke($"features: {b0 + bn}/{count} samples");
         }

@@ -50,13 +50,24 @@ public static class Tokenization
         int total = manifest.Samples.Count, done = total - pending.Count;
         progress?.Invoke(done, total);
         var po = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads), CancellationToken = cancel };
-        Parallel.ForEach(pending, po, item =>
+        try
         {
-            var wav = AudioLoader.LoadSample(item.Sample, options.Mixdown);
-            var codes = tokenizer.Encode(wav);
-            store.Append(item.Sample.Key, item.Source, codes);
-            progress?.Invoke(Interlocked.Increment(ref done), total);
-        });
+            Parallel.ForEach(pending, po, item =>
+            {
+                int[][] codes;
+                try { codes = tokenizer.Encode(AudioLoader.LoadSample(item.Sample, options.Mixdown)); }
+                catch (SpeechTokException e)
+                {
+                    throw new SpeechTokException($"{manifest.Path}:{item.Sample.Line} ({item.Sample.Key}, {string.Join(" | ", item.Sample.AudioPaths)}): {e.Message}", e);
+                }
+                store.Append(item.Sample.Key, item.Source, codes);
+                progress?.Invoke(Interlocked.Increment(ref done), total);
+            });
+        }
+        catch (AggregateException ae) when (ae.InnerExceptions.FirstOrDefault(x => x is SpeechTokException) is SpeechTokException first)
+        {
+            throw first; // the samples finished so far stay in the store
+        }
         if (options.JsonlPath != null) WriteJsonl(manifest, store, options.JsonlPath);
         return new TokenizeResult(total, total - pending.Count, pending.Count, store.TornTailBytes, store.DamagedRecords);
     }

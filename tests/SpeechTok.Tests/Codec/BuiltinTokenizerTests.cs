@@ -127,3 +127,21 @@ public sealed class KMeansTests
         Assert.All(cd, v => Assert.Equal(0f, v));
     }
 }
+
+public sealed class BuiltinFeatureTests
+{
+    [Fact]
+    public void FramesAreCentredOnTheCodecGrid()
+    {
+        // a click in the middle of frame 10 ([3200, 3520)) lights up frame 10's log-mel most
+        var x = new float[16000];
+        x[3360] = 1f;
+        var f = SpeechTok.Codec.Builtin.BuiltinFeatures.Compute(x);
+        Assert.Equal(50, f.Frames);
+        int best = 0;
+        for (int t = 1; t < f.Frames; t++) if (f.Row(t)[20] > f.Row(best)[20]) best = t;
+        Assert.Equal(10, best);
+        Assert.Equal(1, SpeechTok.Codec.Builtin.BuiltinFeatures.Compute(new float[100]).Frames);
+        Assert.Equal(3, SpeechTok.Codec.Builtin.BuiltinFeatures.Compute(new float[641]).Frames);
+    }
+}

@@ -168,4 +168,32 @@ public sealed class TokenizeTests : IDisposable
         Assert.True(again.Code == 0, again.Err);
         Assert.Contains("0 tokenized, 20 already done", again.Out);
     }
+
+    private sealed class FailingTokenizer(int failAtLength) : ISpeechTokenizer
+    {
+        public int SampleRate => 16000;
+        public int HopLength => 320;
+        public int NumQuantizers => 8;
+        public int CodebookSize => 4;
+        public int[][] Encode(ReadOnlySpan<float> wav)
+        {
+            if (wav.Length == failAtLength) throw new SpeechTokException("clip too odd");
+            int frames = (wav.Length + 319) / 320;
+            return Enumerable.Range(0, 8).Select(_ => new int[frames]).ToArray();
+        }
+    }
+
+    [Fact]
+    public void AnEncodingErrorNamesTheSampleAndKeepsFinishedOnes()
+    {
+        var m = EspeakCorpus.Manifest();
+        var bad = m.Samples[7];
+        var tok = new FailingTokenizer(AudioLoader.LoadSample(bad).Length);
+        var outDir = Path.Combine(_dir, "fail");
+        var e = Assert.Throws<SpeechTokException>(() => Tokenization.Run(m, tok, "fake", outDir, new TokenizeOptions { Threads = 1 }));
+        Assert.Contains($"({bad.Key}, {bad.AudioPaths[0]}): clip too odd", e.Message);
+        using var s = CodeStore.Open(outDir);
+        Assert.Contains(m.Samples[0].Key, s.Keys);
+        Assert.DoesNotContain(bad.Key, s.Keys);
+    }
 }
