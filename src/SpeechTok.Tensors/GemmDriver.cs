@@ -45,38 +45,67 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
         if (threads > 1) mBlocks = (Math.Max(mBlocks, Math.Min(threads, (m + MR - 1) / MR)) + threads - 1) / threads * threads;
         int mcStep = ((m + mBlocks - 1) / mBlocks + MR - 1) / MR * MR;
         mBlocks = (m + mcStep - 1) / mcStep;
-        float* bp = plan.RentB();
+        // Steps are the (jc, pc) blocks in order. Step s+1's B block is packed into the other buffer by the
+        // same parallel loop that computes step s: one fork/join per step, and packing fills idle tails.
+        int jSteps = (n + NC - 1) / NC, kSteps = (k + KC - 1) / KC, steps = jSteps * kSteps;
+        float** bufs = stackalloc float*[2];
+        bufs[0] = plan.RentB();
+        bufs[1] = steps > 1 ? plan.RentB() : null;
         try
         {
-            for (int jc = 0; jc < n; jc += NC)
+            PackStep(0, -1);
+            for (int step = 0; step < steps; step++)
             {
-                int nc = Math.Min(NC, n - jc), panels = (nc + NR - 1) / NR;
+                int jc = step / kSteps * NC, pc = step % kSteps * KC;
+                int nc = Math.Min(NC, n - jc), panels = (nc + NR - 1) / NR, kc = Math.Min(KC, k - pc);
+                float betaEff = pc == 0 ? beta : 1f;
+                float* bp = bufs[step & 1];
                 // Few row blocks (small m): also split the columns so every thread has work.
                 int nParts = Math.Min(panels, Math.Max(1, (2 * threads + mBlocks - 1) / mBlocks));
                 if (mBlocks >= threads && mBlocks % threads == 0) nParts = 1;
-                for (int pc = 0; pc < k; pc += KC)
+                int units = mBlocks * nParts, packUnits = step + 1 < steps ? 2 * threads : 0;
+                Parallel(units + packUnits, threads, u =>
                 {
-                    int kc = Math.Min(KC, k - pc);
-                    float betaEff = pc == 0 ? beta : 1f;
-                    Parallel(panels, threads, q =>
-                        PackB(transB, b, ldb, pc, kc, jc + q * NR, Math.Min(NR, nc - q * NR), NR, bp + (nint)q * kc * NR));
-                    Parallel(mBlocks * nParts, threads, u =>
+                    if (u >= units)
                     {
-                        int ic = u / nParts * mcStep, part = u % nParts;
-                        int mc = Math.Min(mcStep, m - ic);
-                        int q0 = (int)((long)panels * part / nParts), q1 = (int)((long)panels * (part + 1) / nParts);
-                        float* ap = plan.RentA();
-                        try
-                        {
-                            PackA(transA, a, lda, ic, mc, pc, kc, MR, ap);
-                            Macro(plan, kc, mc, ap, q0, q1, nc, bp, c + ic * ldc + jc, ldc, alpha, betaEff);
-                        }
-                        finally { plan.ReturnA(ap); }
-                    });
-                }
+                        PackStep(step + 1, u - units);
+                        return;
+                    }
+                    int ic = u / nParts * mcStep, part = u % nParts;
+                    int mc = Math.Min(mcStep, m - ic);
+                    int q0 = (int)((long)panels * part / nParts), q1 = (int)((long)panels * (part + 1) / nParts);
+                    float* ap = plan.RentA();
+                    try
+                    {
+                        PackA(transA, a, lda, ic, mc, pc, kc, MR, ap);
+                        Macro(plan, kc, mc, ap, q0, q1, nc, bp, c + ic * ldc + jc, ldc, alpha, betaEff);
+                    }
+                    finally { plan.ReturnA(ap); }
+                });
             }
         }
-        finally { plan.ReturnB(bp); }
+        finally
+        {
+            plan.ReturnB(bufs[0]);
+            if (bufs[1] != null) plan.ReturnB(bufs[1]);
+        }
+
+        // Packs part `part` of 2·threads (all of it when part < 0) of step s's B block into its buffer.
+        void PackStep(int s, int part)
+        {
+            int jc = s / kSteps * NC, pc = s % kSteps * KC;
+            int nc = Math.Min(NC, n - jc), panels = (nc + NR - 1) / NR, kc = Math.Min(KC, k - pc);
+            int parts = 2 * threads;
+            int q0 = part < 0 ? 0 : (int)((long)panels * part / parts), q1 = part < 0 ? panels : (int)((long)panels * (part + 1) / parts);
+            if (part < 0 && threads > 1)
+            {
+                Parallel(parts, threads, p => PackStep(s, p));
+                return;
+            }
+            float* bp = bufs[s & 1];
+            for (int q = q0; q < q1; q++)
+                PackB(transB, b, ldb, pc, kc, jc + q * NR, Math.Min(NR, nc - q * NR), NR, bp + (nint)q * kc * NR);
+        }
     }
 
     /// <summary>Tiles of one packed A block × B panels [q0, q1); edge tiles go through a scratch tile.</summary>
