@@ -157,13 +157,17 @@ public static class ExperimentRunner
         public Timings Timings => timings;
         public Action<string> Log => log;
         private string? _model, _codes;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, float[]> _mfcc = new();
+
+        // mfcc and bow-mfcc share the per-clip vectors (the slow part).
+        private float[] Mfcc(ManifestSample s) => _mfcc.GetOrAdd(s.Key, _ => Baselines.MfccFeatures(s));
         private readonly Dictionary<string, string> _selections = [];
         private readonly Dictionary<string, string> _pretrained = [];
 
         public SystemResult Baseline(string system) => timings.Time($"baseline {system}", () =>
         {
             log($"{system}: L2 logistic regression, C chosen on val");
-            var r = FromJson(Baselines.Run(system, manifest, Baselines.DefaultGrid, Baselines.MfccFeatures));
+            var r = FromJson(Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc));
             // One deterministic fit: bagging or voting over a single model is that model.
             return r with { MacroF1Bagged = r.MacroF1, MacroF1Vote = r.MacroF1 };
         });
@@ -260,7 +264,7 @@ public static class ExperimentRunner
             {
                 Manifest = manifest.Path, Model = Model(), Out = run, Codes = selection == null ? null : Codes(), Selection = selection,
                 Pretrained = pretrained, TextOnly = selection == null, System = system, MaxLength = preset.MaxLength,
-                Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds },
+                Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, Lr = preset.FinetuneLr, BatchSize = preset.FinetuneBatchSize, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds },
             };
             log($"{system}: fine-tuning {preset.Seeds.Length} seed(s)");
             return timings.Time($"fine-tune {system}", () =>
