@@ -21,7 +21,8 @@ public static class Evaluation
         var task = Enum.Parse<TaskKind>(RunFiles.Get<string>(meta, "task", src), ignoreCase: true);
         int k = RunFiles.Get<int>(meta, "num_labels", src);
         string system = RunFiles.Get<string>(meta, "system", src);
-        var seeds = RunFiles.IntArray(meta["hyperparameters"]!.AsObject(), "seeds", src);
+        var seeds = RunFiles.IntArray(meta["hyperparameters"] as JsonObject ?? throw new SpeechTokException($"{src}: field 'hyperparameters' is missing"), "seeds", src);
+        if (seeds.Length == 0) throw new SpeechTokException($"{src}: the run lists no seed");
         var perSeed = new List<float[][]>();
         var perSeedJson = new JsonArray();
         int[][]? labels = null;
@@ -56,7 +57,7 @@ public static class Evaluation
         {
             var votes = ClassificationMetrics.MajorityVote(perSeed);
             var voteProbs = votes.Select(v => { var p = new float[k]; p[v] = 1; return p; }).ToList();
-            entry["macro_f1_vote"] = ClassificationMetrics.Compute(task, k, labels, voteProbs).MacroF1;
+            entry["macro_f1_vote"] = ClassificationMetrics.Compute(task, k, labels!, voteProbs).MacroF1;
         }
         if (task == TaskKind.Binary) entry["f1_class_1"] = metrics.Average(m => m.F1Class1!.Value);
         if (meta["selection"] is JsonObject sel && sel["selected_features"] is JsonArray feats) entry["selected_tokens"] = feats.Count;

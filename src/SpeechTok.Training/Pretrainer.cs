@@ -185,6 +185,11 @@ public static class Pretrainer
     {
         string path = Path.Combine(dir, RowsFile);
         if (!File.Exists(path)) throw new SpeechTokException($"pre-trained rows '{path}' not found (run `speechtok pretrain --out {dir}` first, or pass --no-pretrain)");
+        string metaPath = Path.Combine(dir, MetaFile);
+        if (File.Exists(metaPath) && lm.Vocabulary is { } v && RunFiles.ReadJson(metaPath)["selection"] is JsonObject sel
+            && (!RunFiles.IntArray(sel, "selected_features", metaPath).SequenceEqual(v.SelectedFeatures)
+                || !RunFiles.IntArray(sel, "layers", metaPath).SequenceEqual(v.UsedLayers.Select(l => l + 1))))
+            throw new SpeechTokException($"{metaPath}: the rows were pre-trained for another selection (features or layers differ from this run's selection.json)");
         using var st = SafeTensors.Open(path);
         if (!st.Contains("audio_embeddings")) throw new SpeechTokException($"{path}: tensor 'audio_embeddings' is missing");
         var rows = st.Get("audio_embeddings").ToF32();

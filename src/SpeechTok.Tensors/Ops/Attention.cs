@@ -90,18 +90,15 @@ public static unsafe class Attention
             {
                 int i = (int)(row % t), bi = (int)(row / ((long)hq * t));
                 var p = new Span<float>((float*)sp + row * t, t);
-                float max = float.NegativeInfinity;
-                for (int j = 0; j <= i; j++)
-                    if (m == null || m[bi * t + j] != 0) max = Math.Max(max, p[j]);
+                var live = p[..(i + 1)]; // causal: keys 0..i
+                if (m != null)
+                    for (int j = 0; j <= i; j++)
+                        if (m[bi * t + j] == 0) live[j] = float.NegativeInfinity; // exp(−∞) = 0
+                float max = TensorPrimitives.Max(live);
                 if (float.IsNegativeInfinity(max)) { p.Clear(); continue; } // every key masked
-                float sum = 0;
-                for (int j = 0; j <= i; j++)
-                {
-                    float x = m == null || m[bi * t + j] != 0 ? MathF.Exp(p[j] - max) : 0f;
-                    p[j] = x;
-                    sum += x;
-                }
-                TensorPrimitives.Multiply(p[..(i + 1)], 1f / sum, p[..(i + 1)]);
+                TensorPrimitives.Subtract(live, max, live);
+                TensorPrimitives.Exp(live, live);
+                TensorPrimitives.Multiply(live, 1f / TensorPrimitives.Sum(live), live);
                 p[(i + 1)..].Clear();
             }
         });

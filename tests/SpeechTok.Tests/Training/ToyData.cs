@@ -18,7 +18,7 @@ internal sealed class ToyData : IDisposable
 
     private static readonly string[] Fillers = ["the cat sat", "a dog ran", "we saw it", "they said so", "it was late", "she knew him"];
 
-    public ToyData(int perSplit = 24, string[]? emptySplits = null, int labelOffset = 0)
+    public ToyData(int perSplit = 24, string[]? emptySplits = null, int labelOffset = 0, bool multiLabel = false)
     {
         Dir = Path.Combine(Path.GetTempPath(), "speechtok-training-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Dir);
@@ -30,7 +30,7 @@ internal sealed class ToyData : IDisposable
             for (int i = 0; i < perSplit; i++)
             {
                 int y = i % 2;
-                csv.Append($"{split},{Fillers[(i / 2) % Fillers.Length]} {(y == 0 ? "alpha" : "beta")},x{i}.wav,{y + labelOffset}\n");
+                csv.Append($"{split},{Fillers[(i / 2) % Fillers.Length]} {(y == 0 ? "alpha" : "beta")},x{i}.wav,{(multiLabel ? (y == 0 ? "0" : "0;1") : (y + labelOffset).ToString())}\n");
                 int frames = 3 + i % 4;
                 var codes = new[] { Enumerable.Range(0, frames).Select(t => t % 3 == 2 ? 1 : y == 0 ? 3 : 5).ToArray(), Enumerable.Range(0, frames).Select(t => (t + i) % 8).ToArray() };
                 store.Append($"{split}/{i}", 0, codes);

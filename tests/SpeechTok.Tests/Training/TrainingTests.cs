@@ -62,6 +62,19 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public void Multilabel_finetune_uses_bce_and_evaluates()
+    {
+        using var d = new ToyData(multiLabel: true);
+        string run = Path.Combine(d.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Manifest, Model = d.Model(), Out = run, TextOnly = true, Options = Small(1) });
+        var e = Evaluation.Evaluate(run, "test");
+        Assert.Null(e["macro_f1_vote"]);
+        Assert.True(e["macro_f1"]!.GetValue<double>() > 0.9, e.ToJsonString());
+        var probs = FinetuneRun.ReadPredictions(Path.Combine(FinetuneRun.SeedDir(run, 1), "predictions-test.json")).Probs;
+        Assert.Contains(probs, p => p[0] + p[1] > 1.2f); // independent sigmoids, not a softmax
+    }
+
+    [Fact]
     public void Killed_finetune_resumes_to_the_same_numbers()
     {
         using var d = new ToyData();
