@@ -70,12 +70,12 @@ public static unsafe class Lstm
 
     /// <summary>
     /// Runs one direction over precomputed input gates; writes h_t to dst[t, b, 0..H) (row stride <paramref name="ldDst"/>).
-    /// The recurrent product runs in groups of at most 4 batch rows, the GEMV-like form that streams
-    /// weight_hh once per group without packing it.
+    /// The recurrent product runs in groups of batch rows small enough for the GEMM's skinny (GEMV-like) form,
+    /// which streams weight_hh once per group without packing it.
     /// </summary>
     private static void Recur(float[] gates, int steps, int batch, LstmWeights w, bool reverse, float* dst, int ldDst, int threads)
     {
-        int h = w.Hidden, g4 = 4 * h;
+        int h = w.Hidden, g4 = 4 * h, group = Math.Max(4, GemmPlan.Default.SkinnyMax);
         var state = new float[2 * batch * h]; // h then c
         fixed (float* g = gates, whh = w.WeightHh, hs = state)
         {
@@ -85,8 +85,8 @@ public static unsafe class Lstm
                 int t = reverse ? steps - 1 - s : s;
                 float* gt = g + (long)t * batch * g4;
                 if (s > 0)
-                    for (int b0 = 0; b0 < batch; b0 += 4)
-                        GemmDriver<F32Element>.Run(GemmPlan.Default, false, true, Math.Min(4, batch - b0), g4, h, 1f,
+                    for (int b0 = 0; b0 < batch; b0 += group)
+                        GemmDriver<F32Element>.Run(GemmPlan.Default, false, true, Math.Min(group, batch - b0), g4, h, 1f,
                             hs + b0 * h, h, whh, h, 1f, gt + b0 * g4, g4, threads);
                 for (int b = 0; b < batch; b++)
                 {
