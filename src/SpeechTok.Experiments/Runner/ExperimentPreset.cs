@@ -13,6 +13,7 @@ public sealed record ExperimentPreset
     /// <summary>Fine-tuning epochs; null = the paper's 10 (5 for binary tasks).</summary>
     public int? FinetuneEpochs { get; init; }
     public int PretrainEpochs { get; init; } = 5;
+    public double PretrainLr { get; init; } = 3e-4;
     public double FinetuneLr { get; init; } = 1e-3;
     public int FinetuneBatchSize { get; init; } = 32;
     public int LoraRank { get; init; } = 64;
@@ -34,7 +35,7 @@ public sealed record ExperimentPreset
     {
         Name = "quick",
         Seeds = [42, 100, 6],
-        PretrainEpochs = 3,
+        PretrainLr = 3e-3,
         FinetuneEpochs = 15,
         FinetuneLr = 5e-3,
         FinetuneBatchSize = 16,
@@ -43,7 +44,8 @@ public sealed record ExperimentPreset
         Changes =
         [
             "seeds: 3 (42, 100, 6) instead of 5",
-            "pre-training epochs: 3 instead of 5",
+            "pre-training lr 3e-3 instead of 3e-4 (a few hundred samples give ~15 updates per epoch; at 3e-4 the audio rows barely leave " +
+            "their N(0, 0.02²) start: demo eval loss 5.5 vs 3.4)",
             "fine-tuning: 15 epochs (patience 3 as in the paper) instead of 10 (5 for binary), batch 16 instead of 32, lr 5e-3 instead of 1e-3 " +
             "(a few hundred samples give ~10 optimizer steps per epoch; at the paper's lr the small LM stays near chance even on the text)",
             "LoRA rank 16, alpha 16 (scale 1.0) instead of rank 64, alpha 16 (scale 0.25)",
@@ -62,7 +64,7 @@ public sealed record ExperimentPreset
     {
         yield return new("preset", Name);
         yield return new("seeds", string.Join(",", Seeds));
-        yield return new("pre-training epochs", PretrainEpochs.ToString());
+        yield return new("pre-training epochs / lr", $"{PretrainEpochs} / {PretrainLr}");
         yield return new("fine-tuning epochs", FinetuneEpochs?.ToString() ?? "10 (5 for binary)");
         yield return new("fine-tuning lr / batch", $"{FinetuneLr} / {FinetuneBatchSize}");
         yield return new("LoRA r / alpha", $"{LoraRank} / {LoraAlpha}");

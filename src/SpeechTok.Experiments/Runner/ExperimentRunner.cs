@@ -250,7 +250,7 @@ public static class ExperimentRunner
                 var spec = new PretrainSpec
                 {
                     Manifest = manifest.Path, Codes = Codes(), Selection = sel, Model = Model(), Out = dir, MaxLength = preset.MaxLength,
-                    Options = new PretrainOptions { Epochs = preset.PretrainEpochs },
+                    Options = new PretrainOptions { Epochs = preset.PretrainEpochs, Lr = preset.PretrainLr },
                 };
                 timings.Time($"pre-train {which}", () => spec.Run(log));
             }
