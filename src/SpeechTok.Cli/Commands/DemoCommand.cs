@@ -12,13 +12,15 @@ internal static class DemoCommand
     {
         var outDir = new Option<string>("--out") { Description = "Output folder: data/ (the dataset) and experiment/ (results). Rerun to resume.", DefaultValueFactory = _ => "runs/demo" };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var cmd = new Command("demo", "Build the built-in espeak-ng speech dataset (label = words × voice) and run every system on it with the quick preset.") { outDir, threads };
+        var seed = new Option<int>("--seed") { Description = "Dataset seed (other sentences and voice settings).", DefaultValueFactory = _ => new DemoOptions().Seed };
+        var labeling = new Option<DemoLabeling>("--labeling") { Description = "Quadrants (4 classes: arousal × polarity) or Incongruent (binary: the voice contradicts the words).", DefaultValueFactory = _ => DemoLabeling.Quadrants };
+        var cmd = new Command("demo", "Build the built-in espeak-ng speech dataset (label = words × voice) and run every system on it with the quick preset.") { outDir, threads, seed, labeling };
         cmd.SetAction(r =>
         {
             var sw = Stopwatch.StartNew();
             string root = Path.GetFullPath(r.GetValue(outDir)!);
             Console.Error.WriteLine("building the demo dataset with espeak-ng …");
-            var info = DemoDataset.Build(Path.Combine(root, "data"), new DemoOptions());
+            var info = DemoDataset.Build(Path.Combine(root, "data"), new DemoOptions { Seed = r.GetValue(seed), Labeling = r.GetValue(labeling) });
             Console.Error.WriteLine($"{info.Clips} clips ({(info.Skipped ? "already built" : $"{info.GenerationSeconds:F0} s")}) → {info.ManifestPath}");
             var results = ExperimentRunner.Run(new ExperimentOptions
             {
