@@ -31,7 +31,7 @@ internal static class ExperimentReport
         var best = results.Systems.Where(s => s.ConfusionMatrix != null).OrderByDescending(s => s.MacroF1).FirstOrDefault();
         if (best != null)
             Save("confusion.svg", $"Confusion matrix of the best system ({best.System}, bagged, test)",
-                Plot.ConfusionMatrix(best, classNames) );
+                Plot.ConfusionMatrix(best, classNames));
         foreach (var system in new[] { "audio-lasso", "text-only-llm" })
             if (FinetuneCurves(ctx, system) is { } series)
                 Save($"curves-{system}.svg", $"Fine-tuning curves of {system} (first seed)", Plot.Curves(series, $"Fine-tuning: {system} (seed {ctx.Preset.Seeds[0]})", "optimizer step", "loss / F1"));
