@@ -19,8 +19,12 @@ public sealed record ExperimentPreset
     public int LoraRank { get; init; } = 64;
     public float LoraAlpha { get; init; } = 16;
     public int MaxLength { get; init; } = 256;
-    /// <summary>The built-in LM's shape and training (<c>--model builtin</c> only).</summary>
-    public BuiltinLmOptions BuiltinLm { get; init; } = new();
+    /// <summary>
+    /// The built-in LM's shape and training (<c>--model builtin</c> only). Wider and deeper than the built-in default
+    /// (128 × 2 layers): its transformer layers are fixed random features, and on the demo the 256 × 4 backbone let
+    /// audio-lasso reach 0.62 macro-F1 where 128 × 2 stayed at 0.44 (text-only 0.39 vs 0.42).
+    /// </summary>
+    public BuiltinLmOptions BuiltinLm { get; init; } = new() { Hidden = 256, Layers = 4, Heads = 8, KvHeads = 4, Intermediate = 688 };
     /// <summary>C values swept by the L1 selection; the one used is chosen on the inner split (see <see cref="CChoice"/>).</summary>
     public double[] SweepC { get; init; } = [0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5];
     /// <summary>Accepted range of selected audio tokens when choosing C (the paper keeps roughly 1 % of the audio columns).</summary>
