@@ -5,6 +5,7 @@ using SpeechTok.Cli.Commands;
 var root = new RootCommand("speechtok: add discrete speech tokens to a pre-trained language model for classification.");
 root.Subcommands.Add(BenchCommands.Build());
 root.Subcommands.Add(DemoCommand.Build());
+root.Subcommands.Add(ExperimentCommand.Build());
 root.Subcommands.Add(PretrainCommand.Build());
 root.Subcommands.Add(FinetuneCommand.Build());
 root.Subcommands.Add(EvaluateCommand.Build());

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using SpeechTok.Experiments.Report;
+using SpeechTok.Experiments.Runner;
+
+namespace SpeechTok.Cli.Commands;
+
+/// <summary>`speechtok experiment`: every system of the paper on one manifest → results.json, report.md, plots.</summary>
+internal static class ExperimentCommand
+{
+    public static Command Build()
+    {
+        var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (split,text,audio_path_list,label) with train/val/test.", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Output folder (results.json, report.md, plots/, codes/, selection/, pretrain/, runs/). Rerun the same command to resume.", Required = true };
+        var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (a small LM trained on the train texts, cached).", DefaultValueFactory = _ => "builtin" };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "SpeechTokenizer folder, or 'builtin' (k-means RVQ fitted on the train audio into OUT/codes/tokenizer).", DefaultValueFactory = _ => "builtin" };
+        var preset = new Option<string>("--preset") { Description = PresetHelp(), DefaultValueFactory = _ => "paper" };
+        var seeds = new Option<string?>("--seeds") { Description = "Comma-separated fine-tuning seeds (overrides the preset's)." };
+        var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
+        var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var cache = new Option<string?>("--cache") { Description = "Cache folder of the built-in LM (default $SPEECHTOK_CACHE/builtin-lm or ~/.cache/speechtok/builtin-lm)." };
+        var systems = new Option<string?>("--systems") { Description = "Comma-separated subset of the systems to run (default: all eight)." };
+        var cmd = new Command("experiment", "Run bow, mfcc, bow-mfcc, text-only-llm, audio-lasso, audio-lasso-8, audio-random and audio-lasso-nopt on a manifest.")
+            { manifest, outDir, model, tokenizer, preset, seeds, audioRoot, threads, cache, systems };
+        cmd.SetAction(r =>
+        {
+            var results = ExperimentRunner.Run(new ExperimentOptions
+            {
+                Manifest = r.GetValue(manifest)!, Out = r.GetValue(outDir)!, Model = r.GetValue(model)!, Tokenizer = r.GetValue(tokenizer)!,
+                Preset = ExperimentPreset.Parse(r.GetValue(preset)!), Seeds = ParseSeeds(r.GetValue(seeds)), AudioRoot = r.GetValue(audioRoot),
+                Threads = r.GetValue(threads), Cache = r.GetValue(cache),
+                OnlySystems = r.GetValue(systems)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            }, Console.Error.WriteLine);
+            Console.WriteLine(Table(results));
+            Console.WriteLine($"report: {Path.Combine(Path.GetFullPath(r.GetValue(outDir)!), "report.md")}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    internal static string PresetHelp() =>
+        "paper (the paper's hyper-parameters) or quick (" + string.Join("; ", ExperimentPreset.Quick.Changes) + "; everything else as paper).";
+
+    internal static int[]? ParseSeeds(string? text)
+    {
+        if (text == null) return null;
+        try { return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray(); }
+        catch (FormatException) { throw new SpeechTokException($"--seeds '{text}' must be comma-separated integers"); }
+    }
+
+    /// <summary>The results as a plain-text table for the terminal.</summary>
+    internal static string Table(ExperimentResults r)
+    {
+        static string F(double? v) => v is double d ? d.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) : "–";
+        var lines = new List<string> { $"{"system",-18} {"macro-F1",8} {"± std",7} {"bagged",7} {"vote",7} {"tokens",6}" };
+        foreach (var s in r.Systems)
+            lines.Add($"{s.System,-18} {F(s.MacroF1),8} {F(s.MacroF1Std),7} {F(s.MacroF1Bagged),7} {F(s.MacroF1Vote),7} {(s.SelectedTokens?.ToString() ?? "–"),6}");
+        return string.Join("\n", lines);
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text.Json.Nodes;
+using SpeechTok.Audio;
+using SpeechTok.Codec.Store;
+using SpeechTok.Experiments.Plots;
+using SpeechTok.Experiments.Report;
+using SpeechTok.Training;
+using AudioDescriptors = SpeechTok.Audio.Features.FrameDescriptors;
+
+namespace SpeechTok.Experiments.Runner;
+
+/// <summary>OUT/report.md and OUT/plots/*.svg from the results and the cached steps of an experiment.</summary>
+internal static class ExperimentReport
+{
+    public static void Write(ExperimentRunner.Context ctx, ExperimentResults results)
+    {
+        var dirs = ctx.Dirs;
+        Directory.CreateDirectory(dirs.Plots);
+        var plots = new List<PlotLink>();
+        void Save(string file, string caption, string svg)
+        {
+            Plot.Save(Path.Combine(dirs.Plots, file), svg);
+            plots.Add(new PlotLink(caption, $"plots/{file}"));
+        }
+        var classNames = ctx.Options.ClassNames ?? Enumerable.Range(0, ctx.Manifest.NumClasses).Select(i => i.ToString()).ToList();
+
+        Save("macro-f1.svg", "Test macro-F1 per system (whiskers: ± std over seeds; dots: seeds)", Plot.MacroF1Bars(results));
+        var sel28 = Path.Combine(dirs.Selection, "2-8.json");
+        JsonObject? selection = File.Exists(sel28) ? RunFiles.ReadJson(sel28) : null;
+        if (selection != null && CChoice.Points(selection) is { Count: > 0 } points)
+            Save("c-sweep.svg", "Selection (layers 2–8): inner-split F1 and selected tokens vs C", Plot.CSweep(points));
+        var best = results.Systems.Where(s => s.ConfusionMatrix != null).OrderByDescending(s => s.MacroF1).FirstOrDefault();
+        if (best != null)
+            Save("confusion.svg", $"Confusion matrix of the best system ({best.System}, bagged, test)",
+                Plot.ConfusionMatrix(best, classNames));
+        foreach (var system in new[] { "audio-lasso", "text-only-llm" })
+            if (FinetuneCurves(ctx, system) is { } series)
+                Save($"curves-{system}.svg", $"Fine-tuning curves of {system} (first seed)", Plot.Curves(series, $"Fine-tuning: {system} (seed {ctx.Preset.Seeds[0]})", "optimizer step", "loss / F1"));
+        if (PretrainCurves(ctx, "2-8") is { } pre)
+            Save("curves-pretrain.svg", "Embedding pre-training curves (layers 2–8 selection)", Plot.Curves(pre, "Pre-training of the audio rows (layers 2–8)", "optimizer step", "causal-LM loss"));
+
+        var settings = new List<KeyValuePair<string, string>>
+        {
+            new("manifest", ctx.Manifest.Path),
+            new("samples (train / val / test)", string.Join(" / ", Manifest.SplitNames.Select(s => ctx.Manifest.Split(s).Count))),
+            new("model", ctx.Options.Model == "builtin" ? $"builtin ({ctx.Preset.BuiltinLm})" : ctx.Options.Model),
+            new("speech tokenizer", ctx.Options.Tokenizer),
+        };
+        settings.AddRange(ctx.Preset.Describe());
+        foreach (var which in new[] { "2-8", "1-8", "random" })
+        {
+            var p = Path.Combine(dirs.Selection, $"{which}.json");
+            if (!File.Exists(p)) continue;
+            var s = RunFiles.ReadJson(p);
+            settings.Add(new($"selection {which}", s["mode"]?.GetValue<string>() == "random"
+                ? $"{s["selected_features"]!.AsArray().Count} random audio features (seed {s["seed"]})"
+                : $"C = {s["C"]}, {s["counts"]!["selected_audio"]} audio tokens, inner-split F1 {s["inner_split"]?["macro_f1"]?.GetValue<double>():F3}"));
+        }
+
+        var notes = new List<string>();
+        if (ctx.Preset.Changes.Count > 0)
+            notes.Add($"Preset `{ctx.Preset.Name}` differs from the paper's hyper-parameters in: " + string.Join("; ", ctx.Preset.Changes) + ".");
+        notes.Add("C of the L1 selection is chosen per layer setting from the sweep in Settings: the best inner-split (80/20 of train) F1 among the C values " +
+                  $"keeping {ctx.Preset.MinTokens}–{ctx.Preset.MaxTokens} audio tokens. Baselines (bow, mfcc, bow-mfcc) are one deterministic fit, so their bagged and vote scores equal the single score.");
+
+        ReportWriter.Write(Path.Combine(dirs.Root, ReportWriter.FileName), new ReportInput
+        {
+            Results = results with { ClassNames = results.ClassNames ?? classNames },
+            Title = $"SpeechTok experiment ({ctx.Preset.Name} preset)",
+            Settings = settings, Timings = ctx.Timings.All, Truncations = Truncations(ctx), Plots = plots,
+            Tokens = selection != null ? Tokens(ctx, selection) : null, Notes = notes,
+        });
+    }
+
+    private static List<Series>? FinetuneCurves(ExperimentRunner.Context ctx, string system)
+    {
+        var path = Path.Combine(FinetuneRun.SeedDir(Path.Combine(ctx.Dirs.Runs, system), ctx.Preset.Seeds[0]), "curves.json");
+        if (!File.Exists(path)) return null;
+        var c = RunFiles.ReadJson(path);
+        var series = new List<Series>();
+        if (c["train_loss"] is JsonArray tl && tl.Count > 0)
+            series.Add(new Series("train loss", tl.Select(n => (double)n!["step"]!.GetValue<int>()).ToList(), tl.Select(n => n!["loss"]!.GetValue<double>()).ToList()));
+        if (c["val"] is JsonArray v && v.Count > 0)
+        {
+            series.Add(new Series("val loss", v.Select(n => (double)n!["step"]!.GetValue<int>()).ToList(), v.Select(n => n!["loss"]!.GetValue<double>()).ToList(), Dashed: true));
+            series.Add(new Series("val macro-F1", v.Select(n => (double)n!["step"]!.GetValue<int>()).ToList(), v.Select(n => n!["macro_f1"]!.GetValue<double>()).ToList()));
+        }
+        return series.Count > 0 ? series : null;
+    }
+
+    private static List<Series>? PretrainCurves(ExperimentRunner.Context ctx, string which)
+    {
+        var path = Path.Combine(ctx.Dirs.Pretrain, which, Pretrainer.MetaFile);
+        if (!File.Exists(path) || RunFiles.ReadJson(path)["curves"] is not JsonObject c) return null;
+        var series = new List<Series>();
+        foreach (var (key, name, dashed) in new[] { ("train_loss", "train loss", false), ("eval_loss", "eval loss", true) })
+            if (c[key] is JsonArray a && a.Count > 0)
+                series.Add(new Series(name, a.Select(n => (double)n!["step"]!.GetValue<int>()).ToList(), a.Select(n => n!["loss"]!.GetValue<double>()).ToList(), dashed));
+        return series.Count > 0 ? series : null;
+    }
+
+    private static List<Truncation> Truncations(ExperimentRunner.Context ctx)
+    {
+        var list = new List<Truncation>();
+        foreach (var which in new[] { "2-8", "1-8", "random" })
+        {
+            var p = Path.Combine(ctx.Dirs.Pretrain, which, Pretrainer.MetaFile);
+            if (File.Exists(p) && RunFiles.ReadJson(p)["truncated"] is JsonNode t)
+                list.Add(new Truncation($"pre-training {which} (all splits)", t.GetValue<int>(), ctx.Manifest.Samples.Count, ctx.Preset.MaxLength));
+        }
+        foreach (var system in ExperimentRunner.Systems)
+        {
+            var p = Path.Combine(ctx.Dirs.Runs, system, FinetuneRun.RunFile);
+            if (!File.Exists(p) || RunFiles.ReadJson(p)["truncated"] is not JsonObject tr) continue;
+            foreach (var (split, n) in tr)
+                list.Add(new Truncation($"{system} {split}", n!.GetValue<int>(), ctx.Manifest.Split(split).Count, ctx.Preset.MaxLength));
+        }
+        return list;
+    }
+
+    /// <summary>The token report over every sample: codes from the store, descriptors from the audio at the codec's 50 Hz grid.</summary>
+    private static TokenReport? Tokens(ExperimentRunner.Context ctx, JsonObject selection)
+    {
+        var features = selection["selected_features"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray();
+        int firstCodebook = selection["layers"]!.AsArray().Min(n => n!.GetValue<int>()) - 1;
+        var codesDir = ctx.Dirs.Codes;
+        if (!File.Exists(Path.Combine(codesDir, "store.json"))) return null;
+        using var store = CodeStore.Open(codesDir);
+        var samples = ctx.Manifest.Samples.Select(s =>
+        {
+            var d = AudioDescriptors.Compute(AudioLoader.LoadSample(s));
+            var energyDb = d.Rms.Select(r => (float)(20 * Math.Log10(Math.Max(r, 1e-10)))).ToArray();
+            var frames = new Report.FrameDescriptors(d.F0, energyDb, d.Centroid, d.Voiced);
+            return new TokenReportSample(s.Key, store.Get(s.Key), frames, s.Labels.Length == 1 ? s.Label : null);
+        }).ToList();
+        return TokenReport.Compute(features, firstCodebook, Selection.TokenSelection.CodebookSize, samples);
+    }
+}

@@ -1,0 +1,299 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using SpeechTok.Audio;
+using SpeechTok.Codec;
+using SpeechTok.Codec.Builtin;
+using SpeechTok.Codec.Store;
+using SpeechTok.Experiments.Report;
+using SpeechTok.Selection;
+using SpeechTok.Tensors;
+using SpeechTok.Training;
+
+namespace SpeechTok.Experiments.Runner;
+
+/// <summary>What <c>speechtok experiment</c> is asked to do.</summary>
+public sealed record ExperimentOptions
+{
+    public required string Manifest { get; init; }
+    public required string Out { get; init; }
+    /// <summary>HF model folder or <c>builtin</c>.</summary>
+    public string Model { get; init; } = "builtin";
+    /// <summary>SpeechTokenizer / built-in tokenizer folder, or <c>builtin</c> (fitted into OUT/codes/tokenizer).</summary>
+    public string Tokenizer { get; init; } = "builtin";
+    public ExperimentPreset Preset { get; init; } = ExperimentPreset.Paper;
+    /// <summary>Overrides the preset's seeds.</summary>
+    public int[]? Seeds { get; init; }
+    public string? AudioRoot { get; init; }
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Cache of the built-in LM (default: <see cref="ModelResolver.DefaultCache"/>).</summary>
+    public string? Cache { get; init; }
+    public IReadOnlyList<string>? ClassNames { get; init; }
+    /// <summary>Systems to run (default: all of <see cref="ExperimentRunner.Systems"/>, in that order).</summary>
+    public IReadOnlyList<string>? OnlySystems { get; init; }
+}
+
+/// <summary>
+/// The whole paper in one call (docs/experiments.md): tokenize once, select once per layer setting,
+/// pre-train once per selection, then every system; each finished system is upserted into OUT/results.json
+/// and skipped on a rerun, and every training step resumes from its own checkpoint.
+/// </summary>
+public static class ExperimentRunner
+{
+    public static readonly string[] Systems =
+        ["bow", "mfcc", "bow-mfcc", "text-only-llm", "audio-lasso", "audio-lasso-8", "audio-random", "audio-lasso-nopt"];
+
+    public const string SettingsFile = "experiment.json", TimingsFile = "timings.json";
+
+    public static ExperimentResults Run(ExperimentOptions o, Action<string>? log = null)
+    {
+        log ??= _ => { };
+        var systems = o.OnlySystems ?? Systems;
+        foreach (var s in systems)
+            if (Array.IndexOf(Systems, s) < 0) throw new SpeechTokException($"unknown system '{s}' (expected {string.Join(", ", Systems)})");
+        var preset = o.Seeds is { } seeds ? o.Preset with { Seeds = seeds } : o.Preset;
+        if (preset.Seeds.Length == 0 || preset.Seeds.Distinct().Count() != preset.Seeds.Length) throw new SpeechTokException("--seeds must list distinct integers");
+        Threading.Threads = Math.Max(1, o.Threads);
+
+        var manifest = Manifest.Load(o.Manifest, o.AudioRoot);
+        // Everything below trains for minutes: a bad manifest must fail first, naming every missing clip.
+        manifest.RequireClips();
+        manifest.RequireAllClassesInTrain();
+        if (manifest.Task == TaskKind.Multilabel) throw new SpeechTokException($"{manifest.Path}: token selection and the baselines need single-label samples; multi-label manifests are not supported by `experiment`");
+        foreach (var split in Manifest.SplitNames)
+            if (manifest.Split(split).Count == 0) throw new SpeechTokException($"{manifest.Path}: split '{split}' is empty (experiment needs train, val and test)");
+
+        var dirs = new Dirs(Path.GetFullPath(o.Out));
+        Directory.CreateDirectory(dirs.Root);
+        CheckSettings(dirs, o, preset);
+        var timings = new Timings(Path.Combine(dirs.Root, TimingsFile));
+        string task = ExperimentResults.TaskName(manifest.Task);
+        var resultsPath = Path.Combine(dirs.Root, ResultsFile.FileName);
+        var done = File.Exists(resultsPath) ? ResultsFile.Read(resultsPath).Systems.Select(s => s.System).ToHashSet() : [];
+
+        void Record(SystemResult r)
+        {
+            ResultsFile.Upsert(resultsPath, manifest.Path, task, r, o.ClassNames);
+            log($"{r.System}: test macro-F1 {r.MacroF1:F4}" + (r.MacroF1Std is { } sd ? $" ± {sd:F4}" : "") + $" ({r.Seconds:F0} s) → {resultsPath}");
+        }
+
+        var ctx = new Context(o, preset, manifest, dirs, timings, log);
+        foreach (var system in systems)
+        {
+            if (done.Contains(system)) { log($"{system}: already in results.json, skipped"); continue; }
+            var sw = Stopwatch.StartNew();
+            var r = system switch
+            {
+                "bow" or "mfcc" or "bow-mfcc" => ctx.Baseline(system),
+                "text-only-llm" => ctx.Finetune(system, selection: null, pretrained: null),
+                "audio-lasso" => ctx.Finetune(system, ctx.Selection("2-8"), ctx.Pretrain("2-8")),
+                "audio-lasso-8" => ctx.Finetune(system, ctx.Selection("1-8"), ctx.Pretrain("1-8")),
+                "audio-random" => ctx.Finetune(system, ctx.Selection("random"), ctx.Pretrain("random")),
+                "audio-lasso-nopt" => ctx.Finetune(system, ctx.Selection("2-8"), pretrained: null),
+                _ => throw new UnreachableException(),
+            };
+            Record(r with { Seconds = sw.Elapsed.TotalSeconds });
+        }
+        var results = ResultsFile.Read(resultsPath);
+        ExperimentReport.Write(ctx, results);
+        return results;
+    }
+
+    /// <summary>A rerun into the same folder must be the same experiment, or cached steps would mix settings.</summary>
+    private static void CheckSettings(Dirs dirs, ExperimentOptions o, ExperimentPreset preset)
+    {
+        var settings = new JsonObject
+        {
+            ["format"] = "speechtok-experiment", ["format_version"] = 1,
+            ["manifest"] = Path.GetFullPath(o.Manifest), ["audio_root"] = o.AudioRoot is null ? null : Path.GetFullPath(o.AudioRoot),
+            ["model"] = o.Model == "builtin" ? "builtin" : Path.GetFullPath(o.Model),
+            ["tokenizer"] = o.Tokenizer == "builtin" ? "builtin" : Path.GetFullPath(o.Tokenizer),
+            ["preset"] = new JsonObject(preset.Describe().Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+            ["builtin_lm"] = preset.BuiltinLm.ToString(),
+        };
+        string path = Path.Combine(dirs.Root, SettingsFile);
+        if (File.Exists(path))
+        {
+            var old = RunFiles.ReadJson(path);
+            foreach (var kv in settings)
+                if (!JsonNode.DeepEquals(old[kv.Key], kv.Value))
+                    throw new SpeechTokException($"{path}: '{kv.Key}' was {old[kv.Key]?.ToJsonString() ?? "null"}, this command has {kv.Value?.ToJsonString() ?? "null"}; rerun with the same options to resume, or use another --out");
+        }
+        else RunFiles.WriteJson(path, settings);
+    }
+
+    internal sealed record Dirs(string Root)
+    {
+        public string Codes => Path.Combine(Root, "codes");
+        public string Selection => Path.Combine(Root, "selection");
+        public string Pretrain => Path.Combine(Root, "pretrain");
+        public string Runs => Path.Combine(Root, "runs");
+        public string Plots => Path.Combine(Root, "plots");
+    }
+
+    /// <summary>Step timings kept in OUT/timings.json so a resumed run still reports the steps done before.</summary>
+    internal sealed class Timings(string path)
+    {
+        private readonly JsonObject _doc = File.Exists(path) ? RunFiles.ReadJson(path) : new JsonObject();
+
+        public T Time<T>(string step, Func<T> f)
+        {
+            var sw = Stopwatch.StartNew();
+            var r = f();
+            _doc[step] = (_doc[step]?.GetValue<double>() ?? 0) + sw.Elapsed.TotalSeconds;
+            RunFiles.WriteJson(path, _doc);
+            return r;
+        }
+
+        public IReadOnlyList<Timing> All => _doc.Select(kv => new Timing(kv.Key, kv.Value!.GetValue<double>())).ToList();
+    }
+
+    /// <summary>The shared, cached intermediate steps.</summary>
+    internal sealed class Context(ExperimentOptions o, ExperimentPreset preset, Manifest manifest, Dirs dirs, Timings timings, Action<string> log)
+    {
+        public ExperimentOptions Options => o;
+        public ExperimentPreset Preset => preset;
+        public Manifest Manifest => manifest;
+        public Dirs Dirs => dirs;
+        public Timings Timings => timings;
+        public Action<string> Log => log;
+        private string? _model, _codes;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, float[]> _mfcc = new();
+
+        // mfcc and bow-mfcc share the per-clip vectors (the slow part).
+        private float[] Mfcc(ManifestSample s) => _mfcc.GetOrAdd(s.Key, _ => Baselines.MfccFeatures(s));
+        private readonly Dictionary<string, string> _selections = [];
+        private readonly Dictionary<string, string> _pretrained = [];
+
+        public SystemResult Baseline(string system) => timings.Time($"baseline {system}", () =>
+        {
+            log($"{system}: L2 logistic regression, C chosen on val");
+            var r = FromJson(Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc));
+            // One deterministic fit: bagging or voting over a single model is that model.
+            return r with { MacroF1Bagged = r.MacroF1, MacroF1Vote = r.MacroF1 };
+        });
+
+        public string Model() => _model ??= o.Model != "builtin" ? Path.GetFullPath(o.Model)
+            : timings.Time("built-in LM", () => ModelResolver.Resolve("builtin", manifest, o.Cache, preset.BuiltinLm, log));
+
+        /// <summary>One tokenization of every sample into OUT/codes (resumable; the built-in tokenizer is fitted once into OUT/codes/tokenizer).</summary>
+        public string Codes()
+        {
+            if (_codes != null) return _codes;
+            return _codes = timings.Time("tokenize", () =>
+            {
+                Tokenization.CheckClips(manifest);
+                string tokDir = o.Tokenizer == "builtin" ? Path.Combine(dirs.Codes, "tokenizer") : o.Tokenizer;
+                ISpeechTokenizer tok = o.Tokenizer == "builtin"
+                    ? TokenizerLoader.LoadOrFitBuiltin(tokDir, manifest, new BuiltinFitOptions(), false, log)
+                    : TokenizerLoader.Load(tokDir);
+                try
+                {
+                    var r = Tokenization.Run(manifest, tok, TokenizerLoader.Identity(tokDir), dirs.Codes, new TokenizeOptions { Threads = o.Threads }, null, CancellationToken.None);
+                    log($"tokenize: {r.Encoded} encoded, {r.Skipped} already done → {dirs.Codes}");
+                }
+                finally { (tok as IDisposable)?.Dispose(); }
+                return dirs.Codes;
+            });
+        }
+
+        /// <summary>
+        /// selection/{2-8,1-8,random}.json. C is not a constant: every C of the preset's sweep is fitted, and the
+        /// one with the best inner-split F1 among those keeping a number of tokens inside the target range wins.
+        /// </summary>
+        public string Selection(string which)
+        {
+            if (_selections.TryGetValue(which, out var p)) return p;
+            Directory.CreateDirectory(dirs.Selection);
+            string path = Path.Combine(dirs.Selection, $"{which}.json");
+            if (!File.Exists(path))
+            {
+                var codes = Codes();
+                timings.Time($"selection {which}", () =>
+                {
+                    JsonObject doc;
+                    if (which == "random")
+                    {
+                        var lasso = RunFiles.ReadJson(Selection("2-8"));
+                        int k = lasso["selected_features"]!.AsArray().Count;
+                        doc = SelectionRunner.Run(Select("2-8") with { RandomK = k, Seed = 42 }, _ => null);
+                    }
+                    else
+                    {
+                        using var store = CodeStore.Open(codes);
+                        var opts = Select(which);
+                        var sweep = SelectionRunner.Run(opts with { C = preset.SweepC.Max(), SweepC = preset.SweepC }, s => store.TryGet(s.Key));
+                        var points = CChoice.Points(sweep);
+                        double c = CChoice.Choose(points, preset.MinTokens, preset.MaxTokens);
+                        doc = SelectionRunner.Run(opts with { C = c, SweepC = preset.SweepC }, s => store.TryGet(s.Key));
+                        doc["c_choice"] = $"best inner-split F1 among C with {preset.MinTokens}–{preset.MaxTokens} selected tokens (else the C closest to that range)";
+                        log($"selection {which}: C = {c} → {doc["counts"]!["selected_audio"]} audio tokens, inner F1 {doc["inner_split"]!["macro_f1"]}");
+                    }
+                    SelectionRunner.WriteAtomic(path, SelectionRunner.ToJson(doc));
+                    return 0;
+                });
+            }
+            return _selections[which] = path;
+        }
+
+        private SelectOptions Select(string layers) => new()
+        {
+            ManifestPath = manifest.Path, AudioRoot = o.AudioRoot, Layers = SelectionRunner.ParseLayers(layers), Bow = true, Seed = 42,
+        };
+
+        /// <summary>pretrain/{which}: rows of the selection's tokens, trained once and shared by every system using them.</summary>
+        public string Pretrain(string which)
+        {
+            if (_pretrained.TryGetValue(which, out var p)) return p;
+            string sel = Selection(which), dir = Path.Combine(dirs.Pretrain, which);
+            if (!File.Exists(Path.Combine(dir, Pretrainer.MetaFile)))
+            {
+                var spec = new PretrainSpec
+                {
+                    Manifest = manifest.Path, Codes = Codes(), Selection = sel, Model = Model(), Out = dir, MaxLength = preset.MaxLength,
+                    Options = new PretrainOptions { Epochs = preset.PretrainEpochs, Lr = preset.PretrainLr },
+                };
+                timings.Time($"pre-train {which}", () => spec.Run(log));
+            }
+            return _pretrained[which] = dir;
+        }
+
+        public SystemResult Finetune(string system, string? selection, string? pretrained)
+        {
+            string run = Path.Combine(dirs.Runs, system);
+            var spec = new FinetuneSpec
+            {
+                Manifest = manifest.Path, Model = Model(), Out = run, Codes = selection == null ? null : Codes(), Selection = selection,
+                Pretrained = pretrained, TextOnly = selection == null, System = system, MaxLength = preset.MaxLength,
+                Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, Lr = preset.FinetuneLr, BatchSize = preset.FinetuneBatchSize, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds },
+            };
+            log($"{system}: fine-tuning {preset.Seeds.Length} seed(s)");
+            return timings.Time($"fine-tune {system}", () =>
+            {
+                FinetuneRun.Run(spec, log);
+                return FromJson(Evaluation.Evaluate(run, "test"));
+            });
+        }
+    }
+
+    /// <summary>A system entry in the common schema (as written by <c>baseline</c> and <c>evaluate</c>) → <see cref="SystemResult"/>.</summary>
+    internal static SystemResult FromJson(JsonObject j)
+    {
+        static double? D(JsonNode? n) => n?.GetValue<double>();
+        var perSeed = (j["per_seed"] as JsonArray ?? []).Select(n => new SeedScore
+        {
+            Seed = n!["seed"]?.GetValue<int>(), MacroF1 = n["macro_f1"]!.GetValue<double>(),
+            MacroF1AllLabels = D(n["macro_f1_all_labels"]), F1Class1 = D(n["f1_class_1"]),
+        }).ToList();
+        return new SystemResult
+        {
+            System = j["system"]!.GetValue<string>(), Split = j["split"]?.GetValue<string>() ?? "test",
+            MacroF1 = j["macro_f1"]!.GetValue<double>(),
+            // A deterministic baseline has one fit; the schema leaves std out rather than claiming 0 over 1 seed.
+            MacroF1Std = perSeed.Count > 1 ? D(j["macro_f1_std"]) : null,
+            MacroF1Bagged = D(j["macro_f1_bagged"]), MacroF1Vote = D(j["macro_f1_vote"]),
+            MacroF1AllLabels = D(j["macro_f1_all_labels"]), F1Class1 = D(j["f1_class_1"]),
+            PerSeed = perSeed, SelectedTokens = j["selected_tokens"]?.GetValue<int>(),
+            ConfusionMatrix = j["confusion_matrix"] is JsonArray cm ? cm.Select(r => r!.AsArray().Select(c => c!.GetValue<int>()).ToArray()).ToArray() : null,
+        };
+    }
+}

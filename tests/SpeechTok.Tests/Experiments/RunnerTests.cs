@@ -1,0 +1,137 @@
+using System.Text;
+using SpeechTok.Experiments.Demo;
+using SpeechTok.Experiments.Plots;
+using SpeechTok.Experiments.Report;
+using SpeechTok.Experiments.Runner;
+using SpeechTok.Training;
+using Xunit;
+
+namespace SpeechTok.Tests.Experiments;
+
+/// <summary>
+/// The experiment runner end to end on 24 generated clips: the label is
+/// the pitch of the tone (low/high); the word agrees with the label for 2 clips in 3 only, so the selection needs the audio; a tiny preset keeps it to seconds.
+/// </summary>
+public sealed class RunnerTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "speechtok-runner-" + Guid.NewGuid().ToString("N")[..8]);
+
+    private static readonly ExperimentPreset Tiny = ExperimentPreset.Quick with
+    {
+        Name = "tiny", Seeds = [1], FinetuneEpochs = 1, PretrainEpochs = 1, LoraRank = 4, LoraAlpha = 4, MaxLength = 96,
+        SweepC = [0.1, 1, 10, 100], MinTokens = 1, MaxTokens = 200,
+        BuiltinLm = new BuiltinLmOptions { Hidden = 32, Layers = 1, Heads = 2, KvHeads = 1, Intermediate = 64, Merges = 40, Epochs = 1, BatchSize = 8, MaxLength = 64 },
+    };
+
+    public RunnerTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+
+    private string WriteDataset(int perSplitTrain = 12, int perSplitOther = 6, int missingEvery = 0)
+    {
+        var clips = Path.Combine(_dir, "clips");
+        Directory.CreateDirectory(clips);
+        var csv = new StringBuilder("split,index,text,audio_path_list,label\n");
+        string[] fillers = ["the cat sat", "a dog ran", "we saw it", "they said so"];
+        int n = 0;
+        foreach (var (split, count) in new[] { ("train", perSplitTrain), ("val", perSplitOther), ("test", perSplitOther) })
+            for (int i = 0; i < count; i++, n++)
+            {
+                int y = i % 2;
+                string name = $"c{n:D3}.wav";
+                if (missingEvery == 0 || n % missingEvery != 0)
+                {
+                    var pcm = new short[8000];
+                    double f = (y == 0 ? 180 : 420) * (1 + 0.03 * (i % 3));
+                    for (int t = 0; t < pcm.Length; t++)
+                        pcm[t] = (short)(8000 * Math.Sin(2 * Math.PI * f * t / 16000) * (0.6 + 0.4 * Math.Sin(2 * Math.PI * 3 * t / 16000)) + 200 * Math.Sin(t * 12.9898 + n));
+                    File.WriteAllBytes(Path.Combine(clips, name), Pcm16Wav.Encode(pcm, 16000));
+                }
+                csv.Append($"{split},{i},{fillers[(i / 2) % fillers.Length]} {((y == 0) != (i % 3 == 0) ? "alpha" : "beta")},clips/{name},{y}\n");
+            }
+        var path = Path.Combine(_dir, "manifest.csv");
+        File.WriteAllText(path, csv.ToString());
+        return path;
+    }
+
+    private ExperimentOptions Options(string manifest) => new()
+    {
+        Manifest = manifest, Out = Path.Combine(_dir, "out"), Preset = Tiny, Threads = 2, Cache = Path.Combine(_dir, "cache"),
+    };
+
+    [Fact]
+    public void Interrupted_run_resumes_skips_finished_systems_and_reports_all_eight()
+    {
+        var o = Options(WriteDataset());
+        // Interrupt inside the 6th system, after five systems were recorded.
+        var first = new List<string>();
+        Assert.Throws<OperationCanceledException>(() => ExperimentRunner.Run(o, m =>
+        {
+            first.Add(m);
+            if (m.StartsWith("audio-lasso-8: fine-tuning", StringComparison.Ordinal)) throw new OperationCanceledException();
+        }));
+        var partial = ResultsFile.Read(Path.Combine(o.Out, "results.json"));
+        Assert.Equal(["bow", "mfcc", "bow-mfcc", "text-only-llm", "audio-lasso"], partial.Systems.Select(s => s.System));
+
+        var second = new List<string>();
+        var results = ExperimentRunner.Run(o, second.Add);
+        foreach (var s in partial.Systems)
+        {
+            Assert.Contains($"{s.System}: already in results.json, skipped", second);
+            Assert.Equal(s.MacroF1, results.Find(s.System)!.MacroF1);
+        }
+        Assert.DoesNotContain(second, m => m.StartsWith("audio-lasso: fine-tuning", StringComparison.Ordinal));
+        Assert.Equal(ExperimentRunner.Systems, results.Systems.Select(s => s.System));
+        foreach (var s in results.Systems)
+        {
+            Assert.InRange(s.MacroF1, 0, 1);
+            Assert.NotNull(s.MacroF1Bagged);
+            Assert.NotNull(s.MacroF1Vote);
+            Assert.NotNull(s.MacroF1AllLabels);
+            Assert.NotNull(s.F1Class1);
+            Assert.NotEmpty(s.PerSeed);
+        }
+        int lasso = results.Find("audio-lasso")!.SelectedTokens!.Value;
+        Assert.True(lasso > 0);
+        Assert.Equal(lasso, results.Find("audio-random")!.SelectedTokens);
+        Assert.Equal(lasso, results.Find("audio-lasso-nopt")!.SelectedTokens);
+        Assert.NotNull(results.Find("audio-lasso-8")!.SelectedTokens);
+
+        var report = File.ReadAllText(Path.Combine(o.Out, "report.md"));
+        foreach (var system in ExperimentRunner.Systems) Assert.Contains($"| {system} |", report);
+        Assert.Contains("What the selected tokens hear", report);
+        Assert.Contains("## Timings", report);
+        foreach (var svg in new[] { "macro-f1.svg", "c-sweep.svg", "confusion.svg", "curves-audio-lasso.svg" })
+            Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(o.Out, "plots", svg)).TrimStart());
+
+        // A rerun with other settings into the same folder is refused instead of mixing cached steps.
+        var ex = Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Seeds = [2] }));
+        Assert.Contains("preset", ex.Message);
+    }
+
+    [Fact]
+    public void Missing_clips_fail_before_any_work_listing_all_of_them()
+    {
+        var o = Options(WriteDataset(missingEvery: 5));
+        var ex = Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o));
+        foreach (var n in new[] { 0, 5, 10, 15, 20 }) Assert.Contains($"c{n:D3}.wav", ex.Message);
+        Assert.Contains("5 missing clip(s)", ex.Message);
+        Assert.False(Directory.Exists(o.Out));
+    }
+
+    [Fact]
+    public void C_choice_prefers_best_inner_f1_inside_the_token_range()
+    {
+        var pts = new[]
+        {
+            new CSweepPoint(0.01, 0.5, 3), new CSweepPoint(0.1, 0.7, 40), new CSweepPoint(1, 0.9, 900),
+            new CSweepPoint(0.03, 0.7, 20),
+        };
+        Assert.Equal(0.03, CChoice.Choose(pts, 10, 400)); // 0.7 tie → fewer tokens; 0.9 is outside the range
+        Assert.Equal(0.01, CChoice.Choose(pts.Take(1).Append(pts[2]).ToList(), 10, 400)); // none inside → closest to the range
+        Assert.Throws<SpeechTokException>(() => CChoice.Choose([new CSweepPoint(1, 0, 0)], 10, 400));
+    }
+}
