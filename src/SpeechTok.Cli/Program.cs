@@ -3,18 +3,19 @@ using SpeechTok;
 using SpeechTok.Cli.Commands;
 
 var root = new RootCommand("speechtok: add discrete speech tokens to a pre-trained language model for classification.");
-root.Subcommands.Add(BenchCommands.Build());
-root.Subcommands.Add(DemoCommand.Build());
-root.Subcommands.Add(ExperimentCommand.Build());
+// Commands in data-flow order: audio → codes → selection → model → training → evaluation.
+root.Subcommands.Add(CodesCommand.Build());
+root.Subcommands.Add(TokenizerFitCommand.Build());
+root.Subcommands.Add(TokenizeCommand.Build());
+root.Subcommands.Add(SelectCommand.Build());
+root.Subcommands.Add(BaselineCommand.Build());
 root.Subcommands.Add(PretrainCommand.Build());
 root.Subcommands.Add(FinetuneCommand.Build());
 root.Subcommands.Add(EvaluateCommand.Build());
 root.Subcommands.Add(PredictCommand.Build());
-root.Subcommands.Add(CodesCommand.Build());
-root.Subcommands.Add(TokenizeCommand.Build());
-root.Subcommands.Add(TokenizerFitCommand.Build());
-root.Subcommands.Add(SelectCommand.Build());
-root.Subcommands.Add(BaselineCommand.Build());
+root.Subcommands.Add(ExperimentCommand.Build());
+root.Subcommands.Add(DemoCommand.Build());
+root.Subcommands.Add(BenchCommands.Build());
 
 try
 {

@@ -1,3 +1,4 @@
+using SpeechTok.Selection;
 using System.CommandLine;
 using SpeechTok.Experiments.Report;
 using SpeechTok.Experiments.Runner;

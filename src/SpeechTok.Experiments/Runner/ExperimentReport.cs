@@ -1,3 +1,4 @@
+using SpeechTok.Selection;
 using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Codec.Store;

@@ -1,3 +1,4 @@
+using SpeechTok.Tensors.IO;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using SpeechTok.Audio;
@@ -167,9 +168,7 @@ public static class ExperimentRunner
         public SystemResult Baseline(string system) => timings.Time($"baseline {system}", () =>
         {
             log($"{system}: L2 logistic regression, C chosen on val");
-            var r = FromJson(Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc));
-            // One deterministic fit: bagging or voting over a single model is that model.
-            return r with { MacroF1Bagged = r.MacroF1, MacroF1Vote = r.MacroF1 };
+            return Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc);
         });
 
         public string Model() => _model ??= o.Model != "builtin" ? Path.GetFullPath(o.Model)
@@ -228,7 +227,7 @@ public static class ExperimentRunner
                         doc["c_choice"] = $"best inner-split F1 among C with {preset.MinTokens}–{preset.MaxTokens} selected tokens (else the C closest to that range)";
                         log($"selection {which}: C = {c} → {doc["counts"]!["selected_audio"]} audio tokens, inner F1 {doc["inner_split"]!["macro_f1"]}");
                     }
-                    SelectionRunner.WriteAtomic(path, SelectionRunner.ToJson(doc));
+                    AtomicFile.WriteAllText(path, SelectionRunner.ToJson(doc));
                     return 0;
                 });
             }
@@ -270,30 +269,8 @@ public static class ExperimentRunner
             return timings.Time($"fine-tune {system}", () =>
             {
                 FinetuneRun.Run(spec, log);
-                return FromJson(Evaluation.Evaluate(run, "test"));
+                return Evaluation.Evaluate(run, "test");
             });
         }
-    }
-
-    /// <summary>A system entry in the common schema (as written by <c>baseline</c> and <c>evaluate</c>) → <see cref="SystemResult"/>.</summary>
-    internal static SystemResult FromJson(JsonObject j)
-    {
-        static double? D(JsonNode? n) => n?.GetValue<double>();
-        var perSeed = (j["per_seed"] as JsonArray ?? []).Select(n => new SeedScore
-        {
-            Seed = n!["seed"]?.GetValue<int>(), MacroF1 = n["macro_f1"]!.GetValue<double>(),
-            MacroF1AllLabels = D(n["macro_f1_all_labels"]), F1Class1 = D(n["f1_class_1"]),
-        }).ToList();
-        return new SystemResult
-        {
-            System = j["system"]!.GetValue<string>(), Split = j["split"]?.GetValue<string>() ?? "test",
-            MacroF1 = j["macro_f1"]!.GetValue<double>(),
-            // A deterministic baseline has one fit; the schema leaves std out rather than claiming 0 over 1 seed.
-            MacroF1Std = perSeed.Count > 1 ? D(j["macro_f1_std"]) : null,
-            MacroF1Bagged = D(j["macro_f1_bagged"]), MacroF1Vote = D(j["macro_f1_vote"]),
-            MacroF1AllLabels = D(j["macro_f1_all_labels"]), F1Class1 = D(j["f1_class_1"]),
-            PerSeed = perSeed, SelectedTokens = j["selected_tokens"]?.GetValue<int>(),
-            ConfusionMatrix = j["confusion_matrix"] is JsonArray cm ? cm.Select(r => r!.AsArray().Select(c => c!.GetValue<int>()).ToArray()).ToArray() : null,
-        };
     }
 }

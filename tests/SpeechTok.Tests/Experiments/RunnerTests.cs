@@ -1,3 +1,4 @@
+using SpeechTok.Selection;
 using System.Text;
 using SpeechTok.Experiments.Demo;
 using SpeechTok.Experiments.Plots;
