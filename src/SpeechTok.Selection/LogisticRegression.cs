@@ -489,16 +489,22 @@ public static class LogisticRegression
             return Math.Max(0, Math.Abs(g) - 1);
         }
 
+        /// <summary>Fills _r with row <paramref name="row"/>'s residuals; returns the intercept's KKT residual (its gradient, unpenalised).</summary>
+        private double ResidualAndInterceptKkt(int row)
+        {
+            Derivatives(row, _eta, _r, null);
+            double gb = 0;
+            for (int i = 0; i < _n; i++) gb += _r[i];
+            return Math.Abs(gb);
+        }
+
         /// <summary>KKT residual over the active columns and the intercepts.</summary>
         private double ActiveKkt(int[] act)
         {
             double worst = 0;
             for (int row = 0; row < _m; row++)
             {
-                Derivatives(row, _eta, _r, null);
-                double gb = 0;
-                for (int i = 0; i < _n; i++) gb += _r[i];
-                worst = Math.Max(worst, Math.Abs(gb));
+                worst = Math.Max(worst, ResidualAndInterceptKkt(row));
                 var w = _w[row];
                 foreach (int j in act)
                 {
@@ -516,10 +522,7 @@ public static class LogisticRegression
             double worst = 0;
             for (int row = 0; row < _m; row++)
             {
-                Derivatives(row, _eta, _r, null);
-                double gb = 0;
-                for (int i = 0; i < _n; i++) gb += _r[i];
-                worst = Math.Max(worst, Math.Abs(gb));
+                worst = Math.Max(worst, ResidualAndInterceptKkt(row));
                 var w = _w[row];
                 int off = row * _p;
                 var colPtr = _x.ColPtr; var rows = _x.RowIndices; var vals = _x.Values; var r = _r; var grad = _gradAll;
