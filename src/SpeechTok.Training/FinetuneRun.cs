@@ -1,3 +1,4 @@
+using SpeechTok.Selection;
 using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Codec.Store;
@@ -58,7 +59,7 @@ public static class FinetuneRun
         var runJson = new JsonObject
         {
             ["format"] = "speechtok-run", ["format_version"] = RunFiles.FormatVersion, ["system"] = system,
-            ["manifest"] = Path.GetFullPath(spec.Manifest), ["task"] = manifest.Task.ToString().ToLowerInvariant(), ["num_labels"] = k,
+            ["manifest"] = Path.GetFullPath(spec.Manifest), ["task"] = ExperimentResults.TaskName(manifest.Task), ["num_labels"] = k,
             ["model"] = lm.Folder, ["codes"] = spec.Codes is null ? null : Path.GetFullPath(spec.Codes),
             ["codes_tokenizer"] = codes?.TokenizerIdentity, ["selection"] = selection?.ToJson(), ["pretrained"] = spec.Pretrained is null ? null : Path.GetFullPath(spec.Pretrained),
             ["text_only"] = spec.TextOnly, ["serialization"] = mode.ToString().ToLowerInvariant(), ["max_length"] = spec.MaxLength,
