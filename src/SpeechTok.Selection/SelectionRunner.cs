@@ -49,16 +49,6 @@ public static class SelectionRunner
             ["layers"] = new JsonArray(o.Layers.Select(l => (JsonNode)l).ToArray()),
         };
 
-        if (o.RandomK is int k)
-        {
-            var ids = TokenSelection.RandomSelection(k, audioCols, o.Seed);
-            doc["mode"] = "random";
-            doc["seed"] = o.Seed;
-            AddSelection(doc, ids);
-            doc["counts"] = new JsonObject { ["audio_columns"] = audioCols, ["selected_audio"] = ids.Length };
-            return doc;
-        }
-
         var missing = new List<string>();
         var rows = new List<(string, int[][])>(train.Count);
         foreach (var s in train)
@@ -67,10 +57,24 @@ public static class SelectionRunner
             if (c == null) missing.Add($"{manifest.Path}:{s.Line} ({s.Key})");
             else rows.Add((s.Key, c));
         }
-        if (missing.Count > 0)
+        // The random ablation may run without codes (then it draws from every column, as the original does).
+        bool randomWithoutCodes = o.RandomK != null && rows.Count == 0;
+        if (missing.Count > 0 && !randomWithoutCodes)
             throw new SpeechTokException($"codes missing for {missing.Count} train sample(s) (run `speechtok tokenize` on the manifest first):\n  " + string.Join("\n  ", missing.Take(20)) + (missing.Count > 20 ? $"\n  … and {missing.Count - 20} more" : ""));
 
         var counts = TokenSelection.AudioBagOfTokens(rows, o.Layers);
+        if (o.RandomK is int k)
+        {
+            // Drawn among the codes that occur in train: a tokenizer that uses fewer than 1024 codes a layer
+            // (the built-in one on small data) would otherwise hand the ablation mostly tokens that never appear.
+            var occurring = randomWithoutCodes ? Enumerable.Range(0, audioCols).ToArray() : counts.NonZeroColumns();
+            var ids = TokenSelection.RandomSelection(k, occurring, o.Seed);
+            doc["mode"] = "random";
+            doc["seed"] = o.Seed;
+            AddSelection(doc, ids);
+            doc["counts"] = new JsonObject { ["audio_columns"] = audioCols, ["drawn_from"] = occurring.Length, ["selected_audio"] = ids.Length };
+            return doc;
+        }
         int textCols = 0;
         if (o.Bow)
         {

@@ -38,6 +38,14 @@ public sealed class CsrMatrix
         return new CsrMatrix(rows.Count, cols, indPtr, idx.ToArray(), val.ToArray());
     }
 
+    /// <summary>The columns with at least one stored non-zero, ascending.</summary>
+    public int[] NonZeroColumns()
+    {
+        var seen = new bool[Cols];
+        for (int i = 0; i < Nnz; i++) seen[Indices[i]] = true;
+        return Enumerable.Range(0, Cols).Where(c => seen[c]).ToArray();
+    }
+
     /// <summary>The rows listed in <paramref name="rows"/>, in that order.</summary>
     public CsrMatrix SelectRows(IReadOnlyList<int> rows)
     {

@@ -144,11 +144,11 @@ public static class TokenSelection
         return (train.ToArray(), test.ToArray());
     }
 
-    /// <summary>The random-selection ablation: <paramref name="k"/> distinct ids of 0..total−1, seeded, ascending.</summary>
-    public static int[] RandomSelection(int k, int total, ulong seed)
+    /// <summary>The random-selection ablation: <paramref name="k"/> distinct ids among <paramref name="candidates"/>, seeded, ascending.</summary>
+    public static int[] RandomSelection(int k, IReadOnlyList<int> candidates, ulong seed)
     {
-        if (k < 1 || k > total) throw new SpeechTokException($"--random {k}: must be between 1 and {total}");
-        var all = Enumerable.Range(0, total).ToArray();
+        if (k < 1 || k > candidates.Count) throw new SpeechTokException($"--random {k}: must be between 1 and {candidates.Count} (the audio columns it draws from)");
+        var all = candidates.ToArray();
         new SplitMix64(seed).Shuffle(all);
         var pick = all.Take(k).ToArray();
         Array.Sort(pick);

@@ -12,14 +12,14 @@ internal static class SelectCommand
     public static Command Build()
     {
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (split,text,audio_path_list,label).", Required = true };
-        var codes = new Option<string?>("--codes") { Description = "Code store folder written by `speechtok tokenize` (not needed with --random)." };
+        var codes = new Option<string?>("--codes") { Description = "Code store folder written by `speechtok tokenize` (optional with --random: then it draws among the codes that occur in train, else among all L×1024)." };
         var layers = new Option<string>("--layers") { Description = "RVQ layers to use, 1-based: 2-8 (acoustic only) or 1-8 (all).", DefaultValueFactory = _ => "1-8" };
         var bow = new Option<bool>("--bow") { Description = "Append the text bag of words (the multimodal BoW of the paper).", DefaultValueFactory = _ => true };
         var noBow = new Option<bool>("--no-bow") { Description = "Audio tokens only." };
         var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's).", DefaultValueFactory = _ => 0.03 };
         var sweep = new Option<string?>("--sweep-c") { Description = "Comma-separated C values: selected counts and inner F1 per C." };
         var split = new Option<string?>("--split") { Description = "JSON with inner_train_idx / inner_test_idx (train-split rows); default: stratified 80/20 with --seed." };
-        var random = new Option<int?>("--random") { Description = "Ablation: K random audio features instead of the model." };
+        var random = new Option<int?>("--random") { Description = "Ablation: K random audio features instead of the model (among the codes occurring in train when --codes is given)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the inner split and of --random.", DefaultValueFactory = _ => 42UL };
         var tol = new Option<double>("--tol") { Description = "KKT residual at which the solver stops.", DefaultValueFactory = _ => 1e-7 };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
@@ -45,14 +45,11 @@ internal static class SelectCommand
             };
             CodeStore? store = null;
             var dir = pr.GetValue(codes);
-            if (opts.RandomK == null)
-            {
-                if (dir == null) throw new SpeechTokException("select: --codes DIR is required (or --random K)");
-                store = CodeStore.Open(dir);
-            }
+            if (dir == null && opts.RandomK == null) throw new SpeechTokException("select: --codes DIR is required (or --random K)");
+            if (dir != null) store = CodeStore.Open(dir);
             using (store)
             {
-                var doc = SelectionRunner.Run(opts, s => store!.TryGet(s.Key));
+                var doc = SelectionRunner.Run(opts, s => store?.TryGet(s.Key));
                 var path = pr.GetValue(output)!;
                 AtomicFile.WriteAllText(path, SelectionRunner.ToJson(doc));
                 Console.WriteLine($"{doc["counts"]!["selected_audio"]} audio tokens selected → {Path.GetFullPath(path)}");

@@ -13,19 +13,20 @@ internal static class TokenizerFitCommand
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (the train split is used).", Required = true };
         var outDir = new Option<string>("--out") { Description = "Folder to write the tokenizer to.", Required = true };
         var seed = new Option<int>("--seed") { Description = "Random seed (k-means++ init).", DefaultValueFactory = _ => 0 };
-        var size = new Option<int>("--codebook-size") { Description = "Codes per layer at most (fewer when the data is small: frames/8).", DefaultValueFactory = _ => 1024 };
+        var size = new Option<int>("--codebook-size") { Description = "Codes per layer at most (fewer when the data is small: frames / --frames-per-code).", DefaultValueFactory = _ => 1024 };
+        var perCode = new Option<int>("--frames-per-code") { Description = "Fitting frames per code: a layer gets min(--codebook-size, frames / this) codes.", DefaultValueFactory = _ => new BuiltinFitOptions().FramesPerCode };
         var layers = new Option<int>("--num-quantizers") { Description = "Residual layers.", DefaultValueFactory = _ => 8 };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels instead of taking channel 0." };
-        var fit = new Command("fit", "Fit the built-in tokenizer (residual k-means on log-mel + pitch frames at 50 Hz) on the train split.")
-            { manifest, outDir, seed, size, layers, audioRoot, threads, mixdown };
+        var fit = new Command("fit", "Fit the built-in tokenizer (residual k-means at 50 Hz: layer 1 on spectral shape, layers 2-8 on the residual with pitch, level and voicing) on the train split.")
+            { manifest, outDir, seed, size, perCode, layers, audioRoot, threads, mixdown };
         fit.SetAction(r =>
         {
             Threading.Threads = r.GetValue(threads);
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot));
             Codec.Store.Tokenization.CheckClips(m);
-            var options = new BuiltinFitOptions { Seed = r.GetValue(seed), CodebookSize = r.GetValue(size), NumQuantizers = r.GetValue(layers) };
+            var options = new BuiltinFitOptions { Seed = r.GetValue(seed), CodebookSize = r.GetValue(size), FramesPerCode = r.GetValue(perCode), NumQuantizers = r.GetValue(layers) };
             var tok = BuiltinTokenizer.Fit(m, options, r.GetValue(mixdown), msg => Console.Error.WriteLine(msg));
             var dir = r.GetValue(outDir)!;
             tok.Save(dir);

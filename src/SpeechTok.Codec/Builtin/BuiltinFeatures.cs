@@ -4,13 +4,20 @@ namespace SpeechTok.Codec.Builtin;
 
 /// <summary>
 /// The built-in tokenizer's frame features at 50 Hz (frame t covers samples [t·320, (t+1)·320) of 16 kHz
-/// audio): 40 log-mel bands (dB) of a 512-point Hann frame centred on the frame, their deltas
-/// (m[t+1]−m[t−1])/2, and two prosody dims from <see cref="FrameDescriptors"/> (log2 F0, 0 when unvoiced,
-/// and voicing) so that pitch, which log-mel at this resolution barely shows, reaches the codes.
+/// audio), in two blocks, as SpeechTokenizer separates content (layer 1) from the rest:
+/// <list type="bullet">
+/// <item>content [0, 80): the spectral shape, i.e. 40 log-mel bands (dB) of a 512-point Hann frame centred on the
+/// frame minus their mean over the bands (so loudness is not in it), and its deltas (s[t+1]−s[t−1])/2;</item>
+/// <item>prosody [80, 84): the level (mean log-mel dB), its delta, log2 F0 (<see cref="float.NaN"/> when unvoiced:
+/// normalisation maps it to the voiced mean, so the dim varies with pitch, not with voicing) and voicing, from
+/// <see cref="FrameDescriptors"/>.</item>
+/// </list>
 /// </summary>
 internal static class BuiltinFeatures
 {
-    public const int SampleRate = 16000, Hop = 320, NFft = 512, NMels = 40, Dim = 2 * NMels + 2;
+    public const int SampleRate = 16000, Hop = 320, NFft = 512, NMels = 40;
+    public const int ContentDims = 2 * NMels, ProsodyDims = 4, Dim = ContentDims + ProsodyDims;
+    public const int Level = ContentDims, DeltaLevel = ContentDims + 1, LogF0 = ContentDims + 2, Voicing = ContentDims + 3;
     private static readonly float[][] Bank = Mel.Filterbank(SampleRate, NFft, NMels, fmin: 20);
 
     /// <summary>Raw (unnormalised) features, frame-major [frames × Dim]; frames = ceil(len / 320).</summary>
@@ -26,16 +33,26 @@ internal static class BuiltinFeatures
         var power = Stft.Spectrogram(shifted, NFft, Hop, 2.0);
         var mel = Mel.Apply(power, Bank);
         for (int i = 0; i < mel.Data.Length; i++) mel.Data[i] = MathF.Max(-100f, 10f * MathF.Log10(MathF.Max(1e-10f, mel.Data[i])));
+        var level = new float[frames];
+        for (int t = 0; t < frames; t++)
+        {
+            var m = mel.Row(t);
+            level[t] = System.Numerics.Tensors.TensorPrimitives.Sum(m) / NMels;
+            System.Numerics.Tensors.TensorPrimitives.Subtract(m, level[t], m);
+        }
         var desc = FrameDescriptors.Compute(wav, Hop, SampleRate);
         for (int t = 0; t < frames; t++)
         {
             var r = o.Row(t);
             mel.Row(t).CopyTo(r);
-            var prev = mel.Row(Math.Max(0, t - 1));
-            var next = mel.Row(Math.Min(frames - 1, t + 1));
-            for (int m = 0; m < NMels; m++) r[NMels + m] = 0.5f * (next[m] - prev[m]);
-            r[2 * NMels] = desc.Voiced[t] ? MathF.Log2(desc.F0[t]) : 0f;
-            r[2 * NMels + 1] = desc.Voiced[t] ? 1f : 0f;
+            int prev = Math.Max(0, t - 1), next = Math.Min(frames - 1, t + 1);
+            var mp = mel.Row(prev);
+            var mn = mel.Row(next);
+            for (int m = 0; m < NMels; m++) r[NMels + m] = 0.5f * (mn[m] - mp[m]);
+            r[Level] = level[t];
+            r[DeltaLevel] = 0.5f * (level[next] - level[prev]);
+            r[LogF0] = desc.Voiced[t] ? MathF.Log2(desc.F0[t]) : float.NaN;
+            r[Voicing] = desc.Voiced[t] ? 1f : 0f;
         }
         return o;
     }

@@ -11,8 +11,15 @@ public sealed record BuiltinFitOptions
 {
     public int Seed { get; init; } = 0;
     public int NumQuantizers { get; init; } = 8;
-    /// <summary>Upper bound on each layer's codebook; a layer gets min(this, frames/8) codes.</summary>
+    /// <summary>Upper bound on each layer's codebook; a layer gets min(this, frames / <see cref="FramesPerCode"/>) codes.</summary>
     public int CodebookSize { get; init; } = 1024;
+    /// <summary>
+    /// Fitting frames per code (on average): tiny training sets get fewer codes, so that every code is seen often
+    /// enough for its centroid to mean something. The cap of 1024 is reached from 32 768 frames (11 minutes of audio).
+    /// Much coarser codebooks (256 frames a code, ~100 codes for the demo) made each token so common that the LM
+    /// systems did worse on the demo (docs/experiments.md).
+    /// </summary>
+    public int FramesPerCode { get; init; } = 32;
     public int MaxIterations { get; init; } = 25;
     /// <summary>Frames kept for fitting (evenly thinned beyond this, deterministically).</summary>
     public int MaxFrames { get; init; } = 60000;
@@ -26,16 +33,18 @@ public sealed record LayerUsage(int Layer, int Size, int Used, double Perplexity
 
 /// <summary>
 /// The built-in tokenizer: residual k-means over <see cref="BuiltinFeatures"/> (mean/variance normalised).
-/// Layer 1 quantises the features (coarsest), layer q+1 the residual left by layers 1..q. Needs no download;
-/// fitted with <see cref="Fit"/> and stored as a folder (config.json + codebooks.safetensors + usage.json).
+/// Like SpeechTokenizer, whose layer 1 is distilled towards content and whose layers 2–8 keep the rest, layer 1
+/// is fitted on the content block only (its centroids are zero in the prosody dims), so the residual that
+/// layers 2–8 quantise still holds all of the pitch, level and voicing. Needs no download; fitted with
+/// <see cref="Fit"/> and stored as a folder (config.json + codebooks.safetensors + usage.json).
 /// </summary>
 public sealed class BuiltinTokenizer : ISpeechTokenizer
 {
     public const string Format = "speechtok-builtin-tokenizer";
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
     public const string ConfigFile = "config.json", CodebooksFile = "codebooks.safetensors", UsageFile = "usage.json";
-    /// <summary>Weight of the two prosody dims after normalisation (else 80 spectral dims drown them).</summary>
-    private const float ProsodyWeight = 3f;
+    /// <summary>Weight of each prosody dim after standardisation: the 4 prosody dims then carry as much variance as the 80 content dims.</summary>
+    private static readonly float ProsodyWeight = MathF.Sqrt((float)BuiltinFeatures.ContentDims / BuiltinFeatures.ProsodyDims);
 
     private readonly float[] _mean, _scale;
     private readonly float[][] _codebooks; // [layer] → [k × dim]
@@ -90,10 +99,11 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
             System.Numerics.Tensors.TensorPrimitives.Subtract(r.AsSpan(i * d, d), codebook.AsSpan(codes[i] * d, d), r.AsSpan(i * d, d));
     }
 
+    /// <summary>Standardises in place; a missing value (log F0 of an unvoiced frame) becomes 0, the mean.</summary>
     private static void Normalise(float[] x, float[] mean, float[] scale)
     {
         int d = mean.Length;
-        for (int i = 0; i < x.Length; i++) x[i] = (x[i] - mean[i % d]) * scale[i % d];
+        for (int i = 0; i < x.Length; i++) x[i] = float.IsNaN(x[i]) ? 0f : (x[i] - mean[i % d]) * scale[i % d];
     }
 
     /// <summary>Fits on the given 16 kHz mono waveforms (in order; the result depends only on them and the options).</summary>
@@ -134,23 +144,30 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
         if (o.NumQuantizers < 1) throw new SpeechTokException($"number of quantizers {o.NumQuantizers} must be ≥ 1");
         var mean = new float[d];
         var scale = new float[d];
+        if (o.FramesPerCode < 1) throw new SpeechTokException($"frames per code {o.FramesPerCode} must be ≥ 1");
         for (int c = 0; c < d; c++)
         {
             double s = 0, s2 = 0;
-            for (int i = 0; i < n; i++) { double v = x[i * d + c]; s += v; s2 += v * v; }
-            double m = s / n, var = Math.Max(0, s2 / n - m * m);
+            int count = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double v = x[i * d + c];
+                if (double.IsNaN(v)) continue; // log F0 of unvoiced frames
+                s += v; s2 += v * v; count++;
+            }
+            double m = count > 0 ? s / count : 0, var = count > 0 ? Math.Max(0, s2 / count - m * m) : 0;
             mean[c] = (float)m;
-            scale[c] = (float)(1 / Math.Max(Math.Sqrt(var), 1e-3)) * (c >= 2 * BuiltinFeatures.NMels ? ProsodyWeight : 1f);
+            scale[c] = (float)(1 / Math.Max(Math.Sqrt(var), 1e-3)) * (c >= BuiltinFeatures.ContentDims ? ProsodyWeight : 1f);
         }
         Normalise(x, mean, scale);
-        int k = Math.Min(o.CodebookSize, Math.Max(2, n / 8));
+        int k = Math.Min(o.CodebookSize, Math.Max(2, n / o.FramesPerCode));
         var books = new float[o.NumQuantizers][];
         var usage = new List<LayerUsage>();
         var r = x;
         var assign = new int[n];
         for (int q = 0; q < o.NumQuantizers; q++)
         {
-            books[q] = KMeans.Fit(r, n, d, k, unchecked(o.Seed * 1000003 + q), o.MaxIterations, out int iters);
+            books[q] = KMeans.Fit(q == 0 ? ContentOnly(r, n) : r, n, d, k, unchecked(o.Seed * 1000003 + q), o.MaxIterations, out int iters);
             KMeans.Assign(r, n, d, books[q], k, assign, null);
             var u = UsageOf(q + 1, k, assign);
             usage.Add(u);
@@ -158,6 +175,16 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
             Subtract(r, n, books[q], assign);
         }
         return new BuiltinTokenizer(mean, scale, books, o.CodebookSize, o.Seed, usage, n);
+    }
+
+    /// <summary>A copy with the prosody dims zeroed: layer 1's centroids come out zero there, which leaves the prosody
+    /// whole in the residual and does not change the nearest centroid (the prosody adds the same distance to every one).</summary>
+    private static float[] ContentOnly(float[] x, int n)
+    {
+        const int d = BuiltinFeatures.Dim;
+        var c = (float[])x.Clone();
+        for (int i = 0; i < n; i++) c.AsSpan(i * d + BuiltinFeatures.ContentDims, BuiltinFeatures.ProsodyDims).Clear();
+        return c;
     }
 
     private static LayerUsage UsageOf(int layer, int k, int[] codes)

@@ -1,9 +1,11 @@
+using SpeechTok.Tensors;
+
 namespace SpeechTok.Experiments.Demo;
 
 /// <summary>One planned clip: what espeak-ng says, how it says it, and where the clip lands in the manifest.</summary>
 internal sealed record DemoUtterance(
     int Id, string Split, int Index, string Text, int Polarity, int Arousal, int Label,
-    string Voice, int Pitch, int Speed, int Amplitude, int WordGap, double NoiseDbfs, int NoiseSeed)
+    string Voice, int Pitch, int Speed, int Amplitude, int WordGap, double NoiseDbfs, ulong NoiseSeed)
 {
     public string ClipPath => $"clips/u{Id:D4}.wav";
 }
@@ -62,7 +64,7 @@ internal static class DemoCorpus
     public static IReadOnlyList<DemoUtterance> Plan(DemoOptions options)
     {
         options.Validate();
-        var rng = new Random(options.Seed);
+        var rng = new Rng((ulong)options.Seed);
         int perPolarity = options.Count / 4;
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var rows = new List<(string Split, string Text, int Polarity, int Arousal)>();
@@ -90,19 +92,19 @@ internal static class DemoCorpus
         foreach (var split in new[] { "train", "val", "test" })
         {
             var inSplit = rows.Where(r => r.Split == split).ToArray();
-            rng.Shuffle(inSplit);
+            rng.Shuffle(inSplit.AsSpan());
             for (int i = 0; i < inSplit.Length; i++)
             {
                 var (_, text, polarity, arousal) = inSplit[i];
                 var pool = Voices[rng.NextDouble() < 0.15 ? 1 - arousal : arousal];
-                var voice = pool[rng.Next(pool.Length)];
+                var voice = pool[rng.NextInt(pool.Length)];
                 bool excited = arousal == Excited;
-                int pitch = excited ? rng.Next(62, 91) : rng.Next(10, 39);
-                int speed = excited ? rng.Next(185, 226) : rng.Next(135, 166);
-                int amplitude = excited ? rng.Next(75, 111) : rng.Next(35, 81); // ranges overlap (loudness alone is not the class); ≤ 110 keeps espeak-ng from clipping
-                int gap = rng.Next(0, 3);
+                int pitch = excited ? Between(rng, 62, 90) : Between(rng, 10, 38);
+                int speed = excited ? Between(rng, 185, 225) : Between(rng, 135, 165);
+                int amplitude = excited ? Between(rng, 75, 110) : Between(rng, 35, 80); // ranges overlap (loudness alone is not the class); ≤ 110 keeps espeak-ng from clipping
+                int gap = Between(rng, 0, 2);
                 double noise = options.Noise ? -55 + 15 * rng.NextDouble() : double.NegativeInfinity;
-                int noiseSeed = rng.Next();
+                ulong noiseSeed = rng.NextUInt64();
                 plan.Add(new DemoUtterance(plan.Count, split, i, text, polarity, arousal, Label(options.Labeling, polarity, arousal),
                     voice, pitch, speed, amplitude, gap, noise, noiseSeed));
             }
@@ -110,19 +112,24 @@ internal static class DemoCorpus
         return plan;
     }
 
-    private static string Sentence(Random rng, int polarity)
+    /// <summary>A uniform integer in [lo, hi], both ends included.</summary>
+    private static int Between(Rng rng, int lo, int hi) => lo + rng.NextInt(hi - lo + 1);
+
+    private static T Pick<T>(Rng rng, T[] items) => items[rng.NextInt(items.Length)];
+
+    private static string Sentence(Rng rng, int polarity)
     {
-        var (det, noun) = Subjects[rng.Next(Subjects.Length)];
-        var adj = Adjectives[polarity][rng.Next(Adjectives[polarity].Length)];
-        var verb = Verbs[polarity][rng.Next(Verbs[polarity].Length)];
-        var intens = Intensifiers[rng.Next(Intensifiers.Length)];
-        var opener = Openers[rng.Next(Openers.Length)];
-        var s = rng.Next(6) switch
+        var (det, noun) = Pick(rng, Subjects);
+        var adj = Pick(rng, Adjectives[polarity]);
+        var verb = Pick(rng, Verbs[polarity]);
+        var intens = Pick(rng, Intensifiers);
+        var opener = Pick(rng, Openers);
+        var s = rng.NextInt(6) switch
         {
             0 => $"{opener}{det} {noun} was {intens}{adj}.",
             1 => $"I think {det} {noun} is {intens}{adj}.",
             2 => $"{opener}I {verb} {det} {noun}.",
-            3 => $"{opener}we {VerbAdverbs[rng.Next(VerbAdverbs.Length)]}{verb} {det} {noun}.",
+            3 => $"{opener}we {Pick(rng, VerbAdverbs)}{verb} {det} {noun}.",
             4 => $"{opener}{det} {noun} feels {adj}.",
             _ => $"What {("aeiou".Contains(adj[0]) ? "an" : "a")} {adj} {noun}!",
         };

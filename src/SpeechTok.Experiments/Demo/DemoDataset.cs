@@ -1,3 +1,4 @@
+using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
 using System.Diagnostics;
 using System.Globalization;
@@ -145,8 +146,8 @@ public static class DemoDataset
         var final = Path.Combine(outDir, u.ClipPath);
         if (File.Exists(final))
         {
-            var (have, rate, _) = Pcm16Wav.Read(final);
-            return (double)have.Length / rate;
+            var have = WavReader.ReadHeader(final);
+            return (double)have.Frames / have.SampleRate;
         }
         var raw = Path.Combine(workDir, $"u{u.Id:D4}.espeak.wav");
         var resampled = Path.Combine(workDir, $"u{u.Id:D4}.16k.wav");
@@ -154,27 +155,25 @@ public static class DemoDataset
         ExternalTool.Run(options.EspeakCommand,
             ["-v", u.Voice, "-p", I(u.Pitch), "-s", I(u.Speed), "-a", I(u.Amplitude), "-g", I(u.WordGap), "-z", "-w", raw, u.Text], "espeak-ng");
         ExternalTool.Run(options.SoxCommand, ["-D", raw, "-r", I(SampleRate), "-c", "1", "-b", "16", resampled], "sox");
-        var (samples, sampleRate, channels) = Pcm16Wav.Read(resampled);
-        if (sampleRate != SampleRate || channels != 1)
-            throw new SpeechTokException($"{resampled}: sox wrote {sampleRate} Hz × {channels} channels, expected {SampleRate} Hz mono");
+        if (!File.Exists(resampled)) throw new SpeechTokException($"{resampled}: the WAV file was not written by {options.SoxCommand}");
+        var info = WavReader.ReadHeader(resampled);
+        if (info.SampleRate != SampleRate || info.Channels != 1 || info.BitsPerSample != 16)
+            throw new SpeechTokException($"{resampled}: sox wrote {info.SampleRate} Hz × {info.Channels} channels at {info.BitsPerSample} bits, expected {SampleRate} Hz mono 16-bit");
+        var (samples, _) = WavReader.Read(resampled);
         if (samples.Length == 0) throw new SpeechTokException($"espeak-ng produced no audio for \"{u.Text}\" (voice {u.Voice})");
         if (double.IsFinite(u.NoiseDbfs)) AddNoise(samples, u.NoiseDbfs, u.NoiseSeed);
-        AtomicFile.WriteAllBytes(final, Pcm16Wav.Encode(samples, SampleRate));
+        WavWriter.Write(final, samples, SampleRate);
         File.Delete(raw);
         File.Delete(resampled);
         return (double)samples.Length / SampleRate;
     }
 
-    private static void AddNoise(short[] samples, double dbfs, int seed)
+    /// <summary>Gaussian noise at <paramref name="dbfs"/> RMS (full scale 1.0); the writer rounds to 16 bits and clips.</summary>
+    private static void AddNoise(float[] samples, double dbfs, ulong seed)
     {
-        var rng = new Random(seed);
-        double sigma = 32768 * Math.Pow(10, dbfs / 20);
-        for (int i = 0; i < samples.Length; i++)
-        {
-            // Box–Muller; 1 − U keeps the log argument in (0, 1].
-            double g = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
-            samples[i] = (short)Math.Clamp(Math.Round(samples[i] + sigma * g), short.MinValue, short.MaxValue);
-        }
+        var rng = new Rng(seed);
+        double sigma = Math.Pow(10, dbfs / 20);
+        for (int i = 0; i < samples.Length; i++) samples[i] = (float)(samples[i] + sigma * rng.NextNormal());
     }
 
     private static string ManifestCsv(IReadOnlyList<DemoUtterance> plan)

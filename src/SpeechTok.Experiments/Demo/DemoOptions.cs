@@ -33,7 +33,7 @@ public sealed record DemoOptions
     internal string SoxCommand { get; init; } = "sox";
 
     /// <summary>Bumped whenever the generator changes what it produces for the same options.</summary>
-    internal const int GeneratorVersion = 1;
+    internal const int GeneratorVersion = 2;
 
     internal string CanonicalString() => $"demo-v{GeneratorVersion}|count={Count}|seed={Seed}|labeling={Labeling}|noise={Noise}";
 

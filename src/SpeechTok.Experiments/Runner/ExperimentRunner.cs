@@ -214,7 +214,8 @@ public static class ExperimentRunner
                     {
                         var lasso = RunFiles.ReadJson(Selection("2-8"));
                         int k = lasso["selected_features"]!.AsArray().Count;
-                        doc = SelectionRunner.Run(Select("2-8") with { RandomK = k, Seed = 42 }, _ => null);
+                        using var store = CodeStore.Open(codes);
+                        doc = SelectionRunner.Run(Select("2-8") with { RandomK = k, Seed = 42 }, s => store.TryGet(s.Key));
                     }
                     else
                     {

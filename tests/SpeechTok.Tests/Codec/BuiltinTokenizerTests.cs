@@ -12,7 +12,7 @@ public sealed class BuiltinTokenizerTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, true);
 
     // small codebooks and few iterations keep the suite fast; the cap logic (k = min(cap, frames/8)) is checked below
-    private static readonly BuiltinFitOptions Small = new() { Seed = 11, CodebookSize = 64, MaxIterations = 10 };
+    private static readonly BuiltinFitOptions Small = new() { Seed = 11, CodebookSize = 64, FramesPerCode = 8, MaxIterations = 10 };
 
     [Fact]
     public void FitOnEspeakIsDeterministicAndUsesItsCodebooks()
@@ -67,6 +67,20 @@ public sealed class BuiltinTokenizerTests : IDisposable
         Assert.Single(loaded.Encode(new float[100])[2]);
         Assert.All(loaded.Encode(ReadOnlySpan<float>.Empty), l => Assert.Empty(l));
 
+        // layer 1 is fitted on the content block only, so pitch, level and voicing are left whole for layers 2+
+        using (var books = SpeechTok.Tensors.IO.SafeTensors.Open(Path.Combine(dir, BuiltinTokenizer.CodebooksFile)))
+        {
+            float[] Prosody(string name)
+            {
+                using var t = books.Get(name);
+                var v = t.ToArray();
+                return Enumerable.Range(0, v.Length / BuiltinFeatures.Dim)
+                    .SelectMany(r => v.Skip(r * BuiltinFeatures.Dim + BuiltinFeatures.ContentDims).Take(BuiltinFeatures.ProsodyDims)).ToArray();
+            }
+            Assert.All(Prosody("codebook.0"), x => Assert.Equal(0f, x));
+            Assert.True(Prosody("codebook.1").Max(MathF.Abs) > 0.5f, "layer 2 codes no prosody");
+        }
+
         var id = TokenizerLoader.Identity(dir);
         Assert.StartsWith("builtin:", id);
         Assert.Equal(id, TokenizerLoader.Identity(dir));
@@ -88,7 +102,7 @@ public sealed class BuiltinTokenizerTests : IDisposable
 
         File.WriteAllBytes(cb, bytes);
         var cfg = Path.Combine(dir, BuiltinTokenizer.ConfigFile);
-        File.WriteAllText(cfg, File.ReadAllText(cfg).Replace("\"format_version\": 1", "\"format_version\": 99"));
+        File.WriteAllText(cfg, File.ReadAllText(cfg).Replace("\"format_version\": 2", "\"format_version\": 99"));
         e = Assert.Throws<SpeechTokException>(() => TokenizerLoader.Load(dir));
         Assert.Contains("format_version 99", e.Message);
 
@@ -133,13 +147,13 @@ public sealed class BuiltinFeatureTests
     [Fact]
     public void FramesAreCentredOnTheCodecGrid()
     {
-        // a click in the middle of frame 10 ([3200, 3520)) lights up frame 10's log-mel most
+        // a click in the middle of frame 10 ([3200, 3520)) makes frame 10 the loudest
         var x = new float[16000];
         x[3360] = 1f;
         var f = SpeechTok.Codec.Builtin.BuiltinFeatures.Compute(x);
         Assert.Equal(50, f.Frames);
         int best = 0;
-        for (int t = 1; t < f.Frames; t++) if (f.Row(t)[20] > f.Row(best)[20]) best = t;
+        for (int t = 1; t < f.Frames; t++) if (f.Row(t)[BuiltinFeatures.Level] > f.Row(best)[BuiltinFeatures.Level]) best = t;
         Assert.Equal(10, best);
         Assert.Equal(1, SpeechTok.Codec.Builtin.BuiltinFeatures.Compute(new float[100]).Frames);
         Assert.Equal(3, SpeechTok.Codec.Builtin.BuiltinFeatures.Compute(new float[641]).Frames);

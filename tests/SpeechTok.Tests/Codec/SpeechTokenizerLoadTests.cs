@@ -109,6 +109,6 @@ public sealed class SpeechTokenizerLoadTests : IDisposable
     {
         var model = SpeechTokenizerModel.Load(_fixture, Path.Combine(_fixture, "model.pt"));
         Assert.Throws<SpeechTokException>(() => model.Encode(ReadOnlySpan<float>.Empty));
-        Assert.Equal(1, model.Encode(new float[1])[0].Length); // one sample still gives one frame
+        Assert.Single(model.Encode(new float[1])[0]); // one sample still gives one frame
     }
 }

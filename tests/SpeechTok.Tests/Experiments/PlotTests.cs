@@ -26,7 +26,7 @@ public sealed class PlotTests
         foreach (var axis in axes)
         {
             var ax = ByClass(d, axis).Single();
-            Assert.Single(ax.Descendants().Where(e => (string?)e.Attribute("class") == "axis-line"));
+            Assert.Single(ax.Descendants(), e => (string?)e.Attribute("class") == "axis-line");
             var ticks = ax.Descendants().Where(e => (string?)e.Attribute("class") == "tick").ToList();
             Assert.True(ticks.Count >= 2, $"{axis} has {ticks.Count} ticks");
             Assert.All(ticks, t => Assert.NotEmpty(t.Descendants(S + "text").Single().Value));
@@ -53,7 +53,7 @@ public sealed class PlotTests
         Assert.All(bottoms, b => Assert.Equal(bottoms[0], b, 3)); // common baseline
         var heights = rects.Select(r => A(r, "height")).ToList();
         Assert.True(heights[2] < heights[0] && heights[0] < heights[1]);
-        Assert.Equal(heights[1] / heights[0], 0.81 / 0.48, 2); // linear from 0
+        Assert.Equal(0.81 / 0.48, heights[1] / heights[0], 2); // linear from 0
         var dots = ByClass(d, "seed-dot").ToList();
         Assert.Equal(7, dots.Count);
         Assert.True(A(dots[3], "cy") > A(dots[4], "cy") && A(dots[4], "cy") > A(dots[5], "cy")); // 0.76 below 0.81 below 0.86

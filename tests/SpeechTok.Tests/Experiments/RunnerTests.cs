@@ -1,3 +1,4 @@
+using SpeechTok.Audio;
 using SpeechTok.Selection;
 using System.Text;
 using SpeechTok.Experiments.Demo;
@@ -45,11 +46,11 @@ public sealed class RunnerTests : IDisposable
                 string name = $"c{n:D3}.wav";
                 if (missingEvery == 0 || n % missingEvery != 0)
                 {
-                    var pcm = new short[8000];
+                    var wav = new float[8000];
                     double f = (y == 0 ? 180 : 420) * (1 + 0.03 * (i % 3));
-                    for (int t = 0; t < pcm.Length; t++)
-                        pcm[t] = (short)(8000 * Math.Sin(2 * Math.PI * f * t / 16000) * (0.6 + 0.4 * Math.Sin(2 * Math.PI * 3 * t / 16000)) + 200 * Math.Sin(t * 12.9898 + n));
-                    File.WriteAllBytes(Path.Combine(clips, name), Pcm16Wav.Encode(pcm, 16000));
+                    for (int t = 0; t < wav.Length; t++)
+                        wav[t] = (float)((8000 * Math.Sin(2 * Math.PI * f * t / 16000) * (0.6 + 0.4 * Math.Sin(2 * Math.PI * 3 * t / 16000)) + 200 * Math.Sin(t * 12.9898 + n)) / 32768);
+                    WavWriter.Write(Path.Combine(clips, name), wav, 16000);
                 }
                 csv.Append($"{split},{i},{fillers[(i / 2) % fillers.Length]} {((y == 0) != (i % 3 == 0) ? "alpha" : "beta")},clips/{name},{y}\n");
             }

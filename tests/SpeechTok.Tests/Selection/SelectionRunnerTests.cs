@@ -128,6 +128,28 @@ public sealed class SelectionRunnerTests : IDisposable
         Assert.Equal(SelectionRunner.ToJson(a), SelectionRunner.ToJson(b));
         var c = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = SelectionRunner.ParseLayers("1-8"), RandomK = 80, Seed = 43 }, _ => null);
         Assert.NotEqual(SelectionRunner.ToJson(a), SelectionRunner.ToJson(c));
+        Assert.Equal(8 * 1024, a["counts"]!["drawn_from"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void RandomAblationWithCodesDrawsOnlyCodesThatOccurInTrain()
+    {
+        // a tokenizer that uses 10 codes of layer 1 and 6 of layer 2: every draw must be one of those 16 columns
+        var (m, _) = Data(10);
+        var rng = new Random(3);
+        var codes = Enumerable.Range(0, 10).ToDictionary(i => $"train/{i}", _ => new[] { Enumerable.Range(0, 40).Select(_ => rng.Next(10)).ToArray(), Enumerable.Range(0, 40).Select(_ => 500 + rng.Next(6)).ToArray() });
+        var occurring = codes.Values.SelectMany(c => c[0].Concat(c[1].Select(x => 1024 + x))).ToHashSet();
+        Assert.Equal(16, occurring.Count);
+        var doc = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2], RandomK = 12, Seed = 42 }, s => codes.GetValueOrDefault(s.Key));
+        var ids = doc["selected_features"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
+        Assert.Equal(12, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.Contains(id, occurring));
+        Assert.Equal(16, doc["counts"]!["drawn_from"]!.GetValue<int>());
+        var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2], RandomK = 17, Seed = 42 }, s => codes.GetValueOrDefault(s.Key)));
+        Assert.Contains("between 1 and 16", e.Message);
+        // some codes but not all: the missing samples are an error, as for the model
+        e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2], RandomK = 5 }, s => s.Key == "train/3" ? null : codes.GetValueOrDefault(s.Key)));
+        Assert.Contains("train/3", e.Message);
     }
 
     [Fact]
