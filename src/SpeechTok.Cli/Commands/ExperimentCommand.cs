@@ -27,7 +27,7 @@ internal static class ExperimentCommand
             var results = ExperimentRunner.Run(new ExperimentOptions
             {
                 Manifest = r.GetValue(manifest)!, Out = r.GetValue(outDir)!, Model = r.GetValue(model)!, Tokenizer = r.GetValue(tokenizer)!,
-                Preset = ExperimentPreset.Parse(r.GetValue(preset)!), Seeds = ParseSeeds(r.GetValue(seeds)), AudioRoot = r.GetValue(audioRoot),
+                Preset = ExperimentPreset.Parse(r.GetValue(preset)!), Seeds = CliLists.Seeds(r.GetValue(seeds)), AudioRoot = r.GetValue(audioRoot),
                 Threads = r.GetValue(threads), Cache = r.GetValue(cache),
                 OnlySystems = r.GetValue(systems)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             }, Console.Error.WriteLine);
@@ -40,13 +40,6 @@ internal static class ExperimentCommand
 
     internal static string PresetHelp() =>
         "paper (the paper's hyper-parameters) or quick (" + string.Join("; ", ExperimentPreset.Quick.Changes) + "; everything else as paper).";
-
-    internal static int[]? ParseSeeds(string? text)
-    {
-        if (text == null) return null;
-        try { return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray(); }
-        catch (FormatException) { throw new SpeechTokException($"--seeds '{text}' must be comma-separated integers"); }
-    }
 
     /// <summary>The results as a plain-text table for the terminal.</summary>
     internal static string Table(ExperimentResults r)

@@ -38,7 +38,7 @@ internal static class FinetuneCommand
             string? pre = r.GetValue(pretrained);
             if (!text && pre == null && !r.GetValue(noPretrain)) throw new SpeechTokException("pass --pretrained DIR, --no-pretrain or --text-only");
             if (pre != null && (text || r.GetValue(noPretrain))) throw new SpeechTokException("--pretrained cannot be combined with --no-pretrain or --text-only");
-            int[] seedList = ExperimentCommand.ParseSeeds(r.GetValue(seeds)) ?? [];
+            int[] seedList = CliLists.Seeds(r.GetValue(seeds)) ?? [];
             if (seedList.Length == 0 || seedList.Distinct().Count() != seedList.Length) throw new SpeechTokException("--seeds must list distinct integers");
             var m = Manifest.Load(r.GetValue(manifest)!, numClasses: r.GetValue(numLabels));
             var spec = new FinetuneSpec

@@ -37,7 +37,7 @@ internal static class SelectCommand
                 Layers = SelectionRunner.ParseLayers(pr.GetValue(layers)!),
                 Bow = pr.GetValue(bow) && !pr.GetValue(noBow),
                 C = pr.GetValue(c),
-                SweepC = ParseCs(pr.GetValue(sweep)),
+                SweepC = CliLists.Cs(pr.GetValue(sweep)),
                 SplitFile = pr.GetValue(split),
                 RandomK = pr.GetValue(random),
                 Seed = pr.GetValue(seed),
@@ -61,9 +61,4 @@ internal static class SelectCommand
 
     internal static Option<int?> NumClassesOption() =>
         new("--num-classes") { Description = "Number of classes K (labels must lie in 0..K−1); default: max label + 1." };
-
-    internal static double[] ParseCs(string? text) =>
-        text == null ? [] : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
-                : throw new SpeechTokException($"'{t}' is not a positive number (C list)")).ToArray();
 }
