@@ -17,13 +17,15 @@ internal static class BenchLm
     private static readonly Dictionary<string, string> Shapes = new()
     {
         ["smollm2-135m"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":576,"intermediate_size":1536,"num_hidden_layers":30,"num_attention_heads":9,"num_key_value_heads":3,"head_dim":64,"vocab_size":49152,"rms_norm_eps":1e-5,"rope_theta":100000.0,"tie_word_embeddings":true,"max_position_embeddings":8192}""",
+        // the quick preset's built-in LM (ExperimentPreset.BuiltinLm), with a vocabulary the size of a demo's BPE
+        ["builtin-256x4"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":256,"intermediate_size":688,"num_hidden_layers":4,"num_attention_heads":8,"num_key_value_heads":4,"head_dim":32,"vocab_size":800,"rms_norm_eps":1e-5,"rope_theta":10000.0,"tie_word_embeddings":true,"max_position_embeddings":2048}""",
         ["llama3.2-1b"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":2048,"intermediate_size":8192,"num_hidden_layers":16,"num_attention_heads":32,"num_key_value_heads":8,"head_dim":64,"vocab_size":128256,"rms_norm_eps":1e-5,"rope_theta":500000.0,"tie_word_embeddings":true,"max_position_embeddings":131072,"rope_scaling":{"rope_type":"llama3","factor":32.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":8192}}""",
         ["llama3.2-3b"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":3072,"intermediate_size":8192,"num_hidden_layers":28,"num_attention_heads":24,"num_key_value_heads":8,"head_dim":128,"vocab_size":128256,"rms_norm_eps":1e-5,"rope_theta":500000.0,"tie_word_embeddings":true,"max_position_embeddings":131072,"rope_scaling":{"rope_type":"llama3","factor":32.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":8192}}""",
     };
 
     public static Command Build()
     {
-        var shape = new Option<string>("--shape") { Description = "Model shape: smollm2-135m, llama3.2-1b or llama3.2-3b.", DefaultValueFactory = _ => "smollm2-135m" };
+        var shape = new Option<string>("--shape") { Description = "Model shape: smollm2-135m, builtin-256x4, llama3.2-1b or llama3.2-3b.", DefaultValueFactory = _ => "smollm2-135m" };
         shape.AcceptOnlyFromAmong([.. Shapes.Keys]);
         var workload = new Option<string>("--workload") { Description = "pretrain, finetune or infer.", DefaultValueFactory = _ => "finetune" };
         workload.AcceptOnlyFromAmong("pretrain", "finetune", "infer");
@@ -31,7 +33,7 @@ internal static class BenchLm
         var seq = new Option<int>("--seq") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 128 };
         var threads = new Option<int>("--threads") { Description = "Threads (default: every core).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var steps = new Option<int>("--steps") { Description = "Timed steps after one warm-up step.", DefaultValueFactory = _ => 3 };
-        var dtype = new Option<string>("--dtype") { Description = "Weight storage: f32 or bf16 (default: f32 for smollm2-135m, bf16 otherwise)." };
+        var dtype = new Option<string>("--dtype") { Description = "Weight storage: f32 or bf16 (default: f32 for smollm2-135m and builtin-256x4, bf16 otherwise)." };
         dtype.AcceptOnlyFromAmong("f32", "bf16");
         var newRows = new Option<int>("--new-rows") { Description = "Appended vocabulary rows (audio tokens + markers).", DefaultValueFactory = _ => 512 };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result line." };
@@ -47,7 +49,7 @@ internal static class BenchLm
         if (b < 1 || t < 2 || steps < 1 || nNew < 1) throw new SpeechTokException($"bench lm-step: --batch, --steps, --new-rows must be ≥ 1 and --seq ≥ 2 (got {b}, {steps}, {nNew}, {t})");
         Threading.Threads = threads;
         var config = LlamaConfig.Parse(Shapes[shape], shape);
-        bool bf16 = (dtype ?? (shape == "smollm2-135m" ? "f32" : "bf16")) == "bf16";
+        bool bf16 = (dtype ?? (shape is "smollm2-135m" or "builtin-256x4" ? "f32" : "bf16")) == "bf16";
         var build = Stopwatch.StartNew();
         var tensors = RandomWeights(config, bf16);
         var weights = LlamaWeights.Load(config, n => tensors.GetValueOrDefault(n));
