@@ -63,11 +63,12 @@ public static class SelectionRunner
             throw new SpeechTokException($"codes missing for {missing.Count} train sample(s) (run `speechtok tokenize` on the manifest first):\n  " + string.Join("\n  ", missing.Take(20)) + (missing.Count > 20 ? $"\n  … and {missing.Count - 20} more" : ""));
 
         var counts = TokenSelection.AudioBagOfTokens(rows, o.Layers);
+        var occurringAudio = counts.NonZeroColumns();
         if (o.RandomK is int k)
         {
             // Drawn among the codes that occur in train: a tokenizer that uses fewer than 1024 codes a layer
             // (the built-in one on small data) would otherwise hand the ablation mostly tokens that never appear.
-            var occurring = randomWithoutCodes ? Enumerable.Range(0, audioCols).ToArray() : counts.NonZeroColumns();
+            var occurring = randomWithoutCodes ? Enumerable.Range(0, audioCols).ToArray() : occurringAudio;
             var ids = TokenSelection.RandomSelection(k, occurring, o.Seed);
             doc["mode"] = "random";
             doc["seed"] = o.Seed;
@@ -101,6 +102,7 @@ public static class SelectionRunner
             ["inner_train"] = innerTrain.Length,
             ["inner_test"] = innerTest.Length,
             ["audio_columns"] = audioCols,
+            ["occurring_audio_columns"] = occurringAudio.Length,
             ["text_columns"] = textCols,
             ["nonzero_coefficients"] = main.Fit.NonZeroCount,
             ["selected_columns"] = main.SelectedColumns.Length,

@@ -223,9 +223,10 @@ public static class ExperimentRunner
                         var opts = Select(which);
                         var sweep = SelectionRunner.Run(opts with { C = preset.SweepC.Max(), SweepC = preset.SweepC }, s => store.TryGet(s.Key));
                         var points = CChoice.Points(sweep);
-                        double c = CChoice.Choose(points, preset.MinTokens, preset.MaxTokens);
+                        var (min, max) = preset.TokenRange(sweep["counts"]!["occurring_audio_columns"]!.GetValue<int>());
+                        double c = CChoice.Choose(points, min, max);
                         doc = SelectionRunner.Run(opts with { C = c, SweepC = preset.SweepC }, s => store.TryGet(s.Key));
-                        doc["c_choice"] = $"best inner-split F1 among C with {preset.MinTokens}–{preset.MaxTokens} selected tokens (else the C closest to that range)";
+                        doc["c_choice"] = $"best inner-split F1 among C with {min}–{max} selected tokens (else the C closest to that range)";
                         log($"selection {which}: C = {c} → {doc["counts"]!["selected_audio"]} audio tokens, inner F1 {doc["inner_split"]!["macro_f1"]}");
                     }
                     AtomicFile.WriteAllText(path, SelectionRunner.ToJson(doc));
@@ -264,7 +265,7 @@ public static class ExperimentRunner
             {
                 Manifest = manifest.Path, Model = Model(), Out = run, Codes = selection == null ? null : Codes(), Selection = selection,
                 Pretrained = pretrained, TextOnly = selection == null, System = system, MaxLength = preset.MaxLength,
-                Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, Lr = preset.FinetuneLr, BatchSize = preset.FinetuneBatchSize, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds },
+                Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, Patience = preset.FinetunePatience, Lr = preset.FinetuneLr, BatchSize = preset.FinetuneBatchSize, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds },
             };
             log($"{system}: fine-tuning {preset.Seeds.Length} seed(s)");
             return timings.Time($"fine-tune {system}", () =>

@@ -21,7 +21,7 @@ public sealed class RunnerTests : IDisposable
     private static readonly ExperimentPreset Tiny = ExperimentPreset.Quick with
     {
         Name = "tiny", Seeds = [1], FinetuneEpochs = 1, PretrainEpochs = 1, LoraRank = 4, LoraAlpha = 4, MaxLength = 96,
-        SweepC = [0.1, 1, 10, 100], MinTokens = 1, MaxTokens = 200,
+        SweepC = [0.1, 1, 10, 100], MinTokens = 1, MaxTokenShare = 1,
         BuiltinLm = new BuiltinLmOptions { Hidden = 32, Layers = 1, Heads = 2, KvHeads = 1, Intermediate = 64, Merges = 40, Epochs = 1, BatchSize = 8, MaxLength = 64 },
     };
 
@@ -135,5 +135,16 @@ public sealed class RunnerTests : IDisposable
         Assert.Equal(0.03, CChoice.Choose(pts, 10, 400)); // 0.7 tie → fewer tokens; 0.9 is outside the range
         Assert.Equal(0.01, CChoice.Choose(pts.Take(1).Append(pts[2]).ToList(), 10, 400)); // none inside → closest to the range
         Assert.Throws<SpeechTokException>(() => CChoice.Choose([new CSweepPoint(1, 0, 0)], 10, 400));
+    }
+
+    [Fact]
+    public void Token_range_is_about_one_percent_of_the_token_types_in_train()
+    {
+        Assert.Equal((16, 82), ExperimentPreset.Quick.TokenRange(8192)); // the paper's ~1 % (73–80 tokens)
+        Assert.Equal((16, 60), ExperimentPreset.Paper.TokenRange(6020));
+        Assert.Equal((16, 16), ExperimentPreset.Quick.TokenRange(300)); // never below the minimum
+        var sweep = ExperimentPreset.Quick.SweepC;
+        Assert.Equal(0.002, sweep[0]);
+        Assert.All(sweep.Zip(sweep.Skip(1)), p => Assert.Equal(1.25, p.Second / p.First, 3));
     }
 }
