@@ -107,7 +107,8 @@ public static class Plot
     }
 
     /// <summary>The vocabulary-size curve: inner-split macro-F1 (left axis) and selected-token count (right axis) against C on a log axis.</summary>
-    public static string CSweep(IReadOnlyList<CSweepPoint> points, string title = "Token selection: F1 and vocabulary size vs C")
+    /// <summary>Inner-split F1 and selected-token count vs C; <paramref name="chosenC"/>, when given, is marked by a vertical line.</summary>
+    public static string CSweep(IReadOnlyList<CSweepPoint> points, string title = "Token selection: F1 and vocabulary size vs C", double? chosenC = null)
     {
         if (points.Count == 0) throw new SpeechTokException("plot: the C sweep has no points");
         var pts = points.OrderBy(p => p.C).ToList();
@@ -120,7 +121,10 @@ public static class Plot
         var yF1 = LinearScale.Nice(0, Math.Max(1e-9, pts.Max(p => p.MacroF1)), bottom, Top);
         var yN = LinearScale.Nice(0, Math.Max(1, pts.Max(p => p.SelectedTokens)), bottom, Top);
         string cF1 = Palette[0], cN = Palette[1];
-        Header(svg, title, [("line", "macro-F1 (left axis)", cF1), ("dashed", "selected tokens (right axis)", cN)]);
+        const string cChosen = "#555555";
+        Header(svg, title, chosenC is double c0
+            ? [("line", "macro-F1 (left axis)", cF1), ("dashed", "selected tokens (right axis)", cN), ("dotted", $"chosen C = {c0.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}", cChosen)]
+            : [("line", "macro-F1 (left axis)", cF1), ("dashed", "selected tokens (right axis)", cN)]);
         YAxis(svg, yF1, left, right, "macro-F1 (inner split)", gridLines: true, color: cF1);
         RightAxis(svg, yN, right, "selected audio tokens", cN);
         XAxis(svg, x, left, right, bottom, "C (inverse L1 strength, log scale)");
@@ -131,6 +135,8 @@ public static class Plot
         svg.Polyline(pts.Select(p => (x.Map(p.C), yN.Map(p.SelectedTokens))), "series", cN, 2, "6 4", Svg.Data("series", "selected tokens"));
         foreach (var p in pts)
             svg.Rect(x.Map(p.C) - 4, yN.Map(p.SelectedTokens) - 4, 8, 8, "point", cN, Svg.Data("series", "selected tokens") + Svg.Data("x", p.C) + Svg.Data("value", p.SelectedTokens));
+        if (chosenC is double c && c >= pts[0].C && c <= pts[^1].C)
+            svg.Line(x.Map(c), bottom, x.Map(c), Top, "chosen", cChosen, 1.5, "2 3", Svg.Data("x", c));
         svg.Close();
         return svg.ToString();
     }
@@ -266,6 +272,7 @@ public static class Plot
                 case "dot": svg.Circle(x + 11, LegendY, 3.2, "swatch", "#ffffff", stroke: color); break;
                 case "whisker": svg.Line(x + 11, LegendY - 7, x + 11, LegendY + 7, "swatch", color, 1.5); break;
                 case "dashed": svg.Line(x, LegendY, x + 22, LegendY, "swatch", color, 2, "6 4"); break;
+                case "dotted": svg.Line(x, LegendY, x + 22, LegendY, "swatch", color, 1.5, "2 3"); break;
                 case "ramp":
                     for (int s = 0; s < 4; s++) svg.Rect(x + s * 5.5, LegendY - 6, 5.5, 12, "swatch", Shade((s + 0.5) / 4));
                     break;

@@ -28,7 +28,7 @@ internal static class ExperimentReport
         var sel28 = Path.Combine(dirs.Selection, "2-8.json");
         JsonObject? selection = File.Exists(sel28) ? RunFiles.ReadJson(sel28) : null;
         if (selection != null && CChoice.Points(selection) is { Count: > 0 } points)
-            Save("c-sweep.svg", "Selection (layers 2–8): inner-split F1 and selected tokens vs C", Plot.CSweep(points));
+            Save("c-sweep.svg", "Selection (layers 2–8): inner-split F1 and selected tokens vs C", Plot.CSweep(points, chosenC: selection["C"]?.GetValue<double>()));
         var best = results.Systems.Where(s => s.ConfusionMatrix != null).OrderByDescending(s => s.MacroF1).FirstOrDefault();
         if (best != null)
             Save("confusion.svg", $"Confusion matrix of the best system ({best.System}, bagged, test)",

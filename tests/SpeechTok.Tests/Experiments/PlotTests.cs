@@ -77,6 +77,12 @@ public sealed class PlotTests
         var counts = ByClass(d, "point").Where(e => (string?)e.Attribute("data-series") == "selected tokens").Select(e => A(e, "y")).ToList();
         Assert.True(counts[0] > counts[1] && counts[1] > counts[2]);
         Assert.Equal(2, ByClass(d, "series").Count());
+        Assert.Empty(ByClass(d, "chosen"));
+        var marked = CheckFrame(Plot.CSweep(pts, "sweep", chosenC: 0.01), "sweep", "x-axis", "y-axis", "y2-axis");
+        var line = ByClass(marked, "chosen").Single();
+        Assert.Equal(0.01, A(line, "data-x"));
+        Assert.Equal(xs[1], A(line, "x1"), 3);
+        Assert.Contains(marked.Descendants(), e => e.Value == "chosen C = 0.01");
         var xTicks = ByClass(d, "x-axis").Single().Descendants().Where(e => (string?)e.Attribute("class") == "tick").Select(t => A(t, "data-value")).ToList();
         Assert.Contains(0.001, xTicks);
         Assert.Contains(0.1, xTicks);
