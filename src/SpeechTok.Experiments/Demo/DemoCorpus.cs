@@ -97,7 +97,7 @@ internal static class DemoCorpus
             {
                 var (_, text, polarity, arousal) = inSplit[i];
                 var pool = Voices[rng.NextDouble() < 0.15 ? 1 - arousal : arousal];
-                var voice = pool[rng.NextInt(pool.Length)];
+                var voice = Pick(rng, pool);
                 bool excited = arousal == Excited;
                 int pitch = excited ? Between(rng, 62, 90) : Between(rng, 10, 38);
                 int speed = excited ? Between(rng, 185, 225) : Between(rng, 135, 165);

@@ -40,6 +40,9 @@ public sealed record ExperimentPreset
 
     /// <summary>The accepted range of selected audio tokens for <paramref name="occurring"/> audio token types in train.</summary>
     public (int Min, int Max) TokenRange(int occurring) => (MinTokens, Math.Max(MinTokens, (int)Math.Round(MaxTokenShare * occurring)));
+
+    /// <summary><see cref="TokenRange"/> in words, for the settings table and the report.</summary>
+    public string TokenRangeText => $"{MinTokens} … max({MinTokens}, {MaxTokenShare:P0} of the audio token types occurring in train)";
     /// <summary>What this preset changes relative to <see cref="Paper"/> (empty for the paper's).</summary>
     public IReadOnlyList<string> Changes { get; init; } = [];
 
@@ -84,6 +87,6 @@ public sealed record ExperimentPreset
         yield return new("LoRA r / alpha", $"{LoraRank} / {LoraAlpha}");
         yield return new("max length", MaxLength.ToString());
         yield return new("selection C sweep", $"{SweepC.Length} values, {SweepC.Min()} … {SweepC.Max()} (×1.25 apart)");
-        yield return new("selected-token target range", $"{MinTokens} … max({MinTokens}, {MaxTokenShare:P0} of the audio token types occurring in train)");
+        yield return new("selected-token target range", TokenRangeText);
     }
 }

@@ -61,7 +61,7 @@ internal static class ExperimentReport
         if (ctx.Preset.Changes.Count > 0)
             notes.Add($"Preset `{ctx.Preset.Name}` differs from the paper's hyper-parameters in: " + string.Join("; ", ctx.Preset.Changes) + ".");
         notes.Add("C of the L1 selection is chosen per layer setting from the sweep in Settings: the best inner-split (80/20 of train) F1 among the C values " +
-                  $"keeping at least {ctx.Preset.MinTokens} and at most max({ctx.Preset.MinTokens}, {ctx.Preset.MaxTokenShare:P0} of the audio token types that occur in train) audio tokens. Baselines (bow, mfcc, bow-mfcc) are one deterministic fit, so their bagged and vote scores equal the single score.");
+                  $"keeping {ctx.Preset.TokenRangeText} audio tokens. Baselines (bow, mfcc, bow-mfcc) are one deterministic fit, so their bagged and vote scores equal the single score.");
 
         ReportWriter.Write(Path.Combine(dirs.Root, ReportWriter.FileName), new ReportInput
         {
