@@ -20,6 +20,12 @@ public sealed record ManifestSample(
     /// <summary>Stable key of the sample in code stores and run folders.</summary>
     public string Key => $"{Split}/{Index}";
 
+    /// <summary>The manifest file the sample was read from (absolute path).</summary>
+    public string ManifestPath { get; init; } = "";
+
+    /// <summary>Where the sample is defined, for error messages: "MANIFEST:LINE (split/index)".</summary>
+    public string Where => $"{ManifestPath}:{Line} ({Key})";
+
     /// <summary>The single class id of a binary or multiclass sample.</summary>
     public int Label => Labels.Length == 1 ? Labels[0] : throw new InvalidOperationException($"sample {Key} has {Labels.Length} labels");
 }
@@ -113,7 +119,7 @@ public sealed class Manifest
 
             var clips = Field(cAudio, "audio_path_list").Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(p => System.IO.Path.GetFullPath(System.IO.Path.Combine(root, p))).ToArray();
-            samples.Add(new ManifestSample(line, split, index, cId >= 0 ? f[cId] : null, Field(cText, "text"), clips, labels));
+            samples.Add(new ManifestSample(line, split, index, cId >= 0 ? f[cId] : null, Field(cText, "text"), clips, labels) { ManifestPath = path });
         }
         if (samples.Count == 0) throw new SpeechTokException($"{path}: the manifest has a header but no samples");
         int classes = numClasses ?? maxLabel + 1;
@@ -145,12 +151,37 @@ public sealed class Manifest
         Samples.SelectMany(s => s.AudioPaths.Where(p => !File.Exists(p)).Select(p => $"{Path}:{s.Line} ({s.Key}): {p}"))
             .ToList();
 
-    /// <summary>Fails, before any work, with the full list of missing clips (never a silent skip).</summary>
+    /// <summary>
+    /// The pre-flight check of every command that reads the audio: reads every clip's header (no decoding)
+    /// and fails, before any work, with one message listing every sample without clips, every missing clip,
+    /// every unreadable clip (with the defect) and every empty clip (0 samples), each with its manifest line.
+    /// </summary>
     public void RequireClips()
     {
-        var noClip = Samples.Where(s => s.AudioPaths.Count == 0).Select(s => $"{Path}:{s.Line} ({s.Key}): empty audio_path_list").ToList();
-        var missing = noClip.Concat(MissingClips()).ToList();
-        if (missing.Count > 0)
-            throw new SpeechTokException($"{missing.Count} missing clip(s) in {Path}" + (AudioRoot != System.IO.Path.GetDirectoryName(Path) ? $" (audio root {AudioRoot})" : "") + ":\n  " + string.Join("\n  ", missing));
+        var missing = new List<string>();
+        var unreadable = new List<string>();
+        var empty = new List<string>();
+        foreach (var s in Samples)
+        {
+            if (s.AudioPaths.Count == 0) missing.Add($"{s.Where}: empty audio_path_list");
+            foreach (var clip in s.AudioPaths)
+            {
+                if (!File.Exists(clip)) { missing.Add($"{s.Where}: {clip}"); continue; }
+                try
+                {
+                    if (AudioLoader.CheckReadable(clip) == 0) empty.Add($"{s.Where}: {clip}: 0 samples");
+                }
+                catch (SpeechTokException e) { unreadable.Add($"{s.Where}: {e.Message}"); }
+            }
+        }
+        int n = missing.Count + unreadable.Count + empty.Count;
+        if (n == 0) return;
+        var text = new System.Text.StringBuilder();
+        text.Append($"{Path}: {n} clip problem(s) ({missing.Count} missing, {unreadable.Count} unreadable, {empty.Count} empty)");
+        if (AudioRoot != System.IO.Path.GetDirectoryName(Path)) text.Append($", audio root {AudioRoot}");
+        text.Append("; nothing was processed");
+        foreach (var (kind, list) in new[] { ("missing", missing), ("unreadable", unreadable), ("empty", empty) })
+            if (list.Count > 0) text.Append($"\n{kind}:\n  ").Append(string.Join("\n  ", list));
+        throw new SpeechTokException(text.ToString());
     }
 }
