@@ -1,9 +1,6 @@
 using SpeechTok.Selection;
 using System.Text.Json.Nodes;
 using SpeechTok.Audio;
-using SpeechTok.Lm.Model;
-using SpeechTok.Lm.Serialization;
-using SpeechTok.Tensors.IO;
 
 namespace SpeechTok.Training;
 
@@ -13,7 +10,8 @@ public static class Evaluation
     /// <summary>
     /// Per-seed metrics of <paramref name="split"/>, their mean ± std (ddof 1), probability-averaging and
     /// majority-vote bagging; merged into DIR/results.json (common schema), replacing the entry of the same
-    /// system and split.
+    /// system and split. A seed whose adapter files changed after fine-tuning wrote its predictions is
+    /// predicted again with the adapter as written (or refused, see <see cref="AdapterConfig"/>).
     /// </summary>
     public static SystemResult Evaluate(string run, string split)
     {
@@ -22,24 +20,40 @@ public static class Evaluation
         var task = Enum.Parse<TaskKind>(RunFiles.Get<string>(meta, "task", src), ignoreCase: true);
         int k = RunFiles.Get<int>(meta, "num_labels", src);
         string system = RunFiles.Get<string>(meta, "system", src);
-        var seeds = RunFiles.IntArray(meta["hyperparameters"] as JsonObject ?? throw new SpeechTokException($"{src}: field 'hyperparameters' is missing"), "seeds", src);
+        var seeds = Seeds(meta, src);
         if (seeds.Length == 0) throw new SpeechTokException($"{src}: the run lists no seed");
         var perSeed = new List<float[][]>();
         var scores = new List<SeedScore>();
         int[][]? labels = null;
         string[]? keys = null;
-        foreach (int seed in seeds)
+        var model = new Lazy<RunModel>(() => RunModel.Load(run)); // only when an adapter changed since its predictions
+        EncodedSet? set = null;
+        try
         {
-            string path = Path.Combine(FinetuneRun.SeedDir(run, seed), $"predictions-{split}.json");
-            if (!File.Exists(path)) throw new SpeechTokException($"'{path}' not found: seed {seed} has no predictions for split '{split}' (unfinished run, or an empty split)");
-            var (sk, sl, sp) = FinetuneRun.ReadPredictions(path);
-            if (keys != null && !keys.SequenceEqual(sk)) throw new SpeechTokException($"{path}: samples differ from seed {seeds[0]}'s");
-            keys ??= sk;
-            labels ??= sl;
-            if (sl.Length == 0) throw new SpeechTokException($"{path}: split '{split}' is empty");
-            perSeed.Add(sp);
-            var m = ClassificationMetrics.Compute(task, k, sl, sp);
-            scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1 });
+            foreach (int seed in seeds)
+            {
+                string dir = FinetuneRun.SeedDir(run, seed);
+                string path = Path.Combine(dir, $"predictions-{split}.json");
+                if (!File.Exists(path)) throw new SpeechTokException($"'{path}' not found: seed {seed} has no predictions for split '{split}' (unfinished run, or an empty split)");
+                var (sk, sl, sp) = FinetuneRun.ReadPredictions(path);
+                if (FinetuneRun.AdapterChanged(dir))
+                {
+                    set ??= model.Value.Encode(split);
+                    if (!set.Keys.SequenceEqual(sk)) throw new SpeechTokException($"{path}: samples differ from split '{split}' of the run's manifest");
+                    sp = model.Value.Predict(seed, set);
+                }
+                if (keys != null && !keys.SequenceEqual(sk)) throw new SpeechTokException($"{path}: samples differ from seed {seeds[0]}'s");
+                keys ??= sk;
+                labels ??= sl;
+                if (sl.Length == 0) throw new SpeechTokException($"{path}: split '{split}' is empty");
+                perSeed.Add(sp);
+                var m = ClassificationMetrics.Compute(task, k, sl, sp);
+                scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1 });
+            }
+        }
+        finally
+        {
+            if (model.IsValueCreated) model.Value.Dispose();
         }
         var bagged = ClassificationMetrics.Compute(task, k, labels!, ClassificationMetrics.AverageProbabilities(perSeed));
         double? vote = null;
@@ -61,38 +75,16 @@ public static class Evaluation
         return entry;
     }
 
-    /// <summary>Class probabilities of one sample, averaged over the run's seeds.</summary>
+    /// <summary>Class probabilities of one sample, averaged over the run's seeds; each seed's adapter is read as its adapter_config.json says.</summary>
     public static float[] Predict(string run, string text, int[][]? codes)
     {
-        string src = Path.Combine(run, FinetuneRun.RunFile);
-        var meta = RunFiles.ReadJson(src);
-        var task = Enum.Parse<TaskKind>(RunFiles.Get<string>(meta, "task", src), ignoreCase: true);
-        int k = RunFiles.Get<int>(meta, "num_labels", src);
-        bool textOnly = RunFiles.Get<bool>(meta, "text_only", src);
-        var hp = meta["hyperparameters"]!.AsObject();
-        SelectionFile? selection = null;
-        if (!textOnly)
-        {
-            var s = meta["selection"] as JsonObject ?? throw new SpeechTokException($"{src}: field 'selection' is missing");
-            selection = SelectionFile.FromJson(s, RunFiles.Get<string>(s, "path", src), src);
-            if (codes == null) throw new SpeechTokException($"{run}: this run uses audio; pass --audio");
-        }
-        using var lm = LanguageModel.Load(RunFiles.Get<string>(meta, "model", src), selection);
-        var serializer = new SampleSerializer(lm.Tokenizer, lm.Vocabulary, SampleSerializer.ParseMode(RunFiles.Get<string>(meta, "serialization", src)),
-            RunFiles.Get<int>(meta, "max_length", src));
-        var ids = serializer.Serialize(text, codes).Ids;
-        var perSeed = new List<float[][]>();
-        foreach (int seed in RunFiles.IntArray(hp, "seeds", src))
-        {
-            string dir = FinetuneRun.SeedDir(run, seed);
-            using (var st = SafeTensors.Open(Path.Combine(dir, FinetuneRun.RowsFile)))
-                lm.Weights.ExtendVocabulary(st.Get("embed_rows").ToF32(), st.Contains("lm_head_rows") ? st.Get("lm_head_rows").ToF32() : null);
-            var lora = new LoraAdapters(lm.Config, RunFiles.Get<int>(hp, "lora_r", src), RunFiles.Get<float>(hp, "lora_alpha", src), RunFiles.Get<float>(hp, "lora_dropout", src), (ulong)seed);
-            using var model = new LlamaForSequenceClassification(lm.Weights, k, lm.PadId, lora, null, (ulong)seed);
-            Peft.Load(dir, lora, model.ScoreWeight, k);
-            var set = new EncodedSet("predict", ["input"], [ids], [[0]], [false]);
-            perSeed.Add(Finetuner.Predict(model, set, lm.PadId, task, 1));
-        }
+        using var rm = RunModel.Load(run);
+        if (!rm.TextOnly && codes == null) throw new SpeechTokException($"{run}: this run uses audio; pass --audio");
+        var set = new EncodedSet("predict", ["input"], [rm.Serializer.Serialize(text, codes).Ids], [[0]], [false]);
+        var perSeed = Seeds(rm.Meta, rm.Source).Select(seed => rm.Predict(seed, set)).ToList();
         return ClassificationMetrics.AverageProbabilities(perSeed)[0];
     }
+
+    private static int[] Seeds(JsonObject meta, string src) =>
+        RunFiles.IntArray(meta["hyperparameters"] as JsonObject ?? throw new SpeechTokException($"{src}: field 'hyperparameters' is missing"), "seeds", src);
 }

@@ -34,7 +34,8 @@ public sealed record FinetuneSpec
 /// </summary>
 public static class FinetuneRun
 {
-    public const string RunFile = "run.json", RowsFile = "new_rows.safetensors";
+    public const string RunFile = "run.json", RowsFile = "new_rows.safetensors", DoneFile = "done.json";
+    private const string AdapterHashField = "adapter_sha256";
     public static string SeedDir(string run, int seed) => Path.Combine(run, $"seed-{seed}");
 
     public static void Run(FinetuneSpec spec, Action<string>? log = null, Action<long>? afterStep = null)
@@ -79,7 +80,7 @@ public static class FinetuneRun
         foreach (int seed in spec.Options.Seeds)
         {
             string dir = SeedDir(spec.Out, seed);
-            if (File.Exists(Path.Combine(dir, "done.json"))) { log?.Invoke($"seed {seed}: done, skipped"); continue; }
+            if (File.Exists(Path.Combine(dir, DoneFile))) { log?.Invoke($"seed {seed}: done, skipped"); continue; }
             Directory.CreateDirectory(dir);
             var (embed, lmHead) = lm.AttachNewRows((ulong)seed, rows, head);
             var r = Finetuner.RunSeed(lm, manifest.Task, k, train, val, seed, spec.Options, dir, log, afterStep);
@@ -106,7 +107,17 @@ public static class FinetuneRun
         Peft.Save(dir, lora, model.ScoreWeight, k, lm.Folder);
         foreach (var (split, set) in sets)
             if (set != null) WritePredictions(Path.Combine(dir, $"predictions-{split}.json"), set, Finetuner.Predict(model, set, lm.PadId, task, o.BatchSize));
-        RunFiles.WriteJson(Path.Combine(dir, "done.json"), new JsonObject { ["seed"] = seed });
+        RunFiles.WriteJson(Path.Combine(dir, DoneFile), new JsonObject { ["seed"] = seed, [AdapterHashField] = Peft.Fingerprint(dir) });
+    }
+
+    /// <summary>
+    /// Whether the seed's adapter files differ from those its predictions were computed with (done.json's
+    /// fingerprint; runs that predate it have none and count as unchanged).
+    /// </summary>
+    public static bool AdapterChanged(string seedDir)
+    {
+        var done = RunFiles.ReadJson(Path.Combine(seedDir, DoneFile));
+        return done[AdapterHashField] is JsonNode h && h.ToJsonString() != $"\"{Peft.Fingerprint(seedDir)}\"";
     }
 
     public static void WritePredictions(string path, EncodedSet set, float[][] probs) =>
