@@ -41,6 +41,9 @@ public sealed class Manifest
 {
     public static readonly string[] SplitNames = ["train", "val", "test"];
 
+    /// <summary>The largest class count: labels are dense ids 0..K−1, so a larger id is a typo (or a raw id that needs remapping).</summary>
+    public const int MaxClasses = 100_000;
+
     public string Path { get; }
     public string AudioRoot { get; }
     public IReadOnlyList<ManifestSample> Samples { get; }
@@ -110,6 +113,8 @@ public sealed class Manifest
             {
                 if (!int.TryParse(parts[i], out labels[i]) || labels[i] < 0)
                     throw new SpeechTokException($"{path}:{line}: column 'label' is '{labelText}', expected a non-negative integer class id (';'-separated for multi-label)");
+                if (labels[i] >= MaxClasses)
+                    throw new SpeechTokException($"{path}:{line}: label {labels[i]} is too large: class ids are 0..K−1 with K at most {MaxClasses}");
                 if (numClasses is int k && labels[i] >= k)
                     throw new SpeechTokException($"{path}:{line}: label {labels[i]} is outside 0..{k - 1}");
                 maxLabel = Math.Max(maxLabel, labels[i]);
@@ -118,7 +123,9 @@ public sealed class Manifest
                 throw new SpeechTokException($"{path}:{line}: column 'label' is empty");
 
             var clips = Field(cAudio, "audio_path_list").Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(p => System.IO.Path.GetFullPath(System.IO.Path.Combine(root, p))).ToArray();
+                .Select(p => p.Contains('\0')
+                    ? throw new SpeechTokException($"{path}:{line}: column 'audio_path_list' holds a path with a NUL character")
+                    : System.IO.Path.GetFullPath(System.IO.Path.Combine(root, p))).ToArray();
             samples.Add(new ManifestSample(line, split, index, cId >= 0 ? f[cId] : null, Field(cText, "text"), clips, labels) { ManifestPath = path });
         }
         if (samples.Count == 0) throw new SpeechTokException($"{path}: the manifest has a header but no samples");
@@ -143,7 +150,7 @@ public sealed class Manifest
         foreach (var s in Split("train")) foreach (var l in s.Labels) present[l] = true;
         var absent = Enumerable.Range(0, NumClasses).Where(c => !present[c]).ToList();
         if (absent.Count > 0)
-            throw new SpeechTokException($"{Path}: class(es) {string.Join(", ", absent)} never occur in the train split");
+            throw new SpeechTokException($"{Path}: {absent.Count} class(es) never occur in the train split: {string.Join(", ", absent.Take(20))}{(absent.Count > 20 ? ", …" : "")}");
     }
 
     /// <summary>Every clip path that does not exist, with the manifest line that names it.</summary>

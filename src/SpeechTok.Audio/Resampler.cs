@@ -25,10 +25,11 @@ public static class Resampler
         if (fromRate == toRate) return x.ToArray();
         int g = Gcd(fromRate, toRate);
         int orig = fromRate / g, next = toRate / g;
-        var (start, offset, taps) = Kernels(orig, next);
-
         long outLen = (long)Math.Ceiling((double)((long)next * x.Length) / orig);
-        if (outLen > int.MaxValue) throw new SpeechTokException($"resampling {x.Length} samples from {fromRate} to {toRate} Hz gives too many samples");
+        if (outLen > Array.MaxLength) throw new SpeechTokException($"resampling {x.Length} samples from {fromRate} to {toRate} Hz gives too many samples");
+        // A short clip needs only its first phases: with coprime rates (e.g. 44101 Hz) there can be thousands.
+        var (start, offset, taps) = Kernels(orig, next, (int)Math.Min(next, outLen));
+
         var y = new float[outLen];
         var xs = x.ToArray();
         Threading.ForRange((int)outLen, 4096, (lo, hi) =>
@@ -49,21 +50,21 @@ public static class Resampler
     }
 
     /// <summary>
-    /// The kernel of each output phase i (0..next−1) over input offsets d from f·orig: taps
+    /// The kernel of each output phase i (0..phases−1 of next) over input offsets d from f·orig: taps
     /// [offset[i], offset[i+1]) for d = start[i], start[i]+1, …, kept only where |t| &lt; width (torchaudio
     /// clamps t there, where the window is cos²(π/2) = 0). Each tap is computed in float32 in torchaudio's
     /// order of operations, as torchaudio does for a float32 waveform: its rounding of t moves the output by up
     /// to ~1e-5 (22.05 kHz), more than the 1e-6 by which float32 and float64 sums differ.
     /// </summary>
-    private static (int[] Start, int[] Offset, float[] Taps) Kernels(int orig, int next)
+    private static (int[] Start, int[] Offset, float[] Taps) Kernels(int orig, int next, int phases)
     {
         double baseFreq = Math.Min(orig, next) * Rolloff;
         float base32 = (float)baseFreq, scale32 = (float)(baseFreq / orig), pi32 = MathF.PI;
         double reach = LowpassFilterWidth * (double)orig / baseFreq; // half-length in input samples
-        var start = new int[next];
-        var offset = new int[next + 1];
+        var start = new int[phases];
+        var offset = new int[phases + 1];
         var taps = new List<float>();
-        for (int i = 0; i < next; i++)
+        for (int i = 0; i < phases; i++)
         {
             double centre = (double)i * orig / next;
             int dLo = (int)Math.Floor(centre - reach) - 1, dHi = (int)Math.Ceiling(centre + reach) + 1;
@@ -87,7 +88,7 @@ public static class Resampler
                 taps.Add(sinc * (window * scale32));
             }
         }
-        offset[next] = taps.Count;
+        offset[phases] = taps.Count;
         return (start, offset, taps.ToArray());
     }
 

@@ -52,7 +52,7 @@ public sealed class ManifestTests : IDisposable
         Assert.Equal(3, m.NumClasses);
         Assert.Equal(TaskKind.Multiclass, m.Task);
         Assert.Contains("'val' is empty", Assert.Throws<SpeechTokException>(() => m.Split("val")).Message);
-        Assert.Contains("class(es) 2", Assert.Throws<SpeechTokException>(m.RequireAllClassesInTrain).Message);
+        Assert.Contains("1 class(es) never occur in the train split: 2", Assert.Throws<SpeechTokException>(m.RequireAllClassesInTrain).Message);
     }
 
     [Fact]
