@@ -56,14 +56,17 @@ public sealed class HfTokenizer
 
         if (root.TryGetProperty("normalizer", out var norm)) _normalizer = reader.ReadNormalizer(norm, "normalizer");
         _added = new AddedVocabulary(_normalizer);
+        // HF's deserializer re-adds the file's added tokens in order with add_tokens: a token whose content is in
+        // the model vocab takes that id, the others take the next free ids; the "id" fields are not used.
         if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
         {
             int k = 0;
             foreach (var t in added.EnumerateArray())
             {
                 string where = $"{source}: added_tokens[{k++}]";
-                _added.Set(new AddedToken(
-                    TokenizerJson.ReadString(t, "content", where), TokenizerJson.ReadInt(t, "id", where),
+                TokenizerJson.ReadInt(t, "id", where);
+                AddToken(new AddedToken(
+                    TokenizerJson.ReadString(t, "content", where), -1,
                     TokenizerJson.ReadBool(t, "special", where, false), TokenizerJson.ReadBool(t, "normalized", where, false),
                     TokenizerJson.ReadBool(t, "lstrip", where, false), TokenizerJson.ReadBool(t, "rstrip", where, false),
                     TokenizerJson.ReadBool(t, "single_word", where, false)));
@@ -277,24 +280,24 @@ public sealed class HfTokenizer
     /// vocabulary; a token already known keeps its id (re-adding an added token as special marks it special).
     /// Returns the id of each token.
     /// </summary>
-    public int[] AddTokens(IEnumerable<string> tokens, bool special)
+    public int[] AddTokens(IEnumerable<string> tokens, bool special) =>
+        tokens.Select(content => AddToken(new AddedToken(content, -1, special, Normalized: !special))).ToArray();
+
+    // HF AddedVocabulary::add_tokens for one token: an empty one is refused, a known content keeps its id (added
+    // again as special, it becomes special and matched on the raw text), a model-vocab content takes the vocab id,
+    // anything else the next id after the vocab and the added tokens.
+    private int AddToken(AddedToken token)
     {
-        var ids = new List<int>();
-        foreach (var content in tokens)
+        if (string.IsNullOrEmpty(token.Content)) throw new SpeechTokException($"{_source}: cannot add an empty token");
+        var existing = _added.ByContent(token.Content);
+        if (existing != null)
         {
-            if (string.IsNullOrEmpty(content)) throw new SpeechTokException("cannot add an empty token");
-            var existing = _added.ByContent(content);
-            if (existing != null)
-            {
-                if (special && !existing.Special) _added.Set(existing with { Special = true, Normalized = false });
-                ids.Add(existing.Id);
-                continue;
-            }
-            int id = _model.TokenToId(content) ?? (_added.MaxId >= _model.VocabCount ? _added.MaxId + 1 : _model.VocabCount);
-            _added.Set(new AddedToken(content, id, special, Normalized: !special));
-            ids.Add(id);
+            if (token.Special && !existing.Special) _added.Set(existing with { Special = true, Normalized = false });
+            return existing.Id;
         }
-        return ids.ToArray();
+        int id = _model.TokenToId(token.Content) ?? (_added.MaxId >= _model.VocabCount ? _added.MaxId + 1 : _model.VocabCount);
+        _added.Set(token with { Id = id });
+        return id;
     }
 
     /// <summary>Adds (or finds) the padding token as a special token, like

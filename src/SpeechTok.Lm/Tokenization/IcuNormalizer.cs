@@ -10,14 +10,20 @@ namespace SpeechTok.Lm.Tokenization;
 /// uses on Linux (the SDK needs it); it is found the way .NET's globalization shim finds it: <c>libicuuc.so.N</c>
 /// with version-suffixed symbols (<c>unorm2_normalize_72</c>), else unsuffixed symbols (macOS <c>libicucore</c>,
 /// Windows <c>icu.dll</c>). <c>scripts/setup.sh</c> installs libicu when it is missing.
+/// HF <c>tokenizers</c> normalises with Unicode 9.0 tables (crate unicode-normalization-alignments 0.1.12), so the
+/// normaliser is ICU's filtered to <c>[:age=9.0:]</c>: a character assigned later passes through unchanged and
+/// is a boundary, as an unassigned starter is in Unicode 9.0 (e.g. NFKC keeps U+A7F3 ꟳ, a Unicode 14 letter).
 /// </summary>
 internal static unsafe class IcuNormalizer
 {
     private const int BufferOverflowError = 15; // U_BUFFER_OVERFLOW_ERROR
 
+    /// <summary>The Unicode version of HF's normalisation tables.</summary>
+    public const string UnicodeVersion = "9.0";
+
     private sealed class Api
     {
-        public required delegate* unmanaged<int*, nint>[] Instances; // by NormalizationForm order below
+        public required nint[] Normalizers; // filtered to UnicodeVersion, by NormalizationForm order below
         public required delegate* unmanaged<nint, char*, int, char*, int, int*, int> Normalize;
         public required string Library;
     }
@@ -40,9 +46,8 @@ internal static unsafe class IcuNormalizer
     {
         if (Ascii.IsValid(text)) return text;
         var api = Loaded.Value ?? throw new SpeechTokException("Unicode normalisation needs the ICU library (libicuuc), which was not found; install libicu (scripts/setup.sh does)");
-        int err = 0;
-        nint norm = api.Instances[FormIndex(form)](&err);
-        if (err > 0 || norm == 0) throw new SpeechTokException($"ICU ({api.Library}): no {form} normaliser (error {err})");
+        nint norm = api.Normalizers[FormIndex(form)];
+        int err;
         int capacity = text.Length * 2 + 16;
         while (true)
         {
@@ -83,16 +88,26 @@ internal static unsafe class IcuNormalizer
             var suffixes = version > 0 ? new[] { "_" + version, "" } : Enumerable.Range(50, 50).Reverse().Select(v => "_" + v).Prepend("").ToArray();
             foreach (var suffix in suffixes)
             {
-                if (!NativeLibrary.TryGetExport(lib, "unorm2_normalize" + suffix, out nint normalize)) continue;
-                var instances = new delegate* unmanaged<int*, nint>[InstanceNames.Length];
-                bool all = true;
-                for (int k = 0; k < InstanceNames.Length && all; k++)
+                if (!NativeLibrary.TryGetExport(lib, "unorm2_normalize" + suffix, out nint normalize)
+                    || !NativeLibrary.TryGetExport(lib, "unorm2_openFiltered" + suffix, out nint openFiltered)
+                    || !NativeLibrary.TryGetExport(lib, "uset_openPattern" + suffix, out nint openPattern)
+                    || !NativeLibrary.TryGetExport(lib, "uset_freeze" + suffix, out nint freeze)) continue;
+                int err = 0;
+                string pattern = $"[:age={UnicodeVersion}:]";
+                nint set;
+                fixed (char* p = pattern) set = ((delegate* unmanaged<char*, int, int*, nint>)openPattern)(p, pattern.Length, &err);
+                if (err > 0 || set == 0) continue;
+                ((delegate* unmanaged<nint, void>)freeze)(set);
+                // The instances and the frozen set live for the process, as ICU intends for shared normalisers.
+                var normalizers = new nint[InstanceNames.Length];
+                for (int k = 0; k < InstanceNames.Length && err <= 0; k++)
                 {
-                    all = NativeLibrary.TryGetExport(lib, InstanceNames[k] + suffix, out nint f);
-                    instances[k] = (delegate* unmanaged<int*, nint>)f;
+                    if (!NativeLibrary.TryGetExport(lib, InstanceNames[k] + suffix, out nint get)) { err = 1; break; }
+                    nint instance = ((delegate* unmanaged<int*, nint>)get)(&err);
+                    if (err <= 0) normalizers[k] = ((delegate* unmanaged<nint, nint, int*, nint>)openFiltered)(instance, set, &err);
                 }
-                if (all)
-                    return new Api { Instances = instances, Normalize = (delegate* unmanaged<nint, char*, int, char*, int, int*, int>)normalize, Library = name };
+                if (err <= 0)
+                    return new Api { Normalizers = normalizers, Normalize = (delegate* unmanaged<nint, char*, int, char*, int, int*, int>)normalize, Library = name };
             }
             NativeLibrary.Free(lib);
         }
