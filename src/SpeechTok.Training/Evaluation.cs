@@ -78,8 +78,7 @@ public static class Evaluation
             if (codes == null) throw new SpeechTokException($"{run}: this run uses audio; pass --audio");
         }
         using var lm = LanguageModel.Load(RunFiles.Get<string>(meta, "model", src), selection);
-        var serializer = new SampleSerializer(lm.Tokenizer, lm.Vocabulary, SampleSerializer.ParseMode(RunFiles.Get<string>(meta, "serialization", src)),
-            RunFiles.Get<int>(meta, "max_length", src));
+        var serializer = lm.Serializer(SampleSerializer.ParseMode(RunFiles.Get<string>(meta, "serialization", src)), RunFiles.Get<int>(meta, "max_length", src));
         var ids = serializer.Serialize(text, codes).Ids;
         var perSeed = new List<float[][]>();
         foreach (int seed in RunFiles.IntArray(hp, "seeds", src))

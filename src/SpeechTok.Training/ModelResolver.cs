@@ -33,7 +33,7 @@ public sealed record PretrainSpec
         var manifest = Audio.Manifest.Load(Manifest);
         var selection = SelectionFile.Load(Selection);
         using var lm = LanguageModel.Load(Model, selection);
-        var serializer = new Lm.Serialization.SampleSerializer(lm.Tokenizer, lm.Vocabulary, Lm.Serialization.SampleSerializer.ParseMode(Serialization), MaxLength);
+        var serializer = lm.Serializer(Lm.Serialization.SampleSerializer.ParseMode(Serialization), MaxLength);
         if (serializer.Mode == Lm.Serialization.SerializationMode.TextOnly) throw new SpeechTokException("pre-training trains audio rows: --serialization text-only makes no sense here");
         using var codes = Codec.Store.CodeStore.Open(Codes);
         if (manifest.Samples.Count == 0) throw new SpeechTokException($"{Manifest}: no sample");
