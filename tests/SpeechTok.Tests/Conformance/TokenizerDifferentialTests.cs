@@ -103,7 +103,7 @@ public sealed class TokenizerDifferentialTests(ITestOutputHelper output)
 
     private static readonly string[] Markers = ["<|text|>", "<|text_end|>", "<|audio|>", "<|audio_end|>"];
 
-    private static JsonObject VariantJson(string name)
+    internal static JsonObject VariantJson(string name)
     {
         JsonObject Read(string file) => JsonNode.Parse(File.ReadAllText(FilePath(file)))!.AsObject();
         JsonObject Metaspace(string scheme, bool split) => new() { ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = scheme, ["split"] = split };
