@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
+using SpeechTok.Evaluation;
 using SpeechTok.Lm.Model;
 using SpeechTok.Lm.Serialization;
+using SpeechTok.Selection;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
 using SpeechTok.Tests.Conformance;
@@ -70,7 +72,7 @@ public sealed class ModelFamilyTests
         string model = FamilyCheckpoint.Write(Path.Combine(d.Dir, "qwen"), "Qwen2.5-0.5B", TokenizerDifferentialTests.FilePath("qwen3"));
         using var st = SafeTensors.OpenModel(model);
         var checkpointEmbed = st.Get("model.embed_tokens.weight");
-        using var lm = LanguageModel.Load(model, SelectionFile.Load(d.Selection));
+        using var lm = LanguageModel.Load(model, SelectionFile.LoadTokens(d.Selection));
         Assert.Equal(151936, lm.CheckpointRows);
         Assert.Equal(151669, lm.Weights.BaseVocabSize); // the qwen3 file: 151,643 BPE ids + 26 added tokens (Qwen2.5's has 22)
         Assert.Null(lm.Tokenizer.BosId);                // bos_token: null
@@ -99,7 +101,7 @@ public sealed class ModelFamilyTests
         string model = FamilyCheckpoint.Write(Path.Combine(d.Dir, "model"), family, TokenizerFile(d.Dir, tokenizer));
         var pre = new PretrainSpec
         {
-            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, "pre"), MaxLength = 64,
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, "pre"), MaxLength = 64,
             Options = new PretrainOptions { Lr = 3e-2, Epochs = 2, BatchSize = 8, Accumulation = 1, Patience = 10 },
         };
         var r = pre.Run();
@@ -110,17 +112,18 @@ public sealed class ModelFamilyTests
         string run = Path.Combine(d.Dir, "run");
         FinetuneRun.Run(new FinetuneSpec
         {
-            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Pretrained = pre.Out, Model = model, Out = run, MaxLength = 64,
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre.Out, Model = model, Out = run, MaxLength = 64,
             Options = new FinetuneOptions { Lr = 1e-2, Epochs = 2, BatchSize = 8, LoraRank = 2, LoraAlpha = 4, Patience = 10, Seeds = [1] },
         });
-        var entry = Evaluation.Evaluate(run, "test");
+        var entry = RunEvaluation.Evaluate(run, "test");
         Assert.True(entry.PerSeed.Count == 1 && entry.F1Class1 is double f1 && double.IsFinite(f1), $"f1 {entry.F1Class1}");
 
         // Evaluating reloads the model (padded table cut, rows attached): the first test sample's probabilities
         // come out as the fine-tuning run wrote them.
-        var (keys, _, probs) = FinetuneRun.ReadPredictions(Path.Combine(FinetuneRun.SeedDir(run, 1), "predictions-test.json"));
-        Assert.Equal("test/0", keys[0]);
-        float[] again = Evaluation.Predict(run, "the cat sat alpha", [[3, 3, 1], [0, 1, 2]]);
+        var predictions = PredictionsFile.Load(Path.Combine(FinetuneRun.SeedDir(run, 1), PredictionsFile.FileName("test")));
+        Assert.Equal("test/0", predictions.Keys[0]);
+        var probs = predictions.Probabilities;
+        float[] again = RunEvaluation.Predict(run, "the cat sat alpha", [[3, 3, 1], [0, 1, 2]]);
         Assert.Equal(probs[0].Length, again.Length);
         for (int k = 0; k < again.Length; k++) Assert.Equal(probs[0][k], again[k], 1e-5f);
     }
@@ -148,7 +151,7 @@ public sealed class ModelFamilyTests
         string outDir = Path.Combine(d.Dir, "pre");
         var e = Assert.Throws<SpeechTokException>(() => new PretrainSpec
         {
-            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Model = model, Out = outDir,
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = outDir,
         }.Run());
         Assert.Contains("128256 token ids", e.Message);
         Assert.Contains($"{rows} embedding rows", e.Message);
