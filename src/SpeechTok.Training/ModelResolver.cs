@@ -9,10 +9,13 @@ public static class ModelResolver
         Environment.GetEnvironmentVariable("SPEECHTOK_CACHE") is { Length: > 0 } c ? Path.Combine(c, "builtin-lm")
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "speechtok", "builtin-lm");
 
-    public static string Resolve(string model, Manifest manifest, string? cache, BuiltinLmOptions? options = null, Action<string>? log = null) =>
-        model == "builtin"
-            ? BuiltinLm.Ensure(manifest.Split("train").Select(s => s.Text).ToList(), cache ?? DefaultCache(), options, log)
-            : model;
+    /// <summary>The model folder; <c>builtin</c> is trained on the train split of <paramref name="manifest"/>, which it then requires.</summary>
+    public static string Resolve(string model, Manifest? manifest, string? cache, BuiltinLmOptions? options = null, Action<string>? log = null)
+    {
+        if (model != "builtin") return model;
+        if (manifest == null) throw new SpeechTokException("--model builtin is trained on a manifest's train texts: pass --manifest M.csv (or a model folder)");
+        return BuiltinLm.Ensure(manifest.Split("train").Select(s => s.Text).ToList(), cache ?? DefaultCache(), options, log);
+    }
 }
 
 /// <summary>What a pre-training run is made of (the CLI's options).</summary>
