@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using SpeechTok.Lm.Model;
 using SpeechTok.Tensors;
 
@@ -8,7 +9,12 @@ namespace SpeechTok.Training;
 /// The size of a Llama built from scratch (tied embeddings, GQA, no biases, SiLU, RMSNorm ε 1e-5, RoPE θ 10⁴),
 /// its Hugging Face <c>config.json</c> and its initial weights.
 /// </summary>
-public sealed record LlamaShape(int Hidden, int Layers, int Heads, int KvHeads, int Intermediate)
+public sealed record LlamaShape(
+    [property: JsonPropertyName("hidden_size")] int Hidden,
+    [property: JsonPropertyName("num_hidden_layers")] int Layers,
+    [property: JsonPropertyName("num_attention_heads")] int Heads,
+    [property: JsonPropertyName("num_key_value_heads")] int KvHeads,
+    [property: JsonPropertyName("intermediate_size")] int Intermediate)
 {
     /// <summary>Checks the shape; errors name the option (<c>--hidden</c> …).</summary>
     public void Validate()

@@ -4,82 +4,11 @@ using System.Text.Json.Nodes;
 using SpeechTok.Lm.Model;
 using SpeechTok.Lm.Tokenization;
 using SpeechTok.Tensors;
+using SpeechTok.IO;
 using SpeechTok.Tensors.IO;
 using SpeechTok.Tensors.Optim;
 
 namespace SpeechTok.Training;
-
-/// <summary>Hyper-parameters of <c>speechtok lm train</c> (docs/lm-pretraining.md gives the reasons for the defaults).</summary>
-public sealed record LmTrainOptions
-{
-    public int VocabSize { get; init; } = 8192;
-    public LlamaShape Shape { get; init; } = new(256, 4, 4, 2, 768);
-    public int SeqLen { get; init; } = 256;
-    public int BatchSize { get; init; } = 16;
-    public int GradAccum { get; init; } = 1;
-    public double Lr { get; init; } = 3e-3;
-    public double MinLr { get; init; } = 3e-4;
-    public int WarmupSteps { get; init; } = 200;
-    public int MaxSteps { get; init; } = 2000;
-    public double WeightDecay { get; init; } = 0.1;
-    public double Beta1 { get; init; } = 0.9;
-    public double Beta2 { get; init; } = 0.95;
-    public double MaxGradNorm { get; init; } = 1.0;
-    public int EvalEvery { get; init; } = 100;
-    public int CheckpointEvery { get; init; } = 100;
-    public int EvalBatchSize { get; init; } = 8;
-    public ulong Seed { get; init; } = 1234;
-
-    /// <summary>Token positions one optimizer step processes.</summary>
-    public long TokensPerStep => (long)BatchSize * GradAccum * SeqLen;
-
-    public void Validate()
-    {
-        Shape.Validate();
-        if (VocabSize < 256 + BpeTrainer.SpecialCount) throw new SpeechTokException($"--vocab-size {VocabSize} must be at least {256 + BpeTrainer.SpecialCount} (256 bytes and 2 special tokens)");
-        if (SeqLen < 2) throw new SpeechTokException($"--seq-len {SeqLen} must be at least 2");
-        if (BatchSize < 1 || GradAccum < 1 || EvalBatchSize < 1) throw new SpeechTokException($"--batch-size {BatchSize}, --grad-accum {GradAccum} and the eval batch size {EvalBatchSize} must be positive");
-        if (MaxSteps < 1) throw new SpeechTokException($"--max-steps {MaxSteps} must be positive");
-        if (WarmupSteps < 0) throw new SpeechTokException($"--warmup-steps {WarmupSteps} must be non-negative");
-        if (!(Lr > 0) || !(MinLr >= 0) || MinLr > Lr) throw new SpeechTokException($"need 0 ≤ --min-lr ({MinLr}) ≤ --lr ({Lr}) and --lr > 0");
-        if (!(WeightDecay >= 0)) throw new SpeechTokException($"--weight-decay {WeightDecay} must be non-negative");
-        if (!(MaxGradNorm > 0)) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm} must be positive");
-        if (EvalEvery < 1 || CheckpointEvery < 1) throw new SpeechTokException($"--eval-every {EvalEvery} and --checkpoint-every {CheckpointEvery} must be positive");
-    }
-
-    /// <summary>The options that determine the weights (a resumed run must have the same ones).</summary>
-    public JsonObject IdentityJson() => new()
-    {
-        ["vocab_size"] = VocabSize, ["hidden_size"] = Shape.Hidden, ["num_hidden_layers"] = Shape.Layers, ["num_attention_heads"] = Shape.Heads,
-        ["num_key_value_heads"] = Shape.KvHeads, ["intermediate_size"] = Shape.Intermediate, ["seq_len"] = SeqLen, ["batch_size"] = BatchSize,
-        ["grad_accum"] = GradAccum, ["lr"] = Lr, ["min_lr"] = MinLr, ["warmup_steps"] = WarmupSteps, ["max_steps"] = MaxSteps,
-        ["weight_decay"] = WeightDecay, ["adam_beta1"] = Beta1, ["adam_beta2"] = Beta2, ["adam_epsilon"] = 1e-8, ["max_grad_norm"] = MaxGradNorm,
-        ["seed"] = Seed, ["init"] = "normal(0, 0.02), o_proj/down_proj 0.02/sqrt(2*layers), norms 1",
-    };
-
-    public JsonObject ToJson()
-    {
-        var o = IdentityJson();
-        o["eval_every"] = EvalEvery; o["checkpoint_every"] = CheckpointEvery; o["eval_batch_size"] = EvalBatchSize;
-        return o;
-    }
-}
-
-/// <summary>What <c>speechtok lm train</c> trains on and where it writes.</summary>
-public sealed record LmTrainSpec
-{
-    public required IReadOnlyList<TextDocument> Train { get; init; }
-    public required IReadOnlyList<TextDocument> Valid { get; init; }
-    public required string Out { get; init; }
-    public LmTrainOptions Options { get; init; } = new();
-    /// <summary>Recorded in training_metrics.json.</summary>
-    public string CommandLine { get; init; } = "";
-}
-
-/// <summary>State after an optimizer step, for progress display.</summary>
-public sealed record LmProgress(long Step, long TotalSteps, double Loss, double Lr, double GradNorm, long TokensSeen, double TokensPerSecond, TimeSpan Eta, LmEvalResult? Eval);
-
-public sealed record LmTrainResult(LmEvalResult HeldOut, long Steps, long TokensSeen, double Seconds, string Out);
 
 /// <summary>
 /// Pre-trains a Llama from scratch on plain text: byte-level BPE learned on the train documents, packed
@@ -101,7 +30,7 @@ public static class LmTrainer
         string dir = Path.GetFullPath(spec.Out);
         Directory.CreateDirectory(dir);
         var corpus = CorpusJson(spec);
-        CheckOrWriteIdentity(dir, o, corpus);
+        CheckOrWriteRun(dir, new LmRun { Options = o, TrainSha256 = corpus["train_sha256"]!.GetValue<string>(), ValidSha256 = corpus["valid_sha256"]!.GetValue<string>() });
 
         var tok = EnsureTokenizer(dir, spec.Train, o, log, out var tokenizerLine);
         int bos = tok.TokenToId(BpeTrainer.Bos)!.Value, eos = tok.TokenToId(BpeTrainer.Eos)!.Value, vocab = tok.VocabSize;
@@ -121,9 +50,9 @@ public static class LmTrainer
         var schedule = new WarmupCosineSchedule(o.Lr, o.MinLr, o.WarmupSteps, o.MaxSteps);
         using var model = new LlamaForCausalLm(weights);
 
-        var state = Checkpoint.Load(dir, opt, get => { foreach (var p in parameters.All) get(p.Name).CopyTo(p.Data); });
-        long step = state == null ? 0 : RunFiles.Get<long>(state, "step", "checkpoint/state.json");
-        double seconds = state == null ? 0 : RunFiles.Get<double>(state, "seconds", "checkpoint/state.json");
+        var state = Checkpoint.Load<LmCheckpointState>(dir, opt, get => { foreach (var p in parameters.All) get(p.Name).CopyTo(p.Data); });
+        long step = state?.Step ?? 0;
+        double seconds = state?.Seconds ?? 0;
         if (step != opt.StepCount) throw new SpeechTokException($"{dir}/checkpoint: state.json says step {step} but the optimizer state has {opt.StepCount}");
         if (step > o.MaxSteps) throw new SpeechTokException($"{dir}/checkpoint: at step {step}, past --max-steps {o.MaxSteps}");
         if (state != null) log?.Invoke($"resuming at step {step}/{o.MaxSteps}");
@@ -186,10 +115,9 @@ public static class LmTrainer
             LmEvalResult? eval = step % o.EvalEvery == 0 || step == o.MaxSteps ? last = Eval(step) : null;
             if (step % o.CheckpointEvery == 0 || step == o.MaxSteps)
             {
-                Checkpoint.Save(dir, new JsonObject
+                Checkpoint.Save(dir, new LmCheckpointState
                 {
-                    ["step"] = step, ["windows_seen"] = step * o.GradAccum * b, ["tokens_seen"] = step * o.TokensPerStep,
-                    ["seconds"] = sessionStart + session.Elapsed.TotalSeconds,
+                    Step = step, WindowsSeen = step * o.GradAccum * b, TokensSeen = step * o.TokensPerStep, Seconds = sessionStart + session.Elapsed.TotalSeconds,
                 }, parameters.All.Select(p => (p.Name, p.Value)), opt);
             }
             double tps = sessionTokens / Math.Max(1e-9, trainSeconds);
@@ -214,29 +142,16 @@ public static class LmTrainer
     };
 
     /// <summary>A run folder belongs to one corpus and one set of weight-determining options; a different command is refused.</summary>
-    private static void CheckOrWriteIdentity(string dir, LmTrainOptions o, JsonObject corpus)
+    private static void CheckOrWriteRun(string dir, LmRun run)
     {
-        var identity = new JsonObject
-        {
-            ["format"] = "speechtok-lm-run", ["format_version"] = RunFiles.FormatVersion, ["options"] = o.IdentityJson(),
-            ["train_sha256"] = corpus["train_sha256"]!.DeepClone(), ["valid_sha256"] = corpus["valid_sha256"]!.DeepClone(),
-        };
         string path = Path.Combine(dir, RunFile);
-        if (!File.Exists(path))
+        if (File.Exists(path))
         {
-            if (Directory.Exists(Path.Combine(dir, Checkpoint.Folder))) throw new SpeechTokException($"{dir}: has a checkpoint but no {RunFile}; use an empty --out folder");
-            RunFiles.WriteJson(path, identity);
+            ArtifactJson.Load<LmRun>(path, LmRun.Kind).CheckSameAs(run, path);
             return;
         }
-        var saved = RunFiles.ReadJson(path);
-        var diffs = new List<string>();
-        foreach (var key in new[] { "format", "format_version", "train_sha256", "valid_sha256" })
-            if (saved[key]?.ToJsonString() != identity[key]!.ToJsonString()) diffs.Add(key);
-        var so = saved["options"] as JsonObject ?? throw new SpeechTokException($"{path}: field 'options' is missing");
-        foreach (var (key, value) in o.IdentityJson())
-            if (so[key]?.ToJsonString() != value!.ToJsonString()) diffs.Add($"{key} (was {so[key]?.ToJsonString() ?? "absent"}, now {value!.ToJsonString()})");
-        if (diffs.Count > 0)
-            throw new SpeechTokException($"{path}: this folder holds a run with other settings or data: {string.Join(", ", diffs)}. Rerun the same command to resume, or use another --out");
+        if (Directory.Exists(Path.Combine(dir, Checkpoint.Folder))) throw new SpeechTokException($"{dir}: has a checkpoint but no {RunFile}; use an empty --out folder");
+        ArtifactJson.Save(path, run, LmRun.Kind);
     }
 
     /// <summary>The folder's tokenizer, learned on the train documents when absent. <paramref name="line"/> is the metrics line of a fresh training.</summary>
@@ -289,12 +204,13 @@ public static class LmTrainer
         {
             ["format"] = "speechtok-lm-training", ["format_version"] = RunFiles.FormatVersion,
             ["held_out"] = heldOut.ToJson(), ["steps"] = steps, ["tokens_seen"] = steps * o.TokensPerStep, ["wall_seconds"] = seconds,
-            ["parameters"] = parameterCount, ["vocab_size"] = vocab, ["options"] = o.ToJson(), ["command_line"] = spec.CommandLine,
+            ["parameters"] = parameterCount, ["vocab_size"] = vocab, ["options"] = ArtifactJson.ToNode(o), ["command_line"] = spec.CommandLine,
+            ["init"] = "normal(0, 0.02); o_proj, down_proj normal(0, 0.02/sqrt(2*layers)); norm weights 1",
             ["corpus"] = corpus.DeepClone(), ["eval_curve"] = evalCurve,
         };
         RunFiles.WriteJson(Path.Combine(dir, SummaryFile), summary);
         var s = o.Shape;
-        RunFiles.WriteAtomic(Path.Combine(dir, "README.md"), string.Create(CultureInfo.InvariantCulture, $"""
+        AtomicFile.WriteAllText(Path.Combine(dir, "README.md"), string.Create(CultureInfo.InvariantCulture, $"""
             # SpeechTok pre-trained Llama ({parameterCount:N0} parameters)
 
             A small Llama-architecture causal language model trained from scratch by `speechtok lm train`
@@ -338,7 +254,7 @@ public static class LmTrainer
         private MetricsLog(string path, IEnumerable<string> kept)
         {
             var text = string.Concat(kept.Select(l => l + "\n"));
-            RunFiles.WriteAtomic(path, text);
+            AtomicFile.WriteAllText(path, text);
             foreach (var l in kept)
                 if (JsonNode.Parse(l) is JsonObject { } o && o["type"]?.GetValue<string>() == "eval") _evals.Add(o);
             _writer = new StreamWriter(path, append: true) { AutoFlush = true };

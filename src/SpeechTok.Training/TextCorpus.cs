@@ -3,13 +3,6 @@ using System.Text;
 
 namespace SpeechTok.Training;
 
-/// <summary>One plain-text document of a corpus: its file and its UTF-8 text.</summary>
-public sealed record TextDocument(string Path, string Text)
-{
-    public string Name => System.IO.Path.GetFileName(Path);
-    public long Bytes => Encoding.UTF8.GetByteCount(Text);
-}
-
 /// <summary>
 /// Plain-text corpora for <c>speechtok lm</c>: each file is one document (strict UTF-8, a BOM is dropped);
 /// a folder stands for its <c>*.txt</c> files (not recursive), in ordinal name order.

@@ -1,3 +1,4 @@
+using SpeechTok.Codec;
 using System.Text;
 using SpeechTok.Lm.Tokenization;
 using SpeechTok.Tensors;
@@ -28,10 +29,14 @@ public sealed class SampleSerializer
     private readonly AudioVocabulary? _vocab;
     private readonly int _bosId;
 
+    /// <summary>The defaults of <c>--serialization</c> and <c>--max-length</c>.</summary>
+    public const SerializationMode DefaultMode = SerializationMode.Compact;
+    public const int DefaultMaxLength = 256;
+
     public SerializationMode Mode { get; }
     public int MaxLength { get; }
 
-    public SampleSerializer(HfTokenizer tokenizer, AudioVocabulary? vocab, SerializationMode mode = SerializationMode.Compact, int maxLength = 256)
+    public SampleSerializer(HfTokenizer tokenizer, AudioVocabulary? vocab, SerializationMode mode = DefaultMode, int maxLength = DefaultMaxLength)
     {
         if (maxLength < 1) throw new SpeechTokException($"max length must be at least 1 (got {maxLength})");
         if (vocab == null && mode != SerializationMode.TextOnly) throw new SpeechTokException($"serialisation '{mode}' needs the audio vocabulary");
@@ -50,6 +55,9 @@ public sealed class SampleSerializer
         "text-only" or "textonly" => SerializationMode.TextOnly,
         _ => throw new SpeechTokException($"unknown serialisation '{value}' (expected compact, reference or text-only)"),
     };
+
+    /// <summary>The name a mode is recorded under in run files ("compact", "reference", "textonly"); <see cref="ParseMode"/> reads it back.</summary>
+    public static string ModeName(SerializationMode mode) => mode.ToString().ToLowerInvariant();
 
     /// <summary>Ids of one sample; <paramref name="codes"/> (<c>codes[rvqLayer][frame]</c>) is ignored in text-only mode.</summary>
     public SerializedSample Serialize(string text, int[][]? codes)
@@ -111,7 +119,7 @@ public sealed class SampleSerializer
         foreach (int r in ranks)
         {
             if (!first) sb.Append(' ');
-            sb.Append(AudioVocabulary.AudioTokenName(r));
+            sb.Append(AudioFeatureLayout.TokenName(r));
             first = false;
         }
         return sb.Append(' ').Append(AudioVocabulary.AudioEnd).ToString();

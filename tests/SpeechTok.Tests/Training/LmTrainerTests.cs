@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SpeechTok.IO;
 using SpeechTok.Lm.Model;
 using SpeechTok.Lm.Tokenization;
 using SpeechTok.Tensors.Optim;
@@ -154,7 +155,7 @@ public sealed class LmTrainerTests : IDisposable
         Assert.Equal(Bytes(a.Out, "tokenizer.json"), Bytes(b.Out, "tokenizer.json"));
         Assert.Equal(MetricLines(a.Out), MetricLines(b.Out));
         Assert.NotEqual(Bytes(a.Out, "model.safetensors"), Bytes(c.Out, "model.safetensors"));
-        var curve = RunFiles.ReadJson(Path.Combine(a.Out, LmTrainer.SummaryFile))["eval_curve"]!.AsArray();
+        var curve = ArtifactJson.ReadObject(Path.Combine(a.Out, LmTrainer.SummaryFile))["eval_curve"]!.AsArray();
         Assert.Equal([0L, 3L, 6L], curve.Select(e => e!["step"]!.GetValue<long>()));
         Assert.True(curve[2]!["loss"]!.GetValue<double>() < curve[0]!["loss"]!.GetValue<double>() - 0.1, curve.ToJsonString());
     }
@@ -167,7 +168,7 @@ public sealed class LmTrainerTests : IDisposable
         var full = LmTrainer.Run(Spec("full"));
         // Killed after step 3: the last checkpoint is step 2, so step 3 is redone.
         Assert.Throws<Crash>(() => LmTrainer.Run(Spec("resumed"), afterStep: s => { if (s == 3) throw new Crash(); }));
-        var state = RunFiles.ReadJson(Path.Combine(_dir, "resumed", "checkpoint", "state.json"));
+        var state = ArtifactJson.ReadObject(Path.Combine(_dir, "resumed", "checkpoint", "state.json"));
         Assert.Equal(2, state["step"]!.GetValue<long>());
         var resumed = LmTrainer.Run(Spec("resumed"));
         Assert.Equal(6, resumed.Steps);
@@ -188,7 +189,7 @@ public sealed class LmTrainerTests : IDisposable
     {
         var spec = Spec("hf");
         var r = LmTrainer.Run(spec);
-        var config = RunFiles.ReadJson(Path.Combine(r.Out, "config.json"));
+        var config = ArtifactJson.ReadObject(Path.Combine(r.Out, "config.json"));
         Assert.Equal("LlamaForCausalLM", config["architectures"]![0]!.GetValue<string>());
         Assert.True(config["tie_word_embeddings"]!.GetValue<bool>());
         Assert.Equal(300, config["vocab_size"]!.GetValue<int>());
@@ -207,7 +208,7 @@ public sealed class LmTrainerTests : IDisposable
         using var lm = CausalLmFolder.Open(r.Out);
         var again = LmEvaluation.Evaluate(lm.Model, lm.Pack(spec.Valid.Select(d => d.Text).ToList()), Tiny.SeqLen, Tiny.EvalBatchSize);
         Assert.Equal(r.HeldOut, again);
-        var summary = RunFiles.ReadJson(Path.Combine(r.Out, LmTrainer.SummaryFile));
+        var summary = ArtifactJson.ReadObject(Path.Combine(r.Out, LmTrainer.SummaryFile));
         Assert.Equal(r.HeldOut.BitsPerByte, summary["held_out"]!["bits_per_byte"]!.GetValue<double>());
 
         // The classification pipeline's loader reads it too (and appends its [PAD] row), with the same base logits.
