@@ -1,6 +1,5 @@
 using SpeechTok.IO;
 using System.Buffers;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
