@@ -1,8 +1,7 @@
-using SpeechTok.Tensors.IO;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Audio.Features;
+using SpeechTok.Evaluation;
+using SpeechTok.IO;
 using SpeechTok.Tensors;
 
 namespace SpeechTok.Selection;
@@ -50,14 +49,14 @@ public static class Baselines
         var yVa = val.Select(s => s.Label).ToArray();
         var yTe = test.Select(s => s.Label).ToArray();
         var fits = LogisticRegression.FitPath(trX!, yTr, k, grid, Penalty.L2, new LogisticOptions { Tolerance = 1e-6 });
-        var gridNodes = new JsonArray();
+        var gridPoints = new List<BaselineDetails.GridPoint>();
         int best = -1;
         double bestScore = double.NegativeInfinity;
         for (int i = 0; i < grid.Count; i++)
         {
             var pv = fits[i].Predict(vaX!);
             double score = Metrics.MacroF1Present(yVa, pv);
-            gridNodes.Add(new JsonObject { ["C"] = grid[i], ["val_macro_f1"] = score, ["kkt_residual"] = fits[i].Kkt });
+            gridPoints.Add(new BaselineDetails.GridPoint(grid[i], score, fits[i].Kkt));
             if (score > bestScore || (score == bestScore && grid[i] < grid[best])) { bestScore = score; best = i; }
         }
         var pt = fits[best].Predict(teX!);
@@ -76,21 +75,18 @@ public static class Baselines
             MacroF1AllLabels = all,
             F1Class1 = f1c1,
             PerSeed = [run],
-            Details = new JsonObject
+            Details = ArtifactJson.ToNode(new BaselineDetails
             {
-                ["C"] = grid[best],
-                ["val_macro_f1"] = bestScore,
-                ["accuracy"] = Metrics.Accuracy(yTe, pt),
-                ["grid"] = gridNodes,
-            },
+                C = grid[best], ValMacroF1 = bestScore, Accuracy = Metrics.Accuracy(yTe, pt), Grid = gridPoints,
+            }),
         };
     }
 
     /// <summary>Adds or replaces the system's entry in DIR/results.json (the common schema); returns its path.</summary>
     public static string WriteResults(string outDir, Manifest manifest, SystemResult result)
     {
-        var path = Path.Combine(outDir, ResultsFile.FileName);
-        ResultsFile.Upsert(path, manifest.Path, ExperimentResults.TaskName(manifest.Task), result);
+        var path = Path.Combine(outDir, ExperimentResults.FileName);
+        ExperimentResults.Upsert(path, manifest.Path, ExperimentResults.TaskName(manifest.Task), result);
         return path;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using SpeechTok.IO;
 using SpeechTok.Lm.Model;
 
 namespace SpeechTok.Training;
@@ -45,7 +46,7 @@ public sealed record AdapterConfig(int Rank, float Alpha, float Dropout, bool Us
     /// <exception cref="SpeechTokException">The file is missing or malformed, or a field asks for something not implemented; the message names the file and field.</exception>
     public static AdapterConfig Read(string path, LlamaConfig c)
     {
-        var o = RunFiles.ReadJson(path);
+        var o = ArtifactJson.ReadObject(path);
         string Fail(string field, string why) => throw new SpeechTokException($"{path}: '{field}' {why}");
 
         if (o["peft_type"] is JsonNode pt && pt.ToJsonString() != "\"LORA\"")

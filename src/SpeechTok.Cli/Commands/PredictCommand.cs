@@ -1,13 +1,20 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using SpeechTok.Audio;
 using SpeechTok.Codec;
+using SpeechTok.Evaluation;
+using SpeechTok.IO;
 using SpeechTok.Training;
 
 namespace SpeechTok.Cli.Commands;
 
 internal static class PredictCommand
 {
+    /// <summary>What <c>predict</c> prints: one JSON line.</summary>
+    private sealed record Prediction(
+        [property: JsonPropertyName("probabilities")] float[] Probabilities,
+        [property: JsonPropertyName("prediction")] int Label);
+
     public static Command Build()
     {
         var run = new Option<string>("--run") { Description = "Run folder written by `speechtok finetune`.", Required = true };
@@ -21,15 +28,14 @@ internal static class PredictCommand
             if (r.GetValue(audio) is { } wav)
             {
                 var tokDir = r.GetValue(tokenizer) ?? throw new SpeechTokException("--audio needs --tokenizer DIR (the speech tokenizer of the run's code store)");
-                var meta = RunFiles.ReadJson(Path.Combine(r.GetValue(run)!, FinetuneRun.RunFile));
-                string? expected = meta["codes_tokenizer"]?.GetValue<string>();
+                string? expected = RunFile.Load(Path.Combine(r.GetValue(run)!, RunFile.FileName)).CodesTokenizer;
                 string identity = TokenizerLoader.Identity(tokDir);
                 if (expected != null && expected != identity)
                     throw new SpeechTokException($"tokenizer '{tokDir}' ({identity}) is not the one of the run's codes ({expected})");
                 codes = TokenizerLoader.Load(tokDir).Encode(AudioLoader.Load(wav));
             }
-            var probs = Evaluation.Predict(r.GetValue(run)!, r.GetValue(text)!, codes);
-            Console.WriteLine(new JsonObject { ["probabilities"] = RunFiles.ToJson(probs.Select(p => (double)p)), ["prediction"] = ClassificationMetrics.Argmax(probs) }.ToJsonString());
+            var probs = RunEvaluation.Predict(r.GetValue(run)!, r.GetValue(text)!, codes);
+            Console.WriteLine(ArtifactJson.ToNode(new Prediction(probs, ClassificationMetrics.Argmax(probs))).ToJsonString());
             return 0;
         });
         return cmd;

@@ -1,3 +1,4 @@
+using SpeechTok.Codec;
 using System.Text;
 using SpeechTok.Lm.Tokenization;
 using SpeechTok.Tensors;
@@ -6,7 +7,7 @@ namespace SpeechTok.Lm.Serialization;
 
 public enum SerializationMode
 {
-    /// <summary>BOS, markers and audio token ids emitted directly; the text BPE-encoded on its own.</summary>
+    /// <summary>BOS (when the tokenizer has one), markers and audio token ids emitted directly; the text BPE-encoded on its own.</summary>
     Compact,
     /// <summary>The original's line <c>&lt;|text|&gt; {text} &lt;|text_end|&gt; &lt;|audio|&gt; {tokens} &lt;|audio_end|&gt;</c>
     /// tokenized with BOS: each audio token costs a space token too (METHOD §3.3).</summary>
@@ -26,12 +27,16 @@ public sealed class SampleSerializer
 {
     private readonly HfTokenizer _tokenizer;
     private readonly AudioVocabulary? _vocab;
-    private readonly int _bosId;
+    private readonly int? _bosId;
+
+    /// <summary>The defaults of <c>--serialization</c> and <c>--max-length</c>.</summary>
+    public const SerializationMode DefaultMode = SerializationMode.Compact;
+    public const int DefaultMaxLength = 256;
 
     public SerializationMode Mode { get; }
     public int MaxLength { get; }
 
-    public SampleSerializer(HfTokenizer tokenizer, AudioVocabulary? vocab, SerializationMode mode = SerializationMode.Compact, int maxLength = 256)
+    public SampleSerializer(HfTokenizer tokenizer, AudioVocabulary? vocab, SerializationMode mode = DefaultMode, int maxLength = DefaultMaxLength)
     {
         if (maxLength < 1) throw new SpeechTokException($"max length must be at least 1 (got {maxLength})");
         if (vocab == null && mode != SerializationMode.TextOnly) throw new SpeechTokException($"serialisation '{mode}' needs the audio vocabulary");
@@ -39,7 +44,7 @@ public sealed class SampleSerializer
         _vocab = vocab;
         Mode = mode;
         MaxLength = maxLength;
-        _bosId = tokenizer.BosId ?? throw new SpeechTokException("the tokenizer has no BOS token; serialisation starts every sample with BOS");
+        _bosId = tokenizer.BosId; // none for Qwen2.5: samples start as its tokenizer's encode does, with the text
     }
 
     /// <summary>Parses a <c>--serialization</c> value: compact, reference or text-only.</summary>
@@ -50,6 +55,9 @@ public sealed class SampleSerializer
         "text-only" or "textonly" => SerializationMode.TextOnly,
         _ => throw new SpeechTokException($"unknown serialisation '{value}' (expected compact, reference or text-only)"),
     };
+
+    /// <summary>The name a mode is recorded under in run files ("compact", "reference", "textonly"); <see cref="ParseMode"/> reads it back.</summary>
+    public static string ModeName(SerializationMode mode) => mode.ToString().ToLowerInvariant();
 
     /// <summary>Ids of one sample; <paramref name="codes"/> (<c>codes[rvqLayer][frame]</c>) is ignored in text-only mode.</summary>
     public SerializedSample Serialize(string text, int[][]? codes)
@@ -67,7 +75,9 @@ public sealed class SampleSerializer
             default:
             {
                 var v = _vocab!;
-                var ids = new List<int> { _bosId, v.TextId };
+                var ids = new List<int>();
+                if (_bosId is int bos) ids.Add(bos);
+                ids.Add(v.TextId);
                 _tokenizer.EncodeTo(text, ids);
                 ids.Add(v.TextEndId);
                 ids.Add(v.AudioId);
@@ -111,7 +121,7 @@ public sealed class SampleSerializer
         foreach (int r in ranks)
         {
             if (!first) sb.Append(' ');
-            sb.Append(AudioVocabulary.AudioTokenName(r));
+            sb.Append(AudioFeatureLayout.TokenName(r));
             first = false;
         }
         return sb.Append(' ').Append(AudioVocabulary.AudioEnd).ToString();

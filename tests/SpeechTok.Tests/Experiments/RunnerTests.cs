@@ -1,5 +1,5 @@
 using SpeechTok.Audio;
-using SpeechTok.Selection;
+using SpeechTok.Evaluation;
 using System.Text;
 using SpeechTok.Experiments.Demo;
 using SpeechTok.Experiments.Plots;
@@ -75,7 +75,7 @@ public sealed class RunnerTests : IDisposable
             first.Add(m);
             if (m.StartsWith("audio-lasso-8: fine-tuning", StringComparison.Ordinal)) throw new OperationCanceledException();
         }));
-        var partial = ResultsFile.Read(Path.Combine(o.Out, "results.json"));
+        var partial = ExperimentResults.Load(Path.Combine(o.Out, "results.json"));
         Assert.Equal(["bow", "mfcc", "bow-mfcc", "text-only-llm", "audio-lasso"], partial.Systems.Select(s => s.System));
 
         var second = new List<string>();

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using SpeechTok.Evaluation;
+using SpeechTok.IO;
 using SpeechTok.Lm.Model;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
@@ -84,7 +86,7 @@ public sealed class AdapterConfigTests
         string run = Path.Combine(d.Dir, "run");
         FinetuneRun.Run(new FinetuneSpec
         {
-            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = run, Options = OneEpoch,
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = run, Options = OneEpoch,
         });
         return (d, run);
     }
@@ -92,7 +94,7 @@ public sealed class AdapterConfigTests
     private static void Edit(string run, Action<JsonObject> edit)
     {
         var path = Path.Combine(FinetuneRun.SeedDir(run, 3), Peft.ConfigFile);
-        var o = RunFiles.ReadJson(path);
+        var o = ArtifactJson.ReadObject(path);
         edit(o);
         RunFiles.WriteJson(path, o);
     }
@@ -126,23 +128,23 @@ public sealed class AdapterConfigTests
         using var _ = d;
         const string text = "the cat sat beta";
         int[][] codes = [[5, 5, 1], [0, 2, 4]];
-        var p0 = Evaluation.Predict(run, text, codes);
+        var p0 = RunEvaluation.Predict(run, text, codes);
 
         // α ×4 alone changes the output (it was ignored before) ...
         Edit(run, o => o["lora_alpha"] = 32);
-        var p1 = Evaluation.Predict(run, text, codes);
+        var p1 = RunEvaluation.Predict(run, text, codes);
         Assert.True(Math.Abs(p1[0] - p0[0]) > 1e-4, $"lora_alpha ignored: {p1[0]} vs {p0[0]}");
         // ... and α ×4 with B ÷4 is the same adapter: scale·B·A is unchanged.
         ScaleB(run, 0.25f);
-        Close(p0, Evaluation.Predict(run, text, codes));
+        Close(p0, RunEvaluation.Predict(run, text, codes));
         // rsLoRA: scale α/√r = 16/√4 = 8, the same as 32/4 without it
         Edit(run, o => { o["use_rslora"] = true; o["lora_alpha"] = 16; });
-        Close(p0, Evaluation.Predict(run, text, codes));
+        Close(p0, RunEvaluation.Predict(run, text, codes));
         // r must match the stored factors; the weights file is named
         Edit(run, o => o["r"] = 8);
-        Assert.Contains("lora_A.weight", Assert.Throws<ShapeMismatchException>(() => Evaluation.Predict(run, text, codes)).Message);
+        Assert.Contains("lora_A.weight", Assert.Throws<ShapeMismatchException>(() => RunEvaluation.Predict(run, text, codes)).Message);
         Edit(run, o => { o["r"] = 4; o["target_modules"] = new JsonArray("q_proj", "v_proj", "o_proj"); });
-        Assert.Contains("'target_modules'", Assert.Throws<SpeechTokException>(() => Evaluation.Predict(run, text, codes)).Message);
+        Assert.Contains("'target_modules'", Assert.Throws<SpeechTokException>(() => RunEvaluation.Predict(run, text, codes)).Message);
     }
 
     [Fact]
@@ -150,8 +152,8 @@ public sealed class AdapterConfigTests
     {
         var (d, run) = Trained();
         using var _ = d;
-        var before = Evaluation.Evaluate(run, "test");
-        var stored = FinetuneRun.ReadPredictions(Path.Combine(FinetuneRun.SeedDir(run, 3), "predictions-test.json")).Probs;
+        var before = RunEvaluation.Evaluate(run, "test");
+        var stored = PredictionsFile.Load(Path.Combine(FinetuneRun.SeedDir(run, 3), PredictionsFile.FileName("test"))).Probabilities;
         Assert.False(FinetuneRun.AdapterChanged(FinetuneRun.SeedDir(run, 3)));
 
         // the same adapter written another way: recomputed from the files, the same predictions and metrics
@@ -163,7 +165,7 @@ public sealed class AdapterConfigTests
             var again = rm.Predict(3, rm.Encode("test"));
             for (int i = 0; i < stored.Length; i++) Close(stored[i], again[i]);
         }
-        Assert.Equal(before.MacroF1, Evaluation.Evaluate(run, "test").MacroF1);
+        Assert.Equal(before.MacroF1, RunEvaluation.Evaluate(run, "test").MacroF1);
 
         // a different adapter: evaluate reports its metrics, not the stored predictions'
         ScaleB(run, 0f); // B = 0: the LoRA update vanishes, only the head and the rows remain
@@ -171,12 +173,12 @@ public sealed class AdapterConfigTests
         {
             var set = rm.Encode("test");
             var probs = rm.Predict(3, set);
-            var expected = ClassificationMetrics.Compute(rm.Task, rm.NumLabels, set.Labels, probs).MacroF1;
-            Assert.Equal(expected, Evaluation.Evaluate(run, "test").MacroF1);
+            var expected = ClassificationMetrics.Compute(rm.Meta.TaskKind, rm.Meta.NumLabels, set.Labels, probs).MacroF1;
+            Assert.Equal(expected, RunEvaluation.Evaluate(run, "test").MacroF1);
             Assert.True(probs.Zip(stored).Any(x => Math.Abs(x.First[0] - x.Second[0]) > 1e-4), "B = 0 changed nothing");
         }
 
         Edit(run, o => o["use_dora"] = true);
-        Assert.Contains("'use_dora' is true", Assert.Throws<SpeechTokException>(() => Evaluation.Evaluate(run, "test")).Message);
+        Assert.Contains("'use_dora' is true", Assert.Throws<SpeechTokException>(() => RunEvaluation.Evaluate(run, "test")).Message);
     }
 }

@@ -1,0 +1,123 @@
+namespace SpeechTok.Evaluation;
+
+/// <summary>Metrics of probability predictions, bagging over seeds and majority vote.</summary>
+public static class ClassificationMetrics
+{
+    /// <summary>Name of the model-selection metric: F1 of class 1 for binary tasks, macro-F1 otherwise.</summary>
+    public static string SelectionName(TaskKind task) => task == TaskKind.Binary ? "f1_class_1" : "macro_f1";
+
+    /// <summary>Argmax with the lowest index winning ties (numpy).</summary>
+    public static int Argmax(ReadOnlySpan<float> p)
+    {
+        int best = 0;
+        for (int i = 1; i < p.Length; i++) if (p[i] > p[best]) best = i;
+        return best;
+    }
+
+    /// <summary>
+    /// Single-label: predictions by argmax; macro_f1 over the labels present in y_true (the original's test
+    /// convention), macro_f1_all_labels over 0..K−1, f1_class_1 for binary tasks; the selection metric is
+    /// sklearn's default macro-F1 (labels in y_true ∪ y_pred) as in the HF compute_metrics, or F1 of class 1.
+    /// Multi-label: sigmoid ≥ 0.5 per label; metrics are over the flattened label×sample decisions per label.
+    /// </summary>
+    public static MetricSet Compute(TaskKind task, int numLabels, IReadOnlyList<int[]> labels, IReadOnlyList<float[]> probs)
+    {
+        if (labels.Count != probs.Count) throw new SpeechTokException($"{labels.Count} labels vs {probs.Count} probability rows");
+        if (labels.Count == 0) throw new SpeechTokException("cannot compute metrics of an empty split");
+        foreach (var p in probs)
+            if (p.Length != numLabels) throw new SpeechTokException($"a probability row has {p.Length} entries, num_labels is {numLabels}");
+        if (task == TaskKind.Multilabel)
+        {
+            var f1s = new double[numLabels];
+            var cm = new int[numLabels, 2]; // per label: [support, true positives]
+            int correct = 0;
+            for (int c = 0; c < numLabels; c++)
+            {
+                var yt = labels.Select(l => l.Contains(c) ? 1 : 0).ToList();
+                var yp = probs.Select(p => p[c] >= 0.5f ? 1 : 0).ToList();
+                f1s[c] = Metrics.F1(yt, yp, 1);
+                for (int i = 0; i < yt.Count; i++) { if (yt[i] == 1 && yp[i] == 1) cm[c, 1]++; if (yt[i] == 1) cm[c, 0]++; }
+            }
+            for (int i = 0; i < labels.Count; i++)
+                if (Enumerable.Range(0, numLabels).All(c => labels[i].Contains(c) == probs[i][c] >= 0.5f)) correct++;
+            var present = Enumerable.Range(0, numLabels).Where(c => labels.Any(l => l.Contains(c))).ToList();
+            double macro = present.Count == 0 ? 0 : present.Average(c => f1s[c]);
+            // Multi-label predictions are encoded as bit masks (label c ↦ bit c).
+            var masks = probs.Select(p => Enumerable.Range(0, numLabels).Sum(c => p[c] >= 0.5f ? 1 << c : 0)).ToArray();
+            return new MetricSet(masks, macro, f1s.Average(), null, (double)correct / labels.Count, cm, f1s.Average());
+        }
+        var yTrue = labels.Select(l => l[0]).ToList();
+        foreach (var y in yTrue)
+            if ((uint)y >= (uint)numLabels) throw new SpeechTokException($"label {y} is outside [0, {numLabels}) (num_labels = {numLabels})");
+        var pred = probs.Select(p => Argmax(p)).ToArray();
+        double? f1c1 = numLabels == 2 ? Metrics.F1(yTrue, pred, 1) : null;
+        double sel = task == TaskKind.Binary ? Metrics.F1(yTrue, pred, 1) : Metrics.MacroF1Union(yTrue, pred);
+        return new MetricSet(pred, Metrics.MacroF1Present(yTrue, pred), Metrics.MacroF1All(yTrue, pred, numLabels), f1c1,
+            Metrics.Accuracy(yTrue, pred), Metrics.ConfusionMatrix(yTrue, pred, numLabels), sel);
+    }
+
+    /// <summary>Validation loss from probabilities: class-weighted NLL (Σ w_y·nll / Σ w_y) or mean BCE.</summary>
+    public static double Loss(TaskKind task, IReadOnlyList<int[]> labels, IReadOnlyList<float[]> probs, float[] classWeights)
+    {
+        const double tiny = 1e-12;
+        if (task == TaskKind.Multilabel)
+        {
+            double s = 0;
+            int n = 0;
+            for (int i = 0; i < probs.Count; i++)
+                for (int c = 0; c < probs[i].Length; c++, n++)
+                    s -= labels[i].Contains(c) ? Math.Log(Math.Max(probs[i][c], tiny)) : Math.Log(Math.Max(1 - probs[i][c], tiny));
+            return s / n;
+        }
+        double num = 0, den = 0;
+        for (int i = 0; i < probs.Count; i++)
+        {
+            int y = labels[i][0];
+            double w = classWeights.Length == 0 ? 1 : classWeights[y];
+            num -= w * Math.Log(Math.Max(probs[i][y], tiny));
+            den += w;
+        }
+        return num / den;
+    }
+
+    /// <summary>Probability averaging: the mean of the seeds' probability matrices.</summary>
+    public static float[][] AverageProbabilities(IReadOnlyList<float[][]> perSeed)
+    {
+        if (perSeed.Count == 0) throw new SpeechTokException("no seed to bag");
+        int n = perSeed[0].Length;
+        if (perSeed.Any(p => p.Length != n)) throw new SpeechTokException("seeds have predictions for different numbers of samples");
+        return Enumerable.Range(0, n).Select(i =>
+        {
+            var avg = new double[perSeed[0][i].Length];
+            foreach (var p in perSeed) for (int c = 0; c < avg.Length; c++) avg[c] += p[i][c];
+            return avg.Select(v => (float)(v / perSeed.Count)).ToArray();
+        }).ToArray();
+    }
+
+    /// <summary>
+    /// Majority vote of the seeds' argmax predictions; a tie between classes goes to the tied class with the
+    /// largest probability summed over the seeds (then the lowest index).
+    /// </summary>
+    public static int[] MajorityVote(IReadOnlyList<float[][]> perSeed)
+    {
+        if (perSeed.Count == 0) throw new SpeechTokException("no seed to vote");
+        int n = perSeed[0].Length;
+        var result = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            int k = perSeed[0][i].Length;
+            var votes = new int[k];
+            var mass = new double[k];
+            foreach (var p in perSeed)
+            {
+                votes[Argmax(p[i])]++;
+                for (int c = 0; c < k; c++) mass[c] += p[i][c];
+            }
+            int top = votes.Max(), best = -1;
+            for (int c = 0; c < k; c++)
+                if (votes[c] == top && (best < 0 || mass[c] > mass[best])) best = c;
+            result[i] = best;
+        }
+        return result;
+    }
+}
