@@ -88,9 +88,9 @@ internal sealed class SafePickle
                 case (byte)'j': Push(Memo(U32(), at)); break; // LONG_BINGET
                 case (byte)'0': Pop(at); break; // POP
                 case (byte)'2': Push(Top(at)); break; // DUP
-                case (byte)'X': Push(Str(checked((int)U32()))); break; // BINUNICODE
+                case (byte)'X': Push(Str(Length(U32(), at))); break; // BINUNICODE
                 case 0x8c: Push(Str(U8())); break; // SHORT_BINUNICODE
-                case 0x8d: Push(Str(checked((int)U64(at)))); break; // BINUNICODE8
+                case 0x8d: Push(Str(Length(U64(at), at))); break; // BINUNICODE8
                 case (byte)'c': // GLOBAL "module\nname\n"
                 {
                     string module = Line(at), name = Line(at);
@@ -108,7 +108,7 @@ internal sealed class SafePickle
                 case (byte)'K': Push((long)U8()); break; // BININT1
                 case (byte)'M': Push((long)BinaryPrimitives.ReadUInt16LittleEndian(Bytes(2))); break; // BININT2
                 case 0x8a: Push(Long(U8(), at)); break; // LONG1
-                case 0x8b: Push(Long(checked((int)U32()), at)); break; // LONG4
+                case 0x8b: Push(Long(Length(U32(), at), at)); break; // LONG4
                 case (byte)'G': Push(BinaryPrimitives.ReadDoubleBigEndian(Bytes(8))); break; // BINFLOAT
                 case 0x88: Push(true); break; // NEWTRUE
                 case 0x89: Push(false); break; // NEWFALSE
@@ -225,7 +225,7 @@ internal sealed class SafePickle
 
     private ReadOnlySpan<byte> Bytes(int n)
     {
-        if (n < 0 || _pos + n > _data.Length) throw Bad("unexpected end of pickle data", _pos);
+        if (n < 0 || n > _data.Length - _pos) throw Bad("unexpected end of pickle data", _pos);
         var s = _data.AsSpan(_pos, n);
         _pos += n;
         return s;
@@ -234,11 +234,10 @@ internal sealed class SafePickle
     private byte U8() => Bytes(1)[0];
     private uint U32() => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4));
 
-    private ulong U64(int at)
-    {
-        ulong v = BinaryPrimitives.ReadUInt64LittleEndian(Bytes(8));
-        return v <= int.MaxValue ? v : throw Bad("string length out of range", at);
-    }
+    private ulong U64(int at) => BinaryPrimitives.ReadUInt64LittleEndian(Bytes(8));
+
+    /// <summary>A length operand; one beyond the data cannot be right (and must not overflow an int).</summary>
+    private int Length(ulong n, int at) => n <= (ulong)(_data.Length - _pos) ? (int)n : throw Bad($"length {n} runs past the end of the pickle data", at);
 
     private string Str(int n)
     {
