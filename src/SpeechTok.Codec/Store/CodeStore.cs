@@ -24,7 +24,8 @@ public sealed class CodeStore : IDisposable
     private static ReadOnlySpan<byte> Magic => "STC1"u8;
     private const int FixedHeader = 4 + 4 + 2; // magic, record length, key length
 
-    private readonly record struct Entry(long Offset, int Length, int Layers, int Frames, ulong SourceHash);
+    /// <summary>A record's place in codes.bin; its codes start <see cref="CodesAt"/> bytes into it.</summary>
+    private readonly record struct Entry(long Offset, int Length, int Layers, int Frames, ulong SourceHash, int CodesAt);
 
     private readonly Dictionary<string, Entry> _index = new(StringComparer.Ordinal);
     private readonly FileStream _data;
@@ -168,7 +169,14 @@ public sealed class CodeStore : IDisposable
             int frames = BinaryPrimitives.ReadInt32LittleEndian(rec.AsSpan(p + 2));
             ulong src = BinaryPrimitives.ReadUInt64LittleEndian(rec.AsSpan(p + 6));
             if ((long)layers * frames * 2 != recLen - (p + 14) - 8) break;
-            lock (_lock) _index[key] = new Entry(pos, recLen, layers, frames, src); // a later record of a key supersedes earlier ones
+            if (layers != NumQuantizers)
+            {
+                // checksummed but not of this store's shape: damaged (rewritten), so not indexed and redone
+                pos += recLen;
+                DamagedRecords++;
+                continue;
+            }
+            lock (_lock) _index[key] = new Entry(pos, recLen, layers, frames, src, p + 14); // a later record of a key supersedes earlier ones
             pos += recLen;
         }
         return pos;
@@ -223,12 +231,16 @@ public sealed class CodeStore : IDisposable
             _data.ReadExactly(rec);
         }
         if (!ChecksumOk(rec)) return null;
-        int p = FixedHeader + Encoding.UTF8.GetByteCount(key) + 14;
         var codes = new int[e.Layers][];
         for (int q = 0; q < e.Layers; q++)
         {
             codes[q] = new int[e.Frames];
-            for (int t = 0; t < e.Frames; t++) codes[q][t] = BinaryPrimitives.ReadUInt16LittleEndian(rec.AsSpan(p + 2 * (q * e.Frames + t)));
+            for (int t = 0; t < e.Frames; t++)
+            {
+                int c = BinaryPrimitives.ReadUInt16LittleEndian(rec.AsSpan(e.CodesAt + 2 * (q * e.Frames + t)));
+                codes[q][t] = c < CodebookSize ? c
+                    : throw new SpeechTokException($"{_dataPath}: the record of sample {key} holds code {c} in layer {q + 1}, outside the store's 0..{CodebookSize - 1} (delete the store and tokenize again)");
+            }
         }
         return codes;
     }
@@ -271,7 +283,7 @@ public sealed class CodeStore : IDisposable
             _data.Position = off;
             _data.Write(rec);
             _data.Flush(flushToDisk: true);
-            _index[key] = new Entry(off, (int)recLen, codes.Length, frames, sourceHash);
+            _index[key] = new Entry(off, (int)recLen, codes.Length, frames, sourceHash, FixedHeader + keyBytes.Length + 14);
         }
     }
 
