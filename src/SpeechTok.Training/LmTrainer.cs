@@ -32,7 +32,7 @@ public static class LmTrainer
         var corpus = CorpusJson(spec);
         CheckOrWriteRun(dir, new LmRun { Options = o, TrainSha256 = corpus["train_sha256"]!.GetValue<string>(), ValidSha256 = corpus["valid_sha256"]!.GetValue<string>() });
 
-        var tok = EnsureTokenizer(dir, spec.Train, o, log, out var tokenizerLine);
+        var tok = EnsureTokenizer(dir, spec.Train, o, log);
         int bos = tok.TokenToId(BpeTrainer.Bos)!.Value, eos = tok.TokenToId(BpeTrainer.Eos)!.Value, vocab = tok.VocabSize;
         var clock = Stopwatch.StartNew();
         var train = PackedText.Encode(tok, spec.Train.Select(d => d.Text).ToList(), bos, eos);
@@ -57,7 +57,6 @@ public static class LmTrainer
         if (step > o.MaxSteps) throw new SpeechTokException($"{dir}/checkpoint: at step {step}, past --max-steps {o.MaxSteps}");
         if (state != null) log?.Invoke($"resuming at step {step}/{o.MaxSteps}");
         using var metrics = MetricsLog.Open(Path.Combine(dir, MetricsFile), step);
-        if (tokenizerLine != null) metrics.Write(tokenizerLine);
 
         long parameterCount = parameters.All.Sum(p => (long)p.Length);
         log?.Invoke($"model: {parameterCount:N0} parameters ({o.Shape.Layers} layers, hidden {o.Shape.Hidden}, vocab {vocab}), {o.TokensPerStep:N0} tokens per step, {o.MaxSteps} steps");
@@ -154,10 +153,12 @@ public static class LmTrainer
         ArtifactJson.Save(path, run, LmRun.Kind);
     }
 
-    /// <summary>The folder's tokenizer, learned on the train documents when absent. <paramref name="line"/> is the metrics line of a fresh training.</summary>
-    private static HfTokenizer EnsureTokenizer(string dir, IReadOnlyList<TextDocument> train, LmTrainOptions o, Action<string>? log, out JsonObject? line)
+    /// <summary>
+    /// The folder's tokenizer, learned on the train documents when absent. A fresh one starts metrics.jsonl with its
+    /// "tokenizer" line, written before tokenizer.json so that a kill between the two cannot lose the line.
+    /// </summary>
+    private static HfTokenizer EnsureTokenizer(string dir, IReadOnlyList<TextDocument> train, LmTrainOptions o, Action<string>? log)
     {
-        line = null;
         string path = Path.Combine(dir, "tokenizer.json");
         if (!File.Exists(path))
         {
@@ -170,8 +171,9 @@ public static class LmTrainer
                 ["tokenizer_class"] = "PreTrainedTokenizerFast", ["bos_token"] = BpeTrainer.Bos, ["eos_token"] = BpeTrainer.Eos,
                 ["model_max_length"] = o.SeqLen, ["clean_up_tokenization_spaces"] = false,
             });
+            var line = new JsonObject { ["type"] = "tokenizer", ["step"] = 0, ["seconds"] = s, ["distinct_words"] = words.Count, ["merges"] = merges.Count };
+            AtomicFile.WriteAllText(Path.Combine(dir, MetricsFile), line.ToJsonString() + "\n"); // nothing earlier holds without this tokenizer
             RunFiles.WriteJson(path, BpeTrainer.TokenizerJson(merges));
-            line = new JsonObject { ["type"] = "tokenizer", ["step"] = 0, ["seconds"] = s, ["distinct_words"] = words.Count, ["merges"] = merges.Count };
             log?.Invoke($"BPE: {merges.Count} merges from {words.Count:N0} distinct words in {s:F1} s");
         }
         var tok = HfTokenizer.Load(dir);
