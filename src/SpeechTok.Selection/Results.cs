@@ -5,7 +5,10 @@ using SpeechTok.Audio;
 
 namespace SpeechTok.Selection;
 
-/// <summary>One seed's test scores. In JSON an object <c>{"seed", "macro_f1", "macro_f1_all_labels", "f1_class_1"}</c>; a bare number is read as its macro_f1.</summary>
+/// <summary>
+/// One seed's test scores. In JSON an object <c>{"seed", "macro_f1", "macro_f1_all_labels", "f1_class_1", "micro_f1",
+/// "per_label_f1"}</c>; a bare number is read as its macro_f1.
+/// </summary>
 [JsonConverter(typeof(SeedScoreConverter))]
 public sealed record SeedScore
 {
@@ -13,6 +16,10 @@ public sealed record SeedScore
     public double MacroF1 { get; init; }
     public double? MacroF1AllLabels { get; init; }
     public double? F1Class1 { get; init; }
+    /// <summary>Multi-label tasks: micro-F1 over every (sample, label) decision.</summary>
+    public double? MicroF1 { get; init; }
+    /// <summary>Multi-label tasks: F1 of each label (threshold 0.5).</summary>
+    public double[]? PerLabelF1 { get; init; }
 }
 
 /// <summary>One system's entry of results.json: per-seed scores and their summaries on one split.</summary>
@@ -32,6 +39,10 @@ public sealed record SystemResult
     [JsonPropertyName("macro_f1_all_labels")] public double? MacroF1AllLabels { get; init; }
     /// <summary>Binary tasks: mean over seeds of the F1 of class 1.</summary>
     [JsonPropertyName("f1_class_1")] public double? F1Class1 { get; init; }
+    /// <summary>Multi-label tasks: mean over seeds of the micro-F1.</summary>
+    [JsonPropertyName("micro_f1")] public double? MicroF1 { get; init; }
+    /// <summary>Multi-label tasks: mean over seeds of each label's F1.</summary>
+    [JsonPropertyName("per_label_f1")] public double[]? PerLabelF1 { get; init; }
     [JsonPropertyName("per_seed")] public IReadOnlyList<SeedScore> PerSeed { get; init; } = [];
     /// <summary>Audio tokens added to the LM (null for systems without audio tokens).</summary>
     [JsonPropertyName("selected_tokens")] public int? SelectedTokens { get; init; }
@@ -58,6 +69,10 @@ public sealed record SystemResult
             MacroF1Std = std,
             MacroF1AllLabels = MeanOf(s => s.MacroF1AllLabels),
             F1Class1 = MeanOf(s => s.F1Class1),
+            MicroF1 = MeanOf(s => s.MicroF1),
+            PerLabelF1 = perSeed.All(s => s.PerLabelF1 != null) && perSeed.Select(s => s.PerLabelF1!.Length).Distinct().Count() == 1
+                ? Enumerable.Range(0, perSeed[0].PerLabelF1!.Length).Select(c => perSeed.Average(s => s.PerLabelF1![c])).ToArray()
+                : null,
             PerSeed = perSeed,
         };
     }
@@ -176,6 +191,12 @@ public static class ResultsFile
             Score($"{at}.macro_f1_vote", s.MacroF1Vote);
             Score($"{at}.macro_f1_all_labels", s.MacroF1AllLabels);
             Score($"{at}.f1_class_1", s.F1Class1);
+            Score($"{at}.micro_f1", s.MicroF1);
+            if (s.PerLabelF1 is { } pl)
+            {
+                for (int c = 0; c < pl.Length; c++) Score($"{at}.per_label_f1[{c}]", pl[c]);
+                if (r.ClassNames is { } cn && cn.Count != pl.Length) Fail($"{at}.per_label_f1 has {pl.Length} entries but there are {cn.Count} class names");
+            }
             if (s.MacroF1Std is double sd && !(sd >= 0 && sd <= 1)) Fail($"{at}.macro_f1_std is {sd}, expected a value in [0, 1]");
             if (s.SelectedTokens is < 0) Fail($"{at}.selected_tokens is {s.SelectedTokens}, expected ≥ 0");
             if (s.Seconds is double sec && !(sec >= 0)) Fail($"{at}.seconds is {sec}, expected ≥ 0");
@@ -184,6 +205,8 @@ public static class ResultsFile
                 Score($"{at}.per_seed[{k}].macro_f1", s.PerSeed[k].MacroF1);
                 Score($"{at}.per_seed[{k}].macro_f1_all_labels", s.PerSeed[k].MacroF1AllLabels);
                 Score($"{at}.per_seed[{k}].f1_class_1", s.PerSeed[k].F1Class1);
+                Score($"{at}.per_seed[{k}].micro_f1", s.PerSeed[k].MicroF1);
+                foreach (var v in s.PerSeed[k].PerLabelF1 ?? []) Score($"{at}.per_seed[{k}].per_label_f1", v);
             }
             if (s.ConfusionMatrix is { } cm)
             {
@@ -204,7 +227,8 @@ internal sealed class SeedScoreConverter : JsonConverter<SeedScore>
         if (reader.TokenType == JsonTokenType.Number) return new SeedScore { MacroF1 = reader.GetDouble() };
         if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("a per_seed entry must be a number or an object");
         int? seed = null;
-        double? f1 = null, all = null, c1 = null;
+        double? f1 = null, all = null, c1 = null, micro = null;
+        double[]? perLabel = null;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
             var name = reader.GetString();
@@ -216,11 +240,13 @@ internal sealed class SeedScoreConverter : JsonConverter<SeedScore>
                 case "macro_f1": f1 = isNull ? null : reader.GetDouble(); break;
                 case "macro_f1_all_labels": all = isNull ? null : reader.GetDouble(); break;
                 case "f1_class_1": c1 = isNull ? null : reader.GetDouble(); break;
+                case "micro_f1": micro = isNull ? null : reader.GetDouble(); break;
+                case "per_label_f1": perLabel = isNull ? null : JsonSerializer.Deserialize<double[]>(ref reader, options); break;
                 default: reader.Skip(); break;
             }
         }
         if (f1 == null) throw new JsonException("a per_seed entry has no 'macro_f1'");
-        return new SeedScore { Seed = seed, MacroF1 = f1.Value, MacroF1AllLabels = all, F1Class1 = c1 };
+        return new SeedScore { Seed = seed, MacroF1 = f1.Value, MacroF1AllLabels = all, F1Class1 = c1, MicroF1 = micro, PerLabelF1 = perLabel };
     }
 
     public override void Write(Utf8JsonWriter writer, SeedScore value, JsonSerializerOptions options)
@@ -230,6 +256,12 @@ internal sealed class SeedScoreConverter : JsonConverter<SeedScore>
         writer.WriteNumber("macro_f1", value.MacroF1);
         if (value.MacroF1AllLabels is double a) writer.WriteNumber("macro_f1_all_labels", a);
         if (value.F1Class1 is double c) writer.WriteNumber("f1_class_1", c);
+        if (value.MicroF1 is double m) writer.WriteNumber("micro_f1", m);
+        if (value.PerLabelF1 is { } pl)
+        {
+            writer.WritePropertyName("per_label_f1");
+            JsonSerializer.Serialize(writer, pl, options);
+        }
         writer.WriteEndObject();
     }
 }

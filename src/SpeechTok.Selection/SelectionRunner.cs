@@ -35,7 +35,6 @@ public static class SelectionRunner
     {
         if (o.Layers.Length == 0) throw new SpeechTokException("--layers selects no RVQ layer");
         var manifest = Manifest.Load(o.ManifestPath, o.AudioRoot, o.NumClasses);
-        if (manifest.Task == TaskKind.Multilabel) throw new SpeechTokException($"{manifest.Path}: token selection needs single-label samples (binary or multiclass)");
         var train = manifest.Split("train");
         manifest.RequireAllClassesInTrain();
         int audioCols = o.Layers.Length * TokenSelection.CodebookSize;
@@ -44,8 +43,9 @@ public static class SelectionRunner
             ["format"] = Format,
             ["version"] = FormatVersion,
             ["manifest"] = manifest.Path,
-            ["task"] = manifest.Task == TaskKind.Binary ? "binary" : "multiclass",
+            ["task"] = ExperimentResults.TaskName(manifest.Task),
             ["num_classes"] = manifest.NumClasses,
+            ["label_names"] = manifest.LabelNames is { } names ? new JsonArray(names.Select(n => (JsonNode)n).ToArray()) : null,
             ["layers"] = new JsonArray(o.Layers.Select(l => (JsonNode)l).ToArray()),
         };
 
@@ -82,6 +82,11 @@ public static class SelectionRunner
             var vec = CountVectorizer.Fit(train.Select(s => s.Text));
             textCols = vec.Count;
             counts = counts.HStack(vec.Transform(train.Select(s => s.Text).ToList()));
+        }
+        if (manifest.Task == TaskKind.Multilabel)
+        {
+            FillMultiLabel(doc, o, manifest, train, counts, audioCols, occurringAudio.Length, textCols);
+            return doc;
         }
         var labels = train.Select(s => s.Label).ToArray();
         var (innerTrain, innerTest, splitSource) = InnerSplit(o, labels, manifest.NumClasses);
@@ -122,6 +127,60 @@ public static class SelectionRunner
         return doc;
     }
 
+    /// <summary>The one-vs-rest selection (<see cref="MultiLabelSelection"/>), stratified on the label combination.</summary>
+    private static void FillMultiLabel(JsonObject doc, SelectOptions o, Manifest manifest, IReadOnlyList<ManifestSample> train, CsrMatrix counts,
+        int audioCols, int occurringAudio, int textCols)
+    {
+        var sets = train.Select(s => s.Labels).ToList();
+        var combos = MultiLabelSelection.CombinationIds(sets, out int comboCount);
+        var (innerTrain, innerTest, splitSource) = InnerSplit(o, combos, comboCount);
+        if (o.SplitFile == null) splitSource = splitSource.Replace("stratified", "stratified by label combination");
+        var problem = SelectionProblem.Prepare(counts, audioCols, combos, comboCount, innerTrain, innerTest);
+        var cs = new List<double> { o.C };
+        cs.AddRange(o.SweepC.Where(c => c != o.C));
+        var outcomes = MultiLabelSelection.Run(problem, innerTrain.Select(i => sets[i]).ToList(), innerTest.Select(i => sets[i]).ToList(),
+            manifest.NumClasses, cs, new LogisticOptions { Tolerance = o.Tolerance }, manifest.LabelText);
+        var main = outcomes[0];
+        if (main.AllZero || main.SelectedAudio.Length == 0)
+            throw new SpeechTokException($"at C={o.C} no label's model keeps an audio token (every coefficient zero, or text only); use a larger C");
+
+        doc["mode"] = "model";
+        doc["use_bow"] = o.Bow;
+        doc["C"] = o.C;
+        doc["one_vs_rest"] = true;
+        AddSelection(doc, main.SelectedAudio);
+        doc["counts"] = new JsonObject
+        {
+            ["train_samples"] = train.Count,
+            ["inner_train"] = innerTrain.Length,
+            ["inner_test"] = innerTest.Length,
+            ["audio_columns"] = audioCols,
+            ["occurring_audio_columns"] = occurringAudio,
+            ["text_columns"] = textCols,
+            ["nonzero_coefficients"] = main.PerLabel.Sum(p => p.Fit.NonZeroCount),
+            ["selected_audio"] = main.SelectedAudio.Length,
+        };
+        doc["per_label"] = MultiLabelSelection.PerLabelNode(main, l => manifest.LabelNames?[l]);
+        doc["solver"] = SolverNode(main.PerLabel.OrderByDescending(p => p.Fit.Kkt).First().Fit, o.Tolerance);
+        doc["inner_split"] = new JsonObject
+        {
+            ["source"] = splitSource,
+            ["macro_f1"] = main.Inner.MacroF1,
+            ["micro_f1"] = main.Inner.MicroF1,
+        };
+        if (o.SweepC.Length > 0)
+            doc["sweep"] = new JsonArray(o.SweepC.Select(c => (JsonNode)new JsonObject
+            {
+                ["C"] = c,
+                ["all_zero"] = outcomes[cs.IndexOf(c)].AllZero,
+                ["selected_audio"] = outcomes[cs.IndexOf(c)].SelectedAudio.Length,
+                ["nonzero_coefficients"] = outcomes[cs.IndexOf(c)].PerLabel.Sum(p => p.Fit.NonZeroCount),
+                ["inner_macro_f1"] = outcomes[cs.IndexOf(c)].Inner.MacroF1,
+                ["inner_micro_f1"] = outcomes[cs.IndexOf(c)].Inner.MicroF1,
+            }).ToArray());
+    }
+
+    /// <summary>The solver's report of a fit (for a one-vs-rest selection: the label fit with the largest KKT residual).</summary>
     private static JsonObject SolverNode(LogisticFit f, double tol) => new()
     {
         ["method"] = "block proximal Newton, active set + strong rule, C path with warm starts",

@@ -39,15 +39,12 @@ public static class Evaluation
             if (sl.Length == 0) throw new SpeechTokException($"{path}: split '{split}' is empty");
             perSeed.Add(sp);
             var m = ClassificationMetrics.Compute(task, k, sl, sp);
-            scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1 });
+            scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1, MicroF1 = m.MicroF1, PerLabelF1 = m.PerLabelF1 });
         }
         var bagged = ClassificationMetrics.Compute(task, k, labels!, ClassificationMetrics.AverageProbabilities(perSeed));
-        double? vote = null;
-        if (task != TaskKind.Multilabel)
-        {
-            var voteProbs = ClassificationMetrics.MajorityVote(perSeed).Select(v => { var p = new float[k]; p[v] = 1; return p; }).ToList();
-            vote = ClassificationMetrics.Compute(task, k, labels!, voteProbs).MacroF1;
-        }
+        var voteProbs = task == TaskKind.Multilabel ? ClassificationMetrics.MajorityVoteMultiLabel(perSeed)
+            : ClassificationMetrics.MajorityVote(perSeed).Select(v => { var p = new float[k]; p[v] = 1; return p; }).ToArray();
+        double vote = ClassificationMetrics.Compute(task, k, labels!, voteProbs).MacroF1;
         var entry = SystemResult.FromSeeds(system, scores, split) with
         {
             MacroF1Bagged = bagged.MacroF1,

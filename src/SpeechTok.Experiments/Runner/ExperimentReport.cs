@@ -22,7 +22,7 @@ internal static class ExperimentReport
             Plot.Save(Path.Combine(dirs.Plots, file), svg);
             plots.Add(new PlotLink(caption, $"plots/{file}"));
         }
-        var classNames = ctx.Options.ClassNames ?? Enumerable.Range(0, ctx.Manifest.NumClasses).Select(i => i.ToString()).ToList();
+        var classNames = ctx.Options.ClassNames ?? ctx.Manifest.LabelNames ?? Enumerable.Range(0, ctx.Manifest.NumClasses).Select(i => i.ToString()).ToList();
 
         Save("macro-f1.svg", "Test macro-F1 per system (whiskers: ± std over seeds; dots: seeds)", Plot.MacroF1Bars(results));
         var sel28 = Path.Combine(dirs.Selection, "2-8.json");
@@ -131,7 +131,7 @@ internal static class ExperimentReport
             var d = AudioDescriptors.Compute(AudioLoader.LoadSample(s));
             var energyDb = d.Rms.Select(r => (float)(20 * Math.Log10(Math.Max(r, 1e-10)))).ToArray();
             var frames = new Report.FrameDescriptors(d.F0, energyDb, d.Centroid, d.Voiced);
-            return new TokenReportSample(s.Key, store.Get(s.Key), frames, s.Labels.Length == 1 ? s.Label : null);
+            return new TokenReportSample(s.Key, store.Get(s.Key), frames, ctx.Manifest.Task != TaskKind.Multilabel ? s.Label : null);
         }).ToList();
         return TokenReport.Compute(features, firstCodebook, Selection.TokenSelection.CodebookSize, samples);
     }

@@ -59,7 +59,6 @@ public static class ExperimentRunner
         // Everything below trains for minutes: a bad manifest must fail first, naming every missing clip.
         manifest.RequireClips();
         manifest.RequireAllClassesInTrain();
-        if (manifest.Task == TaskKind.Multilabel) throw new SpeechTokException($"{manifest.Path}: token selection and the baselines need single-label samples; multi-label manifests are not supported by `experiment`");
         foreach (var split in Manifest.SplitNames)
             if (manifest.Split(split).Count == 0) throw new SpeechTokException($"{manifest.Path}: split '{split}' is empty (experiment needs train, val and test)");
 
@@ -71,9 +70,10 @@ public static class ExperimentRunner
         var resultsPath = Path.Combine(dirs.Root, ResultsFile.FileName);
         var done = File.Exists(resultsPath) ? ResultsFile.Read(resultsPath).Systems.Select(s => s.System).ToHashSet() : [];
 
+        var classNames = o.ClassNames ?? manifest.LabelNames;
         void Record(SystemResult r)
         {
-            ResultsFile.Upsert(resultsPath, manifest.Path, task, r, o.ClassNames);
+            ResultsFile.Upsert(resultsPath, manifest.Path, task, r, classNames);
             log($"{r.System}: test macro-F1 {r.MacroF1:F4}" + (r.MacroF1Std is { } sd ? $" ± {sd:F4}" : "") + $" ({r.Seconds:F0} s) → {resultsPath}");
         }
 

@@ -59,6 +59,60 @@ public sealed class RunnerTests : IDisposable
         return path;
     }
 
+    /// <summary>
+    /// 4 labels, each a tone of its own frequency mixed into the clip when the label is on; every 4th clip has no
+    /// label (silence and noise); the words are uninformative. Names in the sidecar.
+    /// </summary>
+    private string WriteMultiLabelDataset()
+    {
+        var clips = Path.Combine(_dir, "clips");
+        Directory.CreateDirectory(clips);
+        var csv = new StringBuilder("split,index,text,audio_path_list,labels\n");
+        double[] tones = [200, 450, 900, 1800];
+        var rng = new Random(4);
+        int n = 0;
+        foreach (var (split, count) in new[] { ("train", 32), ("val", 12), ("test", 12) })
+            for (int i = 0; i < count; i++, n++)
+            {
+                var set = Enumerable.Range(0, 4).Where(c => rng.NextDouble() < 0.45 && i % 4 != 0).ToArray();
+                var wav = new float[8000];
+                for (int t = 0; t < wav.Length; t++)
+                    wav[t] = (float)((set.Sum(c => 6000 * Math.Sin(2 * Math.PI * tones[c] * t / 16000)) + 200 * Math.Sin(t * 12.9898 + n)) / 32768);
+                WavWriter.Write(Path.Combine(clips, $"m{n:D3}.wav"), wav, 16000);
+                csv.Append($"{split},{i},the cat sat {(i % 3 == 0 ? "down" : "still")},clips/m{n:D3}.wav,{string.Join(";", set)}\n");
+            }
+        var path = Path.Combine(_dir, "multi.csv");
+        File.WriteAllText(path, csv.ToString());
+        File.WriteAllLines(Manifest.LabelNamesPath(path), ["low", "mid", "high", "top"]);
+        return path;
+    }
+
+    [Fact]
+    public void Multi_label_manifest_runs_every_system_and_reports_per_label_f1()
+    {
+        var o = Options(WriteMultiLabelDataset());
+        var results = ExperimentRunner.Run(o);
+        Assert.Equal("multilabel", results.Task);
+        Assert.Equal(["low", "mid", "high", "top"], results.ClassNames);
+        Assert.Equal(ExperimentRunner.Systems, results.Systems.Select(s => s.System));
+        foreach (var s in results.Systems)
+        {
+            Assert.Equal(4, s.PerLabelF1!.Length);
+            Assert.NotNull(s.MicroF1);
+            Assert.NotNull(s.MacroF1Bagged);
+            Assert.NotNull(s.MacroF1Vote);
+            Assert.Null(s.ConfusionMatrix);
+        }
+        // The tones are the labels: the MFCC baseline hears them, the words do not carry them.
+        Assert.True(results.Find("mfcc")!.MacroF1 > results.Find("bow")!.MacroF1, $"mfcc {results.Find("mfcc")!.MacroF1} vs bow {results.Find("bow")!.MacroF1}");
+        var selection = SpeechTok.Training.RunFiles.ReadJson(Path.Combine(o.Out, "selection", "2-8.json"));
+        Assert.Equal(4, selection["per_label"]!.AsArray().Count);
+        var report = File.ReadAllText(Path.Combine(o.Out, "report.md"));
+        Assert.Contains("## Per-label F1", report);
+        Assert.Contains("| system | low | mid | high | top | macro-F1 | micro-F1 |", report);
+        foreach (var system in ExperimentRunner.Systems) Assert.Contains($"| {system} |", report);
+    }
+
     private ExperimentOptions Options(string manifest) => new()
     {
         Manifest = manifest, Out = Path.Combine(_dir, "out"), Preset = Tiny, Threads = 2, Cache = Path.Combine(_dir, "cache"),

@@ -22,7 +22,7 @@ internal sealed class ToyData : IDisposable
     {
         Dir = Path.Combine(Path.GetTempPath(), "speechtok-training-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Dir);
-        var csv = new StringBuilder("split,text,audio_path_list,label\n");
+        var csv = new StringBuilder($"split,text,audio_path_list,{(multiLabel ? "labels" : "label")}\n");
         using var store = CodeStore.OpenOrCreate(Codes, "toy", 2, 8);
         foreach (var split in new[] { "train", "val", "test" })
         {

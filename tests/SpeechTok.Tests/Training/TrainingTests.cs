@@ -68,8 +68,11 @@ public sealed class TrainingTests
         string run = Path.Combine(d.Dir, "run");
         FinetuneRun.Run(new FinetuneSpec { Manifest = d.Manifest, Model = d.Model(), Out = run, TextOnly = true, Options = Small(1) });
         var e = Evaluation.Evaluate(run, "test");
-        Assert.Null(e.MacroF1Vote);
+        Assert.NotNull(e.MacroF1Vote); // per-label majority
         Assert.True(e.MacroF1 > 0.9, $"macro_f1 {e.MacroF1}");
+        Assert.Equal(2, e.PerLabelF1!.Length);
+        Assert.All(e.PerLabelF1, f => Assert.True(f > 0.9, $"per-label F1 {f}"));
+        Assert.NotNull(e.MicroF1);
         var probs = FinetuneRun.ReadPredictions(Path.Combine(FinetuneRun.SeedDir(run, 1), "predictions-test.json")).Probs;
         Assert.Contains(probs, p => p[0] + p[1] > 1.2f); // independent sigmoids, not a softmax
     }
