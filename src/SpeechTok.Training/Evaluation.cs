@@ -1,8 +1,7 @@
 using SpeechTok.Selection;
 using System.Text.Json.Nodes;
 using SpeechTok.Audio;
-using SpeechTok.Lm.Model;
-using SpeechTok.Lm.Serialization;
+using SpeechTok.Codec.Store;
 using SpeechTok.Tensors.IO;
 
 namespace SpeechTok.Training;
@@ -58,38 +57,38 @@ public static class Evaluation
         return entry;
     }
 
-    /// <summary>Class probabilities of one sample, averaged over the run's seeds.</summary>
-    public static float[] Predict(string run, string text, int[][]? codes)
+    /// <summary>
+    /// Batch prediction: every sample of <paramref name="split"/> of a manifest, one JSON object a line in manifest
+    /// order: <c>{"key", "id"?, "labels", "probabilities", "prediction"}</c> with the bagged probabilities, the
+    /// predicted class (argmax) or, for multi-label runs, the predicted label list (p ≥ 0.5), and the manifest's
+    /// labels. Codes come from <paramref name="codes"/> (default: the run's code store). Written atomically.
+    /// Returns the number of samples.
+    /// </summary>
+    public static int PredictSplit(string run, string manifestPath, string split, string outPath, string? audioRoot = null, string? codes = null)
     {
-        string src = Path.Combine(run, FinetuneRun.RunFile);
-        var meta = RunFiles.ReadJson(src);
-        var task = Enum.Parse<TaskKind>(RunFiles.Get<string>(meta, "task", src), ignoreCase: true);
-        int k = RunFiles.Get<int>(meta, "num_labels", src);
-        bool textOnly = RunFiles.Get<bool>(meta, "text_only", src);
-        var hp = meta["hyperparameters"]!.AsObject();
-        SelectionFile? selection = null;
-        if (!textOnly)
+        using var p = RunPredictor.Open(run);
+        var manifest = Manifest.Load(manifestPath, audioRoot, p.NumLabels);
+        if ((manifest.Task == TaskKind.Multilabel) != (p.Task == TaskKind.Multilabel))
+            throw new SpeechTokException($"{manifest.Path} is {ExperimentResults.TaskName(manifest.Task)}, the run {run} is {ExperimentResults.TaskName(p.Task)}");
+        var samples = manifest.Split(split);
+        if (p.Encoder != null) manifest.RequireClips();
+        string? codesDir = p.NeedsCodes ? codes ?? p.Codes ?? throw new SpeechTokException($"{run}: run.json names no code store; pass --codes") : null;
+        using var store = codesDir == null ? null : CodeStore.Open(codesDir);
+        if (store != null && p.CodesTokenizer != null && store.TokenizerIdentity != p.CodesTokenizer)
+            throw new SpeechTokException($"code store '{codesDir}' was made by {store.TokenizerIdentity}, the run's codes by {p.CodesTokenizer}");
+        var probs = p.Predict(p.Encode(split, samples, store));
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < samples.Count; i++)
         {
-            var s = meta["selection"] as JsonObject ?? throw new SpeechTokException($"{src}: field 'selection' is missing");
-            selection = SelectionFile.FromJson(s, RunFiles.Get<string>(s, "path", src), src);
-            if (codes == null) throw new SpeechTokException($"{run}: this run uses audio; pass --audio");
+            var pred = p.Decide(probs[i]);
+            sb.Append(new JsonObject
+            {
+                ["key"] = samples[i].Key, ["id"] = samples[i].Id, ["labels"] = RunFiles.ToJson(samples[i].Labels),
+                ["probabilities"] = RunFiles.ToJson(probs[i].Select(v => (double)v)),
+                ["prediction"] = p.Task == TaskKind.Multilabel ? RunFiles.ToJson(pred) : pred[0],
+            }.ToJsonString()).Append('\n');
         }
-        using var lm = LanguageModel.Load(RunFiles.Get<string>(meta, "model", src), selection);
-        var serializer = new SampleSerializer(lm.Tokenizer, lm.Vocabulary, SampleSerializer.ParseMode(RunFiles.Get<string>(meta, "serialization", src)),
-            RunFiles.Get<int>(meta, "max_length", src));
-        var ids = serializer.Serialize(text, codes).Ids;
-        var perSeed = new List<float[][]>();
-        foreach (int seed in RunFiles.IntArray(hp, "seeds", src))
-        {
-            string dir = FinetuneRun.SeedDir(run, seed);
-            using (var st = SafeTensors.Open(Path.Combine(dir, FinetuneRun.RowsFile)))
-                lm.Weights.ExtendVocabulary(st.Get("embed_rows").ToF32(), st.Contains("lm_head_rows") ? st.Get("lm_head_rows").ToF32() : null);
-            var lora = new LoraAdapters(lm.Config, RunFiles.Get<int>(hp, "lora_r", src), RunFiles.Get<float>(hp, "lora_alpha", src), RunFiles.Get<float>(hp, "lora_dropout", src), (ulong)seed);
-            using var model = new LlamaForSequenceClassification(lm.Weights, k, lm.PadId, lora, null, (ulong)seed);
-            Peft.Load(dir, lora, model.ScoreWeight, k);
-            var set = new EncodedSet("predict", ["input"], [ids], [[0]], [false]);
-            perSeed.Add(Finetuner.Predict(model, set, lm.PadId, task, 1));
-        }
-        return ClassificationMetrics.AverageProbabilities(perSeed)[0];
+        AtomicFile.WriteAllText(outPath, sb.ToString());
+        return samples.Count;
     }
 }

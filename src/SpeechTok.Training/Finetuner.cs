@@ -35,7 +35,8 @@ public sealed record FinetuneOptions
 /// CE (balanced) or, for multi-label tasks, sigmoid + BCE. Data order, dropout masks and initialisation come
 /// from seeded streams; every epoch ends with an evaluation on val and an atomic checkpoint, so a rerun of a
 /// killed run continues and ends with the same numbers. The best epoch (val macro-F1; binary: F1 of class 1)
-/// is restored at the end.
+/// is restored at the end. With utterance vectors in the sets (the audio-vector system), an
+/// <see cref="AudioProjection"/> trains along with LoRA and the head.
 /// </summary>
 public static class Finetuner
 {
@@ -49,7 +50,8 @@ public static class Finetuner
         int h = lm.Config.HiddenSize, epochs = o.EpochsFor(task);
         var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, (ulong)seed);
         using var model = new LlamaForSequenceClassification(lm.Weights, numLabels, lm.PadId, lora, null, (ulong)seed);
-        var trainables = Peft.Trainables(lora, model.ScoreWeight, model.ScoreGrad, numLabels).ToList();
+        var projection = NewProjection(lm, train, seed);
+        var trainables = Peft.Trainables(lora, model.ScoreWeight, model.ScoreGrad, numLabels).Concat(projection?.Trainables() ?? []).ToList();
         var ps = trainables.Select(t => Parameter.Full(t.Name, t.Tensor)).ToList();
         var grads = trainables.Select(t => t.Grad).ToList();
         var opt = new AdamW(ps, o.Lr, weightDecay: 0);
@@ -91,14 +93,16 @@ public static class Finetuner
                 var rows = order[(s * o.BatchSize)..Math.Min(train.Count, (s + 1) * o.BatchSize)];
                 var batch = Batch.Make(rows.Select(i => train.Ids[i]).ToList(), lm.PadId);
                 foreach (var g in grads) Array.Clear(g);
+                var inputs = projection?.Forward(batch.Ids, batch.B, batch.T, rows.Select(i => train.Vectors![i]).ToList());
                 double loss;
                 if (task == TaskKind.Multilabel)
-                    loss = model.MultiLabelStep(batch.Ids, batch.Mask, batch.B, batch.T, MultiHot(rows.Select(i => train.Labels[i]), numLabels)).Loss;
+                    loss = model.MultiLabelStep(batch.Ids, batch.Mask, batch.B, batch.T, MultiHot(rows.Select(i => train.Labels[i]), numLabels), inputs: inputs).Loss;
                 else
                 {
-                    var (sum, wsum, _) = model.CrossEntropyStep(batch.Ids, batch.Mask, batch.B, batch.T, rows.Select(i => train.Labels[i][0]).ToArray(), classWeights);
+                    var (sum, wsum, _) = model.CrossEntropyStep(batch.Ids, batch.Mask, batch.B, batch.T, rows.Select(i => train.Labels[i][0]).ToArray(), classWeights, inputs: inputs);
                     loss = sum / wsum;
                 }
+                if (inputs != null) projection!.Backward(inputs);
                 if (!double.IsFinite(loss))
                     throw new SpeechTokException($"fine-tuning seed {seed}: loss is {loss} at step {opt.StepCount + 1} (epoch {epoch + 1}, batch {s}: samples {string.Join(",", rows.Select(i => train.Keys[i]))})");
                 for (int i = 0; i < ps.Count; i++) grads[i].AsSpan().CopyTo(ps[i].Grad.Span);
@@ -111,7 +115,7 @@ public static class Finetuner
                 afterStep?.Invoke(opt.StepCount);
             }
             lora.Training = false;
-            var probs = Predict(model, val, lm.PadId, task, o.BatchSize);
+            var probs = Predict(model, val, lm.PadId, task, o.BatchSize, projection);
             var m = ClassificationMetrics.Compute(task, numLabels, val.Labels, probs);
             double metric = m.Selection;
             valCurve.Add(new JsonObject
@@ -143,15 +147,27 @@ public static class Finetuner
         });
     }
 
-    /// <summary>Probabilities [n][numLabels]: softmax, or sigmoid for multi-label tasks.</summary>
-    public static float[][] Predict(LlamaForSequenceClassification model, EncodedSet set, int padId, TaskKind task, int batchSize)
+    /// <summary>The audio-vector system's projection when <paramref name="train"/> carries utterance vectors; else null.</summary>
+    internal static AudioProjection? NewProjection(LanguageModel lm, EncodedSet train, int seed)
     {
+        if (train.Vectors is not { } v) return null;
+        int slot = lm.Vocabulary?.VectorSlotId ?? throw new SpeechTokException("utterance vectors need the audio-vector vocabulary (the <|audio_vector|> slot)");
+        return AudioProjection.Create(lm.Weights, v[0].Length, slot, (ulong)seed);
+    }
+
+    /// <summary>Probabilities [n][numLabels]: softmax, or sigmoid for multi-label tasks; <paramref name="projection"/> for sets with utterance vectors.</summary>
+    public static float[][] Predict(LlamaForSequenceClassification model, EncodedSet set, int padId, TaskKind task, int batchSize, AudioProjection? projection = null)
+    {
+        if ((projection == null) != (set.Vectors == null))
+            throw new SpeechTokException(projection == null ? "this set carries utterance vectors but no audio projection was given" : "the audio projection needs the set's utterance vectors");
         var probs = new float[set.Count][];
         int k = model.NumLabels;
         for (int s = 0; s < set.Count; s += batchSize)
         {
-            var batch = Batch.Make(set.Ids[s..Math.Min(set.Count, s + batchSize)], padId);
-            var logits = model.Logits(batch.Ids, batch.Mask, batch.B, batch.T);
+            int end = Math.Min(set.Count, s + batchSize);
+            var batch = Batch.Make(set.Ids[s..end], padId);
+            var inputs = projection?.Forward(batch.Ids, batch.B, batch.T, set.Vectors![s..end]);
+            var logits = model.Logits(batch.Ids, batch.Mask, batch.B, batch.T, inputs);
             for (int i = 0; i < batch.B; i++)
                 probs[s + i] = task == TaskKind.Multilabel ? Sigmoid(logits.AsSpan(i * k, k)) : Softmax(logits.AsSpan(i * k, k));
         }

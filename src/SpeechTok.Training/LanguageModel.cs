@@ -79,9 +79,13 @@ public sealed class LanguageModel : IDisposable
         }
     }
 
-    /// <summary>Loads <paramref name="folder"/> and extends its tokenizer for <paramref name="selection"/> (null: text only, [PAD] only).</summary>
-    public static LanguageModel Load(string folder, SelectionFile? selection)
+    /// <summary>
+    /// Loads <paramref name="folder"/> and extends its tokenizer for <paramref name="selection"/>, or with
+    /// <paramref name="audioVector"/> for the audio-vector system (markers and the vector slot), else text only ([PAD] only).
+    /// </summary>
+    public static LanguageModel Load(string folder, SelectionFile? selection, bool audioVector = false)
     {
+        if (selection != null && audioVector) throw new SpeechTokException("a run uses either selected audio tokens or one audio vector, not both");
         folder = Path.GetFullPath(folder);
         if (!Directory.Exists(folder)) throw new SpeechTokException($"model folder '{folder}' does not exist");
         var c = LlamaConfig.Load(folder);
@@ -90,6 +94,7 @@ public sealed class LanguageModel : IDisposable
         var tok = HfTokenizer.Load(folder);
         AudioVocabulary? vocab = null;
         if (selection != null) vocab = AudioVocabulary.Extend(tok, selection.Features, selection.RvqLayers, selection.CodebookSize);
+        else if (audioVector) vocab = AudioVocabulary.ExtendForVector(tok);
         else if (tok.PadId == null) tok.AddPadToken();
         return new LanguageModel(folder, c, w, tok, vocab, st);
     }

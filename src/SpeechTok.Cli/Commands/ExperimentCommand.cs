@@ -19,16 +19,17 @@ internal static class ExperimentCommand
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cache = new Option<string?>("--cache") { Description = "Cache folder of the built-in LM (default $SPEECHTOK_CACHE/builtin-lm or ~/.cache/speechtok/builtin-lm)." };
-        var systems = new Option<string?>("--systems") { Description = "Comma-separated subset of the systems to run (default: all eight)." };
-        var cmd = new Command("experiment", "Run bow, mfcc, bow-mfcc, text-only-llm, audio-lasso, audio-lasso-8, audio-random and audio-lasso-nopt on a manifest.")
-            { manifest, outDir, model, tokenizer, preset, seeds, audioRoot, threads, cache, systems };
+        var systems = new Option<string?>("--systems") { Description = $"Comma-separated subset of the systems to run (default: all {ExperimentRunner.Systems.Length})." };
+        var encoder = new Option<string>("--audio-encoder") { Description = "Utterance encoder of the audio-vector system (builtin).", DefaultValueFactory = _ => "builtin" };
+        var cmd = new Command("experiment", $"Run {string.Join(", ", ExperimentRunner.Systems)} on a manifest.")
+            { manifest, outDir, model, tokenizer, preset, seeds, audioRoot, threads, cache, systems, encoder };
         cmd.SetAction(r =>
         {
             var results = ExperimentRunner.Run(new ExperimentOptions
             {
                 Manifest = r.GetValue(manifest)!, Out = r.GetValue(outDir)!, Model = r.GetValue(model)!, Tokenizer = r.GetValue(tokenizer)!,
                 Preset = ExperimentPreset.Parse(r.GetValue(preset)!), Seeds = CliLists.Seeds(r.GetValue(seeds)), AudioRoot = r.GetValue(audioRoot),
-                Threads = r.GetValue(threads), Cache = r.GetValue(cache),
+                Threads = r.GetValue(threads), Cache = r.GetValue(cache), AudioEncoder = r.GetValue(encoder)!,
                 OnlySystems = r.GetValue(systems)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             }, Console.Error.WriteLine);
             Console.WriteLine(Table(results));

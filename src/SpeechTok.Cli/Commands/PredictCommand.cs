@@ -11,25 +11,46 @@ internal static class PredictCommand
     public static Command Build()
     {
         var run = new Option<string>("--run") { Description = "Run folder written by `speechtok finetune`.", Required = true };
-        var text = new Option<string>("--text") { Required = true };
-        var audio = new Option<string?>("--audio") { Description = "Audio clip (needed unless the run is text-only)." };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Speech tokenizer folder that made the run's codes." };
-        var cmd = new Command("predict", "Class probabilities of one sample, averaged over the run's seeds.") { run, text, audio, tokenizer };
+        var text = new Option<string?>("--text") { Description = "One sample: its text." };
+        var audio = new Option<string?>("--audio") { Description = "One sample: its audio clip (needed unless the run is text-only)." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "One sample: the speech tokenizer folder that made the run's codes (runs with audio tokens)." };
+        var manifest = new Option<string?>("--manifest") { Description = "Batch: a manifest whose --split is predicted into --out (JSON lines)." };
+        var split = new Option<string>("--split") { Description = "Batch: the split to predict.", DefaultValueFactory = _ => "test" };
+        var outPath = new Option<string?>("--out") { Description = "Batch: output file, one JSON object a sample (key, id, labels, probabilities, prediction)." };
+        var codes = new Option<string?>("--codes") { Description = "Batch: code store with the manifest's codes (default: the run's)." };
+        var audioRoot = new Option<string?>("--audio-root") { Description = "Batch: folder the clip paths are relative to (default: the manifest's folder)." };
+        var cmd = new Command("predict", "Bagged probabilities (mean over the run's seeds) of one sample (--text, --audio) or of a manifest split (--manifest, --out).")
+            { run, text, audio, tokenizer, manifest, split, outPath, codes, audioRoot };
         cmd.SetAction(r =>
         {
-            int[][]? codes = null;
-            if (r.GetValue(audio) is { } wav)
+            string runDir = r.GetValue(run)!;
+            if (r.GetValue(manifest) is { } m)
+            {
+                if (r.GetValue(text) != null || r.GetValue(audio) != null) throw new SpeechTokException("--manifest (batch) excludes --text and --audio (one sample)");
+                var o = r.GetValue(outPath) ?? throw new SpeechTokException("--manifest needs --out FILE");
+                int n = Evaluation.PredictSplit(runDir, m, r.GetValue(split)!, o, r.GetValue(audioRoot), r.GetValue(codes));
+                Console.WriteLine($"{n} predictions → {Path.GetFullPath(o)}");
+                return 0;
+            }
+            var sampleText = r.GetValue(text) ?? throw new SpeechTokException("pass --text (one sample) or --manifest and --out (a split)");
+            using var predictor = RunPredictor.Open(runDir);
+            int[][]? sampleCodes = null;
+            float[]? wav = r.GetValue(audio) is { } path ? AudioLoader.Load(path) : null;
+            if (wav != null && predictor.NeedsCodes)
             {
                 var tokDir = r.GetValue(tokenizer) ?? throw new SpeechTokException("--audio needs --tokenizer DIR (the speech tokenizer of the run's code store)");
-                var meta = RunFiles.ReadJson(Path.Combine(r.GetValue(run)!, FinetuneRun.RunFile));
-                string? expected = meta["codes_tokenizer"]?.GetValue<string>();
                 string identity = TokenizerLoader.Identity(tokDir);
-                if (expected != null && expected != identity)
-                    throw new SpeechTokException($"tokenizer '{tokDir}' ({identity}) is not the one of the run's codes ({expected})");
-                codes = TokenizerLoader.Load(tokDir).Encode(AudioLoader.Load(wav));
+                if (predictor.CodesTokenizer != null && predictor.CodesTokenizer != identity)
+                    throw new SpeechTokException($"tokenizer '{tokDir}' ({identity}) is not the one of the run's codes ({predictor.CodesTokenizer})");
+                sampleCodes = TokenizerLoader.Load(tokDir).Encode(wav);
             }
-            var probs = Evaluation.Predict(r.GetValue(run)!, r.GetValue(text)!, codes);
-            Console.WriteLine(new JsonObject { ["probabilities"] = RunFiles.ToJson(probs.Select(p => (double)p)), ["prediction"] = ClassificationMetrics.Argmax(probs) }.ToJsonString());
+            var probs = predictor.Predict(predictor.EncodeOne(sampleText, sampleCodes, wav))[0];
+            var pred = predictor.Decide(probs);
+            Console.WriteLine(new JsonObject
+            {
+                ["probabilities"] = RunFiles.ToJson(probs.Select(p => (double)p)),
+                ["prediction"] = predictor.Task == TaskKind.Multilabel ? RunFiles.ToJson(pred) : pred[0],
+            }.ToJsonString());
             return 0;
         });
         return cmd;

@@ -29,6 +29,8 @@ public sealed record ExperimentOptions
     /// <summary>Cache of the built-in LM (default: <see cref="ModelResolver.DefaultCache"/>).</summary>
     public string? Cache { get; init; }
     public IReadOnlyList<string>? ClassNames { get; init; }
+    /// <summary>Utterance encoder of the audio-vector system (<see cref="Codec.UtteranceEncoders"/>).</summary>
+    public string AudioEncoder { get; init; } = "builtin";
     /// <summary>Systems to run (default: all of <see cref="ExperimentRunner.Systems"/>, in that order).</summary>
     public IReadOnlyList<string>? OnlySystems { get; init; }
 }
@@ -41,7 +43,7 @@ public sealed record ExperimentOptions
 public static class ExperimentRunner
 {
     public static readonly string[] Systems =
-        ["bow", "mfcc", "bow-mfcc", "text-only-llm", "audio-lasso", "audio-lasso-8", "audio-random", "audio-lasso-nopt"];
+        ["bow", "mfcc", "bow-mfcc", "text-only-llm", "audio-lasso", "audio-lasso-8", "audio-random", "audio-lasso-nopt", "audio-vector"];
 
     public const string SettingsFile = "experiment.json", TimingsFile = "timings.json";
 
@@ -90,6 +92,7 @@ public static class ExperimentRunner
                 "audio-lasso-8" => ctx.Finetune(system, ctx.Selection("1-8"), ctx.Pretrain("1-8")),
                 "audio-random" => ctx.Finetune(system, ctx.Selection("random"), ctx.Pretrain("random")),
                 "audio-lasso-nopt" => ctx.Finetune(system, ctx.Selection("2-8"), pretrained: null),
+                "audio-vector" => ctx.Finetune(system, selection: null, pretrained: null, o.AudioEncoder),
                 _ => throw new UnreachableException(),
             };
             Record(r with { Seconds = sw.Elapsed.TotalSeconds });
@@ -108,6 +111,7 @@ public static class ExperimentRunner
             ["manifest"] = Path.GetFullPath(o.Manifest), ["audio_root"] = o.AudioRoot is null ? null : Path.GetFullPath(o.AudioRoot),
             ["model"] = o.Model == "builtin" ? "builtin" : Path.GetFullPath(o.Model),
             ["tokenizer"] = o.Tokenizer == "builtin" ? "builtin" : Path.GetFullPath(o.Tokenizer),
+            ["audio_encoder"] = o.AudioEncoder,
             ["preset"] = new JsonObject(preset.Describe().Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
             ["builtin_lm"] = preset.BuiltinLm.ToString(),
         };
@@ -258,13 +262,14 @@ public static class ExperimentRunner
             return _pretrained[which] = dir;
         }
 
-        public SystemResult Finetune(string system, string? selection, string? pretrained)
+        /// <summary>An LLM system: audio tokens of <paramref name="selection"/>, one vector of <paramref name="audioEncoder"/>, or neither (text only).</summary>
+        public SystemResult Finetune(string system, string? selection, string? pretrained, string? audioEncoder = null)
         {
             string run = Path.Combine(dirs.Runs, system);
             var spec = new FinetuneSpec
             {
-                Manifest = manifest.Path, Model = Model(), Out = run, Codes = selection == null ? null : Codes(), Selection = selection,
-                Pretrained = pretrained, TextOnly = selection == null, System = system, MaxLength = preset.MaxLength,
+                Manifest = manifest.Path, AudioRoot = o.AudioRoot, Model = Model(), Out = run, Codes = selection == null ? null : Codes(), Selection = selection,
+                Pretrained = pretrained, TextOnly = selection == null && audioEncoder == null, AudioEncoder = audioEncoder, System = system, MaxLength = preset.MaxLength,
                 Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, Patience = preset.FinetunePatience, Lr = preset.FinetuneLr, BatchSize = preset.FinetuneBatchSize, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds },
             };
             log($"{system}: fine-tuning {preset.Seeds.Length} seed(s)");

@@ -12,6 +12,8 @@ namespace SpeechTok.Lm.Serialization;
 public sealed class AudioVocabulary
 {
     public const string Text = "<|text|>", TextEnd = "<|text_end|>", Audio = "<|audio|>", AudioEnd = "<|audio_end|>";
+    /// <summary>The audio-vector system's slot between the audio markers; its embedding is always replaced by the projected utterance vector.</summary>
+    public const string AudioVectorSlot = "<|audio_vector|>";
     public static readonly IReadOnlyList<string> Markers = [Text, TextEnd, Audio, AudioEnd];
 
     public static string AudioTokenName(int rank) => $"<audio_token_{rank}>";
@@ -26,14 +28,17 @@ public sealed class AudioVocabulary
     public int TextEndId { get; }
     public int AudioId { get; }
     public int AudioEndId { get; }
+    /// <summary>Id of <see cref="AudioVectorSlot"/> in a vocabulary made by <see cref="ExtendForVector"/>; else null.</summary>
+    public int? VectorSlotId { get; }
 
-    /// <summary>Ids of the new rows the pre-training step trains: the audio tokens then the four markers.</summary>
-    public IReadOnlyList<int> NewTokenIds => [.. AudioTokenIds, TextId, TextEndId, AudioId, AudioEndId];
+    /// <summary>Ids of the new rows the pre-training step trains: the audio tokens then the four markers (then the vector slot, if any).</summary>
+    public IReadOnlyList<int> NewTokenIds => VectorSlotId is int slot ? [TextId, TextEndId, AudioId, AudioEndId, slot] : [.. AudioTokenIds, TextId, TextEndId, AudioId, AudioEndId];
 
     private readonly int[] _tokenOfFeature; // feature -> rank, -1 when not selected
 
-    private AudioVocabulary(IReadOnlyList<int> features, IReadOnlyList<int> layers, int codebookSize, int[] audioIds, int[] markerIds)
+    private AudioVocabulary(IReadOnlyList<int> features, IReadOnlyList<int> layers, int codebookSize, int[] audioIds, int[] markerIds, int? vectorSlotId = null)
     {
+        VectorSlotId = vectorSlotId;
         SelectedFeatures = features;
         UsedLayers = layers;
         CodebookSize = codebookSize;
@@ -73,6 +78,19 @@ public sealed class AudioVocabulary
         int[] ids = tokenizer.AddTokens(names.Concat(Markers), special: false);
         int[] markerIds = tokenizer.AddTokens(Markers, special: true);
         return new AudioVocabulary(selectedFeatures.ToArray(), usedLayers.ToArray(), codebookSize, ids[..names.Length], markerIds);
+    }
+
+    /// <summary>
+    /// The audio-vector system's tokens: [PAD] when absent, then the four markers and <see cref="AudioVectorSlot"/>
+    /// (added and made special as <see cref="Extend"/> does). No audio token; <see cref="KeptRanks"/> is empty.
+    /// </summary>
+    public static AudioVocabulary ExtendForVector(HfTokenizer tokenizer, string? padToken = "[PAD]")
+    {
+        if (padToken != null && tokenizer.PadId == null) tokenizer.AddPadToken(padToken);
+        string[] added = [.. Markers, AudioVectorSlot];
+        tokenizer.AddTokens(added, special: false);
+        int[] ids = tokenizer.AddTokens(added, special: true);
+        return new AudioVocabulary([], [], 1, [], ids[..4], ids[4]);
     }
 
     /// <summary>The original's token config JSON (<c>audio_token_configs/{config_name}.json</c>, METHOD §2.6).

@@ -13,6 +13,9 @@ public enum SerializationMode
     Reference,
     /// <summary>BOS and the raw text (the text-only baseline).</summary>
     TextOnly,
+    /// <summary>The compact layout with one <see cref="AudioVocabulary.AudioVectorSlot"/> between the audio markers
+    /// instead of audio tokens: its embedding is replaced by the projected utterance vector (the audio-vector system).</summary>
+    AudioVector,
 }
 
 /// <summary>One serialised sample: ids after right truncation, and the length before it.</summary>
@@ -30,11 +33,15 @@ public sealed class SampleSerializer
 
     public SerializationMode Mode { get; }
     public int MaxLength { get; }
+    /// <summary>Whether <see cref="Serialize"/> reads RVQ codes (compact and reference layouts).</summary>
+    public bool NeedsCodes => Mode is SerializationMode.Compact or SerializationMode.Reference;
 
     public SampleSerializer(HfTokenizer tokenizer, AudioVocabulary? vocab, SerializationMode mode = SerializationMode.Compact, int maxLength = 256)
     {
         if (maxLength < 1) throw new SpeechTokException($"max length must be at least 1 (got {maxLength})");
         if (vocab == null && mode != SerializationMode.TextOnly) throw new SpeechTokException($"serialisation '{mode}' needs the audio vocabulary");
+        if ((vocab?.VectorSlotId != null) != (mode == SerializationMode.AudioVector))
+            throw new SpeechTokException($"serialisation '{mode}' {(mode == SerializationMode.AudioVector ? "needs" : "cannot use")} the audio-vector vocabulary");
         _tokenizer = tokenizer;
         _vocab = vocab;
         Mode = mode;
@@ -48,10 +55,11 @@ public sealed class SampleSerializer
         "compact" => SerializationMode.Compact,
         "reference" => SerializationMode.Reference,
         "text-only" or "textonly" => SerializationMode.TextOnly,
-        _ => throw new SpeechTokException($"unknown serialisation '{value}' (expected compact, reference or text-only)"),
+        "audiovector" or "audio-vector" => SerializationMode.AudioVector,
+        _ => throw new SpeechTokException($"unknown serialisation '{value}' (expected compact, reference, text-only or audio-vector)"),
     };
 
-    /// <summary>Ids of one sample; <paramref name="codes"/> (<c>codes[rvqLayer][frame]</c>) is ignored in text-only mode.</summary>
+    /// <summary>Ids of one sample; <paramref name="codes"/> (<c>codes[rvqLayer][frame]</c>) is ignored unless <see cref="NeedsCodes"/>.</summary>
     public SerializedSample Serialize(string text, int[][]? codes)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -71,7 +79,8 @@ public sealed class SampleSerializer
                 _tokenizer.EncodeTo(text, ids);
                 ids.Add(v.TextEndId);
                 ids.Add(v.AudioId);
-                foreach (int r in Ranks(codes)) ids.Add(v.AudioTokenIds[r]);
+                if (v.VectorSlotId is int slot) ids.Add(slot);
+                else foreach (int r in Ranks(codes)) ids.Add(v.AudioTokenIds[r]);
                 ids.Add(v.AudioEndId);
                 full = ids.ToArray();
                 break;

@@ -150,7 +150,8 @@ public sealed class TrainingTests
         var cfg = RunFiles.ReadJson(Path.Combine(dir, Peft.ConfigFile));
         Assert.Equal("SEQ_CLS", cfg["task_type"]!.GetValue<string>());
         Assert.Equal(4, cfg["r"]!.GetValue<int>());
-        var p = Evaluation.Predict(run, "the cat sat alpha", [[3, 3, 1], [0, 2, 4]]);
+        using var predictor = RunPredictor.Open(run);
+        var p = predictor.Predict(predictor.EncodeOne("the cat sat alpha", [[3, 3, 1], [0, 2, 4]], null))[0];
         Assert.Equal(2, p.Length);
         Assert.Equal(1.0, p.Sum(), 5);
     }

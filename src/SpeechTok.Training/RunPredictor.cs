@@ -1,0 +1,106 @@
+using System.Text.Json.Nodes;
+using SpeechTok.Audio;
+using SpeechTok.Codec;
+using SpeechTok.Codec.Store;
+using SpeechTok.Lm.Model;
+using SpeechTok.Lm.Serialization;
+using SpeechTok.Tensors.IO;
+
+namespace SpeechTok.Training;
+
+/// <summary>
+/// A finished fine-tuning run folder loaded for prediction (<c>speechtok predict</c>): its LM with the run's
+/// vocabulary, serialiser and, per seed, the saved rows, adapter and audio projection; probabilities are bagged
+/// (the mean over the run's seeds), in batches of the run's batch size so a split's numbers equal the run's own
+/// predictions files.
+/// </summary>
+public sealed class RunPredictor : IDisposable
+{
+    public string Run { get; }
+    public TaskKind Task { get; }
+    public int NumLabels { get; }
+    /// <summary>The run's code store and its tokenizer identity (null for runs without audio tokens).</summary>
+    public string? Codes { get; }
+    public string? CodesTokenizer { get; }
+    /// <summary>The utterance encoder of an audio-vector run; null otherwise.</summary>
+    public IUtteranceEncoder? Encoder { get; }
+    public bool NeedsCodes => _serializer.NeedsCodes;
+
+    private readonly JsonObject _meta;
+    private readonly string _src;
+    private readonly LanguageModel _lm;
+    private readonly SampleSerializer _serializer;
+    private readonly AudioVectors? _norm;
+
+    private RunPredictor(string run)
+    {
+        Run = run;
+        _src = Path.Combine(run, FinetuneRun.RunFile);
+        _meta = RunFiles.ReadJson(_src);
+        Task = Enum.Parse<TaskKind>(RunFiles.Get<string>(_meta, "task", _src), ignoreCase: true);
+        NumLabels = RunFiles.Get<int>(_meta, "num_labels", _src);
+        Codes = _meta["codes"]?.GetValue<string>();
+        CodesTokenizer = _meta["codes_tokenizer"]?.GetValue<string>();
+        SelectionFile? selection = null;
+        if (_meta["selection"] is JsonObject s) selection = SelectionFile.FromJson(s, RunFiles.Get<string>(s, "path", _src), _src);
+        if (_meta["audio_encoder"]?.GetValue<string>() is { } identity)
+        {
+            Encoder = UtteranceEncoders.Names.Select(UtteranceEncoders.Load).FirstOrDefault(e => e.Identity == identity)
+                ?? throw new SpeechTokException($"{_src}: audio encoder '{identity}' is not available in this build");
+            _norm = AudioVectors.Load(run, Encoder.Dim);
+        }
+        _lm = LanguageModel.Load(RunFiles.Get<string>(_meta, "model", _src), selection, Encoder != null);
+        _serializer = new SampleSerializer(_lm.Tokenizer, _lm.Vocabulary, SampleSerializer.ParseMode(RunFiles.Get<string>(_meta, "serialization", _src)),
+            RunFiles.Get<int>(_meta, "max_length", _src));
+    }
+
+    public static RunPredictor Open(string run)
+    {
+        if (!File.Exists(Path.Combine(run, FinetuneRun.RunFile))) throw new SpeechTokException($"'{run}' is not a run folder (no {FinetuneRun.RunFile})");
+        return new RunPredictor(run);
+    }
+
+    /// <summary>Serialises manifest samples (codes from <paramref name="codes"/> when the run uses audio tokens; clips read when it uses an audio vector).</summary>
+    public EncodedSet Encode(string name, IReadOnlyList<ManifestSample> samples, CodeStore? codes)
+    {
+        if (NeedsCodes && codes == null) throw new SpeechTokException($"{Run}: this run uses audio tokens; a code store is needed");
+        var set = EncodedSet.Encode(name, samples, _serializer, codes);
+        return Encoder == null ? set : set with { Vectors = AudioVectors.Encode(samples, Encoder).Select(_norm!.Normalize).ToArray() };
+    }
+
+    /// <summary>One sample: its text, its RVQ codes (runs with audio tokens) and its 16 kHz audio (audio-vector runs).</summary>
+    public EncodedSet EncodeOne(string text, int[][]? codes, float[]? wav)
+    {
+        if (NeedsCodes && codes == null) throw new SpeechTokException($"{Run}: this run uses audio tokens; pass --audio and --tokenizer");
+        if (Encoder != null && wav == null) throw new SpeechTokException($"{Run}: this run uses an audio vector; pass --audio");
+        var r = _serializer.Serialize(text, codes);
+        return new EncodedSet("predict", ["input"], [r.Ids], [[]], [r.Truncated]) { Vectors = Encoder == null ? null : [_norm!.Normalize(Encoder.Encode(wav))] };
+    }
+
+    /// <summary>Bagged probabilities [set.Count][NumLabels]: softmax (sigmoid for multi-label) averaged over the run's seeds.</summary>
+    public float[][] Predict(EncodedSet set)
+    {
+        var hp = _meta["hyperparameters"] as JsonObject ?? throw new SpeechTokException($"{_src}: field 'hyperparameters' is missing");
+        int batch = RunFiles.Get<int>(hp, "batch_size", _src);
+        var perSeed = new List<float[][]>();
+        foreach (int seed in RunFiles.IntArray(hp, "seeds", _src))
+        {
+            string dir = FinetuneRun.SeedDir(Run, seed);
+            if (!File.Exists(Path.Combine(dir, "done.json"))) throw new SpeechTokException($"{dir}: seed {seed} is not finished (no done.json)");
+            using (var st = SafeTensors.Open(Path.Combine(dir, FinetuneRun.RowsFile)))
+                _lm.Weights.ExtendVocabulary(st.Get("embed_rows").ToF32(), st.Contains("lm_head_rows") ? st.Get("lm_head_rows").ToF32() : null);
+            var lora = new LoraAdapters(_lm.Config, RunFiles.Get<int>(hp, "lora_r", _src), RunFiles.Get<float>(hp, "lora_alpha", _src), RunFiles.Get<float>(hp, "lora_dropout", _src), (ulong)seed);
+            using var model = new LlamaForSequenceClassification(_lm.Weights, NumLabels, _lm.PadId, lora, null, (ulong)seed);
+            Peft.Load(dir, lora, model.ScoreWeight, NumLabels);
+            var projection = Finetuner.NewProjection(_lm, set, seed);
+            projection?.Load(dir);
+            perSeed.Add(Finetuner.Predict(model, set, _lm.PadId, Task, batch, projection));
+        }
+        return ClassificationMetrics.AverageProbabilities(perSeed);
+    }
+
+    /// <summary>The predicted label(s) of a probability row: argmax, or every label with p ≥ 0.5 for multi-label tasks.</summary>
+    public int[] Decide(float[] p) => Task == TaskKind.Multilabel ? Selection.MultiLabelMetrics.Decide(p) : [ClassificationMetrics.Argmax(p)];
+
+    public void Dispose() => _lm.Dispose();
+}
