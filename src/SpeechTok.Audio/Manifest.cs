@@ -1,12 +1,5 @@
 namespace SpeechTok.Audio;
 
-public enum TaskKind
-{
-    Binary,
-    Multiclass,
-    Multilabel,
-}
-
 /// <summary>One manifest row: a text, its clips (absolute paths, concatenated in order) and its label(s).</summary>
 public sealed record ManifestSample(
     int Line,

@@ -1,4 +1,4 @@
-using SpeechTok.Tensors.IO;
+using SpeechTok.IO;
 using System.Buffers.Binary;
 
 namespace SpeechTok.Audio;

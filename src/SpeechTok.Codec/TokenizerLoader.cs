@@ -7,6 +7,11 @@ namespace SpeechTok.Codec;
 /// <summary>Opens a tokenizer folder: the built-in tokenizer, or an official SpeechTokenizer checkpoint folder.</summary>
 public static class TokenizerLoader
 {
+    /// <summary>The <c>--tokenizer</c> value that selects the built-in tokenizer (fitted by the command on the train split).</summary>
+    public const string Builtin = "builtin";
+    /// <summary>Where <c>tokenize</c> and <c>experiment</c> fit the built-in tokenizer inside their code store folder.</summary>
+    public const string BuiltinSubfolder = "tokenizer";
+
     /// <summary>
     /// <paramref name="dirOrBuiltin"/>: a folder whose config.json has <c>"format": "speechtok-builtin-tokenizer"</c>
     /// (the built-in tokenizer), or a folder with an official SpeechTokenizer config.json and model.pt /
@@ -15,7 +20,7 @@ public static class TokenizerLoader
     /// </summary>
     public static ISpeechTokenizer Load(string dirOrBuiltin)
     {
-        if (dirOrBuiltin == "builtin")
+        if (dirOrBuiltin == Builtin)
             throw new SpeechTokException("--tokenizer builtin needs a fitted built-in tokenizer: run `speechtok tokenizer fit --manifest M.csv --out DIR` and pass --tokenizer DIR (`speechtok tokenize` fits one itself under <out>/tokenizer)");
         var dir = Path.GetFullPath(dirOrBuiltin);
         if (!Directory.Exists(dir)) throw new SpeechTokException($"tokenizer folder '{dir}' does not exist");

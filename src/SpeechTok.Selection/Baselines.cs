@@ -1,8 +1,7 @@
-using SpeechTok.Tensors.IO;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Audio.Features;
+using SpeechTok.Evaluation;
+using SpeechTok.IO;
 using SpeechTok.Tensors;
 
 namespace SpeechTok.Selection;
@@ -52,10 +51,8 @@ public static class Baselines
         var yVa = val.Select(s => s.Label).ToArray();
         var yTe = test.Select(s => s.Label).ToArray();
         var fits = LogisticRegression.FitPath(trX!, yTr, k, grid, Penalty.L2, new LogisticOptions { Tolerance = 1e-6 });
-        var gridNodes = new JsonArray();
         var scores = fits.Select(f => Metrics.MacroF1Present(yVa, f.Predict(vaX!))).ToList();
         int best = Best(grid, scores);
-        for (int i = 0; i < grid.Count; i++) gridNodes.Add(new JsonObject { ["C"] = grid[i], ["val_macro_f1"] = scores[i], ["kkt_residual"] = fits[i].Kkt });
         var pt = fits[best].Predict(teX!);
         bool binary = manifest.Task == TaskKind.Binary;
         double macro = Metrics.MacroF1Present(yTe, pt), all = Metrics.MacroF1All(yTe, pt, k);
@@ -72,13 +69,11 @@ public static class Baselines
             MacroF1AllLabels = all,
             F1Class1 = f1c1,
             PerSeed = [run],
-            Details = new JsonObject
+            Details = ArtifactJson.ToNode(new BaselineDetails
             {
-                ["C"] = grid[best],
-                ["val_macro_f1"] = scores[best],
-                ["accuracy"] = Metrics.Accuracy(yTe, pt),
-                ["grid"] = gridNodes,
-            },
+                C = grid[best], ValMacroF1 = scores[best], Accuracy = Metrics.Accuracy(yTe, pt),
+                Grid = grid.Select((c, i) => new BaselineDetails.GridPoint(c, scores[i], fits[i].Kkt)).ToList(),
+            }),
         };
     }
 
@@ -115,25 +110,19 @@ public static class Baselines
         {
             MacroF1Bagged = m.MacroF1,
             MacroF1Vote = m.MacroF1,
-            Details = new JsonObject
+            Details = ArtifactJson.ToNode(new BaselineDetails
             {
-                ["C"] = grid[best],
-                ["one_vs_rest"] = true,
-                ["val_macro_f1"] = scores[best],
-                ["subset_accuracy"] = m.SubsetAccuracy,
-                ["grid"] = new JsonArray(grid.Select((c, i) => (JsonNode)new JsonObject
-                {
-                    ["C"] = c, ["val_macro_f1"] = scores[i], ["kkt_residual"] = fits.Max(f => f[i].Kkt),
-                }).ToArray()),
-            },
+                C = grid[best], ValMacroF1 = scores[best], Accuracy = m.SubsetAccuracy, OneVsRest = true,
+                Grid = grid.Select((c, i) => new BaselineDetails.GridPoint(c, scores[i], fits.Max(f => f[i].Kkt))).ToList(),
+            }),
         };
     }
 
     /// <summary>Adds or replaces the system's entry in DIR/results.json (the common schema); returns its path.</summary>
     public static string WriteResults(string outDir, Manifest manifest, SystemResult result)
     {
-        var path = Path.Combine(outDir, ResultsFile.FileName);
-        ResultsFile.Upsert(path, manifest.Path, ExperimentResults.TaskName(manifest.Task), result);
+        var path = Path.Combine(outDir, ExperimentResults.FileName);
+        ExperimentResults.Upsert(path, manifest.Path, ExperimentResults.TaskName(manifest.Task), result);
         return path;
     }
 

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using SpeechTok.Evaluation;
 
 namespace SpeechTok.Selection;
 
@@ -67,19 +67,19 @@ public static class MultiLabelSelection
         return result;
     }
 
-    /// <summary>The per-label record of selection.json: what each label's model keeps at the chosen C.</summary>
-    public static JsonArray PerLabelNode(MultiLabelOutcome o, Func<int, string?> name) => new(o.PerLabel.Select((p, l) => (JsonNode)new JsonObject
+    /// <summary>The per-label records of selection.json: what each label's model keeps at the chosen C.</summary>
+    public static List<SelectionFile.LabelSelection> PerLabel(MultiLabelOutcome o, Func<int, string?> name) => o.PerLabel.Select((p, l) => new SelectionFile.LabelSelection
     {
-        ["label"] = l,
-        ["name"] = name(l),
-        ["all_zero"] = p.AllZero,
-        ["nonzero_coefficients"] = p.Fit.NonZeroCount,
-        ["threshold"] = p.Threshold,
-        ["selected_audio"] = new JsonArray(MultiLabelOutcome.Kept(p).Select(f => (JsonNode)f).ToArray()),
-        ["selected_text"] = p.AllZero ? 0 : p.SelectedText,
-        ["inner_f1"] = o.Inner.PerLabelF1[l],
-        ["objective"] = p.Fit.Objective,
-        ["kkt_residual"] = p.Fit.Kkt,
-        ["converged"] = p.Fit.Converged,
-    }).ToArray());
+        Label = l,
+        Name = name(l),
+        AllZero = p.AllZero,
+        NonzeroCoefficients = p.Fit.NonZeroCount,
+        Threshold = p.Threshold,
+        SelectedAudio = MultiLabelOutcome.Kept(p),
+        SelectedText = p.AllZero ? 0 : p.SelectedText,
+        InnerF1 = o.Inner.PerLabelF1[l],
+        Objective = p.Fit.Objective,
+        KktResidual = p.Fit.Kkt,
+        Converged = p.Fit.Converged,
+    }).ToList();
 }

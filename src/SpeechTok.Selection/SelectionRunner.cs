@@ -1,52 +1,30 @@
-using SpeechTok.Tensors.IO;
-using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using SpeechTok.Audio;
+using SpeechTok.Codec;
+using SpeechTok.Evaluation;
 
 namespace SpeechTok.Selection;
 
-public sealed record SelectOptions
-{
-    public required string ManifestPath { get; init; }
-    public string? AudioRoot { get; init; }
-    /// <summary>K when known: labels outside 0..K−1 are then manifest errors; otherwise max label + 1.</summary>
-    public int? NumClasses { get; init; }
-    /// <summary>1-based RVQ layer numbers, ascending (2–8 = acoustic only, 1–8 = all).</summary>
-    public required int[] Layers { get; init; }
-    public bool Bow { get; init; } = true;
-    public double C { get; init; } = 0.03;
-    public double[] SweepC { get; init; } = [];
-    /// <summary>JSON with <c>inner_train_idx</c> / <c>inner_test_idx</c> (indices into the train split); else a seeded stratified 80/20.</summary>
-    public string? SplitFile { get; init; }
-    public int? RandomK { get; init; }
-    public ulong Seed { get; init; } = 42;
-    public double Tolerance { get; init; } = 1e-7;
-}
-
-/// <summary>`speechtok select`: METHOD §2.3–2.5 on a manifest's train split, written as selection.json.</summary>
+/// <summary>`speechtok select`: METHOD §2.3–2.5 on a manifest's train split, as a <see cref="SelectionFile"/>.</summary>
 public static class SelectionRunner
 {
-    public const string Format = "speechtok-selection";
-    public const int FormatVersion = 1;
-
     /// <param name="codes">codes[layer][frame] of a sample, or null when the store has none.</param>
-    public static JsonObject Run(SelectOptions o, Func<ManifestSample, int[][]?> codes)
+    public static SelectionFile Run(SelectOptions o, Func<ManifestSample, int[][]?> codes)
     {
-        if (o.Layers.Length == 0) throw new SpeechTokException("--layers selects no RVQ layer");
-        var manifest = Manifest.Load(o.ManifestPath, o.AudioRoot, o.NumClasses);
+        var manifest = o.Manifest;
+        var layout = o.Layout;
         var train = manifest.Split("train");
         manifest.RequireAllClassesInTrain();
-        int audioCols = o.Layers.Length * TokenSelection.CodebookSize;
-        var doc = new JsonObject
+        int audioCols = layout.FeatureCount;
+        var head = new SelectionFile
         {
-            ["format"] = Format,
-            ["version"] = FormatVersion,
-            ["manifest"] = manifest.Path,
-            ["task"] = ExperimentResults.TaskName(manifest.Task),
-            ["num_classes"] = manifest.NumClasses,
-            ["label_names"] = manifest.LabelNames is { } names ? new JsonArray(names.Select(n => (JsonNode)n).ToArray()) : null,
-            ["layers"] = new JsonArray(o.Layers.Select(l => (JsonNode)l).ToArray()),
+            Manifest = manifest.Path,
+            Task = ExperimentResults.TaskName(manifest.Task),
+            NumClasses = manifest.NumClasses,
+            LabelNames = manifest.LabelNames,
+            Layers = layout.LayerNumbers,
+            CodebookSize = layout.CodebookSize,
+            SelectedFeatures = [],
         };
 
         var missing = new List<string>();
@@ -62,19 +40,22 @@ public static class SelectionRunner
         if (missing.Count > 0 && !randomWithoutCodes)
             throw new SpeechTokException($"codes missing for {missing.Count} train sample(s) (run `speechtok tokenize` on the manifest first):\n  " + string.Join("\n  ", missing.Take(20)) + (missing.Count > 20 ? $"\n  … and {missing.Count - 20} more" : ""));
 
-        var counts = TokenSelection.AudioBagOfTokens(rows, o.Layers);
+        var counts = TokenSelection.AudioBagOfTokens(rows, layout);
         var occurringAudio = counts.NonZeroColumns();
         if (o.RandomK is int k)
         {
-            // Drawn among the codes that occur in train: a tokenizer that uses fewer than 1024 codes a layer
-            // (the built-in one on small data) would otherwise hand the ablation mostly tokens that never appear.
+            // Drawn among the codes that occur in train: a tokenizer that uses fewer codes a layer than the
+            // codebook size (the built-in one on small data) would otherwise hand the ablation mostly tokens that never appear.
             var occurring = randomWithoutCodes ? Enumerable.Range(0, audioCols).ToArray() : occurringAudio;
             var ids = TokenSelection.RandomSelection(k, occurring, o.Seed);
-            doc["mode"] = "random";
-            doc["seed"] = o.Seed;
-            AddSelection(doc, ids);
-            doc["counts"] = new JsonObject { ["audio_columns"] = audioCols, ["drawn_from"] = occurring.Length, ["selected_audio"] = ids.Length };
-            return doc;
+            return head with
+            {
+                Mode = SelectionFile.RandomMode,
+                Seed = o.Seed,
+                SelectedFeatures = ids,
+                Tokens = TokenNames(ids),
+                Counts = new SelectionFile.SelectionCounts { AudioColumns = audioCols, DrawnFrom = occurring.Length, SelectedAudio = ids.Length },
+            };
         }
         int textCols = 0;
         if (o.Bow)
@@ -83,11 +64,7 @@ public static class SelectionRunner
             textCols = vec.Count;
             counts = counts.HStack(vec.Transform(train.Select(s => s.Text).ToList()));
         }
-        if (manifest.Task == TaskKind.Multilabel)
-        {
-            FillMultiLabel(doc, o, manifest, train, counts, audioCols, occurringAudio.Length, textCols);
-            return doc;
-        }
+        if (manifest.Task == TaskKind.Multilabel) return MultiLabel(head, o, train, counts, audioCols, occurringAudio.Length, textCols);
         var labels = train.Select(s => s.Label).ToArray();
         var (innerTrain, innerTest, splitSource) = InnerSplit(o, labels, manifest.NumClasses);
         var problem = SelectionProblem.Prepare(counts, audioCols, labels, manifest.NumClasses, innerTrain, innerTest);
@@ -96,41 +73,44 @@ public static class SelectionRunner
         var outcomes = TokenSelection.Run(problem, cs, new LogisticOptions { Tolerance = o.Tolerance });
         var main = outcomes[0];
         TokenSelection.RequireNonZero(main);
-
-        doc["mode"] = "model";
-        doc["use_bow"] = o.Bow;
-        doc["C"] = o.C;
-        AddSelection(doc, main.SelectedAudio);
-        doc["counts"] = new JsonObject
+        bool binary = manifest.Task == TaskKind.Binary;
+        return head with
         {
-            ["train_samples"] = train.Count,
-            ["inner_train"] = innerTrain.Length,
-            ["inner_test"] = innerTest.Length,
-            ["audio_columns"] = audioCols,
-            ["occurring_audio_columns"] = occurringAudio.Length,
-            ["text_columns"] = textCols,
-            ["nonzero_coefficients"] = main.Fit.NonZeroCount,
-            ["selected_columns"] = main.SelectedColumns.Length,
-            ["selected_audio"] = main.SelectedAudio.Length,
-            ["selected_text"] = main.SelectedText,
+            Mode = SelectionFile.ModelMode,
+            UseBow = o.Bow,
+            C = o.C,
+            SelectedFeatures = main.SelectedAudio,
+            Tokens = TokenNames(main.SelectedAudio),
+            Counts = new SelectionFile.SelectionCounts
+            {
+                TrainSamples = train.Count,
+                InnerTrain = innerTrain.Length,
+                InnerTest = innerTest.Length,
+                AudioColumns = audioCols,
+                OccurringAudioColumns = occurringAudio.Length,
+                TextColumns = textCols,
+                NonzeroCoefficients = main.Fit.NonZeroCount,
+                SelectedColumns = main.SelectedColumns.Length,
+                SelectedAudio = main.SelectedAudio.Length,
+                SelectedText = main.SelectedText,
+            },
+            Threshold = main.Threshold,
+            Solver = Solver(main.Fit, o.Tolerance),
+            InnerSplit = new SelectionFile.InnerSplitScore
+            {
+                Source = splitSource,
+                MacroF1 = main.InnerMacroF1,
+                F1Class1 = binary ? main.InnerF1Class1 : null,
+            },
+            Sweep = o.SweepC.Length == 0 ? null : o.SweepC.Select(c => SweepPoint(outcomes[cs.IndexOf(c)], binary)).ToList(),
         };
-        doc["threshold"] = main.Threshold;
-        doc["solver"] = SolverNode(main.Fit, o.Tolerance);
-        doc["inner_split"] = new JsonObject
-        {
-            ["source"] = splitSource,
-            ["macro_f1"] = main.InnerMacroF1,
-            ["f1_class_1"] = manifest.Task == TaskKind.Binary ? main.InnerF1Class1 : null,
-        };
-        if (o.SweepC.Length > 0)
-            doc["sweep"] = new JsonArray(o.SweepC.Select(c => (JsonNode)SweepEntry(outcomes[cs.IndexOf(c)], manifest.Task)).ToArray());
-        return doc;
     }
 
     /// <summary>The one-vs-rest selection (<see cref="MultiLabelSelection"/>), stratified on the label combination.</summary>
-    private static void FillMultiLabel(JsonObject doc, SelectOptions o, Manifest manifest, IReadOnlyList<ManifestSample> train, CsrMatrix counts,
+    private static SelectionFile MultiLabel(SelectionFile head, SelectOptions o, IReadOnlyList<ManifestSample> train, CsrMatrix counts,
         int audioCols, int occurringAudio, int textCols)
     {
+        var manifest = o.Manifest;
         var sets = train.Select(s => s.Labels).ToList();
         var combos = MultiLabelSelection.CombinationIds(sets, out int comboCount);
         var (innerTrain, innerTest, splitSource) = InnerSplit(o, combos, comboCount);
@@ -141,74 +121,69 @@ public static class SelectionRunner
         var outcomes = MultiLabelSelection.Run(problem, innerTrain.Select(i => sets[i]).ToList(), innerTest.Select(i => sets[i]).ToList(),
             manifest.NumClasses, cs, new LogisticOptions { Tolerance = o.Tolerance }, manifest.LabelText);
         var main = outcomes[0];
-        if (main.AllZero || main.SelectedAudio.Length == 0)
+        if (main.SelectedAudio.Length == 0)
             throw new SpeechTokException($"at C={o.C} no label's model keeps an audio token (every coefficient zero, or text only); use a larger C");
-
-        doc["mode"] = "model";
-        doc["use_bow"] = o.Bow;
-        doc["C"] = o.C;
-        doc["one_vs_rest"] = true;
-        AddSelection(doc, main.SelectedAudio);
-        doc["counts"] = new JsonObject
+        return head with
         {
-            ["train_samples"] = train.Count,
-            ["inner_train"] = innerTrain.Length,
-            ["inner_test"] = innerTest.Length,
-            ["audio_columns"] = audioCols,
-            ["occurring_audio_columns"] = occurringAudio,
-            ["text_columns"] = textCols,
-            ["nonzero_coefficients"] = main.PerLabel.Sum(p => p.Fit.NonZeroCount),
-            ["selected_audio"] = main.SelectedAudio.Length,
-        };
-        doc["per_label"] = MultiLabelSelection.PerLabelNode(main, l => manifest.LabelNames?[l]);
-        doc["solver"] = SolverNode(main.PerLabel.OrderByDescending(p => p.Fit.Kkt).First().Fit, o.Tolerance);
-        doc["inner_split"] = new JsonObject
-        {
-            ["source"] = splitSource,
-            ["macro_f1"] = main.Inner.MacroF1,
-            ["micro_f1"] = main.Inner.MicroF1,
-        };
-        if (o.SweepC.Length > 0)
-            doc["sweep"] = new JsonArray(o.SweepC.Select(c => (JsonNode)new JsonObject
+            Mode = SelectionFile.ModelMode,
+            UseBow = o.Bow,
+            C = o.C,
+            OneVsRest = true,
+            SelectedFeatures = main.SelectedAudio,
+            Tokens = TokenNames(main.SelectedAudio),
+            Counts = new SelectionFile.SelectionCounts
             {
-                ["C"] = c,
-                ["all_zero"] = outcomes[cs.IndexOf(c)].AllZero,
-                ["selected_audio"] = outcomes[cs.IndexOf(c)].SelectedAudio.Length,
-                ["nonzero_coefficients"] = outcomes[cs.IndexOf(c)].PerLabel.Sum(p => p.Fit.NonZeroCount),
-                ["inner_macro_f1"] = outcomes[cs.IndexOf(c)].Inner.MacroF1,
-                ["inner_micro_f1"] = outcomes[cs.IndexOf(c)].Inner.MicroF1,
-            }).ToArray());
+                TrainSamples = train.Count,
+                InnerTrain = innerTrain.Length,
+                InnerTest = innerTest.Length,
+                AudioColumns = audioCols,
+                OccurringAudioColumns = occurringAudio,
+                TextColumns = textCols,
+                NonzeroCoefficients = main.PerLabel.Sum(p => p.Fit.NonZeroCount),
+                SelectedAudio = main.SelectedAudio.Length,
+            },
+            PerLabel = MultiLabelSelection.PerLabel(main, l => manifest.LabelNames?[l]),
+            Solver = Solver(main.PerLabel.OrderByDescending(p => p.Fit.Kkt).First().Fit, o.Tolerance),
+            InnerSplit = new SelectionFile.InnerSplitScore { Source = splitSource, MacroF1 = main.Inner.MacroF1, MicroF1 = main.Inner.MicroF1 },
+            Sweep = o.SweepC.Length == 0 ? null : o.SweepC.Select(c => outcomes[cs.IndexOf(c)]).Select(m => new SelectionFile.SweepPoint
+            {
+                C = m.C,
+                AllZero = m.AllZero,
+                SelectedAudio = m.SelectedAudio.Length,
+                NonzeroCoefficients = m.PerLabel.Sum(p => p.Fit.NonZeroCount),
+                InnerMacroF1 = m.Inner.MacroF1,
+                InnerMicroF1 = m.Inner.MicroF1,
+                Objective = m.PerLabel.Sum(p => p.Fit.Objective),
+                KktResidual = m.PerLabel.Max(p => p.Fit.Kkt),
+            }).ToList(),
+        };
     }
 
-    /// <summary>The solver's report of a fit (for a one-vs-rest selection: the label fit with the largest KKT residual).</summary>
-    private static JsonObject SolverNode(LogisticFit f, double tol) => new()
+    /// <summary>The solver's report of a fit (one-vs-rest: the label fit with the largest KKT residual).</summary>
+    private static SelectionFile.SolverReport Solver(LogisticFit fit, double tolerance) => new()
     {
-        ["method"] = "block proximal Newton, active set + strong rule, C path with warm starts",
-        ["objective"] = f.Objective,
-        ["kkt_residual"] = f.Kkt,
-        ["tolerance"] = tol,
-        ["converged"] = f.Converged,
-        ["outer_iterations"] = f.OuterIterations,
+        Method = "block proximal Newton, active set + strong rule, C path with warm starts",
+        Objective = fit.Objective,
+        KktResidual = fit.Kkt,
+        Tolerance = tolerance,
+        Converged = fit.Converged,
+        OuterIterations = fit.OuterIterations,
     };
 
-    private static JsonObject SweepEntry(SelectionOutcome o, TaskKind task) => new()
+    private static SelectionFile.SweepPoint SweepPoint(SelectionOutcome o, bool binary) => new()
     {
-        ["C"] = o.Fit.C,
-        ["all_zero"] = o.AllZero,
-        ["selected_audio"] = o.AllZero ? 0 : o.SelectedAudio.Length,
-        ["selected_text"] = o.AllZero ? 0 : o.SelectedText,
-        ["nonzero_coefficients"] = o.Fit.NonZeroCount,
-        ["inner_macro_f1"] = o.InnerMacroF1,
-        ["inner_f1_class_1"] = task == TaskKind.Binary ? o.InnerF1Class1 : null,
-        ["objective"] = o.Fit.Objective,
-        ["kkt_residual"] = o.Fit.Kkt,
+        C = o.Fit.C,
+        AllZero = o.AllZero,
+        SelectedAudio = o.AllZero ? 0 : o.SelectedAudio.Length,
+        SelectedText = o.AllZero ? 0 : o.SelectedText,
+        NonzeroCoefficients = o.Fit.NonZeroCount,
+        InnerMacroF1 = o.InnerMacroF1,
+        InnerF1Class1 = binary ? o.InnerF1Class1 : null,
+        Objective = o.Fit.Objective,
+        KktResidual = o.Fit.Kkt,
     };
 
-    private static void AddSelection(JsonObject doc, int[] ids)
-    {
-        doc["selected_features"] = new JsonArray(ids.Select(i => (JsonNode)i).ToArray());
-        doc["tokens"] = new JsonArray(ids.Select((_, r) => (JsonNode)$"<audio_token_{r}>").ToArray());
-    }
+    private static string[] TokenNames(int[] ids) => ids.Select((_, r) => AudioFeatureLayout.TokenName(r)).ToArray();
 
     private static (int[] Train, int[] Test, string Source) InnerSplit(SelectOptions o, int[] labels, int numClasses)
     {
@@ -241,23 +216,4 @@ public static class SelectionRunner
         foreach (var i in tr.Concat(te)) if (!seen.Add(i)) throw new SpeechTokException($"{path}: row {i} appears twice");
         return (tr, te);
     }
-
-    /// <summary>"2-8", "1-8", "1,3,5-8" → ascending distinct 1-based layer numbers within 1..maxLayers.</summary>
-    public static int[] ParseLayers(string spec, int maxLayers = 8)
-    {
-        var set = new SortedSet<int>();
-        foreach (var part in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            var ends = part.Split('-');
-            if (ends.Length is < 1 or > 2 || !int.TryParse(ends[0], out int a) || !int.TryParse(ends[^1], out int b) || a > b || a < 1 || b > maxLayers)
-                throw new SpeechTokException($"--layers '{spec}': '{part}' is not a layer or range within 1..{maxLayers}");
-            for (int l = a; l <= b; l++) set.Add(l);
-        }
-        if (set.Count == 0) throw new SpeechTokException($"--layers '{spec}' selects no layer");
-        return set.ToArray();
-    }
-
-    public static string ToJson(JsonNode node) => node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
-
-    internal static string Invariant(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 }

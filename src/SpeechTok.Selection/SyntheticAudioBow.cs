@@ -16,9 +16,7 @@ public sealed class SyntheticAudioBow
     public required int[] PlantedFeatures { get; init; }
     public required Dictionary<string, string> Checksums { get; init; }
 
-    private const ulong Golden = 0x9E3779B97F4A7C15UL;
-
-    internal static ulong X(ulong seed, ulong i) => SplitMix64.Mix(seed + (i + 1) * Golden);
+    internal static ulong X(ulong seed, ulong i) => SplitMix64.Mix(seed + (i + 1) * SplitMix64.Gamma);
     internal static ulong U32(ulong seed, ulong i) => X(seed, i) >> 32;
 
     /// <summary>Generates from the <c>generator.params</c> object of synthetic.json.</summary>

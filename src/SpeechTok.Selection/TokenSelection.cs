@@ -1,73 +1,12 @@
+using SpeechTok.Codec;
+using SpeechTok.Evaluation;
+using SpeechTok.Tensors;
+
 namespace SpeechTok.Selection;
 
-/// <summary>
-/// The selection problem after METHOD §2.5 steps 1–4: [audio counts | text counts] split into inner
-/// train/test rows, TF-IDF fit on the inner-train rows (L2 row norm over the joint row), then the
-/// with_mean=False scaler fit on the same rows.
-/// </summary>
-public sealed class SelectionProblem
-{
-    public required int AudioColumns { get; init; }
-    public required int NumClasses { get; init; }
-    public required CsrMatrix Train { get; init; }
-    public required int[] TrainLabels { get; init; }
-    public required CsrMatrix Test { get; init; }
-    public required int[] TestLabels { get; init; }
-    public required TfidfTransformer Tfidf { get; init; }
-    public required StandardScalerNoMean Scaler { get; init; }
-
-    /// <param name="counts">Raw counts, audio columns first (<paramref name="audioColumns"/> of them), then any text columns.</param>
-    public static SelectionProblem Prepare(CsrMatrix counts, int audioColumns, int[] labels, int numClasses, int[] innerTrain, int[] innerTest)
-    {
-        if (labels.Length != counts.Rows) throw new ArgumentException($"{counts.Rows} rows but {labels.Length} labels");
-        if (innerTrain.Length == 0) throw new SpeechTokException("the inner training split is empty");
-        var trainCounts = counts.SelectRows(innerTrain);
-        var tfidf = TfidfTransformer.Fit(trainCounts);
-        var trainTf = tfidf.Transform(trainCounts);
-        var scaler = StandardScalerNoMean.Fit(trainTf);
-        return new SelectionProblem
-        {
-            AudioColumns = audioColumns,
-            NumClasses = numClasses,
-            Train = scaler.Transform(trainTf),
-            TrainLabels = innerTrain.Select(i => labels[i]).ToArray(),
-            Test = scaler.Transform(tfidf.Transform(counts.SelectRows(innerTest))),
-            TestLabels = innerTest.Select(i => labels[i]).ToArray(),
-            Tfidf = tfidf,
-            Scaler = scaler,
-        };
-    }
-
-    /// <summary>The same features with binary targets (one label of a one-vs-rest problem).</summary>
-    public SelectionProblem Relabel(int[] trainLabels, int[] testLabels)
-    {
-        if (trainLabels.Length != Train.Rows || testLabels.Length != Test.Rows)
-            throw new ArgumentException($"{trainLabels.Length}/{testLabels.Length} labels for {Train.Rows}/{Test.Rows} rows");
-        return new SelectionProblem
-        {
-            AudioColumns = AudioColumns, NumClasses = 2, Train = Train, TrainLabels = trainLabels, Test = Test, TestLabels = testLabels,
-            Tfidf = Tfidf, Scaler = Scaler,
-        };
-    }
-}
-
-/// <summary>The outcome of SelectFromModel(threshold='mean') on one fit.</summary>
-public sealed record SelectionOutcome(
-    LogisticFit Fit,
-    double Threshold,
-    int[] SelectedColumns,
-    int[] SelectedAudio,
-    double InnerMacroF1,
-    double InnerF1Class1)
-{
-    public bool AllZero => Fit.Coef.All(r => Array.TrueForAll(r, v => v == 0));
-    public int SelectedText => SelectedColumns.Length - SelectedAudio.Length;
-}
-
+/// <summary>METHOD §2.5: L1 fits over a C path, the mean-importance threshold, the bag of audio tokens, the seeded splits and the random ablation.</summary>
 public static class TokenSelection
 {
-    public const int CodebookSize = 1024;
-
     /// <summary>Fits L1-LR at every C and applies the mean-importance threshold to each.</summary>
     public static IReadOnlyList<SelectionOutcome> Run(SelectionProblem problem, IReadOnlyList<double> cs, LogisticOptions? options = null)
     {
@@ -94,31 +33,29 @@ public static class TokenSelection
             throw new SpeechTokException($"at C={o.Fit.C} every coefficient is zero, so the mean threshold (0) would select all {o.Fit.Coef[0].Length} columns; use a larger C");
     }
 
-    /// <summary>
-    /// Bag of audio tokens: counts of feature = i·1024 + code over the used codebooks (<paramref name="layers"/>,
-    /// 1-based RVQ layer numbers; i is the position among them).
-    /// </summary>
-    public static CsrMatrix AudioBagOfTokens(IReadOnlyList<(string Key, int[][] Codes)> samples, IReadOnlyList<int> layers)
+    /// <summary>Bag of audio tokens: per sample, the count of every feature of <paramref name="layout"/> (columns 0..FeatureCount−1).</summary>
+    public static CsrMatrix AudioBagOfTokens(IReadOnlyList<(string Key, int[][] Codes)> samples, AudioFeatureLayout layout)
     {
         var rows = new List<IEnumerable<KeyValuePair<int, double>>>(samples.Count);
         foreach (var (key, codes) in samples)
         {
             var counts = new Dictionary<int, double>();
-            for (int i = 0; i < layers.Count; i++)
+            for (int i = 0; i < layout.Layers.Count; i++)
             {
-                int layer = layers[i] - 1;
+                int layer = layout.Layers[i];
                 if ((uint)layer >= (uint)codes.Length)
-                    throw new SpeechTokException($"sample {key}: codes have {codes.Length} RVQ layers, layer {layers[i]} requested");
+                    throw new SpeechTokException($"sample {key}: codes have {codes.Length} RVQ layers, layer {layer + 1} requested");
                 foreach (var code in codes[layer])
                 {
-                    if ((uint)code >= CodebookSize) throw new SpeechTokException($"sample {key}: RVQ layer {layers[i]} has code {code} outside 0..{CodebookSize - 1}");
-                    int f = i * CodebookSize + code;
+                    if ((uint)code >= (uint)layout.CodebookSize)
+                        throw new SpeechTokException($"sample {key}: RVQ layer {layer + 1} has code {code} outside 0..{layout.CodebookSize - 1}");
+                    int f = layout.Encode(i, code);
                     counts[f] = counts.GetValueOrDefault(f) + 1;
                 }
             }
             rows.Add(counts);
         }
-        return CsrMatrix.FromRows(layers.Count * CodebookSize, rows);
+        return CsrMatrix.FromRows(layout.FeatureCount, rows);
     }
 
     /// <summary>
@@ -165,36 +102,5 @@ public static class TokenSelection
         var pick = all.Take(k).ToArray();
         Array.Sort(pick);
         return pick;
-    }
-}
-
-/// <summary>SplitMix64 (Steele et al.): the project's small seeded generator for splits and ablations.</summary>
-internal sealed class SplitMix64(ulong seed)
-{
-    private ulong _state = seed;
-
-    public ulong Next()
-    {
-        _state += 0x9E3779B97F4A7C15UL;
-        return Mix(_state);
-    }
-
-    public static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    /// <summary>Uniform in [0, n) by Lemire's multiply-shift on the top 32 bits (n ≤ 2³¹).</summary>
-    public int NextBelow(int n) => (int)(((Next() >> 32) * (ulong)n) >> 32);
-
-    public void Shuffle(int[] a)
-    {
-        for (int i = a.Length - 1; i > 0; i--)
-        {
-            int j = NextBelow(i + 1);
-            (a[i], a[j]) = (a[j], a[i]);
-        }
     }
 }

@@ -15,11 +15,11 @@ public sealed class Rng
 
     public Rng(ulong seed)
     {
-        ulong x = seed;
-        _s0 = SplitMix64(ref x);
-        _s1 = SplitMix64(ref x);
-        _s2 = SplitMix64(ref x);
-        _s3 = SplitMix64(ref x);
+        var x = new SplitMix64(seed);
+        _s0 = x.Next();
+        _s1 = x.Next();
+        _s2 = x.Next();
+        _s3 = x.Next();
     }
 
     /// <summary>Raw state, for known-answer tests of the generator itself.</summary>
@@ -39,17 +39,8 @@ public sealed class Rng
             h ^= b;
             h *= 0x100000001b3UL;
         }
-        ulong s = seed;
-        ulong mixed = SplitMix64(ref s) ^ h;
-        return new Rng(SplitMix64(ref mixed));
-    }
-
-    private static ulong SplitMix64(ref ulong x)
-    {
-        ulong z = x += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
+        ulong mixed = new SplitMix64(seed).Next() ^ h;
+        return new Rng(new SplitMix64(mixed).Next());
     }
 
     public ulong NextUInt64()

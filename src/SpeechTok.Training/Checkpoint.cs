@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using SpeechTok.IO;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
 using SpeechTok.Tensors.Optim;
@@ -6,42 +6,40 @@ using SpeechTok.Tensors.Optim;
 namespace SpeechTok.Training;
 
 /// <summary>
-/// A resumable training state in one folder, replaced atomically as a whole: <c>state.json</c> (counters,
-/// best-so-far, curves), <c>tensors.safetensors</c> (trainable values and the best snapshot) and
-/// <c>optimizer.safetensors</c> (AdamW moments and step).
+/// A resumable training state in one folder, replaced atomically as a whole: <c>state.json</c> (a
+/// <see cref="PretrainState"/> or <see cref="FinetuneState"/>: counters, best-so-far, curves),
+/// <c>tensors.safetensors</c> (trainable values and the best snapshot) and <c>optimizer.safetensors</c>
+/// (AdamW moments and step).
 /// </summary>
 internal static class Checkpoint
 {
-    public const string Folder = "checkpoint";
+    public const string Folder = "checkpoint", StateFile = "state.json", TensorsFile = "tensors.safetensors", OptimizerFile = "optimizer.safetensors";
+    public static readonly ArtifactKind StateKind = new("checkpoint state", "speechtok-checkpoint", Version: 1);
 
-    public static void Save(string runDir, JsonObject state, IEnumerable<(string Name, Tensor Tensor)> tensors, AdamW optimizer)
-    {
-        state["format"] = "speechtok-checkpoint";
-        state["format_version"] = RunFiles.FormatVersion;
+    public static void Save<TState>(string runDir, TState state, IEnumerable<(string Name, Tensor Tensor)> tensors, AdamW optimizer) where TState : class, IArtifact =>
         RunFiles.ReplaceFolder(Path.Combine(runDir, Folder), dir =>
         {
-            SafeTensors.Save(Path.Combine(dir, "tensors.safetensors"), tensors);
-            optimizer.Save(Path.Combine(dir, "optimizer.safetensors"));
-            RunFiles.WriteJson(Path.Combine(dir, "state.json"), state);
+            SafeTensors.Save(Path.Combine(dir, TensorsFile), tensors);
+            optimizer.Save(Path.Combine(dir, OptimizerFile));
+            ArtifactJson.Save(Path.Combine(dir, StateFile), state, StateKind);
         });
-    }
 
     /// <summary>The saved state, or null when there is none; <paramref name="restore"/> receives the tensors by name.</summary>
-    public static JsonObject? Load(string runDir, AdamW optimizer, Action<Func<string, float[]>> restore)
+    public static TState? Load<TState>(string runDir, AdamW optimizer, Action<Func<string, float[]>> restore) where TState : class, IArtifact
     {
         var dir = RunFiles.CompleteFolder(Path.Combine(runDir, Folder));
         if (dir == null) return null;
-        var state = RunFiles.ReadJson(Path.Combine(dir, "state.json"));
-        using (var st = SafeTensors.Open(Path.Combine(dir, "tensors.safetensors")))
+        var state = ArtifactJson.Load<TState>(Path.Combine(dir, StateFile), StateKind);
+        using (var st = SafeTensors.Open(Path.Combine(dir, TensorsFile)))
         {
             restore(name =>
             {
-                if (!st.Contains(name)) throw new SpeechTokException($"{dir}/tensors.safetensors: tensor '{name}' is missing (checkpoint from another configuration?)");
+                if (!st.Contains(name)) throw new SpeechTokException($"{dir}/{TensorsFile}: tensor '{name}' is missing (checkpoint from another configuration?)");
                 using var t = st.Get(name);
                 return t.ToArray();
             });
         }
-        optimizer.Load(Path.Combine(dir, "optimizer.safetensors"));
+        optimizer.Load(Path.Combine(dir, OptimizerFile));
         return state;
     }
 

@@ -1,34 +1,9 @@
-using System.Text.Json.Nodes;
-using SpeechTok.Audio;
+using SpeechTok.Evaluation;
 using SpeechTok.Lm.Model;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.Optim;
 
 namespace SpeechTok.Training;
-
-/// <summary>Step 3 hyper-parameters (METHOD §4.5 defaults; epochs 10, or 5 for binary tasks, when null).</summary>
-public sealed record FinetuneOptions
-{
-    public double Lr { get; init; } = 1e-3;
-    public int? Epochs { get; init; }
-    public int BatchSize { get; init; } = 32;
-    public double WarmupRatio { get; init; } = 0.05;
-    public int Patience { get; init; } = 3;
-    public int LoraRank { get; init; } = 64;
-    public float LoraAlpha { get; init; } = 16;
-    public float LoraDropout { get; init; } = 0.1f;
-    public double MaxGradNorm { get; init; } = 1.0;
-    public int[] Seeds { get; init; } = [42, 100, 6, 10, 420];
-
-    public int EpochsFor(TaskKind task) => Epochs ?? (task == TaskKind.Binary ? 5 : 10);
-
-    public JsonObject ToJson(TaskKind task) => new()
-    {
-        ["lr"] = Lr, ["epochs"] = EpochsFor(task), ["batch_size"] = BatchSize, ["warmup_ratio"] = WarmupRatio, ["patience"] = Patience,
-        ["lora_r"] = LoraRank, ["lora_alpha"] = LoraAlpha, ["lora_dropout"] = LoraDropout, ["max_grad_norm"] = MaxGradNorm,
-        ["weight_decay"] = 0.0, ["seeds"] = RunFiles.ToJson(Seeds),
-    };
-}
 
 /// <summary>
 /// Step 3 for one seed: LoRA on q/v plus the bias-free score head at the last non-pad token; class-weighted
@@ -40,7 +15,7 @@ public sealed record FinetuneOptions
 /// </summary>
 public static class Finetuner
 {
-    public sealed record SeedResult(int Seed, double BestMetric, int BestEpoch, JsonObject Curves);
+    public sealed record SeedResult(int Seed, double BestMetric, int BestEpoch, SeedCurves Curves);
 
     public static SeedResult RunSeed(LanguageModel lm, TaskKind task, int numLabels, EncodedSet train, EncodedSet val, int seed,
         FinetuneOptions o, string seedDir, Action<string>? log = null, Action<long>? afterStep = null)
@@ -63,23 +38,22 @@ public static class Finetuner
         int bestEpoch = 0, bad = 0, startEpoch = 0;
         bool stopped = false;
         var best = ps.Select(p => p.Data.ToArray()).ToList();
-        var trainCurve = new JsonArray();
-        var valCurve = new JsonArray();
-        var state = Checkpoint.Load(seedDir, opt, get =>
+        var trainCurve = new List<TrainLossPoint>();
+        var valCurve = new List<ValPoint>();
+        var state = Checkpoint.Load<FinetuneState>(seedDir, opt, get =>
         {
             for (int i = 0; i < ps.Count; i++) { get(ps[i].Name).CopyTo(ps[i].Data); best[i] = get("best." + ps[i].Name); }
         });
         if (state != null)
         {
-            const string src = "checkpoint/state.json";
-            startEpoch = RunFiles.Get<int>(state, "epochs_done", src);
-            bestMetric = RunFiles.Get<double>(state, "best_metric", src);
-            bestEpoch = RunFiles.Get<int>(state, "best_epoch", src);
-            bad = RunFiles.Get<int>(state, "epochs_without_improvement", src);
-            stopped = RunFiles.Get<bool>(state, "stopped", src);
-            lora.Step = RunFiles.Get<long>(state, "dropout_step", src);
-            trainCurve = (JsonArray)state["train_loss"]!.DeepClone();
-            valCurve = (JsonArray)state["val"]!.DeepClone();
+            startEpoch = state.EpochsDone;
+            bestMetric = state.BestMetric;
+            bestEpoch = state.BestEpoch;
+            bad = state.EpochsWithoutImprovement;
+            stopped = state.Stopped;
+            lora.Step = state.DropoutStep;
+            trainCurve = [.. state.TrainLoss];
+            valCurve = [.. state.Val];
             log?.Invoke($"seed {seed}: resuming after epoch {startEpoch} (step {opt.StepCount})");
         }
 
@@ -111,18 +85,14 @@ public static class Finetuner
                 opt.Step();
                 opt.ZeroGrad();
                 epochLoss += loss;
-                trainCurve.Add(new JsonObject { ["step"] = opt.StepCount, ["epoch"] = epoch + (s + 1.0) / perEpoch, ["loss"] = loss, ["lr"] = opt.Lr });
+                trainCurve.Add(new TrainLossPoint(opt.StepCount, epoch + (s + 1.0) / perEpoch, loss, opt.Lr));
                 afterStep?.Invoke(opt.StepCount);
             }
             lora.Training = false;
             var probs = Predict(model, val, lm.PadId, task, o.BatchSize, projection);
             var m = ClassificationMetrics.Compute(task, numLabels, val.Labels, probs);
             double metric = m.Selection;
-            valCurve.Add(new JsonObject
-            {
-                ["epoch"] = epoch + 1, ["step"] = opt.StepCount, ["loss"] = ClassificationMetrics.Loss(task, val.Labels, probs, classWeights),
-                ["metric"] = metric, ["macro_f1"] = m.MacroF1,
-            });
+            valCurve.Add(new ValPoint(epoch + 1, opt.StepCount, ClassificationMetrics.Loss(task, val.Labels, probs, classWeights), metric, m.MacroF1));
             log?.Invoke($"seed {seed} epoch {epoch + 1}/{epochs}: train loss {epochLoss / perEpoch:F4}, val {ClassificationMetrics.SelectionName(task)} {metric:F4}");
             if (metric > bestMetric)
             {
@@ -133,17 +103,17 @@ public static class Finetuner
 
             var tensors = ps.Select(p => (p.Name, Tensor.FromData(p.Data, p.Value.Shape)))
                 .Concat(ps.Select((p, i) => ("best." + p.Name, Tensor.FromData(best[i], p.Value.Shape)))).ToList();
-            Checkpoint.Save(seedDir, new JsonObject
+            Checkpoint.Save(seedDir, new FinetuneState
             {
-                ["epochs_done"] = epoch + 1, ["best_metric"] = bestMetric, ["best_epoch"] = bestEpoch, ["epochs_without_improvement"] = bad,
-                ["stopped"] = stopped, ["dropout_step"] = lora.Step, ["train_loss"] = trainCurve.DeepClone(), ["val"] = valCurve.DeepClone(),
+                EpochsDone = epoch + 1, BestMetric = bestMetric, BestEpoch = bestEpoch, EpochsWithoutImprovement = bad,
+                Stopped = stopped, DropoutStep = lora.Step, TrainLoss = [.. trainCurve], Val = [.. valCurve],
             }, tensors, opt);
         }
         for (int i = 0; i < ps.Count; i++) best[i].CopyTo(ps[i].Data);
-        return new SeedResult(seed, bestMetric, bestEpoch, new JsonObject
+        return new SeedResult(seed, bestMetric, bestEpoch, new SeedCurves
         {
-            ["seed"] = seed, ["best_epoch"] = bestEpoch, ["best_val_metric"] = bestMetric, ["metric"] = ClassificationMetrics.SelectionName(task),
-            ["train_loss"] = trainCurve, ["val"] = valCurve,
+            Seed = seed, BestEpoch = bestEpoch, BestValMetric = bestMetric, Metric = ClassificationMetrics.SelectionName(task),
+            TrainLoss = trainCurve, Val = valCurve,
         });
     }
 

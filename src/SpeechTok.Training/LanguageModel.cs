@@ -1,43 +1,11 @@
-using System.Text.Json.Nodes;
 using SpeechTok.Lm.Model;
 using SpeechTok.Lm.Serialization;
 using SpeechTok.Lm.Tokenization;
+using SpeechTok.Selection;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
 
 namespace SpeechTok.Training;
-
-/// <summary>
-/// The selected audio features of a selection.json (`speechtok select`): <c>selected_features</c> (ascending,
-/// feature = i·codebookSize + code over the used layers), <c>layers</c> (1-based RVQ layer numbers, "2-8" =
-/// [2..8]) and optional <c>codebook_size</c> (default 1024).
-/// </summary>
-public sealed record SelectionFile(string Path, int[] Features, int[] Layers, int CodebookSize)
-{
-    /// <summary>0-based RVQ layer indices, as <see cref="Lm.Serialization.AudioVocabulary"/> takes them.</summary>
-    public int[] RvqLayers => Layers.Select(l => l - 1).ToArray();
-
-    public static SelectionFile Load(string path)
-    {
-        path = System.IO.Path.GetFullPath(path);
-        return FromJson(RunFiles.ReadJson(path), path, path);
-    }
-
-    public static SelectionFile FromJson(JsonObject o, string path, string source)
-    {
-        var features = RunFiles.IntArray(o, "selected_features", source);
-        var layers = RunFiles.IntArray(o, "layers", source);
-        int k = o["codebook_size"] is null ? 1024 : RunFiles.Get<int>(o, "codebook_size", source);
-        if (features.Length == 0) throw new SpeechTokException($"{source}: 'selected_features' is empty (no audio token to add)");
-        if (layers.Any(l => l < 1)) throw new SpeechTokException($"{source}: 'layers' are 1-based RVQ layer numbers; got [{string.Join(",", layers)}]");
-        return new SelectionFile(path, features, layers, k);
-    }
-
-    public JsonObject ToJson() => new()
-    {
-        ["path"] = Path, ["selected_features"] = RunFiles.ToJson(Features), ["layers"] = RunFiles.ToJson(Layers), ["codebook_size"] = CodebookSize,
-    };
-}
 
 /// <summary>
 /// A Hugging Face model folder (config.json, model.safetensors or shards, tokenizer.json) with the method's
@@ -83,7 +51,7 @@ public sealed class LanguageModel : IDisposable
     /// Loads <paramref name="folder"/> and extends its tokenizer for <paramref name="selection"/>, or with
     /// <paramref name="audioVector"/> for the audio-vector system (markers and the vector slot), else text only ([PAD] only).
     /// </summary>
-    public static LanguageModel Load(string folder, SelectionFile? selection, bool audioVector = false)
+    public static LanguageModel Load(string folder, SelectedAudioTokens? selection, bool audioVector = false)
     {
         if (selection != null && audioVector) throw new SpeechTokException("a run uses either selected audio tokens or one audio vector, not both");
         folder = Path.GetFullPath(folder);
@@ -93,7 +61,7 @@ public sealed class LanguageModel : IDisposable
         var w = LlamaWeights.Load(c, n => st.Contains(n) ? st.Get(n) : null);
         var tok = HfTokenizer.Load(folder);
         AudioVocabulary? vocab = null;
-        if (selection != null) vocab = AudioVocabulary.Extend(tok, selection.Features, selection.RvqLayers, selection.CodebookSize);
+        if (selection != null) vocab = AudioVocabulary.Extend(tok, selection.Features, selection.Layout);
         else if (audioVector) vocab = AudioVocabulary.ExtendForVector(tok);
         else if (tok.PadId == null) tok.AddPadToken();
         return new LanguageModel(folder, c, w, tok, vocab, st);
@@ -125,19 +93,13 @@ public sealed class LanguageModel : IDisposable
         return (embed, head);
     }
 
-    /// <summary>The ids the tokenizer added (content → id), recorded in run metadata.</summary>
-    public JsonObject TokenizerJson()
+    /// <summary>The ids the tokenizer added and the trainable block, recorded in pretrain.json and run.json.</summary>
+    public VocabularyExtension Extension() => new()
     {
-        var added = new JsonArray();
-        foreach (var t in Tokenizer.AddedTokens.Where(t => t.Id >= Weights.BaseVocabSize))
-            added.Add(new JsonObject { ["content"] = t.Content, ["id"] = t.Id, ["special"] = t.Special });
-        return new JsonObject
-        {
-            ["base_vocab_size"] = Weights.BaseVocabSize, ["pad_id"] = PadId, ["bos_id"] = Tokenizer.BosId,
-            ["new_row_count"] = NewRowCount, ["trainable_start"] = Weights.BaseVocabSize + TrainableStart, ["trainable_count"] = TrainableCount,
-            ["added_tokens"] = added,
-        };
-    }
+        BaseVocabSize = Weights.BaseVocabSize, PadId = PadId, BosId = Tokenizer.BosId, NewRowCount = NewRowCount,
+        TrainableStart = Weights.BaseVocabSize + TrainableStart, TrainableCount = TrainableCount,
+        AddedTokens = Tokenizer.AddedTokens.Where(t => t.Id >= Weights.BaseVocabSize).Select(t => new VocabularyExtension.Token(t.Content, t.Id, t.Special)).ToList(),
+    };
 
     public void Dispose() => _st.Dispose();
 }

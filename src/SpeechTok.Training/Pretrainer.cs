@@ -1,35 +1,9 @@
-using System.Text.Json.Nodes;
 using SpeechTok.Lm.Model;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
 using SpeechTok.Tensors.Optim;
 
 namespace SpeechTok.Training;
-
-/// <summary>Step 2 hyper-parameters (METHOD §3.4 defaults).</summary>
-public sealed record PretrainOptions
-{
-    public double Lr { get; init; } = 3e-4;
-    public int Epochs { get; init; } = 5;
-    public int BatchSize { get; init; } = 8;
-    public int Accumulation { get; init; } = 4;
-    public double WarmupRatio { get; init; } = 0.05;
-    public double EvalFraction { get; init; } = 0.1;
-    public int EvalsPerEpoch { get; init; } = 2;
-    public int Patience { get; init; } = 3;
-    public double MaxGradNorm { get; init; } = 1.0;
-    public ulong Seed { get; init; } = 42;
-
-    public JsonObject ToJson() => new()
-    {
-        ["lr"] = Lr, ["epochs"] = Epochs, ["batch_size"] = BatchSize, ["gradient_accumulation"] = Accumulation, ["warmup_ratio"] = WarmupRatio,
-        ["eval_fraction"] = EvalFraction, ["evals_per_epoch"] = EvalsPerEpoch, ["patience"] = Patience, ["max_grad_norm"] = MaxGradNorm,
-        ["seed"] = Seed, ["weight_decay"] = 0.0,
-    };
-}
-
-/// <summary>Result of pre-training: the best rows [TrainableCount, hidden] (and lm_head rows when untied) and the curves.</summary>
-public sealed record PretrainResult(float[] Rows, float[]? HeadRows, double BestEvalLoss, int BestStep, JsonObject Curves);
 
 /// <summary>
 /// Step 2: causal-LM training of the appended rows only (audio tokens + markers), through the input lookup
@@ -67,11 +41,11 @@ public static class Pretrainer
         float[] best = pIn.Data.ToArray(), bestHead = pOut?.Data.ToArray() ?? [];
         double bestLoss = double.PositiveInfinity;
         int bestStep = 0, bad = 0, startEpoch = 0;
-        var trainCurve = new JsonArray();
-        var evalCurve = new JsonArray();
+        var trainCurve = new List<TrainLossPoint>();
+        var evalCurve = new List<EvalLossPoint>();
         bool stopped = false;
 
-        var state = Checkpoint.Load(runDir, opt, get =>
+        var state = Checkpoint.Load<PretrainState>(runDir, opt, get =>
         {
             get("rows").CopyTo(pIn.Data);
             best = get("best_rows");
@@ -79,13 +53,13 @@ public static class Pretrainer
         });
         if (state != null)
         {
-            startEpoch = RunFiles.Get<int>(state, "epochs_done", "checkpoint/state.json");
-            bestLoss = RunFiles.Get<double>(state, "best_eval_loss", "checkpoint/state.json");
-            bestStep = RunFiles.Get<int>(state, "best_step", "checkpoint/state.json");
-            bad = RunFiles.Get<int>(state, "evals_without_improvement", "checkpoint/state.json");
-            stopped = RunFiles.Get<bool>(state, "stopped", "checkpoint/state.json");
-            trainCurve = (JsonArray)state["train_loss"]!.DeepClone();
-            evalCurve = (JsonArray)state["eval_loss"]!.DeepClone();
+            startEpoch = state.EpochsDone;
+            bestLoss = state.BestEvalLoss;
+            bestStep = state.BestStep;
+            bad = state.EvalsWithoutImprovement;
+            stopped = state.Stopped;
+            trainCurve = [.. state.TrainLoss];
+            evalCurve = [.. state.EvalLoss];
             log?.Invoke($"resuming pre-training after epoch {startEpoch} (step {opt.StepCount})");
         }
 
@@ -116,13 +90,13 @@ public static class Pretrainer
                 opt.Lr = schedule.LrAt(opt.StepCount);
                 opt.Step();
                 opt.ZeroGrad();
-                trainCurve.Add(new JsonObject { ["step"] = opt.StepCount, ["epoch"] = epoch + (u + 1.0) / perEpoch, ["loss"] = sum / tokens, ["lr"] = opt.Lr });
+                trainCurve.Add(new TrainLossPoint(opt.StepCount, epoch + (u + 1.0) / perEpoch, sum / tokens, opt.Lr));
                 afterStep?.Invoke(opt.StepCount);
 
                 if (opt.StepCount % evalEvery == 0)
                 {
                     double el = EvalLoss(model, eval, lm.PadId, o.BatchSize);
-                    evalCurve.Add(new JsonObject { ["step"] = opt.StepCount, ["epoch"] = epoch + (u + 1.0) / perEpoch, ["loss"] = el });
+                    evalCurve.Add(new EvalLossPoint(opt.StepCount, epoch + (u + 1.0) / perEpoch, el));
                     log?.Invoke($"step {opt.StepCount}/{total}: train loss {sum / tokens:F4}, eval loss {el:F4}");
                     if (el < bestLoss)
                     {
@@ -135,14 +109,14 @@ public static class Pretrainer
             }
             var tensors = new List<(string, Tensor)> { ("rows", Tensor.FromData(pIn.Data, lm.TrainableCount, h)), ("best_rows", Tensor.FromData(best, lm.TrainableCount, h)) };
             if (pOut != null) { tensors.Add(("head_rows", Tensor.FromData(pOut.Data, lm.TrainableCount, h))); tensors.Add(("best_head_rows", Tensor.FromData(bestHead, lm.TrainableCount, h))); }
-            Checkpoint.Save(runDir, new JsonObject
+            Checkpoint.Save(runDir, new PretrainState
             {
-                ["epochs_done"] = epoch + 1, ["best_eval_loss"] = bestLoss, ["best_step"] = bestStep, ["evals_without_improvement"] = bad,
-                ["stopped"] = stopped, ["train_loss"] = trainCurve.DeepClone(), ["eval_loss"] = evalCurve.DeepClone(),
+                EpochsDone = epoch + 1, BestEvalLoss = bestLoss, BestStep = bestStep, EvalsWithoutImprovement = bad,
+                Stopped = stopped, TrainLoss = [.. trainCurve], EvalLoss = [.. evalCurve],
             }, tensors, opt);
         }
         if (double.IsPositiveInfinity(bestLoss)) bestLoss = EvalLoss(model, eval, lm.PadId, o.BatchSize);
-        var curves = new JsonObject { ["train_loss"] = trainCurve, ["eval_loss"] = evalCurve, ["eval_samples"] = eval.Count, ["train_samples"] = train.Count, ["truncated"] = corpus.Truncated };
+        var curves = new PretrainCurves { TrainLoss = trainCurve, EvalLoss = evalCurve, EvalSamples = eval.Count, TrainSamples = train.Count, Truncated = corpus.Truncated };
         return new PretrainResult(best, pOut == null ? null : bestHead, bestLoss, bestStep, curves);
     }
 
@@ -161,44 +135,39 @@ public static class Pretrainer
         return count == 0 ? double.NaN : sum / count;
     }
 
-    /// <summary>Writes rows.safetensors (<c>audio_embeddings</c>, plus <c>lm_head_rows</c> when untied) and pretrain.json.</summary>
-    public static void Save(string outDir, LanguageModel lm, SelectionFile selection, PretrainOptions o, PretrainResult r, JsonObject extra)
+    public const string RowsFile = "rows.safetensors", RowsTensor = "audio_embeddings", HeadRowsTensor = "lm_head_rows";
+
+    /// <summary>Writes rows.safetensors (<see cref="RowsTensor"/>, plus <see cref="HeadRowsTensor"/> when untied) and then <paramref name="meta"/> as pretrain.json.</summary>
+    public static void Save(string outDir, LanguageModel lm, PretrainResult r, PretrainFile meta)
     {
         int h = lm.Config.HiddenSize;
-        var tensors = new List<(string, Tensor)> { ("audio_embeddings", Tensor.FromData(r.Rows, lm.TrainableCount, h)) };
-        if (r.HeadRows != null) tensors.Add(("lm_head_rows", Tensor.FromData(r.HeadRows, lm.TrainableCount, h)));
+        var tensors = new List<(string, Tensor)> { (RowsTensor, Tensor.FromData(r.Rows, lm.TrainableCount, h)) };
+        if (r.HeadRows != null) tensors.Add((HeadRowsTensor, Tensor.FromData(r.HeadRows, lm.TrainableCount, h)));
         SafeTensors.Save(Path.Combine(outDir, RowsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
-        var meta = new JsonObject
-        {
-            ["format"] = "speechtok-pretrain", ["format_version"] = RunFiles.FormatVersion, ["model"] = lm.Folder,
-            ["selection"] = selection.ToJson(), ["tokenizer"] = lm.TokenizerJson(), ["hyperparameters"] = o.ToJson(),
-            ["best_eval_loss"] = r.BestEvalLoss, ["best_step"] = r.BestStep, ["rows_file"] = RowsFile, ["curves"] = r.Curves,
-        };
-        foreach (var kv in extra) meta[kv.Key] = kv.Value?.DeepClone();
-        RunFiles.WriteJson(Path.Combine(outDir, MetaFile), meta);
+        meta.Save(Path.Combine(outDir, PretrainFile.FileName));
     }
-
-    public const string RowsFile = "rows.safetensors", MetaFile = "pretrain.json";
 
     /// <summary>Reads the rows written by <see cref="Save"/> (checked against the selection's token count).</summary>
     public static (Tensor Rows, Tensor? Head) LoadRows(string dir, LanguageModel lm)
     {
         string path = Path.Combine(dir, RowsFile);
         if (!File.Exists(path)) throw new SpeechTokException($"pre-trained rows '{path}' not found (run `speechtok pretrain --out {dir}` first, or pass --no-pretrain)");
-        string metaPath = Path.Combine(dir, MetaFile);
-        if (File.Exists(metaPath) && lm.Vocabulary is { } v && RunFiles.ReadJson(metaPath)["selection"] is JsonObject sel
-            && (!RunFiles.IntArray(sel, "selected_features", metaPath).SequenceEqual(v.SelectedFeatures)
-                || !RunFiles.IntArray(sel, "layers", metaPath).SequenceEqual(v.UsedLayers.Select(l => l + 1))))
-            throw new SpeechTokException($"{metaPath}: the rows were pre-trained for another selection (features or layers differ from this run's selection.json)");
+        string metaPath = Path.Combine(dir, PretrainFile.FileName);
+        if (File.Exists(metaPath) && lm.Vocabulary is { } v)
+        {
+            var sel = PretrainFile.Load(metaPath).Selection;
+            if (!sel.Features.SequenceEqual(v.SelectedFeatures) || !sel.Layout.Equals(v.Layout))
+                throw new SpeechTokException($"{metaPath}: the rows were pre-trained for another selection (features or layers differ from this run's selection.json)");
+        }
         using var st = SafeTensors.Open(path);
-        if (!st.Contains("audio_embeddings")) throw new SpeechTokException($"{path}: tensor 'audio_embeddings' is missing");
-        var rows = st.Get("audio_embeddings").ToF32();
-        rows.ExpectShape($"{path}: audio_embeddings (selection's tokens + 4 markers, hidden)", lm.TrainableCount, lm.Config.HiddenSize);
+        if (!st.Contains(RowsTensor)) throw new SpeechTokException($"{path}: tensor '{RowsTensor}' is missing");
+        var rows = st.Get(RowsTensor).ToF32();
+        rows.ExpectShape($"{path}: {RowsTensor} (selection's tokens + 4 markers, hidden)", lm.TrainableCount, lm.Config.HiddenSize);
         Tensor? head = null;
         if (!lm.Config.TieWordEmbeddings)
         {
-            if (!st.Contains("lm_head_rows")) throw new SpeechTokException($"{path}: the model is untied but 'lm_head_rows' is missing");
-            head = st.Get("lm_head_rows").ToF32();
+            if (!st.Contains(HeadRowsTensor)) throw new SpeechTokException($"{path}: the model is untied but '{HeadRowsTensor}' is missing");
+            head = st.Get(HeadRowsTensor).ToF32();
         }
         return (rows, head);
     }

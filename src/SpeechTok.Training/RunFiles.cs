@@ -1,58 +1,16 @@
-using SpeechTok.Tensors.IO;
-using System.Text.Json;
+using SpeechTok.IO;
 using System.Text.Json.Nodes;
 
 namespace SpeechTok.Training;
 
-/// <summary>Atomic file writes and the JSON conventions of run folders (docs/training.md).</summary>
+/// <summary>Folder-level atomic replacement for run folders (docs/training.md); JSON files go through <see cref="ArtifactJson"/>.</summary>
 public static class RunFiles
 {
+    /// <summary>Version of the run-folder layout (part of the built-in LM's cache key).</summary>
     public const int FormatVersion = 1;
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static void WriteAtomic(string path, string text) => AtomicFile.WriteAllText(path, text);
-
-    public static void WriteJson(string path, JsonNode node) => WriteAtomic(path, node.ToJsonString(Indented) + "\n");
-
-    public static JsonObject ReadJson(string path)
-    {
-        if (!File.Exists(path)) throw new SpeechTokException($"'{path}' does not exist");
-        try
-        {
-            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject
-                ?? throw new SpeechTokException($"{path}: expected a JSON object");
-        }
-        catch (JsonException e) { throw new SpeechTokException($"{path}: invalid JSON at line {e.LineNumber + 1}: {e.Message}", e); }
-    }
-
-    /// <summary>A required field of a JSON object, converted, or an error naming the file and field.</summary>
-    public static T Get<T>(JsonObject o, string field, string source)
-    {
-        var n = o[field] ?? throw new SpeechTokException($"{source}: field '{field}' is missing");
-        try { return n.GetValue<T>(); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException)
-        {
-            throw new SpeechTokException($"{source}: field '{field}' is not a {typeof(T).Name} ({n.ToJsonString()})");
-        }
-    }
-
-    public static int[] IntArray(JsonObject o, string field, string source)
-    {
-        if (o[field] is not JsonArray a) throw new SpeechTokException($"{source}: field '{field}' is missing or not an array");
-        try { return a.Select(x => x!.GetValue<int>()).ToArray(); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
-        {
-            throw new SpeechTokException($"{source}: field '{field}' must hold integers");
-        }
-    }
-
-    public static JsonArray ToJson(IEnumerable<int> xs) => new(xs.Select(x => (JsonNode)x).ToArray());
-    public static JsonArray ToJson(IEnumerable<double> xs) => new(xs.Select(x => (JsonNode)Finite(x)).ToArray());
-    public static JsonArray ToJson(IEnumerable<float[]> rows) => new(rows.Select(r => (JsonNode)ToJson(r.Select(v => (double)v))).ToArray());
-
-    /// <summary>JSON has no NaN; a non-finite value here is a bug upstream, so it is rejected rather than written.</summary>
-    private static double Finite(double x) =>
-        double.IsFinite(x) ? x : throw new SpeechTokException($"refusing to write the non-finite value {x} into a JSON file");
+    /// <summary>Writes a JSON tree atomically (files of external formats: HF config.json, PEFT adapter_config.json).</summary>
+    public static void WriteJson(string path, JsonNode node) => ArtifactJson.WriteNode(path, node);
 
     /// <summary>
     /// Replaces folder <paramref name="dir"/> by what <paramref name="fill"/> writes, atomically: the new content

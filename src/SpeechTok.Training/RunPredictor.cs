@@ -1,7 +1,7 @@
-using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Codec;
 using SpeechTok.Codec.Store;
+using SpeechTok.Evaluation;
 using SpeechTok.Lm.Model;
 using SpeechTok.Lm.Serialization;
 using SpeechTok.Tensors.IO;
@@ -26,8 +26,7 @@ public sealed class RunPredictor : IDisposable
     public IUtteranceEncoder? Encoder { get; }
     public bool NeedsCodes => _serializer.NeedsCodes;
 
-    private readonly JsonObject _meta;
-    private readonly string _src;
+    private readonly RunFile _meta;
     private readonly LanguageModel _lm;
     private readonly SampleSerializer _serializer;
     private readonly AudioVectors? _norm;
@@ -35,28 +34,25 @@ public sealed class RunPredictor : IDisposable
     private RunPredictor(string run)
     {
         Run = run;
-        _src = Path.Combine(run, FinetuneRun.RunFile);
-        _meta = RunFiles.ReadJson(_src);
-        Task = Enum.Parse<TaskKind>(RunFiles.Get<string>(_meta, "task", _src), ignoreCase: true);
-        NumLabels = RunFiles.Get<int>(_meta, "num_labels", _src);
-        Codes = _meta["codes"]?.GetValue<string>();
-        CodesTokenizer = _meta["codes_tokenizer"]?.GetValue<string>();
-        SelectionFile? selection = null;
-        if (_meta["selection"] is JsonObject s) selection = SelectionFile.FromJson(s, RunFiles.Get<string>(s, "path", _src), _src);
-        if (_meta["audio_encoder"]?.GetValue<string>() is { } identity)
+        string src = Path.Combine(run, RunFile.FileName);
+        _meta = RunFile.Load(src);
+        Task = _meta.TaskKind;
+        NumLabels = _meta.NumLabels;
+        Codes = _meta.Codes;
+        CodesTokenizer = _meta.CodesTokenizer;
+        if (_meta.AudioEncoder is { } identity)
         {
             Encoder = UtteranceEncoders.Names.Select(UtteranceEncoders.Load).FirstOrDefault(e => e.Identity == identity)
-                ?? throw new SpeechTokException($"{_src}: audio encoder '{identity}' is not available in this build");
+                ?? throw new SpeechTokException($"{src}: audio encoder '{identity}' is not available in this build");
             _norm = AudioVectors.Load(run, Encoder.Dim);
         }
-        _lm = LanguageModel.Load(RunFiles.Get<string>(_meta, "model", _src), selection, Encoder != null);
-        _serializer = new SampleSerializer(_lm.Tokenizer, _lm.Vocabulary, SampleSerializer.ParseMode(RunFiles.Get<string>(_meta, "serialization", _src)),
-            RunFiles.Get<int>(_meta, "max_length", _src));
+        _lm = LanguageModel.Load(_meta.Model, _meta.Selection, Encoder != null);
+        _serializer = new SampleSerializer(_lm.Tokenizer, _lm.Vocabulary, SampleSerializer.ParseMode(_meta.Serialization), _meta.MaxLength);
     }
 
     public static RunPredictor Open(string run)
     {
-        if (!File.Exists(Path.Combine(run, FinetuneRun.RunFile))) throw new SpeechTokException($"'{run}' is not a run folder (no {FinetuneRun.RunFile})");
+        if (!File.Exists(Path.Combine(run, RunFile.FileName))) throw new SpeechTokException($"'{run}' is not a run folder (no {RunFile.FileName})");
         return new RunPredictor(run);
     }
 
@@ -80,27 +76,23 @@ public sealed class RunPredictor : IDisposable
     /// <summary>Bagged probabilities [set.Count][NumLabels]: softmax (sigmoid for multi-label) averaged over the run's seeds.</summary>
     public float[][] Predict(EncodedSet set)
     {
-        var hp = _meta["hyperparameters"] as JsonObject ?? throw new SpeechTokException($"{_src}: field 'hyperparameters' is missing");
-        int batch = RunFiles.Get<int>(hp, "batch_size", _src);
+        var hp = _meta.Hyperparameters;
         var perSeed = new List<float[][]>();
-        foreach (int seed in RunFiles.IntArray(hp, "seeds", _src))
+        foreach (int seed in hp.Seeds)
         {
             string dir = FinetuneRun.SeedDir(Run, seed);
-            if (!File.Exists(Path.Combine(dir, "done.json"))) throw new SpeechTokException($"{dir}: seed {seed} is not finished (no done.json)");
+            if (!File.Exists(Path.Combine(dir, SeedDone.FileName))) throw new SpeechTokException($"{dir}: seed {seed} is not finished (no {SeedDone.FileName})");
             using (var st = SafeTensors.Open(Path.Combine(dir, FinetuneRun.RowsFile)))
-                _lm.Weights.ExtendVocabulary(st.Get("embed_rows").ToF32(), st.Contains("lm_head_rows") ? st.Get("lm_head_rows").ToF32() : null);
-            var lora = new LoraAdapters(_lm.Config, RunFiles.Get<int>(hp, "lora_r", _src), RunFiles.Get<float>(hp, "lora_alpha", _src), RunFiles.Get<float>(hp, "lora_dropout", _src), (ulong)seed);
+                _lm.Weights.ExtendVocabulary(st.Get(FinetuneRun.EmbedRowsTensor).ToF32(), st.Contains(Pretrainer.HeadRowsTensor) ? st.Get(Pretrainer.HeadRowsTensor).ToF32() : null);
+            var lora = new LoraAdapters(_lm.Config, hp.LoraRank, hp.LoraAlpha, hp.LoraDropout, (ulong)seed);
             using var model = new LlamaForSequenceClassification(_lm.Weights, NumLabels, _lm.PadId, lora, null, (ulong)seed);
             Peft.Load(dir, lora, model.ScoreWeight, NumLabels);
             var projection = Finetuner.NewProjection(_lm, set, seed);
             projection?.Load(dir);
-            perSeed.Add(Finetuner.Predict(model, set, _lm.PadId, Task, batch, projection));
+            perSeed.Add(Finetuner.Predict(model, set, _lm.PadId, Task, hp.BatchSize, projection));
         }
         return ClassificationMetrics.AverageProbabilities(perSeed);
     }
-
-    /// <summary>The predicted label(s) of a probability row: argmax, or every label with p ≥ 0.5 for multi-label tasks.</summary>
-    public int[] Decide(float[] p) => Task == TaskKind.Multilabel ? Selection.MultiLabelMetrics.Decide(p) : [ClassificationMetrics.Argmax(p)];
 
     public void Dispose() => _lm.Dispose();
 }

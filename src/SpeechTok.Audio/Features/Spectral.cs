@@ -1,4 +1,5 @@
 using SpeechTok.Tensors;
+using SpeechTok.Tensors.Ops;
 
 namespace SpeechTok.Audio.Features;
 
@@ -64,19 +65,11 @@ internal sealed class Fft
     }
 }
 
-public enum PadMode
-{
-    /// <summary>Zeros (librosa ≥ 0.9 default).</summary>
-    Constant,
-    /// <summary>Mirror without repeating the edge (numpy 'reflect', librosa ≤ 0.8 default).</summary>
-    Reflect,
-}
-
 /// <summary>Short-time Fourier transform as librosa: periodic Hann window of n_fft, frames centred on t·hop.</summary>
 public static class Stft
 {
     /// <summary>|X|^power, frame-major, n_fft/2+1 columns; 1 + len/hop frames.</summary>
-    public static FrameMatrix Spectrogram(ReadOnlySpan<float> y, int nFft, int hop, double power, PadMode pad = PadMode.Constant)
+    public static FrameMatrix Spectrogram(ReadOnlySpan<float> y, int nFft, int hop, double power, PadMode pad = PadMode.Zero)
     {
         int pad2 = nFft / 2, bins = nFft / 2 + 1;
         int frames = 1 + y.Length / hop;
@@ -110,7 +103,7 @@ public static class Stft
     private static float Sample(float[] y, int i, PadMode pad)
     {
         if ((uint)i < (uint)y.Length) return y[i];
-        if (pad == PadMode.Constant || y.Length < 2) return 0;
+        if (pad == PadMode.Zero || y.Length < 2) return 0;
         int period = 2 * (y.Length - 1); // reflect about the edges without repeating them
         i %= period;
         if (i < 0) i += period;

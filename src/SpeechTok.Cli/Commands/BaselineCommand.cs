@@ -22,7 +22,7 @@ internal static class BaselineCommand
             var cs = CliLists.Cs(pr.GetValue(grid));
             var result = Baselines.Run(pr.GetValue(system)!, m, cs.Length > 0 ? cs : Baselines.DefaultGrid, Baselines.MfccFeatures);
             var path = Baselines.WriteResults(pr.GetValue(output)!, m, result);
-            Console.WriteLine($"{result.System}: test macro-F1 {result.MacroF1:F4} (present labels), {result.MacroF1AllLabels:F4} (all labels), C={result.Details!["C"]} → {path}");
+            Console.WriteLine($"{result.System}: test macro-F1 {result.MacroF1:F4} (present labels), {result.MacroF1AllLabels:F4} (all labels), C={BaselineDetails.Of(result).C} → {path}");
             return 0;
         });
         return cmd;

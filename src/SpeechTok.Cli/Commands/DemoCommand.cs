@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
+using SpeechTok.Codec;
 using SpeechTok.Experiments.Demo;
 using SpeechTok.Experiments.Runner;
+using SpeechTok.Training;
 
 namespace SpeechTok.Cli.Commands;
 
@@ -10,10 +12,11 @@ internal static class DemoCommand
 {
     public static Command Build()
     {
+        var defaults = new DemoOptions();
         var outDir = new Option<string>("--out") { Description = "Output folder: data/ (the dataset) and experiment/ (results). Rerun to resume.", DefaultValueFactory = _ => "runs/demo" };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var seed = new Option<int>("--seed") { Description = "Dataset seed (other sentences and voice settings).", DefaultValueFactory = _ => new DemoOptions().Seed };
-        var labeling = new Option<DemoLabeling>("--labeling") { Description = "Quadrants (4 classes: arousal × polarity) or Incongruent (binary: the voice contradicts the words).", DefaultValueFactory = _ => DemoLabeling.Quadrants };
+        var seed = new Option<int>("--seed") { Description = "Dataset seed (other sentences and voice settings).", DefaultValueFactory = _ => defaults.Seed };
+        var labeling = new Option<DemoLabeling>("--labeling") { Description = "Quadrants (4 classes: arousal × polarity) or Incongruent (binary: the voice contradicts the words).", DefaultValueFactory = _ => defaults.Labeling };
         var cmd = new Command("demo", "Build the built-in espeak-ng speech dataset (label = words × voice) and run every system on it with the quick preset.") { outDir, threads, seed, labeling };
         cmd.SetAction(r =>
         {
@@ -24,7 +27,7 @@ internal static class DemoCommand
             Console.Error.WriteLine($"{info.Clips} clips ({(info.Skipped ? "already built" : $"{info.GenerationSeconds:F0} s")}) → {info.ManifestPath}");
             var results = ExperimentRunner.Run(new ExperimentOptions
             {
-                Manifest = info.ManifestPath, Out = Path.Combine(root, "experiment"), Model = "builtin", Tokenizer = "builtin",
+                Manifest = info.ManifestPath, Out = Path.Combine(root, "experiment"), Model = ModelResolver.Builtin, Tokenizer = TokenizerLoader.Builtin,
                 Preset = ExperimentPreset.Quick, Threads = r.GetValue(threads), ClassNames = info.ClassNames,
                 Cache = Path.Combine(root, "cache"),
             }, Console.Error.WriteLine);

@@ -1,7 +1,9 @@
-using SpeechTok.Selection;
 using System.CommandLine;
+using SpeechTok.Codec;
+using SpeechTok.Evaluation;
 using SpeechTok.Experiments.Report;
 using SpeechTok.Experiments.Runner;
+using SpeechTok.Training;
 
 namespace SpeechTok.Cli.Commands;
 
@@ -12,9 +14,9 @@ internal static class ExperimentCommand
     {
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (split,text,audio_path_list,label) with train/val/test.", Required = true };
         var outDir = new Option<string>("--out") { Description = "Output folder (results.json, report.md, plots/, codes/, selection/, pretrain/, runs/). Rerun the same command to resume.", Required = true };
-        var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (a small LM trained on the train texts, cached).", DefaultValueFactory = _ => "builtin" };
-        var tokenizer = new Option<string>("--tokenizer") { Description = "SpeechTokenizer folder, or 'builtin' (k-means RVQ fitted on the train audio into OUT/codes/tokenizer).", DefaultValueFactory = _ => "builtin" };
-        var preset = new Option<string>("--preset") { Description = PresetHelp(), DefaultValueFactory = _ => "paper" };
+        var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (a small LM trained on the train texts, cached).", DefaultValueFactory = _ => ModelResolver.Builtin };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "SpeechTokenizer folder, or 'builtin' (k-means RVQ fitted on the train audio into OUT/codes/tokenizer).", DefaultValueFactory = _ => TokenizerLoader.Builtin };
+        var preset = new Option<string>("--preset") { Description = PresetHelp(), DefaultValueFactory = _ => ExperimentPreset.Paper.Name };
         var seeds = new Option<string?>("--seeds") { Description = "Comma-separated fine-tuning seeds (overrides the preset's)." };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SpeechTok.Audio;
+using SpeechTok.Lm.Serialization;
 using SpeechTok.Training;
 
 namespace SpeechTok.Cli.Commands;
@@ -16,22 +17,23 @@ internal static class FinetuneCommand
         var textOnly = new Option<bool>("--text-only") { Description = "Unimodal baseline: BOS + text only." };
         var audioVector = new Option<string?>("--audio-vector") { Description = "The audio-vector system: one utterance vector of this encoder (builtin), linearly projected into the LM, instead of audio tokens." };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (--audio-vector reads the clips; default: the manifest's folder)." };
-        var model = new Option<string>("--model") { Description = "Hugging Face model folder, or 'builtin'.", DefaultValueFactory = _ => "builtin" };
+        var defaults = new FinetuneOptions();
+        var model = new Option<string>("--model") { Description = "Hugging Face model folder, or 'builtin'.", DefaultValueFactory = _ => ModelResolver.Builtin };
         var cache = new Option<string?>("--cache") { Description = "Cache folder of the built-in LM." };
         var outDir = new Option<string>("--out") { Description = "Run folder (run.json, seed-S/...). Rerun the same command to resume.", Required = true };
         var system = new Option<string?>("--system") { Description = "System name in results.json (default text-only-llm / audio-vector / audio-lasso / audio-lasso-no-pretrain)." };
-        var ser = new Option<string>("--serialization") { DefaultValueFactory = _ => "compact" };
-        var maxLen = new Option<int>("--max-length") { DefaultValueFactory = _ => 256 };
+        var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
+        var maxLen = new Option<int>("--max-length") { DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
         var numLabels = new Option<int?>("--num-labels") { Description = "Class count (default: max label + 1)." };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 1e-3 };
+        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => defaults.Lr };
         var epochs = new Option<int?>("--epochs") { Description = "Default 10, or 5 for binary tasks." };
-        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 32 };
-        var warmup = new Option<double>("--warmup-ratio") { DefaultValueFactory = _ => 0.05 };
-        var patience = new Option<int>("--patience") { DefaultValueFactory = _ => 3 };
-        var rank = new Option<int>("--lora-r") { DefaultValueFactory = _ => 64 };
-        var alpha = new Option<float>("--lora-alpha") { DefaultValueFactory = _ => 16f };
-        var dropout = new Option<float>("--lora-dropout") { DefaultValueFactory = _ => 0.1f };
-        var seeds = new Option<string>("--seeds") { DefaultValueFactory = _ => "42,100,6,10,420" };
+        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => defaults.BatchSize };
+        var warmup = new Option<double>("--warmup-ratio") { DefaultValueFactory = _ => defaults.WarmupRatio };
+        var patience = new Option<int>("--patience") { DefaultValueFactory = _ => defaults.Patience };
+        var rank = new Option<int>("--lora-r") { DefaultValueFactory = _ => defaults.LoraRank };
+        var alpha = new Option<float>("--lora-alpha") { DefaultValueFactory = _ => defaults.LoraAlpha };
+        var dropout = new Option<float>("--lora-dropout") { DefaultValueFactory = _ => defaults.LoraDropout };
+        var seeds = new Option<string>("--seeds") { DefaultValueFactory = _ => string.Join(",", defaults.Seeds) };
         var cmd = new Command("finetune", "Step 3: LoRA (q/v) + classification head per seed; adapters in PEFT format. Rerun to resume.")
             { manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, cache, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience, rank, alpha, dropout, seeds };
         cmd.SetAction(r =>
@@ -44,14 +46,12 @@ internal static class FinetuneCommand
             if (pre != null && (text || r.GetValue(noPretrain))) throw new SpeechTokException("--pretrained cannot be combined with --no-pretrain or --text-only");
             int[] seedList = CliLists.Seeds(r.GetValue(seeds)) ?? [];
             if (seedList.Length == 0 || seedList.Distinct().Count() != seedList.Length) throw new SpeechTokException("--seeds must list distinct integers");
-            var m = Manifest.Load(r.GetValue(manifest)!, numClasses: r.GetValue(numLabels));
+            var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot), r.GetValue(numLabels));
             var spec = new FinetuneSpec
             {
-                Manifest = r.GetValue(manifest)!, Codes = r.GetValue(codes), Selection = r.GetValue(selection), Pretrained = pre, TextOnly = text,
-                AudioEncoder = vector, AudioRoot = r.GetValue(audioRoot),
+                Manifest = m, Codes = r.GetValue(codes), Selection = r.GetValue(selection), Pretrained = pre, TextOnly = text, AudioEncoder = vector,
                 Model = ModelResolver.Resolve(r.GetValue(model)!, m, r.GetValue(cache), log: Console.Error.WriteLine),
-                Out = r.GetValue(outDir)!, System = r.GetValue(system), Serialization = r.GetValue(ser)!, MaxLength = r.GetValue(maxLen),
-                NumLabels = r.GetValue(numLabels),
+                Out = r.GetValue(outDir)!, System = r.GetValue(system), Serialization = SampleSerializer.ParseMode(r.GetValue(ser)!), MaxLength = r.GetValue(maxLen),
                 Options = new FinetuneOptions
                 {
                     Lr = r.GetValue(lr), Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), WarmupRatio = r.GetValue(warmup),

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Codec;
+using SpeechTok.IO;
 using SpeechTok.Training;
 
 namespace SpeechTok.Cli.Commands;
@@ -16,7 +16,7 @@ internal static class PredictCommand
         var tokenizer = new Option<string?>("--tokenizer") { Description = "One sample: the speech tokenizer folder that made the run's codes (runs with audio tokens)." };
         var manifest = new Option<string?>("--manifest") { Description = "Batch: a manifest whose --split is predicted into --out (JSON lines)." };
         var split = new Option<string>("--split") { Description = "Batch: the split to predict.", DefaultValueFactory = _ => "test" };
-        var outPath = new Option<string?>("--out") { Description = "Batch: output file, one JSON object a sample (key, id, labels, probabilities, prediction)." };
+        var outPath = new Option<string?>("--out") { Description = "Batch: output file, one JSON object a sample (key, id, labels, probabilities, prediction or predicted_labels)." };
         var codes = new Option<string?>("--codes") { Description = "Batch: code store with the manifest's codes (default: the run's)." };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Batch: folder the clip paths are relative to (default: the manifest's folder)." };
         var cmd = new Command("predict", "Bagged probabilities (mean over the run's seeds) of one sample (--text, --audio) or of a manifest split (--manifest, --out).")
@@ -28,7 +28,8 @@ internal static class PredictCommand
             {
                 if (r.GetValue(text) != null || r.GetValue(audio) != null) throw new SpeechTokException("--manifest (batch) excludes --text and --audio (one sample)");
                 var o = r.GetValue(outPath) ?? throw new SpeechTokException("--manifest needs --out FILE");
-                int n = Evaluation.PredictSplit(runDir, m, r.GetValue(split)!, o, r.GetValue(audioRoot), r.GetValue(codes));
+                var parsed = Manifest.Load(m, r.GetValue(audioRoot), RunFile.Load(Path.Combine(runDir, RunFile.FileName)).NumLabels);
+                int n = RunEvaluation.PredictSplit(runDir, parsed, r.GetValue(split)!, o, r.GetValue(codes));
                 Console.WriteLine($"{n} predictions → {Path.GetFullPath(o)}");
                 return 0;
             }
@@ -45,12 +46,7 @@ internal static class PredictCommand
                 sampleCodes = TokenizerLoader.Load(tokDir).Encode(wav);
             }
             var probs = predictor.Predict(predictor.EncodeOne(sampleText, sampleCodes, wav))[0];
-            var pred = predictor.Decide(probs);
-            Console.WriteLine(new JsonObject
-            {
-                ["probabilities"] = RunFiles.ToJson(probs.Select(p => (double)p)),
-                ["prediction"] = predictor.Task == TaskKind.Multilabel ? RunFiles.ToJson(pred) : pred[0],
-            }.ToJsonString());
+            Console.WriteLine(ArtifactJson.ToNode(SamplePrediction.Of(predictor.Task, probs)).ToJsonString());
             return 0;
         });
         return cmd;

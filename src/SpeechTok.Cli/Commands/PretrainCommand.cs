@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SpeechTok.Audio;
+using SpeechTok.Lm.Serialization;
 using SpeechTok.Training;
 
 namespace SpeechTok.Cli.Commands;
@@ -11,21 +12,22 @@ internal static class PretrainCommand
         var manifest = new Option<string>("--manifest") { Description = "Dataset manifest (CSV); every split is pre-training text.", Required = true };
         var codes = new Option<string>("--codes") { Description = "Code store folder (speechtok tokenize).", Required = true };
         var selection = new Option<string>("--selection") { Description = "selection.json (speechtok select).", Required = true };
-        var model = new Option<string>("--model") { Description = "Hugging Face model folder, or 'builtin'.", DefaultValueFactory = _ => "builtin" };
+        var defaults = new PretrainOptions();
+        var model = new Option<string>("--model") { Description = "Hugging Face model folder, or 'builtin'.", DefaultValueFactory = _ => ModelResolver.Builtin };
         var cache = new Option<string?>("--cache") { Description = "Cache folder of the built-in LM (default $SPEECHTOK_CACHE/builtin-lm or ~/.cache/speechtok/builtin-lm)." };
         var outDir = new Option<string>("--out") { Description = "Output folder (rows.safetensors, pretrain.json, checkpoint/).", Required = true };
-        var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => "compact" };
-        var maxLen = new Option<int>("--max-length") { DefaultValueFactory = _ => 256 };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 3e-4 };
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 5 };
-        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
-        var accum = new Option<int>("--accumulation") { DefaultValueFactory = _ => 4 };
-        var warmup = new Option<double>("--warmup-ratio") { DefaultValueFactory = _ => 0.05 };
-        var evalFrac = new Option<double>("--eval-fraction") { DefaultValueFactory = _ => 0.1 };
-        var evals = new Option<int>("--evals-per-epoch") { DefaultValueFactory = _ => 2 };
-        var patience = new Option<int>("--patience") { DefaultValueFactory = _ => 3 };
-        var clip = new Option<double>("--max-grad-norm") { DefaultValueFactory = _ => 1.0 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
+        var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
+        var maxLen = new Option<int>("--max-length") { DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
+        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => defaults.Lr };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => defaults.Epochs };
+        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => defaults.BatchSize };
+        var accum = new Option<int>("--accumulation") { DefaultValueFactory = _ => defaults.Accumulation };
+        var warmup = new Option<double>("--warmup-ratio") { DefaultValueFactory = _ => defaults.WarmupRatio };
+        var evalFrac = new Option<double>("--eval-fraction") { DefaultValueFactory = _ => defaults.EvalFraction };
+        var evals = new Option<int>("--evals-per-epoch") { DefaultValueFactory = _ => defaults.EvalsPerEpoch };
+        var patience = new Option<int>("--patience") { DefaultValueFactory = _ => defaults.Patience };
+        var clip = new Option<double>("--max-grad-norm") { DefaultValueFactory = _ => defaults.MaxGradNorm };
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => defaults.Seed };
         var cmd = new Command("pretrain", "Step 2: train the embedding rows of the selected audio tokens and the 4 markers (causal LM, frozen backbone). Rerun to resume.")
             { manifest, codes, selection, model, cache, outDir, ser, maxLen, lr, epochs, batch, accum, warmup, evalFrac, evals, patience, clip, seed };
         cmd.SetAction(r =>
@@ -33,14 +35,14 @@ internal static class PretrainCommand
             var m = Manifest.Load(r.GetValue(manifest)!);
             var spec = new PretrainSpec
             {
-                Manifest = r.GetValue(manifest)!, Codes = r.GetValue(codes)!, Selection = r.GetValue(selection)!, Out = r.GetValue(outDir)!,
+                Manifest = m, Codes = r.GetValue(codes)!, Selection = r.GetValue(selection)!, Out = r.GetValue(outDir)!,
                 Model = ModelResolver.Resolve(r.GetValue(model)!, m, r.GetValue(cache), log: Console.Error.WriteLine),
-                Serialization = r.GetValue(ser)!, MaxLength = r.GetValue(maxLen),
+                Serialization = SampleSerializer.ParseMode(r.GetValue(ser)!), MaxLength = r.GetValue(maxLen),
                 Options = new PretrainOptions
                 {
                     Lr = r.GetValue(lr), Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), Accumulation = r.GetValue(accum),
                     WarmupRatio = r.GetValue(warmup), EvalFraction = r.GetValue(evalFrac), EvalsPerEpoch = r.GetValue(evals),
-                    Patience = r.GetValue(patience), MaxGradNorm = r.GetValue(clip), Seed = (ulong)r.GetValue(seed),
+                    Patience = r.GetValue(patience), MaxGradNorm = r.GetValue(clip), Seed = r.GetValue(seed),
                 },
             };
             var res = spec.Run(Console.Error.WriteLine);

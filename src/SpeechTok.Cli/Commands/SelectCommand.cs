@@ -1,6 +1,6 @@
-using SpeechTok.Tensors.IO;
 using System.CommandLine;
-using System.Globalization;
+using SpeechTok.Audio;
+using SpeechTok.Codec;
 using SpeechTok.Codec.Store;
 using SpeechTok.Selection;
 
@@ -12,18 +12,18 @@ internal static class SelectCommand
     public static Command Build()
     {
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (split,text,audio_path_list,label).", Required = true };
-        var codes = new Option<string?>("--codes") { Description = "Code store folder written by `speechtok tokenize` (optional with --random: then it draws among the codes that occur in train, else among all L×1024)." };
+        var codes = new Option<string?>("--codes") { Description = "Code store folder written by `speechtok tokenize` (optional with --random: then it draws among the codes that occur in train, else among all layers × codebook size)." };
         var layers = new Option<string>("--layers") { Description = "RVQ layers to use, 1-based: 2-8 (acoustic only) or 1-8 (all).", DefaultValueFactory = _ => "1-8" };
         var bow = new Option<bool>("--bow") { Description = "Append the text bag of words (the multimodal BoW of the paper).", DefaultValueFactory = _ => true };
         var noBow = new Option<bool>("--no-bow") { Description = "Audio tokens only." };
-        var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's).", DefaultValueFactory = _ => 0.03 };
+        var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's).", DefaultValueFactory = _ => SelectOptions.DefaultC };
         var sweep = new Option<string?>("--sweep-c") { Description = "Comma-separated C values: selected counts and inner F1 per C." };
         var split = new Option<string?>("--split") { Description = "JSON with inner_train_idx / inner_test_idx (train-split rows); default: stratified 80/20 with --seed." };
         var random = new Option<int?>("--random") { Description = "Ablation: K random audio features instead of the model (among the codes occurring in train when --codes is given)." };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the inner split and of --random.", DefaultValueFactory = _ => 42UL };
-        var tol = new Option<double>("--tol") { Description = "KKT residual at which the solver stops.", DefaultValueFactory = _ => 1e-7 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the inner split and of --random.", DefaultValueFactory = _ => SelectOptions.DefaultSeed };
+        var tol = new Option<double>("--tol") { Description = "KKT residual at which the solver stops.", DefaultValueFactory = _ => SelectOptions.DefaultTolerance };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
-        var output = new Option<string>("--out") { Description = "Output selection.json.", DefaultValueFactory = _ => "selection.json" };
+        var output = new Option<string>("--out") { Description = "Output selection.json.", DefaultValueFactory = _ => SelectionFile.FileName };
         var numClasses = NumClassesOption();
         var cmd = new Command("select", "Select audio tokens with TF-IDF + scaler + L1 logistic regression (writes selection.json).")
             { manifest, codes, layers, bow, noBow, c, sweep, split, random, seed, tol, audioRoot, numClasses, output };
@@ -31,10 +31,8 @@ internal static class SelectCommand
         {
             var opts = new SelectOptions
             {
-                ManifestPath = pr.GetValue(manifest)!,
-                AudioRoot = pr.GetValue(audioRoot),
-                NumClasses = pr.GetValue(numClasses),
-                Layers = SelectionRunner.ParseLayers(pr.GetValue(layers)!),
+                Manifest = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses)),
+                Layout = AudioFeatureLayout.Parse(pr.GetValue(layers)!),
                 Bow = pr.GetValue(bow) && !pr.GetValue(noBow),
                 C = pr.GetValue(c),
                 SweepC = CliLists.Cs(pr.GetValue(sweep)),
@@ -51,8 +49,8 @@ internal static class SelectCommand
             {
                 var doc = SelectionRunner.Run(opts, s => store?.TryGet(s.Key));
                 var path = pr.GetValue(output)!;
-                AtomicFile.WriteAllText(path, SelectionRunner.ToJson(doc));
-                Console.WriteLine($"{doc["counts"]!["selected_audio"]} audio tokens selected → {Path.GetFullPath(path)}");
+                doc.Save(path);
+                Console.WriteLine($"{doc.SelectedFeatures.Length} audio tokens selected → {Path.GetFullPath(path)}");
             }
             return 0;
         });

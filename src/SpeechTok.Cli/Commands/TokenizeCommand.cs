@@ -11,9 +11,6 @@ namespace SpeechTok.Cli.Commands;
 /// <summary>`speechtok tokenize`: every sample of a manifest into a resumable code store.</summary>
 internal static class TokenizeCommand
 {
-    /// <summary>Where `--tokenizer builtin` lives inside the output folder.</summary>
-    public const string BuiltinSubfolder = "tokenizer";
-
     public static Command Build()
     {
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV.", Required = true };
@@ -23,7 +20,7 @@ internal static class TokenizeCommand
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var threads = new Option<int>("--threads") { Description = "Parallel samples (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels instead of taking channel 0." };
-        var seed = new Option<int>("--seed") { Description = "Seed for fitting the built-in tokenizer.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Seed for fitting the built-in tokenizer.", DefaultValueFactory = _ => new BuiltinFitOptions().Seed };
         var cmd = new Command("tokenize", "Tokenize every sample of a manifest into a code store (skips finished samples).")
             { manifest, tokenizer, outDir, jsonl, audioRoot, threads, mixdown, seed };
         cmd.SetAction(r =>
@@ -34,8 +31,8 @@ internal static class TokenizeCommand
             Tokenization.CheckClips(m); // before fitting anything
             var dir = r.GetValue(outDir)!;
             var tokArg = r.GetValue(tokenizer)!;
-            string tokDir = tokArg == "builtin" ? Path.Combine(dir, BuiltinSubfolder) : tokArg;
-            ISpeechTokenizer tok = tokArg == "builtin"
+            string tokDir = tokArg == TokenizerLoader.Builtin ? Path.Combine(dir, TokenizerLoader.BuiltinSubfolder) : tokArg;
+            ISpeechTokenizer tok = tokArg == TokenizerLoader.Builtin
                 ? TokenizerLoader.LoadOrFitBuiltin(tokDir, m, new BuiltinFitOptions { Seed = r.GetValue(seed) }, r.GetValue(mixdown), msg => Console.Error.WriteLine(msg))
                 : TokenizerLoader.Load(tokDir);
             var identity = TokenizerLoader.Identity(tokDir);

@@ -12,10 +12,11 @@ internal static class TokenizerFitCommand
     {
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (the train split is used).", Required = true };
         var outDir = new Option<string>("--out") { Description = "Folder to write the tokenizer to.", Required = true };
-        var seed = new Option<int>("--seed") { Description = "Random seed (k-means++ init).", DefaultValueFactory = _ => 0 };
-        var size = new Option<int>("--codebook-size") { Description = "Codes per layer at most (fewer when the data is small: frames / --frames-per-code).", DefaultValueFactory = _ => 1024 };
-        var perCode = new Option<int>("--frames-per-code") { Description = "Fitting frames per code: a layer gets min(--codebook-size, frames / this) codes.", DefaultValueFactory = _ => new BuiltinFitOptions().FramesPerCode };
-        var layers = new Option<int>("--num-quantizers") { Description = "Residual layers.", DefaultValueFactory = _ => 8 };
+        var defaults = new BuiltinFitOptions();
+        var seed = new Option<int>("--seed") { Description = "Random seed (k-means++ init).", DefaultValueFactory = _ => defaults.Seed };
+        var size = new Option<int>("--codebook-size") { Description = "Codes per layer at most (fewer when the data is small: frames / --frames-per-code).", DefaultValueFactory = _ => defaults.CodebookSize };
+        var perCode = new Option<int>("--frames-per-code") { Description = "Fitting frames per code: a layer gets min(--codebook-size, frames / this) codes.", DefaultValueFactory = _ => defaults.FramesPerCode };
+        var layers = new Option<int>("--num-quantizers") { Description = "Residual layers.", DefaultValueFactory = _ => defaults.NumQuantizers };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels instead of taking channel 0." };

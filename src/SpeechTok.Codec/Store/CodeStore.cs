@@ -1,4 +1,4 @@
-using SpeechTok.Tensors.IO;
+using SpeechTok.IO;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;

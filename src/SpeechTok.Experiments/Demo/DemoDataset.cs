@@ -1,5 +1,5 @@
 using SpeechTok.Tensors;
-using SpeechTok.Tensors.IO;
+using SpeechTok.IO;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.ExceptionServices;

@@ -1,5 +1,5 @@
-using SpeechTok.Selection;
-using SpeechTok.Tensors.IO;
+using SpeechTok.Evaluation;
+using SpeechTok.IO;
 using SpeechTok.Experiments.Report;
 
 namespace SpeechTok.Experiments.Plots;

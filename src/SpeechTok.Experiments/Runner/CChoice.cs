@@ -1,5 +1,5 @@
-using System.Text.Json.Nodes;
 using SpeechTok.Experiments.Plots;
+using SpeechTok.Selection;
 
 namespace SpeechTok.Experiments.Runner;
 
@@ -10,14 +10,12 @@ namespace SpeechTok.Experiments.Runner;
 /// </summary>
 public static class CChoice
 {
-    /// <summary>The sweep of a selection.json (<c>sweep[]</c>: C, selected_audio, inner F1), as plot points.</summary>
-    public static IReadOnlyList<CSweepPoint> Points(JsonObject selection)
+    /// <summary>The sweep of a selection.json (C, selected audio tokens, inner F1 — of class 1 for binary tasks), as plot points.</summary>
+    public static IReadOnlyList<CSweepPoint> Points(SelectionFile selection)
     {
-        bool binary = selection["task"]?.GetValue<string>() == "binary";
-        return (selection["sweep"] as JsonArray ?? []).Select(n => new CSweepPoint(
-            n!["C"]!.GetValue<double>(),
-            (binary ? n["inner_f1_class_1"] : n["inner_macro_f1"])?.GetValue<double>() ?? 0,
-            n["selected_audio"]!.GetValue<int>())).OrderBy(p => p.C).ToList();
+        bool binary = selection.Task == "binary";
+        return (selection.Sweep ?? []).Select(p => new CSweepPoint(
+            p.C, (binary ? p.InnerF1Class1 : p.InnerMacroF1) ?? 0, p.SelectedAudio)).OrderBy(p => p.C).ToList();
     }
 
     public static double Choose(IReadOnlyList<CSweepPoint> points, int min, int max)

@@ -1,11 +1,11 @@
-using SpeechTok.Selection;
-using System.Text.Json.Nodes;
 using SpeechTok.Audio;
+using SpeechTok.Audio.Features;
 using SpeechTok.Codec.Store;
+using SpeechTok.Evaluation;
 using SpeechTok.Experiments.Plots;
 using SpeechTok.Experiments.Report;
+using SpeechTok.Selection;
 using SpeechTok.Training;
-using AudioDescriptors = SpeechTok.Audio.Features.FrameDescriptors;
 
 namespace SpeechTok.Experiments.Runner;
 
@@ -26,9 +26,9 @@ internal static class ExperimentReport
 
         Save("macro-f1.svg", "Test macro-F1 per system (whiskers: ± std over seeds; dots: seeds)", Plot.MacroF1Bars(results));
         var sel28 = Path.Combine(dirs.Selection, "2-8.json");
-        JsonObject? selection = File.Exists(sel28) ? RunFiles.ReadJson(sel28) : null;
+        var selection = File.Exists(sel28) ? SelectionFile.Load(sel28) : null;
         if (selection != null && CChoice.Points(selection) is { Count: > 0 } points)
-            Save("c-sweep.svg", "Selection (layers 2–8): inner-split F1 and selected tokens vs C", Plot.CSweep(points, chosenC: selection["C"]?.GetValue<double>()));
+            Save("c-sweep.svg", "Selection (layers 2–8): inner-split F1 and selected tokens vs C", Plot.CSweep(points, chosenC: selection.C));
         var best = results.Systems.Where(s => s.ConfusionMatrix != null).OrderByDescending(s => s.MacroF1).FirstOrDefault();
         if (best != null)
             Save("confusion.svg", $"Confusion matrix of the best system ({best.System}, bagged, test)",
@@ -43,7 +43,7 @@ internal static class ExperimentReport
         {
             new("manifest", ctx.Manifest.Path),
             new("samples (train / val / test)", string.Join(" / ", Manifest.SplitNames.Select(s => ctx.Manifest.Split(s).Count))),
-            new("model", ctx.Options.Model == "builtin" ? $"builtin ({ctx.Preset.BuiltinLm})" : ctx.Options.Model),
+            new("model", ctx.Options.Model == ModelResolver.Builtin ? $"{ModelResolver.Builtin} ({ctx.Preset.BuiltinLm})" : ctx.Options.Model),
             new("speech tokenizer", ctx.Options.Tokenizer),
         };
         settings.AddRange(ctx.Preset.Describe());
@@ -51,10 +51,10 @@ internal static class ExperimentReport
         {
             var p = Path.Combine(dirs.Selection, $"{which}.json");
             if (!File.Exists(p)) continue;
-            var s = RunFiles.ReadJson(p);
-            settings.Add(new($"selection {which}", s["mode"]?.GetValue<string>() == "random"
-                ? $"{s["selected_features"]!.AsArray().Count} random audio features (seed {s["seed"]})"
-                : $"C = {s["C"]}, {s["counts"]!["selected_audio"]} audio tokens, inner-split F1 {s["inner_split"]?["macro_f1"]?.GetValue<double>():F3}"));
+            var s = SelectionFile.Load(p);
+            settings.Add(new($"selection {which}", s.Mode == SelectionFile.RandomMode
+                ? $"{s.SelectedFeatures.Length} random audio features (seed {s.Seed})"
+                : $"C = {s.C}, {s.Counts?.SelectedAudio} audio tokens, inner-split F1 {s.InnerSplit?.MacroF1:F3}"));
         }
 
         var notes = new List<string>();
@@ -90,28 +90,30 @@ internal static class ExperimentReport
 
     private static List<Series>? FinetuneCurves(ExperimentRunner.Context ctx, string system)
     {
-        var path = Path.Combine(FinetuneRun.SeedDir(Path.Combine(ctx.Dirs.Runs, system), ctx.Preset.Seeds[0]), "curves.json");
+        var path = Path.Combine(FinetuneRun.SeedDir(Path.Combine(ctx.Dirs.Runs, system), ctx.Preset.Seeds[0]), SeedCurves.FileName);
         if (!File.Exists(path)) return null;
-        var c = RunFiles.ReadJson(path);
+        var c = SeedCurves.Load(path);
         var series = new List<Series>();
-        if (c["train_loss"] is JsonArray tl && tl.Count > 0)
-            series.Add(new Series("train loss", tl.Select(n => (double)n!["step"]!.GetValue<int>()).ToList(), tl.Select(n => n!["loss"]!.GetValue<double>()).ToList()));
-        if (c["val"] is JsonArray v && v.Count > 0)
+        if (c.TrainLoss.Count > 0)
+            series.Add(new Series("train loss", c.TrainLoss.Select(p => (double)p.Step).ToList(), c.TrainLoss.Select(p => p.Loss).ToList()));
+        if (c.Val.Count > 0)
         {
-            series.Add(new Series("val loss", v.Select(n => (double)n!["step"]!.GetValue<int>()).ToList(), v.Select(n => n!["loss"]!.GetValue<double>()).ToList(), Dashed: true));
-            series.Add(new Series("val macro-F1", v.Select(n => (double)n!["step"]!.GetValue<int>()).ToList(), v.Select(n => n!["macro_f1"]!.GetValue<double>()).ToList()));
+            series.Add(new Series("val loss", c.Val.Select(p => (double)p.Step).ToList(), c.Val.Select(p => p.Loss).ToList(), Dashed: true));
+            series.Add(new Series("val macro-F1", c.Val.Select(p => (double)p.Step).ToList(), c.Val.Select(p => p.MacroF1).ToList()));
         }
         return series.Count > 0 ? series : null;
     }
 
     private static List<Series>? PretrainCurves(ExperimentRunner.Context ctx, string which)
     {
-        var path = Path.Combine(ctx.Dirs.Pretrain, which, Pretrainer.MetaFile);
-        if (!File.Exists(path) || RunFiles.ReadJson(path)["curves"] is not JsonObject c) return null;
+        var path = Path.Combine(ctx.Dirs.Pretrain, which, PretrainFile.FileName);
+        if (!File.Exists(path)) return null;
+        var c = PretrainFile.Load(path).Curves;
         var series = new List<Series>();
-        foreach (var (key, name, dashed) in new[] { ("train_loss", "train loss", false), ("eval_loss", "eval loss", true) })
-            if (c[key] is JsonArray a && a.Count > 0)
-                series.Add(new Series(name, a.Select(n => (double)n!["step"]!.GetValue<int>()).ToList(), a.Select(n => n!["loss"]!.GetValue<double>()).ToList(), dashed));
+        if (c.TrainLoss.Count > 0)
+            series.Add(new Series("train loss", c.TrainLoss.Select(p => (double)p.Step).ToList(), c.TrainLoss.Select(p => p.Loss).ToList(), false));
+        if (c.EvalLoss.Count > 0)
+            series.Add(new Series("eval loss", c.EvalLoss.Select(p => (double)p.Step).ToList(), c.EvalLoss.Select(p => p.Loss).ToList(), true));
         return series.Count > 0 ? series : null;
     }
 
@@ -120,35 +122,33 @@ internal static class ExperimentReport
         var list = new List<Truncation>();
         foreach (var which in new[] { "2-8", "1-8", "random" })
         {
-            var p = Path.Combine(ctx.Dirs.Pretrain, which, Pretrainer.MetaFile);
-            if (File.Exists(p) && RunFiles.ReadJson(p)["truncated"] is JsonNode t)
-                list.Add(new Truncation($"pre-training {which} (all splits)", t.GetValue<int>(), ctx.Manifest.Samples.Count, ctx.Preset.MaxLength));
+            var p = Path.Combine(ctx.Dirs.Pretrain, which, PretrainFile.FileName);
+            if (File.Exists(p))
+                list.Add(new Truncation($"pre-training {which} (all splits)", PretrainFile.Load(p).Truncated, ctx.Manifest.Samples.Count, ctx.Preset.MaxLength));
         }
         foreach (var system in ExperimentRunner.Systems)
         {
-            var p = Path.Combine(ctx.Dirs.Runs, system, FinetuneRun.RunFile);
-            if (!File.Exists(p) || RunFiles.ReadJson(p)["truncated"] is not JsonObject tr) continue;
+            var p = Path.Combine(ctx.Dirs.Runs, system, RunFile.FileName);
+            if (!File.Exists(p) || RunFile.Load(p).Truncated is not { } tr) continue;
             foreach (var (split, n) in tr)
-                list.Add(new Truncation($"{system} {split}", n!.GetValue<int>(), ctx.Manifest.Split(split).Count, ctx.Preset.MaxLength));
+                list.Add(new Truncation($"{system} {split}", n, ctx.Manifest.Split(split).Count, ctx.Preset.MaxLength));
         }
         return list;
     }
 
     /// <summary>The token report over every sample: codes from the store, descriptors from the audio at the codec's 50 Hz grid.</summary>
-    private static TokenReport? Tokens(ExperimentRunner.Context ctx, JsonObject selection)
+    private static TokenReport? Tokens(ExperimentRunner.Context ctx, SelectionFile selection)
     {
-        var features = selection["selected_features"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray();
-        int firstCodebook = selection["layers"]!.AsArray().Min(n => n!.GetValue<int>()) - 1;
         var codesDir = ctx.Dirs.Codes;
-        if (!File.Exists(Path.Combine(codesDir, "store.json"))) return null;
+        if (!File.Exists(Path.Combine(codesDir, CodeStore.MetaFile))) return null;
         using var store = CodeStore.Open(codesDir);
         var samples = ctx.Manifest.Samples.Select(s =>
         {
-            var d = AudioDescriptors.Compute(AudioLoader.LoadSample(s));
+            var d = FrameDescriptors.Compute(AudioLoader.LoadSample(s));
             var energyDb = d.Rms.Select(r => (float)(20 * Math.Log10(Math.Max(r, 1e-10)))).ToArray();
-            var frames = new Report.FrameDescriptors(d.F0, energyDb, d.Centroid, d.Voiced);
+            var frames = new FrameAcoustics(d.F0, energyDb, d.Centroid, d.Voiced);
             return new TokenReportSample(s.Key, store.Get(s.Key), frames, ctx.Manifest.Task != TaskKind.Multilabel ? s.Label : null);
         }).ToList();
-        return TokenReport.Compute(features, firstCodebook, Selection.TokenSelection.CodebookSize, samples);
+        return TokenReport.Compute(selection.SelectedFeatures, selection.Layout, samples);
     }
 }

@@ -1,39 +1,17 @@
-using SpeechTok.Tensors.IO;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Codec;
 using SpeechTok.Codec.Builtin;
 using SpeechTok.Codec.Store;
+using SpeechTok.Evaluation;
 using SpeechTok.Experiments.Report;
+using SpeechTok.IO;
 using SpeechTok.Selection;
 using SpeechTok.Tensors;
 using SpeechTok.Training;
 
 namespace SpeechTok.Experiments.Runner;
-
-/// <summary>What <c>speechtok experiment</c> is asked to do.</summary>
-public sealed record ExperimentOptions
-{
-    public required string Manifest { get; init; }
-    public required string Out { get; init; }
-    /// <summary>HF model folder or <c>builtin</c>.</summary>
-    public string Model { get; init; } = "builtin";
-    /// <summary>SpeechTokenizer / built-in tokenizer folder, or <c>builtin</c> (fitted into OUT/codes/tokenizer).</summary>
-    public string Tokenizer { get; init; } = "builtin";
-    public ExperimentPreset Preset { get; init; } = ExperimentPreset.Paper;
-    /// <summary>Overrides the preset's seeds.</summary>
-    public int[]? Seeds { get; init; }
-    public string? AudioRoot { get; init; }
-    public int Threads { get; init; } = Environment.ProcessorCount;
-    /// <summary>Cache of the built-in LM (default: <see cref="ModelResolver.DefaultCache"/>).</summary>
-    public string? Cache { get; init; }
-    public IReadOnlyList<string>? ClassNames { get; init; }
-    /// <summary>Utterance encoder of the audio-vector system (<see cref="Codec.UtteranceEncoders"/>).</summary>
-    public string AudioEncoder { get; init; } = "builtin";
-    /// <summary>Systems to run (default: all of <see cref="ExperimentRunner.Systems"/>, in that order).</summary>
-    public IReadOnlyList<string>? OnlySystems { get; init; }
-}
 
 /// <summary>
 /// The whole paper in one call (docs/experiments.md): tokenize once, select once per layer setting,
@@ -45,7 +23,7 @@ public static class ExperimentRunner
     public static readonly string[] Systems =
         ["bow", "mfcc", "bow-mfcc", "text-only-llm", "audio-lasso", "audio-lasso-8", "audio-random", "audio-lasso-nopt", "audio-vector"];
 
-    public const string SettingsFile = "experiment.json", TimingsFile = "timings.json";
+    public const string TimingsFile = "timings.json";
 
     public static ExperimentResults Run(ExperimentOptions o, Action<string>? log = null)
     {
@@ -69,13 +47,12 @@ public static class ExperimentRunner
         CheckSettings(dirs, o, preset);
         var timings = new Timings(Path.Combine(dirs.Root, TimingsFile));
         string task = ExperimentResults.TaskName(manifest.Task);
-        var resultsPath = Path.Combine(dirs.Root, ResultsFile.FileName);
-        var done = File.Exists(resultsPath) ? ResultsFile.Read(resultsPath).Systems.Select(s => s.System).ToHashSet() : [];
+        var resultsPath = Path.Combine(dirs.Root, ExperimentResults.FileName);
+        var done = File.Exists(resultsPath) ? ExperimentResults.Load(resultsPath).Systems.Select(s => s.System).ToHashSet() : [];
 
-        var classNames = o.ClassNames ?? manifest.LabelNames;
         void Record(SystemResult r)
         {
-            ResultsFile.Upsert(resultsPath, manifest.Path, task, r, classNames);
+            ExperimentResults.Upsert(resultsPath, manifest.Path, task, r, o.ClassNames ?? manifest.LabelNames);
             log($"{r.System}: test macro-F1 {r.MacroF1:F4}" + (r.MacroF1Std is { } sd ? $" ± {sd:F4}" : "") + $" ({r.Seconds:F0} s) → {resultsPath}");
         }
 
@@ -97,34 +74,21 @@ public static class ExperimentRunner
             };
             Record(r with { Seconds = sw.Elapsed.TotalSeconds });
         }
-        var results = ResultsFile.Read(resultsPath);
+        var results = ExperimentResults.Load(resultsPath);
         ExperimentReport.Write(ctx, results);
         return results;
     }
 
     /// <summary>A rerun into the same folder must be the same experiment, or cached steps would mix settings.</summary>
-    private static void CheckSettings(Dirs dirs, ExperimentOptions o, ExperimentPreset preset)
-    {
-        var settings = new JsonObject
+    private static void CheckSettings(Dirs dirs, ExperimentOptions o, ExperimentPreset preset) =>
+        new ExperimentSettings
         {
-            ["format"] = "speechtok-experiment", ["format_version"] = 1,
-            ["manifest"] = Path.GetFullPath(o.Manifest), ["audio_root"] = o.AudioRoot is null ? null : Path.GetFullPath(o.AudioRoot),
-            ["model"] = o.Model == "builtin" ? "builtin" : Path.GetFullPath(o.Model),
-            ["tokenizer"] = o.Tokenizer == "builtin" ? "builtin" : Path.GetFullPath(o.Tokenizer),
-            ["audio_encoder"] = o.AudioEncoder,
-            ["preset"] = new JsonObject(preset.Describe().Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
-            ["builtin_lm"] = preset.BuiltinLm.ToString(),
-        };
-        string path = Path.Combine(dirs.Root, SettingsFile);
-        if (File.Exists(path))
-        {
-            var old = RunFiles.ReadJson(path);
-            foreach (var kv in settings)
-                if (!JsonNode.DeepEquals(old[kv.Key], kv.Value))
-                    throw new SpeechTokException($"{path}: '{kv.Key}' was {old[kv.Key]?.ToJsonString() ?? "null"}, this command has {kv.Value?.ToJsonString() ?? "null"}; rerun with the same options to resume, or use another --out");
-        }
-        else RunFiles.WriteJson(path, settings);
-    }
+            Manifest = Path.GetFullPath(o.Manifest), AudioRoot = o.AudioRoot is null ? null : Path.GetFullPath(o.AudioRoot),
+            Model = o.Model == ModelResolver.Builtin ? ModelResolver.Builtin : Path.GetFullPath(o.Model),
+            Tokenizer = o.Tokenizer == TokenizerLoader.Builtin ? TokenizerLoader.Builtin : Path.GetFullPath(o.Tokenizer),
+            Preset = preset.Describe().ToDictionary(kv => kv.Key, kv => kv.Value),
+            BuiltinLm = preset.BuiltinLm.ToString(),
+        }.SaveOrRequireSame(dirs.Root);
 
     internal sealed record Dirs(string Root)
     {
@@ -138,14 +102,14 @@ public static class ExperimentRunner
     /// <summary>Step timings kept in OUT/timings.json so a resumed run still reports the steps done before.</summary>
     internal sealed class Timings(string path)
     {
-        private readonly JsonObject _doc = File.Exists(path) ? RunFiles.ReadJson(path) : new JsonObject();
+        private readonly JsonObject _doc = File.Exists(path) ? ArtifactJson.ReadObject(path) : new JsonObject();
 
         public T Time<T>(string step, Func<T> f)
         {
             var sw = Stopwatch.StartNew();
             var r = f();
             _doc[step] = (_doc[step]?.GetValue<double>() ?? 0) + sw.Elapsed.TotalSeconds;
-            RunFiles.WriteJson(path, _doc);
+            ArtifactJson.WriteNode(path, _doc);
             return r;
         }
 
@@ -175,8 +139,8 @@ public static class ExperimentRunner
             return Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc);
         });
 
-        public string Model() => _model ??= o.Model != "builtin" ? Path.GetFullPath(o.Model)
-            : timings.Time("built-in LM", () => ModelResolver.Resolve("builtin", manifest, o.Cache, preset.BuiltinLm, log));
+        public string Model() => _model ??= o.Model != ModelResolver.Builtin ? Path.GetFullPath(o.Model)
+            : timings.Time("built-in LM", () => ModelResolver.Resolve(ModelResolver.Builtin, manifest, o.Cache, preset.BuiltinLm, log));
 
         /// <summary>One tokenization of every sample into OUT/codes (resumable; the built-in tokenizer is fitted once into OUT/codes/tokenizer).</summary>
         public string Codes()
@@ -185,8 +149,8 @@ public static class ExperimentRunner
             return _codes = timings.Time("tokenize", () =>
             {
                 Tokenization.CheckClips(manifest);
-                string tokDir = o.Tokenizer == "builtin" ? Path.Combine(dirs.Codes, "tokenizer") : o.Tokenizer;
-                ISpeechTokenizer tok = o.Tokenizer == "builtin"
+                string tokDir = o.Tokenizer == TokenizerLoader.Builtin ? Path.Combine(dirs.Codes, TokenizerLoader.BuiltinSubfolder) : o.Tokenizer;
+                ISpeechTokenizer tok = o.Tokenizer == TokenizerLoader.Builtin
                     ? TokenizerLoader.LoadOrFitBuiltin(tokDir, manifest, new BuiltinFitOptions(), false, log)
                     : TokenizerLoader.Load(tokDir);
                 try
@@ -213,11 +177,10 @@ public static class ExperimentRunner
                 var codes = Codes();
                 timings.Time($"selection {which}", () =>
                 {
-                    JsonObject doc;
+                    SelectionFile doc;
                     if (which == "random")
                     {
-                        var lasso = RunFiles.ReadJson(Selection("2-8"));
-                        int k = lasso["selected_features"]!.AsArray().Count;
+                        int k = SelectionFile.Load(Selection("2-8")).SelectedFeatures.Length;
                         using var store = CodeStore.Open(codes);
                         doc = SelectionRunner.Run(Select("2-8") with { RandomK = k, Seed = 42 }, s => store.TryGet(s.Key));
                     }
@@ -227,13 +190,15 @@ public static class ExperimentRunner
                         var opts = Select(which);
                         var sweep = SelectionRunner.Run(opts with { C = preset.SweepC.Max(), SweepC = preset.SweepC }, s => store.TryGet(s.Key));
                         var points = CChoice.Points(sweep);
-                        var (min, max) = preset.TokenRange(sweep["counts"]!["occurring_audio_columns"]!.GetValue<int>());
+                        var (min, max) = preset.TokenRange(sweep.Counts!.OccurringAudioColumns!.Value);
                         double c = CChoice.Choose(points, min, max);
-                        doc = SelectionRunner.Run(opts with { C = c, SweepC = preset.SweepC }, s => store.TryGet(s.Key));
-                        doc["c_choice"] = $"best inner-split F1 among C with {min}–{max} selected tokens (else the C closest to that range)";
-                        log($"selection {which}: C = {c} → {doc["counts"]!["selected_audio"]} audio tokens, inner F1 {doc["inner_split"]!["macro_f1"]}");
+                        doc = SelectionRunner.Run(opts with { C = c, SweepC = preset.SweepC }, s => store.TryGet(s.Key)) with
+                        {
+                            CChoice = $"best inner-split F1 among C with {min}–{max} selected tokens (else the C closest to that range)",
+                        };
+                        log($"selection {which}: C = {c} → {doc.Counts!.SelectedAudio} audio tokens, inner F1 {doc.InnerSplit!.MacroF1}");
                     }
-                    AtomicFile.WriteAllText(path, SelectionRunner.ToJson(doc));
+                    doc.Save(path);
                     return 0;
                 });
             }
@@ -242,7 +207,7 @@ public static class ExperimentRunner
 
         private SelectOptions Select(string layers) => new()
         {
-            ManifestPath = manifest.Path, AudioRoot = o.AudioRoot, Layers = SelectionRunner.ParseLayers(layers), Bow = true, Seed = 42,
+            Manifest = manifest, Layout = AudioFeatureLayout.Parse(layers), Bow = true, Seed = 42,
         };
 
         /// <summary>pretrain/{which}: rows of the selection's tokens, trained once and shared by every system using them.</summary>
@@ -250,11 +215,11 @@ public static class ExperimentRunner
         {
             if (_pretrained.TryGetValue(which, out var p)) return p;
             string sel = Selection(which), dir = Path.Combine(dirs.Pretrain, which);
-            if (!File.Exists(Path.Combine(dir, Pretrainer.MetaFile)))
+            if (!File.Exists(Path.Combine(dir, PretrainFile.FileName)))
             {
                 var spec = new PretrainSpec
                 {
-                    Manifest = manifest.Path, Codes = Codes(), Selection = sel, Model = Model(), Out = dir, MaxLength = preset.MaxLength,
+                    Manifest = manifest, Codes = Codes(), Selection = sel, Model = Model(), Out = dir, MaxLength = preset.MaxLength,
                     Options = new PretrainOptions { Epochs = preset.PretrainEpochs, Lr = preset.PretrainLr },
                 };
                 timings.Time($"pre-train {which}", () => spec.Run(log));
@@ -268,7 +233,7 @@ public static class ExperimentRunner
             string run = Path.Combine(dirs.Runs, system);
             var spec = new FinetuneSpec
             {
-                Manifest = manifest.Path, AudioRoot = o.AudioRoot, Model = Model(), Out = run, Codes = selection == null ? null : Codes(), Selection = selection,
+                Manifest = manifest, Model = Model(), Out = run, Codes = selection == null ? null : Codes(), Selection = selection,
                 Pretrained = pretrained, TextOnly = selection == null && audioEncoder == null, AudioEncoder = audioEncoder, System = system, MaxLength = preset.MaxLength,
                 Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, Patience = preset.FinetunePatience, Lr = preset.FinetuneLr, BatchSize = preset.FinetuneBatchSize, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds },
             };
@@ -276,7 +241,7 @@ public static class ExperimentRunner
             return timings.Time($"fine-tune {system}", () =>
             {
                 FinetuneRun.Run(spec, log);
-                return Evaluation.Evaluate(run, "test");
+                return RunEvaluation.Evaluate(run, "test");
             });
         }
     }

@@ -11,8 +11,9 @@ public readonly record struct CausalLmLoss(double Sum, int Count)
 
 /// <summary>
 /// Llama with its LM head: logits over the base vocabulary plus the appended rows, the shifted causal-LM
-/// loss (ignore −100), and the gradient with respect to the appended rows only — through the input lookup
-/// and through the (tied or untied) output rows — without a full-vocabulary weight gradient.
+/// loss (ignore −100), and either the gradient with respect to the appended rows only — through the input
+/// lookup and through the (tied or untied) output rows, without a full-vocabulary weight gradient — or,
+/// for full-parameter training, the gradient of every trainable weight (<see cref="LossAndGradients"/>).
 /// </summary>
 public sealed unsafe class LlamaForCausalLm : IDisposable
 {
@@ -59,19 +60,56 @@ public sealed unsafe class LlamaForCausalLm : IDisposable
         if (dInputRows.Length != nNew * h) throw ShapeMismatchException.Of("input-side row gradient", [dInputRows.Length], [nNew, h]);
         if (dOutputRows.Length != nNew * h) throw ShapeMismatchException.Of("output-side row gradient", [dOutputRows.Length], [nNew, h]);
 
+        var loss = ForwardToLogitGradients(ids, mask, labels, b, t, dSum, out float* dLogits);
+        // Frozen base rows: only the activation gradient. New output rows: dRows = dLogits[:, new]ᵀ·hidden.
+        Linear.Backward(_dHidden, null, null, dLogits, _hidden, w.OutputWeight, n, h, vBase, ldy: v);
+        fixed (float* dOut = dOutputRows)
+            Linear.Backward(_dHidden, dOut, null, dLogits + vBase, _hidden, w.NewOutputRows!, n, h, nNew, ldy: v);
+        float* dEmbed = Model.Backward(_dHidden);
+        fixed (float* dIn = dInputRows)
+            Embedding.BackwardRows(dIn, vBase, nNew, ids, dEmbed, h);
+        return loss;
+    }
+
+    /// <summary>
+    /// Full-parameter training step: loss plus the gradient of every tensor <paramref name="parameters"/>
+    /// trains, ADDED (+=) into each <c>Parameter.Grad</c> (torch semantics: micro-batches accumulate until
+    /// ZeroGrad). With tied embeddings <c>model.embed_tokens.weight</c> gets its input-lookup and output-
+    /// projection parts in one tensor. Labels are HF's (shifted inside, −100 ignored), as in <see cref="Loss"/>.
+    /// <paramref name="dSum"/> is ∂objective/∂(loss sum): null means 1/count (this batch's mean); pass
+    /// 1/N_total when accumulating (HF ≥ 4.46 num_items_in_batch). The weight gradients are GEMMs
+    /// (dW += dYᵀ·X, dBias += Σ dY) on the engine's threads; no temporary beyond the forward's logits.
+    /// Throws when <paramref name="parameters"/> was made for other weights than this model's.
+    /// </summary>
+    public CausalLmLoss LossAndGradients(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, ReadOnlySpan<int> labels, int b, int t,
+        LlamaParameters parameters, float? dSum = null)
+    {
+        var w = Model.Weights;
+        if (!ReferenceEquals(parameters.Weights, w))
+            throw new SpeechTokException("these parameters were created for other weights than this model's (LlamaParameters.Create(model weights))");
+        if (w.NewRowCount > 0)
+            throw new SpeechTokException($"full-parameter training needs a model without appended vocabulary rows, but this one has {w.NewRowCount}");
+        int h = Model.Config.HiddenSize, v = VocabSize, n = b * t;
+        var loss = ForwardToLogitGradients(ids, mask, labels, b, t, dSum, out float* dLogits);
+        Linear.Backward(_dHidden, LlamaParameters.GradOf(parameters, w.OutputWeight), null, dLogits, _hidden, w.OutputWeight, n, h, v);
+        float* dEmbed = Model.Backward(_dHidden, parameters);
+        float* dTable = LlamaParameters.GradOf(parameters, w.EmbedTokens);
+        if (dTable != null) Embedding.BackwardRows(dTable, 0, v, ids, dEmbed, h);
+        return loss;
+    }
+
+    /// <summary>Training forward, loss, and dLogits (in place of the logits); clears dHidden for the head's backward.</summary>
+    private CausalLmLoss ForwardToLogitGradients(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, ReadOnlySpan<int> labels, int b, int t,
+        float? dSum, out float* dLogits)
+    {
+        int n = b * t, v = VocabSize;
         float* logits = Forward(ids, mask, b, t, true);
         var targets = ShiftLabels(labels, b, t);
         var (sum, count) = CrossEntropy.Forward(logits, targets, [], n, v);
         float g = dSum ?? (count > 0 ? (float)(1 / count) : 0f);
         CrossEntropy.Backward(logits, logits, targets, [], n, v, g); // logits now hold dLogits
-        new Span<float>(_dHidden, n * h).Clear();
-        // Frozen base rows: only the activation gradient. New output rows: dRows = dLogits[:, new]ᵀ·hidden.
-        Linear.Backward(_dHidden, null, null, logits, _hidden, w.OutputWeight, n, h, vBase, ldy: v);
-        fixed (float* dOut = dOutputRows)
-            Linear.Backward(_dHidden, dOut, null, logits + vBase, _hidden, w.NewOutputRows!, n, h, nNew, ldy: v);
-        float* dEmbed = Model.Backward(_dHidden);
-        fixed (float* dIn = dInputRows)
-            Embedding.BackwardRows(dIn, vBase, nNew, ids, dEmbed, h);
+        new Span<float>(_dHidden, n * Model.Config.HiddenSize).Clear();
+        dLogits = logits;
         return new CausalLmLoss(sum, (int)count);
     }
 

@@ -5,8 +5,9 @@ namespace SpeechTok.Lm.Model;
 
 /// <summary>
 /// Llama decoder (HF LlamaModel semantics, eager attention) as explicit forward and backward passes over
-/// flat activation buffers. Backbone weights are frozen: the backward pass computes activation gradients
-/// only, plus the gradients of the trainable pieces (LoRA factors; new embedding rows via the caller).
+/// flat activation buffers. The backward pass computes activation gradients, the gradients of LoRA factors
+/// (new embedding rows via the caller) and, for full-parameter training, the weight gradients of the
+/// tensors a <see cref="LlamaParameters"/> trains; frozen weights get none.
 /// Activation buffers are allocated once per (batch, seq) and reused across steps.
 /// </summary>
 public sealed unsafe class LlamaModel : IDisposable
@@ -89,52 +90,56 @@ public sealed unsafe class LlamaModel : IDisposable
     }
 
     /// <summary>
-    /// Back-propagates dHidden [b·t, hidden] (the gradient of the final norm's output) through the frozen
-    /// backbone of the last <see cref="Forward"/> (which must have had forBackward). LoRA gradients accumulate;
-    /// returns the gradient of the embedding output [b·t, hidden].
+    /// Back-propagates dHidden [b·t, hidden] (the gradient of the final norm's output) through the backbone
+    /// of the last <see cref="Forward"/> (which must have had forBackward). LoRA gradients accumulate, and so
+    /// do the weight gradients of the tensors <paramref name="parameters"/> trains (null: the backbone is
+    /// frozen and only activation gradients are computed). Returns the gradient of the embedding output [b·t, hidden].
     /// </summary>
-    internal float* Backward(float* dHidden)
+    internal float* Backward(float* dHidden, LlamaParameters? parameters = null)
     {
         var ws = _ws is { KeepsAll: true, HasForward: true } ? _ws : throw new InvalidOperationException("backward needs a forward pass run with forBackward");
         var c = Config;
         int b = ws.B, t = ws.T, n = b * t, h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
+        var g = parameters;
         float* dx = ws.DResid;
         Clear(dx, n * h);
-        RmsNorm.Backward(dx, null, dHidden, ws.Resid(c.NumLayers), ws.RstdF, Weights.Norm, n, h);
+        RmsNorm.Backward(dx, Grad(g, Weights.Norm), dHidden, ws.Resid(c.NumLayers), ws.RstdF, Weights.Norm, n, h);
         for (int l = c.NumLayers - 1; l >= 0; l--)
         {
             var w = Weights.Layers[l];
             var a = ws.Layer(l);
             // resid[l+1] = mid + down(swiglu(gate(xn2), up(xn2))): dx already holds d resid[l+1] = d mid (skip path).
             Clear(ws.DAct, n * im);
-            Linear.Backward(ws.DAct, null, null, dx, a.Act, w.DownProj, n, im, h);
+            Linear.Backward(ws.DAct, Grad(g, w.DownProj), Grad(g, w.DownBias), dx, a.Act, w.DownProj, n, im, h);
             Clear(ws.DGate, n * im); Clear(ws.DUp, n * im);
             SwiGlu.Backward(ws.DGate, ws.DUp, ws.DAct, a.Gate, a.Up, n * im);
             Clear(ws.DXn, n * h);
-            Linear.Backward(ws.DXn, null, null, ws.DGate, a.Xn2, w.GateProj, n, h, im);
-            Linear.Backward(ws.DXn, null, null, ws.DUp, a.Xn2, w.UpProj, n, h, im);
-            RmsNorm.Backward(dx, null, ws.DXn, a.Mid, a.Rstd2, w.PostAttentionLayerNorm, n, h);
+            Linear.Backward(ws.DXn, Grad(g, w.GateProj), Grad(g, w.GateBias), ws.DGate, a.Xn2, w.GateProj, n, h, im);
+            Linear.Backward(ws.DXn, Grad(g, w.UpProj), Grad(g, w.UpBias), ws.DUp, a.Xn2, w.UpProj, n, h, im);
+            RmsNorm.Backward(dx, Grad(g, w.PostAttentionLayerNorm), ws.DXn, a.Mid, a.Rstd2, w.PostAttentionLayerNorm, n, h);
             // mid = resid[l] + o_proj(attention(rope(q), rope(k), v))
             Clear(ws.DAttOut, n * qd);
-            Linear.Backward(ws.DAttOut, null, null, dx, a.AttOut, w.OProj, n, qd, h);
+            Linear.Backward(ws.DAttOut, Grad(g, w.OProj), Grad(g, w.OBias), dx, a.AttOut, w.OProj, n, qd, h);
             Clear(ws.DQ, n * qd); Clear(ws.DK, n * kd); Clear(ws.DV, n * kd);
             Attention.Backward(ws.DQ, ws.DK, ws.DV, ws.DAttOut, a.Probs, a.Q, a.K, a.V, b, t, c.NumHeads, c.NumKvHeads, c.HeadDim);
             Rope.Backward(ws.DQ, b, t, c.NumHeads, c.HeadDim, _cos, _sin);
             Rope.Backward(ws.DK, b, t, c.NumKvHeads, c.HeadDim, _cos, _sin);
             Clear(ws.DXn, n * h);
-            Linear.Backward(ws.DXn, null, null, ws.DQ, a.Xn1, w.QProj, n, h, qd);
-            Linear.Backward(ws.DXn, null, null, ws.DK, a.Xn1, w.KProj, n, h, kd);
-            Linear.Backward(ws.DXn, null, null, ws.DV, a.Xn1, w.VProj, n, h, kd);
+            Linear.Backward(ws.DXn, Grad(g, w.QProj), Grad(g, w.QBias), ws.DQ, a.Xn1, w.QProj, n, h, qd);
+            Linear.Backward(ws.DXn, Grad(g, w.KProj), Grad(g, w.KBias), ws.DK, a.Xn1, w.KProj, n, h, kd);
+            Linear.Backward(ws.DXn, Grad(g, w.VProj), Grad(g, w.VBias), ws.DV, a.Xn1, w.VProj, n, h, kd);
             if (Lora != null)
             {
                 bool dropout = ws.DropoutApplied;
                 LoraBackward(Lora.QProj[l], ws.DQ, dropout ? a.LoraXq : a.Xn1, a.LoraUq, a.LoraMaskQ, dropout, ws, n);
                 LoraBackward(Lora.VProj[l], ws.DV, dropout ? a.LoraXv : a.Xn1, a.LoraUv, a.LoraMaskV, dropout, ws, n);
             }
-            RmsNorm.Backward(dx, null, ws.DXn, ws.Resid(l), a.Rstd1, w.InputLayerNorm, n, h);
+            RmsNorm.Backward(dx, Grad(g, w.InputLayerNorm), ws.DXn, ws.Resid(l), a.Rstd1, w.InputLayerNorm, n, h);
         }
         return dx;
     }
+
+    private static float* Grad(LlamaParameters? parameters, Tensor? weight) => LlamaParameters.GradOf(parameters, weight);
 
     /// <summary>PEFT applies a separate dropout to each adapter's input; the mask depends on (seed, step, layer, which).</summary>
     private float* LoraInput(float* dst, byte* mask, float* xn, int count, int layer, int which)

@@ -106,6 +106,48 @@ public sealed class LlamaWeights
     }
 
     /// <summary>
+    /// Every checkpoint tensor under its HF name, in checkpoint order: embed_tokens, then per layer the
+    /// attention and MLP projections (biases where the config has them) and both norms, then model.norm and,
+    /// when untied, lm_head. Appended vocabulary rows are not checkpoint tensors and are not listed.
+    /// </summary>
+    public IEnumerable<(string Name, Tensor Tensor)> Named()
+    {
+        yield return ("model.embed_tokens.weight", EmbedTokens);
+        for (int l = 0; l < Layers.Count; l++)
+        {
+            var w = Layers[l];
+            string p = $"model.layers.{l}.";
+            (string, Tensor?)[] all =
+            [
+                (p + "self_attn.q_proj.weight", w.QProj), (p + "self_attn.q_proj.bias", w.QBias),
+                (p + "self_attn.k_proj.weight", w.KProj), (p + "self_attn.k_proj.bias", w.KBias),
+                (p + "self_attn.v_proj.weight", w.VProj), (p + "self_attn.v_proj.bias", w.VBias),
+                (p + "self_attn.o_proj.weight", w.OProj), (p + "self_attn.o_proj.bias", w.OBias),
+                (p + "mlp.gate_proj.weight", w.GateProj), (p + "mlp.gate_proj.bias", w.GateBias),
+                (p + "mlp.up_proj.weight", w.UpProj), (p + "mlp.up_proj.bias", w.UpBias),
+                (p + "mlp.down_proj.weight", w.DownProj), (p + "mlp.down_proj.bias", w.DownBias),
+                (p + "input_layernorm.weight", w.InputLayerNorm), (p + "post_attention_layernorm.weight", w.PostAttentionLayerNorm),
+            ];
+            foreach (var (name, t) in all)
+                if (t != null) yield return (name, t);
+        }
+        yield return ("model.norm.weight", Norm);
+        if (LmHead != null) yield return ("lm_head.weight", LmHead);
+    }
+
+    /// <summary>
+    /// A copy whose every tensor is an owned, writable F32 buffer (16-bit weights upcast exactly), as
+    /// full-parameter training needs; appended rows are shared, not copied. This one is left unchanged.
+    /// </summary>
+    public LlamaWeights ToWritableF32()
+    {
+        var copies = Named().ToDictionary(e => e.Name, e => e.Tensor.ToF32(), StringComparer.Ordinal);
+        var w = Load(Config, copies.GetValueOrDefault);
+        if (NewEmbedRows != null) w.ExtendVocabulary(NewEmbedRows, NewLmHeadRows);
+        return w;
+    }
+
+    /// <summary>
     /// Appends rows to the vocabulary (ids BaseVocabSize…). <paramref name="embedRows"/> are the new input
     /// rows (and output rows when tied); an untied model also needs <paramref name="lmHeadRows"/>.
     /// </summary>

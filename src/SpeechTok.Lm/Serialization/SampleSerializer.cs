@@ -1,3 +1,4 @@
+using SpeechTok.Codec;
 using System.Text;
 using SpeechTok.Lm.Tokenization;
 using SpeechTok.Tensors;
@@ -31,16 +32,20 @@ public sealed class SampleSerializer
     private readonly AudioVocabulary? _vocab;
     private readonly int _bosId;
 
+    /// <summary>The defaults of <c>--serialization</c> and <c>--max-length</c>.</summary>
+    public const SerializationMode DefaultMode = SerializationMode.Compact;
+    public const int DefaultMaxLength = 256;
+
     public SerializationMode Mode { get; }
     public int MaxLength { get; }
     /// <summary>Whether <see cref="Serialize"/> reads RVQ codes (compact and reference layouts).</summary>
     public bool NeedsCodes => Mode is SerializationMode.Compact or SerializationMode.Reference;
 
-    public SampleSerializer(HfTokenizer tokenizer, AudioVocabulary? vocab, SerializationMode mode = SerializationMode.Compact, int maxLength = 256)
+    public SampleSerializer(HfTokenizer tokenizer, AudioVocabulary? vocab, SerializationMode mode = DefaultMode, int maxLength = DefaultMaxLength)
     {
         if (maxLength < 1) throw new SpeechTokException($"max length must be at least 1 (got {maxLength})");
         if (vocab == null && mode != SerializationMode.TextOnly) throw new SpeechTokException($"serialisation '{mode}' needs the audio vocabulary");
-        if ((vocab?.VectorSlotId != null) != (mode == SerializationMode.AudioVector))
+        if (vocab != null && (vocab.VectorSlotId != null) != (mode == SerializationMode.AudioVector))
             throw new SpeechTokException($"serialisation '{mode}' {(mode == SerializationMode.AudioVector ? "needs" : "cannot use")} the audio-vector vocabulary");
         _tokenizer = tokenizer;
         _vocab = vocab;
@@ -55,9 +60,12 @@ public sealed class SampleSerializer
         "compact" => SerializationMode.Compact,
         "reference" => SerializationMode.Reference,
         "text-only" or "textonly" => SerializationMode.TextOnly,
-        "audiovector" or "audio-vector" => SerializationMode.AudioVector,
+        "audio-vector" or "audiovector" => SerializationMode.AudioVector,
         _ => throw new SpeechTokException($"unknown serialisation '{value}' (expected compact, reference, text-only or audio-vector)"),
     };
+
+    /// <summary>The name a mode is recorded under in run files ("compact", "reference", "textonly", "audiovector"); <see cref="ParseMode"/> reads it back.</summary>
+    public static string ModeName(SerializationMode mode) => mode.ToString().ToLowerInvariant();
 
     /// <summary>Ids of one sample; <paramref name="codes"/> (<c>codes[rvqLayer][frame]</c>) is ignored unless <see cref="NeedsCodes"/>.</summary>
     public SerializedSample Serialize(string text, int[][]? codes)
@@ -120,7 +128,7 @@ public sealed class SampleSerializer
         foreach (int r in ranks)
         {
             if (!first) sb.Append(' ');
-            sb.Append(AudioVocabulary.AudioTokenName(r));
+            sb.Append(AudioFeatureLayout.TokenName(r));
             first = false;
         }
         return sb.Append(' ').Append(AudioVocabulary.AudioEnd).ToString();

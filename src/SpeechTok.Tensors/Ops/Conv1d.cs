@@ -1,7 +1,5 @@
 namespace SpeechTok.Tensors.Ops;
 
-public enum PadMode { Zero, Reflect }
-
 /// <summary>
 /// 1-D convolution (groups = 1) over one [channels, length] row-major signal, as im2col + <see cref="Gemm.Sgemm"/>.
 /// Padding is a separate step (<see cref="Pad"/>) because codec layers choose asymmetric paddings themselves.

@@ -15,7 +15,7 @@ public static unsafe class Dropout
         ulong threshold = (ulong)(p * (double)(1UL << 53));
         for (int i = 0; i < n; i++)
         {
-            bool keep = p == 0 || (Mix(seed + (ulong)i * 0x9E3779B97F4A7C15UL) >> 11) >= threshold;
+            bool keep = p == 0 || (SplitMix64.Mix(seed + (ulong)i * SplitMix64.Gamma) >> 11) >= threshold;
             mask[i] = keep ? (byte)1 : (byte)0;
             y[i] = keep ? x[i] * scale : 0f;
         }
@@ -26,12 +26,5 @@ public static unsafe class Dropout
     {
         float scale = 1f / (1f - p);
         for (int i = 0; i < n; i++) if (mask[i] != 0) dx[i] += dy[i] * scale;
-    }
-
-    private static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

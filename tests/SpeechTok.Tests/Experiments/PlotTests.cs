@@ -1,4 +1,4 @@
-using SpeechTok.Selection;
+using SpeechTok.Evaluation;
 using System.Globalization;
 using System.Xml.Linq;
 using SpeechTok.Experiments.Plots;

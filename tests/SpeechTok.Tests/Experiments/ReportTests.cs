@@ -1,4 +1,5 @@
-using SpeechTok.Selection;
+using SpeechTok.Codec;
+using SpeechTok.Evaluation;
 using SpeechTok.Experiments.Report;
 
 namespace SpeechTok.Tests.Experiments;
@@ -38,14 +39,14 @@ public sealed class ReportTests : IDisposable
     [Fact]
     public void ResultsRoundTripWithSchemaFieldNames()
     {
-        var path = Path.Combine(_dir, ResultsFile.FileName);
+        var path = Path.Combine(_dir, ExperimentResults.FileName);
         var r = Sample();
-        ResultsFile.Write(path, r);
+        r.Save(path);
         var json = File.ReadAllText(path);
         foreach (var field in new[] { "\"format_version\": 1", "\"manifest\"", "\"task\": \"binary\"", "\"systems\"", "\"system\": \"audio-lasso\"", "\"split\": \"test\"",
                      "\"macro_f1\"", "\"macro_f1_std\"", "\"macro_f1_bagged\"", "\"macro_f1_vote\"", "\"macro_f1_all_labels\"", "\"per_seed\"", "\"selected_tokens\": 77", "\"seed\": 100" })
             Assert.Contains(field, json);
-        var back = ResultsFile.Read(path);
+        var back = ExperimentResults.Load(path);
         Assert.Equal(r.Manifest, back.Manifest);
         Assert.Equal(r.ClassNames, back.ClassNames);
         Assert.Equal(2, back.Systems.Count);
@@ -63,13 +64,13 @@ public sealed class ReportTests : IDisposable
     [Fact]
     public void UpsertReplacesASystemAndKeepsTheOthers()
     {
-        var path = Path.Combine(_dir, ResultsFile.FileName);
-        ResultsFile.Upsert(path, "/data/m.csv", "binary", SystemResult.FromSeeds("bow", [new SeedScore { MacroF1 = 0.4 }]));
-        ResultsFile.Upsert(path, "/data/m.csv", "binary", SystemResult.FromSeeds("mfcc", [new SeedScore { MacroF1 = 0.3 }]));
-        var r = ResultsFile.Upsert(path, "/data/m.csv", "binary", SystemResult.FromSeeds("bow", [new SeedScore { MacroF1 = 0.45 }]));
+        var path = Path.Combine(_dir, ExperimentResults.FileName);
+        ExperimentResults.Upsert(path, "/data/m.csv", "binary", SystemResult.FromSeeds("bow", [new SeedScore { MacroF1 = 0.4 }]));
+        ExperimentResults.Upsert(path, "/data/m.csv", "binary", SystemResult.FromSeeds("mfcc", [new SeedScore { MacroF1 = 0.3 }]));
+        var r = ExperimentResults.Upsert(path, "/data/m.csv", "binary", SystemResult.FromSeeds("bow", [new SeedScore { MacroF1 = 0.45 }]));
         Assert.Equal(["bow", "mfcc"], r.Systems.Select(s => s.System));
-        Assert.Equal(0.45, ResultsFile.Read(path).Find("bow")!.MacroF1);
-        var e = Assert.Throws<SpeechTokException>(() => ResultsFile.Upsert(path, "/other.csv", "binary", SystemResult.FromSeeds("x", [new SeedScore { MacroF1 = 0.1 }])));
+        Assert.Equal(0.45, ExperimentResults.Load(path).Find("bow")!.MacroF1);
+        var e = Assert.Throws<SpeechTokException>(() => ExperimentResults.Upsert(path, "/other.csv", "binary", SystemResult.FromSeeds("x", [new SeedScore { MacroF1 = 0.1 }])));
         Assert.Contains("another output folder", e.Message);
     }
 
@@ -88,7 +89,7 @@ public sealed class ReportTests : IDisposable
     {
         var path = Path.Combine(_dir, "bad.json");
         File.WriteAllText(path, json);
-        var e = Assert.Throws<SpeechTokException>(() => ResultsFile.Read(path));
+        var e = Assert.Throws<SpeechTokException>(() => ExperimentResults.Load(path));
         Assert.Contains(expected, e.Message);
         Assert.Contains(path, e.Message);
     }
@@ -98,7 +99,7 @@ public sealed class ReportTests : IDisposable
     {
         var path = Path.Combine(_dir, "r.json");
         File.WriteAllText(path, """{"format_version":1,"manifest":"m","task":"multiclass","systems":[{"system":"bow","split":"test","macro_f1":0.44,"per_seed":[0.44]}]}""");
-        Assert.Equal(0.44, ResultsFile.Read(path).Systems[0].PerSeed.Single().MacroF1);
+        Assert.Equal(0.44, ExperimentResults.Load(path).Systems[0].PerSeed.Single().MacroF1);
     }
 
     [Fact]
@@ -106,15 +107,15 @@ public sealed class ReportTests : IDisposable
     {
         var path = Path.Combine(_dir, "r.json");
         var bad = Sample().With(new SystemResult { System = "nan", MacroF1 = double.NaN });
-        Assert.Throws<SpeechTokException>(() => ResultsFile.Write(path, bad));
+        Assert.Throws<SpeechTokException>(() => bad.Save(path));
         Assert.False(File.Exists(path));
     }
 
     [Fact]
     public void ReportHasThePaperTableAndEverySection()
     {
-        var tokens = TokenReport.Compute([1030], 0, 1024,
-            [new TokenReportSample("train/0", [[0, 0], [6, 6]], new FrameDescriptors([100, 0], [-20, -40], [500, 900], [true, false]), 1)]);
+        var tokens = TokenReport.Compute([1030], AudioFeatureLayout.Parse("1-8"),
+            [new TokenReportSample("train/0", [[0, 0], [6, 6]], new FrameAcoustics([100, 0], [-20, -40], [500, 900], [true, false]), 1)]);
         var md = ReportWriter.Render(new ReportInput
         {
             Results = Sample(),
@@ -145,11 +146,11 @@ public sealed class ReportTests : IDisposable
     [Fact]
     public void TokenReportAveragesTheFramesWhereEachTokenOccurs()
     {
-        // Layers 2–8 (first codebook 1): feature 5 = RVQ-2 code 5; feature 1024 + 7 = RVQ-3 code 7.
+        // Layers 2–8: feature 5 = RVQ-2 code 5; feature 1024 + 7 = RVQ-3 code 7.
         var codes = new[] { new[] { 9, 9, 9, 9 }, new[] { 5, 5, 1, 2 }, new[] { 0, 7, 7, 0 } };
-        var frames = new FrameDescriptors([100, 200, 0, 300], [-10, -20, -30, -40], [1000, 2000, 3000, 4000], [true, true, false, true]);
-        var other = new FrameDescriptors([150, 0], [-50, -60], [100, 200], [true, false]);
-        var r = TokenReport.Compute([1031, 5],  1, 1024,
+        var frames = new FrameAcoustics([100, 200, 0, 300], [-10, -20, -30, -40], [1000, 2000, 3000, 4000], [true, true, false, true]);
+        var other = new FrameAcoustics([150, 0], [-50, -60], [100, 200], [true, false]);
+        var r = TokenReport.Compute([1031, 5], AudioFeatureLayout.Parse("2-8"),
         [
             new TokenReportSample("a", codes, frames, 0),
             new TokenReportSample("b", [[1, 1], [5, 3], [7, 0]], other, 1),
@@ -177,14 +178,14 @@ public sealed class ReportTests : IDisposable
     [Fact]
     public void TokenReportRejectsMismatchedInputs()
     {
-        var f = new FrameDescriptors([1, 1], [1, 1], [1, 1], [true, true]);
+        var f = new FrameAcoustics([1, 1], [1, 1], [1, 1], [true, true]);
         Assert.Contains("s1", Assert.Throws<SpeechTokException>(() =>
-            TokenReport.Compute([2048], 0, 1024, [new TokenReportSample("s1", [[0, 0], [0, 0]], f)])).Message); // needs 3 layers
+            TokenReport.Compute([2048], AudioFeatureLayout.Parse("1-8"), [new TokenReportSample("s1", [[0, 0], [0, 0]], f)])).Message); // needs 3 layers
         Assert.Contains("descriptor frames", Assert.Throws<SpeechTokException>(() =>
-            TokenReport.Compute([0], 0, 1024, [new TokenReportSample("s2", [new int[10]], f)])).Message);
+            TokenReport.Compute([0], AudioFeatureLayout.Parse("1-8"), [new TokenReportSample("s2", [new int[10]], f)])).Message);
         Assert.Contains("outside", Assert.Throws<SpeechTokException>(() =>
-            TokenReport.Compute([0], 0, 1024, [new TokenReportSample("s3", [[1024, 0]], f)])).Message);
+            TokenReport.Compute([0], AudioFeatureLayout.Parse("1-8"), [new TokenReportSample("s3", [[1024, 0]], f)])).Message);
         Assert.Contains("differ in length", Assert.Throws<SpeechTokException>(() =>
-            TokenReport.Compute([0], 0, 1024, [new TokenReportSample("s4", [[0, 0]], f with { Voiced = [true] })])).Message);
+            TokenReport.Compute([0], AudioFeatureLayout.Parse("1-8"), [new TokenReportSample("s4", [[0, 0]], f with { Voiced = [true] })])).Message);
     }
 }

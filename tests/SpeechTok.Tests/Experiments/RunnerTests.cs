@@ -1,5 +1,5 @@
 using SpeechTok.Audio;
-using SpeechTok.Selection;
+using SpeechTok.Evaluation;
 using System.Text;
 using SpeechTok.Experiments.Demo;
 using SpeechTok.Experiments.Plots;
@@ -105,8 +105,7 @@ public sealed class RunnerTests : IDisposable
         }
         // The tones are the labels: the MFCC baseline hears them, the words do not carry them.
         Assert.True(results.Find("mfcc")!.MacroF1 > results.Find("bow")!.MacroF1, $"mfcc {results.Find("mfcc")!.MacroF1} vs bow {results.Find("bow")!.MacroF1}");
-        var selection = SpeechTok.Training.RunFiles.ReadJson(Path.Combine(o.Out, "selection", "2-8.json"));
-        Assert.Equal(4, selection["per_label"]!.AsArray().Count);
+        Assert.Equal(4, SelectionFile.Load(Path.Combine(o.Out, "selection", "2-8.json")).PerLabel!.Count);
         var report = File.ReadAllText(Path.Combine(o.Out, "report.md"));
         Assert.Contains("## Per-label F1", report);
         Assert.Contains("| system | low | mid | high | top | macro-F1 | micro-F1 |", report);
@@ -129,7 +128,7 @@ public sealed class RunnerTests : IDisposable
             first.Add(m);
             if (m.StartsWith("audio-lasso-8: fine-tuning", StringComparison.Ordinal)) throw new OperationCanceledException();
         }));
-        var partial = ResultsFile.Read(Path.Combine(o.Out, "results.json"));
+        var partial = ExperimentResults.Load(Path.Combine(o.Out, "results.json"));
         Assert.Equal(["bow", "mfcc", "bow-mfcc", "text-only-llm", "audio-lasso"], partial.Systems.Select(s => s.System));
 
         var second = new List<string>();

@@ -1,3 +1,4 @@
+using SpeechTok.Codec;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SpeechTok.Lm.Serialization;
@@ -41,7 +42,7 @@ public sealed class SerializationTests
         var table = doc.RootElement.GetProperty("added_tokens").EnumerateArray().ToList();
         int n = table.Count(t => t.GetProperty("content").GetString()!.StartsWith("<audio_token_", StringComparison.Ordinal));
         var features = SpreadFeatures(n);
-        var vocab = AudioVocabulary.Extend(tok, features, AllLayers, Codebook);
+        var vocab = AudioVocabulary.Extend(tok, features, new AudioFeatureLayout(AllLayers, Codebook));
         foreach (var t in table)
             Assert.Equal(t.GetProperty("id").GetInt32(), tok.TokenToId(t.GetProperty("content").GetString()!));
 
@@ -69,7 +70,7 @@ public sealed class SerializationTests
     {
         var tok = Llama3TokenizerConformanceTests.LoadFixtureTokenizer(folder);
         var features = SpreadFeatures(12);
-        var vocab = AudioVocabulary.Extend(tok, features, AllLayers, Codebook);
+        var vocab = AudioVocabulary.Extend(tok, features, new AudioFeatureLayout(AllLayers, Codebook));
         Assert.Equal(128256, tok.PadId);
         Assert.Equal([128269, 128270, 128271, 128272], new[] { vocab.TextId, vocab.TextEndId, vocab.AudioId, vocab.AudioEndId });
         Assert.Equal(Enumerable.Range(128257, 12), vocab.AudioTokenIds);
@@ -108,7 +109,7 @@ public sealed class SerializationTests
         var tok = TinyTokenizer.Build();
         int[] usedLayers = [1, 2, 3];                         // "RVQ 2-4": feature = i·8 + code for used layer i
         int[] features = [2, 9, 21];                          // layer 1 code 2, layer 2 code 1, layer 3 code 5
-        var vocab = AudioVocabulary.Extend(tok, features, usedLayers, codebookSize: 8);
+        var vocab = AudioVocabulary.Extend(tok, features, new AudioFeatureLayout(usedLayers, 8));
         Assert.Equal(267, tok.PadId);
         Assert.Equal([268, 269, 270], vocab.AudioTokenIds);
         Assert.Equal([271, 272, 273, 274], new[] { vocab.TextId, vocab.TextEndId, vocab.AudioId, vocab.AudioEndId });
@@ -131,7 +132,7 @@ public sealed class SerializationTests
     public void ReferenceSpacesBecomeTokensOnHandMadeTokenizer()
     {
         var tok = TinyTokenizer.Build();
-        var vocab = AudioVocabulary.Extend(tok, [0, 3], [0], codebookSize: 4);
+        var vocab = AudioVocabulary.Extend(tok, [0, 3], new AudioFeatureLayout([0], 4));
         var reference = new SampleSerializer(tok, vocab, SerializationMode.Reference);
         const int sp = 0x20; // Ġ
         // " hello" is one vocab entry (ignore_merges); each space between added tokens is Ġ.
@@ -149,7 +150,7 @@ public sealed class SerializationTests
     public void CorpusSerialisationKeepsOrderAndNamesTheBadSample()
     {
         var tok = TinyTokenizer.Build();
-        var vocab = AudioVocabulary.Extend(tok, [1, 2], [0], codebookSize: 4);
+        var vocab = AudioVocabulary.Extend(tok, [1, 2], new AudioFeatureLayout([0], 4));
         var ser = new SampleSerializer(tok, vocab, SerializationMode.Reference, maxLength: 12);
         var rng = new Random(5);
         var texts = Enumerable.Range(0, 300).Select(i => $"hello {i}").ToArray();
@@ -173,7 +174,7 @@ public sealed class SerializationTests
     [Fact]
     public void ConfigJsonHasTheOriginalsFields()
     {
-        var vocab = AudioVocabulary.Extend(TinyTokenizer.Build(), [5, 9, 30], [0, 1, 2, 3], codebookSize: 8);
+        var vocab = AudioVocabulary.Extend(TinyTokenizer.Build(), [5, 9, 30], new AudioFeatureLayout([0, 1, 2, 3], 8));
         using var doc = JsonDocument.Parse(vocab.ToConfigJson("config_4layers_test"));
         var root = doc.RootElement;
         Assert.Equal("config_4layers_test", root.GetProperty("config_name").GetString());
@@ -189,14 +190,14 @@ public sealed class SerializationTests
     public void BadInputIsReportedClearly()
     {
         var tok = TinyTokenizer.Build();
-        Assert.Contains("strictly ascending", Assert.Throws<SpeechTokException>(() => AudioVocabulary.Extend(tok, [3, 2], [0], 4)).Message);
-        Assert.Contains("outside 0..7", Assert.Throws<SpeechTokException>(() => AudioVocabulary.Extend(tok, [8], [0, 1], 4)).Message);
-        Assert.Contains("distinct", Assert.Throws<SpeechTokException>(() => AudioVocabulary.Extend(tok, [1], [1, 1], 4)).Message);
+        Assert.Contains("strictly ascending", Assert.Throws<SpeechTokException>(() => AudioVocabulary.Extend(tok, [3, 2], new AudioFeatureLayout([0], 4))).Message);
+        Assert.Contains("outside 0..7", Assert.Throws<SpeechTokException>(() => AudioVocabulary.Extend(tok, [8], new AudioFeatureLayout([0, 1], 4))).Message);
+        Assert.Contains("distinct", Assert.Throws<SpeechTokException>(() => AudioVocabulary.Extend(tok, [1], new AudioFeatureLayout([1, 1], 4))).Message);
 
-        var vocab = AudioVocabulary.Extend(tok, [1], [0, 2], 4);
-        Assert.Contains("layer 2 is used", Assert.Throws<SpeechTokException>(() => vocab.KeptRanks([[1], [1]])).Message);
+        var vocab = AudioVocabulary.Extend(tok, [1], new AudioFeatureLayout([0, 2], 4));
+        Assert.Contains("layer 3 is used", Assert.Throws<SpeechTokException>(() => vocab.KeptRanks([[1], [1]])).Message);
         Assert.Contains("frames", Assert.Throws<SpeechTokException>(() => vocab.KeptRanks([[1, 1], [0], [1]])).Message);
-        Assert.Contains("code 9 at RVQ layer 2, frame 0", Assert.Throws<SpeechTokException>(() => vocab.KeptRanks([[1], [0], [9]])).Message);
+        Assert.Contains("code 9 at RVQ layer 3, frame 0", Assert.Throws<SpeechTokException>(() => vocab.KeptRanks([[1], [0], [9]])).Message);
 
         var compact = new SampleSerializer(tok, vocab);
         Assert.Contains("RVQ codes", Assert.Throws<SpeechTokException>(() => compact.Serialize("x", null)).Message);

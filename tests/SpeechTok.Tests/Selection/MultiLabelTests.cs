@@ -1,6 +1,6 @@
 using SpeechTok.Audio;
 using SpeechTok.Selection;
-using SpeechTok.Training;
+using SpeechTok.Evaluation;
 
 namespace SpeechTok.Tests.Selection;
 
@@ -61,6 +61,6 @@ public sealed class MultiLabelTests : IDisposable
         Assert.All(r.PerLabelF1, f => Assert.Equal(1.0, f));
         Assert.Equal(1.0, r.MacroF1);
         Assert.Equal(1.0, r.MicroF1);
-        Assert.True(r.Details!["one_vs_rest"]!.GetValue<bool>());
+        Assert.True(BaselineDetails.Of(r).OneVsRest);
     }
 }

@@ -1,5 +1,8 @@
 using System.Text.Json.Nodes;
 using SpeechTok.Audio;
+using SpeechTok.Codec;
+using SpeechTok.Evaluation;
+using SpeechTok.IO;
 using SpeechTok.Selection;
 
 namespace SpeechTok.Tests.Selection;
@@ -9,6 +12,8 @@ public sealed class SelectionRunnerTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("selection-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Json(SelectionFile s) => ArtifactJson.ToNode(s).ToJsonString();
 
     private const int PlantedLayer = 3, PlantedCode = 77; // 1-based RVQ layer 3
 
@@ -40,23 +45,32 @@ public sealed class SelectionRunnerTests : IDisposable
     public void SelectsThePlantedTokenAndWritesTheDocumentedFields()
     {
         var (m, codes) = Data(200);
-        var doc = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [2, 3, 4, 5, 6, 7, 8], Bow = true, C = 0.05, SweepC = [0.01, 0.05, 0.2] }, codes);
-        var ids = doc["selected_features"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
+        var doc = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([2, 3, 4, 5, 6, 7, 8]), Bow = true, C = 0.05, SweepC = [0.01, 0.05, 0.2] }, codes);
+        var ids = doc.SelectedFeatures;
         int planted = (PlantedLayer - 2) * 1024 + PlantedCode; // layer 3 is the 2nd used layer
         Assert.Contains(planted, ids);
         Assert.Equal(ids.Order(), ids);
         Assert.All(ids, i => Assert.InRange(i, 0, 7 * 1024 - 1)); // text columns dropped
-        Assert.Equal(Enumerable.Range(0, ids.Length).Select(r => $"<audio_token_{r}>"), doc["tokens"]!.AsArray().Select(v => v!.GetValue<string>()));
-        Assert.Equal(1, doc["version"]!.GetValue<int>());
-        Assert.Equal(7 * 1024, doc["counts"]!["audio_columns"]!.GetValue<int>());
-        Assert.True(doc["solver"]!["converged"]!.GetValue<bool>());
-        Assert.True(doc["solver"]!["kkt_residual"]!.GetValue<double>() <= 1e-7);
-        Assert.Equal(160, doc["counts"]!["inner_train"]!.GetValue<int>());
-        Assert.Equal(3, doc["sweep"]!.AsArray().Count);
-        Assert.NotNull(doc["inner_split"]!["f1_class_1"]);
+        Assert.Equal(Enumerable.Range(0, ids.Length).Select(r => $"<audio_token_{r}>"), doc.Tokens!);
+        Assert.Equal(7 * 1024, doc.Counts!.AudioColumns);
+        Assert.True(doc.Solver!.Converged);
+        Assert.True(doc.Solver.KktResidual <= 1e-7);
+        Assert.Equal(160, doc.Counts.InnerTrain);
+        Assert.Equal(3, doc.Sweep!.Count);
+        Assert.NotNull(doc.InnerSplit!.F1Class1);
+        // The file has the documented field names, the version, and the layout; it loads back to the same record.
+        var path = Path.Combine(_dir, "selection.json");
+        doc.Save(path);
+        var file = JsonNode.Parse(File.ReadAllText(path))!;
+        Assert.Equal("speechtok-selection", file["format"]!.GetValue<string>());
+        Assert.Equal(1, file["version"]!.GetValue<int>());
+        Assert.Equal([2, 3, 4, 5, 6, 7, 8], file["layers"]!.AsArray().Select(v => v!.GetValue<int>()));
+        Assert.Equal(1024, file["codebook_size"]!.GetValue<int>());
+        Assert.Equal(ids, file["selected_features"]!.AsArray().Select(v => v!.GetValue<int>()));
+        Assert.Equal(Json(doc), Json(SelectionFile.Load(path)));
         // Deterministic: the same call gives the same document.
-        var again = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [2, 3, 4, 5, 6, 7, 8], Bow = true, C = 0.05, SweepC = [0.01, 0.05, 0.2] }, codes);
-        Assert.Equal(SelectionRunner.ToJson(doc), SelectionRunner.ToJson(again));
+        var again = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([2, 3, 4, 5, 6, 7, 8]), Bow = true, C = 0.05, SweepC = [0.01, 0.05, 0.2] }, codes);
+        Assert.Equal(Json(doc), Json(again));
     }
 
     [Fact]
@@ -82,24 +96,30 @@ public sealed class SelectionRunnerTests : IDisposable
         var path = Path.Combine(_dir, "ml.csv");
         File.WriteAllLines(path, lines);
         File.WriteAllLines(Manifest.LabelNamesPath(path), ["anger", "joy", "fear", "calm"]);
-        var doc = SelectionRunner.Run(new SelectOptions { ManifestPath = path, Layers = [2, 3], C = 0.05, SweepC = [0.01, 0.05] }, s => codes.GetValueOrDefault(s.Key));
-        Assert.Equal("multilabel", doc["task"]!.GetValue<string>());
-        Assert.True(doc["one_vs_rest"]!.GetValue<bool>());
-        var ids = doc["selected_features"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
-        var perLabel = doc["per_label"]!.AsArray();
+        var doc = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(path), Layout = AudioFeatureLayout.FromLayerNumbers([2, 3]), C = 0.05, SweepC = [0.01, 0.05] }, s => codes.GetValueOrDefault(s.Key));
+        Assert.Equal("multilabel", doc.Task);
+        Assert.True(doc.OneVsRest);
+        Assert.Equal(["anger", "joy", "fear", "calm"], doc.LabelNames);
+        var ids = doc.SelectedFeatures;
+        var perLabel = doc.PerLabel!;
         Assert.Equal(4, perLabel.Count);
         for (int c = 0; c < 4; c++)
         {
             int planted = 1024 + PlantedCode + c; // layer 3 is the 2nd used layer
             Assert.Contains(planted, ids);
-            Assert.Contains(planted, perLabel[c]!["selected_audio"]!.AsArray().Select(v => v!.GetValue<int>()));
-            Assert.Equal(new[] { "anger", "joy", "fear", "calm" }[c], perLabel[c]!["name"]!.GetValue<string>());
+            Assert.Contains(planted, perLabel[c].SelectedAudio);
+            Assert.Equal(new[] { "anger", "joy", "fear", "calm" }[c], perLabel[c].Name);
         }
         // The selection is exactly the union of the labels' audio tokens.
-        Assert.Equal(perLabel.SelectMany(p => p!["selected_audio"]!.AsArray().Select(v => v!.GetValue<int>())).Distinct().Order(), ids);
-        Assert.InRange(doc["inner_split"]!["macro_f1"]!.GetValue<double>(), 0.5, 1);
-        Assert.Contains("label combination", doc["inner_split"]!["source"]!.GetValue<string>());
-        Assert.Equal(2, doc["sweep"]!.AsArray().Count);
+        Assert.Equal(perLabel.SelectMany(p => p.SelectedAudio).Distinct().Order(), ids);
+        Assert.InRange(doc.InnerSplit!.MacroF1, 0.5, 1);
+        Assert.NotNull(doc.InnerSplit.MicroF1);
+        Assert.Contains("label combination", doc.InnerSplit.Source);
+        // It round-trips through selection.json.
+        var file = Path.Combine(_dir, "sel.json");
+        doc.Save(file);
+        Assert.Equal(ids, SelectionFile.Load(file).PerLabel!.SelectMany(p => p.SelectedAudio).Distinct().Order());
+        Assert.Equal(2, doc.Sweep!.Count);
     }
 
     [Fact]
@@ -111,16 +131,16 @@ public sealed class SelectionRunnerTests : IDisposable
         using (var store = SpeechTok.Codec.Store.CodeStore.OpenOrCreate(storeDir, "test-tokenizer", 8, 1024))
             foreach (var s in manifest.Split("train")) store.Append(s.Key, 0, codes(s)!);
         using var read = SpeechTok.Codec.Store.CodeStore.Open(storeDir);
-        var fromStore = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2, 3], C = 0.05 }, s => read.TryGet(s.Key));
-        var inMemory = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2, 3], C = 0.05 }, codes);
-        Assert.Equal(SelectionRunner.ToJson(inMemory), SelectionRunner.ToJson(fromStore));
+        var fromStore = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1, 2, 3]), C = 0.05 }, s => read.TryGet(s.Key));
+        var inMemory = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1, 2, 3]), C = 0.05 }, codes);
+        Assert.Equal(Json(inMemory), Json(fromStore));
     }
 
     [Fact]
     public void MissingCodesNameTheSample()
     {
         var (m, codes) = Data(40);
-        var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2] },
+        var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1, 2]) },
             s => s.Key == "train/13" ? null : codes(s)));
         Assert.Contains("train/13", e.Message);
         Assert.Contains("m.csv:15", e.Message);
@@ -130,32 +150,32 @@ public sealed class SelectionRunnerTests : IDisposable
     public void AllZeroCoefficientsAreAnErrorSuggestingALargerC()
     {
         var (m, codes) = Data(40);
-        var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1], C = 1e-9 }, codes));
+        var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1]), C = 1e-9 }, codes));
         Assert.Contains("larger C", e.Message);
     }
 
     [Fact]
     public void BadInputsAreClearErrors()
     {
-        Assert.Throws<SpeechTokException>(() => SelectionRunner.ParseLayers("0-8"));
-        Assert.Throws<SpeechTokException>(() => SelectionRunner.ParseLayers("3-2"));
-        Assert.Equal([2, 3, 4, 5, 6, 7, 8], SelectionRunner.ParseLayers("2-8"));
-        Assert.Equal([1, 3, 4, 5], SelectionRunner.ParseLayers("1,3-5"));
+        Assert.Throws<SpeechTokException>(() => AudioFeatureLayout.ParseLayerNumbers("0-8"));
+        Assert.Throws<SpeechTokException>(() => AudioFeatureLayout.ParseLayerNumbers("3-2"));
+        Assert.Equal([2, 3, 4, 5, 6, 7, 8], AudioFeatureLayout.ParseLayerNumbers("2-8"));
+        Assert.Equal([1, 3, 4, 5], AudioFeatureLayout.ParseLayerNumbers("1,3-5"));
         var (m, codes) = Data(20);
         var split = Path.Combine(_dir, "split.json");
         File.WriteAllText(split, "{\"inner_train_idx\":[0,1,2],\"inner_test_idx\":[3,99]}");
-        var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1], SplitFile = split }, codes));
+        var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1]), SplitFile = split }, codes));
         Assert.Contains("inner_test_idx[1]", e.Message);
         // A class absent from train.
         var p = Path.Combine(_dir, "absent.csv");
         File.WriteAllText(p, "split,text,audio_path_list,label\ntrain,a b,a.wav,0\ntrain,c d,b.wav,0\ntest,e f,c.wav,1\n");
-        e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = p, Layers = [1] }, codes));
+        e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(p), Layout = AudioFeatureLayout.FromLayerNumbers([1]) }, codes));
         Assert.Contains("never occur in the train split", e.Message);
         // Labels outside 0..K−1 when K is given.
-        e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1], NumClasses = 1 }, codes));
+        e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m, numClasses: 1), Layout = AudioFeatureLayout.FromLayerNumbers([1]) }, codes));
         Assert.Contains("outside 0..0", e.Message);
         // Codes outside the codebook.
-        e = Assert.Throws<SpeechTokException>(() => TokenSelection.AudioBagOfTokens([("train/0", [[5, 1024]])], [1]));
+        e = Assert.Throws<SpeechTokException>(() => TokenSelection.AudioBagOfTokens([("train/0", [[5, 1024]])], AudioFeatureLayout.Parse("1")));
         Assert.Contains("train/0", e.Message);
     }
 
@@ -163,15 +183,15 @@ public sealed class SelectionRunnerTests : IDisposable
     public void RandomAblationIsSeededAndNeedsNoCodes()
     {
         var (m, _) = Data(10);
-        var a = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = SelectionRunner.ParseLayers("1-8"), RandomK = 80, Seed = 42 }, _ => null);
-        var b = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = SelectionRunner.ParseLayers("1-8"), RandomK = 80, Seed = 42 }, _ => null);
-        var ids = a["selected_features"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
+        var a = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.Parse("1-8"), RandomK = 80, Seed = 42 }, _ => null);
+        var b = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.Parse("1-8"), RandomK = 80, Seed = 42 }, _ => null);
+        var ids = a.SelectedFeatures;
         Assert.Equal(80, ids.Distinct().Count());
         Assert.Equal(ids.Order(), ids);
-        Assert.Equal(SelectionRunner.ToJson(a), SelectionRunner.ToJson(b));
-        var c = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = SelectionRunner.ParseLayers("1-8"), RandomK = 80, Seed = 43 }, _ => null);
-        Assert.NotEqual(SelectionRunner.ToJson(a), SelectionRunner.ToJson(c));
-        Assert.Equal(8 * 1024, a["counts"]!["drawn_from"]!.GetValue<int>());
+        Assert.Equal(Json(a), Json(b));
+        var c = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.Parse("1-8"), RandomK = 80, Seed = 43 }, _ => null);
+        Assert.NotEqual(Json(a), Json(c));
+        Assert.Equal(8 * 1024, a.Counts!.DrawnFrom);
     }
 
     [Fact]
@@ -183,15 +203,15 @@ public sealed class SelectionRunnerTests : IDisposable
         var codes = Enumerable.Range(0, 10).ToDictionary(i => $"train/{i}", _ => new[] { Enumerable.Range(0, 40).Select(_ => rng.Next(10)).ToArray(), Enumerable.Range(0, 40).Select(_ => 500 + rng.Next(6)).ToArray() });
         var occurring = codes.Values.SelectMany(c => c[0].Concat(c[1].Select(x => 1024 + x))).ToHashSet();
         Assert.Equal(16, occurring.Count);
-        var doc = SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2], RandomK = 12, Seed = 42 }, s => codes.GetValueOrDefault(s.Key));
-        var ids = doc["selected_features"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
+        var doc = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1, 2]), RandomK = 12, Seed = 42 }, s => codes.GetValueOrDefault(s.Key));
+        var ids = doc.SelectedFeatures;
         Assert.Equal(12, ids.Distinct().Count());
         Assert.All(ids, id => Assert.Contains(id, occurring));
-        Assert.Equal(16, doc["counts"]!["drawn_from"]!.GetValue<int>());
-        var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2], RandomK = 17, Seed = 42 }, s => codes.GetValueOrDefault(s.Key)));
+        Assert.Equal(16, doc.Counts!.DrawnFrom);
+        var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1, 2]), RandomK = 17, Seed = 42 }, s => codes.GetValueOrDefault(s.Key)));
         Assert.Contains("between 1 and 16", e.Message);
         // some codes but not all: the missing samples are an error, as for the model
-        e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { ManifestPath = m, Layers = [1, 2], RandomK = 5 }, s => s.Key == "train/3" ? null : codes.GetValueOrDefault(s.Key)));
+        e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1, 2]), RandomK = 5 }, s => s.Key == "train/3" ? null : codes.GetValueOrDefault(s.Key)));
         Assert.Contains("train/3", e.Message);
     }
 

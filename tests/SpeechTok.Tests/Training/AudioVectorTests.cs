@@ -3,7 +3,8 @@ using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Codec;
 using SpeechTok.Lm.Model;
-using SpeechTok.Selection;
+using SpeechTok.Evaluation;
+using SpeechTok.IO;
 using SpeechTok.Tests.Tensors;
 using SpeechTok.Training;
 using static SpeechTok.Tests.Lm.ModelTestData;
@@ -95,17 +96,18 @@ public sealed class AudioVectorTests : IDisposable
         var manifest = ToneDataset();
         string model = ModelResolver.Resolve("builtin", Manifest.Load(manifest), Path.Combine(_dir, "cache"), ToyData.TinyLm);
         string run = Path.Combine(_dir, "run");
-        FinetuneRun.Run(new FinetuneSpec { Manifest = manifest, Model = model, Out = run, AudioEncoder = "builtin", Options = Small(1, 2) });
-        var meta = RunFiles.ReadJson(Path.Combine(run, FinetuneRun.RunFile));
-        Assert.Equal("audio-vector", meta["system"]!.GetValue<string>());
-        Assert.Equal("builtin-stats-v1", meta["audio_encoder"]!.GetValue<string>());
-        Assert.Equal("audiovector", meta["serialization"]!.GetValue<string>());
+        FinetuneRun.Run(new FinetuneSpec { Manifest = Manifest.Load(manifest), Model = model, Out = run, AudioEncoder = "builtin", Options = Small(1, 2) });
+        var meta = RunFile.Load(Path.Combine(run, RunFile.FileName));
+        Assert.Equal("audio-vector", meta.System);
+        Assert.Equal("builtin-stats-v1", meta.AudioEncoder);
+        Assert.Equal(169, meta.AudioVectorDim);
+        Assert.Equal("audiovector", meta.Serialization);
         Assert.True(File.Exists(Path.Combine(FinetuneRun.SeedDir(run, 1), AudioProjection.FileName)));
-        var e = Evaluation.Evaluate(run, "test");
+        var e = RunEvaluation.Evaluate(run, "test");
         Assert.True(e.MacroF1 >= 0.9, $"audio-vector macro-F1 {e.MacroF1} on a task only the tone decides");
 
         string outPath = Path.Combine(_dir, "pred.jsonl");
-        Assert.Equal(16, Evaluation.PredictSplit(run, manifest, "test", outPath));
+        Assert.Equal(16, RunEvaluation.PredictSplit(run, Manifest.Load(manifest), "test", outPath));
         var rows = File.ReadAllLines(outPath).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
         var yTrue = rows.Select(r => r["labels"]!.AsArray()[0]!.GetValue<int>()).ToList();
         var yPred = rows.Select(r => r["prediction"]!.GetValue<int>()).ToList();
@@ -127,25 +129,25 @@ public sealed class AudioVectorTests : IDisposable
         using var d = new ToyData();
         string model = d.Model();
         string run = Path.Combine(d.Dir, "tokens");
-        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Model = model, Out = run, Options = Small(3, 4) with { Epochs = 2 } });
-        var e = Evaluation.Evaluate(run, "test");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = run, Options = Small(3, 4) with { Epochs = 2 } });
+        var e = RunEvaluation.Evaluate(run, "test");
         string outPath = Path.Combine(d.Dir, "tokens.jsonl");
-        Evaluation.PredictSplit(run, d.Manifest, "test", outPath); // codes from the run's store
+        RunEvaluation.PredictSplit(run, d.Parsed(), "test", outPath); // codes from the run's store
         var rows = File.ReadAllLines(outPath).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
         Assert.Equal(e.MacroF1Bagged!.Value, Metrics.MacroF1Present(rows.Select(r => r["labels"]!.AsArray()[0]!.GetValue<int>()).ToList(),
             rows.Select(r => r["prediction"]!.GetValue<int>()).ToList()), 12);
 
         using var ml = new ToyData(multiLabel: true);
         string mlRun = Path.Combine(ml.Dir, "ml");
-        FinetuneRun.Run(new FinetuneSpec { Manifest = ml.Manifest, Model = ml.Model(), Out = mlRun, TextOnly = true, Options = Small(5, 6) with { Epochs = 2 } });
-        var me = Evaluation.Evaluate(mlRun, "test");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = ml.Parsed(), Model = ml.Model(), Out = mlRun, TextOnly = true, Options = Small(5, 6) with { Epochs = 2 } });
+        var me = RunEvaluation.Evaluate(mlRun, "test");
         string mlOut = Path.Combine(ml.Dir, "ml.jsonl");
-        Evaluation.PredictSplit(mlRun, ml.Manifest, "test", mlOut);
+        RunEvaluation.PredictSplit(mlRun, ml.Parsed(), "test", mlOut);
         var mlRows = File.ReadAllLines(mlOut).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
         int[] Set(JsonNode? n) => n!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
-        var scores = MultiLabelMetrics.Compute(mlRows.Select(r => Set(r["labels"])).ToList(), mlRows.Select(r => Set(r["prediction"])).ToList(), 2);
+        var scores = MultiLabelMetrics.Compute(mlRows.Select(r => Set(r["labels"])).ToList(), mlRows.Select(r => Set(r["predicted_labels"])).ToList(), 2);
         Assert.Equal(me.MacroF1Bagged!.Value, scores.MacroF1, 12);
         // A single-label manifest cannot be predicted with a multi-label run.
-        Assert.Contains("multilabel", Assert.Throws<SpeechTokException>(() => Evaluation.PredictSplit(mlRun, d.Manifest, "test", mlOut)).Message);
+        Assert.Contains("multilabel", Assert.Throws<SpeechTokException>(() => RunEvaluation.PredictSplit(mlRun, d.Parsed(), "test", mlOut)).Message);
     }
 }

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using SpeechTok.Evaluation;
 using SpeechTok.Training;
 
 namespace SpeechTok.Tests.Training;
@@ -28,11 +28,11 @@ public sealed class BaggingTests
         string run = Path.Combine(Path.GetTempPath(), "speechtok-eval-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            RunFiles.WriteJson(Path.Combine(run, FinetuneRun.RunFile), new JsonObject
+            new RunFile
             {
-                ["system"] = "audio-lasso", ["manifest"] = "m.csv", ["task"] = "multiclass", ["num_labels"] = 3,
-                ["hyperparameters"] = new JsonObject { ["seeds"] = new JsonArray(1, 2, 3) },
-            });
+                System = "audio-lasso", Manifest = "m.csv", Task = "multiclass", NumLabels = 3, Model = "unused", TextOnly = true,
+                Serialization = "textonly", MaxLength = 8, Hyperparameters = new FinetuneHyperparameters { Seeds = [1, 2, 3] },
+            }.Save(Path.Combine(run, RunFile.FileName));
             // true labels 0, 1, 2, 0; class 2 never predicted by seed 1.
             var labels = new[] { 0, 1, 2, 0 };
             float[][][] probs =
@@ -46,9 +46,9 @@ public sealed class BaggingTests
             {
                 var set = new EncodedSet("test", ["a", "b", "c", "d"], [[1], [1], [1], [1]], labels.Select(l => new[] { l }).ToArray(), new bool[4]);
                 Directory.CreateDirectory(FinetuneRun.SeedDir(run, seeds[s]));
-                FinetuneRun.WritePredictions(Path.Combine(FinetuneRun.SeedDir(run, seeds[s]), "predictions-test.json"), set, probs[s]);
+                PredictionsFile.From(set, probs[s]).Save(Path.Combine(FinetuneRun.SeedDir(run, seeds[s]), PredictionsFile.FileName("test")));
             }
-            var e = Evaluation.Evaluate(run, "test");
+            var e = RunEvaluation.Evaluate(run, "test");
             // seed 1 predicts 0,1,1,0: F1 = [1, 2/3, 0] → 5/9; seed 2: 0,1,2,1 → [2/3, 2/3, 1] → 7/9; seed 3: 0,2,2,0 → [1, 0, 2/3] → 5/9
             double[] f = [5.0 / 9, 7.0 / 9, 5.0 / 9];
             Assert.Equal(f.Average(), e.MacroF1, 9);
@@ -57,10 +57,10 @@ public sealed class BaggingTests
             Assert.Equal(7.0 / 9, e.MacroF1Bagged!.Value, 9);
             // votes: 0 | 1,1,2 → 1 | 1,2,2 → 2 | 0,1,0 → 0 → perfect
             Assert.Equal(1.0, e.MacroF1Vote!.Value, 9);
-            Evaluation.Evaluate(run, "test");
-            var results = RunFiles.ReadJson(Path.Combine(run, "results.json"));
-            Assert.Single(results["systems"]!.AsArray());
-            Assert.Equal(3, results["systems"]![0]!["per_seed"]!.AsArray().Count);
+            RunEvaluation.Evaluate(run, "test");
+            var results = ExperimentResults.Load(Path.Combine(run, ExperimentResults.FileName));
+            Assert.Single(results.Systems);
+            Assert.Equal(3, results.Systems[0].PerSeed.Count);
         }
         finally { Directory.Delete(run, true); }
     }

@@ -1,5 +1,7 @@
 using System.Text;
+using SpeechTok.Audio;
 using SpeechTok.Codec.Store;
+using SpeechTok.Selection;
 using SpeechTok.Training;
 
 namespace SpeechTok.Tests.Training;
@@ -38,7 +40,7 @@ internal sealed class ToyData : IDisposable
         }
         File.WriteAllText(Manifest, csv.ToString());
         // features: RVQ layer 1 codes 1, 3, 5 and layer 2 code 2 (feature = i·8 + code over the used layers)
-        File.WriteAllText(Selection, "{\"selected_features\":[1,3,5,10],\"layers\":[1,2],\"codebook_size\":8}");
+        new SelectionFile { SelectedFeatures = [1, 3, 5, 10], Layers = [1, 2], CodebookSize = 8 }.Save(Selection);
     }
 
     public static readonly BuiltinLmOptions TinyLm = new()
@@ -46,7 +48,10 @@ internal sealed class ToyData : IDisposable
         Hidden = 32, Layers = 2, Heads = 2, KvHeads = 1, Intermediate = 64, Merges = 40, Epochs = 2, BatchSize = 8, MaxLength = 64,
     };
 
-    public string Model() => ModelResolver.Resolve("builtin", SpeechTok.Audio.Manifest.Load(Manifest), Cache, TinyLm);
+    /// <summary>The manifest, parsed (with <paramref name="numClasses"/> when given), as the CLI hands it to a step.</summary>
+    public Manifest Parsed(int? numClasses = null) => SpeechTok.Audio.Manifest.Load(Manifest, numClasses: numClasses);
+
+    public string Model() => ModelResolver.Resolve(ModelResolver.Builtin, Parsed(), Cache, TinyLm);
 
     public void Dispose()
     {

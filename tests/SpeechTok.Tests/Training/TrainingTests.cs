@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using SpeechTok.Evaluation;
 using SpeechTok.Tensors.IO;
 using SpeechTok.Training;
 
@@ -32,17 +32,19 @@ public sealed class TrainingTests
         using var d = new ToyData();
         var spec = new PretrainSpec
         {
-            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = Path.Combine(d.Dir, "pre"),
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = Path.Combine(d.Dir, "pre"),
             Options = new PretrainOptions { Lr = 3e-2, Epochs = 4, BatchSize = 4, Accumulation = 2, Patience = 10 },
         };
         var r = spec.Run();
-        var evals = r.Curves["eval_loss"]!.AsArray().Select(e => e!["loss"]!.GetValue<double>()).ToList();
+        var evals = r.Curves.EvalLoss.Select(e => e.Loss).ToList();
         Assert.True(evals.Count >= 6, $"{evals.Count} evals");
         Assert.True(r.BestEvalLoss < evals[0] - 0.05, $"best {r.BestEvalLoss} vs first {evals[0]}");
         using var st = SafeTensors.Open(Path.Combine(spec.Out, Pretrainer.RowsFile));
         Assert.Equal(new[] { 4 + 4, 32 }, st.ShapeOf("audio_embeddings"));
-        var meta = RunFiles.ReadJson(Path.Combine(spec.Out, Pretrainer.MetaFile));
-        Assert.Equal(8, meta["tokenizer"]!["trainable_count"]!.GetValue<int>());
+        var meta = PretrainFile.Load(Path.Combine(spec.Out, PretrainFile.FileName));
+        Assert.Equal(8, meta.Tokenizer.TrainableCount);
+        Assert.Equal([1, 3, 5, 10], meta.Selection.Features);
+        Assert.Equal(r.Curves.EvalLoss, meta.Curves.EvalLoss);
     }
 
     [Fact]
@@ -50,15 +52,15 @@ public sealed class TrainingTests
     {
         using var d = new ToyData();
         string run = Path.Combine(d.Dir, "run");
-        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Manifest, Model = d.Model(), Out = run, TextOnly = true, Options = Small(1, 2) });
-        var entry = Evaluation.Evaluate(run, "test");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = run, TextOnly = true, Options = Small(1, 2) });
+        var entry = RunEvaluation.Evaluate(run, "test");
         Assert.Equal("text-only-llm", entry.System);
         Assert.True(entry.F1Class1 > 0.9, $"f1_class_1 {entry.F1Class1}");
         Assert.Equal(2, entry.PerSeed.Count);
-        var results = RunFiles.ReadJson(Path.Combine(run, "results.json"));
-        Assert.Equal("binary", results["task"]!.GetValue<string>());
-        var curves = RunFiles.ReadJson(Path.Combine(FinetuneRun.SeedDir(run, 1), "curves.json"));
-        Assert.Equal(4, curves["val"]!.AsArray().Count);
+        var results = ExperimentResults.Load(Path.Combine(run, ExperimentResults.FileName));
+        Assert.Equal("binary", results.Task);
+        var curves = SeedCurves.Load(Path.Combine(FinetuneRun.SeedDir(run, 1), SeedCurves.FileName));
+        Assert.Equal(4, curves.Val.Count);
     }
 
     [Fact]
@@ -66,14 +68,14 @@ public sealed class TrainingTests
     {
         using var d = new ToyData(multiLabel: true);
         string run = Path.Combine(d.Dir, "run");
-        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Manifest, Model = d.Model(), Out = run, TextOnly = true, Options = Small(1) });
-        var e = Evaluation.Evaluate(run, "test");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = run, TextOnly = true, Options = Small(1) });
+        var e = RunEvaluation.Evaluate(run, "test");
         Assert.NotNull(e.MacroF1Vote); // per-label majority
         Assert.True(e.MacroF1 > 0.9, $"macro_f1 {e.MacroF1}");
         Assert.Equal(2, e.PerLabelF1!.Length);
         Assert.All(e.PerLabelF1, f => Assert.True(f > 0.9, $"per-label F1 {f}"));
         Assert.NotNull(e.MicroF1);
-        var probs = FinetuneRun.ReadPredictions(Path.Combine(FinetuneRun.SeedDir(run, 1), "predictions-test.json")).Probs;
+        var probs = PredictionsFile.Load(Path.Combine(FinetuneRun.SeedDir(run, 1), PredictionsFile.FileName("test"))).Probabilities;
         Assert.Contains(probs, p => p[0] + p[1] > 1.2f); // independent sigmoids, not a softmax
     }
 
@@ -84,13 +86,13 @@ public sealed class TrainingTests
         string model = d.Model();
         var pre = new PretrainSpec
         {
-            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, "pre"),
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, "pre"),
             Options = new PretrainOptions { Epochs = 1, BatchSize = 8, Accumulation = 1 },
         };
         pre.Run();
         FinetuneSpec Spec(string o) => new()
         {
-            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Pretrained = pre.Out, Model = model, Out = Path.Combine(d.Dir, o),
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre.Out, Model = model, Out = Path.Combine(d.Dir, o),
             Options = Small(7, 8) with { Epochs = 3 },
         };
         FinetuneRun.Run(Spec("full"));
@@ -115,7 +117,7 @@ public sealed class TrainingTests
         string model = d.Model();
         PretrainSpec Spec(string o) => new()
         {
-            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, o),
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, o),
             Options = new PretrainOptions { Lr = 1e-2, Epochs = 3, BatchSize = 8, Accumulation = 2, Patience = 10 },
         };
         Spec("full").Run();
@@ -123,8 +125,8 @@ public sealed class TrainingTests
         Assert.Throws<KilledException>(() => Spec("killed").Run(afterStep: s => { if (s == 7) throw new KilledException(); }));
         Spec("killed").Run();
         Assert.Equal(File.ReadAllBytes(Path.Combine(d.Dir, "full", Pretrainer.RowsFile)), File.ReadAllBytes(Path.Combine(d.Dir, "killed", Pretrainer.RowsFile)));
-        Assert.Equal(RunFiles.ReadJson(Path.Combine(d.Dir, "full", Pretrainer.MetaFile))["curves"]!.ToJsonString(),
-            RunFiles.ReadJson(Path.Combine(d.Dir, "killed", Pretrainer.MetaFile))["curves"]!.ToJsonString());
+        Assert.Equal(File.ReadAllText(Path.Combine(d.Dir, "full", PretrainFile.FileName)).Replace(Path.Combine(d.Dir, "full"), "OUT"),
+            File.ReadAllText(Path.Combine(d.Dir, "killed", PretrainFile.FileName)).Replace(Path.Combine(d.Dir, "killed"), "OUT"));
     }
 
     private sealed class KilledException : Exception;
@@ -136,7 +138,7 @@ public sealed class TrainingTests
         string run = Path.Combine(d.Dir, "run");
         FinetuneRun.Run(new FinetuneSpec
         {
-            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = run, Options = Small(3) with { Epochs = 1 },
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = run, Options = Small(3) with { Epochs = 1 },
         });
         string dir = FinetuneRun.SeedDir(run, 3);
         using var st = SafeTensors.Open(Path.Combine(dir, Peft.WeightsFile));
@@ -147,7 +149,7 @@ public sealed class TrainingTests
         Assert.Equal(new[] { 2, 32 }, st.ShapeOf("base_model.model.score.weight"));
         Assert.Equal(new[] { 16, 4 }, st.ShapeOf("base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight"));
         Assert.Equal(2 * 4 + 1, st.Names.Count);
-        var cfg = RunFiles.ReadJson(Path.Combine(dir, Peft.ConfigFile));
+        var cfg = SpeechTok.IO.ArtifactJson.ReadObject(Path.Combine(dir, Peft.ConfigFile));
         Assert.Equal("SEQ_CLS", cfg["task_type"]!.GetValue<string>());
         Assert.Equal(4, cfg["r"]!.GetValue<int>());
         using var predictor = RunPredictor.Open(run);
@@ -162,13 +164,13 @@ public sealed class TrainingTests
         using var d = new ToyData(labelOffset: 1); // labels 1, 2 with --num-labels 2
         var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
         {
-            Manifest = d.Manifest, Model = d.Model(), Out = Path.Combine(d.Dir, "r"), TextOnly = true, NumLabels = 2, Options = Small(1),
+            Manifest = d.Parsed(numClasses: 2), Model = d.Model(), Out = Path.Combine(d.Dir, "r"), TextOnly = true, Options = Small(1),
         }));
         Assert.Contains("label", e.Message);
         using var d2 = new ToyData(emptySplits: ["val"]);
         e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
         {
-            Manifest = d2.Manifest, Model = d2.Model(), Out = Path.Combine(d2.Dir, "r"), TextOnly = true, Options = Small(1),
+            Manifest = d2.Parsed(), Model = d2.Model(), Out = Path.Combine(d2.Dir, "r"), TextOnly = true, Options = Small(1),
         }));
         Assert.Contains("val", e.Message);
         Assert.Contains("empty", e.Message);
@@ -185,7 +187,7 @@ public sealed class TrainingTests
         SafeTensors.Save(Path.Combine(pre, Pretrainer.RowsFile), [("audio_embeddings", rows)]);
         var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
         {
-            Manifest = d.Manifest, Codes = d.Codes, Selection = d.Selection, Pretrained = pre, Model = d.Model(), Out = Path.Combine(d.Dir, "r"), Options = Small(1),
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre, Model = d.Model(), Out = Path.Combine(d.Dir, "r"), Options = Small(1),
         }));
         Assert.Contains("step 1", e.Message);
         Assert.Contains("batch 0", e.Message);

@@ -1,4 +1,4 @@
-namespace SpeechTok.Selection;
+namespace SpeechTok.Evaluation;
 
 /// <summary>
 /// Scores of multi-label decisions: F1 of every label (sklearn's binary F1, 0 when a label is neither true nor

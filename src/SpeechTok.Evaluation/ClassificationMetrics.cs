@@ -1,29 +1,6 @@
-using System.Text.Json.Nodes;
-using SpeechTok.Audio;
-using SpeechTok.Selection;
+namespace SpeechTok.Evaluation;
 
-namespace SpeechTok.Training;
-
-/// <summary>
-/// Metrics of one set of predictions (sklearn conventions via <see cref="Metrics"/> and <see cref="MultiLabelMetrics"/>);
-/// <see cref="PerLabelF1"/> and <see cref="MicroF1"/> for multi-label tasks only.
-/// </summary>
-public sealed record MetricSet(int[] Predictions, double MacroF1, double MacroF1AllLabels, double? F1Class1, double Accuracy, int[,] Confusion, double Selection,
-    double[]? PerLabelF1 = null, double? MicroF1 = null)
-{
-    public JsonObject ToJson()
-    {
-        var o = new JsonObject { ["macro_f1"] = MacroF1, ["macro_f1_all_labels"] = MacroF1AllLabels, ["accuracy"] = Accuracy };
-        if (F1Class1 is { } f) o["f1_class_1"] = f;
-        if (Confusion.GetLength(0) != Confusion.GetLength(1)) return o; // multi-label: no K×K matrix
-        var cm = new JsonArray();
-        for (int i = 0; i < Confusion.GetLength(0); i++)
-            cm.Add(RunFiles.ToJson(Enumerable.Range(0, Confusion.GetLength(1)).Select(j => Confusion[i, j])));
-        o["confusion_matrix"] = cm;
-        return o;
-    }
-}
-
+/// <summary>Metrics of probability predictions, bagging over seeds and majority vote.</summary>
 public static class ClassificationMetrics
 {
     /// <summary>Name of the model-selection metric: F1 of class 1 for binary tasks, macro-F1 otherwise.</summary>

@@ -1,4 +1,4 @@
-namespace SpeechTok.Selection;
+namespace SpeechTok.Evaluation;
 
 /// <summary>Classification metrics with sklearn's conventions (F1 of a class with no true and no predicted sample is 0).</summary>
 public static class Metrics

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace SpeechTok.Tensors.IO;
+namespace SpeechTok.IO;
 
 /// <summary>
 /// Writes a file so that readers never see it half-written and a killed run never leaves a torn output:

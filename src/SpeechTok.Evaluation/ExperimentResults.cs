@@ -1,0 +1,108 @@
+using System.Text.Json.Serialization;
+using SpeechTok.IO;
+
+namespace SpeechTok.Evaluation;
+
+/// <summary>The common results.json of <c>experiment</c> and <c>baseline</c>: <c>{"format_version", "manifest", "task", "class_names", "systems": [...]}</c>.</summary>
+public sealed record ExperimentResults : IArtifact
+{
+    public const string FileName = "results.json";
+    /// <summary>results.json carries a version but no format tag (files written before the tag existed must keep loading).</summary>
+    public static readonly ArtifactKind Kind = new("results", Format: null, Version: 1);
+    private static readonly string[] Tasks = ["multiclass", "binary", "multilabel"];
+
+    [JsonPropertyName("manifest")] public required string Manifest { get; init; }
+    /// <summary>"multiclass", "binary" or "multilabel".</summary>
+    [JsonPropertyName("task")] public required string Task { get; init; }
+    [JsonPropertyName("class_names")] public IReadOnlyList<string>? ClassNames { get; init; }
+    [JsonPropertyName("systems")] public IReadOnlyList<SystemResult> Systems { get; init; } = [];
+
+    public static string TaskName(TaskKind task) => task switch
+    {
+        TaskKind.Binary => "binary",
+        TaskKind.Multiclass => "multiclass",
+        _ => "multilabel",
+    };
+
+    public SystemResult? Find(string system, string split = "test") => Systems.FirstOrDefault(s => s.System == system && s.Split == split);
+
+    /// <summary>A copy with <paramref name="result"/> added, replacing the entry of the same system and split (order kept).</summary>
+    public ExperimentResults With(SystemResult result)
+    {
+        var list = Systems.ToList();
+        int i = list.FindIndex(s => s.System == result.System && s.Split == result.Split);
+        if (i >= 0) list[i] = result;
+        else list.Add(result);
+        return this with { Systems = list };
+    }
+
+    public static ExperimentResults Load(string path) => ArtifactJson.Load<ExperimentResults>(path, Kind);
+
+    /// <summary>Validates, then writes atomically; an invalid record leaves the file untouched.</summary>
+    public void Save(string path) => ArtifactJson.Save(path, this, Kind);
+
+    /// <summary>Adds or replaces one system's entry in the results file at <paramref name="path"/> (created when absent).</summary>
+    public static ExperimentResults Upsert(string path, string manifest, string task, SystemResult result, IReadOnlyList<string>? classNames = null)
+    {
+        var current = File.Exists(path) ? Load(path) : new ExperimentResults { Manifest = manifest, Task = task, ClassNames = classNames };
+        if (current.Manifest != manifest || current.Task != task)
+            throw new SpeechTokException($"{path}: holds results of '{current.Manifest}' ({current.Task}), not of '{manifest}' ({task}); use another output folder");
+        var updated = current.With(result);
+        updated.Save(path);
+        return updated;
+    }
+
+    /// <summary>Every score in [0, 1], a known task, unique (system, split) entries, square confusion matrices.</summary>
+    public void Validate(string path)
+    {
+        void Fail(string what) => throw new SpeechTokException($"{path}: {what}");
+        void Score(string field, double? v)
+        {
+            if (v is double d && !(d >= 0 && d <= 1)) Fail($"{field} is {d}, expected a value in [0, 1]");
+        }
+        var r = this;
+        if (string.IsNullOrWhiteSpace(r.Manifest)) Fail("'manifest' is empty");
+        if (Array.IndexOf(Tasks, r.Task) < 0) Fail($"'task' is '{r.Task}', expected one of {string.Join("|", Tasks)}");
+        if (r.Systems.Count == 0) Fail("'systems' is empty");
+        var names = new HashSet<(string, string)>();
+        for (int i = 0; i < r.Systems.Count; i++)
+        {
+            var s = r.Systems[i];
+            var at = $"systems[{i}]";
+            if (string.IsNullOrWhiteSpace(s.System)) Fail($"{at}.system is empty");
+            at = $"systems[{i}] ('{s.System}')";
+            if (!names.Add((s.System, s.Split))) Fail($"{at}: duplicate entry for split '{s.Split}'");
+            if (string.IsNullOrWhiteSpace(s.Split)) Fail($"{at}.split is empty");
+            Score($"{at}.macro_f1", s.MacroF1);
+            Score($"{at}.macro_f1_bagged", s.MacroF1Bagged);
+            Score($"{at}.macro_f1_vote", s.MacroF1Vote);
+            Score($"{at}.macro_f1_all_labels", s.MacroF1AllLabels);
+            Score($"{at}.f1_class_1", s.F1Class1);
+            Score($"{at}.micro_f1", s.MicroF1);
+            if (s.PerLabelF1 is { } pl)
+            {
+                for (int c = 0; c < pl.Length; c++) Score($"{at}.per_label_f1[{c}]", pl[c]);
+                if (r.ClassNames is { } cn && cn.Count != pl.Length) Fail($"{at}.per_label_f1 has {pl.Length} entries but there are {cn.Count} class names");
+            }
+            if (s.MacroF1Std is double sd && !(sd >= 0 && sd <= 1)) Fail($"{at}.macro_f1_std is {sd}, expected a value in [0, 1]");
+            if (s.SelectedTokens is < 0) Fail($"{at}.selected_tokens is {s.SelectedTokens}, expected ≥ 0");
+            if (s.Seconds is double sec && !(sec >= 0)) Fail($"{at}.seconds is {sec}, expected ≥ 0");
+            for (int k = 0; k < s.PerSeed.Count; k++)
+            {
+                Score($"{at}.per_seed[{k}].macro_f1", s.PerSeed[k].MacroF1);
+                Score($"{at}.per_seed[{k}].macro_f1_all_labels", s.PerSeed[k].MacroF1AllLabels);
+                Score($"{at}.per_seed[{k}].f1_class_1", s.PerSeed[k].F1Class1);
+                Score($"{at}.per_seed[{k}].micro_f1", s.PerSeed[k].MicroF1);
+                foreach (var v in s.PerSeed[k].PerLabelF1 ?? []) Score($"{at}.per_seed[{k}].per_label_f1", v);
+            }
+            if (s.ConfusionMatrix is { } cm)
+            {
+                int kk = cm.Length;
+                if (cm.Any(row => row == null || row.Length != kk || row.Any(c => c < 0)))
+                    Fail($"{at}.confusion_matrix must be a square matrix of non-negative counts");
+                if (r.ClassNames is { } cn && cn.Count != kk)
+                    Fail($"{at}.confusion_matrix is {kk}×{kk} but there are {cn.Count} class names");
+            }
+        }
+    }
+}

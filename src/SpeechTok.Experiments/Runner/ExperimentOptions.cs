@@ -1,0 +1,27 @@
+using SpeechTok.Codec;
+using SpeechTok.Training;
+
+namespace SpeechTok.Experiments.Runner;
+
+/// <summary>What <c>speechtok experiment</c> is asked to do.</summary>
+public sealed record ExperimentOptions
+{
+    public required string Manifest { get; init; }
+    public required string Out { get; init; }
+    /// <summary>HF model folder or <c>builtin</c>.</summary>
+    public string Model { get; init; } = ModelResolver.Builtin;
+    /// <summary>SpeechTokenizer / built-in tokenizer folder, or <c>builtin</c> (fitted into OUT/codes/tokenizer).</summary>
+    public string Tokenizer { get; init; } = TokenizerLoader.Builtin;
+    public ExperimentPreset Preset { get; init; } = ExperimentPreset.Paper;
+    /// <summary>Overrides the preset's seeds.</summary>
+    public int[]? Seeds { get; init; }
+    public string? AudioRoot { get; init; }
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Cache of the built-in LM (default: <see cref="ModelResolver.DefaultCache"/>).</summary>
+    public string? Cache { get; init; }
+    public IReadOnlyList<string>? ClassNames { get; init; }
+    /// <summary>Utterance encoder of the audio-vector system (<see cref="UtteranceEncoders"/>).</summary>
+    public string AudioEncoder { get; init; } = UtteranceEncoders.Builtin;
+    /// <summary>Systems to run (default: all of <see cref="ExperimentRunner.Systems"/>, in that order).</summary>
+    public IReadOnlyList<string>? OnlySystems { get; init; }
+}

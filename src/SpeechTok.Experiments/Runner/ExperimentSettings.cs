@@ -1,0 +1,36 @@
+using System.Text.Json.Serialization;
+using SpeechTok.IO;
+
+namespace SpeechTok.Experiments.Runner;
+
+/// <summary>
+/// OUT/experiment.json: what an experiment folder was made with. A rerun into the same folder must match it, or
+/// cached steps (codes, selections, pre-trained rows, runs) would mix settings.
+/// </summary>
+public sealed record ExperimentSettings : IArtifact
+{
+    public const string FileName = "experiment.json";
+    public static readonly ArtifactKind Kind = new("experiment settings", "speechtok-experiment", Version: 1);
+
+    [JsonPropertyName("manifest")] public required string Manifest { get; init; }
+    [JsonPropertyName("audio_root")] public string? AudioRoot { get; init; }
+    /// <summary>"builtin" or the model folder (absolute).</summary>
+    [JsonPropertyName("model")] public required string Model { get; init; }
+    /// <summary>"builtin" or the speech tokenizer folder (absolute).</summary>
+    [JsonPropertyName("tokenizer")] public required string Tokenizer { get; init; }
+    /// <summary><see cref="ExperimentPreset.Describe"/>.</summary>
+    [JsonPropertyName("preset")] public required IReadOnlyDictionary<string, string> Preset { get; init; }
+    /// <summary>The built-in LM's options (<see cref="Training.BuiltinLmOptions.ToString"/>).</summary>
+    [JsonPropertyName("builtin_lm")] public required string BuiltinLm { get; init; }
+
+    /// <summary>Writes the settings into <paramref name="dir"/>, or checks that the ones there are the same.</summary>
+    public void SaveOrRequireSame(string dir)
+    {
+        string path = Path.Combine(dir, FileName);
+        if (!File.Exists(path)) { ArtifactJson.Save(path, this, Kind); return; }
+        if (ArtifactJson.FirstDifference(ArtifactJson.Load<ExperimentSettings>(path, Kind), this) is { } d)
+            throw new SpeechTokException($"{path}: '{d.Field}' was {d.Was}, this command has {d.Now}; rerun with the same options to resume, or use another --out");
+    }
+
+    public void Validate(string source) { }
+}

@@ -1,0 +1,27 @@
+using SpeechTok.Audio;
+using SpeechTok.Codec;
+
+namespace SpeechTok.Selection;
+
+/// <summary>What <c>speechtok select</c> is asked to do (METHOD §2.5 defaults).</summary>
+public sealed record SelectOptions
+{
+    public const double DefaultC = 0.03, DefaultTolerance = 1e-7;
+    public const ulong DefaultSeed = 42;
+
+    /// <summary>The parsed manifest; its train split is used.</summary>
+    public required Manifest Manifest { get; init; }
+    /// <summary>The RVQ layers whose codes are features (2–8 = acoustic only, 1–8 = all) and the codebook size.</summary>
+    public required AudioFeatureLayout Layout { get; init; }
+    public bool Bow { get; init; } = true;
+    /// <summary>Inverse L1 strength (sklearn's C).</summary>
+    public double C { get; init; } = DefaultC;
+    public double[] SweepC { get; init; } = [];
+    /// <summary>JSON with <c>inner_train_idx</c> / <c>inner_test_idx</c> (indices into the train split); else a seeded stratified 80/20.</summary>
+    public string? SplitFile { get; init; }
+    public int? RandomK { get; init; }
+    /// <summary>Seed of the inner split and of the random ablation.</summary>
+    public ulong Seed { get; init; } = DefaultSeed;
+    /// <summary>KKT residual at which the L1 solver stops.</summary>
+    public double Tolerance { get; init; } = DefaultTolerance;
+}

@@ -1,0 +1,35 @@
+using System.Text.Json.Serialization;
+using SpeechTok.Codec;
+
+namespace SpeechTok.Selection;
+
+/// <summary>
+/// What the later steps take from a selection.json: the selected feature ids (ascending; the k-th becomes
+/// <c>&lt;audio_token_k&gt;</c>) and their <see cref="AudioFeatureLayout"/>. Recorded as
+/// <c>{"path", "selected_features", "layers" (1-based), "codebook_size"}</c> inside pretrain.json and run.json.
+/// </summary>
+public sealed record SelectedAudioTokens
+{
+    public const string FeaturesField = "selected_features", LayersField = "layers", CodebookSizeField = "codebook_size";
+
+    /// <summary>The selection.json these tokens came from (absolute).</summary>
+    [JsonPropertyName("path")] public required string Path { get; init; }
+    [JsonPropertyName(FeaturesField)] public required int[] Features { get; init; }
+    /// <summary>1-based RVQ layer numbers, as written in the files.</summary>
+    [JsonPropertyName(LayersField)] public required int[] Layers { get; init; }
+    [JsonPropertyName(CodebookSizeField)] public int CodebookSize { get; init; } = AudioFeatureLayout.DefaultCodebookSize;
+
+    [JsonIgnore] public AudioFeatureLayout Layout => AudioFeatureLayout.FromLayerNumbers(Layers, CodebookSize);
+
+    /// <summary>Same features and layout (the path may differ).</summary>
+    public bool SameTokens(SelectedAudioTokens other) =>
+        Features.SequenceEqual(other.Features) && Layout.Equals(other.Layout);
+
+    /// <summary>Features non-empty, strictly ascending and inside the layout.</summary>
+    public void Validate(string source)
+    {
+        if (Features.Length == 0) throw new SpeechTokException($"{source}: '{FeaturesField}' is empty (no audio token to add)");
+        try { Layout.CheckSelection(Features); }
+        catch (SpeechTokException e) { throw new SpeechTokException($"{source}: {e.Message}", e); }
+    }
+}

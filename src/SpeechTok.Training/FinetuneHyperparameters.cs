@@ -1,0 +1,26 @@
+using System.Text.Json.Serialization;
+
+namespace SpeechTok.Training;
+
+/// <summary>run.json's <c>hyperparameters</c>: the <see cref="FinetuneOptions"/> of the run with the epochs resolved for its task.</summary>
+public sealed record FinetuneHyperparameters
+{
+    [JsonPropertyName("lr")] public double Lr { get; init; }
+    [JsonPropertyName("epochs")] public int Epochs { get; init; }
+    [JsonPropertyName("batch_size")] public int BatchSize { get; init; }
+    [JsonPropertyName("warmup_ratio")] public double WarmupRatio { get; init; }
+    [JsonPropertyName("patience")] public int Patience { get; init; }
+    [JsonPropertyName("lora_r")] public int LoraRank { get; init; }
+    [JsonPropertyName("lora_alpha")] public float LoraAlpha { get; init; }
+    [JsonPropertyName("lora_dropout")] public float LoraDropout { get; init; }
+    [JsonPropertyName("max_grad_norm")] public double MaxGradNorm { get; init; }
+    [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; }
+    [JsonPropertyName("seeds")] public required int[] Seeds { get; init; }
+
+    public static FinetuneHyperparameters From(FinetuneOptions o, TaskKind task) => new()
+    {
+        Lr = o.Lr, Epochs = o.EpochsFor(task), BatchSize = o.BatchSize, WarmupRatio = o.WarmupRatio, Patience = o.Patience,
+        LoraRank = o.LoraRank, LoraAlpha = o.LoraAlpha, LoraDropout = o.LoraDropout, MaxGradNorm = o.MaxGradNorm,
+        WeightDecay = 0.0, Seeds = o.Seeds,
+    };
+}

@@ -1,0 +1,18 @@
+namespace SpeechTok.Training;
+
+/// <summary>Step 3 hyper-parameters (METHOD §4.5 defaults; epochs 10, or 5 for binary tasks, when null).</summary>
+public sealed record FinetuneOptions
+{
+    public double Lr { get; init; } = 1e-3;
+    public int? Epochs { get; init; }
+    public int BatchSize { get; init; } = 32;
+    public double WarmupRatio { get; init; } = 0.05;
+    public int Patience { get; init; } = 3;
+    public int LoraRank { get; init; } = 64;
+    public float LoraAlpha { get; init; } = 16;
+    public float LoraDropout { get; init; } = 0.1f;
+    public double MaxGradNorm { get; init; } = 1.0;
+    public int[] Seeds { get; init; } = [42, 100, 6, 10, 420];
+
+    public int EpochsFor(TaskKind task) => Epochs ?? (task == TaskKind.Binary ? 5 : 10);
+}

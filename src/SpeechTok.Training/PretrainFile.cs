@@ -1,0 +1,47 @@
+using System.Text.Json.Serialization;
+using SpeechTok.IO;
+using SpeechTok.Selection;
+
+namespace SpeechTok.Training;
+
+/// <summary>
+/// pretrain.json, next to rows.safetensors in a pre-training folder (<c>speechtok pretrain</c>): the model, the
+/// selection and vocabulary the rows belong to, the hyper-parameters, the best eval loss and the curves.
+/// </summary>
+public sealed record PretrainFile : IArtifact
+{
+    public const string FileName = "pretrain.json";
+    public static readonly ArtifactKind Kind = new("pre-training", "speechtok-pretrain", Version: 1);
+
+    /// <summary>The model folder (absolute).</summary>
+    [JsonPropertyName("model")] public required string Model { get; init; }
+    [JsonPropertyName("selection")] public required SelectedAudioTokens Selection { get; init; }
+    [JsonPropertyName("tokenizer")] public required VocabularyExtension Tokenizer { get; init; }
+    [JsonPropertyName("hyperparameters")] public required PretrainOptions Hyperparameters { get; init; }
+    [JsonPropertyName("best_eval_loss")] public double BestEvalLoss { get; init; }
+    [JsonPropertyName("best_step")] public int BestStep { get; init; }
+    /// <summary>The rows' file name inside the folder.</summary>
+    [JsonPropertyName("rows_file")] public required string RowsFile { get; init; }
+    [JsonPropertyName("curves")] public required PretrainCurves Curves { get; init; }
+    [JsonPropertyName("manifest")] public required string Manifest { get; init; }
+    [JsonPropertyName("codes")] public required string Codes { get; init; }
+    /// <summary>Identity of the speech tokenizer that made the codes.</summary>
+    [JsonPropertyName("codes_tokenizer")] public string? CodesTokenizer { get; init; }
+    /// <summary>"compact" or "reference" (<see cref="Lm.Serialization.SerializationMode"/>).</summary>
+    [JsonPropertyName("serialization")] public required string Serialization { get; init; }
+    [JsonPropertyName("max_length")] public int MaxLength { get; init; }
+    /// <summary>Samples cut at <see cref="MaxLength"/>.</summary>
+    [JsonPropertyName("truncated")] public int Truncated { get; init; }
+
+    public static PretrainFile Load(string path) => ArtifactJson.Load<PretrainFile>(path, Kind);
+
+    public void Save(string path) => ArtifactJson.Save(path, this, Kind);
+
+    public void Validate(string source)
+    {
+        Selection.Validate(source);
+        if (Tokenizer.TrainableCount != Selection.Features.Length + Lm.Serialization.AudioVocabulary.Markers.Count)
+            throw new SpeechTokException($"{source}: {Tokenizer.TrainableCount} trainable rows for {Selection.Features.Length} audio tokens and {Lm.Serialization.AudioVocabulary.Markers.Count} markers");
+        if (MaxLength < 1) throw new SpeechTokException($"{source}: max_length is {MaxLength}");
+    }
+}

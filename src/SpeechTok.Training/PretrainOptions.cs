@@ -1,0 +1,20 @@
+using System.Text.Json.Serialization;
+
+namespace SpeechTok.Training;
+
+/// <summary>Step 2 hyper-parameters (METHOD §3.4 defaults); recorded as pretrain.json's <c>hyperparameters</c>.</summary>
+public sealed record PretrainOptions
+{
+    [JsonPropertyName("lr")] public double Lr { get; init; } = 3e-4;
+    [JsonPropertyName("epochs")] public int Epochs { get; init; } = 5;
+    [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 8;
+    [JsonPropertyName("gradient_accumulation")] public int Accumulation { get; init; } = 4;
+    [JsonPropertyName("warmup_ratio")] public double WarmupRatio { get; init; } = 0.05;
+    [JsonPropertyName("eval_fraction")] public double EvalFraction { get; init; } = 0.1;
+    [JsonPropertyName("evals_per_epoch")] public int EvalsPerEpoch { get; init; } = 2;
+    [JsonPropertyName("patience")] public int Patience { get; init; } = 3;
+    [JsonPropertyName("max_grad_norm")] public double MaxGradNorm { get; init; } = 1.0;
+    [JsonPropertyName("seed")] public ulong Seed { get; init; } = 42;
+    /// <summary>AdamW weight decay: 0, the method's (recorded, not an option).</summary>
+    [JsonPropertyName("weight_decay")] public double WeightDecay => 0.0;
+}

@@ -1,0 +1,42 @@
+using SpeechTok.Audio;
+using SpeechTok.Codec.Store;
+using SpeechTok.Lm.Serialization;
+using SpeechTok.Selection;
+
+namespace SpeechTok.Training;
+
+/// <summary>What a pre-training run is made of (the CLI's options; the manifest already parsed).</summary>
+public sealed record PretrainSpec
+{
+    public required Manifest Manifest { get; init; }
+    public required string Codes { get; init; }
+    public required string Selection { get; init; }
+    public required string Model { get; init; }
+    public required string Out { get; init; }
+    public SerializationMode Serialization { get; init; } = SampleSerializer.DefaultMode;
+    public int MaxLength { get; init; } = SampleSerializer.DefaultMaxLength;
+    public PretrainOptions Options { get; init; } = new();
+
+    /// <summary>Pre-trains on every sample of the manifest (all splits) and writes rows.safetensors + pretrain.json.</summary>
+    public PretrainResult Run(Action<string>? log = null, Action<long>? afterStep = null)
+    {
+        if (Serialization == SerializationMode.TextOnly) throw new SpeechTokException("pre-training trains audio rows: --serialization text-only makes no sense here");
+        var selection = SelectionFile.LoadTokens(Selection);
+        using var lm = LanguageModel.Load(Model, selection);
+        var serializer = new SampleSerializer(lm.Tokenizer, lm.Vocabulary, Serialization, MaxLength);
+        using var codes = CodeStore.Open(Codes);
+        if (Manifest.Samples.Count == 0) throw new SpeechTokException($"{Manifest.Path}: no sample");
+        var corpus = EncodedSet.Encode("all", Manifest.Samples, serializer, codes);
+        Directory.CreateDirectory(Out);
+        log?.Invoke($"pre-training {lm.TrainableCount} rows on {corpus.Count} samples ({corpus.Truncated} truncated at {MaxLength})");
+        var r = Pretrainer.Run(lm, corpus, Options, Out, log, afterStep);
+        Pretrainer.Save(Out, lm, r, new PretrainFile
+        {
+            Model = lm.Folder, Selection = selection, Tokenizer = lm.Extension(), Hyperparameters = Options,
+            BestEvalLoss = r.BestEvalLoss, BestStep = r.BestStep, RowsFile = Pretrainer.RowsFile, Curves = r.Curves,
+            Manifest = Manifest.Path, Codes = Path.GetFullPath(Codes), CodesTokenizer = codes.TokenizerIdentity,
+            Serialization = SampleSerializer.ModeName(Serialization), MaxLength = MaxLength, Truncated = corpus.Truncated,
+        });
+        return r;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json.Serialization;
+using SpeechTok.IO;
+using SpeechTok.Selection;
+
+namespace SpeechTok.Training;
+
+/// <summary>
+/// run.json of a fine-tuning run folder (<c>speechtok finetune</c>): everything <c>evaluate</c> and <c>predict</c>
+/// need to rebuild the model of every seed, and what a rerun must match to resume.
+/// </summary>
+public sealed record RunFile : IArtifact
+{
+    public const string FileName = "run.json";
+    public static readonly ArtifactKind Kind = new("run", "speechtok-run", Version: 1);
+
+    /// <summary>The fields a rerun into the same folder must have unchanged (the others are derived or informative).</summary>
+    private static readonly string[] IdentityFields =
+        ["manifest", "task", "num_labels", "model", "selection", "pretrained", "text_only", "audio_encoder", "serialization", "max_length", "hyperparameters"];
+
+    /// <summary>Name in results.json (text-only-llm, audio-lasso, …).</summary>
+    [JsonPropertyName("system")] public required string System { get; init; }
+    [JsonPropertyName("manifest")] public required string Manifest { get; init; }
+    /// <summary>"binary", "multiclass" or "multilabel" (<see cref="Evaluation.ExperimentResults.TaskName"/>).</summary>
+    [JsonPropertyName("task")] public required string Task { get; init; }
+    [JsonPropertyName("num_labels")] public int NumLabels { get; init; }
+    /// <summary>The model folder (absolute).</summary>
+    [JsonPropertyName("model")] public required string Model { get; init; }
+    [JsonPropertyName("codes")] public string? Codes { get; init; }
+    /// <summary>Identity of the speech tokenizer that made the codes (<c>predict</c> checks the one it is given).</summary>
+    [JsonPropertyName("codes_tokenizer")] public string? CodesTokenizer { get; init; }
+    /// <summary>Null for text-only runs.</summary>
+    [JsonPropertyName("selection")] public SelectedAudioTokens? Selection { get; init; }
+    [JsonPropertyName("pretrained")] public string? Pretrained { get; init; }
+    [JsonPropertyName("text_only")] public bool TextOnly { get; init; }
+    /// <summary>The audio-vector system: identity of its utterance encoder (<see cref="Codec.IUtteranceEncoder.Identity"/>); null otherwise.</summary>
+    [JsonPropertyName("audio_encoder")] public string? AudioEncoder { get; init; }
+    /// <summary>Length of the encoder's vectors (audio-vector runs).</summary>
+    [JsonPropertyName("audio_vector_dim")] public int? AudioVectorDim { get; init; }
+    /// <summary>"compact", "reference", "textonly" or "audiovector".</summary>
+    [JsonPropertyName("serialization")] public required string Serialization { get; init; }
+    [JsonPropertyName("max_length")] public int MaxLength { get; init; }
+    [JsonPropertyName("tokenizer")] public VocabularyExtension? Tokenizer { get; init; }
+    [JsonPropertyName("hyperparameters")] public required FinetuneHyperparameters Hyperparameters { get; init; }
+    /// <summary>Samples cut at <see cref="MaxLength"/>, per split.</summary>
+    [JsonPropertyName("truncated")] public IReadOnlyDictionary<string, int>? Truncated { get; init; }
+
+    [JsonIgnore] public TaskKind TaskKind => Enum.Parse<TaskKind>(Task, ignoreCase: true);
+
+    public static RunFile Load(string path) => ArtifactJson.Load<RunFile>(path, Kind);
+
+    public void Save(string path) => ArtifactJson.Save(path, this, Kind);
+
+    public void Validate(string source)
+    {
+        if (!Enum.TryParse<TaskKind>(Task, ignoreCase: true, out _)) throw new SpeechTokException($"{source}: 'task' is '{Task}', expected binary, multiclass or multilabel");
+        if (NumLabels < 1) throw new SpeechTokException($"{source}: 'num_labels' is {NumLabels}");
+        if (Hyperparameters.Seeds.Length == 0) throw new SpeechTokException($"{source}: the run lists no seed");
+        if ((TextOnly ? 1 : 0) + (Selection != null ? 1 : 0) + (AudioEncoder != null ? 1 : 0) != 1)
+            throw new SpeechTokException($"{source}: a run is exactly one of text-only, 'selection' (audio tokens) or 'audio_encoder' (one audio vector)");
+        if ((AudioEncoder != null) != (AudioVectorDim is > 0)) throw new SpeechTokException($"{source}: 'audio_vector_dim' must be a positive size exactly when 'audio_encoder' is given");
+        Selection?.Validate(source);
+    }
+
+    /// <summary>Fails when <paramref name="previous"/> (the folder's run.json) differs from this run in a field that defines it.</summary>
+    public void RequireSameRunAs(RunFile previous, string path)
+    {
+        if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)
+            throw new SpeechTokException($"{path}: '{d.Field}' differs from this command's ({d.Was} vs {d.Now}); use another --out to start a new run");
+    }
+}

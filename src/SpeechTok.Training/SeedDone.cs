@@ -1,0 +1,16 @@
+using System.Text.Json.Serialization;
+using SpeechTok.IO;
+
+namespace SpeechTok.Training;
+
+/// <summary>seed-S/done.json: written last, so its presence means the seed's adapter and predictions are complete.</summary>
+public sealed record SeedDone([property: JsonPropertyName("seed")] int Seed) : IArtifact
+{
+    public const string FileName = "done.json";
+    /// <summary>Files written before the version field existed are this same version 1.</summary>
+    public static readonly ArtifactKind Kind = new("seed completion", "speechtok-seed-done", Version: 1, UnmarkedVersion: 1);
+
+    public void Save(string path) => ArtifactJson.Save(path, this, Kind);
+
+    public void Validate(string source) { }
+}
