@@ -126,11 +126,7 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
         {
             int bn = Math.Min(batch, count - b0);
             var feats = new FrameMatrix[bn];
-            try { Threading.For(bn, i => feats[i] = BuiltinFeatures.Compute(load(b0 + i))); }
-            catch (AggregateException ae) when (ae.InnerExceptions.FirstOrDefault(x => x is SpeechTokException) is SpeechTokException first)
-            {
-                throw first; // a bad clip is a user error, not a crash
-            }
+            Threading.For(bn, i => feats[i] = BuiltinFeatures.Compute(load(b0 + i)));
             foreach (var f in feats) pool.Add(f); // in input order, whatever the threads did
             log?.Invoke($"features: {b0 + bn}/{count} samples");
         }

@@ -181,7 +181,7 @@ public static class DemoDataset
         var sb = new StringBuilder("split,index,text,audio_path_list,label\n");
         foreach (var u in plan)
             sb.Append(u.Split).Append(',').Append(u.Index.ToString(CultureInfo.InvariantCulture)).Append(',')
-              .Append(CsvField(u.Text)).Append(',').Append(u.ClipPath).Append(',')
+              .Append(Csv.Field(u.Text)).Append(',').Append(u.ClipPath).Append(',')
               .Append(u.Label.ToString(CultureInfo.InvariantCulture)).Append('\n');
         return sb.ToString();
     }
@@ -193,11 +193,8 @@ public static class DemoDataset
         {
             var u = plan[i];
             sb.Append(CultureInfo.InvariantCulture,
-                $"{u.ClipPath},{u.Split},{u.Index},{(u.Polarity == DemoCorpus.Positive ? "positive" : "negative")},{(u.Arousal == DemoCorpus.Excited ? "excited" : "calm")},{u.Label},{u.Voice},{u.Pitch},{u.Speed},{u.Amplitude},{u.WordGap},{(double.IsFinite(u.NoiseDbfs) ? u.NoiseDbfs.ToString("F1", CultureInfo.InvariantCulture) : "")},{seconds[i]:F3},{CsvField(u.Text)}\n");
+                $"{u.ClipPath},{u.Split},{u.Index},{(u.Polarity == DemoCorpus.Positive ? "positive" : "negative")},{(u.Arousal == DemoCorpus.Excited ? "excited" : "calm")},{u.Label},{u.Voice},{u.Pitch},{u.Speed},{u.Amplitude},{u.WordGap},{(double.IsFinite(u.NoiseDbfs) ? u.NoiseDbfs.ToString("F1", CultureInfo.InvariantCulture) : "")},{seconds[i]:F3},{Csv.Field(u.Text)}\n");
         }
         return sb.ToString();
     }
-
-    private static string CsvField(string s) =>
-        s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
 }

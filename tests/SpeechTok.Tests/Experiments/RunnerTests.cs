@@ -5,6 +5,7 @@ using SpeechTok.Experiments.Demo;
 using SpeechTok.Experiments.Plots;
 using SpeechTok.Experiments.Report;
 using SpeechTok.Experiments.Runner;
+using SpeechTok.Selection;
 using SpeechTok.Training;
 using Xunit;
 
