@@ -64,31 +64,38 @@ public static class SelectionRunner
             textCols = vec.Count;
             counts = counts.HStack(vec.Transform(train.Select(s => s.Text).ToList()));
         }
-        if (manifest.Task == TaskKind.Multilabel) return MultiLabel(head, o, train, counts, audioCols, occurringAudio.Length, textCols);
-        var labels = train.Select(s => s.Label).ToArray();
-        var (innerTrain, innerTest, splitSource) = InnerSplit(o, labels, manifest.NumClasses);
-        var problem = SelectionProblem.Prepare(counts, audioCols, labels, manifest.NumClasses, innerTrain, innerTest);
+        // Multi-label: the inner split is stratified on the label combination, and one-vs-rest fits label by label.
+        bool multi = manifest.Task == TaskKind.Multilabel;
+        var sets = train.Select(s => s.Labels).ToList();
+        int strataCount = manifest.NumClasses;
+        var strata = multi ? MultiLabelSelection.CombinationIds(sets, out strataCount) : train.Select(s => s.Label).ToArray();
+        var (innerTrain, innerTest, splitSource) = InnerSplit(o, strata, strataCount);
+        if (multi && o.SplitFile == null) splitSource = splitSource.Replace("stratified", "stratified by label combination");
+        var problem = SelectionProblem.Prepare(counts, audioCols, strata, strataCount, innerTrain, innerTest);
         var cs = new List<double> { o.C };
         cs.AddRange(o.SweepC.Where(c => c != o.C));
+        head = head with
+        {
+            Mode = SelectionFile.ModelMode,
+            UseBow = o.Bow,
+            C = o.C,
+            Counts = new SelectionFile.SelectionCounts
+            {
+                TrainSamples = train.Count, InnerTrain = innerTrain.Length, InnerTest = innerTest.Length,
+                AudioColumns = audioCols, OccurringAudioColumns = occurringAudio.Length, TextColumns = textCols,
+            },
+        };
+        if (multi) return MultiLabel(head, o, problem, innerTrain.Select(i => sets[i]).ToList(), innerTest.Select(i => sets[i]).ToList(), cs, splitSource);
         var outcomes = TokenSelection.Run(problem, cs, new LogisticOptions { Tolerance = o.Tolerance });
         var main = outcomes[0];
         TokenSelection.RequireNonZero(main);
         bool binary = manifest.Task == TaskKind.Binary;
         return head with
         {
-            Mode = SelectionFile.ModelMode,
-            UseBow = o.Bow,
-            C = o.C,
             SelectedFeatures = main.SelectedAudio,
             Tokens = TokenNames(main.SelectedAudio),
-            Counts = new SelectionFile.SelectionCounts
+            Counts = head.Counts! with
             {
-                TrainSamples = train.Count,
-                InnerTrain = innerTrain.Length,
-                InnerTest = innerTest.Length,
-                AudioColumns = audioCols,
-                OccurringAudioColumns = occurringAudio.Length,
-                TextColumns = textCols,
                 NonzeroCoefficients = main.Fit.NonZeroCount,
                 SelectedColumns = main.SelectedColumns.Length,
                 SelectedAudio = main.SelectedAudio.Length,
@@ -106,39 +113,22 @@ public static class SelectionRunner
         };
     }
 
-    /// <summary>The one-vs-rest selection (<see cref="MultiLabelSelection"/>), stratified on the label combination.</summary>
-    private static SelectionFile MultiLabel(SelectionFile head, SelectOptions o, IReadOnlyList<ManifestSample> train, CsrMatrix counts,
-        int audioCols, int occurringAudio, int textCols)
+    /// <summary>The one-vs-rest selection (<see cref="MultiLabelSelection"/>) on the prepared problem.</summary>
+    private static SelectionFile MultiLabel(SelectionFile head, SelectOptions o, SelectionProblem problem, IReadOnlyList<int[]> trainSets,
+        IReadOnlyList<int[]> testSets, List<double> cs, string splitSource)
     {
         var manifest = o.Manifest;
-        var sets = train.Select(s => s.Labels).ToList();
-        var combos = MultiLabelSelection.CombinationIds(sets, out int comboCount);
-        var (innerTrain, innerTest, splitSource) = InnerSplit(o, combos, comboCount);
-        if (o.SplitFile == null) splitSource = splitSource.Replace("stratified", "stratified by label combination");
-        var problem = SelectionProblem.Prepare(counts, audioCols, combos, comboCount, innerTrain, innerTest);
-        var cs = new List<double> { o.C };
-        cs.AddRange(o.SweepC.Where(c => c != o.C));
-        var outcomes = MultiLabelSelection.Run(problem, innerTrain.Select(i => sets[i]).ToList(), innerTest.Select(i => sets[i]).ToList(),
-            manifest.NumClasses, cs, new LogisticOptions { Tolerance = o.Tolerance }, manifest.LabelText);
+        var outcomes = MultiLabelSelection.Run(problem, trainSets, testSets, manifest.NumClasses, cs, new LogisticOptions { Tolerance = o.Tolerance }, manifest.LabelText);
         var main = outcomes[0];
         if (main.SelectedAudio.Length == 0)
             throw new SpeechTokException($"at C={o.C} no label's model keeps an audio token (every coefficient zero, or text only); use a larger C");
         return head with
         {
-            Mode = SelectionFile.ModelMode,
-            UseBow = o.Bow,
-            C = o.C,
             OneVsRest = true,
             SelectedFeatures = main.SelectedAudio,
             Tokens = TokenNames(main.SelectedAudio),
-            Counts = new SelectionFile.SelectionCounts
+            Counts = head.Counts! with
             {
-                TrainSamples = train.Count,
-                InnerTrain = innerTrain.Length,
-                InnerTest = innerTest.Length,
-                AudioColumns = audioCols,
-                OccurringAudioColumns = occurringAudio,
-                TextColumns = textCols,
                 NonzeroCoefficients = main.PerLabel.Sum(p => p.Fit.NonZeroCount),
                 SelectedAudio = main.SelectedAudio.Length,
             },

@@ -157,8 +157,7 @@ public sealed class ModelTests
     {
         var c = Config();
         var w = Load(c, Weights(c, 8));
-        using var m = new LlamaForSequenceClassification(w, 3, 0, new LoraAdapters(c, 2, 4f, 0f, seed: 1), seed: 3);
-        for (int i = 0; i < m.ScoreWeight.Length; i++) m.ScoreWeight[i] *= 20;
+        using var m = SharpClassifier(w);
         var ids = Ids.Select(i => i % 11).ToArray();
         int h = c.HiddenSize;
         // Overriding positions with their own token rows changes nothing (bitwise).

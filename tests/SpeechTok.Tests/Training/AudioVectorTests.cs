@@ -67,8 +67,7 @@ public sealed class AudioVectorTests : IDisposable
     {
         var c = Config();
         var w = Load(c, Weights(c, 8));
-        using var m = new LlamaForSequenceClassification(w, 3, 0, new LoraAdapters(c, 2, 4f, 0f, seed: 1), seed: 3);
-        for (int i = 0; i < m.ScoreWeight.Length; i++) m.ScoreWeight[i] *= 20;
+        using var m = SharpClassifier(w);
         const int slot = 6;
         var p = AudioProjection.Create(w, 5, slot, seed: 4);
         int[] ids = [1, 4, slot, 9, 7, 2, 1, 5, 3, slot, 0, 0]; // the slot at t = 2 and t = 3
