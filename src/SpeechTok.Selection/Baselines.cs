@@ -122,7 +122,7 @@ public static class Baselines
     public static string WriteResults(string outDir, Manifest manifest, SystemResult result)
     {
         var path = Path.Combine(outDir, ExperimentResults.FileName);
-        ExperimentResults.Upsert(path, manifest.Path, ExperimentResults.TaskName(manifest.Task), result);
+        ExperimentResults.Upsert(path, manifest.Path, ExperimentResults.TaskName(manifest.Task), result, manifest.LabelNames);
         return path;
     }
 

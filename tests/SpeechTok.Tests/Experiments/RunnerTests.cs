@@ -159,6 +159,8 @@ public sealed class RunnerTests : IDisposable
         var report = File.ReadAllText(Path.Combine(o.Out, "report.md"));
         foreach (var system in ExperimentRunner.Systems) Assert.Contains($"| {system} |", report);
         Assert.Contains("What the selected tokens hear", report);
+        Assert.Contains("### Tokens vs one vector", report);
+        Assert.Contains("| one projected utterance vector | audio-vector |", report);
         Assert.Contains("## Timings", report);
         foreach (var svg in new[] { "macro-f1.svg", "c-sweep.svg", "confusion.svg", "curves-audio-lasso.svg" })
             Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(o.Out, "plots", svg)).TrimStart());
