@@ -41,8 +41,8 @@ public static class Baselines
             if (audioFeatures == null) throw new SpeechTokException($"baseline '{system}' needs audio features");
             manifest.RequireClips();
             var (a, b, c) = (Features(train, audioFeatures), Features(val, audioFeatures), Features(test, audioFeatures));
-            ZScore(a, [a, b, c]);
-            trX = Join(trX, a); vaX = Join(vaX, b); teX = Join(teX, c);
+            var z = ZScore.Fit(a);
+            trX = Join(trX, [.. a.Select(z.Apply)]); vaX = Join(vaX, [.. b.Select(z.Apply)]); teX = Join(teX, [.. c.Select(z.Apply)]);
         }
 
         if (manifest.Task == TaskKind.Multilabel) return OneVsRest(system, manifest.NumClasses, grid, (trX!, train), (vaX!, val), (teX!, test));
@@ -134,18 +134,6 @@ public static class Baselines
         var x = new float[samples.Count][];
         Threading.For(samples.Count, i => x[i] = f(samples[i]));
         return x;
-    }
-
-    /// <summary>Per-dimension z-score with the train rows' mean and population std (a constant dimension → 0).</summary>
-    private static void ZScore(float[][] train, float[][][] all)
-    {
-        int d = train[0].Length;
-        for (int c = 0; c < d; c++)
-        {
-            double mean = train.Average(r => (double)r[c]);
-            double sd = Math.Sqrt(train.Average(r => (r[c] - mean) * (r[c] - mean)));
-            foreach (var set in all) foreach (var r in set) r[c] = sd > 0 ? (float)((r[c] - mean) / sd) : 0f;
-        }
     }
 
     private static CsrMatrix Join(CsrMatrix? left, float[][] dense)

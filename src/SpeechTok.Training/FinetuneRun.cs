@@ -13,7 +13,7 @@ namespace SpeechTok.Training;
 /// <summary>
 /// A fine-tuning run folder (docs/training.md): run.json, new_rows.safetensors, seed-S/{checkpoint/,
 /// adapter_config.json, adapter_model.safetensors, curves.json, predictions-val.json, predictions-test.json,
-/// done.json}; audio-vector runs add audio_vector_norm.safetensors and seed-S/audio_projection.safetensors.
+/// done.json}; audio-vector runs add seed-S/audio_projection.safetensors.
 /// Seeds already done are skipped on a rerun; an unfinished seed resumes from its checkpoint.
 /// </summary>
 public static class FinetuneRun
@@ -34,18 +34,18 @@ public static class FinetuneRun
         var serializer = new SampleSerializer(lm.Tokenizer, lm.Vocabulary, mode, spec.MaxLength);
         using var codes = serializer.NeedsCodes ? CodeStore.Open(spec.Codes ?? throw new SpeechTokException("--codes is required with selected audio tokens")) : null;
         var encoder = vector ? UtteranceEncoders.Load(spec.AudioEncoder!) : null;
-        AudioVectors? norm = null;
+        ZScore? norm = null;
         float[][]? raw = null;
         if (encoder != null)
         {
             manifest.RequireClips();
             raw = AudioVectors.Encode(manifest.Samples, encoder);
-            norm = AudioVectors.Fit(manifest.Samples.Select((s, i) => (s, i)).Where(x => x.s.Split == "train").Select(x => raw[x.i]).ToList());
+            norm = ZScore.Fit(manifest.Samples.Select((s, i) => (s, i)).Where(x => x.s.Split == "train").Select(x => raw[x.i]).ToList());
         }
         var sets = Manifest.SplitNames.ToDictionary(s => s, s => manifest.Samples.Any(x => x.Split == s)
             ? EncodedSet.Encode(s, manifest.Split(s), serializer, codes) with
             {
-                Vectors = norm == null ? null : manifest.Samples.Select((x, i) => (x, i)).Where(p => p.x.Split == s).Select(p => norm.Normalize(raw![p.i])).ToArray(),
+                Vectors = norm == null ? null : manifest.Samples.Select((x, i) => (x, i)).Where(p => p.x.Split == s).Select(p => norm.Apply(raw![p.i])).ToArray(),
             }
             : null);
         var train = sets["train"] ?? throw new SpeechTokException($"{manifest.Path}: split 'train' is empty");
@@ -60,14 +60,13 @@ public static class FinetuneRun
             Manifest = manifest.Path, Task = ExperimentResults.TaskName(manifest.Task), NumLabels = k,
             Model = lm.Folder, Codes = spec.Codes is null ? null : Path.GetFullPath(spec.Codes),
             CodesTokenizer = codes?.TokenizerIdentity, Selection = selection, Pretrained = spec.Pretrained is null ? null : Path.GetFullPath(spec.Pretrained),
-            TextOnly = spec.TextOnly, AudioEncoder = encoder?.Identity, AudioVectorDim = encoder?.Dim, Serialization = SampleSerializer.ModeName(mode), MaxLength = spec.MaxLength,
+            TextOnly = spec.TextOnly, AudioEncoder = encoder?.Identity, AudioVectorDim = encoder?.Dim, AudioVectorNorm = norm, Serialization = SampleSerializer.ModeName(mode), MaxLength = spec.MaxLength,
             Tokenizer = lm.Extension(), Hyperparameters = FinetuneHyperparameters.From(spec.Options, manifest.Task),
             Truncated = sets.Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => kv.Value!.Truncated),
         };
         string runPath = Path.Combine(spec.Out, RunFile.FileName);
         if (File.Exists(runPath)) runFile.RequireSameRunAs(RunFile.Load(runPath), runPath);
         runFile.Save(runPath);
-        norm?.Save(spec.Out);
 
         foreach (int seed in spec.Options.Seeds)
         {

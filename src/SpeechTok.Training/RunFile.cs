@@ -36,6 +36,8 @@ public sealed record RunFile : IArtifact
     [JsonPropertyName("audio_encoder")] public string? AudioEncoder { get; init; }
     /// <summary>Length of the encoder's vectors (audio-vector runs).</summary>
     [JsonPropertyName("audio_vector_dim")] public int? AudioVectorDim { get; init; }
+    /// <summary>Audio-vector runs: the train vectors' per-dimension mean and std the vectors are standardised with.</summary>
+    [JsonPropertyName("audio_vector_norm")] public ZScore? AudioVectorNorm { get; init; }
     /// <summary>"compact", "reference", "textonly" or "audiovector".</summary>
     [JsonPropertyName("serialization")] public required string Serialization { get; init; }
     [JsonPropertyName("max_length")] public int MaxLength { get; init; }
@@ -57,7 +59,11 @@ public sealed record RunFile : IArtifact
         if (Hyperparameters.Seeds.Length == 0) throw new SpeechTokException($"{source}: the run lists no seed");
         if ((TextOnly ? 1 : 0) + (Selection != null ? 1 : 0) + (AudioEncoder != null ? 1 : 0) != 1)
             throw new SpeechTokException($"{source}: a run is exactly one of text-only, 'selection' (audio tokens) or 'audio_encoder' (one audio vector)");
-        if ((AudioEncoder != null) != (AudioVectorDim is > 0)) throw new SpeechTokException($"{source}: 'audio_vector_dim' must be a positive size exactly when 'audio_encoder' is given");
+        if ((AudioEncoder != null) != (AudioVectorDim is > 0) || (AudioEncoder != null) != (AudioVectorNorm != null))
+            throw new SpeechTokException($"{source}: 'audio_vector_dim' (positive) and 'audio_vector_norm' must be given exactly when 'audio_encoder' is");
+        AudioVectorNorm?.Validate($"{source}: audio_vector_norm");
+        if (AudioVectorNorm != null && AudioVectorNorm.Mean.Length != AudioVectorDim)
+            throw new SpeechTokException($"{source}: 'audio_vector_norm' has {AudioVectorNorm.Mean.Length} dimensions, 'audio_vector_dim' is {AudioVectorDim}");
         Selection?.Validate(source);
     }
 

@@ -29,7 +29,6 @@ public sealed class RunPredictor : IDisposable
     private readonly RunFile _meta;
     private readonly LanguageModel _lm;
     private readonly SampleSerializer _serializer;
-    private readonly AudioVectors? _norm;
 
     private RunPredictor(string run)
     {
@@ -44,7 +43,6 @@ public sealed class RunPredictor : IDisposable
         {
             Encoder = UtteranceEncoders.Names.Select(UtteranceEncoders.Load).FirstOrDefault(e => e.Identity == identity)
                 ?? throw new SpeechTokException($"{src}: audio encoder '{identity}' is not available in this build");
-            _norm = AudioVectors.Load(run, Encoder.Dim);
         }
         _lm = LanguageModel.Load(_meta.Model, _meta.Selection, Encoder != null);
         _serializer = new SampleSerializer(_lm.Tokenizer, _lm.Vocabulary, SampleSerializer.ParseMode(_meta.Serialization), _meta.MaxLength);
@@ -61,7 +59,7 @@ public sealed class RunPredictor : IDisposable
     {
         if (NeedsCodes && codes == null) throw new SpeechTokException($"{Run}: this run uses audio tokens; a code store is needed");
         var set = EncodedSet.Encode(name, samples, _serializer, codes);
-        return Encoder == null ? set : set with { Vectors = AudioVectors.Encode(samples, Encoder).Select(_norm!.Normalize).ToArray() };
+        return Encoder == null ? set : set with { Vectors = AudioVectors.Encode(samples, Encoder).Select(_meta.AudioVectorNorm!.Apply).ToArray() };
     }
 
     /// <summary>One sample: its text, its RVQ codes (runs with audio tokens) and its 16 kHz audio (audio-vector runs).</summary>
@@ -70,7 +68,7 @@ public sealed class RunPredictor : IDisposable
         if (NeedsCodes && codes == null) throw new SpeechTokException($"{Run}: this run uses audio tokens; pass --audio and --tokenizer");
         if (Encoder != null && wav == null) throw new SpeechTokException($"{Run}: this run uses an audio vector; pass --audio");
         var r = _serializer.Serialize(text, codes);
-        return new EncodedSet("predict", ["input"], [r.Ids], [[]], [r.Truncated]) { Vectors = Encoder == null ? null : [_norm!.Normalize(Encoder.Encode(wav))] };
+        return new EncodedSet("predict", ["input"], [r.Ids], [[]], [r.Truncated]) { Vectors = Encoder == null ? null : [_meta.AudioVectorNorm!.Apply(Encoder.Encode(wav))] };
     }
 
     /// <summary>Bagged probabilities [set.Count][NumLabels]: softmax (sigmoid for multi-label) averaged over the run's seeds.</summary>
