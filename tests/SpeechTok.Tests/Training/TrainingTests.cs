@@ -76,7 +76,7 @@ public sealed class TrainingTests
         Assert.All(e.PerLabelF1, f => Assert.True(f > 0.9, $"per-label F1 {f}"));
         Assert.NotNull(e.MicroF1);
         var probs = PredictionsFile.Load(Path.Combine(FinetuneRun.SeedDir(run, 1), PredictionsFile.FileName("test"))).Probabilities;
-        Assert.Contains(probs, p => p[0] + p[1] > 1.2f); // independent sigmoids, not a softmax
+        Assert.Contains(probs, p => Math.Abs(p[0] + p[1] - 1) > 0.1); // independent sigmoids, not a softmax (whose rows sum to 1)
     }
 
     [Fact]
