@@ -16,7 +16,7 @@ public static class BuiltinLm
     public const string FolderName = "builtin-lm";
 
     /// <summary>sha256 of the shipped model.safetensors, as built by scripts/build-builtin-lm.sh.</summary>
-    public const string ModelSha256 = "PENDING";
+    public const string ModelSha256 = "16a7d402eef8beaad44ecb4b07c8688c5f6b95c78aeb39a52b2b1dbee01b60c5";
 
     private static readonly Lazy<string> Checked = new(Check);
 

@@ -75,7 +75,7 @@ public sealed class BuiltinLmTests : IDisposable
             .Where(o => o["step"] is { } s && s.GetValue<long>() <= upTo)
             .Select(o => { o.Remove("seconds"); return o.ToJsonString(); }).ToList();
         var expected = Lines(Shipped, steps);
-        Assert.Equal(steps + 1, expected.Count); // the step-0 evaluation and two training steps
+        Assert.Equal(steps + 2, expected.Count); // the tokenizer line, the step-0 evaluation and two training steps
         Assert.Equal(expected, Lines(_dir, steps));
     }
 }
