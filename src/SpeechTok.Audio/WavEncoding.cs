@@ -1,0 +1,11 @@
+using SpeechTok.IO;
+using System.Buffers.Binary;
+
+namespace SpeechTok.Audio;
+
+/// <summary>Sample encoding of a WAV data chunk.</summary>
+public enum WavEncoding
+{
+    Pcm,
+    Float,
+}

@@ -1,0 +1,13 @@
+using SpeechTok.IO;
+using System.Text.Json;
+using SpeechTok.Audio;
+
+namespace SpeechTok.Codec.Store;
+
+public sealed record TokenizeOptions
+{
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    public bool Mixdown { get; init; }
+    /// <summary>Also write one JSON line per sample {"split","index","codes"} here (manifest order).</summary>
+    public string? JsonlPath { get; init; }
+}

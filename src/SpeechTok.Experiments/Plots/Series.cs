@@ -1,0 +1,8 @@
+using SpeechTok.Evaluation;
+using SpeechTok.IO;
+using SpeechTok.Experiments.Report;
+
+namespace SpeechTok.Experiments.Plots;
+
+/// <summary>A named line of (x, y) points.</summary>
+public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, bool Dashed = false);

@@ -1,0 +1,8 @@
+using SpeechTok.Evaluation;
+using SpeechTok.IO;
+using System.Globalization;
+using System.Text;
+
+namespace SpeechTok.Experiments.Report;
+
+public sealed record Timing(string Step, double Seconds);

@@ -1,0 +1,9 @@
+using SpeechTok.Evaluation;
+using SpeechTok.IO;
+using System.Globalization;
+using System.Text;
+
+namespace SpeechTok.Experiments.Report;
+
+/// <summary>How many serialised samples were cut to the sequence budget in one step/split.</summary>
+public sealed record Truncation(string What, int Truncated, int Total, int MaxTokens);
