@@ -13,7 +13,7 @@ namespace SpeechTok.Codec.Builtin;
 /// Like SpeechTokenizer, whose layer 1 is distilled towards content and whose layers 2–8 keep the rest, layer 1
 /// is fitted on the content block only (its centroids are zero in the prosody dims), so the residual that
 /// layers 2–8 quantise still holds all of the pitch, level and voicing. Needs no download; fitted with
-/// <see cref="Fit"/> and stored as a folder (config.json + codebooks.safetensors + usage.json).
+/// <c>Fit</c> and stored as a folder (config.json + codebooks.safetensors + usage.json).
 /// </summary>
 public sealed class BuiltinTokenizer : ISpeechTokenizer
 {

@@ -6,7 +6,7 @@ namespace SpeechTok.Codec.Torch;
 /// <summary>
 /// A pickle virtual machine for the subset <c>torch.save</c> writes. It builds plain data (dicts, lists,
 /// tuples, numbers, strings) and never imports or calls anything: GLOBAL is checked against an allow-list and
-/// REDUCE dispatches only on the allowed names, through <see cref="Reduce"/> supplied by the caller.
+/// REDUCE dispatches only on the allowed names, through the <c>reduce</c> callback the caller supplies.
 /// </summary>
 internal sealed class SafePickle
 {
