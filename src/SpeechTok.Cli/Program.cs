@@ -15,6 +15,7 @@ root.Subcommands.Add(EvaluateCommand.Build());
 root.Subcommands.Add(PredictCommand.Build());
 root.Subcommands.Add(ExperimentCommand.Build());
 root.Subcommands.Add(DemoCommand.Build());
+root.Subcommands.Add(LmCommand.Build());
 root.Subcommands.Add(BenchCommands.Build());
 
 try

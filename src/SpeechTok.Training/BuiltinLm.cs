@@ -2,7 +2,6 @@ using SpeechTok.Lm.Tokenization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using SpeechTok.Lm.Model;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
@@ -41,8 +40,7 @@ public sealed record BuiltinLmOptions
 /// </summary>
 public static class BuiltinLm
 {
-    public const string Bos = "<|begin_of_text|>", Eos = "<|end_of_text|>";
-    private const string Llama3Regex = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    public const string Bos = BpeTrainer.Bos, Eos = BpeTrainer.Eos;
 
     /// <summary>The cached folder for these texts and options, built when absent.</summary>
     public static string Ensure(IReadOnlyList<string> texts, string cacheRoot, BuiltinLmOptions? options = null, Action<string>? log = null)
@@ -62,32 +60,24 @@ public static class BuiltinLm
     private static void Build(IReadOnlyList<string> texts, BuiltinLmOptions o, string dir, Action<string>? log)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var merges = LearnMerges(texts, o.Merges);
+        var merges = BpeTrainer.LearnMerges(BpeTrainer.CountWords(texts), 256 + o.Merges + BpeTrainer.SpecialCount);
         log?.Invoke($"built-in LM: {merges.Count} BPE merges learned in {clock.Elapsed.TotalSeconds:F1} s");
         // Two merges may build the same string ("a"+"bc", "ab"+"c"); HF maps both to one id.
         int vocab = 256 + merges.Select(m => m.A + m.B).Distinct(StringComparer.Ordinal).Count() + 2, bos = vocab - 2, eos = vocab - 1;
-        RunFiles.WriteJson(Path.Combine(dir, "tokenizer.json"), TokenizerJson(merges, bos, eos));
+        RunFiles.WriteJson(Path.Combine(dir, "tokenizer.json"), BpeTrainer.TokenizerJson(merges));
         RunFiles.WriteJson(Path.Combine(dir, "tokenizer_config.json"), new JsonObject { ["bos_token"] = Bos, ["eos_token"] = Eos, ["model_max_length"] = 2048 });
-        var config = new JsonObject
-        {
-            ["architectures"] = new JsonArray("LlamaForCausalLM"), ["model_type"] = "llama", ["hidden_act"] = "silu",
-            ["hidden_size"] = o.Hidden, ["intermediate_size"] = o.Intermediate, ["num_hidden_layers"] = o.Layers,
-            ["num_attention_heads"] = o.Heads, ["num_key_value_heads"] = o.KvHeads, ["head_dim"] = o.Hidden / o.Heads,
-            ["vocab_size"] = vocab, ["max_position_embeddings"] = 2048, ["rms_norm_eps"] = 1e-5, ["rope_theta"] = 10000.0,
-            ["tie_word_embeddings"] = true, ["bos_token_id"] = bos, ["eos_token_id"] = eos, ["initializer_range"] = 0.02,
-            ["torch_dtype"] = "float32",
-        };
+        var config = new LlamaShape(o.Hidden, o.Layers, o.Heads, o.KvHeads, o.Intermediate).ConfigJson(vocab, bos, eos, 2048);
         // Training view: one frozen row (id 0), every other token an appended, trainable row.
         var trainConfig = (JsonObject)config.DeepClone();
         trainConfig["vocab_size"] = 1;
         var c = LlamaConfig.Parse(trainConfig.ToJsonString(), "built-in config");
-        var tensors = RandomWeights(c, o.Seed);
+        var tensors = LlamaShape.InitialWeights(c, o.Seed, scaledResidual: false);
         var weights = LlamaWeights.Load(c, n => tensors.TryGetValue(n, out var t) ? t : null);
         var rows = Tensor.Zeros(vocab - 1, o.Hidden);
         Rng.ForPurpose(o.Seed, "embed_tokens").FillNormal(rows.Span, 0, 0.02);
         weights.ExtendVocabulary(rows);
 
-        var tok = Lm.Tokenization.HfTokenizer.FromJson(TokenizerJson(merges, bos, eos).ToJsonString(), "built-in tokenizer.json", Bos);
+        var tok = Lm.Tokenization.HfTokenizer.FromJson(BpeTrainer.TokenizerJson(merges).ToJsonString(), "built-in tokenizer.json", Bos);
         var seqs = texts.Select(t => tok.EncodeWithBos(t)).Select(s => s.Length > o.MaxLength ? s[..o.MaxLength] : s).Where(s => s.Length > 1).ToArray();
         var p = Parameter.Rows("model.embed_tokens.weight", rows, 0, vocab - 1);
         var opt = new AdamW([p], o.Lr, weightDecay: 0);
@@ -120,108 +110,5 @@ public static class BuiltinLm
         tensors["model.embed_tokens.weight"] = embed;
         SafeTensors.Save(Path.Combine(dir, "model.safetensors"), tensors.Select(kv => (kv.Key, kv.Value)), new Dictionary<string, string> { ["format"] = "pt" });
         RunFiles.WriteJson(Path.Combine(dir, "config.json"), config);
-    }
-
-    /// <summary>HF-named tensors of a Llama with weights N(0, 0.02²) and norm weights 1, from <paramref name="seed"/>.</summary>
-    internal static Dictionary<string, Tensor> RandomWeights(LlamaConfig c, ulong seed)
-    {
-        var d = new Dictionary<string, Tensor>();
-        int h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
-        void Normal(string name, params int[] shape)
-        {
-            var t = Tensor.Zeros(shape);
-            Rng.ForPurpose(seed, name).FillNormal(t.Span, 0, 0.02);
-            d[name] = t;
-        }
-        void Ones(string name, int n) { var t = Tensor.Zeros(n); t.Span.Fill(1); d[name] = t; }
-        Normal("model.embed_tokens.weight", c.VocabSize, h);
-        for (int l = 0; l < c.NumLayers; l++)
-        {
-            string p = $"model.layers.{l}.";
-            Normal(p + "self_attn.q_proj.weight", qd, h);
-            Normal(p + "self_attn.k_proj.weight", kd, h);
-            Normal(p + "self_attn.v_proj.weight", kd, h);
-            Normal(p + "self_attn.o_proj.weight", h, qd);
-            Normal(p + "mlp.gate_proj.weight", im, h);
-            Normal(p + "mlp.up_proj.weight", im, h);
-            Normal(p + "mlp.down_proj.weight", h, im);
-            Ones(p + "input_layernorm.weight", h);
-            Ones(p + "post_attention_layernorm.weight", h);
-        }
-        Ones("model.norm.weight", h);
-        return d;
-    }
-
-    /// <summary>Classic BPE training: repeatedly merge the most frequent adjacent pair (ties: ordinal order) over the pre-tokenised words.</summary>
-    internal static List<(string A, string B)> LearnMerges(IReadOnlyList<string> texts, int count)
-    {
-        var words = new Dictionary<string, int>(StringComparer.Ordinal);
-        var re = new Regex(Llama3Regex, RegexOptions.CultureInvariant);
-        foreach (var t in texts)
-            foreach (Match m in re.Matches(t))
-            {
-                var w = new string(Encoding.UTF8.GetBytes(m.Value).Select(b => ByteLevel.CharOf(b)).ToArray());
-                words[w] = words.GetValueOrDefault(w) + 1;
-            }
-        var split = words.Select(kv => (Symbols: kv.Key.Select(ch => ch.ToString()).ToList(), Freq: kv.Value)).ToList();
-        var merges = new List<(string, string)>();
-        for (int it = 0; it < count; it++)
-        {
-            var pairs = new Dictionary<(string, string), int>();
-            foreach (var (sym, f) in split)
-                for (int i = 0; i + 1 < sym.Count; i++)
-                    pairs[(sym[i], sym[i + 1])] = pairs.GetValueOrDefault((sym[i], sym[i + 1])) + f;
-            if (pairs.Count == 0) break;
-            var best = pairs.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key.Item1, StringComparer.Ordinal).ThenBy(kv => kv.Key.Item2, StringComparer.Ordinal).First();
-            if (best.Value < 2) break;
-            var (a, b) = best.Key;
-            merges.Add((a, b));
-            foreach (var (sym, _) in split)
-                for (int i = 0; i + 1 < sym.Count; i++)
-                    if (sym[i] == a && sym[i + 1] == b) { sym[i] = a + b; sym.RemoveAt(i + 1); }
-        }
-        return merges;
-    }
-
-    private static JsonObject TokenizerJson(List<(string A, string B)> merges, int bos, int eos)
-    {
-        var vocab = new JsonObject();
-        for (int b = 0; b < 256; b++) vocab[ByteLevel.CharOf((byte)b).ToString()] = b;
-        int id = 256;
-        foreach (var (a, b) in merges)
-            if (!vocab.ContainsKey(a + b)) vocab[a + b] = id++;
-        JsonObject Added(string content, int tid) => new()
-        {
-            ["id"] = tid, ["content"] = content, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
-        };
-        return new JsonObject
-        {
-            ["version"] = "1.0",
-            ["added_tokens"] = new JsonArray(Added(Bos, bos), Added(Eos, eos)),
-            ["normalizer"] = null,
-            ["pre_tokenizer"] = new JsonObject
-            {
-                ["type"] = "Sequence",
-                ["pretokenizers"] = new JsonArray(
-                    new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = Llama3Regex }, ["behavior"] = "Isolated", ["invert"] = false },
-                    new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = false }),
-            },
-            ["post_processor"] = new JsonObject
-            {
-                ["type"] = "TemplateProcessing",
-                ["single"] = new JsonArray(
-                    new JsonObject { ["SpecialToken"] = new JsonObject { ["id"] = Bos, ["type_id"] = 0 } },
-                    new JsonObject { ["Sequence"] = new JsonObject { ["id"] = "A", ["type_id"] = 0 } }),
-                ["pair"] = new JsonArray(),
-                ["special_tokens"] = new JsonObject { [Bos] = new JsonObject { ["id"] = Bos, ["ids"] = new JsonArray(bos), ["tokens"] = new JsonArray(Bos) } },
-            },
-            ["decoder"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = true, ["use_regex"] = true },
-            ["model"] = new JsonObject
-            {
-                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null, ["end_of_word_suffix"] = null,
-                ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = false, ["vocab"] = vocab,
-                ["merges"] = new JsonArray(merges.Select(m => (JsonNode)(m.A + " " + m.B)).ToArray()),
-            },
-        };
     }
 }

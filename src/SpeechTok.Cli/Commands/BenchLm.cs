@@ -3,13 +3,15 @@ using System.Diagnostics;
 using System.Text.Json;
 using SpeechTok.Lm.Model;
 using SpeechTok.Tensors;
+using SpeechTok.Tensors.Optim;
 
 namespace SpeechTok.Cli.Commands;
 
 /// <summary>
 /// `speechtok bench lm-step`: tokens/s of one training or inference step on a Llama of a real model's
 /// shape with random weights (nothing downloaded). Workloads: pretrain = causal-LM loss + gradients of
-/// the appended rows only (frozen backbone); finetune = LoRA(q, v) sequence classification step (loss +
+/// the appended rows only (frozen backbone); full = full-parameter causal-LM training step (every weight's
+/// gradient, global-norm clipping at 1, AdamW); finetune = LoRA(q, v) sequence classification step (loss +
 /// LoRA and score gradients); infer = classification forward (pooled logits).
 /// </summary>
 internal static class BenchLm
@@ -19,21 +21,23 @@ internal static class BenchLm
         ["smollm2-135m"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":576,"intermediate_size":1536,"num_hidden_layers":30,"num_attention_heads":9,"num_key_value_heads":3,"head_dim":64,"vocab_size":49152,"rms_norm_eps":1e-5,"rope_theta":100000.0,"tie_word_embeddings":true,"max_position_embeddings":8192}""",
         // the quick preset's built-in LM (ExperimentPreset.BuiltinLm), with a vocabulary the size of a demo's BPE
         ["builtin-256x4"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":256,"intermediate_size":688,"num_hidden_layers":4,"num_attention_heads":8,"num_key_value_heads":4,"head_dim":32,"vocab_size":800,"rms_norm_eps":1e-5,"rope_theta":10000.0,"tie_word_embeddings":true,"max_position_embeddings":2048}""",
+        // the planned pre-trained built-in LM (issue #10): 4 layers of 256, GQA 4/2 heads, an 8k BPE vocabulary
+        ["builtin-lm"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":256,"intermediate_size":688,"num_hidden_layers":4,"num_attention_heads":4,"num_key_value_heads":2,"head_dim":64,"vocab_size":8192,"rms_norm_eps":1e-5,"rope_theta":10000.0,"tie_word_embeddings":true,"max_position_embeddings":2048}""",
         ["llama3.2-1b"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":2048,"intermediate_size":8192,"num_hidden_layers":16,"num_attention_heads":32,"num_key_value_heads":8,"head_dim":64,"vocab_size":128256,"rms_norm_eps":1e-5,"rope_theta":500000.0,"tie_word_embeddings":true,"max_position_embeddings":131072,"rope_scaling":{"rope_type":"llama3","factor":32.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":8192}}""",
         ["llama3.2-3b"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":3072,"intermediate_size":8192,"num_hidden_layers":28,"num_attention_heads":24,"num_key_value_heads":8,"head_dim":128,"vocab_size":128256,"rms_norm_eps":1e-5,"rope_theta":500000.0,"tie_word_embeddings":true,"max_position_embeddings":131072,"rope_scaling":{"rope_type":"llama3","factor":32.0,"low_freq_factor":1.0,"high_freq_factor":4.0,"original_max_position_embeddings":8192}}""",
     };
 
     public static Command Build()
     {
-        var shape = new Option<string>("--shape") { Description = "Model shape: smollm2-135m, builtin-256x4, llama3.2-1b or llama3.2-3b.", DefaultValueFactory = _ => "smollm2-135m" };
+        var shape = new Option<string>("--shape") { Description = "Model shape: smollm2-135m, builtin-256x4, builtin-lm, llama3.2-1b or llama3.2-3b.", DefaultValueFactory = _ => "smollm2-135m" };
         shape.AcceptOnlyFromAmong([.. Shapes.Keys]);
-        var workload = new Option<string>("--workload") { Description = "pretrain, finetune or infer.", DefaultValueFactory = _ => "finetune" };
-        workload.AcceptOnlyFromAmong("pretrain", "finetune", "infer");
+        var workload = new Option<string>("--workload") { Description = "pretrain (new rows), full (every weight + AdamW), finetune (LoRA) or infer.", DefaultValueFactory = _ => "finetune" };
+        workload.AcceptOnlyFromAmong("pretrain", "full", "finetune", "infer");
         var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => 8 };
         var seq = new Option<int>("--seq") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 128 };
         var threads = new Option<int>("--threads") { Description = "Threads (default: every core).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var steps = new Option<int>("--steps") { Description = "Timed steps after one warm-up step.", DefaultValueFactory = _ => 3 };
-        var dtype = new Option<string>("--dtype") { Description = "Weight storage: f32 or bf16 (default: f32 for smollm2-135m and builtin-256x4, bf16 otherwise)." };
+        var dtype = new Option<string>("--dtype") { Description = "Weight storage: f32 or bf16 (default: f32 for smollm2-135m and the builtin shapes, bf16 otherwise; full needs f32)." };
         dtype.AcceptOnlyFromAmong("f32", "bf16");
         var newRows = new Option<int>("--new-rows") { Description = "Appended vocabulary rows (audio tokens + markers).", DefaultValueFactory = _ => 512 };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result line." };
@@ -49,14 +53,18 @@ internal static class BenchLm
         if (b < 1 || t < 2 || steps < 1 || nNew < 1) throw new SpeechTokException($"bench lm-step: --batch, --steps, --new-rows must be ≥ 1 and --seq ≥ 2 (got {b}, {steps}, {nNew}, {t})");
         Threading.Threads = threads;
         var config = LlamaConfig.Parse(Shapes[shape], shape);
-        bool bf16 = (dtype ?? (shape is "smollm2-135m" or "builtin-256x4" ? "f32" : "bf16")) == "bf16";
+        bool bf16 = (dtype ?? (shape is "smollm2-135m" or "builtin-256x4" or "builtin-lm" || workload == "full" ? "f32" : "bf16")) == "bf16";
+        if (bf16 && workload == "full") throw new SpeechTokException("bench lm-step: --workload full trains every weight in place and needs --dtype f32");
         var build = Stopwatch.StartNew();
         var tensors = RandomWeights(config, bf16);
         var weights = LlamaWeights.Load(config, n => tensors.GetValueOrDefault(n));
         var rng = new Rng(7);
-        var rows = Tensor.Zeros(nNew, config.HiddenSize);
-        rng.FillNormal(rows.Span, 0, 0.02);
-        weights.ExtendVocabulary(rows);
+        if (workload != "full") // full-parameter training covers the checkpoint's own vocabulary
+        {
+            var rows = Tensor.Zeros(nNew, config.HiddenSize);
+            rng.FillNormal(rows.Span, 0, 0.02);
+            weights.ExtendVocabulary(rows);
+        }
         if (!json) Console.WriteLine($"{shape} ({(bf16 ? "bf16" : "f32")}) random weights built in {build.Elapsed.TotalSeconds:F1} s");
 
         int vocab = weights.VocabSize;
@@ -74,6 +82,19 @@ internal static class BenchLm
                 var grad = new float[nNew * config.HiddenSize];
                 step = () => lm.LossAndNewRowGradients(ids, mask, ids, b, t, grad, grad);
                 owner = lm;
+                break;
+            case "full":
+                var model = new LlamaForCausalLm(weights);
+                var parameters = LlamaParameters.Create(weights);
+                var adamw = new AdamW(parameters.All, lr: 1e-4, weightDecay: 0.1);
+                step = () =>
+                {
+                    parameters.ZeroGrad();
+                    model.LossAndGradients(ids, mask, ids, b, t, parameters);
+                    GradClip.ClipGradNorm(parameters.All, 1.0);
+                    adamw.Step();
+                };
+                owner = model;
                 break;
             default:
                 var lora = workload == "finetune" ? new LoraAdapters(config, 64, 16, 0.1f, 42) { Training = true } : null;

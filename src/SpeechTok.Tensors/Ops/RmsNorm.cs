@@ -48,12 +48,14 @@ public static unsafe class RmsNorm
                 for (int j = 0; j < c; j++) dxr[j] += r * w[j] * dyr[j] - k * xr[j];
             }
         });
-        if (dWeight != null)
-            for (int i = 0; i < n; i++)
-            {
-                float r = rstd[i];
-                float* xr = x + (long)i * c, dyr = dy + (long)i * c;
-                for (int j = 0; j < c; j++) dWeight[j] += dyr[j] * xr[j] * r;
-            }
+        if (dWeight == null) return;
+        // dWeight[j] += Σ_i dy[i,j]·x[i,j]·rstd[i], row by row in a fixed order (deterministic on any thread count).
+        var tmp = new float[c];
+        var dw = new Span<float>(dWeight, c);
+        for (int i = 0; i < n; i++)
+        {
+            TensorPrimitives.Multiply(new ReadOnlySpan<float>(dy + (long)i * c, c), new ReadOnlySpan<float>(x + (long)i * c, c), tmp);
+            TensorPrimitives.MultiplyAdd(tmp, rstd[i], dw, dw);
+        }
     }
 }

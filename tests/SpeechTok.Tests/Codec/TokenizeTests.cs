@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using SpeechTok.Audio;
 using SpeechTok.Codec;
@@ -98,17 +97,7 @@ public sealed class TokenizeTests : IDisposable
         Assert.Throws<SpeechTokException>(() => Tokenization.Run(m, tok, "builtin:other", resumed, new TokenizeOptions()));
     }
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "speechtok.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var o = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, o, err.Result);
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void CodesCommandPrintsOneListOfLayersPerFile()

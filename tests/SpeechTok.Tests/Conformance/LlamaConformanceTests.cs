@@ -74,7 +74,7 @@ public sealed class LlamaConformanceTests
     {
         var w = f.Weights();
         var rows = f.Load("new_embed_rows_init");
-        // Untied fixtures would carry their own lm_head rows; the tied case reuses the embedding rows.
+        // Untied fixtures carry their own lm_head rows; the tied case reuses the embedding rows.
         w.ExtendVocabulary(rows, f.Config.TieWordEmbeddings ? null : f.Load("new_lm_head_rows_init"));
         return new LlamaForCausalLm(w);
     }
@@ -93,11 +93,21 @@ public sealed class LlamaConformanceTests
             var dIn = new float[rows]; var dOut = new float[rows];
             var loss = lm.LossAndNewRowGradients(ids, mask, labels, b, t, dIn, dOut);
             Close(name + " loss (grad pass)", [f.Result(name, "loss_mean").GetSingle()], [(float)loss.Mean], null, 1);
-            RelClose(name + " input-side grad", f.F32(name + "_grad_new_embed_rows_input_side_only"), dIn);
-            RelClose(name + " output-side grad", f.F32(name + "_grad_new_embed_rows_output_side_only"), dOut);
+            if (!f.Config.TieWordEmbeddings)
+            {
+                // Untied: the embedding rows get the input side only, the lm_head rows the output side.
+                RelClose(name + " new embed rows grad (untied)", f.F32(name + "_grad_new_embed_rows"), dIn);
+                RelClose(name + " new lm_head rows grad (untied)", f.F32(name + "_grad_new_lm_head_rows"), dOut);
+                continue;
+            }
             var total = new float[rows];
             lm.LossAndNewRowGradients(ids, mask, labels, b, t, total, total);
             RelClose(name + " total grad (tied)", f.F32(name + "_grad_new_embed_rows"), total);
+            // The tied case's split into its two parts is a debugging aid: checked where the folder has it.
+            if (f.Has(name + "_grad_new_embed_rows_input_side_only"))
+                RelClose(name + " input-side grad", f.F32(name + "_grad_new_embed_rows_input_side_only"), dIn);
+            if (f.Has(name + "_grad_new_embed_rows_output_side_only"))
+                RelClose(name + " output-side grad", f.F32(name + "_grad_new_embed_rows_output_side_only"), dOut);
         }
     }
 

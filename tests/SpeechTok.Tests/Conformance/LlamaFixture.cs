@@ -20,6 +20,9 @@ internal sealed class LlamaFixture
         Config = LlamaConfig.Load(Folder);
     }
 
+    /// <summary>Whether the manifest lists the tensor.</summary>
+    public bool Has(string tensor) => Reference.GetProperty("tensors").TryGetProperty(tensor, out _);
+
     public int[] Shape(string tensor) => Reference.GetProperty("tensors").GetProperty(tensor).GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
 
     public float[] F32(string tensor)

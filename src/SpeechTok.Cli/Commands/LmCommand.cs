@@ -1,0 +1,100 @@
+using System.CommandLine;
+using SpeechTok.Training;
+
+namespace SpeechTok.Cli.Commands;
+
+/// <summary>`speechtok lm train|generate|eval`: pre-train a causal LM from scratch, sample from one, measure one.</summary>
+internal static class LmCommand
+{
+    public static Command Build()
+    {
+        var cmd = new Command("lm", "Causal language models: pre-train one from scratch on plain text, sample from one, measure its bits per byte.");
+        cmd.Subcommands.Add(LmTrainCommand.Build());
+        cmd.Subcommands.Add(BuildGenerate());
+        cmd.Subcommands.Add(BuildEval());
+        return cmd;
+    }
+
+    /// <summary>--model, with the --manifest/--cache that today's `builtin` needs, and --threads.</summary>
+    private sealed record ModelOptions(Option<string> Model, Option<string?> Manifest, Option<string?> Cache, Option<int> Threads)
+    {
+        public static ModelOptions Create() => new(
+            new Option<string>("--model") { Description = "Hugging Face model folder (e.g. an `lm train` output), or 'builtin'.", Required = true },
+            new Option<string?>("--manifest") { Description = "Manifest whose train texts the built-in LM is built from (only with --model builtin)." },
+            new Option<string?>("--cache") { Description = "Cache folder of the built-in LM (default $SPEECHTOK_CACHE/builtin-lm or ~/.cache/speechtok/builtin-lm)." },
+            new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount });
+
+        public void AddTo(Command c)
+        {
+            c.Options.Add(Model); c.Options.Add(Manifest); c.Options.Add(Cache); c.Options.Add(Threads);
+        }
+
+        public CausalLmFolder Open(ParseResult r)
+        {
+            Tensors.Threading.Threads = r.GetValue(Threads);
+            var m = r.GetValue(Manifest) is { } path ? Audio.Manifest.Load(path) : null;
+            return CausalLmFolder.Open(ModelResolver.Resolve(r.GetValue(Model)!, m, r.GetValue(Cache), log: Console.Error.WriteLine));
+        }
+    }
+
+    private static Command BuildGenerate()
+    {
+        var model = ModelOptions.Create();
+        var prompt = new Option<string>("--prompt") { Description = "Text to continue (BOS is prepended).", Required = true };
+        var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 50 };
+        var temperature = new Option<double>("--temperature") { Description = "Softmax temperature; 0 = greedy.", DefaultValueFactory = _ => 0.8 };
+        var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens; 0 = all.", DefaultValueFactory = _ => 40 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var cmd = new Command("generate", "Continue a prompt with a causal LM (prints the prompt and its continuation).") { prompt, maxNew, temperature, topK, seed };
+        model.AddTo(cmd);
+        cmd.SetAction(r =>
+        {
+            using var lm = model.Open(r);
+            var o = new GenerateOptions { MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopK = r.GetValue(topK), Seed = (ulong)r.GetValue(seed) };
+            string text = r.GetValue(prompt)!;
+            Console.Write(text);
+            var ids = new List<int>();
+            string shown = "";
+            LmGeneration.Generate(lm, text, o, id =>
+            {
+                ids.Add(id);
+                // Decode the whole continuation each time: a multi-byte character may span tokens.
+                string all = lm.Tokenizer.Decode(ids.ToArray());
+                if (all.StartsWith(shown, StringComparison.Ordinal)) Console.Write(all[shown.Length..]);
+                shown = all;
+            });
+            Console.WriteLine();
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command BuildEval()
+    {
+        var model = ModelOptions.Create();
+        var text = new Option<string[]>("--text") { Description = "UTF-8 text files (or folders of *.txt); each file is one document.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var seqLen = new Option<int?>("--seq-len") { Description = "Window length (default: the model's max_position_embeddings, at most 2048)." };
+        var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass (does not change the result).", DefaultValueFactory = _ => 8 };
+        var json = new Option<bool>("--json") { Description = "Print only the JSON line." };
+        var cmd = new Command("eval", "Bits per byte and perplexity of a causal LM on text files (windows of the context overlapping by one token; BOS and EOS between documents).")
+            { text, seqLen, batch, json };
+        model.AddTo(cmd);
+        cmd.SetAction(r =>
+        {
+            using var lm = model.Open(r);
+            var docs = TextCorpus.Load(r.GetValue(text)!);
+            int t = r.GetValue(seqLen) ?? Math.Min(lm.Config.MaxPositionEmbeddings, 2048);
+            if (t > lm.Config.MaxPositionEmbeddings) throw new SpeechTokException($"--seq-len {t} exceeds the model's max_position_embeddings {lm.Config.MaxPositionEmbeddings}");
+            var res = LmEvaluation.Evaluate(lm.Model, lm.Pack(docs.Select(d => d.Text).ToList()), t, r.GetValue(batch));
+            if (!r.GetValue(json))
+                Console.WriteLine($"{lm.Folder}: {docs.Count} document(s), {res.Bytes:N0} bytes, {res.Tokens:N0} tokens, windows of {t}: " +
+                    $"{res.BitsPerByte:F4} bits/byte, perplexity {res.Perplexity:F3}, loss {res.MeanLoss:F4} nats/token");
+            var o = res.ToJson();
+            o["model"] = lm.Folder;
+            o["seq_len"] = t;
+            Console.WriteLine(o.ToJsonString());
+            return 0;
+        });
+        return cmd;
+    }
+}

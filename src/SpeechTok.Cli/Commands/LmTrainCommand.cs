@@ -1,0 +1,113 @@
+using System.CommandLine;
+using Spectre.Console;
+using SpeechTok.Training;
+
+namespace SpeechTok.Cli.Commands;
+
+/// <summary>`speechtok lm train`: pre-train a Llama from scratch on plain text (docs/lm-pretraining.md).</summary>
+internal static class LmTrainCommand
+{
+    public static Command Build()
+    {
+        var d = new LmTrainOptions();
+        var train = new Option<string[]>("--train") { Description = "Training text: files or folders of *.txt (one document per file).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var valid = new Option<string[]>("--valid") { Description = "Held-out text files or folders.", AllowMultipleArgumentsPerToken = true };
+        var validFrom = new Option<int?>("--valid-from-year") { Description = "Hold out the --train files whose name starts with this year or a later one (e.g. 2017 for the SOTU addresses 2017–2021)." };
+        var outDir = new Option<string>("--out") { Description = "Output folder: the Hugging Face model, metrics.jsonl, checkpoint/. Rerun the same command to resume.", Required = true };
+        var vocab = new Option<int>("--vocab-size") { Description = "Tokens in all: 256 bytes + BPE merges + BOS/EOS.", DefaultValueFactory = _ => d.VocabSize };
+        var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => d.Shape.Hidden };
+        var layers = new Option<int>("--layers") { DefaultValueFactory = _ => d.Shape.Layers };
+        var heads = new Option<int>("--heads") { DefaultValueFactory = _ => d.Shape.Heads };
+        var kvHeads = new Option<int>("--kv-heads") { DefaultValueFactory = _ => d.Shape.KvHeads };
+        var inter = new Option<int>("--intermediate") { DefaultValueFactory = _ => d.Shape.Intermediate };
+        var seqLen = new Option<int>("--seq-len") { Description = "Context length of training windows (and max_position_embeddings).", DefaultValueFactory = _ => d.SeqLen };
+        var batch = new Option<int>("--batch-size") { Description = "Windows per micro-batch.", DefaultValueFactory = _ => d.BatchSize };
+        var accum = new Option<int>("--grad-accum") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => d.GradAccum };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => d.Lr };
+        var minLr = new Option<double>("--min-lr") { Description = "Learning rate at the end of the cosine decay.", DefaultValueFactory = _ => d.MinLr };
+        var warmup = new Option<int>("--warmup-steps") { DefaultValueFactory = _ => d.WarmupSteps };
+        var maxSteps = new Option<int?>("--max-steps") { Description = $"Optimizer steps (default {d.MaxSteps}; or give --max-tokens)." };
+        var maxTokens = new Option<long?>("--max-tokens") { Description = "Train on this many tokens: steps = ceil(tokens / (batch · accum · seq-len))." };
+        var wd = new Option<double>("--weight-decay") { Description = "AdamW decoupled weight decay (not on norm weights).", DefaultValueFactory = _ => d.WeightDecay };
+        var clip = new Option<double>("--max-grad-norm") { DefaultValueFactory = _ => d.MaxGradNorm };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Held-out evaluation every N steps (and at the end).", DefaultValueFactory = _ => d.EvalEvery };
+        var ckptEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (and at the end).", DefaultValueFactory = _ => d.CheckpointEvery };
+        var evalBatch = new Option<int>("--eval-batch-size") { DefaultValueFactory = _ => d.EvalBatchSize };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => (long)d.Seed };
+        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var cmd = new Command("train", "Pre-train a Llama from scratch on plain text: byte-level BPE, packed windows, AdamW with warm-up and cosine decay, " +
+            "held-out bits per byte, checkpoints with exact resume. Writes a Hugging Face model folder.")
+            { train, valid, validFrom, outDir, vocab, hidden, layers, heads, kvHeads, inter, seqLen, batch, accum, lr, minLr, warmup, maxSteps, maxTokens, wd, clip, evalEvery, ckptEvery, evalBatch, seed, threads };
+        cmd.SetAction(r =>
+        {
+            Tensors.Threading.Threads = r.GetValue(threads);
+            var docs = TextCorpus.Load(r.GetValue(train)!);
+            List<TextDocument> trainDocs = docs, validDocs = r.GetValue(valid) is { Length: > 0 } v ? TextCorpus.Load(v) : [];
+            if (r.GetValue(validFrom) is int year)
+            {
+                if (validDocs.Count > 0) throw new SpeechTokException("give --valid or --valid-from-year, not both");
+                (trainDocs, validDocs) = TextCorpus.SplitByYear(docs, year);
+            }
+            var o = new LmTrainOptions
+            {
+                VocabSize = r.GetValue(vocab), Shape = new LlamaShape(r.GetValue(hidden), r.GetValue(layers), r.GetValue(heads), r.GetValue(kvHeads), r.GetValue(inter)),
+                SeqLen = r.GetValue(seqLen), BatchSize = r.GetValue(batch), GradAccum = r.GetValue(accum), Lr = r.GetValue(lr), MinLr = r.GetValue(minLr),
+                WarmupSteps = r.GetValue(warmup), WeightDecay = r.GetValue(wd), MaxGradNorm = r.GetValue(clip), EvalEvery = r.GetValue(evalEvery),
+                CheckpointEvery = r.GetValue(ckptEvery), EvalBatchSize = r.GetValue(evalBatch), Seed = (ulong)r.GetValue(seed),
+            };
+            o = o with { MaxSteps = Steps(r.GetValue(maxSteps), r.GetValue(maxTokens), o) };
+            var spec = new LmTrainSpec
+            {
+                Train = trainDocs, Valid = validDocs, Out = r.GetValue(outDir)!, Options = o,
+                CommandLine = "speechtok " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Select(Quote)),
+            };
+            var result = Run(spec);
+            var line = result.HeldOut.ToJson();
+            line["steps"] = result.Steps; line["tokens_seen"] = result.TokensSeen; line["seconds"] = result.Seconds; line["out"] = result.Out;
+            Console.WriteLine(line.ToJsonString());
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static int Steps(int? steps, long? tokens, LmTrainOptions o)
+    {
+        if (steps != null && tokens != null) throw new SpeechTokException("give --max-steps or --max-tokens, not both");
+        if (tokens is long t)
+        {
+            if (t < 1) throw new SpeechTokException($"--max-tokens {t} must be positive");
+            long s = (t + o.TokensPerStep - 1) / o.TokensPerStep;
+            return s <= int.MaxValue ? (int)s : throw new SpeechTokException($"--max-tokens {t} means {s} steps, too many");
+        }
+        return steps ?? o.MaxSteps;
+    }
+
+    private static string Quote(string a) => a.Length > 0 && a.All(c => char.IsLetterOrDigit(c) || "-_./=:,+@".Contains(c)) ? a : "'" + a.Replace("'", "'\\''") + "'";
+
+    /// <summary>A live progress bar (tokens/s, loss, ETA) on a terminal; plain log lines when the output is redirected.</summary>
+    private static LmTrainResult Run(LmTrainSpec spec)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsOutputRedirected)
+        {
+            long every = Math.Max(1, spec.Options.MaxSteps / 100);
+            return LmTrainer.Run(spec, Console.Error.WriteLine, p =>
+            {
+                if (p.Step % every == 0 || p.Step == p.TotalSteps)
+                    Console.Error.WriteLine($"step {p.Step}/{p.TotalSteps}: loss {p.Loss:F4}, lr {p.Lr:G3}, grad norm {p.GradNorm:F3}, {p.TokensPerSecond:N0} tokens/s, ETA {p.Eta:hh\\:mm\\:ss}");
+            });
+        }
+        LmTrainResult? result = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("preparing", maxValue: spec.Options.MaxSteps);
+                result = LmTrainer.Run(spec, msg => AnsiConsole.WriteLine(msg), p =>
+                {
+                    task.Value = p.Step;
+                    task.Description = $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F3} {p.TokensPerSecond:N0} tok/s";
+                });
+            });
+        return result!;
+    }
+}

@@ -1,0 +1,65 @@
+using SpeechTok.Lm.Model;
+using SpeechTok.Lm.Tokenization;
+
+namespace SpeechTok.Training;
+
+/// <summary>
+/// A Hugging Face causal-LM folder opened for inference (<c>speechtok lm eval</c>, <c>lm generate</c>):
+/// config.json, memory-mapped safetensors weights and tokenizer.json. BOS is the tokenizer's (else
+/// config.json's <c>bos_token_id</c>); EOS is config.json's first <c>eos_token_id</c>, if any.
+/// </summary>
+public sealed class CausalLmFolder : IDisposable
+{
+    private readonly LlamaCheckpoint _checkpoint;
+    public string Folder { get; }
+    public LlamaConfig Config => _checkpoint.Config;
+    public HfTokenizer Tokenizer { get; }
+    public LlamaForCausalLm Model { get; }
+    public int BosId { get; }
+    public int? EosId { get; }
+
+    private CausalLmFolder(string folder, LlamaCheckpoint checkpoint, HfTokenizer tokenizer, int bos, int? eos)
+    {
+        Folder = folder; _checkpoint = checkpoint; Tokenizer = tokenizer; BosId = bos; EosId = eos;
+        Model = new LlamaForCausalLm(checkpoint.Weights);
+    }
+
+    public static CausalLmFolder Open(string folder)
+    {
+        folder = Path.GetFullPath(folder);
+        if (!Directory.Exists(folder)) throw new SpeechTokException($"model folder '{folder}' does not exist");
+        var checkpoint = LlamaCheckpoint.Open(folder);
+        try
+        {
+            var tok = HfTokenizer.Load(folder);
+            int bos = tok.BosId ?? checkpoint.Config.BosTokenId
+                ?? throw new SpeechTokException($"{folder}: no BOS token (neither tokenizer_config.json's bos_token nor config.json's bos_token_id)");
+            int? eos = checkpoint.Config.EosTokenIds.Length > 0 ? checkpoint.Config.EosTokenIds[0] : null;
+            int rows = checkpoint.Weights.VocabSize;
+            foreach (var (what, id) in new[] { ("BOS", (int?)bos), ("EOS", eos) })
+                if (id is int i && (i < 0 || i >= rows)) throw new SpeechTokException($"{folder}: {what} id {i} is outside the embedding table's {rows} rows");
+            return new CausalLmFolder(folder, checkpoint, tok, bos, eos);
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Documents packed for this model (<see cref="PackedText"/>); a token id past the embedding table is an error.</summary>
+    public PackedText Pack(IReadOnlyList<string> docs)
+    {
+        var packed = PackedText.Encode(Tokenizer, docs, BosId, EosId);
+        int rows = Model.VocabSize;
+        foreach (int id in packed.Ids)
+            if (id >= rows) throw new SpeechTokException($"{Folder}: the tokenizer gives id {id}, past the embedding table's {rows} rows");
+        return packed;
+    }
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        _checkpoint.Dispose();
+    }
+}

@@ -1,0 +1,65 @@
+using SpeechTok.Lm.Model;
+using SpeechTok.Tensors;
+
+namespace SpeechTok.Training;
+
+/// <summary>
+/// Autoregressive sampling without a KV cache: each new token recomputes the whole prefix (the last
+/// max_position_embeddings tokens), which keeps the code to the model's forward and is fast enough for
+/// small models and short continuations. Stops at EOS.
+/// </summary>
+public static class LmGeneration
+{
+    /// <summary>The new token ids after <paramref name="prompt"/> (BOS first, then the prompt's tokens).</summary>
+    public static List<int> Generate(CausalLmFolder lm, string prompt, GenerateOptions o, Action<int>? onToken = null)
+    {
+        if (o.MaxNewTokens < 0) throw new SpeechTokException($"--max-new-tokens {o.MaxNewTokens} must be non-negative");
+        if (!(o.Temperature >= 0)) throw new SpeechTokException($"--temperature {o.Temperature} must be non-negative");
+        if (o.TopK < 0) throw new SpeechTokException($"--top-k {o.TopK} must be non-negative");
+        var ids = new List<int> { lm.BosId };
+        lm.Tokenizer.EncodeTo(prompt, ids);
+        int context = lm.Config.MaxPositionEmbeddings, v = lm.Model.VocabSize;
+        var rng = Rng.ForPurpose(o.Seed, "lm.generate");
+        var added = new List<int>();
+        for (int n = 0; n < o.MaxNewTokens; n++)
+        {
+            int start = Math.Max(0, ids.Count - context), t = ids.Count - start;
+            var window = ids.GetRange(start, t).ToArray();
+            var mask = new int[t];
+            Array.Fill(mask, 1);
+            var logits = lm.Model.Logits(window, mask, 1, t).AsSpan((t - 1) * v, v);
+            int next = o.Temperature == 0 ? ArgMax(logits) : Sample(logits, o.Temperature, o.TopK, rng);
+            if (next == lm.EosId) break;
+            ids.Add(next);
+            added.Add(next);
+            onToken?.Invoke(next);
+        }
+        return added;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> x)
+    {
+        int best = 0;
+        for (int i = 1; i < x.Length; i++) if (x[i] > x[best]) best = i;
+        return best;
+    }
+
+    /// <summary>Softmax of logits/temperature over the k largest logits (ties: lower id first), then one draw.</summary>
+    private static int Sample(ReadOnlySpan<float> logits, double temperature, int topK, Rng rng)
+    {
+        var order = Enumerable.Range(0, logits.Length).ToArray();
+        var copy = logits.ToArray();
+        Array.Sort(order, (a, b) => copy[b] != copy[a] ? copy[b].CompareTo(copy[a]) : a.CompareTo(b));
+        int k = topK == 0 ? order.Length : Math.Min(topK, order.Length);
+        double max = copy[order[0]], total = 0;
+        var p = new double[k];
+        for (int i = 0; i < k; i++) total += p[i] = Math.Exp((copy[order[i]] - max) / temperature);
+        double u = rng.NextDouble() * total;
+        for (int i = 0; i < k; i++)
+        {
+            u -= p[i];
+            if (u < 0) return order[i];
+        }
+        return order[k - 1];
+    }
+}

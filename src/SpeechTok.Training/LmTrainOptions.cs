@@ -1,0 +1,49 @@
+using System.Text.Json.Serialization;
+using SpeechTok.Lm.Tokenization;
+
+namespace SpeechTok.Training;
+
+/// <summary>Hyper-parameters of <c>speechtok lm train</c> (docs/lm-pretraining.md gives the reasons for the defaults).</summary>
+public sealed record LmTrainOptions
+{
+    [JsonPropertyName("vocab_size")] public int VocabSize { get; init; } = 8192;
+    [JsonPropertyName("shape")] public LlamaShape Shape { get; init; } = new(256, 4, 4, 2, 768);
+    [JsonPropertyName("seq_len")] public int SeqLen { get; init; } = 256;
+    [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 16;
+    [JsonPropertyName("grad_accum")] public int GradAccum { get; init; } = 1;
+    [JsonPropertyName("lr")] public double Lr { get; init; } = 3e-3;
+    [JsonPropertyName("min_lr")] public double MinLr { get; init; } = 3e-4;
+    [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; } = 200;
+    [JsonPropertyName("max_steps")] public int MaxSteps { get; init; } = 2000;
+    [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; } = 0.1;
+    [JsonPropertyName("adam_beta1")] public double Beta1 { get; init; } = 0.9;
+    [JsonPropertyName("adam_beta2")] public double Beta2 { get; init; } = 0.95;
+    [JsonPropertyName("max_grad_norm")] public double MaxGradNorm { get; init; } = 1.0;
+    [JsonPropertyName("seed")] public ulong Seed { get; init; } = 1234;
+    [JsonPropertyName("eval_every")] public int EvalEvery { get; init; } = 100;
+    [JsonPropertyName("checkpoint_every")] public int CheckpointEvery { get; init; } = 100;
+    [JsonPropertyName("eval_batch_size")] public int EvalBatchSize { get; init; } = 8;
+
+    /// <summary>The JSON fields that determine the weights: a resumed run must have the same ones (evaluation and checkpoint intervals may change).</summary>
+    public static readonly string[] WeightFields =
+        ["vocab_size", "shape", "seq_len", "batch_size", "grad_accum", "lr", "min_lr", "warmup_steps", "max_steps", "weight_decay", "adam_beta1", "adam_beta2", "max_grad_norm", "seed"];
+
+    /// <summary>Token positions one optimizer step processes.</summary>
+    [JsonIgnore] public long TokensPerStep => (long)BatchSize * GradAccum * SeqLen;
+
+    /// <summary>Checks every option; errors name the CLI option.</summary>
+    public void Validate()
+    {
+        Shape.Validate();
+        if (VocabSize < 256 + BpeTrainer.SpecialCount) throw new SpeechTokException($"--vocab-size {VocabSize} must be at least {256 + BpeTrainer.SpecialCount} (256 bytes and 2 special tokens)");
+        if (SeqLen < 2) throw new SpeechTokException($"--seq-len {SeqLen} must be at least 2");
+        if (BatchSize < 1 || GradAccum < 1 || EvalBatchSize < 1) throw new SpeechTokException($"--batch-size {BatchSize}, --grad-accum {GradAccum} and --eval-batch-size {EvalBatchSize} must be positive");
+        if (MaxSteps < 1) throw new SpeechTokException($"--max-steps {MaxSteps} must be positive");
+        if (WarmupSteps < 0) throw new SpeechTokException($"--warmup-steps {WarmupSteps} must be non-negative");
+        if (!(Lr > 0) || !(MinLr >= 0) || MinLr > Lr) throw new SpeechTokException($"need 0 ≤ --min-lr ({MinLr}) ≤ --lr ({Lr}) and --lr > 0");
+        if (!(WeightDecay >= 0)) throw new SpeechTokException($"--weight-decay {WeightDecay} must be non-negative");
+        if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1)) throw new SpeechTokException($"Adam betas ({Beta1}, {Beta2}) must be in [0, 1)");
+        if (!(MaxGradNorm > 0)) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm} must be positive");
+        if (EvalEvery < 1 || CheckpointEvery < 1) throw new SpeechTokException($"--eval-every {EvalEvery} and --checkpoint-every {CheckpointEvery} must be positive");
+    }
+}

@@ -1,0 +1,12 @@
+namespace SpeechTok.Training;
+
+/// <summary>What <c>speechtok lm train</c> trains on and where it writes.</summary>
+public sealed record LmTrainSpec
+{
+    public required IReadOnlyList<TextDocument> Train { get; init; }
+    public required IReadOnlyList<TextDocument> Valid { get; init; }
+    public required string Out { get; init; }
+    public LmTrainOptions Options { get; init; } = new();
+    /// <summary>Recorded in training_metrics.json.</summary>
+    public string CommandLine { get; init; } = "";
+}

@@ -1,0 +1,292 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using SpeechTok.Lm.Model;
+using SpeechTok.Lm.Tokenization;
+using SpeechTok.Tensors;
+using SpeechTok.IO;
+using SpeechTok.Tensors.IO;
+using SpeechTok.Tensors.Optim;
+
+namespace SpeechTok.Training;
+
+/// <summary>
+/// Pre-trains a Llama from scratch on plain text: byte-level BPE learned on the train documents, packed
+/// windows (<see cref="PackedText"/>) shuffled per epoch from the seed, AdamW (no decay on 1-D tensors),
+/// warm-up then cosine decay, global-norm clipping, held-out bits per byte every <c>EvalEvery</c> steps
+/// (<see cref="LmEvaluation"/>), and a checkpoint every <c>CheckpointEvery</c> steps from which a rerun of
+/// the same command continues to bit-identical weights. Writes a Hugging Face folder.
+/// </summary>
+public static class LmTrainer
+{
+    public const string RunFile = "training_run.json", MetricsFile = "metrics.jsonl", SummaryFile = "training_metrics.json";
+
+    public static LmTrainResult Run(LmTrainSpec spec, Action<string>? log = null, Action<LmProgress>? progress = null, Action<long>? afterStep = null)
+    {
+        var o = spec.Options;
+        o.Validate();
+        if (spec.Train.Count == 0) throw new SpeechTokException("lm train: no training document");
+        if (spec.Valid.Count == 0) throw new SpeechTokException("lm train: no validation document (--valid or --valid-from-year)");
+        string dir = Path.GetFullPath(spec.Out);
+        Directory.CreateDirectory(dir);
+        var corpus = CorpusJson(spec);
+        CheckOrWriteRun(dir, new LmRun { Options = o, TrainSha256 = corpus["train_sha256"]!.GetValue<string>(), ValidSha256 = corpus["valid_sha256"]!.GetValue<string>() });
+
+        var tok = EnsureTokenizer(dir, spec.Train, o, log, out var tokenizerLine);
+        int bos = tok.TokenToId(BpeTrainer.Bos)!.Value, eos = tok.TokenToId(BpeTrainer.Eos)!.Value, vocab = tok.VocabSize;
+        var clock = Stopwatch.StartNew();
+        var train = PackedText.Encode(tok, spec.Train.Select(d => d.Text).ToList(), bos, eos);
+        var valid = PackedText.Encode(tok, spec.Valid.Select(d => d.Text).ToList(), bos, eos);
+        int windows = train.FullWindows(o.SeqLen);
+        if (windows == 0) throw new SpeechTokException($"lm train: the training text has {train.Ids.Length} tokens, fewer than one window of --seq-len {o.SeqLen}");
+        log?.Invoke($"encoded {train.Ids.Length:N0} training tokens ({windows:N0} windows of {o.SeqLen}) and {valid.Ids.Length:N0} held-out tokens in {clock.Elapsed.TotalSeconds:F1} s");
+
+        var config = o.Shape.ConfigJson(vocab, bos, eos, o.SeqLen);
+        var c = LlamaConfig.Parse(config.ToJsonString(), "lm train config");
+        var initial = LlamaShape.InitialWeights(c, o.Seed, scaledResidual: true);
+        var weights = LlamaWeights.Load(c, initial.GetValueOrDefault);
+        var parameters = LlamaParameters.Create(weights);
+        var opt = new AdamW(parameters.All, o.Lr, o.Beta1, o.Beta2, 1e-8, o.WeightDecay);
+        var schedule = new WarmupCosineSchedule(o.Lr, o.MinLr, o.WarmupSteps, o.MaxSteps);
+        using var model = new LlamaForCausalLm(weights);
+
+        var state = Checkpoint.Load<LmCheckpointState>(dir, opt, get => { foreach (var p in parameters.All) get(p.Name).CopyTo(p.Data); });
+        long step = state?.Step ?? 0;
+        double seconds = state?.Seconds ?? 0;
+        if (step != opt.StepCount) throw new SpeechTokException($"{dir}/checkpoint: state.json says step {step} but the optimizer state has {opt.StepCount}");
+        if (step > o.MaxSteps) throw new SpeechTokException($"{dir}/checkpoint: at step {step}, past --max-steps {o.MaxSteps}");
+        if (state != null) log?.Invoke($"resuming at step {step}/{o.MaxSteps}");
+        using var metrics = MetricsLog.Open(Path.Combine(dir, MetricsFile), step);
+        if (tokenizerLine != null) metrics.Write(tokenizerLine);
+
+        long parameterCount = parameters.All.Sum(p => (long)p.Length);
+        log?.Invoke($"model: {parameterCount:N0} parameters ({o.Shape.Layers} layers, hidden {o.Shape.Hidden}, vocab {vocab}), {o.TokensPerStep:N0} tokens per step, {o.MaxSteps} steps");
+        LmEvalResult Eval(long at)
+        {
+            var r = LmEvaluation.Evaluate(model, valid, o.SeqLen, o.EvalBatchSize);
+            if (!metrics.HasEval(at)) metrics.Write(new JsonObject
+            {
+                ["type"] = "eval", ["step"] = at, ["loss"] = r.MeanLoss, ["bits_per_byte"] = r.BitsPerByte, ["perplexity"] = r.Perplexity,
+                ["tokens"] = r.Tokens, ["bytes"] = r.Bytes,
+            });
+            log?.Invoke($"step {at}: held-out loss {r.MeanLoss:F4}, {r.BitsPerByte:F4} bits/byte, perplexity {r.Perplexity:F1}");
+            return r;
+        }
+
+        var session = Stopwatch.StartNew();
+        double sessionStart = seconds;
+        LmEvalResult? last = state == null ? Eval(0) : null;
+        var data = new WindowOrder(windows, o.Seed);
+        long sessionTokens = 0;
+        double trainSeconds = 0;
+        int b = o.BatchSize, t = o.SeqLen;
+        var ids = new int[b * t];
+        var mask = new int[b * t];
+        Array.Fill(mask, 1);
+        float dSum = (float)(1.0 / ((long)b * o.GradAccum * (t - 1)));
+        while (step < o.MaxSteps)
+        {
+            var stepClock = Stopwatch.StartNew();
+            parameters.ZeroGrad();
+            double lossSum = 0;
+            for (int m = 0; m < o.GradAccum; m++)
+            {
+                for (int i = 0; i < b; i++)
+                {
+                    long g = (step * o.GradAccum + m) * b + i;
+                    var (start, _) = train.Window(data.At(g), t).GetOffsetAndLength(train.Ids.Length);
+                    train.Ids.AsSpan(start, t).CopyTo(ids.AsSpan(i * t, t));
+                }
+                lossSum += model.LossAndGradients(ids, mask, ids, b, t, parameters, dSum).Sum;
+            }
+            double loss = lossSum * dSum;
+            if (!double.IsFinite(loss)) throw new SpeechTokException($"lm train: loss is {loss} at step {step + 1} (lower --lr, or check the data)");
+            double norm = GradClip.ClipGradNorm(parameters.All, o.MaxGradNorm);
+            opt.Lr = schedule.LrAt(step);
+            opt.Step();
+            step++;
+            trainSeconds += stepClock.Elapsed.TotalSeconds;
+            sessionTokens += o.TokensPerStep;
+            metrics.Write(new JsonObject
+            {
+                ["type"] = "train", ["step"] = step, ["loss"] = loss, ["lr"] = opt.Lr, ["grad_norm"] = norm, ["tokens"] = step * o.TokensPerStep,
+                ["seconds"] = sessionStart + session.Elapsed.TotalSeconds,
+            });
+            LmEvalResult? eval = step % o.EvalEvery == 0 || step == o.MaxSteps ? last = Eval(step) : null;
+            if (step % o.CheckpointEvery == 0 || step == o.MaxSteps)
+            {
+                Checkpoint.Save(dir, new LmCheckpointState
+                {
+                    Step = step, WindowsSeen = step * o.GradAccum * b, TokensSeen = step * o.TokensPerStep, Seconds = sessionStart + session.Elapsed.TotalSeconds,
+                }, parameters.All.Select(p => (p.Name, p.Value)), opt);
+            }
+            double tps = sessionTokens / Math.Max(1e-9, trainSeconds);
+            var eta = TimeSpan.FromSeconds((o.MaxSteps - step) * session.Elapsed.TotalSeconds / Math.Max(1, sessionTokens / o.TokensPerStep));
+            progress?.Invoke(new LmProgress(step, o.MaxSteps, loss, opt.Lr, norm, step * o.TokensPerStep, tps, eta, eval));
+            afterStep?.Invoke(step);
+        }
+        last ??= Eval(step);
+        seconds = sessionStart + session.Elapsed.TotalSeconds;
+        WriteModel(dir, weights, config, tok, o);
+        WriteSummary(dir, spec, corpus, last, step, seconds, parameterCount, vocab, metrics.EvalCurve());
+        log?.Invoke($"done: {step} steps, held-out {last.BitsPerByte:F4} bits/byte (perplexity {last.Perplexity:F2}) → {dir}");
+        return new LmTrainResult(last, step, step * o.TokensPerStep, seconds, dir);
+    }
+
+    private static JsonObject CorpusJson(LmTrainSpec spec) => new()
+    {
+        ["train_sha256"] = TextCorpus.Sha256(spec.Train), ["valid_sha256"] = TextCorpus.Sha256(spec.Valid),
+        ["train_documents"] = spec.Train.Count, ["valid_documents"] = spec.Valid.Count,
+        ["train_bytes"] = spec.Train.Sum(d => d.Bytes), ["valid_bytes"] = spec.Valid.Sum(d => d.Bytes),
+        ["valid_files"] = new JsonArray(spec.Valid.Select(d => (JsonNode)d.Name).ToArray()),
+    };
+
+    /// <summary>A run folder belongs to one corpus and one set of weight-determining options; a different command is refused.</summary>
+    private static void CheckOrWriteRun(string dir, LmRun run)
+    {
+        string path = Path.Combine(dir, RunFile);
+        if (File.Exists(path))
+        {
+            ArtifactJson.Load<LmRun>(path, LmRun.Kind).CheckSameAs(run, path);
+            return;
+        }
+        if (Directory.Exists(Path.Combine(dir, Checkpoint.Folder))) throw new SpeechTokException($"{dir}: has a checkpoint but no {RunFile}; use an empty --out folder");
+        ArtifactJson.Save(path, run, LmRun.Kind);
+    }
+
+    /// <summary>The folder's tokenizer, learned on the train documents when absent. <paramref name="line"/> is the metrics line of a fresh training.</summary>
+    private static HfTokenizer EnsureTokenizer(string dir, IReadOnlyList<TextDocument> train, LmTrainOptions o, Action<string>? log, out JsonObject? line)
+    {
+        line = null;
+        string path = Path.Combine(dir, "tokenizer.json");
+        if (!File.Exists(path))
+        {
+            var clock = Stopwatch.StartNew();
+            var words = BpeTrainer.CountWords(train.Select(d => d.Text));
+            var merges = BpeTrainer.LearnMerges(words, o.VocabSize);
+            double s = clock.Elapsed.TotalSeconds;
+            RunFiles.WriteJson(Path.Combine(dir, "tokenizer_config.json"), new JsonObject
+            {
+                ["tokenizer_class"] = "PreTrainedTokenizerFast", ["bos_token"] = BpeTrainer.Bos, ["eos_token"] = BpeTrainer.Eos,
+                ["model_max_length"] = o.SeqLen, ["clean_up_tokenization_spaces"] = false,
+            });
+            RunFiles.WriteJson(path, BpeTrainer.TokenizerJson(merges));
+            line = new JsonObject { ["type"] = "tokenizer", ["step"] = 0, ["seconds"] = s, ["distinct_words"] = words.Count, ["merges"] = merges.Count };
+            log?.Invoke($"BPE: {merges.Count} merges from {words.Count:N0} distinct words in {s:F1} s");
+        }
+        var tok = HfTokenizer.Load(dir);
+        if (tok.TokenToId(BpeTrainer.Bos) == null || tok.TokenToId(BpeTrainer.Eos) == null)
+            throw new SpeechTokException($"{path}: has no {BpeTrainer.Bos} / {BpeTrainer.Eos} token");
+        if (tok.VocabSize > o.VocabSize) throw new SpeechTokException($"{path}: vocabulary {tok.VocabSize} exceeds --vocab-size {o.VocabSize}");
+        return tok;
+    }
+
+    /// <summary>
+    /// config.json, model.safetensors (F32, HF names, tied: no lm_head), generation_config.json: the Hugging
+    /// Face folder that <c>transformers</c>' <c>LlamaForCausalLM.from_pretrained</c> and <see cref="LlamaCheckpoint"/> read.
+    /// </summary>
+    internal static void WriteModel(string dir, LlamaWeights weights, JsonObject config, HfTokenizer tok, LmTrainOptions o)
+    {
+        SafeTensors.Save(Path.Combine(dir, "model.safetensors"), weights.Named(), new Dictionary<string, string> { ["format"] = "pt" });
+        RunFiles.WriteJson(Path.Combine(dir, "config.json"), config);
+        RunFiles.WriteJson(Path.Combine(dir, "generation_config.json"), new JsonObject
+        {
+            ["bos_token_id"] = tok.TokenToId(BpeTrainer.Bos), ["eos_token_id"] = tok.TokenToId(BpeTrainer.Eos),
+            ["max_length"] = o.SeqLen, ["do_sample"] = true, ["temperature"] = 0.8, ["top_k"] = 40,
+        });
+    }
+
+    private static void WriteSummary(string dir, LmTrainSpec spec, JsonObject corpus, LmEvalResult heldOut, long steps, double seconds,
+        long parameterCount, int vocab, JsonArray evalCurve)
+    {
+        var o = spec.Options;
+        var summary = new JsonObject
+        {
+            ["format"] = "speechtok-lm-training", ["format_version"] = RunFiles.FormatVersion,
+            ["held_out"] = heldOut.ToJson(), ["steps"] = steps, ["tokens_seen"] = steps * o.TokensPerStep, ["wall_seconds"] = seconds,
+            ["parameters"] = parameterCount, ["vocab_size"] = vocab, ["options"] = ArtifactJson.ToNode(o), ["command_line"] = spec.CommandLine,
+            ["init"] = "normal(0, 0.02); o_proj, down_proj normal(0, 0.02/sqrt(2*layers)); norm weights 1",
+            ["corpus"] = corpus.DeepClone(), ["eval_curve"] = evalCurve,
+        };
+        RunFiles.WriteJson(Path.Combine(dir, SummaryFile), summary);
+        var s = o.Shape;
+        AtomicFile.WriteAllText(Path.Combine(dir, "README.md"), string.Create(CultureInfo.InvariantCulture, $"""
+            # SpeechTok pre-trained Llama ({parameterCount:N0} parameters)
+
+            A small Llama-architecture causal language model trained from scratch by `speechtok lm train`
+            (docs/lm-pretraining.md): {s.Layers} layers, hidden {s.Hidden}, {s.Heads} heads / {s.KvHeads} KV heads, MLP {s.Intermediate},
+            context {o.SeqLen}, tied embeddings, byte-level BPE vocabulary of {vocab} learned on the training text.
+
+            Held-out ({spec.Valid.Count} documents: {string.Join(", ", spec.Valid.Select(d => d.Name))}):
+            **{heldOut.BitsPerByte:F4} bits per byte**, perplexity {heldOut.Perplexity:F2} per token ({heldOut.Tokens:N0} tokens, {heldOut.Bytes:N0} bytes).
+
+            Training: {spec.Train.Count} documents ({spec.Train[0].Name} … {spec.Train[^1].Name}; {corpus["train_bytes"]} bytes, sha256 {corpus["train_sha256"]}), {steps} steps of
+            {o.TokensPerStep:N0} tokens, AdamW lr {o.Lr} → {o.MinLr} (warm-up {o.WarmupSteps}, cosine), weight decay {o.WeightDecay}, seed {o.Seed};
+            {seconds:F0} s wall time. Command: `{spec.CommandLine}`. Details in training_metrics.json and metrics.jsonl.
+
+            """));
+    }
+
+    /// <summary>Window order: epoch e visits all windows in <c>Rng.ForPurpose(seed, "lm.order.e")</c>'s permutation; g counts windows over epochs.</summary>
+    private sealed class WindowOrder(int windows, ulong seed)
+    {
+        private long _epoch = -1;
+        private int[] _perm = [];
+
+        public int At(long g)
+        {
+            long e = g / windows;
+            if (e != _epoch)
+            {
+                _perm = Rng.ForPurpose(seed, $"lm.order.{e}").Permutation(windows);
+                _epoch = e;
+            }
+            return _perm[(int)(g % windows)];
+        }
+    }
+
+    /// <summary>metrics.jsonl, one JSON object per line; on resume, lines after the checkpoint's step are dropped (they will be redone).</summary>
+    private sealed class MetricsLog : IDisposable
+    {
+        private readonly StreamWriter _writer;
+        private readonly JsonArray _evals = [];
+
+        private MetricsLog(string path, IEnumerable<string> kept)
+        {
+            var text = string.Concat(kept.Select(l => l + "\n"));
+            AtomicFile.WriteAllText(path, text);
+            foreach (var l in kept)
+                if (JsonNode.Parse(l) is JsonObject { } o && o["type"]?.GetValue<string>() == "eval") _evals.Add(o);
+            _writer = new StreamWriter(path, append: true) { AutoFlush = true };
+        }
+
+        public static MetricsLog Open(string path, long keepUpTo)
+        {
+            var kept = new List<string>();
+            if (File.Exists(path))
+            {
+                foreach (var l in File.ReadAllLines(path))
+                {
+                    if (string.IsNullOrWhiteSpace(l)) continue;
+                    JsonNode? n;
+                    try { n = JsonNode.Parse(l); }
+                    catch (System.Text.Json.JsonException) { continue; } // a line torn by a kill: redone anyway
+                    if (n is JsonObject o && o["step"] is { } s && s.GetValue<long>() <= keepUpTo) kept.Add(l);
+                }
+            }
+            return new MetricsLog(path, kept);
+        }
+
+        public void Write(JsonObject line)
+        {
+            _writer.WriteLine(line.ToJsonString());
+            if (line["type"]?.GetValue<string>() == "eval") _evals.Add(line.DeepClone());
+        }
+
+        public bool HasEval(long step) => _evals.Any(e => e!["step"]!.GetValue<long>() == step);
+
+        public JsonArray EvalCurve() => (JsonArray)_evals.DeepClone();
+
+        public void Dispose() => _writer.Dispose();
+    }
+}

@@ -1,0 +1,274 @@
+using System.Text.Json.Nodes;
+using SpeechTok.IO;
+using SpeechTok.Lm.Model;
+using SpeechTok.Lm.Tokenization;
+using SpeechTok.Tensors.Optim;
+using SpeechTok.Tests.Conformance;
+using SpeechTok.Training;
+
+namespace SpeechTok.Tests.Training;
+
+public sealed class LmTrainerTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "speechtok-lm-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public LmTrainerTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
+    }
+
+    private static string SotuSample => Path.Combine(FixtureRoot.RepoRoot, "tests", "data", "sotu-sample");
+
+    private static readonly LmTrainOptions Tiny = new()
+    {
+        VocabSize = 300, Shape = new LlamaShape(32, 2, 2, 1, 64), SeqLen = 32, BatchSize = 4, GradAccum = 2, Lr = 1e-2, MinLr = 1e-3,
+        WarmupSteps = 2, MaxSteps = 6, EvalEvery = 3, CheckpointEvery = 2, EvalBatchSize = 4, Seed = 5,
+    };
+
+    private LmTrainSpec Spec(string name, LmTrainOptions? o = null)
+    {
+        var (train, valid) = TextCorpus.SplitByYear(TextCorpus.Load([SotuSample]), 1900);
+        return new LmTrainSpec { Train = train, Valid = valid, Out = Path.Combine(_dir, name), Options = o ?? Tiny, CommandLine = "test" };
+    }
+
+    private static byte[] Bytes(string dir, string file) => File.ReadAllBytes(Path.Combine(dir, file));
+
+    private static List<string> MetricLines(string dir) =>
+        File.ReadAllLines(Path.Combine(dir, LmTrainer.MetricsFile)).Select(l =>
+        {
+            var o = JsonNode.Parse(l)!.AsObject();
+            o.Remove("seconds"); // wall time differs between runs
+            return o.ToJsonString();
+        }).ToList();
+
+    [Fact]
+    public void Corpus_split_by_year_and_bad_names()
+    {
+        var docs = TextCorpus.Load([SotuSample]);
+        Assert.Equal(["1790_george_washington_n.txt", "1800_john_adams_f.txt", "1932_herbert_hoover_r.txt"], docs.Select(d => d.Name));
+        var (train, valid) = TextCorpus.SplitByYear(docs, 1932);
+        Assert.Equal(2, train.Count);
+        Assert.Equal("1932_herbert_hoover_r.txt", Assert.Single(valid).Name);
+        var odd = Path.Combine(_dir, "notes.txt");
+        File.WriteAllText(odd, "x");
+        var e = Assert.Throws<SpeechTokException>(() => TextCorpus.SplitByYear(TextCorpus.Load([odd]), 2000));
+        Assert.Contains("notes.txt", e.Message);
+        var bad = Path.Combine(_dir, "bad.txt");
+        File.WriteAllBytes(bad, [0x61, 0xFF, 0x62]);
+        Assert.Contains("bad.txt", Assert.Throws<SpeechTokException>(() => TextCorpus.Load([bad])).Message);
+    }
+
+    [Fact]
+    public void Packing_puts_bos_and_eos_around_documents_and_windows_cover_each_target_once()
+    {
+        var tok = HfTokenizer.FromJson(BpeTrainer.TokenizerJson(BpeTrainer.LearnMerges(BpeTrainer.CountWords(["hello world, hello there"]), 270)).ToJsonString());
+        int bos = tok.TokenToId(BpeTrainer.Bos)!.Value, eos = tok.TokenToId(BpeTrainer.Eos)!.Value;
+        string[] docs = ["hello world", "héllo"];
+        var p = PackedText.Encode(tok, docs, bos, eos);
+        var expected = new List<int> { bos };
+        expected.AddRange(tok.Encode(docs[0]));
+        expected.Add(eos);
+        expected.Add(bos);
+        expected.AddRange(tok.Encode(docs[1]));
+        expected.Add(eos);
+        Assert.Equal(expected, p.Ids);
+        Assert.Equal(p.Ids.Select(id => id != bos && id != eos), p.IsText);
+        Assert.Equal(11 + 6, p.Bytes); // "é" is two bytes
+        foreach (int t in new[] { 2, 3, 4, 7, p.Ids.Length, p.Ids.Length + 5 })
+        {
+            var targets = new int[p.Ids.Length];
+            for (int k = 0; k < p.AllWindows(t); k++)
+            {
+                var (start, len) = p.Window(k, t).GetOffsetAndLength(p.Ids.Length);
+                Assert.InRange(len, 2, t);
+                for (int i = 1; i < len; i++) targets[start + i]++;
+            }
+            Assert.Equal(0, targets[0]);
+            Assert.All(targets[1..], c => Assert.Equal(1, c));
+            int full = Enumerable.Range(0, p.AllWindows(t)).Count(k => p.Window(k, t).End.Value - p.Window(k, t).Start.Value == t);
+            Assert.Equal(full, p.FullWindows(t));
+        }
+    }
+
+    [Fact]
+    public void Cosine_schedule_warms_up_then_decays_to_the_minimum()
+    {
+        var s = new WarmupCosineSchedule(1.0, 0.1, 4, 14);
+        Assert.Equal([0.25, 0.5, 0.75, 1.0], Enumerable.Range(0, 4).Select(i => s.LrAt(i)));
+        Assert.Equal(1.0, s.LrAt(4), 12);
+        Assert.Equal(0.55, s.LrAt(9), 12); // half-way: (1 + 0.1) / 2
+        Assert.Equal(0.1, s.LrAt(14), 12);
+        Assert.Equal(0.1, s.LrAt(100), 12);
+    }
+
+    [Fact]
+    public void Bits_per_byte_is_the_summed_log_loss_of_the_text_tokens_over_bytes()
+    {
+        var o = Tiny with { MaxSteps = 1 };
+        var r = LmTrainer.Run(Spec("m", o));
+        using var lm = CausalLmFolder.Open(r.Out);
+        string[] docs = ["Fellow-Citizens: naïve café!", "The Congress — 2021."];
+        var packed = lm.Pack(docs);
+        const int t = 8;
+        // Independently: the log-softmax (in double) of each window's logits at every text target.
+        double nats = 0;
+        long n = 0;
+        int v = lm.Model.VocabSize;
+        for (int k = 0; k < packed.AllWindows(t); k++)
+        {
+            var (start, len) = packed.Window(k, t).GetOffsetAndLength(packed.Ids.Length);
+            var ids = packed.Ids.AsSpan(start, len).ToArray();
+            var logits = lm.Model.Logits(ids, Enumerable.Repeat(1, len).ToArray(), 1, len);
+            for (int i = 1; i < len; i++)
+            {
+                if (!packed.IsText[start + i]) continue;
+                var row = logits.AsSpan((i - 1) * v, v);
+                double max = double.NegativeInfinity, z = 0;
+                foreach (var x in row) max = Math.Max(max, x);
+                foreach (var x in row) z += Math.Exp(x - max);
+                nats += max + Math.Log(z) - row[ids[i]];
+                n++;
+            }
+        }
+        long bytes = docs.Sum(d => System.Text.Encoding.UTF8.GetByteCount(d));
+        Assert.Equal(n, docs.Sum(d => lm.Tokenizer.Encode(d).Length));
+        foreach (int batch in new[] { 1, 3 })
+        {
+            var res = LmEvaluation.Evaluate(lm.Model, packed, t, batch);
+            Assert.Equal(n, res.Tokens);
+            Assert.Equal(bytes, res.Bytes);
+            Assert.Equal(nats, res.Nats, 1e-3);
+            Assert.Equal(nats / Math.Log(2) / bytes, res.BitsPerByte, 1e-5);
+            Assert.Equal(Math.Exp(nats / n), res.Perplexity, 1e-3);
+        }
+    }
+
+    [Fact]
+    public void Same_seed_same_model_other_seed_other_model_and_training_lowers_held_out_loss()
+    {
+        var a = LmTrainer.Run(Spec("a"));
+        var b = LmTrainer.Run(Spec("b"));
+        var c = LmTrainer.Run(Spec("c", Tiny with { Seed = 6 }));
+        Assert.Equal(Bytes(a.Out, "model.safetensors"), Bytes(b.Out, "model.safetensors"));
+        Assert.Equal(Bytes(a.Out, "tokenizer.json"), Bytes(b.Out, "tokenizer.json"));
+        Assert.Equal(MetricLines(a.Out), MetricLines(b.Out));
+        Assert.NotEqual(Bytes(a.Out, "model.safetensors"), Bytes(c.Out, "model.safetensors"));
+        var curve = ArtifactJson.ReadObject(Path.Combine(a.Out, LmTrainer.SummaryFile))["eval_curve"]!.AsArray();
+        Assert.Equal([0L, 3L, 6L], curve.Select(e => e!["step"]!.GetValue<long>()));
+        Assert.True(curve[2]!["loss"]!.GetValue<double>() < curve[0]!["loss"]!.GetValue<double>() - 0.1, curve.ToJsonString());
+    }
+
+    private sealed class Crash : Exception;
+
+    [Fact]
+    public void A_killed_run_resumed_by_the_same_command_ends_bit_identical()
+    {
+        var full = LmTrainer.Run(Spec("full"));
+        // Killed after step 3: the last checkpoint is step 2, so step 3 is redone.
+        Assert.Throws<Crash>(() => LmTrainer.Run(Spec("resumed"), afterStep: s => { if (s == 3) throw new Crash(); }));
+        var state = ArtifactJson.ReadObject(Path.Combine(_dir, "resumed", "checkpoint", "state.json"));
+        Assert.Equal(2, state["step"]!.GetValue<long>());
+        var resumed = LmTrainer.Run(Spec("resumed"));
+        Assert.Equal(6, resumed.Steps);
+        Assert.Equal(Bytes(full.Out, "model.safetensors"), Bytes(resumed.Out, "model.safetensors"));
+        Assert.Equal(Bytes(full.Out, "checkpoint/optimizer.safetensors"), Bytes(resumed.Out, "checkpoint/optimizer.safetensors"));
+        Assert.Equal(MetricLines(full.Out), MetricLines(resumed.Out));
+        Assert.Equal(full.HeldOut, resumed.HeldOut);
+
+        // A finished run reruns to the same files; other settings are refused.
+        Assert.Equal(full.HeldOut, LmTrainer.Run(Spec("resumed")).HeldOut);
+        Assert.Equal(MetricLines(full.Out), MetricLines(resumed.Out));
+        var e = Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("resumed", Tiny with { Lr = 2e-2 })));
+        Assert.Contains("lr", e.Message);
+    }
+
+    [Fact]
+    public void The_folder_loads_back_and_reproduces_the_training_evaluation()
+    {
+        var spec = Spec("hf");
+        var r = LmTrainer.Run(spec);
+        var config = ArtifactJson.ReadObject(Path.Combine(r.Out, "config.json"));
+        Assert.Equal("LlamaForCausalLM", config["architectures"]![0]!.GetValue<string>());
+        Assert.True(config["tie_word_embeddings"]!.GetValue<bool>());
+        Assert.Equal(300, config["vocab_size"]!.GetValue<int>());
+        Assert.Equal(298, config["bos_token_id"]!.GetValue<int>());
+        Assert.Equal(299, config["eos_token_id"]!.GetValue<int>());
+        using (var st = SpeechTok.Tensors.IO.SafeTensors.Open(Path.Combine(r.Out, "model.safetensors")))
+        {
+            Assert.Equal("pt", st.Metadata["format"]);
+            Assert.False(st.Contains("lm_head.weight"));
+            Assert.Equal("F32", st.DTypeOf("model.embed_tokens.weight"));
+        }
+        foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json", "generation_config.json", "README.md", LmTrainer.SummaryFile })
+            Assert.True(File.Exists(Path.Combine(r.Out, f)), f);
+
+        // The training's held-out number is what `lm eval` computes from the saved folder.
+        using var lm = CausalLmFolder.Open(r.Out);
+        var again = LmEvaluation.Evaluate(lm.Model, lm.Pack(spec.Valid.Select(d => d.Text).ToList()), Tiny.SeqLen, Tiny.EvalBatchSize);
+        Assert.Equal(r.HeldOut, again);
+        var summary = ArtifactJson.ReadObject(Path.Combine(r.Out, LmTrainer.SummaryFile));
+        Assert.Equal(r.HeldOut.BitsPerByte, summary["held_out"]!["bits_per_byte"]!.GetValue<double>());
+
+        // The classification pipeline's loader reads it too (and appends its [PAD] row), with the same base logits.
+        using var pipeline = LanguageModel.Load(r.Out, null);
+        pipeline.AttachNewRows(1);
+        using var model = new LlamaForCausalLm(pipeline.Weights);
+        int[] ids = pipeline.Tokenizer.EncodeWithBos("Gentlemen of the Senate");
+        var mask = Enumerable.Repeat(1, ids.Length).ToArray();
+        var expected = lm.Model.Logits(ids, mask, 1, ids.Length);
+        var got = model.Logits(ids, mask, 1, ids.Length);
+        for (int i = 0; i < ids.Length; i++)
+            Assert.Equal(expected.AsSpan(i * 300, 300).ToArray(), got.AsSpan(i * 301, 300).ToArray());
+    }
+
+    [Fact]
+    public void Greedy_generation_follows_the_argmax_and_sampling_is_seeded()
+    {
+        var r = LmTrainer.Run(Spec("gen"));
+        using var lm = CausalLmFolder.Open(r.Out);
+        var greedy = LmGeneration.Generate(lm, "The", new GenerateOptions { MaxNewTokens = 5, Temperature = 0 });
+        var ids = new List<int> { lm.BosId };
+        lm.Tokenizer.EncodeTo("The", ids);
+        foreach (int next in greedy)
+        {
+            var logits = lm.Model.Logits(ids.ToArray(), Enumerable.Repeat(1, ids.Count).ToArray(), 1, ids.Count).AsSpan((ids.Count - 1) * 300, 300).ToArray();
+            Assert.Equal(Array.IndexOf(logits, logits.Max()), next);
+            ids.Add(next);
+        }
+        Assert.Equal(greedy, LmGeneration.Generate(lm, "The", new GenerateOptions { MaxNewTokens = 5, Temperature = 1, TopK = 1 }));
+        var s1 = LmGeneration.Generate(lm, "The", new GenerateOptions { MaxNewTokens = 20, Temperature = 1.5, TopK = 0, Seed = 1 });
+        Assert.Equal(s1, LmGeneration.Generate(lm, "The", new GenerateOptions { MaxNewTokens = 20, Temperature = 1.5, TopK = 0, Seed = 1 }));
+        Assert.NotEqual(s1, LmGeneration.Generate(lm, "The", new GenerateOptions { MaxNewTokens = 20, Temperature = 1.5, TopK = 0, Seed = 2 }));
+    }
+
+    [Fact]
+    public void Cli_trains_evaluates_and_generates()
+    {
+        string outDir = Path.Combine(_dir, "cli");
+        var train = Cli("lm", "train", "--train", SotuSample, "--valid-from-year", "1900", "--out", outDir, "--vocab-size", "300", "--hidden", "32",
+            "--layers", "2", "--heads", "2", "--kv-heads", "1", "--intermediate", "64", "--seq-len", "32", "--batch-size", "4", "--max-tokens", "500",
+            "--warmup-steps", "2", "--eval-every", "2", "--threads", "1");
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Contains("step 4/4", train.Err); // ceil(500 / (4 · 32)) steps, logged as plain lines when redirected
+        var trained = JsonNode.Parse(train.Out.Trim().Split('\n')[^1])!;
+        Assert.Equal(4, trained["steps"]!.GetValue<long>());
+
+        var eval = Cli("lm", "eval", "--model", outDir, "--text", Path.Combine(SotuSample, "1932_herbert_hoover_r.txt"), "--json", "--batch-size", "8");
+        Assert.True(eval.Code == 0, eval.Err);
+        var line = JsonNode.Parse(eval.Out.Trim().Split('\n')[^1])!;
+        foreach (var key in new[] { "bits_per_byte", "perplexity", "tokens", "bytes" }) Assert.NotNull(line[key]);
+        Assert.Equal(trained["bits_per_byte"]!.GetValue<double>(), line["bits_per_byte"]!.GetValue<double>());
+
+        var gen = Cli("lm", "generate", "--model", outDir, "--prompt", "Fellow-Citizens", "--max-new-tokens", "8", "--temperature", "0");
+        Assert.True(gen.Code == 0, gen.Err);
+        Assert.StartsWith("Fellow-Citizens", gen.Out);
+
+        var missing = Cli("lm", "eval", "--model", outDir, "--text", Path.Combine(_dir, "nope.txt"));
+        Assert.Equal(2, missing.Code);
+        Assert.Contains("nope.txt", missing.Err);
+    }
+
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
+}
