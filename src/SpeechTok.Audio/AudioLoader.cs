@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace SpeechTok.Audio;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using SpeechTok.IO;
 using System.Buffers.Binary;
 
 namespace SpeechTok.Audio;

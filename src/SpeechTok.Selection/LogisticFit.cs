@@ -1,5 +1,3 @@
-using SpeechTok.Tensors;
-
 namespace SpeechTok.Selection;
 
 /// <summary>A fitted logistic regression: one coefficient row for K = 2 (class 1 vs 0), else one row per class.</summary>

@@ -1,4 +1,3 @@
-using SpeechTok.Audio;
 using SpeechTok.Codec.Store;
 using SpeechTok.Lm.Serialization;
 

@@ -1,4 +1,3 @@
-using SpeechTok.Lm.Tokenization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;

@@ -1,4 +1,3 @@
-using SpeechTok.Tensors;
 using SpeechTok.Tensors.Ops;
 
 namespace SpeechTok.Audio.Features;

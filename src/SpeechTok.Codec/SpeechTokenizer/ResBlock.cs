@@ -1,5 +1,3 @@
-using SpeechTok.Tensors.Ops;
-
 namespace SpeechTok.Codec.SpeechTokenizer;
 
 /// <summary>SEANetResnetBlock: shortcut(x) + [act, conv(k, dilation), act, conv(1)](x), hidden width dim / compress.</summary>

@@ -1,5 +1,3 @@
-using SpeechTok.Tensors.Ops;
-
 namespace SpeechTok.Codec.SpeechTokenizer;
 
 /// <summary>One batch item between layers: row-major [Channels, Length].</summary>

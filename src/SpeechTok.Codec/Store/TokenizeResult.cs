@@ -1,4 +1,3 @@
-using SpeechTok.IO;
 using System.Text.Json;
 using SpeechTok.Audio;
 

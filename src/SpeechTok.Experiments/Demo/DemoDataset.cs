@@ -5,7 +5,6 @@ using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using SpeechTok.Audio;
 
 namespace SpeechTok.Experiments.Demo;

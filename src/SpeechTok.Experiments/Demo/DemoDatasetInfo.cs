@@ -1,4 +1,3 @@
-using SpeechTok.Tensors;
 using SpeechTok.IO;
 using System.Diagnostics;
 using System.Globalization;
@@ -6,7 +5,6 @@ using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using SpeechTok.Audio;
 
 namespace SpeechTok.Experiments.Demo;
 

@@ -1,5 +1,3 @@
-using SpeechTok.Tensors;
-
 namespace SpeechTok.Experiments.Demo;
 
 /// <summary>One planned clip: what espeak-ng says, how it says it, and where the clip lands in the manifest.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace SpeechTok.Experiments.Plots;
 
 internal sealed class LogScale : Scale

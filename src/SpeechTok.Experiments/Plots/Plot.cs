@@ -1,6 +1,5 @@
 using SpeechTok.Evaluation;
 using SpeechTok.IO;
-using SpeechTok.Experiments.Report;
 
 namespace SpeechTok.Experiments.Plots;
 

@@ -1,4 +1,3 @@
-using SpeechTok.Evaluation;
 using SpeechTok.IO;
 using SpeechTok.Experiments.Report;
 

@@ -1,5 +1,4 @@
 using SpeechTok.Evaluation;
-using SpeechTok.IO;
 using System.Globalization;
 using System.Text;
 

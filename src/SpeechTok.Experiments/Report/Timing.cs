@@ -1,4 +1,3 @@
-using SpeechTok.Evaluation;
 using SpeechTok.IO;
 using System.Globalization;
 using System.Text;

@@ -1,6 +1,4 @@
-using System.Runtime.CompilerServices;
 using SpeechTok.Tensors;
-using SpeechTok.Tensors.Ops;
 
 namespace SpeechTok.Lm.Model;
 

@@ -1,4 +1,3 @@
-using SpeechTok.Codec;
 using System.Text;
 using SpeechTok.Lm.Tokenization;
 using SpeechTok.Tensors;

@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace SpeechTok.Tensors.Ops;
 
 /// <summary>Multi-label BCE-with-logits, torch mean reduction over all n·c elements; targets in [0, 1].</summary>
