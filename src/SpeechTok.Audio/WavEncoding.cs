@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace SpeechTok.Audio;
 
 /// <summary>Sample encoding of a WAV data chunk.</summary>

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace SpeechTok.Audio;
 
 /// <summary>What a WAV header says: the format and where the samples lie.</summary>

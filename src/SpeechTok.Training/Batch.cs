@@ -1,6 +1,3 @@
-using SpeechTok.Codec.Store;
-using SpeechTok.Lm.Serialization;
-
 namespace SpeechTok.Training;
 
 /// <summary>A right-padded batch: ids [B, T] (pad id after each sequence), attention mask, sizes.</summary>

@@ -1,11 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
-using SpeechTok.Lm.Model;
-using SpeechTok.Tensors;
-using SpeechTok.Tensors.IO;
-using SpeechTok.Tensors.Optim;
-
 namespace SpeechTok.Training;
 
 /// <summary>Size and training of the built-in LM (defaults: 2 layers, hidden 128, GQA 4/2 heads, 512 BPE merges).</summary>

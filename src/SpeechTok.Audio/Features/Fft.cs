@@ -1,5 +1,3 @@
-using SpeechTok.Tensors.Ops;
-
 namespace SpeechTok.Audio.Features;
 
 /// <summary>In-place iterative radix-2 complex FFT (double precision; sizes are powers of two).</summary>

@@ -1,5 +1,3 @@
-using SpeechTok.Tensors.Ops;
-
 namespace SpeechTok.Audio.Features;
 
 /// <summary>A frame-major real matrix: <c>Data[t * Cols + c]</c> for frame t.</summary>

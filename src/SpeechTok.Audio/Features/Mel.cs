@@ -1,5 +1,3 @@
-using SpeechTok.Tensors.Ops;
-
 namespace SpeechTok.Audio.Features;
 
 /// <summary>Mel filterbank, log-mel and MFCC as librosa (Slaney mel scale and area normalisation; DCT-II ortho).</summary>

@@ -1,10 +1,3 @@
-using System.Text.Json.Nodes;
-using SpeechTok.Audio;
-using SpeechTok.Audio.Features;
-using SpeechTok.Tensors;
-using SpeechTok.IO;
-using SpeechTok.Tensors.IO;
-
 namespace SpeechTok.Codec.Builtin;
 
 public sealed record BuiltinFitOptions

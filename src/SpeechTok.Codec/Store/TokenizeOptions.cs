@@ -1,6 +1,3 @@
-using System.Text.Json;
-using SpeechTok.Audio;
-
 namespace SpeechTok.Codec.Store;
 
 public sealed record TokenizeOptions

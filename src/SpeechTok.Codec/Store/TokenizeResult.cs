@@ -1,6 +1,3 @@
-using System.Text.Json;
-using SpeechTok.Audio;
-
 namespace SpeechTok.Codec.Store;
 
 public sealed record TokenizeResult(int Total, int Skipped, int Encoded, long TornTailBytes, int DamagedRecords);

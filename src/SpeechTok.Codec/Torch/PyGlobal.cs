@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace SpeechTok.Codec.Torch;
 
 /// <summary>A pickle global that passed the allow-list (module + name, e.g. torch._utils._rebuild_tensor_v2).</summary>

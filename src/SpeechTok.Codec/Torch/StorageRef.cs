@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace SpeechTok.Codec.Torch;
 
 /// <summary>The persistent id of a torch storage: ('storage', torch.FloatStorage, key, location, numel).</summary>

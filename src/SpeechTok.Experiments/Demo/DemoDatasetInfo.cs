@@ -1,9 +1,3 @@
-using SpeechTok.IO;
-using System.Diagnostics;
-using System.Globalization;
-using System.Runtime.ExceptionServices;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace SpeechTok.Experiments.Demo;

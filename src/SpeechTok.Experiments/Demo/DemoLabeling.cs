@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace SpeechTok.Experiments.Demo;
 
 /// <summary>How the class label combines the two factors of an utterance.</summary>

@@ -1,6 +1,3 @@
-using SpeechTok.IO;
-using SpeechTok.Experiments.Report;
-
 namespace SpeechTok.Experiments.Plots;
 
 /// <summary>One bar of <c>Plot.MacroF1Bars</c>: a system's mean over seeds, its spread and the per-seed values.</summary>

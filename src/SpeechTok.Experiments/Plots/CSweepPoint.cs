@@ -1,6 +1,3 @@
-using SpeechTok.IO;
-using SpeechTok.Experiments.Report;
-
 namespace SpeechTok.Experiments.Plots;
 
 /// <summary>One point of the C sweep: the regularisation strength, the inner-split macro-F1 and the number of selected tokens.</summary>

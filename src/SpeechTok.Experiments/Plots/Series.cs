@@ -1,6 +1,3 @@
-using SpeechTok.IO;
-using SpeechTok.Experiments.Report;
-
 namespace SpeechTok.Experiments.Plots;
 
 /// <summary>A named line of (x, y) points.</summary>

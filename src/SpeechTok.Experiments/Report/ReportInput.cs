@@ -1,6 +1,4 @@
 using SpeechTok.Evaluation;
-using System.Globalization;
-using System.Text;
 
 namespace SpeechTok.Experiments.Report;
 

@@ -1,7 +1,3 @@
-using SpeechTok.IO;
-using System.Globalization;
-using System.Text;
-
 namespace SpeechTok.Experiments.Report;
 
 /// <summary>How many serialised samples were cut to the sequence budget in one step/split.</summary>

@@ -1,5 +1,3 @@
-using SpeechTok.Tensors.Ops;
-
 namespace SpeechTok.Lm.Model;
 
 /// <summary>Summed causal-LM loss and its target count (HF ForCausalLMLoss; mean = Sum / Count).</summary>

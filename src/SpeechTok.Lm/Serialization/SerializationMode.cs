@@ -1,7 +1,3 @@
-using System.Text;
-using SpeechTok.Lm.Tokenization;
-using SpeechTok.Tensors;
-
 namespace SpeechTok.Lm.Serialization;
 
 public enum SerializationMode

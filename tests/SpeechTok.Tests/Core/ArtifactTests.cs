@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using SpeechTok.Evaluation;
 using SpeechTok.Experiments.Runner;
 using SpeechTok.IO;

@@ -1,12 +1,9 @@
 using SpeechTok.Audio;
 using SpeechTok.Evaluation;
 using System.Text;
-using SpeechTok.Experiments.Demo;
 using SpeechTok.Experiments.Plots;
-using SpeechTok.Experiments.Report;
 using SpeechTok.Experiments.Runner;
 using SpeechTok.Training;
-using Xunit;
 
 namespace SpeechTok.Tests.Experiments;
 
