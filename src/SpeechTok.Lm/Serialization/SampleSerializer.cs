@@ -10,7 +10,7 @@ public sealed class SampleSerializer
 {
     private readonly HfTokenizer _tokenizer;
     private readonly AudioVocabulary? _vocab;
-    private readonly int _bosId;
+    private readonly int? _bosId;
 
     /// <summary>The defaults of <c>--serialization</c> and <c>--max-length</c>.</summary>
     public const SerializationMode DefaultMode = SerializationMode.Compact;
@@ -27,7 +27,7 @@ public sealed class SampleSerializer
         _vocab = vocab;
         Mode = mode;
         MaxLength = maxLength;
-        _bosId = tokenizer.BosId ?? throw new SpeechTokException("the tokenizer has no BOS token; serialisation starts every sample with BOS");
+        _bosId = tokenizer.BosId; // none for Qwen2.5: samples start as its tokenizer's encode does, with the text
     }
 
     /// <summary>Parses a <c>--serialization</c> value: compact, reference or text-only.</summary>
@@ -58,7 +58,9 @@ public sealed class SampleSerializer
             default:
             {
                 var v = _vocab!;
-                var ids = new List<int> { _bosId, v.TextId };
+                var ids = new List<int>();
+                if (_bosId is int bos) ids.Add(bos);
+                ids.Add(v.TextId);
                 _tokenizer.EncodeTo(text, ids);
                 ids.Add(v.TextEndId);
                 ids.Add(v.AudioId);

@@ -2,7 +2,7 @@ namespace SpeechTok.Lm.Serialization;
 
 public enum SerializationMode
 {
-    /// <summary>BOS, markers and audio token ids emitted directly; the text BPE-encoded on its own.</summary>
+    /// <summary>BOS (when the tokenizer has one), markers and audio token ids emitted directly; the text BPE-encoded on its own.</summary>
     Compact,
     /// <summary>The original's line <c>&lt;|text|&gt; {text} &lt;|text_end|&gt; &lt;|audio|&gt; {tokens} &lt;|audio_end|&gt;</c>
     /// tokenized with BOS: each audio token costs a space token too (METHOD §3.3).</summary>
