@@ -1,7 +1,6 @@
 using System.CommandLine;
 using SpeechTok.Codec;
 using SpeechTok.Evaluation;
-using SpeechTok.Experiments.Report;
 using SpeechTok.Experiments.Runner;
 using SpeechTok.Training;
 

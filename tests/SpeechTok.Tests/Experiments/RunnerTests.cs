@@ -1,13 +1,10 @@
 using SpeechTok.Audio;
 using SpeechTok.Evaluation;
 using System.Text;
-using SpeechTok.Experiments.Demo;
 using SpeechTok.Experiments.Plots;
-using SpeechTok.Experiments.Report;
 using SpeechTok.Experiments.Runner;
 using SpeechTok.Training;
 using SpeechTok.Tests.Training;
-using Xunit;
 
 namespace SpeechTok.Tests.Experiments;
 
