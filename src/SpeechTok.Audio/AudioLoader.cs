@@ -8,12 +8,14 @@ public static class AudioLoader
 {
     public const int SampleRate = 16000;
 
-    /// <summary>The sample's clips, each loaded and resampled, concatenated in manifest order.</summary>
+    /// <summary>The sample's clips, each loaded and resampled, concatenated in manifest order; errors name the manifest line and the clip.</summary>
     public static float[] LoadSample(ManifestSample sample, bool mixdown = false)
     {
-        if (sample.AudioPaths.Count == 0) throw new SpeechTokException($"sample {sample.Key} (manifest line {sample.Line}) has no clips");
-        if (sample.AudioPaths.Count == 1) return Load(sample.AudioPaths[0], mixdown);
-        var parts = sample.AudioPaths.Select(p => Load(p, mixdown)).ToList();
+        if (sample.AudioPaths.Count == 0) throw new SpeechTokException($"{sample.Where}: the sample has no clips (empty audio_path_list)");
+        List<float[]> parts;
+        try { parts = sample.AudioPaths.Select(p => Load(p, mixdown)).ToList(); }
+        catch (SpeechTokException e) { throw new SpeechTokException($"{sample.Where}: {e.Message}", e); }
+        if (parts.Count == 1) return parts[0];
         var all = new float[parts.Sum(p => p.Length)];
         int o = 0;
         foreach (var p in parts)
@@ -24,24 +26,26 @@ public static class AudioLoader
         return all;
     }
 
+    /// <summary>One clip as 16 kHz mono float32 (channel 0, or the average with <paramref name="mixdown"/>).</summary>
+    /// <exception cref="SpeechTokException">The file is missing, unreadable or empty (0 samples); the message names it.</exception>
     public static float[] Load(string path, bool mixdown = false)
     {
         if (!File.Exists(path)) throw new SpeechTokException($"{path}: audio file does not exist");
-        if (IsWav(path))
-        {
-            var (x, rate) = WavReader.Read(path, mixdown);
-            return rate == SampleRate ? x : Resampler.Resample(x, rate, SampleRate);
-        }
-        var (y, r) = FFmpeg.Decode(path, mixdown);
-        return r == SampleRate ? y : Resampler.Resample(y, r, SampleRate);
+        var (x, rate) = IsWav(path) ? WavReader.Read(path, mixdown) : FFmpeg.Decode(path, mixdown);
+        if (x.Length == 0) throw new SpeechTokException($"{path}: the clip is empty (0 samples)");
+        return rate == SampleRate ? x : Resampler.Resample(x, rate, SampleRate);
     }
 
-    /// <summary>Checks that a clip can be loaded without decoding it: a WAV's header and data size, or that ffmpeg can probe it.</summary>
-    public static void CheckReadable(string path)
+    /// <summary>
+    /// Checks that a clip can be loaded without decoding it: a WAV's header and data size, or that ffmpeg can
+    /// be started for other formats. Returns the WAV's frame count (0: an empty clip), or null for other formats.
+    /// </summary>
+    public static long? CheckReadable(string path)
     {
         if (!File.Exists(path)) throw new SpeechTokException($"{path}: audio file does not exist");
-        if (IsWav(path)) WavReader.ReadHeader(path);
-        else FFmpeg.RequireInstalled(path);
+        if (IsWav(path)) return WavReader.ReadHeader(path).Frames;
+        FFmpeg.RequireInstalled(path);
+        return null;
     }
 
     private static bool IsWav(string path)

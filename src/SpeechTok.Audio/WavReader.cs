@@ -12,6 +12,9 @@ public static class WavReader
 {
     private const ushort FormatPcm = 1, FormatFloat = 3, FormatExtensible = 0xFFFE;
 
+    /// <summary>Plausible audio rates: below 1 kHz or above 1 MHz a header is corrupt (and resampling it to 16 kHz would explode or vanish).</summary>
+    public const int MinSampleRate = 1000, MaxSampleRate = 1_000_000;
+
     /// <summary>Parses and validates the header only (the data chunk must be complete).</summary>
     public static WavInfo ReadHeader(string path)
     {
@@ -115,7 +118,8 @@ public static class WavReader
                     _ => throw new SpeechTokException($"{path}: unsupported WAV format tag 0x{tag:X4} (PCM and IEEE float are supported; convert with ffmpeg)"),
                 };
                 if (channels < 1) throw new SpeechTokException($"{path}: 'fmt ' chunk declares {channels} channels");
-                if (rate < 1) throw new SpeechTokException($"{path}: 'fmt ' chunk declares sample rate {rate}");
+                if (rate < MinSampleRate || rate > MaxSampleRate)
+                    throw new SpeechTokException($"{path}: 'fmt ' chunk declares sample rate {rate} Hz; {MinSampleRate}–{MaxSampleRate} Hz is supported");
                 bool okBits = enc == WavEncoding.Pcm ? bits is 8 or 16 or 24 or 32 : bits is 32 or 64;
                 if (!okBits) throw new SpeechTokException($"{path}: unsupported {bits}-bit {(enc == WavEncoding.Pcm ? "PCM" : "float")} samples");
                 haveFmt = true;

@@ -22,10 +22,15 @@ public sealed class CountVectorizer
 
     public int Count => Vocabulary.Count;
 
-    public static CountVectorizer Fit(IEnumerable<string> texts)
+    /// <summary>The vocabulary of <paramref name="texts"/>.</summary>
+    /// <param name="source">Names the texts in errors (e.g. "MANIFEST (train split)").</param>
+    /// <exception cref="SpeechTokException">No text yields a token: sklearn's ValueError "empty vocabulary".</exception>
+    public static CountVectorizer Fit(IEnumerable<string> texts, string source = "CountVectorizer")
     {
         var words = new HashSet<string>(StringComparer.Ordinal);
         foreach (var t in texts) foreach (var w in Tokenize(t)) words.Add(w);
+        if (words.Count == 0)
+            throw new SpeechTokException($"{source}: empty vocabulary; perhaps the documents only contain stop words (no text has a word of two or more letters or digits)");
         var vocab = words.ToList();
         vocab.Sort(CodePointComparer.Instance);
         return new CountVectorizer(vocab);

@@ -81,6 +81,13 @@ public static class FinetuneRun
         Peft.Save(dir, lora, model.ScoreWeight, k, lm.Folder);
         foreach (var (split, set) in sets)
             if (set != null) PredictionsFile.From(set, Finetuner.Predict(model, set, lm.PadId, task, o.BatchSize)).Save(Path.Combine(dir, PredictionsFile.FileName(split)));
-        new SeedDone(seed).Save(Path.Combine(dir, SeedDone.FileName));
+        new SeedDone(seed, Peft.Fingerprint(dir)).Save(Path.Combine(dir, SeedDone.FileName));
     }
+
+    /// <summary>
+    /// Whether the seed's adapter files differ from those its predictions were computed with (done.json's
+    /// fingerprint; runs that predate it have none and count as unchanged).
+    /// </summary>
+    public static bool AdapterChanged(string seedDir) =>
+        SeedDone.Load(Path.Combine(seedDir, SeedDone.FileName)).AdapterSha256 is string h && h != Peft.Fingerprint(seedDir);
 }

@@ -1,7 +1,4 @@
 using SpeechTok.Evaluation;
-using SpeechTok.Lm.Model;
-using SpeechTok.Lm.Serialization;
-using SpeechTok.Tensors.IO;
 
 namespace SpeechTok.Training;
 
@@ -11,7 +8,8 @@ public static class RunEvaluation
     /// <summary>
     /// Per-seed metrics of <paramref name="split"/>, their mean ± std (ddof 1), probability-averaging and
     /// majority-vote bagging; merged into DIR/results.json (common schema), replacing the entry of the same
-    /// system and split.
+    /// system and split. A seed whose adapter files changed after fine-tuning wrote its predictions is
+    /// predicted again with the adapter as written (or refused, see <see cref="AdapterConfig"/>).
     /// </summary>
     public static SystemResult Evaluate(string run, string split)
     {
@@ -23,18 +21,35 @@ public static class RunEvaluation
         var scores = new List<SeedScore>();
         int[][]? labels = null;
         string[]? keys = null;
-        foreach (int seed in seeds)
+        var model = new Lazy<RunModel>(() => RunModel.Load(run)); // only when an adapter changed since its predictions
+        EncodedSet? set = null;
+        try
         {
-            string path = Path.Combine(FinetuneRun.SeedDir(run, seed), PredictionsFile.FileName(split));
-            if (!File.Exists(path)) throw new SpeechTokException($"'{path}' not found: seed {seed} has no predictions for split '{split}' (unfinished run, or an empty split)");
-            var p = PredictionsFile.Load(path);
-            if (keys != null && !keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from seed {seeds[0]}'s");
-            keys ??= p.Keys;
-            labels ??= p.Labels;
-            if (p.Labels.Length == 0) throw new SpeechTokException($"{path}: split '{split}' is empty");
-            perSeed.Add(p.Probabilities);
-            var m = ClassificationMetrics.Compute(task, k, p.Labels, p.Probabilities);
-            scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1 });
+            foreach (int seed in seeds)
+            {
+                string dir = FinetuneRun.SeedDir(run, seed);
+                string path = Path.Combine(dir, PredictionsFile.FileName(split));
+                if (!File.Exists(path)) throw new SpeechTokException($"'{path}' not found: seed {seed} has no predictions for split '{split}' (unfinished run, or an empty split)");
+                var p = PredictionsFile.Load(path);
+                var probs = p.Probabilities;
+                if (FinetuneRun.AdapterChanged(dir))
+                {
+                    set ??= model.Value.Encode(split);
+                    if (!set.Keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from split '{split}' of the run's manifest");
+                    probs = model.Value.Predict(seed, set);
+                }
+                if (keys != null && !keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from seed {seeds[0]}'s");
+                keys ??= p.Keys;
+                labels ??= p.Labels;
+                if (p.Labels.Length == 0) throw new SpeechTokException($"{path}: split '{split}' is empty");
+                perSeed.Add(probs);
+                var m = ClassificationMetrics.Compute(task, k, p.Labels, probs);
+                scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1 });
+            }
+        }
+        finally
+        {
+            if (model.IsValueCreated) model.Value.Dispose();
         }
         var bagged = ClassificationMetrics.Compute(task, k, labels!, ClassificationMetrics.AverageProbabilities(perSeed));
         double? vote = null;
@@ -58,29 +73,15 @@ public static class RunEvaluation
     /// <summary>
     /// Class probabilities of one sample, averaged over the run's seeds (softmax; per-label sigmoid for
     /// multi-label runs). <paramref name="codes"/> is <c>codes[rvqLayer][frame]</c> from the run's speech
-    /// tokenizer (null for text-only runs). Errors name the run folder and the missing piece.
+    /// tokenizer (null for text-only runs). Each seed's adapter is read as its adapter_config.json says
+    /// (<see cref="AdapterConfig"/>). Errors name the run folder and the missing piece.
     /// </summary>
     public static float[] Predict(string run, string text, int[][]? codes)
     {
-        var meta = RunFile.Load(Path.Combine(run, RunFile.FileName));
-        int k = meta.NumLabels;
-        if (meta.Selection != null && codes == null) throw new SpeechTokException($"{run}: this run uses audio; pass --audio");
-        using var lm = LanguageModel.Load(meta.Model, meta.Selection);
-        var serializer = lm.Serializer(SampleSerializer.ParseMode(meta.Serialization), meta.MaxLength);
-        var ids = serializer.Serialize(text, codes).Ids;
-        var hp = meta.Hyperparameters;
-        var perSeed = new List<float[][]>();
-        foreach (int seed in hp.Seeds)
-        {
-            string dir = FinetuneRun.SeedDir(run, seed);
-            using (var st = SafeTensors.Open(Path.Combine(dir, FinetuneRun.RowsFile)))
-                lm.Weights.ExtendVocabulary(st.Get(FinetuneRun.EmbedRowsTensor).ToF32(), st.Contains(Pretrainer.HeadRowsTensor) ? st.Get(Pretrainer.HeadRowsTensor).ToF32() : null);
-            var lora = new LoraAdapters(lm.Config, hp.LoraRank, hp.LoraAlpha, hp.LoraDropout, (ulong)seed);
-            using var model = new LlamaForSequenceClassification(lm.Weights, k, lm.PadId, lora, null, (ulong)seed);
-            Peft.Load(dir, lora, model.ScoreWeight, k);
-            var set = new EncodedSet("predict", ["input"], [ids], [[0]], [false]);
-            perSeed.Add(Finetuner.Predict(model, set, lm.PadId, meta.TaskKind, 1));
-        }
+        using var rm = RunModel.Load(run);
+        if (rm.Meta.Selection != null && codes == null) throw new SpeechTokException($"{run}: this run uses audio; pass --audio");
+        var set = new EncodedSet("predict", ["input"], [rm.Serializer.Serialize(text, codes).Ids], [[0]], [false]);
+        var perSeed = rm.Meta.Hyperparameters.Seeds.Select(seed => rm.Predict(seed, set)).ToList();
         return ClassificationMetrics.AverageProbabilities(perSeed)[0];
     }
 }

@@ -36,7 +36,7 @@ public static class ExperimentRunner
         Threading.Threads = Math.Max(1, o.Threads);
 
         var manifest = Manifest.Load(o.Manifest, o.AudioRoot);
-        // Everything below trains for minutes: a bad manifest must fail first, naming every missing clip.
+        // Everything below trains for minutes: a bad manifest must fail first, naming every missing, unreadable or empty clip.
         manifest.RequireClips();
         manifest.RequireAllClassesInTrain();
         if (manifest.Task == TaskKind.Multilabel) throw new SpeechTokException($"{manifest.Path}: token selection and the baselines need single-label samples; multi-label manifests are not supported by `experiment`");
@@ -147,7 +147,6 @@ public static class ExperimentRunner
             if (_codes != null) return _codes;
             return _codes = timings.Time("tokenize", () =>
             {
-                Tokenization.CheckClips(manifest);
                 string tokDir = o.Tokenizer == TokenizerLoader.Builtin ? Path.Combine(dirs.Codes, TokenizerLoader.BuiltinSubfolder) : o.Tokenizer;
                 ISpeechTokenizer tok = o.Tokenizer == TokenizerLoader.Builtin
                     ? TokenizerLoader.LoadOrFitBuiltin(tokDir, manifest, new BuiltinFitOptions(), false, log)

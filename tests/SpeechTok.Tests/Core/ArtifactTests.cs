@@ -128,7 +128,7 @@ public sealed class ArtifactTests : IDisposable
             Systems = [SystemResult.FromSeeds("bow", [new SeedScore { Seed = 0, MacroF1 = 0.5 }]) with { ConfusionMatrix = [[1, 0, 0], [0, 1, 0], [0, 0, 1]] }],
         };
         RoundTrip(results, (r, p) => r.Save(p), ExperimentResults.Load, ExperimentResults.FileName);
-        var settings = new ExperimentSettings { Manifest = "/m.csv", Model = "builtin", Tokenizer = "builtin", Preset = ExperimentPreset.Quick.Describe().ToDictionary(), BuiltinLm = "h256" };
+        var settings = new ExperimentSettings { Manifest = "/m.csv", Model = "builtin", Tokenizer = "builtin", Preset = ExperimentPreset.Quick.Describe().ToDictionary(), BuiltinLmSha256 = BuiltinLm.ModelSha256 };
         settings.SaveOrRequireSame(_dir);
         settings.SaveOrRequireSame(_dir);
         var e = Assert.Throws<SpeechTokException>(() => (settings with { Model = "/other" }).SaveOrRequireSame(_dir));
