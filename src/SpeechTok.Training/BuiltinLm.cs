@@ -70,6 +70,8 @@ public static class BuiltinLm
         // Training view: one frozen row (id 0), every other token an appended, trainable row.
         var trainConfig = (JsonObject)config.DeepClone();
         trainConfig["vocab_size"] = 1;
+        trainConfig.Remove("bos_token_id"); // ids of appended rows: outside this one-row view
+        trainConfig.Remove("eos_token_id");
         var c = LlamaConfig.Parse(trainConfig.ToJsonString(), "built-in config");
         var tensors = LlamaShape.InitialWeights(c, o.Seed, scaledResidual: false);
         var weights = LlamaWeights.Load(c, n => tensors.TryGetValue(n, out var t) ? t : null);

@@ -27,7 +27,7 @@ public static class FinetuneRun
         var selection = spec.TextOnly ? null : SelectionFile.LoadTokens(spec.Selection ?? throw new SpeechTokException("--selection is required unless --text-only"));
         using var lm = LanguageModel.Load(spec.Model, selection);
         var mode = spec.TextOnly ? SerializationMode.TextOnly : spec.Serialization;
-        var serializer = new SampleSerializer(lm.Tokenizer, lm.Vocabulary, mode, spec.MaxLength);
+        var serializer = lm.Serializer(mode, spec.MaxLength);
         using var codes = spec.TextOnly ? null : CodeStore.Open(spec.Codes ?? throw new SpeechTokException("--codes is required unless --text-only"));
         var sets = Manifest.SplitNames.ToDictionary(s => s, s => manifest.Samples.Any(x => x.Split == s)
             ? EncodedSet.Encode(s, manifest.Split(s), serializer, codes) : null);

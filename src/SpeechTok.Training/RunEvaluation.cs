@@ -66,7 +66,7 @@ public static class RunEvaluation
         int k = meta.NumLabels;
         if (meta.Selection != null && codes == null) throw new SpeechTokException($"{run}: this run uses audio; pass --audio");
         using var lm = LanguageModel.Load(meta.Model, meta.Selection);
-        var serializer = new SampleSerializer(lm.Tokenizer, lm.Vocabulary, SampleSerializer.ParseMode(meta.Serialization), meta.MaxLength);
+        var serializer = lm.Serializer(SampleSerializer.ParseMode(meta.Serialization), meta.MaxLength);
         var ids = serializer.Serialize(text, codes).Ids;
         var hp = meta.Hyperparameters;
         var perSeed = new List<float[][]>();

@@ -5,7 +5,11 @@ namespace SpeechTok.Lm.Model;
 
 /// <summary>
 /// The decoder hyper-parameters read from a Hugging Face <c>config.json</c>. Llama-family variants that
-/// differ only in biases, ties and RoPE settings are accepted (Llama 2/3, SmolLM2, Qwen2).
+/// differ only in biases, ties, RoPE settings and sliding windows are accepted: <c>LlamaForCausalLM</c>
+/// (Llama 2/3.x, SmolLM2, TinyLlama), <c>Qwen2ForCausalLM</c> (Qwen2/2.5: q/k/v biases) and
+/// <c>MistralForCausalLM</c>. Anything else (another architecture, activation or <c>rope_scaling</c> type,
+/// Qwen2's <c>use_sliding_window</c>, an out-of-range special-token id) fails here with one message naming the field.
+/// Defaults are transformers' (<c>tie_word_embeddings</c> false for all three).
 /// </summary>
 public sealed record LlamaConfig
 {
@@ -30,9 +34,16 @@ public sealed record LlamaConfig
     public int? BosTokenId { get; init; }
     public int[] EosTokenIds { get; init; } = [];
     public int? PadTokenId { get; init; }
+    /// <summary>Mistral's <c>sliding_window</c> (null: full attention). Attention here is always full causal, which
+    /// equals sliding-window attention for sequences no longer than the window; longer ones are refused
+    /// (<see cref="CheckSequenceLength"/>).</summary>
+    public int? SlidingWindow { get; init; }
 
     private static readonly string[] Supported =
-        ["LlamaForCausalLM", "LlamaForSequenceClassification", "LlamaModel", "Qwen2ForCausalLM", "Qwen2ForSequenceClassification", "Qwen2Model"];
+        [
+            "LlamaForCausalLM", "LlamaForSequenceClassification", "LlamaModel", "Qwen2ForCausalLM", "Qwen2ForSequenceClassification", "Qwen2Model",
+            "MistralForCausalLM", "MistralForSequenceClassification", "MistralModel",
+        ];
 
     public static LlamaConfig Load(string folder)
     {
@@ -53,13 +64,30 @@ public sealed record LlamaConfig
             throw new SpeechTokException($"{source}: architecture '{arch}' is not supported (supported: {string.Join(", ", Supported)})");
         string act = Str(root, "hidden_act") ?? "silu";
         if (act != "silu") throw new SpeechTokException($"{source}: hidden_act '{act}' is not supported (only silu)");
-        bool qwen = arch.StartsWith("Qwen2", StringComparison.Ordinal);
+        bool qwen = arch.StartsWith("Qwen2", StringComparison.Ordinal), mistral = arch.StartsWith("Mistral", StringComparison.Ordinal);
+        if (qwen && (Bool(root, "use_sliding_window") ?? false))
+            throw new SpeechTokException($"{source}: use_sliding_window true is not supported (Qwen2 sliding-window attention on the upper layers)");
+        if (Bool(root, "use_mrope") ?? false) throw new SpeechTokException($"{source}: use_mrope true is not supported (multimodal RoPE)");
+        int? window = mistral ? Int(root, "sliding_window") : null;
+        if (window is <= 0) throw new SpeechTokException($"{source}: sliding_window {window} must be positive or null");
 
         int hidden = Req(root, "hidden_size", source), heads = Req(root, "num_attention_heads", source);
         int kv = Int(root, "num_key_value_heads") ?? heads;
         int headDim = Int(root, "head_dim") ?? hidden / heads;
         if (heads % kv != 0) throw new SpeechTokException($"{source}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv}");
         bool attnBias = Bool(root, "attention_bias") ?? false;
+        int vocab = Req(root, "vocab_size", source);
+        int? TokenId(string field)
+        {
+            int? id = Int(root, field);
+            return id is < 0 || id >= vocab ? throw new SpeechTokException($"{source}: {field} {id} is outside the vocabulary (vocab_size {vocab})") : id;
+        }
+        int[] eosIds = root.TryGetProperty("eos_token_id", out var eos)
+            ? eos.ValueKind == JsonValueKind.Array ? eos.EnumerateArray().Select(e => e.GetInt32()).ToArray()
+            : eos.ValueKind == JsonValueKind.Number ? [eos.GetInt32()] : []
+            : [];
+        foreach (int e in eosIds)
+            if (e < 0 || e >= vocab) throw new SpeechTokException($"{source}: eos_token_id {e} is outside the vocabulary (vocab_size {vocab})");
         return new LlamaConfig
         {
             Architecture = arch,
@@ -69,7 +97,7 @@ public sealed record LlamaConfig
             NumHeads = heads,
             NumKvHeads = kv,
             HeadDim = headDim,
-            VocabSize = Req(root, "vocab_size", source),
+            VocabSize = vocab,
             MaxPositionEmbeddings = Int(root, "max_position_embeddings") ?? 2048,
             RmsNormEps = (float)(Num(root, "rms_norm_eps") ?? 1e-6),
             RopeTheta = Num(root, "rope_theta") ?? 10000,
@@ -77,14 +105,20 @@ public sealed record LlamaConfig
             QkvBias = qwen || attnBias,
             OBias = !qwen && attnBias,
             MlpBias = Bool(root, "mlp_bias") ?? false,
-            TieWordEmbeddings = Bool(root, "tie_word_embeddings") ?? !qwen,
-            BosTokenId = Int(root, "bos_token_id"),
-            EosTokenIds = root.TryGetProperty("eos_token_id", out var eos)
-                ? eos.ValueKind == JsonValueKind.Array ? eos.EnumerateArray().Select(e => e.GetInt32()).ToArray()
-                : eos.ValueKind == JsonValueKind.Number ? [eos.GetInt32()] : []
-                : [],
-            PadTokenId = Int(root, "pad_token_id"),
+            TieWordEmbeddings = Bool(root, "tie_word_embeddings") ?? false,
+            BosTokenId = TokenId("bos_token_id"),
+            EosTokenIds = eosIds,
+            PadTokenId = TokenId("pad_token_id"),
+            SlidingWindow = window,
         };
+    }
+
+    /// <summary>Refuses sequences of <paramref name="maxLength"/> tokens that sliding-window attention would treat
+    /// differently from the full causal attention implemented here.</summary>
+    public void CheckSequenceLength(int maxLength, string source)
+    {
+        if (SlidingWindow is int w && maxLength > w)
+            throw new SpeechTokException($"{source}: sequences of up to {maxLength} tokens exceed the model's sliding_window {w} (sliding-window attention is not implemented); use a max length of at most {w}");
     }
 
     private static RopeScaling? ParseRopeScaling(JsonElement root, string source)

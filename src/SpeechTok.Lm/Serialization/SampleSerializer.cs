@@ -7,7 +7,7 @@ namespace SpeechTok.Lm.Serialization;
 
 public enum SerializationMode
 {
-    /// <summary>BOS, markers and audio token ids emitted directly; the text BPE-encoded on its own.</summary>
+    /// <summary>BOS (when the tokenizer has one), markers and audio token ids emitted directly; the text BPE-encoded on its own.</summary>
     Compact,
     /// <summary>The original's line <c>&lt;|text|&gt; {text} &lt;|text_end|&gt; &lt;|audio|&gt; {tokens} &lt;|audio_end|&gt;</c>
     /// tokenized with BOS: each audio token costs a space token too (METHOD §3.3).</summary>
@@ -27,7 +27,7 @@ public sealed class SampleSerializer
 {
     private readonly HfTokenizer _tokenizer;
     private readonly AudioVocabulary? _vocab;
-    private readonly int _bosId;
+    private readonly int? _bosId;
 
     /// <summary>The defaults of <c>--serialization</c> and <c>--max-length</c>.</summary>
     public const SerializationMode DefaultMode = SerializationMode.Compact;
@@ -44,7 +44,7 @@ public sealed class SampleSerializer
         _vocab = vocab;
         Mode = mode;
         MaxLength = maxLength;
-        _bosId = tokenizer.BosId ?? throw new SpeechTokException("the tokenizer has no BOS token; serialisation starts every sample with BOS");
+        _bosId = tokenizer.BosId; // none for Qwen2.5: samples start as its tokenizer's encode does, with the text
     }
 
     /// <summary>Parses a <c>--serialization</c> value: compact, reference or text-only.</summary>
@@ -75,7 +75,9 @@ public sealed class SampleSerializer
             default:
             {
                 var v = _vocab!;
-                var ids = new List<int> { _bosId, v.TextId };
+                var ids = new List<int>();
+                if (_bosId is int bos) ids.Add(bos);
+                ids.Add(v.TextId);
                 _tokenizer.EncodeTo(text, ids);
                 ids.Add(v.TextEndId);
                 ids.Add(v.AudioId);

@@ -4,10 +4,18 @@ using System.Text.RegularExpressions;
 
 namespace SpeechTok.Lm.Tokenization;
 
-/// <summary>One step of a <c>pre_tokenizer</c>: splits a piece of text (a UTF-16 range) into smaller pieces.</summary>
+/// <summary>One step of a <c>pre_tokenizer</c>: turns a piece of text into smaller (or rewritten) pieces,
+/// appending only non-empty ones (HF drops empty splits).</summary>
 internal abstract class PreTokenizerStep
 {
-    public abstract void Split(string text, int start, int end, List<Range> output);
+    public abstract void Split(Piece piece, List<Piece> output);
+}
+
+/// <summary>A split pattern (HF <c>Pattern::find_matches</c>): appends (start, end, isMatch) spans that cover
+/// <c>text[start, end)</c> in order: the matches and the gaps between them.</summary>
+internal abstract class SplitPattern
+{
+    public abstract void FindMatches(string text, int start, int end, List<(int Start, int End, bool IsMatch)> output);
 }
 
 /// <summary>Character classes the split patterns care about, by Unicode code point (not UTF-16 unit).</summary>
@@ -68,7 +76,7 @@ internal static class CharClasses
 /// Oniguruma regex that HF uses (leftmost match, ordered alternatives, backtracking) but over Unicode
 /// code points: .NET's Regex sees an astral letter as two <c>\p{Cs}</c> surrogates and splits it wrongly.
 /// </summary>
-internal sealed class PatternScanner : PreTokenizerStep
+internal sealed class PatternScanner : SplitPattern
 {
     public const string Llama3Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
     public const string Qwen2Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
@@ -88,13 +96,14 @@ internal sealed class PatternScanner : PreTokenizerStep
         _ => null,
     };
 
-    public override void Split(string text, int start, int end, List<Range> output)
+    // These patterns match every character, so the matches alone cover the text.
+    public override void FindMatches(string text, int start, int end, List<(int Start, int End, bool IsMatch)> output)
     {
         int i = start;
         while (i < end)
         {
             int j = MatchAt(text, i, end);
-            output.Add(new Range(i, j));
+            output.Add((i, j, true));
             i = j;
         }
     }
@@ -177,42 +186,62 @@ internal sealed class PatternScanner : PreTokenizerStep
 }
 
 /// <summary>Fallback for split patterns without a scanner: .NET Regex (UTF-16 semantics; astral characters
-/// can split differently from HF, see docs/tokenizer.md).</summary>
-internal sealed class RegexSplitter(string pattern) : PreTokenizerStep
+/// can split differently from HF, see docs/tokenizer.md). Empty matches are skipped.</summary>
+internal sealed class RegexPattern(string pattern) : SplitPattern
 {
     private readonly Regex _regex = new(pattern, RegexOptions.CultureInvariant);
 
-    public override void Split(string text, int start, int end, List<Range> output)
+    public override void FindMatches(string text, int start, int end, List<(int Start, int End, bool IsMatch)> output)
     {
         int prev = start;
-        var m = _regex.Match(text, start, end - start);
-        for (; m.Success; m = m.NextMatch())
+        for (var m = _regex.Match(text, start, end - start); m.Success; m = m.NextMatch())
         {
             if (m.Length == 0) continue;
-            if (m.Index > prev) output.Add(new Range(prev, m.Index));
-            output.Add(new Range(m.Index, m.Index + m.Length));
+            if (m.Index > prev) output.Add((prev, m.Index, false));
+            output.Add((m.Index, m.Index + m.Length, true));
             prev = m.Index + m.Length;
         }
-        if (prev < end) output.Add(new Range(prev, end));
+        if (prev < end) output.Add((prev, end, false));
     }
 }
 
-/// <summary>HF <c>Digits</c>: numeric characters isolated, one by one or as runs.</summary>
-internal sealed class DigitsSplitter(bool individualDigits) : PreTokenizerStep
+/// <summary>A <c>{"String": ...}</c> pattern: the literal's non-overlapping occurrences, left to right (HF escapes
+/// it into a regex). An empty literal matches nothing.</summary>
+internal sealed class LiteralPattern(string literal) : SplitPattern
 {
-    public override void Split(string text, int start, int end, List<Range> output)
+    public override void FindMatches(string text, int start, int end, List<(int Start, int End, bool IsMatch)> output)
     {
-        int i = start;
-        while (i < end)
+        int prev = start;
+        while (literal.Length > 0)
         {
-            bool num = CharClasses.At(text, i, end, out int len) == CharClass.Number;
-            int j = i + len;
-            if (!num || !individualDigits)
-            {
-                while (j < end && (CharClasses.At(text, j, end, out int l) == CharClass.Number) == num) j += l;
-            }
-            output.Add(new Range(i, j));
-            i = j;
+            int k = text.AsSpan(prev, end - prev).IndexOf(literal, StringComparison.Ordinal);
+            if (k < 0) break;
+            if (k > 0) output.Add((prev, prev + k, false));
+            output.Add((prev + k, prev + k + literal.Length, true));
+            prev += k + literal.Length;
         }
+        if (prev < end) output.Add((prev, end, false));
+    }
+}
+
+/// <summary>A character predicate (HF's <c>Fn(char) -> bool</c> pattern): every matching code point is a match
+/// of its own.</summary>
+internal sealed class CharPattern(Func<int, bool> matches) : SplitPattern
+{
+    public override void FindMatches(string text, int start, int end, List<(int Start, int End, bool IsMatch)> output)
+    {
+        int prev = start;
+        for (int i = start; i < end;)
+        {
+            int len = char.IsHighSurrogate(text[i]) && i + 1 < end && char.IsLowSurrogate(text[i + 1]) ? 2 : 1;
+            if (matches(len == 2 ? char.ConvertToUtf32(text[i], text[i + 1]) : text[i]))
+            {
+                if (i > prev) output.Add((prev, i, false));
+                output.Add((i, i + len, true));
+                prev = i + len;
+            }
+            i += len;
+        }
+        if (prev < end) output.Add((prev, end, false));
     }
 }
