@@ -31,8 +31,7 @@ internal static class TrainingLoop
     {
         var opt = spec.Optimizer;
         var ps = opt.Parameters;
-        bool select = spec.Selection != ModelSelection.None;
-        IReadOnlyList<float[]>? best = select ? Snapshot(ps) : null;
+        IReadOnlyList<float[]>? best = spec.Selection == ModelSelection.None ? null : Snapshot(ps);
         var status = new TrainingStatus(0, spec.Selection == ModelSelection.Maximize ? double.NegativeInfinity : double.PositiveInfinity, 0, 0, false);
 
         var state = Checkpoint.Load<TState>(runDir, opt, get => best = spec.Restore(get));
