@@ -1,22 +1,5 @@
 namespace SpeechTok.Audio;
 
-/// <summary>One manifest row: a text, its clips (absolute paths, concatenated in order) and its label(s).</summary>
-public sealed record ManifestSample(
-    int Line,
-    string Split,
-    int Index,
-    string? Id,
-    string Text,
-    IReadOnlyList<string> AudioPaths,
-    int[] Labels)
-{
-    /// <summary>Stable key of the sample in code stores and run folders.</summary>
-    public string Key => $"{Split}/{Index}";
-
-    /// <summary>The single class id of a binary or multiclass sample.</summary>
-    public int Label => Labels.Length == 1 ? Labels[0] : throw new InvalidOperationException($"sample {Key} has {Labels.Length} labels");
-}
-
 /// <summary>
 /// The dataset manifest every command reads: a CSV with a header and the columns <c>split</c>
 /// (train/val/test), <c>text</c>, <c>audio_path_list</c> (clips joined by '|', relative to the

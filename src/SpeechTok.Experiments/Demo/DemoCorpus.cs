@@ -2,14 +2,6 @@ using SpeechTok.Tensors;
 
 namespace SpeechTok.Experiments.Demo;
 
-/// <summary>One planned clip: what espeak-ng says, how it says it, and where the clip lands in the manifest.</summary>
-internal sealed record DemoUtterance(
-    int Id, string Split, int Index, string Text, int Polarity, int Arousal, int Label,
-    string Voice, int Pitch, int Speed, int Amplitude, int WordGap, double NoiseDbfs, ulong NoiseSeed)
-{
-    public string ClipPath => $"clips/u{Id:D4}.wav";
-}
-
 /// <summary>
 /// The plan of the demo dataset, a pure function of the options. Polarity lives only in the words, arousal
 /// only in the voice, and every text is spoken once calm and once excited (both in the same split), so

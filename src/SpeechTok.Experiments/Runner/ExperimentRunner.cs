@@ -87,7 +87,7 @@ public static class ExperimentRunner
             Model = o.Model == ModelResolver.Builtin ? ModelResolver.Builtin : Path.GetFullPath(o.Model),
             Tokenizer = o.Tokenizer == TokenizerLoader.Builtin ? TokenizerLoader.Builtin : Path.GetFullPath(o.Tokenizer),
             Preset = preset.Describe().ToDictionary(kv => kv.Key, kv => kv.Value),
-            BuiltinLm = preset.BuiltinLm.ToString(),
+            BuiltinLmSha256 = o.Model == ModelResolver.Builtin ? BuiltinLm.ModelSha256 : null,
         }.SaveOrRequireSame(dirs.Root);
 
     internal sealed record Dirs(string Root)
@@ -139,8 +139,7 @@ public static class ExperimentRunner
             return Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc);
         });
 
-        public string Model() => _model ??= o.Model != ModelResolver.Builtin ? Path.GetFullPath(o.Model)
-            : timings.Time("built-in LM", () => ModelResolver.Resolve(ModelResolver.Builtin, manifest, o.Cache, preset.BuiltinLm, log));
+        public string Model() => _model ??= Path.GetFullPath(ModelResolver.Resolve(o.Model));
 
         /// <summary>One tokenization of every sample into OUT/codes (resumable; the built-in tokenizer is fitted once into OUT/codes/tokenizer).</summary>
         public string Codes()

@@ -5,23 +5,6 @@ using SpeechTok.Tensors;
 
 namespace SpeechTok.Lm.Serialization;
 
-public enum SerializationMode
-{
-    /// <summary>BOS (when the tokenizer has one), markers and audio token ids emitted directly; the text BPE-encoded on its own.</summary>
-    Compact,
-    /// <summary>The original's line <c>&lt;|text|&gt; {text} &lt;|text_end|&gt; &lt;|audio|&gt; {tokens} &lt;|audio_end|&gt;</c>
-    /// tokenized with BOS: each audio token costs a space token too (METHOD §3.3).</summary>
-    Reference,
-    /// <summary>BOS and the raw text (the text-only baseline).</summary>
-    TextOnly,
-}
-
-/// <summary>One serialised sample: ids after right truncation, and the length before it.</summary>
-public readonly record struct SerializedSample(int[] Ids, int FullLength)
-{
-    public bool Truncated => FullLength > Ids.Length;
-}
-
 /// <summary>Turns a sample (text + RVQ codes) into LM input ids (METHOD §2.7, §3.3, §8).</summary>
 public sealed class SampleSerializer
 {
