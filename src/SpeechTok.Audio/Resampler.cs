@@ -3,70 +3,93 @@ using SpeechTok.Tensors;
 namespace SpeechTok.Audio;
 
 /// <summary>
-/// Band-limited rational resampling (polyphase windowed sinc, Kaiser window). For rates in ratio L/M
-/// (reduced), output sample n sits at input time n·M/L; its L possible fractional phases each get a
-/// precomputed filter row. Cutoff = 0.9 × the lower Nyquist, 48 zero crossings, β = 8.6 (≈ −90 dB stopband).
-/// Zero phase: output sample 0 aligns with input sample 0 (no delay), like sox.
+/// Band-limited rational resampling, the same as torchaudio's default <c>torchaudio.functional.resample</c>
+/// (Hann-windowed sinc, <c>lowpass_filter_width</c> 6, <c>rolloff</c> 0.99), which the original pipeline
+/// applies to every clip that is not at 16 kHz. With the rates reduced by their gcd to orig/new and
+/// base = min(orig, new)·rolloff, output sample n = f·new + i (phase i) is
+/// y[n] = Σ_m x[m]·h(m/orig − n/new), h(τ) = (base/orig)·sinc(π·base·τ)·cos²(π·base·τ/(2·width)) for
+/// |base·τ| &lt; width and 0 beyond; samples outside the clip count as 0; the output has ceil(len·new/orig)
+/// samples. Taps are computed in float32 as torchaudio does, sums in float64 (torchaudio: float32).
 /// </summary>
 public static class Resampler
 {
-    private const double Rolloff = 0.9, Beta = 8.6;
-    private const int ZeroCrossings = 48;
+    private const int LowpassFilterWidth = 6;
+    private const double Rolloff = 0.99;
 
+    /// <param name="x">Mono samples at <paramref name="fromRate"/> Hz.</param>
+    /// <returns>ceil(x.Length·toRate/fromRate) samples at <paramref name="toRate"/> Hz (a copy when the rates are equal).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A rate is not positive.</exception>
     public static float[] Resample(ReadOnlySpan<float> x, int fromRate, int toRate)
     {
         if (fromRate <= 0 || toRate <= 0) throw new ArgumentOutOfRangeException(nameof(fromRate), $"sample rates must be positive ({fromRate} → {toRate})");
         if (fromRate == toRate) return x.ToArray();
         int g = Gcd(fromRate, toRate);
-        int L = toRate / g, M = fromRate / g;
-        // Cutoff in cycles per input sample; the kernel spans ZeroCrossings lobes each side.
-        double fc = 0.5 * Rolloff * Math.Min(1.0, (double)L / M);
-        int half = (int)Math.Ceiling(ZeroCrossings / (2 * fc));
-        int taps = 2 * half;
-        var table = new float[(long)L * taps];
-        double i0b = BesselI0(Beta);
-        for (int p = 0; p < L; p++)
-            for (int j = 0; j < taps; j++)
-            {
-                // tap j multiplies input sample base - half + 1 + j; tau = output time - input time.
-                double tau = (double)p / L + half - 1 - j;
-                double r = tau / half;
-                double w = Math.Abs(r) >= 1 ? 0 : BesselI0(Beta * Math.Sqrt(1 - r * r)) / i0b;
-                double arg = 2 * fc * tau;
-                double sinc = arg == 0 ? 1 : Math.Sin(Math.PI * arg) / (Math.PI * arg);
-                table[(long)p * taps + j] = (float)(2 * fc * sinc * w);
-            }
+        int orig = fromRate / g, next = toRate / g;
+        long outLen = (long)Math.Ceiling((double)((long)next * x.Length) / orig);
+        if (outLen > Array.MaxLength) throw new SpeechTokException($"resampling {x.Length} samples from {fromRate} to {toRate} Hz gives too many samples");
+        // A short clip needs only its first phases: with coprime rates (e.g. 44101 Hz) there can be thousands.
+        var (start, offset, taps) = Kernels(orig, next, (int)Math.Min(next, outLen));
 
-        long outLen = ((long)x.Length * L + M - 1) / M;
         var y = new float[outLen];
         var xs = x.ToArray();
-        Threading.ForRange((int)outLen, 4096, (start, end) =>
+        Threading.ForRange((int)outLen, 4096, (lo, hi) =>
         {
-            for (int n = start; n < end; n++)
+            for (int n = lo; n < hi; n++)
             {
-                long t = (long)n * M;
-                long b = t / L;
-                int p = (int)(t % L);
-                long first = b - half + 1;
-                var row = table.AsSpan((int)((long)p * taps), taps);
-                int j0 = (int)Math.Max(0, -first), j1 = (int)Math.Min(taps, xs.Length - first);
+                long f = n / next;
+                int i = n % next;
+                long first = f * orig + start[i]; // input sample of the phase's first tap
+                int len = offset[i + 1] - offset[i];
+                int j0 = (int)Math.Clamp(-first, 0, len), j1 = (int)Math.Clamp(xs.Length - first, 0, len);
                 double acc = 0;
-                for (int j = j0; j < j1; j++) acc += row[j] * xs[first + j];
+                for (int j = j0; j < j1; j++) acc += taps[offset[i] + j] * xs[first + j];
                 y[n] = (float)acc;
             }
         });
         return y;
     }
 
-    internal static double BesselI0(double x)
+    /// <summary>
+    /// The kernel of each output phase i (0..phases−1 of next) over input offsets d from f·orig: taps
+    /// [offset[i], offset[i+1]) for d = start[i], start[i]+1, …, kept only where |t| &lt; width (torchaudio
+    /// clamps t there, where the window is cos²(π/2) = 0). Each tap is computed in float32 in torchaudio's
+    /// order of operations, as torchaudio does for a float32 waveform: its rounding of t moves the output by up
+    /// to ~1e-5 (22.05 kHz), more than the 1e-6 by which float32 and float64 sums differ.
+    /// </summary>
+    private static (int[] Start, int[] Offset, float[] Taps) Kernels(int orig, int next, int phases)
     {
-        double sum = 1, term = 1, q = x * x / 4;
-        for (int k = 1; k < 200 && term > 1e-17 * sum; k++)
+        double baseFreq = Math.Min(orig, next) * Rolloff;
+        float base32 = (float)baseFreq, scale32 = (float)(baseFreq / orig), pi32 = MathF.PI;
+        double reach = LowpassFilterWidth * (double)orig / baseFreq; // half-length in input samples
+        var start = new int[phases];
+        var offset = new int[phases + 1];
+        var taps = new List<float>();
+        for (int i = 0; i < phases; i++)
         {
-            term *= q / ((double)k * k);
-            sum += term;
+            double centre = (double)i * orig / next;
+            int dLo = (int)Math.Floor(centre - reach) - 1, dHi = (int)Math.Ceiling(centre + reach) + 1;
+            offset[i] = taps.Count;
+            bool started = false;
+            float phase = -(float)i / next;
+            for (int d = dLo; d <= dHi; d++)
+            {
+                // t = (−i/next + d/orig)·base, in units of zero crossings
+                float t = (phase + (float)d / orig) * base32;
+                if (MathF.Abs(t) >= LowpassFilterWidth)
+                {
+                    if (started) break;
+                    continue;
+                }
+                if (!started) { start[i] = d; started = true; }
+                float c = MathF.Cos(t * pi32 / LowpassFilterWidth / 2);
+                float window = c * c;
+                float pt = t * pi32;
+                float sinc = pt == 0 ? 1f : MathF.Sin(pt) / pt;
+                taps.Add(sinc * (window * scale32));
+            }
         }
-        return sum;
+        offset[phases] = taps.Count;
+        return (start, offset, taps.ToArray());
     }
 
     private static int Gcd(int a, int b)

@@ -31,7 +31,7 @@ public static class Baselines
         CsrMatrix? trX = null, vaX = null, teX = null;
         if (system.Contains("bow"))
         {
-            var vec = CountVectorizer.Fit(train.Select(s => s.Text));
+            var vec = CountVectorizer.Fit(train.Select(s => s.Text), $"{manifest.Path} (train split)");
             trX = vec.Transform(train.Select(s => s.Text).ToList());
             vaX = vec.Transform(val.Select(s => s.Text).ToList());
             teX = vec.Transform(test.Select(s => s.Text).ToList());

@@ -22,10 +22,15 @@ public sealed class CountVectorizer
 
     public int Count => Vocabulary.Count;
 
-    public static CountVectorizer Fit(IEnumerable<string> texts)
+    /// <summary>The vocabulary of <paramref name="texts"/>.</summary>
+    /// <param name="source">Names the texts in errors (e.g. "MANIFEST (train split)").</param>
+    /// <exception cref="SpeechTokException">No text yields a token: sklearn's ValueError "empty vocabulary".</exception>
+    public static CountVectorizer Fit(IEnumerable<string> texts, string source = "CountVectorizer")
     {
         var words = new HashSet<string>(StringComparer.Ordinal);
         foreach (var t in texts) foreach (var w in Tokenize(t)) words.Add(w);
+        if (words.Count == 0)
+            throw new SpeechTokException($"{source}: empty vocabulary; perhaps the documents only contain stop words (no text has a word of two or more letters or digits)");
         var vocab = words.ToList();
         vocab.Sort(CodePointComparer.Instance);
         return new CountVectorizer(vocab);
@@ -102,27 +107,5 @@ public sealed class CountVectorizer
             sb.Append(Rune.ToLowerInvariant(r).ToString());
         }
         return sb.ToString();
-    }
-}
-
-/// <summary>Orders strings as Python does: by Unicode code point (UTF-16 ordinal order differs above U+FFFF).</summary>
-public sealed class CodePointComparer : IComparer<string>
-{
-    public static readonly CodePointComparer Instance = new();
-
-    public int Compare(string? x, string? y)
-    {
-        if (ReferenceEquals(x, y)) return 0;
-        if (x is null) return -1;
-        if (y is null) return 1;
-        int i = 0, j = 0;
-        while (i < x.Length && j < y.Length)
-        {
-            Rune.DecodeFromUtf16(x.AsSpan(i), out var a, out int la);
-            Rune.DecodeFromUtf16(y.AsSpan(j), out var b, out int lb);
-            if (a.Value != b.Value) return a.Value.CompareTo(b.Value);
-            i += la; j += lb;
-        }
-        return (x.Length - i).CompareTo(y.Length - j);
     }
 }

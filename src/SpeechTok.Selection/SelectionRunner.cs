@@ -60,7 +60,7 @@ public static class SelectionRunner
         int textCols = 0;
         if (o.Bow)
         {
-            var vec = CountVectorizer.Fit(train.Select(s => s.Text));
+            var vec = CountVectorizer.Fit(train.Select(s => s.Text), $"{manifest.Path} (train split)");
             textCols = vec.Count;
             counts = counts.HStack(vec.Transform(train.Select(s => s.Text).ToList()));
         }

@@ -78,6 +78,16 @@ public sealed unsafe class Tensor : IDisposable
         return new Tensor(shape, DType, _ptr, null, IsReadOnly, _array);
     }
 
+    /// <summary>The first <paramref name="rows"/> entries along dimension 0: same storage, no copy (a view that
+    /// lives as long as this tensor's storage).</summary>
+    public Tensor FirstRows(int rows)
+    {
+        if (Rank == 0 || rows < 0 || rows > Shape[0]) throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows of a tensor of shape {ShapeMismatchException.Format(Shape)}");
+        var shape = (int[])Shape.Clone();
+        shape[0] = rows;
+        return new Tensor(shape, DType, _ptr, null, IsReadOnly, _array);
+    }
+
     public int Rank => Shape.Length;
     public int Dim(int i) => Shape[i < 0 ? Shape.Length + i : i];
 

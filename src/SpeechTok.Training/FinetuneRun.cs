@@ -31,7 +31,7 @@ public static class FinetuneRun
         var selection = spec.TextOnly || vector ? null : SelectionFile.LoadTokens(spec.Selection ?? throw new SpeechTokException("--selection is required unless --text-only or --audio-vector"));
         using var lm = LanguageModel.Load(spec.Model, selection, vector);
         var mode = spec.TextOnly ? SerializationMode.TextOnly : vector ? SerializationMode.AudioVector : spec.Serialization;
-        var serializer = new SampleSerializer(lm.Tokenizer, lm.Vocabulary, mode, spec.MaxLength);
+        var serializer = lm.Serializer(mode, spec.MaxLength);
         using var codes = serializer.NeedsCodes ? CodeStore.Open(spec.Codes ?? throw new SpeechTokException("--codes is required with selected audio tokens")) : null;
         var encoder = vector ? UtteranceEncoders.Load(spec.AudioEncoder!) : null;
         ZScore? norm = null;
@@ -100,6 +100,13 @@ public static class FinetuneRun
         projection?.Save(dir);
         foreach (var (split, set) in sets)
             if (set != null) PredictionsFile.From(set, Finetuner.Predict(model, set, lm.PadId, task, o.BatchSize, projection)).Save(Path.Combine(dir, PredictionsFile.FileName(split)));
-        new SeedDone(seed).Save(Path.Combine(dir, SeedDone.FileName));
+        new SeedDone(seed, Peft.Fingerprint(dir)).Save(Path.Combine(dir, SeedDone.FileName));
     }
+
+    /// <summary>
+    /// Whether the seed's adapter files differ from those its predictions were computed with (done.json's
+    /// fingerprint; runs that predate it have none and count as unchanged).
+    /// </summary>
+    public static bool AdapterChanged(string seedDir) =>
+        SeedDone.Load(Path.Combine(seedDir, SeedDone.FileName)).AdapterSha256 is string h && h != Peft.Fingerprint(seedDir);
 }

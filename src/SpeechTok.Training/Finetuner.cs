@@ -34,36 +34,22 @@ public static class Finetuner
         var schedule = new LinearWarmupSchedule(o.Lr, Math.Max(1, (int)(o.WarmupRatio * total)), total);
         var classWeights = task == TaskKind.Multilabel ? [] : BalancedWeights(train, numLabels);
 
-        double bestMetric = double.NegativeInfinity;
-        int bestEpoch = 0, bad = 0, startEpoch = 0;
-        bool stopped = false;
-        var best = ps.Select(p => p.Data.ToArray()).ToList();
         var trainCurve = new List<TrainLossPoint>();
         var valCurve = new List<ValPoint>();
-        var state = Checkpoint.Load<FinetuneState>(seedDir, opt, get =>
+        int[] order = [];
+        double epochLoss = 0;
+        var end = TrainingLoop.Run(seedDir, new TrainingLoopSpec<FinetuneState>
         {
-            for (int i = 0; i < ps.Count; i++) { get(ps[i].Name).CopyTo(ps[i].Data); best[i] = get("best." + ps[i].Name); }
-        });
-        if (state != null)
-        {
-            startEpoch = state.EpochsDone;
-            bestMetric = state.BestMetric;
-            bestEpoch = state.BestEpoch;
-            bad = state.EpochsWithoutImprovement;
-            stopped = state.Stopped;
-            lora.Step = state.DropoutStep;
-            trainCurve = [.. state.TrainLoss];
-            valCurve = [.. state.Val];
-            log?.Invoke($"seed {seed}: resuming after epoch {startEpoch} (step {opt.StepCount})");
-        }
-
-        for (int epoch = startEpoch; epoch < epochs && !stopped; epoch++)
-        {
-            var order = Rng.ForPurpose((ulong)seed, $"finetune.order.{epoch}").Permutation(train.Count);
-            lora.Training = true;
-            double epochLoss = 0;
-            for (int s = 0; s < perEpoch; s++)
+            Optimizer = opt, TotalSteps = total, MaxGradNorm = o.MaxGradNorm, LrAt = s => schedule.LrAt(s),
+            LossAndGradients = step =>
             {
+                int epoch = (int)(step / perEpoch), s = (int)(step % perEpoch);
+                if (s == 0)
+                {
+                    order = Rng.ForPurpose((ulong)seed, $"finetune.order.{epoch}").Permutation(train.Count);
+                    lora.Training = true;
+                    epochLoss = 0;
+                }
                 var rows = order[(s * o.BatchSize)..Math.Min(train.Count, (s + 1) * o.BatchSize)];
                 var batch = Batch.Make(rows.Select(i => train.Ids[i]).ToList(), lm.PadId);
                 foreach (var g in grads) Array.Clear(g);
@@ -78,41 +64,56 @@ public static class Finetuner
                 }
                 if (inputs != null) projection!.Backward(inputs);
                 if (!double.IsFinite(loss))
-                    throw new SpeechTokException($"fine-tuning seed {seed}: loss is {loss} at step {opt.StepCount + 1} (epoch {epoch + 1}, batch {s}: samples {string.Join(",", rows.Select(i => train.Keys[i]))})");
+                    throw new SpeechTokException($"fine-tuning seed {seed}: loss is {loss} at step {step + 1} (epoch {epoch + 1}, batch {s}: samples {string.Join(",", rows.Select(i => train.Keys[i]))})");
                 for (int i = 0; i < ps.Count; i++) grads[i].AsSpan().CopyTo(ps[i].Grad.Span);
-                GradClip.ClipGradNorm(ps, o.MaxGradNorm);
-                opt.Lr = schedule.LrAt(opt.StepCount);
-                opt.Step();
-                opt.ZeroGrad();
+                return loss;
+            },
+            Trained = (step, loss, _) =>
+            {
                 epochLoss += loss;
-                trainCurve.Add(new TrainLossPoint(opt.StepCount, epoch + (s + 1.0) / perEpoch, loss, opt.Lr));
-                afterStep?.Invoke(opt.StepCount);
-            }
-            lora.Training = false;
-            var probs = Predict(model, val, lm.PadId, task, o.BatchSize, projection);
-            var m = ClassificationMetrics.Compute(task, numLabels, val.Labels, probs);
-            double metric = m.Selection;
-            valCurve.Add(new ValPoint(epoch + 1, opt.StepCount, ClassificationMetrics.Loss(task, val.Labels, probs, classWeights), metric, m.MacroF1));
-            log?.Invoke($"seed {seed} epoch {epoch + 1}/{epochs}: train loss {epochLoss / perEpoch:F4}, val {ClassificationMetrics.SelectionName(task)} {metric:F4}");
-            if (metric > bestMetric)
+                trainCurve.Add(new TrainLossPoint(step, (step - 1) / perEpoch + ((step - 1) % perEpoch + 1.0) / perEpoch, loss, opt.Lr));
+            },
+            EvalDue = step => step % perEpoch == 0,
+            Evaluate = step =>
             {
-                bestMetric = metric; bestEpoch = epoch + 1; bad = 0;
-                best = ps.Select(p => p.Data.ToArray()).ToList();
-            }
-            else if (++bad >= o.Patience) { stopped = true; log?.Invoke($"seed {seed}: early stop after epoch {epoch + 1}"); }
-
-            var tensors = ps.Select(p => (p.Name, Tensor.FromData(p.Data, p.Value.Shape)))
-                .Concat(ps.Select((p, i) => ("best." + p.Name, Tensor.FromData(best[i], p.Value.Shape)))).ToList();
-            Checkpoint.Save(seedDir, new FinetuneState
+                lora.Training = false;
+                var probs = Predict(model, val, lm.PadId, task, o.BatchSize, projection);
+                var m = ClassificationMetrics.Compute(task, numLabels, val.Labels, probs);
+                int epoch = (int)(step / perEpoch);
+                valCurve.Add(new ValPoint(epoch, step, ClassificationMetrics.Loss(task, val.Labels, probs, classWeights), m.Selection, m.MacroF1));
+                log?.Invoke($"seed {seed} epoch {epoch}/{epochs}: train loss {epochLoss / perEpoch:F4}, val {ClassificationMetrics.SelectionName(task)} {m.Selection:F4}");
+                return m.Selection;
+            },
+            Selection = ModelSelection.Maximize, Patience = o.Patience,
+            EarlyStop = st => log?.Invoke($"seed {seed}: early stop after epoch {st.Step / perEpoch}"),
+            CheckpointDue = step => step % perEpoch == 0,
+            State = st => new FinetuneState
             {
-                EpochsDone = epoch + 1, BestMetric = bestMetric, BestEpoch = bestEpoch, EpochsWithoutImprovement = bad,
-                Stopped = stopped, DropoutStep = lora.Step, TrainLoss = [.. trainCurve], Val = [.. valCurve],
-            }, tensors, opt);
-        }
-        for (int i = 0; i < ps.Count; i++) best[i].CopyTo(ps[i].Data);
-        return new SeedResult(seed, bestMetric, bestEpoch, new SeedCurves
+                EpochsDone = (int)(st.Step / perEpoch), BestMetric = st.BestValue, BestEpoch = (int)(st.BestStep / perEpoch), EpochsWithoutImprovement = st.BadEvals,
+                Stopped = st.Stopped, DropoutStep = lora.Step, TrainLoss = [.. trainCurve], Val = [.. valCurve],
+            },
+            CheckpointTensors = best => ps.Select(p => (p.Name, Tensor.FromData(p.Data, p.Value.Shape)))
+                .Concat(ps.Select((p, i) => ("best." + p.Name, Tensor.FromData(best![i], p.Value.Shape)))).ToList(),
+            Restore = get =>
+            {
+                foreach (var p in ps) get(p.Name).CopyTo(p.Data);
+                return ps.Select(p => get("best." + p.Name)).ToList();
+            },
+            Resume = state =>
+            {
+                lora.Step = state.DropoutStep;
+                trainCurve = [.. state.TrainLoss];
+                valCurve = [.. state.Val];
+                log?.Invoke($"seed {seed}: resuming after epoch {state.EpochsDone} (step {opt.StepCount})");
+                return new TrainingStatus(opt.StepCount, state.BestMetric, (long)state.BestEpoch * perEpoch, state.EpochsWithoutImprovement, state.Stopped);
+            },
+            AfterStep = afterStep,
+        });
+        for (int i = 0; i < ps.Count; i++) end.Best![i].CopyTo(ps[i].Data);
+        int bestEpoch = (int)(end.Status.BestStep / perEpoch);
+        return new SeedResult(seed, end.Status.BestValue, bestEpoch, new SeedCurves
         {
-            Seed = seed, BestEpoch = bestEpoch, BestValMetric = bestMetric, Metric = ClassificationMetrics.SelectionName(task),
+            Seed = seed, BestEpoch = bestEpoch, BestValMetric = end.Status.BestValue, Metric = ClassificationMetrics.SelectionName(task),
             TrainLoss = trainCurve, Val = valCurve,
         });
     }

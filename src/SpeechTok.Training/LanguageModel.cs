@@ -11,6 +11,9 @@ namespace SpeechTok.Training;
 /// A Hugging Face model folder (config.json, model.safetensors or shards, tokenizer.json) with the method's
 /// vocabulary extension: rows appended for every id the tokenizer gains ([PAD] when absent, the audio tokens,
 /// the four markers). Only the audio tokens and markers train; the [PAD] row stays at its initial value.
+/// The table follows HF's <c>resize_token_embeddings(len(tokenizer))</c>: a checkpoint padded past its tokenizer
+/// (Qwen2.5) is cut to the tokenizer's ids, and new ids that fall on dropped padding rows start from those rows'
+/// checkpoint values. A tokenizer with more ids than the checkpoint has rows is refused before any work.
 /// </summary>
 public sealed class LanguageModel : IDisposable
 {
@@ -26,15 +29,16 @@ public sealed class LanguageModel : IDisposable
     /// <summary>Offset, within the appended rows, of the trainable block (audio tokens then markers) and its length.</summary>
     public int TrainableStart { get; }
     public int TrainableCount { get; }
+    /// <summary>Rows of the checkpoint's embedding table as stored (padding included).</summary>
+    public int CheckpointRows { get; }
     private readonly SafeTensors _st;
+    private readonly (Tensor Embed, Tensor? Head) _padding; // checkpoint rows past the tokenizer's ids
 
-    private LanguageModel(string folder, LlamaConfig c, LlamaWeights w, HfTokenizer tok, AudioVocabulary? vocab, SafeTensors st)
+    private LanguageModel(string folder, LlamaConfig c, LlamaWeights w, HfTokenizer tok, AudioVocabulary? vocab, SafeTensors st, int checkpointRows, (Tensor, Tensor?) padding)
     {
-        Folder = folder; Config = c; Weights = w; Tokenizer = tok; Vocabulary = vocab; _st = st;
+        Folder = folder; Config = c; Weights = w; Tokenizer = tok; Vocabulary = vocab; _st = st; CheckpointRows = checkpointRows; _padding = padding;
         PadId = tok.PadId ?? throw new SpeechTokException($"{folder}: the tokenizer has no pad token after extension");
         NewRowCount = tok.VocabSize - w.BaseVocabSize;
-        if (NewRowCount < 0)
-            throw new SpeechTokException($"{folder}: the tokenizer's added tokens get ids below the embedding table's {w.BaseVocabSize} rows; padded vocabularies are not supported");
         if (vocab != null)
         {
             var ids = vocab.NewTokenIds;
@@ -58,27 +62,54 @@ public sealed class LanguageModel : IDisposable
         if (!Directory.Exists(folder)) throw new SpeechTokException($"model folder '{folder}' does not exist");
         var c = LlamaConfig.Load(folder);
         var st = SafeTensors.OpenModel(folder);
-        var w = LlamaWeights.Load(c, n => st.Contains(n) ? st.Get(n) : null);
-        var tok = HfTokenizer.Load(folder);
-        AudioVocabulary? vocab = null;
-        if (selection != null) vocab = AudioVocabulary.Extend(tok, selection.Features, selection.Layout);
-        else if (audioVector) vocab = AudioVocabulary.ExtendForVector(tok);
-        else if (tok.PadId == null) tok.AddPadToken();
-        return new LanguageModel(folder, c, w, tok, vocab, st);
+        try
+        {
+            var w = LlamaWeights.Load(c, n => st.Contains(n) ? st.Get(n) : null);
+            var tok = HfTokenizer.Load(folder);
+            int rows = w.BaseVocabSize;
+            if (tok.VocabSize > rows)
+                throw new SpeechTokException($"{Path.Combine(folder, "tokenizer.json")} has {tok.VocabSize} token ids (0 to {tok.VocabSize - 1}) but the checkpoint "
+                    + $"({Path.Combine(folder, "config.json")} vocab_size {c.VocabSize}, model.embed_tokens.weight) has {rows} embedding rows: the tokenizer does not belong to this model");
+            var padding = w.DropPaddedRows(tok.VocabSize);
+            AudioVocabulary? vocab = null;
+            if (selection != null) vocab = AudioVocabulary.Extend(tok, selection.Features, selection.Layout);
+            else if (audioVector) vocab = AudioVocabulary.ExtendForVector(tok);
+            else if (tok.PadId == null) tok.AddPadToken();
+            return new LanguageModel(folder, c, w, tok, vocab, st, rows, padding);
+        }
+        catch
+        {
+            st.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The sample serialiser for this model and tokenizer; refuses a <paramref name="maxLength"/> beyond
+    /// the model's <c>sliding_window</c>.</summary>
+    public SampleSerializer Serializer(SerializationMode mode, int maxLength)
+    {
+        Config.CheckSequenceLength(maxLength, Path.Combine(Folder, "config.json"));
+        return new SampleSerializer(Tokenizer, Vocabulary, mode, maxLength);
     }
 
     /// <summary>
-    /// Attaches the appended rows: all N(0, 0.02²) from <paramref name="seed"/> (HF's _init_weights), then the
-    /// trainable block overwritten by <paramref name="trained"/> when given ([TrainableCount, hidden]).
-    /// Returns the input rows and, for an untied model, the lm_head rows.
+    /// Attaches the appended rows: all N(0, 0.02²) from <paramref name="seed"/> (HF's _init_weights), except the
+    /// first ones, which take the checkpoint's padding rows when the table was padded (HF's resize keeps rows below
+    /// the old size); then the trainable block overwritten by <paramref name="trained"/> when given
+    /// ([TrainableCount, hidden]). Returns the input rows and, for an untied model, the lm_head rows.
     /// </summary>
     public (Tensor Embed, Tensor? Head) AttachNewRows(ulong seed, Tensor? trained = null, Tensor? trainedHead = null)
     {
         int h = Config.HiddenSize;
-        Tensor Make(string purpose, Tensor? src)
+        Tensor Make(string purpose, Tensor? padding, Tensor? src)
         {
             var t = Tensor.Zeros(NewRowCount, h);
             Rng.ForPurpose(seed, purpose).FillNormal(t.Span, 0, 0.02);
+            if (padding != null)
+            {
+                int keep = Math.Min(NewRowCount, padding.Shape[0]);
+                padding.ReadOnlySpan[..(keep * h)].CopyTo(t.Span);
+            }
             if (src != null)
             {
                 if (src.Rank != 2 || src.Shape[0] != TrainableCount || src.Shape[1] != h)
@@ -87,8 +118,8 @@ public sealed class LanguageModel : IDisposable
             }
             return t;
         }
-        var embed = Make("new_rows.embed", trained);
-        var head = Config.TieWordEmbeddings ? null : Make("new_rows.lm_head", trainedHead);
+        var embed = Make("new_rows.embed", _padding.Embed, trained);
+        var head = Config.TieWordEmbeddings ? null : Make("new_rows.lm_head", _padding.Head, trainedHead);
         Weights.ExtendVocabulary(embed, head);
         return (embed, head);
     }

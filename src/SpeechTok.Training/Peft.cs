@@ -52,8 +52,22 @@ public static class Peft
             ["r"] = lora.Rank, ["lora_alpha"] = lora.Alpha, ["lora_dropout"] = lora.Dropout,
             ["target_modules"] = new JsonArray("q_proj", "v_proj"), ["bias"] = "none",
             ["modules_to_save"] = new JsonArray("classifier", "score"), ["fan_in_fan_out"] = false,
-            ["inference_mode"] = true, ["init_lora_weights"] = true, ["use_rslora"] = false, ["use_dora"] = false,
+            ["inference_mode"] = true, ["init_lora_weights"] = true, ["use_rslora"] = lora.UseRslora, ["use_dora"] = false,
         });
+    }
+
+    /// <summary>SHA-256 (hex) of the adapter as stored: of adapter_config.json's hash followed by adapter_model.safetensors' hash.</summary>
+    public static string Fingerprint(string dir)
+    {
+        var both = new byte[64];
+        foreach (var (file, at) in new[] { (ConfigFile, 0), (WeightsFile, 32) })
+        {
+            string path = Path.Combine(dir, file);
+            if (!File.Exists(path)) throw new SpeechTokException($"adapter file '{path}' not found");
+            using var f = File.OpenRead(path);
+            System.Security.Cryptography.SHA256.HashData(f).CopyTo(both, at);
+        }
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(both));
     }
 
     /// <summary>Loads the factors and head of <paramref name="dir"/> into <paramref name="lora"/> and <paramref name="score"/>, checking every name and shape.</summary>

@@ -23,7 +23,7 @@ public sealed record PretrainSpec
         if (Serialization == SerializationMode.TextOnly) throw new SpeechTokException("pre-training trains audio rows: --serialization text-only makes no sense here");
         var selection = SelectionFile.LoadTokens(Selection);
         using var lm = LanguageModel.Load(Model, selection);
-        var serializer = new SampleSerializer(lm.Tokenizer, lm.Vocabulary, Serialization, MaxLength);
+        var serializer = lm.Serializer(Serialization, MaxLength);
         using var codes = CodeStore.Open(Codes);
         if (Manifest.Samples.Count == 0) throw new SpeechTokException($"{Manifest.Path}: no sample");
         var corpus = EncodedSet.Encode("all", Manifest.Samples, serializer, codes);

@@ -11,7 +11,8 @@ public static class RunEvaluation
     /// <summary>
     /// Per-seed metrics of <paramref name="split"/>, their mean ± std (ddof 1), probability-averaging and
     /// majority-vote bagging; merged into DIR/results.json (common schema), replacing the entry of the same
-    /// system and split.
+    /// system and split. A seed whose adapter files changed after fine-tuning wrote its predictions is
+    /// predicted again with the adapter as written (or refused, see <see cref="AdapterConfig"/>).
     /// </summary>
     public static SystemResult Evaluate(string run, string split)
     {
@@ -23,18 +24,35 @@ public static class RunEvaluation
         var scores = new List<SeedScore>();
         int[][]? labels = null;
         string[]? keys = null;
-        foreach (int seed in seeds)
+        var model = new Lazy<RunModel>(() => RunModel.Load(run)); // only when an adapter changed since its predictions
+        EncodedSet? set = null;
+        try
         {
-            string path = Path.Combine(FinetuneRun.SeedDir(run, seed), PredictionsFile.FileName(split));
-            if (!File.Exists(path)) throw new SpeechTokException($"'{path}' not found: seed {seed} has no predictions for split '{split}' (unfinished run, or an empty split)");
-            var p = PredictionsFile.Load(path);
-            if (keys != null && !keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from seed {seeds[0]}'s");
-            keys ??= p.Keys;
-            labels ??= p.Labels;
-            if (p.Labels.Length == 0) throw new SpeechTokException($"{path}: split '{split}' is empty");
-            perSeed.Add(p.Probabilities);
-            var m = ClassificationMetrics.Compute(task, k, p.Labels, p.Probabilities);
-            scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1, MicroF1 = m.MicroF1, PerLabelF1 = m.PerLabelF1 });
+            foreach (int seed in seeds)
+            {
+                string dir = FinetuneRun.SeedDir(run, seed);
+                string path = Path.Combine(dir, PredictionsFile.FileName(split));
+                if (!File.Exists(path)) throw new SpeechTokException($"'{path}' not found: seed {seed} has no predictions for split '{split}' (unfinished run, or an empty split)");
+                var p = PredictionsFile.Load(path);
+                var probs = p.Probabilities;
+                if (FinetuneRun.AdapterChanged(dir))
+                {
+                    set ??= model.Value.Encode(split);
+                    if (!set.Keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from split '{split}' of the run's manifest");
+                    probs = model.Value.Predict(seed, set);
+                }
+                if (keys != null && !keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from seed {seeds[0]}'s");
+                keys ??= p.Keys;
+                labels ??= p.Labels;
+                if (p.Labels.Length == 0) throw new SpeechTokException($"{path}: split '{split}' is empty");
+                perSeed.Add(probs);
+                var m = ClassificationMetrics.Compute(task, k, p.Labels, probs);
+                scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1, MicroF1 = m.MicroF1, PerLabelF1 = m.PerLabelF1 });
+            }
+        }
+        finally
+        {
+            if (model.IsValueCreated) model.Value.Dispose();
         }
         var bagged = ClassificationMetrics.Compute(task, k, labels!, ClassificationMetrics.AverageProbabilities(perSeed));
         var voteProbs = task == TaskKind.Multilabel ? ClassificationMetrics.MajorityVoteMultiLabel(perSeed)
@@ -60,20 +78,34 @@ public static class RunEvaluation
     /// </summary>
     public static int PredictSplit(string run, Manifest manifest, string split, string outPath, string? codes = null)
     {
-        using var p = RunPredictor.Open(run);
-        if ((manifest.Task == TaskKind.Multilabel) != (p.Task == TaskKind.Multilabel))
-            throw new SpeechTokException($"{manifest.Path} is {ExperimentResults.TaskName(manifest.Task)}, the run {run} is {ExperimentResults.TaskName(p.Task)}");
+        using var rm = RunModel.Load(run);
+        var task = rm.Meta.TaskKind;
+        if ((manifest.Task == TaskKind.Multilabel) != (task == TaskKind.Multilabel))
+            throw new SpeechTokException($"{manifest.Path} is {ExperimentResults.TaskName(manifest.Task)}, the run {run} is {rm.Meta.Task}");
         var samples = manifest.Split(split);
-        if (p.Encoder != null) manifest.RequireClips();
-        string? codesDir = p.NeedsCodes ? codes ?? p.Codes ?? throw new SpeechTokException($"{run}: run.json names no code store; pass --codes") : null;
+        if (rm.Encoder != null) manifest.RequireClips();
+        string? codesDir = rm.Serializer.NeedsCodes ? codes ?? rm.Meta.Codes ?? throw new SpeechTokException($"{run}: run.json names no code store; pass --codes") : null;
         using var store = codesDir == null ? null : CodeStore.Open(codesDir);
-        if (store != null && p.CodesTokenizer != null && store.TokenizerIdentity != p.CodesTokenizer)
-            throw new SpeechTokException($"code store '{codesDir}' was made by {store.TokenizerIdentity}, the run's codes by {p.CodesTokenizer}");
-        var probs = p.Predict(p.Encode(split, samples, store));
+        if (store != null && rm.Meta.CodesTokenizer is { } made && store.TokenizerIdentity != made)
+            throw new SpeechTokException($"code store '{codesDir}' was made by {store.TokenizerIdentity}, the run's codes by {made}");
+        var probs = rm.PredictBagged(rm.Encode(split, samples, store));
         var sb = new System.Text.StringBuilder();
         for (int i = 0; i < samples.Count; i++)
-            sb.Append(ArtifactJson.ToNode(SamplePrediction.Of(p.Task, probs[i]) with { Key = samples[i].Key, Id = samples[i].Id, Labels = samples[i].Labels }).ToJsonString()).Append('\n');
+            sb.Append(ArtifactJson.ToNode(SamplePrediction.Of(task, probs[i]) with { Key = samples[i].Key, Id = samples[i].Id, Labels = samples[i].Labels }).ToJsonString()).Append('\n');
         AtomicFile.WriteAllText(outPath, sb.ToString());
         return samples.Count;
+    }
+
+    /// <summary>
+    /// Class probabilities of one sample, averaged over the run's seeds (softmax; per-label sigmoid for
+    /// multi-label runs). <paramref name="codes"/> is <c>codes[rvqLayer][frame]</c> from the run's speech
+    /// tokenizer (runs with audio tokens), <paramref name="wav"/> the 16 kHz clip (audio-vector runs); both null for
+    /// text-only runs. Each seed's adapter is read as its adapter_config.json says (<see cref="AdapterConfig"/>).
+    /// Errors name the run folder and the missing piece.
+    /// </summary>
+    public static float[] Predict(string run, string text, int[][]? codes, float[]? wav = null)
+    {
+        using var rm = RunModel.Load(run);
+        return rm.PredictBagged(rm.EncodeOne(text, codes, wav))[0];
     }
 }

@@ -6,7 +6,11 @@ using SpeechTok.Tensors;
 
 namespace SpeechTok.Cli.Commands;
 
-/// <summary>`speechtok codes`: prints the RVQ codes of audio files as JSON {"FILE": [[layer 1], …]}.</summary>
+/// <summary>
+/// `speechtok codes`: prints the RVQ codes of audio files as one JSON object {"FILE": [[layer 1], …]}. Every
+/// file is loaded and encoded first; the JSON is written only when all succeeded, otherwise one error lists
+/// every failed file and its defect and stdout stays empty.
+/// </summary>
 internal static class CodesCommand
 {
     public static Command Build()
@@ -15,13 +19,24 @@ internal static class CodesCommand
         var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels instead of taking channel 0." };
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var files = new Argument<string[]>("FILE") { Description = "Audio files (WAV, or anything ffmpeg reads).", Arity = ArgumentArity.OneOrMore };
-        var cmd = new Command("codes", "Print the RVQ codes of audio files as JSON.") { tokenizer, mixdown, threads, files };
+        var cmd = new Command("codes", "Print the RVQ codes of audio files as one JSON object, only once every file is encoded.") { tokenizer, mixdown, threads, files };
         cmd.SetAction(r =>
         {
             Threading.Threads = r.GetValue(threads);
             var tok = TokenizerLoader.Load(r.GetValue(tokenizer)!);
             var paths = r.GetValue(files)!;
-            var audio = paths.Select(p => AudioLoader.Load(p, r.GetValue(mixdown))).ToList(); // all files read before printing anything
+            var codes = new int[paths.Length][][];
+            var failed = new List<string>();
+            for (int i = 0; i < paths.Length; i++)
+            {
+                float[] wav;
+                try { wav = AudioLoader.Load(paths[i], r.GetValue(mixdown)); }
+                catch (SpeechTokException e) { failed.Add(e.Message); continue; } // the loader's messages name the file
+                try { codes[i] = tok.Encode(wav); }
+                catch (SpeechTokException e) { failed.Add($"{paths[i]}: {e.Message}"); }
+            }
+            if (failed.Count > 0)
+                throw new SpeechTokException($"{failed.Count} of {paths.Length} file(s) failed; nothing was printed:\n  " + string.Join("\n  ", failed));
             using var stdout = Console.OpenStandardOutput();
             using (var w = new Utf8JsonWriter(stdout))
             {
@@ -29,7 +44,7 @@ internal static class CodesCommand
                 for (int i = 0; i < paths.Length; i++)
                 {
                     w.WriteStartArray(paths[i]);
-                    foreach (var layer in tok.Encode(audio[i]))
+                    foreach (var layer in codes[i])
                     {
                         w.WriteStartArray();
                         foreach (var c in layer) w.WriteNumberValue(c);

@@ -18,8 +18,7 @@ internal static class FinetuneCommand
         var audioVector = new Option<string?>("--audio-vector") { Description = "The audio-vector system: one utterance vector of this encoder (builtin), linearly projected into the LM, instead of audio tokens." };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (--audio-vector reads the clips; default: the manifest's folder)." };
         var defaults = new FinetuneOptions();
-        var model = new Option<string>("--model") { Description = "Hugging Face model folder, or 'builtin'.", DefaultValueFactory = _ => ModelResolver.Builtin };
-        var cache = new Option<string?>("--cache") { Description = "Cache folder of the built-in LM." };
+        var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (the small LM pre-trained on the State of the Union addresses that ships with SpeechTok).", DefaultValueFactory = _ => ModelResolver.Builtin };
         var outDir = new Option<string>("--out") { Description = "Run folder (run.json, seed-S/...). Rerun the same command to resume.", Required = true };
         var system = new Option<string?>("--system") { Description = "System name in results.json (default text-only-llm / audio-vector / audio-lasso / audio-lasso-no-pretrain)." };
         var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
@@ -35,7 +34,7 @@ internal static class FinetuneCommand
         var dropout = new Option<float>("--lora-dropout") { DefaultValueFactory = _ => defaults.LoraDropout };
         var seeds = new Option<string>("--seeds") { DefaultValueFactory = _ => string.Join(",", defaults.Seeds) };
         var cmd = new Command("finetune", "Step 3: LoRA (q/v) + classification head per seed; adapters in PEFT format. Rerun to resume.")
-            { manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, cache, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience, rank, alpha, dropout, seeds };
+            { manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience, rank, alpha, dropout, seeds };
         cmd.SetAction(r =>
         {
             bool text = r.GetValue(textOnly);
@@ -50,7 +49,7 @@ internal static class FinetuneCommand
             var spec = new FinetuneSpec
             {
                 Manifest = m, Codes = r.GetValue(codes), Selection = r.GetValue(selection), Pretrained = pre, TextOnly = text, AudioEncoder = vector,
-                Model = ModelResolver.Resolve(r.GetValue(model)!, m, r.GetValue(cache), log: Console.Error.WriteLine),
+                Model = ModelResolver.Resolve(r.GetValue(model)!),
                 Out = r.GetValue(outDir)!, System = r.GetValue(system), Serialization = SampleSerializer.ParseMode(r.GetValue(ser)!), MaxLength = r.GetValue(maxLen),
                 Options = new FinetuneOptions
                 {

@@ -34,19 +34,19 @@ internal static class PredictCommand
                 return 0;
             }
             var sampleText = r.GetValue(text) ?? throw new SpeechTokException("pass --text (one sample) or --manifest and --out (a split)");
-            using var predictor = RunPredictor.Open(runDir);
+            var meta = RunFile.Load(Path.Combine(runDir, RunFile.FileName));
             int[][]? sampleCodes = null;
             float[]? wav = r.GetValue(audio) is { } path ? AudioLoader.Load(path) : null;
-            if (wav != null && predictor.NeedsCodes)
+            if (wav != null && meta.Selection != null)
             {
                 var tokDir = r.GetValue(tokenizer) ?? throw new SpeechTokException("--audio needs --tokenizer DIR (the speech tokenizer of the run's code store)");
                 string identity = TokenizerLoader.Identity(tokDir);
-                if (predictor.CodesTokenizer != null && predictor.CodesTokenizer != identity)
-                    throw new SpeechTokException($"tokenizer '{tokDir}' ({identity}) is not the one of the run's codes ({predictor.CodesTokenizer})");
+                if (meta.CodesTokenizer != null && meta.CodesTokenizer != identity)
+                    throw new SpeechTokException($"tokenizer '{tokDir}' ({identity}) is not the one of the run's codes ({meta.CodesTokenizer})");
                 sampleCodes = TokenizerLoader.Load(tokDir).Encode(wav);
             }
-            var probs = predictor.Predict(predictor.EncodeOne(sampleText, sampleCodes, wav))[0];
-            Console.WriteLine(ArtifactJson.ToNode(SamplePrediction.Of(predictor.Task, probs)).ToJsonString());
+            var probs = RunEvaluation.Predict(runDir, sampleText, sampleCodes, wav);
+            Console.WriteLine(ArtifactJson.ToNode(SamplePrediction.Of(meta.TaskKind, probs)).ToJsonString());
             return 0;
         });
         return cmd;

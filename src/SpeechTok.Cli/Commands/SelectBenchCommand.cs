@@ -42,7 +42,7 @@ internal static class SelectBenchCommand
             {
                 var train = Manifest.Load(tm).Split("train");
                 if (train.Count != counts.Rows) throw new SpeechTokException($"{tm}: {train.Count} train rows, the synthetic matrix has {counts.Rows}");
-                var vec = CountVectorizer.Fit(train.Select(s => s.Text));
+                var vec = CountVectorizer.Fit(train.Select(s => s.Text), $"{tm} (train split)");
                 textCols = vec.Count;
                 counts = counts.HStack(vec.Transform(train.Select(s => s.Text).ToList()));
             }

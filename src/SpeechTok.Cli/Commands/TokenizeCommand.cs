@@ -28,7 +28,7 @@ internal static class TokenizeCommand
             int nThreads = r.GetValue(threads);
             Threading.Threads = nThreads;
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot));
-            Tokenization.CheckClips(m); // before fitting anything
+            m.RequireClips(); // before fitting anything
             var dir = r.GetValue(outDir)!;
             var tokArg = r.GetValue(tokenizer)!;
             string tokDir = tokArg == TokenizerLoader.Builtin ? Path.Combine(dir, TokenizerLoader.BuiltinSubfolder) : tokArg;

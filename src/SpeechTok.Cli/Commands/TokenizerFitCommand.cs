@@ -26,7 +26,7 @@ internal static class TokenizerFitCommand
         {
             Threading.Threads = r.GetValue(threads);
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot));
-            Codec.Store.Tokenization.CheckClips(m);
+            m.RequireClips();
             var options = new BuiltinFitOptions { Seed = r.GetValue(seed), CodebookSize = r.GetValue(size), FramesPerCode = r.GetValue(perCode), NumQuantizers = r.GetValue(layers) };
             var tok = BuiltinTokenizer.Fit(m, options, r.GetValue(mixdown), msg => Console.Error.WriteLine(msg));
             var dir = r.GetValue(outDir)!;

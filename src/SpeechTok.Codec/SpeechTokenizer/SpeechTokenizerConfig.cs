@@ -62,6 +62,8 @@ internal sealed record SpeechTokenizerConfig
             if (stridesEl.ValueKind != JsonValueKind.Array || stridesEl.GetArrayLength() == 0)
                 throw new SpeechTokException($"{path}: field 'strides' must be a non-empty list of integers");
             var strides = stridesEl.EnumerateArray().Select(v => Int(v, "strides", 1)).ToArray();
+            if (strides.Aggregate(1L, (a, b) => Math.Min(a * b, 1L << 40)) > int.MaxValue)
+                throw new SpeechTokException($"{path}: field 'strides' [{string.Join(", ", strides)}] multiply to a hop length beyond 2^31 samples");
 
             string activation = Str(Req("activation"), "activation");
             if (activation is not ("ELU" or "Snake"))

@@ -4,34 +4,9 @@ using SpeechTok.Audio;
 
 namespace SpeechTok.Codec.Store;
 
-public sealed record TokenizeOptions
-{
-    public int Threads { get; init; } = Environment.ProcessorCount;
-    public bool Mixdown { get; init; }
-    /// <summary>Also write one JSON line per sample {"split","index","codes"} here (manifest order).</summary>
-    public string? JsonlPath { get; init; }
-}
-
-public sealed record TokenizeResult(int Total, int Skipped, int Encoded, long TornTailBytes, int DamagedRecords);
-
 /// <summary>Tokenizes every sample of a manifest into a <see cref="CodeStore"/>, resumably.</summary>
 public static class Tokenization
 {
-    /// <summary>One error listing every missing clip and every clip whose header cannot be read — before any work.</summary>
-    public static void CheckClips(Manifest manifest)
-    {
-        manifest.RequireClips();
-        var bad = new List<string>();
-        foreach (var s in manifest.Samples)
-            foreach (var clip in s.AudioPaths)
-            {
-                try { AudioLoader.CheckReadable(clip); }
-                catch (SpeechTokException e) { bad.Add($"{manifest.Path}:{s.Line} ({s.Key}): {e.Message}"); }
-            }
-        if (bad.Count > 0)
-            throw new SpeechTokException($"{bad.Count} unreadable clip(s) in {manifest.Path}:\n  " + string.Join("\n  ", bad));
-    }
-
     /// <summary>
     /// Encodes the samples not yet in the store (or whose clips changed) in parallel, appending each as it
     /// finishes; <paramref name="progress"/>(done, total) after each. Cancelling leaves every finished
@@ -40,7 +15,7 @@ public static class Tokenization
     public static TokenizeResult Run(Manifest manifest, ISpeechTokenizer tokenizer, string tokenizerIdentity, string outDir, TokenizeOptions options,
         Action<int, int>? progress = null, CancellationToken cancel = default)
     {
-        CheckClips(manifest);
+        manifest.RequireClips();
         using var store = CodeStore.OpenOrCreate(outDir, tokenizerIdentity, tokenizer.NumQuantizers, tokenizer.CodebookSize);
         var pending = new List<(ManifestSample Sample, ulong Source)>();
         foreach (var s in manifest.Samples)
@@ -55,11 +30,12 @@ public static class Tokenization
         {
             Parallel.ForEach(pending, po, item =>
             {
+                var wav = AudioLoader.LoadSample(item.Sample, options.Mixdown); // its errors name the manifest line and the clip
                 int[][] codes;
-                try { codes = tokenizer.Encode(AudioLoader.LoadSample(item.Sample, options.Mixdown)); }
+                try { codes = tokenizer.Encode(wav); }
                 catch (SpeechTokException e)
                 {
-                    throw new SpeechTokException($"{manifest.Path}:{item.Sample.Line} ({item.Sample.Key}, {string.Join(" | ", item.Sample.AudioPaths)}): {e.Message}", e);
+                    throw new SpeechTokException($"{item.Sample.Where} ({string.Join(" | ", item.Sample.AudioPaths)}): {e.Message}", e);
                 }
                 store.Append(item.Sample.Key, item.Source, codes);
                 progress?.Invoke(Interlocked.Increment(ref done), total);

@@ -5,26 +5,6 @@ using System.Text;
 
 namespace SpeechTok.Experiments.Report;
 
-public sealed record Timing(string Step, double Seconds);
-
-/// <summary>How many serialised samples were cut to the sequence budget in one step/split.</summary>
-public sealed record Truncation(string What, int Truncated, int Total, int MaxTokens);
-
-public sealed record PlotLink(string Caption, string RelativePath);
-
-/// <summary>Everything report.md shows; only <see cref="Results"/> is required.</summary>
-public sealed record ReportInput
-{
-    public required ExperimentResults Results { get; init; }
-    public string Title { get; init; } = "SpeechTok experiment";
-    public IReadOnlyList<KeyValuePair<string, string>> Settings { get; init; } = [];
-    public IReadOnlyList<Timing> Timings { get; init; } = [];
-    public IReadOnlyList<Truncation> Truncations { get; init; } = [];
-    public IReadOnlyList<PlotLink> Plots { get; init; } = [];
-    public TokenReport? Tokens { get; init; }
-    public IReadOnlyList<string> Notes { get; init; } = [];
-}
-
 /// <summary>Writes report.md: the results table like the paper's, plots, settings, timings, truncation and the token report.</summary>
 public static class ReportWriter
 {

@@ -17,8 +17,6 @@ public sealed record ExperimentOptions
     public int[]? Seeds { get; init; }
     public string? AudioRoot { get; init; }
     public int Threads { get; init; } = Environment.ProcessorCount;
-    /// <summary>Cache of the built-in LM (default: <see cref="ModelResolver.DefaultCache"/>).</summary>
-    public string? Cache { get; init; }
     public IReadOnlyList<string>? ClassNames { get; init; }
     /// <summary>Utterance encoder of the audio-vector system (<see cref="UtteranceEncoders"/>).</summary>
     public string AudioEncoder { get; init; } = UtteranceEncoders.Builtin;

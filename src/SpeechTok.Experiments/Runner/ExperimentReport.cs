@@ -43,7 +43,7 @@ internal static class ExperimentReport
         {
             new("manifest", ctx.Manifest.Path),
             new("samples (train / val / test)", string.Join(" / ", Manifest.SplitNames.Select(s => ctx.Manifest.Split(s).Count))),
-            new("model", ctx.Options.Model == ModelResolver.Builtin ? $"{ModelResolver.Builtin} ({ctx.Preset.BuiltinLm})" : ctx.Options.Model),
+            new("model", ctx.Options.Model == ModelResolver.Builtin ? $"{ModelResolver.Builtin} (pre-trained on the State of the Union addresses, sha256 {BuiltinLm.ModelSha256[..12]}…)" : ctx.Options.Model),
             new("speech tokenizer", ctx.Options.Tokenizer),
         };
         settings.AddRange(ctx.Preset.Describe());

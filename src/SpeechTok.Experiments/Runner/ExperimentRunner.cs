@@ -36,7 +36,7 @@ public static class ExperimentRunner
         Threading.Threads = Math.Max(1, o.Threads);
 
         var manifest = Manifest.Load(o.Manifest, o.AudioRoot);
-        // Everything below trains for minutes: a bad manifest must fail first, naming every missing clip.
+        // Everything below trains for minutes: a bad manifest must fail first, naming every missing, unreadable or empty clip.
         manifest.RequireClips();
         manifest.RequireAllClassesInTrain();
         foreach (var split in Manifest.SplitNames)
@@ -87,7 +87,7 @@ public static class ExperimentRunner
             Model = o.Model == ModelResolver.Builtin ? ModelResolver.Builtin : Path.GetFullPath(o.Model),
             Tokenizer = o.Tokenizer == TokenizerLoader.Builtin ? TokenizerLoader.Builtin : Path.GetFullPath(o.Tokenizer),
             Preset = preset.Describe().ToDictionary(kv => kv.Key, kv => kv.Value),
-            BuiltinLm = preset.BuiltinLm.ToString(),
+            BuiltinLmSha256 = o.Model == ModelResolver.Builtin ? BuiltinLm.ModelSha256 : null,
         }.SaveOrRequireSame(dirs.Root);
 
     internal sealed record Dirs(string Root)
@@ -139,8 +139,7 @@ public static class ExperimentRunner
             return Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc);
         });
 
-        public string Model() => _model ??= o.Model != ModelResolver.Builtin ? Path.GetFullPath(o.Model)
-            : timings.Time("built-in LM", () => ModelResolver.Resolve(ModelResolver.Builtin, manifest, o.Cache, preset.BuiltinLm, log));
+        public string Model() => _model ??= Path.GetFullPath(ModelResolver.Resolve(o.Model));
 
         /// <summary>One tokenization of every sample into OUT/codes (resumable; the built-in tokenizer is fitted once into OUT/codes/tokenizer).</summary>
         public string Codes()
@@ -148,7 +147,6 @@ public static class ExperimentRunner
             if (_codes != null) return _codes;
             return _codes = timings.Time("tokenize", () =>
             {
-                Tokenization.CheckClips(manifest);
                 string tokDir = o.Tokenizer == TokenizerLoader.Builtin ? Path.Combine(dirs.Codes, TokenizerLoader.BuiltinSubfolder) : o.Tokenizer;
                 ISpeechTokenizer tok = o.Tokenizer == TokenizerLoader.Builtin
                     ? TokenizerLoader.LoadOrFitBuiltin(tokDir, manifest, new BuiltinFitOptions(), false, log)

@@ -5,7 +5,11 @@ namespace SpeechTok.Lm.Model;
 
 /// <summary>
 /// The decoder hyper-parameters read from a Hugging Face <c>config.json</c>. Llama-family variants that
-/// differ only in biases, ties and RoPE settings are accepted (Llama 2/3, SmolLM2, Qwen2).
+/// differ only in biases, ties, RoPE settings and sliding windows are accepted: <c>LlamaForCausalLM</c>
+/// (Llama 2/3.x, SmolLM2, TinyLlama), <c>Qwen2ForCausalLM</c> (Qwen2/2.5: q/k/v biases) and
+/// <c>MistralForCausalLM</c>. Anything else (another architecture, activation or <c>rope_scaling</c> type,
+/// Qwen2's <c>use_sliding_window</c>, an out-of-range special-token id) fails here with one message naming the field.
+/// Defaults are transformers' (<c>tie_word_embeddings</c> false for all three).
 /// </summary>
 public sealed record LlamaConfig
 {
@@ -30,9 +34,16 @@ public sealed record LlamaConfig
     public int? BosTokenId { get; init; }
     public int[] EosTokenIds { get; init; } = [];
     public int? PadTokenId { get; init; }
+    /// <summary>Mistral's <c>sliding_window</c> (null: full attention). Attention here is always full causal, which
+    /// equals sliding-window attention for sequences no longer than the window; longer ones are refused
+    /// (<see cref="CheckSequenceLength"/>).</summary>
+    public int? SlidingWindow { get; init; }
 
     private static readonly string[] Supported =
-        ["LlamaForCausalLM", "LlamaForSequenceClassification", "LlamaModel", "Qwen2ForCausalLM", "Qwen2ForSequenceClassification", "Qwen2Model"];
+        [
+            "LlamaForCausalLM", "LlamaForSequenceClassification", "LlamaModel", "Qwen2ForCausalLM", "Qwen2ForSequenceClassification", "Qwen2Model",
+            "MistralForCausalLM", "MistralForSequenceClassification", "MistralModel",
+        ];
 
     public static LlamaConfig Load(string folder)
     {
@@ -41,25 +52,47 @@ public sealed record LlamaConfig
         return Parse(File.ReadAllText(path), path);
     }
 
+    /// <exception cref="SpeechTokException">Invalid JSON, an unsupported architecture, or a field of the wrong type or range; the message names the source and field.</exception>
     public static LlamaConfig Parse(string json, string source)
     {
         JsonElement root;
         try { root = JsonDocument.Parse(json).RootElement; }
         catch (JsonException e) { throw new SpeechTokException($"{source}: invalid JSON ({e.Message})"); }
+        if (root.ValueKind != JsonValueKind.Object) throw new SpeechTokException($"{source}: expected a JSON object, got {root.ValueKind}");
 
         string arch = root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() > 0
-            ? a[0].GetString() ?? "" : "";
+            && a[0].ValueKind == JsonValueKind.String ? a[0].GetString()! : "";
         if (!Supported.Contains(arch))
             throw new SpeechTokException($"{source}: architecture '{arch}' is not supported (supported: {string.Join(", ", Supported)})");
-        string act = Str(root, "hidden_act") ?? "silu";
+        string act = Str(root, "hidden_act", source) ?? "silu";
         if (act != "silu") throw new SpeechTokException($"{source}: hidden_act '{act}' is not supported (only silu)");
-        bool qwen = arch.StartsWith("Qwen2", StringComparison.Ordinal);
+        bool qwen = arch.StartsWith("Qwen2", StringComparison.Ordinal), mistral = arch.StartsWith("Mistral", StringComparison.Ordinal);
+        if (qwen && (Bool(root, "use_sliding_window", source) ?? false))
+            throw new SpeechTokException($"{source}: use_sliding_window true is not supported (Qwen2 sliding-window attention on the upper layers)");
+        if (Bool(root, "use_mrope", source) ?? false) throw new SpeechTokException($"{source}: use_mrope true is not supported (multimodal RoPE)");
+        int? window = mistral ? Int(root, "sliding_window", source) : null;
+        if (window is <= 0) throw new SpeechTokException($"{source}: sliding_window {window} must be positive or null");
 
         int hidden = Req(root, "hidden_size", source), heads = Req(root, "num_attention_heads", source);
-        int kv = Int(root, "num_key_value_heads") ?? heads;
-        int headDim = Int(root, "head_dim") ?? hidden / heads;
+        int kv = Positive(root, "num_key_value_heads", source) ?? heads;
+        int headDim = Positive(root, "head_dim", source) ?? hidden / heads;
+        if (headDim < 1) throw new SpeechTokException($"{source}: hidden_size {hidden} / num_attention_heads {heads} leaves no head dimension");
         if (heads % kv != 0) throw new SpeechTokException($"{source}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv}");
-        bool attnBias = Bool(root, "attention_bias") ?? false;
+        bool attnBias = Bool(root, "attention_bias", source) ?? false;
+        double eps = Num(root, "rms_norm_eps", source) ?? 1e-6, theta = Num(root, "rope_theta", source) ?? 10000;
+        if (!(eps > 0 && (float)eps > 0 && float.IsFinite((float)eps))) throw new SpeechTokException($"{source}: field 'rms_norm_eps' must be a positive float32, got {eps}");
+        if (!(theta > 0)) throw new SpeechTokException($"{source}: field 'rope_theta' must be positive, got {theta}");
+        int vocab = Req(root, "vocab_size", source);
+        int? TokenId(string field)
+        {
+            int? id = Int(root, field, source);
+            return id is < 0 || id >= vocab ? throw new SpeechTokException($"{source}: {field} {id} is outside the vocabulary (vocab_size {vocab})") : id;
+        }
+        int[] eosIds = root.TryGetProperty("eos_token_id", out var eos) && eos.ValueKind == JsonValueKind.Array
+            ? eos.EnumerateArray().Select(e => IntValue(e, "eos_token_id", source)).ToArray()
+            : Int(root, "eos_token_id", source) is int one ? [one] : [];
+        foreach (int e in eosIds)
+            if (e < 0 || e >= vocab) throw new SpeechTokException($"{source}: eos_token_id {e} is outside the vocabulary (vocab_size {vocab})");
         return new LlamaConfig
         {
             Architecture = arch,
@@ -69,37 +102,74 @@ public sealed record LlamaConfig
             NumHeads = heads,
             NumKvHeads = kv,
             HeadDim = headDim,
-            VocabSize = Req(root, "vocab_size", source),
-            MaxPositionEmbeddings = Int(root, "max_position_embeddings") ?? 2048,
-            RmsNormEps = (float)(Num(root, "rms_norm_eps") ?? 1e-6),
-            RopeTheta = Num(root, "rope_theta") ?? 10000,
+            VocabSize = vocab,
+            MaxPositionEmbeddings = Positive(root, "max_position_embeddings", source) ?? 2048,
+            RmsNormEps = (float)eps,
+            RopeTheta = theta,
             RopeScaling = ParseRopeScaling(root, source),
             QkvBias = qwen || attnBias,
             OBias = !qwen && attnBias,
-            MlpBias = Bool(root, "mlp_bias") ?? false,
-            TieWordEmbeddings = Bool(root, "tie_word_embeddings") ?? !qwen,
-            BosTokenId = Int(root, "bos_token_id"),
-            EosTokenIds = root.TryGetProperty("eos_token_id", out var eos)
-                ? eos.ValueKind == JsonValueKind.Array ? eos.EnumerateArray().Select(e => e.GetInt32()).ToArray()
-                : eos.ValueKind == JsonValueKind.Number ? [eos.GetInt32()] : []
-                : [],
-            PadTokenId = Int(root, "pad_token_id"),
+            MlpBias = Bool(root, "mlp_bias", source) ?? false,
+            TieWordEmbeddings = Bool(root, "tie_word_embeddings", source) ?? false,
+            BosTokenId = TokenId("bos_token_id"),
+            EosTokenIds = eosIds,
+            PadTokenId = TokenId("pad_token_id"),
+            SlidingWindow = window,
         };
+    }
+
+    /// <summary>Refuses sequences of <paramref name="maxLength"/> tokens that sliding-window attention would treat
+    /// differently from the full causal attention implemented here.</summary>
+    public void CheckSequenceLength(int maxLength, string source)
+    {
+        if (SlidingWindow is int w && maxLength > w)
+            throw new SpeechTokException($"{source}: sequences of up to {maxLength} tokens exceed the model's sliding_window {w} (sliding-window attention is not implemented); use a max length of at most {w}");
     }
 
     private static RopeScaling? ParseRopeScaling(JsonElement root, string source)
     {
         if (!root.TryGetProperty("rope_scaling", out var s) || s.ValueKind == JsonValueKind.Null) return null;
-        string type = Str(s, "rope_type") ?? Str(s, "type") ?? "default";
+        if (s.ValueKind != JsonValueKind.Object) throw new SpeechTokException($"{source}: rope_scaling must be an object or null, got {s.ValueKind}");
+        string type = Str(s, "rope_type", source) ?? Str(s, "type", source) ?? "default";
         if (type == "default") return null;
         if (type != "llama3") throw new SpeechTokException($"{source}: rope_scaling.rope_type '{type}' is not supported (only default and llama3)");
-        double Need(string f) => Num(s, f) ?? throw new SpeechTokException($"{source}: rope_scaling.{f} is missing");
-        return new RopeScaling(type, Need("factor"), Need("low_freq_factor"), Need("high_freq_factor"), (int)Need("original_max_position_embeddings"));
+        double Need(string f) => Num(s, f, source) is double v && v > 0 ? v : throw new SpeechTokException($"{source}: rope_scaling.{f} is missing or not positive");
+        double low = Need("low_freq_factor"), high = Need("high_freq_factor");
+        // transformers' _validate_llama3_parameters: the smoothing divides by high − low
+        if (!(high > low)) throw new SpeechTokException($"{source}: rope_scaling.high_freq_factor {high} must be greater than low_freq_factor {low}");
+        int original = Positive(s, "original_max_position_embeddings", source) ?? throw new SpeechTokException($"{source}: rope_scaling.original_max_position_embeddings is missing");
+        return new RopeScaling(type, Need("factor"), low, high, original);
     }
 
-    private static int Req(JsonElement e, string f, string source) => Int(e, f) ?? throw new SpeechTokException($"{source}: field '{f}' is missing");
-    private static int? Int(JsonElement e, string f) => e.TryGetProperty(f, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
-    private static double? Num(JsonElement e, string f) => e.TryGetProperty(f, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
-    private static bool? Bool(JsonElement e, string f) => e.TryGetProperty(f, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
-    private static string? Str(JsonElement e, string f) => e.TryGetProperty(f, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    /// <summary>A required integer ≥ 1.</summary>
+    private static int Req(JsonElement e, string f, string source) => Positive(e, f, source) ?? throw new SpeechTokException($"{source}: field '{f}' is missing");
+
+    private static int? Positive(JsonElement e, string f, string source) =>
+        Int(e, f, source) is int v ? v >= 1 ? v : throw new SpeechTokException($"{source}: field '{f}' must be at least 1, got {v}") : null;
+
+    /// <summary>An integer field; absent or null gives null, any other type is an error.</summary>
+    private static int? Int(JsonElement e, string f, string source) =>
+        e.TryGetProperty(f, out var v) && v.ValueKind != JsonValueKind.Null ? IntValue(v, f, source) : null;
+
+    private static int IntValue(JsonElement v, string f, string source) =>
+        v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : throw new SpeechTokException($"{source}: field '{f}' must be a 32-bit integer, got {v.GetRawText()}");
+
+    private static double? Num(JsonElement e, string f, string source)
+    {
+        if (!e.TryGetProperty(f, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        return v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) && double.IsFinite(d) ? d
+            : throw new SpeechTokException($"{source}: field '{f}' must be a finite number, got {v.GetRawText()}");
+    }
+
+    private static bool? Bool(JsonElement e, string f, string source)
+    {
+        if (!e.TryGetProperty(f, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        return v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : throw new SpeechTokException($"{source}: field '{f}' must be true or false, got {v.GetRawText()}");
+    }
+
+    private static string? Str(JsonElement e, string f, string source)
+    {
+        if (!e.TryGetProperty(f, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        return v.ValueKind == JsonValueKind.String ? v.GetString() : throw new SpeechTokException($"{source}: field '{f}' must be a string, got {v.GetRawText()}");
+    }
 }

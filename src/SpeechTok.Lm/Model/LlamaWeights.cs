@@ -2,27 +2,6 @@ using SpeechTok.Tensors;
 
 namespace SpeechTok.Lm.Model;
 
-/// <summary>One decoder layer's tensors under their HF names (biases null when the config has none).</summary>
-public sealed class LlamaLayerWeights
-{
-    public required Tensor QProj { get; init; }
-    public required Tensor KProj { get; init; }
-    public required Tensor VProj { get; init; }
-    public required Tensor OProj { get; init; }
-    public Tensor? QBias { get; init; }
-    public Tensor? KBias { get; init; }
-    public Tensor? VBias { get; init; }
-    public Tensor? OBias { get; init; }
-    public required Tensor GateProj { get; init; }
-    public required Tensor UpProj { get; init; }
-    public required Tensor DownProj { get; init; }
-    public Tensor? GateBias { get; init; }
-    public Tensor? UpBias { get; init; }
-    public Tensor? DownBias { get; init; }
-    public required Tensor InputLayerNorm { get; init; }
-    public required Tensor PostAttentionLayerNorm { get; init; }
-}
-
 /// <summary>
 /// The frozen backbone (F32 or 16-bit, possibly memory-mapped) plus the trainable vocabulary extension:
 /// rows appended after the base vocabulary, kept as small owned F32 matrices so the large tables are
@@ -31,9 +10,9 @@ public sealed class LlamaLayerWeights
 public sealed class LlamaWeights
 {
     public LlamaConfig Config { get; }
-    public Tensor EmbedTokens { get; }
+    public Tensor EmbedTokens { get; private set; }
     /// <summary>Null when the output projection is tied to <see cref="EmbedTokens"/>.</summary>
-    public Tensor? LmHead { get; }
+    public Tensor? LmHead { get; private set; }
     public Tensor Norm { get; }
     public IReadOnlyList<LlamaLayerWeights> Layers { get; }
 
@@ -106,6 +85,31 @@ public sealed class LlamaWeights
     }
 
     /// <summary>
+    /// Keeps only the first <paramref name="rows"/> rows of a table padded past its tokenizer (Qwen2.5: 151,936 rows
+    /// for 151,665 ids): <see cref="EmbedTokens"/> and <see cref="LmHead"/> become views of their first rows, as
+    /// HF's <c>resize_token_embeddings(len(tokenizer))</c> truncates them. Returns the dropped rows as F32 copies
+    /// ([dropped, hidden]; Head null when tied), for new tokens to start from, as HF's resize keeps the old rows
+    /// of ids below the old size. Must come before <see cref="ExtendVocabulary"/>.
+    /// </summary>
+    public (Tensor Embed, Tensor? Head) DropPaddedRows(int rows)
+    {
+        if (NewEmbedRows != null) throw new InvalidOperationException("padded rows must be dropped before the vocabulary is extended");
+        if (rows < 1 || rows > BaseVocabSize) throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows of a {BaseVocabSize}-row table");
+        int h = Config.HiddenSize, dropped = BaseVocabSize - rows;
+        Tensor Tail(Tensor table)
+        {
+            var t = Tensor.Zeros(dropped, h);
+            table.CopyTo((long)rows * h, t.Span);
+            return t;
+        }
+        var embed = Tail(EmbedTokens);
+        var head = LmHead == null ? null : Tail(LmHead);
+        EmbedTokens = EmbedTokens.FirstRows(rows);
+        LmHead = LmHead?.FirstRows(rows);
+        return (embed, head);
+    }
+
+    /// <summary>
     /// Every checkpoint tensor under its HF name, in checkpoint order: embed_tokens, then per layer the
     /// attention and MLP projections (biases where the config has them) and both norms, then model.norm and,
     /// when untied, lm_head. Appended vocabulary rows are not checkpoint tensors and are not listed.
@@ -142,7 +146,8 @@ public sealed class LlamaWeights
     public LlamaWeights ToWritableF32()
     {
         var copies = Named().ToDictionary(e => e.Name, e => e.Tensor.ToF32(), StringComparer.Ordinal);
-        var w = Load(Config, copies.GetValueOrDefault);
+        // After DropPaddedRows the tables hold fewer rows than config.json's vocab_size.
+        var w = Load(Config with { VocabSize = BaseVocabSize }, copies.GetValueOrDefault);
         if (NewEmbedRows != null) w.ExtendVocabulary(NewEmbedRows, NewLmHeadRows);
         return w;
     }

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using SpeechTok.Codec;
 using SpeechTok.Lm.Tokenization;
 
@@ -76,24 +74,8 @@ public sealed class AudioVocabulary
         return new AudioVocabulary([], null, [], ids[..4], ids[4]);
     }
 
-    /// <summary>The original's token config JSON (<c>audio_token_configs/{config_name}.json</c>, METHOD §2.6).
-    /// Its <c>n_layers_rvq</c> is the number of used layers, which the original always takes as the last ones.</summary>
-    public string ToConfigJson(string configName)
-    {
-        var map = new JsonObject();
-        for (int r = 0; r < SelectedFeatures.Count; r++) map[SelectedFeatures[r].ToString(System.Globalization.CultureInfo.InvariantCulture)] = AudioFeatureLayout.TokenName(r);
-        var json = new JsonObject
-        {
-            ["config_name"] = configName,
-            ["n_layers_rvq"] = Layout?.Layers.Count ?? 0,
-            ["selected_features"] = new JsonArray([.. SelectedFeatures.Select(f => (JsonNode)f)]),
-            ["feature_to_token_map"] = map,
-            ["special_tokens"] = new JsonArray([.. Markers.Select(m => (JsonNode)m)]),
-            ["total_new_tokens"] = SelectedFeatures.Count + Markers.Count,
-            ["audio_tokens"] = new JsonArray([.. Enumerable.Range(0, SelectedFeatures.Count).Select(r => (JsonNode)AudioFeatureLayout.TokenName(r))]),
-        };
-        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-    }
+    /// <summary>The original's token config JSON (<c>audio_token_configs/{config_name}.json</c>, METHOD §2.6).</summary>
+    public string ToConfigJson(string configName) => OriginalTokenConfig.Of(this, configName).ToJson();
 
     /// <summary>
     /// Ranks of the selected features in a clip, frame-major then used-layer ascending, every occurrence

@@ -5,32 +5,12 @@ using SpeechTok.Tensors;
 
 namespace SpeechTok.Lm.Serialization;
 
-public enum SerializationMode
-{
-    /// <summary>BOS, markers and audio token ids emitted directly; the text BPE-encoded on its own.</summary>
-    Compact,
-    /// <summary>The original's line <c>&lt;|text|&gt; {text} &lt;|text_end|&gt; &lt;|audio|&gt; {tokens} &lt;|audio_end|&gt;</c>
-    /// tokenized with BOS: each audio token costs a space token too (METHOD §3.3).</summary>
-    Reference,
-    /// <summary>BOS and the raw text (the text-only baseline).</summary>
-    TextOnly,
-    /// <summary>The compact layout with one <see cref="AudioVocabulary.AudioVectorSlot"/> between the audio markers
-    /// instead of audio tokens: its embedding is replaced by the projected utterance vector (the audio-vector system).</summary>
-    AudioVector,
-}
-
-/// <summary>One serialised sample: ids after right truncation, and the length before it.</summary>
-public readonly record struct SerializedSample(int[] Ids, int FullLength)
-{
-    public bool Truncated => FullLength > Ids.Length;
-}
-
 /// <summary>Turns a sample (text + RVQ codes) into LM input ids (METHOD §2.7, §3.3, §8).</summary>
 public sealed class SampleSerializer
 {
     private readonly HfTokenizer _tokenizer;
     private readonly AudioVocabulary? _vocab;
-    private readonly int _bosId;
+    private readonly int? _bosId;
 
     /// <summary>The defaults of <c>--serialization</c> and <c>--max-length</c>.</summary>
     public const SerializationMode DefaultMode = SerializationMode.Compact;
@@ -51,7 +31,7 @@ public sealed class SampleSerializer
         _vocab = vocab;
         Mode = mode;
         MaxLength = maxLength;
-        _bosId = tokenizer.BosId ?? throw new SpeechTokException("the tokenizer has no BOS token; serialisation starts every sample with BOS");
+        _bosId = tokenizer.BosId; // none for Qwen2.5: samples start as its tokenizer's encode does, with the text
     }
 
     /// <summary>Parses a <c>--serialization</c> value: compact, reference or text-only.</summary>
@@ -83,7 +63,9 @@ public sealed class SampleSerializer
             default:
             {
                 var v = _vocab!;
-                var ids = new List<int> { _bosId, v.TextId };
+                var ids = new List<int>();
+                if (_bosId is int bos) ids.Add(bos);
+                ids.Add(v.TextId);
                 _tokenizer.EncodeTo(text, ids);
                 ids.Add(v.TextEndId);
                 ids.Add(v.AudioId);

@@ -2,15 +2,13 @@ using System.Buffers;
 
 namespace SpeechTok.Lm.Tokenization;
 
-/// <summary>An added token with HF's flags.</summary>
-public sealed record AddedToken(string Content, int Id, bool Special, bool Normalized, bool Lstrip = false, bool Rstrip = false, bool SingleWord = false);
-
 /// <summary>
-/// HF's added vocabulary: tokens split out of the raw text before pre-tokenisation, leftmost-longest,
-/// first those with <c>normalized=false</c>, then (in the remaining text) those with <c>normalized=true</c>;
-/// honours <c>single_word</c>, <c>lstrip</c> and <c>rstrip</c> the way HF does.
+/// HF's added vocabulary: tokens split out before pre-tokenisation, leftmost-longest: first those with
+/// <c>normalized=false</c> in the raw text (<see cref="SplitRaw"/>), then, in each remaining segment once it is
+/// normalised, those with <c>normalized=true</c>, whose own content is normalised the same way to make the pattern
+/// (<see cref="SplitNormalized"/>); honours <c>single_word</c>, <c>lstrip</c> and <c>rstrip</c> the way HF does.
 /// </summary>
-internal sealed class AddedVocabulary
+internal sealed class AddedVocabulary(Func<string, string>? normalize)
 {
     private readonly List<AddedToken> _tokens = [];
     private readonly Dictionary<string, int> _byContent = new(StringComparer.Ordinal);
@@ -21,7 +19,7 @@ internal sealed class AddedVocabulary
 
     public AddedVocabulary Clone()
     {
-        var copy = new AddedVocabulary();
+        var copy = new AddedVocabulary(normalize);
         copy._tokens.AddRange(_tokens);
         foreach (var (k, v) in _byContent) copy._byContent[k] = v;
         foreach (var (k, v) in _byId) copy._byId[k] = v;
@@ -53,20 +51,17 @@ internal sealed class AddedVocabulary
         _matchers = null;
     }
 
-    /// <summary>Splits <paramref name="text"/> into segments: (range, added token id or -1 for plain text).</summary>
-    public List<(Range Range, int Id)> Split(string text)
-    {
-        var (raw, normalized) = _matchers ??= new Matchers(new Matcher(_tokens.Where(t => !t.Normalized)), new Matcher(_tokens.Where(t => t.Normalized)));
-        var first = new List<(Range, int)>();
-        Find(text, 0, text.Length, raw, first);
-        var result = new List<(Range, int)>(first.Count);
-        foreach (var (r, id) in first)
-        {
-            if (id >= 0) result.Add((r, id));
-            else Find(text, r.Start.Value, r.End.Value, normalized, result);
-        }
-        return result;
-    }
+    /// <summary>Appends the segments of <paramref name="text"/>: (range, id of a <c>normalized=false</c> added token,
+    /// or -1 for text in between).</summary>
+    public void SplitRaw(string text, List<(Range Range, int Id)> output) => Find(text, 0, text.Length, GetMatchers().Raw, output);
+
+    /// <summary>Appends the segments of the normalised text <c>text[start, end)</c>: (range, id of a
+    /// <c>normalized=true</c> added token, or -1).</summary>
+    public void SplitNormalized(string text, int start, int end, List<(Range Range, int Id)> output) => Find(text, start, end, GetMatchers().Normalized, output);
+
+    private Matchers GetMatchers() => _matchers ??= new Matchers(
+        new Matcher(_tokens.Where(t => !t.Normalized).Select(t => (t.Content, t))),
+        new Matcher(_tokens.Where(t => t.Normalized).Select(t => (normalize?.Invoke(t.Content) ?? t.Content, t))));
 
     private static void Find(string text, int start, int end, Matcher matcher, List<(Range, int)> output)
     {
@@ -77,9 +72,9 @@ internal sealed class AddedVocabulary
             int next = text.AsSpan(i, end - i).IndexOfAny(matcher.FirstChars); // vectorised skip to a possible start
             if (next < 0) break;
             i += next;
-            var tok = matcher.LongestAt(text, i, end);
+            var (tok, length) = matcher.LongestAt(text, i, end);
             if (tok == null) { i++; continue; }
-            int mStart = i, mEnd = i + tok.Content.Length;
+            int mStart = i, mEnd = i + length;
             i = mEnd;
             if (tok.SingleWord)
             {
@@ -114,27 +109,27 @@ internal sealed class AddedVocabulary
         return cp == '_' || CharClasses.Of(cp) is CharClass.Letter or CharClass.Number;
     }
 
-    /// <summary>Candidates grouped by first character, longest first: the first that fits is the leftmost-longest match.</summary>
+    /// <summary>Patterns grouped by first character, longest first: the first that fits is the leftmost-longest match.</summary>
     private sealed class Matcher
     {
-        private readonly Dictionary<char, AddedToken[]> _byFirst;
+        private readonly Dictionary<char, (string Pattern, AddedToken Token)[]> _byFirst;
         public SearchValues<char> FirstChars { get; }
 
-        public Matcher(IEnumerable<AddedToken> tokens)
+        public Matcher(IEnumerable<(string Pattern, AddedToken Token)> patterns)
         {
-            _byFirst = tokens.Where(t => t.Content.Length > 0)
-                .GroupBy(t => t.Content[0])
-                .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ThenBy(t => t.Id).ToArray());
+            _byFirst = patterns.Where(p => p.Pattern.Length > 0)
+                .GroupBy(p => p.Pattern[0])
+                .ToDictionary(g => g.Key, g => g.OrderByDescending(p => p.Pattern.Length).ThenBy(p => p.Token.Id).ToArray());
             FirstChars = SearchValues.Create([.. _byFirst.Keys]);
         }
 
-        public AddedToken? LongestAt(string text, int i, int end)
+        public (AddedToken? Token, int Length) LongestAt(string text, int i, int end)
         {
-            if (!_byFirst.TryGetValue(text[i], out var candidates)) return null;
+            if (!_byFirst.TryGetValue(text[i], out var candidates)) return (null, 0);
             var rest = text.AsSpan(i, end - i);
-            foreach (var t in candidates)
-                if (rest.StartsWith(t.Content, StringComparison.Ordinal)) return t;
-            return null;
+            foreach (var (pattern, token) in candidates)
+                if (rest.StartsWith(pattern, StringComparison.Ordinal)) return (token, pattern.Length);
+            return (null, 0);
         }
     }
 }

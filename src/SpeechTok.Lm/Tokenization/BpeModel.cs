@@ -1,11 +1,14 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 
 namespace SpeechTok.Lm.Tokenization;
 
 /// <summary>
-/// HF <c>BPE</c> model over byte-level strings: vocab, merges ranked by position, <c>ignore_merges</c>, and a
-/// bounded cache of results per pre-token. The merge loop follows the HF implementation (a min-heap on
+/// HF <c>BPE</c> model: vocab, merges ranked by position, <c>ignore_merges</c>, <c>unk_token</c> with
+/// <c>fuse_unk</c>, <c>byte_fallback</c>, and a bounded cache of results per pre-token. A pre-token starts as one
+/// symbol per Unicode code point (for byte-level tokenizers the caller has already mapped each UTF-8 byte to its
+/// GPT-2 character); a code point missing from the vocab becomes its UTF-8 bytes as <c>&lt;0xXX&gt;</c> tokens
+/// (<c>byte_fallback</c>, when all of them exist), else <c>unk</c> (consecutive ones fused with <c>fuse_unk</c>),
+/// else nothing, as in <c>BPE::merge_word</c>. The merge loop follows the HF implementation (a min-heap on
 /// (rank, position), stale entries dropped), so ties and overlapping merges resolve the same way.
 /// </summary>
 internal sealed class BpeModel
@@ -16,8 +19,10 @@ internal sealed class BpeModel
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabBySpan;
     private readonly string?[] _idToToken;
     private readonly Dictionary<long, (int Rank, int NewId)> _merges;
-    private readonly int[] _byteIds; // id of each single mapped byte, -1 when absent
+    private readonly int[] _charIds; // id of each one-character vocab entry (BMP), -1 when absent
+    private readonly int[]? _byteFallbackIds; // id of <0xXX> for each byte, -1 when absent; null without byte_fallback
     private readonly int? _unkId;
+    private readonly bool _fuseUnk;
     private readonly string _source;
     private readonly ConcurrentDictionary<string, int[]> _cache = new();
     private int _cacheCount; // ConcurrentDictionary.Count takes every lock
@@ -27,7 +32,8 @@ internal sealed class BpeModel
     public bool IgnoreMerges { get; }
     public int VocabCount => _vocab.Count;
 
-    public BpeModel(Dictionary<string, int> vocab, IReadOnlyList<(string A, string B)> merges, bool ignoreMerges, string? unkToken, string source)
+    public BpeModel(Dictionary<string, int> vocab, IReadOnlyList<(string A, string B)> merges, bool ignoreMerges, string? unkToken,
+        bool fuseUnk, bool byteFallback, string source)
     {
         _source = source;
         _vocab = vocab;
@@ -51,9 +57,16 @@ internal sealed class BpeModel
             _merges[Key(ia, ib)] = (r, inew); // a repeated pair keeps its last rank, as HF's map does
         }
 
-        _byteIds = new int[256];
-        for (int b = 0; b < 256; b++)
-            _byteIds[b] = _vocabBySpan.TryGetValue([ByteLevel.ByteToChar[b]], out int id) ? id : -1;
+        _charIds = new int[65536];
+        Array.Fill(_charIds, -1);
+        foreach (var (tok, id) in vocab)
+            if (tok.Length == 1) _charIds[tok[0]] = id;
+        if (byteFallback)
+        {
+            _byteFallbackIds = new int[256];
+            for (int b = 0; b < 256; b++) _byteFallbackIds[b] = vocab.TryGetValue($"<0x{b:X2}>", out int id) ? id : -1;
+        }
+        _fuseUnk = fuseUnk;
 
         if (unkToken != null)
         {
@@ -81,43 +94,68 @@ internal sealed class BpeModel
 
     public string? IdToToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;
 
-    /// <summary>Appends the ids of one pre-token given as UTF-8 bytes.</summary>
-    public void Tokenize(ReadOnlySpan<byte> utf8, bool ignoreMerges, List<int> output)
+    /// <summary>Appends the ids of one pre-token (no lone surrogates).</summary>
+    public void Tokenize(ReadOnlySpan<char> word, bool ignoreMerges, List<int> output)
     {
-        if (utf8.IsEmpty) return;
-        char[]? rented = null;
-        Span<char> mapped = utf8.Length <= 256 ? stackalloc char[utf8.Length] : (rented = ArrayPool<char>.Shared.Rent(utf8.Length)).AsSpan(0, utf8.Length);
-        for (int k = 0; k < utf8.Length; k++) mapped[k] = ByteLevel.ByteToChar[utf8[k]];
-        try
-        {
-            if (ignoreMerges && _vocabBySpan.TryGetValue(mapped, out int whole)) { output.Add(whole); return; }
-            if (_cacheBySpan.TryGetValue(mapped, out var hit)) { output.AddRange(hit); return; }
-            var ids = Merge(utf8, mapped);
-            if (Volatile.Read(ref _cacheCount) < CacheCapacity && _cache.TryAdd(new string(mapped), ids)) Interlocked.Increment(ref _cacheCount);
-            output.AddRange(ids);
-        }
-        finally
-        {
-            if (rented != null) ArrayPool<char>.Shared.Return(rented);
-        }
+        if (word.IsEmpty) return;
+        if (ignoreMerges && _vocabBySpan.TryGetValue(word, out int whole)) { output.Add(whole); return; }
+        if (_cacheBySpan.TryGetValue(word, out var hit)) { output.AddRange(hit); return; }
+        var ids = Merge(word);
+        if (Volatile.Read(ref _cacheCount) < CacheCapacity && _cache.TryAdd(word.ToString(), ids)) Interlocked.Increment(ref _cacheCount);
+        output.AddRange(ids);
     }
 
-    private int[] Merge(ReadOnlySpan<byte> utf8, ReadOnlySpan<char> mapped)
+    /// <summary>The initial symbols of <c>BPE::merge_word</c>: per code point its id, or its byte-fallback ids,
+    /// or a (possibly fused) unk. A pending unk is added only when the next known code point (or the end) comes,
+    /// after any byte-fallback ids in between: HF's order.</summary>
+    private List<int> Symbols(ReadOnlySpan<char> word)
     {
-        int count = utf8.Length;
-        var id = new int[count];
+        var symbols = new List<int>(word.Length);
+        bool pendingUnk = false;
+        Span<byte> utf8 = stackalloc byte[4];
+        for (int i = 0; i < word.Length;)
+        {
+            int len = char.IsHighSurrogate(word[i]) && i + 1 < word.Length && char.IsLowSurrogate(word[i + 1]) ? 2 : 1;
+            var cp = word.Slice(i, len);
+            i += len;
+            int id = len == 1 ? _charIds[cp[0]] : _vocabBySpan.TryGetValue(cp, out int v) ? v : -1;
+            if (id >= 0)
+            {
+                if (pendingUnk) { symbols.Add(_unkId!.Value); pendingUnk = false; }
+                symbols.Add(id);
+                continue;
+            }
+            if (_byteFallbackIds != null)
+            {
+                int n = System.Text.Encoding.UTF8.GetBytes(cp, utf8);
+                bool all = true;
+                for (int k = 0; k < n; k++) all &= _byteFallbackIds[utf8[k]] >= 0;
+                if (all)
+                {
+                    for (int k = 0; k < n; k++) symbols.Add(_byteFallbackIds[utf8[k]]);
+                    continue;
+                }
+            }
+            if (_unkId is int unk)
+            {
+                if (pendingUnk && !_fuseUnk) symbols.Add(unk);
+                pendingUnk = true;
+            }
+        }
+        if (pendingUnk) symbols.Add(_unkId!.Value);
+        return symbols;
+    }
+
+    private int[] Merge(ReadOnlySpan<char> word)
+    {
+        var symbols = Symbols(word);
+        int count = symbols.Count;
+        var id = symbols.ToArray();
         var prev = new int[count];
         var next = new int[count];
         var alive = new bool[count];
         for (int k = 0; k < count; k++)
         {
-            int b = _byteIds[utf8[k]];
-            if (b < 0)
-            {
-                // Only a vocab without all 256 byte symbols gets here (HF would emit unk; fuse_unk is not modelled).
-                b = _unkId ?? throw new SpeechTokException($"{_source}: byte symbol '{mapped[k]}' (0x{utf8[k]:X2}) is not in model.vocab and model.unk_token is null");
-            }
-            id[k] = b;
             prev[k] = k - 1;
             next[k] = k + 1 < count ? k + 1 : -1;
             alive[k] = true;

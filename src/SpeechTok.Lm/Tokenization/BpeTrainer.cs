@@ -27,15 +27,14 @@ public static class BpeTrainer
     {
         var scanner = PatternScanner.ForPattern(PatternScanner.Llama3Pattern)!;
         var raw = new Dictionary<string, long>(StringComparer.Ordinal);
-        var pieces = new List<Range>();
+        var pieces = new List<(int Start, int End, bool IsMatch)>();
         foreach (var t in texts)
         {
             pieces.Clear();
-            scanner.Split(t, 0, t.Length, pieces);
-            foreach (var p in pieces)
+            scanner.FindMatches(t, 0, t.Length, pieces);
+            foreach (var (start, end, _) in pieces)
             {
-                var (off, len) = p.GetOffsetAndLength(t.Length);
-                var key = t.Substring(off, len);
+                var key = t[start..end];
                 raw[key] = raw.GetValueOrDefault(key) + 1;
             }
         }

@@ -52,19 +52,21 @@ public sealed class ManifestTests : IDisposable
         Assert.Equal(3, m.NumClasses);
         Assert.Equal(TaskKind.Multiclass, m.Task);
         Assert.Contains("'val' is empty", Assert.Throws<SpeechTokException>(() => m.Split("val")).Message);
-        Assert.Contains("class(es) 2", Assert.Throws<SpeechTokException>(m.RequireAllClassesInTrain).Message);
+        Assert.Contains("1 class(es) never occur in the train split: 2", Assert.Throws<SpeechTokException>(m.RequireAllClassesInTrain).Message);
     }
 
     [Fact]
-    public void MissingClipsAreAllListed()
+    public void MissingAndUnreadableClipsAreAllListed()
     {
         File.WriteAllBytes(Path.Combine(_dir, "here.wav"), [0]);
-        var m = Manifest.Load(Write("split,text,audio_path_list,label\ntrain,a,here.wav|gone1.wav,0\ntrain,b,gone2.wav,1\n"));
+        WavWriter.Write(Path.Combine(_dir, "fine.wav"), new float[10], 16000);
+        var m = Manifest.Load(Write("split,text,audio_path_list,label\ntrain,a,here.wav|gone1.wav,0\ntrain,b,gone2.wav|fine.wav,1\n"));
         var e = Assert.Throws<SpeechTokException>(m.RequireClips);
-        Assert.Contains("2 missing clip(s)", e.Message);
-        Assert.Contains("gone1.wav", e.Message);
-        Assert.Contains("gone2.wav", e.Message);
-        Assert.DoesNotContain("here.wav", e.Message);
+        Assert.Contains("3 clip problem(s) (2 missing, 1 unreadable, 0 empty)", e.Message);
+        Assert.Contains(":2 (train/0): " + Path.Combine(_dir, "gone1.wav"), e.Message);
+        Assert.Contains(":3 (train/1): " + Path.Combine(_dir, "gone2.wav"), e.Message);
+        Assert.Contains(":2 (train/0): " + Path.Combine(_dir, "here.wav") + ": not a WAV file", e.Message);
+        Assert.DoesNotContain("fine.wav", e.Message);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using SpeechTok.Codec;
 using SpeechTok.Codec.Builtin;
 using SpeechTok.Codec.Store;
 using SpeechTok.Tests.Audio;
+using SpeechTok.Tests.Conformance;
 
 namespace SpeechTok.Tests.Codec;
 
@@ -20,31 +21,44 @@ public sealed class TokenizeTests : IDisposable
         return dir;
     }
 
+    /// <summary>Issue #13: missing, unreadable and empty clips are reported together, with their lines, before anything is encoded.</summary>
     [Fact]
-    public void AllMissingAndUnreadableClipsAreListedInOneErrorBeforeAnyWork()
+    public void PreflightListsMissingUnreadableAndEmptyClipsTogetherBeforeAnyWork()
     {
-        var corpus = EspeakCorpus.Folder;
         File.WriteAllText(Path.Combine(_dir, "bad.wav"), "not a wav");
-        File.Copy(Path.Combine(corpus, "s00.wav"), Path.Combine(_dir, "ok.wav"));
-        File.WriteAllText(Path.Combine(_dir, "m.csv"),
-            "split,text,audio_path_list,label\ntrain,a,ok.wav,0\ntrain,b,gone1.wav,1\nval,c,ok.wav|gone2.wav,0\ntest,d,bad.wav,1\n");
-        var m = Manifest.Load(Path.Combine(_dir, "m.csv"));
-        var e = Assert.Throws<SpeechTokException>(() => Tokenization.CheckClips(m));
-        Assert.Contains("gone1.wav", e.Message);
-        Assert.Contains("gone2.wav", e.Message);
+        File.Copy(Path.Combine(EspeakCorpus.Folder, "s00.wav"), Path.Combine(_dir, "ok.wav"));
+        WavWriter.Write(Path.Combine(_dir, "empty.wav"), ReadOnlySpan<float>.Empty, 16000);
+        var csv = Path.Combine(_dir, "m.csv");
+        File.WriteAllText(csv, "split,text,audio_path_list,label\ntrain,a,ok.wav,0\ntrain,b,gone1.wav,1\nval,c,ok.wav|gone2.wav,0\n" +
+            "test,d,bad.wav,1\ntest,e,ok.wav|empty.wav,0\n");
+        var m = Manifest.Load(csv);
+        var tok = new FailingTokenizer(-1);
+        var outDir = Path.Combine(_dir, "out");
+        var e = Assert.Throws<SpeechTokException>(() => Tokenization.Run(m, tok, "id", outDir, new TokenizeOptions()));
+        Assert.StartsWith($"{csv}: 4 clip problem(s) (2 missing, 1 unreadable, 1 empty)", e.Message);
+        Assert.Contains($"{csv}:3 (train/1): {Path.Combine(_dir, "gone1.wav")}", e.Message);
+        Assert.Contains($"{csv}:4 (val/0): {Path.Combine(_dir, "gone2.wav")}", e.Message);
+        Assert.Contains($"{csv}:5 (test/0): {Path.Combine(_dir, "bad.wav")}: not a WAV file", e.Message);
+        Assert.Contains($"{csv}:6 (test/1): {Path.Combine(_dir, "empty.wav")}: 0 samples", e.Message);
+        Assert.DoesNotContain("ok.wav", e.Message);
+        Assert.False(File.Exists(Path.Combine(outDir, CodeStore.DataFile)));
+    }
 
-        File.Copy(Path.Combine(corpus, "s00.wav"), Path.Combine(_dir, "gone1.wav"));
-        File.Copy(Path.Combine(corpus, "s00.wav"), Path.Combine(_dir, "gone2.wav"));
-        File.WriteAllText(Path.Combine(_dir, "m2.csv"),
-            "split,text,audio_path_list,label\ntrain,a,ok.wav,0\ntrain,b,bad.wav,1\ntest,d,bad.wav|ok.wav,1\n");
-        var m2 = Manifest.Load(Path.Combine(_dir, "m2.csv"));
-        var tok = TokenizerLoader.Load(FitSmall());
-        var out2 = Path.Combine(_dir, "out");
-        e = Assert.Throws<SpeechTokException>(() => Tokenization.Run(m2, tok, "id", out2, new TokenizeOptions()));
-        Assert.Contains("2 unreadable clip(s)", e.Message);
-        Assert.Contains(":3 (train/1)", e.Message);
-        Assert.Contains(":4 (test/0)", e.Message);
-        Assert.False(Directory.Exists(out2) && File.Exists(Path.Combine(out2, CodeStore.DataFile)));
+    /// <summary>Issue #13: `codes a.wav empty.wav` named "clip 0" and left half a JSON object on stdout.</summary>
+    [Fact]
+    public void CodesWithAnEmptyFileNamesItAndPrintsNothing()
+    {
+        var tokDir = Path.Combine(FixtureRoot.RepoRoot, "tests", "fixtures", "speechtokenizer-tiny");
+        var good = Path.Combine(tokDir, "tiny.wav");
+        var empty = Path.Combine(_dir, "empty.wav");
+        WavWriter.Write(empty, ReadOnlySpan<float>.Empty, 16000);
+        var (code, stdout, stderr) = Cli("codes", "--tokenizer", tokDir, "--threads", "1", good, empty, Path.Combine(_dir, "nope.wav"));
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("2 of 3 file(s) failed; nothing was printed", stderr);
+        Assert.Contains($"{empty}: the clip is empty (0 samples)", stderr);
+        Assert.Contains($"{Path.Combine(_dir, "nope.wav")}: audio file does not exist", stderr);
+        Assert.DoesNotContain("clip 0", stderr);
     }
 
     [Fact]
@@ -180,7 +194,7 @@ public sealed class TokenizeTests : IDisposable
         var tok = new FailingTokenizer(AudioLoader.LoadSample(bad).Length);
         var outDir = Path.Combine(_dir, "fail");
         var e = Assert.Throws<SpeechTokException>(() => Tokenization.Run(m, tok, "fake", outDir, new TokenizeOptions { Threads = 1 }));
-        Assert.Contains($"({bad.Key}, {bad.AudioPaths[0]}): clip too odd", e.Message);
+        Assert.Contains($"{bad.Where} ({bad.AudioPaths[0]}): clip too odd", e.Message);
         using var s = CodeStore.Open(outDir);
         Assert.Contains(m.Samples[0].Key, s.Keys);
         Assert.DoesNotContain(bad.Key, s.Keys);

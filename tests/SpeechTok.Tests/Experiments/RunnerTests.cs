@@ -1,13 +1,11 @@
 using SpeechTok.Audio;
 using SpeechTok.Evaluation;
 using System.Text;
-using SpeechTok.Experiments.Demo;
 using SpeechTok.Experiments.Plots;
-using SpeechTok.Experiments.Report;
 using SpeechTok.Experiments.Runner;
 using SpeechTok.Selection;
 using SpeechTok.Training;
-using Xunit;
+using SpeechTok.Tests.Training;
 
 namespace SpeechTok.Tests.Experiments;
 
@@ -23,7 +21,6 @@ public sealed class RunnerTests : IDisposable
     {
         Name = "tiny", Seeds = [1], FinetuneEpochs = 1, PretrainEpochs = 1, LoraRank = 4, LoraAlpha = 4, MaxLength = 96,
         SweepC = [0.1, 1, 10, 100], MinTokens = 1, MaxTokenShare = 1,
-        BuiltinLm = new BuiltinLmOptions { Hidden = 32, Layers = 1, Heads = 2, KvHeads = 1, Intermediate = 64, Merges = 40, Epochs = 1, BatchSize = 8, MaxLength = 64 },
     };
 
     public RunnerTests() => Directory.CreateDirectory(_dir);
@@ -115,7 +112,8 @@ public sealed class RunnerTests : IDisposable
 
     private ExperimentOptions Options(string manifest) => new()
     {
-        Manifest = manifest, Out = Path.Combine(_dir, "out"), Preset = Tiny, Threads = 2, Cache = Path.Combine(_dir, "cache"),
+        Manifest = manifest, Out = Path.Combine(_dir, "out"), Preset = Tiny, Threads = 2,
+        Model = TinyLm.Train(Manifest.Load(manifest).Split("train").Select(s => s.Text).ToList(), Path.Combine(_dir, "lm")),
     };
 
     [Fact]

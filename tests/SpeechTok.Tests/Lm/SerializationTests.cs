@@ -2,7 +2,6 @@ using SpeechTok.Codec;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SpeechTok.Lm.Serialization;
-using SpeechTok.Lm.Tokenization;
 using SpeechTok.Tests.Conformance;
 
 namespace SpeechTok.Tests.Lm;
@@ -203,7 +202,13 @@ public sealed class SerializationTests
         Assert.Contains("RVQ codes", Assert.Throws<SpeechTokException>(() => compact.Serialize("x", null)).Message);
         Assert.Throws<SpeechTokException>(() => new SampleSerializer(tok, null, SerializationMode.Compact));
         Assert.Throws<SpeechTokException>(() => new SampleSerializer(tok, vocab, maxLength: 0));
-        Assert.Throws<SpeechTokException>(() => new SampleSerializer(TinyTokenizer.Build(bosToken: null), null, SerializationMode.TextOnly));
+
+        // A tokenizer without BOS (Qwen2.5): samples start as its tokenizer's encode does, with the text.
+        var noBos = TinyTokenizer.Build(bosToken: null);
+        Assert.Equal(noBos.Encode("hello"), new SampleSerializer(noBos, null, SerializationMode.TextOnly).Serialize("hello", null).Ids);
+        var noBosVocab = AudioVocabulary.Extend(noBos, [1], new AudioFeatureLayout([0], 4));
+        var noBosIds = new SampleSerializer(noBos, noBosVocab).Serialize("hello", [[1]]).Ids;
+        Assert.Equal([noBosVocab.TextId, .. noBos.Encode("hello"), noBosVocab.TextEndId, noBosVocab.AudioId, noBosVocab.AudioTokenIds[0], noBosVocab.AudioEndId], noBosIds);
 
         Assert.Equal(SerializationMode.Reference, SampleSerializer.ParseMode("reference"));
         Assert.Equal(SerializationMode.TextOnly, SampleSerializer.ParseMode("text-only"));

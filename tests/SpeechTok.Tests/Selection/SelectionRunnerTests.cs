@@ -242,6 +242,23 @@ public sealed class SelectionRunnerTests : IDisposable
         Assert.Equal(1, cm[2, 3]);
     }
 
+    /// <summary>Issue #13: train texts without a single token gave a macro-F1 for an intercept-only model; sklearn raises "empty vocabulary".</summary>
+    [Fact]
+    public void BowOnTextsWithoutAWordFailsWithEmptyVocabularyNamingTheManifest()
+    {
+        var lines = new List<string> { "split,text,audio_path_list,label" };
+        foreach (var split in new[] { "train", "val", "test" })
+            for (int i = 0; i < 6; i++) lines.Add($"{split},\"{i} a 7, x - !\",x.wav,{i % 2}");
+        var p = Path.Combine(_dir, "digits.csv");
+        File.WriteAllLines(p, lines);
+        var m = Manifest.Load(p);
+        foreach (var system in new[] { "bow", "bow-mfcc" })
+        {
+            var e = Assert.Throws<SpeechTokException>(() => Baselines.Run(system, m, Baselines.DefaultGrid, Baselines.MfccFeatures));
+            Assert.StartsWith($"{m.Path} (train split): empty vocabulary; perhaps the documents only contain stop words", e.Message);
+        }
+    }
+
     [Fact]
     public void BaselineNeedsNonEmptySplitsAndWritesTheCommonSchema()
     {

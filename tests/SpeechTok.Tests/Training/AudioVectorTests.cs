@@ -93,7 +93,7 @@ public sealed class AudioVectorTests : IDisposable
     public void Audio_vector_run_hears_the_tone_and_batch_predict_matches_evaluate()
     {
         var manifest = ToneDataset();
-        string model = ModelResolver.Resolve("builtin", Manifest.Load(manifest), Path.Combine(_dir, "cache"), ToyData.TinyLm);
+        string model = TinyLm.Train(Manifest.Load(manifest).Split("train").Select(s => s.Text).ToList(), Path.Combine(_dir, "lm"));
         string run = Path.Combine(_dir, "run");
         FinetuneRun.Run(new FinetuneSpec { Manifest = Manifest.Load(manifest), Model = model, Out = run, AudioEncoder = "builtin", Options = Small(1, 2) });
         var meta = RunFile.Load(Path.Combine(run, RunFile.FileName));
@@ -114,12 +114,11 @@ public sealed class AudioVectorTests : IDisposable
         Assert.Equal("test/3", rows[3]["key"]!.GetValue<string>());
 
         // The one-sample form with the clip gives that sample's bagged probabilities.
-        using var predictor = RunPredictor.Open(run);
         var s = Manifest.Load(manifest).Split("test")[3];
-        var one = predictor.Predict(predictor.EncodeOne(s.Text, null, AudioLoader.LoadSample(s)))[0];
+        var one = RunEvaluation.Predict(run, s.Text, null, AudioLoader.LoadSample(s));
         var batch = rows[3]["probabilities"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
         for (int c = 0; c < 2; c++) Assert.Equal(batch[c], one[c], 4);
-        Assert.Contains("pass --audio", Assert.Throws<SpeechTokException>(() => predictor.EncodeOne("x", null, null)).Message);
+        Assert.Contains("pass --audio", Assert.Throws<SpeechTokException>(() => RunEvaluation.Predict(run, "x", null)).Message);
     }
 
     [Fact]
