@@ -19,7 +19,7 @@ internal static class BenchLm
     private static readonly Dictionary<string, string> Shapes = new()
     {
         ["smollm2-135m"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":576,"intermediate_size":1536,"num_hidden_layers":30,"num_attention_heads":9,"num_key_value_heads":3,"head_dim":64,"vocab_size":49152,"rms_norm_eps":1e-5,"rope_theta":100000.0,"tie_word_embeddings":true,"max_position_embeddings":8192}""",
-        // the quick preset's built-in LM (ExperimentPreset.BuiltinLm), with a vocabulary the size of a demo's BPE
+        // the earlier, random-backbone built-in LM's shape (vocabulary the size of a demo's BPE): kept so older measurements can be rerun
         ["builtin-256x4"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":256,"intermediate_size":688,"num_hidden_layers":4,"num_attention_heads":8,"num_key_value_heads":4,"head_dim":32,"vocab_size":800,"rms_norm_eps":1e-5,"rope_theta":10000.0,"tie_word_embeddings":true,"max_position_embeddings":2048}""",
         // the pre-trained built-in LM (scripts/build-builtin-lm.sh): 4 layers of 256, GQA 4/2 heads, MLP 768, an 8k BPE vocabulary
         ["builtin-lm"] = """{"architectures":["LlamaForCausalLM"],"hidden_size":256,"intermediate_size":768,"num_hidden_layers":4,"num_attention_heads":4,"num_key_value_heads":2,"head_dim":64,"vocab_size":8192,"rms_norm_eps":1e-5,"rope_theta":10000.0,"tie_word_embeddings":true,"max_position_embeddings":2048}""",

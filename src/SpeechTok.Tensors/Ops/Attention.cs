@@ -12,12 +12,6 @@ namespace SpeechTok.Tensors.Ops;
 /// </summary>
 public static unsafe class Attention
 {
-    /// <summary>
-    /// Query rows are processed in blocks of this many: block [i0, i1) only needs keys [0, i1), so the
-    /// products skip most of the causally masked upper triangle (at t = 256 they do 5/8 of the full work).
-    /// </summary>
-    internal const int QueryBlock = 64;
-
     /// <param name="mask">[b, t] key mask (1 = real token), or empty for all-real.</param>
     public static void Forward(float* output, float* probs, float* q, float* k, float* v, ReadOnlySpan<int> mask,
         int b, int t, int hq, int hkv, int d)
@@ -27,25 +21,17 @@ public static unsafe class Attention
         float scale = 1f / MathF.Sqrt(d);
         for (int bi = 0; bi < b; bi++)
             for (int r = 0; r < rep; r++)
-                for (int i0 = 0; i0 < t; i0 += QueryBlock)
-                {
-                    int i1 = Math.Min(t, i0 + QueryBlock), m = i1 - i0;
-                    Gemm.SgemmBatched(false, true, m, i1, d, scale,
-                        q + (((long)bi * t + i0) * hq + r) * d, hq * d, rep * d,
-                        k + (long)bi * t * hkv * d, hkv * d, d,
-                        0f, probs + (((long)bi * hq + r) * t + i0) * t, t, (long)rep * t * t, hkv);
-                }
-        MaskedSoftmax(probs, mask, b, t, hq); // also zeroes each row beyond its query, where no score was computed
+                Gemm.SgemmBatched(false, true, t, t, d, scale,
+                    q + ((long)bi * t * hq + r) * d, hq * d, rep * d,
+                    k + (long)bi * t * hkv * d, hkv * d, d,
+                    0f, probs + ((long)bi * hq + r) * t * t, t, (long)rep * t * t, hkv);
+        MaskedSoftmax(probs, mask, b, t, hq);
         for (int bi = 0; bi < b; bi++)
             for (int r = 0; r < rep; r++)
-                for (int i0 = 0; i0 < t; i0 += QueryBlock)
-                {
-                    int i1 = Math.Min(t, i0 + QueryBlock), m = i1 - i0;
-                    Gemm.SgemmBatched(false, false, m, d, i1, 1f,
-                        probs + (((long)bi * hq + r) * t + i0) * t, t, (long)rep * t * t,
-                        v + (long)bi * t * hkv * d, hkv * d, d,
-                        0f, output + (((long)bi * t + i0) * hq + r) * d, hq * d, rep * d, hkv);
-                }
+                Gemm.SgemmBatched(false, false, t, d, t, 1f,
+                    probs + ((long)bi * hq + r) * t * t, t, (long)rep * t * t,
+                    v + (long)bi * t * hkv * d, hkv * d, d,
+                    0f, output + ((long)bi * t * hq + r) * d, hq * d, rep * d, hkv);
     }
 
     /// <summary>Accumulates dq, dk, dv (+=) from dOut, using the saved probabilities.</summary>
@@ -55,30 +41,24 @@ public static unsafe class Attention
         int rep = hq / hkv;
         float scale = 1f / MathF.Sqrt(d);
         long pn = (long)b * hq * t * t;
-        // Only columns [0, end of the row's query block) of each row are written and read.
         float* ds = (float*)NativeMemory.AlignedAlloc((nuint)(pn * sizeof(float)), 64);
         try
         {
             // dP = dOut·Vᵀ
             for (int bi = 0; bi < b; bi++)
                 for (int r = 0; r < rep; r++)
-                    for (int i0 = 0; i0 < t; i0 += QueryBlock)
-                    {
-                        int i1 = Math.Min(t, i0 + QueryBlock), m = i1 - i0;
-                        Gemm.SgemmBatched(false, true, m, i1, d, 1f,
-                            dOut + (((long)bi * t + i0) * hq + r) * d, hq * d, rep * d,
-                            v + (long)bi * t * hkv * d, hkv * d, d,
-                            0f, ds + (((long)bi * hq + r) * t + i0) * t, t, (long)rep * t * t, hkv);
-                    }
-            // dS = scale·P ⊙ (dP − Σ P·dP), row by row (P is 0 beyond the query, so dS is too)
+                    Gemm.SgemmBatched(false, true, t, t, d, 1f,
+                        dOut + ((long)bi * t * hq + r) * d, hq * d, rep * d,
+                        v + (long)bi * t * hkv * d, hkv * d, d,
+                        0f, ds + ((long)bi * hq + r) * t * t, t, (long)rep * t * t, hkv);
+            // dS = scale·P ⊙ (dP − Σ P·dP), row by row
             nint dsp = (nint)ds, pp = (nint)probs;
             Threading.ForRange(b * hq * t, 64, (s, e) =>
             {
                 for (long row = s; row < e; row++)
                 {
-                    int cols = Math.Min(t, ((int)(row % t) / QueryBlock + 1) * QueryBlock);
-                    var p = new ReadOnlySpan<float>((float*)pp + row * t, cols);
-                    var g = new Span<float>((float*)dsp + row * t, cols);
+                    var p = new ReadOnlySpan<float>((float*)pp + row * t, t);
+                    var g = new Span<float>((float*)dsp + row * t, t);
                     float dot = TensorPrimitives.Dot(p, g);
                     TensorPrimitives.Subtract(g, dot, g);
                     TensorPrimitives.Multiply(g, p, g);
@@ -87,17 +67,14 @@ public static unsafe class Attention
             });
             for (int bi = 0; bi < b; bi++)
                 for (int r = 0; r < rep; r++)
-                    for (int i0 = 0; i0 < t; i0 += QueryBlock)
-                    {
-                        int i1 = Math.Min(t, i0 + QueryBlock), m = i1 - i0;
-                        long so = (((long)bi * hq + r) * t + i0) * t;
-                        float* dsh = ds + so, ph = probs + so;
-                        long qo = (((long)bi * t + i0) * hq + r) * d, ko = (long)bi * t * hkv * d;
-                        // dQ += dS·K; dK += dSᵀ·Q; dV += Pᵀ·dOut (heads with the same r touch distinct KV groups)
-                        Gemm.SgemmBatched(false, false, m, d, i1, 1f, dsh, t, (long)rep * t * t, k + ko, hkv * d, d, 1f, dq + qo, hq * d, rep * d, hkv);
-                        Gemm.SgemmBatched(true, false, i1, d, m, 1f, dsh, t, (long)rep * t * t, q + qo, hq * d, rep * d, 1f, dk + ko, hkv * d, d, hkv);
-                        Gemm.SgemmBatched(true, false, i1, d, m, 1f, ph, t, (long)rep * t * t, dOut + qo, hq * d, rep * d, 1f, dv + ko, hkv * d, d, hkv);
-                    }
+                {
+                    float* dsh = ds + ((long)bi * hq + r) * t * t, ph = probs + ((long)bi * hq + r) * t * t;
+                    long qo = ((long)bi * t * hq + r) * d, ko = (long)bi * t * hkv * d;
+                    // dQ += dS·K; dK += dSᵀ·Q; dV += Pᵀ·dOut (heads with the same r touch distinct KV groups)
+                    Gemm.SgemmBatched(false, false, t, d, t, 1f, dsh, t, (long)rep * t * t, k + ko, hkv * d, d, 1f, dq + qo, hq * d, rep * d, hkv);
+                    Gemm.SgemmBatched(true, false, t, d, t, 1f, dsh, t, (long)rep * t * t, q + qo, hq * d, rep * d, 1f, dk + ko, hkv * d, d, hkv);
+                    Gemm.SgemmBatched(true, false, t, d, t, 1f, ph, t, (long)rep * t * t, dOut + qo, hq * d, rep * d, 1f, dv + ko, hkv * d, d, hkv);
+                }
         }
         finally { NativeMemory.AlignedFree(ds); }
     }

@@ -174,7 +174,7 @@ public sealed class RunnerTests : IDisposable
         var o = Options(WriteDataset(missingEvery: 5));
         var ex = Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o));
         foreach (var n in new[] { 0, 5, 10, 15, 20 }) Assert.Contains($"c{n:D3}.wav", ex.Message);
-        Assert.Contains("5 missing clip(s)", ex.Message);
+        Assert.Contains("5 clip problem(s) (5 missing, 0 unreadable, 0 empty)", ex.Message);
         Assert.False(Directory.Exists(o.Out));
     }
 
