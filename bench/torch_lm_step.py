@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 SHAPES = {
     "smollm2-135m": dict(h=576, im=1536, layers=30, heads=9, kv=3, hd=64, vocab=49152, theta=100000.0),
-    "builtin-lm": dict(h=256, im=688, layers=4, heads=4, kv=2, hd=64, vocab=8192, theta=10000.0),
+    "builtin-lm": dict(h=256, im=768, layers=4, heads=4, kv=2, hd=64, vocab=8192, theta=10000.0),
     "llama3.2-1b": dict(h=2048, im=8192, layers=16, heads=32, kv=8, hd=64, vocab=128256, theta=500000.0),
     "llama3.2-3b": dict(h=3072, im=8192, layers=28, heads=24, kv=8, hd=128, vocab=128256, theta=500000.0),
 }

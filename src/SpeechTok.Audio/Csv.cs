@@ -6,8 +6,12 @@ namespace SpeechTok.Audio;
 /// A small RFC 4180 reader (quoted fields, doubled quotes, separators and newlines inside quotes) that
 /// keeps the physical line number of each record so that errors can name it.
 /// </summary>
-internal static class Csv
+public static class Csv
 {
+    /// <summary>A field as RFC 4180 writes it: quoted (quotes doubled) when it holds a comma, quote or newline.</summary>
+    public static string Field(string s) =>
+        s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+
     public readonly record struct Record(int Line, string[] Fields);
 
     public static IEnumerable<Record> Read(TextReader reader, string file)

@@ -1,34 +1,14 @@
 namespace SpeechTok.Audio;
 
-/// <summary>One manifest row: a text, its clips (absolute paths, concatenated in order) and its label(s).</summary>
-public sealed record ManifestSample(
-    int Line,
-    string Split,
-    int Index,
-    string? Id,
-    string Text,
-    IReadOnlyList<string> AudioPaths,
-    int[] Labels)
-{
-    /// <summary>Stable key of the sample in code stores and run folders.</summary>
-    public string Key => $"{Split}/{Index}";
-
-    /// <summary>The manifest file the sample was read from (absolute path).</summary>
-    public string ManifestPath { get; init; } = "";
-
-    /// <summary>Where the sample is defined, for error messages: "MANIFEST:LINE (split/index)".</summary>
-    public string Where => $"{ManifestPath}:{Line} ({Key})";
-
-    /// <summary>The single class id of a binary or multiclass sample.</summary>
-    public int Label => Labels.Length == 1 ? Labels[0] : throw new InvalidOperationException($"sample {Key} has {Labels.Length} labels");
-}
-
 /// <summary>
 /// The dataset manifest every command reads: a CSV with a header and the columns <c>split</c>
 /// (train/val/test), <c>text</c>, <c>audio_path_list</c> (clips joined by '|', relative to the
-/// manifest's folder or to <c>--audio-root</c>) and <c>label</c> (an integer class id, or ';'-separated
-/// ids for multi-label tasks); optional <c>index</c> and <c>id</c>; other columns are ignored.
-/// Loading never touches the clips, so text-only commands work where the audio is absent.
+/// manifest's folder or to <c>--audio-root</c>) and either <c>label</c> (one integer class id: a binary or
+/// multiclass task) or <c>labels</c> (';'-separated class ids, possibly empty: the column declares a
+/// multi-label task); optional <c>index</c> and <c>id</c>; other columns are ignored. Class names, when
+/// known, live in a sidecar next to the manifest (<see cref="LabelNamesPath"/>: one name a line, line i =
+/// class i), which also fixes the class count. Loading never touches the clips, so text-only commands work
+/// where the audio is absent.
 /// </summary>
 public sealed class Manifest
 {
@@ -42,21 +22,31 @@ public sealed class Manifest
     public IReadOnlyList<ManifestSample> Samples { get; }
     public int NumClasses { get; }
     public TaskKind Task { get; }
+    /// <summary>The names of classes 0..K−1 from the sidecar (<see cref="LabelNamesPath"/>), or null without one.</summary>
+    public IReadOnlyList<string>? LabelNames { get; }
 
-    private Manifest(string path, string audioRoot, List<ManifestSample> samples, int numClasses, TaskKind task)
+    private Manifest(string path, string audioRoot, List<ManifestSample> samples, int numClasses, TaskKind task, IReadOnlyList<string>? labelNames)
     {
         Path = path;
         AudioRoot = audioRoot;
         Samples = samples;
         NumClasses = numClasses;
         Task = task;
+        LabelNames = labelNames;
     }
 
-    /// <param name="numClasses">The class count when known (labels must lie in 0..K−1); otherwise max label + 1.</param>
+    /// <summary>The class-name sidecar of a manifest: <c>emo.csv</c> → <c>emo.label_names.txt</c>.</summary>
+    public static string LabelNamesPath(string manifestPath) => System.IO.Path.ChangeExtension(System.IO.Path.GetFullPath(manifestPath), ".label_names.txt");
+
+    /// <param name="numClasses">The class count when known (labels must lie in 0..K−1); otherwise the sidecar's name count, else max label + 1.</param>
     public static Manifest Load(string path, string? audioRoot = null, int? numClasses = null)
     {
         path = System.IO.Path.GetFullPath(path);
         if (!File.Exists(path)) throw new SpeechTokException($"manifest '{path}' does not exist");
+        var names = ReadLabelNames(LabelNamesPath(path));
+        if (names != null && numClasses is int given && given != names.Count)
+            throw new SpeechTokException($"{LabelNamesPath(path)}: {names.Count} class names, but {given} classes were asked for");
+        numClasses ??= names?.Count;
         var root = System.IO.Path.GetFullPath(audioRoot ?? System.IO.Path.GetDirectoryName(path)!);
         if (audioRoot != null && !Directory.Exists(root)) throw new SpeechTokException($"--audio-root '{root}' does not exist");
 
@@ -70,13 +60,18 @@ public sealed class Manifest
             if (i < 0 && required) throw new SpeechTokException($"{path}:1: required column '{name}' is missing (header: {string.Join(",", header)})");
             return i;
         }
-        int cSplit = Col("split", true), cText = Col("text", true), cAudio = Col("audio_path_list", true), cLabel = Col("label", true);
-        int cIndex = Col("index", false), cId = Col("id", false);
+        int cSplit = Col("split", true), cText = Col("text", true), cAudio = Col("audio_path_list", true);
+        int cIndex = Col("index", false), cId = Col("id", false), cLabel = Col("label", false), cLabels = Col("labels", false);
+        if (cLabel >= 0 && cLabels >= 0)
+            throw new SpeechTokException($"{path}:1: both 'label' (single-label) and 'labels' (multi-label) columns; keep the one that describes the task");
+        if (cLabel < 0 && cLabels < 0)
+            throw new SpeechTokException($"{path}:1: required column 'label' (one class id) or 'labels' (';'-separated ids, multi-label) is missing (header: {string.Join(",", header)})");
+        bool multi = cLabels >= 0;
+        string labelColumn = multi ? "labels" : "label";
 
         var samples = new List<ManifestSample>();
         var positions = new Dictionary<string, int>();
         var seen = new Dictionary<string, int>();
-        bool multi = false;
         int maxLabel = -1;
         while (records.MoveNext())
         {
@@ -98,22 +93,26 @@ public sealed class Manifest
                 throw new SpeechTokException($"{path}:{line}: duplicate sample {key} (first on line {firstLine})");
             seen[key] = line;
 
-            var labelText = Field(cLabel, "label").Trim();
-            if (labelText.Contains(';')) multi = true;
+            var labelText = Field(multi ? cLabels : cLabel, labelColumn).Trim();
+            if (!multi && labelText.Contains(';'))
+                throw new SpeechTokException($"{path}:{line}: column 'label' is '{labelText}', one class id; a multi-label manifest declares a 'labels' column instead");
             var parts = labelText.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var labels = new int[parts.Length];
             for (int i = 0; i < parts.Length; i++)
             {
                 if (!int.TryParse(parts[i], out labels[i]) || labels[i] < 0)
-                    throw new SpeechTokException($"{path}:{line}: column 'label' is '{labelText}', expected a non-negative integer class id (';'-separated for multi-label)");
+                    throw new SpeechTokException($"{path}:{line}: column '{labelColumn}' is '{labelText}', expected {(multi ? "';'-separated non-negative class ids (or nothing)" : "a non-negative integer class id")}");
                 if (labels[i] >= MaxClasses)
                     throw new SpeechTokException($"{path}:{line}: label {labels[i]} is too large: class ids are 0..K−1 with K at most {MaxClasses}");
                 if (numClasses is int k && labels[i] >= k)
-                    throw new SpeechTokException($"{path}:{line}: label {labels[i]} is outside 0..{k - 1}");
+                    throw new SpeechTokException($"{path}:{line}: label {labels[i]} is outside 0..{k - 1}" + (names != null ? $" ({names.Count} names in {LabelNamesPath(path)})" : ""));
+                if (Array.IndexOf(labels, labels[i], 0, i) >= 0)
+                    throw new SpeechTokException($"{path}:{line}: column 'labels' lists class {labels[i]} twice");
                 maxLabel = Math.Max(maxLabel, labels[i]);
             }
             if (labels.Length == 0 && !multi)
                 throw new SpeechTokException($"{path}:{line}: column 'label' is empty");
+            Array.Sort(labels);
 
             var clips = Field(cAudio, "audio_path_list").Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(p => p.Contains('\0')
@@ -124,8 +123,23 @@ public sealed class Manifest
         if (samples.Count == 0) throw new SpeechTokException($"{path}: the manifest has a header but no samples");
         int classes = numClasses ?? maxLabel + 1;
         var task = multi ? TaskKind.Multilabel : classes <= 2 ? TaskKind.Binary : TaskKind.Multiclass;
-        if (classes < 2) throw new SpeechTokException($"{path}: only one class ({maxLabel}) occurs; classification needs at least two");
-        return new Manifest(path, root, samples, classes, task);
+        if (classes < 2) throw new SpeechTokException($"{path}: only {(maxLabel < 0 ? "no" : $"one class ({maxLabel})")} {(multi ? "label" : "class")} occurs; classification needs at least two");
+        return new Manifest(path, root, samples, classes, task, names);
+    }
+
+    /// <summary>The sidecar's names (one a line, trailing blank lines ignored), or null when there is no sidecar.</summary>
+    private static List<string>? ReadLabelNames(string path)
+    {
+        if (!File.Exists(path)) return null;
+        var lines = File.ReadAllLines(path).Select(l => l.Trim()).ToList();
+        while (lines.Count > 0 && lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
+        for (int i = 0; i < lines.Count; i++)
+        {
+            if (lines[i].Length == 0) throw new SpeechTokException($"{path}:{i + 1}: empty class name");
+            if (lines.IndexOf(lines[i]) < i) throw new SpeechTokException($"{path}:{i + 1}: class name '{lines[i]}' also on line {lines.IndexOf(lines[i]) + 1}");
+        }
+        if (lines.Count < 2) throw new SpeechTokException($"{path}: {lines.Count} class name(s); a task has at least two classes");
+        return lines;
     }
 
     /// <summary>The samples of one split in manifest order; an empty split is an error.</summary>
@@ -136,15 +150,25 @@ public sealed class Manifest
         return list;
     }
 
-    /// <summary>Every class must occur in the train split, or a classifier cannot learn it.</summary>
+    /// <summary>
+    /// Every class must occur in the train split, or a classifier cannot learn it; in a multi-label task every
+    /// label must also be absent from some train sample (one-vs-rest fits one binary model a label).
+    /// </summary>
     public void RequireAllClassesInTrain()
     {
-        var present = new bool[NumClasses];
-        foreach (var s in Split("train")) foreach (var l in s.Labels) present[l] = true;
-        var absent = Enumerable.Range(0, NumClasses).Where(c => !present[c]).ToList();
+        var train = Split("train");
+        var count = new int[NumClasses];
+        foreach (var s in train) foreach (var l in s.Labels) count[l]++;
+        var absent = Enumerable.Range(0, NumClasses).Where(c => count[c] == 0).ToList();
         if (absent.Count > 0)
-            throw new SpeechTokException($"{Path}: {absent.Count} class(es) never occur in the train split: {string.Join(", ", absent.Take(20))}{(absent.Count > 20 ? ", …" : "")}");
+            throw new SpeechTokException($"{Path}: {absent.Count} class(es) never occur in the train split: {string.Join(", ", absent.Take(20).Select(LabelText))}{(absent.Count > 20 ? ", …" : "")}");
+        var always = Enumerable.Range(0, NumClasses).Where(c => Task == TaskKind.Multilabel && count[c] == train.Count).ToList();
+        if (always.Count > 0)
+            throw new SpeechTokException($"{Path}: label(s) {string.Join(", ", always.Select(LabelText))} are on for every train sample; a label needs negatives too");
     }
+
+    /// <summary>"c" or "c (name)" for messages.</summary>
+    public string LabelText(int c) => LabelNames is { } n && c < n.Count ? $"{c} ({n[c]})" : c.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Every clip path that does not exist, with the manifest line that names it.</summary>
     public IReadOnlyList<string> MissingClips() =>

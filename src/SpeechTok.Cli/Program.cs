@@ -4,6 +4,7 @@ using SpeechTok.Cli.Commands;
 
 var root = new RootCommand("speechtok: add discrete speech tokens to a pre-trained language model for classification.");
 // Commands in data-flow order: audio → codes → selection → model → training → evaluation.
+root.Subcommands.Add(MoseiCommand.Build());
 root.Subcommands.Add(CodesCommand.Build());
 root.Subcommands.Add(TokenizerFitCommand.Build());
 root.Subcommands.Add(TokenizeCommand.Build());

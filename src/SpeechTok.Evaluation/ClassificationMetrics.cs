@@ -18,7 +18,8 @@ public static class ClassificationMetrics
     /// Single-label: predictions by argmax; macro_f1 over the labels present in y_true (the original's test
     /// convention), macro_f1_all_labels over 0..K−1, f1_class_1 for binary tasks; the selection metric is
     /// sklearn's default macro-F1 (labels in y_true ∪ y_pred) as in the HF compute_metrics, or F1 of class 1.
-    /// Multi-label: sigmoid ≥ 0.5 per label; metrics are over the flattened label×sample decisions per label.
+    /// Multi-label: a label is predicted when its sigmoid is ≥ 0.5; per-label F1, macro-F1 over the labels present in
+    /// y_true and over all labels, micro-F1, subset accuracy; the selection metric is macro-F1 over all labels.
     /// </summary>
     public static MetricSet Compute(TaskKind task, int numLabels, IReadOnlyList<int[]> labels, IReadOnlyList<float[]> probs)
     {
@@ -28,23 +29,14 @@ public static class ClassificationMetrics
             if (p.Length != numLabels) throw new SpeechTokException($"a probability row has {p.Length} entries, num_labels is {numLabels}");
         if (task == TaskKind.Multilabel)
         {
-            var f1s = new double[numLabels];
+            var sets = probs.Select(p => MultiLabelMetrics.Decide(p)).ToList();
+            var m = MultiLabelMetrics.Compute(labels, sets, numLabels);
             var cm = new int[numLabels, 2]; // per label: [support, true positives]
-            int correct = 0;
-            for (int c = 0; c < numLabels; c++)
-            {
-                var yt = labels.Select(l => l.Contains(c) ? 1 : 0).ToList();
-                var yp = probs.Select(p => p[c] >= 0.5f ? 1 : 0).ToList();
-                f1s[c] = Metrics.F1(yt, yp, 1);
-                for (int i = 0; i < yt.Count; i++) { if (yt[i] == 1 && yp[i] == 1) cm[c, 1]++; if (yt[i] == 1) cm[c, 0]++; }
-            }
             for (int i = 0; i < labels.Count; i++)
-                if (Enumerable.Range(0, numLabels).All(c => labels[i].Contains(c) == probs[i][c] >= 0.5f)) correct++;
-            var present = Enumerable.Range(0, numLabels).Where(c => labels.Any(l => l.Contains(c))).ToList();
-            double macro = present.Count == 0 ? 0 : present.Average(c => f1s[c]);
+                foreach (var c in labels[i]) { cm[c, 0]++; if (sets[i].Contains(c)) cm[c, 1]++; }
             // Multi-label predictions are encoded as bit masks (label c ↦ bit c).
-            var masks = probs.Select(p => Enumerable.Range(0, numLabels).Sum(c => p[c] >= 0.5f ? 1 << c : 0)).ToArray();
-            return new MetricSet(masks, macro, f1s.Average(), null, (double)correct / labels.Count, cm, f1s.Average());
+            var masks = sets.Select(set => set.Sum(c => 1 << c)).ToArray();
+            return new MetricSet(masks, m.MacroF1, m.MacroF1AllLabels, null, m.SubsetAccuracy, cm, m.MacroF1AllLabels, m.PerLabelF1, m.MicroF1);
         }
         var yTrue = labels.Select(l => l[0]).ToList();
         foreach (var y in yTrue)
@@ -92,6 +84,20 @@ public static class ClassificationMetrics
             foreach (var p in perSeed) for (int c = 0; c < avg.Length; c++) avg[c] += p[i][c];
             return avg.Select(v => (float)(v / perSeed.Count)).ToArray();
         }).ToArray();
+    }
+
+    /// <summary>
+    /// Multi-label vote, label by label: on when more than half of the seeds predict it (p ≥ 0.5); an even split
+    /// is decided by the seeds' mean probability (≥ 0.5). Returns probability-like rows of 0 and 1.
+    /// </summary>
+    public static float[][] MajorityVoteMultiLabel(IReadOnlyList<float[][]> perSeed)
+    {
+        var mean = AverageProbabilities(perSeed);
+        return mean.Select((m, i) => m.Select((p, c) =>
+        {
+            int on = perSeed.Count(s => s[i][c] >= 0.5f);
+            return 2 * on > perSeed.Count || (2 * on == perSeed.Count && p >= 0.5f) ? 1f : 0f;
+        }).ToArray()).ToArray();
     }
 
     /// <summary>

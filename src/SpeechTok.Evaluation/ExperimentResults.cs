@@ -78,6 +78,12 @@ public sealed record ExperimentResults : IArtifact
             Score($"{at}.macro_f1_vote", s.MacroF1Vote);
             Score($"{at}.macro_f1_all_labels", s.MacroF1AllLabels);
             Score($"{at}.f1_class_1", s.F1Class1);
+            Score($"{at}.micro_f1", s.MicroF1);
+            if (s.PerLabelF1 is { } pl)
+            {
+                for (int c = 0; c < pl.Length; c++) Score($"{at}.per_label_f1[{c}]", pl[c]);
+                if (r.ClassNames is { } cn && cn.Count != pl.Length) Fail($"{at}.per_label_f1 has {pl.Length} entries but there are {cn.Count} class names");
+            }
             if (s.MacroF1Std is double sd && !(sd >= 0 && sd <= 1)) Fail($"{at}.macro_f1_std is {sd}, expected a value in [0, 1]");
             if (s.SelectedTokens is < 0) Fail($"{at}.selected_tokens is {s.SelectedTokens}, expected ≥ 0");
             if (s.Seconds is double sec && !(sec >= 0)) Fail($"{at}.seconds is {sec}, expected ≥ 0");
@@ -86,6 +92,8 @@ public sealed record ExperimentResults : IArtifact
                 Score($"{at}.per_seed[{k}].macro_f1", s.PerSeed[k].MacroF1);
                 Score($"{at}.per_seed[{k}].macro_f1_all_labels", s.PerSeed[k].MacroF1AllLabels);
                 Score($"{at}.per_seed[{k}].f1_class_1", s.PerSeed[k].F1Class1);
+                Score($"{at}.per_seed[{k}].micro_f1", s.PerSeed[k].MicroF1);
+                foreach (var v in s.PerSeed[k].PerLabelF1 ?? []) Score($"{at}.per_seed[{k}].per_label_f1", v);
             }
             if (s.ConfusionMatrix is { } cm)
             {

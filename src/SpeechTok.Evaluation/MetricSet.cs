@@ -1,4 +1,8 @@
 namespace SpeechTok.Evaluation;
 
-/// <summary>Metrics of one set of predictions (sklearn conventions via <see cref="Metrics"/>).</summary>
-public sealed record MetricSet(int[] Predictions, double MacroF1, double MacroF1AllLabels, double? F1Class1, double Accuracy, int[,] Confusion, double Selection);
+/// <summary>
+/// Metrics of one set of predictions (sklearn conventions via <see cref="Metrics"/> and <see cref="MultiLabelMetrics"/>);
+/// <see cref="PerLabelF1"/> and <see cref="MicroF1"/> for multi-label tasks only.
+/// </summary>
+public sealed record MetricSet(int[] Predictions, double MacroF1, double MacroF1AllLabels, double? F1Class1, double Accuracy, int[,] Confusion, double Selection,
+    double[]? PerLabelF1 = null, double? MicroF1 = null);

@@ -3,7 +3,10 @@ using System.Text.Json.Serialization;
 
 namespace SpeechTok.Evaluation;
 
-/// <summary>One seed's test scores. In JSON an object <c>{"seed", "macro_f1", "macro_f1_all_labels", "f1_class_1"}</c>; a bare number is read as its macro_f1.</summary>
+/// <summary>
+/// One seed's test scores. In JSON an object <c>{"seed", "macro_f1", "macro_f1_all_labels", "f1_class_1", "micro_f1",
+/// "per_label_f1"}</c>; a bare number is read as its macro_f1.
+/// </summary>
 [JsonConverter(typeof(Converter))]
 public sealed record SeedScore
 {
@@ -11,6 +14,10 @@ public sealed record SeedScore
     public double MacroF1 { get; init; }
     public double? MacroF1AllLabels { get; init; }
     public double? F1Class1 { get; init; }
+    /// <summary>Multi-label tasks: micro-F1 over every (sample, label) decision.</summary>
+    public double? MicroF1 { get; init; }
+    /// <summary>Multi-label tasks: F1 of each label (threshold 0.5).</summary>
+    public double[]? PerLabelF1 { get; init; }
 
     internal sealed class Converter : JsonConverter<SeedScore>
     {
@@ -19,7 +26,8 @@ public sealed record SeedScore
             if (reader.TokenType == JsonTokenType.Number) return new SeedScore { MacroF1 = reader.GetDouble() };
             if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("a per_seed entry must be a number or an object");
             int? seed = null;
-            double? f1 = null, all = null, c1 = null;
+            double? f1 = null, all = null, c1 = null, micro = null;
+            double[]? perLabel = null;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
             {
                 var name = reader.GetString();
@@ -31,11 +39,13 @@ public sealed record SeedScore
                     case "macro_f1": f1 = isNull ? null : reader.GetDouble(); break;
                     case "macro_f1_all_labels": all = isNull ? null : reader.GetDouble(); break;
                     case "f1_class_1": c1 = isNull ? null : reader.GetDouble(); break;
+                    case "micro_f1": micro = isNull ? null : reader.GetDouble(); break;
+                    case "per_label_f1": perLabel = isNull ? null : JsonSerializer.Deserialize<double[]>(ref reader, options); break;
                     default: reader.Skip(); break;
                 }
             }
             if (f1 == null) throw new JsonException("a per_seed entry has no 'macro_f1'");
-            return new SeedScore { Seed = seed, MacroF1 = f1.Value, MacroF1AllLabels = all, F1Class1 = c1 };
+            return new SeedScore { Seed = seed, MacroF1 = f1.Value, MacroF1AllLabels = all, F1Class1 = c1, MicroF1 = micro, PerLabelF1 = perLabel };
         }
 
         public override void Write(Utf8JsonWriter writer, SeedScore value, JsonSerializerOptions options)
@@ -45,6 +55,12 @@ public sealed record SeedScore
             writer.WriteNumber("macro_f1", value.MacroF1);
             if (value.MacroF1AllLabels is double a) writer.WriteNumber("macro_f1_all_labels", a);
             if (value.F1Class1 is double c) writer.WriteNumber("f1_class_1", c);
+            if (value.MicroF1 is double m) writer.WriteNumber("micro_f1", m);
+            if (value.PerLabelF1 is { } pl)
+            {
+                writer.WritePropertyName("per_label_f1");
+                JsonSerializer.Serialize(writer, pl, options);
+            }
             writer.WriteEndObject();
         }
     }

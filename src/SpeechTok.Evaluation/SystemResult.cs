@@ -20,6 +20,10 @@ public sealed record SystemResult
     [JsonPropertyName("macro_f1_all_labels")] public double? MacroF1AllLabels { get; init; }
     /// <summary>Binary tasks: mean over seeds of the F1 of class 1.</summary>
     [JsonPropertyName("f1_class_1")] public double? F1Class1 { get; init; }
+    /// <summary>Multi-label tasks: mean over seeds of the micro-F1.</summary>
+    [JsonPropertyName("micro_f1")] public double? MicroF1 { get; init; }
+    /// <summary>Multi-label tasks: mean over seeds of each label's F1.</summary>
+    [JsonPropertyName("per_label_f1")] public double[]? PerLabelF1 { get; init; }
     [JsonPropertyName("per_seed")] public IReadOnlyList<SeedScore> PerSeed { get; init; } = [];
     /// <summary>Audio tokens added to the LM (null for systems without audio tokens).</summary>
     [JsonPropertyName("selected_tokens")] public int? SelectedTokens { get; init; }
@@ -46,6 +50,10 @@ public sealed record SystemResult
             MacroF1Std = std,
             MacroF1AllLabels = MeanOf(s => s.MacroF1AllLabels),
             F1Class1 = MeanOf(s => s.F1Class1),
+            MicroF1 = MeanOf(s => s.MicroF1),
+            PerLabelF1 = perSeed.All(s => s.PerLabelF1 != null) && perSeed.Select(s => s.PerLabelF1!.Length).Distinct().Count() == 1
+                ? Enumerable.Range(0, perSeed[0].PerLabelF1!.Length).Select(c => perSeed.Average(s => s.PerLabelF1![c])).ToArray()
+                : null,
             PerSeed = perSeed,
         };
     }

@@ -5,15 +5,20 @@ using SpeechTok.IO;
 
 namespace SpeechTok.Selection;
 
-/// <summary>A baseline's <c>details</c> in results.json: the C chosen on val, its val score, the test accuracy and the whole grid.</summary>
+/// <summary>
+/// A baseline's <c>details</c> in results.json: the C chosen on val, its val score, the test accuracy (multi-label:
+/// the share of samples whose whole label set is right) and the whole grid.
+/// </summary>
 public sealed record BaselineDetails
 {
     [JsonPropertyName("C")] public double C { get; init; }
     [JsonPropertyName("val_macro_f1")] public double ValMacroF1 { get; init; }
     [JsonPropertyName("accuracy")] public double Accuracy { get; init; }
+    /// <summary>Multi-label tasks: one binary model a label at the shared C.</summary>
+    [JsonPropertyName("one_vs_rest")] public bool? OneVsRest { get; init; }
     [JsonPropertyName("grid")] public required IReadOnlyList<GridPoint> Grid { get; init; }
 
-    /// <summary>One C of the grid: its val macro-F1 and the fit's KKT residual.</summary>
+    /// <summary>One C of the grid: its val macro-F1 and the fit's KKT residual (one-vs-rest: the largest over the labels).</summary>
     public sealed record GridPoint(
         [property: JsonPropertyName("C")] double C,
         [property: JsonPropertyName("val_macro_f1")] double ValMacroF1,

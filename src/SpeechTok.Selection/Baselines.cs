@@ -11,6 +11,8 @@ namespace SpeechTok.Selection;
 /// <c>bow</c> = CountVectorizer counts (fit on train), <c>mfcc</c> = the 44-d time-mean MFCC/spectral vector,
 /// z-scored with train statistics, <c>bow-mfcc</c> = both side by side. C is chosen on the val split's
 /// macro-F1 (labels present in val; ties → smaller C), the model is fit on train, scored on test.
+/// Multi-label tasks: one-vs-rest, one binary model a label (present vs absent) at a shared C, chosen on the
+/// val macro-F1 over labels; a label is predicted when its model says p ≥ 0.5.
 /// </summary>
 public static class Baselines
 {
@@ -21,7 +23,6 @@ public static class Baselines
     public static SystemResult Run(string system, Manifest manifest, IReadOnlyList<double> grid, Func<ManifestSample, float[]>? audioFeatures = null)
     {
         if (Array.IndexOf(Systems, system) < 0) throw new SpeechTokException($"unknown baseline '{system}' (expected {string.Join(", ", Systems)})");
-        if (manifest.Task == TaskKind.Multilabel) throw new SpeechTokException($"{manifest.Path}: the baselines need single-label samples (binary or multiclass)");
         var train = manifest.Split("train");
         var val = manifest.Split("val");
         var test = manifest.Split("test");
@@ -40,25 +41,18 @@ public static class Baselines
             if (audioFeatures == null) throw new SpeechTokException($"baseline '{system}' needs audio features");
             manifest.RequireClips();
             var (a, b, c) = (Features(train, audioFeatures), Features(val, audioFeatures), Features(test, audioFeatures));
-            ZScore(a, [a, b, c]);
-            trX = Join(trX, a); vaX = Join(vaX, b); teX = Join(teX, c);
+            var z = ZScore.Fit(a);
+            trX = Join(trX, [.. a.Select(z.Apply)]); vaX = Join(vaX, [.. b.Select(z.Apply)]); teX = Join(teX, [.. c.Select(z.Apply)]);
         }
 
+        if (manifest.Task == TaskKind.Multilabel) return OneVsRest(system, manifest.NumClasses, grid, (trX!, train), (vaX!, val), (teX!, test));
         int k = manifest.NumClasses;
         var yTr = train.Select(s => s.Label).ToArray();
         var yVa = val.Select(s => s.Label).ToArray();
         var yTe = test.Select(s => s.Label).ToArray();
         var fits = LogisticRegression.FitPath(trX!, yTr, k, grid, Penalty.L2, new LogisticOptions { Tolerance = 1e-6 });
-        var gridPoints = new List<BaselineDetails.GridPoint>();
-        int best = -1;
-        double bestScore = double.NegativeInfinity;
-        for (int i = 0; i < grid.Count; i++)
-        {
-            var pv = fits[i].Predict(vaX!);
-            double score = Metrics.MacroF1Present(yVa, pv);
-            gridPoints.Add(new BaselineDetails.GridPoint(grid[i], score, fits[i].Kkt));
-            if (score > bestScore || (score == bestScore && grid[i] < grid[best])) { bestScore = score; best = i; }
-        }
+        var scores = fits.Select(f => Metrics.MacroF1Present(yVa, f.Predict(vaX!))).ToList();
+        int best = Best(grid, scores);
         var pt = fits[best].Predict(teX!);
         bool binary = manifest.Task == TaskKind.Binary;
         double macro = Metrics.MacroF1Present(yTe, pt), all = Metrics.MacroF1All(yTe, pt, k);
@@ -77,7 +71,49 @@ public static class Baselines
             PerSeed = [run],
             Details = ArtifactJson.ToNode(new BaselineDetails
             {
-                C = grid[best], ValMacroF1 = bestScore, Accuracy = Metrics.Accuracy(yTe, pt), Grid = gridPoints,
+                C = grid[best], ValMacroF1 = scores[best], Accuracy = Metrics.Accuracy(yTe, pt),
+                Grid = grid.Select((c, i) => new BaselineDetails.GridPoint(c, scores[i], fits[i].Kkt)).ToList(),
+            }),
+        };
+    }
+
+    /// <summary>The best val score's index; ties → the smaller C.</summary>
+    private static int Best(IReadOnlyList<double> grid, IReadOnlyList<double> scores)
+    {
+        int best = 0;
+        for (int i = 1; i < grid.Count; i++)
+            if (scores[i] > scores[best] || (scores[i] == scores[best] && grid[i] < grid[best])) best = i;
+        return best;
+    }
+
+    private static SystemResult OneVsRest(string system, int k, IReadOnlyList<double> grid, (CsrMatrix X, IReadOnlyList<ManifestSample> S) train,
+        (CsrMatrix X, IReadOnlyList<ManifestSample> S) val, (CsrMatrix X, IReadOnlyList<ManifestSample> S) test)
+    {
+        var fits = Enumerable.Range(0, k).Select(c => LogisticRegression.FitPath(train.X,
+            MultiLabelSelection.Targets(train.S.Select(s => s.Labels).ToList(), c), 2, grid, Penalty.L2, new LogisticOptions { Tolerance = 1e-6 })).ToList();
+        int[][] Predict(int i, CsrMatrix x)
+        {
+            var sets = Enumerable.Range(0, x.Rows).Select(_ => new List<int>()).ToArray();
+            for (int c = 0; c < k; c++)
+            {
+                var p = fits[c][i].Predict(x);
+                for (int r = 0; r < p.Length; r++) if (p[r] == 1) sets[r].Add(c);
+            }
+            return sets.Select(s => s.ToArray()).ToArray();
+        }
+        var yVa = val.S.Select(s => s.Labels).ToList();
+        var scores = grid.Select((_, i) => MultiLabelMetrics.Compute(yVa, Predict(i, val.X), k).MacroF1).ToList();
+        int best = Best(grid, scores);
+        var m = MultiLabelMetrics.Compute(test.S.Select(s => s.Labels).ToList(), Predict(best, test.X), k);
+        var run = new SeedScore { Seed = 0, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, MicroF1 = m.MicroF1, PerLabelF1 = m.PerLabelF1 };
+        return SystemResult.FromSeeds(system, [run]) with
+        {
+            MacroF1Bagged = m.MacroF1,
+            MacroF1Vote = m.MacroF1,
+            Details = ArtifactJson.ToNode(new BaselineDetails
+            {
+                C = grid[best], ValMacroF1 = scores[best], Accuracy = m.SubsetAccuracy, OneVsRest = true,
+                Grid = grid.Select((c, i) => new BaselineDetails.GridPoint(c, scores[i], fits.Max(f => f[i].Kkt))).ToList(),
             }),
         };
     }
@@ -86,7 +122,7 @@ public static class Baselines
     public static string WriteResults(string outDir, Manifest manifest, SystemResult result)
     {
         var path = Path.Combine(outDir, ExperimentResults.FileName);
-        ExperimentResults.Upsert(path, manifest.Path, ExperimentResults.TaskName(manifest.Task), result);
+        ExperimentResults.Upsert(path, manifest.Path, ExperimentResults.TaskName(manifest.Task), result, manifest.LabelNames);
         return path;
     }
 
@@ -98,18 +134,6 @@ public static class Baselines
         var x = new float[samples.Count][];
         Threading.For(samples.Count, i => x[i] = f(samples[i]));
         return x;
-    }
-
-    /// <summary>Per-dimension z-score with the train rows' mean and population std (a constant dimension → 0).</summary>
-    private static void ZScore(float[][] train, float[][][] all)
-    {
-        int d = train[0].Length;
-        for (int c = 0; c < d; c++)
-        {
-            double mean = train.Average(r => (double)r[c]);
-            double sd = Math.Sqrt(train.Average(r => (r[c] - mean) * (r[c] - mean)));
-            foreach (var set in all) foreach (var r in set) r[c] = sd > 0 ? (float)((r[c] - mean) / sd) : 0f;
-        }
     }
 
     private static CsrMatrix Join(CsrMatrix? left, float[][] dense)

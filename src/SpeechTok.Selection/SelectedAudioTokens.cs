@@ -21,10 +21,6 @@ public sealed record SelectedAudioTokens
 
     [JsonIgnore] public AudioFeatureLayout Layout => AudioFeatureLayout.FromLayerNumbers(Layers, CodebookSize);
 
-    /// <summary>Same features and layout (the path may differ).</summary>
-    public bool SameTokens(SelectedAudioTokens other) =>
-        Features.SequenceEqual(other.Features) && Layout.Equals(other.Layout);
-
     /// <summary>Features non-empty, strictly ascending and inside the layout.</summary>
     public void Validate(string source)
     {

@@ -18,9 +18,11 @@ public sealed record SelectionFile : IArtifact
     public const string ModelMode = "model", RandomMode = "random";
 
     [JsonPropertyName("manifest")] public string? Manifest { get; init; }
-    /// <summary>"binary" or "multiclass".</summary>
+    /// <summary>"binary", "multiclass" or "multilabel".</summary>
     [JsonPropertyName("task")] public string? Task { get; init; }
     [JsonPropertyName("num_classes")] public int? NumClasses { get; init; }
+    /// <summary>The manifest's class names (its label-names sidecar), when it has them.</summary>
+    [JsonPropertyName("label_names")] public IReadOnlyList<string>? LabelNames { get; init; }
     /// <summary>1-based RVQ layer numbers, ascending.</summary>
     [JsonPropertyName(SelectedAudioTokens.LayersField)] public required int[] Layers { get; init; }
     [JsonPropertyName(SelectedAudioTokens.CodebookSizeField)] public int CodebookSize { get; init; } = AudioFeatureLayout.DefaultCodebookSize;
@@ -30,6 +32,8 @@ public sealed record SelectionFile : IArtifact
     [JsonPropertyName("seed")] public ulong? Seed { get; init; }
     [JsonPropertyName("use_bow")] public bool? UseBow { get; init; }
     [JsonPropertyName("C")] public double? C { get; init; }
+    /// <summary>Multi-label tasks: one L1 model a label, the selection is the union of theirs (see <see cref="PerLabel"/>).</summary>
+    [JsonPropertyName("one_vs_rest")] public bool? OneVsRest { get; init; }
     /// <summary>Ascending feature ids (see <see cref="AudioFeatureLayout"/>); the k-th is <c>&lt;audio_token_k&gt;</c>.</summary>
     [JsonPropertyName(SelectedAudioTokens.FeaturesField)] public required int[] SelectedFeatures { get; init; }
     /// <summary>The token names, <c>&lt;audio_token_0&gt;</c>… (informative).</summary>
@@ -40,6 +44,8 @@ public sealed record SelectionFile : IArtifact
     [JsonPropertyName("solver")] public SolverReport? Solver { get; init; }
     [JsonPropertyName("inner_split")] public InnerSplitScore? InnerSplit { get; init; }
     [JsonPropertyName("sweep")] public IReadOnlyList<SweepPoint>? Sweep { get; init; }
+    /// <summary>Multi-label tasks: what each label's model keeps at the chosen C.</summary>
+    [JsonPropertyName("per_label")] public IReadOnlyList<LabelSelection>? PerLabel { get; init; }
     /// <summary>How the experiment runner chose C from the sweep (absent for <c>speechtok select</c>).</summary>
     [JsonPropertyName("c_choice")] public string? CChoice { get; init; }
 
@@ -106,6 +112,8 @@ public sealed record SelectionFile : IArtifact
         [JsonPropertyName("macro_f1")] public double MacroF1 { get; init; }
         /// <summary>Binary tasks only.</summary>
         [JsonPropertyName("f1_class_1")] public double? F1Class1 { get; init; }
+        /// <summary>Multi-label tasks only.</summary>
+        [JsonPropertyName("micro_f1")] public double? MicroF1 { get; init; }
     }
 
     /// <summary>One C of the sweep: what it selects and how the inner split scores it.</summary>
@@ -119,7 +127,26 @@ public sealed record SelectionFile : IArtifact
         [JsonPropertyName("inner_macro_f1")] public double InnerMacroF1 { get; init; }
         /// <summary>Binary tasks only.</summary>
         [JsonPropertyName("inner_f1_class_1")] public double? InnerF1Class1 { get; init; }
+        /// <summary>Multi-label tasks only.</summary>
+        [JsonPropertyName("inner_micro_f1")] public double? InnerMicroF1 { get; init; }
         [JsonPropertyName("objective")] public double Objective { get; init; }
         [JsonPropertyName("kkt_residual")] public double KktResidual { get; init; }
+    }
+
+    /// <summary>One label of a one-vs-rest selection: its model's fit and the audio features it keeps (none when all its coefficients are zero).</summary>
+    public sealed record LabelSelection
+    {
+        [JsonPropertyName("label")] public int Label { get; init; }
+        [JsonPropertyName("name")] public string? Name { get; init; }
+        [JsonPropertyName("all_zero")] public bool AllZero { get; init; }
+        [JsonPropertyName("nonzero_coefficients")] public int NonzeroCoefficients { get; init; }
+        [JsonPropertyName("threshold")] public double Threshold { get; init; }
+        [JsonPropertyName("selected_audio")] public required int[] SelectedAudio { get; init; }
+        [JsonPropertyName("selected_text")] public int SelectedText { get; init; }
+        /// <summary>The label's F1 on the inner test split.</summary>
+        [JsonPropertyName("inner_f1")] public double InnerF1 { get; init; }
+        [JsonPropertyName("objective")] public double Objective { get; init; }
+        [JsonPropertyName("kkt_residual")] public double KktResidual { get; init; }
+        [JsonPropertyName("converged")] public bool Converged { get; init; }
     }
 }

@@ -37,4 +37,16 @@ public sealed class SelectionProblem
             Scaler = scaler,
         };
     }
+
+    /// <summary>The same features with binary targets (one label of a one-vs-rest problem).</summary>
+    public SelectionProblem Relabel(int[] trainLabels, int[] testLabels)
+    {
+        if (trainLabels.Length != Train.Rows || testLabels.Length != Test.Rows)
+            throw new ArgumentException($"{trainLabels.Length}/{testLabels.Length} labels for {Train.Rows}/{Test.Rows} rows");
+        return new SelectionProblem
+        {
+            AudioColumns = AudioColumns, NumClasses = 2, Train = Train, TrainLabels = trainLabels, Test = Test, TestLabels = testLabels,
+            Tfidf = Tfidf, Scaler = Scaler,
+        };
+    }
 }

@@ -13,7 +13,6 @@ public static class SelectionRunner
     {
         var manifest = o.Manifest;
         var layout = o.Layout;
-        if (manifest.Task == TaskKind.Multilabel) throw new SpeechTokException($"{manifest.Path}: token selection needs single-label samples (binary or multiclass)");
         var train = manifest.Split("train");
         manifest.RequireAllClassesInTrain();
         int audioCols = layout.FeatureCount;
@@ -22,6 +21,7 @@ public static class SelectionRunner
             Manifest = manifest.Path,
             Task = ExperimentResults.TaskName(manifest.Task),
             NumClasses = manifest.NumClasses,
+            LabelNames = manifest.LabelNames,
             Layers = layout.LayerNumbers,
             CodebookSize = layout.CodebookSize,
             SelectedFeatures = [],
@@ -64,45 +64,45 @@ public static class SelectionRunner
             textCols = vec.Count;
             counts = counts.HStack(vec.Transform(train.Select(s => s.Text).ToList()));
         }
-        var labels = train.Select(s => s.Label).ToArray();
-        var (innerTrain, innerTest, splitSource) = InnerSplit(o, labels, manifest.NumClasses);
-        var problem = SelectionProblem.Prepare(counts, audioCols, labels, manifest.NumClasses, innerTrain, innerTest);
+        // Multi-label: the inner split is stratified on the label combination, and one-vs-rest fits label by label.
+        bool multi = manifest.Task == TaskKind.Multilabel;
+        var sets = train.Select(s => s.Labels).ToList();
+        int strataCount = manifest.NumClasses;
+        var strata = multi ? MultiLabelSelection.CombinationIds(sets, out strataCount) : train.Select(s => s.Label).ToArray();
+        var (innerTrain, innerTest, splitSource) = InnerSplit(o, strata, strataCount);
+        if (multi && o.SplitFile == null) splitSource = splitSource.Replace("stratified", "stratified by label combination");
+        var problem = SelectionProblem.Prepare(counts, audioCols, strata, strataCount, innerTrain, innerTest);
         var cs = new List<double> { o.C };
         cs.AddRange(o.SweepC.Where(c => c != o.C));
+        head = head with
+        {
+            Mode = SelectionFile.ModelMode,
+            UseBow = o.Bow,
+            C = o.C,
+            Counts = new SelectionFile.SelectionCounts
+            {
+                TrainSamples = train.Count, InnerTrain = innerTrain.Length, InnerTest = innerTest.Length,
+                AudioColumns = audioCols, OccurringAudioColumns = occurringAudio.Length, TextColumns = textCols,
+            },
+        };
+        if (multi) return MultiLabel(head, o, problem, innerTrain.Select(i => sets[i]).ToList(), innerTest.Select(i => sets[i]).ToList(), cs, splitSource);
         var outcomes = TokenSelection.Run(problem, cs, new LogisticOptions { Tolerance = o.Tolerance });
         var main = outcomes[0];
         TokenSelection.RequireNonZero(main);
         bool binary = manifest.Task == TaskKind.Binary;
         return head with
         {
-            Mode = SelectionFile.ModelMode,
-            UseBow = o.Bow,
-            C = o.C,
             SelectedFeatures = main.SelectedAudio,
             Tokens = TokenNames(main.SelectedAudio),
-            Counts = new SelectionFile.SelectionCounts
+            Counts = head.Counts! with
             {
-                TrainSamples = train.Count,
-                InnerTrain = innerTrain.Length,
-                InnerTest = innerTest.Length,
-                AudioColumns = audioCols,
-                OccurringAudioColumns = occurringAudio.Length,
-                TextColumns = textCols,
                 NonzeroCoefficients = main.Fit.NonZeroCount,
                 SelectedColumns = main.SelectedColumns.Length,
                 SelectedAudio = main.SelectedAudio.Length,
                 SelectedText = main.SelectedText,
             },
             Threshold = main.Threshold,
-            Solver = new SelectionFile.SolverReport
-            {
-                Method = "block proximal Newton, active set + strong rule, C path with warm starts",
-                Objective = main.Fit.Objective,
-                KktResidual = main.Fit.Kkt,
-                Tolerance = o.Tolerance,
-                Converged = main.Fit.Converged,
-                OuterIterations = main.Fit.OuterIterations,
-            },
+            Solver = Solver(main.Fit, o.Tolerance),
             InnerSplit = new SelectionFile.InnerSplitScore
             {
                 Source = splitSource,
@@ -112,6 +112,53 @@ public static class SelectionRunner
             Sweep = o.SweepC.Length == 0 ? null : o.SweepC.Select(c => SweepPoint(outcomes[cs.IndexOf(c)], binary)).ToList(),
         };
     }
+
+    /// <summary>The one-vs-rest selection (<see cref="MultiLabelSelection"/>) on the prepared problem.</summary>
+    private static SelectionFile MultiLabel(SelectionFile head, SelectOptions o, SelectionProblem problem, IReadOnlyList<int[]> trainSets,
+        IReadOnlyList<int[]> testSets, List<double> cs, string splitSource)
+    {
+        var manifest = o.Manifest;
+        var outcomes = MultiLabelSelection.Run(problem, trainSets, testSets, manifest.NumClasses, cs, new LogisticOptions { Tolerance = o.Tolerance }, manifest.LabelText);
+        var main = outcomes[0];
+        if (main.SelectedAudio.Length == 0)
+            throw new SpeechTokException($"at C={o.C} no label's model keeps an audio token (every coefficient zero, or text only); use a larger C");
+        return head with
+        {
+            OneVsRest = true,
+            SelectedFeatures = main.SelectedAudio,
+            Tokens = TokenNames(main.SelectedAudio),
+            Counts = head.Counts! with
+            {
+                NonzeroCoefficients = main.PerLabel.Sum(p => p.Fit.NonZeroCount),
+                SelectedAudio = main.SelectedAudio.Length,
+            },
+            PerLabel = MultiLabelSelection.PerLabel(main, l => manifest.LabelNames?[l]),
+            Solver = Solver(main.PerLabel.OrderByDescending(p => p.Fit.Kkt).First().Fit, o.Tolerance),
+            InnerSplit = new SelectionFile.InnerSplitScore { Source = splitSource, MacroF1 = main.Inner.MacroF1, MicroF1 = main.Inner.MicroF1 },
+            Sweep = o.SweepC.Length == 0 ? null : o.SweepC.Select(c => outcomes[cs.IndexOf(c)]).Select(m => new SelectionFile.SweepPoint
+            {
+                C = m.C,
+                AllZero = m.AllZero,
+                SelectedAudio = m.SelectedAudio.Length,
+                NonzeroCoefficients = m.PerLabel.Sum(p => p.Fit.NonZeroCount),
+                InnerMacroF1 = m.Inner.MacroF1,
+                InnerMicroF1 = m.Inner.MicroF1,
+                Objective = m.PerLabel.Sum(p => p.Fit.Objective),
+                KktResidual = m.PerLabel.Max(p => p.Fit.Kkt),
+            }).ToList(),
+        };
+    }
+
+    /// <summary>The solver's report of a fit (one-vs-rest: the label fit with the largest KKT residual).</summary>
+    private static SelectionFile.SolverReport Solver(LogisticFit fit, double tolerance) => new()
+    {
+        Method = "block proximal Newton, active set + strong rule, C path with warm starts",
+        Objective = fit.Objective,
+        KktResidual = fit.Kkt,
+        Tolerance = tolerance,
+        Converged = fit.Converged,
+        OuterIterations = fit.OuterIterations,
+    };
 
     private static SelectionFile.SweepPoint SweepPoint(SelectionOutcome o, bool binary) => new()
     {

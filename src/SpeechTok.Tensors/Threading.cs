@@ -14,7 +14,10 @@ public static class Threading
         set => _threads = value < 1 ? Environment.ProcessorCount : value;
     }
 
-    /// <summary>Runs body(part) for part in [0, parts) on up to <see cref="Threads"/> threads.</summary>
+    /// <summary>
+    /// Runs body(part) for part in [0, parts) on up to <see cref="Threads"/> threads. A <see cref="SpeechTokException"/>
+    /// from a part (bad input, named by the body) is rethrown as itself, not wrapped in an AggregateException.
+    /// </summary>
     public static void For(int parts, Action<int> body)
     {
         if (parts <= 1 || _threads == 1)
@@ -22,7 +25,11 @@ public static class Threading
             for (int p = 0; p < parts; p++) body(p);
             return;
         }
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = _threads }, body);
+        try { Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = _threads }, body); }
+        catch (AggregateException ae) when (ae.InnerExceptions.FirstOrDefault(x => x is SpeechTokException) is { } first)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        }
     }
 
     /// <summary>Splits [0, n) into contiguous ranges, one per thread, for work too fine for per-item tasks.</summary>

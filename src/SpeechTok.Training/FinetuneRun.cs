@@ -1,4 +1,5 @@
 using SpeechTok.Audio;
+using SpeechTok.Codec;
 using SpeechTok.Codec.Store;
 using SpeechTok.Evaluation;
 using SpeechTok.Lm.Model;
@@ -12,7 +13,8 @@ namespace SpeechTok.Training;
 /// <summary>
 /// A fine-tuning run folder (docs/training.md): run.json, new_rows.safetensors, seed-S/{checkpoint/,
 /// adapter_config.json, adapter_model.safetensors, curves.json, predictions-val.json, predictions-test.json,
-/// done.json}. Seeds already done are skipped on a rerun; an unfinished seed resumes from its checkpoint.
+/// done.json}; audio-vector runs add seed-S/audio_projection.safetensors.
+/// Seeds already done are skipped on a rerun; an unfinished seed resumes from its checkpoint.
 /// </summary>
 public static class FinetuneRun
 {
@@ -24,13 +26,28 @@ public static class FinetuneRun
         var manifest = spec.Manifest;
         int k = manifest.NumClasses;
         if (manifest.Task != TaskKind.Multilabel && k < 2) throw new SpeechTokException($"{manifest.Path}: {k} class(es); classification needs at least 2");
-        var selection = spec.TextOnly ? null : SelectionFile.LoadTokens(spec.Selection ?? throw new SpeechTokException("--selection is required unless --text-only"));
-        using var lm = LanguageModel.Load(spec.Model, selection);
-        var mode = spec.TextOnly ? SerializationMode.TextOnly : spec.Serialization;
+        bool vector = spec.AudioEncoder != null;
+        if (vector && (spec.TextOnly || spec.Selection != null)) throw new SpeechTokException("--audio-vector excludes --text-only and --selection (the audio is one vector, not tokens)");
+        var selection = spec.TextOnly || vector ? null : SelectionFile.LoadTokens(spec.Selection ?? throw new SpeechTokException("--selection is required unless --text-only or --audio-vector"));
+        using var lm = LanguageModel.Load(spec.Model, selection, vector);
+        var mode = spec.TextOnly ? SerializationMode.TextOnly : vector ? SerializationMode.AudioVector : spec.Serialization;
         var serializer = lm.Serializer(mode, spec.MaxLength);
-        using var codes = spec.TextOnly ? null : CodeStore.Open(spec.Codes ?? throw new SpeechTokException("--codes is required unless --text-only"));
+        using var codes = serializer.NeedsCodes ? CodeStore.Open(spec.Codes ?? throw new SpeechTokException("--codes is required with selected audio tokens")) : null;
+        var encoder = vector ? UtteranceEncoders.Load(spec.AudioEncoder!) : null;
+        ZScore? norm = null;
+        float[][]? raw = null;
+        if (encoder != null)
+        {
+            manifest.RequireClips();
+            raw = AudioVectors.Encode(manifest.Samples, encoder);
+            norm = ZScore.Fit(manifest.Samples.Select((s, i) => (s, i)).Where(x => x.s.Split == "train").Select(x => raw[x.i]).ToList());
+        }
         var sets = Manifest.SplitNames.ToDictionary(s => s, s => manifest.Samples.Any(x => x.Split == s)
-            ? EncodedSet.Encode(s, manifest.Split(s), serializer, codes) : null);
+            ? EncodedSet.Encode(s, manifest.Split(s), serializer, codes) with
+            {
+                Vectors = norm == null ? null : manifest.Samples.Select((x, i) => (x, i)).Where(p => p.x.Split == s).Select(p => norm.Apply(raw![p.i])).ToArray(),
+            }
+            : null);
         var train = sets["train"] ?? throw new SpeechTokException($"{manifest.Path}: split 'train' is empty");
         var val = sets["val"] ?? throw new SpeechTokException($"{manifest.Path}: split 'val' is empty (model selection needs it)");
 
@@ -39,11 +56,11 @@ public static class FinetuneRun
         if (spec.Pretrained != null) (rows, head) = Pretrainer.LoadRows(spec.Pretrained, lm);
         var runFile = new RunFile
         {
-            System = spec.System ?? (spec.TextOnly ? "text-only-llm" : spec.Pretrained != null ? "audio-lasso" : "audio-lasso-no-pretrain"),
+            System = spec.System ?? (spec.TextOnly ? "text-only-llm" : vector ? "audio-vector" : spec.Pretrained != null ? "audio-lasso" : "audio-lasso-no-pretrain"),
             Manifest = manifest.Path, Task = ExperimentResults.TaskName(manifest.Task), NumLabels = k,
             Model = lm.Folder, Codes = spec.Codes is null ? null : Path.GetFullPath(spec.Codes),
             CodesTokenizer = codes?.TokenizerIdentity, Selection = selection, Pretrained = spec.Pretrained is null ? null : Path.GetFullPath(spec.Pretrained),
-            TextOnly = spec.TextOnly, Serialization = SampleSerializer.ModeName(mode), MaxLength = spec.MaxLength,
+            TextOnly = spec.TextOnly, AudioEncoder = encoder?.Identity, AudioVectorDim = encoder?.Dim, AudioVectorNorm = norm, Serialization = SampleSerializer.ModeName(mode), MaxLength = spec.MaxLength,
             Tokenizer = lm.Extension(), Hyperparameters = FinetuneHyperparameters.From(spec.Options, manifest.Task),
             Truncated = sets.Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => kv.Value!.Truncated),
         };
@@ -68,19 +85,21 @@ public static class FinetuneRun
         }
     }
 
-    /// <summary>Writes the best adapter in PEFT format and the predictions of every non-empty split, then done.json.</summary>
+    /// <summary>Writes the best adapter in PEFT format (and audio projection) and the predictions of every non-empty split, then done.json.</summary>
     private static void Finalise(LanguageModel lm, TaskKind task, int k, Dictionary<string, EncodedSet?> sets, int seed, FinetuneOptions o, string dir)
     {
         var state = Path.Combine(dir, Checkpoint.Folder);
         var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, (ulong)seed);
         using var model = new LlamaForSequenceClassification(lm.Weights, k, lm.PadId, lora, null, (ulong)seed);
+        var projection = Finetuner.NewProjection(lm, sets["train"]!, seed);
         // The best values live in the checkpoint ("best.*"); read them back so this step is also resumable.
         using (var st = SafeTensors.Open(Path.Combine(RunFiles.CompleteFolder(state)!, Checkpoint.TensorsFile)))
-            foreach (var (name, t) in Peft.Tensors(lora, model.ScoreWeight, k))
+            foreach (var (name, t) in Peft.Tensors(lora, model.ScoreWeight, k).Concat(projection?.Trainables().Select(p => (p.Name, p.Tensor)) ?? []))
                 st.Get("best." + name).CopyTo(0, t.Span);
         Peft.Save(dir, lora, model.ScoreWeight, k, lm.Folder);
+        projection?.Save(dir);
         foreach (var (split, set) in sets)
-            if (set != null) PredictionsFile.From(set, Finetuner.Predict(model, set, lm.PadId, task, o.BatchSize)).Save(Path.Combine(dir, PredictionsFile.FileName(split)));
+            if (set != null) PredictionsFile.From(set, Finetuner.Predict(model, set, lm.PadId, task, o.BatchSize, projection)).Save(Path.Combine(dir, PredictionsFile.FileName(split)));
         new SeedDone(seed, Peft.Fingerprint(dir)).Save(Path.Combine(dir, SeedDone.FileName));
     }
 

@@ -15,6 +15,8 @@ public sealed record FinetuneSpec
     /// <summary>Folder written by pretrain; null: fresh rows (--no-pretrain) or text only.</summary>
     public string? Pretrained { get; init; }
     public bool TextOnly { get; init; }
+    /// <summary>The audio-vector system: the utterance encoder's name (<see cref="Codec.UtteranceEncoders"/>; clips are read from the manifest's audio root); null otherwise.</summary>
+    public string? AudioEncoder { get; init; }
     public SerializationMode Serialization { get; init; } = SampleSerializer.DefaultMode;
     public int MaxLength { get; init; } = SampleSerializer.DefaultMaxLength;
     public string? System { get; init; }

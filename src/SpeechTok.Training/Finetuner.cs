@@ -10,7 +10,8 @@ namespace SpeechTok.Training;
 /// CE (balanced) or, for multi-label tasks, sigmoid + BCE. Data order, dropout masks and initialisation come
 /// from seeded streams; every epoch ends with an evaluation on val and an atomic checkpoint, so a rerun of a
 /// killed run continues and ends with the same numbers. The best epoch (val macro-F1; binary: F1 of class 1)
-/// is restored at the end.
+/// is restored at the end. With utterance vectors in the sets (the audio-vector system), an
+/// <see cref="AudioProjection"/> trains along with LoRA and the head.
 /// </summary>
 public static class Finetuner
 {
@@ -24,7 +25,8 @@ public static class Finetuner
         int h = lm.Config.HiddenSize, epochs = o.EpochsFor(task);
         var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, (ulong)seed);
         using var model = new LlamaForSequenceClassification(lm.Weights, numLabels, lm.PadId, lora, null, (ulong)seed);
-        var trainables = Peft.Trainables(lora, model.ScoreWeight, model.ScoreGrad, numLabels).ToList();
+        var projection = NewProjection(lm, train, seed);
+        var trainables = Peft.Trainables(lora, model.ScoreWeight, model.ScoreGrad, numLabels).Concat(projection?.Trainables() ?? []).ToList();
         var ps = trainables.Select(t => Parameter.Full(t.Name, t.Tensor)).ToList();
         var grads = trainables.Select(t => t.Grad).ToList();
         var opt = new AdamW(ps, o.Lr, weightDecay: 0);
@@ -32,96 +34,111 @@ public static class Finetuner
         var schedule = new LinearWarmupSchedule(o.Lr, Math.Max(1, (int)(o.WarmupRatio * total)), total);
         var classWeights = task == TaskKind.Multilabel ? [] : BalancedWeights(train, numLabels);
 
-        double bestMetric = double.NegativeInfinity;
-        int bestEpoch = 0, bad = 0, startEpoch = 0;
-        bool stopped = false;
-        var best = ps.Select(p => p.Data.ToArray()).ToList();
         var trainCurve = new List<TrainLossPoint>();
         var valCurve = new List<ValPoint>();
-        var state = Checkpoint.Load<FinetuneState>(seedDir, opt, get =>
+        int[] order = [];
+        double epochLoss = 0;
+        var end = TrainingLoop.Run(seedDir, new TrainingLoopSpec<FinetuneState>
         {
-            for (int i = 0; i < ps.Count; i++) { get(ps[i].Name).CopyTo(ps[i].Data); best[i] = get("best." + ps[i].Name); }
-        });
-        if (state != null)
-        {
-            startEpoch = state.EpochsDone;
-            bestMetric = state.BestMetric;
-            bestEpoch = state.BestEpoch;
-            bad = state.EpochsWithoutImprovement;
-            stopped = state.Stopped;
-            lora.Step = state.DropoutStep;
-            trainCurve = [.. state.TrainLoss];
-            valCurve = [.. state.Val];
-            log?.Invoke($"seed {seed}: resuming after epoch {startEpoch} (step {opt.StepCount})");
-        }
-
-        for (int epoch = startEpoch; epoch < epochs && !stopped; epoch++)
-        {
-            var order = Rng.ForPurpose((ulong)seed, $"finetune.order.{epoch}").Permutation(train.Count);
-            lora.Training = true;
-            double epochLoss = 0;
-            for (int s = 0; s < perEpoch; s++)
+            Optimizer = opt, TotalSteps = total, MaxGradNorm = o.MaxGradNorm, LrAt = s => schedule.LrAt(s),
+            LossAndGradients = step =>
             {
+                int epoch = (int)(step / perEpoch), s = (int)(step % perEpoch);
+                if (s == 0)
+                {
+                    order = Rng.ForPurpose((ulong)seed, $"finetune.order.{epoch}").Permutation(train.Count);
+                    lora.Training = true;
+                    epochLoss = 0;
+                }
                 var rows = order[(s * o.BatchSize)..Math.Min(train.Count, (s + 1) * o.BatchSize)];
                 var batch = Batch.Make(rows.Select(i => train.Ids[i]).ToList(), lm.PadId);
                 foreach (var g in grads) Array.Clear(g);
+                var inputs = projection?.Forward(batch.Ids, batch.B, batch.T, rows.Select(i => train.Vectors![i]).ToList());
                 double loss;
                 if (task == TaskKind.Multilabel)
-                    loss = model.MultiLabelStep(batch.Ids, batch.Mask, batch.B, batch.T, MultiHot(rows.Select(i => train.Labels[i]), numLabels)).Loss;
+                    loss = model.MultiLabelStep(batch.Ids, batch.Mask, batch.B, batch.T, MultiHot(rows.Select(i => train.Labels[i]), numLabels), inputs: inputs).Loss;
                 else
                 {
-                    var (sum, wsum, _) = model.CrossEntropyStep(batch.Ids, batch.Mask, batch.B, batch.T, rows.Select(i => train.Labels[i][0]).ToArray(), classWeights);
+                    var (sum, wsum, _) = model.CrossEntropyStep(batch.Ids, batch.Mask, batch.B, batch.T, rows.Select(i => train.Labels[i][0]).ToArray(), classWeights, inputs: inputs);
                     loss = sum / wsum;
                 }
+                if (inputs != null) projection!.Backward(inputs);
                 if (!double.IsFinite(loss))
-                    throw new SpeechTokException($"fine-tuning seed {seed}: loss is {loss} at step {opt.StepCount + 1} (epoch {epoch + 1}, batch {s}: samples {string.Join(",", rows.Select(i => train.Keys[i]))})");
+                    throw new SpeechTokException($"fine-tuning seed {seed}: loss is {loss} at step {step + 1} (epoch {epoch + 1}, batch {s}: samples {string.Join(",", rows.Select(i => train.Keys[i]))})");
                 for (int i = 0; i < ps.Count; i++) grads[i].AsSpan().CopyTo(ps[i].Grad.Span);
-                GradClip.ClipGradNorm(ps, o.MaxGradNorm);
-                opt.Lr = schedule.LrAt(opt.StepCount);
-                opt.Step();
-                opt.ZeroGrad();
+                return loss;
+            },
+            Trained = (step, loss, _) =>
+            {
                 epochLoss += loss;
-                trainCurve.Add(new TrainLossPoint(opt.StepCount, epoch + (s + 1.0) / perEpoch, loss, opt.Lr));
-                afterStep?.Invoke(opt.StepCount);
-            }
-            lora.Training = false;
-            var probs = Predict(model, val, lm.PadId, task, o.BatchSize);
-            var m = ClassificationMetrics.Compute(task, numLabels, val.Labels, probs);
-            double metric = m.Selection;
-            valCurve.Add(new ValPoint(epoch + 1, opt.StepCount, ClassificationMetrics.Loss(task, val.Labels, probs, classWeights), metric, m.MacroF1));
-            log?.Invoke($"seed {seed} epoch {epoch + 1}/{epochs}: train loss {epochLoss / perEpoch:F4}, val {ClassificationMetrics.SelectionName(task)} {metric:F4}");
-            if (metric > bestMetric)
+                trainCurve.Add(new TrainLossPoint(step, (step - 1) / perEpoch + ((step - 1) % perEpoch + 1.0) / perEpoch, loss, opt.Lr));
+            },
+            EvalDue = step => step % perEpoch == 0,
+            Evaluate = step =>
             {
-                bestMetric = metric; bestEpoch = epoch + 1; bad = 0;
-                best = ps.Select(p => p.Data.ToArray()).ToList();
-            }
-            else if (++bad >= o.Patience) { stopped = true; log?.Invoke($"seed {seed}: early stop after epoch {epoch + 1}"); }
-
-            var tensors = ps.Select(p => (p.Name, Tensor.FromData(p.Data, p.Value.Shape)))
-                .Concat(ps.Select((p, i) => ("best." + p.Name, Tensor.FromData(best[i], p.Value.Shape)))).ToList();
-            Checkpoint.Save(seedDir, new FinetuneState
+                lora.Training = false;
+                var probs = Predict(model, val, lm.PadId, task, o.BatchSize, projection);
+                var m = ClassificationMetrics.Compute(task, numLabels, val.Labels, probs);
+                int epoch = (int)(step / perEpoch);
+                valCurve.Add(new ValPoint(epoch, step, ClassificationMetrics.Loss(task, val.Labels, probs, classWeights), m.Selection, m.MacroF1));
+                log?.Invoke($"seed {seed} epoch {epoch}/{epochs}: train loss {epochLoss / perEpoch:F4}, val {ClassificationMetrics.SelectionName(task)} {m.Selection:F4}");
+                return m.Selection;
+            },
+            Selection = ModelSelection.Maximize, Patience = o.Patience,
+            EarlyStop = st => log?.Invoke($"seed {seed}: early stop after epoch {st.Step / perEpoch}"),
+            CheckpointDue = step => step % perEpoch == 0,
+            State = st => new FinetuneState
             {
-                EpochsDone = epoch + 1, BestMetric = bestMetric, BestEpoch = bestEpoch, EpochsWithoutImprovement = bad,
-                Stopped = stopped, DropoutStep = lora.Step, TrainLoss = [.. trainCurve], Val = [.. valCurve],
-            }, tensors, opt);
-        }
-        for (int i = 0; i < ps.Count; i++) best[i].CopyTo(ps[i].Data);
-        return new SeedResult(seed, bestMetric, bestEpoch, new SeedCurves
+                EpochsDone = (int)(st.Step / perEpoch), BestMetric = st.BestValue, BestEpoch = (int)(st.BestStep / perEpoch), EpochsWithoutImprovement = st.BadEvals,
+                Stopped = st.Stopped, DropoutStep = lora.Step, TrainLoss = [.. trainCurve], Val = [.. valCurve],
+            },
+            CheckpointTensors = best => ps.Select(p => (p.Name, Tensor.FromData(p.Data, p.Value.Shape)))
+                .Concat(ps.Select((p, i) => ("best." + p.Name, Tensor.FromData(best![i], p.Value.Shape)))).ToList(),
+            Restore = get =>
+            {
+                foreach (var p in ps) get(p.Name).CopyTo(p.Data);
+                return ps.Select(p => get("best." + p.Name)).ToList();
+            },
+            Resume = state =>
+            {
+                lora.Step = state.DropoutStep;
+                trainCurve = [.. state.TrainLoss];
+                valCurve = [.. state.Val];
+                log?.Invoke($"seed {seed}: resuming after epoch {state.EpochsDone} (step {opt.StepCount})");
+                return new TrainingStatus(opt.StepCount, state.BestMetric, (long)state.BestEpoch * perEpoch, state.EpochsWithoutImprovement, state.Stopped);
+            },
+            AfterStep = afterStep,
+        });
+        for (int i = 0; i < ps.Count; i++) end.Best![i].CopyTo(ps[i].Data);
+        int bestEpoch = (int)(end.Status.BestStep / perEpoch);
+        return new SeedResult(seed, end.Status.BestValue, bestEpoch, new SeedCurves
         {
-            Seed = seed, BestEpoch = bestEpoch, BestValMetric = bestMetric, Metric = ClassificationMetrics.SelectionName(task),
+            Seed = seed, BestEpoch = bestEpoch, BestValMetric = end.Status.BestValue, Metric = ClassificationMetrics.SelectionName(task),
             TrainLoss = trainCurve, Val = valCurve,
         });
     }
 
-    /// <summary>Probabilities [n][numLabels]: softmax, or sigmoid for multi-label tasks.</summary>
-    public static float[][] Predict(LlamaForSequenceClassification model, EncodedSet set, int padId, TaskKind task, int batchSize)
+    /// <summary>The audio-vector system's projection when <paramref name="train"/> carries utterance vectors; else null.</summary>
+    internal static AudioProjection? NewProjection(LanguageModel lm, EncodedSet train, int seed)
     {
+        if (train.Vectors is not { } v) return null;
+        int slot = lm.Vocabulary?.VectorSlotId ?? throw new SpeechTokException("utterance vectors need the audio-vector vocabulary (the <|audio_vector|> slot)");
+        return AudioProjection.Create(lm.Weights, v[0].Length, slot, (ulong)seed);
+    }
+
+    /// <summary>Probabilities [n][numLabels]: softmax, or sigmoid for multi-label tasks; <paramref name="projection"/> for sets with utterance vectors.</summary>
+    public static float[][] Predict(LlamaForSequenceClassification model, EncodedSet set, int padId, TaskKind task, int batchSize, AudioProjection? projection = null)
+    {
+        if ((projection == null) != (set.Vectors == null))
+            throw new SpeechTokException(projection == null ? "this set carries utterance vectors but no audio projection was given" : "the audio projection needs the set's utterance vectors");
         var probs = new float[set.Count][];
         int k = model.NumLabels;
         for (int s = 0; s < set.Count; s += batchSize)
         {
-            var batch = Batch.Make(set.Ids[s..Math.Min(set.Count, s + batchSize)], padId);
-            var logits = model.Logits(batch.Ids, batch.Mask, batch.B, batch.T);
+            int end = Math.Min(set.Count, s + batchSize);
+            var batch = Batch.Make(set.Ids[s..end], padId);
+            var inputs = projection?.Forward(batch.Ids, batch.B, batch.T, set.Vectors![s..end]);
+            var logits = model.Logits(batch.Ids, batch.Mask, batch.B, batch.T, inputs);
             for (int i = 0; i < batch.B; i++)
                 probs[s + i] = task == TaskKind.Multilabel ? Sigmoid(logits.AsSpan(i * k, k)) : Softmax(logits.AsSpan(i * k, k));
         }

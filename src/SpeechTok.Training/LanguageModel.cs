@@ -51,9 +51,13 @@ public sealed class LanguageModel : IDisposable
         }
     }
 
-    /// <summary>Loads <paramref name="folder"/> and extends its tokenizer for <paramref name="selection"/> (null: text only, [PAD] only).</summary>
-    public static LanguageModel Load(string folder, SelectedAudioTokens? selection)
+    /// <summary>
+    /// Loads <paramref name="folder"/> and extends its tokenizer for <paramref name="selection"/>, or with
+    /// <paramref name="audioVector"/> for the audio-vector system (markers and the vector slot), else text only ([PAD] only).
+    /// </summary>
+    public static LanguageModel Load(string folder, SelectedAudioTokens? selection, bool audioVector = false)
     {
+        if (selection != null && audioVector) throw new SpeechTokException("a run uses either selected audio tokens or one audio vector, not both");
         folder = Path.GetFullPath(folder);
         if (!Directory.Exists(folder)) throw new SpeechTokException($"model folder '{folder}' does not exist");
         var c = LlamaConfig.Load(folder);
@@ -69,6 +73,7 @@ public sealed class LanguageModel : IDisposable
             var padding = w.DropPaddedRows(tok.VocabSize);
             AudioVocabulary? vocab = null;
             if (selection != null) vocab = AudioVocabulary.Extend(tok, selection.Features, selection.Layout);
+            else if (audioVector) vocab = AudioVocabulary.ExtendForVector(tok);
             else if (tok.PadId == null) tok.AddPadToken();
             return new LanguageModel(folder, c, w, tok, vocab, st, rows, padding);
         }

@@ -50,20 +50,13 @@ public static class LmTrainer
         var schedule = new WarmupCosineSchedule(o.Lr, o.MinLr, o.WarmupSteps, o.MaxSteps);
         using var model = new LlamaForCausalLm(weights);
 
-        var state = Checkpoint.Load<LmCheckpointState>(dir, opt, get => { foreach (var p in parameters.All) get(p.Name).CopyTo(p.Data); });
-        long step = state?.Step ?? 0;
-        double seconds = state?.Seconds ?? 0;
-        if (step != opt.StepCount) throw new SpeechTokException($"{dir}/checkpoint: state.json says step {step} but the optimizer state has {opt.StepCount}");
-        if (step > o.MaxSteps) throw new SpeechTokException($"{dir}/checkpoint: at step {step}, past --max-steps {o.MaxSteps}");
-        if (state != null) log?.Invoke($"resuming at step {step}/{o.MaxSteps}");
-        using var metrics = MetricsLog.Open(Path.Combine(dir, MetricsFile), step);
-
         long parameterCount = parameters.All.Sum(p => (long)p.Length);
-        log?.Invoke($"model: {parameterCount:N0} parameters ({o.Shape.Layers} layers, hidden {o.Shape.Hidden}, vocab {vocab}), {o.TokensPerStep:N0} tokens per step, {o.MaxSteps} steps");
+        MetricsLog? metrics = null;
+        LmEvalResult? last = null, stepEval = null;
         LmEvalResult Eval(long at)
         {
             var r = LmEvaluation.Evaluate(model, valid, o.SeqLen, o.EvalBatchSize);
-            if (!metrics.HasEval(at)) metrics.Write(new JsonObject
+            if (!metrics!.HasEval(at)) metrics.Write(new JsonObject
             {
                 ["type"] = "eval", ["step"] = at, ["loss"] = r.MeanLoss, ["bits_per_byte"] = r.BitsPerByte, ["perplexity"] = r.Perplexity,
                 ["tokens"] = r.Tokens, ["bytes"] = r.Bytes,
@@ -72,64 +65,97 @@ public static class LmTrainer
             return r;
         }
 
-        var session = Stopwatch.StartNew();
-        double sessionStart = seconds;
-        LmEvalResult? last = state == null ? Eval(0) : null;
-        var data = new WindowOrder(windows, o.Seed);
+        var session = new Stopwatch();
+        var stepClock = new Stopwatch();
+        double sessionStart = 0, trainSeconds = 0, lastLoss = 0, lastNorm = 0;
         long sessionTokens = 0;
-        double trainSeconds = 0;
+        var data = new WindowOrder(windows, o.Seed);
         int b = o.BatchSize, t = o.SeqLen;
         var ids = new int[b * t];
         var mask = new int[b * t];
         Array.Fill(mask, 1);
         float dSum = (float)(1.0 / ((long)b * o.GradAccum * (t - 1)));
-        while (step < o.MaxSteps)
+        try
         {
-            var stepClock = Stopwatch.StartNew();
-            parameters.ZeroGrad();
-            double lossSum = 0;
-            for (int m = 0; m < o.GradAccum; m++)
+            var end = TrainingLoop.Run(dir, new TrainingLoopSpec<LmCheckpointState>
             {
-                for (int i = 0; i < b; i++)
+                Optimizer = opt, TotalSteps = o.MaxSteps, MaxGradNorm = o.MaxGradNorm, LrAt = s => schedule.LrAt(s),
+                Resume = state =>
                 {
-                    long g = (step * o.GradAccum + m) * b + i;
-                    var (start, _) = train.Window(data.At(g), t).GetOffsetAndLength(train.Ids.Length);
-                    train.Ids.AsSpan(start, t).CopyTo(ids.AsSpan(i * t, t));
-                }
-                lossSum += model.LossAndGradients(ids, mask, ids, b, t, parameters, dSum).Sum;
-            }
-            double loss = lossSum * dSum;
-            if (!double.IsFinite(loss)) throw new SpeechTokException($"lm train: loss is {loss} at step {step + 1} (lower --lr, or check the data)");
-            double norm = GradClip.ClipGradNorm(parameters.All, o.MaxGradNorm);
-            opt.Lr = schedule.LrAt(step);
-            opt.Step();
-            step++;
-            trainSeconds += stepClock.Elapsed.TotalSeconds;
-            sessionTokens += o.TokensPerStep;
-            metrics.Write(new JsonObject
-            {
-                ["type"] = "train", ["step"] = step, ["loss"] = loss, ["lr"] = opt.Lr, ["grad_norm"] = norm, ["tokens"] = step * o.TokensPerStep,
-                ["seconds"] = sessionStart + session.Elapsed.TotalSeconds,
+                    if (state.Step != opt.StepCount) throw new SpeechTokException($"{dir}/checkpoint: state.json says step {state.Step} but the optimizer state has {opt.StepCount}");
+                    sessionStart = state.Seconds;
+                    log?.Invoke($"resuming at step {state.Step}/{o.MaxSteps}");
+                    return new TrainingStatus(state.Step, 0, 0, 0, false);
+                },
+                Started = step =>
+                {
+                    metrics = MetricsLog.Open(Path.Combine(dir, MetricsFile), step);
+                    log?.Invoke($"model: {parameterCount:N0} parameters ({o.Shape.Layers} layers, hidden {o.Shape.Hidden}, vocab {vocab}), {o.TokensPerStep:N0} tokens per step, {o.MaxSteps} steps");
+                    session.Start();
+                },
+                EvalAtStart = true,
+                LossAndGradients = step =>
+                {
+                    stepClock.Restart();
+                    double lossSum = 0;
+                    for (int m = 0; m < o.GradAccum; m++)
+                    {
+                        for (int i = 0; i < b; i++)
+                        {
+                            long g = (step * o.GradAccum + m) * b + i;
+                            var (start, _) = train.Window(data.At(g), t).GetOffsetAndLength(train.Ids.Length);
+                            train.Ids.AsSpan(start, t).CopyTo(ids.AsSpan(i * t, t));
+                        }
+                        lossSum += model.LossAndGradients(ids, mask, ids, b, t, parameters, dSum).Sum;
+                    }
+                    double loss = lossSum * dSum;
+                    if (!double.IsFinite(loss)) throw new SpeechTokException($"lm train: loss is {loss} at step {step + 1} (lower --lr, or check the data)");
+                    return loss;
+                },
+                Trained = (step, loss, norm) =>
+                {
+                    trainSeconds += stepClock.Elapsed.TotalSeconds;
+                    sessionTokens += o.TokensPerStep;
+                    (lastLoss, lastNorm, stepEval) = (loss, norm, null);
+                    metrics!.Write(new JsonObject
+                    {
+                        ["type"] = "train", ["step"] = step, ["loss"] = loss, ["lr"] = opt.Lr, ["grad_norm"] = norm, ["tokens"] = step * o.TokensPerStep,
+                        ["seconds"] = sessionStart + session.Elapsed.TotalSeconds,
+                    });
+                },
+                EvalDue = step => step % o.EvalEvery == 0 || step == o.MaxSteps,
+                Evaluate = step => (last = stepEval = Eval(step)).MeanLoss,
+                CheckpointDue = step => step % o.CheckpointEvery == 0 || step == o.MaxSteps,
+                State = st => new LmCheckpointState
+                {
+                    Step = st.Step, WindowsSeen = st.Step * o.GradAccum * b, TokensSeen = st.Step * o.TokensPerStep, Seconds = sessionStart + session.Elapsed.TotalSeconds,
+                },
+                CheckpointTensors = _ => parameters.All.Select(p => (p.Name, p.Value)),
+                Restore = get =>
+                {
+                    foreach (var p in parameters.All) get(p.Name).CopyTo(p.Data);
+                    return null;
+                },
+                AfterStep = step =>
+                {
+                    double tps = sessionTokens / Math.Max(1e-9, trainSeconds);
+                    var eta = TimeSpan.FromSeconds((o.MaxSteps - step) * session.Elapsed.TotalSeconds / Math.Max(1, sessionTokens / o.TokensPerStep));
+                    progress?.Invoke(new LmProgress(step, o.MaxSteps, lastLoss, opt.Lr, lastNorm, step * o.TokensPerStep, tps, eta, stepEval));
+                    afterStep?.Invoke(step);
+                },
             });
-            LmEvalResult? eval = step % o.EvalEvery == 0 || step == o.MaxSteps ? last = Eval(step) : null;
-            if (step % o.CheckpointEvery == 0 || step == o.MaxSteps)
-            {
-                Checkpoint.Save(dir, new LmCheckpointState
-                {
-                    Step = step, WindowsSeen = step * o.GradAccum * b, TokensSeen = step * o.TokensPerStep, Seconds = sessionStart + session.Elapsed.TotalSeconds,
-                }, parameters.All.Select(p => (p.Name, p.Value)), opt);
-            }
-            double tps = sessionTokens / Math.Max(1e-9, trainSeconds);
-            var eta = TimeSpan.FromSeconds((o.MaxSteps - step) * session.Elapsed.TotalSeconds / Math.Max(1, sessionTokens / o.TokensPerStep));
-            progress?.Invoke(new LmProgress(step, o.MaxSteps, loss, opt.Lr, norm, step * o.TokensPerStep, tps, eta, eval));
-            afterStep?.Invoke(step);
+            long step = end.Status.Step;
+            last ??= Eval(step);
+            double seconds = sessionStart + session.Elapsed.TotalSeconds;
+            WriteModel(dir, weights, config, tok, o);
+            WriteSummary(dir, spec, corpus, last, step, seconds, parameterCount, vocab, metrics!.EvalCurve());
+            log?.Invoke($"done: {step} steps, held-out {last.BitsPerByte:F4} bits/byte (perplexity {last.Perplexity:F2}) → {dir}");
+            return new LmTrainResult(last, step, step * o.TokensPerStep, seconds, dir);
         }
-        last ??= Eval(step);
-        seconds = sessionStart + session.Elapsed.TotalSeconds;
-        WriteModel(dir, weights, config, tok, o);
-        WriteSummary(dir, spec, corpus, last, step, seconds, parameterCount, vocab, metrics.EvalCurve());
-        log?.Invoke($"done: {step} steps, held-out {last.BitsPerByte:F4} bits/byte (perplexity {last.Perplexity:F2}) → {dir}");
-        return new LmTrainResult(last, step, step * o.TokensPerStep, seconds, dir);
+        finally
+        {
+            metrics?.Dispose();
+        }
     }
 
     private static JsonObject CorpusJson(LmTrainSpec spec) => new()

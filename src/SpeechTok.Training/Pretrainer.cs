@@ -38,41 +38,25 @@ public static class Pretrainer
         using var model = new LlamaForCausalLm(lm.Weights);
         var gIn = new float[nNew * h];
         var gOut = head == null ? gIn : new float[nNew * h];
-        float[] best = pIn.Data.ToArray(), bestHead = pOut?.Data.ToArray() ?? [];
-        double bestLoss = double.PositiveInfinity;
-        int bestStep = 0, bad = 0, startEpoch = 0;
         var trainCurve = new List<TrainLossPoint>();
         var evalCurve = new List<EvalLossPoint>();
-        bool stopped = false;
+        int orderEpoch = -1;
+        int[] order = [];
+        double Epochs(long step) => (step - 1) / perEpoch + ((step - 1) % perEpoch + 1.0) / perEpoch;
+        Tensor Rows(ReadOnlySpan<float> data) => Tensor.FromData(data, lm.TrainableCount, h);
 
-        var state = Checkpoint.Load<PretrainState>(runDir, opt, get =>
+        var end = TrainingLoop.Run(runDir, new TrainingLoopSpec<PretrainState>
         {
-            get("rows").CopyTo(pIn.Data);
-            best = get("best_rows");
-            if (pOut != null) { get("head_rows").CopyTo(pOut.Data); bestHead = get("best_head_rows"); }
-        });
-        if (state != null)
-        {
-            startEpoch = state.EpochsDone;
-            bestLoss = state.BestEvalLoss;
-            bestStep = state.BestStep;
-            bad = state.EvalsWithoutImprovement;
-            stopped = state.Stopped;
-            trainCurve = [.. state.TrainLoss];
-            evalCurve = [.. state.EvalLoss];
-            log?.Invoke($"resuming pre-training after epoch {startEpoch} (step {opt.StepCount})");
-        }
-
-        for (int epoch = startEpoch; epoch < o.Epochs && !stopped; epoch++)
-        {
-            var order = Rng.ForPurpose(o.Seed, $"pretrain.order.{epoch}").Permutation(train.Count);
-            for (int u = 0; u < perEpoch && !stopped; u++)
+            Optimizer = opt, TotalSteps = total, MaxGradNorm = o.MaxGradNorm, LrAt = s => schedule.LrAt(s),
+            LossAndGradients = step =>
             {
+                int epoch = (int)(step / perEpoch), u = (int)(step % perEpoch);
+                if (epoch != orderEpoch) (order, orderEpoch) = (Rng.ForPurpose(o.Seed, $"pretrain.order.{epoch}").Permutation(train.Count), epoch);
                 var groups = new List<int[]>();
                 for (int m = u * o.Accumulation; m < Math.Min(micro, (u + 1) * o.Accumulation); m++)
                     groups.Add(order[(m * o.BatchSize)..Math.Min(train.Count, (m + 1) * o.BatchSize)]);
                 long tokens = groups.Sum(g => g.Sum(i => (long)Math.Max(0, train.Ids[i].Length - 1)));
-                if (tokens == 0) throw new SpeechTokException($"pre-training step {opt.StepCount + 1}: the batch has no target token (all sequences have length 1)");
+                if (tokens == 0) throw new SpeechTokException($"pre-training step {step + 1}: the batch has no target token (all sequences have length 1)");
                 Array.Clear(gIn);
                 if (gOut != gIn) Array.Clear(gOut);
                 double sum = 0;
@@ -81,43 +65,53 @@ public static class Pretrainer
                     var batch = Batch.Make(g.Select(i => train.Ids[i]).ToList(), lm.PadId);
                     var loss = model.LossAndNewRowGradients(batch.Ids, batch.Mask, batch.LmLabels(), batch.B, batch.T, gIn, gOut, 1f / tokens);
                     if (!double.IsFinite(loss.Sum))
-                        throw new SpeechTokException($"pre-training: loss is {loss.Sum} at step {opt.StepCount + 1} (epoch {epoch + 1}), batch of samples {string.Join(",", g.Select(i => train.Keys[i]))}");
+                        throw new SpeechTokException($"pre-training: loss is {loss.Sum} at step {step + 1} (epoch {epoch + 1}), batch of samples {string.Join(",", g.Select(i => train.Keys[i]))}");
                     sum += loss.Sum;
                 }
                 gIn.AsSpan(lm.TrainableStart * h, lm.TrainableCount * h).CopyTo(pIn.Grad.Span);
                 if (pOut != null) gOut.AsSpan(lm.TrainableStart * h, lm.TrainableCount * h).CopyTo(pOut.Grad.Span);
-                GradClip.ClipGradNorm(ps, o.MaxGradNorm);
-                opt.Lr = schedule.LrAt(opt.StepCount);
-                opt.Step();
-                opt.ZeroGrad();
-                trainCurve.Add(new TrainLossPoint(opt.StepCount, epoch + (u + 1.0) / perEpoch, sum / tokens, opt.Lr));
-                afterStep?.Invoke(opt.StepCount);
-
-                if (opt.StepCount % evalEvery == 0)
-                {
-                    double el = EvalLoss(model, eval, lm.PadId, o.BatchSize);
-                    evalCurve.Add(new EvalLossPoint(opt.StepCount, epoch + (u + 1.0) / perEpoch, el));
-                    log?.Invoke($"step {opt.StepCount}/{total}: train loss {sum / tokens:F4}, eval loss {el:F4}");
-                    if (el < bestLoss)
-                    {
-                        bestLoss = el; bestStep = (int)opt.StepCount; bad = 0;
-                        best = pIn.Data.ToArray();
-                        if (pOut != null) bestHead = pOut.Data.ToArray();
-                    }
-                    else if (++bad >= o.Patience) { stopped = true; log?.Invoke($"early stop: {bad} evals without improvement"); }
-                }
-            }
-            var tensors = new List<(string, Tensor)> { ("rows", Tensor.FromData(pIn.Data, lm.TrainableCount, h)), ("best_rows", Tensor.FromData(best, lm.TrainableCount, h)) };
-            if (pOut != null) { tensors.Add(("head_rows", Tensor.FromData(pOut.Data, lm.TrainableCount, h))); tensors.Add(("best_head_rows", Tensor.FromData(bestHead, lm.TrainableCount, h))); }
-            Checkpoint.Save(runDir, new PretrainState
+                return sum / tokens;
+            },
+            Trained = (step, loss, _) => trainCurve.Add(new TrainLossPoint(step, Epochs(step), loss, opt.Lr)),
+            EvalDue = step => step % evalEvery == 0,
+            Evaluate = step =>
             {
-                EpochsDone = epoch + 1, BestEvalLoss = bestLoss, BestStep = bestStep, EvalsWithoutImprovement = bad,
-                Stopped = stopped, TrainLoss = [.. trainCurve], EvalLoss = [.. evalCurve],
-            }, tensors, opt);
-        }
+                double el = EvalLoss(model, eval, lm.PadId, o.BatchSize);
+                evalCurve.Add(new EvalLossPoint(step, Epochs(step), el));
+                log?.Invoke($"step {step}/{total}: train loss {trainCurve[^1].Loss:F4}, eval loss {el:F4}");
+                return el;
+            },
+            Selection = ModelSelection.Minimize, Patience = o.Patience,
+            EarlyStop = st => log?.Invoke($"early stop: {st.BadEvals} evals without improvement"),
+            CheckpointDue = step => step % perEpoch == 0,
+            State = st => new PretrainState
+            {
+                EpochsDone = (int)((st.Step + perEpoch - 1) / perEpoch), BestEvalLoss = st.BestValue, BestStep = (int)st.BestStep,
+                EvalsWithoutImprovement = st.BadEvals, Stopped = st.Stopped, TrainLoss = [.. trainCurve], EvalLoss = [.. evalCurve],
+            },
+            CheckpointTensors = best => pOut == null
+                ? [("rows", Rows(pIn.Data)), ("best_rows", Rows(best![0]))]
+                : [("rows", Rows(pIn.Data)), ("best_rows", Rows(best![0])), ("head_rows", Rows(pOut.Data)), ("best_head_rows", Rows(best[1]))],
+            Restore = get =>
+            {
+                get("rows").CopyTo(pIn.Data);
+                if (pOut == null) return [get("best_rows")];
+                get("head_rows").CopyTo(pOut.Data);
+                return [get("best_rows"), get("best_head_rows")];
+            },
+            Resume = state =>
+            {
+                trainCurve = [.. state.TrainLoss];
+                evalCurve = [.. state.EvalLoss];
+                log?.Invoke($"resuming pre-training after epoch {state.EpochsDone} (step {opt.StepCount})");
+                return new TrainingStatus(opt.StepCount, state.BestEvalLoss, state.BestStep, state.EvalsWithoutImprovement, state.Stopped);
+            },
+            AfterStep = afterStep,
+        });
+        double bestLoss = end.Status.BestValue;
         if (double.IsPositiveInfinity(bestLoss)) bestLoss = EvalLoss(model, eval, lm.PadId, o.BatchSize);
         var curves = new PretrainCurves { TrainLoss = trainCurve, EvalLoss = evalCurve, EvalSamples = eval.Count, TrainSamples = train.Count, Truncated = corpus.Truncated };
-        return new PretrainResult(best, pOut == null ? null : bestHead, bestLoss, bestStep, curves);
+        return new PretrainResult(end.Best![0], pOut == null ? null : end.Best[1], bestLoss, (int)end.Status.BestStep, curves);
     }
 
     /// <summary>Token-weighted mean causal-LM loss over a set.</summary>

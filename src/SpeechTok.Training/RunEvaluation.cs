@@ -1,4 +1,7 @@
+using SpeechTok.Audio;
+using SpeechTok.Codec.Store;
 using SpeechTok.Evaluation;
+using SpeechTok.IO;
 
 namespace SpeechTok.Training;
 
@@ -44,7 +47,7 @@ public static class RunEvaluation
                 if (p.Labels.Length == 0) throw new SpeechTokException($"{path}: split '{split}' is empty");
                 perSeed.Add(probs);
                 var m = ClassificationMetrics.Compute(task, k, p.Labels, probs);
-                scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1 });
+                scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1, MicroF1 = m.MicroF1, PerLabelF1 = m.PerLabelF1 });
             }
         }
         finally
@@ -52,12 +55,9 @@ public static class RunEvaluation
             if (model.IsValueCreated) model.Value.Dispose();
         }
         var bagged = ClassificationMetrics.Compute(task, k, labels!, ClassificationMetrics.AverageProbabilities(perSeed));
-        double? vote = null;
-        if (task != TaskKind.Multilabel)
-        {
-            var voteProbs = ClassificationMetrics.MajorityVote(perSeed).Select(v => { var p = new float[k]; p[v] = 1; return p; }).ToList();
-            vote = ClassificationMetrics.Compute(task, k, labels!, voteProbs).MacroF1;
-        }
+        var voteProbs = task == TaskKind.Multilabel ? ClassificationMetrics.MajorityVoteMultiLabel(perSeed)
+            : ClassificationMetrics.MajorityVote(perSeed).Select(v => { var p = new float[k]; p[v] = 1; return p; }).ToArray();
+        double vote = ClassificationMetrics.Compute(task, k, labels!, voteProbs).MacroF1;
         var entry = SystemResult.FromSeeds(meta.System, scores, split) with
         {
             MacroF1Bagged = bagged.MacroF1,
@@ -71,17 +71,41 @@ public static class RunEvaluation
     }
 
     /// <summary>
-    /// Class probabilities of one sample, averaged over the run's seeds (softmax; per-label sigmoid for
-    /// multi-label runs). <paramref name="codes"/> is <c>codes[rvqLayer][frame]</c> from the run's speech
-    /// tokenizer (null for text-only runs). Each seed's adapter is read as its adapter_config.json says
-    /// (<see cref="AdapterConfig"/>). Errors name the run folder and the missing piece.
+    /// Batch prediction: every sample of <paramref name="split"/> of <paramref name="manifest"/>, one JSON object a line
+    /// in manifest order (<see cref="SamplePrediction"/>: key, id, the manifest's labels, the bagged probabilities and
+    /// the predicted class, or for multi-label runs the predicted labels). Codes come from <paramref name="codes"/>
+    /// (default: the run's code store); audio-vector runs read the clips. Written atomically. Returns the number of samples.
     /// </summary>
-    public static float[] Predict(string run, string text, int[][]? codes)
+    public static int PredictSplit(string run, Manifest manifest, string split, string outPath, string? codes = null)
     {
         using var rm = RunModel.Load(run);
-        if (rm.Meta.Selection != null && codes == null) throw new SpeechTokException($"{run}: this run uses audio; pass --audio");
-        var set = new EncodedSet("predict", ["input"], [rm.Serializer.Serialize(text, codes).Ids], [[0]], [false]);
-        var perSeed = rm.Meta.Hyperparameters.Seeds.Select(seed => rm.Predict(seed, set)).ToList();
-        return ClassificationMetrics.AverageProbabilities(perSeed)[0];
+        var task = rm.Meta.TaskKind;
+        if ((manifest.Task == TaskKind.Multilabel) != (task == TaskKind.Multilabel))
+            throw new SpeechTokException($"{manifest.Path} is {ExperimentResults.TaskName(manifest.Task)}, the run {run} is {rm.Meta.Task}");
+        var samples = manifest.Split(split);
+        if (rm.Encoder != null) manifest.RequireClips();
+        string? codesDir = rm.Serializer.NeedsCodes ? codes ?? rm.Meta.Codes ?? throw new SpeechTokException($"{run}: run.json names no code store; pass --codes") : null;
+        using var store = codesDir == null ? null : CodeStore.Open(codesDir);
+        if (store != null && rm.Meta.CodesTokenizer is { } made && store.TokenizerIdentity != made)
+            throw new SpeechTokException($"code store '{codesDir}' was made by {store.TokenizerIdentity}, the run's codes by {made}");
+        var probs = rm.PredictBagged(rm.Encode(split, samples, store));
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < samples.Count; i++)
+            sb.Append(ArtifactJson.ToNode(SamplePrediction.Of(task, probs[i]) with { Key = samples[i].Key, Id = samples[i].Id, Labels = samples[i].Labels }).ToJsonString()).Append('\n');
+        AtomicFile.WriteAllText(outPath, sb.ToString());
+        return samples.Count;
+    }
+
+    /// <summary>
+    /// Class probabilities of one sample, averaged over the run's seeds (softmax; per-label sigmoid for
+    /// multi-label runs). <paramref name="codes"/> is <c>codes[rvqLayer][frame]</c> from the run's speech
+    /// tokenizer (runs with audio tokens), <paramref name="wav"/> the 16 kHz clip (audio-vector runs); both null for
+    /// text-only runs. Each seed's adapter is read as its adapter_config.json says (<see cref="AdapterConfig"/>).
+    /// Errors name the run folder and the missing piece.
+    /// </summary>
+    public static float[] Predict(string run, string text, int[][]? codes, float[]? wav = null)
+    {
+        using var rm = RunModel.Load(run);
+        return rm.PredictBagged(rm.EncodeOne(text, codes, wav))[0];
     }
 }

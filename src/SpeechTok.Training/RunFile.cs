@@ -15,7 +15,7 @@ public sealed record RunFile : IArtifact
 
     /// <summary>The fields a rerun into the same folder must have unchanged (the others are derived or informative).</summary>
     private static readonly string[] IdentityFields =
-        ["manifest", "task", "num_labels", "model", "selection", "pretrained", "text_only", "serialization", "max_length", "hyperparameters"];
+        ["manifest", "task", "num_labels", "model", "selection", "pretrained", "text_only", "audio_encoder", "serialization", "max_length", "hyperparameters"];
 
     /// <summary>Name in results.json (text-only-llm, audio-lasso, …).</summary>
     [JsonPropertyName("system")] public required string System { get; init; }
@@ -32,7 +32,13 @@ public sealed record RunFile : IArtifact
     [JsonPropertyName("selection")] public SelectedAudioTokens? Selection { get; init; }
     [JsonPropertyName("pretrained")] public string? Pretrained { get; init; }
     [JsonPropertyName("text_only")] public bool TextOnly { get; init; }
-    /// <summary>"compact", "reference" or "textonly".</summary>
+    /// <summary>The audio-vector system: identity of its utterance encoder (<see cref="Codec.IUtteranceEncoder.Identity"/>); null otherwise.</summary>
+    [JsonPropertyName("audio_encoder")] public string? AudioEncoder { get; init; }
+    /// <summary>Length of the encoder's vectors (audio-vector runs).</summary>
+    [JsonPropertyName("audio_vector_dim")] public int? AudioVectorDim { get; init; }
+    /// <summary>Audio-vector runs: the train vectors' per-dimension mean and std the vectors are standardised with.</summary>
+    [JsonPropertyName("audio_vector_norm")] public ZScore? AudioVectorNorm { get; init; }
+    /// <summary>"compact", "reference", "textonly" or "audiovector".</summary>
     [JsonPropertyName("serialization")] public required string Serialization { get; init; }
     [JsonPropertyName("max_length")] public int MaxLength { get; init; }
     [JsonPropertyName("tokenizer")] public VocabularyExtension? Tokenizer { get; init; }
@@ -51,7 +57,13 @@ public sealed record RunFile : IArtifact
         if (!Enum.TryParse<TaskKind>(Task, ignoreCase: true, out _)) throw new SpeechTokException($"{source}: 'task' is '{Task}', expected binary, multiclass or multilabel");
         if (NumLabels < 1) throw new SpeechTokException($"{source}: 'num_labels' is {NumLabels}");
         if (Hyperparameters.Seeds.Length == 0) throw new SpeechTokException($"{source}: the run lists no seed");
-        if (TextOnly != (Selection == null)) throw new SpeechTokException($"{source}: 'selection' must be given exactly when the run is not text-only");
+        if ((TextOnly ? 1 : 0) + (Selection != null ? 1 : 0) + (AudioEncoder != null ? 1 : 0) != 1)
+            throw new SpeechTokException($"{source}: a run is exactly one of text-only, 'selection' (audio tokens) or 'audio_encoder' (one audio vector)");
+        if ((AudioEncoder != null) != (AudioVectorDim is > 0) || (AudioEncoder != null) != (AudioVectorNorm != null))
+            throw new SpeechTokException($"{source}: 'audio_vector_dim' (positive) and 'audio_vector_norm' must be given exactly when 'audio_encoder' is");
+        AudioVectorNorm?.Validate($"{source}: audio_vector_norm");
+        if (AudioVectorNorm != null && AudioVectorNorm.Mean.Length != AudioVectorDim)
+            throw new SpeechTokException($"{source}: 'audio_vector_norm' has {AudioVectorNorm.Mean.Length} dimensions, 'audio_vector_dim' is {AudioVectorDim}");
         Selection?.Validate(source);
     }
 

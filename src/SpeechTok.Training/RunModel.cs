@@ -1,5 +1,7 @@
 using SpeechTok.Audio;
+using SpeechTok.Codec;
 using SpeechTok.Codec.Store;
+using SpeechTok.Evaluation;
 using SpeechTok.Lm.Model;
 using SpeechTok.Lm.Serialization;
 using SpeechTok.Tensors.IO;
@@ -8,38 +10,64 @@ namespace SpeechTok.Training;
 
 /// <summary>
 /// A fine-tuning run folder loaded for inference (<c>predict</c>, and <c>evaluate</c> when an adapter changed):
-/// run.json's language model with the run's vocabulary extension and serializer; each seed's new rows and its
-/// adapter as its adapter_config.json says (<see cref="AdapterConfig"/>).
+/// run.json's language model with the run's vocabulary extension and serializer; each seed's new rows, its
+/// adapter as its adapter_config.json says (<see cref="AdapterConfig"/>) and, for audio-vector runs, its audio
+/// projection and the run's utterance encoder. Sets are predicted in batches of the run's batch size, so a split's
+/// numbers equal the run's own predictions files.
 /// </summary>
 internal sealed class RunModel : IDisposable
 {
     public string Run { get; }
     public RunFile Meta { get; }
     public SampleSerializer Serializer { get; }
+    /// <summary>The utterance encoder of an audio-vector run; null otherwise.</summary>
+    public IUtteranceEncoder? Encoder { get; }
     private readonly LanguageModel _lm;
 
-    private RunModel(string run, RunFile meta, LanguageModel lm)
+    private RunModel(string run, RunFile meta, LanguageModel lm, IUtteranceEncoder? encoder)
     {
-        Run = run; Meta = meta; _lm = lm;
+        Run = run; Meta = meta; _lm = lm; Encoder = encoder;
         Serializer = lm.Serializer(SampleSerializer.ParseMode(meta.Serialization), meta.MaxLength);
     }
 
     public static RunModel Load(string run)
     {
-        var meta = RunFile.Load(Path.Combine(run, RunFile.FileName));
-        return new RunModel(run, meta, LanguageModel.Load(meta.Model, meta.Selection));
+        string src = Path.Combine(run, RunFile.FileName);
+        if (!File.Exists(src)) throw new SpeechTokException($"'{run}' is not a run folder (no {RunFile.FileName})");
+        var meta = RunFile.Load(src);
+        var encoder = meta.AudioEncoder is not { } identity ? null
+            : UtteranceEncoders.Names.Select(UtteranceEncoders.Load).FirstOrDefault(e => e.Identity == identity)
+              ?? throw new SpeechTokException($"{src}: audio encoder '{identity}' is not available in this build");
+        return new RunModel(run, meta, LanguageModel.Load(meta.Model, meta.Selection, encoder != null), encoder);
     }
 
     /// <summary>The samples of <paramref name="split"/> serialised as at fine-tuning: run.json's manifest and code store.</summary>
     public EncodedSet Encode(string split)
     {
         var manifest = Manifest.Load(Meta.Manifest, numClasses: Meta.NumLabels);
-        using var codes = Meta.Selection == null ? null
-            : CodeStore.Open(Meta.Codes ?? throw new SpeechTokException($"{Path.Combine(Run, RunFile.FileName)}: field 'codes' is missing"));
-        return EncodedSet.Encode(split, manifest.Split(split), Serializer, codes);
+        using var codes = Serializer.NeedsCodes
+            ? CodeStore.Open(Meta.Codes ?? throw new SpeechTokException($"{Path.Combine(Run, RunFile.FileName)}: field 'codes' is missing")) : null;
+        return Encode(split, manifest.Split(split), codes);
     }
 
-    /// <summary>Class probabilities [n][K] of <paramref name="set"/> with seed <paramref name="seed"/>'s rows and adapter.</summary>
+    /// <summary>Serialises manifest samples: codes from <paramref name="codes"/> when the run uses audio tokens; the clips are read when it uses an audio vector.</summary>
+    public EncodedSet Encode(string name, IReadOnlyList<ManifestSample> samples, CodeStore? codes)
+    {
+        if (Serializer.NeedsCodes && codes == null) throw new SpeechTokException($"{Run}: this run uses audio tokens; a code store is needed");
+        var set = EncodedSet.Encode(name, samples, Serializer, codes);
+        return Encoder == null ? set : set with { Vectors = AudioVectors.Encode(samples, Encoder).Select(Meta.AudioVectorNorm!.Apply).ToArray() };
+    }
+
+    /// <summary>One sample: its text, its RVQ codes (runs with audio tokens) and its 16 kHz audio (audio-vector runs).</summary>
+    public EncodedSet EncodeOne(string text, int[][]? codes, float[]? wav)
+    {
+        if (Serializer.NeedsCodes && codes == null) throw new SpeechTokException($"{Run}: this run uses audio tokens; pass --audio (and --tokenizer)");
+        if (Encoder != null && wav == null) throw new SpeechTokException($"{Run}: this run uses an audio vector; pass --audio");
+        var r = Serializer.Serialize(text, codes);
+        return new EncodedSet("predict", ["input"], [r.Ids], [[]], [r.Truncated]) { Vectors = Encoder == null ? null : [Meta.AudioVectorNorm!.Apply(Encoder.Encode(wav))] };
+    }
+
+    /// <summary>Class probabilities [n][K] of <paramref name="set"/> with seed <paramref name="seed"/>'s rows, adapter (and audio projection).</summary>
     public float[][] Predict(int seed, EncodedSet set)
     {
         string dir = FinetuneRun.SeedDir(Run, seed);
@@ -48,8 +76,14 @@ internal sealed class RunModel : IDisposable
         var lora = AdapterConfig.Read(Path.Combine(dir, Peft.ConfigFile), _lm.Config).Create(_lm.Config, (ulong)seed);
         using var model = new LlamaForSequenceClassification(_lm.Weights, Meta.NumLabels, _lm.PadId, lora, null, (ulong)seed);
         Peft.Load(dir, lora, model.ScoreWeight, Meta.NumLabels);
-        return Finetuner.Predict(model, set, _lm.PadId, Meta.TaskKind, Meta.Hyperparameters.BatchSize);
+        var projection = Finetuner.NewProjection(_lm, set, seed);
+        projection?.Load(dir);
+        return Finetuner.Predict(model, set, _lm.PadId, Meta.TaskKind, Meta.Hyperparameters.BatchSize, projection);
     }
+
+    /// <summary>Bagged probabilities: the mean over the run's seeds (softmax, or per-label sigmoid for multi-label runs).</summary>
+    public float[][] PredictBagged(EncodedSet set) =>
+        ClassificationMetrics.AverageProbabilities(Meta.Hyperparameters.Seeds.Select(seed => Predict(seed, set)).ToList());
 
     public void Dispose() => _lm.Dispose();
 }

@@ -16,7 +16,7 @@ internal static class DemoCommand
         var outDir = new Option<string>("--out") { Description = "Output folder: data/ (the dataset) and experiment/ (results). Rerun to resume.", DefaultValueFactory = _ => "runs/demo" };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var seed = new Option<int>("--seed") { Description = "Dataset seed (other sentences and voice settings).", DefaultValueFactory = _ => defaults.Seed };
-        var labeling = new Option<DemoLabeling>("--labeling") { Description = "Quadrants (4 classes: arousal × polarity) or Incongruent (binary: the voice contradicts the words).", DefaultValueFactory = _ => defaults.Labeling };
+        var labeling = new Option<DemoLabeling>("--labeling") { Description = "Quadrants (4 classes: arousal × polarity), Incongruent (binary: the voice contradicts the words) or MultiLabel (4 labels, any subset: negative words, high pitch, fast, loud).", DefaultValueFactory = _ => defaults.Labeling };
         var cmd = new Command("demo", "Build the built-in espeak-ng speech dataset (label = words × voice) and run every system on it with the quick preset.") { outDir, threads, seed, labeling };
         cmd.SetAction(r =>
         {
@@ -29,7 +29,6 @@ internal static class DemoCommand
             {
                 Manifest = info.ManifestPath, Out = Path.Combine(root, "experiment"), Model = ModelResolver.Builtin, Tokenizer = TokenizerLoader.Builtin,
                 Preset = ExperimentPreset.Quick, Threads = r.GetValue(threads), ClassNames = info.ClassNames,
-                Cache = Path.Combine(root, "cache"),
             }, Console.Error.WriteLine);
             Console.WriteLine(ExperimentCommand.Table(results));
             Console.WriteLine($"report: {Path.Combine(root, "experiment", "report.md")} · total {sw.Elapsed.TotalMinutes:F1} min");

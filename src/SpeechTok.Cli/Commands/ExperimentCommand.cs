@@ -1,7 +1,6 @@
 using System.CommandLine;
 using SpeechTok.Codec;
 using SpeechTok.Evaluation;
-using SpeechTok.Experiments.Report;
 using SpeechTok.Experiments.Runner;
 using SpeechTok.Training;
 
@@ -14,23 +13,23 @@ internal static class ExperimentCommand
     {
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (split,text,audio_path_list,label) with train/val/test.", Required = true };
         var outDir = new Option<string>("--out") { Description = "Output folder (results.json, report.md, plots/, codes/, selection/, pretrain/, runs/). Rerun the same command to resume.", Required = true };
-        var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (a small LM trained on the train texts, cached).", DefaultValueFactory = _ => ModelResolver.Builtin };
+        var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (the small LM pre-trained on the State of the Union addresses that ships with SpeechTok).", DefaultValueFactory = _ => ModelResolver.Builtin };
         var tokenizer = new Option<string>("--tokenizer") { Description = "SpeechTokenizer folder, or 'builtin' (k-means RVQ fitted on the train audio into OUT/codes/tokenizer).", DefaultValueFactory = _ => TokenizerLoader.Builtin };
         var preset = new Option<string>("--preset") { Description = PresetHelp(), DefaultValueFactory = _ => ExperimentPreset.Paper.Name };
         var seeds = new Option<string?>("--seeds") { Description = "Comma-separated fine-tuning seeds (overrides the preset's)." };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var cache = new Option<string?>("--cache") { Description = "Cache folder of the built-in LM (default $SPEECHTOK_CACHE/builtin-lm or ~/.cache/speechtok/builtin-lm)." };
-        var systems = new Option<string?>("--systems") { Description = "Comma-separated subset of the systems to run (default: all eight)." };
-        var cmd = new Command("experiment", "Run bow, mfcc, bow-mfcc, text-only-llm, audio-lasso, audio-lasso-8, audio-random and audio-lasso-nopt on a manifest.")
-            { manifest, outDir, model, tokenizer, preset, seeds, audioRoot, threads, cache, systems };
+        var systems = new Option<string?>("--systems") { Description = $"Comma-separated subset of the systems to run (default: all {ExperimentRunner.Systems.Length})." };
+        var encoder = new Option<string>("--audio-encoder") { Description = "Utterance encoder of the audio-vector system (builtin).", DefaultValueFactory = _ => "builtin" };
+        var cmd = new Command("experiment", $"Run {string.Join(", ", ExperimentRunner.Systems)} on a manifest.")
+            { manifest, outDir, model, tokenizer, preset, seeds, audioRoot, threads, systems, encoder };
         cmd.SetAction(r =>
         {
             var results = ExperimentRunner.Run(new ExperimentOptions
             {
                 Manifest = r.GetValue(manifest)!, Out = r.GetValue(outDir)!, Model = r.GetValue(model)!, Tokenizer = r.GetValue(tokenizer)!,
                 Preset = ExperimentPreset.Parse(r.GetValue(preset)!), Seeds = CliLists.Seeds(r.GetValue(seeds)), AudioRoot = r.GetValue(audioRoot),
-                Threads = r.GetValue(threads), Cache = r.GetValue(cache),
+                Threads = r.GetValue(threads), AudioEncoder = r.GetValue(encoder)!,
                 OnlySystems = r.GetValue(systems)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             }, Console.Error.WriteLine);
             Console.WriteLine(Table(results));

@@ -15,11 +15,12 @@ internal static class FinetuneCommand
         var pretrained = new Option<string?>("--pretrained") { Description = "Folder written by `speechtok pretrain`." };
         var noPretrain = new Option<bool>("--no-pretrain") { Description = "Use fresh N(0, 0.02²) audio rows instead of pre-trained ones." };
         var textOnly = new Option<bool>("--text-only") { Description = "Unimodal baseline: BOS + text only." };
+        var audioVector = new Option<string?>("--audio-vector") { Description = "The audio-vector system: one utterance vector of this encoder (builtin), linearly projected into the LM, instead of audio tokens." };
+        var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (--audio-vector reads the clips; default: the manifest's folder)." };
         var defaults = new FinetuneOptions();
-        var model = new Option<string>("--model") { Description = "Hugging Face model folder, or 'builtin'.", DefaultValueFactory = _ => ModelResolver.Builtin };
-        var cache = new Option<string?>("--cache") { Description = "Cache folder of the built-in LM." };
+        var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (the small LM pre-trained on the State of the Union addresses that ships with SpeechTok).", DefaultValueFactory = _ => ModelResolver.Builtin };
         var outDir = new Option<string>("--out") { Description = "Run folder (run.json, seed-S/...). Rerun the same command to resume.", Required = true };
-        var system = new Option<string?>("--system") { Description = "System name in results.json (default text-only-llm / audio-lasso / audio-lasso-no-pretrain)." };
+        var system = new Option<string?>("--system") { Description = "System name in results.json (default text-only-llm / audio-vector / audio-lasso / audio-lasso-no-pretrain)." };
         var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
         var maxLen = new Option<int>("--max-length") { DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
         var numLabels = new Option<int?>("--num-labels") { Description = "Class count (default: max label + 1)." };
@@ -33,20 +34,22 @@ internal static class FinetuneCommand
         var dropout = new Option<float>("--lora-dropout") { DefaultValueFactory = _ => defaults.LoraDropout };
         var seeds = new Option<string>("--seeds") { DefaultValueFactory = _ => string.Join(",", defaults.Seeds) };
         var cmd = new Command("finetune", "Step 3: LoRA (q/v) + classification head per seed; adapters in PEFT format. Rerun to resume.")
-            { manifest, codes, selection, pretrained, noPretrain, textOnly, model, cache, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience, rank, alpha, dropout, seeds };
+            { manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience, rank, alpha, dropout, seeds };
         cmd.SetAction(r =>
         {
             bool text = r.GetValue(textOnly);
-            string? pre = r.GetValue(pretrained);
-            if (!text && pre == null && !r.GetValue(noPretrain)) throw new SpeechTokException("pass --pretrained DIR, --no-pretrain or --text-only");
+            string? pre = r.GetValue(pretrained), vector = r.GetValue(audioVector);
+            if (vector != null && (text || pre != null || r.GetValue(noPretrain) || r.GetValue(selection) != null))
+                throw new SpeechTokException("--audio-vector cannot be combined with --text-only, --selection, --pretrained or --no-pretrain");
+            if (!text && vector == null && pre == null && !r.GetValue(noPretrain)) throw new SpeechTokException("pass --pretrained DIR, --no-pretrain, --text-only or --audio-vector NAME");
             if (pre != null && (text || r.GetValue(noPretrain))) throw new SpeechTokException("--pretrained cannot be combined with --no-pretrain or --text-only");
             int[] seedList = CliLists.Seeds(r.GetValue(seeds)) ?? [];
             if (seedList.Length == 0 || seedList.Distinct().Count() != seedList.Length) throw new SpeechTokException("--seeds must list distinct integers");
-            var m = Manifest.Load(r.GetValue(manifest)!, numClasses: r.GetValue(numLabels));
+            var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot), r.GetValue(numLabels));
             var spec = new FinetuneSpec
             {
-                Manifest = m, Codes = r.GetValue(codes), Selection = r.GetValue(selection), Pretrained = pre, TextOnly = text,
-                Model = ModelResolver.Resolve(r.GetValue(model)!, m, r.GetValue(cache), log: Console.Error.WriteLine),
+                Manifest = m, Codes = r.GetValue(codes), Selection = r.GetValue(selection), Pretrained = pre, TextOnly = text, AudioEncoder = vector,
+                Model = ModelResolver.Resolve(r.GetValue(model)!),
                 Out = r.GetValue(outDir)!, System = r.GetValue(system), Serialization = SampleSerializer.ParseMode(r.GetValue(ser)!), MaxLength = r.GetValue(maxLen),
                 Options = new FinetuneOptions
                 {

@@ -15,25 +15,22 @@ internal static class LmCommand
         return cmd;
     }
 
-    /// <summary>--model, with the --manifest/--cache that today's `builtin` needs, and --threads.</summary>
-    private sealed record ModelOptions(Option<string> Model, Option<string?> Manifest, Option<string?> Cache, Option<int> Threads)
+    /// <summary>--model and --threads.</summary>
+    private sealed record ModelOptions(Option<string> Model, Option<int> Threads)
     {
         public static ModelOptions Create() => new(
             new Option<string>("--model") { Description = "Hugging Face model folder (e.g. an `lm train` output), or 'builtin'.", Required = true },
-            new Option<string?>("--manifest") { Description = "Manifest whose train texts the built-in LM is built from (only with --model builtin)." },
-            new Option<string?>("--cache") { Description = "Cache folder of the built-in LM (default $SPEECHTOK_CACHE/builtin-lm or ~/.cache/speechtok/builtin-lm)." },
             new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount });
 
         public void AddTo(Command c)
         {
-            c.Options.Add(Model); c.Options.Add(Manifest); c.Options.Add(Cache); c.Options.Add(Threads);
+            c.Options.Add(Model); c.Options.Add(Threads);
         }
 
         public CausalLmFolder Open(ParseResult r)
         {
             Tensors.Threading.Threads = r.GetValue(Threads);
-            var m = r.GetValue(Manifest) is { } path ? Audio.Manifest.Load(path) : null;
-            return CausalLmFolder.Open(ModelResolver.Resolve(r.GetValue(Model)!, m, r.GetValue(Cache), log: Console.Error.WriteLine));
+            return CausalLmFolder.Open(ModelResolver.Resolve(r.GetValue(Model)!));
         }
     }
 

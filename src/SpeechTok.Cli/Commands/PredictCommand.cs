@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Text.Json.Serialization;
 using SpeechTok.Audio;
 using SpeechTok.Codec;
-using SpeechTok.Evaluation;
 using SpeechTok.IO;
 using SpeechTok.Training;
 
@@ -10,32 +8,45 @@ namespace SpeechTok.Cli.Commands;
 
 internal static class PredictCommand
 {
-    /// <summary>What <c>predict</c> prints: one JSON line.</summary>
-    private sealed record Prediction(
-        [property: JsonPropertyName("probabilities")] float[] Probabilities,
-        [property: JsonPropertyName("prediction")] int Label);
-
     public static Command Build()
     {
         var run = new Option<string>("--run") { Description = "Run folder written by `speechtok finetune`.", Required = true };
-        var text = new Option<string>("--text") { Required = true };
-        var audio = new Option<string?>("--audio") { Description = "Audio clip (needed unless the run is text-only)." };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Speech tokenizer folder that made the run's codes." };
-        var cmd = new Command("predict", "Class probabilities of one sample, averaged over the run's seeds.") { run, text, audio, tokenizer };
+        var text = new Option<string?>("--text") { Description = "One sample: its text." };
+        var audio = new Option<string?>("--audio") { Description = "One sample: its audio clip (needed unless the run is text-only)." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "One sample: the speech tokenizer folder that made the run's codes (runs with audio tokens)." };
+        var manifest = new Option<string?>("--manifest") { Description = "Batch: a manifest whose --split is predicted into --out (JSON lines)." };
+        var split = new Option<string>("--split") { Description = "Batch: the split to predict.", DefaultValueFactory = _ => "test" };
+        var outPath = new Option<string?>("--out") { Description = "Batch: output file, one JSON object a sample (key, id, labels, probabilities, prediction or predicted_labels)." };
+        var codes = new Option<string?>("--codes") { Description = "Batch: code store with the manifest's codes (default: the run's)." };
+        var audioRoot = new Option<string?>("--audio-root") { Description = "Batch: folder the clip paths are relative to (default: the manifest's folder)." };
+        var cmd = new Command("predict", "Bagged probabilities (mean over the run's seeds) of one sample (--text, --audio) or of a manifest split (--manifest, --out).")
+            { run, text, audio, tokenizer, manifest, split, outPath, codes, audioRoot };
         cmd.SetAction(r =>
         {
-            int[][]? codes = null;
-            if (r.GetValue(audio) is { } wav)
+            string runDir = r.GetValue(run)!;
+            if (r.GetValue(manifest) is { } m)
+            {
+                if (r.GetValue(text) != null || r.GetValue(audio) != null) throw new SpeechTokException("--manifest (batch) excludes --text and --audio (one sample)");
+                var o = r.GetValue(outPath) ?? throw new SpeechTokException("--manifest needs --out FILE");
+                var parsed = Manifest.Load(m, r.GetValue(audioRoot), RunFile.Load(Path.Combine(runDir, RunFile.FileName)).NumLabels);
+                int n = RunEvaluation.PredictSplit(runDir, parsed, r.GetValue(split)!, o, r.GetValue(codes));
+                Console.WriteLine($"{n} predictions → {Path.GetFullPath(o)}");
+                return 0;
+            }
+            var sampleText = r.GetValue(text) ?? throw new SpeechTokException("pass --text (one sample) or --manifest and --out (a split)");
+            var meta = RunFile.Load(Path.Combine(runDir, RunFile.FileName));
+            int[][]? sampleCodes = null;
+            float[]? wav = r.GetValue(audio) is { } path ? AudioLoader.Load(path) : null;
+            if (wav != null && meta.Selection != null)
             {
                 var tokDir = r.GetValue(tokenizer) ?? throw new SpeechTokException("--audio needs --tokenizer DIR (the speech tokenizer of the run's code store)");
-                string? expected = RunFile.Load(Path.Combine(r.GetValue(run)!, RunFile.FileName)).CodesTokenizer;
                 string identity = TokenizerLoader.Identity(tokDir);
-                if (expected != null && expected != identity)
-                    throw new SpeechTokException($"tokenizer '{tokDir}' ({identity}) is not the one of the run's codes ({expected})");
-                codes = TokenizerLoader.Load(tokDir).Encode(AudioLoader.Load(wav));
+                if (meta.CodesTokenizer != null && meta.CodesTokenizer != identity)
+                    throw new SpeechTokException($"tokenizer '{tokDir}' ({identity}) is not the one of the run's codes ({meta.CodesTokenizer})");
+                sampleCodes = TokenizerLoader.Load(tokDir).Encode(wav);
             }
-            var probs = RunEvaluation.Predict(r.GetValue(run)!, r.GetValue(text)!, codes);
-            Console.WriteLine(ArtifactJson.ToNode(new Prediction(probs, ClassificationMetrics.Argmax(probs))).ToJsonString());
+            var probs = RunEvaluation.Predict(runDir, sampleText, sampleCodes, wav);
+            Console.WriteLine(ArtifactJson.ToNode(SamplePrediction.Of(meta.TaskKind, probs)).ToJsonString());
             return 0;
         });
         return cmd;

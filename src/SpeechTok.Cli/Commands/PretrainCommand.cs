@@ -13,8 +13,7 @@ internal static class PretrainCommand
         var codes = new Option<string>("--codes") { Description = "Code store folder (speechtok tokenize).", Required = true };
         var selection = new Option<string>("--selection") { Description = "selection.json (speechtok select).", Required = true };
         var defaults = new PretrainOptions();
-        var model = new Option<string>("--model") { Description = "Hugging Face model folder, or 'builtin'.", DefaultValueFactory = _ => ModelResolver.Builtin };
-        var cache = new Option<string?>("--cache") { Description = "Cache folder of the built-in LM (default $SPEECHTOK_CACHE/builtin-lm or ~/.cache/speechtok/builtin-lm)." };
+        var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (the small LM pre-trained on the State of the Union addresses that ships with SpeechTok).", DefaultValueFactory = _ => ModelResolver.Builtin };
         var outDir = new Option<string>("--out") { Description = "Output folder (rows.safetensors, pretrain.json, checkpoint/).", Required = true };
         var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
         var maxLen = new Option<int>("--max-length") { DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
@@ -29,14 +28,14 @@ internal static class PretrainCommand
         var clip = new Option<double>("--max-grad-norm") { DefaultValueFactory = _ => defaults.MaxGradNorm };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => defaults.Seed };
         var cmd = new Command("pretrain", "Step 2: train the embedding rows of the selected audio tokens and the 4 markers (causal LM, frozen backbone). Rerun to resume.")
-            { manifest, codes, selection, model, cache, outDir, ser, maxLen, lr, epochs, batch, accum, warmup, evalFrac, evals, patience, clip, seed };
+            { manifest, codes, selection, model, outDir, ser, maxLen, lr, epochs, batch, accum, warmup, evalFrac, evals, patience, clip, seed };
         cmd.SetAction(r =>
         {
             var m = Manifest.Load(r.GetValue(manifest)!);
             var spec = new PretrainSpec
             {
                 Manifest = m, Codes = r.GetValue(codes)!, Selection = r.GetValue(selection)!, Out = r.GetValue(outDir)!,
-                Model = ModelResolver.Resolve(r.GetValue(model)!, m, r.GetValue(cache), log: Console.Error.WriteLine),
+                Model = ModelResolver.Resolve(r.GetValue(model)!),
                 Serialization = SampleSerializer.ParseMode(r.GetValue(ser)!), MaxLength = r.GetValue(maxLen),
                 Options = new PretrainOptions
                 {

@@ -8,36 +8,12 @@ using SpeechTok.Tensors.IO;
 
 namespace SpeechTok.Codec.Builtin;
 
-public sealed record BuiltinFitOptions
-{
-    public int Seed { get; init; } = 0;
-    public int NumQuantizers { get; init; } = 8;
-    /// <summary>Upper bound on each layer's codebook; a layer gets min(this, frames / <see cref="FramesPerCode"/>) codes.</summary>
-    public int CodebookSize { get; init; } = AudioFeatureLayout.DefaultCodebookSize;
-    /// <summary>
-    /// Fitting frames per code (on average): tiny training sets get fewer codes, so that every code is seen often
-    /// enough for its centroid to mean something. The cap of 1024 codes is reached from 32 768 frames (11 minutes of audio).
-    /// Much coarser codebooks (256 frames a code, ~100 codes for the demo) made each token so common that the LM
-    /// systems did worse on the demo (docs/experiments.md).
-    /// </summary>
-    public int FramesPerCode { get; init; } = 32;
-    public int MaxIterations { get; init; } = 25;
-    /// <summary>Frames kept for fitting (evenly thinned beyond this, deterministically).</summary>
-    public int MaxFrames { get; init; } = 60000;
-}
-
-/// <summary>Codebook usage of one layer on the fitting frames: used codes and the perplexity exp(H) of the code histogram.</summary>
-public sealed record LayerUsage(int Layer, int Size, int Used, double Perplexity)
-{
-    public double UsedFraction => (double)Used / Size;
-}
-
 /// <summary>
 /// The built-in tokenizer: residual k-means over <see cref="BuiltinFeatures"/> (mean/variance normalised).
 /// Like SpeechTokenizer, whose layer 1 is distilled towards content and whose layers 2–8 keep the rest, layer 1
 /// is fitted on the content block only (its centroids are zero in the prosody dims), so the residual that
 /// layers 2–8 quantise still holds all of the pitch, level and voicing. Needs no download; fitted with
-/// <see cref="Fit"/> and stored as a folder (config.json + codebooks.safetensors + usage.json).
+/// <c>Fit</c> and stored as a folder (config.json + codebooks.safetensors + usage.json).
 /// </summary>
 public sealed class BuiltinTokenizer : ISpeechTokenizer
 {
@@ -126,11 +102,7 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
         {
             int bn = Math.Min(batch, count - b0);
             var feats = new FrameMatrix[bn];
-            try { Threading.For(bn, i => feats[i] = BuiltinFeatures.Compute(load(b0 + i))); }
-            catch (AggregateException ae) when (ae.InnerExceptions.FirstOrDefault(x => x is SpeechTokException) is SpeechTokException first)
-            {
-                throw first; // a bad clip is a user error, not a crash
-            }
+            Threading.For(bn, i => feats[i] = BuiltinFeatures.Compute(load(b0 + i)));
             foreach (var f in feats) pool.Add(f); // in input order, whatever the threads did
             log?.Invoke($"features: {b0 + bn}/{count} samples");
         }

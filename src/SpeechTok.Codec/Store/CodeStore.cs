@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SpeechTok.Audio;
 
 namespace SpeechTok.Codec.Store;
 
@@ -24,10 +23,10 @@ public sealed class CodeStore : IDisposable
     private static ReadOnlySpan<byte> Magic => "STC1"u8;
     private const int FixedHeader = 4 + 4 + 2; // magic, record length, key length
 
-    /// <summary>A record's place in codes.bin; its codes start <see cref="CodesAt"/> bytes into it.</summary>
-    private readonly record struct Entry(long Offset, int Length, int Layers, int Frames, ulong SourceHash, int CodesAt);
+    /// <summary>Where one sample's record lies in codes.bin and what it holds; its codes start <see cref="CodesAt"/> bytes into it.</summary>
+    private readonly record struct RecordRef(long Offset, int Length, int Layers, int Frames, ulong SourceHash, int CodesAt);
 
-    private readonly Dictionary<string, Entry> _index = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RecordRef> _index = new(StringComparer.Ordinal);
     private readonly FileStream _data;
     private readonly string _dataPath;
     private readonly object _lock = new();
@@ -176,7 +175,7 @@ public sealed class CodeStore : IDisposable
                 DamagedRecords++;
                 continue;
             }
-            lock (_lock) _index[key] = new Entry(pos, recLen, layers, frames, src, p + 14); // a later record of a key supersedes earlier ones
+            lock (_lock) _index[key] = new RecordRef(pos, recLen, layers, frames, src, p + 14); // a later record of a key supersedes earlier ones
             pos += recLen;
         }
         return pos;
@@ -207,7 +206,7 @@ public sealed class CodeStore : IDisposable
     /// <summary>True when the sample's record exists, was made from these sources and its codes pass the checksum.</summary>
     public bool IsDone(string key, ulong sourceHash)
     {
-        Entry e;
+        RecordRef e;
         lock (_lock) if (!_index.TryGetValue(key, out e)) return false;
         return e.SourceHash == sourceHash && ReadRecord(key, e) != null;
     }
@@ -217,12 +216,12 @@ public sealed class CodeStore : IDisposable
 
     public int[][]? TryGet(string key)
     {
-        Entry e;
+        RecordRef e;
         lock (_lock) if (!_index.TryGetValue(key, out e)) return null;
         return ReadRecord(key, e) ?? throw new SpeechTokException($"{_dataPath}: the record of sample {key} fails its checksum (the file was modified or damaged; delete the store and tokenize again)");
     }
 
-    private int[][]? ReadRecord(string key, Entry e)
+    private int[][]? ReadRecord(string key, RecordRef e)
     {
         var rec = new byte[e.Length];
         lock (_lock)
@@ -283,7 +282,7 @@ public sealed class CodeStore : IDisposable
             _data.Position = off;
             _data.Write(rec);
             _data.Flush(flushToDisk: true);
-            _index[key] = new Entry(off, (int)recLen, codes.Length, frames, sourceHash, FixedHeader + keyBytes.Length + 14);
+            _index[key] = new RecordRef(off, (int)recLen, codes.Length, frames, sourceHash, FixedHeader + keyBytes.Length + 14);
         }
     }
 

@@ -4,16 +4,6 @@ using SpeechTok.Audio;
 
 namespace SpeechTok.Codec.Store;
 
-public sealed record TokenizeOptions
-{
-    public int Threads { get; init; } = Environment.ProcessorCount;
-    public bool Mixdown { get; init; }
-    /// <summary>Also write one JSON line per sample {"split","index","codes"} here (manifest order).</summary>
-    public string? JsonlPath { get; init; }
-}
-
-public sealed record TokenizeResult(int Total, int Skipped, int Encoded, long TornTailBytes, int DamagedRecords);
-
 /// <summary>Tokenizes every sample of a manifest into a <see cref="CodeStore"/>, resumably.</summary>
 public static class Tokenization
 {

@@ -3,19 +3,10 @@ using System.Text;
 
 namespace SpeechTok.Codec.Torch;
 
-/// <summary>A pickle global that passed the allow-list (module + name, e.g. torch._utils._rebuild_tensor_v2).</summary>
-internal sealed record PyGlobal(string Module, string Name)
-{
-    public override string ToString() => Module + "." + Name;
-}
-
-/// <summary>The persistent id of a torch storage: ('storage', torch.FloatStorage, key, location, numel).</summary>
-internal sealed record StorageRef(string TypeName, string Key, long Numel);
-
 /// <summary>
 /// A pickle virtual machine for the subset <c>torch.save</c> writes. It builds plain data (dicts, lists,
 /// tuples, numbers, strings) and never imports or calls anything: GLOBAL is checked against an allow-list and
-/// REDUCE dispatches only on the allowed names, through <see cref="Reduce"/> supplied by the caller.
+/// REDUCE dispatches only on the allowed names, through the <c>reduce</c> callback the caller supplies.
 /// </summary>
 internal sealed class SafePickle
 {

@@ -2,14 +2,6 @@ using SpeechTok.Tensors;
 
 namespace SpeechTok.Experiments.Demo;
 
-/// <summary>One planned clip: what espeak-ng says, how it says it, and where the clip lands in the manifest.</summary>
-internal sealed record DemoUtterance(
-    int Id, string Split, int Index, string Text, int Polarity, int Arousal, int Label,
-    string Voice, int Pitch, int Speed, int Amplitude, int WordGap, double NoiseDbfs, ulong NoiseSeed)
-{
-    public string ClipPath => $"clips/u{Id:D4}.wav";
-}
-
 /// <summary>
 /// The plan of the demo dataset, a pure function of the options. Polarity lives only in the words, arousal
 /// only in the voice, and every text is spoken once calm and once excited (both in the same split), so
@@ -52,8 +44,12 @@ internal static class DemoCorpus
     public static string[] ClassNames(DemoLabeling labeling) => labeling switch
     {
         DemoLabeling.Quadrants => ["calm-negative", "calm-positive", "excited-negative", "excited-positive"],
+        DemoLabeling.MultiLabel => ["negative-words", "high-pitch", "fast", "loud"],
         _ => ["congruent", "incongruent"],
     };
+
+    /// <summary><see cref="DemoLabeling.MultiLabel"/>: the share of clips that get each voice factor (below ½, so predicting "never" is what text alone can do).</summary>
+    private const double VoiceFactorShare = 1 / 3.0;
 
     public static int Label(DemoLabeling labeling, int polarity, int arousal) => labeling switch
     {
@@ -96,6 +92,11 @@ internal static class DemoCorpus
             for (int i = 0; i < inSplit.Length; i++)
             {
                 var (_, text, polarity, arousal) = inSplit[i];
+                if (options.Labeling == DemoLabeling.MultiLabel)
+                {
+                    plan.Add(MultiLabelUtterance(rng, plan.Count, split, i, text, polarity, options.Noise));
+                    continue;
+                }
                 var pool = Voices[rng.NextDouble() < 0.15 ? 1 - arousal : arousal];
                 var voice = Pick(rng, pool);
                 bool excited = arousal == Excited;
@@ -105,11 +106,27 @@ internal static class DemoCorpus
                 int gap = Between(rng, 0, 2);
                 double noise = options.Noise ? -55 + 15 * rng.NextDouble() : double.NegativeInfinity;
                 ulong noiseSeed = rng.NextUInt64();
-                plan.Add(new DemoUtterance(plan.Count, split, i, text, polarity, arousal, Label(options.Labeling, polarity, arousal),
+                plan.Add(new DemoUtterance(plan.Count, split, i, text, polarity, arousal, [Label(options.Labeling, polarity, arousal)],
                     voice, pitch, speed, amplitude, gap, noise, noiseSeed));
             }
         }
         return plan;
+    }
+
+    /// <summary>
+    /// A <see cref="DemoLabeling.MultiLabel"/> clip: pitch, rate and loudness each high for a third of the clips,
+    /// independently of each other and of the words (both renderings of a text draw their own), any voice.
+    /// </summary>
+    private static DemoUtterance MultiLabelUtterance(Rng rng, int id, string split, int index, string text, int polarity, bool noisy)
+    {
+        bool high = rng.NextDouble() < VoiceFactorShare, fast = rng.NextDouble() < VoiceFactorShare, loud = rng.NextDouble() < VoiceFactorShare;
+        var voice = Pick(rng, Voices[rng.NextInt(2)]);
+        int pitch = high ? Between(rng, 70, 95) : Between(rng, 10, 40);
+        int speed = fast ? Between(rng, 200, 235) : Between(rng, 130, 165);
+        int amplitude = loud ? Between(rng, 95, 110) : Between(rng, 35, 65);
+        int[] labels = [.. new[] { polarity == Negative, high, fast, loud }.Select((on, c) => on ? c : -1).Where(c => c >= 0)];
+        double noise = noisy ? -55 + 15 * rng.NextDouble() : double.NegativeInfinity;
+        return new DemoUtterance(id, split, index, text, polarity, -1, labels, voice, pitch, speed, amplitude, Between(rng, 0, 2), noise, rng.NextUInt64());
     }
 
     /// <summary>A uniform integer in [lo, hi], both ends included.</summary>

@@ -5,33 +5,14 @@ using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using SpeechTok.Audio;
 
 namespace SpeechTok.Experiments.Demo;
 
-/// <summary>What <see cref="DemoDataset.Build"/> produced (or found already built).</summary>
-public sealed record DemoDatasetInfo
-{
-    public required string ManifestPath { get; init; }
-    public required string OptionsHash { get; init; }
-    public required string Options { get; init; }
-    public required string[] ClassNames { get; init; }
-    /// <summary>Per split ("train", "val", "test"): the number of clips of each class.</summary>
-    public required Dictionary<string, int[]> ClassCounts { get; init; }
-    public required int Clips { get; init; }
-    public required double ClipSecondsMin { get; init; }
-    public required double ClipSecondsMean { get; init; }
-    public required double ClipSecondsMax { get; init; }
-    public required double GenerationSeconds { get; init; }
-    public required string EspeakVersion { get; init; }
-    /// <summary>True when the dataset was already complete for the same options and nothing was generated.</summary>
-    [JsonIgnore] public bool Skipped { get; init; }
-}
-
 /// <summary>
 /// The built-in synthetic speech dataset: espeak-ng utterances whose class needs both the words (polarity)
-/// and the voice (arousal). Writes <c>manifest.csv</c>, <c>clips/u0000.wav…</c> (16 kHz mono 16-bit),
+/// and the voice (arousal). Writes <c>manifest.csv</c> with its class names (<c>manifest.label_names.txt</c>),
+/// <c>clips/u0000.wav…</c> (16 kHz mono 16-bit),
 /// <c>generation.csv</c> (the synthesis settings of every clip, for inspection only) and, last,
 /// <c>demo.json</c>, whose presence with the same options hash marks the build complete.
 /// </summary>
@@ -90,7 +71,8 @@ public static class DemoDataset
         Directory.Delete(workDir, recursive: true);
 
         var manifestPath = Path.Combine(outDir, ManifestFile);
-        AtomicFile.WriteAllText(manifestPath, ManifestCsv(plan));
+        AtomicFile.WriteAllText(Manifest.LabelNamesPath(manifestPath), string.Join("\n", DemoCorpus.ClassNames(options.Labeling)) + "\n");
+        AtomicFile.WriteAllText(manifestPath, ManifestCsv(plan, options.Labeling));
         AtomicFile.WriteAllText(Path.Combine(outDir, GenerationFile), GenerationCsv(plan, seconds));
 
         // The manifest must load with the project's own reader, with every clip present.
@@ -106,7 +88,7 @@ public static class DemoDataset
             Options = options.CanonicalString(),
             ClassNames = names,
             ClassCounts = Manifest.SplitNames.ToDictionary(s => s,
-                s => Enumerable.Range(0, names.Length).Select(c => plan.Count(u => u.Split == s && u.Label == c)).ToArray()),
+                s => Enumerable.Range(0, names.Length).Select(c => plan.Count(u => u.Split == s && u.Labels.Contains(c))).ToArray()),
             Clips = plan.Count,
             ClipSecondsMin = Math.Round(seconds.Min(), 3),
             ClipSecondsMean = Math.Round(seconds.Average(), 3),
@@ -176,13 +158,13 @@ public static class DemoDataset
         for (int i = 0; i < samples.Length; i++) samples[i] = (float)(samples[i] + sigma * rng.NextNormal());
     }
 
-    private static string ManifestCsv(IReadOnlyList<DemoUtterance> plan)
+    private static string ManifestCsv(IReadOnlyList<DemoUtterance> plan, DemoLabeling labeling)
     {
-        var sb = new StringBuilder("split,index,text,audio_path_list,label\n");
+        var sb = new StringBuilder($"split,index,text,audio_path_list,{(labeling == DemoLabeling.MultiLabel ? "labels" : "label")}\n");
         foreach (var u in plan)
             sb.Append(u.Split).Append(',').Append(u.Index.ToString(CultureInfo.InvariantCulture)).Append(',')
-              .Append(CsvField(u.Text)).Append(',').Append(u.ClipPath).Append(',')
-              .Append(u.Label.ToString(CultureInfo.InvariantCulture)).Append('\n');
+              .Append(Csv.Field(u.Text)).Append(',').Append(u.ClipPath).Append(',')
+              .Append(string.Join(";", u.Labels)).Append('\n');
         return sb.ToString();
     }
 
@@ -193,11 +175,8 @@ public static class DemoDataset
         {
             var u = plan[i];
             sb.Append(CultureInfo.InvariantCulture,
-                $"{u.ClipPath},{u.Split},{u.Index},{(u.Polarity == DemoCorpus.Positive ? "positive" : "negative")},{(u.Arousal == DemoCorpus.Excited ? "excited" : "calm")},{u.Label},{u.Voice},{u.Pitch},{u.Speed},{u.Amplitude},{u.WordGap},{(double.IsFinite(u.NoiseDbfs) ? u.NoiseDbfs.ToString("F1", CultureInfo.InvariantCulture) : "")},{seconds[i]:F3},{CsvField(u.Text)}\n");
+                $"{u.ClipPath},{u.Split},{u.Index},{(u.Polarity == DemoCorpus.Positive ? "positive" : "negative")},{(u.Arousal < 0 ? "" : u.Arousal == DemoCorpus.Excited ? "excited" : "calm")},{string.Join(";", u.Labels)},{u.Voice},{u.Pitch},{u.Speed},{u.Amplitude},{u.WordGap},{(double.IsFinite(u.NoiseDbfs) ? u.NoiseDbfs.ToString("F1", CultureInfo.InvariantCulture) : "")},{seconds[i]:F3},{Csv.Field(u.Text)}\n");
         }
         return sb.ToString();
     }
-
-    private static string CsvField(string s) =>
-        s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
 }

@@ -1,17 +1,7 @@
 using SpeechTok.Evaluation;
 using SpeechTok.IO;
-using SpeechTok.Experiments.Report;
 
 namespace SpeechTok.Experiments.Plots;
-
-/// <summary>One bar of <see cref="Plot.MacroF1Bars"/>: a system's mean over seeds, its spread and the per-seed values.</summary>
-public sealed record BarItem(string Label, double Mean, double? Std, IReadOnlyList<double> PerSeed);
-
-/// <summary>A named line of (x, y) points.</summary>
-public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, bool Dashed = false);
-
-/// <summary>One point of the C sweep: the regularisation strength, the inner-split macro-F1 and the number of selected tokens.</summary>
-public sealed record CSweepPoint(double C, double MacroF1, int SelectedTokens);
 
 /// <summary>
 /// The experiment's SVG plots, written without dependencies. Every plot has a title, axes with ticks,

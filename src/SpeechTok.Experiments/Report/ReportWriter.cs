@@ -5,26 +5,6 @@ using System.Text;
 
 namespace SpeechTok.Experiments.Report;
 
-public sealed record Timing(string Step, double Seconds);
-
-/// <summary>How many serialised samples were cut to the sequence budget in one step/split.</summary>
-public sealed record Truncation(string What, int Truncated, int Total, int MaxTokens);
-
-public sealed record PlotLink(string Caption, string RelativePath);
-
-/// <summary>Everything report.md shows; only <see cref="Results"/> is required.</summary>
-public sealed record ReportInput
-{
-    public required ExperimentResults Results { get; init; }
-    public string Title { get; init; } = "SpeechTok experiment";
-    public IReadOnlyList<KeyValuePair<string, string>> Settings { get; init; } = [];
-    public IReadOnlyList<Timing> Timings { get; init; } = [];
-    public IReadOnlyList<Truncation> Truncations { get; init; } = [];
-    public IReadOnlyList<PlotLink> Plots { get; init; } = [];
-    public TokenReport? Tokens { get; init; }
-    public IReadOnlyList<string> Notes { get; init; } = [];
-}
-
 /// <summary>Writes report.md: the results table like the paper's, plots, settings, timings, truncation and the token report.</summary>
 public static class ReportWriter
 {
@@ -42,6 +22,7 @@ public static class ReportWriter
         sb.Append("\n\n");
 
         ResultsTable(sb, r);
+        if (r.Systems.Any(s => s.PerLabelF1 != null)) PerLabelTable(sb, r);
         foreach (var note in input.Notes) sb.Append(note).Append("\n\n");
 
         if (input.Plots.Count > 0)
@@ -99,8 +80,27 @@ public static class ReportWriter
             sb.Append($" {(s.SelectedTokens is int n ? n.ToString(CultureInfo.InvariantCulture) : "–")} | {s.PerSeed.Count} |\n");
         }
         sb.Append("\nmacro-F1: mean over seeds of the macro-F1 over the labels present in the split (the original's convention); ")
-          .Append("all labels: the same over every class; bagged: argmax of the seed-averaged probabilities; ")
-          .Append("vote: majority vote of the seeds, ties broken by summed probability.\n\n");
+          .Append("all labels: the same over every class; ")
+          .Append(r.Task == "multilabel"
+              ? "bagged: labels whose seed-averaged probability is ≥ 0.5; vote: each label on when most seeds predict it (an even split goes to the mean probability).\n\n"
+              : "bagged: argmax of the seed-averaged probabilities; vote: majority vote of the seeds, ties broken by summed probability.\n\n");
+    }
+
+    /// <summary>Multi-label tasks: every label's F1 per system (the paper's EMO table), with the macro and micro averages.</summary>
+    private static void PerLabelTable(StringBuilder sb, ExperimentResults r)
+    {
+        int k = r.Systems.Where(s => s.PerLabelF1 != null).Max(s => s.PerLabelF1!.Length);
+        string Name(int c) => r.ClassNames is { } n && c < n.Count ? n[c] : c.ToString(CultureInfo.InvariantCulture);
+        sb.Append("## Per-label F1\n\n| system |");
+        for (int c = 0; c < k; c++) sb.Append($" {Cell(Name(c))} |");
+        sb.Append(" macro-F1 | micro-F1 |\n|---|").Append(string.Concat(Enumerable.Repeat("---:|", k + 2))).Append('\n');
+        foreach (var s in r.Systems)
+        {
+            sb.Append($"| {Cell(s.System)} |");
+            for (int c = 0; c < k; c++) sb.Append($" {F(s.PerLabelF1 is { } pl && c < pl.Length ? pl[c] : null)} |");
+            sb.Append($" {F(s.MacroF1)} | {F(s.MicroF1)} |\n");
+        }
+        sb.Append("\nF1 of each label at threshold 0.5, mean over seeds; macro-F1 averages the labels present in the split, micro-F1 pools every (sample, label) decision.\n\n");
     }
 
     private static void TokenTable(StringBuilder sb, TokenReport tr, IReadOnlyList<string>? classNames)

@@ -17,9 +17,9 @@ public sealed record ExperimentOptions
     public int[]? Seeds { get; init; }
     public string? AudioRoot { get; init; }
     public int Threads { get; init; } = Environment.ProcessorCount;
-    /// <summary>Cache of the built-in LM (default: <see cref="ModelResolver.DefaultCache"/>).</summary>
-    public string? Cache { get; init; }
     public IReadOnlyList<string>? ClassNames { get; init; }
+    /// <summary>Utterance encoder of the audio-vector system (<see cref="UtteranceEncoders"/>).</summary>
+    public string AudioEncoder { get; init; } = UtteranceEncoders.Builtin;
     /// <summary>Systems to run (default: all of <see cref="ExperimentRunner.Systems"/>, in that order).</summary>
     public IReadOnlyList<string>? OnlySystems { get; init; }
 }

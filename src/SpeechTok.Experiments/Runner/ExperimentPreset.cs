@@ -26,12 +26,6 @@ public sealed record ExperimentPreset
     public int LoraRank { get; init; } = FinetuneDefaults.LoraRank;
     public float LoraAlpha { get; init; } = FinetuneDefaults.LoraAlpha;
     public int MaxLength { get; init; } = SampleSerializer.DefaultMaxLength;
-    /// <summary>
-    /// The built-in LM's shape and training (<c>--model builtin</c> only). Wider and deeper than the built-in default
-    /// (128 × 2 layers): its transformer layers are fixed random features, and on the demo the 256 × 4 backbone let
-    /// audio-lasso reach 0.62 macro-F1 where 128 × 2 stayed at 0.44 (text-only 0.39 vs 0.42).
-    /// </summary>
-    public BuiltinLmOptions BuiltinLm { get; init; } = new() { Hidden = 256, Layers = 4, Heads = 8, KvHeads = 4, Intermediate = 688 };
     /// <summary>C values swept by the L1 selection (0.002 to 0.53 in steps of ×1.25); the one used is chosen on the inner split (see <see cref="CChoice"/>).</summary>
     public double[] SweepC { get; init; } = Enumerable.Range(0, 26).Select(i => Math.Round(0.002 * Math.Pow(1.25, i), 6)).ToArray();
     /// <summary>Fewest selected audio tokens accepted when choosing C.</summary>

@@ -22,7 +22,7 @@ internal static class ExperimentReport
             Plot.Save(Path.Combine(dirs.Plots, file), svg);
             plots.Add(new PlotLink(caption, $"plots/{file}"));
         }
-        var classNames = ctx.Options.ClassNames ?? Enumerable.Range(0, ctx.Manifest.NumClasses).Select(i => i.ToString()).ToList();
+        var classNames = ctx.Options.ClassNames ?? ctx.Manifest.LabelNames ?? Enumerable.Range(0, ctx.Manifest.NumClasses).Select(i => i.ToString()).ToList();
 
         Save("macro-f1.svg", "Test macro-F1 per system (whiskers: ± std over seeds; dots: seeds)", Plot.MacroF1Bars(results));
         var sel28 = Path.Combine(dirs.Selection, "2-8.json");
@@ -43,7 +43,7 @@ internal static class ExperimentReport
         {
             new("manifest", ctx.Manifest.Path),
             new("samples (train / val / test)", string.Join(" / ", Manifest.SplitNames.Select(s => ctx.Manifest.Split(s).Count))),
-            new("model", ctx.Options.Model == ModelResolver.Builtin ? $"{ModelResolver.Builtin} ({ctx.Preset.BuiltinLm})" : ctx.Options.Model),
+            new("model", ctx.Options.Model == ModelResolver.Builtin ? $"{ModelResolver.Builtin} (pre-trained on the State of the Union addresses, sha256 {BuiltinLm.ModelSha256[..12]}…)" : ctx.Options.Model),
             new("speech tokenizer", ctx.Options.Tokenizer),
         };
         settings.AddRange(ctx.Preset.Describe());
@@ -58,6 +58,7 @@ internal static class ExperimentReport
         }
 
         var notes = new List<string>();
+        if (TokensVersusVector(results, ctx.Options.AudioEncoder) is { } versus) notes.Add(versus);
         if (ctx.Preset.Changes.Count > 0)
             notes.Add($"Preset `{ctx.Preset.Name}` differs from the paper's hyper-parameters in: " + string.Join("; ", ctx.Preset.Changes) + ".");
         notes.Add("C of the L1 selection is chosen per layer setting from the sweep in Settings: the best inner-split (80/20 of train) F1 among the C values " +
@@ -70,6 +71,21 @@ internal static class ExperimentReport
             Settings = settings, Timings = ctx.Timings.All, Truncations = Truncations(ctx), Plots = plots,
             Tokens = selection != null ? Tokens(ctx, selection) : null, Notes = notes,
         });
+    }
+
+    /// <summary>The paper's central comparison side by side: the selected audio tokens against one projected utterance vector.</summary>
+    private static string? TokensVersusVector(ExperimentResults results, string encoder)
+    {
+        var rows = new[] { "text-only-llm", "audio-vector", "audio-lasso" }.Select(n => results.Find(n)).ToList();
+        if (rows[1] == null || rows[2] == null) return null;
+        static string F(double? v) => v is double d ? d.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) : "–";
+        var sb = new System.Text.StringBuilder("### Tokens vs one vector\n\n| the LLM hears | system | macro-F1 (mean ± std) | bagged | Δ vs text only |\n|---|---|---:|---:|---:|\n");
+        string[] what = ["nothing (text only)", "one projected utterance vector", $"{rows[2]!.SelectedTokens} selected audio token types"];
+        for (int i = 0; i < 3; i++)
+            if (rows[i] is { } r)
+                sb.Append($"| {what[i]} | {r.System} | {F(r.MacroF1)}{(r.MacroF1Std is double sd ? " ± " + F(sd) : "")} | {F(r.MacroF1Bagged)} | {(rows[0] is { } t ? (r.MacroF1 - t.MacroF1).ToString("+0.000;-0.000", System.Globalization.CultureInfo.InvariantCulture) : "–")} |\n");
+        return sb.Append($"\naudio-vector: the `{encoder}` utterance embedding, a trained linear projection into the LM's input space, one soft vector " +
+                         "between the audio markers; LoRA and head as for the token systems (the paper's \"LLM + BYOL-A\").").ToString();
     }
 
     private static List<Series>? FinetuneCurves(ExperimentRunner.Context ctx, string system)
@@ -131,7 +147,7 @@ internal static class ExperimentReport
             var d = FrameDescriptors.Compute(AudioLoader.LoadSample(s));
             var energyDb = d.Rms.Select(r => (float)(20 * Math.Log10(Math.Max(r, 1e-10)))).ToArray();
             var frames = new FrameAcoustics(d.F0, energyDb, d.Centroid, d.Voiced);
-            return new TokenReportSample(s.Key, store.Get(s.Key), frames, s.Labels.Length == 1 ? s.Label : null);
+            return new TokenReportSample(s.Key, store.Get(s.Key), frames, ctx.Manifest.Task != TaskKind.Multilabel ? s.Label : null);
         }).ToList();
         return TokenReport.Compute(selection.SelectedFeatures, selection.Layout, samples);
     }

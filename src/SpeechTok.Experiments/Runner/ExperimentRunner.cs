@@ -21,7 +21,7 @@ namespace SpeechTok.Experiments.Runner;
 public static class ExperimentRunner
 {
     public static readonly string[] Systems =
-        ["bow", "mfcc", "bow-mfcc", "text-only-llm", "audio-lasso", "audio-lasso-8", "audio-random", "audio-lasso-nopt"];
+        ["bow", "mfcc", "bow-mfcc", "text-only-llm", "audio-lasso", "audio-lasso-8", "audio-random", "audio-lasso-nopt", "audio-vector"];
 
     public const string TimingsFile = "timings.json";
 
@@ -39,7 +39,6 @@ public static class ExperimentRunner
         // Everything below trains for minutes: a bad manifest must fail first, naming every missing, unreadable or empty clip.
         manifest.RequireClips();
         manifest.RequireAllClassesInTrain();
-        if (manifest.Task == TaskKind.Multilabel) throw new SpeechTokException($"{manifest.Path}: token selection and the baselines need single-label samples; multi-label manifests are not supported by `experiment`");
         foreach (var split in Manifest.SplitNames)
             if (manifest.Split(split).Count == 0) throw new SpeechTokException($"{manifest.Path}: split '{split}' is empty (experiment needs train, val and test)");
 
@@ -53,7 +52,7 @@ public static class ExperimentRunner
 
         void Record(SystemResult r)
         {
-            ExperimentResults.Upsert(resultsPath, manifest.Path, task, r, o.ClassNames);
+            ExperimentResults.Upsert(resultsPath, manifest.Path, task, r, o.ClassNames ?? manifest.LabelNames);
             log($"{r.System}: test macro-F1 {r.MacroF1:F4}" + (r.MacroF1Std is { } sd ? $" ± {sd:F4}" : "") + $" ({r.Seconds:F0} s) → {resultsPath}");
         }
 
@@ -70,6 +69,7 @@ public static class ExperimentRunner
                 "audio-lasso-8" => ctx.Finetune(system, ctx.Selection("1-8"), ctx.Pretrain("1-8")),
                 "audio-random" => ctx.Finetune(system, ctx.Selection("random"), ctx.Pretrain("random")),
                 "audio-lasso-nopt" => ctx.Finetune(system, ctx.Selection("2-8"), pretrained: null),
+                "audio-vector" => ctx.Finetune(system, selection: null, pretrained: null, o.AudioEncoder),
                 _ => throw new UnreachableException(),
             };
             Record(r with { Seconds = sw.Elapsed.TotalSeconds });
@@ -87,7 +87,7 @@ public static class ExperimentRunner
             Model = o.Model == ModelResolver.Builtin ? ModelResolver.Builtin : Path.GetFullPath(o.Model),
             Tokenizer = o.Tokenizer == TokenizerLoader.Builtin ? TokenizerLoader.Builtin : Path.GetFullPath(o.Tokenizer),
             Preset = preset.Describe().ToDictionary(kv => kv.Key, kv => kv.Value),
-            BuiltinLm = preset.BuiltinLm.ToString(),
+            BuiltinLmSha256 = o.Model == ModelResolver.Builtin ? BuiltinLm.ModelSha256 : null,
         }.SaveOrRequireSame(dirs.Root);
 
     internal sealed record Dirs(string Root)
@@ -139,8 +139,7 @@ public static class ExperimentRunner
             return Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc);
         });
 
-        public string Model() => _model ??= o.Model != ModelResolver.Builtin ? Path.GetFullPath(o.Model)
-            : timings.Time("built-in LM", () => ModelResolver.Resolve(ModelResolver.Builtin, manifest, o.Cache, preset.BuiltinLm, log));
+        public string Model() => _model ??= Path.GetFullPath(ModelResolver.Resolve(o.Model));
 
         /// <summary>One tokenization of every sample into OUT/codes (resumable; the built-in tokenizer is fitted once into OUT/codes/tokenizer).</summary>
         public string Codes()
@@ -226,13 +225,14 @@ public static class ExperimentRunner
             return _pretrained[which] = dir;
         }
 
-        public SystemResult Finetune(string system, string? selection, string? pretrained)
+        /// <summary>An LLM system: audio tokens of <paramref name="selection"/>, one vector of <paramref name="audioEncoder"/>, or neither (text only).</summary>
+        public SystemResult Finetune(string system, string? selection, string? pretrained, string? audioEncoder = null)
         {
             string run = Path.Combine(dirs.Runs, system);
             var spec = new FinetuneSpec
             {
                 Manifest = manifest, Model = Model(), Out = run, Codes = selection == null ? null : Codes(), Selection = selection,
-                Pretrained = pretrained, TextOnly = selection == null, System = system, MaxLength = preset.MaxLength,
+                Pretrained = pretrained, TextOnly = selection == null && audioEncoder == null, AudioEncoder = audioEncoder, System = system, MaxLength = preset.MaxLength,
                 Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, Patience = preset.FinetunePatience, Lr = preset.FinetuneLr, BatchSize = preset.FinetuneBatchSize, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds },
             };
             log($"{system}: fine-tuning {preset.Seeds.Length} seed(s)");

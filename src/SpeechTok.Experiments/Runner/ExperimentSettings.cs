@@ -10,7 +10,7 @@ namespace SpeechTok.Experiments.Runner;
 public sealed record ExperimentSettings : IArtifact
 {
     public const string FileName = "experiment.json";
-    public static readonly ArtifactKind Kind = new("experiment settings", "speechtok-experiment", Version: 1);
+    public static readonly ArtifactKind Kind = new("experiment settings", "speechtok-experiment", Version: 2);
 
     [JsonPropertyName("manifest")] public required string Manifest { get; init; }
     [JsonPropertyName("audio_root")] public string? AudioRoot { get; init; }
@@ -20,8 +20,8 @@ public sealed record ExperimentSettings : IArtifact
     [JsonPropertyName("tokenizer")] public required string Tokenizer { get; init; }
     /// <summary><see cref="ExperimentPreset.Describe"/>.</summary>
     [JsonPropertyName("preset")] public required IReadOnlyDictionary<string, string> Preset { get; init; }
-    /// <summary>The built-in LM's options (<see cref="Training.BuiltinLmOptions.ToString"/>).</summary>
-    [JsonPropertyName("builtin_lm")] public required string BuiltinLm { get; init; }
+    /// <summary>sha256 of the built-in LM's weights (<see cref="Training.BuiltinLm.ModelSha256"/>) when the model is <c>builtin</c>.</summary>
+    [JsonPropertyName("builtin_lm_sha256")] public string? BuiltinLmSha256 { get; init; }
 
     /// <summary>Writes the settings into <paramref name="dir"/>, or checks that the ones there are the same.</summary>
     public void SaveOrRequireSame(string dir)

@@ -3,12 +3,6 @@ using SpeechTok.Tensors.Ops;
 
 namespace SpeechTok.Lm.Model;
 
-/// <summary>Summed causal-LM loss and its target count (HF ForCausalLMLoss; mean = Sum / Count).</summary>
-public readonly record struct CausalLmLoss(double Sum, int Count)
-{
-    public double Mean => Count == 0 ? double.NaN : Sum / Count;
-}
-
 /// <summary>
 /// Llama with its LM head: logits over the base vocabulary plus the appended rows, the shifted causal-LM
 /// loss (ignore −100), and either the gradient with respect to the appended rows only — through the input

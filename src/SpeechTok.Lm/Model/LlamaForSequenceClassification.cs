@@ -50,21 +50,22 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
         return idx;
     }
 
-    /// <summary>Pooled logits [b, numLabels].</summary>
-    public float[] Logits(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t) => Forward(ids, mask, b, t, false).Logits;
+    /// <summary>Pooled logits [b, numLabels]; <paramref name="inputs"/> replaces the embeddings at some positions (see <see cref="InputOverride"/>).</summary>
+    public float[] Logits(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, InputOverride? inputs = null) => Forward(ids, mask, b, t, false, inputs).Logits;
 
     /// <summary>
     /// Class-weighted cross-entropy (Σ w_y·nll / Σ w_y; empty weights = unweighted) and, accumulated (+=),
     /// the gradients of score.weight and of the LoRA factors. <paramref name="dSum"/> = ∂objective/∂(weighted
-    /// sum); null means 1/Σw (this batch's mean). Returns the weighted sum and the weight sum.
+    /// sum); null means 1/Σw (this batch's mean). Returns the weighted sum and the weight sum. With
+    /// <paramref name="inputs"/>, the gradient of each replaced input vector lands in its <see cref="InputOverride.Grad"/>.
     /// </summary>
     public (double Sum, double WeightSum, float[] Logits) CrossEntropyStep(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t,
-        ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights, float? dSum = null)
+        ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights, float? dSum = null, InputOverride? inputs = null)
     {
         if (labels.Length != b) throw ShapeMismatchException.Of("labels vs batch", [labels.Length], [b]);
         foreach (var y in labels)
             if ((uint)y >= (uint)NumLabels) throw new SpeechTokException($"label {y} is outside [0, {NumLabels}) (num_labels = {NumLabels})");
-        var (pooled, logits) = Forward(ids, mask, b, t, true);
+        var (pooled, logits) = Forward(ids, mask, b, t, true, inputs);
         var dLogits = new float[logits.Length];
         double sum, wsum;
         fixed (float* lp = logits, dp = dLogits)
@@ -72,15 +73,16 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
             (sum, wsum) = CrossEntropy.Forward(lp, labels, classWeights, b, NumLabels);
             CrossEntropy.Backward(dp, lp, labels, classWeights, b, NumLabels, dSum ?? (float)(1 / wsum));
         }
-        Backward(pooled, dLogits, b, t);
+        Backward(pooled, dLogits, b, t, inputs);
         return (sum, wsum, logits);
     }
 
     /// <summary>Multi-label: mean BCE-with-logits over [b, numLabels] targets in {0, 1}; gradients as above.</summary>
-    public (double Loss, float[] Logits) MultiLabelStep(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, float[] targets, float dLoss = 1f)
+    public (double Loss, float[] Logits) MultiLabelStep(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, float[] targets, float dLoss = 1f,
+        InputOverride? inputs = null)
     {
         if (targets.Length != b * NumLabels) throw ShapeMismatchException.Of("multi-label targets vs [batch, num_labels]", [targets.Length], [b, NumLabels]);
-        var (pooled, logits) = Forward(ids, mask, b, t, true);
+        var (pooled, logits) = Forward(ids, mask, b, t, true, inputs);
         var dLogits = new float[logits.Length];
         double loss;
         fixed (float* lp = logits, dp = dLogits, tp = targets)
@@ -88,14 +90,14 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
             loss = BceWithLogits.Forward(lp, tp, logits.Length);
             BceWithLogits.Backward(dp, lp, tp, logits.Length, dLoss);
         }
-        Backward(pooled, dLogits, b, t);
+        Backward(pooled, dLogits, b, t, inputs);
         return (loss, logits);
     }
 
-    private (float[] Pooled, float[] Logits) Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward)
+    private (float[] Pooled, float[] Logits) Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward, InputOverride? inputs)
     {
         var idx = PoolIndex(ids, b, t, PadTokenId);
-        float* hidden = Model.Forward(ids, mask, b, t, forBackward && Model.Lora != null);
+        float* hidden = Model.Forward(ids, mask, b, t, forBackward && (Model.Lora != null || inputs != null), inputs);
         var pooled = new float[b * _hidden];
         for (int bi = 0; bi < b; bi++)
             new ReadOnlySpan<float>(hidden + ((long)bi * t + idx[bi]) * _hidden, _hidden).CopyTo(pooled.AsSpan(bi * _hidden));
@@ -106,16 +108,20 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
         return (pooled, logits);
     }
 
-    private void Backward(float[] pooled, float[] dLogits, int b, int t)
+    private void Backward(float[] pooled, float[] dLogits, int b, int t, InputOverride? inputs)
     {
         var dPooled = new float[b * _hidden];
         fixed (float* pp = pooled, dl = dLogits, dp = dPooled)
             Linear.Backward(dp, Ptr(ScoreGrad), dl, pp, Ptr(ScoreWeight), b, _hidden, NumLabels);
-        if (Model.Lora == null) return; // nothing below the head trains
+        if (Model.Lora == null && inputs == null) return; // nothing below the head trains
         var dHidden = new float[b * t * _hidden];
         for (int bi = 0; bi < b; bi++)
             dPooled.AsSpan(bi * _hidden, _hidden).CopyTo(dHidden.AsSpan((bi * t + _poolIndex[bi]) * _hidden));
-        fixed (float* dh = dHidden) Model.Backward(dh);
+        fixed (float* dh = dHidden)
+        {
+            float* dx = Model.Backward(dh);
+            inputs?.CollectGrad(dx);
+        }
     }
 
     private static float* Ptr(float[] a) => (float*)Unsafe.AsPointer(ref a[0]);

@@ -43,7 +43,8 @@ public sealed unsafe class LlamaModel : IDisposable
     internal float[] InverseFrequencies => _invFreq;
 
     /// <summary>Final hidden states [b·t, hidden] (after model.norm); valid until the next forward.</summary>
-    internal float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward)
+    /// <param name="inputs">Soft vectors replacing the token embeddings at some positions, or null.</param>
+    internal float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward, InputOverride? inputs = null)
     {
         var c = Config;
         if (ids.Length != b * t) throw ShapeMismatchException.Of("input_ids vs [batch, seq]", [ids.Length], [b, t]);
@@ -55,6 +56,7 @@ public sealed unsafe class LlamaModel : IDisposable
         if (Lora is { Training: true }) Lora.Step++;
 
         Embedding.Forward(ws.Resid(0), ids, Weights.EmbedTokens, Weights.NewEmbedRows);
+        inputs?.Apply(ws.Resid(0), n, h);
         for (int l = 0; l < c.NumLayers; l++)
         {
             var w = Weights.Layers[l];

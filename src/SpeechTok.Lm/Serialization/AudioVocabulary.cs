@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using SpeechTok.Codec;
 using SpeechTok.Lm.Tokenization;
 
@@ -14,29 +12,34 @@ public sealed class AudioVocabulary
 {
     public const string Text = "<|text|>", TextEnd = "<|text_end|>", Audio = "<|audio|>", AudioEnd = "<|audio_end|>";
     public static readonly IReadOnlyList<string> Markers = [Text, TextEnd, Audio, AudioEnd];
+    /// <summary>The audio-vector system's slot between the audio markers; its embedding is always replaced by the projected utterance vector.</summary>
+    public const string AudioVectorSlot = "<|audio_vector|>";
 
     public IReadOnlyList<int> SelectedFeatures { get; }
-    /// <summary>The used RVQ layers and codebook size the feature ids refer to.</summary>
-    public AudioFeatureLayout Layout { get; }
+    /// <summary>The used RVQ layers and codebook size the feature ids refer to (null in an audio-vector vocabulary: no audio tokens).</summary>
+    public AudioFeatureLayout? Layout { get; }
     /// <summary>Token id of <c>&lt;audio_token_k&gt;</c>, by rank k.</summary>
     public IReadOnlyList<int> AudioTokenIds { get; }
     public int TextId { get; }
     public int TextEndId { get; }
     public int AudioId { get; }
     public int AudioEndId { get; }
+    /// <summary>Id of <see cref="AudioVectorSlot"/> in a vocabulary made by <see cref="ExtendForVector"/>; else null.</summary>
+    public int? VectorSlotId { get; }
 
-    /// <summary>Ids of the new rows the pre-training step trains: the audio tokens then the four markers.</summary>
-    public IReadOnlyList<int> NewTokenIds => [.. AudioTokenIds, TextId, TextEndId, AudioId, AudioEndId];
+    /// <summary>Ids of the new rows the pre-training step trains: the audio tokens then the four markers (an audio-vector vocabulary: the markers then the slot).</summary>
+    public IReadOnlyList<int> NewTokenIds => VectorSlotId is int slot ? [TextId, TextEndId, AudioId, AudioEndId, slot] : [.. AudioTokenIds, TextId, TextEndId, AudioId, AudioEndId];
 
     private readonly int[] _tokenOfFeature; // feature -> rank, -1 when not selected
 
-    private AudioVocabulary(IReadOnlyList<int> features, AudioFeatureLayout layout, int[] audioIds, int[] markerIds)
+    private AudioVocabulary(IReadOnlyList<int> features, AudioFeatureLayout? layout, int[] audioIds, int[] markerIds, int? vectorSlotId = null)
     {
         SelectedFeatures = features;
         Layout = layout;
         AudioTokenIds = audioIds;
+        VectorSlotId = vectorSlotId;
         (TextId, TextEndId, AudioId, AudioEndId) = (markerIds[0], markerIds[1], markerIds[2], markerIds[3]);
-        _tokenOfFeature = new int[layout.FeatureCount];
+        _tokenOfFeature = new int[layout?.FeatureCount ?? 0];
         Array.Fill(_tokenOfFeature, -1);
         for (int r = 0; r < features.Count; r++) _tokenOfFeature[features[r]] = r;
     }
@@ -58,24 +61,21 @@ public sealed class AudioVocabulary
         return new AudioVocabulary(selectedFeatures.ToArray(), layout, ids[..names.Length], markerIds);
     }
 
-    /// <summary>The original's token config JSON (<c>audio_token_configs/{config_name}.json</c>, METHOD §2.6).
-    /// Its <c>n_layers_rvq</c> is the number of used layers, which the original always takes as the last ones.</summary>
-    public string ToConfigJson(string configName)
+    /// <summary>
+    /// The audio-vector system's tokens: [PAD] when absent, then the four markers and <see cref="AudioVectorSlot"/>
+    /// (added, then made special, as <see cref="Extend"/> does). No audio token and no layout.
+    /// </summary>
+    public static AudioVocabulary ExtendForVector(HfTokenizer tokenizer, string? padToken = "[PAD]")
     {
-        var map = new JsonObject();
-        for (int r = 0; r < SelectedFeatures.Count; r++) map[SelectedFeatures[r].ToString(System.Globalization.CultureInfo.InvariantCulture)] = AudioFeatureLayout.TokenName(r);
-        var json = new JsonObject
-        {
-            ["config_name"] = configName,
-            ["n_layers_rvq"] = Layout.Layers.Count,
-            ["selected_features"] = new JsonArray([.. SelectedFeatures.Select(f => (JsonNode)f)]),
-            ["feature_to_token_map"] = map,
-            ["special_tokens"] = new JsonArray([.. Markers.Select(m => (JsonNode)m)]),
-            ["total_new_tokens"] = SelectedFeatures.Count + Markers.Count,
-            ["audio_tokens"] = new JsonArray([.. Enumerable.Range(0, SelectedFeatures.Count).Select(r => (JsonNode)AudioFeatureLayout.TokenName(r))]),
-        };
-        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        if (padToken != null && tokenizer.PadId == null) tokenizer.AddPadToken(padToken);
+        string[] added = [.. Markers, AudioVectorSlot];
+        tokenizer.AddTokens(added, special: false);
+        int[] ids = tokenizer.AddTokens(added, special: true);
+        return new AudioVocabulary([], null, [], ids[..4], ids[4]);
     }
+
+    /// <summary>The original's token config JSON (<c>audio_token_configs/{config_name}.json</c>, METHOD §2.6).</summary>
+    public string ToConfigJson(string configName) => OriginalTokenConfig.Of(this, configName).ToJson();
 
     /// <summary>
     /// Ranks of the selected features in a clip, frame-major then used-layer ascending, every occurrence
@@ -84,7 +84,8 @@ public sealed class AudioVocabulary
     public List<int> KeptRanks(int[][] codes)
     {
         ArgumentNullException.ThrowIfNull(codes);
-        var layers = Layout.Layers;
+        var layout = Layout ?? throw new SpeechTokException("an audio-vector vocabulary has no audio tokens to rank");
+        var layers = layout.Layers;
         int frames = -1;
         foreach (int layer in layers)
         {
@@ -100,9 +101,9 @@ public sealed class AudioVocabulary
             for (int i = 0; i < layers.Count; i++)
             {
                 int code = codes[layers[i]][t];
-                if ((uint)code >= (uint)Layout.CodebookSize)
-                    throw new SpeechTokException($"code {code} at RVQ layer {layers[i] + 1}, frame {t} is outside 0..{Layout.CodebookSize - 1}");
-                int rank = _tokenOfFeature[Layout.Encode(i, code)];
+                if ((uint)code >= (uint)layout.CodebookSize)
+                    throw new SpeechTokException($"code {code} at RVQ layer {layers[i] + 1}, frame {t} is outside 0..{layout.CodebookSize - 1}");
+                int rank = _tokenOfFeature[layout.Encode(i, code)];
                 if (rank >= 0) ranks.Add(rank);
             }
         }

@@ -5,23 +5,6 @@ using SpeechTok.Tensors;
 
 namespace SpeechTok.Lm.Serialization;
 
-public enum SerializationMode
-{
-    /// <summary>BOS (when the tokenizer has one), markers and audio token ids emitted directly; the text BPE-encoded on its own.</summary>
-    Compact,
-    /// <summary>The original's line <c>&lt;|text|&gt; {text} &lt;|text_end|&gt; &lt;|audio|&gt; {tokens} &lt;|audio_end|&gt;</c>
-    /// tokenized with BOS: each audio token costs a space token too (METHOD §3.3).</summary>
-    Reference,
-    /// <summary>BOS and the raw text (the text-only baseline).</summary>
-    TextOnly,
-}
-
-/// <summary>One serialised sample: ids after right truncation, and the length before it.</summary>
-public readonly record struct SerializedSample(int[] Ids, int FullLength)
-{
-    public bool Truncated => FullLength > Ids.Length;
-}
-
 /// <summary>Turns a sample (text + RVQ codes) into LM input ids (METHOD §2.7, §3.3, §8).</summary>
 public sealed class SampleSerializer
 {
@@ -35,11 +18,15 @@ public sealed class SampleSerializer
 
     public SerializationMode Mode { get; }
     public int MaxLength { get; }
+    /// <summary>Whether <see cref="Serialize"/> reads RVQ codes (compact and reference layouts).</summary>
+    public bool NeedsCodes => Mode is SerializationMode.Compact or SerializationMode.Reference;
 
     public SampleSerializer(HfTokenizer tokenizer, AudioVocabulary? vocab, SerializationMode mode = DefaultMode, int maxLength = DefaultMaxLength)
     {
         if (maxLength < 1) throw new SpeechTokException($"max length must be at least 1 (got {maxLength})");
         if (vocab == null && mode != SerializationMode.TextOnly) throw new SpeechTokException($"serialisation '{mode}' needs the audio vocabulary");
+        if (vocab != null && (vocab.VectorSlotId != null) != (mode == SerializationMode.AudioVector))
+            throw new SpeechTokException($"serialisation '{mode}' {(mode == SerializationMode.AudioVector ? "needs" : "cannot use")} the audio-vector vocabulary");
         _tokenizer = tokenizer;
         _vocab = vocab;
         Mode = mode;
@@ -53,13 +40,14 @@ public sealed class SampleSerializer
         "compact" => SerializationMode.Compact,
         "reference" => SerializationMode.Reference,
         "text-only" or "textonly" => SerializationMode.TextOnly,
-        _ => throw new SpeechTokException($"unknown serialisation '{value}' (expected compact, reference or text-only)"),
+        "audio-vector" or "audiovector" => SerializationMode.AudioVector,
+        _ => throw new SpeechTokException($"unknown serialisation '{value}' (expected compact, reference, text-only or audio-vector)"),
     };
 
-    /// <summary>The name a mode is recorded under in run files ("compact", "reference", "textonly"); <see cref="ParseMode"/> reads it back.</summary>
+    /// <summary>The name a mode is recorded under in run files ("compact", "reference", "textonly", "audiovector"); <see cref="ParseMode"/> reads it back.</summary>
     public static string ModeName(SerializationMode mode) => mode.ToString().ToLowerInvariant();
 
-    /// <summary>Ids of one sample; <paramref name="codes"/> (<c>codes[rvqLayer][frame]</c>) is ignored in text-only mode.</summary>
+    /// <summary>Ids of one sample; <paramref name="codes"/> (<c>codes[rvqLayer][frame]</c>) is ignored unless <see cref="NeedsCodes"/>.</summary>
     public SerializedSample Serialize(string text, int[][]? codes)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -81,7 +69,8 @@ public sealed class SampleSerializer
                 _tokenizer.EncodeTo(text, ids);
                 ids.Add(v.TextEndId);
                 ids.Add(v.AudioId);
-                foreach (int r in Ranks(codes)) ids.Add(v.AudioTokenIds[r]);
+                if (v.VectorSlotId is int slot) ids.Add(slot);
+                else foreach (int r in Ranks(codes)) ids.Add(v.AudioTokenIds[r]);
                 ids.Add(v.AudioEndId);
                 full = ids.ToArray();
                 break;

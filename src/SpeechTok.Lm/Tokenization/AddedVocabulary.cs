@@ -2,9 +2,6 @@ using System.Buffers;
 
 namespace SpeechTok.Lm.Tokenization;
 
-/// <summary>An added token with HF's flags.</summary>
-public sealed record AddedToken(string Content, int Id, bool Special, bool Normalized, bool Lstrip = false, bool Rstrip = false, bool SingleWord = false);
-
 /// <summary>
 /// HF's added vocabulary: tokens split out before pre-tokenisation, leftmost-longest: first those with
 /// <c>normalized=false</c> in the raw text (<see cref="SplitRaw"/>), then, in each remaining segment once it is

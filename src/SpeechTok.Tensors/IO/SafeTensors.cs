@@ -1,6 +1,5 @@
 using SpeechTok.IO;
 using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json;
 
 namespace SpeechTok.Tensors.IO;

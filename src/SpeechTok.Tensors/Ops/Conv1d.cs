@@ -1,7 +1,7 @@
 namespace SpeechTok.Tensors.Ops;
 
 /// <summary>
-/// 1-D convolution (groups = 1) over one [channels, length] row-major signal, as im2col + <see cref="Gemm.Sgemm"/>.
+/// 1-D convolution (groups = 1) over one [channels, length] row-major signal, as im2col + <c>Gemm.Sgemm</c>.
 /// Padding is a separate step (<see cref="Pad"/>) because codec layers choose asymmetric paddings themselves.
 /// </summary>
 public static unsafe class Conv1d

@@ -1,8 +1,5 @@
 namespace SpeechTok.Tensors.Ops;
 
-/// <summary>HF rope_scaling: rope_type "default" (null) or "llama3" with its four parameters.</summary>
-public sealed record RopeScaling(string Type, double Factor, double LowFreqFactor, double HighFreqFactor, int OriginalMaxPositionEmbeddings);
-
 /// <summary>
 /// Rotary position embedding in the rotate_half convention (HF Llama): for i &lt; d/2,
 /// y[i] = x[i]·cos − x[i+d/2]·sin and y[i+d/2] = x[i+d/2]·cos + x[i]·sin, angle = t·inv_freq[i].

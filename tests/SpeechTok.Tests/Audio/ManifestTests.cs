@@ -70,11 +70,48 @@ public sealed class ManifestTests : IDisposable
     }
 
     [Fact]
-    public void MultiLabelIsDetected()
+    public void A_labels_column_declares_multi_label_and_allows_samples_without_labels()
     {
-        var m = Manifest.Load(Write("split,text,audio_path_list,label\ntrain,a,a.wav,0;2\ntrain,b,b.wav,1\n"));
+        var m = Manifest.Load(Write("split,text,audio_path_list,labels\ntrain,a,a.wav,2;0\ntrain,b,b.wav,\ntrain,c,c.wav,1\n"));
         Assert.Equal(TaskKind.Multilabel, m.Task);
+        Assert.Equal(3, m.NumClasses);
         Assert.Equal([0, 2], m.Samples[0].Labels);
+        Assert.Empty(m.Samples[1].Labels);
+        Assert.Null(m.LabelNames);
+        // A one-label row of a multi-label manifest is still multi-label; ';' in a single-label column is refused.
+        var e = Assert.Throws<SpeechTokException>(() => Manifest.Load(Write("split,text,audio_path_list,label\ntrain,a,a.wav,0;2\ntrain,b,b.wav,1\n")));
+        Assert.Contains(":2:", e.Message);
+        Assert.Contains("'labels' column", e.Message);
+        e = Assert.Throws<SpeechTokException>(() => Manifest.Load(Write("split,text,audio_path_list,label,labels\ntrain,a,a.wav,0,0\n")));
+        Assert.Contains("both 'label'", e.Message);
+        e = Assert.Throws<SpeechTokException>(() => Manifest.Load(Write("split,text,audio_path_list,labels\ntrain,a,a.wav,1;1\ntrain,b,b.wav,0\n")));
+        Assert.Contains("class 1 twice", e.Message);
+    }
+
+    [Fact]
+    public void Label_names_sidecar_fixes_the_class_count_and_is_checked()
+    {
+        var p = Write("split,text,audio_path_list,labels\ntrain,a,a.wav,0\ntrain,b,b.wav,\ntrain,c,c.wav,0;1\n");
+        File.WriteAllText(Manifest.LabelNamesPath(p), "happy\nsad\nangry\nfear\n\n");
+        Assert.EndsWith("m.label_names.txt", Manifest.LabelNamesPath(p));
+        var m = Manifest.Load(p);
+        Assert.Equal(4, m.NumClasses);
+        Assert.Equal(["happy", "sad", "angry", "fear"], m.LabelNames);
+        // angry and fear never occur in train: named in the error.
+        Assert.Contains("2 (angry), 3 (fear)", Assert.Throws<SpeechTokException>(m.RequireAllClassesInTrain).Message);
+        Assert.Contains("4 class names, but 2 classes", Assert.Throws<SpeechTokException>(() => Manifest.Load(p, numClasses: 2)).Message);
+        File.WriteAllText(Manifest.LabelNamesPath(p), "happy\nsad\n");
+        File.WriteAllText(p, "split,text,audio_path_list,labels\ntrain,a,a.wav,0;2\n");
+        Assert.Contains("outside 0..1", Assert.Throws<SpeechTokException>(() => Manifest.Load(p)).Message);
+        File.WriteAllText(Manifest.LabelNamesPath(p), "happy\n\nsad\n");
+        Assert.Contains("m.label_names.txt:2: empty class name", Assert.Throws<SpeechTokException>(() => Manifest.Load(p)).Message);
+    }
+
+    [Fact]
+    public void A_label_on_for_every_train_sample_is_an_error()
+    {
+        var m = Manifest.Load(Write("split,text,audio_path_list,labels\ntrain,a,a.wav,0;1\ntrain,b,b.wav,0\ntest,c,c.wav,\n"));
+        Assert.Contains("label(s) 0 are on for every train sample", Assert.Throws<SpeechTokException>(m.RequireAllClassesInTrain).Message);
     }
 
     [Fact]

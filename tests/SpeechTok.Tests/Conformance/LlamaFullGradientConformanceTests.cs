@@ -1,6 +1,5 @@
 using System.Text.Json;
 using SpeechTok.Lm.Model;
-using SpeechTok.Tensors;
 using static SpeechTok.Tests.Conformance.LlamaFixture;
 
 namespace SpeechTok.Tests.Conformance;

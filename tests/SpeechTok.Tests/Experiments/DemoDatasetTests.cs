@@ -34,6 +34,18 @@ public sealed class DemoDatasetTests : IDisposable
             Assert.InRange(wav.Frames / 16000.0, 0.5, 4.0);
         }
         Assert.Equal(24, info.ClassCounts.Values.Sum(c => c.Sum()));
+        Assert.Equal(info.ClassNames, m.LabelNames); // the sidecar next to the manifest
+    }
+
+    [Fact]
+    public void Multi_label_dataset_is_a_labels_manifest()
+    {
+        var info = DemoDataset.Build(_dir, Tiny with { Labeling = DemoLabeling.MultiLabel });
+        var m = Manifest.Load(info.ManifestPath);
+        Assert.Equal(TaskKind.Multilabel, m.Task);
+        Assert.Equal(["negative-words", "high-pitch", "fast", "loud"], m.LabelNames);
+        Assert.Equal(4, m.NumClasses);
+        Assert.Empty(m.MissingClips());
     }
 
     [Fact]
@@ -50,7 +62,27 @@ public sealed class DemoDatasetTests : IDisposable
         }
         // Under the binary labeling every text appears in both classes.
         var binary = DemoCorpus.Plan(new DemoOptions { Count = 96, Seed = 11, Labeling = DemoLabeling.Incongruent });
-        Assert.All(binary.GroupBy(u => u.Text), g => Assert.Equal([0, 1], g.Select(u => u.Label).Order()));
+        Assert.All(binary.GroupBy(u => u.Text), g => Assert.Equal([0, 1], g.Select(u => u.Labels.Single()).Order()));
+    }
+
+    [Fact]
+    public void Multi_label_plan_labels_the_words_and_three_independent_voice_factors()
+    {
+        var plan = DemoCorpus.Plan(new DemoOptions { Seed = 5, Labeling = DemoLabeling.MultiLabel });
+        Assert.Equal(["negative-words", "high-pitch", "fast", "loud"], DemoCorpus.ClassNames(DemoLabeling.MultiLabel));
+        foreach (var u in plan)
+        {
+            Assert.Equal(u.Polarity == DemoCorpus.Negative, u.Labels.Contains(0));
+            Assert.Equal(u.Pitch >= 70, u.Labels.Contains(1));
+            Assert.Equal(u.Speed >= 200, u.Labels.Contains(2));
+            Assert.Equal(u.Amplitude >= 95, u.Labels.Contains(3));
+        }
+        // Each voice factor on for about a third of the clips; some clips carry no label at all.
+        for (int c = 1; c <= 3; c++) Assert.InRange(plan.Count(u => u.Labels.Contains(c)) / (double)plan.Count, 0.25, 0.42);
+        Assert.InRange(plan.Count(u => u.Labels.Length == 0), 20, 120);
+        // The words say nothing about the voice: a text's two renderings draw their factors independently.
+        Assert.Contains(plan.GroupBy(u => u.Text), g => !g.First().Labels.SequenceEqual(g.Last().Labels));
+        Assert.All(plan.GroupBy(u => u.Text), g => Assert.Equal(2, g.Count()));
     }
 
     [Fact]

@@ -2,7 +2,6 @@ using SpeechTok.Evaluation;
 using System.Globalization;
 using System.Xml.Linq;
 using SpeechTok.Experiments.Plots;
-using SpeechTok.Experiments.Report;
 
 namespace SpeechTok.Tests.Experiments;
 

@@ -1,12 +1,11 @@
 using SpeechTok.Audio;
 using SpeechTok.Evaluation;
 using System.Text;
-using SpeechTok.Experiments.Demo;
 using SpeechTok.Experiments.Plots;
-using SpeechTok.Experiments.Report;
 using SpeechTok.Experiments.Runner;
+using SpeechTok.Selection;
 using SpeechTok.Training;
-using Xunit;
+using SpeechTok.Tests.Training;
 
 namespace SpeechTok.Tests.Experiments;
 
@@ -22,7 +21,6 @@ public sealed class RunnerTests : IDisposable
     {
         Name = "tiny", Seeds = [1], FinetuneEpochs = 1, PretrainEpochs = 1, LoraRank = 4, LoraAlpha = 4, MaxLength = 96,
         SweepC = [0.1, 1, 10, 100], MinTokens = 1, MaxTokenShare = 1,
-        BuiltinLm = new BuiltinLmOptions { Hidden = 32, Layers = 1, Heads = 2, KvHeads = 1, Intermediate = 64, Merges = 40, Epochs = 1, BatchSize = 8, MaxLength = 64 },
     };
 
     public RunnerTests() => Directory.CreateDirectory(_dir);
@@ -59,9 +57,63 @@ public sealed class RunnerTests : IDisposable
         return path;
     }
 
+    /// <summary>
+    /// 4 labels, each a tone of its own frequency mixed into the clip when the label is on; every 4th clip has no
+    /// label (silence and noise); the words are uninformative. Names in the sidecar.
+    /// </summary>
+    private string WriteMultiLabelDataset()
+    {
+        var clips = Path.Combine(_dir, "clips");
+        Directory.CreateDirectory(clips);
+        var csv = new StringBuilder("split,index,text,audio_path_list,labels\n");
+        double[] tones = [200, 450, 900, 1800];
+        var rng = new Random(4);
+        int n = 0;
+        foreach (var (split, count) in new[] { ("train", 32), ("val", 12), ("test", 12) })
+            for (int i = 0; i < count; i++, n++)
+            {
+                var set = Enumerable.Range(0, 4).Where(c => rng.NextDouble() < 0.45 && i % 4 != 0).ToArray();
+                var wav = new float[8000];
+                for (int t = 0; t < wav.Length; t++)
+                    wav[t] = (float)((set.Sum(c => 6000 * Math.Sin(2 * Math.PI * tones[c] * t / 16000)) + 200 * Math.Sin(t * 12.9898 + n)) / 32768);
+                WavWriter.Write(Path.Combine(clips, $"m{n:D3}.wav"), wav, 16000);
+                csv.Append($"{split},{i},the cat sat {(i % 3 == 0 ? "down" : "still")},clips/m{n:D3}.wav,{string.Join(";", set)}\n");
+            }
+        var path = Path.Combine(_dir, "multi.csv");
+        File.WriteAllText(path, csv.ToString());
+        File.WriteAllLines(Manifest.LabelNamesPath(path), ["low", "mid", "high", "top"]);
+        return path;
+    }
+
+    [Fact]
+    public void Multi_label_manifest_runs_every_system_and_reports_per_label_f1()
+    {
+        var o = Options(WriteMultiLabelDataset());
+        var results = ExperimentRunner.Run(o);
+        Assert.Equal("multilabel", results.Task);
+        Assert.Equal(["low", "mid", "high", "top"], results.ClassNames);
+        Assert.Equal(ExperimentRunner.Systems, results.Systems.Select(s => s.System));
+        foreach (var s in results.Systems)
+        {
+            Assert.Equal(4, s.PerLabelF1!.Length);
+            Assert.NotNull(s.MicroF1);
+            Assert.NotNull(s.MacroF1Bagged);
+            Assert.NotNull(s.MacroF1Vote);
+            Assert.Null(s.ConfusionMatrix);
+        }
+        // The tones are the labels: the MFCC baseline hears them, the words do not carry them.
+        Assert.True(results.Find("mfcc")!.MacroF1 > results.Find("bow")!.MacroF1, $"mfcc {results.Find("mfcc")!.MacroF1} vs bow {results.Find("bow")!.MacroF1}");
+        Assert.Equal(4, SelectionFile.Load(Path.Combine(o.Out, "selection", "2-8.json")).PerLabel!.Count);
+        var report = File.ReadAllText(Path.Combine(o.Out, "report.md"));
+        Assert.Contains("## Per-label F1", report);
+        Assert.Contains("| system | low | mid | high | top | macro-F1 | micro-F1 |", report);
+        foreach (var system in ExperimentRunner.Systems) Assert.Contains($"| {system} |", report);
+    }
+
     private ExperimentOptions Options(string manifest) => new()
     {
-        Manifest = manifest, Out = Path.Combine(_dir, "out"), Preset = Tiny, Threads = 2, Cache = Path.Combine(_dir, "cache"),
+        Manifest = manifest, Out = Path.Combine(_dir, "out"), Preset = Tiny, Threads = 2,
+        Model = TinyLm.Train(Manifest.Load(manifest).Split("train").Select(s => s.Text).ToList(), Path.Combine(_dir, "lm")),
     };
 
     [Fact]
@@ -105,6 +157,8 @@ public sealed class RunnerTests : IDisposable
         var report = File.ReadAllText(Path.Combine(o.Out, "report.md"));
         foreach (var system in ExperimentRunner.Systems) Assert.Contains($"| {system} |", report);
         Assert.Contains("What the selected tokens hear", report);
+        Assert.Contains("### Tokens vs one vector", report);
+        Assert.Contains("| one projected utterance vector | audio-vector |", report);
         Assert.Contains("## Timings", report);
         foreach (var svg in new[] { "macro-f1.svg", "c-sweep.svg", "confusion.svg", "curves-audio-lasso.svg" })
             Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(o.Out, "plots", svg)).TrimStart());
@@ -120,7 +174,7 @@ public sealed class RunnerTests : IDisposable
         var o = Options(WriteDataset(missingEvery: 5));
         var ex = Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o));
         foreach (var n in new[] { 0, 5, 10, 15, 20 }) Assert.Contains($"c{n:D3}.wav", ex.Message);
-        Assert.Contains("5 missing clip(s)", ex.Message);
+        Assert.Contains("5 clip problem(s) (5 missing, 0 unreadable, 0 empty)", ex.Message);
         Assert.False(Directory.Exists(o.Out));
     }
 

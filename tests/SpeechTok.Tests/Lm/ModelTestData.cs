@@ -46,6 +46,14 @@ internal static class ModelTestData
 
     public static LlamaWeights Load(LlamaConfig c, Dictionary<string, Tensor> w) => LlamaWeights.Load(c, n => w.GetValueOrDefault(n));
 
+    /// <summary>A 3-label classifier with rank-2 LoRA (seed 1) whose score head is scaled ×20, so gradient checks see a loss that is not flat.</summary>
+    public static LlamaForSequenceClassification SharpClassifier(LlamaWeights w)
+    {
+        var m = new LlamaForSequenceClassification(w, 3, 0, new LoraAdapters(w.Config, 2, 4f, 0f, seed: 1), seed: 3);
+        for (int i = 0; i < m.ScoreWeight.Length; i++) m.ScoreWeight[i] *= 20;
+        return m;
+    }
+
     public static Tensor Rows(int n, int h, int seed, float scale = 0.4f)
     {
         var rng = new Random(seed);

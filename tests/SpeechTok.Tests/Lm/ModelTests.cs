@@ -153,6 +153,34 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void Input_override_replaces_embeddings_and_its_gradient_matches_finite_differences()
+    {
+        var c = Config();
+        var w = Load(c, Weights(c, 8));
+        using var m = SharpClassifier(w);
+        var ids = Ids.Select(i => i % 11).ToArray();
+        int h = c.HiddenSize;
+        // Overriding positions with their own token rows changes nothing (bitwise).
+        var own = new float[2 * h];
+        w.EmbedTokens.CopyTo((long)ids[2] * h, own.AsSpan(0, h));
+        w.EmbedTokens.CopyTo((long)ids[8] * h, own.AsSpan(h, h));
+        Assert.Equal(m.Logits(ids, Mask, 2, 6), m.Logits(ids, Mask, 2, 6, new InputOverride([2, 8], own, h)));
+        // Other vectors change the logits, and the gradient w.r.t. them matches finite differences (also without LoRA).
+        var values = GradCheck.Random(2 * h, 5, 0.5f);
+        var over = new InputOverride([2, 8], values, h);
+        Assert.NotEqual(m.Logits(ids, Mask, 2, 6), m.Logits(ids, Mask, 2, 6, over));
+        double Loss() { var (sum, ws, _) = m.CrossEntropyStep(ids, Mask, 2, 6, [2, 0], [], inputs: over); return sum / ws; }
+        Loss();
+        GradCheck.Check("input override (CE)", values, (float[])over.Grad.Clone(), Loss, tol: 1e-2);
+        float[] targets = [1, 0, 1, 0, 1, 1];
+        using var noLora = new LlamaForSequenceClassification(w, 3, 0, null, m.ScoreWeight, 3);
+        double Bce() => noLora.MultiLabelStep(ids, Mask, 2, 6, targets, inputs: over).Loss;
+        Bce();
+        GradCheck.Check("input override (BCE, no LoRA)", values, (float[])over.Grad.Clone(), Bce, tol: 1e-2);
+        Assert.Throws<SpeechTokException>(() => m.Logits(ids, Mask, 2, 6, new InputOverride([12], new float[h], h)));
+    }
+
+    [Fact]
     public void Bad_labels_are_clear_errors()
     {
         var c = Config();

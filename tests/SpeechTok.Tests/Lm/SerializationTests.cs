@@ -2,7 +2,6 @@ using SpeechTok.Codec;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SpeechTok.Lm.Serialization;
-using SpeechTok.Lm.Tokenization;
 using SpeechTok.Tests.Conformance;
 
 namespace SpeechTok.Tests.Lm;

@@ -74,6 +74,55 @@ public sealed class SelectionRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Multi_label_selection_fits_one_model_a_label_and_keeps_the_union()
+    {
+        // 4 labels, each planted as its own layer-3 code; a quarter of the samples have no label.
+        var rng = new Random(3);
+        var lines = new List<string> { "split,text,audio_path_list,labels" };
+        var codes = new Dictionary<string, int[][]>();
+        for (int i = 0; i < 240; i++)
+        {
+            var set = Enumerable.Range(0, 4).Where(c => i % 4 != 0 && rng.NextDouble() < 0.4).ToArray();
+            lines.Add($"train,word{i % 5} other{i % 3},c{i}.wav,{string.Join(";", set)}");
+            var c = new int[8][];
+            for (int l = 0; l < 8; l++)
+            {
+                c[l] = new int[60];
+                for (int t = 0; t < 60; t++)
+                    c[l][t] = l == PlantedLayer - 1 && set.Length > 0 && rng.NextDouble() < 0.2 ? PlantedCode + set[rng.Next(set.Length)] : rng.Next(1024);
+            }
+            codes[$"train/{i}"] = c;
+        }
+        var path = Path.Combine(_dir, "ml.csv");
+        File.WriteAllLines(path, lines);
+        File.WriteAllLines(Manifest.LabelNamesPath(path), ["anger", "joy", "fear", "calm"]);
+        var doc = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(path), Layout = AudioFeatureLayout.FromLayerNumbers([2, 3]), C = 0.05, SweepC = [0.01, 0.05] }, s => codes.GetValueOrDefault(s.Key));
+        Assert.Equal("multilabel", doc.Task);
+        Assert.True(doc.OneVsRest);
+        Assert.Equal(["anger", "joy", "fear", "calm"], doc.LabelNames);
+        var ids = doc.SelectedFeatures;
+        var perLabel = doc.PerLabel!;
+        Assert.Equal(4, perLabel.Count);
+        for (int c = 0; c < 4; c++)
+        {
+            int planted = 1024 + PlantedCode + c; // layer 3 is the 2nd used layer
+            Assert.Contains(planted, ids);
+            Assert.Contains(planted, perLabel[c].SelectedAudio);
+            Assert.Equal(new[] { "anger", "joy", "fear", "calm" }[c], perLabel[c].Name);
+        }
+        // The selection is exactly the union of the labels' audio tokens.
+        Assert.Equal(perLabel.SelectMany(p => p.SelectedAudio).Distinct().Order(), ids);
+        Assert.InRange(doc.InnerSplit!.MacroF1, 0.5, 1);
+        Assert.NotNull(doc.InnerSplit.MicroF1);
+        Assert.Contains("label combination", doc.InnerSplit.Source);
+        // It round-trips through selection.json.
+        var file = Path.Combine(_dir, "sel.json");
+        doc.Save(file);
+        Assert.Equal(ids, SelectionFile.Load(file).PerLabel!.SelectMany(p => p.SelectedAudio).Distinct().Order());
+        Assert.Equal(2, doc.Sweep!.Count);
+    }
+
+    [Fact]
     public void ReadsCodesFromACodeStore()
     {
         var (m, codes) = Data(60);

@@ -47,6 +47,7 @@ public sealed class BaggingTests
                 var set = new EncodedSet("test", ["a", "b", "c", "d"], [[1], [1], [1], [1]], labels.Select(l => new[] { l }).ToArray(), new bool[4]);
                 Directory.CreateDirectory(FinetuneRun.SeedDir(run, seeds[s]));
                 PredictionsFile.From(set, probs[s]).Save(Path.Combine(FinetuneRun.SeedDir(run, seeds[s]), PredictionsFile.FileName("test")));
+                new SeedDone(seeds[s]).Save(Path.Combine(FinetuneRun.SeedDir(run, seeds[s]), SeedDone.FileName)); // a finished seed, as fine-tuning leaves it
             }
             var e = RunEvaluation.Evaluate(run, "test");
             // seed 1 predicts 0,1,1,0: F1 = [1, 2/3, 0] → 5/9; seed 2: 0,1,2,1 → [2/3, 2/3, 1] → 7/9; seed 3: 0,2,2,0 → [1, 0, 2/3] → 5/9

@@ -16,7 +16,7 @@ internal sealed class ToyData : IDisposable
     public string Manifest => Path.Combine(Dir, "manifest.csv");
     public string Codes => Path.Combine(Dir, "codes");
     public string Selection => Path.Combine(Dir, "selection.json");
-    public string Cache => Path.Combine(Dir, "cache");
+    public string ModelDir => Path.Combine(Dir, "lm");
 
     private static readonly string[] Fillers = ["the cat sat", "a dog ran", "we saw it", "they said so", "it was late", "she knew him"];
 
@@ -24,7 +24,7 @@ internal sealed class ToyData : IDisposable
     {
         Dir = Path.Combine(Path.GetTempPath(), "speechtok-training-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Dir);
-        var csv = new StringBuilder("split,text,audio_path_list,label\n");
+        var csv = new StringBuilder($"split,text,audio_path_list,{(multiLabel ? "labels" : "label")}\n");
         using var store = CodeStore.OpenOrCreate(Codes, "toy", 2, 8);
         foreach (var split in new[] { "train", "val", "test" })
         {
@@ -43,15 +43,11 @@ internal sealed class ToyData : IDisposable
         new SelectionFile { SelectedFeatures = [1, 3, 5, 10], Layers = [1, 2], CodebookSize = 8 }.Save(Selection);
     }
 
-    public static readonly BuiltinLmOptions TinyLm = new()
-    {
-        Hidden = 32, Layers = 2, Heads = 2, KvHeads = 1, Intermediate = 64, Merges = 40, Epochs = 2, BatchSize = 8, MaxLength = 64,
-    };
-
     /// <summary>The manifest, parsed (with <paramref name="numClasses"/> when given), as the CLI hands it to a step.</summary>
     public Manifest Parsed(int? numClasses = null) => SpeechTok.Audio.Manifest.Load(Manifest, numClasses: numClasses);
 
-    public string Model() => ModelResolver.Resolve(ModelResolver.Builtin, Parsed(), Cache, TinyLm);
+    /// <summary>A tiny LM pre-trained on the train texts (<see cref="TinyLm"/>), as the built-in LM stands in a real run.</summary>
+    public string Model() => TinyLm.Train(Parsed().Split("train").Select(s => s.Text).ToList(), ModelDir);
 
     public void Dispose()
     {

@@ -1,0 +1,32 @@
+using System.CommandLine;
+using SpeechTok.Experiments.Mosei;
+
+namespace SpeechTok.Cli.Commands;
+
+/// <summary>`speechtok mosei`: CMU-MOSEI's per-segment table and full-video audio → the SENT or EMO manifest with cut clips.</summary>
+internal static class MoseiCommand
+{
+    public static Command Build()
+    {
+        var task = new Option<MoseiTask>("--task") { Description = "Sent (binary polarity, sentiment ≥ 0 = positive) or Emo (six emotions, present when intensity > 0).", Required = true };
+        var table = new Option<string>("--table") { Description = "Per-segment CSV: video_id, segment_id, start, end, text, sentiment, happy, sad, anger, surprise, disgust, fear[, split].", Required = true };
+        var audioDir = new Option<string>("--audio-dir") { Description = "Folder of the full-video audio, VIDEO_ID.wav.", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Output folder: sent.csv / emo.csv, their .label_names.txt, clips/ (shared, kept on a rerun).", Required = true };
+        var folds = new Option<string?>("--folds") { Description = "JSON {\"train\": [video ids], \"valid\": [...], \"test\": [...]} when the table has no split column." };
+        var excludeNeutral = new Option<bool>("--exclude-neutral") { Description = "Sent: drop segments with sentiment exactly 0 instead of counting them positive." };
+        var cmd = new Command("mosei", "Convert CMU-MOSEI into the SENT or EMO manifest, cutting each segment's clip from its video's audio.")
+            { task, table, audioDir, outDir, folds, excludeNeutral };
+        cmd.SetAction(r =>
+        {
+            var result = MoseiConverter.Convert(new MoseiOptions
+            {
+                Task = r.GetValue(task), Table = r.GetValue(table)!, AudioDir = r.GetValue(audioDir)!, Out = r.GetValue(outDir)!,
+                Folds = r.GetValue(folds), ExcludeNeutral = r.GetValue(excludeNeutral),
+            });
+            Console.WriteLine($"{result.ManifestPath}: {string.Join(", ", result.Samples.Select(kv => $"{kv.Value} {kv.Key}"))}; {result.ClipsCut} clips cut" +
+                (result.NotInFolds > 0 ? $", {result.NotInFolds} segments in no fold left out" : "") + (result.Neutral > 0 ? $", {result.Neutral} neutral segments dropped" : ""));
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,19 @@
+namespace SpeechTok.Codec.Builtin;
+
+public sealed record BuiltinFitOptions
+{
+    public int Seed { get; init; } = 0;
+    public int NumQuantizers { get; init; } = 8;
+    /// <summary>Upper bound on each layer's codebook; a layer gets min(this, frames / <see cref="FramesPerCode"/>) codes.</summary>
+    public int CodebookSize { get; init; } = AudioFeatureLayout.DefaultCodebookSize;
+    /// <summary>
+    /// Fitting frames per code (on average): tiny training sets get fewer codes, so that every code is seen often
+    /// enough for its centroid to mean something. The cap of 1024 codes is reached from 32 768 frames (11 minutes of audio).
+    /// Much coarser codebooks (256 frames a code, ~100 codes for the demo) made each token so common that the LM
+    /// systems did worse on the demo (docs/experiments.md).
+    /// </summary>
+    public int FramesPerCode { get; init; } = 32;
+    public int MaxIterations { get; init; } = 25;
+    /// <summary>Frames kept for fitting (evenly thinned beyond this, deterministically).</summary>
+    public int MaxFrames { get; init; } = 60000;
+}

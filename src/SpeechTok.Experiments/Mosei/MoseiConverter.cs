@@ -1,0 +1,191 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using SpeechTok.Audio;
+using SpeechTok.IO;
+using SpeechTok.Tensors;
+
+namespace SpeechTok.Experiments.Mosei;
+
+/// <summary>
+/// CMU-MOSEI (Zadeh et al. 2018) as the paper's SENT and EMO manifests. Input: a per-segment table (CSV, header
+/// row) with <c>video_id</c>, <c>segment_id</c>, <c>start</c> and <c>end</c> (seconds in the video), <c>text</c>,
+/// <c>sentiment</c> (in [−3, 3]), the six emotion intensities <c>happy</c>, <c>sad</c>, <c>anger</c>,
+/// <c>surprise</c>, <c>disgust</c>, <c>fear</c> (≥ 0; EMO only) and optionally <c>split</c> (train, valid/val/dev,
+/// test; else <see cref="MoseiOptions.Folds"/>), plus the full-video audio. Each segment's clip is cut from its
+/// video's audio at [start, end) through the audio front-end (16 kHz mono) into <c>clips/</c>; clips already there
+/// are kept, so SENT and EMO share them and a rerun resumes. SENT: label 1 (positive) when sentiment ≥ 0, else 0 —
+/// the binary "negative vs non-negative" split most MOSEI results report (Acc-2/F1), which keeps every segment;
+/// <see cref="MoseiOptions.ExcludeNeutral"/> gives the other convention (zeros dropped). EMO: the <c>labels</c>
+/// column lists the emotions whose intensity is &gt; 0 (presence, as the paper's multi-label EMO task), possibly none.
+/// </summary>
+public static class MoseiConverter
+{
+    public static readonly string[] Emotions = ["happy", "sad", "anger", "surprise", "disgust", "fear"];
+    public static readonly string[] Polarities = ["negative", "positive"];
+    /// <summary>A segment may end this much past its video's audio (rounding in the annotations); later is an error.</summary>
+    private const double EndSlackSeconds = 0.5;
+
+    private sealed record Segment(int Line, string Video, string Id, double Start, double End, string Text, double Sentiment, double[] Emotion, string? Split)
+    {
+        public string Clip => $"clips/{Safe(Video)}_{Safe(Id)}.wav";
+    }
+
+    public static string ManifestName(MoseiTask task) => task == MoseiTask.Sent ? "sent.csv" : "emo.csv";
+
+    public static MoseiResult Convert(MoseiOptions o)
+    {
+        string outDir = Path.GetFullPath(o.Out);
+        var segments = ReadTable(o.Table, needEmotions: o.Task == MoseiTask.Emo);
+        var folds = o.Folds != null ? ReadFolds(o.Folds) : null;
+        if (segments[0].Split == null && folds == null)
+            throw new SpeechTokException($"{o.Table}: no 'split' column; pass --folds FILE (the standard train/valid/test video ids)");
+        var kept = new List<(Segment S, string Split)>();
+        int notInFolds = 0, neutral = 0;
+        foreach (var s in segments)
+        {
+            string? split = s.Split ?? folds!.GetValueOrDefault(s.Video);
+            if (split == null) { notInFolds++; continue; }
+            if (o.Task == MoseiTask.Sent && o.ExcludeNeutral && s.Sentiment == 0) { neutral++; continue; }
+            kept.Add((s, split));
+        }
+        if (kept.Count == 0) throw new SpeechTokException($"{o.Table}: no segment left (none of their videos is in a fold)");
+
+        var videos = kept.GroupBy(k => k.S.Video).ToList();
+        var audio = videos.ToDictionary(g => g.Key, g => FindAudio(o.AudioDir, g.Key));
+        var missing = audio.Where(kv => kv.Value == null).Select(kv => kv.Key).ToList();
+        if (missing.Count > 0)
+            throw new SpeechTokException($"{missing.Count} video(s) of {o.Table} have no audio in {Path.GetFullPath(o.AudioDir)} (expected VIDEO_ID.wav): " +
+                string.Join(", ", missing.Take(20)) + (missing.Count > 20 ? $", … and {missing.Count - 20} more" : ""));
+
+        Directory.CreateDirectory(Path.Combine(outDir, "clips"));
+        int cut = 0;
+        Threading.For(videos.Count, v =>
+        {
+            var todo = videos[v].Where(k => !File.Exists(Path.Combine(outDir, k.S.Clip))).Select(k => k.S).ToList();
+            if (todo.Count == 0) return;
+            var wav = AudioLoader.Load(audio[videos[v].Key]!);
+            foreach (var s in todo)
+            {
+                int a = (int)Math.Round(s.Start * AudioLoader.SampleRate), b = (int)Math.Round(s.End * AudioLoader.SampleRate);
+                if (s.End - (double)wav.Length / AudioLoader.SampleRate > EndSlackSeconds)
+                    throw new SpeechTokException($"{o.Table}:{s.Line}: segment {s.Id} ends at {s.End} s but the audio of video {s.Video} lasts {(double)wav.Length / AudioLoader.SampleRate:F2} s");
+                b = Math.Min(b, wav.Length);
+                if (b - a < AudioLoader.SampleRate / 100)
+                    throw new SpeechTokException($"{o.Table}:{s.Line}: segment {s.Id} of video {s.Video} keeps less than 10 ms of audio ([{s.Start}, {s.End}) s)");
+                WavWriter.Write(Path.Combine(outDir, s.Clip), wav.AsSpan(a, b - a), AudioLoader.SampleRate);
+                Interlocked.Increment(ref cut);
+            }
+        });
+
+        var csv = new StringBuilder($"split,index,id,text,audio_path_list,{(o.Task == MoseiTask.Sent ? "label" : "labels")}\n");
+        var counts = new Dictionary<string, int>();
+        foreach (var split in Manifest.SplitNames)
+        {
+            int index = 0;
+            foreach (var (s, _) in kept.Where(k => k.Split == split))
+            {
+                string label = o.Task == MoseiTask.Sent ? (s.Sentiment >= 0 ? "1" : "0")
+                    : string.Join(";", Enumerable.Range(0, Emotions.Length).Where(e => s.Emotion[e] > 0));
+                csv.Append(CultureInfo.InvariantCulture, $"{split},{index++},{Csv.Field(s.Video + "_" + s.Id)},{Csv.Field(s.Text)},{s.Clip},{label}\n");
+            }
+            counts[split] = index;
+        }
+        string manifest = Path.Combine(outDir, ManifestName(o.Task));
+        AtomicFile.WriteAllText(Manifest.LabelNamesPath(manifest), string.Join("\n", o.Task == MoseiTask.Sent ? Polarities : Emotions) + "\n");
+        AtomicFile.WriteAllText(manifest, csv.ToString());
+        Manifest.Load(manifest).RequireClips(); // what we wrote must load with the project's reader
+        return new MoseiResult(manifest, counts, cut, notInFolds, neutral);
+    }
+
+    private static List<Segment> ReadTable(string path, bool needEmotions)
+    {
+        if (!File.Exists(path)) throw new SpeechTokException($"MOSEI table '{path}' does not exist");
+        using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+        using var records = Csv.Read(reader, path).GetEnumerator();
+        if (!records.MoveNext()) throw new SpeechTokException($"{path}: the table is empty (a header line is required)");
+        var header = records.Current.Fields.Select(h => h.Trim().ToLowerInvariant()).ToArray();
+        int Col(string name, bool required)
+        {
+            int i = Array.IndexOf(header, name);
+            if (i < 0 && required) throw new SpeechTokException($"{path}:1: required column '{name}' is missing (header: {string.Join(",", header)})");
+            return i;
+        }
+        int cVideo = Col("video_id", true), cSeg = Col("segment_id", true), cStart = Col("start", true), cEnd = Col("end", true);
+        int cText = Col("text", true), cSent = Col("sentiment", true), cSplit = Col("split", false);
+        var cEmo = Emotions.Select(e => Col(e, needEmotions)).ToArray();
+        var list = new List<Segment>();
+        var seen = new Dictionary<(string, string), int>();
+        while (records.MoveNext())
+        {
+            var (line, f) = records.Current;
+            if (f.Length != header.Length) throw new SpeechTokException($"{path}:{line}: {f.Length} fields but the header has {header.Length}");
+            double Num(int c, string name, double min, double max)
+            {
+                if (!double.TryParse(f[c].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v >= min && v <= max))
+                    throw new SpeechTokException($"{path}:{line}: column '{name}' is '{f[c]}', expected a number in [{min}, {max}]");
+                return v;
+            }
+            string video = f[cVideo].Trim(), id = f[cSeg].Trim();
+            if (video.Length == 0 || id.Length == 0) throw new SpeechTokException($"{path}:{line}: empty video_id or segment_id");
+            if (seen.TryGetValue((video, id), out int first)) throw new SpeechTokException($"{path}:{line}: segment {video}/{id} again (first on line {first})");
+            seen[(video, id)] = line;
+            double start = Num(cStart, "start", 0, double.MaxValue), end = Num(cEnd, "end", 0, double.MaxValue);
+            if (!(end > start)) throw new SpeechTokException($"{path}:{line}: end {end} is not after start {start}");
+            string? split = null;
+            if (cSplit >= 0)
+            {
+                split = NormalizeSplit(f[cSplit].Trim())
+                    ?? throw new SpeechTokException($"{path}:{line}: column 'split' is '{f[cSplit]}', expected train, valid (val, dev) or test");
+            }
+            var emotion = cEmo.Select((c, e) => c < 0 ? 0 : Num(c, Emotions[e], 0, double.MaxValue)).ToArray();
+            list.Add(new Segment(line, video, id, start, end, f[cText].Trim(), Num(cSent, "sentiment", -3, 3), emotion, split));
+        }
+        if (list.Count == 0) throw new SpeechTokException($"{path}: the table has a header but no segments");
+        return list;
+    }
+
+    private static string? NormalizeSplit(string s) => s.ToLowerInvariant() switch
+    {
+        "train" => "train",
+        "valid" or "val" or "dev" or "validation" => "val",
+        "test" => "test",
+        _ => null,
+    };
+
+    /// <summary>video id → split from a folds JSON; a video in two folds is an error.</summary>
+    private static Dictionary<string, string> ReadFolds(string path)
+    {
+        if (!File.Exists(path)) throw new SpeechTokException($"folds file '{path}' does not exist");
+        JsonElement root;
+        try { root = JsonDocument.Parse(File.ReadAllText(path)).RootElement; }
+        catch (JsonException e) { throw new SpeechTokException($"{path}: not valid JSON ({e.Message})"); }
+        if (root.ValueKind != JsonValueKind.Object) throw new SpeechTokException($"{path}: expected an object {{\"train\": [...], \"valid\": [...], \"test\": [...]}}");
+        var map = new Dictionary<string, string>();
+        foreach (var fold in root.EnumerateObject())
+        {
+            var split = NormalizeSplit(fold.Name) ?? throw new SpeechTokException($"{path}: fold '{fold.Name}' is not train, valid (val, dev) or test");
+            if (fold.Value.ValueKind != JsonValueKind.Array) throw new SpeechTokException($"{path}: fold '{fold.Name}' must be an array of video ids");
+            foreach (var v in fold.Value.EnumerateArray())
+            {
+                var id = v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new SpeechTokException($"{path}: fold '{fold.Name}' holds {v}, not a video id string");
+                if (map.TryGetValue(id, out var other) && other != split) throw new SpeechTokException($"{path}: video {id} is in both {other} and {split}");
+                map[id] = split;
+            }
+        }
+        return map;
+    }
+
+    /// <summary>DIR/VIDEO.wav, else the one file DIR/VIDEO.* (another container, decoded by ffmpeg); null when none.</summary>
+    private static string? FindAudio(string dir, string video)
+    {
+        var wav = Path.Combine(dir, video + ".wav");
+        if (File.Exists(wav)) return wav;
+        if (!Directory.Exists(dir)) throw new SpeechTokException($"--audio-dir '{dir}' does not exist");
+        var others = Directory.GetFiles(dir, video + ".*");
+        return others.Length == 1 ? others[0] : null;
+    }
+
+    /// <summary>A file-name-safe form of an id (MOSEI ids hold letters, digits, '-' and '_'; anything else becomes '_').</summary>
+    private static string Safe(string id) => new(id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
+}

@@ -1,0 +1,3 @@
+namespace SpeechTok.Experiments.Report;
+
+public sealed record PlotLink(string Caption, string RelativePath);

@@ -1,0 +1,3 @@
+namespace SpeechTok.Experiments.Report;
+
+public sealed record Timing(string Step, double Seconds);

@@ -1,0 +1,104 @@
+using SpeechTok.Audio;
+using SpeechTok.Experiments.Mosei;
+
+namespace SpeechTok.Tests.Experiments;
+
+/// <summary>The CMU-MOSEI converter on a small table and two "videos" we make.</summary>
+public sealed class MoseiTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mosei-").FullName;
+    private string Audio => Path.Combine(_dir, "audio");
+
+    public MoseiTests()
+    {
+        Directory.CreateDirectory(Audio);
+        // v1: 3 s, v2: 2 s; a ramp so every cut can be checked sample by sample.
+        foreach (var (video, seconds) in new[] { ("v1", 3), ("v2", 2) })
+            WavWriter.Write(Path.Combine(Audio, video + ".wav"), Enumerable.Range(0, seconds * 16000).Select(i => (i % 1000) / 2000f).ToArray(), 16000);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private const string Header = "video_id,segment_id,start,end,text,sentiment,happy,sad,anger,surprise,disgust,fear";
+
+    private string Table(string[] rows, bool split = true)
+    {
+        var path = Path.Combine(_dir, "table.csv");
+        File.WriteAllLines(path, [Header + (split ? ",split" : ""), .. rows]);
+        return path;
+    }
+
+    private static readonly string[] Rows =
+    [
+        "v1,0,0.0,1.0,\"what a good day, really\",1.5,0.66,0,0,0,0,0,train",
+        "v1,1,1.0,2.5,this is bad,-0.4,0,1,0.33,0,0,0,train",
+        "v2,0,0.25,1.25,fine,0.0,0,0,0,0,0,0,valid",
+        "v2,1,1.0,2.3,so so,-2,0,0.5,0,0,1.66,0.33,test",
+    ];
+
+    private MoseiOptions Options(string table, MoseiTask task) => new() { Table = table, AudioDir = Audio, Out = Path.Combine(_dir, "out"), Task = task };
+
+    [Fact]
+    public void Sent_and_emo_manifests_with_clips_cut_from_the_videos()
+    {
+        var table = Table(Rows);
+        var sent = MoseiConverter.Convert(Options(table, MoseiTask.Sent));
+        Assert.Equal(4, sent.ClipsCut);
+        var m = Manifest.Load(sent.ManifestPath);
+        Assert.Equal(TaskKind.Binary, m.Task);
+        Assert.Equal(["negative", "positive"], m.LabelNames);
+        Assert.Equal([1, 0, 1, 0], m.Samples.Select(s => s.Label)); // sentiment ≥ 0 is positive, 0 included
+        Assert.Equal(["train", "train", "val", "test"], m.Samples.Select(s => s.Split));
+        Assert.Equal("what a good day, really", m.Samples[0].Text);
+        Assert.Equal("v2_0", m.Samples[2].Id);
+        // Clip = the video's samples [start, end), clamped at the end of the audio (v2 lasts 2 s, the segment says 2.3).
+        var (full, _) = WavReader.Read(Path.Combine(Audio, "v2.wav"));
+        var (clip, rate) = WavReader.Read(m.Samples[2].AudioPaths.Single());
+        Assert.Equal(16000, rate);
+        Assert.Equal(full.AsSpan(4000, 16000).ToArray(), clip);
+        Assert.Equal(16000, WavReader.Read(m.Samples[3].AudioPaths.Single()).Samples.Length);
+
+        var emo = MoseiConverter.Convert(Options(table, MoseiTask.Emo));
+        Assert.Equal(0, emo.ClipsCut); // the clips are shared with SENT
+        var e = Manifest.Load(emo.ManifestPath);
+        Assert.Equal(TaskKind.Multilabel, e.Task);
+        Assert.Equal(MoseiConverter.Emotions, e.LabelNames);
+        Assert.Equal(6, e.NumClasses);
+        Assert.Equal([[0], [1, 2], [], [1, 4, 5]], e.Samples.Select(s => s.Labels));
+        Assert.EndsWith("emo.csv", emo.ManifestPath);
+    }
+
+    [Fact]
+    public void Folds_file_splits_by_video_and_neutral_segments_can_be_dropped()
+    {
+        var table = Table(Rows.Select(r => r[..r.LastIndexOf(',')]).Append("v3,0,0,1,left out,1,0,0,0,0,0,0").ToArray(), split: false);
+        var folds = Path.Combine(_dir, "folds.json");
+        File.WriteAllText(folds, """{"train": ["v1"], "valid": [], "test": ["v2"]}""");
+        var o = Options(table, MoseiTask.Sent) with { Folds = folds, ExcludeNeutral = true };
+        var r = MoseiConverter.Convert(o);
+        Assert.Equal(1, r.NotInFolds); // v3 has no audio either: it is never looked for
+        Assert.Equal(1, r.Neutral);
+        Assert.Equal(2, r.Samples["train"]);
+        Assert.Equal(0, r.Samples["val"]);
+        Assert.Equal(1, r.Samples["test"]);
+        Assert.Contains("--folds", Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(o with { Folds = null })).Message);
+    }
+
+    [Fact]
+    public void Bad_tables_and_missing_audio_are_clear_errors()
+    {
+        var e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table([Rows[0], "v1,1,1,2,x,4.5,0,0,0,0,0,0,train"]), MoseiTask.Sent)));
+        Assert.Contains("table.csv:3: column 'sentiment' is '4.5'", e.Message);
+        e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table([Rows[0], "v9,0,0,1,x,1,0,0,0,0,0,0,test", "v8,0,0,1,x,1,0,0,0,0,0,0,test"]), MoseiTask.Sent)));
+        Assert.Contains("2 video(s)", e.Message);
+        Assert.Contains("v9", e.Message);
+        Assert.Contains("v8", e.Message);
+        e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(["v2,0,1,3.5,x,1,0,0,0,0,0,0,train"]), MoseiTask.Sent)));
+        Assert.Contains("table.csv:2: segment 0 ends at 3.5 s but the audio of video v2 lasts 2.00 s", e.Message);
+        e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(["v2,0,1,0.5,x,1,0,0,0,0,0,0,train"]), MoseiTask.Sent)));
+        Assert.Contains("end 0.5 is not after start 1", e.Message);
+        File.WriteAllLines(Path.Combine(_dir, "t2.csv"), ["video_id,segment_id,start,end,text,sentiment,split", "v1,0,0,1,x,1,train"]);
+        e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Path.Combine(_dir, "t2.csv"), MoseiTask.Emo)));
+        Assert.Contains("required column 'happy'", e.Message);
+    }
+}

@@ -1,0 +1,151 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using SpeechTok.Audio;
+using SpeechTok.Codec;
+using SpeechTok.Lm.Model;
+using SpeechTok.Evaluation;
+using SpeechTok.IO;
+using SpeechTok.Tests.Tensors;
+using SpeechTok.Training;
+using static SpeechTok.Tests.Lm.ModelTestData;
+
+namespace SpeechTok.Tests.Training;
+
+/// <summary>The audio-vector system (one projected utterance vector between the audio markers) and batch prediction.</summary>
+public sealed class AudioVectorTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("audio-vector-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static FinetuneOptions Small(params int[] seeds) => new()
+    {
+        Lr = 1e-2, Epochs = 6, BatchSize = 8, LoraRank = 4, LoraAlpha = 8, Patience = 10, Seeds = seeds,
+    };
+
+    /// <summary>Label = a low (0) or high (1) tone under the same words: only the audio tells.</summary>
+    private string ToneDataset(int perSplit = 16)
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "clips"));
+        var csv = new StringBuilder("split,text,audio_path_list,label\n");
+        var rng = new Random(2);
+        foreach (var split in new[] { "train", "val", "test" })
+            for (int i = 0; i < perSplit; i++)
+            {
+                int y = i % 2;
+                double f = (y == 0 ? 180 : 700) * (1 + 0.1 * rng.NextDouble());
+                var wav = new float[4000 + 800 * (i % 3)];
+                for (int t = 0; t < wav.Length; t++) wav[t] = (float)(0.3 * Math.Sin(2 * Math.PI * f * t / 16000) + 0.01 * (rng.NextDouble() - 0.5));
+                string name = $"clips/{split}{i}.wav";
+                WavWriter.Write(Path.Combine(_dir, name), wav, 16000);
+                csv.Append($"{split},the cat sat {(i % 3 == 0 ? "down" : "still")},{name},{y}\n");
+            }
+        var path = Path.Combine(_dir, "tones.csv");
+        File.WriteAllText(path, csv.ToString());
+        return path;
+    }
+
+    [Fact]
+    public void Builtin_encoder_pools_mean_and_std_of_the_tokenizer_features()
+    {
+        var enc = UtteranceEncoders.Load("builtin");
+        Assert.Equal(169, enc.Dim);
+        var tone = Enumerable.Range(0, 16000).Select(t => (float)(0.3 * Math.Sin(2 * Math.PI * 200 * t / 16000))).ToArray();
+        var v = enc.Encode(tone);
+        Assert.Equal(enc.Dim, v.Length);
+        Assert.All(v, x => Assert.True(float.IsFinite(x)));
+        Assert.Equal(Math.Log(1.0), v[^1], 6); // log duration in seconds
+        // A steady tone: the level hardly moves (small std) and log2 F0 ≈ log2 200.
+        Assert.InRange(v[82], Math.Log2(200) - 0.05, Math.Log2(200) + 0.05); // mean of log2 F0 (feature 82)
+        Assert.InRange(v[84 + 82], 0, 0.05); // … and its std
+        Assert.InRange(v[83], 0.9, 1); // voiced share
+        Assert.Contains("unknown audio encoder 'byol'", Assert.Throws<SpeechTokException>(() => UtteranceEncoders.Load("byol")).Message);
+    }
+
+    [Fact]
+    public void Projection_gradients_match_finite_differences_through_the_model()
+    {
+        var c = Config();
+        var w = Load(c, Weights(c, 8));
+        using var m = SharpClassifier(w);
+        const int slot = 6;
+        var p = AudioProjection.Create(w, 5, slot, seed: 4);
+        int[] ids = [1, 4, slot, 9, 7, 2, 1, 5, 3, slot, 0, 0]; // the slot at t = 2 and t = 3
+        var vectors = new[] { GradCheck.Random(5, 1), GradCheck.Random(5, 2) };
+        double Loss()
+        {
+            var inputs = p.Forward(ids, 2, 6, vectors);
+            var (sum, ws, _) = m.CrossEntropyStep(ids, Mask, 2, 6, [2, 1], [], inputs: inputs);
+            return sum / ws;
+        }
+        Array.Clear(p.WeightGrad); Array.Clear(p.BiasGrad);
+        var over = p.Forward(ids, 2, 6, vectors);
+        Assert.Equal([2, 9], over.Positions);
+        m.CrossEntropyStep(ids, Mask, 2, 6, [2, 1], [], inputs: over);
+        p.Backward(over);
+        GradCheck.Check("audio_projection.weight", p.Weight, (float[])p.WeightGrad.Clone(), Loss, tol: 1e-2);
+        GradCheck.Check("audio_projection.bias", p.Bias, (float[])p.BiasGrad.Clone(), Loss, tol: 1e-2);
+        // A row whose slot was truncated away gets no vector.
+        Assert.Equal([2], p.Forward([1, 4, slot, 9, 7, 2, 1, 5, 3, 8, 0, 0], 2, 6, vectors).Positions);
+    }
+
+    [Fact]
+    public void Audio_vector_run_hears_the_tone_and_batch_predict_matches_evaluate()
+    {
+        var manifest = ToneDataset();
+        string model = TinyLm.Train(Manifest.Load(manifest).Split("train").Select(s => s.Text).ToList(), Path.Combine(_dir, "lm"));
+        string run = Path.Combine(_dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = Manifest.Load(manifest), Model = model, Out = run, AudioEncoder = "builtin", Options = Small(1, 2) });
+        var meta = RunFile.Load(Path.Combine(run, RunFile.FileName));
+        Assert.Equal("audio-vector", meta.System);
+        Assert.Equal("builtin-stats-v1", meta.AudioEncoder);
+        Assert.Equal(169, meta.AudioVectorDim);
+        Assert.Equal("audiovector", meta.Serialization);
+        Assert.True(File.Exists(Path.Combine(FinetuneRun.SeedDir(run, 1), AudioProjection.FileName)));
+        var e = RunEvaluation.Evaluate(run, "test");
+        Assert.True(e.MacroF1 >= 0.9, $"audio-vector macro-F1 {e.MacroF1} on a task only the tone decides");
+
+        string outPath = Path.Combine(_dir, "pred.jsonl");
+        Assert.Equal(16, RunEvaluation.PredictSplit(run, Manifest.Load(manifest), "test", outPath));
+        var rows = File.ReadAllLines(outPath).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var yTrue = rows.Select(r => r["labels"]!.AsArray()[0]!.GetValue<int>()).ToList();
+        var yPred = rows.Select(r => r["prediction"]!.GetValue<int>()).ToList();
+        Assert.Equal(e.MacroF1Bagged!.Value, Metrics.MacroF1Present(yTrue, yPred), 12);
+        Assert.Equal("test/3", rows[3]["key"]!.GetValue<string>());
+
+        // The one-sample form with the clip gives that sample's bagged probabilities.
+        var s = Manifest.Load(manifest).Split("test")[3];
+        var one = RunEvaluation.Predict(run, s.Text, null, AudioLoader.LoadSample(s));
+        var batch = rows[3]["probabilities"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        for (int c = 0; c < 2; c++) Assert.Equal(batch[c], one[c], 4);
+        Assert.Contains("pass --audio", Assert.Throws<SpeechTokException>(() => RunEvaluation.Predict(run, "x", null)).Message);
+    }
+
+    [Fact]
+    public void Batch_predict_matches_evaluate_for_token_and_multi_label_runs()
+    {
+        using var d = new ToyData();
+        string model = d.Model();
+        string run = Path.Combine(d.Dir, "tokens");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = run, Options = Small(3, 4) with { Epochs = 2 } });
+        var e = RunEvaluation.Evaluate(run, "test");
+        string outPath = Path.Combine(d.Dir, "tokens.jsonl");
+        RunEvaluation.PredictSplit(run, d.Parsed(), "test", outPath); // codes from the run's store
+        var rows = File.ReadAllLines(outPath).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        Assert.Equal(e.MacroF1Bagged!.Value, Metrics.MacroF1Present(rows.Select(r => r["labels"]!.AsArray()[0]!.GetValue<int>()).ToList(),
+            rows.Select(r => r["prediction"]!.GetValue<int>()).ToList()), 12);
+
+        using var ml = new ToyData(multiLabel: true);
+        string mlRun = Path.Combine(ml.Dir, "ml");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = ml.Parsed(), Model = ml.Model(), Out = mlRun, TextOnly = true, Options = Small(5, 6) with { Epochs = 2 } });
+        var me = RunEvaluation.Evaluate(mlRun, "test");
+        string mlOut = Path.Combine(ml.Dir, "ml.jsonl");
+        RunEvaluation.PredictSplit(mlRun, ml.Parsed(), "test", mlOut);
+        var mlRows = File.ReadAllLines(mlOut).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        int[] Set(JsonNode? n) => n!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
+        var scores = MultiLabelMetrics.Compute(mlRows.Select(r => Set(r["labels"])).ToList(), mlRows.Select(r => Set(r["predicted_labels"])).ToList(), 2);
+        Assert.Equal(me.MacroF1Bagged!.Value, scores.MacroF1, 12);
+        // A single-label manifest cannot be predicted with a multi-label run.
+        Assert.Contains("multilabel", Assert.Throws<SpeechTokException>(() => RunEvaluation.PredictSplit(mlRun, d.Parsed(), "test", mlOut)).Message);
+    }
+}
