@@ -7,13 +7,26 @@ internal static class CliRunner
 {
     public static (int Code, string Out, string Err) Run(params string[] args)
     {
+        var (code, o, err, _) = Run(null, args);
+        return (code, o, err);
+    }
+
+    /// <summary>With <paramref name="killAfter"/>, SIGKILLs the process (and any child) then; Killed: it was still running.</summary>
+    public static (int Code, string Out, string Err, bool Killed) Run(TimeSpan? killAfter, params string[] args)
+    {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "speechtok.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
-        var o = p.StandardOutput.ReadToEnd();
+        var o = p.StandardOutput.ReadToEndAsync();
+        bool killed = false;
+        if (killAfter is { } t && !p.WaitForExit(t))
+        {
+            p.Kill(entireProcessTree: true); // SIGKILL on Linux: no handler, no flush, no finally
+            killed = true;
+        }
         p.WaitForExit();
-        return (p.ExitCode, o, err.Result);
+        return (p.ExitCode, o.Result, err.Result, killed);
     }
 }

@@ -11,7 +11,7 @@ public sealed class ManifestFuzzTests(ITestOutputHelper output, FuzzLog log) : I
     [
         "split,text,audio_path_list,label\ntrain,hello world,a.wav,0\ntrain,\"quoted, \"\"text\"\"\nover lines\",b.wav|c.wav,1\nval,v,d.wav,1\ntest,t,e.wav,0\n",
         "\uFEFFindex,split,id,text,audio_path_list,label,extra\r\n3,train,x1,a b,a.wav,2,z\r\n1,train,x2,c d,sub/b.wav,0,z\r\n7,test,x3,e f,c.wav,1,\r\n",
-        "split,text,audio_path_list,label\ntrain,a,a.wav,0;2\ntrain,b,b.wav,1\nval,c,c.wav,\ntest,d,d.wav,0;1;2\n",
+        "split,text,audio_path_list,labels\ntrain,a,a.wav,0;2\ntrain,b,b.wav,1\nval,c,c.wav,\ntest,d,d.wav,0;1;2\n",
         "label,audio_path_list,text,split\n1,a.wav,\"\",train\n0,,x,val\n",
     ];
 

@@ -119,23 +119,10 @@ public sealed class KillTests(KillInputs inputs, ITestOutputHelper output, FuzzL
         }
     }
 
-    /// <summary>Runs the CLI; with <paramref name="killAfter"/>, SIGKILLs it (and any child) then. Killed: it was still running.</summary>
     private static (int Code, string Err, bool Killed) Run(string[] args, TimeSpan? killAfter)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "speechtok.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        bool killed = false;
-        if (killAfter is { } t && !p.WaitForExit(t))
-        {
-            p.Kill(entireProcessTree: true); // SIGKILL on Linux: no handler, no flush, no finally
-            killed = true;
-        }
-        p.WaitForExit();
-        return (p.ExitCode, err.Result, killed);
+        var (code, _, err, killed) = CliRunner.Run(killAfter, args);
+        return (code, err, killed);
     }
 
     /// <summary>Every file under a final name (not a temp name, not inside a staging folder), with wall-clock fields masked.</summary>
