@@ -32,6 +32,12 @@ internal sealed class BpeModel
     public bool IgnoreMerges { get; }
     public int VocabCount => _vocab.Count;
 
+    /// <summary>The largest vocab id + 1 (ids need not be dense).</summary>
+    public int IdCount => _idToToken.Length;
+
+    /// <summary>Ids above this are a corrupt file, not a vocabulary (the largest real ones hold ~260k tokens).</summary>
+    public const int MaxTokenId = (1 << 24) - 1;
+
     public BpeModel(Dictionary<string, int> vocab, IReadOnlyList<(string A, string B)> merges, bool ignoreMerges, string? unkToken,
         bool fuseUnk, bool byteFallback, string source)
     {
@@ -44,6 +50,7 @@ internal sealed class BpeModel
         foreach (var (tok, id) in vocab)
         {
             if (id < 0) throw new SpeechTokException($"{source}: model.vocab entry '{tok}' has negative id {id}");
+            if (id > MaxTokenId) throw new SpeechTokException($"{source}: model.vocab entry '{tok}' has id {id}, beyond {MaxTokenId}");
             maxId = Math.Max(maxId, id);
         }
         _idToToken = new string?[maxId + 1];

@@ -35,7 +35,7 @@ public sealed class HfTokenizer
     public int? PadId { get; private set; }
 
     /// <summary>Rows an embedding matrix needs: the largest id (model vocab or added token) + 1.</summary>
-    public int VocabSize => Math.Max(_model.VocabCount, _added.MaxId + 1);
+    public int VocabSize => Math.Max(Math.Max(_model.VocabCount, _model.IdCount), _added.MaxId + 1);
 
     public IReadOnlyList<AddedToken> AddedTokens => _added.Tokens;
 
@@ -84,6 +84,8 @@ public sealed class HfTokenizer
 
         if (root.TryGetProperty("post_processor", out var post) && post.ValueKind != JsonValueKind.Null)
             _template = reader.ReadPostProcessor(post, "post_processor");
+        if (_template?.SelectMany(t => t.Ids).FirstOrDefault(id => id >= VocabSize, -1) is int outside and >= 0)
+            throw new SpeechTokException($"{source}: post_processor: special token id {outside} is outside the vocabulary ({VocabSize} ids)");
 
         string? bos = bosToken ?? config.BosToken;
         if (bos != null)
@@ -137,6 +139,8 @@ public sealed class HfTokenizer
 
     private static JsonDocument Parse(byte[] bytes, string source)
     {
+        // JsonDocument accepts invalid UTF-8 inside strings and fails only when one is read: check it all up front.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new SpeechTokException($"{source}: not valid UTF-8 text");
         try { return JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 256 }); }
         catch (JsonException e) { throw new SpeechTokException($"{source}: invalid JSON at line {e.LineNumber + 1}: {e.Message}", e); }
     }

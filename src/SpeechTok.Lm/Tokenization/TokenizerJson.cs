@@ -15,6 +15,7 @@ internal sealed class TokenizerJson(string source)
     public BpeModel ReadModel(JsonElement m)
     {
         string where = source + ": model";
+        if (m.ValueKind != JsonValueKind.Object) throw new SpeechTokException($"{where} must be an object");
         string type = m.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "BPE";
         if (type != "BPE") throw new SpeechTokException($"{where}.type '{type}' is not supported (only BPE)");
         if (m.TryGetProperty("dropout", out var d) && d.ValueKind == JsonValueKind.Number && d.GetDouble() != 0)
@@ -71,7 +72,7 @@ internal sealed class TokenizerJson(string source)
             {
                 var steps = new List<Func<string, string>>();
                 int k = 0;
-                foreach (var s in Required(n, "normalizers", Where(where)).EnumerateArray())
+                foreach (var s in RequiredArray(n, "normalizers", Where(where)))
                     if (ReadNormalizer(s, $"{where}.normalizers[{k++}]") is { } f) steps.Add(f);
                 return text =>
                 {
@@ -113,7 +114,7 @@ internal sealed class TokenizerJson(string source)
 
     private (string Pattern, string Content) ReadReplace(JsonElement e, string where)
     {
-        var pat = Required(e, "pattern", Where(where));
+        var pat = RequiredObject(e, "pattern", Where(where));
         if (!pat.TryGetProperty("String", out var str) || str.ValueKind != JsonValueKind.String)
             throw new SpeechTokException($"{source}: {where}.pattern: only String patterns are supported in Replace");
         string pattern = str.GetString()!;
@@ -134,12 +135,12 @@ internal sealed class TokenizerJson(string source)
             case "Sequence":
             {
                 int k = 0;
-                foreach (var s in Required(p, "pretokenizers", Where(where)).EnumerateArray()) ReadPreTokenizer(s, $"{where}.pretokenizers[{k++}]", steps, ref byteLevel);
+                foreach (var s in RequiredArray(p, "pretokenizers", Where(where))) ReadPreTokenizer(s, $"{where}.pretokenizers[{k++}]", steps, ref byteLevel);
                 break;
             }
             case "Split":
             {
-                var pat = Required(p, "pattern", Where(where));
+                var pat = RequiredObject(p, "pattern", Where(where));
                 SplitPattern pattern;
                 if (pat.TryGetProperty("Regex", out var re) && re.ValueKind == JsonValueKind.String)
                     pattern = PatternScanner.ForPattern(re.GetString()!) ?? (SplitPattern)new RegexPattern(re.GetString()!);
@@ -205,7 +206,7 @@ internal sealed class TokenizerJson(string source)
             case "Sequence":
             {
                 int k = 0;
-                foreach (var s in Required(d, "decoders", Where(where)).EnumerateArray()) ReadDecoder(s, $"{where}.decoders[{k++}]", steps);
+                foreach (var s in RequiredArray(d, "decoders", Where(where))) ReadDecoder(s, $"{where}.decoders[{k++}]", steps);
                 break;
             }
             case "ByteLevel":
@@ -252,7 +253,7 @@ internal sealed class TokenizerJson(string source)
             {
                 (int[], bool)[]? template = null;
                 int k = 0;
-                foreach (var s in Required(p, "processors", Where(where)).EnumerateArray())
+                foreach (var s in RequiredArray(p, "processors", Where(where)))
                 {
                     var t = ReadPostProcessor(s, $"{where}.processors[{k++}]");
                     if (t != null && template != null) throw new SpeechTokException($"{source}: {where}: more than one TemplateProcessing is not supported");
@@ -265,12 +266,18 @@ internal sealed class TokenizerJson(string source)
                 var specials = new Dictionary<string, int[]>(StringComparer.Ordinal);
                 if (p.TryGetProperty("special_tokens", out var st) && st.ValueKind == JsonValueKind.Object)
                     foreach (var e in st.EnumerateObject())
-                        specials[e.Name] = Required(e.Value, "ids", $"{source}: {where}.special_tokens.{e.Name}").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+                    {
+                        string sw = $"{source}: {where}.special_tokens.{e.Name}";
+                        specials[e.Name] = RequiredArray(e.Value, "ids", sw)
+                            .Select(x => x.ValueKind == JsonValueKind.Number && x.TryGetInt32(out int id) && id >= 0 ? id : throw new SpeechTokException($"{sw}.ids must hold non-negative integers"))
+                            .ToArray();
+                    }
                 var items = new List<(int[], bool)>();
                 int k = 0;
-                foreach (var item in Required(p, "single", Where(where)).EnumerateArray())
+                foreach (var item in RequiredArray(p, "single", Where(where)))
                 {
                     string iw = $"{source}: {where}.single[{k++}]";
+                    if (item.ValueKind != JsonValueKind.Object) throw new SpeechTokException($"{iw}: expected Sequence or SpecialToken");
                     if (item.TryGetProperty("Sequence", out var seq))
                     {
                         if (ReadString(seq, "id", iw) != "A") throw new SpeechTokException($"{iw}: only sequence A is supported");
@@ -300,6 +307,19 @@ internal sealed class TokenizerJson(string source)
     public static JsonElement Required(JsonElement e, string name, string where) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) ? v : throw new SpeechTokException($"{where}: missing field '{name}'");
 
+    public static JsonElement RequiredObject(JsonElement e, string name, string where)
+    {
+        var v = Required(e, name, where);
+        return v.ValueKind == JsonValueKind.Object ? v : throw new SpeechTokException($"{where}.{name} must be an object");
+    }
+
+    /// <summary>The elements of a required array field.</summary>
+    public static JsonElement.ArrayEnumerator RequiredArray(JsonElement e, string name, string where)
+    {
+        var v = Required(e, name, where);
+        return v.ValueKind == JsonValueKind.Array ? v.EnumerateArray() : throw new SpeechTokException($"{where}.{name} must be an array");
+    }
+
     public static string ReadString(JsonElement e, string name, string where)
     {
         var v = Required(e, name, where);
@@ -314,6 +334,7 @@ internal sealed class TokenizerJson(string source)
 
     public static bool ReadBool(JsonElement e, string name, string where, bool fallback)
     {
+        if (e.ValueKind != JsonValueKind.Object) throw new SpeechTokException($"{where} must be an object");
         if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return fallback;
         return v.ValueKind switch
         {

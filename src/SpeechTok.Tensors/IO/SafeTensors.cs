@@ -232,6 +232,8 @@ public sealed unsafe class SafeTensors : IDisposable
     /// <summary>Validates the header JSON against a data section of <paramref name="dataLength"/> bytes.</summary>
     private static (List<Entry>, Dictionary<string, string>) ParseHeader(string path, ReadOnlySpan<byte> header, long dataLength, MappedFile file, long dataStart)
     {
+        // JsonDocument accepts invalid UTF-8 inside strings and fails only when one is read: check it all up front.
+        if (!System.Text.Unicode.Utf8.IsValid(header)) throw Defect(path, "header is not valid UTF-8");
         JsonDocument doc;
         try
         {
@@ -320,7 +322,9 @@ public sealed unsafe class SafeTensors : IDisposable
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(indexPath));
+            var bytes = File.ReadAllBytes(indexPath);
+            if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new SpeechTokException($"index file '{indexPath}' is not valid UTF-8");
+            doc = JsonDocument.Parse(bytes);
         }
         catch (JsonException ex)
         {
