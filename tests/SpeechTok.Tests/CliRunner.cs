@@ -11,8 +11,11 @@ internal static class CliRunner
         return (code, o, err);
     }
 
-    /// <summary>With <paramref name="killAfter"/>, SIGKILLs the process (and any child) then; Killed: it was still running.</summary>
-    public static (int Code, string Out, string Err, bool Killed) Run(TimeSpan? killAfter, params string[] args)
+    /// <summary>
+    /// With <paramref name="killWhen"/> (polled every 5 ms while the process runs), SIGKILLs the process and any child
+    /// as soon as it returns true; Killed: it was still running then.
+    /// </summary>
+    public static (int Code, string Out, string Err, bool Killed) Run(Func<bool>? killWhen, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "speechtok.dll"));
@@ -21,11 +24,14 @@ internal static class CliRunner
         var err = p.StandardError.ReadToEndAsync();
         var o = p.StandardOutput.ReadToEndAsync();
         bool killed = false;
-        if (killAfter is { } t && !p.WaitForExit(t))
-        {
-            p.Kill(entireProcessTree: true); // SIGKILL on Linux: no handler, no flush, no finally
-            killed = true;
-        }
+        if (killWhen != null)
+            while (!p.WaitForExit(5))
+                if (killWhen())
+                {
+                    p.Kill(entireProcessTree: true); // SIGKILL on Linux: no handler, no flush, no finally
+                    killed = true;
+                    break;
+                }
         p.WaitForExit();
         return (p.ExitCode, o.Result, err.Result, killed);
     }

@@ -58,7 +58,7 @@ public sealed class KillTests(KillInputs inputs, ITestOutputHelper output, FuzzL
     [Fact]
     public void Pretrain() => Check("pretrain", 132, o =>
         ["pretrain", "--manifest", inputs.Data.Manifest, "--codes", inputs.Data.Codes, "--selection", inputs.Data.Selection, "--model", inputs.Model,
-         "--out", o, "--epochs", "4", "--batch-size", "4", "--accumulation", "2", "--evals-per-epoch", "2"]);
+         "--out", o, "--epochs", "10", "--batch-size", "4", "--accumulation", "2", "--evals-per-epoch", "2"]);
 
     [Fact]
     public void Finetune() => Check("finetune", 133, o =>
@@ -78,22 +78,18 @@ public sealed class KillTests(KillInputs inputs, ITestOutputHelper output, FuzzL
         {
             // one output path for every run: outputs may record it (lm train's README and training_run.json do)
             string dir = Path.Combine(root, "out");
+            bool Started() => Directory.Exists(dir) && Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Any();
+            // The kill clock starts when the command writes its first file: the runtime's start-up is not the test.
             var clock = Stopwatch.StartNew();
-            // kill points fall in the work: after the command wrote its first file (the runtime's start-up is not the test)
-            var firstFile = Task.Run(() =>
+            double started = -1;
+            var first = Run(args(dir), () =>
             {
-                while (clock.Elapsed < TimeSpan.FromMinutes(2))
-                {
-                    if (Directory.Exists(dir) && Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Any()) return clock.Elapsed.TotalSeconds;
-                    Thread.Sleep(5);
-                }
-                return 0.0;
+                if (started < 0 && Started()) started = clock.Elapsed.TotalSeconds;
+                return false;
             });
-            var first = Run(args(dir), null);
-            double seconds = clock.Elapsed.TotalSeconds;
+            double seconds = clock.Elapsed.TotalSeconds, work = seconds - Math.Max(0, started);
             Assert.True(first.Code == 0, $"{name}: uninterrupted run failed ({first.Code}): {first.Err}");
             var expected = FinalFiles(dir);
-            double startup = Math.Min(firstFile.Result, seconds * 0.9);
 
             var rng = new Random(seed);
             int kills = 0, attempts = 0, staged = 0;
@@ -101,22 +97,29 @@ public sealed class KillTests(KillInputs inputs, ITestOutputHelper output, FuzzL
             while (kills < Kills)
             {
                 Assert.True(++attempts <= 4 * Kills, $"{name}: only {kills} of {attempts} runs could be killed before they finished");
-                double at = startup + (seconds - startup) * rng.NextDouble() / (attempts > Kills ? 2 : 1);
-                if (Directory.Exists(dir)) Directory.Delete(dir, true);
-                if (Run(args(dir), TimeSpan.FromSeconds(at)).Killed)
+                Directory.Delete(dir, true);
+                double delay = work * rng.NextDouble();
+                Stopwatch? since = null;
+                bool killed = Run(args(dir), () =>
+                {
+                    if (since == null && Started()) since = Stopwatch.StartNew();
+                    return since != null && since.Elapsed.TotalSeconds >= delay;
+                }).Killed;
+                if (killed)
                 {
                     kills++;
-                    points.Add($"{at:F1} s");
-                    staged += CheckNoPartialFiles(dir, $"{name} killed at {at:F1} s");
+                    points.Add($"{delay:F2} s");
+                    staged += CheckNoPartialFiles(dir, $"{name} killed {delay:F2} s after its first file");
                 }
+                else work *= 0.6; // this run was faster than the first: draw later points from a shorter span
                 var rerun = Run(args(dir), null);
-                Assert.True(rerun.Code == 0, $"{name}: rerun after a kill at {at:F1} s failed ({rerun.Code}): {rerun.Err}");
+                Assert.True(rerun.Code == 0, $"{name}: rerun after a kill {delay:F2} s after the first file failed ({rerun.Code}): {rerun.Err}");
                 var actual = FinalFiles(dir);
                 Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
                 foreach (var (file, bytes) in expected)
-                    Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"{name}: {file} differs from the uninterrupted run's after a kill at {at:F1} s");
+                    Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"{name}: {file} differs from the uninterrupted run's after a kill {delay:F2} s after the first file");
             }
-            log.Report(output, $"kill -9 {name}: uninterrupted {seconds:F1} s (first file at {startup:F1} s); killed at {string.Join(", ", points)}; " +
+            log.Report(output, $"kill -9 {name}: uninterrupted {seconds:F1} s (first file at {started:F1} s); killed at {string.Join(", ", points)} after the first file; " +
                 $"no partial file under a final name after any kill ({staged} temp or staging entries left, never read); " +
                 $"each rerun's {expected.Count} final files equal the uninterrupted run's");
         }
@@ -126,9 +129,9 @@ public sealed class KillTests(KillInputs inputs, ITestOutputHelper output, FuzzL
         }
     }
 
-    private static (int Code, string Err, bool Killed) Run(string[] args, TimeSpan? killAfter)
+    private static (int Code, string Err, bool Killed) Run(string[] args, Func<bool>? killWhen)
     {
-        var (code, _, err, killed) = CliRunner.Run(killAfter, args);
+        var (code, _, err, killed) = CliRunner.Run(killWhen, args);
         return (code, err, killed);
     }
 
