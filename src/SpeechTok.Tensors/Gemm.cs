@@ -44,7 +44,7 @@ public static unsafe class Gemm
             return;
         }
         int parts = Math.Min(threads, batch);
-        GemmDriver<F32Element>.Parallel(parts, threads, part =>
+        WorkerPool.For(parts, threads, part =>
         {
             for (long i = (long)batch * part / parts, end = (long)batch * (part + 1) / parts; i < end; i++)
                 GemmDriver<F32Element>.Run(plan, transA, transB, m, n, k, alpha, a + i * strideA, lda, b + i * strideB, ldb, beta, c + i * strideC, ldc, 1);

@@ -64,7 +64,7 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
                 int nParts = Math.Min(panels, Math.Max(1, (2 * threads + mBlocks - 1) / mBlocks));
                 if (mBlocks >= threads && mBlocks % threads == 0) nParts = 1;
                 int units = mBlocks * nParts, packUnits = step + 1 < steps ? 2 * threads : 0;
-                Parallel(units + packUnits, threads, u =>
+                WorkerPool.For(units + packUnits, threads, u =>
                 {
                     if (u >= units)
                     {
@@ -99,7 +99,7 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
             int q0 = part < 0 ? 0 : (int)((long)panels * part / parts), q1 = part < 0 ? panels : (int)((long)panels * (part + 1) / parts);
             if (part < 0 && threads > 1)
             {
-                Parallel(parts, threads, p => PackStep(s, p));
+                WorkerPool.For(parts, threads, p => PackStep(s, p));
                 return;
             }
             float* bp = bufs[s & 1];
@@ -219,16 +219,5 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
             for (; s < NR; s++)
                 for (int p = 0; p < kc; p++) dst[p * NR + s] = 0;
         }
-    }
-
-    /// <summary>body(0..parts) on up to <paramref name="threads"/> threads (nested products pass 1).</summary>
-    internal static void Parallel(int parts, int threads, Action<int> body)
-    {
-        if (threads <= 1 || parts <= 1)
-        {
-            for (int i = 0; i < parts; i++) body(i);
-            return;
-        }
-        System.Threading.Tasks.Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
     }
 }

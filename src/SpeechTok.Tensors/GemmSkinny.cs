@@ -64,7 +64,7 @@ internal static unsafe class GemmSkinny<TB> where TB : struct, IGemmElement
             int blocks = (nn + block - 1) / block;
             // Split columns across threads only when there is enough work to pay for the hand-off.
             int parts = (long)mm * nn * k < 1 << 17 ? 1 : Math.Min(threads, blocks);
-            GemmDriver<T>.Parallel(parts, threads, part =>
+            WorkerPool.For(parts, threads, part =>
             {
                 int j0 = (int)((long)blocks * part / parts) * block, j1 = Math.Min(nn, (int)((long)blocks * (part + 1) / parts) * block);
                 if (axpy) Axpy<T>(mm, j0, j1, k, alpha, a, rsA, csA, b, rsB, beta, c, rsC, csC);

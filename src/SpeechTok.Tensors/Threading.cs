@@ -15,22 +15,11 @@ public static class Threading
     }
 
     /// <summary>
-    /// Runs body(part) for part in [0, parts) on up to <see cref="Threads"/> threads. A <see cref="SpeechTokException"/>
-    /// from a part (bad input, named by the body) is rethrown as itself, not wrapped in an AggregateException.
+    /// Runs body(part) for part in [0, parts) on up to <see cref="Threads"/> threads (the engine's
+    /// <see cref="WorkerPool"/>). A <see cref="SpeechTokException"/> from a part (bad input, named by the body)
+    /// is rethrown as itself, other exceptions wrapped in an AggregateException.
     /// </summary>
-    public static void For(int parts, Action<int> body)
-    {
-        if (parts <= 1 || _threads == 1)
-        {
-            for (int p = 0; p < parts; p++) body(p);
-            return;
-        }
-        try { Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = _threads }, body); }
-        catch (AggregateException ae) when (ae.InnerExceptions.FirstOrDefault(x => x is SpeechTokException) is { } first)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
-        }
-    }
+    public static void For(int parts, Action<int> body) => WorkerPool.For(parts, _threads, body);
 
     /// <summary>Splits [0, n) into contiguous ranges, one per thread, for work too fine for per-item tasks.</summary>
     public static void ForRange(int n, int minPerPart, Action<int, int> body)

@@ -40,7 +40,7 @@ public static unsafe class Conv1d
         {
             // Independent column blocks, one single-threaded GEMM each: no synchronisation inside a product.
             nint xa = (nint)x, wa = (nint)w, ya = (nint)y;
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, p =>
+            WorkerPool.For(threads, threads, p =>
             {
                 for (int c = chunks * p / threads; c < chunks * (p + 1) / threads; c++)
                 {
