@@ -36,8 +36,7 @@ public static unsafe class Gemm
         if (batch < 0) throw new ShapeMismatchException($"SgemmBatched: batch count {batch} is negative");
         int threads = Threading.Threads;
         var plan = GemmPlan.Default;
-        // A product this large (~2 ms) already keeps all threads busy on its own.
-        if ((long)m * n * k >= 1L << 22 || batch < 2 || threads == 1)
+        if (BatchThreads(m, n, k, batch) > 1)
         {
             for (int i = 0; i < batch; i++)
                 GemmDriver<F32Element>.Run(plan, transA, transB, m, n, k, alpha, a + i * strideA, lda, b + i * strideB, ldb, beta, c + i * strideC, ldc, threads);
@@ -50,6 +49,13 @@ public static unsafe class Gemm
                 GemmDriver<F32Element>.Run(plan, transA, transB, m, n, k, alpha, a + i * strideA, lda, b + i * strideB, ldb, beta, c + i * strideC, ldc, 1);
         });
     }
+
+    /// <summary>
+    /// Threads each product of a batch runs on: all of them for large products (~2 ms: they keep every thread
+    /// busy on their own) or a batch of one; else 1, and the products of the batch run in parallel.
+    /// </summary>
+    internal static int BatchThreads(int m, int n, int k, int batch) =>
+        (long)m * n * k >= 1L << 22 || batch < 2 ? Threading.Threads : 1;
 
     /// <summary>Checked overload: the spans must hold op(A), op(B), C with the given shapes and strides.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
