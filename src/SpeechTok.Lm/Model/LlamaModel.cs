@@ -178,13 +178,19 @@ public sealed unsafe class LlamaModel : IDisposable
     {
         int loraRank = Lora?.Rank ?? 0;
         bool dropout = Lora != null && Lora.Dropout > 0;
-        if (_ws != null && _ws.B == b && _ws.T == t && (_ws.KeepsAll || !keepAll) && _ws.LoraRank == loraRank && (_ws.LoraDropout || !dropout))
+        long tokens = (long)b * t, scores = tokens * t;
+        if (_ws == null || tokens > _ws.Tokens || scores > _ws.Scores || (keepAll && !_ws.KeepsAll) || _ws.LoraRank != loraRank || (dropout && !_ws.LoraDropout))
         {
-            _ws.HasForward = true;
-            return _ws;
+            // Batches of varying length share one workspace grown to the largest (every buffer is written before it
+            // is read), instead of allocating and zeroing ~100 MB per step.
+            long capTokens = Math.Max(tokens, _ws?.Tokens ?? 0), capScores = Math.Max(scores, _ws?.Scores ?? 0);
+            bool all = keepAll || _ws?.KeepsAll == true, drop = dropout || _ws?.LoraDropout == true;
+            _ws?.Dispose();
+            _ws = new Workspace(Config, capTokens, capScores, all, loraRank, drop);
         }
-        _ws?.Dispose();
-        _ws = new Workspace(Config, b, t, keepAll, loraRank, dropout) { HasForward = true };
+        _ws.B = b;
+        _ws.T = t;
+        _ws.HasForward = true;
         return _ws;
     }
 
@@ -205,8 +211,12 @@ public sealed unsafe class LlamaModel : IDisposable
     internal sealed class Workspace : IDisposable
     {
         public readonly NativeBuffers Buffers = new();
-        public readonly int B, T, LoraRank;
+        /// <summary>Capacity: tokens (b·t) and attention scores per head (b·t²).</summary>
+        public readonly long Tokens, Scores;
+        public readonly int LoraRank;
         public readonly bool KeepsAll, LoraDropout;
+        /// <summary>The current batch, within the capacity.</summary>
+        public int B, T;
         public bool HasForward;
         /// <summary>Whether the last forward applied LoRA dropout (the backward must match it).</summary>
         public bool DropoutApplied;
@@ -215,10 +225,10 @@ public sealed unsafe class LlamaModel : IDisposable
         public readonly float* Hidden, RstdF, ScratchH, ScratchQ, ScratchR;
         public readonly float* DResid, DXn, DAttOut, DQ, DK, DV, DGate, DUp, DAct;
 
-        public Workspace(LlamaConfig c, int b, int t, bool keepAll, int loraRank, bool loraDropout)
+        public Workspace(LlamaConfig c, long tokens, long scores, bool keepAll, int loraRank, bool loraDropout)
         {
-            B = b; T = t; KeepsAll = keepAll; LoraRank = loraRank; LoraDropout = loraDropout;
-            long n = (long)b * t;
+            Tokens = tokens; Scores = scores; KeepsAll = keepAll; LoraRank = loraRank; LoraDropout = loraDropout;
+            long n = tokens;
             int h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
             int slots = keepAll ? c.NumLayers : 1;
             var m = Buffers;
@@ -228,7 +238,7 @@ public sealed unsafe class LlamaModel : IDisposable
                 var a = new LayerActs
                 {
                     Xn1 = m.Floats(n * h), Rstd1 = m.Floats(n), Q = m.Floats(n * qd), K = m.Floats(n * kd), V = m.Floats(n * kd),
-                    Probs = m.Floats((long)b * c.NumHeads * t * t), AttOut = m.Floats(n * qd), Mid = m.Floats(n * h),
+                    Probs = m.Floats(scores * c.NumHeads), AttOut = m.Floats(n * qd), Mid = m.Floats(n * h),
                     Xn2 = m.Floats(n * h), Rstd2 = m.Floats(n), Gate = m.Floats(n * im), Up = m.Floats(n * im), Act = m.Floats(n * im),
                 };
                 if (loraRank > 0)

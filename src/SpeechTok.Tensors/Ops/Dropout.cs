@@ -13,12 +13,16 @@ public static unsafe class Dropout
         float scale = 1f / (1f - p);
         // Keep iff uniform >= p, with the uniform from a counter-based hash (SplitMix64 finaliser).
         ulong threshold = (ulong)(p * (double)(1UL << 53));
-        for (int i = 0; i < n; i++)
+        nint yp = (nint)y, mp = (nint)mask, xp = (nint)x;
+        Threading.ForRange(n, 1 << 16, (s, e) =>
         {
-            bool keep = p == 0 || (SplitMix64.Mix(seed + (ulong)i * SplitMix64.Gamma) >> 11) >= threshold;
-            mask[i] = keep ? (byte)1 : (byte)0;
-            y[i] = keep ? x[i] * scale : 0f;
-        }
+            for (int i = s; i < e; i++)
+            {
+                bool keep = p == 0 || (SplitMix64.Mix(seed + (ulong)i * SplitMix64.Gamma) >> 11) >= threshold;
+                ((byte*)mp)[i] = keep ? (byte)1 : (byte)0;
+                ((float*)yp)[i] = keep ? ((float*)xp)[i] * scale : 0f;
+            }
+        });
     }
 
     /// <summary>dx += dy·mask/(1−p).</summary>
