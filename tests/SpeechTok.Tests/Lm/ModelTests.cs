@@ -113,6 +113,43 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void Workspace_reused_after_a_larger_batch_gives_the_same_bits_as_a_fresh_one()
+    {
+        var c = Config();
+        var w = Load(c, Weights(c, 7));
+        var ids = Ids.Select(i => i % 11).ToArray();
+        int[] labels = [2, 0];
+        (float[] Logits, float[] GradA, float[] GradB, float[] Score) Step(LlamaForSequenceClassification m, LoraAdapters lora)
+        {
+            lora.ZeroGrad(); Array.Clear(m.ScoreGrad);
+            lora.Step = 3; // the same dropout masks in both models
+            var (_, _, logits) = m.CrossEntropyStep(ids, Mask, 2, 6, labels, []);
+            return (logits, (float[])lora.QProj[1].GradA.Clone(), (float[])lora.VProj[0].GradB.Clone(), (float[])m.ScoreGrad.Clone());
+        }
+        LoraAdapters NewLora()
+        {
+            var l = new LoraAdapters(c, 2, 4f, 0.3f, seed: 9) { Training = true };
+            var rng = new Random(3);
+            foreach (var a in l.All) for (int i = 0; i < a.B.Length; i++) a.B[i] = (float)(rng.NextDouble() - 0.5);
+            return l;
+        }
+        var freshLora = NewLora();
+        using var fresh = new LlamaForSequenceClassification(w, 3, 0, freshLora, seed: 2);
+        var expected = Step(fresh, freshLora);
+        var usedLora = NewLora();
+        using var used = new LlamaForSequenceClassification(w, 3, 0, usedLora, seed: 2);
+        // A longer batch first (the buffers then hold its values), and an inference pass in between.
+        var longIds = Enumerable.Range(0, 3 * 9).Select(i => 1 + i * 7 % 10).ToArray();
+        used.CrossEntropyStep(longIds, [], 3, 9, [1, 2, 0], []);
+        used.Logits(ids[..6], Mask[..6], 1, 6);
+        var got = Step(used, usedLora);
+        Assert.Equal(expected.Logits, got.Logits);
+        Assert.Equal(expected.GradA, got.GradA);
+        Assert.Equal(expected.GradB, got.GradB);
+        Assert.Equal(expected.Score, got.Score);
+    }
+
+    [Fact]
     public void Lora_dropout_is_off_outside_training()
     {
         var c = Config();
