@@ -112,6 +112,69 @@ public sealed class ModelTests
         Assert.NotEqual(Loss(), s2 / w2);
     }
 
+    [Theory]
+    [InlineData(0.3f)]
+    [InlineData(0f)]
+    public void All_linear_lora_gradients_match_finite_differences(float dropout)
+    {
+        var c = Config();
+        var w = Load(c, Weights(c, 7));
+        var lora = new LoraAdapters(c, 2, 4f, dropout, seed: 9, targetModules: LoraAdapters.LayerProjections) { Training = true };
+        var rng = new Random(5);
+        foreach (var l in lora.All) for (int i = 0; i < l.B.Length; i++) l.B[i] = (float)(rng.NextDouble() - 0.5);
+        using var m = new LlamaForSequenceClassification(w, 3, 0, lora, seed: 2);
+        for (int i = 0; i < m.ScoreWeight.Length; i++) m.ScoreWeight[i] *= 20;
+        int[] labels = [2, 0]; float[] cw = [0.5f, 1f, 2f];
+        var ids = Ids.Select(i => i % 11).ToArray();
+        double Loss() { lora.Step = 0; var (s, ws, _) = m.CrossEntropyStep(ids, Mask, 2, 6, labels, cw); return s / ws; }
+        lora.ZeroGrad(); Array.Clear(m.ScoreGrad);
+        Loss();
+        foreach (var proj in LoraAdapters.LayerProjections)
+            for (int layer = 0; layer < c.NumLayers; layer++)
+            {
+                var a = lora[proj]![layer];
+                var (gA, gB) = ((float[])a.GradA.Clone(), (float[])a.GradB.Clone());
+                Assert.Contains(gA, g => g != 0);
+                GradCheck.Check($"{proj} layer {layer} A", a.A, gA, Loss, tol: 1e-2);
+                GradCheck.Check($"{proj} layer {layer} B", a.B, gB, Loss, tol: 1e-2);
+            }
+        if (dropout > 0)
+        {
+            // each adapter draws its own mask: the same inputs give another loss at another step
+            double at0 = Loss();
+            lora.Step = 7;
+            var (s7, w7, _) = m.CrossEntropyStep(ids, Mask, 2, 6, labels, cw);
+            Assert.NotEqual(at0, s7 / w7);
+        }
+    }
+
+    [Fact]
+    public void Default_targets_are_q_and_v_and_extra_targets_leave_them_unchanged()
+    {
+        var c = Config();
+        var w = Load(c, Weights(c, 7));
+        var byDefault = new LoraAdapters(c, 2, 4f, 0.3f, seed: 9);
+        Assert.Equal(["q_proj", "v_proj"], byDefault.TargetModules);
+        var listed = new LoraAdapters(c, 2, 4f, 0.3f, seed: 9, targetModules: ["v_proj", "q_proj"]);
+        var all = new LoraAdapters(c, 2, 4f, 0.3f, seed: 9, targetModules: LoraAdapters.LayerProjections);
+        // q/v factors are drawn first, so adding targets does not move them
+        foreach (var other in new[] { listed, all })
+            foreach (var (a, b) in byDefault.All.Zip(other.QProj.Concat(other.VProj)))
+                Assert.Equal(a.A, b.A);
+        Assert.Equal(7 * c.NumLayers, all.All.Count);
+        Assert.Null(byDefault["k_proj"]);
+        Assert.Equal(c.IntermediateSize, all["down_proj"]![0].In);
+        // with B = 0 (PEFT's init) the extra adapters add nothing, dropout on or off
+        var ids = Ids.Select(i => i % 11).ToArray();
+        using var m1 = new LlamaForSequenceClassification(w, 3, 0, byDefault, seed: 2);
+        using var m2 = new LlamaForSequenceClassification(w, 3, 0, all, seed: 2);
+        byDefault.Training = all.Training = true;
+        Assert.Equal(m1.Logits(ids, Mask, 2, 6), m2.Logits(ids, Mask, 2, 6));
+        Assert.Contains("not a projection", Assert.Throws<SpeechTokException>(() => new LoraAdapters(c, 2, 4f, 0f, 1, targetModules: ["lm_head"])).Message);
+        Assert.Contains("twice", Assert.Throws<SpeechTokException>(() => new LoraAdapters(c, 2, 4f, 0f, 1, targetModules: ["q_proj", "q_proj"])).Message);
+        Assert.Contains("at least one", Assert.Throws<SpeechTokException>(() => new LoraAdapters(c, 2, 4f, 0f, 1, targetModules: [])).Message);
+    }
+
     [Fact]
     public void Lora_dropout_is_off_outside_training()
     {
