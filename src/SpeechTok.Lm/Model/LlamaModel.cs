@@ -22,15 +22,12 @@ public sealed unsafe class LlamaModel : IDisposable
         {
             if (value != null)
             {
-                var c = Config;
-                int h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
-                (int In, int Out)[] shapes = [(h, qd), (h, kd), (h, kd), (qd, h), (h, im), (h, im), (im, h)];
                 foreach (var name in value.TargetModules)
                 {
-                    var (fit, p) = (value[name]!, LoraAdapters.IndexOf(name));
-                    if (fit.Count != c.NumLayers || fit[0].In != shapes[p].In || fit[0].Out != shapes[p].Out)
+                    var (fit, shape) = (value[name]!, LoraAdapters.Shape(Config, LoraAdapters.IndexOf(name)));
+                    if (fit.Count != Config.NumLayers || fit[0].In != shape.In || fit[0].Out != shape.Out)
                         throw new SpeechTokException($"LoRA adapters ({fit.Count} layers, {name} {fit[0].Out}×{fit[0].In}) " +
-                            $"do not fit the model ({c.NumLayers} layers, {name} {shapes[p].Out}×{shapes[p].In})");
+                            $"do not fit the model ({Config.NumLayers} layers, {name} {shape.Out}×{shape.In})");
                 }
             }
             _lora = value;
@@ -256,7 +253,6 @@ public sealed unsafe class LlamaModel : IDisposable
             B = b; T = t; KeepsAll = keepAll; LoraRank = loraRank; LoraDropout = loraDropout; LoraTargets = loraTargets;
             long n = (long)b * t;
             int h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
-            int[] ins = [h, h, h, qd, h, h, im], outs = [qd, kd, kd, h, im, im, h]; // per LoraAdapters.LayerProjections
             var adapted = loraTargets.Select(LoraAdapters.IndexOf).ToArray();
             int slots = keepAll ? c.NumLayers : 1;
             var m = Buffers;
@@ -272,7 +268,8 @@ public sealed unsafe class LlamaModel : IDisposable
                 foreach (int p in adapted)
                 {
                     a.LoraU[p] = m.Floats(n * loraRank);
-                    if (loraDropout) { a.LoraX[p] = m.Floats(n * ins[p]); a.LoraMask[p] = m.Bytes8(n * ins[p]); }
+                    int inF = LoraAdapters.Shape(c, p).In;
+                    if (loraDropout) { a.LoraX[p] = m.Floats(n * inF); a.LoraMask[p] = m.Bytes8(n * inF); }
                 }
                 _layers[l] = a;
             }
@@ -280,7 +277,7 @@ public sealed unsafe class LlamaModel : IDisposable
             for (int i = 0; i < _resid.Length; i++) _resid[i] = (nint)m.Floats(n * h);
             Hidden = m.Floats(n * h); RstdF = m.Floats(n);
             ScratchH = m.Floats(n * Math.Max(h, Math.Max(qd, im)));
-            ScratchQ = m.Floats(n * adapted.Select(p => outs[p]).Append(Math.Max(qd, kd)).Max()); // LoRA's [n, out] scratch
+            ScratchQ = m.Floats(n * adapted.Select(p => LoraAdapters.Shape(c, p).Out).Append(Math.Max(qd, kd)).Max()); // LoRA's [n, out] scratch
             ScratchR = m.Floats(n * Math.Max(loraRank, 1));
             if (keepAll)
             {

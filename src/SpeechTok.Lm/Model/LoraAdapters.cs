@@ -45,12 +45,10 @@ public sealed class LoraAdapters
         if (dropout < 0 || dropout >= 1) throw new SpeechTokException($"LoRA dropout {dropout} is outside [0, 1)");
         Rank = rank; Alpha = alpha; Dropout = dropout; Seed = seed; UseRslora = useRslora;
         TargetModules = CheckTargets(targetModules ?? DefaultTargets);
-        int h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
-        (int In, int Out)[] shapes = [(h, qd), (h, kd), (h, kd), (qd, h), (h, im), (h, im), (im, h)];
         _byProjection = new LoraLinear[]?[LayerProjections.Length];
         for (int p = 0; p < LayerProjections.Length; p++)
             if (TargetModules.Contains(LayerProjections[p]))
-                _byProjection[p] = Enumerable.Range(0, c.NumLayers).Select(_ => new LoraLinear(shapes[p].In, shapes[p].Out, rank)).ToArray();
+                _byProjection[p] = Enumerable.Range(0, c.NumLayers).Select(_ => new LoraLinear(Shape(c, p).In, Shape(c, p).Out, rank)).ToArray();
         All = InitOrder().SelectMany(p => _byProjection[p]!).ToArray();
         var rng = Rng.ForPurpose(seed, "lora.A");
         foreach (var l in All) rng.KaimingUniform(l.A, l.In);
@@ -70,6 +68,13 @@ public sealed class LoraAdapters
     public void ZeroGrad()
     {
         foreach (var l in All) { Array.Clear(l.GradA); Array.Clear(l.GradB); }
+    }
+
+    /// <summary>(in, out) features of projection index <paramref name="p"/> (in <see cref="LayerProjections"/>) for <paramref name="c"/>.</summary>
+    internal static (int In, int Out) Shape(LlamaConfig c, int p)
+    {
+        int h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
+        return p switch { 0 => (h, qd), 1 or 2 => (h, kd), 3 => (qd, h), 4 or 5 => (h, im), _ => (im, h) };
     }
 
     /// <summary>Index of a projection name in <see cref="LayerProjections"/>.</summary>
