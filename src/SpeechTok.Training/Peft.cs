@@ -56,18 +56,23 @@ public static class Peft
         });
     }
 
-    /// <summary>SHA-256 (hex) of the adapter as stored: of adapter_config.json's hash followed by adapter_model.safetensors' hash.</summary>
+    /// <summary>
+    /// SHA-256 (hex) of the adapter as stored: of the hashes of adapter_config.json and adapter_model.safetensors, then,
+    /// in an audio-vector run, of audio_projection.safetensors (a token run's value is the same as before that file existed).
+    /// </summary>
     public static string Fingerprint(string dir)
     {
-        var both = new byte[64];
-        foreach (var (file, at) in new[] { (ConfigFile, 0), (WeightsFile, 32) })
+        var files = new List<string> { ConfigFile, WeightsFile };
+        if (File.Exists(Path.Combine(dir, AudioProjection.FileName))) files.Add(AudioProjection.FileName);
+        var all = new byte[32 * files.Count];
+        for (int i = 0; i < files.Count; i++)
         {
-            string path = Path.Combine(dir, file);
+            string path = Path.Combine(dir, files[i]);
             if (!File.Exists(path)) throw new SpeechTokException($"adapter file '{path}' not found");
             using var f = File.OpenRead(path);
-            System.Security.Cryptography.SHA256.HashData(f).CopyTo(both, at);
+            System.Security.Cryptography.SHA256.HashData(f).CopyTo(all, 32 * i);
         }
-        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(both));
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(all));
     }
 
     /// <summary>Loads the factors and head of <paramref name="dir"/> into <paramref name="lora"/> and <paramref name="score"/>, checking every name and shape.</summary>

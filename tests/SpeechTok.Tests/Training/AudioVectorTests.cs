@@ -102,6 +102,7 @@ public sealed class AudioVectorTests : IDisposable
         Assert.Equal(169, meta.AudioVectorDim);
         Assert.Equal("audiovector", meta.Serialization);
         Assert.True(File.Exists(Path.Combine(FinetuneRun.SeedDir(run, 1), AudioProjection.FileName)));
+        Assert.False(FinetuneRun.AdapterChanged(FinetuneRun.SeedDir(run, 1)));
         var e = RunEvaluation.Evaluate(run, "test");
         Assert.True(e.MacroF1 >= 0.9, $"audio-vector macro-F1 {e.MacroF1} on a task only the tone decides");
 
@@ -119,6 +120,11 @@ public sealed class AudioVectorTests : IDisposable
         var batch = rows[3]["probabilities"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
         for (int c = 0; c < 2; c++) Assert.Equal(batch[c], one[c], 4);
         Assert.Contains("pass --audio", Assert.Throws<SpeechTokException>(() => RunEvaluation.Predict(run, "x", null)).Message);
+
+        // The projection is part of the adapter: replaced by another, evaluate recomputes instead of reusing the stored predictions.
+        string proj = Path.Combine(FinetuneRun.SeedDir(run, 1), AudioProjection.FileName);
+        File.Copy(Path.Combine(FinetuneRun.SeedDir(run, 2), AudioProjection.FileName), proj, overwrite: true);
+        Assert.True(FinetuneRun.AdapterChanged(FinetuneRun.SeedDir(run, 1)));
     }
 
     [Fact]
