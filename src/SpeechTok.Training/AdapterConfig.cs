@@ -8,13 +8,14 @@ namespace SpeechTok.Training;
 /// <summary>
 /// A PEFT <c>adapter_config.json</c> read as written: <c>r</c>, <c>lora_alpha</c>, <c>lora_dropout</c> and
 /// <c>use_rslora</c> (scale α/√r instead of α/r) are honoured; <c>target_modules</c> (a list, matched as PEFT
-/// does by module-name suffix, or a regex string matched against the full module name) must select exactly
-/// q_proj and v_proj of every layer, the only adapted projections implemented. Every other field that changes
+/// does by module-name suffix, PEFT's "all-linear", or a regex string matched against the full module name) may
+/// select any projections (q/k/v/o_proj, gate/up/down_proj) as long as it selects the same ones in every layer and
+/// not the score head. Every other field that changes
 /// what the adapter computes is refused by name unless it has PEFT's "off" value (use_dora false, bias "none",
 /// fan_in_fan_out false, no layers_to_transform, no rank_pattern/alpha_pattern, modules_to_save only the score
 /// head, …). Fields PEFT uses only for training or bookkeeping are accepted with any value.
 /// </summary>
-public sealed record AdapterConfig(int Rank, float Alpha, float Dropout, bool UseRslora)
+public sealed record AdapterConfig(int Rank, float Alpha, float Dropout, bool UseRslora, IReadOnlyList<string> TargetModules)
 {
     /// <summary>Fields with no effect on an adapter's outputs at inference.</summary>
     private static readonly HashSet<string> Inert =
@@ -33,14 +34,11 @@ public sealed record AdapterConfig(int Rank, float Alpha, float Dropout, bool Us
     private static readonly string[] LayerModules =
         ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"];
 
-    /// <summary>The module names that carry a LoRA adapter in this implementation.</summary>
-    public static readonly string[] Implemented = ["q_proj", "v_proj"];
-
     /// <summary>The LoRA output scale: α/r, or α/√r with rsLoRA.</summary>
     public float Scale => UseRslora ? Alpha / MathF.Sqrt(Rank) : Alpha / Rank;
 
     /// <summary>Adapters of this rank and scale for <paramref name="c"/>, factors initialised from <paramref name="seed"/>.</summary>
-    public LoraAdapters Create(LlamaConfig c, ulong seed) => new(c, Rank, Alpha, Dropout, seed, UseRslora);
+    public LoraAdapters Create(LlamaConfig c, ulong seed) => new(c, Rank, Alpha, Dropout, seed, UseRslora, TargetModules);
 
     /// <summary>Reads and checks <paramref name="path"/> for a model with <paramref name="c"/>'s layers.</summary>
     /// <exception cref="SpeechTokException">The file is missing or malformed, or a field asks for something not implemented; the message names the file and field.</exception>
@@ -63,7 +61,7 @@ public sealed record AdapterConfig(int Rank, float Alpha, float Dropout, bool Us
         if (!(dropout >= 0 && dropout < 1)) Fail("lora_dropout", $"is {dropout}; expected a value in [0, 1)");
         if (o["bias"] is JsonNode b && b.ToJsonString() != "\"none\"")
             Fail("bias", $"is {b.ToJsonString()}; LoRA bias training is not implemented (only \"none\")");
-        CheckTargets(o["target_modules"], c.NumLayers, path);
+        var targets = Targets(o["target_modules"], c.NumLayers, path);
         if (o["modules_to_save"] is JsonNode m && Strings(m, "modules_to_save", path) is var saved && saved.Except(HeadModules).ToList() is { Count: > 0 } extra)
             Fail("modules_to_save", $"lists {string.Join(", ", extra)}; only the classification head ({string.Join("/", HeadModules)}) is implemented");
 
@@ -73,14 +71,19 @@ public sealed record AdapterConfig(int Rank, float Alpha, float Dropout, bool Us
             if (!IsOff(value))
                 Fail(key, $"is {value!.ToJsonString()}; this PEFT option is not implemented (only its default, off, is accepted)");
         }
-        return new AdapterConfig(r, alpha, dropout, rslora);
+        return new AdapterConfig(r, alpha, dropout, rslora, targets);
     }
 
-    /// <summary>PEFT's target_modules: a list (a module matches when its name is an entry or ends with "." + entry) or a regex (full match).</summary>
-    private static void CheckTargets(JsonNode? node, int layers, string path)
+    /// <summary>
+    /// PEFT's target_modules: a list (a module matches when its name is an entry or ends with "." + entry), "all-linear"
+    /// (every projection of every layer, not the head) or a regex (full match). Returns the selected projections.
+    /// </summary>
+    private static string[] Targets(JsonNode? node, int layers, string path)
     {
-        if (node is null) throw new SpeechTokException($"{path}: 'target_modules' is missing; expected [\"q_proj\", \"v_proj\"]");
+        if (node is null) throw new SpeechTokException($"{path}: 'target_modules' is missing; expected a list such as [\"q_proj\", \"v_proj\"]");
         Func<string, bool> matches;
+        if (node.GetValueKind() == System.Text.Json.JsonValueKind.String && node.GetValue<string>() == "all-linear")
+            return LoraAdapters.LayerProjections;
         if (node.GetValueKind() == System.Text.Json.JsonValueKind.String)
         {
             var pattern = node.GetValue<string>();
@@ -98,17 +101,17 @@ public sealed record AdapterConfig(int Rank, float Alpha, float Dropout, bool Us
             var entries = Strings(node, "target_modules", path);
             matches = name => entries.Any(t => name == t || name.EndsWith("." + t, StringComparison.Ordinal));
         }
-        var wrong = new SortedSet<string>(StringComparer.Ordinal);
-        for (int l = 0; l < layers; l++)
-            foreach (var module in LayerModules)
-            {
-                bool wanted = Implemented.Any(p => module.EndsWith("." + p, StringComparison.Ordinal));
-                if (matches($"model.layers.{l}.{module}") != wanted) wrong.Add((wanted ? "without " : "") + module.Split('.')[1]);
-            }
-        if (matches("score")) wrong.Add("score");
-        if (wrong.Count > 0)
-            throw new SpeechTokException($"{path}: 'target_modules' {node.ToJsonString()} selects {string.Join(", ", wrong)}; only LoRA on q_proj and v_proj of every layer is implemented");
+        var selected = LayerModules.Where(m => matches($"model.layers.0.{m}")).ToArray();
+        if (matches("score")) throw new SpeechTokException($"{path}: 'target_modules' {node.ToJsonString()} selects the score head; LoRA on the head is not implemented");
+        if (selected.Length == 0) throw new SpeechTokException($"{path}: 'target_modules' {node.ToJsonString()} selects no projection of a decoder layer");
+        for (int l = 1; l < layers; l++)
+            if (LayerModules.Where(m => matches($"model.layers.{l}.{m}")).ToArray() is var other && !other.SequenceEqual(selected))
+                throw new SpeechTokException($"{path}: 'target_modules' {node.ToJsonString()} selects {Names(other)} in layer {l} but {Names(selected)} in layer 0; " +
+                    "only the same projections in every layer are implemented");
+        return selected.Select(m => m.Split('.')[1]).ToArray();
     }
+
+    private static string Names(string[] modules) => modules.Length == 0 ? "nothing" : string.Join(", ", modules.Select(m => m.Split('.')[1]));
 
     private static T Number<T>(JsonObject o, string field, string path) where T : struct
     {

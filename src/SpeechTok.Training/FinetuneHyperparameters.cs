@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using SpeechTok.Lm.Model;
 
 namespace SpeechTok.Training;
 
@@ -13,6 +14,8 @@ public sealed record FinetuneHyperparameters
     [JsonPropertyName("lora_r")] public int LoraRank { get; init; }
     [JsonPropertyName("lora_alpha")] public float LoraAlpha { get; init; }
     [JsonPropertyName("lora_dropout")] public float LoraDropout { get; init; }
+    /// <summary>PEFT target_modules; absent (null) for the default q_proj, v_proj, so run folders made before the option keep their identity.</summary>
+    [JsonPropertyName("lora_target_modules"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string[]? LoraTargetModules { get; init; }
     [JsonPropertyName("max_grad_norm")] public double MaxGradNorm { get; init; }
     [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; }
     [JsonPropertyName("seeds")] public required int[] Seeds { get; init; }
@@ -21,6 +24,9 @@ public sealed record FinetuneHyperparameters
     {
         Lr = o.Lr, Epochs = o.EpochsFor(task), BatchSize = o.BatchSize, WarmupRatio = o.WarmupRatio, Patience = o.Patience,
         LoraRank = o.LoraRank, LoraAlpha = o.LoraAlpha, LoraDropout = o.LoraDropout, MaxGradNorm = o.MaxGradNorm,
+        LoraTargetModules = TargetsInLayerOrder(o) is var t && t.SequenceEqual(LoraAdapters.DefaultTargets) ? null : t,
         WeightDecay = 0.0, Seeds = o.Seeds,
     };
+
+    private static string[] TargetsInLayerOrder(FinetuneOptions o) => LoraAdapters.LayerProjections.Where(o.LoraTargetModules.Contains).ToArray();
 }

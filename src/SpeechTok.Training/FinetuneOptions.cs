@@ -11,6 +11,8 @@ public sealed record FinetuneOptions
     public int LoraRank { get; init; } = 64;
     public float LoraAlpha { get; init; } = 16;
     public float LoraDropout { get; init; } = 0.1f;
+    /// <summary>PEFT target_modules: names from <see cref="SpeechTok.Lm.Model.LoraAdapters.LayerProjections"/>; the method's q_proj and v_proj by default.</summary>
+    public string[] LoraTargetModules { get; init; } = SpeechTok.Lm.Model.LoraAdapters.DefaultTargets;
     public double MaxGradNorm { get; init; } = 1.0;
     public int[] Seeds { get; init; } = [42, 100, 6, 10, 420];
 

@@ -6,7 +6,7 @@ using SpeechTok.Tensors.Optim;
 namespace SpeechTok.Training;
 
 /// <summary>
-/// Step 3 for one seed: LoRA on q/v plus the bias-free score head at the last non-pad token; class-weighted
+/// Step 3 for one seed: LoRA (on q/v unless <see cref="FinetuneOptions.LoraTargetModules"/> says otherwise) plus the bias-free score head at the last non-pad token; class-weighted
 /// CE (balanced) or, for multi-label tasks, sigmoid + BCE. Data order, dropout masks and initialisation come
 /// from seeded streams; every epoch ends with an evaluation on val and an atomic checkpoint, so a rerun of a
 /// killed run continues and ends with the same numbers. The best epoch (val macro-F1; binary: F1 of class 1)
@@ -23,7 +23,7 @@ public static class Finetuner
         if (train.Count == 0) throw new SpeechTokException("the train split is empty");
         if (val.Count == 0) throw new SpeechTokException("the val split is empty");
         int h = lm.Config.HiddenSize, epochs = o.EpochsFor(task);
-        var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, (ulong)seed);
+        var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, (ulong)seed, targetModules: o.LoraTargetModules);
         using var model = new LlamaForSequenceClassification(lm.Weights, numLabels, lm.PadId, lora, null, (ulong)seed);
         var projection = NewProjection(lm, train, seed);
         var trainables = Peft.Trainables(lora, model.ScoreWeight, model.ScoreGrad, numLabels).Concat(projection?.Trainables() ?? []).ToList();

@@ -15,17 +15,17 @@ public static class Peft
     public const string ConfigFile = "adapter_config.json", WeightsFile = "adapter_model.safetensors";
     public const string ScoreKey = "base_model.model.score.weight";
 
+    /// <summary>The PEFT key of a LoRA factor: q/k/v/o_proj live under <c>self_attn</c>, gate/up/down_proj under <c>mlp</c>.</summary>
     public static string LoraKey(int layer, string proj, char factor) =>
-        $"base_model.model.model.layers.{layer}.self_attn.{proj}.lora_{factor}.weight";
+        $"base_model.model.model.layers.{layer}.{(proj is "gate_proj" or "up_proj" or "down_proj" ? "mlp" : "self_attn")}.{proj}.lora_{factor}.weight";
 
-    /// <summary>The adapted projections in PEFT's key order (per layer: q_proj, v_proj).</summary>
+    /// <summary>The adapted projections in PEFT's key order (per layer, the targets in layer order: q_proj, v_proj by default).</summary>
     public static IEnumerable<(int Layer, string Proj, LoraLinear Module)> Modules(LoraAdapters lora)
     {
-        for (int l = 0; l < lora.QProj.Count; l++)
-        {
-            yield return (l, "q_proj", lora.QProj[l]);
-            yield return (l, "v_proj", lora.VProj[l]);
-        }
+        int layers = lora[lora.TargetModules[0]]!.Count;
+        for (int l = 0; l < layers; l++)
+            foreach (var proj in lora.TargetModules)
+                yield return (l, proj, lora[proj]![l]);
     }
 
     /// <summary>Every trainable tensor with its PEFT key and its gradient buffer, in one fixed order.</summary>
@@ -50,7 +50,7 @@ public static class Peft
         {
             ["peft_type"] = "LORA", ["task_type"] = "SEQ_CLS", ["base_model_name_or_path"] = baseModel,
             ["r"] = lora.Rank, ["lora_alpha"] = lora.Alpha, ["lora_dropout"] = lora.Dropout,
-            ["target_modules"] = new JsonArray("q_proj", "v_proj"), ["bias"] = "none",
+            ["target_modules"] = new JsonArray(lora.TargetModules.Select(t => (JsonNode)t!).ToArray()), ["bias"] = "none",
             ["modules_to_save"] = new JsonArray("classifier", "score"), ["fan_in_fan_out"] = false,
             ["inference_mode"] = true, ["init_lora_weights"] = true, ["use_rslora"] = lora.UseRslora, ["use_dora"] = false,
         });

@@ -13,6 +13,18 @@ internal static class CliLists
         catch (Exception e) when (e is FormatException or OverflowException) { throw new SpeechTokException($"--seeds '{text}' must be comma-separated integers"); }
     }
 
+    /// <summary><c>--lora-target-modules q_proj,v_proj</c> or <c>all-linear</c>: projection names, each checked.</summary>
+    public static string[] LoraTargets(string text)
+    {
+        if (text.Trim() == "all-linear") return SpeechTok.Lm.Model.LoraAdapters.LayerProjections;
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0) throw new SpeechTokException("--lora-target-modules is empty; expected projection names or all-linear");
+        foreach (var n in names)
+            if (!SpeechTok.Lm.Model.LoraAdapters.LayerProjections.Contains(n))
+                throw new SpeechTokException($"--lora-target-modules: '{n}' is not one of {string.Join(", ", SpeechTok.Lm.Model.LoraAdapters.LayerProjections)} (or all-linear)");
+        return names;
+    }
+
     /// <summary>A list of positive C values (<c>--sweep-c</c>, <c>--grid</c>); empty when absent.</summary>
     public static double[] Cs(string? text) =>
         text == null ? [] : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)

@@ -33,8 +33,13 @@ internal static class FinetuneCommand
         var alpha = new Option<float>("--lora-alpha") { DefaultValueFactory = _ => defaults.LoraAlpha };
         var dropout = new Option<float>("--lora-dropout") { DefaultValueFactory = _ => defaults.LoraDropout };
         var seeds = new Option<string>("--seeds") { DefaultValueFactory = _ => string.Join(",", defaults.Seeds) };
-        var cmd = new Command("finetune", "Step 3: LoRA (q/v) + classification head per seed; adapters in PEFT format. Rerun to resume.")
-            { manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience, rank, alpha, dropout, seeds };
+        var targets = new Option<string>("--lora-target-modules")
+        {
+            Description = "PEFT target_modules: comma-separated projections (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj) or all-linear (all seven).",
+            DefaultValueFactory = _ => string.Join(",", defaults.LoraTargetModules),
+        };
+        var cmd = new Command("finetune", "Step 3: LoRA (q/v by default) + classification head per seed; adapters in PEFT format. Rerun to resume.")
+            { manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience, rank, alpha, dropout, targets, seeds };
         cmd.SetAction(r =>
         {
             bool text = r.GetValue(textOnly);
@@ -55,6 +60,7 @@ internal static class FinetuneCommand
                 {
                     Lr = r.GetValue(lr), Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), WarmupRatio = r.GetValue(warmup),
                     Patience = r.GetValue(patience), LoraRank = r.GetValue(rank), LoraAlpha = r.GetValue(alpha), LoraDropout = r.GetValue(dropout), Seeds = seedList,
+                    LoraTargetModules = CliLists.LoraTargets(r.GetValue(targets)!),
                 },
             };
             FinetuneRun.Run(spec, Console.Error.WriteLine);

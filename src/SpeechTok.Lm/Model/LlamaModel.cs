@@ -14,16 +14,22 @@ public sealed unsafe class LlamaModel : IDisposable
 {
     public LlamaWeights Weights { get; }
     public LlamaConfig Config => Weights.Config;
-    /// <summary>Optional LoRA on q_proj/v_proj; its gradients accumulate in the backward pass.</summary>
+    /// <summary>Optional LoRA on some projections (q_proj/v_proj by default); its gradients accumulate in the backward pass.</summary>
     public LoraAdapters? Lora
     {
         get => _lora;
         set
         {
-            if (value != null && (value.QProj.Count != Config.NumLayers || value.QProj[0].In != Config.HiddenSize
-                || value.QProj[0].Out != Config.NumHeads * Config.HeadDim || value.VProj[0].Out != Config.NumKvHeads * Config.HeadDim))
-                throw new SpeechTokException($"LoRA adapters ({value.QProj.Count} layers, q_proj {value.QProj[0].Out}×{value.QProj[0].In}) " +
-                    $"do not fit the model ({Config.NumLayers} layers, q_proj {Config.NumHeads * Config.HeadDim}×{Config.HiddenSize})");
+            if (value != null)
+            {
+                foreach (var name in value.TargetModules)
+                {
+                    var (fit, shape) = (value[name]!, LoraAdapters.Shape(Config, LoraAdapters.IndexOf(name)));
+                    if (fit.Count != Config.NumLayers || fit[0].In != shape.In || fit[0].Out != shape.Out)
+                        throw new SpeechTokException($"LoRA adapters ({fit.Count} layers, {name} {fit[0].Out}×{fit[0].In}) " +
+                            $"do not fit the model ({Config.NumLayers} layers, {name} {shape.Out}×{shape.In})");
+                }
+            }
             _lora = value;
         }
     }
@@ -66,23 +72,23 @@ public sealed unsafe class LlamaModel : IDisposable
             Linear.Forward(a.Q, a.Xn1, w.QProj, Bias(w.QBias), n, h, qd);
             Linear.Forward(a.K, a.Xn1, w.KProj, Bias(w.KBias), n, h, kd);
             Linear.Forward(a.V, a.Xn1, w.VProj, Bias(w.VBias), n, h, kd);
-            if (Lora != null)
-            {
-                float* xq = dropout ? LoraInput(a.LoraXq, a.LoraMaskQ, a.Xn1, n * h, l, 0) : a.Xn1;
-                float* xv = dropout ? LoraInput(a.LoraXv, a.LoraMaskV, a.Xn1, n * h, l, 1) : a.Xn1;
-                Lora.QProj[l].Forward(a.Q, xq, a.LoraUq, ws.ScratchQ, n, Lora.Scale);
-                Lora.VProj[l].Forward(a.V, xv, a.LoraUv, ws.ScratchQ, n, Lora.Scale);
-            }
+            LoraForward(Q, l, a.Q, a.Xn1, a, ws, n, dropout);
+            LoraForward(K, l, a.K, a.Xn1, a, ws, n, dropout);
+            LoraForward(V, l, a.V, a.Xn1, a, ws, n, dropout);
             Rope.Forward(a.Q, b, t, c.NumHeads, c.HeadDim, _cos, _sin);
             Rope.Forward(a.K, b, t, c.NumKvHeads, c.HeadDim, _cos, _sin);
             Attention.Forward(a.AttOut, a.Probs, a.Q, a.K, a.V, mask, b, t, c.NumHeads, c.NumKvHeads, c.HeadDim);
             Linear.Forward(ws.ScratchH, a.AttOut, w.OProj, Bias(w.OBias), n, qd, h);
+            LoraForward(O, l, ws.ScratchH, a.AttOut, a, ws, n, dropout);
             Elementwise.Add(x, ws.ScratchH, a.Mid, n * h);
             RmsNorm.Forward(a.Xn2, a.Rstd2, a.Mid, w.PostAttentionLayerNorm, n, h, c.RmsNormEps);
             Linear.Forward(a.Gate, a.Xn2, w.GateProj, Bias(w.GateBias), n, h, im);
             Linear.Forward(a.Up, a.Xn2, w.UpProj, Bias(w.UpBias), n, h, im);
+            LoraForward(Gate, l, a.Gate, a.Xn2, a, ws, n, dropout);
+            LoraForward(Up, l, a.Up, a.Xn2, a, ws, n, dropout);
             SwiGlu.Forward(a.Act, a.Gate, a.Up, n * im);
             Linear.Forward(ws.ScratchH, a.Act, w.DownProj, Bias(w.DownBias), n, im, h);
+            LoraForward(Down, l, ws.ScratchH, a.Act, a, ws, n, dropout);
             Elementwise.Add(a.Mid, ws.ScratchH, ws.Resid(l + 1), n * h);
         }
         RmsNorm.Forward(ws.Hidden, ws.RstdF, ws.Resid(c.NumLayers), Weights.Norm, n, h, c.RmsNormEps);
@@ -111,15 +117,19 @@ public sealed unsafe class LlamaModel : IDisposable
             // resid[l+1] = mid + down(swiglu(gate(xn2), up(xn2))): dx already holds d resid[l+1] = d mid (skip path).
             Clear(ws.DAct, n * im);
             Linear.Backward(ws.DAct, Grad(g, w.DownProj), Grad(g, w.DownBias), dx, a.Act, w.DownProj, n, im, h);
+            LoraBackward(Down, l, ws.DAct, dx, a.Act, a, ws, n);
             Clear(ws.DGate, n * im); Clear(ws.DUp, n * im);
             SwiGlu.Backward(ws.DGate, ws.DUp, ws.DAct, a.Gate, a.Up, n * im);
             Clear(ws.DXn, n * h);
             Linear.Backward(ws.DXn, Grad(g, w.GateProj), Grad(g, w.GateBias), ws.DGate, a.Xn2, w.GateProj, n, h, im);
             Linear.Backward(ws.DXn, Grad(g, w.UpProj), Grad(g, w.UpBias), ws.DUp, a.Xn2, w.UpProj, n, h, im);
+            LoraBackward(Gate, l, ws.DXn, ws.DGate, a.Xn2, a, ws, n);
+            LoraBackward(Up, l, ws.DXn, ws.DUp, a.Xn2, a, ws, n);
             RmsNorm.Backward(dx, Grad(g, w.PostAttentionLayerNorm), ws.DXn, a.Mid, a.Rstd2, w.PostAttentionLayerNorm, n, h);
             // mid = resid[l] + o_proj(attention(rope(q), rope(k), v))
             Clear(ws.DAttOut, n * qd);
             Linear.Backward(ws.DAttOut, Grad(g, w.OProj), Grad(g, w.OBias), dx, a.AttOut, w.OProj, n, qd, h);
+            LoraBackward(O, l, ws.DAttOut, dx, a.AttOut, a, ws, n);
             Clear(ws.DQ, n * qd); Clear(ws.DK, n * kd); Clear(ws.DV, n * kd);
             Attention.Backward(ws.DQ, ws.DK, ws.DV, ws.DAttOut, a.Probs, a.Q, a.K, a.V, b, t, c.NumHeads, c.NumKvHeads, c.HeadDim);
             Rope.Backward(ws.DQ, b, t, c.NumHeads, c.HeadDim, _cos, _sin);
@@ -128,12 +138,9 @@ public sealed unsafe class LlamaModel : IDisposable
             Linear.Backward(ws.DXn, Grad(g, w.QProj), Grad(g, w.QBias), ws.DQ, a.Xn1, w.QProj, n, h, qd);
             Linear.Backward(ws.DXn, Grad(g, w.KProj), Grad(g, w.KBias), ws.DK, a.Xn1, w.KProj, n, h, kd);
             Linear.Backward(ws.DXn, Grad(g, w.VProj), Grad(g, w.VBias), ws.DV, a.Xn1, w.VProj, n, h, kd);
-            if (Lora != null)
-            {
-                bool dropout = ws.DropoutApplied;
-                LoraBackward(Lora.QProj[l], ws.DQ, dropout ? a.LoraXq : a.Xn1, a.LoraUq, a.LoraMaskQ, dropout, ws, n);
-                LoraBackward(Lora.VProj[l], ws.DV, dropout ? a.LoraXv : a.Xn1, a.LoraUv, a.LoraMaskV, dropout, ws, n);
-            }
+            LoraBackward(Q, l, ws.DXn, ws.DQ, a.Xn1, a, ws, n);
+            LoraBackward(K, l, ws.DXn, ws.DK, a.Xn1, a, ws, n);
+            LoraBackward(V, l, ws.DXn, ws.DV, a.Xn1, a, ws, n);
             RmsNorm.Backward(dx, Grad(g, w.InputLayerNorm), ws.DXn, ws.Resid(l), a.Rstd1, w.InputLayerNorm, n, h);
         }
         return dx;
@@ -141,24 +148,46 @@ public sealed unsafe class LlamaModel : IDisposable
 
     private static float* Grad(LlamaParameters? parameters, Tensor? weight) => LlamaParameters.GradOf(parameters, weight);
 
-    /// <summary>PEFT applies a separate dropout to each adapter's input; the mask depends on (seed, step, layer, which).</summary>
-    private float* LoraInput(float* dst, byte* mask, float* xn, int count, int layer, int which)
+    // Indices of the projections in LoraAdapters.LayerProjections.
+    private const int Q = 0, K = 1, V = 2, O = 3, Gate = 4, Up = 5, Down = 6;
+
+    /// <summary>y += the LoRA of projection <paramref name="p"/> at <paramref name="layer"/> on input x (nothing when it is not a target).</summary>
+    private void LoraForward(int p, int layer, float* y, float* x, LayerActs a, Workspace ws, int n, bool dropout)
     {
-        ulong seed = Lora!.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)Lora.Step << 20 ^ (ulong)(layer * 2 + which) << 8;
-        Dropout.Forward(dst, mask, xn, count, Lora.Dropout, seed);
-        return dst;
+        if (Lora?.At(p, layer) is not { } m) return;
+        if (dropout)
+        {
+            // PEFT applies a separate dropout to each adapter's input; the mask depends on (seed, step, layer, projection).
+            ulong seed = Lora.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)Lora.Step << 20 ^ (ulong)DropoutSlot(p, layer) << 8;
+            Dropout.Forward(a.LoraX[p], a.LoraMask[p], x, n * m.In, Lora.Dropout, seed);
+            x = a.LoraX[p];
+        }
+        m.Forward(y, x, a.LoraU[p], ws.ScratchQ, n, Lora.Scale);
     }
 
-    private void LoraBackward(LoraLinear lora, float* dy, float* x, float* u, byte* mask, bool dropout, Workspace ws, int n)
+    /// <summary>
+    /// The dropout stream of an adapter: q_proj and v_proj keep the numbering they had when they were the only
+    /// targets (2·layer, 2·layer + 1), so runs made then reproduce; the other projections come after all of those.
+    /// </summary>
+    private int DropoutSlot(int p, int layer) => p switch
     {
-        if (!dropout)
+        Q => layer * 2,
+        V => layer * 2 + 1,
+        _ => Config.NumLayers * 2 + layer * 5 + (p == K ? 0 : p - 2),
+    };
+
+    /// <summary>The backward of <see cref="LoraForward"/>: LoRA gradients accumulate, dx (the input's gradient) += its share.</summary>
+    private void LoraBackward(int p, int layer, float* dx, float* dy, float* x, LayerActs a, Workspace ws, int n)
+    {
+        if (Lora?.At(p, layer) is not { } m) return;
+        if (!ws.DropoutApplied)
         {
-            lora.Backward(ws.DXn, dy, x, u, ws.ScratchR, n, Lora!.Scale);
+            m.Backward(dx, dy, x, a.LoraU[p], ws.ScratchR, n, Lora.Scale);
             return;
         }
-        Clear(ws.ScratchH, n * lora.In);
-        lora.Backward(ws.ScratchH, dy, x, u, ws.ScratchR, n, Lora!.Scale);
-        Dropout.Backward(ws.DXn, ws.ScratchH, mask, n * lora.In, Lora.Dropout);
+        Clear(ws.ScratchH, n * m.In);
+        m.Backward(ws.ScratchH, dy, a.LoraX[p], a.LoraU[p], ws.ScratchR, n, Lora.Scale);
+        Dropout.Backward(dx, ws.ScratchH, a.LoraMask[p], n * m.In, Lora.Dropout);
     }
 
     private static float* Bias(Tensor? t) => t == null ? null : t.DType == DType.F32 ? (float*)t.Pointer : throw new SpeechTokException("16-bit biases must be upcast at load");
@@ -179,14 +208,16 @@ public sealed unsafe class LlamaModel : IDisposable
         int loraRank = Lora?.Rank ?? 0;
         bool dropout = Lora != null && Lora.Dropout > 0;
         long tokens = (long)b * t, scores = tokens * t;
-        if (_ws == null || tokens > _ws.Tokens || scores > _ws.Scores || (keepAll && !_ws.KeepsAll) || _ws.LoraRank != loraRank || (dropout && !_ws.LoraDropout))
+        var targets = Lora?.TargetModules ?? [];
+        if (_ws == null || tokens > _ws.Tokens || scores > _ws.Scores || (keepAll && !_ws.KeepsAll) || _ws.LoraRank != loraRank || (dropout && !_ws.LoraDropout)
+            || !targets.All(_ws.LoraTargets.Contains))
         {
             // Batches of varying length share one workspace grown to the largest (every buffer is written before it
             // is read), instead of allocating and zeroing ~100 MB per step.
             long capTokens = Math.Max(tokens, _ws?.Tokens ?? 0), capScores = Math.Max(scores, _ws?.Scores ?? 0);
             bool all = keepAll || _ws?.KeepsAll == true, drop = dropout || _ws?.LoraDropout == true;
             _ws?.Dispose();
-            _ws = new Workspace(Config, capTokens, capScores, all, loraRank, drop);
+            _ws = new Workspace(Config, capTokens, capScores, all, loraRank, drop, targets);
         }
         _ws.B = b;
         _ws.T = t;
@@ -200,8 +231,9 @@ public sealed unsafe class LlamaModel : IDisposable
     internal sealed class LayerActs
     {
         public float* Xn1, Rstd1, Q, K, V, Probs, AttOut, Mid, Xn2, Rstd2, Gate, Up, Act;
-        public float* LoraXq, LoraXv, LoraUq, LoraUv;
-        public byte* LoraMaskQ, LoraMaskV;
+        /// <summary>Per projection (index in LoraAdapters.LayerProjections): the adapter's input after dropout, x·Aᵀ, and the dropout mask.</summary>
+        public readonly float*[] LoraX = new float*[7], LoraU = new float*[7];
+        public readonly byte*[] LoraMask = new byte*[7];
     }
 
     /// <summary>
@@ -215,6 +247,7 @@ public sealed unsafe class LlamaModel : IDisposable
         public readonly long Tokens, Scores;
         public readonly int LoraRank;
         public readonly bool KeepsAll, LoraDropout;
+        public readonly IReadOnlyList<string> LoraTargets;
         /// <summary>The current batch, within the capacity.</summary>
         public int B, T;
         public bool HasForward;
@@ -225,11 +258,12 @@ public sealed unsafe class LlamaModel : IDisposable
         public readonly float* Hidden, RstdF, ScratchH, ScratchQ, ScratchR;
         public readonly float* DResid, DXn, DAttOut, DQ, DK, DV, DGate, DUp, DAct;
 
-        public Workspace(LlamaConfig c, long tokens, long scores, bool keepAll, int loraRank, bool loraDropout)
+        public Workspace(LlamaConfig c, long tokens, long scores, bool keepAll, int loraRank, bool loraDropout, IReadOnlyList<string> loraTargets)
         {
-            Tokens = tokens; Scores = scores; KeepsAll = keepAll; LoraRank = loraRank; LoraDropout = loraDropout;
+            Tokens = tokens; Scores = scores; KeepsAll = keepAll; LoraRank = loraRank; LoraDropout = loraDropout; LoraTargets = loraTargets;
             long n = tokens;
             int h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
+            var adapted = loraTargets.Select(LoraAdapters.IndexOf).ToArray();
             int slots = keepAll ? c.NumLayers : 1;
             var m = Buffers;
             _layers = new LayerActs[slots];
@@ -241,15 +275,11 @@ public sealed unsafe class LlamaModel : IDisposable
                     Probs = m.Floats(scores * c.NumHeads), AttOut = m.Floats(n * qd), Mid = m.Floats(n * h),
                     Xn2 = m.Floats(n * h), Rstd2 = m.Floats(n), Gate = m.Floats(n * im), Up = m.Floats(n * im), Act = m.Floats(n * im),
                 };
-                if (loraRank > 0)
+                foreach (int p in adapted)
                 {
-                    a.LoraUq = m.Floats(n * loraRank);
-                    a.LoraUv = m.Floats(n * loraRank);
-                    if (loraDropout)
-                    {
-                        a.LoraXq = m.Floats(n * h); a.LoraXv = m.Floats(n * h);
-                        a.LoraMaskQ = m.Bytes8(n * h); a.LoraMaskV = m.Bytes8(n * h);
-                    }
+                    a.LoraU[p] = m.Floats(n * loraRank);
+                    int inF = LoraAdapters.Shape(c, p).In;
+                    if (loraDropout) { a.LoraX[p] = m.Floats(n * inF); a.LoraMask[p] = m.Bytes8(n * inF); }
                 }
                 _layers[l] = a;
             }
@@ -257,7 +287,7 @@ public sealed unsafe class LlamaModel : IDisposable
             for (int i = 0; i < _resid.Length; i++) _resid[i] = (nint)m.Floats(n * h);
             Hidden = m.Floats(n * h); RstdF = m.Floats(n);
             ScratchH = m.Floats(n * Math.Max(h, Math.Max(qd, im)));
-            ScratchQ = m.Floats(n * Math.Max(qd, kd));
+            ScratchQ = m.Floats(n * adapted.Select(p => LoraAdapters.Shape(c, p).Out).Append(Math.Max(qd, kd)).Max()); // LoRA's [n, out] scratch
             ScratchR = m.Floats(n * Math.Max(loraRank, 1));
             if (keepAll)
             {

@@ -112,8 +112,75 @@ public sealed class ModelTests
         Assert.NotEqual(Loss(), s2 / w2);
     }
 
+    [Theory]
+    [InlineData(0.3f)]
+    [InlineData(0f)]
+    public void All_linear_lora_gradients_match_finite_differences(float dropout)
+    {
+        var c = Config();
+        var w = Load(c, Weights(c, 7));
+        var lora = new LoraAdapters(c, 2, 4f, dropout, seed: 9, targetModules: LoraAdapters.LayerProjections) { Training = true };
+        var rng = new Random(5);
+        foreach (var l in lora.All) for (int i = 0; i < l.B.Length; i++) l.B[i] = (float)(rng.NextDouble() - 0.5);
+        using var m = new LlamaForSequenceClassification(w, 3, 0, lora, seed: 2);
+        for (int i = 0; i < m.ScoreWeight.Length; i++) m.ScoreWeight[i] *= 20;
+        int[] labels = [2, 0]; float[] cw = [0.5f, 1f, 2f];
+        var ids = Ids.Select(i => i % 11).ToArray();
+        double Loss() { lora.Step = 0; var (s, ws, _) = m.CrossEntropyStep(ids, Mask, 2, 6, labels, cw); return s / ws; }
+        lora.ZeroGrad(); Array.Clear(m.ScoreGrad);
+        Loss();
+        // the analytic gradients first: every Loss() call below accumulates more
+        var analytic = lora.All.ToDictionary(a => a, a => ((float[])a.GradA.Clone(), (float[])a.GradB.Clone()));
+        foreach (var proj in LoraAdapters.LayerProjections)
+            for (int layer = 0; layer < c.NumLayers; layer++)
+            {
+                var a = lora[proj]![layer];
+                var (gA, gB) = analytic[a];
+                Assert.Contains(gA, g => g != 0);
+                GradCheck.Check($"{proj} layer {layer} A", a.A, gA, Loss, tol: 1e-2);
+                GradCheck.Check($"{proj} layer {layer} B", a.B, gB, Loss, tol: 1e-2);
+            }
+        if (dropout > 0)
+        {
+            // each adapter draws its own mask: the same inputs give another loss at another step
+            double at0 = Loss();
+            lora.Step = 7;
+            var (s7, w7, _) = m.CrossEntropyStep(ids, Mask, 2, 6, labels, cw);
+            Assert.NotEqual(at0, s7 / w7);
+        }
+    }
+
     [Fact]
-    public void Workspace_reused_after_a_larger_batch_gives_the_same_bits_as_a_fresh_one()
+    public void Default_targets_are_q_and_v_and_extra_targets_leave_them_unchanged()
+    {
+        var c = Config();
+        var w = Load(c, Weights(c, 7));
+        var byDefault = new LoraAdapters(c, 2, 4f, 0.3f, seed: 9);
+        Assert.Equal(["q_proj", "v_proj"], byDefault.TargetModules);
+        var listed = new LoraAdapters(c, 2, 4f, 0.3f, seed: 9, targetModules: ["v_proj", "q_proj"]);
+        var all = new LoraAdapters(c, 2, 4f, 0.3f, seed: 9, targetModules: LoraAdapters.LayerProjections);
+        // q/v factors are drawn first, so adding targets does not move them
+        foreach (var other in new[] { listed, all })
+            foreach (var (a, b) in byDefault.All.Zip(other.QProj.Concat(other.VProj)))
+                Assert.Equal(a.A, b.A);
+        Assert.Equal(7 * c.NumLayers, all.All.Count);
+        Assert.Null(byDefault["k_proj"]);
+        Assert.Equal(c.IntermediateSize, all["down_proj"]![0].In);
+        // with B = 0 (PEFT's init) the extra adapters add nothing, dropout on or off
+        var ids = Ids.Select(i => i % 11).ToArray();
+        using var m1 = new LlamaForSequenceClassification(w, 3, 0, byDefault, seed: 2);
+        using var m2 = new LlamaForSequenceClassification(w, 3, 0, all, seed: 2);
+        byDefault.Training = all.Training = true;
+        Assert.Equal(m1.Logits(ids, Mask, 2, 6), m2.Logits(ids, Mask, 2, 6));
+        Assert.Contains("not a projection", Assert.Throws<SpeechTokException>(() => new LoraAdapters(c, 2, 4f, 0f, 1, targetModules: ["lm_head"])).Message);
+        Assert.Contains("twice", Assert.Throws<SpeechTokException>(() => new LoraAdapters(c, 2, 4f, 0f, 1, targetModules: ["q_proj", "q_proj"])).Message);
+        Assert.Contains("at least one", Assert.Throws<SpeechTokException>(() => new LoraAdapters(c, 2, 4f, 0f, 1, targetModules: [])).Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Workspace_reused_after_a_larger_batch_gives_the_same_bits_as_a_fresh_one(bool allLinear)
     {
         var c = Config();
         var w = Load(c, Weights(c, 7));
@@ -124,11 +191,11 @@ public sealed class ModelTests
             lora.ZeroGrad(); Array.Clear(m.ScoreGrad);
             lora.Step = 3; // the same dropout masks in both models
             var (_, _, logits) = m.CrossEntropyStep(ids, Mask, 2, 6, labels, []);
-            return (logits, (float[])lora.QProj[1].GradA.Clone(), (float[])lora.VProj[0].GradB.Clone(), (float[])m.ScoreGrad.Clone());
+            return (logits, lora.All.SelectMany(a => a.GradA).ToArray(), lora.All.SelectMany(a => a.GradB).ToArray(), (float[])m.ScoreGrad.Clone());
         }
         LoraAdapters NewLora()
         {
-            var l = new LoraAdapters(c, 2, 4f, 0.3f, seed: 9) { Training = true };
+            var l = new LoraAdapters(c, 2, 4f, 0.3f, seed: 9, targetModules: allLinear ? LoraAdapters.LayerProjections : null) { Training = true };
             var rng = new Random(3);
             foreach (var a in l.All) for (int i = 0; i < a.B.Length; i++) a.B[i] = (float)(rng.NextDouble() - 0.5);
             return l;

@@ -38,7 +38,9 @@ public sealed class AdapterConfigTests
     [Fact]
     public void HonouredFieldsSetRankAndScale()
     {
-        Assert.Equal(new AdapterConfig(4, 8, 0.1f, false), Read(Written()));
+        var read = Read(Written());
+        Assert.Equal((4, 8f, 0.1f, false), (read.Rank, read.Alpha, read.Dropout, read.UseRslora));
+        Assert.Equal(["q_proj", "v_proj"], read.TargetModules);
         Assert.Equal(2f, Read(Written()).Scale);
         var rs = Written();
         rs["use_rslora"] = true;
@@ -53,15 +55,28 @@ public sealed class AdapterConfigTests
     }
 
     [Theory]
+    [InlineData("[\"q_proj\",\"k_proj\",\"v_proj\"]", "q_proj,k_proj,v_proj")]
+    [InlineData("[\"mlp.down_proj\",\"q_proj\"]", "q_proj,down_proj")] // suffix form, any order: layer order out
+    [InlineData("\"all-linear\"", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")]
+    [InlineData("\".*_proj\"", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")] // regex, full match
+    [InlineData("\"model\\\\.layers\\\\.\\\\d+\\\\.mlp\\\\..*\"", "gate_proj,up_proj,down_proj")]
+    public void TargetModulesSelectTheSameProjectionsInEveryLayer(string json, string expected)
+    {
+        var o = Written();
+        o["target_modules"] = JsonNode.Parse(json);
+        Assert.Equal(expected.Split(','), Read(o).TargetModules);
+    }
+
+    [Theory]
     [InlineData("use_dora", "true", "'use_dora' is true; this PEFT option is not implemented")]
     [InlineData("bias", "\"lora_only\"", "'bias' is \"lora_only\"")]
     [InlineData("fan_in_fan_out", "true", "'fan_in_fan_out' is true")]
     [InlineData("layers_to_transform", "[0]", "'layers_to_transform' is [0]")]
     [InlineData("rank_pattern", "{\"q_proj\":8}", "'rank_pattern'")]
     [InlineData("alpha_pattern", "{\"v_proj\":2}", "'alpha_pattern'")]
-    [InlineData("target_modules", "[\"q_proj\",\"k_proj\",\"v_proj\"]", "selects k_proj; only LoRA on q_proj and v_proj")]
-    [InlineData("target_modules", "[\"q_proj\"]", "selects without v_proj")]
-    [InlineData("target_modules", "\".*_proj\"", "selects down_proj, gate_proj, k_proj, o_proj, up_proj")]
+    [InlineData("target_modules", "\"model\\\\.layers\\\\.0\\\\.self_attn\\\\.q_proj\"", "selects nothing in layer 1 but q_proj in layer 0; only the same projections in every layer")]
+    [InlineData("target_modules", "[\"q_proj\",\"score\"]", "selects the score head")]
+    [InlineData("target_modules", "[\"lm_head\"]", "selects no projection of a decoder layer")]
     [InlineData("target_modules", "\"(\"", "regex '(' is invalid")]
     [InlineData("modules_to_save", "[\"score\",\"embed_tokens\"]", "'modules_to_save' lists embed_tokens")]
     [InlineData("peft_type", "\"IA3\"", "'peft_type' is \"IA3\"")]
@@ -143,8 +158,9 @@ public sealed class AdapterConfigTests
         // r must match the stored factors; the weights file is named
         Edit(run, o => o["r"] = 8);
         Assert.Contains("lora_A.weight", Assert.Throws<ShapeMismatchException>(() => RunEvaluation.Predict(run, text, codes)).Message);
+        // target_modules is honoured: an o_proj adapter is looked for, and it is not in the weights file
         Edit(run, o => { o["r"] = 4; o["target_modules"] = new JsonArray("q_proj", "v_proj", "o_proj"); });
-        Assert.Contains("'target_modules'", Assert.Throws<SpeechTokException>(() => RunEvaluation.Predict(run, text, codes)).Message);
+        Assert.Contains("self_attn.o_proj.lora_A.weight' is missing", Assert.Throws<SpeechTokException>(() => RunEvaluation.Predict(run, text, codes)).Message);
     }
 
     [Fact]

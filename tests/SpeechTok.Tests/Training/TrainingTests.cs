@@ -154,9 +154,52 @@ public sealed class TrainingTests
         var cfg = SpeechTok.IO.ArtifactJson.ReadObject(Path.Combine(dir, Peft.ConfigFile));
         Assert.Equal("SEQ_CLS", cfg["task_type"]!.GetValue<string>());
         Assert.Equal(4, cfg["r"]!.GetValue<int>());
+        Assert.Equal("[\"q_proj\",\"v_proj\"]", cfg["target_modules"]!.ToJsonString());
+        // the default targets add nothing to run.json: folders made before the option keep their identity
+        Assert.Null(SpeechTok.IO.ArtifactJson.ReadObject(Path.Combine(run, RunFile.FileName))["hyperparameters"]!["lora_target_modules"]);
         var p = RunEvaluation.Predict(run, "the cat sat alpha", [[3, 3, 1], [0, 2, 4]]);
         Assert.Equal(2, p.Length);
         Assert.Equal(1.0, p.Sum(), 5);
+    }
+
+    [Fact]
+    public void All_linear_adapter_trains_resumes_and_predicts_from_its_files()
+    {
+        using var d = new ToyData();
+        string model = d.Model();
+        FinetuneSpec Spec(string o) => new()
+        {
+            Manifest = d.Parsed(), TextOnly = true, Model = model, Out = Path.Combine(d.Dir, o),
+            Options = Small(7) with { Epochs = 2, LoraTargetModules = ["down_proj", "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj"] },
+        };
+        FinetuneRun.Run(Spec("full"));
+        Assert.Throws<KilledException>(() => FinetuneRun.Run(Spec("killed"), afterStep: s => { if (s == 4) throw new KilledException(); }));
+        FinetuneRun.Run(Spec("killed"));
+        string full = FinetuneRun.SeedDir(Path.Combine(d.Dir, "full"), 7), killed = FinetuneRun.SeedDir(Path.Combine(d.Dir, "killed"), 7);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(full, Peft.WeightsFile)), File.ReadAllBytes(Path.Combine(killed, Peft.WeightsFile)));
+
+        using (var st = SafeTensors.Open(Path.Combine(full, Peft.WeightsFile)))
+        {
+            Assert.Equal(new[] { 4, 32 }, st.ShapeOf("base_model.model.model.layers.1.self_attn.k_proj.lora_A.weight"));
+            Assert.Equal(new[] { 32, 4 }, st.ShapeOf("base_model.model.model.layers.0.self_attn.o_proj.lora_B.weight"));
+            Assert.Equal(new[] { 4, 32 }, st.ShapeOf("base_model.model.model.layers.0.mlp.gate_proj.lora_A.weight"));
+            Assert.Equal(new[] { 4, 64 }, st.ShapeOf("base_model.model.model.layers.1.mlp.down_proj.lora_A.weight"));
+            Assert.Equal(2 * 7 * 2 + 1, st.Names.Count);
+            Assert.Contains(st.Get("base_model.model.model.layers.0.mlp.up_proj.lora_B.weight").ToF32().ReadOnlySpan.ToArray(), v => v != 0); // it trained
+        }
+        var cfg = SpeechTok.IO.ArtifactJson.ReadObject(Path.Combine(full, Peft.ConfigFile));
+        Assert.Equal("[\"q_proj\",\"k_proj\",\"v_proj\",\"o_proj\",\"gate_proj\",\"up_proj\",\"down_proj\"]", cfg["target_modules"]!.ToJsonString());
+        var runJson = SpeechTok.IO.ArtifactJson.ReadObject(Path.Combine(d.Dir, "full", RunFile.FileName));
+        Assert.Equal(7, runJson["hyperparameters"]!["lora_target_modules"]!.AsArray().Count);
+        // predict/evaluate rebuild the adapter from adapter_config.json: the stored predictions come back
+        var stored = PredictionsFile.Load(Path.Combine(full, PredictionsFile.FileName("test"))).Probabilities;
+        using var rm = RunModel.Load(Path.Combine(d.Dir, "full"));
+        var again = rm.Predict(7, rm.Encode("test"));
+        for (int i = 0; i < stored.Length; i++)
+            for (int k = 0; k < stored[i].Length; k++) Assert.Equal(stored[i][k], again[i][k], 6);
+        // another target list is another run
+        var other = Spec("full") with { Options = Small(7) with { Epochs = 2 } };
+        Assert.Contains("'hyperparameters' differs", Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(other)).Message);
     }
 
     [Fact]
