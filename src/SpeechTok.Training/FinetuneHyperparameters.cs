@@ -16,6 +16,8 @@ public sealed record FinetuneHyperparameters
     [JsonPropertyName("lora_dropout")] public float LoraDropout { get; init; }
     /// <summary>PEFT target_modules; absent (null) for the default q_proj, v_proj, so run folders made before the option keep their identity.</summary>
     [JsonPropertyName("lora_target_modules"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string[]? LoraTargetModules { get; init; }
+    /// <summary>LLaMA-Factory's finetuning_type; absent (null) for LoRA, so run folders made before the option keep their identity.</summary>
+    [JsonPropertyName("finetuning_type"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? FinetuningType { get; init; }
     [JsonPropertyName("max_grad_norm")] public double MaxGradNorm { get; init; }
     [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; }
     [JsonPropertyName("seeds")] public required int[] Seeds { get; init; }
@@ -25,7 +27,7 @@ public sealed record FinetuneHyperparameters
         Lr = o.Lr, Epochs = o.EpochsFor(task), BatchSize = o.BatchSize, WarmupRatio = o.WarmupRatio, Patience = o.Patience,
         LoraRank = o.LoraRank, LoraAlpha = o.LoraAlpha, LoraDropout = o.LoraDropout, MaxGradNorm = o.MaxGradNorm,
         LoraTargetModules = TargetsInLayerOrder(o) is var t && t.SequenceEqual(LoraAdapters.DefaultTargets) ? null : t,
-        WeightDecay = 0.0, Seeds = o.Seeds,
+        FinetuningType = o.FinetuningType == FinetuneOptions.Lora ? null : o.FinetuningType, WeightDecay = o.WeightDecay, Seeds = o.Seeds,
     };
 
     private static string[] TargetsInLayerOrder(FinetuneOptions o) => LoraAdapters.LayerProjections.Where(o.LoraTargetModules.Contains).ToArray();

@@ -13,8 +13,14 @@ public sealed record FinetuneOptions
     public float LoraDropout { get; init; } = 0.1f;
     /// <summary>PEFT target_modules: names from <see cref="SpeechTok.Lm.Model.LoraAdapters.LayerProjections"/>; the method's q_proj and v_proj by default.</summary>
     public string[] LoraTargetModules { get; init; } = SpeechTok.Lm.Model.LoraAdapters.DefaultTargets;
+    /// <summary>LLaMA-Factory's finetuning_type: <see cref="Lora"/> (adapters + head) or <see cref="Full"/> (every weight of the backbone + head).</summary>
+    public string FinetuningType { get; init; } = Lora;
+    /// <summary>AdamW weight decay (none on 1-D tensors: norms, biases); 0 by default, as the method's LoRA runs.</summary>
+    public double WeightDecay { get; init; }
     public double MaxGradNorm { get; init; } = 1.0;
     public int[] Seeds { get; init; } = [42, 100, 6, 10, 420];
+
+    public const string Lora = "lora", Full = "full";
 
     public int EpochsFor(TaskKind task) => Epochs ?? (task == TaskKind.Binary ? 5 : 10);
 }

@@ -13,7 +13,8 @@ namespace SpeechTok.Training;
 /// <summary>
 /// A fine-tuning run folder (docs/training.md): run.json, new_rows.safetensors, seed-S/{checkpoint/,
 /// adapter_config.json, adapter_model.safetensors, curves.json, predictions-val.json, predictions-test.json,
-/// done.json}; audio-vector runs add seed-S/audio_projection.safetensors.
+/// done.json}; audio-vector runs add seed-S/audio_projection.safetensors; full fine-tuning writes seed-S/config.json
+/// and model.safetensors (<see cref="FullModel"/>) instead of the adapter files.
 /// Seeds already done are skipped on a rerun; an unfinished seed resumes from its checkpoint.
 /// </summary>
 public static class FinetuneRun
@@ -27,6 +28,11 @@ public static class FinetuneRun
         int k = manifest.NumClasses;
         if (manifest.Task != TaskKind.Multilabel && k < 2) throw new SpeechTokException($"{manifest.Path}: {k} class(es); classification needs at least 2");
         bool vector = spec.AudioEncoder != null;
+        if (spec.Options.FinetuningType is not (FinetuneOptions.Lora or FinetuneOptions.Full))
+            throw new SpeechTokException($"--finetuning-type '{spec.Options.FinetuningType}': expected {FinetuneOptions.Lora} or {FinetuneOptions.Full}");
+        // Audio-token rows and the audio projection train on their own paths, which full fine-tuning does not take.
+        if (spec.Options.FinetuningType == FinetuneOptions.Full && !spec.TextOnly)
+            throw new SpeechTokException("--finetuning-type full trains the text model only: it needs --text-only (audio tokens and --audio-vector fine-tune with lora)");
         if (vector && (spec.TextOnly || spec.Selection != null)) throw new SpeechTokException("--audio-vector excludes --text-only and --selection (the audio is one vector, not tokens)");
         var selection = spec.TextOnly || vector ? null : SelectionFile.LoadTokens(spec.Selection ?? throw new SpeechTokException("--selection is required unless --text-only or --audio-vector"));
         using var lm = LanguageModel.Load(spec.Model, selection, vector);
@@ -85,18 +91,23 @@ public static class FinetuneRun
         }
     }
 
-    /// <summary>Writes the best adapter in PEFT format (and audio projection) and the predictions of every non-empty split, then done.json.</summary>
+    /// <summary>
+    /// Writes the best adapter in PEFT format (full fine-tuning: the best model as <see cref="FullModel"/>), the audio
+    /// projection, and the predictions of every non-empty split, then done.json.
+    /// </summary>
     private static void Finalise(LanguageModel lm, TaskKind task, int k, Dictionary<string, EncodedSet?> sets, int seed, FinetuneOptions o, string dir)
     {
         var state = Path.Combine(dir, Checkpoint.Folder);
-        var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, (ulong)seed, targetModules: o.LoraTargetModules);
-        using var model = new LlamaForSequenceClassification(lm.Weights, k, lm.PadId, lora, null, (ulong)seed);
+        var (lora, backbone, model) = Finetuner.NewModel(lm, k, seed, o);
+        using var _ = model;
         var projection = Finetuner.NewProjection(lm, sets["train"]!, seed);
         // The best values live in the checkpoint ("best.*"); read them back so this step is also resumable.
         using (var st = SafeTensors.Open(Path.Combine(RunFiles.CompleteFolder(state)!, Checkpoint.TensorsFile)))
-            foreach (var (name, t) in Peft.Tensors(lora, model.ScoreWeight, k).Concat(projection?.Trainables().Select(p => (p.Name, p.Tensor)) ?? []))
+            foreach (var (name, t) in Finetuner.Trainables(lora, model, k).Select(x => (x.Name, x.Tensor)).Concat(projection?.Trainables().Select(p => (p.Name, p.Tensor)) ?? [])
+                .Concat(backbone?.All.Select(p => (p.Name, p.Value)) ?? []))
                 st.Get("best." + name).CopyTo(0, t.Span);
-        Peft.Save(dir, lora, model.ScoreWeight, k, lm.Folder);
+        if (lora != null) Peft.Save(dir, lora, model.ScoreWeight, k, lm.Folder);
+        else FullModel.Save(dir, backbone!.Weights, model.ScoreWeight, k, task, lm.Folder, lm.PadId);
         projection?.Save(dir);
         foreach (var (split, set) in sets)
             if (set != null) PredictionsFile.From(set, Finetuner.Predict(model, set, lm.PadId, task, o.BatchSize, projection)).Save(Path.Combine(dir, PredictionsFile.FileName(split)));

@@ -6,7 +6,9 @@ using SpeechTok.Tensors.Optim;
 namespace SpeechTok.Training;
 
 /// <summary>
-/// Step 3 for one seed: LoRA (on q/v unless <see cref="FinetuneOptions.LoraTargetModules"/> says otherwise) plus the bias-free score head at the last non-pad token; class-weighted
+/// Step 3 for one seed: LoRA (on q/v unless <see cref="FinetuneOptions.LoraTargetModules"/> says otherwise), or with
+/// <see cref="FinetuneOptions.FinetuningType"/> full every weight of a per-seed copy of the backbone, plus the bias-free
+/// score head at the last non-pad token; class-weighted
 /// CE (balanced) or, for multi-label tasks, sigmoid + BCE. Data order, dropout masks and initialisation come
 /// from seeded streams; every epoch ends with an evaluation on val and an atomic checkpoint, so a rerun of a
 /// killed run continues and ends with the same numbers. The best epoch (val macro-F1; binary: F1 of class 1)
@@ -23,13 +25,15 @@ public static class Finetuner
         if (train.Count == 0) throw new SpeechTokException("the train split is empty");
         if (val.Count == 0) throw new SpeechTokException("the val split is empty");
         int h = lm.Config.HiddenSize, epochs = o.EpochsFor(task);
-        var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, (ulong)seed, targetModules: o.LoraTargetModules);
-        using var model = new LlamaForSequenceClassification(lm.Weights, numLabels, lm.PadId, lora, null, (ulong)seed);
+        var (lora, backbone, model) = NewModel(lm, numLabels, seed, o);
+        using var _ = model;
         var projection = NewProjection(lm, train, seed);
-        var trainables = Peft.Trainables(lora, model.ScoreWeight, model.ScoreGrad, numLabels).Concat(projection?.Trainables() ?? []).ToList();
+        var trainables = Trainables(lora, model, numLabels).Concat(projection?.Trainables() ?? []).ToList();
         var ps = trainables.Select(t => Parameter.Full(t.Name, t.Tensor)).ToList();
         var grads = trainables.Select(t => t.Grad).ToList();
-        var opt = new AdamW(ps, o.Lr, weightDecay: 0);
+        // The backbone's parameters take their gradients straight from the backward pass (no copy).
+        var opt = new AdamW(ps.Concat(backbone?.All ?? []), o.Lr, weightDecay: o.WeightDecay);
+        var all = opt.Parameters;
         int perEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize, total = perEpoch * epochs;
         var schedule = new LinearWarmupSchedule(o.Lr, Math.Max(1, (int)(o.WarmupRatio * total)), total);
         var classWeights = task == TaskKind.Multilabel ? [] : BalancedWeights(train, numLabels);
@@ -47,7 +51,7 @@ public static class Finetuner
                 if (s == 0)
                 {
                     order = Rng.ForPurpose((ulong)seed, $"finetune.order.{epoch}").Permutation(train.Count);
-                    lora.Training = true;
+                    if (lora != null) lora.Training = true;
                     epochLoss = 0;
                 }
                 var rows = order[(s * o.BatchSize)..Math.Min(train.Count, (s + 1) * o.BatchSize)];
@@ -76,7 +80,7 @@ public static class Finetuner
             EvalDue = step => step % perEpoch == 0,
             Evaluate = step =>
             {
-                lora.Training = false;
+                if (lora != null) lora.Training = false;
                 var probs = Predict(model, val, lm.PadId, task, o.BatchSize, projection);
                 var m = ClassificationMetrics.Compute(task, numLabels, val.Labels, probs);
                 int epoch = (int)(step / perEpoch);
@@ -90,18 +94,18 @@ public static class Finetuner
             State = st => new FinetuneState
             {
                 EpochsDone = (int)(st.Step / perEpoch), BestMetric = st.BestValue, BestEpoch = (int)(st.BestStep / perEpoch), EpochsWithoutImprovement = st.BadEvals,
-                Stopped = st.Stopped, DropoutStep = lora.Step, TrainLoss = [.. trainCurve], Val = [.. valCurve],
+                Stopped = st.Stopped, DropoutStep = lora?.Step ?? 0, TrainLoss = [.. trainCurve], Val = [.. valCurve],
             },
-            CheckpointTensors = best => ps.Select(p => (p.Name, Tensor.FromData(p.Data, p.Value.Shape)))
-                .Concat(ps.Select((p, i) => ("best." + p.Name, Tensor.FromData(best![i], p.Value.Shape)))).ToList(),
+            CheckpointTensors = best => all.Select(p => (p.Name, Tensor.FromData(p.Data, p.Value.Shape)))
+                .Concat(all.Select((p, i) => ("best." + p.Name, Tensor.FromData(best![i], p.Value.Shape)))).ToList(),
             Restore = get =>
             {
-                foreach (var p in ps) get(p.Name).CopyTo(p.Data);
-                return ps.Select(p => get("best." + p.Name)).ToList();
+                foreach (var p in all) get(p.Name).CopyTo(p.Data);
+                return all.Select(p => get("best." + p.Name)).ToList();
             },
             Resume = state =>
             {
-                lora.Step = state.DropoutStep;
+                if (lora != null) lora.Step = state.DropoutStep;
                 trainCurve = [.. state.TrainLoss];
                 valCurve = [.. state.Val];
                 log?.Invoke($"seed {seed}: resuming after epoch {state.EpochsDone} (step {opt.StepCount})");
@@ -109,7 +113,7 @@ public static class Finetuner
             },
             AfterStep = afterStep,
         });
-        for (int i = 0; i < ps.Count; i++) end.Best![i].CopyTo(ps[i].Data);
+        for (int i = 0; i < all.Count; i++) end.Best![i].CopyTo(all[i].Data);
         int bestEpoch = (int)(end.Status.BestStep / perEpoch);
         return new SeedResult(seed, end.Status.BestValue, bestEpoch, new SeedCurves
         {
@@ -117,6 +121,27 @@ public static class Finetuner
             TrainLoss = trainCurve, Val = valCurve,
         });
     }
+
+    /// <summary>
+    /// The classifier of one seed: LoRA adapters on the shared (frozen) weights, or, for full fine-tuning, a
+    /// writable F32 copy of the weights whose every checkpoint tensor trains (appended rows stay frozen).
+    /// </summary>
+    internal static (LoraAdapters? Lora, LlamaParameters? Backbone, LlamaForSequenceClassification Model) NewModel(LanguageModel lm, int numLabels, int seed, FinetuneOptions o)
+    {
+        if (o.FinetuningType == FinetuneOptions.Lora)
+        {
+            var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, (ulong)seed, targetModules: o.LoraTargetModules);
+            return (lora, null, new LlamaForSequenceClassification(lm.Weights, numLabels, lm.PadId, lora, null, (ulong)seed));
+        }
+        var w = lm.Weights.ToWritableF32();
+        var backbone = LlamaParameters.Create(w);
+        return (null, backbone, new LlamaForSequenceClassification(w, numLabels, lm.PadId, null, null, (ulong)seed, backbone));
+    }
+
+    /// <summary>The trainable tensors outside the backbone with their gradient buffers: PEFT's LoRA factors (when LoRA) and score.weight.</summary>
+    internal static IEnumerable<(string Name, Tensor Tensor, float[] Grad)> Trainables(LoraAdapters? lora, LlamaForSequenceClassification model, int numLabels) =>
+        lora != null ? Peft.Trainables(lora, model.ScoreWeight, model.ScoreGrad, numLabels)
+            : [(Peft.ScoreKey, Checkpoint.Alias(model.ScoreWeight, numLabels, model.ScoreWeight.Length / numLabels), model.ScoreGrad)];
 
     /// <summary>The audio-vector system's projection when <paramref name="train"/> carries utterance vectors; else null.</summary>
     internal static AudioProjection? NewProjection(LanguageModel lm, EncodedSet train, int seed)

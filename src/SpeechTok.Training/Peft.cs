@@ -57,12 +57,14 @@ public static class Peft
     }
 
     /// <summary>
-    /// SHA-256 (hex) of the adapter as stored: of the hashes of adapter_config.json and adapter_model.safetensors, then,
+    /// SHA-256 (hex) of the seed's trained model as stored: of the hashes of adapter_config.json and adapter_model.safetensors
+    /// (a fully fine-tuned seed, without adapter_config.json: <see cref="FullModel"/>'s config.json and model.safetensors), then,
     /// in an audio-vector run, of audio_projection.safetensors (a token run's value is the same as before that file existed).
     /// </summary>
     public static string Fingerprint(string dir)
     {
-        var files = new List<string> { ConfigFile, WeightsFile };
+        var files = File.Exists(Path.Combine(dir, ConfigFile)) || !File.Exists(Path.Combine(dir, FullModel.ConfigFile))
+            ? new List<string> { ConfigFile, WeightsFile } : [FullModel.ConfigFile, FullModel.WeightsFile];
         if (File.Exists(Path.Combine(dir, AudioProjection.FileName))) files.Add(AudioProjection.FileName);
         var all = new byte[32 * files.Count];
         for (int i = 0; i < files.Count; i++)

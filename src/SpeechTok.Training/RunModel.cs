@@ -11,7 +11,7 @@ namespace SpeechTok.Training;
 /// <summary>
 /// A fine-tuning run folder loaded for inference (<c>predict</c>, and <c>evaluate</c> when an adapter changed):
 /// run.json's language model with the run's vocabulary extension and serializer; each seed's new rows, its
-/// adapter as its adapter_config.json says (<see cref="AdapterConfig"/>) and, for audio-vector runs, its audio
+/// adapter as its adapter_config.json says (<see cref="AdapterConfig"/>) or its fully fine-tuned model (<see cref="FullModel"/>) and, for audio-vector runs, its audio
 /// projection and the run's utterance encoder. Sets are predicted in batches of the run's batch size, so a split's
 /// numbers equal the run's own predictions files.
 /// </summary>
@@ -71,6 +71,13 @@ internal sealed class RunModel : IDisposable
     public float[][] Predict(int seed, EncodedSet set)
     {
         string dir = FinetuneRun.SeedDir(Run, seed);
+        if (Meta.Hyperparameters.FinetuningType == FinetuneOptions.Full)
+        {
+            var (w, score, file) = FullModel.Load(dir, _lm.Tokenizer.VocabSize, Meta.NumLabels);
+            using var _ = file;
+            using var full = new LlamaForSequenceClassification(w, Meta.NumLabels, _lm.PadId, null, score);
+            return Finetuner.Predict(full, set, _lm.PadId, Meta.TaskKind, Meta.Hyperparameters.BatchSize);
+        }
         using (var st = SafeTensors.Open(Path.Combine(dir, FinetuneRun.RowsFile)))
             _lm.Weights.ExtendVocabulary(st.Get(FinetuneRun.EmbedRowsTensor).ToF32(), st.Contains(Pretrainer.HeadRowsTensor) ? st.Get(Pretrainer.HeadRowsTensor).ToF32() : null);
         var lora = AdapterConfig.Read(Path.Combine(dir, Peft.ConfigFile), _lm.Config).Create(_lm.Config, (ulong)seed);

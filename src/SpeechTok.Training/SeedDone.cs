@@ -4,8 +4,8 @@ using SpeechTok.IO;
 namespace SpeechTok.Training;
 
 /// <summary>
-/// seed-S/done.json: written last, so its presence means the seed's adapter and predictions are complete.
-/// <see cref="AdapterSha256"/> is <see cref="Peft.Fingerprint"/> of the adapter the predictions were computed with
+/// seed-S/done.json: written last, so its presence means the seed's adapter (or fully fine-tuned model) and predictions
+/// are complete. <see cref="AdapterSha256"/> is <see cref="Peft.Fingerprint"/> of the model files the predictions were computed with
 /// (null in files written before it existed).
 /// </summary>
 public sealed record SeedDone(

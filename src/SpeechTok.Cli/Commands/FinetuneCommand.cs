@@ -38,8 +38,17 @@ internal static class FinetuneCommand
             Description = "PEFT target_modules: comma-separated projections (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj) or all-linear (all seven).",
             DefaultValueFactory = _ => string.Join(",", defaults.LoraTargetModules),
         };
+        var finetuningType = new Option<string>("--finetuning-type")
+        {
+            Description = "lora (adapters + head, PEFT format) or full (every weight + head, HF format; --text-only only).",
+            DefaultValueFactory = _ => defaults.FinetuningType,
+        };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay (none on norms and biases).", DefaultValueFactory = _ => defaults.WeightDecay };
         var cmd = new Command("finetune", "Step 3: LoRA (q/v by default) + classification head per seed; adapters in PEFT format. Rerun to resume.")
-            { manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience, rank, alpha, dropout, targets, seeds };
+        {
+            manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience,
+            rank, alpha, dropout, targets, finetuningType, weightDecay, seeds,
+        };
         cmd.SetAction(r =>
         {
             bool text = r.GetValue(textOnly);
@@ -61,6 +70,7 @@ internal static class FinetuneCommand
                     Lr = r.GetValue(lr), Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), WarmupRatio = r.GetValue(warmup),
                     Patience = r.GetValue(patience), LoraRank = r.GetValue(rank), LoraAlpha = r.GetValue(alpha), LoraDropout = r.GetValue(dropout), Seeds = seedList,
                     LoraTargetModules = CliLists.LoraTargets(r.GetValue(targets)!),
+                    FinetuningType = r.GetValue(finetuningType)!, WeightDecay = r.GetValue(weightDecay),
                 },
             };
             FinetuneRun.Run(spec, Console.Error.WriteLine);

@@ -6,8 +6,9 @@ namespace SpeechTok.Lm.Model;
 
 /// <summary>
 /// HF LlamaForSequenceClassification: a bias-free score head on the hidden state of the last non-pad token
-/// (argmax over t of t·(id ≠ pad)). Trainable: the score weight and the model's LoRA adapters; the
-/// backbone and embeddings are frozen (activation gradients only).
+/// (argmax over t of t·(id ≠ pad)). Trainable: the score weight, the model's LoRA adapters and, for full
+/// fine-tuning (LLaMA-Factory's <c>finetuning_type: full</c>), the checkpoint tensors of <see cref="Parameters"/>;
+/// everything else is frozen (activation gradients only). Appended vocabulary rows ([PAD]) always stay frozen.
 /// </summary>
 public sealed unsafe class LlamaForSequenceClassification : IDisposable
 {
@@ -17,14 +18,21 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
     /// <summary>score.weight [numLabels, hidden] and its gradient (accumulated by the backward pass).</summary>
     public float[] ScoreWeight { get; }
     public float[] ScoreGrad { get; }
+    /// <summary>The backbone tensors that train (their gradients are added to by the backward pass), or null when the backbone is frozen.</summary>
+    public LlamaParameters? Parameters { get; }
 
     private readonly int _hidden;
     private int[] _poolIndex = [];
 
     /// <param name="scoreWeight">initial score.weight, or null for N(0, 0.02²) from <paramref name="seed"/> (HF's initializer_range).</param>
-    public LlamaForSequenceClassification(LlamaWeights weights, int numLabels, int padTokenId, LoraAdapters? lora = null, float[]? scoreWeight = null, ulong seed = 0)
+    /// <param name="parameters">backbone tensors to train (<see cref="LlamaParameters.Create"/> of <paramref name="weights"/>), or null.</param>
+    public LlamaForSequenceClassification(LlamaWeights weights, int numLabels, int padTokenId, LoraAdapters? lora = null, float[]? scoreWeight = null, ulong seed = 0,
+        LlamaParameters? parameters = null)
     {
         if (numLabels < 1) throw new SpeechTokException($"num_labels must be at least 1, got {numLabels}");
+        if (parameters != null && !ReferenceEquals(parameters.Weights, weights))
+            throw new SpeechTokException("these parameters were created for other weights than this model's (LlamaParameters.Create(model weights))");
+        Parameters = parameters;
         Model = new LlamaModel(weights) { Lora = lora };
         NumLabels = numLabels;
         PadTokenId = padTokenId;
@@ -73,7 +81,7 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
             (sum, wsum) = CrossEntropy.Forward(lp, labels, classWeights, b, NumLabels);
             CrossEntropy.Backward(dp, lp, labels, classWeights, b, NumLabels, dSum ?? (float)(1 / wsum));
         }
-        Backward(pooled, dLogits, b, t, inputs);
+        Backward(ids, pooled, dLogits, b, t, inputs);
         return (sum, wsum, logits);
     }
 
@@ -90,14 +98,14 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
             loss = BceWithLogits.Forward(lp, tp, logits.Length);
             BceWithLogits.Backward(dp, lp, tp, logits.Length, dLoss);
         }
-        Backward(pooled, dLogits, b, t, inputs);
+        Backward(ids, pooled, dLogits, b, t, inputs);
         return (loss, logits);
     }
 
     private (float[] Pooled, float[] Logits) Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward, InputOverride? inputs)
     {
         var idx = PoolIndex(ids, b, t, PadTokenId);
-        float* hidden = Model.Forward(ids, mask, b, t, forBackward && (Model.Lora != null || inputs != null), inputs);
+        float* hidden = Model.Forward(ids, mask, b, t, forBackward && (Model.Lora != null || inputs != null || Parameters != null), inputs);
         var pooled = new float[b * _hidden];
         for (int bi = 0; bi < b; bi++)
             new ReadOnlySpan<float>(hidden + ((long)bi * t + idx[bi]) * _hidden, _hidden).CopyTo(pooled.AsSpan(bi * _hidden));
@@ -108,19 +116,21 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
         return (pooled, logits);
     }
 
-    private void Backward(float[] pooled, float[] dLogits, int b, int t, InputOverride? inputs)
+    private void Backward(ReadOnlySpan<int> ids, float[] pooled, float[] dLogits, int b, int t, InputOverride? inputs)
     {
         var dPooled = new float[b * _hidden];
         fixed (float* pp = pooled, dl = dLogits, dp = dPooled)
             Linear.Backward(dp, Ptr(ScoreGrad), dl, pp, Ptr(ScoreWeight), b, _hidden, NumLabels);
-        if (Model.Lora == null && inputs == null) return; // nothing below the head trains
+        if (Model.Lora == null && inputs == null && Parameters == null) return; // nothing below the head trains
         var dHidden = new float[b * t * _hidden];
         for (int bi = 0; bi < b; bi++)
             dPooled.AsSpan(bi * _hidden, _hidden).CopyTo(dHidden.AsSpan((bi * t + _poolIndex[bi]) * _hidden));
         fixed (float* dh = dHidden)
         {
-            float* dx = Model.Backward(dh);
+            float* dx = Model.Backward(dh, Parameters);
             inputs?.CollectGrad(dx);
+            float* dTable = LlamaParameters.GradOf(Parameters, Model.Weights.EmbedTokens);
+            if (dTable != null) Embedding.BackwardRows(dTable, 0, Model.Weights.BaseVocabSize, ids, dx, _hidden);
         }
     }
 

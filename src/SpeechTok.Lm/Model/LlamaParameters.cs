@@ -36,13 +36,11 @@ public sealed unsafe class LlamaParameters
     /// Wraps every checkpoint tensor of <paramref name="weights"/> for which <paramref name="trainable"/>
     /// (given the HF name; null = all) is true. Frozen tensors get no gradient and no optimizer state.
     /// Throws when a trainable tensor is not writable F32 (memory-mapped or 16-bit: load a copy with
-    /// <see cref="LlamaWeights.ToWritableF32"/>) and when the vocabulary has appended rows (their training
-    /// is the new-row path, <see cref="LlamaForCausalLm.LossAndNewRowGradients"/>).
+    /// <see cref="LlamaWeights.ToWritableF32"/>). Appended vocabulary rows are not part of any parameter (their
+    /// training is the new-row path, <see cref="LlamaForCausalLm.LossAndNewRowGradients"/>): they stay frozen.
     /// </summary>
     public static LlamaParameters Create(LlamaWeights weights, Func<string, bool>? trainable = null)
     {
-        if (weights.NewRowCount > 0)
-            throw new SpeechTokException($"full-parameter training needs a model without appended vocabulary rows, but this one has {weights.NewRowCount}");
         var all = new List<Parameter>();
         foreach (var (name, t) in weights.Named())
         {

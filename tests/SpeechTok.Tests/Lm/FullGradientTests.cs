@@ -89,7 +89,11 @@ public sealed class FullGradientTests
         Assert.Contains("other weights", Assert.Throws<SpeechTokException>(() => lm.LossAndGradients(BaseIds, Mask, BaseLabels, 2, 6, foreign)).Message);
         var extended = Load(c, Weights(c, 13));
         extended.ExtendVocabulary(Rows(3, 8, 1));
-        Assert.Contains("appended vocabulary rows", Assert.Throws<SpeechTokException>(() => LlamaParameters.Create(extended)).Message);
+        // Appended rows stay frozen (no parameter covers them), and the causal-LM loss refuses them.
+        var withRows = LlamaParameters.Create(extended);
+        Assert.Equal(11, withRows["model.embed_tokens.weight"]!.Value.Shape[0]);
+        using var extendedLm = new LlamaForCausalLm(extended);
+        Assert.Contains("appended vocabulary rows", Assert.Throws<SpeechTokException>(() => extendedLm.LossAndGradients(BaseIds, Mask, BaseLabels, 2, 6, withRows)).Message);
     }
 
     private static unsafe Tensor Bf16(Tensor t)

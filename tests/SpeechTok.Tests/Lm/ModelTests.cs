@@ -112,6 +112,31 @@ public sealed class ModelTests
         Assert.NotEqual(Loss(), s2 / w2);
     }
 
+    [Fact]
+    public void Full_fine_tuning_classification_gradients_match_finite_differences()
+    {
+        // Every checkpoint tensor trains through the score head; the embedding table's gradient is the scatter of the
+        // backbone's input gradient (the causal-LM path's output-projection part does not exist here).
+        var c = Config(tied: false);
+        var w = Load(c, Weights(c, 7));
+        var parameters = LlamaParameters.Create(w);
+        using var m = new LlamaForSequenceClassification(w, 3, 0, null, seed: 2, parameters: parameters);
+        for (int i = 0; i < m.ScoreWeight.Length; i++) m.ScoreWeight[i] *= 20;
+        int[] labels = [2, 0]; float[] cw = [0.5f, 1f, 2f];
+        var ids = Ids.Select(i => i % 11).ToArray();
+        double Loss() { var (s, ws, _) = m.CrossEntropyStep(ids, Mask, 2, 6, labels, cw); return s / ws; }
+        Loss();
+        var analytic = parameters.All.ToDictionary(p => p.Name, p => p.Grad.ReadOnlySpan.ToArray());
+        Assert.All(analytic["lm_head.weight"], g => Assert.Equal(0f, g)); // the classifier never uses lm_head
+        foreach (var p in parameters.All.Where(p => p.Name != "lm_head.weight"))
+        {
+            Assert.True(analytic[p.Name].Any(g => g != 0), $"{p.Name}: no gradient");
+            GradCheck.Check(p.Name, p.Value.Span, analytic[p.Name], Loss, tol: 1e-2);
+        }
+        var other = LlamaParameters.Create(Load(c, Weights(c, 7)));
+        Assert.Contains("other weights", Assert.Throws<SpeechTokException>(() => new LlamaForSequenceClassification(w, 3, 0, parameters: other)).Message);
+    }
+
     [Theory]
     [InlineData(0.3f)]
     [InlineData(0f)]

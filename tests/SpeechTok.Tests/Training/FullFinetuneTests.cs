@@ -1,0 +1,98 @@
+using SpeechTok.Lm.Model;
+using SpeechTok.Tensors.IO;
+using SpeechTok.Training;
+
+namespace SpeechTok.Tests.Training;
+
+/// <summary><c>--finetuning-type full</c> on the toy task: every weight trains, the seed folder is an HF classifier, a killed run resumes.</summary>
+public sealed class FullFinetuneTests
+{
+    private static FinetuneOptions Full(params int[] seeds) => new()
+    {
+        FinetuningType = FinetuneOptions.Full, Lr = 1e-3, WeightDecay = 0.01, Epochs = 2, BatchSize = 8, Patience = 10, Seeds = seeds,
+    };
+
+    private sealed class KilledException : Exception;
+
+    [Fact]
+    public void Full_fine_tuning_changes_every_tensor_saves_an_hf_classifier_and_reloads_to_the_same_predictions()
+    {
+        using var d = new ToyData();
+        string model = d.Model(), run = Path.Combine(d.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), TextOnly = true, Model = model, Out = run, Options = Full(7) });
+        string dir = FinetuneRun.SeedDir(run, 7);
+        Assert.False(File.Exists(Path.Combine(dir, Peft.ConfigFile)));
+
+        using var lm = LanguageModel.Load(model, null);
+        using (var st = SafeTensors.Open(Path.Combine(dir, FullModel.WeightsFile)))
+        {
+            var names = lm.Weights.Named().Select(e => e.Name).Append(FullModel.ScoreKey).ToList();
+            Assert.Equal(names.Order(StringComparer.Ordinal), st.Names.Order(StringComparer.Ordinal));
+            foreach (var (name, before) in lm.Weights.Named())
+            {
+                var after = st.Get(name).ToArray();
+                if (name == "model.embed_tokens.weight")
+                {
+                    // resized as HF's resize_token_embeddings: the checkpoint's rows, then the appended [PAD] row, which stays frozen
+                    Assert.Equal(new[] { lm.Tokenizer.VocabSize, lm.Config.HiddenSize }, st.ShapeOf(name));
+                    using var rows = SafeTensors.Open(Path.Combine(dir, FinetuneRun.RowsFile));
+                    Assert.Equal(rows.Get(FinetuneRun.EmbedRowsTensor).ToArray(), after[(int)before.Length..]);
+                    after = after[..(int)before.Length];
+                }
+                Assert.True(after.Where((v, i) => v != before.ReadOnlySpan[i]).Any(), $"{name} did not change");
+            }
+            Assert.Equal(new[] { 2, lm.Config.HiddenSize }, st.ShapeOf(FullModel.ScoreKey));
+        }
+        var cfg = LlamaConfig.Load(dir);
+        Assert.Equal("LlamaForSequenceClassification", cfg.Architecture);
+        Assert.Equal(lm.PadId, cfg.PadTokenId);
+        Assert.Equal(lm.Tokenizer.VocabSize, cfg.VocabSize);
+        var json = SpeechTok.IO.ArtifactJson.ReadObject(Path.Combine(dir, FullModel.ConfigFile));
+        Assert.Equal(2, json["id2label"]!.AsObject().Count);
+        Assert.Equal("full", SpeechTok.IO.ArtifactJson.ReadObject(Path.Combine(run, RunFile.FileName))["hyperparameters"]!["finetuning_type"]!.GetValue<string>());
+
+        // predict/evaluate rebuild the classifier from the seed folder: the stored predictions come back
+        var stored = PredictionsFile.Load(Path.Combine(dir, PredictionsFile.FileName("test"))).Probabilities;
+        using (var rm = RunModel.Load(run))
+        {
+            var again = rm.Predict(7, rm.Encode("test"));
+            for (int i = 0; i < stored.Length; i++)
+                for (int k = 0; k < stored[i].Length; k++) Assert.Equal(stored[i][k], again[i][k], 6);
+        }
+        Assert.Equal(2, RunEvaluation.Predict(run, "the cat sat alpha", null).Length);
+        Assert.False(FinetuneRun.AdapterChanged(dir));
+        Assert.Single(RunEvaluation.Evaluate(run, "test").PerSeed);
+    }
+
+    [Fact]
+    public void Killed_full_fine_tuning_resumes_to_the_same_model()
+    {
+        using var d = new ToyData();
+        string model = d.Model();
+        FinetuneSpec Spec(string o) => new() { Manifest = d.Parsed(), TextOnly = true, Model = model, Out = Path.Combine(d.Dir, o), Options = Full(7) };
+        FinetuneRun.Run(Spec("full"));
+        // 24 train samples in batches of 8: 3 steps an epoch; die in the second epoch
+        Assert.Throws<KilledException>(() => FinetuneRun.Run(Spec("killed"), afterStep: s => { if (s == 4) throw new KilledException(); }));
+        FinetuneRun.Run(Spec("killed"));
+        string a = FinetuneRun.SeedDir(Path.Combine(d.Dir, "full"), 7), b = FinetuneRun.SeedDir(Path.Combine(d.Dir, "killed"), 7);
+        foreach (var f in new[] { FullModel.WeightsFile, PredictionsFile.FileName("test"), SeedCurves.FileName })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(a, f)), File.ReadAllBytes(Path.Combine(b, f)));
+    }
+
+    [Fact]
+    public void Full_fine_tuning_of_audio_tokens_and_unknown_types_are_clear_errors()
+    {
+        using var d = new ToyData();
+        string model = d.Model();
+        var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
+        {
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, "a"), Options = Full(1),
+        }));
+        Assert.Contains("--text-only", e.Message);
+        e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
+        {
+            Manifest = d.Parsed(), TextOnly = true, Model = model, Out = Path.Combine(d.Dir, "b"), Options = Full(1) with { FinetuningType = "qlora" },
+        }));
+        Assert.Contains("'qlora'", e.Message);
+    }
+}
