@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace SpeechTok.Tensors.Ops;
 
@@ -76,17 +77,22 @@ public static unsafe class Attention
                     for (int i = i0; i < i1; i++) new Span<float>(dsh + (long)i * t + i1, t - i1).Clear();
                 }
             });
-            // dS = scale·P ⊙ (dP − Σ P·dP), row by row
+            // dS = scale·P ⊙ (dP − Σ P·dP), row by row: the sum over the whole row (its grouping sets its rounding),
+            // the rest only up to the end of the row's causal block (the products read no further), in one pass that
+            // rounds each step as the separate subtract, multiply, multiply did.
             Threading.ForRange(b * hq * t, 64, (s, e) =>
             {
                 for (long row = s; row < e; row++)
                 {
-                    var p = new ReadOnlySpan<float>((float*)pp + row * t, t);
-                    var g = new Span<float>((float*)dsp + row * t, t);
-                    float dot = TensorPrimitives.Dot(p, g);
-                    TensorPrimitives.Subtract(g, dot, g);
-                    TensorPrimitives.Multiply(g, p, g);
-                    TensorPrimitives.Multiply(g, scale, g);
+                    float* p = (float*)pp + row * t, g = (float*)dsp + row * t;
+                    int end = RowBlockEnd((int)(row % t), t, rb);
+                    float dot = TensorPrimitives.Dot(new ReadOnlySpan<float>(p, t), new ReadOnlySpan<float>(g, t));
+                    int j = 0;
+                    var vdot = Vector512.Create(dot);
+                    var vscale = Vector512.Create(scale);
+                    for (; j <= end - 16; j += 16)
+                        ((Vector512.Load(g + j) - vdot) * Vector512.Load(p + j) * vscale).Store(g + j);
+                    for (; j < end; j++) g[j] = (g[j] - dot) * p[j] * scale;
                 }
             });
             // dQ += dS·K; dK += dSᵀ·Q; dV += Pᵀ·dOut (the heads of group g add into its dK, dV in the order of r).
@@ -118,7 +124,8 @@ public static unsafe class Attention
     /// </summary>
     private static void Products(int b, int rep, int hkv, int t, int d, Action<int, int, int, int> product)
     {
-        int threads = Gemm.BatchThreads(t, t, d, hkv);
+        // Causal row blocks are small products: one thread each (a fork per block would cost more than it saves).
+        int threads = CausalRows(t, d) < t ? 1 : Gemm.BatchThreads(t, t, d, hkv);
         if (threads > 1)
         {
             for (int bi = 0; bi < b; bi++)
@@ -148,9 +155,20 @@ public static unsafe class Attention
     /// <summary>End of the block starting at i0: rb rows, or up to t when fewer than rb would be left after it.</summary>
     private static int BlockEnd(int i0, int t, int rb) => t - (i0 + rb) < rb ? t : i0 + rb;
 
+    /// <summary>End of the block that holds row i (t / rb blocks, the last one to t).</summary>
+    private static int RowBlockEnd(int i, int t, int rb) => i / rb >= t / rb - 1 ? t : (i / rb + 1) * rb;
+
     private static void MaskedSoftmax(float* scores, ReadOnlySpan<int> mask, int b, int t, int hq)
     {
         int[]? m = mask.IsEmpty ? null : mask.ToArray();
+        // First masked key of each batch row: queries before it see no masked key, so their scan is skipped.
+        var firstMasked = new int[b];
+        for (int bi = 0; bi < b; bi++)
+        {
+            int j = 0;
+            while (j < t && (m == null || m[bi * t + j] != 0)) j++;
+            firstMasked[bi] = j;
+        }
         nint sp = (nint)scores;
         Threading.ForRange(b * hq * t, 64, (s, e) =>
         {
@@ -159,8 +177,8 @@ public static unsafe class Attention
                 int i = (int)(row % t), bi = (int)(row / ((long)hq * t));
                 var p = new Span<float>((float*)sp + row * t, t);
                 var live = p[..(i + 1)]; // causal: keys 0..i
-                if (m != null)
-                    for (int j = 0; j <= i; j++)
+                if (m != null && i >= firstMasked[bi])
+                    for (int j = firstMasked[bi]; j <= i; j++)
                         if (m[bi * t + j] == 0) live[j] = float.NegativeInfinity; // exp(−∞) = 0
                 float max = TensorPrimitives.Max(live);
                 if (float.IsNegativeInfinity(max)) { p.Clear(); continue; } // every key masked
