@@ -118,8 +118,8 @@ public sealed unsafe class LlamaModel : IDisposable
             Clear(ws.DAct, n * im);
             Linear.Backward(ws.DAct, Grad(g, w.DownProj), Grad(g, w.DownBias), dx, a.Act, w.DownProj, n, im, h);
             LoraBackward(Down, l, ws.DAct, dx, a.Act, a, ws, n);
-            Clear(ws.DGate, n * im); Clear(ws.DUp, n * im);
-            SwiGlu.Backward(ws.DGate, ws.DUp, ws.DAct, a.Gate, a.Up, n * im);
+            // DGate, DUp are written rather than accumulated into: the same bits as += on cleared buffers, without the clears.
+            SwiGlu.Backward(ws.DGate, ws.DUp, ws.DAct, a.Gate, a.Up, n * im, accumulate: false);
             Clear(ws.DXn, n * h);
             Linear.Backward(ws.DXn, Grad(g, w.GateProj), Grad(g, w.GateBias), ws.DGate, a.Xn2, w.GateProj, n, h, im);
             Linear.Backward(ws.DXn, Grad(g, w.UpProj), Grad(g, w.UpBias), ws.DUp, a.Xn2, w.UpProj, n, h, im);

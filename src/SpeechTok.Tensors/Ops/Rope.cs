@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace SpeechTok.Tensors.Ops;
 
 /// <summary>
@@ -75,7 +77,20 @@ public static unsafe class Rope
                 for (int h = 0; h < heads; h++)
                 {
                     float* v = (float*)xp + ((long)r * heads + h) * d;
-                    for (int i = 0; i < half; i++)
+                    int i = 0;
+                    // The vector lanes compute the scalar expressions below (no fused multiply-add): the same bits.
+                    if (Vector256.IsHardwareAccelerated)
+                        fixed (float* cp = &cos[pos * half], sp = &sin[pos * half])
+                            for (; i <= half - 8; i += 8)
+                            {
+                                var c = Vector256.Load(cp + i);
+                                var sn = sign * Vector256.Load(sp + i);
+                                var x1 = Vector256.Load(v + i);
+                                var x2 = Vector256.Load(v + i + half);
+                                (x1 * c - x2 * sn).Store(v + i);
+                                (x2 * c + x1 * sn).Store(v + i + half);
+                            }
+                    for (; i < half; i++)
                     {
                         float c = cos[pos * half + i], sn = sign * sin[pos * half + i];
                         float x1 = v[i], x2 = v[i + half];

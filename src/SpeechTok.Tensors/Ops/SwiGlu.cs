@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace SpeechTok.Tensors.Ops;
 
@@ -40,8 +41,11 @@ public static unsafe class SwiGlu
         });
     }
 
-    /// <summary>dGate += dh·up·silu'(gate), dUp += dh·silu(gate).</summary>
-    public static void Backward(float* dGate, float* dUp, float* dh, float* gate, float* up, int n)
+    /// <summary>
+    /// dGate (+)= dh·up·silu'(gate), dUp (+)= dh·silu(gate): accumulates, or with <paramref name="accumulate"/>
+    /// false overwrites with 0 + the term (what += on a cleared buffer gives, −0 included) without the clear.
+    /// </summary>
+    public static void Backward(float* dGate, float* dUp, float* dh, float* gate, float* up, int n, bool accumulate = true)
     {
         nint dgp = (nint)dGate, dup = (nint)dUp, dhp = (nint)dh, gp = (nint)gate, upp = (nint)up;
         Threading.ForRange(n, 8192, (s, e) =>
@@ -52,11 +56,27 @@ public static unsafe class SwiGlu
                 int len = Math.Min(Chunk, e - i0);
                 TensorPrimitives.Sigmoid(new ReadOnlySpan<float>((float*)gp + i0, len), sg[..len]);
                 float* g = (float*)gp + i0, u = (float*)upp + i0, d = (float*)dhp + i0, dg = (float*)dgp + i0, du = (float*)dup + i0;
-                for (int i = 0; i < len; i++)
+                int i = 0;
+                // The vector lanes evaluate the scalar expressions below in the same order (no fused multiply-add).
+                fixed (float* sp = sg)
+                {
+                    var one = Vector512<float>.One;
+                    for (; i <= len - 16; i += 16)
+                    {
+                        var sgi = Vector512.Load(sp + i);
+                        var gi = Vector512.Load(g + i);
+                        var di = Vector512.Load(d + i);
+                        var dg0 = accumulate ? Vector512.Load(dg + i) : Vector512<float>.Zero;
+                        var du0 = accumulate ? Vector512.Load(du + i) : Vector512<float>.Zero;
+                        (dg0 + di * Vector512.Load(u + i) * sgi * (one + gi * (one - sgi))).Store(dg + i);
+                        (du0 + di * gi * sgi).Store(du + i);
+                    }
+                }
+                for (; i < len; i++)
                 {
                     float sgi = sg[i];
-                    dg[i] += d[i] * u[i] * sgi * (1 + g[i] * (1 - sgi));
-                    du[i] += d[i] * g[i] * sgi;
+                    dg[i] = (accumulate ? dg[i] : 0f) + d[i] * u[i] * sgi * (1 + g[i] * (1 - sgi));
+                    du[i] = (accumulate ? du[i] : 0f) + d[i] * g[i] * sgi;
                 }
             }
         });
