@@ -30,6 +30,8 @@ public static class FinetuneRun
         bool vector = spec.AudioEncoder != null;
         if (spec.Options.FinetuningType is not (FinetuneOptions.Lora or FinetuneOptions.Full))
             throw new SpeechTokException($"--finetuning-type '{spec.Options.FinetuningType}': expected {FinetuneOptions.Lora} or {FinetuneOptions.Full}");
+        if (!(spec.Options.WeightDecay >= 0 && double.IsFinite(spec.Options.WeightDecay)))
+            throw new SpeechTokException($"--weight-decay {spec.Options.WeightDecay}: must be a finite number ≥ 0");
         // Audio-token rows and the audio projection train on their own paths, which full fine-tuning does not take.
         if (spec.Options.FinetuningType == FinetuneOptions.Full && !spec.TextOnly)
             throw new SpeechTokException("--finetuning-type full trains the text model only: it needs --text-only (audio tokens and --audio-vector fine-tune with lora)");

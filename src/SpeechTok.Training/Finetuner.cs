@@ -134,7 +134,8 @@ public static class Finetuner
             return (lora, null, new LlamaForSequenceClassification(lm.Weights, numLabels, lm.PadId, lora, null, (ulong)seed));
         }
         var w = lm.Weights.ToWritableF32();
-        var backbone = LlamaParameters.Create(w);
+        // An untied lm_head gets no gradient from the classifier and is not saved: it takes no optimizer state.
+        var backbone = LlamaParameters.Create(w, n => n != "lm_head.weight");
         return (null, backbone, new LlamaForSequenceClassification(w, numLabels, lm.PadId, null, null, (ulong)seed, backbone));
     }
 

@@ -36,6 +36,9 @@ public static class FullModel
         string arch = weights.Config.Architecture;
         config["architectures"] = new JsonArray((arch.EndsWith("ForCausalLM") ? arch[..^"ForCausalLM".Length] : arch.Replace("Model", "")) + "ForSequenceClassification");
         config["vocab_size"] = v;
+        // The tensors are F32 whatever the base model's dtype: a loader that honours the config must not downcast them.
+        config["torch_dtype"] = "float32";
+        if (config.ContainsKey("dtype")) config["dtype"] = "float32";
         config["pad_token_id"] = padId;
         config["id2label"] = new JsonObject(Enumerable.Range(0, numLabels).Select(i => KeyValuePair.Create(i.ToString(), (JsonNode?)$"LABEL_{i}")));
         config["label2id"] = new JsonObject(Enumerable.Range(0, numLabels).Select(i => KeyValuePair.Create($"LABEL_{i}", (JsonNode?)i)));

@@ -44,7 +44,7 @@ internal static class FinetuneCommand
             DefaultValueFactory = _ => defaults.FinetuningType,
         };
         var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay (none on norms and biases).", DefaultValueFactory = _ => defaults.WeightDecay };
-        var cmd = new Command("finetune", "Step 3: LoRA (q/v by default) + classification head per seed; adapters in PEFT format. Rerun to resume.")
+        var cmd = new Command("finetune", "Step 3: LoRA (q/v by default) + classification head per seed, adapters in PEFT format; or --finetuning-type full (text only: every weight, HF format). Rerun to resume.")
         {
             manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience,
             rank, alpha, dropout, targets, finetuningType, weightDecay, seeds,

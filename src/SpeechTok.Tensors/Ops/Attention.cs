@@ -90,7 +90,7 @@ public static unsafe class Attention
                     int j = 0;
                     var vdot = Vector512.Create(dot);
                     var vscale = Vector512.Create(scale);
-                    for (; j <= end - 16; j += 16)
+                    for (; Vector512.IsHardwareAccelerated && j <= end - 16; j += 16) // else the scalar loop: emulated lanes are slower
                         ((Vector512.Load(g + j) - vdot) * Vector512.Load(p + j) * vscale).Store(g + j);
                     for (; j < end; j++) g[j] = (g[j] - dot) * p[j] * scale;
                 }
@@ -150,7 +150,8 @@ public static unsafe class Attention
         var plan = GemmPlan.Default;
         // 3 register tiles of rows (42 on the wide plan): 2 (28) skip more but pack more per block, measured slower at t = 256.
         int rb = plan.MR * Math.Max(3, (plan.SkinnyMax + plan.MR) / plan.MR);
-        return t <= plan.KC && d > plan.SkinnyMax && t >= 2 * rb ? rb : t;
+        // d ≤ KC: one depth block, so edge and full tiles round alike whatever the block's row count.
+        return t <= plan.KC && d > plan.SkinnyMax && d <= plan.KC && t >= 2 * rb ? rb : t;
     }
 
     /// <summary>End of the block starting at i0: rb rows, or up to t when fewer than rb would be left after it.</summary>

@@ -50,7 +50,7 @@ public static unsafe class RmsNorm
                 // Lane by lane the same expression as the scalar tail (no fused multiply-add), so the same bits;
                 // the sum gx above stays sequential, as its order sets its rounding.
                 fixed (float* wp = w)
-                    for (; jv <= c - 16; jv += 16)
+                    for (; Vector512.IsHardwareAccelerated && jv <= c - 16; jv += 16)
                         (Vector512.Load(dxr + jv) + (r * Vector512.Load(wp + jv) * Vector512.Load(dyr + jv) - k * Vector512.Load(xr + jv))).Store(dxr + jv);
                 for (; jv < c; jv++) dxr[jv] += r * w[jv] * dyr[jv] - k * xr[jv];
             }

@@ -61,7 +61,7 @@ public static unsafe class SwiGlu
                 fixed (float* sp = sg)
                 {
                     var one = Vector512<float>.One;
-                    for (; i <= len - 16; i += 16)
+                    for (; Vector512.IsHardwareAccelerated && i <= len - 16; i += 16)
                     {
                         var sgi = Vector512.Load(sp + i);
                         var gi = Vector512.Load(g + i);

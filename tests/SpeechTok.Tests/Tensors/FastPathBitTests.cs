@@ -14,7 +14,7 @@ public sealed unsafe class FastPathBitTests
     [Fact]
     public void Dropout_vector_mask_and_values_are_the_scalar_hash()
     {
-        const int n = 150_001; // two thread ranges, the second starting off a multiple of 8
+        const int n = 150_001; // two thread ranges on 2 threads, the last vector block with a scalar tail
         const float p = 0.1f;
         const ulong seed = 0xABCDEF12345UL;
         var x = Random(n, 7); var y = new float[n]; var mask = new byte[n];
@@ -37,11 +37,20 @@ public sealed unsafe class FastPathBitTests
     }
 
     [Fact]
-    public void Swiglu_backward_overwrite_equals_accumulate_into_cleared_buffers()
+    public void Swiglu_backward_equals_the_scalar_formula_accumulating_or_overwriting()
     {
-        const int n = 5000;
+        const int n = 5000, chunk = 1024; // one thread range (< 8192 elements), the op's 1024-element sigmoid chunks
         var g = Random(n, 1); var u = Random(n, 2); var dh = Random(n, 3);
         for (int i = 0; i < n; i += 5) { dh[i] = -0f; u[i + 1] = 0f; } // zero terms of both signs
+        // The formula as written before the vector path: dGate += dh·up·σ·(1 + gate·(1 − σ)), dUp += dh·gate·σ, into +0.
+        var s = new float[n];
+        for (int i0 = 0; i0 < n; i0 += chunk) TensorPrimitives.Sigmoid(g.AsSpan(i0, Math.Min(chunk, n - i0)), s.AsSpan(i0, Math.Min(chunk, n - i0)));
+        var eg = new float[n]; var eu = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            eg[i] += dh[i] * u[i] * s[i] * (1 + g[i] * (1 - s[i]));
+            eu[i] += dh[i] * g[i] * s[i];
+        }
         var dg1 = new float[n]; var du1 = new float[n];
         var dg2 = Enumerable.Repeat(float.NaN, n).ToArray(); var du2 = Enumerable.Repeat(float.NaN, n).ToArray();
         fixed (float* gp = g, up = u, dhp = dh, a = dg1, b = du1, c = dg2, d = du2)
@@ -49,16 +58,64 @@ public sealed unsafe class FastPathBitTests
             SwiGlu.Backward(a, b, dhp, gp, up, n);
             SwiGlu.Backward(c, d, dhp, gp, up, n, accumulate: false);
         }
-        AssertBits(dg1, dg2, "dgate");
-        AssertBits(du1, du2, "dup");
+        AssertBits(eg, dg1, "dgate (accumulate)");
+        AssertBits(eu, du1, "dup (accumulate)");
+        AssertBits(eg, dg2, "dgate (overwrite)");
+        AssertBits(eu, du2, "dup (overwrite)");
     }
 
     [Fact]
-    public void Causal_attention_blocks_equal_the_full_products_bit_for_bit()
+    public void Rmsnorm_backward_dx_equals_the_scalar_formula()
     {
-        const int b = 2, t = 100, hq = 4, hkv = 2, d = 64, rep = hq / hkv;
+        const int n = 9, c = 37; // two vector blocks of 16 and a tail of 5 per row
+        var x = Random(n * c, 21); var dy = Random(n * c, 22); var w = Random(c, 23); var rstd = Random(n, 24);
+        var dx = Random(n * c, 25); var expected = (float[])dx.Clone();
+        for (int i = 0; i < n; i++)
+        {
+            float r = rstd[i], gx = 0;
+            for (int j = 0; j < c; j++) gx += w[j] * dy[i * c + j] * x[i * c + j];
+            float k = r * r * r * gx / c;
+            for (int j = 0; j < c; j++) expected[i * c + j] += r * w[j] * dy[i * c + j] - k * x[i * c + j];
+        }
+        fixed (float* dxp = dx, dyp = dy, xp = x, rp = rstd) RmsNorm.Backward(dxp, null, dyp, xp, rp, SpeechTok.Tensors.Tensor.FromData(w, c), n, c);
+        AssertBits(expected, dx, "rmsnorm dx");
+    }
+
+    [Theory]
+    [InlineData(1f)]
+    [InlineData(-1f)]
+    public void Rope_vector_lanes_equal_the_scalar_rotation(float sign)
+    {
+        const int b = 2, t = 5, heads = 3, d = 22, half = d / 2; // one vector block of 8 and a tail of 3
+        var (cos, sin) = Rope.Tables(Rope.InverseFrequencies(d, 10000, null), t);
+        var x = Random(b * t * heads * d, 31); var expected = (float[])x.Clone();
+        for (int row = 0; row < b * t; row++)
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < half; i++)
+                {
+                    int o = (row * heads + h) * d, pos = row % t;
+                    float c = cos[pos * half + i], sn = sign * sin[pos * half + i], x1 = expected[o + i], x2 = expected[o + i + half];
+                    expected[o + i] = x1 * c - x2 * sn;
+                    expected[o + i + half] = x2 * c + x1 * sn;
+                }
+        fixed (float* xp = x)
+            if (sign > 0) Rope.Forward(xp, b, t, heads, d, cos, sin);
+            else Rope.Backward(xp, b, t, heads, d, cos, sin);
+        AssertBits(expected, x, "rope");
+    }
+
+    // On the wide plan blocks are 42 rows from t = 84: 83 runs the full products, 84 two blocks, 100 two blocks
+    // with a longer last one, 256 (the length cap of the presets) six, with middle blocks.
+    [Theory]
+    [InlineData(83)]
+    [InlineData(84)]
+    [InlineData(100)]
+    [InlineData(256)]
+    public void Causal_attention_blocks_equal_the_full_products_bit_for_bit(int t)
+    {
+        const int b = 2, hq = 4, hkv = 2, d = 64, rep = hq / hkv;
         var mask = Enumerable.Repeat(1, b * t).ToArray();
-        for (int j = 70; j < t; j++) mask[t + j] = 0; // right padding in the second row
+        for (int j = t * 7 / 10; j < t; j++) mask[t + j] = 0; // right padding in the second row
         var q = Random(b * t * hq * d, 11); var k = Random(b * t * hkv * d, 12); var v = Random(b * t * hkv * d, 13);
         var dOut = Random(b * t * hq * d, 14);
         var o = new float[q.Length]; var probs = new float[b * hq * t * t];

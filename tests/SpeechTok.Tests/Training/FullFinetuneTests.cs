@@ -50,6 +50,7 @@ public sealed class FullFinetuneTests
         Assert.Equal(lm.Tokenizer.VocabSize, cfg.VocabSize);
         var json = SpeechTok.IO.ArtifactJson.ReadObject(Path.Combine(dir, FullModel.ConfigFile));
         Assert.Equal(2, json["id2label"]!.AsObject().Count);
+        Assert.Equal("float32", json["torch_dtype"]!.GetValue<string>());
         Assert.Equal("full", SpeechTok.IO.ArtifactJson.ReadObject(Path.Combine(run, RunFile.FileName))["hyperparameters"]!["finetuning_type"]!.GetValue<string>());
 
         // predict/evaluate rebuild the classifier from the seed folder: the stored predictions come back
@@ -95,5 +96,13 @@ public sealed class FullFinetuneTests
             Manifest = d.Parsed(), TextOnly = true, Model = model, Out = Path.Combine(d.Dir, "b"), Options = Full(1) with { FinetuningType = "qlora" },
         }));
         Assert.Contains("'qlora'", e.Message);
+        // A bad weight decay is refused before run.json is written, so the corrected command can reuse --out.
+        string c = Path.Combine(d.Dir, "c");
+        e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
+        {
+            Manifest = d.Parsed(), TextOnly = true, Model = model, Out = c, Options = Full(1) with { WeightDecay = -0.1 },
+        }));
+        Assert.Contains("--weight-decay", e.Message);
+        Assert.False(File.Exists(Path.Combine(c, RunFile.FileName)));
     }
 }
