@@ -35,6 +35,8 @@ internal sealed class RunModel : IDisposable
         string src = Path.Combine(run, RunFile.FileName);
         if (!File.Exists(src)) throw new SpeechTokException($"'{run}' is not a run folder (no {RunFile.FileName})");
         var meta = RunFile.Load(src);
+        if (meta.Hyperparameters.FinetuningType is { } type && type != FinetuneOptions.Full)
+            throw new SpeechTokException($"{src}: hyperparameters.finetuning_type '{type}' is not one this build reads ({FinetuneOptions.Full}, or absent for {FinetuneOptions.Lora})");
         var encoder = meta.AudioEncoder is not { } identity ? null
             : UtteranceEncoders.Names.Select(UtteranceEncoders.Load).FirstOrDefault(e => e.Identity == identity)
               ?? throw new SpeechTokException($"{src}: audio encoder '{identity}' is not available in this build");

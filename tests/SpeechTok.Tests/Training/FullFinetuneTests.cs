@@ -64,6 +64,12 @@ public sealed class FullFinetuneTests
         Assert.Equal(2, RunEvaluation.Predict(run, "the cat sat alpha", null).Length);
         Assert.False(FinetuneRun.AdapterChanged(dir));
         Assert.Single(RunEvaluation.Evaluate(run, "test").PerSeed);
+
+        // A run.json naming a fine-tuning type this build does not know is one clear error, not a missing adapter.
+        string runJson = Path.Combine(run, RunFile.FileName);
+        File.WriteAllText(runJson, File.ReadAllText(runJson).Replace("\"finetuning_type\": \"full\"", "\"finetuning_type\": \"freeze\""));
+        var e = Assert.Throws<SpeechTokException>(() => RunModel.Load(run));
+        Assert.Contains("finetuning_type 'freeze'", e.Message);
     }
 
     [Fact]
