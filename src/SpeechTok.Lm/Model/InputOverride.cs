@@ -26,21 +26,21 @@ public sealed unsafe class InputOverride
         _hidden = hidden;
     }
 
-    /// <summary>Overwrites the rows of the embedding output x [n, hidden] at <see cref="Positions"/>.</summary>
-    internal void Apply(float* x, int n, int hidden)
+    /// <summary>Overwrites the rows of the embedding output x [batch rows, hidden] at <see cref="Positions"/>.</summary>
+    internal void Apply(float* x, PackedBatch batch, int hidden)
     {
         if (hidden != _hidden) throw ShapeMismatchException.Of("input override vs model hidden size", [_hidden], [hidden]);
         for (int i = 0; i < Positions.Length; i++)
-        {
-            if ((uint)Positions[i] >= (uint)n) throw new SpeechTokException($"input override position {Positions[i]} is outside the batch's {n} positions");
-            Values.AsSpan(i * hidden, hidden).CopyTo(new Span<float>(x + (long)Positions[i] * hidden, hidden));
-        }
+            Values.AsSpan(i * hidden, hidden).CopyTo(new Span<float>(x + (long)batch.RowOfFlat(Positions[i]) * hidden, hidden));
     }
 
-    /// <summary>Copies the rows of dx [n, hidden] (the gradient of the embedding output) at <see cref="Positions"/> into <see cref="Grad"/>.</summary>
-    internal void CollectGrad(float* dx)
+    /// <summary>Copies the rows of dx [batch rows, hidden] (the gradient of the embedding output) at <see cref="Positions"/> into <see cref="Grad"/>.</summary>
+    internal void CollectGrad(float* dx, PackedBatch batch)
     {
         for (int i = 0; i < Positions.Length; i++)
-            new ReadOnlySpan<float>(dx + (long)Positions[i] * _hidden, _hidden).CopyTo(Grad.AsSpan(i * _hidden, _hidden));
+            new ReadOnlySpan<float>(dx + (long)batch.RowOfFlat(Positions[i]) * _hidden, _hidden).CopyTo(Grad.AsSpan(i * _hidden, _hidden));
     }
+
+    /// <summary>Whether every position is a real token of rows of these lengths (so a packed batch holds it).</summary>
+    internal bool Within(int[] lengths, int t) => Positions.All(p => p / t < lengths.Length && p % t < lengths[p / t]);
 }

@@ -23,7 +23,7 @@ public sealed unsafe class LlamaForCausalLm : IDisposable
     /// <summary>Logits [b, t, vocab] (vocab includes appended rows).</summary>
     public float[] Logits(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t)
     {
-        float* logits = Forward(ids, mask, b, t, false);
+        float* logits = Forward(ids, mask, b, t, false, null);
         return new ReadOnlySpan<float>(logits, b * t * VocabSize).ToArray();
     }
 
@@ -33,9 +33,9 @@ public sealed unsafe class LlamaForCausalLm : IDisposable
 
     public CausalLmLoss Loss(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, ReadOnlySpan<int> labels, int b, int t)
     {
-        float* logits = Forward(ids, mask, b, t, false);
-        var targets = ShiftLabels(labels, b, t);
-        var (sum, count) = CrossEntropy.Forward(logits, targets, [], b * t, VocabSize);
+        float* logits = Forward(ids, mask, b, t, false, PackLengths(mask, labels, b, t));
+        var targets = ShiftLabels(labels, Model.Batch);
+        var (sum, count) = CrossEntropy.Forward(logits, targets, [], targets.Length, VocabSize);
         return new CausalLmLoss(sum, (int)count);
     }
 
@@ -49,19 +49,20 @@ public sealed unsafe class LlamaForCausalLm : IDisposable
         float[] dInputRows, float[] dOutputRows, float? dSum = null)
     {
         var w = Model.Weights;
-        int h = Model.Config.HiddenSize, n = b * t, vBase = w.BaseVocabSize, nNew = w.NewRowCount, v = VocabSize;
+        int h = Model.Config.HiddenSize, vBase = w.BaseVocabSize, nNew = w.NewRowCount, v = VocabSize;
         if (nNew == 0) throw new SpeechTokException("the vocabulary has no appended rows to train");
         if (dInputRows.Length != nNew * h) throw ShapeMismatchException.Of("input-side row gradient", [dInputRows.Length], [nNew, h]);
         if (dOutputRows.Length != nNew * h) throw ShapeMismatchException.Of("output-side row gradient", [dOutputRows.Length], [nNew, h]);
 
         var loss = ForwardToLogitGradients(ids, mask, labels, b, t, dSum, out float* dLogits);
+        int n = Model.Batch.Rows;
         // Frozen base rows: only the activation gradient. New output rows: dRows = dLogits[:, new]ᵀ·hidden.
         Linear.Backward(_dHidden, null, null, dLogits, _hidden, w.OutputWeight, n, h, vBase, ldy: v);
         fixed (float* dOut = dOutputRows)
             Linear.Backward(_dHidden, dOut, null, dLogits + vBase, _hidden, w.NewOutputRows!, n, h, nNew, ldy: v);
         float* dEmbed = Model.Backward(_dHidden);
         fixed (float* dIn = dInputRows)
-            Embedding.BackwardRows(dIn, vBase, nNew, ids, dEmbed, h);
+            Embedding.BackwardRows(dIn, vBase, nNew, Model.Batch.Ids, dEmbed, h);
         return loss;
     }
 
@@ -83,12 +84,13 @@ public sealed unsafe class LlamaForCausalLm : IDisposable
             throw new SpeechTokException("these parameters were created for other weights than this model's (LlamaParameters.Create(model weights))");
         if (w.NewRowCount > 0)
             throw new SpeechTokException($"full-parameter training needs a model without appended vocabulary rows, but this one has {w.NewRowCount}");
-        int h = Model.Config.HiddenSize, v = VocabSize, n = b * t;
+        int h = Model.Config.HiddenSize, v = VocabSize;
         var loss = ForwardToLogitGradients(ids, mask, labels, b, t, dSum, out float* dLogits);
+        int n = Model.Batch.Rows;
         Linear.Backward(_dHidden, LlamaParameters.GradOf(parameters, w.OutputWeight), null, dLogits, _hidden, w.OutputWeight, n, h, v);
         float* dEmbed = Model.Backward(_dHidden, parameters);
         float* dTable = LlamaParameters.GradOf(parameters, w.EmbedTokens);
-        if (dTable != null) Embedding.BackwardRows(dTable, 0, v, ids, dEmbed, h);
+        if (dTable != null) Embedding.BackwardRows(dTable, 0, v, Model.Batch.Ids, dEmbed, h);
         return loss;
     }
 
@@ -96,9 +98,10 @@ public sealed unsafe class LlamaForCausalLm : IDisposable
     private CausalLmLoss ForwardToLogitGradients(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, ReadOnlySpan<int> labels, int b, int t,
         float? dSum, out float* dLogits)
     {
-        int n = b * t, v = VocabSize;
-        float* logits = Forward(ids, mask, b, t, true);
-        var targets = ShiftLabels(labels, b, t);
+        int v = VocabSize;
+        float* logits = Forward(ids, mask, b, t, true, PackLengths(mask, labels, b, t));
+        var targets = ShiftLabels(labels, Model.Batch);
+        int n = targets.Length;
         var (sum, count) = CrossEntropy.Forward(logits, targets, [], n, v);
         float g = dSum ?? (count > 0 ? (float)(1 / count) : 0f);
         CrossEntropy.Backward(logits, logits, targets, [], n, v, g); // logits now hold dLogits
@@ -107,11 +110,13 @@ public sealed unsafe class LlamaForCausalLm : IDisposable
         return new CausalLmLoss(sum, (int)count);
     }
 
-    private float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward)
+    /// <summary>Logits of the rows of <see cref="LlamaModel.Batch"/>: every position, or only the real tokens when <paramref name="packLengths"/> is given.</summary>
+    private float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward, int[]? packLengths)
     {
         var w = Model.Weights;
-        int h = Model.Config.HiddenSize, n = b * t, v = VocabSize;
-        float* hidden = _hidden = Model.Forward(ids, mask, b, t, forBackward);
+        int h = Model.Config.HiddenSize, v = VocabSize;
+        float* hidden = _hidden = Model.Forward(ids, mask, b, t, forBackward, packLengths: packLengths);
+        int n = Model.Batch.Rows;
         EnsureBuffers(n, v, h);
         Linear.Forward(_logits, hidden, w.OutputWeight, null, n, h, w.BaseVocabSize, ldy: v);
         if (w.NewOutputRows is { } rows)
@@ -121,21 +126,38 @@ public sealed unsafe class LlamaForCausalLm : IDisposable
 
     private void EnsureBuffers(int n, int v, int h)
     {
-        if (_logitsLen == (long)n * v && _hiddenLen == (long)n * h) return;
+        if (_logitsLen >= (long)n * v && _hiddenLen >= (long)n * h) return; // grown to the largest batch: packed batches vary in rows
         _logitsMem.Dispose();
         _logitsLen = (long)n * v; _hiddenLen = (long)n * h;
         _logits = _logitsMem.Floats(_logitsLen);
         _dHidden = _logitsMem.Floats(_hiddenLen);
     }
 
-    /// <summary>Target of position t is labels[t+1]; the last position of each row has none.</summary>
-    internal static int[] ShiftLabels(ReadOnlySpan<int> labels, int b, int t)
+    /// <summary>
+    /// The real lengths of a right-padded batch whose loss reads no pad position's output: a pad position's target
+    /// (the label after it) is −100 beyond the first pad, whose output predicts nothing. Otherwise null (every position
+    /// is computed, as HF does with such labels).
+    /// </summary>
+    private static int[]? PackLengths(ReadOnlySpan<int> mask, ReadOnlySpan<int> labels, int b, int t)
     {
         if (labels.Length != b * t) throw ShapeMismatchException.Of("labels vs [batch, seq]", [labels.Length], [b, t]);
-        var y = new int[b * t];
+        var lengths = PackedBatch.RightPaddedLengths(mask, b, t);
+        if (lengths == null) return null;
         for (int bi = 0; bi < b; bi++)
-            for (int ti = 0; ti < t; ti++)
-                y[bi * t + ti] = ti + 1 < t ? labels[bi * t + ti + 1] : CrossEntropy.IgnoreIndex;
+            for (int j = lengths[bi] + 1; j < t; j++)
+                if (labels[bi * t + j] != CrossEntropy.IgnoreIndex) return null;
+        return lengths;
+    }
+
+    /// <summary>Targets of the batch's rows: the target of position ti is labels[ti+1]; the last position of each row has none.</summary>
+    private static int[] ShiftLabels(ReadOnlySpan<int> labels, PackedBatch batch)
+    {
+        int t = batch.T;
+        if (labels.Length != batch.B * t) throw ShapeMismatchException.Of("labels vs [batch, seq]", [labels.Length], [batch.B, t]);
+        var y = new int[batch.Rows];
+        for (int bi = 0; bi < batch.B; bi++)
+            for (int ti = 0, r = batch.CuSeqlens[bi]; r < batch.CuSeqlens[bi + 1]; ti++, r++)
+                y[r] = ti + 1 < t ? labels[bi * t + ti + 1] : CrossEntropy.IgnoreIndex;
         return y;
     }
 

@@ -81,7 +81,7 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
             (sum, wsum) = CrossEntropy.Forward(lp, labels, classWeights, b, NumLabels);
             CrossEntropy.Backward(dp, lp, labels, classWeights, b, NumLabels, dSum ?? (float)(1 / wsum));
         }
-        Backward(ids, pooled, dLogits, b, t, inputs);
+        Backward(pooled, dLogits, b, inputs);
         return (sum, wsum, logits);
     }
 
@@ -98,17 +98,21 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
             loss = BceWithLogits.Forward(lp, tp, logits.Length);
             BceWithLogits.Backward(dp, lp, tp, logits.Length, dLoss);
         }
-        Backward(ids, pooled, dLogits, b, t, inputs);
+        Backward(pooled, dLogits, b, inputs);
         return (loss, logits);
     }
 
     private (float[] Pooled, float[] Logits) Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward, InputOverride? inputs)
     {
         var idx = PoolIndex(ids, b, t, PadTokenId);
-        float* hidden = Model.Forward(ids, mask, b, t, forBackward && (Model.Lora != null || inputs != null || Parameters != null), inputs);
+        // Only the pooled rows are read, so the padding is skipped unless a pooled or replaced position lies in it.
+        var lengths = PackedBatch.RightPaddedLengths(mask, b, t);
+        if (lengths != null && (idx.Where((p, bi) => p >= lengths[bi]).Any() || inputs?.Within(lengths, t) == false)) lengths = null;
+        float* hidden = Model.Forward(ids, mask, b, t, forBackward && (Model.Lora != null || inputs != null || Parameters != null), inputs, lengths);
+        var batch = Model.Batch;
         var pooled = new float[b * _hidden];
         for (int bi = 0; bi < b; bi++)
-            new ReadOnlySpan<float>(hidden + ((long)bi * t + idx[bi]) * _hidden, _hidden).CopyTo(pooled.AsSpan(bi * _hidden));
+            new ReadOnlySpan<float>(hidden + (long)batch.Row(bi, idx[bi]) * _hidden, _hidden).CopyTo(pooled.AsSpan(bi * _hidden));
         var logits = new float[b * NumLabels];
         fixed (float* pp = pooled, lp = logits)
             Linear.Forward(lp, pp, Ptr(ScoreWeight), b, _hidden, NumLabels);
@@ -116,21 +120,22 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
         return (pooled, logits);
     }
 
-    private void Backward(ReadOnlySpan<int> ids, float[] pooled, float[] dLogits, int b, int t, InputOverride? inputs)
+    private void Backward(float[] pooled, float[] dLogits, int b, InputOverride? inputs)
     {
         var dPooled = new float[b * _hidden];
         fixed (float* pp = pooled, dl = dLogits, dp = dPooled)
             Linear.Backward(dp, Ptr(ScoreGrad), dl, pp, Ptr(ScoreWeight), b, _hidden, NumLabels);
         if (Model.Lora == null && inputs == null && Parameters == null) return; // nothing below the head trains
-        var dHidden = new float[b * t * _hidden];
+        var batch = Model.Batch;
+        var dHidden = new float[batch.Rows * _hidden];
         for (int bi = 0; bi < b; bi++)
-            dPooled.AsSpan(bi * _hidden, _hidden).CopyTo(dHidden.AsSpan((bi * t + _poolIndex[bi]) * _hidden));
+            dPooled.AsSpan(bi * _hidden, _hidden).CopyTo(dHidden.AsSpan(batch.Row(bi, _poolIndex[bi]) * _hidden));
         fixed (float* dh = dHidden)
         {
             float* dx = Model.Backward(dh, Parameters);
-            inputs?.CollectGrad(dx);
+            inputs?.CollectGrad(dx, batch);
             float* dTable = LlamaParameters.GradOf(Parameters, Model.Weights.EmbedTokens);
-            if (dTable != null) Embedding.BackwardRows(dTable, 0, Model.Weights.BaseVocabSize, ids, dx, _hidden);
+            if (dTable != null) Embedding.BackwardRows(dTable, 0, Model.Weights.BaseVocabSize, batch.Ids, dx, _hidden);
         }
     }
 

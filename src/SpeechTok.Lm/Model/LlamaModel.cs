@@ -48,21 +48,26 @@ public sealed unsafe class LlamaModel : IDisposable
 
     internal float[] InverseFrequencies => _invFreq;
 
-    /// <summary>Final hidden states [b·t, hidden] (after model.norm); valid until the next forward.</summary>
+    /// <summary>
+    /// Final hidden states (after model.norm) of the rows of <see cref="Batch"/>: [b·t, hidden], or with
+    /// <paramref name="packLengths"/> only the real tokens, packed ([Σ lengths, hidden]); valid until the next forward.
+    /// </summary>
     /// <param name="inputs">Soft vectors replacing the token embeddings at some positions, or null.</param>
-    internal float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward, InputOverride? inputs = null)
+    /// <param name="packLengths">The real length of each row of a right-padded batch (<see cref="PackedBatch.RightPaddedLengths"/>) to skip the padding, or null.</param>
+    internal float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward, InputOverride? inputs = null, int[]? packLengths = null)
     {
         var c = Config;
         if (ids.Length != b * t) throw ShapeMismatchException.Of("input_ids vs [batch, seq]", [ids.Length], [b, t]);
         if (!mask.IsEmpty && mask.Length != b * t) throw ShapeMismatchException.Of("attention_mask vs [batch, seq]", [mask.Length], [b, t]);
-        var ws = Prepare(b, t, forBackward);
-        int n = b * t, h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
+        var batch = PackedBatch.Create(ids, mask, b, t, packLengths);
+        var ws = Prepare(batch, forBackward);
+        int n = batch.Rows, h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
         EnsureRope(t);
         bool dropout = ws.DropoutApplied = Lora != null && Lora.Training && Lora.Dropout > 0;
         if (Lora is { Training: true }) Lora.Step++;
 
-        Embedding.Forward(ws.Resid(0), ids, Weights.EmbedTokens, Weights.NewEmbedRows);
-        inputs?.Apply(ws.Resid(0), n, h);
+        Embedding.Forward(ws.Resid(0), batch.Ids, Weights.EmbedTokens, Weights.NewEmbedRows);
+        inputs?.Apply(ws.Resid(0), batch, h);
         for (int l = 0; l < c.NumLayers; l++)
         {
             var w = Weights.Layers[l];
@@ -75,9 +80,9 @@ public sealed unsafe class LlamaModel : IDisposable
             LoraForward(Q, l, a.Q, a.Xn1, a, ws, n, dropout);
             LoraForward(K, l, a.K, a.Xn1, a, ws, n, dropout);
             LoraForward(V, l, a.V, a.Xn1, a, ws, n, dropout);
-            Rope.Forward(a.Q, b, t, c.NumHeads, c.HeadDim, _cos, _sin);
-            Rope.Forward(a.K, b, t, c.NumKvHeads, c.HeadDim, _cos, _sin);
-            Attention.Forward(a.AttOut, a.Probs, a.Q, a.K, a.V, mask, b, t, c.NumHeads, c.NumKvHeads, c.HeadDim);
+            Rope.Forward(a.Q, batch.PositionIds, c.NumHeads, c.HeadDim, _cos, _sin);
+            Rope.Forward(a.K, batch.PositionIds, c.NumKvHeads, c.HeadDim, _cos, _sin);
+            Attention.Forward(a.AttOut, a.Probs, a.Q, a.K, a.V, batch.CuSeqlens, batch.KeyMask, c.NumHeads, c.NumKvHeads, c.HeadDim);
             Linear.Forward(ws.ScratchH, a.AttOut, w.OProj, Bias(w.OBias), n, qd, h);
             LoraForward(O, l, ws.ScratchH, a.AttOut, a, ws, n, dropout);
             Elementwise.Add(x, ws.ScratchH, a.Mid, n * h);
@@ -95,17 +100,21 @@ public sealed unsafe class LlamaModel : IDisposable
         return ws.Hidden;
     }
 
+    /// <summary>The rows of the last <see cref="Forward"/>.</summary>
+    internal PackedBatch Batch => _ws?.Batch ?? throw new InvalidOperationException("no forward pass yet");
+
     /// <summary>
-    /// Back-propagates dHidden [b·t, hidden] (the gradient of the final norm's output) through the backbone
+    /// Back-propagates dHidden [rows of <see cref="Batch"/>, hidden] (the gradient of the final norm's output) through the backbone
     /// of the last <see cref="Forward"/> (which must have had forBackward). LoRA gradients accumulate, and so
     /// do the weight gradients of the tensors <paramref name="parameters"/> trains (null: the backbone is
-    /// frozen and only activation gradients are computed). Returns the gradient of the embedding output [b·t, hidden].
+    /// frozen and only activation gradients are computed). Returns the gradient of the embedding output [rows, hidden].
     /// </summary>
     internal float* Backward(float* dHidden, LlamaParameters? parameters = null)
     {
         var ws = _ws is { KeepsAll: true, HasForward: true } ? _ws : throw new InvalidOperationException("backward needs a forward pass run with forBackward");
         var c = Config;
-        int b = ws.B, t = ws.T, n = b * t, h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
+        var batch = ws.Batch!;
+        int n = batch.Rows, h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
         var g = parameters;
         float* dx = ws.DResid;
         Clear(dx, n * h);
@@ -131,9 +140,9 @@ public sealed unsafe class LlamaModel : IDisposable
             Linear.Backward(ws.DAttOut, Grad(g, w.OProj), Grad(g, w.OBias), dx, a.AttOut, w.OProj, n, qd, h);
             LoraBackward(O, l, ws.DAttOut, dx, a.AttOut, a, ws, n);
             Clear(ws.DQ, n * qd); Clear(ws.DK, n * kd); Clear(ws.DV, n * kd);
-            Attention.Backward(ws.DQ, ws.DK, ws.DV, ws.DAttOut, a.Probs, a.Q, a.K, a.V, b, t, c.NumHeads, c.NumKvHeads, c.HeadDim);
-            Rope.Backward(ws.DQ, b, t, c.NumHeads, c.HeadDim, _cos, _sin);
-            Rope.Backward(ws.DK, b, t, c.NumKvHeads, c.HeadDim, _cos, _sin);
+            Attention.Backward(ws.DQ, ws.DK, ws.DV, ws.DAttOut, a.Probs, a.Q, a.K, a.V, batch.CuSeqlens, c.NumHeads, c.NumKvHeads, c.HeadDim);
+            Rope.Backward(ws.DQ, batch.PositionIds, c.NumHeads, c.HeadDim, _cos, _sin);
+            Rope.Backward(ws.DK, batch.PositionIds, c.NumKvHeads, c.HeadDim, _cos, _sin);
             Clear(ws.DXn, n * h);
             Linear.Backward(ws.DXn, Grad(g, w.QProj), Grad(g, w.QBias), ws.DQ, a.Xn1, w.QProj, n, h, qd);
             Linear.Backward(ws.DXn, Grad(g, w.KProj), Grad(g, w.KBias), ws.DK, a.Xn1, w.KProj, n, h, kd);
@@ -203,11 +212,11 @@ public sealed unsafe class LlamaModel : IDisposable
     /// <summary>Rope cos/sin for positions 0..t−1 as [t, d/2] (for conformance checks).</summary>
     internal (float[] Cos, float[] Sin) RopeTables(int t) => Rope.Tables(_invFreq, t);
 
-    private Workspace Prepare(int b, int t, bool keepAll)
+    private Workspace Prepare(PackedBatch batch, bool keepAll)
     {
         int loraRank = Lora?.Rank ?? 0;
         bool dropout = Lora != null && Lora.Dropout > 0;
-        long tokens = (long)b * t, scores = tokens * t;
+        long tokens = batch.Rows, scores = batch.Scores;
         var targets = Lora?.TargetModules ?? [];
         if (_ws == null || tokens > _ws.Tokens || scores > _ws.Scores || (keepAll && !_ws.KeepsAll) || _ws.LoraRank != loraRank || (dropout && !_ws.LoraDropout)
             || !targets.All(_ws.LoraTargets.Contains))
@@ -219,8 +228,7 @@ public sealed unsafe class LlamaModel : IDisposable
             _ws?.Dispose();
             _ws = new Workspace(Config, capTokens, capScores, all, loraRank, drop, targets);
         }
-        _ws.B = b;
-        _ws.T = t;
+        _ws.Batch = batch;
         _ws.HasForward = true;
         return _ws;
     }
@@ -243,13 +251,13 @@ public sealed unsafe class LlamaModel : IDisposable
     internal sealed class Workspace : IDisposable
     {
         public readonly NativeBuffers Buffers = new();
-        /// <summary>Capacity: tokens (b·t) and attention scores per head (b·t²).</summary>
+        /// <summary>Capacity: rows (b·t, or fewer when packed) and attention scores per head (Σ tᵢ²).</summary>
         public readonly long Tokens, Scores;
         public readonly int LoraRank;
         public readonly bool KeepsAll, LoraDropout;
         public readonly IReadOnlyList<string> LoraTargets;
-        /// <summary>The current batch, within the capacity.</summary>
-        public int B, T;
+        /// <summary>The current batch's rows, within the capacity.</summary>
+        public PackedBatch? Batch;
         public bool HasForward;
         /// <summary>Whether the last forward applied LoRA dropout (the backward must match it).</summary>
         public bool DropoutApplied;

@@ -59,21 +59,36 @@ public static unsafe class Rope
     /// <summary>
     /// In place on x [b, t, heads, d]; row (bi, ti) uses position ti (right padding: positions 0..T−1).
     /// </summary>
-    public static void Forward(float* x, int b, int t, int heads, int d, float[] cos, float[] sin) => Rotate(x, b, t, heads, d, cos, sin, 1f);
+    public static void Forward(float* x, int b, int t, int heads, int d, float[] cos, float[] sin) => Rotate(x, UniformPositions(b, t), heads, d, cos, sin, 1f);
 
     /// <summary>In place: the transpose (inverse) rotation maps dy to dx.</summary>
-    public static void Backward(float* dx, int b, int t, int heads, int d, float[] cos, float[] sin) => Rotate(dx, b, t, heads, d, cos, sin, -1f);
+    public static void Backward(float* dx, int b, int t, int heads, int d, float[] cos, float[] sin) => Rotate(dx, UniformPositions(b, t), heads, d, cos, sin, -1f);
 
-    private static void Rotate(float* x, int b, int t, int heads, int d, float[] cos, float[] sin, float sign)
+    /// <summary>In place on x [n, heads, d]; row r uses position positionIds[r] (HF's position_ids, e.g. restarting at 0 in each packed sequence).</summary>
+    public static void Forward(float* x, int[] positionIds, int heads, int d, float[] cos, float[] sin) => Rotate(x, positionIds, heads, d, cos, sin, 1f);
+
+    /// <summary>The backward of the position-id form: the transpose (inverse) rotation, in place.</summary>
+    public static void Backward(float* dx, int[] positionIds, int heads, int d, float[] cos, float[] sin) => Rotate(dx, positionIds, heads, d, cos, sin, -1f);
+
+    private static int[] UniformPositions(int b, int t)
     {
-        int half = d / 2;
-        if (d % 2 != 0 || cos.Length < t * half) throw new SpeechTokException($"RoPE tables cover {cos.Length / Math.Max(1, half)} positions of head_dim {d}; {t} needed");
+        var pos = new int[b * t];
+        for (int r = 0; r < pos.Length; r++) pos[r] = r % t;
+        return pos;
+    }
+
+    private static void Rotate(float* x, int[] positionIds, int heads, int d, float[] cos, float[] sin, float sign)
+    {
+        int half = d / 2, positions = cos.Length / Math.Max(1, half);
+        if (d % 2 != 0) throw new SpeechTokException($"RoPE needs an even head_dim, got {d}");
+        foreach (int p in positionIds)
+            if ((uint)p >= (uint)positions) throw new SpeechTokException($"RoPE tables cover {positions} positions of head_dim {d}; position {p} needed");
         nint xp = (nint)x;
-        Threading.ForRange(b * t, 16, (s, e) =>
+        Threading.ForRange(positionIds.Length, 16, (s, e) =>
         {
             for (int r = s; r < e; r++)
             {
-                int pos = r % t;
+                int pos = positionIds[r];
                 for (int h = 0; h < heads; h++)
                 {
                     float* v = (float*)xp + ((long)r * heads + h) * d;

@@ -1,5 +1,6 @@
 using SpeechTok.Lm.Model;
 using SpeechTok.Tensors;
+using SpeechTok.Tensors.Ops;
 using SpeechTok.Tests.Tensors;
 using static SpeechTok.Tests.Lm.ModelTestData;
 
@@ -307,6 +308,76 @@ public sealed class ModelTests
         Bce();
         GradCheck.Check("input override (BCE, no LoRA)", values, (float[])over.Grad.Clone(), Bce, tol: 1e-2);
         Assert.Throws<SpeechTokException>(() => m.Logits(ids, Mask, 2, 6, new InputOverride([12], new float[h], h)));
+    }
+
+    [Fact]
+    public void Padding_skipped_by_packing_changes_nothing_against_each_sequence_alone()
+    {
+        var c = Config();
+        var w = Load(c, Weights(c, 8));
+        int h = c.HiddenSize;
+        // Three right-padded rows of 7 (lengths 7, 3, 5), one with a soft input vector at position 1.
+        int[] ids = [1, 5, 6, 7, 8, 9, 4, 1, 7, 5, 0, 0, 0, 0, 1, 9, 8, 3, 6, 0, 0];
+        int[] mask = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0];
+        int[] lengths = [7, 3, 5], labels = [2, 0, 1];
+        var vector = GradCheck.Random(h, 6, 0.5f);
+        using var m = SharpClassifier(w);
+        var lora = m.Model.Lora!;
+        var rng = new Random(5);
+        foreach (var a in lora.All) for (int i = 0; i < a.B.Length; i++) a.B[i] = (float)(rng.NextDouble() - 0.5);
+        (float[] Logits, float[] Grads) Step(int[] stepIds, int[] stepMask, int b, int t, int[] stepLabels, int overridePos)
+        {
+            lora.ZeroGrad(); Array.Clear(m.ScoreGrad);
+            var over = new InputOverride([overridePos], vector, h);
+            var (_, _, logits) = m.CrossEntropyStep(stepIds, stepMask, b, t, stepLabels, [], dSum: 1f, inputs: over);
+            return (logits, [.. lora.All.SelectMany(a => a.GradA.Concat(a.GradB)), .. m.ScoreGrad, .. over.Grad]);
+        }
+        var (logits, grads) = Step(ids, mask, 3, 7, labels, 7 + 1);
+        Assert.Equal(7 + 3 + 5, m.Model.Batch.Rows); // the pad positions were not computed
+        var sum = new float[grads.Length];
+        for (int s = 0; s < 3; s++)
+        {
+            var alone = s == 1 ? Step(ids[7..10], [], 1, 3, [labels[1]], 1) : AloneWithout(s);
+            for (int j = 0; j < 3; j++) Assert.True(Math.Abs(logits[s * 3 + j] - alone.Logits[j]) < 1e-5, $"logit {j} of row {s}");
+            for (int i = 0; i < sum.Length; i++) sum[i] += alone.Grads[i];
+        }
+        for (int i = 0; i < sum.Length; i++) Assert.True(Math.Abs(grads[i] - sum[i]) <= 1e-5 + 1e-4 * Math.Abs(sum[i]), $"gradient {i}: {grads[i]} vs {sum[i]}");
+
+        (float[] Logits, float[] Grads) AloneWithout(int s)
+        {
+            lora.ZeroGrad(); Array.Clear(m.ScoreGrad);
+            var (_, _, l) = m.CrossEntropyStep(ids[(s * 7)..(s * 7 + lengths[s])], [], 1, lengths[s], [labels[s]], [], dSum: 1f);
+            return (l, [.. lora.All.SelectMany(a => a.GradA.Concat(a.GradB)), .. m.ScoreGrad, .. new float[h]]);
+        }
+    }
+
+    [Fact]
+    public void Causal_lm_loss_and_gradients_skip_padding_as_a_sum_of_sequences_alone()
+    {
+        var c = Config(tied: false);
+        var w = Load(c, Weights(c, 9));
+        using var lm = new LlamaForCausalLm(w);
+        var parameters = LlamaParameters.Create(w);
+        int[] ids = [1, 5, 6, 7, 8, 1, 7, 5, 0, 0];
+        int[] mask = [1, 1, 1, 1, 1, 1, 1, 1, 0, 0];
+        int[] labels = [1, 5, 6, 7, 8, 1, 7, 5, CrossEntropy.IgnoreIndex, CrossEntropy.IgnoreIndex];
+        float[] Grads() => [.. parameters.All.SelectMany(p => p.Grad.ToArray())];
+        parameters.ZeroGrad();
+        var batch = lm.LossAndGradients(ids, mask, labels, 2, 5, parameters, dSum: 1f);
+        Assert.Equal(8, lm.Model.Batch.Rows);
+        var grads = Grads();
+        parameters.ZeroGrad();
+        var first = lm.LossAndGradients(ids[..5], [], labels[..5], 1, 5, parameters, dSum: 1f);
+        var second = lm.LossAndGradients(ids[5..8], [], labels[5..8], 1, 3, parameters, dSum: 1f);
+        Assert.Equal(first.Count + second.Count, batch.Count);
+        Assert.Equal(first.Sum + second.Sum, batch.Sum, 4);
+        var sum = Grads();
+        for (int i = 0; i < sum.Length; i++) Assert.True(Math.Abs(grads[i] - sum[i]) <= 1e-5 + 1e-4 * Math.Abs(sum[i]), $"gradient {i}: {grads[i]} vs {sum[i]}");
+        // A label at a pad position (HF then scores that position) computes every position instead.
+        var scoredPad = (int[])labels.Clone();
+        scoredPad[9] = 4;
+        lm.Loss(ids, mask, scoredPad, 2, 5);
+        Assert.Equal(10, lm.Model.Batch.Rows);
     }
 
     [Fact]

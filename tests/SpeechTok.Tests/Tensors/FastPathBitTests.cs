@@ -170,12 +170,4 @@ public sealed unsafe class FastPathBitTests
         AssertBits(edk, dk, "dk");
         AssertBits(edv, dv, "dv");
     }
-
-    private static void AssertBits(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
-                Assert.Fail($"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
-    }
 }

@@ -15,6 +15,15 @@ internal static class GradCheck
         return a;
     }
 
+    /// <summary>Fails at the first element whose bits differ (so −0 ≠ +0).</summary>
+    public static void AssertBits(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+                Assert.Fail($"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
+    }
+
     public static double Dot(float[] r, float[] y)
     {
         double s = 0;
