@@ -22,7 +22,6 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
     public LlamaParameters? Parameters { get; }
 
     private readonly int _hidden;
-    private int[] _poolIndex = [];
 
     /// <param name="scoreWeight">initial score.weight, or null for N(0, 0.02²) from <paramref name="seed"/> (HF's initializer_range).</param>
     /// <param name="parameters">backbone tensors to train (<see cref="LlamaParameters.Create"/> of <paramref name="weights"/>), or null.</param>
@@ -108,15 +107,11 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
         // Only the pooled rows are read, so the padding is skipped unless a pooled or replaced position lies in it.
         var lengths = PackedBatch.RightPaddedLengths(mask, b, t);
         if (lengths != null && (idx.Where((p, bi) => p >= lengths[bi]).Any() || inputs?.Within(lengths, t) == false)) lengths = null;
-        float* hidden = Model.Forward(ids, mask, b, t, forBackward && (Model.Lora != null || inputs != null || Parameters != null), inputs, lengths);
-        var batch = Model.Batch;
-        var pooled = new float[b * _hidden];
-        for (int bi = 0; bi < b; bi++)
-            new ReadOnlySpan<float>(hidden + (long)batch.Row(bi, idx[bi]) * _hidden, _hidden).CopyTo(pooled.AsSpan(bi * _hidden));
+        float* hidden = Model.Forward(ids, mask, b, t, forBackward && (Model.Lora != null || inputs != null || Parameters != null), inputs, lengths, readPositions: idx);
+        var pooled = new ReadOnlySpan<float>(hidden, b * _hidden).ToArray();
         var logits = new float[b * NumLabels];
         fixed (float* pp = pooled, lp = logits)
             Linear.Forward(lp, pp, Ptr(ScoreWeight), b, _hidden, NumLabels);
-        _poolIndex = idx;
         return (pooled, logits);
     }
 
@@ -127,10 +122,7 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
             Linear.Backward(dp, Ptr(ScoreGrad), dl, pp, Ptr(ScoreWeight), b, _hidden, NumLabels);
         if (Model.Lora == null && inputs == null && Parameters == null) return; // nothing below the head trains
         var batch = Model.Batch;
-        var dHidden = new float[batch.Rows * _hidden];
-        for (int bi = 0; bi < b; bi++)
-            dPooled.AsSpan(bi * _hidden, _hidden).CopyTo(dHidden.AsSpan(batch.Row(bi, _poolIndex[bi]) * _hidden));
-        fixed (float* dh = dHidden)
+        fixed (float* dh = dPooled)
         {
             float* dx = Model.Backward(dh, Parameters);
             inputs?.CollectGrad(dx, batch);

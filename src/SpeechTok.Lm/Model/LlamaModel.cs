@@ -50,17 +50,27 @@ public sealed unsafe class LlamaModel : IDisposable
 
     /// <summary>
     /// Final hidden states (after model.norm) of the rows of <see cref="Batch"/>: [b·t, hidden], or with
-    /// <paramref name="packLengths"/> only the real tokens, packed ([Σ lengths, hidden]); valid until the next forward.
+    /// <paramref name="packLengths"/> only the real tokens, packed ([Σ lengths, hidden]); with
+    /// <paramref name="readPositions"/> only those positions, [b, hidden]. Valid until the next forward.
     /// </summary>
     /// <param name="inputs">Soft vectors replacing the token embeddings at some positions, or null.</param>
     /// <param name="packLengths">The real length of each row of a right-padded batch (<see cref="PackedBatch.RightPaddedLengths"/>) to skip the padding, or null.</param>
-    internal float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward, InputOverride? inputs = null, int[]? packLengths = null)
+    /// <param name="readPositions">
+    /// The one position per row whose hidden state the caller reads (a classification head's pooled token), or null for
+    /// all. The last layer then computes only those rows (its keys and values still cover every row): the other rows'
+    /// last-layer outputs reach nothing, so this is exact, and it skips nearly a layer of work.
+    /// </param>
+    internal float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward, InputOverride? inputs = null, int[]? packLengths = null,
+        int[]? readPositions = null)
     {
         var c = Config;
         if (ids.Length != b * t) throw ShapeMismatchException.Of("input_ids vs [batch, seq]", [ids.Length], [b, t]);
         if (!mask.IsEmpty && mask.Length != b * t) throw ShapeMismatchException.Of("attention_mask vs [batch, seq]", [mask.Length], [b, t]);
         var batch = PackedBatch.Create(ids, mask, b, t, packLengths);
+        if (readPositions != null && readPositions.Length != b) throw ShapeMismatchException.Of("read positions vs batch", [readPositions.Length], [b]);
         var ws = Prepare(batch, forBackward);
+        ws.ReadPositions = readPositions;
+        ws.ReadRows = readPositions?.Select((p, bi) => batch.Row(bi, p)).ToArray();
         int n = batch.Rows, h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
         EnsureRope(t);
         bool dropout = ws.DropoutApplied = Lora != null && Lora.Training && Lora.Dropout > 0;
@@ -73,30 +83,44 @@ public sealed unsafe class LlamaModel : IDisposable
             var w = Weights.Layers[l];
             var a = ws.Layer(l);
             float* x = ws.Resid(l);
+            // The last layer of a read-positions pass: queries, and all that follows them, only for the read rows.
+            int[]? sel = l == c.NumLayers - 1 ? ws.ReadRows : null;
+            int m = sel?.Length ?? n;
             RmsNorm.Forward(a.Xn1, a.Rstd1, x, w.InputLayerNorm, n, h, c.RmsNormEps);
-            Linear.Forward(a.Q, a.Xn1, w.QProj, Bias(w.QBias), n, h, qd);
+            float* xq = a.Xn1;
+            if (sel != null) Gather(xq = ws.XnQ, a.Xn1, sel, h);
+            Linear.Forward(a.Q, xq, w.QProj, Bias(w.QBias), m, h, qd);
             Linear.Forward(a.K, a.Xn1, w.KProj, Bias(w.KBias), n, h, kd);
             Linear.Forward(a.V, a.Xn1, w.VProj, Bias(w.VBias), n, h, kd);
-            LoraForward(Q, l, a.Q, a.Xn1, a, ws, n, dropout);
+            LoraForward(Q, l, a.Q, xq, a, ws, m, dropout);
             LoraForward(K, l, a.K, a.Xn1, a, ws, n, dropout);
             LoraForward(V, l, a.V, a.Xn1, a, ws, n, dropout);
-            Rope.Forward(a.Q, batch.PositionIds, c.NumHeads, c.HeadDim, _cos, _sin);
+            Rope.Forward(a.Q, sel != null ? ws.ReadPositions! : batch.PositionIds, c.NumHeads, c.HeadDim, _cos, _sin);
             Rope.Forward(a.K, batch.PositionIds, c.NumKvHeads, c.HeadDim, _cos, _sin);
-            Attention.Forward(a.AttOut, a.Probs, a.Q, a.K, a.V, batch.CuSeqlens, batch.KeyMask, c.NumHeads, c.NumKvHeads, c.HeadDim);
-            Linear.Forward(ws.ScratchH, a.AttOut, w.OProj, Bias(w.OBias), n, qd, h);
-            LoraForward(O, l, ws.ScratchH, a.AttOut, a, ws, n, dropout);
-            Elementwise.Add(x, ws.ScratchH, a.Mid, n * h);
-            RmsNorm.Forward(a.Xn2, a.Rstd2, a.Mid, w.PostAttentionLayerNorm, n, h, c.RmsNormEps);
-            Linear.Forward(a.Gate, a.Xn2, w.GateProj, Bias(w.GateBias), n, h, im);
-            Linear.Forward(a.Up, a.Xn2, w.UpProj, Bias(w.UpBias), n, h, im);
-            LoraForward(Gate, l, a.Gate, a.Xn2, a, ws, n, dropout);
-            LoraForward(Up, l, a.Up, a.Xn2, a, ws, n, dropout);
-            SwiGlu.Forward(a.Act, a.Gate, a.Up, n * im);
-            Linear.Forward(ws.ScratchH, a.Act, w.DownProj, Bias(w.DownBias), n, im, h);
-            LoraForward(Down, l, ws.ScratchH, a.Act, a, ws, n, dropout);
-            Elementwise.Add(a.Mid, ws.ScratchH, ws.Resid(l + 1), n * h);
+            if (sel != null)
+                Attention.ForwardQueries(a.AttOut, a.Probs, a.Q, a.K, a.V, batch.CuSeqlens, ws.ReadPositions, batch.KeyMask, c.NumHeads, c.NumKvHeads, c.HeadDim);
+            else
+                Attention.Forward(a.AttOut, a.Probs, a.Q, a.K, a.V, batch.CuSeqlens, batch.KeyMask, c.NumHeads, c.NumKvHeads, c.HeadDim);
+            Linear.Forward(ws.ScratchH, a.AttOut, w.OProj, Bias(w.OBias), m, qd, h);
+            LoraForward(O, l, ws.ScratchH, a.AttOut, a, ws, m, dropout);
+            if (sel != null)
+            {
+                Gather(a.Mid, x, sel, h);
+                Elementwise.AddInPlace(a.Mid, ws.ScratchH, m * h);
+            }
+            else Elementwise.Add(x, ws.ScratchH, a.Mid, n * h);
+            RmsNorm.Forward(a.Xn2, a.Rstd2, a.Mid, w.PostAttentionLayerNorm, m, h, c.RmsNormEps);
+            Linear.Forward(a.Gate, a.Xn2, w.GateProj, Bias(w.GateBias), m, h, im);
+            Linear.Forward(a.Up, a.Xn2, w.UpProj, Bias(w.UpBias), m, h, im);
+            LoraForward(Gate, l, a.Gate, a.Xn2, a, ws, m, dropout);
+            LoraForward(Up, l, a.Up, a.Xn2, a, ws, m, dropout);
+            SwiGlu.Forward(a.Act, a.Gate, a.Up, m * im);
+            Linear.Forward(ws.ScratchH, a.Act, w.DownProj, Bias(w.DownBias), m, im, h);
+            LoraForward(Down, l, ws.ScratchH, a.Act, a, ws, m, dropout);
+            Elementwise.Add(a.Mid, ws.ScratchH, ws.Resid(l + 1), m * h);
         }
-        RmsNorm.Forward(ws.Hidden, ws.RstdF, ws.Resid(c.NumLayers), Weights.Norm, n, h, c.RmsNormEps);
+        int rows = ws.ReadRows?.Length ?? n;
+        RmsNorm.Forward(ws.Hidden, ws.RstdF, ws.Resid(c.NumLayers), Weights.Norm, rows, h, c.RmsNormEps);
         return ws.Hidden;
     }
 
@@ -104,7 +128,7 @@ public sealed unsafe class LlamaModel : IDisposable
     internal PackedBatch Batch => _ws?.Batch ?? throw new InvalidOperationException("no forward pass yet");
 
     /// <summary>
-    /// Back-propagates dHidden [rows of <see cref="Batch"/>, hidden] (the gradient of the final norm's output) through the backbone
+    /// Back-propagates dHidden [rows of <see cref="Batch"/>, or the read positions', hidden] (the gradient of the final norm's output) through the backbone
     /// of the last <see cref="Forward"/> (which must have had forBackward). LoRA gradients accumulate, and so
     /// do the weight gradients of the tensors <paramref name="parameters"/> trains (null: the backbone is
     /// frozen and only activation gradients are computed). Returns the gradient of the embedding output [rows, hidden].
@@ -117,39 +141,55 @@ public sealed unsafe class LlamaModel : IDisposable
         int n = batch.Rows, h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
         var g = parameters;
         float* dx = ws.DResid;
+        int[]? read = ws.ReadRows;
         Clear(dx, n * h);
-        RmsNorm.Backward(dx, Grad(g, Weights.Norm), dHidden, ws.Resid(c.NumLayers), ws.RstdF, Weights.Norm, n, h);
+        RmsNorm.Backward(dx, Grad(g, Weights.Norm), dHidden, ws.Resid(c.NumLayers), ws.RstdF, Weights.Norm, read?.Length ?? n, h);
         for (int l = c.NumLayers - 1; l >= 0; l--)
         {
             var w = Weights.Layers[l];
             var a = ws.Layer(l);
+            int[]? sel = l == c.NumLayers - 1 ? read : null; // see Forward: the read rows only, up to the queries
+            int m = sel?.Length ?? n;
             // resid[l+1] = mid + down(swiglu(gate(xn2), up(xn2))): dx already holds d resid[l+1] = d mid (skip path).
-            Clear(ws.DAct, n * im);
-            Linear.Backward(ws.DAct, Grad(g, w.DownProj), Grad(g, w.DownBias), dx, a.Act, w.DownProj, n, im, h);
-            LoraBackward(Down, l, ws.DAct, dx, a.Act, a, ws, n);
+            Clear(ws.DAct, m * im);
+            Linear.Backward(ws.DAct, Grad(g, w.DownProj), Grad(g, w.DownBias), dx, a.Act, w.DownProj, m, im, h);
+            LoraBackward(Down, l, ws.DAct, dx, a.Act, a, ws, m);
             // DGate, DUp are written rather than accumulated into: the same bits as += on cleared buffers, without the clears.
-            SwiGlu.Backward(ws.DGate, ws.DUp, ws.DAct, a.Gate, a.Up, n * im, accumulate: false);
-            Clear(ws.DXn, n * h);
-            Linear.Backward(ws.DXn, Grad(g, w.GateProj), Grad(g, w.GateBias), ws.DGate, a.Xn2, w.GateProj, n, h, im);
-            Linear.Backward(ws.DXn, Grad(g, w.UpProj), Grad(g, w.UpBias), ws.DUp, a.Xn2, w.UpProj, n, h, im);
-            LoraBackward(Gate, l, ws.DXn, ws.DGate, a.Xn2, a, ws, n);
-            LoraBackward(Up, l, ws.DXn, ws.DUp, a.Xn2, a, ws, n);
-            RmsNorm.Backward(dx, Grad(g, w.PostAttentionLayerNorm), ws.DXn, a.Mid, a.Rstd2, w.PostAttentionLayerNorm, n, h);
+            SwiGlu.Backward(ws.DGate, ws.DUp, ws.DAct, a.Gate, a.Up, m * im, accumulate: false);
+            Clear(ws.DXn, m * h);
+            Linear.Backward(ws.DXn, Grad(g, w.GateProj), Grad(g, w.GateBias), ws.DGate, a.Xn2, w.GateProj, m, h, im);
+            Linear.Backward(ws.DXn, Grad(g, w.UpProj), Grad(g, w.UpBias), ws.DUp, a.Xn2, w.UpProj, m, h, im);
+            LoraBackward(Gate, l, ws.DXn, ws.DGate, a.Xn2, a, ws, m);
+            LoraBackward(Up, l, ws.DXn, ws.DUp, a.Xn2, a, ws, m);
+            RmsNorm.Backward(dx, Grad(g, w.PostAttentionLayerNorm), ws.DXn, a.Mid, a.Rstd2, w.PostAttentionLayerNorm, m, h);
             // mid = resid[l] + o_proj(attention(rope(q), rope(k), v))
-            Clear(ws.DAttOut, n * qd);
-            Linear.Backward(ws.DAttOut, Grad(g, w.OProj), Grad(g, w.OBias), dx, a.AttOut, w.OProj, n, qd, h);
-            LoraBackward(O, l, ws.DAttOut, dx, a.AttOut, a, ws, n);
-            Clear(ws.DQ, n * qd); Clear(ws.DK, n * kd); Clear(ws.DV, n * kd);
-            Attention.Backward(ws.DQ, ws.DK, ws.DV, ws.DAttOut, a.Probs, a.Q, a.K, a.V, batch.CuSeqlens, c.NumHeads, c.NumKvHeads, c.HeadDim);
-            Rope.Backward(ws.DQ, batch.PositionIds, c.NumHeads, c.HeadDim, _cos, _sin);
+            Clear(ws.DAttOut, m * qd);
+            Linear.Backward(ws.DAttOut, Grad(g, w.OProj), Grad(g, w.OBias), dx, a.AttOut, w.OProj, m, qd, h);
+            LoraBackward(O, l, ws.DAttOut, dx, a.AttOut, a, ws, m);
+            Clear(ws.DQ, m * qd); Clear(ws.DK, n * kd); Clear(ws.DV, n * kd);
+            if (sel != null)
+                Attention.BackwardQueries(ws.DQ, ws.DK, ws.DV, ws.DAttOut, a.Probs, a.Q, a.K, a.V, batch.CuSeqlens, ws.ReadPositions, c.NumHeads, c.NumKvHeads, c.HeadDim);
+            else
+                Attention.Backward(ws.DQ, ws.DK, ws.DV, ws.DAttOut, a.Probs, a.Q, a.K, a.V, batch.CuSeqlens, c.NumHeads, c.NumKvHeads, c.HeadDim);
+            Rope.Backward(ws.DQ, sel != null ? ws.ReadPositions! : batch.PositionIds, c.NumHeads, c.HeadDim, _cos, _sin);
             Rope.Backward(ws.DK, batch.PositionIds, c.NumKvHeads, c.HeadDim, _cos, _sin);
             Clear(ws.DXn, n * h);
-            Linear.Backward(ws.DXn, Grad(g, w.QProj), Grad(g, w.QBias), ws.DQ, a.Xn1, w.QProj, n, h, qd);
+            float* dxq = ws.DXn, xq = a.Xn1;
+            if (sel != null) { Clear(dxq = ws.DXnQ, m * h); xq = ws.XnQ; }
+            Linear.Backward(dxq, Grad(g, w.QProj), Grad(g, w.QBias), ws.DQ, xq, w.QProj, m, h, qd);
             Linear.Backward(ws.DXn, Grad(g, w.KProj), Grad(g, w.KBias), ws.DK, a.Xn1, w.KProj, n, h, kd);
             Linear.Backward(ws.DXn, Grad(g, w.VProj), Grad(g, w.VBias), ws.DV, a.Xn1, w.VProj, n, h, kd);
-            LoraBackward(Q, l, ws.DXn, ws.DQ, a.Xn1, a, ws, n);
+            LoraBackward(Q, l, dxq, ws.DQ, xq, a, ws, m);
             LoraBackward(K, l, ws.DXn, ws.DK, a.Xn1, a, ws, n);
             LoraBackward(V, l, ws.DXn, ws.DV, a.Xn1, a, ws, n);
+            if (sel != null)
+            {
+                ScatterAdd(ws.DXn, dxq, sel, h);
+                // d resid[l]: the skip path reaches the read rows only, the input norm's path every row.
+                new ReadOnlySpan<float>(dx, m * h).CopyTo(new Span<float>(ws.ScratchH, m * h));
+                Clear(dx, n * h);
+                ScatterAdd(dx, ws.ScratchH, sel, h);
+            }
             RmsNorm.Backward(dx, Grad(g, w.InputLayerNorm), ws.DXn, ws.Resid(l), a.Rstd1, w.InputLayerNorm, n, h);
         }
         return dx;
@@ -197,6 +237,18 @@ public sealed unsafe class LlamaModel : IDisposable
         Clear(ws.ScratchH, n * m.In);
         m.Backward(ws.ScratchH, dy, a.LoraX[p], a.LoraU[p], ws.ScratchR, n, Lora.Scale);
         Dropout.Backward(dx, ws.ScratchH, a.LoraMask[p], n * m.In, Lora.Dropout);
+    }
+
+    /// <summary>dst[j] = src[rows[j]] for rows of <paramref name="h"/> floats.</summary>
+    private static void Gather(float* dst, float* src, int[] rows, int h)
+    {
+        for (int j = 0; j < rows.Length; j++) new ReadOnlySpan<float>(src + (long)rows[j] * h, h).CopyTo(new Span<float>(dst + (long)j * h, h));
+    }
+
+    /// <summary>dst[rows[j]] += src[j] for rows of <paramref name="h"/> floats.</summary>
+    private static void ScatterAdd(float* dst, float* src, int[] rows, int h)
+    {
+        for (int j = 0; j < rows.Length; j++) Elementwise.AddInPlace(dst + (long)rows[j] * h, src + (long)j * h, h);
     }
 
     private static float* Bias(Tensor? t) => t == null ? null : t.DType == DType.F32 ? (float*)t.Pointer : throw new SpeechTokException("16-bit biases must be upcast at load");
@@ -258,13 +310,15 @@ public sealed unsafe class LlamaModel : IDisposable
         public readonly IReadOnlyList<string> LoraTargets;
         /// <summary>The current batch's rows, within the capacity.</summary>
         public PackedBatch? Batch;
+        /// <summary>The positions a read-positions pass computes in its last layer (one per sequence) and their rows; null for all.</summary>
+        public int[]? ReadPositions, ReadRows;
         public bool HasForward;
         /// <summary>Whether the last forward applied LoRA dropout (the backward must match it).</summary>
         public bool DropoutApplied;
         private readonly LayerActs[] _layers;
         private readonly nint[] _resid;
-        public readonly float* Hidden, RstdF, ScratchH, ScratchQ, ScratchR;
-        public readonly float* DResid, DXn, DAttOut, DQ, DK, DV, DGate, DUp, DAct;
+        public readonly float* Hidden, RstdF, ScratchH, ScratchQ, ScratchR, XnQ;
+        public readonly float* DResid, DXn, DXnQ, DAttOut, DQ, DK, DV, DGate, DUp, DAct;
 
         public Workspace(LlamaConfig c, long tokens, long scores, bool keepAll, int loraRank, bool loraDropout, IReadOnlyList<string> loraTargets)
         {
@@ -293,13 +347,13 @@ public sealed unsafe class LlamaModel : IDisposable
             }
             _resid = new nint[keepAll ? c.NumLayers + 1 : 2];
             for (int i = 0; i < _resid.Length; i++) _resid[i] = (nint)m.Floats(n * h);
-            Hidden = m.Floats(n * h); RstdF = m.Floats(n);
+            Hidden = m.Floats(n * h); RstdF = m.Floats(n); XnQ = m.Floats(n * h);
             ScratchH = m.Floats(n * Math.Max(h, Math.Max(qd, im)));
             ScratchQ = m.Floats(n * adapted.Select(p => LoraAdapters.Shape(c, p).Out).Append(Math.Max(qd, kd)).Max()); // LoRA's [n, out] scratch
             ScratchR = m.Floats(n * Math.Max(loraRank, 1));
             if (keepAll)
             {
-                DResid = m.Floats(n * h); DXn = m.Floats(n * h); DAttOut = m.Floats(n * qd);
+                DResid = m.Floats(n * h); DXn = m.Floats(n * h); DXnQ = m.Floats(n * h); DAttOut = m.Floats(n * qd);
                 DQ = m.Floats(n * qd); DK = m.Floats(n * kd); DV = m.Floats(n * kd);
                 DGate = m.Floats(n * im); DUp = m.Floats(n * im); DAct = m.Floats(n * im);
             }

@@ -140,6 +140,106 @@ public static unsafe class Attention
         finally { NativeMemory.AlignedFree(ds); }
     }
 
+    /// <summary>
+    /// One query row per packed sequence, as the full causal attention computes that row: query j is position
+    /// positions[j] of sequence j and attends its keys 0..positions[j] whose mask is 1. For a head that reads one
+    /// position per sequence (a classification head), the last layer needs no other query. q, out [b, hq, d];
+    /// k, v [n, hkv, d] as in <see cref="Forward(float*, float*, float*, float*, float*, ReadOnlySpan{int}, ReadOnlySpan{int}, int, int, int)"/>;
+    /// probs [b, hq, positions[j] + 1] one after another (<see cref="QueryProbsLength"/> floats).
+    /// </summary>
+    public static void ForwardQueries(float* output, float* probs, float* q, float* k, float* v, ReadOnlySpan<int> cuSeqlens, ReadOnlySpan<int> positions,
+        ReadOnlySpan<int> mask, int hq, int hkv, int d)
+    {
+        var s = new Seqs(cuSeqlens, hq, hkv, d);
+        var (pos, probsAt, m) = CheckQueries(s, positions, mask);
+        int rep = hq / hkv;
+        float scale = 1f / MathF.Sqrt(d);
+        nint qa = (nint)q, ka = (nint)k, va = (nint)v, pa = (nint)probs, oa = (nint)output;
+        Threading.For(s.Count * hkv, u =>
+        {
+            int j = u / hkv, g = u % hkv, len = pos[j] + 1;
+            for (int r = 0; r < rep; r++)
+            {
+                int head = g * rep + r;
+                var qh = new ReadOnlySpan<float>((float*)qa + ((long)j * hq + head) * d, d);
+                var p = new Span<float>((float*)pa + probsAt[j] + (long)head * len, len);
+                for (int key = 0; key < len; key++)
+                    p[key] = m != null && m[s.Cu[j] + key] == 0 ? float.NegativeInfinity
+                        : scale * TensorPrimitives.Dot(qh, new ReadOnlySpan<float>((float*)ka + ((long)(s.Cu[j] + key) * hkv + g) * d, d));
+                var oh = new Span<float>((float*)oa + ((long)j * hq + head) * d, d);
+                oh.Clear();
+                float max = TensorPrimitives.Max(p);
+                if (float.IsNegativeInfinity(max)) { p.Clear(); continue; } // every key masked
+                TensorPrimitives.Subtract(p, max, p);
+                TensorPrimitives.Exp(p, p);
+                TensorPrimitives.Multiply(p, 1f / TensorPrimitives.Sum(p), p);
+                for (int key = 0; key < len; key++)
+                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>((float*)va + ((long)(s.Cu[j] + key) * hkv + g) * d, d), p[key], oh, oh);
+            }
+        });
+    }
+
+    /// <summary>The backward of <see cref="ForwardQueries"/>: dq [b, hq, d], dk, dv [n, hkv, d] accumulate (+=).</summary>
+    public static void BackwardQueries(float* dq, float* dk, float* dv, float* dOut, float* probs, float* q, float* k, float* v,
+        ReadOnlySpan<int> cuSeqlens, ReadOnlySpan<int> positions, int hq, int hkv, int d)
+    {
+        var s = new Seqs(cuSeqlens, hq, hkv, d);
+        var (pos, probsAt, _) = CheckQueries(s, positions, []);
+        int rep = hq / hkv;
+        float scale = 1f / MathF.Sqrt(d);
+        nint qa = (nint)q, ka = (nint)k, va = (nint)v, pa = (nint)probs, doa = (nint)dOut, dqa = (nint)dq, dka = (nint)dk, dva = (nint)dv;
+        // A unit (j, g) owns the dK, dV rows of sequence j and group g; its heads add into them in the order of r.
+        Threading.For(s.Count * hkv, u =>
+        {
+            int j = u / hkv, g = u % hkv, len = pos[j] + 1;
+            var ds = new float[len];
+            for (int r = 0; r < rep; r++)
+            {
+                int head = g * rep + r;
+                long qo = ((long)j * hq + head) * d;
+                var qh = new ReadOnlySpan<float>((float*)qa + qo, d);
+                var doh = new ReadOnlySpan<float>((float*)doa + qo, d);
+                var dqh = new Span<float>((float*)dqa + qo, d);
+                var p = new ReadOnlySpan<float>((float*)pa + probsAt[j] + (long)head * len, len);
+                for (int key = 0; key < len; key++)
+                    ds[key] = TensorPrimitives.Dot(doh, new ReadOnlySpan<float>((float*)va + ((long)(s.Cu[j] + key) * hkv + g) * d, d));
+                float dot = TensorPrimitives.Dot(p, ds);
+                for (int key = 0; key < len; key++)
+                {
+                    long ko = ((long)(s.Cu[j] + key) * hkv + g) * d;
+                    float dsk = (ds[key] - dot) * p[key] * scale;
+                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>((float*)ka + ko, d), dsk, dqh, dqh);
+                    var dkh = new Span<float>((float*)dka + ko, d);
+                    TensorPrimitives.MultiplyAdd(qh, dsk, dkh, dkh);
+                    var dvh = new Span<float>((float*)dva + ko, d);
+                    TensorPrimitives.MultiplyAdd(doh, p[key], dvh, dvh);
+                }
+            }
+        });
+    }
+
+    /// <summary>Floats of the saved probabilities of <see cref="ForwardQueries"/>: hq · Σ (positions[j] + 1).</summary>
+    public static long QueryProbsLength(ReadOnlySpan<int> positions, int hq)
+    {
+        long sum = 0;
+        foreach (int p in positions) sum += p + 1;
+        return sum * hq;
+    }
+
+    private static (int[] Positions, long[] ProbsAt, int[]? Mask) CheckQueries(Seqs s, ReadOnlySpan<int> positions, ReadOnlySpan<int> mask)
+    {
+        if (positions.Length != s.Count) throw ShapeMismatchException.Of("query positions vs sequences", [positions.Length], [s.Count]);
+        if (!mask.IsEmpty && mask.Length != s.Rows) throw ShapeMismatchException.Of("attention mask vs packed rows", [mask.Length], [s.Rows]);
+        var probsAt = new long[s.Count];
+        for (int j = 0; j < s.Count; j++)
+        {
+            if ((uint)positions[j] >= (uint)s.Length(j))
+                throw new SpeechTokException($"query position {positions[j]} is outside sequence {j} of length {s.Length(j)}");
+            if (j + 1 < s.Count) probsAt[j + 1] = probsAt[j] + (long)s.Hq * (positions[j] + 1);
+        }
+        return (positions.ToArray(), probsAt, mask.IsEmpty ? null : mask.ToArray());
+    }
+
     /// <summary>Floats of the saved probabilities for packed sequences: hq · Σ tᵢ².</summary>
     public static long ProbsLength(ReadOnlySpan<int> cuSeqlens, int hq)
     {

@@ -316,10 +316,11 @@ public sealed class ModelTests
         var c = Config();
         var w = Load(c, Weights(c, 8));
         int h = c.HiddenSize;
-        // Three right-padded rows of 7 (lengths 7, 3, 5), one with a soft input vector at position 1.
+        // Three right-padded rows of 7 (lengths 7, 3, 6), one with a soft input vector at position 1, one whose last
+        // real token is the pad id (so the head reads position 4 of 6).
         int[] ids = [1, 5, 6, 7, 8, 9, 4, 1, 7, 5, 0, 0, 0, 0, 1, 9, 8, 3, 6, 0, 0];
-        int[] mask = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0];
-        int[] lengths = [7, 3, 5], labels = [2, 0, 1];
+        int[] mask = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0];
+        int[] lengths = [7, 3, 6], labels = [2, 0, 1];
         var vector = GradCheck.Random(h, 6, 0.5f);
         using var m = SharpClassifier(w);
         var lora = m.Model.Lora!;
@@ -333,7 +334,7 @@ public sealed class ModelTests
             return (logits, [.. lora.All.SelectMany(a => a.GradA.Concat(a.GradB)), .. m.ScoreGrad, .. over.Grad]);
         }
         var (logits, grads) = Step(ids, mask, 3, 7, labels, 7 + 1);
-        Assert.Equal(7 + 3 + 5, m.Model.Batch.Rows); // the pad positions were not computed
+        Assert.Equal(7 + 3 + 6, m.Model.Batch.Rows); // the pad positions were not computed
         var sum = new float[grads.Length];
         for (int s = 0; s < 3; s++)
         {

@@ -62,6 +62,53 @@ public sealed unsafe class PackedAttentionTests
     }
 
     [Fact]
+    public void Query_rows_equal_those_rows_of_the_full_attention_and_its_gradients()
+    {
+        int[] lengths = [6, 90, 1, 20], positions = [5, 40, 0, 19];
+        var cu = Cu(lengths);
+        int n = cu[^1], b = lengths.Length;
+        var mask = Enumerable.Repeat(1, n).ToArray();
+        mask[cu[1] + 7] = 0; // a masked key before a query
+        var q = Random(n * Hq * D, 51); var k = Random(n * Hkv * D, 52); var v = Random(n * Hkv * D, 53);
+        // The full attention, with dOut only at the query rows: its dq there, dk and dv are what the query form must give.
+        var dOut = new float[n * Hq * D];
+        var dOutQ = Random(b * Hq * D, 54);
+        for (int j = 0; j < b; j++) dOutQ.AsSpan(j * Hq * D, Hq * D).CopyTo(dOut.AsSpan((cu[j] + positions[j]) * Hq * D));
+        var o = new float[q.Length]; var probs = new float[Attention.ProbsLength(cu, Hq)];
+        var dq = new float[q.Length]; var dk = new float[k.Length]; var dv = new float[v.Length];
+        var qq = new float[b * Hq * D];
+        for (int j = 0; j < b; j++) q.AsSpan((cu[j] + positions[j]) * Hq * D, Hq * D).CopyTo(qq.AsSpan(j * Hq * D));
+        var oq = new float[qq.Length]; var pq = new float[Attention.QueryProbsLength(positions, Hq)];
+        var dqq = new float[qq.Length]; var dkq = new float[k.Length]; var dvq = new float[v.Length];
+        fixed (float* op = o, pp = probs, qp = q, kp = k, vp = v, dop = dOut, dqp = dq, dkp = dk, dvp = dv)
+        fixed (float* oqp = oq, pqp = pq, qqp = qq, doq = dOutQ, dqqp = dqq, dkqp = dkq, dvqp = dvq)
+        {
+            Attention.Forward(op, pp, qp, kp, vp, cu, mask, Hq, Hkv, D);
+            Attention.Backward(dqp, dkp, dvp, dop, pp, qp, kp, vp, cu, Hq, Hkv, D);
+            Attention.ForwardQueries(oqp, pqp, qqp, kp, vp, cu, positions, mask, Hq, Hkv, D);
+            Attention.BackwardQueries(dqqp, dkqp, dvqp, doq, pqp, qqp, kp, vp, cu, positions, Hq, Hkv, D);
+        }
+        static void Close(float[] expected, float[] actual, string what)
+        {
+            Assert.Equal(expected.Length, actual.Length);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f + 1e-4f * Math.Abs(expected[i]), $"{what}[{i}]: {expected[i]} vs {actual[i]}");
+        }
+        var expectedOut = new float[oq.Length]; var expectedDq = new float[dqq.Length];
+        for (int j = 0; j < b; j++)
+        {
+            o.AsSpan((cu[j] + positions[j]) * Hq * D, Hq * D).CopyTo(expectedOut.AsSpan(j * Hq * D));
+            dq.AsSpan((cu[j] + positions[j]) * Hq * D, Hq * D).CopyTo(expectedDq.AsSpan(j * Hq * D));
+        }
+        Close(expectedOut, oq, "out");
+        Close(expectedDq, dqq, "dq");
+        Close(dk, dkq, "dk");
+        Close(dv, dvq, "dv");
+        Assert.Contains(dk, x => x != 0); // keys after a query get nothing, the others do
+        for (int r = cu[1] + positions[1] + 1; r < cu[2]; r++) Assert.All(dkq.AsSpan(r * Hkv * D, Hkv * D).ToArray(), x => Assert.Equal(0f, x));
+    }
+
+    [Fact]
     public void Bad_cu_seqlens_are_one_clear_error()
     {
         var x = new float[64 * Hq * D];
