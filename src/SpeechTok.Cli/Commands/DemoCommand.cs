@@ -17,13 +17,14 @@ internal static class DemoCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var seed = new Option<int>("--seed") { Description = "Dataset seed (other sentences and voice settings).", DefaultValueFactory = _ => defaults.Seed };
         var labeling = new Option<DemoLabeling>("--labeling") { Description = "Quadrants (4 classes: arousal × polarity), Incongruent (binary: the voice contradicts the words) or MultiLabel (4 labels, any subset: negative words, high pitch, fast, loud).", DefaultValueFactory = _ => defaults.Labeling };
-        var cmd = new Command("demo", "Build the built-in espeak-ng speech dataset (label = words × voice) and run every system on it with the quick preset.") { outDir, threads, seed, labeling };
+        var count = new Option<int>("--count") { Description = "Clips in the dataset (a multiple of 4, at least 24), split 70/15/15.", DefaultValueFactory = _ => defaults.Count };
+        var cmd = new Command("demo", "Build the built-in espeak-ng speech dataset (label = words × voice) and run every system on it with the quick preset.") { outDir, threads, seed, labeling, count };
         cmd.SetAction(r =>
         {
             var sw = Stopwatch.StartNew();
             string root = Path.GetFullPath(r.GetValue(outDir)!);
             Console.Error.WriteLine("building the demo dataset with espeak-ng …");
-            var info = DemoDataset.Build(Path.Combine(root, "data"), new DemoOptions { Seed = r.GetValue(seed), Labeling = r.GetValue(labeling) });
+            var info = DemoDataset.Build(Path.Combine(root, "data"), new DemoOptions { Seed = r.GetValue(seed), Labeling = r.GetValue(labeling), Count = r.GetValue(count) });
             Console.Error.WriteLine($"{info.Clips} clips ({(info.Skipped ? "already built" : $"{info.GenerationSeconds:F0} s")}) → {info.ManifestPath}");
             var results = ExperimentRunner.Run(new ExperimentOptions
             {

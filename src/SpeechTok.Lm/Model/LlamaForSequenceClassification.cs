@@ -104,7 +104,8 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
     private (float[] Pooled, float[] Logits) Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward, InputOverride? inputs)
     {
         var idx = PoolIndex(ids, b, t, PadTokenId);
-        // Only the pooled rows are read, so the padding is skipped unless a pooled or replaced position lies in it.
+        // Only the pooled rows are read: the padding is skipped unless a pooled or replaced position lies in it, and the
+        // last layer computes the pooled rows only (packed or not).
         var lengths = PackedBatch.RightPaddedLengths(mask, b, t);
         if (lengths != null && (idx.Where((p, bi) => p >= lengths[bi]).Any() || inputs?.Within(lengths, t) == false)) lengths = null;
         float* hidden = Model.Forward(ids, mask, b, t, forBackward && (Model.Lora != null || inputs != null || Parameters != null), inputs, lengths, readPositions: idx);

@@ -8,7 +8,7 @@ namespace SpeechTok.Lm.Model;
 /// flat activation buffers. The backward pass computes activation gradients, the gradients of LoRA factors
 /// (new embedding rows via the caller) and, for full-parameter training, the weight gradients of the
 /// tensors a <see cref="LlamaParameters"/> trains; frozen weights get none.
-/// Activation buffers are allocated once per (batch, seq) and reused across steps.
+/// Activation buffers are grown to the largest batch seen (in rows, packed or not) and reused across steps.
 /// </summary>
 public sealed unsafe class LlamaModel : IDisposable
 {
@@ -58,7 +58,8 @@ public sealed unsafe class LlamaModel : IDisposable
     /// <param name="readPositions">
     /// The one position per row whose hidden state the caller reads (a classification head's pooled token), or null for
     /// all. The last layer then computes only those rows (its keys and values still cover every row): the other rows'
-    /// last-layer outputs reach nothing, so this is exact, and it skips nearly a layer of work.
+    /// last-layer outputs reach nothing, so this is exact up to rounding (another summation order), and it skips nearly a layer
+    /// of work. LoRA dropout masks are then drawn over the computed rows (a packed or pruned pass draws other masks than a padded one).
     /// </param>
     internal float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward, InputOverride? inputs = null, int[]? packLengths = null,
         int[]? readPositions = null)
@@ -297,7 +298,7 @@ public sealed unsafe class LlamaModel : IDisposable
     }
 
     /// <summary>
-    /// Activation and gradient buffers for one (batch, seq). Inference keeps one layer slot (reused by every
+    /// Activation and gradient buffers for up to <see cref="Tokens"/> rows. Inference keeps one layer slot (reused by every
     /// layer) and two residual slots; training keeps every layer's activations for the backward pass.
     /// </summary>
     internal sealed class Workspace : IDisposable

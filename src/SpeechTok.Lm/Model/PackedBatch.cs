@@ -21,14 +21,13 @@ internal sealed class PackedBatch
     public int[] Ids { get; }
     /// <summary>[rows] key mask, or empty when every row is a real token.</summary>
     public int[] KeyMask { get; }
-    public bool Packed { get; }
     public int Rows => CuSeqlens[^1];
     /// <summary>Σ tᵢ²: attention scores per head.</summary>
     public long Scores { get; }
 
-    private PackedBatch(int b, int t, int[] cu, int[] ids, int[] keyMask, bool packed)
+    private PackedBatch(int b, int t, int[] cu, int[] ids, int[] keyMask)
     {
-        B = b; T = t; CuSeqlens = cu; Ids = ids; KeyMask = keyMask; Packed = packed;
+        B = b; T = t; CuSeqlens = cu; Ids = ids; KeyMask = keyMask;
         PositionIds = new int[cu[^1]];
         for (int i = 0; i < b; i++)
         {
@@ -47,12 +46,12 @@ internal sealed class PackedBatch
         if (lengths == null)
         {
             for (int i = 0; i < b; i++) cu[i + 1] = cu[i] + t;
-            return new PackedBatch(b, t, cu, ids.ToArray(), mask.ToArray(), packed: false);
+            return new PackedBatch(b, t, cu, ids.ToArray(), mask.ToArray());
         }
         for (int i = 0; i < b; i++) cu[i + 1] = cu[i] + lengths[i];
         var rows = new int[cu[b]];
         for (int i = 0; i < b; i++) ids.Slice(i * t, lengths[i]).CopyTo(rows.AsSpan(cu[i]));
-        return new PackedBatch(b, t, cu, rows, [], packed: true);
+        return new PackedBatch(b, t, cu, rows, []);
     }
 
     /// <summary>
