@@ -90,6 +90,7 @@ def main():
     p.add_argument("--workload", default="finetune", choices=["pretrain", "full", "finetune", "infer"])
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--seq", type=int, default=128)
+    p.add_argument("--min-seq", type=int, default=None)  # lengths evenly spaced from it to --seq, right-padded (as ours)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--new-rows", type=int, default=512)
@@ -129,12 +130,20 @@ def main():
         emb.weight.register_hook(lambda g: g * keep)
 
     b, t = a.batch, a.seq
+    min_t = a.min_seq or t
     ids = torch.randint(3, vocab, (b, t))
     labels = torch.arange(b) % 2
+    # The same lengths as ours; HF's padded batch: pads are id 0, masked as keys, their targets ignored, and the
+    # head reads the last real token. Every position is computed, as transformers does.
+    lengths = torch.tensor([t if b == 1 else min_t + i * (t - min_t) // (b - 1) for i in range(b)])
+    real = torch.arange(t)[None, :] < lengths[:, None]
+    ids[~real] = 0
+    targets = ids[:, 1:].masked_fill(~real[:, 1:], -100)
+    last = lengths - 1
     inv = 1.0 / (c["theta"] ** (torch.arange(0, c["hd"], 2).float() / c["hd"]))
     fr = torch.outer(torch.arange(t).float(), inv)
     cos, sin = torch.cat((fr, fr), -1).cos(), torch.cat((fr, fr), -1).sin()
-    mask = torch.full((t, t), float("-inf")).triu(1)
+    mask = torch.full((t, t), float("-inf")).triu(1)[None, None] + torch.where(real, 0.0, float("-inf"))[:, None, None, :]
 
     def hidden():
         x = emb(ids)
@@ -145,12 +154,12 @@ def main():
     def step():
         if a.workload == "infer":
             with torch.no_grad():
-                score(hidden()[:, -1])
+                score(hidden()[torch.arange(b), last])
             return
         h = hidden()
         if a.workload == "full":
             logits = h @ emb.weight.t()
-            loss = F.cross_entropy(logits[:, :-1].reshape(-1, vocab), ids[:, 1:].reshape(-1))
+            loss = F.cross_entropy(logits[:, :-1].reshape(-1, vocab), targets.reshape(-1))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -158,9 +167,9 @@ def main():
             return
         if a.workload == "pretrain":
             logits = h @ emb.weight.t()
-            loss = F.cross_entropy(logits[:, :-1].reshape(-1, vocab), ids[:, 1:].reshape(-1))
+            loss = F.cross_entropy(logits[:, :-1].reshape(-1, vocab), targets.reshape(-1))
         else:
-            loss = F.cross_entropy(score(h[:, -1]), labels)
+            loss = F.cross_entropy(score(h[torch.arange(b), last]), labels)
         loss.backward()
         emb.weight.grad = None
         for prm in params:
@@ -174,8 +183,8 @@ def main():
     secs = (time.perf_counter() - t0) / a.steps
     cpu = (time.process_time() - c0) / a.steps
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps({"backend": f"torch {torch.__version__}", "shape": a.shape, "workload": a.workload, "batch": b, "seq": t,
-                      "threads": a.threads, "s_per_step": round(secs, 4), "cpu_s_per_step": round(cpu, 4), "tokens_per_s": round(b * t / secs, 1),
+    print(json.dumps({"backend": f"torch {torch.__version__}", "shape": a.shape, "workload": a.workload, "batch": b, "seq": t, "min_seq": min_t,
+                      "threads": a.threads, "s_per_step": round(secs, 4), "cpu_s_per_step": round(cpu, 4), "tokens_per_s": round(int(lengths.sum()) / secs, 1),
                       "peak_rss_mib": round(rss, 1)}))
 
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using SpeechTok.Lm.Model;
 using SpeechTok.Tensors;
+using SpeechTok.Tensors.Ops;
 using SpeechTok.Tensors.Optim;
 
 namespace SpeechTok.Cli.Commands;
@@ -12,7 +13,8 @@ namespace SpeechTok.Cli.Commands;
 /// shape with random weights (nothing downloaded). Workloads: pretrain = causal-LM loss + gradients of
 /// the appended rows only (frozen backbone); full = full-parameter causal-LM training step (every weight's
 /// gradient, global-norm clipping at 1, AdamW); finetune = LoRA(q, v) sequence classification step (loss +
-/// LoRA and score gradients); infer = classification forward (pooled logits).
+/// LoRA and score gradients); infer = classification forward (pooled logits). With --min-seq the batch is
+/// right-padded with an attention mask, as a fine-tuning batch of unequal samples (ours then skips the padding).
 /// </summary>
 internal static class BenchLm
 {
@@ -34,7 +36,8 @@ internal static class BenchLm
         var workload = new Option<string>("--workload") { Description = "pretrain (new rows), full (every weight + AdamW), finetune (LoRA) or infer.", DefaultValueFactory = _ => "finetune" };
         workload.AcceptOnlyFromAmong("pretrain", "full", "finetune", "infer");
         var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => 8 };
-        var seq = new Option<int>("--seq") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 128 };
+        var seq = new Option<int>("--seq") { Description = "Tokens per sequence (the longest, with --min-seq).", DefaultValueFactory = _ => 128 };
+        var minSeq = new Option<int?>("--min-seq") { Description = "Shortest sequence: lengths evenly spaced from it to --seq, right-padded to --seq with an attention mask (as HF's padding collator); tokens/s counts real tokens. Default: --seq (no padding)." };
         var threads = new Option<int>("--threads") { Description = "Threads (default: every core).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var steps = new Option<int>("--steps") { Description = "Timed steps after one warm-up step.", DefaultValueFactory = _ => 3 };
         var dtype = new Option<string>("--dtype") { Description = "Weight storage: f32 or bf16 (default: f32 for smollm2-135m and the builtin shapes, bf16 otherwise; full needs f32)." };
@@ -42,15 +45,16 @@ internal static class BenchLm
         var newRows = new Option<int>("--new-rows") { Description = "Appended vocabulary rows (audio tokens + markers).", DefaultValueFactory = _ => 512 };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result line." };
         var cmd = new Command("lm-step", "Tokens/s of one LM step on random weights of a model shape; last line {\"tokens_per_s\",\"peak_rss_mib\"}.")
-        { shape, workload, batch, seq, threads, steps, dtype, newRows, json };
-        cmd.SetAction(r => Run(r.GetValue(shape)!, r.GetValue(workload)!, r.GetValue(batch), r.GetValue(seq), r.GetValue(threads),
+        { shape, workload, batch, seq, minSeq, threads, steps, dtype, newRows, json };
+        cmd.SetAction(r => Run(r.GetValue(shape)!, r.GetValue(workload)!, r.GetValue(batch), r.GetValue(seq), r.GetValue(minSeq) ?? r.GetValue(seq), r.GetValue(threads),
             r.GetValue(steps), r.GetValue(dtype), r.GetValue(newRows), r.GetValue(json)));
         return cmd;
     }
 
-    private static int Run(string shape, string workload, int b, int t, int threads, int steps, string? dtype, int nNew, bool json)
+    private static int Run(string shape, string workload, int b, int t, int minT, int threads, int steps, string? dtype, int nNew, bool json)
     {
         if (b < 1 || t < 2 || steps < 1 || nNew < 1) throw new SpeechTokException($"bench lm-step: --batch, --steps, --new-rows must be ≥ 1 and --seq ≥ 2 (got {b}, {steps}, {nNew}, {t})");
+        if (minT < 2 || minT > t) throw new SpeechTokException($"bench lm-step: --min-seq must be in [2, --seq = {t}], got {minT}");
         Threading.Threads = threads;
         var config = LlamaConfig.Parse(Shapes[shape], shape);
         bool bf16 = (dtype ?? (shape is "smollm2-135m" or "builtin-256x4" or "builtin-lm" || workload == "full" ? "f32" : "bf16")) == "bf16";
@@ -70,7 +74,14 @@ internal static class BenchLm
         int vocab = weights.VocabSize;
         var ids = new int[b * t];
         var mask = new int[b * t];
-        for (int i = 0; i < ids.Length; i++) { ids[i] = 3 + rng.NextInt(vocab - 3); mask[i] = 1; }
+        for (int i = 0; i < ids.Length; i++) ids[i] = 3 + rng.NextInt(vocab - 3);
+        // Lengths evenly spaced from minT to t (bench/torch_lm_step.py uses the same formula); pads are id 0, label −100.
+        var lengths = Enumerable.Range(0, b).Select(i => b == 1 ? t : minT + i * (t - minT) / (b - 1)).ToArray();
+        var lmLabels = (int[])ids.Clone();
+        for (int i = 0; i < b; i++)
+            for (int j = 0; j < t; j++)
+                if (j < lengths[i]) mask[i * t + j] = 1;
+                else { ids[i * t + j] = 0; lmLabels[i * t + j] = CrossEntropy.IgnoreIndex; }
         int[] labels = [.. Enumerable.Range(0, b).Select(i => i % 2)];
 
         Action step;
@@ -80,7 +91,7 @@ internal static class BenchLm
             case "pretrain":
                 var lm = new LlamaForCausalLm(weights);
                 var grad = new float[nNew * config.HiddenSize];
-                step = () => lm.LossAndNewRowGradients(ids, mask, ids, b, t, grad, grad);
+                step = () => lm.LossAndNewRowGradients(ids, mask, lmLabels, b, t, grad, grad);
                 owner = lm;
                 break;
             case "full":
@@ -90,7 +101,7 @@ internal static class BenchLm
                 step = () =>
                 {
                     parameters.ZeroGrad();
-                    model.LossAndGradients(ids, mask, ids, b, t, parameters);
+                    model.LossAndGradients(ids, mask, lmLabels, b, t, parameters);
                     GradClip.ClipGradNorm(parameters.All, 1.0);
                     adamw.Step();
                 };
@@ -116,10 +127,10 @@ internal static class BenchLm
             for (int i = 0; i < steps; i++) step();
             double secs = sw.Elapsed.TotalSeconds;
             double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / steps;
-            double tps = Math.Round(b * t * steps / secs, 1);
+            double tps = Math.Round((double)lengths.Sum() * steps / secs, 1);
             double rss = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0), 1);
-            if (!json) Console.WriteLine($"{shape} {workload} batch {b} × seq {t}, {threads} thread(s): {secs / steps:F3} s/step");
-            Console.WriteLine(JsonSerializer.Serialize(new { shape, workload, batch = b, seq = t, threads, s_per_step = Math.Round(secs / steps, 4), cpu_s_per_step = Math.Round(cpu, 4), tokens_per_s = tps, peak_rss_mib = rss }));
+            if (!json) Console.WriteLine($"{shape} {workload} batch {b} × seq {(minT < t ? $"{minT}…" : "")}{t}, {threads} thread(s): {secs / steps:F3} s/step");
+            Console.WriteLine(JsonSerializer.Serialize(new { shape, workload, batch = b, seq = t, min_seq = minT, threads, s_per_step = Math.Round(secs / steps, 4), cpu_s_per_step = Math.Round(cpu, 4), tokens_per_s = tps, peak_rss_mib = rss }));
         }
         return 0;
     }
