@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using SpeechTok.Tensors;
 
 namespace SpeechTok.Audio.Features;
@@ -34,6 +35,8 @@ public sealed record FrameDescriptors(float[] F0, float[] Rms, float[] Centroid,
             var im = new double[nFft];
             var mag = new float[nFft / 2 + 1];
             var d = new double[tauMax + 2];
+            var diffs = new double[tauMax + 2 + Lanes];
+            var seg = new double[w + tauMax + 1 + Lanes];
             for (int t = start; t < end; t++)
             {
                 int c = t * hop + hop / 2;
@@ -52,11 +55,12 @@ public sealed record FrameDescriptors(float[] F0, float[] Rms, float[] Centroid,
                 int found = -1;
                 double best = double.MaxValue;
                 int bestTau = -1;
+                for (int i = 0; i < seg.Length; i++) seg[i] = At(x, s0 + i);
+                Differences(seg, w, tauMax + 1, diffs);
                 d[0] = 1;
                 for (int tau = 1; tau <= tauMax + 1; tau++)
                 {
-                    double diff = 0;
-                    for (int j = 0; j < w; j++) { double u = At(x, s0 + j) - At(x, s0 + j + tau); diff += u * u; }
+                    double diff = diffs[tau];
                     cum += diff;
                     d[tau] = cum > 0 ? diff * tau / cum : 1;
                 }
@@ -82,6 +86,35 @@ public sealed record FrameDescriptors(float[] F0, float[] Rms, float[] Centroid,
             }
         });
         return new FrameDescriptors(f0, rms, cen, voiced, per);
+    }
+
+    internal const int Lanes = 16;
+
+    /// <summary>
+    /// YIN's difference function diff[τ] = Σ_{j&lt;w} (seg[j] − seg[j+τ])² for τ = 1 … tauLast, each sum in order of j:
+    /// <see cref="Lanes"/> lags at a time, one per vector lane (four independent accumulators), so the sums run side
+    /// by side instead of one after another, each rounded as the plain loop rounds it (no fused multiply-add).
+    /// seg holds w + tauLast + Lanes samples (zeros past the clip); diffs tauLast + Lanes + 1.
+    /// </summary>
+    internal static void Differences(double[] seg, int w, int tauLast, double[] diffs)
+    {
+        ref double s = ref seg[0];
+        for (int tau = 1; tau <= tauLast; tau += Lanes)
+        {
+            Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int j = 0; j < w; j++)
+            {
+                var x = Vector256.Create(seg[j]);
+                nuint at = (nuint)(j + tau);
+                var u0 = x - Vector256.LoadUnsafe(ref s, at);
+                var u1 = x - Vector256.LoadUnsafe(ref s, at + 4);
+                var u2 = x - Vector256.LoadUnsafe(ref s, at + 8);
+                var u3 = x - Vector256.LoadUnsafe(ref s, at + 12);
+                a0 += u0 * u0; a1 += u1 * u1; a2 += u2 * u2; a3 += u3 * u3;
+            }
+            ref double o = ref diffs[tau];
+            a0.StoreUnsafe(ref o); a1.StoreUnsafe(ref o, 4); a2.StoreUnsafe(ref o, 8); a3.StoreUnsafe(ref o, 12);
+        }
     }
 
     private static float At(float[] x, int i) => (uint)i < (uint)x.Length ? x[i] : 0f;

@@ -9,7 +9,7 @@ namespace SpeechTok.Codec.Builtin;
 /// </summary>
 internal static unsafe class KMeans
 {
-    private const int Chunk = 512;
+    private const int Chunk = 2048;
 
     /// <summary>Centroids [k × d] fitted to x [n × d].</summary>
     public static float[] Fit(float[] x, int n, int d, int k, int seed, int maxIter, out int iterations)
@@ -89,23 +89,29 @@ internal static unsafe class KMeans
         var norms = new float[k];
         for (int j = 0; j < k; j++)
             norms[j] = System.Numerics.Tensors.TensorPrimitives.Dot(c.AsSpan(j * d, d), c.AsSpan(j * d, d));
-        int chunks = (n + Chunk - 1) / Chunk;
-        Threading.For(chunks, ch =>
+        // One chunk's products on all threads, then its rows' searches in parallel: chunks run one after another
+        // so the score buffer is allocated once (a GEMM's entries do not depend on its row count or threads).
+        int chunk = Math.Max(1, Math.Min(n, Chunk));
+        var scores = new float[(long)chunk * k];
+        for (int r0 = 0; r0 < n; r0 += chunk)
         {
-            int r0 = ch * Chunk, rows = Math.Min(Chunk, n - r0);
-            var scores = new float[rows * k];
-            fixed (float* px = &x[r0 * d], pc = c, ps = scores)
+            int rows = Math.Min(chunk, n - r0), first = r0;
+            fixed (float* px = &x[(long)r0 * d], pc = c, ps = scores)
                 Gemm.Sgemm(false, true, rows, k, d, -2f, px, d, pc, d, 0f, ps, k);
-            for (int i = 0; i < rows; i++)
+            Threading.ForRange(rows, 512, (s, e) =>
             {
-                assign[r0 + i] = NearestCode.ArgMin(scores.AsSpan(i * k, k), norms, out float bv);
-                if (dist != null)
+                for (int i = s; i < e; i++)
                 {
-                    float xx = System.Numerics.Tensors.TensorPrimitives.Dot(x.AsSpan((r0 + i) * d, d), x.AsSpan((r0 + i) * d, d));
-                    dist[r0 + i] = Math.Max(0, bv + xx);
+                    int row = first + i;
+                    assign[row] = NearestCode.ArgMin(scores.AsSpan(i * k, k), norms, out float bv);
+                    if (dist != null)
+                    {
+                        var xi = x.AsSpan(row * d, d);
+                        dist[row] = Math.Max(0, bv + System.Numerics.Tensors.TensorPrimitives.Dot(xi, xi));
+                    }
                 }
-            }
-        });
+            });
+        }
     }
 
     /// <summary>Centroid = mean of its points; an empty cluster takes the point farthest from its centroid.</summary>

@@ -56,4 +56,23 @@ public sealed class FrameDescriptorTests
         Assert.All(s.Rms, r => Assert.Equal(0f, r));
         Assert.All(s.Centroid, c => Assert.Equal(0f, c));
     }
+
+    [Theory]
+    [InlineData(640, 268)]
+    [InlineData(5, 17)]
+    [InlineData(1, 1)]
+    public void YinDifferencesEqualThePlainLoopBitForBit(int w, int tauLast)
+    {
+        var rng = new Random(w + tauLast);
+        var seg = new double[w + tauLast + FrameDescriptors.Lanes];
+        for (int i = 0; i < w + tauLast; i++) seg[i] = (float)(rng.NextDouble() - 0.5); // float samples, as the clip's
+        var diffs = new double[tauLast + FrameDescriptors.Lanes + 1];
+        FrameDescriptors.Differences(seg, w, tauLast, diffs);
+        for (int tau = 1; tau <= tauLast; tau++)
+        {
+            double want = 0;
+            for (int j = 0; j < w; j++) { double u = seg[j] - seg[j + tau]; want += u * u; }
+            Assert.True(BitConverter.DoubleToInt64Bits(want) == BitConverter.DoubleToInt64Bits(diffs[tau]), $"τ={tau}: {diffs[tau]:R}, the loop gives {want:R}");
+        }
+    }
 }
