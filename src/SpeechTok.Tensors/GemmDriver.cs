@@ -143,7 +143,6 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
     private static void PackA(bool transA, float* a, nint lda, int ic, int mc, int pc, int kc, int MR, float* dst)
     {
         nint* rows = stackalloc nint[16];
-        float* tile = stackalloc float[256];
         for (int i = 0; i < mc; i += MR, dst += (nint)MR * kc)
         {
             int mr = Math.Min(MR, mc - i);
@@ -163,14 +162,10 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
                 int p = 0;
                 if (Avx512F.IsSupported && MR <= 16)
                 {
-                    // 16×16 transposes; rows past mr repeat a real row (their tile rows are discarded),
-                    // and each 16-float store spills into the next k step, which is written after it.
+                    // 16×16 transposes straight into the panel; rows past mr repeat a real row (their lanes
+                    // are discarded), and each 16-float store spills into the next k step, which is written after it.
                     for (int r = 0; r < 16; r++) rows[r] = (ic + i + Math.Min(r, mr - 1)) * lda + pc;
-                    for (; p + 16 <= kc; p += 16)
-                    {
-                        GemmTranspose.Block16<F32Element>(a, rows, p, tile, 16);
-                        for (int t = 0; t < 16; t++) Vector512.Store(Vector512.Load(tile + 16 * t), dst + (p + t) * MR);
-                    }
+                    for (; p + 16 <= kc; p += 16) GemmTranspose.Block16<F32Element>(a, rows, p, dst + p * MR, MR);
                 }
                 for (int r = 0; r < MR; r++)
                 {
