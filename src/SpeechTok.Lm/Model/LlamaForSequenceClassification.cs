@@ -125,7 +125,7 @@ public sealed unsafe class LlamaForSequenceClassification : IDisposable
         var batch = Model.Batch;
         fixed (float* dh = dPooled)
         {
-            float* dx = Model.Backward(dh, Parameters);
+            float* dx = Model.Backward(dh, Parameters, inputGrad: inputs != null || Parameters != null);
             inputs?.CollectGrad(dx, batch);
             float* dTable = LlamaParameters.GradOf(Parameters, Model.Weights.EmbedTokens);
             if (dTable != null) Embedding.BackwardRows(dTable, 0, Model.Weights.BaseVocabSize, batch.Ids, dx, _hidden);

@@ -132,9 +132,12 @@ public sealed unsafe class LlamaModel : IDisposable
     /// Back-propagates dHidden [rows of <see cref="Batch"/>, or the read positions', hidden] (the gradient of the final norm's output) through the backbone
     /// of the last <see cref="Forward"/> (which must have had forBackward). LoRA gradients accumulate, and so
     /// do the weight gradients of the tensors <paramref name="parameters"/> trains (null: the backbone is
-    /// frozen and only activation gradients are computed). Returns the gradient of the embedding output [rows, hidden].
+    /// frozen and only activation gradients are computed). Returns the gradient of the embedding output [rows, hidden],
+    /// or null when <paramref name="inputGrad"/> is false and nothing else needs it: then, with a frozen backbone, the
+    /// first layer stops at the gradients of its attention projections' outputs (what its LoRA factors read), skipping
+    /// the products that only feed the embedding gradient (the LoRA and weight gradients are the same bits).
     /// </summary>
-    internal float* Backward(float* dHidden, LlamaParameters? parameters = null)
+    internal float* Backward(float* dHidden, LlamaParameters? parameters = null, bool inputGrad = true)
     {
         var ws = _ws is { KeepsAll: true, HasForward: true } ? _ws : throw new InvalidOperationException("backward needs a forward pass run with forBackward");
         var c = Config;
@@ -167,16 +170,27 @@ public sealed unsafe class LlamaModel : IDisposable
             Clear(ws.DAttOut, m * qd);
             Linear.Backward(ws.DAttOut, Grad(g, w.OProj), Grad(g, w.OBias), dx, a.AttOut, w.OProj, m, qd, h);
             LoraBackward(O, l, ws.DAttOut, dx, a.AttOut, a, ws, m);
+            // Below the first layer's projections only the embedding gradient is left: skip it when unread and frozen.
+            bool stop = l == 0 && !inputGrad && g == null;
+            bool needDk = !stop || Lora?.At(K, l) != null;
             Clear(ws.DQ, m * qd); Clear(ws.DK, n * kd); Clear(ws.DV, n * kd);
             if (sel != null)
                 Attention.BackwardQueries(ws.DQ, ws.DK, ws.DV, ws.DAttOut, a.Probs, a.Q, a.K, a.V, batch.CuSeqlens, ws.ReadPositions, c.NumHeads, c.NumKvHeads, c.HeadDim);
             else
-                Attention.Backward(ws.DQ, ws.DK, ws.DV, ws.DAttOut, a.Probs, a.Q, a.K, a.V, batch.CuSeqlens, c.NumHeads, c.NumKvHeads, c.HeadDim);
+                Attention.Backward(ws.DQ, needDk ? ws.DK : null, ws.DV, ws.DAttOut, a.Probs, a.Q, a.K, a.V, batch.CuSeqlens, c.NumHeads, c.NumKvHeads, c.HeadDim);
             Rope.Backward(ws.DQ, sel != null ? ws.ReadPositions! : batch.PositionIds, c.NumHeads, c.HeadDim, _cos, _sin);
-            Rope.Backward(ws.DK, batch.PositionIds, c.NumKvHeads, c.HeadDim, _cos, _sin);
-            Clear(ws.DXn, n * h);
+            if (needDk) Rope.Backward(ws.DK, batch.PositionIds, c.NumKvHeads, c.HeadDim, _cos, _sin);
             float* dxq = ws.DXn, xq = a.Xn1;
-            if (sel != null) { Clear(dxq = ws.DXnQ, m * h); xq = ws.XnQ; }
+            if (sel != null) xq = ws.XnQ;
+            if (stop)
+            {
+                LoraBackward(Q, l, null, ws.DQ, xq, a, ws, m);
+                LoraBackward(K, l, null, ws.DK, a.Xn1, a, ws, n);
+                LoraBackward(V, l, null, ws.DV, a.Xn1, a, ws, n);
+                return null;
+            }
+            Clear(ws.DXn, n * h);
+            if (sel != null) Clear(dxq = ws.DXnQ, m * h);
             Linear.Backward(dxq, Grad(g, w.QProj), Grad(g, w.QBias), ws.DQ, xq, w.QProj, m, h, qd);
             Linear.Backward(ws.DXn, Grad(g, w.KProj), Grad(g, w.KBias), ws.DK, a.Xn1, w.KProj, n, h, kd);
             Linear.Backward(ws.DXn, Grad(g, w.VProj), Grad(g, w.VBias), ws.DV, a.Xn1, w.VProj, n, h, kd);
@@ -226,13 +240,13 @@ public sealed unsafe class LlamaModel : IDisposable
         _ => Config.NumLayers * 2 + layer * 5 + (p == K ? 0 : p - 2),
     };
 
-    /// <summary>The backward of <see cref="LoraForward"/>: LoRA gradients accumulate, dx (the input's gradient) += its share.</summary>
+    /// <summary>The backward of <see cref="LoraForward"/>: LoRA gradients accumulate, dx (the input's gradient; null: not wanted) += its share.</summary>
     private void LoraBackward(int p, int layer, float* dx, float* dy, float* x, LayerActs a, Workspace ws, int n)
     {
         if (Lora?.At(p, layer) is not { } m) return;
-        if (!ws.DropoutApplied)
+        if (!ws.DropoutApplied || dx == null) // without dx the dropout mask has nothing to scale
         {
-            m.Backward(dx, dy, x, a.LoraU[p], ws.ScratchR, n, Lora.Scale);
+            m.Backward(dx, dy, ws.DropoutApplied ? a.LoraX[p] : x, a.LoraU[p], ws.ScratchR, n, Lora.Scale);
             return;
         }
         Clear(ws.ScratchH, n * m.In);

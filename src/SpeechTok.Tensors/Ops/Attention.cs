@@ -71,7 +71,8 @@ public static unsafe class Attention
         int b, int t, int hq, int hkv, int d) =>
         Backward(dq, dk, dv, dOut, probs, q, k, v, UniformSeqlens(b, t), hq, hkv, d);
 
-    /// <summary>Packed sequences (see the type's summary): accumulates dq, dk, dv (+=) from dOut, using the saved probabilities.</summary>
+    /// <summary>Packed sequences (see the type's summary): accumulates dq, dk, dv (+=) from dOut, using the saved probabilities.
+    /// dk may be null when nothing reads it (its product is skipped; dq and dv are the same bits).</summary>
     public static void Backward(float* dq, float* dk, float* dv, float* dOut, float* probs, float* q, float* k, float* v,
         ReadOnlySpan<int> cuSeqlens, int hq, int hkv, int d)
     {
@@ -132,7 +133,8 @@ public static unsafe class Attention
                     i1 = BlockEnd(i0, t, rb);
                     long qi = qo + (long)i0 * hq * d, ki = ko + (long)i0 * hkv * d, di = (long)i0 * t + i0;
                     GemmDriver<F32Element>.Run(GemmPlan.Default, false, false, i1 - i0, d, i1, 1f, dsh + (long)i0 * t, t, (float*)ka + ko, hkv * d, 1f, (float*)dqa + qi, hq * d, threads);
-                    GemmDriver<F32Element>.Run(GemmPlan.Default, true, false, i1 - i0, d, t - i0, 1f, dsh + di, t, (float*)qa + qi, hq * d, 1f, (float*)dka + ki, hkv * d, threads);
+                    if (dka != 0)
+                        GemmDriver<F32Element>.Run(GemmPlan.Default, true, false, i1 - i0, d, t - i0, 1f, dsh + di, t, (float*)qa + qi, hq * d, 1f, (float*)dka + ki, hkv * d, threads);
                     GemmDriver<F32Element>.Run(GemmPlan.Default, true, false, i1 - i0, d, t - i0, 1f, ph + di, t, (float*)doa + qi, hq * d, 1f, (float*)dva + ki, hkv * d, threads);
                 }
             });

@@ -242,6 +242,40 @@ public sealed class ModelTests
         Assert.Equal(expected.Score, got.Score);
     }
 
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.3f)]
+    public void Skipping_the_unread_embedding_gradient_leaves_every_lora_gradient_bit_identical(float dropout)
+    {
+        // Without trainable inputs, the backward stops inside layer 0 (no dK unless k has LoRA, no input projections'
+        // dX, no input norm). A soft input equal to the token's own row keeps the forward bit-identical but needs the
+        // full backward: both must give the same LoRA and head gradients, with and without LoRA dropout.
+        var c = Config();
+        var w = Load(c, Weights(c, 8));
+        int h = c.HiddenSize;
+        foreach (string[] targets in new[] { new[] { "q_proj", "v_proj" }, LoraAdapters.LayerProjections.ToArray() })
+        {
+            var lora = new LoraAdapters(c, 2, 4f, dropout, seed: 9, targetModules: targets) { Training = true };
+            var rng = new Random(3);
+            foreach (var a in lora.All) for (int i = 0; i < a.B.Length; i++) a.B[i] = (float)(rng.NextDouble() - 0.5);
+            using var m = new LlamaForSequenceClassification(w, 3, 0, lora, seed: 2);
+            var ids = Ids.Select(i => i % 11).ToArray();
+            var own = new float[h];
+            w.EmbedTokens.CopyTo((long)ids[2] * h, own);
+            float[] Grads(InputOverride? over)
+            {
+                lora.ZeroGrad(); Array.Clear(m.ScoreGrad);
+                lora.Step = 4; // the same dropout masks in both runs
+                m.CrossEntropyStep(ids, Mask, 2, 6, [2, 0], [], inputs: over);
+                return [.. lora.All.SelectMany(a => a.GradA.Concat(a.GradB)), .. m.ScoreGrad];
+            }
+            var skipped = Grads(null);
+            var full = Grads(new InputOverride([2], own, h));
+            Assert.Contains(skipped, g => g != 0);
+            Assert.Equal(full.Select(BitConverter.SingleToInt32Bits), skipped.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
     [Fact]
     public void Lora_dropout_is_off_outside_training()
     {
