@@ -36,7 +36,7 @@ public sealed record FrameDescriptors(float[] F0, float[] Rms, float[] Centroid,
             var mag = new float[nFft / 2 + 1];
             var d = new double[tauMax + 2];
             var diffs = new double[tauMax + 2 + Lanes];
-            var seg = new double[w + tauMax + 1 + Lanes];
+            var seg = new float[w + tauMax + 1 + Lanes];
             for (int t = start; t < end; t++)
             {
                 int c = t * hop + hop / 2;
@@ -91,14 +91,17 @@ public sealed record FrameDescriptors(float[] F0, float[] Rms, float[] Centroid,
     internal const int Lanes = 16;
 
     /// <summary>
-    /// YIN's difference function diff[τ] = Σ_{j&lt;w} (seg[j] − seg[j+τ])² for τ = 1 … tauLast, each sum in order of j:
-    /// <see cref="Lanes"/> lags at a time, one per vector lane (four independent accumulators), so the sums run side
-    /// by side instead of one after another, each rounded as the plain loop rounds it (no fused multiply-add).
-    /// seg holds w + tauLast + Lanes samples (zeros past the clip); diffs tauLast + Lanes + 1.
+    /// YIN's difference function diff[τ] = Σ_{j&lt;w} (double)(seg[j] − seg[j+τ])² for τ = 1 … tauLast: the difference
+    /// in float, as the clip's samples are, then squared and summed in double, in order of j. <see cref="Lanes"/> lags
+    /// run at a time, one per vector lane, so the sums proceed side by side instead of one after another, each
+    /// rounded as the plain loop rounds it (no fused multiply-add). seg holds at least w + tauLast + Lanes samples
+    /// (zeros past the clip), diffs at least tauLast + Lanes + 1 entries.
     /// </summary>
-    internal static void Differences(double[] seg, int w, int tauLast, double[] diffs)
+    internal static void Differences(float[] seg, int w, int tauLast, double[] diffs)
     {
-        ref double s = ref seg[0];
+        if (seg.Length < w + tauLast + Lanes || diffs.Length < tauLast + Lanes + 1)
+            throw new ArgumentException($"YIN buffers too short: seg {seg.Length} < {w + tauLast + Lanes} or diffs {diffs.Length} < {tauLast + Lanes + 1}");
+        ref float s = ref seg[0];
         for (int tau = 1; tau <= tauLast; tau += Lanes)
         {
             Vector256<double> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -106,10 +109,8 @@ public sealed record FrameDescriptors(float[] F0, float[] Rms, float[] Centroid,
             {
                 var x = Vector256.Create(seg[j]);
                 nuint at = (nuint)(j + tau);
-                var u0 = x - Vector256.LoadUnsafe(ref s, at);
-                var u1 = x - Vector256.LoadUnsafe(ref s, at + 4);
-                var u2 = x - Vector256.LoadUnsafe(ref s, at + 8);
-                var u3 = x - Vector256.LoadUnsafe(ref s, at + 12);
+                var (u0, u1) = Vector256.Widen(x - Vector256.LoadUnsafe(ref s, at));
+                var (u2, u3) = Vector256.Widen(x - Vector256.LoadUnsafe(ref s, at + 8));
                 a0 += u0 * u0; a1 += u1 * u1; a2 += u2 * u2; a3 += u3 * u3;
             }
             ref double o = ref diffs[tau];

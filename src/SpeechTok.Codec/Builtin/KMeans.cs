@@ -9,7 +9,7 @@ namespace SpeechTok.Codec.Builtin;
 /// </summary>
 internal static unsafe class KMeans
 {
-    private const int Chunk = 2048;
+    private const int Chunk = 512;
 
     /// <summary>Centroids [k × d] fitted to x [n × d].</summary>
     public static float[] Fit(float[] x, int n, int d, int k, int seed, int maxIter, out int iterations)
@@ -89,16 +89,17 @@ internal static unsafe class KMeans
         var norms = new float[k];
         for (int j = 0; j < k; j++)
             norms[j] = System.Numerics.Tensors.TensorPrimitives.Dot(c.AsSpan(j * d, d), c.AsSpan(j * d, d));
-        // One chunk's products on all threads, then its rows' searches in parallel: chunks run one after another
-        // so the score buffer is allocated once (a GEMM's entries do not depend on its row count or threads).
+        // One chunk's products on all threads, then its rows' searches in parallel: chunks run one after another,
+        // so the score buffer is allocated once. The chunks are the 512 rows they always were: a GEMM of ≤ 16 rows
+        // (a clip's tail chunk) takes the skinny path, which rounds differently from the packed one.
         int chunk = Math.Max(1, Math.Min(n, Chunk));
         var scores = new float[(long)chunk * k];
         for (int r0 = 0; r0 < n; r0 += chunk)
         {
             int rows = Math.Min(chunk, n - r0), first = r0;
-            fixed (float* px = &x[(long)r0 * d], pc = c, ps = scores)
+            fixed (float* px = &x[r0 * d], pc = c, ps = scores)
                 Gemm.Sgemm(false, true, rows, k, d, -2f, px, d, pc, d, 0f, ps, k);
-            Threading.ForRange(rows, 512, (s, e) =>
+            Threading.ForRange(rows, 256, (s, e) =>
             {
                 for (int i = s; i < e; i++)
                 {

@@ -64,14 +64,15 @@ public sealed class FrameDescriptorTests
     public void YinDifferencesEqualThePlainLoopBitForBit(int w, int tauLast)
     {
         var rng = new Random(w + tauLast);
-        var seg = new double[w + tauLast + FrameDescriptors.Lanes];
-        for (int i = 0; i < w + tauLast; i++) seg[i] = (float)(rng.NextDouble() - 0.5); // float samples, as the clip's
+        // Arbitrary float samples (resampled or decoded audio): their differences round in float, as in the loop below.
+        var seg = new float[w + tauLast + FrameDescriptors.Lanes];
+        for (int i = 0; i < w + tauLast; i++) seg[i] = (float)(rng.NextDouble() - 0.5);
         var diffs = new double[tauLast + FrameDescriptors.Lanes + 1];
         FrameDescriptors.Differences(seg, w, tauLast, diffs);
         for (int tau = 1; tau <= tauLast; tau++)
         {
             double want = 0;
-            for (int j = 0; j < w; j++) { double u = seg[j] - seg[j + tau]; want += u * u; }
+            for (int j = 0; j < w; j++) { double u = seg[j] - seg[j + tau]; want += u * u; } // float − float, then double
             Assert.True(BitConverter.DoubleToInt64Bits(want) == BitConverter.DoubleToInt64Bits(diffs[tau]), $"τ={tau}: {diffs[tau]:R}, the loop gives {want:R}");
         }
     }

@@ -7,9 +7,9 @@ namespace SpeechTok.Tests.Lm;
 /// <summary>Tiny random Llama/Qwen2-style checkpoints built in memory, by HF tensor name.</summary>
 internal static class ModelTestData
 {
-    public static LlamaConfig Config(bool tied = true, bool qwen = false, bool mlpBias = false) => LlamaConfig.Parse($$"""
+    public static LlamaConfig Config(bool tied = true, bool qwen = false, bool mlpBias = false, int layers = 2) => LlamaConfig.Parse($$"""
         {"architectures": ["{{(qwen ? "Qwen2ForCausalLM" : "LlamaForCausalLM")}}"], "hidden_size": 8, "intermediate_size": 12,
-         "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 11,
+         "num_hidden_layers": {{layers}}, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 11,
          "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": {{(tied ? "true" : "false")}},
          "mlp_bias": {{(mlpBias ? "true" : "false")}},
          "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8},

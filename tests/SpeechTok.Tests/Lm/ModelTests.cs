@@ -243,14 +243,15 @@ public sealed class ModelTests
     }
 
     [Theory]
-    [InlineData(0f)]
-    [InlineData(0.3f)]
-    public void Skipping_the_unread_embedding_gradient_leaves_every_lora_gradient_bit_identical(float dropout)
+    [InlineData(0f, 2)]
+    [InlineData(0.3f, 2)]
+    [InlineData(0.3f, 1)] // layer 0 is also the pooled-row last layer
+    public void Skipping_the_unread_embedding_gradient_leaves_every_lora_gradient_bit_identical(float dropout, int layers)
     {
         // Without trainable inputs, the backward stops inside layer 0 (no dK unless k has LoRA, no input projections'
         // dX, no input norm). A soft input equal to the token's own row keeps the forward bit-identical but needs the
         // full backward: both must give the same LoRA and head gradients, with and without LoRA dropout.
-        var c = Config();
+        var c = Config(layers: layers);
         var w = Load(c, Weights(c, 8));
         int h = c.HiddenSize;
         foreach (string[] targets in new[] { new[] { "q_proj", "v_proj" }, LoraAdapters.LayerProjections.ToArray() })
