@@ -95,12 +95,23 @@ public sealed record FrameDescriptors(float[] F0, float[] Rms, float[] Centroid,
     /// in float, as the clip's samples are, then squared and summed in double, in order of j. <see cref="Lanes"/> lags
     /// run at a time, one per vector lane, so the sums proceed side by side instead of one after another, each
     /// rounded as the plain loop rounds it (no fused multiply-add). seg holds at least w + tauLast + Lanes samples
-    /// (zeros past the clip), diffs at least tauLast + Lanes + 1 entries.
+    /// (zeros past the clip), diffs at least tauLast + Lanes + 1 entries. Without hardware vectors (emulated lanes
+    /// would be slower) it is the plain loop.
     /// </summary>
-    internal static void Differences(float[] seg, int w, int tauLast, double[] diffs)
+    internal static void Differences(float[] seg, int w, int tauLast, double[] diffs, bool vectorised = true)
     {
         if (seg.Length < w + tauLast + Lanes || diffs.Length < tauLast + Lanes + 1)
             throw new ArgumentException($"YIN buffers too short: seg {seg.Length} < {w + tauLast + Lanes} or diffs {diffs.Length} < {tauLast + Lanes + 1}");
+        if (!vectorised || !Vector256.IsHardwareAccelerated)
+        {
+            for (int tau = 1; tau <= tauLast; tau++)
+            {
+                double diff = 0;
+                for (int j = 0; j < w; j++) { double u = seg[j] - seg[j + tau]; diff += u * u; }
+                diffs[tau] = diff;
+            }
+            return;
+        }
         ref float s = ref seg[0];
         for (int tau = 1; tau <= tauLast; tau += Lanes)
         {

@@ -68,12 +68,15 @@ public sealed class FrameDescriptorTests
         var seg = new float[w + tauLast + FrameDescriptors.Lanes];
         for (int i = 0; i < w + tauLast; i++) seg[i] = (float)(rng.NextDouble() - 0.5);
         var diffs = new double[tauLast + FrameDescriptors.Lanes + 1];
+        var plain = new double[diffs.Length];
         FrameDescriptors.Differences(seg, w, tauLast, diffs);
+        FrameDescriptors.Differences(seg, w, tauLast, plain, vectorised: false);
         for (int tau = 1; tau <= tauLast; tau++)
         {
             double want = 0;
             for (int j = 0; j < w; j++) { double u = seg[j] - seg[j + tau]; want += u * u; } // float − float, then double
             Assert.True(BitConverter.DoubleToInt64Bits(want) == BitConverter.DoubleToInt64Bits(diffs[tau]), $"τ={tau}: {diffs[tau]:R}, the loop gives {want:R}");
+            Assert.Equal(BitConverter.DoubleToInt64Bits(want), BitConverter.DoubleToInt64Bits(plain[tau]));
         }
     }
 }
