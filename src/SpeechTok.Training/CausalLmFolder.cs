@@ -13,6 +13,8 @@ public sealed class CausalLmFolder : IDisposable
     private readonly LlamaCheckpoint _checkpoint;
     public string Folder { get; }
     public LlamaConfig Config => _checkpoint.Config;
+    /// <summary>The memory-mapped weights (read-only views; <see cref="LlamaWeights.ToWritableF32"/> for training).</summary>
+    public LlamaWeights Weights => _checkpoint.Weights;
     public HfTokenizer Tokenizer { get; }
     public LlamaForCausalLm Model { get; }
     public int BosId { get; }

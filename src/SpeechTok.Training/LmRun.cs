@@ -14,6 +14,8 @@ public sealed record LmRun : IArtifact
     [JsonPropertyName("options")] public required LmTrainOptions Options { get; init; }
     [JsonPropertyName("train_sha256")] public required string TrainSha256 { get; init; }
     [JsonPropertyName("valid_sha256")] public required string ValidSha256 { get; init; }
+    /// <summary>With <c>init_from</c>: sha256 of the starting model's files (<see cref="LmTrainer.ModelSha256"/>); null from scratch.</summary>
+    [JsonPropertyName("init_sha256")] public string? InitSha256 { get; init; }
 
     public void Validate(string source) => Options.Validate();
 
@@ -21,7 +23,7 @@ public sealed record LmRun : IArtifact
     public void CheckSameAs(LmRun now, string path)
     {
         var d = ArtifactJson.FirstDifference(Options, now.Options, LmTrainOptions.WeightFields)
-            ?? ArtifactJson.FirstDifference(this, now, ["train_sha256", "valid_sha256"]);
+            ?? ArtifactJson.FirstDifference(this, now, ["train_sha256", "valid_sha256", "init_sha256"]);
         if (d is var (field, was, isNow))
             throw new SpeechTokException($"{path}: this folder holds a run with another {field} (was {was}, now {isNow}). Rerun the same command to resume, or use another --out");
     }

@@ -3,11 +3,24 @@ using SpeechTok.Lm.Tokenization;
 
 namespace SpeechTok.Training;
 
-/// <summary>Hyper-parameters of <c>speechtok lm train</c> (docs/lm-pretraining.md gives the reasons for the defaults).</summary>
+/// <summary>
+/// Hyper-parameters of <c>speechtok lm train</c> (docs/lm-pretraining.md gives the reasons for the defaults). A run
+/// from scratch has a <see cref="VocabSize"/> and a <see cref="Shape"/>; a continued pre-training run has
+/// <see cref="InitFrom"/> instead and takes both from that model.
+/// </summary>
 public sealed record LmTrainOptions
 {
-    [JsonPropertyName("vocab_size")] public int VocabSize { get; init; } = 8192;
-    [JsonPropertyName("shape")] public LlamaShape Shape { get; init; } = new(256, 4, 4, 2, 768);
+    public const int DefaultVocabSize = 8192;
+    public static readonly LlamaShape DefaultShape = new(256, 4, 4, 2, 768);
+
+    // Written even when null (continued runs), so that reading back does not restore the defaults.
+    [JsonPropertyName("vocab_size"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] public int? VocabSize { get; init; } = DefaultVocabSize;
+    [JsonPropertyName("shape"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] public LlamaShape? Shape { get; init; } = DefaultShape;
+    /// <summary>
+    /// Continued pre-training: start from this model (a Hugging Face Llama-family folder or <c>builtin</c>), with its
+    /// tokenizer and config, instead of a new BPE and random weights (as HF <c>run_clm.py --model_name_or_path</c>).
+    /// </summary>
+    [JsonPropertyName("init_from")] public string? InitFrom { get; init; }
     [JsonPropertyName("seq_len")] public int SeqLen { get; init; } = 256;
     [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 16;
     [JsonPropertyName("grad_accum")] public int GradAccum { get; init; } = 1;
@@ -34,7 +47,13 @@ public sealed record LmTrainOptions
     /// <summary>Checks every option; errors name the CLI option.</summary>
     public void Validate()
     {
-        Shape.Validate();
+        if (InitFrom != null)
+        {
+            if (VocabSize != null || Shape != null)
+                throw new SpeechTokException("--init-from takes the vocabulary and shape from its model: drop --vocab-size, --hidden, --layers, --heads, --kv-heads and --intermediate");
+        }
+        else if (VocabSize == null || Shape == null) throw new SpeechTokException("a run from scratch needs --vocab-size and the model shape");
+        Shape?.Validate();
         if (VocabSize < 256 + BpeTrainer.SpecialCount) throw new SpeechTokException($"--vocab-size {VocabSize} must be at least {256 + BpeTrainer.SpecialCount} (256 bytes and 2 special tokens)");
         if (SeqLen < 2) throw new SpeechTokException($"--seq-len {SeqLen} must be at least 2");
         if (BatchSize < 1 || GradAccum < 1 || EvalBatchSize < 1) throw new SpeechTokException($"--batch-size {BatchSize}, --grad-accum {GradAccum} and --eval-batch-size {EvalBatchSize} must be positive");

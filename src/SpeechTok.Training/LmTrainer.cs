@@ -29,22 +29,58 @@ public static class LmTrainer
         if (spec.Valid.Count == 0) throw new SpeechTokException("lm train: no validation document (--valid or --valid-from-year)");
         string dir = Path.GetFullPath(spec.Out);
         Directory.CreateDirectory(dir);
+        string? initFolder = o.InitFrom is { } from ? Path.GetFullPath(ModelResolver.Resolve(from)) : null;
+        using var init = initFolder != null ? CausalLmFolder.Open(initFolder) : null;
         var corpus = CorpusJson(spec);
-        CheckOrWriteRun(dir, new LmRun { Options = o, TrainSha256 = corpus["train_sha256"]!.GetValue<string>(), ValidSha256 = corpus["valid_sha256"]!.GetValue<string>() });
+        string? initSha = initFolder != null ? ModelSha256(initFolder) : null;
+        CheckOrWriteRun(dir, new LmRun
+        {
+            Options = o, TrainSha256 = corpus["train_sha256"]!.GetValue<string>(), ValidSha256 = corpus["valid_sha256"]!.GetValue<string>(), InitSha256 = initSha,
+        });
 
-        var tok = EnsureTokenizer(dir, spec.Train, o, log);
-        int bos = tok.TokenToId(BpeTrainer.Bos)!.Value, eos = tok.TokenToId(BpeTrainer.Eos)!.Value, vocab = tok.VocabSize;
+        HfTokenizer tok;
+        int bos;
+        int? eos;
+        if (init == null)
+        {
+            tok = EnsureTokenizer(dir, spec.Train, o, log);
+            (bos, eos) = (tok.TokenToId(BpeTrainer.Bos)!.Value, tok.TokenToId(BpeTrainer.Eos)!.Value);
+        }
+        else
+        {
+            CopyTokenizerFiles(initFolder!, dir);
+            (tok, bos, eos) = (init.Tokenizer, init.BosId, init.EosId);
+            if (o.SeqLen > init.Config.MaxPositionEmbeddings)
+                throw new SpeechTokException($"--seq-len {o.SeqLen} exceeds {initFolder}'s max_position_embeddings {init.Config.MaxPositionEmbeddings}");
+        }
         var clock = Stopwatch.StartNew();
-        var train = PackedText.Encode(tok, spec.Train.Select(d => d.Text).ToList(), bos, eos);
-        var valid = PackedText.Encode(tok, spec.Valid.Select(d => d.Text).ToList(), bos, eos);
+        PackedText Pack(IReadOnlyList<TextDocument> docs)
+        {
+            var texts = docs.Select(d => d.Text).ToList();
+            return init != null ? init.Pack(texts) : PackedText.Encode(tok, texts, bos, eos);
+        }
+        var train = Pack(spec.Train);
+        var valid = Pack(spec.Valid);
         int windows = train.FullWindows(o.SeqLen);
         if (windows == 0) throw new SpeechTokException($"lm train: the training text has {train.Ids.Length} tokens, fewer than one window of --seq-len {o.SeqLen}");
         log?.Invoke($"encoded {train.Ids.Length:N0} training tokens ({windows:N0} windows of {o.SeqLen}) and {valid.Ids.Length:N0} held-out tokens in {clock.Elapsed.TotalSeconds:F1} s");
 
-        var config = o.Shape.ConfigJson(vocab, bos, eos, o.SeqLen);
-        var c = LlamaConfig.Parse(config.ToJsonString(), "lm train config");
-        var initial = LlamaShape.InitialWeights(c, o.Seed, scaledResidual: true);
-        var weights = LlamaWeights.Load(c, initial.GetValueOrDefault);
+        JsonObject config;
+        LlamaWeights weights;
+        if (init == null)
+        {
+            config = o.Shape!.ConfigJson(tok.VocabSize, bos, eos!.Value, o.SeqLen);
+            var scratch = LlamaConfig.Parse(config.ToJsonString(), "lm train config");
+            weights = LlamaWeights.Load(scratch, LlamaShape.InitialWeights(scratch, o.Seed, scaledResidual: true).GetValueOrDefault);
+        }
+        else
+        {
+            config = ArtifactJson.ReadObject(Path.Combine(initFolder!, "config.json"));
+            config["torch_dtype"] = "float32"; // saved as trained, in F32 (16-bit weights are upcast exactly)
+            weights = init.Weights.ToWritableF32();
+        }
+        var c = weights.Config;
+        int vocab = c.VocabSize;
         var parameters = LlamaParameters.Create(weights);
         var opt = new AdamW(parameters.All, o.Lr, o.Beta1, o.Beta2, 1e-8, o.WeightDecay);
         var schedule = new WarmupCosineSchedule(o.Lr, o.MinLr, o.WarmupSteps, o.MaxSteps);
@@ -90,7 +126,7 @@ public static class LmTrainer
                 Started = step =>
                 {
                     metrics = MetricsLog.Open(Path.Combine(dir, MetricsFile), step);
-                    log?.Invoke($"model: {parameterCount:N0} parameters ({o.Shape.Layers} layers, hidden {o.Shape.Hidden}, vocab {vocab}), {o.TokensPerStep:N0} tokens per step, {o.MaxSteps} steps");
+                    log?.Invoke($"model: {parameterCount:N0} parameters ({c.NumLayers} layers, hidden {c.HiddenSize}, vocab {vocab}{(o.InitFrom != null ? ", from " + o.InitFrom : "")}), {o.TokensPerStep:N0} tokens per step, {o.MaxSteps} steps");
                     session.Start();
                 },
                 EvalAtStart = true,
@@ -147,8 +183,8 @@ public static class LmTrainer
             long step = end.Status.Step;
             last ??= Eval(step);
             double seconds = sessionStart + session.Elapsed.TotalSeconds;
-            WriteModel(dir, weights, config, tok, o);
-            WriteSummary(dir, spec, corpus, last, step, seconds, parameterCount, vocab, metrics!.EvalCurve());
+            WriteModel(dir, weights, config, bos, eos, o);
+            WriteSummary(dir, spec, corpus, c, initSha, last, step, seconds, parameterCount, metrics!.EvalCurve());
             log?.Invoke($"done: {step} steps, held-out {last.BitsPerByte:F4} bits/byte (perplexity {last.Perplexity:F2}) → {dir}");
             return new LmTrainResult(last, step, step * o.TokensPerStep, seconds, dir);
         }
@@ -190,7 +226,7 @@ public static class LmTrainer
         {
             var clock = Stopwatch.StartNew();
             var words = BpeTrainer.CountWords(train.Select(d => d.Text));
-            var merges = BpeTrainer.LearnMerges(words, o.VocabSize);
+            var merges = BpeTrainer.LearnMerges(words, o.VocabSize!.Value);
             double s = clock.Elapsed.TotalSeconds;
             RunFiles.WriteJson(Path.Combine(dir, "tokenizer_config.json"), new JsonObject
             {
@@ -210,40 +246,71 @@ public static class LmTrainer
     }
 
     /// <summary>
-    /// config.json, model.safetensors (F32, HF names, tied: no lm_head), generation_config.json: the Hugging
+    /// config.json, model.safetensors (F32, HF names; no lm_head when tied), generation_config.json: the Hugging
     /// Face folder that <c>transformers</c>' <c>LlamaForCausalLM.from_pretrained</c> and <see cref="LlamaCheckpoint"/> read.
     /// </summary>
-    internal static void WriteModel(string dir, LlamaWeights weights, JsonObject config, HfTokenizer tok, LmTrainOptions o)
+    internal static void WriteModel(string dir, LlamaWeights weights, JsonObject config, int bos, int? eos, LmTrainOptions o)
     {
         SafeTensors.Save(Path.Combine(dir, "model.safetensors"), weights.Named(), new Dictionary<string, string> { ["format"] = "pt" });
         RunFiles.WriteJson(Path.Combine(dir, "config.json"), config);
         RunFiles.WriteJson(Path.Combine(dir, "generation_config.json"), new JsonObject
         {
-            ["bos_token_id"] = tok.TokenToId(BpeTrainer.Bos), ["eos_token_id"] = tok.TokenToId(BpeTrainer.Eos),
+            ["bos_token_id"] = bos, ["eos_token_id"] = eos,
             ["max_length"] = o.SeqLen, ["do_sample"] = true, ["temperature"] = 0.8, ["top_k"] = 40,
         });
     }
 
-    private static void WriteSummary(string dir, LmTrainSpec spec, JsonObject corpus, LmEvalResult heldOut, long steps, double seconds,
-        long parameterCount, int vocab, JsonArray evalCurve)
+    /// <summary>The tokenizer files of a continued model, as they are (HF <c>save_pretrained</c> keeps the tokenizer).</summary>
+    private static void CopyTokenizerFiles(string from, string dir)
+    {
+        foreach (var f in TokenizerFiles)
+            if (File.Exists(Path.Combine(from, f))) AtomicFile.WriteAllBytes(Path.Combine(dir, f), File.ReadAllBytes(Path.Combine(from, f)));
+    }
+
+    private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
+
+    /// <summary>
+    /// sha256 over a model folder's config.json, tokenizer.json and every *.safetensors file (ordinal name order),
+    /// each file's own sha256 concatenated: what a continued run depends on.
+    /// </summary>
+    public static string ModelSha256(string folder)
+    {
+        var files = new[] { "config.json", "tokenizer.json" }.Select(f => Path.Combine(folder, f))
+            .Concat(Directory.GetFiles(folder, "*.safetensors").Order(StringComparer.Ordinal)).ToList();
+        using var all = new MemoryStream();
+        foreach (var f in files)
+        {
+            if (!File.Exists(f)) throw new SpeechTokException($"{f}: missing (a model folder needs config.json, tokenizer.json and safetensors weights)");
+            using var s = File.OpenRead(f);
+            all.Write(System.Security.Cryptography.SHA256.HashData(s));
+        }
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(all.ToArray()));
+    }
+
+    private static void WriteSummary(string dir, LmTrainSpec spec, JsonObject corpus, LlamaConfig c, string? initSha, LmEvalResult heldOut, long steps,
+        double seconds, long parameterCount, JsonArray evalCurve)
     {
         var o = spec.Options;
         var summary = new JsonObject
         {
             ["format"] = "speechtok-lm-training", ["format_version"] = RunFiles.FormatVersion,
             ["held_out"] = heldOut.ToJson(), ["steps"] = steps, ["tokens_seen"] = steps * o.TokensPerStep, ["wall_seconds"] = seconds,
-            ["parameters"] = parameterCount, ["vocab_size"] = vocab, ["options"] = ArtifactJson.ToNode(o), ["command_line"] = spec.CommandLine,
-            ["init"] = "normal(0, 0.02); o_proj, down_proj normal(0, 0.02/sqrt(2*layers)); norm weights 1",
+            ["parameters"] = parameterCount, ["vocab_size"] = c.VocabSize, ["options"] = ArtifactJson.ToNode(o), ["command_line"] = spec.CommandLine,
+            ["init"] = o.InitFrom != null
+                ? $"continued from {o.InitFrom} (sha256 {initSha} over config.json, tokenizer.json and the safetensors files)"
+                : "normal(0, 0.02); o_proj, down_proj normal(0, 0.02/sqrt(2*layers)); norm weights 1",
             ["corpus"] = corpus.DeepClone(), ["eval_curve"] = evalCurve,
         };
         RunFiles.WriteJson(Path.Combine(dir, SummaryFile), summary);
-        var s = o.Shape;
+        string origin = o.InitFrom != null
+            ? $"continued pre-training of `{o.InitFrom}` (sha256 {initSha}) by `speechtok lm train --init-from`\n(docs/lm-pretraining.md), with that model's tokenizer"
+            : $"trained from scratch by `speechtok lm train`\n(docs/lm-pretraining.md), byte-level BPE vocabulary of {c.VocabSize} learned on the training text";
         AtomicFile.WriteAllText(Path.Combine(dir, "README.md"), string.Create(CultureInfo.InvariantCulture, $"""
             # SpeechTok pre-trained Llama ({parameterCount:N0} parameters)
 
-            A small Llama-architecture causal language model trained from scratch by `speechtok lm train`
-            (docs/lm-pretraining.md): {s.Layers} layers, hidden {s.Hidden}, {s.Heads} heads / {s.KvHeads} KV heads, MLP {s.Intermediate},
-            context {o.SeqLen}, tied embeddings, byte-level BPE vocabulary of {vocab} learned on the training text.
+            A Llama-architecture causal language model: {origin};
+            {c.NumLayers} layers, hidden {c.HiddenSize}, {c.NumHeads} heads / {c.NumKvHeads} KV heads, MLP {c.IntermediateSize}, vocabulary {c.VocabSize},
+            training context {o.SeqLen}, {(c.TieWordEmbeddings ? "tied" : "untied")} embeddings.
 
             Held-out ({spec.Valid.Count} documents: {string.Join(", ", spec.Valid.Select(d => d.Name))}):
             **{heldOut.BitsPerByte:F4} bits per byte**, perplexity {heldOut.Perplexity:F2} per token ({heldOut.Tokens:N0} tokens, {heldOut.Bytes:N0} bytes).

@@ -4,7 +4,7 @@ using SpeechTok.Training;
 
 namespace SpeechTok.Cli.Commands;
 
-/// <summary>`speechtok lm train`: pre-train a Llama from scratch on plain text (docs/lm-pretraining.md).</summary>
+/// <summary>`speechtok lm train`: pre-train a Llama on plain text, from scratch or from a model (docs/lm-pretraining.md).</summary>
 internal static class LmTrainCommand
 {
     public static Command Build()
@@ -14,12 +14,14 @@ internal static class LmTrainCommand
         var valid = new Option<string[]>("--valid") { Description = "Held-out text files or folders.", AllowMultipleArgumentsPerToken = true };
         var validFrom = new Option<int?>("--valid-from-year") { Description = "Hold out the --train files whose name starts with this year or a later one (e.g. 2017 for the SOTU addresses 2017–2021)." };
         var outDir = new Option<string>("--out") { Description = "Output folder: the Hugging Face model, metrics.jsonl, checkpoint/. Rerun the same command to resume.", Required = true };
-        var vocab = new Option<int>("--vocab-size") { Description = "Tokens in all: 256 bytes + BPE merges + BOS/EOS.", DefaultValueFactory = _ => d.VocabSize };
-        var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => d.Shape.Hidden };
-        var layers = new Option<int>("--layers") { DefaultValueFactory = _ => d.Shape.Layers };
-        var heads = new Option<int>("--heads") { DefaultValueFactory = _ => d.Shape.Heads };
-        var kvHeads = new Option<int>("--kv-heads") { DefaultValueFactory = _ => d.Shape.KvHeads };
-        var inter = new Option<int>("--intermediate") { DefaultValueFactory = _ => d.Shape.Intermediate };
+        var initFrom = new Option<string>("--init-from") { Description = "Continued pre-training: start from this model (Hugging Face Llama-family folder, or 'builtin') with its tokenizer, instead of a new BPE and random weights." };
+        var shape = LmTrainOptions.DefaultShape;
+        var vocab = new Option<int?>("--vocab-size") { Description = $"Tokens in all: 256 bytes + BPE merges + BOS/EOS (default {LmTrainOptions.DefaultVocabSize}; not with --init-from)." };
+        var hidden = new Option<int?>("--hidden") { Description = $"Default {shape.Hidden} (the shape options are not used with --init-from)." };
+        var layers = new Option<int?>("--layers") { Description = $"Default {shape.Layers}." };
+        var heads = new Option<int?>("--heads") { Description = $"Default {shape.Heads}." };
+        var kvHeads = new Option<int?>("--kv-heads") { Description = $"Default {shape.KvHeads}." };
+        var inter = new Option<int?>("--intermediate") { Description = $"Default {shape.Intermediate}." };
         var seqLen = new Option<int>("--seq-len") { Description = "Context length of training windows (and max_position_embeddings).", DefaultValueFactory = _ => d.SeqLen };
         var batch = new Option<int>("--batch-size") { Description = "Windows per micro-batch.", DefaultValueFactory = _ => d.BatchSize };
         var accum = new Option<int>("--grad-accum") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => d.GradAccum };
@@ -35,9 +37,9 @@ internal static class LmTrainCommand
         var evalBatch = new Option<int>("--eval-batch-size") { DefaultValueFactory = _ => d.EvalBatchSize };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => (long)d.Seed };
         var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var cmd = new Command("train", "Pre-train a Llama from scratch on plain text: byte-level BPE, packed windows, AdamW with warm-up and cosine decay, " +
-            "held-out bits per byte, checkpoints with exact resume. Writes a Hugging Face model folder.")
-            { train, valid, validFrom, outDir, vocab, hidden, layers, heads, kvHeads, inter, seqLen, batch, accum, lr, minLr, warmup, maxSteps, maxTokens, wd, clip, evalEvery, ckptEvery, evalBatch, seed, threads };
+        var cmd = new Command("train", "Pre-train a Llama on plain text, from scratch (byte-level BPE) or from a model (--init-from): packed windows, AdamW with " +
+            "warm-up and cosine decay, held-out bits per byte, checkpoints with exact resume. Writes a Hugging Face model folder.")
+            { train, valid, validFrom, outDir, initFrom, vocab, hidden, layers, heads, kvHeads, inter, seqLen, batch, accum, lr, minLr, warmup, maxSteps, maxTokens, wd, clip, evalEvery, ckptEvery, evalBatch, seed, threads };
         cmd.SetAction(r =>
         {
             Tensors.Threading.Threads = r.GetValue(threads);
@@ -48,9 +50,15 @@ internal static class LmTrainCommand
                 if (validDocs.Count > 0) throw new SpeechTokException("give --valid or --valid-from-year, not both");
                 (trainDocs, validDocs) = TextCorpus.SplitByYear(docs, year);
             }
+            string? from = r.GetValue(initFrom);
+            int?[] shapeValues = [r.GetValue(hidden), r.GetValue(layers), r.GetValue(heads), r.GetValue(kvHeads), r.GetValue(inter)];
             var o = new LmTrainOptions
             {
-                VocabSize = r.GetValue(vocab), Shape = new LlamaShape(r.GetValue(hidden), r.GetValue(layers), r.GetValue(heads), r.GetValue(kvHeads), r.GetValue(inter)),
+                InitFrom = from,
+                // With --init-from, any of these given is refused by Validate.
+                VocabSize = from != null ? r.GetValue(vocab) : r.GetValue(vocab) ?? LmTrainOptions.DefaultVocabSize,
+                Shape = from != null && shapeValues.All(x => x == null) ? null : new LlamaShape(shapeValues[0] ?? shape.Hidden, shapeValues[1] ?? shape.Layers, shapeValues[2] ?? shape.Heads,
+                    shapeValues[3] ?? shape.KvHeads, shapeValues[4] ?? shape.Intermediate),
                 SeqLen = r.GetValue(seqLen), BatchSize = r.GetValue(batch), GradAccum = r.GetValue(accum), Lr = r.GetValue(lr), MinLr = r.GetValue(minLr),
                 WarmupSteps = r.GetValue(warmup), WeightDecay = r.GetValue(wd), MaxGradNorm = r.GetValue(clip), EvalEvery = r.GetValue(evalEvery),
                 CheckpointEvery = r.GetValue(ckptEvery), EvalBatchSize = r.GetValue(evalBatch), Seed = (ulong)r.GetValue(seed),

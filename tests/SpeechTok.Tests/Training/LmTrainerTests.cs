@@ -184,6 +184,62 @@ public sealed class LmTrainerTests : IDisposable
         Assert.Contains("lr", e.Message);
     }
 
+    private static double EvalAt(string dir, long step) =>
+        File.ReadAllLines(Path.Combine(dir, LmTrainer.MetricsFile)).Select(l => JsonNode.Parse(l)!.AsObject())
+            .Single(o => o["type"]!.GetValue<string>() == "eval" && o["step"]!.GetValue<long>() == step)["bits_per_byte"]!.GetValue<double>();
+
+    [Fact]
+    public void Continued_pretraining_starts_from_the_model_keeps_its_tokenizer_and_resumes_bit_identical()
+    {
+        var first = LmTrainer.Run(Spec("first", Tiny with { MaxSteps = 2 }));
+        var o = Tiny with { InitFrom = first.Out, VocabSize = null, Shape = null, MaxSteps = 4, Lr = 3e-3, Seed = 9 };
+        var cont = LmTrainer.Run(Spec("cont", o));
+        // Step 0 evaluates the starting weights: the first run's final number, to the last bit.
+        Assert.Equal(first.HeldOut.BitsPerByte, EvalAt(cont.Out, 0));
+        Assert.NotEqual(first.HeldOut.BitsPerByte, cont.HeldOut.BitsPerByte);
+        Assert.Equal(Bytes(first.Out, "tokenizer.json"), Bytes(cont.Out, "tokenizer.json"));
+        Assert.Equal(Bytes(first.Out, "config.json"), Bytes(cont.Out, "config.json"));
+        Assert.NotEqual(Bytes(first.Out, "model.safetensors"), Bytes(cont.Out, "model.safetensors"));
+        Assert.Equal(LmTrainer.ModelSha256(first.Out), ArtifactJson.ReadObject(Path.Combine(cont.Out, LmTrainer.RunFile))["init_sha256"]!.GetValue<string>());
+        using (var lm = CausalLmFolder.Open(cont.Out)) Assert.Equal(300, lm.Model.VocabSize);
+
+        // Killed after step 3 (checkpoint at 2), resumed: the same files.
+        Assert.Throws<Crash>(() => LmTrainer.Run(Spec("cont2", o), afterStep: s => { if (s == 3) throw new Crash(); }));
+        var resumed = LmTrainer.Run(Spec("cont2", o));
+        Assert.Equal(Bytes(cont.Out, "model.safetensors"), Bytes(resumed.Out, "model.safetensors"));
+        Assert.Equal(MetricLines(cont.Out), MetricLines(resumed.Out));
+
+        // Another starting model, or a shape beside --init-from, is refused.
+        var other = LmTrainer.Run(Spec("other", Tiny with { MaxSteps = 1 }));
+        Assert.Contains("init_sha256", Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("cont2", o with { InitFrom = other.Out }))).Message);
+        Assert.Contains("--init-from", Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("bad", o with { Shape = Tiny.Shape }))).Message);
+        Assert.Contains("max_position_embeddings", Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("long", o with { SeqLen = 64 }))).Message);
+    }
+
+    [Fact]
+    public void Continued_pretraining_of_an_untied_bf16_checkpoint_trains_lm_head_and_saves_f32()
+    {
+        string init = Path.Combine(_dir, "untied");
+        Directory.CreateDirectory(init);
+        string fixture = Path.Combine(FixtureRoot.Root, "llama-tiny-untied");
+        File.Copy(Path.Combine(fixture, "config.json"), Path.Combine(init, "config.json"));
+        File.Copy(Path.Combine(fixture, "model-bf16.safetensors"), Path.Combine(init, "model.safetensors"));
+        var merges = BpeTrainer.LearnMerges(BpeTrainer.CountWords(TextCorpus.Load([SotuSample]).Select(d => d.Text)), 300);
+        File.WriteAllText(Path.Combine(init, "tokenizer.json"), BpeTrainer.TokenizerJson(merges).ToJsonString());
+
+        var r = LmTrainer.Run(Spec("cont", Tiny with { InitFrom = init, VocabSize = null, Shape = null, MaxSteps = 2 }));
+        var config = ArtifactJson.ReadObject(Path.Combine(r.Out, "config.json"));
+        Assert.False(config["tie_word_embeddings"]!.GetValue<bool>());
+        Assert.Equal("float32", config["torch_dtype"]!.GetValue<string>());
+        Assert.Equal("llama3", config["rope_scaling"]!["rope_type"]!.GetValue<string>());
+        using var before = SpeechTok.Tensors.IO.SafeTensors.Open(Path.Combine(init, "model.safetensors"));
+        using var after = SpeechTok.Tensors.IO.SafeTensors.Open(Path.Combine(r.Out, "model.safetensors"));
+        Assert.Equal(before.Names.Order(), after.Names.Order());
+        Assert.All(after.Names, n => Assert.Equal("F32", after.DTypeOf(n)));
+        Assert.NotEqual(before.Get("lm_head.weight").ToF32().ReadOnlySpan.ToArray(), after.Get("lm_head.weight").ReadOnlySpan.ToArray());
+        Assert.True(r.HeldOut.BitsPerByte < EvalAt(r.Out, 0), "two steps lower the held-out loss");
+    }
+
     [Fact]
     public void The_folder_loads_back_and_reproduces_the_training_evaluation()
     {
