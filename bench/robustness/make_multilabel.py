@@ -4,12 +4,16 @@ sentences, voices and label meanings, same manifest format (a `labels` column an
 labels (any subset, some clips have none): 0 request (the words ask for something: "Could you ...?" vs a plain
 statement), 1 deep voice (espeak-ng pitch 0-20 vs 35-99), 2 slow (95-125 vs 150-230 wpm), 3 halting (pauses
 between words, -g 9-16 vs 0-2). The three voice labels are drawn independently, each for 30 % of the clips;
-every sentence is said twice with its own draws, so the text tells nothing about them. 480 clips, 70/15/15 by
-sentence. Usage: python3 make_multilabel.py OUT_DIR (needs espeak-ng and sox), then
+every sentence is said twice with its own draws, so the text tells nothing about them. 480 clips (or CLIPS, an even
+number; 480 gives the documented set), 70/15/15 by sentence.
+Usage: python3 make_multilabel.py OUT_DIR [CLIPS] (needs espeak-ng and sox), then
 speechtok experiment --manifest OUT_DIR/manifest.csv --out RUN_DIR --preset quick
 """
 import random, subprocess, os, sys, csv
 out = sys.argv[1]
+clips = int(sys.argv[2]) if len(sys.argv) > 2 else 480
+if clips < 20 or clips % 2 or clips // 2 > 2048:
+    sys.exit(f"CLIPS must be even, 20-4096 (got {clips}): each sentence is said twice, and there are 2048 sentences")
 rng = random.Random(4242)
 os.makedirs(out + '/clips', exist_ok=True)
 things = ['the spare keys', 'the blue folder', 'the night train', 'the ferry schedule', 'the garden hose', 'the old radio',
@@ -19,7 +23,7 @@ verbs = [('check', 'was checked'), ('bring', 'was brought in'), ('move', 'was mo
          ('clean', 'was cleaned'), ('return', 'was returned'), ('label', 'was labelled'), ('fix', 'was fixed')]
 whens = ['this morning', 'before lunch', 'after the meeting', 'on Sunday', 'tonight', 'at noon', 'next week', 'yesterday']
 sents = set()
-while len(sents) < 240:
+while len(sents) < clips // 2:
     t, (v, pp), w = rng.choice(things), rng.choice(verbs), rng.choice(whens)
     sents.add((f"Could you {v} {t} {w}?", 1) if rng.random() < 0.5 else (f"{t[0].upper() + t[1:]} {pp} {w}.", 0))
 sents = sorted(sents); rng.shuffle(sents)
