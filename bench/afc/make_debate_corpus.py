@@ -3,8 +3,8 @@
 
 One UTF-8 file per debate (e.g. `13_1988.txt`), its sentences in clip order, one per line: every AFD sentence of
 the 35 debates of 1960–2020 (AFD's train and val splits; its test split is the 2024 debates, which are AFC's test
-too), except those that occur in an AFC val or test snippet, so that no text AFC is validated or tested on is in
-the corpus. For the AFC task this is unlabeled text; it is not a corpus for AFD, whose val sentences it holds. Usage:
+too), except those of 15 characters or more that occur in an AFC val or test snippet, so that no sentence AFC is
+validated or tested on is in the corpus (shorter ones, "Thank you.", would match by chance and are kept). For the AFC task this is unlabeled text; it is not a corpus for AFD, whose val sentences it holds. Usage:
 
     python3 bench/afc/make_debate_corpus.py tests/data/mmused-fallacy OUT_DIR
 """

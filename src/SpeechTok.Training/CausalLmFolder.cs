@@ -4,7 +4,8 @@ using SpeechTok.Lm.Tokenization;
 namespace SpeechTok.Training;
 
 /// <summary>
-/// A Hugging Face causal-LM folder opened for inference (<c>speechtok lm eval</c>, <c>lm generate</c>):
+/// A Hugging Face causal-LM folder opened for inference (<c>speechtok lm eval</c>, <c>lm generate</c>) or as the
+/// start of continued pre-training (<c>lm train --init-from</c>):
 /// config.json, memory-mapped safetensors weights and tokenizer.json. BOS is the tokenizer's (else
 /// config.json's <c>bos_token_id</c>); EOS is config.json's first <c>eos_token_id</c>, if any.
 /// </summary>

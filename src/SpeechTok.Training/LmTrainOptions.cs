@@ -10,7 +10,9 @@ namespace SpeechTok.Training;
 /// </summary>
 public sealed record LmTrainOptions
 {
+    /// <summary>The built-in model's vocabulary (tokens in all) and shape: the defaults of a run from scratch.</summary>
     public const int DefaultVocabSize = 8192;
+    /// <inheritdoc cref="DefaultVocabSize"/>
     public static readonly LlamaShape DefaultShape = new(256, 4, 4, 2, 768);
 
     // Written even when null (continued runs), so that reading back does not restore the defaults.
@@ -19,6 +21,7 @@ public sealed record LmTrainOptions
     /// <summary>
     /// Continued pre-training: start from this model (a Hugging Face Llama-family folder or <c>builtin</c>), with its
     /// tokenizer and config, instead of a new BPE and random weights (as HF <c>run_clm.py --model_name_or_path</c>).
+    /// Set <see cref="VocabSize"/> and <see cref="Shape"/> to null with it (<see cref="Validate"/> refuses them).
     /// </summary>
     [JsonPropertyName("init_from")] public string? InitFrom { get; init; }
     [JsonPropertyName("seq_len")] public int SeqLen { get; init; } = 256;

@@ -11,7 +11,8 @@ using SpeechTok.Tensors.Optim;
 namespace SpeechTok.Training;
 
 /// <summary>
-/// Pre-trains a Llama from scratch on plain text: byte-level BPE learned on the train documents, packed
+/// Pre-trains a Llama on plain text, from scratch (byte-level BPE learned on the train documents, random weights) or
+/// from a model (<see cref="LmTrainOptions.InitFrom"/>: its tokenizer and weights), on packed
 /// windows (<see cref="PackedText"/>) shuffled per epoch from the seed, AdamW (no decay on 1-D tensors),
 /// warm-up then cosine decay, global-norm clipping, held-out bits per byte every <c>EvalEvery</c> steps
 /// (<see cref="LmEvaluation"/>), and a checkpoint every <c>CheckpointEvery</c> steps from which a rerun of
@@ -31,6 +32,12 @@ public static class LmTrainer
         Directory.CreateDirectory(dir);
         string? initFolder = o.InitFrom is { } from ? Path.GetFullPath(ModelResolver.Resolve(from)) : null;
         using var init = initFolder != null ? CausalLmFolder.Open(initFolder) : null;
+        if (init != null)
+        {
+            if (initFolder == dir) throw new SpeechTokException($"--out {dir} is the --init-from model's folder: write the continued model elsewhere");
+            if (o.SeqLen > init.Config.MaxPositionEmbeddings)
+                throw new SpeechTokException($"--seq-len {o.SeqLen} exceeds {initFolder}'s max_position_embeddings {init.Config.MaxPositionEmbeddings}");
+        }
         var corpus = CorpusJson(spec);
         string? initSha = initFolder != null ? ModelSha256(initFolder) : null;
         CheckOrWriteRun(dir, new LmRun
@@ -48,10 +55,8 @@ public static class LmTrainer
         }
         else
         {
-            CopyTokenizerFiles(initFolder!, dir);
+            CopyModelFiles(initFolder!, dir, TokenizerFiles);
             (tok, bos, eos) = (init.Tokenizer, init.BosId, init.EosId);
-            if (o.SeqLen > init.Config.MaxPositionEmbeddings)
-                throw new SpeechTokException($"--seq-len {o.SeqLen} exceeds {initFolder}'s max_position_embeddings {init.Config.MaxPositionEmbeddings}");
         }
         var clock = Stopwatch.StartNew();
         PackedText Pack(IReadOnlyList<TextDocument> docs)
@@ -76,7 +81,9 @@ public static class LmTrainer
         else
         {
             config = ArtifactJson.ReadObject(Path.Combine(initFolder!, "config.json"));
-            config["torch_dtype"] = "float32"; // saved as trained, in F32 (16-bit weights are upcast exactly)
+            // Saved as trained, in F32 (16-bit weights are upcast exactly): a loader that honours the config must not downcast them.
+            config["torch_dtype"] = "float32";
+            if (config.ContainsKey("dtype")) config["dtype"] = "float32";
             weights = init.Weights.ToWritableF32();
         }
         var c = weights.Config;
@@ -184,6 +191,7 @@ public static class LmTrainer
             last ??= Eval(step);
             double seconds = sessionStart + session.Elapsed.TotalSeconds;
             WriteModel(dir, weights, config, bos, eos, o);
+            if (initFolder != null) CopyModelFiles(initFolder, dir, ["generation_config.json"]); // the model's own sampling defaults and EOS list
             WriteSummary(dir, spec, corpus, c, initSha, last, step, seconds, parameterCount, metrics!.EvalCurve());
             log?.Invoke($"done: {step} steps, held-out {last.BitsPerByte:F4} bits/byte (perplexity {last.Perplexity:F2}) → {dir}");
             return new LmTrainResult(last, step, step * o.TokensPerStep, seconds, dir);
@@ -260,23 +268,34 @@ public static class LmTrainer
         });
     }
 
-    /// <summary>The tokenizer files of a continued model, as they are (HF <c>save_pretrained</c> keeps the tokenizer).</summary>
-    private static void CopyTokenizerFiles(string from, string dir)
+    /// <summary>Files of a continued model kept as they are (as HF <c>save_pretrained</c> keeps the tokenizer), those present.</summary>
+    private static void CopyModelFiles(string from, string dir, IEnumerable<string> files)
     {
-        foreach (var f in TokenizerFiles)
+        foreach (var f in files)
             if (File.Exists(Path.Combine(from, f))) AtomicFile.WriteAllBytes(Path.Combine(dir, f), File.ReadAllBytes(Path.Combine(from, f)));
     }
 
     private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
 
     /// <summary>
-    /// sha256 over a model folder's config.json, tokenizer.json and every *.safetensors file (ordinal name order),
-    /// each file's own sha256 concatenated: what a continued run depends on.
+    /// sha256 over what a continued run reads from a model folder, each file's own sha256 concatenated in this order:
+    /// config.json, the tokenizer files present (tokenizer.json, tokenizer_config.json, special_tokens_map.json), and
+    /// the weights as <see cref="SafeTensors.OpenModel"/> finds them (model.safetensors.index.json and its shards in
+    /// ordinal order, else model.safetensors). Throws when config.json, tokenizer.json or the weights are missing.
     /// </summary>
     public static string ModelSha256(string folder)
     {
-        var files = new[] { "config.json", "tokenizer.json" }.Select(f => Path.Combine(folder, f))
-            .Concat(Directory.GetFiles(folder, "*.safetensors").Order(StringComparer.Ordinal)).ToList();
+        string At(string f) => Path.Combine(folder, f);
+        var files = new List<string> { At("config.json"), At("tokenizer.json") };
+        files.AddRange(TokenizerFiles.Skip(1).Select(At).Where(File.Exists));
+        if (File.Exists(At(SafeTensors.IndexFileName)))
+        {
+            files.Add(At(SafeTensors.IndexFileName));
+            var map = ArtifactJson.ReadObject(At(SafeTensors.IndexFileName))["weight_map"] as JsonObject
+                ?? throw new SpeechTokException($"{At(SafeTensors.IndexFileName)}: no weight_map object");
+            files.AddRange(map.Select(kv => kv.Value!.GetValue<string>()).Distinct().Order(StringComparer.Ordinal).Select(At));
+        }
+        else files.Add(At(SafeTensors.ModelFileName));
         using var all = new MemoryStream();
         foreach (var f in files)
         {
@@ -303,14 +322,20 @@ public static class LmTrainer
         };
         RunFiles.WriteJson(Path.Combine(dir, SummaryFile), summary);
         string origin = o.InitFrom != null
-            ? $"continued pre-training of `{o.InitFrom}` (sha256 {initSha}) by `speechtok lm train --init-from`\n(docs/lm-pretraining.md), with that model's tokenizer"
-            : $"trained from scratch by `speechtok lm train`\n(docs/lm-pretraining.md), byte-level BPE vocabulary of {c.VocabSize} learned on the training text";
+            ? $"""
+                A Llama-architecture causal language model: continued pre-training of `{o.InitFrom}` (sha256 {initSha}) by
+                `speechtok lm train --init-from` (docs/lm-pretraining.md), with that model's tokenizer: {c.NumLayers} layers, hidden {c.HiddenSize},
+                {c.NumHeads} heads / {c.NumKvHeads} KV heads, MLP {c.IntermediateSize}, vocabulary {c.VocabSize}, training context {o.SeqLen}, {(c.TieWordEmbeddings ? "tied" : "untied")} embeddings.
+                """
+            : $"""
+                A small Llama-architecture causal language model trained from scratch by `speechtok lm train`
+                (docs/lm-pretraining.md): {c.NumLayers} layers, hidden {c.HiddenSize}, {c.NumHeads} heads / {c.NumKvHeads} KV heads, MLP {c.IntermediateSize},
+                context {o.SeqLen}, tied embeddings, byte-level BPE vocabulary of {c.VocabSize} learned on the training text.
+                """;
         AtomicFile.WriteAllText(Path.Combine(dir, "README.md"), string.Create(CultureInfo.InvariantCulture, $"""
             # SpeechTok pre-trained Llama ({parameterCount:N0} parameters)
 
-            A Llama-architecture causal language model: {origin};
-            {c.NumLayers} layers, hidden {c.HiddenSize}, {c.NumHeads} heads / {c.NumKvHeads} KV heads, MLP {c.IntermediateSize}, vocabulary {c.VocabSize},
-            training context {o.SeqLen}, {(c.TieWordEmbeddings ? "tied" : "untied")} embeddings.
+            {origin}
 
             Held-out ({spec.Valid.Count} documents: {string.Join(", ", spec.Valid.Select(d => d.Name))}):
             **{heldOut.BitsPerByte:F4} bits per byte**, perplexity {heldOut.Perplexity:F2} per token ({heldOut.Tokens:N0} tokens, {heldOut.Bytes:N0} bytes).

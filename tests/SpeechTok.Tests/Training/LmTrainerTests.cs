@@ -213,7 +213,13 @@ public sealed class LmTrainerTests : IDisposable
         var other = LmTrainer.Run(Spec("other", Tiny with { MaxSteps = 1 }));
         Assert.Contains("init_sha256", Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("cont2", o with { InitFrom = other.Out }))).Message);
         Assert.Contains("--init-from", Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("bad", o with { Shape = Tiny.Shape }))).Message);
+        // Refused before anything is written, so the corrected command then runs in the same folder.
         Assert.Contains("max_position_embeddings", Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("long", o with { SeqLen = 64 }))).Message);
+        Assert.Equal(cont.HeldOut, LmTrainer.Run(Spec("long", o)).HeldOut);
+        Assert.Contains("--init-from", Assert.Throws<SpeechTokException>(() => LmTrainer.Run(new LmTrainSpec
+        {
+            Train = Spec("x").Train, Valid = Spec("x").Valid, Out = first.Out, Options = o,
+        })).Message);
     }
 
     [Fact]
@@ -222,7 +228,12 @@ public sealed class LmTrainerTests : IDisposable
         string init = Path.Combine(_dir, "untied");
         Directory.CreateDirectory(init);
         string fixture = Path.Combine(FixtureRoot.Root, "llama-tiny-untied");
-        File.Copy(Path.Combine(fixture, "config.json"), Path.Combine(init, "config.json"));
+        // A 16-bit checkpoint's config, with the key recent transformers write (dtype) beside the older torch_dtype.
+        var initConfig = ArtifactJson.ReadObject(Path.Combine(fixture, "config.json"));
+        initConfig["torch_dtype"] = "bfloat16";
+        initConfig["dtype"] = "bfloat16";
+        File.WriteAllText(Path.Combine(init, "config.json"), initConfig.ToJsonString());
+        File.WriteAllText(Path.Combine(init, "generation_config.json"), """{"bos_token_id": 1, "eos_token_id": [2, 3], "max_length": 256}""");
         File.Copy(Path.Combine(fixture, "model-bf16.safetensors"), Path.Combine(init, "model.safetensors"));
         var merges = BpeTrainer.LearnMerges(BpeTrainer.CountWords(TextCorpus.Load([SotuSample]).Select(d => d.Text)), 300);
         File.WriteAllText(Path.Combine(init, "tokenizer.json"), BpeTrainer.TokenizerJson(merges).ToJsonString());
@@ -231,6 +242,8 @@ public sealed class LmTrainerTests : IDisposable
         var config = ArtifactJson.ReadObject(Path.Combine(r.Out, "config.json"));
         Assert.False(config["tie_word_embeddings"]!.GetValue<bool>());
         Assert.Equal("float32", config["torch_dtype"]!.GetValue<string>());
+        Assert.Equal("float32", config["dtype"]!.GetValue<string>());
+        Assert.Equal(Bytes(init, "generation_config.json"), Bytes(r.Out, "generation_config.json"));
         Assert.Equal("llama3", config["rope_scaling"]!["rope_type"]!.GetValue<string>());
         using var before = SpeechTok.Tensors.IO.SafeTensors.Open(Path.Combine(init, "model.safetensors"));
         using var after = SpeechTok.Tensors.IO.SafeTensors.Open(Path.Combine(r.Out, "model.safetensors"));
