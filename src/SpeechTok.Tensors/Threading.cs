@@ -2,16 +2,73 @@ namespace SpeechTok.Tensors;
 
 /// <summary>
 /// The engine's degree of parallelism. Kernels split work into at most <see cref="Threads"/> parts;
-/// the default is every core. Set once at start-up (the CLI's <c>--threads</c>).
+/// the default is every core. Set once at start-up (the CLI's <c>--threads</c>); a job of
+/// <see cref="RunJobs"/> sees its share of it instead.
 /// </summary>
 public static class Threading
 {
     private static int _threads = Environment.ProcessorCount;
+    [ThreadStatic] private static JobShare? t_share;
 
+    /// <summary>Threads a kernel called on this thread may use: the process setting, or within <see cref="RunJobs"/> this job's share.</summary>
     public static int Threads
     {
-        get => _threads;
+        get => t_share?.Threads ?? _threads;
         set => _threads = value < 1 ? Environment.ProcessorCount : value;
+    }
+
+    /// <summary>
+    /// Runs job(i, token) for i in [0, count) on <paramref name="workers"/> threads at once (at most count, at least 1;
+    /// with 1, in order on the calling thread). The <see cref="Threads"/> are shared out: each running worker's kernels
+    /// see ⌊Threads / running workers⌋ (at least 1), re-read at every loop, so the last job running gets them all.
+    /// Small models train faster this way than one job at a time on every thread (fork/join costs more than a step's
+    /// small products gain, docs/engine-ops.md); what a job computes must not depend on its thread count, which the
+    /// engine's kernels guarantee. When a job throws, no new job starts, <paramref name="job"/>'s token is cancelled so
+    /// that the running ones can stop at a safe point, and the first exception (other than a cancellation) is rethrown
+    /// once every worker has stopped.
+    /// </summary>
+    public static void RunJobs(int count, int workers, Action<int, CancellationToken> job)
+    {
+        workers = Math.Clamp(workers, 1, Math.Max(1, count));
+        using var cancel = new CancellationTokenSource();
+        if (workers == 1)
+        {
+            for (int i = 0; i < count; i++) job(i, cancel.Token);
+            return;
+        }
+        int total = _threads, next = -1, running = workers;
+        var shares = Enumerable.Range(0, workers).Select(_ => new JobShare { Threads = Math.Max(1, total / workers) }).ToArray();
+        Exception? first = null;
+        var threads = shares.Select(share => new Thread(() =>
+        {
+            t_share = share;
+            try
+            {
+                int i;
+                while (!cancel.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < count) job(i, cancel.Token);
+            }
+            catch (Exception e)
+            {
+                if (e is not OperationCanceledException) Interlocked.CompareExchange(ref first, e, null);
+                cancel.Cancel();
+            }
+            finally
+            {
+                share.Done = true;
+                int left = Interlocked.Decrement(ref running);
+                foreach (var s in shares) if (!s.Done) s.Threads = Math.Max(1, total / Math.Max(1, left));
+            }
+        }, 16 << 20) { IsBackground = true, Name = "speechtok job" }).ToList();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        if (first != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        cancel.Token.ThrowIfCancellationRequested();
+    }
+
+    private sealed class JobShare
+    {
+        public volatile int Threads;
+        public volatile bool Done;
     }
 
     /// <summary>

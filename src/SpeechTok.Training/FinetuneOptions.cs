@@ -19,6 +19,15 @@ public sealed record FinetuneOptions
     public double WeightDecay { get; init; }
     public double MaxGradNorm { get; init; } = 1.0;
     public int[] Seeds { get; init; } = [42, 100, 6, 10, 420];
+    /// <summary>
+    /// Seeds trained at once, sharing the threads (<see cref="SpeechTok.Tensors.Threading.RunJobs"/>); 0 = auto: every
+    /// thread its own seed for a backbone of at most <see cref="SmallModelParameters"/> parameters, one seed at a time
+    /// otherwise. The numbers do not depend on it, so run.json does not record it.
+    /// </summary>
+    public int SeedWorkers { get; init; }
+
+    /// <summary>Backbones up to this size run one seed per thread by default: their products are too small for threads to share one step well.</summary>
+    public const long SmallModelParameters = 20_000_000;
 
     public const string Lora = "lora", Full = "full";
 

@@ -30,6 +30,7 @@ public static class FinetuneRun
         bool vector = spec.AudioEncoder != null;
         if (spec.Options.FinetuningType is not (FinetuneOptions.Lora or FinetuneOptions.Full))
             throw new SpeechTokException($"--finetuning-type '{spec.Options.FinetuningType}': expected {FinetuneOptions.Lora} or {FinetuneOptions.Full}");
+        if (spec.Options.SeedWorkers < 0) throw new SpeechTokException($"--seed-workers {spec.Options.SeedWorkers}: must be ≥ 0 (0 = auto)");
         if (!(spec.Options.WeightDecay >= 0 && double.IsFinite(spec.Options.WeightDecay)))
             throw new SpeechTokException($"--weight-decay {spec.Options.WeightDecay}: must be a finite number ≥ 0");
         // Audio-token rows and the audio projection train on their own paths, which full fine-tuning does not take.
@@ -76,31 +77,54 @@ public static class FinetuneRun
         if (File.Exists(runPath)) runFile.RequireSameRunAs(RunFile.Load(runPath), runPath);
         runFile.Save(runPath);
 
+        var pending = new List<int>();
         foreach (int seed in spec.Options.Seeds)
+            if (File.Exists(Path.Combine(SeedDir(spec.Out, seed), SeedDone.FileName))) log?.Invoke($"seed {seed}: done, skipped");
+            else pending.Add(seed);
+        int workers = SeedWorkers(spec.Options, lm.Weights, pending.Count);
+        if (workers > 1) log?.Invoke($"fine-tuning {pending.Count} seeds, {workers} at a time on {Threading.Threads} threads");
+        Threading.RunJobs(pending.Count, workers, (i, cancel) =>
         {
+            int seed = pending[i];
             string dir = SeedDir(spec.Out, seed);
-            if (File.Exists(Path.Combine(dir, SeedDone.FileName))) { log?.Invoke($"seed {seed}: done, skipped"); continue; }
             Directory.CreateDirectory(dir);
-            var (embed, lmHead) = lm.AttachNewRows((ulong)seed, rows, head);
-            var r = Finetuner.RunSeed(lm, manifest.Task, k, train, val, seed, spec.Options, dir, log, afterStep);
+            // Each seed has its own appended rows on the shared backbone, so seeds can train at once.
+            var (embed, lmHead) = lm.NewRows((ulong)seed, rows, head);
+            var weights = lm.Weights.WithVocabularyExtension(embed, lmHead);
+            var r = Finetuner.RunSeed(lm, weights, manifest.Task, k, train, val, seed, spec.Options, dir, log, step =>
+            {
+                afterStep?.Invoke(step);
+                cancel.ThrowIfCancellationRequested(); // another seed failed: stop here, after a checkpoint, as a kill would
+            });
             // The run folder must reproduce predictions without the pre-training folder: keep the rows used.
             var saved = new List<(string, Tensor)> { (EmbedRowsTensor, embed) };
             if (lmHead != null) saved.Add((Pretrainer.HeadRowsTensor, lmHead));
             SafeTensors.Save(Path.Combine(dir, RowsFile), saved);
             r.Curves.Save(Path.Combine(dir, SeedCurves.FileName));
             log?.Invoke($"seed {seed}: best val {ClassificationMetrics.SelectionName(manifest.Task)} {r.BestMetric:F4} at epoch {r.BestEpoch}");
-            Finalise(lm, manifest.Task, k, sets, seed, spec.Options, dir);
-        }
+            Finalise(lm, weights, manifest.Task, k, sets, seed, spec.Options, dir);
+        });
+    }
+
+    /// <summary>
+    /// Seeds to train at once: <see cref="FinetuneOptions.SeedWorkers"/>, or when 0 every thread its own seed for a
+    /// backbone of at most <see cref="FinetuneOptions.SmallModelParameters"/> parameters and one seed otherwise; at most <paramref name="pending"/>.
+    /// </summary>
+    internal static int SeedWorkers(FinetuneOptions o, LlamaWeights weights, int pending)
+    {
+        int w = o.SeedWorkers > 0 ? o.SeedWorkers
+            : weights.Named().Sum(t => t.Tensor.Length) <= FinetuneOptions.SmallModelParameters ? Threading.Threads : 1;
+        return Math.Max(1, Math.Min(w, pending));
     }
 
     /// <summary>
     /// Writes the best adapter in PEFT format (full fine-tuning: the best model as <see cref="FullModel"/>), the audio
     /// projection, and the predictions of every non-empty split, then done.json.
     /// </summary>
-    private static void Finalise(LanguageModel lm, TaskKind task, int k, Dictionary<string, EncodedSet?> sets, int seed, FinetuneOptions o, string dir)
+    private static void Finalise(LanguageModel lm, LlamaWeights weights, TaskKind task, int k, Dictionary<string, EncodedSet?> sets, int seed, FinetuneOptions o, string dir)
     {
         var state = Path.Combine(dir, Checkpoint.Folder);
-        var (lora, backbone, model) = Finetuner.NewModel(lm, k, seed, o);
+        var (lora, backbone, model) = Finetuner.NewModel(lm, weights, k, seed, o);
         using var _ = model;
         var projection = Finetuner.NewProjection(lm, sets["train"]!, seed);
         // The best values live in the checkpoint ("best.*"); read them back so this step is also resumable.

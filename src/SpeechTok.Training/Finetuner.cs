@@ -19,13 +19,14 @@ public static class Finetuner
 {
     public sealed record SeedResult(int Seed, double BestMetric, int BestEpoch, SeedCurves Curves);
 
-    public static SeedResult RunSeed(LanguageModel lm, TaskKind task, int numLabels, EncodedSet train, EncodedSet val, int seed,
+    /// <param name="weights">the backbone with this seed's appended rows (<see cref="LlamaWeights.WithVocabularyExtension"/> of <paramref name="lm"/>'s).</param>
+    public static SeedResult RunSeed(LanguageModel lm, LlamaWeights weights, TaskKind task, int numLabels, EncodedSet train, EncodedSet val, int seed,
         FinetuneOptions o, string seedDir, Action<string>? log = null, Action<long>? afterStep = null)
     {
         if (train.Count == 0) throw new SpeechTokException("the train split is empty");
         if (val.Count == 0) throw new SpeechTokException("the val split is empty");
         int h = lm.Config.HiddenSize, epochs = o.EpochsFor(task);
-        var (lora, backbone, model) = NewModel(lm, numLabels, seed, o);
+        var (lora, backbone, model) = NewModel(lm, weights, numLabels, seed, o);
         using var _ = model;
         var projection = NewProjection(lm, train, seed);
         var trainables = Trainables(lora, model, numLabels).Concat(projection?.Trainables() ?? []).ToList();
@@ -126,14 +127,15 @@ public static class Finetuner
     /// The classifier of one seed: LoRA adapters on the shared (frozen) weights, or, for full fine-tuning, a
     /// writable F32 copy of the weights whose every checkpoint tensor trains (appended rows stay frozen).
     /// </summary>
-    internal static (LoraAdapters? Lora, LlamaParameters? Backbone, LlamaForSequenceClassification Model) NewModel(LanguageModel lm, int numLabels, int seed, FinetuneOptions o)
+    internal static (LoraAdapters? Lora, LlamaParameters? Backbone, LlamaForSequenceClassification Model) NewModel(LanguageModel lm, LlamaWeights weights, int numLabels, int seed,
+        FinetuneOptions o)
     {
         if (o.FinetuningType == FinetuneOptions.Lora)
         {
             var lora = new LoraAdapters(lm.Config, o.LoraRank, o.LoraAlpha, o.LoraDropout, (ulong)seed, targetModules: o.LoraTargetModules);
-            return (lora, null, new LlamaForSequenceClassification(lm.Weights, numLabels, lm.PadId, lora, null, (ulong)seed));
+            return (lora, null, new LlamaForSequenceClassification(weights, numLabels, lm.PadId, lora, null, (ulong)seed));
         }
-        var w = lm.Weights.ToWritableF32();
+        var w = weights.ToWritableF32();
         // An untied lm_head gets no gradient from the classifier and is not saved: it takes no optimizer state.
         var backbone = LlamaParameters.Create(w, n => n != "lm_head.weight");
         return (null, backbone, new LlamaForSequenceClassification(w, numLabels, lm.PadId, null, null, (ulong)seed, backbone));

@@ -92,13 +92,21 @@ public sealed class LanguageModel : IDisposable
         return new SampleSerializer(Tokenizer, Vocabulary, mode, maxLength);
     }
 
+    /// <summary>Makes the appended rows (<see cref="NewRows"/>) and attaches them to <see cref="Weights"/>.</summary>
+    public (Tensor Embed, Tensor? Head) AttachNewRows(ulong seed, Tensor? trained = null, Tensor? trainedHead = null)
+    {
+        var (embed, head) = NewRows(seed, trained, trainedHead);
+        Weights.ExtendVocabulary(embed, head);
+        return (embed, head);
+    }
+
     /// <summary>
-    /// Attaches the appended rows: all N(0, 0.02²) from <paramref name="seed"/> (HF's _init_weights), except the
+    /// The appended rows [NewRowCount, hidden]: all N(0, 0.02²) from <paramref name="seed"/> (HF's _init_weights), except the
     /// first ones, which take the checkpoint's padding rows when the table was padded (HF's resize keeps rows below
     /// the old size); then the trainable block overwritten by <paramref name="trained"/> when given
-    /// ([TrainableCount, hidden]). Returns the input rows and, for an untied model, the lm_head rows.
+    /// ([TrainableCount, hidden]). Returns the input rows and, for an untied model, the lm_head rows; attaches nothing.
     /// </summary>
-    public (Tensor Embed, Tensor? Head) AttachNewRows(ulong seed, Tensor? trained = null, Tensor? trainedHead = null)
+    public (Tensor Embed, Tensor? Head) NewRows(ulong seed, Tensor? trained = null, Tensor? trainedHead = null)
     {
         int h = Config.HiddenSize;
         Tensor Make(string purpose, Tensor? padding, Tensor? src)
@@ -120,7 +128,6 @@ public sealed class LanguageModel : IDisposable
         }
         var embed = Make("new_rows.embed", _padding.Embed, trained);
         var head = Config.TieWordEmbeddings ? null : Make("new_rows.lm_head", _padding.Head, trainedHead);
-        Weights.ExtendVocabulary(embed, head);
         return (embed, head);
     }
 

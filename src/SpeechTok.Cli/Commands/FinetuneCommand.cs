@@ -44,10 +44,16 @@ internal static class FinetuneCommand
             DefaultValueFactory = _ => defaults.FinetuningType,
         };
         var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay (none on norms and biases).", DefaultValueFactory = _ => defaults.WeightDecay };
+        var seedWorkers = new Option<int>("--seed-workers")
+        {
+            Description = "Seeds trained at once, sharing the threads (0 = auto: one per thread for a backbone of at most 20 M parameters, else 1); the numbers do not change.",
+            DefaultValueFactory = _ => defaults.SeedWorkers,
+        };
+        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("finetune", "Step 3: LoRA (q/v by default) + classification head per seed, adapters in PEFT format; or --finetuning-type full (text only: every weight, HF format). Rerun to resume.")
         {
             manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience,
-            rank, alpha, dropout, targets, finetuningType, weightDecay, seeds,
+            rank, alpha, dropout, targets, finetuningType, weightDecay, seeds, seedWorkers, threads,
         };
         cmd.SetAction(r =>
         {
@@ -57,6 +63,7 @@ internal static class FinetuneCommand
                 throw new SpeechTokException("--audio-vector cannot be combined with --text-only, --selection, --pretrained or --no-pretrain");
             if (!text && vector == null && pre == null && !r.GetValue(noPretrain)) throw new SpeechTokException("pass --pretrained DIR, --no-pretrain, --text-only or --audio-vector NAME");
             if (pre != null && (text || r.GetValue(noPretrain))) throw new SpeechTokException("--pretrained cannot be combined with --no-pretrain or --text-only");
+            Tensors.Threading.Threads = r.GetValue(threads);
             int[] seedList = CliLists.Seeds(r.GetValue(seeds)) ?? [];
             if (seedList.Length == 0 || seedList.Distinct().Count() != seedList.Length) throw new SpeechTokException("--seeds must list distinct integers");
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot), r.GetValue(numLabels));
@@ -71,6 +78,7 @@ internal static class FinetuneCommand
                     Patience = r.GetValue(patience), LoraRank = r.GetValue(rank), LoraAlpha = r.GetValue(alpha), LoraDropout = r.GetValue(dropout), Seeds = seedList,
                     LoraTargetModules = CliLists.LoraTargets(r.GetValue(targets)!),
                     FinetuningType = r.GetValue(finetuningType)!, WeightDecay = r.GetValue(weightDecay),
+                    SeedWorkers = r.GetValue(seedWorkers),
                 },
             };
             FinetuneRun.Run(spec, Console.Error.WriteLine);

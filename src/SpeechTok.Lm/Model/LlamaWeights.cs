@@ -153,6 +153,17 @@ public sealed class LlamaWeights
     }
 
     /// <summary>
+    /// A view that shares every checkpoint tensor with this one and has its own appended rows (see
+    /// <see cref="ExtendVocabulary"/>), so that runs with different rows can use one loaded backbone at once. This one is left unchanged.
+    /// </summary>
+    public LlamaWeights WithVocabularyExtension(Tensor embedRows, Tensor? lmHeadRows = null)
+    {
+        var w = new LlamaWeights(Config, EmbedTokens, LmHead, Norm, [.. Layers]);
+        w.ExtendVocabulary(embedRows, lmHeadRows);
+        return w;
+    }
+
+    /// <summary>
     /// Appends rows to the vocabulary (ids BaseVocabSize…). <paramref name="embedRows"/> are the new input
     /// rows (and output rows when tied); an untied model also needs <paramref name="lmHeadRows"/>.
     /// </summary>
