@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace SpeechTok.Tensors;
 
 /// <summary>
@@ -24,7 +26,7 @@ public static class Threading
     /// Small models train faster this way than one job at a time on every thread (fork/join costs more than a step's
     /// small products gain, docs/engine-ops.md); what a job computes must not depend on its thread count, which the
     /// engine's kernels guarantee. When a job throws, no new job starts, <paramref name="job"/>'s token is cancelled so
-    /// that the running ones can stop at a safe point, and the first exception (other than a cancellation) is rethrown
+    /// that the running ones can stop at a safe point, and the first exception (other than the cancellations that follow it) is rethrown
     /// once every worker has stopped.
     /// </summary>
     public static void RunJobs(int count, int workers, Action<int, CancellationToken> job)
@@ -36,7 +38,7 @@ public static class Threading
             for (int i = 0; i < count; i++) job(i, cancel.Token);
             return;
         }
-        int total = _threads, next = -1, running = workers;
+        int total = Threads, next = -1;
         var shares = Enumerable.Range(0, workers).Select(_ => new JobShare { Threads = Math.Max(1, total / workers) }).ToArray();
         Exception? first = null;
         var threads = shares.Select(share => new Thread(() =>
@@ -49,19 +51,32 @@ public static class Threading
             }
             catch (Exception e)
             {
-                if (e is not OperationCanceledException) Interlocked.CompareExchange(ref first, e, null);
+                // A cancellation seen by one job is the consequence of another's failure, not a cause.
+                if (e is not OperationCanceledException || !cancel.IsCancellationRequested) Interlocked.CompareExchange(ref first, e, null);
                 cancel.Cancel();
             }
             finally
             {
-                share.Done = true;
-                int left = Interlocked.Decrement(ref running);
-                foreach (var s in shares) if (!s.Done) s.Threads = Math.Max(1, total / Math.Max(1, left));
+                lock (shares)
+                {
+                    share.Done = true;
+                    int left = shares.Count(s => !s.Done);
+                    foreach (var s in shares) if (!s.Done) s.Threads = Math.Max(1, total / Math.Max(1, left));
+                }
             }
-        }, 16 << 20) { IsBackground = true, Name = "speechtok job" }).ToList();
-        foreach (var t in threads) t.Start();
-        foreach (var t in threads) t.Join();
-        if (first != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        }) { IsBackground = true, Name = "speechtok job" }).ToList();
+        int started = 0;
+        try
+        {
+            foreach (var t in threads) { t.Start(); started++; }
+        }
+        finally
+        {
+            // Even when a thread cannot start, the started ones hold the caller's buffers: wait for them.
+            if (started < threads.Count) cancel.Cancel();
+            for (int t = 0; t < started; t++) threads[t].Join();
+        }
+        if (first != null) ExceptionDispatchInfo.Throw(first);
         cancel.Token.ThrowIfCancellationRequested();
     }
 
@@ -76,12 +91,12 @@ public static class Threading
     /// <see cref="WorkerPool"/>). A <see cref="SpeechTokException"/> from a part (bad input, named by the body)
     /// is rethrown as itself, other exceptions wrapped in an AggregateException.
     /// </summary>
-    public static void For(int parts, Action<int> body) => WorkerPool.For(parts, _threads, body);
+    public static void For(int parts, Action<int> body) => WorkerPool.For(parts, Threads, body);
 
     /// <summary>Splits [0, n) into contiguous ranges, one per thread, for work too fine for per-item tasks.</summary>
     public static void ForRange(int n, int minPerPart, Action<int, int> body)
     {
-        int parts = Math.Max(1, Math.Min(_threads, n / Math.Max(1, minPerPart)));
+        int parts = Math.Max(1, Math.Min(Threads, n / Math.Max(1, minPerPart)));
         if (parts == 1)
         {
             body(0, n);

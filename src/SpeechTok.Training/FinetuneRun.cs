@@ -22,6 +22,12 @@ public static class FinetuneRun
     public const string RowsFile = "new_rows.safetensors", EmbedRowsTensor = "embed_rows";
     public static string SeedDir(string run, int seed) => Path.Combine(run, $"seed-{seed}");
 
+    /// <summary>
+    /// Fine-tunes every seed of <paramref name="spec"/> not yet done. Seeds that train at once
+    /// (<see cref="FinetuneOptions.SeedWorkers"/>) call <paramref name="log"/> and <paramref name="afterStep"/> from
+    /// their own threads, so both must be thread-safe. The first seed's error stops the others at their next step and
+    /// is rethrown; a rerun resumes each unfinished seed from its last checkpoint.
+    /// </summary>
     public static void Run(FinetuneSpec spec, Action<string>? log = null, Action<long>? afterStep = null)
     {
         var manifest = spec.Manifest;
@@ -94,7 +100,7 @@ public static class FinetuneRun
             var r = Finetuner.RunSeed(lm, weights, manifest.Task, k, train, val, seed, spec.Options, dir, log, step =>
             {
                 afterStep?.Invoke(step);
-                cancel.ThrowIfCancellationRequested(); // another seed failed: stop here, after a checkpoint, as a kill would
+                cancel.ThrowIfCancellationRequested(); // another seed failed: stop as a kill would; a rerun resumes from the last checkpoint
             });
             // The run folder must reproduce predictions without the pre-training folder: keep the rows used.
             var saved = new List<(string, Tensor)> { (EmbedRowsTensor, embed) };

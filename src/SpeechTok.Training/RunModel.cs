@@ -80,10 +80,11 @@ internal sealed class RunModel : IDisposable
             using var full = new LlamaForSequenceClassification(w, Meta.NumLabels, _lm.PadId, null, score);
             return Finetuner.Predict(full, set, _lm.PadId, Meta.TaskKind, Meta.Hyperparameters.BatchSize);
         }
+        LlamaWeights weights;
         using (var st = SafeTensors.Open(Path.Combine(dir, FinetuneRun.RowsFile)))
-            _lm.Weights.ExtendVocabulary(st.Get(FinetuneRun.EmbedRowsTensor).ToF32(), st.Contains(Pretrainer.HeadRowsTensor) ? st.Get(Pretrainer.HeadRowsTensor).ToF32() : null);
+            weights = _lm.Weights.WithVocabularyExtension(st.Get(FinetuneRun.EmbedRowsTensor).ToF32(), st.Contains(Pretrainer.HeadRowsTensor) ? st.Get(Pretrainer.HeadRowsTensor).ToF32() : null);
         var lora = AdapterConfig.Read(Path.Combine(dir, Peft.ConfigFile), _lm.Config).Create(_lm.Config, (ulong)seed);
-        using var model = new LlamaForSequenceClassification(_lm.Weights, Meta.NumLabels, _lm.PadId, lora, null, (ulong)seed);
+        using var model = new LlamaForSequenceClassification(weights, Meta.NumLabels, _lm.PadId, lora, null, (ulong)seed);
         Peft.Load(dir, lora, model.ScoreWeight, Meta.NumLabels);
         var projection = Finetuner.NewProjection(_lm, set, seed);
         projection?.Load(dir);

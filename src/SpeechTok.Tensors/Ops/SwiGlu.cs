@@ -26,12 +26,12 @@ public static unsafe class SwiGlu
     public static void Forward(float* h, float* gate, float* up, int n)
     {
         nint hp = (nint)h, gp = (nint)gate, upp = (nint)up;
-        Threading.ForRange(n, 8192, (s, e) =>
+        Threading.ForRange(Chunks(n), 8, (c0, c1) =>
         {
             Span<float> sg = stackalloc float[Chunk];
-            for (int i = s; i < e; i += Chunk)
+            for (int i = c0 * Chunk; i < Math.Min(n, c1 * Chunk); i += Chunk)
             {
-                int len = Math.Min(Chunk, e - i);
+                int len = Math.Min(Chunk, n - i);
                 var g = new ReadOnlySpan<float>((float*)gp + i, len);
                 var o = new Span<float>((float*)hp + i, len);
                 TensorPrimitives.Sigmoid(g, sg[..len]);
@@ -48,12 +48,12 @@ public static unsafe class SwiGlu
     public static void Backward(float* dGate, float* dUp, float* dh, float* gate, float* up, int n, bool accumulate = true)
     {
         nint dgp = (nint)dGate, dup = (nint)dUp, dhp = (nint)dh, gp = (nint)gate, upp = (nint)up;
-        Threading.ForRange(n, 8192, (s, e) =>
+        Threading.ForRange(Chunks(n), 8, (c0, c1) =>
         {
             Span<float> sg = stackalloc float[Chunk];
-            for (int i0 = s; i0 < e; i0 += Chunk)
+            for (int i0 = c0 * Chunk; i0 < Math.Min(n, c1 * Chunk); i0 += Chunk)
             {
-                int len = Math.Min(Chunk, e - i0);
+                int len = Math.Min(Chunk, n - i0);
                 TensorPrimitives.Sigmoid(new ReadOnlySpan<float>((float*)gp + i0, len), sg[..len]);
                 float* g = (float*)gp + i0, u = (float*)upp + i0, d = (float*)dhp + i0, dg = (float*)dgp + i0, du = (float*)dup + i0;
                 int i = 0;
@@ -82,5 +82,8 @@ public static unsafe class SwiGlu
         });
     }
 
+    /// <summary>Threads take whole chunks, so which elements go down the scalar tail does not depend on the thread count.</summary>
     private const int Chunk = 1024;
+
+    private static int Chunks(int n) => (n + Chunk - 1) / Chunk;
 }

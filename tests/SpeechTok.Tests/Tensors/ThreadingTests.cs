@@ -2,6 +2,7 @@ using SpeechTok.Tensors;
 
 namespace SpeechTok.Tests.Tensors;
 
+[Collection(ThreadsCollection.Name)]
 public sealed class ThreadingTests
 {
     [Fact]

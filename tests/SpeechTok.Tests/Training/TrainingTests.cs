@@ -6,7 +6,7 @@ namespace SpeechTok.Tests.Training;
 
 public sealed class TrainingTests
 {
-    private static FinetuneOptions Small(params int[] seeds) => new()
+    internal static FinetuneOptions Small(params int[] seeds) => new()
     {
         Lr = 1e-2, Epochs = 10, BatchSize = 8, LoraRank = 4, LoraAlpha = 8, Patience = 10, Seeds = seeds,
     };
@@ -92,54 +92,32 @@ public sealed class TrainingTests
             Options = new PretrainOptions { Epochs = 1, BatchSize = 8, Accumulation = 1 },
         };
         pre.Run();
-        FinetuneSpec Spec(string o) => new()
-        {
-            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre.Out, Model = model, Out = Path.Combine(d.Dir, o),
-            Options = Small(7, 8) with { Epochs = 3 },
-        };
-        FinetuneRun.Run(Spec("full"));
-        // 3 steps per epoch: kill the first seed in its second epoch, then the second seed in its third.
-        Assert.Throws<KilledException>(() => FinetuneRun.Run(Spec("killed"), afterStep: s => { if (s == 5) throw new KilledException(); }));
-        Assert.False(File.Exists(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "killed"), 7), "done.json")));
-        int calls = 0;
-        Assert.Throws<KilledException>(() => FinetuneRun.Run(Spec("killed"), afterStep: s => { if (++calls > 4 && s == 8) throw new KilledException(); }));
-        FinetuneRun.Run(Spec("killed"));
-        foreach (int seed in new[] { 7, 8 })
-            foreach (var f in new[] { "predictions-test.json", "predictions-val.json", "curves.json" })
-                Assert.Equal(File.ReadAllText(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "full"), seed), f)),
-                    File.ReadAllText(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "killed"), seed), f)));
-        Assert.Equal(File.ReadAllBytes(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "full"), 8), Peft.WeightsFile)),
-            File.ReadAllBytes(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "killed"), 8), Peft.WeightsFile)));
-    }
-
-    [Fact]
-    public void Seeds_trained_at_once_give_the_files_of_one_at_a_time()
-    {
-        // Fresh audio rows per seed (--no-pretrain) check that each seed keeps its own appended rows on the shared backbone.
-        using var d = new ToyData();
-        string model = d.Model();
         FinetuneSpec Spec(string o, int workers) => new()
         {
-            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, o),
-            Options = Small(7, 8, 9) with { Epochs = 2, SeedWorkers = workers },
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre.Out, Model = model, Out = Path.Combine(d.Dir, o),
+            Options = Small(7, 8) with { Epochs = 3, SeedWorkers = workers },
         };
-        int saved = SpeechTok.Tensors.Threading.Threads;
-        try
+        FinetuneRun.Run(Spec("full", 1));
+        // One seed at a time, 3 steps per epoch: kill the first seed in its second epoch, then the second seed in its third.
+        Assert.Throws<KilledException>(() => FinetuneRun.Run(Spec("killed", 1), afterStep: s => { if (s == 5) throw new KilledException(); }));
+        Assert.False(File.Exists(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "killed"), 7), "done.json")));
+        int calls = 0;
+        Assert.Throws<KilledException>(() => FinetuneRun.Run(Spec("killed", 1), afterStep: s => { if (++calls > 4 && s == 8) throw new KilledException(); }));
+        FinetuneRun.Run(Spec("killed", 1));
+        // Both seeds at once: the first to reach step 5 dies, the other stops at its next step; both resume.
+        Assert.Throws<KilledException>(() => FinetuneRun.Run(Spec("killed-together", 2), afterStep: s => { if (s == 5) throw new KilledException(); }));
+        Assert.False(File.Exists(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "killed-together"), 7), "done.json")));
+        Assert.False(File.Exists(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "killed-together"), 8), "done.json")));
+        FinetuneRun.Run(Spec("killed-together", 2));
+        foreach (string killed in new[] { "killed", "killed-together" })
         {
-            SpeechTok.Tensors.Threading.Threads = 2;
-            var lines = new List<string>();
-            FinetuneRun.Run(Spec("apart", 1));
-            FinetuneRun.Run(Spec("together", 3), s => { lock (lines) lines.Add(s); });
-            Assert.Contains("fine-tuning 3 seeds, 3 at a time on 2 threads", lines);
+            foreach (int seed in new[] { 7, 8 })
+                foreach (var f in new[] { "predictions-test.json", "predictions-val.json", "curves.json" })
+                    Assert.Equal(File.ReadAllText(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "full"), seed), f)),
+                        File.ReadAllText(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, killed), seed), f)));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "full"), 8), Peft.WeightsFile)),
+                File.ReadAllBytes(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, killed), 8), Peft.WeightsFile)));
         }
-        finally { SpeechTok.Tensors.Threading.Threads = saved; }
-        foreach (int seed in new[] { 7, 8, 9 })
-            foreach (var f in new[] { "predictions-test.json", "predictions-val.json", "curves.json", Peft.WeightsFile, FinetuneRun.RowsFile })
-                Assert.Equal(File.ReadAllBytes(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "apart"), seed), f)),
-                    File.ReadAllBytes(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "together"), seed), f)));
-        Assert.NotEqual(File.ReadAllBytes(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "apart"), 7), FinetuneRun.RowsFile)),
-            File.ReadAllBytes(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "apart"), 8), FinetuneRun.RowsFile)));
-        Assert.Contains("must be ≥ 0", Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(Spec("bad", -1))).Message);
     }
 
     [Fact]
