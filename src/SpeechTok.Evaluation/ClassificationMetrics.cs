@@ -3,8 +3,25 @@ namespace SpeechTok.Evaluation;
 /// <summary>Metrics of probability predictions, bagging over seeds and majority vote.</summary>
 public static class ClassificationMetrics
 {
-    /// <summary>Name of the model-selection metric: F1 of class 1 for binary tasks, macro-F1 otherwise.</summary>
-    public static string SelectionName(TaskKind task) => task == TaskKind.Binary ? "f1_class_1" : "macro_f1";
+    /// <summary>Model-selection metrics (HF <c>metric_for_best_model</c> without the <c>eval_</c> prefix).</summary>
+    public const string MacroF1Metric = "macro_f1", F1Class1Metric = "f1_class_1";
+
+    /// <summary>
+    /// Name of the model-selection metric: <paramref name="metricForBestModel"/>, or by default F1 of class 1 for binary
+    /// tasks (the method's AFD, whose class 1 is "fallacy") and macro-F1 otherwise.
+    /// </summary>
+    public static string SelectionName(TaskKind task, string? metricForBestModel = null) =>
+        metricForBestModel ?? (task == TaskKind.Binary ? F1Class1Metric : MacroF1Metric);
+
+    /// <summary>Refuses a model-selection metric that is unknown or, like f1_class_1 outside binary tasks, does not apply to <paramref name="task"/>.</summary>
+    public static void ValidateSelection(TaskKind task, string? metricForBestModel)
+    {
+        if (metricForBestModel is null or MacroF1Metric) return;
+        if (metricForBestModel != F1Class1Metric)
+            throw new SpeechTokException($"--metric-for-best-model '{metricForBestModel}': expected {MacroF1Metric} or {F1Class1Metric}");
+        if (task != TaskKind.Binary)
+            throw new SpeechTokException($"--metric-for-best-model {F1Class1Metric} needs a binary task; this one is {task.ToString().ToLowerInvariant()} (use {MacroF1Metric})");
+    }
 
     /// <summary>Argmax with the lowest index winning ties (numpy).</summary>
     public static int Argmax(ReadOnlySpan<float> p)
@@ -20,9 +37,11 @@ public static class ClassificationMetrics
     /// sklearn's default macro-F1 (labels in y_true ∪ y_pred) as in the HF compute_metrics, or F1 of class 1.
     /// Multi-label: a label is predicted when its sigmoid is ≥ 0.5; per-label F1, macro-F1 over the labels present in
     /// y_true and over all labels, micro-F1, subset accuracy; the selection metric is macro-F1 over all labels.
+    /// <paramref name="metricForBestModel"/> picks the selection metric (<see cref="SelectionName"/>).
     /// </summary>
-    public static MetricSet Compute(TaskKind task, int numLabels, IReadOnlyList<int[]> labels, IReadOnlyList<float[]> probs)
+    public static MetricSet Compute(TaskKind task, int numLabels, IReadOnlyList<int[]> labels, IReadOnlyList<float[]> probs, string? metricForBestModel = null)
     {
+        ValidateSelection(task, metricForBestModel);
         if (labels.Count != probs.Count) throw new SpeechTokException($"{labels.Count} labels vs {probs.Count} probability rows");
         if (labels.Count == 0) throw new SpeechTokException("cannot compute metrics of an empty split");
         foreach (var p in probs)
@@ -43,7 +62,7 @@ public static class ClassificationMetrics
             if ((uint)y >= (uint)numLabels) throw new SpeechTokException($"label {y} is outside [0, {numLabels}) (num_labels = {numLabels})");
         var pred = probs.Select(p => Argmax(p)).ToArray();
         double? f1c1 = numLabels == 2 ? Metrics.F1(yTrue, pred, 1) : null;
-        double sel = task == TaskKind.Binary ? Metrics.F1(yTrue, pred, 1) : Metrics.MacroF1Union(yTrue, pred);
+        double sel = SelectionName(task, metricForBestModel) == F1Class1Metric ? Metrics.F1(yTrue, pred, 1) : Metrics.MacroF1Union(yTrue, pred);
         return new MetricSet(pred, Metrics.MacroF1Present(yTrue, pred), Metrics.MacroF1All(yTrue, pred, numLabels), f1c1,
             Metrics.Accuracy(yTrue, pred), Metrics.ConfusionMatrix(yTrue, pred, numLabels), sel);
     }

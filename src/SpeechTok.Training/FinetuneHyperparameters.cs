@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using SpeechTok.Evaluation;
 using SpeechTok.Lm.Model;
 
 namespace SpeechTok.Training;
@@ -20,6 +21,8 @@ public sealed record FinetuneHyperparameters
     [JsonPropertyName("finetuning_type"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? FinetuningType { get; init; }
     [JsonPropertyName("max_grad_norm")] public double MaxGradNorm { get; init; }
     [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; }
+    /// <summary>HF metric_for_best_model; absent (null) when it is the task's default, so run folders made before the option keep their identity.</summary>
+    [JsonPropertyName("metric_for_best_model"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? MetricForBestModel { get; init; }
     [JsonPropertyName("seeds")] public required int[] Seeds { get; init; }
 
     public static FinetuneHyperparameters From(FinetuneOptions o, TaskKind task) => new()
@@ -28,6 +31,7 @@ public sealed record FinetuneHyperparameters
         LoraRank = o.LoraRank, LoraAlpha = o.LoraAlpha, LoraDropout = o.LoraDropout, MaxGradNorm = o.MaxGradNorm,
         LoraTargetModules = TargetsInLayerOrder(o) is var t && t.SequenceEqual(LoraAdapters.DefaultTargets) ? null : t,
         FinetuningType = o.FinetuningType == FinetuneOptions.Lora ? null : o.FinetuningType, WeightDecay = o.WeightDecay, Seeds = o.Seeds,
+        MetricForBestModel = o.MetricForBestModel == ClassificationMetrics.SelectionName(task) ? null : o.MetricForBestModel,
     };
 
     private static string[] TargetsInLayerOrder(FinetuneOptions o) => LoraAdapters.LayerProjections.Where(o.LoraTargetModules.Contains).ToArray();

@@ -18,6 +18,13 @@ public sealed record FinetuneOptions
     /// <summary>AdamW weight decay (none on 1-D tensors: norms, biases); 0 by default, as the method's LoRA runs.</summary>
     public double WeightDecay { get; init; }
     public double MaxGradNorm { get; init; } = 1.0;
+    /// <summary>
+    /// HF <c>metric_for_best_model</c> (without <c>eval_</c>): the val metric that picks the best epoch and drives early
+    /// stopping, <c>macro_f1</c> or <c>f1_class_1</c>; null = the method's choice (<see cref="Evaluation.ClassificationMetrics.SelectionName"/>:
+    /// f1_class_1 for binary tasks, macro_f1 otherwise). On a balanced binary task whose class 1 is not the class of
+    /// interest, f1_class_1 rates "always 1" at 0.667 and can keep that epoch; macro_f1 rates it at 0.333.
+    /// </summary>
+    public string? MetricForBestModel { get; init; }
     public int[] Seeds { get; init; } = [42, 100, 6, 10, 420];
     /// <summary>
     /// Seeds trained at once, sharing the threads (<see cref="SpeechTok.Tensors.Threading.RunJobs"/>); 0 = auto: every

@@ -36,6 +36,7 @@ public static class FinetuneRun
         bool vector = spec.AudioEncoder != null;
         if (spec.Options.FinetuningType is not (FinetuneOptions.Lora or FinetuneOptions.Full))
             throw new SpeechTokException($"--finetuning-type '{spec.Options.FinetuningType}': expected {FinetuneOptions.Lora} or {FinetuneOptions.Full}");
+        ClassificationMetrics.ValidateSelection(manifest.Task, spec.Options.MetricForBestModel);
         if (spec.Options.SeedWorkers < 0) throw new SpeechTokException($"--seed-workers {spec.Options.SeedWorkers}: must be ≥ 0 (0 = auto)");
         if (!(spec.Options.WeightDecay >= 0 && double.IsFinite(spec.Options.WeightDecay)))
             throw new SpeechTokException($"--weight-decay {spec.Options.WeightDecay}: must be a finite number ≥ 0");
@@ -107,7 +108,7 @@ public static class FinetuneRun
             if (lmHead != null) saved.Add((Pretrainer.HeadRowsTensor, lmHead));
             SafeTensors.Save(Path.Combine(dir, RowsFile), saved);
             r.Curves.Save(Path.Combine(dir, SeedCurves.FileName));
-            log?.Invoke($"seed {seed}: best val {ClassificationMetrics.SelectionName(manifest.Task)} {r.BestMetric:F4} at epoch {r.BestEpoch}");
+            log?.Invoke($"seed {seed}: best val {ClassificationMetrics.SelectionName(manifest.Task, spec.Options.MetricForBestModel)} {r.BestMetric:F4} at epoch {r.BestEpoch}");
             Finalise(lm, weights, manifest.Task, k, sets, seed, spec.Options, dir);
         });
     }

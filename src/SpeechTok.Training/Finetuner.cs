@@ -11,7 +11,7 @@ namespace SpeechTok.Training;
 /// score head at the last non-pad token; class-weighted
 /// CE (balanced) or, for multi-label tasks, sigmoid + BCE. Data order, dropout masks and initialisation come
 /// from seeded streams; every epoch ends with an evaluation on val and an atomic checkpoint, so a rerun of a
-/// killed run continues and ends with the same numbers. The best epoch (val macro-F1; binary: F1 of class 1)
+/// killed run continues and ends with the same numbers. The best epoch (val macro-F1; binary: F1 of class 1; or <see cref="FinetuneOptions.MetricForBestModel"/>)
 /// is restored at the end. With utterance vectors in the sets (the audio-vector system), an
 /// <see cref="AudioProjection"/> trains along with LoRA and the head.
 /// </summary>
@@ -83,10 +83,10 @@ public static class Finetuner
             {
                 if (lora != null) lora.Training = false;
                 var probs = Predict(model, val, lm.PadId, task, o.BatchSize, projection);
-                var m = ClassificationMetrics.Compute(task, numLabels, val.Labels, probs);
+                var m = ClassificationMetrics.Compute(task, numLabels, val.Labels, probs, o.MetricForBestModel);
                 int epoch = (int)(step / perEpoch);
                 valCurve.Add(new ValPoint(epoch, step, ClassificationMetrics.Loss(task, val.Labels, probs, classWeights), m.Selection, m.MacroF1));
-                log?.Invoke($"seed {seed} epoch {epoch}/{epochs}: train loss {epochLoss / perEpoch:F4}, val {ClassificationMetrics.SelectionName(task)} {m.Selection:F4}");
+                log?.Invoke($"seed {seed} epoch {epoch}/{epochs}: train loss {epochLoss / perEpoch:F4}, val {ClassificationMetrics.SelectionName(task, o.MetricForBestModel)} {m.Selection:F4}");
                 return m.Selection;
             },
             Selection = ModelSelection.Maximize, Patience = o.Patience,
@@ -118,7 +118,7 @@ public static class Finetuner
         int bestEpoch = (int)(end.Status.BestStep / perEpoch);
         return new SeedResult(seed, end.Status.BestValue, bestEpoch, new SeedCurves
         {
-            Seed = seed, BestEpoch = bestEpoch, BestValMetric = end.Status.BestValue, Metric = ClassificationMetrics.SelectionName(task),
+            Seed = seed, BestEpoch = bestEpoch, BestValMetric = end.Status.BestValue, Metric = ClassificationMetrics.SelectionName(task, o.MetricForBestModel),
             TrainLoss = trainCurve, Val = valCurve,
         });
     }

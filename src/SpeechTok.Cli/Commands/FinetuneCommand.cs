@@ -44,6 +44,10 @@ internal static class FinetuneCommand
             DefaultValueFactory = _ => defaults.FinetuningType,
         };
         var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay (none on norms and biases).", DefaultValueFactory = _ => defaults.WeightDecay };
+        var metric = new Option<string?>("--metric-for-best-model")
+        {
+            Description = "Val metric that picks the best epoch and drives early stopping: macro_f1 or f1_class_1 (default: f1_class_1 for binary tasks, as the method's AFD; macro_f1 otherwise).",
+        };
         var seedWorkers = new Option<int>("--seed-workers")
         {
             Description = "Seeds trained at once, sharing the threads (0 = auto: one per thread for a backbone of at most 20 M parameters, else 1); the numbers do not change.",
@@ -53,7 +57,7 @@ internal static class FinetuneCommand
         var cmd = new Command("finetune", "Step 3: LoRA (q/v by default) + classification head per seed, adapters in PEFT format; or --finetuning-type full (text only: every weight, HF format). Rerun to resume.")
         {
             manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience,
-            rank, alpha, dropout, targets, finetuningType, weightDecay, seeds, seedWorkers, threads,
+            rank, alpha, dropout, targets, finetuningType, weightDecay, metric, seeds, seedWorkers, threads,
         };
         cmd.SetAction(r =>
         {
@@ -78,7 +82,7 @@ internal static class FinetuneCommand
                     Patience = r.GetValue(patience), LoraRank = r.GetValue(rank), LoraAlpha = r.GetValue(alpha), LoraDropout = r.GetValue(dropout), Seeds = seedList,
                     LoraTargetModules = CliLists.LoraTargets(r.GetValue(targets)!),
                     FinetuningType = r.GetValue(finetuningType)!, WeightDecay = r.GetValue(weightDecay),
-                    SeedWorkers = r.GetValue(seedWorkers),
+                    MetricForBestModel = r.GetValue(metric), SeedWorkers = r.GetValue(seedWorkers),
                 },
             };
             FinetuneRun.Run(spec, Console.Error.WriteLine);

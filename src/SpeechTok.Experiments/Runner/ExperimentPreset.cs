@@ -26,6 +26,8 @@ public sealed record ExperimentPreset
     public int LoraRank { get; init; } = FinetuneDefaults.LoraRank;
     public float LoraAlpha { get; init; } = FinetuneDefaults.LoraAlpha;
     public int MaxLength { get; init; } = SampleSerializer.DefaultMaxLength;
+    /// <summary>Fine-tuning's <see cref="FinetuneOptions.MetricForBestModel"/>; null = the method's choice for the task.</summary>
+    public string? MetricForBestModel { get; init; }
     /// <summary>C values swept by the L1 selection (0.002 to 0.53 in steps of ×1.25); the one used is chosen on the inner split (see <see cref="CChoice"/>).</summary>
     public double[] SweepC { get; init; } = Enumerable.Range(0, 26).Select(i => Math.Round(0.002 * Math.Pow(1.25, i), 6)).ToArray();
     /// <summary>Fewest selected audio tokens accepted when choosing C.</summary>
@@ -84,6 +86,8 @@ public sealed record ExperimentPreset
         yield return new("fine-tuning epochs / patience", $"{FinetuneEpochs?.ToString() ?? "10 (5 for binary)"} / {FinetunePatience}");
         yield return new("fine-tuning lr / batch", $"{FinetuneLr} / {FinetuneBatchSize}");
         yield return new("LoRA r / alpha", $"{LoraRank} / {LoraAlpha}");
+        // Only when set, so that experiment folders made before the option keep their identity.
+        if (MetricForBestModel != null) yield return new("fine-tuning metric_for_best_model", MetricForBestModel);
         yield return new("max length", MaxLength.ToString());
         yield return new("selection C sweep", $"{SweepC.Length} values, {SweepC.Min()} … {SweepC.Max()} (×1.25 apart)");
         yield return new("selected-token target range", TokenRangeText);

@@ -32,6 +32,7 @@ public static class ExperimentRunner
         foreach (var s in systems)
             if (Array.IndexOf(Systems, s) < 0) throw new SpeechTokException($"unknown system '{s}' (expected {string.Join(", ", Systems)})");
         var preset = o.Seeds is { } seeds ? o.Preset with { Seeds = seeds } : o.Preset;
+        if (o.MetricForBestModel != null) preset = preset with { MetricForBestModel = o.MetricForBestModel };
         if (preset.Seeds.Length == 0 || preset.Seeds.Distinct().Count() != preset.Seeds.Length) throw new SpeechTokException("--seeds must list distinct integers");
         Threading.Threads = Math.Max(1, o.Threads);
 
@@ -39,6 +40,7 @@ public static class ExperimentRunner
         // Everything below trains for minutes: a bad manifest must fail first, naming every missing, unreadable or empty clip.
         manifest.RequireClips();
         manifest.RequireAllClassesInTrain();
+        ClassificationMetrics.ValidateSelection(manifest.Task, preset.MetricForBestModel);
         foreach (var split in Manifest.SplitNames)
             if (manifest.Split(split).Count == 0) throw new SpeechTokException($"{manifest.Path}: split '{split}' is empty (experiment needs train, val and test)");
 
@@ -233,7 +235,7 @@ public static class ExperimentRunner
             {
                 Manifest = manifest, Model = Model(), Out = run, Codes = selection == null ? null : Codes(), Selection = selection,
                 Pretrained = pretrained, TextOnly = selection == null && audioEncoder == null, AudioEncoder = audioEncoder, System = system, MaxLength = preset.MaxLength,
-                Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, Patience = preset.FinetunePatience, Lr = preset.FinetuneLr, BatchSize = preset.FinetuneBatchSize, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds },
+                Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, Patience = preset.FinetunePatience, Lr = preset.FinetuneLr, BatchSize = preset.FinetuneBatchSize, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds, MetricForBestModel = preset.MetricForBestModel },
             };
             log($"{system}: fine-tuning {preset.Seeds.Length} seed(s)");
             return timings.Time($"fine-tune {system}", () =>
