@@ -77,7 +77,6 @@ public static class Threading
             for (int t = 0; t < started; t++) threads[t].Join();
         }
         if (first != null) ExceptionDispatchInfo.Throw(first);
-        cancel.Token.ThrowIfCancellationRequested();
     }
 
     private sealed class JobShare

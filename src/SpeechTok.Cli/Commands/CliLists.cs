@@ -5,6 +5,12 @@ namespace SpeechTok.Cli.Commands;
 /// <summary>Comma-separated option values shared by several commands.</summary>
 internal static class CliLists
 {
+    /// <summary><c>--metric-for-best-model</c> of finetune, experiment and demo (FinetuneOptions.MetricForBestModel); null when absent.</summary>
+    public static System.CommandLine.Option<string?> MetricForBestModelOption() => new("--metric-for-best-model")
+    {
+        Description = "Fine-tuning's val metric for the best epoch and early stopping: macro_f1 or f1_class_1 (default: f1_class_1 for binary tasks, as the method's AFD; macro_f1 otherwise).",
+    };
+
     /// <summary><c>--seeds 42,100,6</c>; null when the option is absent.</summary>
     public static int[]? Seeds(string? text)
     {

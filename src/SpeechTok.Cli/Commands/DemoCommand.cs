@@ -17,8 +17,9 @@ internal static class DemoCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var seed = new Option<int>("--seed") { Description = "Dataset seed (other sentences and voice settings).", DefaultValueFactory = _ => defaults.Seed };
         var labeling = new Option<DemoLabeling>("--labeling") { Description = "Quadrants (4 classes: arousal × polarity), Incongruent (binary: the voice contradicts the words) or MultiLabel (4 labels, any subset: negative words, high pitch, fast, loud).", DefaultValueFactory = _ => defaults.Labeling };
+        var metric = CliLists.MetricForBestModelOption();
         var count = new Option<int>("--count") { Description = "Clips in the dataset (a multiple of 4, at least 24), split 70/15/15.", DefaultValueFactory = _ => defaults.Count };
-        var cmd = new Command("demo", "Build the built-in espeak-ng speech dataset (label = words × voice) and run every system on it with the quick preset.") { outDir, threads, seed, labeling, count };
+        var cmd = new Command("demo", "Build the built-in espeak-ng speech dataset (label = words × voice) and run every system on it with the quick preset.") { outDir, threads, seed, labeling, count, metric };
         cmd.SetAction(r =>
         {
             var sw = Stopwatch.StartNew();
@@ -30,6 +31,7 @@ internal static class DemoCommand
             {
                 Manifest = info.ManifestPath, Out = Path.Combine(root, "experiment"), Model = ModelResolver.Builtin, Tokenizer = TokenizerLoader.Builtin,
                 Preset = ExperimentPreset.Quick, Threads = r.GetValue(threads), ClassNames = info.ClassNames,
+                MetricForBestModel = r.GetValue(metric),
             }, Console.Error.WriteLine);
             Console.WriteLine(ExperimentCommand.Table(results));
             Console.WriteLine($"report: {Path.Combine(root, "experiment", "report.md")} · total {sw.Elapsed.TotalMinutes:F1} min");

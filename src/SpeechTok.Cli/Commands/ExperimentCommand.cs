@@ -21,10 +21,7 @@ internal static class ExperimentCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var systems = new Option<string?>("--systems") { Description = $"Comma-separated subset of the systems to run (default: all {ExperimentRunner.Systems.Length})." };
         var encoder = new Option<string>("--audio-encoder") { Description = "Utterance encoder of the audio-vector system (builtin).", DefaultValueFactory = _ => "builtin" };
-        var metric = new Option<string?>("--metric-for-best-model")
-        {
-            Description = "Fine-tuning's val metric for the best epoch and early stopping, overriding the preset's: macro_f1 or f1_class_1 (default: f1_class_1 for binary tasks, as the method's AFD; macro_f1 otherwise).",
-        };
+        var metric = CliLists.MetricForBestModelOption();
         var cmd = new Command("experiment", $"Run {string.Join(", ", ExperimentRunner.Systems)} on a manifest.")
             { manifest, outDir, model, tokenizer, preset, seeds, audioRoot, threads, systems, encoder, metric };
         cmd.SetAction(r =>

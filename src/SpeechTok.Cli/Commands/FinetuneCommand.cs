@@ -44,10 +44,7 @@ internal static class FinetuneCommand
             DefaultValueFactory = _ => defaults.FinetuningType,
         };
         var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay (none on norms and biases).", DefaultValueFactory = _ => defaults.WeightDecay };
-        var metric = new Option<string?>("--metric-for-best-model")
-        {
-            Description = "Val metric that picks the best epoch and drives early stopping: macro_f1 or f1_class_1 (default: f1_class_1 for binary tasks, as the method's AFD; macro_f1 otherwise).",
-        };
+        var metric = CliLists.MetricForBestModelOption();
         var seedWorkers = new Option<int>("--seed-workers")
         {
             Description = "Seeds trained at once, sharing the threads (0 = auto: one per thread for a backbone of at most 20 M parameters, else 1); the numbers do not change.",

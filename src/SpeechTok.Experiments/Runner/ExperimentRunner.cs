@@ -25,22 +25,30 @@ public static class ExperimentRunner
 
     public const string TimingsFile = "timings.json";
 
+    /// <summary>
+    /// Runs the systems of <paramref name="o"/> (resuming what a folder already holds) and returns the results.
+    /// <paramref name="log"/> is called one line at a time, even while seeds fine-tune at once on several threads.
+    /// </summary>
     public static ExperimentResults Run(ExperimentOptions o, Action<string>? log = null)
     {
-        log ??= _ => { };
+        var sink = log ?? (_ => { });
+        var gate = new object();
+        log = line => { lock (gate) sink(line); };
         var systems = o.OnlySystems ?? Systems;
         foreach (var s in systems)
             if (Array.IndexOf(Systems, s) < 0) throw new SpeechTokException($"unknown system '{s}' (expected {string.Join(", ", Systems)})");
         var preset = o.Seeds is { } seeds ? o.Preset with { Seeds = seeds } : o.Preset;
-        if (o.MetricForBestModel != null) preset = preset with { MetricForBestModel = o.MetricForBestModel };
         if (preset.Seeds.Length == 0 || preset.Seeds.Distinct().Count() != preset.Seeds.Length) throw new SpeechTokException("--seeds must list distinct integers");
         Threading.Threads = Math.Max(1, o.Threads);
 
         var manifest = Manifest.Load(o.Manifest, o.AudioRoot);
+        var metric = o.MetricForBestModel ?? preset.MetricForBestModel;
+        ClassificationMetrics.ValidateSelection(manifest.Task, metric);
+        // The task's default changes nothing, so it leaves the folder's identity as it was.
+        preset = preset with { MetricForBestModel = metric == ClassificationMetrics.SelectionName(manifest.Task) ? null : metric };
         // Everything below trains for minutes: a bad manifest must fail first, naming every missing, unreadable or empty clip.
         manifest.RequireClips();
         manifest.RequireAllClassesInTrain();
-        ClassificationMetrics.ValidateSelection(manifest.Task, preset.MetricForBestModel);
         foreach (var split in Manifest.SplitNames)
             if (manifest.Split(split).Count == 0) throw new SpeechTokException($"{manifest.Path}: split '{split}' is empty (experiment needs train, val and test)");
 

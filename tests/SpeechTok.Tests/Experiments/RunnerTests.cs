@@ -166,6 +166,11 @@ public sealed class RunnerTests : IDisposable
         // A rerun with other settings into the same folder is refused instead of mixing cached steps.
         var ex = Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Seeds = [2] }));
         Assert.Contains("preset", ex.Message);
+        // The binary task's default metric changes nothing, so the folder accepts it; another metric is refused.
+        var same = new List<string>();
+        ExperimentRunner.Run(o with { MetricForBestModel = "f1_class_1" }, same.Add);
+        Assert.All(ExperimentRunner.Systems, s => Assert.Contains($"{s}: already in results.json, skipped", same));
+        Assert.Contains("preset", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { MetricForBestModel = "macro_f1" })).Message);
     }
 
     [Fact]
