@@ -27,7 +27,8 @@ public static class Threading
     /// small products gain, docs/engine-ops.md); what a job computes must not depend on its thread count, which the
     /// engine's kernels guarantee. When a job throws, no new job starts, <paramref name="job"/>'s token is cancelled so
     /// that the running ones can stop at a safe point, and the first exception (other than the cancellations that follow it) is rethrown
-    /// once every worker has stopped.
+    /// once every worker has stopped; if a worker thread cannot even start, that failure is thrown, with a job's failure
+    /// in an <see cref="AggregateException"/> when there is one.
     /// </summary>
     public static void RunJobs(int count, int workers, Action<int, CancellationToken> job)
     {
@@ -66,16 +67,21 @@ public static class Threading
             }
         }) { IsBackground = true, Name = "speechtok job" }).ToList();
         int started = 0;
+        Exception? startFailure = null;
         try
         {
             foreach (var t in threads) { t.Start(); started++; }
         }
-        finally
+        catch (Exception e)
         {
-            // Even when a thread cannot start, the started ones hold the caller's buffers: wait for them.
-            if (started < threads.Count) cancel.Cancel();
-            for (int t = 0; t < started; t++) threads[t].Join();
+            startFailure = e;
+            cancel.Cancel();
         }
+        // Even when a thread cannot start, the started ones hold the caller's buffers: wait for them, and report
+        // a job's own failure beside the start failure rather than instead of it.
+        for (int t = 0; t < started; t++) threads[t].Join();
+        if (startFailure != null && first != null) throw new AggregateException(startFailure, first);
+        if (startFailure != null) ExceptionDispatchInfo.Throw(startFailure);
         if (first != null) ExceptionDispatchInfo.Throw(first);
     }
 

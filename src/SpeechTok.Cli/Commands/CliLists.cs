@@ -8,8 +8,18 @@ internal static class CliLists
     /// <summary><c>--metric-for-best-model</c> of finetune, experiment and demo (FinetuneOptions.MetricForBestModel); null when absent.</summary>
     public static System.CommandLine.Option<string?> MetricForBestModelOption() => new("--metric-for-best-model")
     {
-        Description = "Fine-tuning's val metric for the best epoch and early stopping: macro_f1 or f1_class_1 (default: f1_class_1 for binary tasks, as the method's AFD; macro_f1 otherwise).",
+        Description = "Fine-tuning's val metric for the best epoch and early stopping: macro_f1 or f1_class_1, with or without HF's eval_ prefix (default: f1_class_1 for binary tasks, as the method's AFD; macro_f1 otherwise).",
+        CustomParser = r => r.Tokens.Count == 0 ? null : MetricName(r.Tokens[0].Value),
     };
+
+    /// <summary>
+    /// A model-selection metric as HF Trainer takes <c>metric_for_best_model</c>, with or without <c>eval_</c>: the known
+    /// names lose the prefix; anything else is returned as typed, for the error to name it.
+    /// </summary>
+    public static string MetricName(string text) =>
+        text.StartsWith("eval_", StringComparison.Ordinal) && text["eval_".Length..] is
+            SpeechTok.Evaluation.ClassificationMetrics.MacroF1Metric or SpeechTok.Evaluation.ClassificationMetrics.F1Class1Metric
+            ? text["eval_".Length..] : text;
 
     /// <summary><c>--seeds 42,100,6</c>; null when the option is absent.</summary>
     public static int[]? Seeds(string? text)

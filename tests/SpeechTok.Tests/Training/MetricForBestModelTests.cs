@@ -39,6 +39,26 @@ public sealed class MetricForBestModelTests
     }
 
     [Fact]
+    public void The_cli_takes_hf_eval_prefixed_names_and_names_an_unknown_one_as_typed()
+    {
+        Assert.Equal("macro_f1", SpeechTok.Cli.Commands.CliLists.MetricName("eval_macro_f1"));
+        Assert.Equal("f1_class_1", SpeechTok.Cli.Commands.CliLists.MetricName("eval_f1_class_1"));
+        Assert.Equal("macro_f1", SpeechTok.Cli.Commands.CliLists.MetricName("macro_f1"));
+        Assert.Equal("eval_accuracy", SpeechTok.Cli.Commands.CliLists.MetricName("eval_accuracy"));
+        using var ml = new ToyData(multiLabel: true);
+        string Refusal(string metric)
+        {
+            var (code, _, err) = CliRunner.Run("finetune", "--manifest", ml.Manifest, "--text-only", "--model", "unused",
+                "--out", Path.Combine(ml.Dir, "run"), "--metric-for-best-model", metric);
+            Assert.Equal(2, code); // a SpeechTokException: one line, no stack trace
+            Assert.False(Directory.Exists(Path.Combine(ml.Dir, "run")));
+            return err;
+        }
+        Assert.Contains("f1_class_1 needs a binary task", Refusal("eval_f1_class_1")); // the prefix is dropped before the check
+        Assert.Contains("'eval_accuracy': expected macro_f1 or f1_class_1", Refusal("eval_accuracy"));
+    }
+
+    [Fact]
     public void Finetune_selects_by_the_chosen_metric_and_records_it_only_when_not_the_default()
     {
         using var d = new ToyData();
