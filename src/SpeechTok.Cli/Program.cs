@@ -28,3 +28,10 @@ catch (SpeechTokException e)
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
 }
+// The file system's own refusals (a path that is a file, a read-only folder, an unreadable file) name the path:
+// they are the user's to fix, not a crash.
+catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}

@@ -22,12 +22,22 @@ public static class TokenizerLoader
     {
         if (dirOrBuiltin == Builtin)
             throw new SpeechTokException("--tokenizer builtin needs a fitted built-in tokenizer: run `speechtok tokenizer fit --manifest M.csv --out DIR` and pass --tokenizer DIR (`speechtok tokenize` fits one itself under <out>/tokenizer)");
-        var dir = Path.GetFullPath(dirOrBuiltin);
-        if (!Directory.Exists(dir)) throw new SpeechTokException($"tokenizer folder '{dir}' does not exist");
+        var dir = RequireFolder(dirOrBuiltin);
         if (BuiltinTokenizer.IsBuiltinFolder(dir)) return BuiltinTokenizer.Load(dir);
+        return SpeechTokenizer.SpeechTokenizerModel.Load(dir);
+    }
+
+    /// <summary>
+    /// The full path of a tokenizer folder, checked without loading it: it exists and has a config.json (a built-in
+    /// tokenizer's or an official SpeechTokenizer's), so that a long command can refuse a wrong path before it starts.
+    /// </summary>
+    public static string RequireFolder(string dir)
+    {
+        dir = Path.GetFullPath(dir);
+        if (!Directory.Exists(dir)) throw new SpeechTokException($"tokenizer folder '{dir}' does not exist");
         if (!File.Exists(Path.Combine(dir, "config.json")))
             throw new SpeechTokException($"tokenizer folder '{dir}' has no config.json (expected a built-in tokenizer or an official SpeechTokenizer config.json + model.pt/model.safetensors)");
-        return SpeechTokenizer.SpeechTokenizerModel.Load(dir);
+        return dir;
     }
 
     /// <summary>
@@ -36,7 +46,7 @@ public static class TokenizerLoader
     /// </summary>
     public static string Identity(string dir)
     {
-        dir = Path.GetFullPath(dir);
+        dir = RequireFolder(dir);
         var files = Directory.EnumerateFiles(dir)
             .Where(f => Path.GetFileName(f) is "config.json" or "ckpt.dev" || f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith(".pt", StringComparison.Ordinal))
             .OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal).ToList();

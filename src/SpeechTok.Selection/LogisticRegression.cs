@@ -13,6 +13,9 @@ namespace SpeechTok.Selection;
 /// </summary>
 public static class LogisticRegression
 {
+    /// <summary>The largest C accepted: about 1e-4 of 1/ε of double precision, so that the penalty still counts.</summary>
+    public const double MaxC = 1e12;
+
     /// <summary>Balanced class weights n/(K·count_c); a class absent from <paramref name="y"/> is an error.</summary>
     public static double[] BalancedClassWeights(int[] y, int numClasses)
     {
@@ -39,7 +42,11 @@ public static class LogisticRegression
     {
         if (y.Length != x.Rows) throw new ArgumentException($"{x.Rows} rows but {y.Length} labels");
         if (numClasses < 2) throw new SpeechTokException("logistic regression needs at least two classes");
-        foreach (var c in cs) if (!(c > 0) || double.IsInfinity(c)) throw new SpeechTokException($"C must be a positive finite number, got {c}");
+        // Beyond MaxC the penalty (gradient 1) falls below double precision against C × the loss gradient: the solver
+        // would chase an unpenalised, possibly divergent fit.
+        foreach (var c in cs) if (!(c > 0 && c <= MaxC)) throw new SpeechTokException($"C must be a positive number ≤ {MaxC:0e0}, got {c}");
+        var tol = (options ?? new LogisticOptions()).Tolerance;
+        if (!(tol > 0 && tol < 1)) throw new SpeechTokException($"the solver's tolerance (--tol) must be in (0, 1), got {tol}");
         // Under L1, identical columns make the optimum non-unique (any split of their total weight is
         // optimal): solve them as one column and share its weight equally, the tie-break of smooth
         // solvers and of the elastic-net limit, which keeps the selection independent of column order.

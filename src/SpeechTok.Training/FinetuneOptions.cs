@@ -39,4 +39,22 @@ public sealed record FinetuneOptions
     public const string Lora = "lora", Full = "full";
 
     public int EpochsFor(TaskKind task) => Epochs ?? (task == TaskKind.Binary ? 5 : 10);
+
+    /// <summary>Checks every option before anything is written; errors name the CLI option.</summary>
+    public void Validate()
+    {
+        if (!(Lr > 0 && double.IsFinite(Lr))) throw new SpeechTokException($"--lr {Lr}: must be a positive number");
+        if (Epochs < 1) throw new SpeechTokException($"--epochs {Epochs}: must be at least 1");
+        if (BatchSize < 1) throw new SpeechTokException($"--batch-size {BatchSize}: must be at least 1");
+        if (!(WarmupRatio is >= 0 and <= 1)) throw new SpeechTokException($"--warmup-ratio {WarmupRatio}: must be in [0, 1]");
+        if (Patience < 0) throw new SpeechTokException($"--patience {Patience}: must be ≥ 0");
+        if (LoraRank < 1) throw new SpeechTokException($"--lora-r {LoraRank}: must be at least 1");
+        if (!(LoraAlpha > 0 && float.IsFinite(LoraAlpha))) throw new SpeechTokException($"--lora-alpha {LoraAlpha}: must be a positive number");
+        if (!(LoraDropout is >= 0 and < 1)) throw new SpeechTokException($"--lora-dropout {LoraDropout}: must be in [0, 1)");
+        if (FinetuningType is not (Lora or Full)) throw new SpeechTokException($"--finetuning-type '{FinetuningType}': expected {Lora} or {Full}");
+        if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) throw new SpeechTokException($"--weight-decay {WeightDecay}: must be a finite number ≥ 0");
+        if (!(MaxGradNorm > 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm}: must be a positive number");
+        if (SeedWorkers < 0) throw new SpeechTokException($"--seed-workers {SeedWorkers}: must be ≥ 0 (0 = auto)");
+        if (Seeds.Length == 0 || Seeds.Distinct().Count() != Seeds.Length) throw new SpeechTokException("--seeds must list distinct integers");
+    }
 }

@@ -34,12 +34,8 @@ public static class FinetuneRun
         int k = manifest.NumClasses;
         if (manifest.Task != TaskKind.Multilabel && k < 2) throw new SpeechTokException($"{manifest.Path}: {k} class(es); classification needs at least 2");
         bool vector = spec.AudioEncoder != null;
-        if (spec.Options.FinetuningType is not (FinetuneOptions.Lora or FinetuneOptions.Full))
-            throw new SpeechTokException($"--finetuning-type '{spec.Options.FinetuningType}': expected {FinetuneOptions.Lora} or {FinetuneOptions.Full}");
+        spec.Options.Validate();
         ClassificationMetrics.ValidateSelection(manifest.Task, spec.Options.MetricForBestModel);
-        if (spec.Options.SeedWorkers < 0) throw new SpeechTokException($"--seed-workers {spec.Options.SeedWorkers}: must be ≥ 0 (0 = auto)");
-        if (!(spec.Options.WeightDecay >= 0 && double.IsFinite(spec.Options.WeightDecay)))
-            throw new SpeechTokException($"--weight-decay {spec.Options.WeightDecay}: must be a finite number ≥ 0");
         // Audio-token rows and the audio projection train on their own paths, which full fine-tuning does not take.
         if (spec.Options.FinetuningType == FinetuneOptions.Full && !spec.TextOnly)
             throw new SpeechTokException("--finetuning-type full trains the text model only: it needs --text-only (audio tokens and --audio-vector fine-tune with lora)");

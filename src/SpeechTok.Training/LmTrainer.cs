@@ -29,7 +29,6 @@ public static class LmTrainer
         if (spec.Train.Count == 0) throw new SpeechTokException("lm train: no training document");
         if (spec.Valid.Count == 0) throw new SpeechTokException("lm train: no validation document (--valid or --valid-from-year)");
         string dir = Path.GetFullPath(spec.Out);
-        Directory.CreateDirectory(dir);
         string? initFolder = o.InitFrom is { } from ? Path.GetFullPath(ModelResolver.Resolve(from)) : null;
         using var init = initFolder != null ? CausalLmFolder.Open(initFolder) : null;
         if (init != null)
@@ -40,24 +39,22 @@ public static class LmTrainer
         }
         var corpus = CorpusJson(spec);
         string? initSha = initFolder != null ? ModelSha256(initFolder) : null;
-        CheckOrWriteRun(dir, new LmRun
+        var run = new LmRun
         {
             Options = o, TrainSha256 = corpus["train_sha256"]!.GetValue<string>(), ValidSha256 = corpus["valid_sha256"]!.GetValue<string>(), InitSha256 = initSha,
-        });
+        };
+        bool fresh = CheckRun(dir, run);
 
         HfTokenizer tok;
         int bos;
         int? eos;
+        Action? saveTokenizer = null;
         if (init == null)
         {
-            tok = EnsureTokenizer(dir, spec.Train, o, log);
+            (tok, saveTokenizer) = LoadOrLearnTokenizer(dir, spec.Train, o, log);
             (bos, eos) = (tok.TokenToId(BpeTrainer.Bos)!.Value, tok.TokenToId(BpeTrainer.Eos)!.Value);
         }
-        else
-        {
-            CopyModelFiles(initFolder!, dir, TokenizerFiles);
-            (tok, bos, eos) = (init.Tokenizer, init.BosId, init.EosId);
-        }
+        else (tok, bos, eos) = (init.Tokenizer, init.BosId, init.EosId);
         var clock = Stopwatch.StartNew();
         PackedText Pack(IReadOnlyList<TextDocument> docs)
         {
@@ -68,6 +65,11 @@ public static class LmTrainer
         var valid = Pack(spec.Valid);
         int windows = train.FullWindows(o.SeqLen);
         if (windows == 0) throw new SpeechTokException($"lm train: the training text has {train.Ids.Length} tokens, fewer than one window of --seq-len {o.SeqLen}");
+        // Only a run that can start writes into --out, so that a refused command leaves nothing behind to block its correction.
+        Directory.CreateDirectory(dir);
+        if (fresh) ArtifactJson.Save(Path.Combine(dir, RunFile), run, LmRun.Kind);
+        saveTokenizer?.Invoke();
+        if (init != null) CopyModelFiles(initFolder!, dir, TokenizerFiles);
         log?.Invoke($"encoded {train.Ids.Length:N0} training tokens ({windows:N0} windows of {o.SeqLen}) and {valid.Ids.Length:N0} held-out tokens in {clock.Elapsed.TotalSeconds:F1} s");
 
         JsonObject config;
@@ -210,47 +212,61 @@ public static class LmTrainer
         ["valid_files"] = new JsonArray(spec.Valid.Select(d => (JsonNode)d.Name).ToArray()),
     };
 
-    /// <summary>A run folder belongs to one corpus and one set of weight-determining options; a different command is refused.</summary>
-    private static void CheckOrWriteRun(string dir, LmRun run)
+    /// <summary>
+    /// A run folder belongs to one corpus and one set of weight-determining options: a different command is refused,
+    /// and so is a folder that holds anything but this command's own run (a model folder, say), which training would
+    /// overwrite. Returns true for a new run (the folder is absent or empty); writes nothing.
+    /// </summary>
+    private static bool CheckRun(string dir, LmRun run)
     {
         string path = Path.Combine(dir, RunFile);
         if (File.Exists(path))
         {
             ArtifactJson.Load<LmRun>(path, LmRun.Kind).CheckSameAs(run, path);
-            return;
+            return false;
         }
-        if (Directory.Exists(Path.Combine(dir, Checkpoint.Folder))) throw new SpeechTokException($"{dir}: has a checkpoint but no {RunFile}; use an empty --out folder");
-        ArtifactJson.Save(path, run, LmRun.Kind);
+        if (File.Exists(dir)) throw new SpeechTokException($"--out {dir} is a file; lm train writes a model folder");
+        if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).FirstOrDefault() is { } entry)
+            throw new SpeechTokException($"--out {dir} holds {Path.GetFileName(entry)} but no {RunFile}: lm train writes a new model into an empty or new folder (or resumes its own run there)");
+        return true;
     }
 
     /// <summary>
-    /// The folder's tokenizer, learned on the train documents when absent. A fresh one starts metrics.jsonl with its
-    /// "tokenizer" line, written before tokenizer.json so that a kill between the two cannot lose the line.
+    /// The folder's tokenizer, or one learned on the train documents when it has none, with the action that saves it:
+    /// it starts metrics.jsonl with its "tokenizer" line, written before tokenizer.json so that a kill between the two
+    /// cannot lose the line.
     /// </summary>
-    private static HfTokenizer EnsureTokenizer(string dir, IReadOnlyList<TextDocument> train, LmTrainOptions o, Action<string>? log)
+    private static (HfTokenizer Tokenizer, Action? Save) LoadOrLearnTokenizer(string dir, IReadOnlyList<TextDocument> train, LmTrainOptions o, Action<string>? log)
     {
         string path = Path.Combine(dir, "tokenizer.json");
-        if (!File.Exists(path))
+        HfTokenizer tok;
+        Action? save = null;
+        if (File.Exists(path)) tok = HfTokenizer.Load(dir);
+        else
         {
             var clock = Stopwatch.StartNew();
             var words = BpeTrainer.CountWords(train.Select(d => d.Text));
             var merges = BpeTrainer.LearnMerges(words, o.VocabSize!.Value);
             double s = clock.Elapsed.TotalSeconds;
-            RunFiles.WriteJson(Path.Combine(dir, "tokenizer_config.json"), new JsonObject
-            {
-                ["tokenizer_class"] = "PreTrainedTokenizerFast", ["bos_token"] = BpeTrainer.Bos, ["eos_token"] = BpeTrainer.Eos,
-                ["model_max_length"] = o.SeqLen, ["clean_up_tokenization_spaces"] = false,
-            });
-            var line = new JsonObject { ["type"] = "tokenizer", ["step"] = 0, ["seconds"] = s, ["distinct_words"] = words.Count, ["merges"] = merges.Count };
-            AtomicFile.WriteAllText(Path.Combine(dir, MetricsFile), line.ToJsonString() + "\n"); // nothing earlier holds without this tokenizer
-            RunFiles.WriteJson(path, BpeTrainer.TokenizerJson(merges));
+            var json = BpeTrainer.TokenizerJson(merges);
+            tok = HfTokenizer.FromJson(json.ToJsonString(), path);
             log?.Invoke($"BPE: {merges.Count} merges from {words.Count:N0} distinct words in {s:F1} s");
+            save = () =>
+            {
+                RunFiles.WriteJson(Path.Combine(dir, "tokenizer_config.json"), new JsonObject
+                {
+                    ["tokenizer_class"] = "PreTrainedTokenizerFast", ["bos_token"] = BpeTrainer.Bos, ["eos_token"] = BpeTrainer.Eos,
+                    ["model_max_length"] = o.SeqLen, ["clean_up_tokenization_spaces"] = false,
+                });
+                var line = new JsonObject { ["type"] = "tokenizer", ["step"] = 0, ["seconds"] = s, ["distinct_words"] = words.Count, ["merges"] = merges.Count };
+                AtomicFile.WriteAllText(Path.Combine(dir, MetricsFile), line.ToJsonString() + "\n"); // nothing earlier holds without this tokenizer
+                RunFiles.WriteJson(path, json);
+            };
         }
-        var tok = HfTokenizer.Load(dir);
         if (tok.TokenToId(BpeTrainer.Bos) == null || tok.TokenToId(BpeTrainer.Eos) == null)
             throw new SpeechTokException($"{path}: has no {BpeTrainer.Bos} / {BpeTrainer.Eos} token");
         if (tok.VocabSize > o.VocabSize) throw new SpeechTokException($"{path}: vocabulary {tok.VocabSize} exceeds --vocab-size {o.VocabSize}");
-        return tok;
+        return (tok, save);
     }
 
     /// <summary>

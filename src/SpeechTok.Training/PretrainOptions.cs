@@ -17,4 +17,17 @@ public sealed record PretrainOptions
     [JsonPropertyName("seed")] public ulong Seed { get; init; } = 42;
     /// <summary>AdamW weight decay: 0, the method's (recorded, not an option).</summary>
     [JsonPropertyName("weight_decay")] public double WeightDecay => 0.0;
+
+    /// <summary>Checks every option before anything is written; errors name the CLI option.</summary>
+    public void Validate()
+    {
+        if (!(Lr > 0 && double.IsFinite(Lr))) throw new SpeechTokException($"--lr {Lr}: must be a positive number");
+        if (Epochs < 1) throw new SpeechTokException($"--epochs {Epochs}: must be at least 1");
+        if (BatchSize < 1 || Accumulation < 1) throw new SpeechTokException($"--batch-size {BatchSize} and --accumulation {Accumulation}: must be at least 1");
+        if (!(WarmupRatio is >= 0 and <= 1)) throw new SpeechTokException($"--warmup-ratio {WarmupRatio}: must be in [0, 1]");
+        if (!(EvalFraction is > 0 and < 1)) throw new SpeechTokException($"--eval-fraction {EvalFraction}: must be in (0, 1)");
+        if (EvalsPerEpoch < 1) throw new SpeechTokException($"--evals-per-epoch {EvalsPerEpoch}: must be at least 1");
+        if (Patience < 0) throw new SpeechTokException($"--patience {Patience}: must be ≥ 0");
+        if (!(MaxGradNorm > 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm}: must be a positive number");
+    }
 }

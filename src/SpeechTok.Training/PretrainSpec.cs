@@ -20,6 +20,7 @@ public sealed record PretrainSpec
     /// <summary>Pre-trains on every sample of the manifest (all splits) and writes rows.safetensors + pretrain.json.</summary>
     public PretrainResult Run(Action<string>? log = null, Action<long>? afterStep = null)
     {
+        Options.Validate();
         if (Serialization == SerializationMode.TextOnly) throw new SpeechTokException("pre-training trains audio rows: --serialization text-only makes no sense here");
         var selection = SelectionFile.LoadTokens(Selection);
         using var lm = LanguageModel.Load(Model, selection);

@@ -18,7 +18,7 @@ public static class Pretrainer
     {
         if (lm.TrainableCount == 0) throw new SpeechTokException("pre-training needs a selection: there are no audio rows to train");
         if (corpus.Count < 2) throw new SpeechTokException($"pre-training corpus has {corpus.Count} sample(s); at least 2 are needed for a train/eval split");
-        if (o.BatchSize < 1 || o.Accumulation < 1 || o.Epochs < 1 || o.EvalsPerEpoch < 1) throw new SpeechTokException("batch size, accumulation, epochs and evals per epoch must be positive");
+        o.Validate();
         int h = lm.Config.HiddenSize, nNew = lm.NewRowCount;
         var perm = Rng.ForPurpose(o.Seed, "pretrain.split").Permutation(corpus.Count);
         int nEval = Math.Clamp((int)Math.Ceiling(o.EvalFraction * corpus.Count), 1, corpus.Count - 1);

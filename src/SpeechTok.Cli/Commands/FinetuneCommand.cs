@@ -66,7 +66,6 @@ internal static class FinetuneCommand
             if (pre != null && (text || r.GetValue(noPretrain))) throw new SpeechTokException("--pretrained cannot be combined with --no-pretrain or --text-only");
             Tensors.Threading.Threads = r.GetValue(threads);
             int[] seedList = CliLists.Seeds(r.GetValue(seeds)) ?? [];
-            if (seedList.Length == 0 || seedList.Distinct().Count() != seedList.Length) throw new SpeechTokException("--seeds must list distinct integers");
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot), r.GetValue(numLabels));
             var spec = new FinetuneSpec
             {

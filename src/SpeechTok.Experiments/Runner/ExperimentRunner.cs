@@ -52,6 +52,10 @@ public static class ExperimentRunner
         foreach (var split in Manifest.SplitNames)
             if (manifest.Split(split).Count == 0) throw new SpeechTokException($"{manifest.Path}: split '{split}' is empty (experiment needs train, val and test)");
 
+        // So must a wrong --tokenizer or --model, before the baselines run and the folder records them.
+        if (o.Tokenizer != TokenizerLoader.Builtin) TokenizerLoader.RequireFolder(o.Tokenizer);
+        using (LanguageModel.Load(ModelResolver.Resolve(o.Model), selection: null)) { }
+
         var dirs = new Dirs(Path.GetFullPath(o.Out));
         Directory.CreateDirectory(dirs.Root);
         CheckSettings(dirs, o, preset);

@@ -184,6 +184,19 @@ public sealed class RunnerTests : IDisposable
     }
 
     [Fact]
+    public void A_wrong_tokenizer_or_model_fails_before_any_work()
+    {
+        var o = Options(WriteDataset());
+        Assert.Contains("does not exist", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Tokenizer = Path.Combine(_dir, "nope") })).Message);
+        Assert.False(Directory.Exists(o.Out));
+        string broken = Path.Combine(_dir, "broken-lm");
+        Directory.CreateDirectory(broken);
+        File.Copy(Path.Combine(o.Model, "config.json"), Path.Combine(broken, "config.json"));
+        Assert.Contains(broken, Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Model = broken })).Message);
+        Assert.False(Directory.Exists(o.Out));
+    }
+
+    [Fact]
     public void C_choice_prefers_best_inner_f1_inside_the_token_range()
     {
         var pts = new[]

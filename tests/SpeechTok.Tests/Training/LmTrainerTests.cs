@@ -160,6 +160,26 @@ public sealed class LmTrainerTests : IDisposable
         Assert.True(curve[2]!["loss"]!.GetValue<double>() < curve[0]!["loss"]!.GetValue<double>() - 0.1, curve.ToJsonString());
     }
 
+    [Fact]
+    public void A_folder_that_is_not_its_own_run_is_refused_untouched_and_a_refused_run_leaves_nothing_behind()
+    {
+        // A model folder (here: the built-in model's files) without training_run.json would be overwritten.
+        string model = Path.Combine(_dir, "model");
+        Directory.CreateDirectory(model);
+        foreach (var f in new[] { "config.json", "tokenizer.json" }) File.Copy(Path.Combine(BuiltinLm.Folder, f), Path.Combine(model, f));
+        var before = Directory.GetFiles(model).Order().Select(f => File.ReadAllBytes(f)).ToList();
+        var e = Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("model")));
+        Assert.Contains("json but no training_run.json: lm train writes a new model into an empty or new folder", e.Message);
+        Assert.Equal(before, Directory.GetFiles(model).Order().Select(f => File.ReadAllBytes(f)).ToList());
+
+        // A corpus shorter than one window is refused before anything is written, so the corrected command runs there.
+        var tooLong = Tiny with { SeqLen = 1 << 20 };
+        var spec = Spec("short", tooLong);
+        Assert.Contains("fewer than one window", Assert.Throws<SpeechTokException>(() => LmTrainer.Run(spec)).Message);
+        Assert.False(Directory.Exists(spec.Out));
+        Assert.True(File.Exists(Path.Combine(LmTrainer.Run(Spec("short")).Out, "model.safetensors")));
+    }
+
     private sealed class Crash : Exception;
 
     [Fact]

@@ -1,0 +1,75 @@
+using SpeechTok.Selection;
+using SpeechTok.Training;
+
+namespace SpeechTok.Tests.Training;
+
+/// <summary>Out-of-range options are refused before anything is written, naming the option, so the corrected command can run in the same folder.</summary>
+public sealed class OptionValidationTests
+{
+    [Fact]
+    public void Finetune_options_out_of_range_are_refused_before_the_run_folder_exists()
+    {
+        using var d = new ToyData();
+        string model = d.Model(), run = Path.Combine(d.Dir, "run");
+        FinetuneSpec Spec(FinetuneOptions o) => new() { Manifest = d.Parsed(), Model = model, Out = run, TextOnly = true, Options = o };
+        var ok = TrainingTests.Small(1) with { Epochs = 1 };
+        foreach (var (bad, option) in new (FinetuneOptions, string)[]
+        {
+            (ok with { BatchSize = 0 }, "--batch-size 0"), (ok with { Epochs = 0 }, "--epochs 0"), (ok with { Lr = -1 }, "--lr -1"),
+            (ok with { Lr = double.NaN }, "--lr NaN"), (ok with { WarmupRatio = 5 }, "--warmup-ratio 5"), (ok with { Patience = -1 }, "--patience -1"),
+            (ok with { LoraRank = 0 }, "--lora-r 0"), (ok with { LoraAlpha = -1 }, "--lora-alpha -1"), (ok with { LoraDropout = 1.5f }, "--lora-dropout 1.5"),
+            (ok with { Seeds = [] }, "--seeds"), (ok with { Seeds = [1, 1] }, "--seeds"), (ok with { FinetuningType = "qlora" }, "--finetuning-type 'qlora'"),
+        })
+        {
+            Assert.StartsWith(option, Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(Spec(bad))).Message);
+            Assert.False(Directory.Exists(run));
+        }
+        FinetuneRun.Run(Spec(ok));
+        Assert.True(File.Exists(Path.Combine(FinetuneRun.SeedDir(run, 1), SeedDone.FileName)));
+    }
+
+    [Fact]
+    public void Pretrain_options_out_of_range_are_refused_before_the_folder_exists()
+    {
+        using var d = new ToyData();
+        string model = d.Model(), outDir = Path.Combine(d.Dir, "pre");
+        var ok = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 };
+        foreach (var (bad, option) in new (PretrainOptions, string)[]
+        {
+            (ok with { Lr = 0 }, "--lr 0"), (ok with { Epochs = 0 }, "--epochs 0"), (ok with { BatchSize = 0 }, "--batch-size 0"),
+            (ok with { WarmupRatio = -1 }, "--warmup-ratio -1"), (ok with { EvalFraction = 0 }, "--eval-fraction 0"), (ok with { EvalFraction = 1 }, "--eval-fraction 1"),
+            (ok with { EvalsPerEpoch = 0 }, "--evals-per-epoch 0"), (ok with { Patience = -1 }, "--patience -1"),
+        })
+        {
+            var spec = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = outDir, Options = bad };
+            Assert.StartsWith(option, Assert.Throws<SpeechTokException>(() => spec.Run()).Message);
+            Assert.False(Directory.Exists(outDir));
+        }
+    }
+
+    [Fact]
+    public void The_l1_solver_refuses_a_c_whose_penalty_vanishes_and_a_tolerance_outside_0_1()
+    {
+        var x = new CsrMatrix(2, 1, [0, 1, 2], [0, 0], [1.0, 2.0]);
+        int[] y = [0, 1];
+        Assert.Single(LogisticRegression.FitPath(x, y, 2, [LogisticRegression.MaxC], Penalty.L1));
+        foreach (var c in new[] { 0, -1, LogisticRegression.MaxC * 10, 1e308, double.PositiveInfinity, double.NaN })
+            Assert.StartsWith("C must be a positive number ≤ 1e12", Assert.Throws<SpeechTokException>(() => LogisticRegression.FitPath(x, y, 2, [c], Penalty.L1)).Message);
+        foreach (var tol in new[] { 0, -1, 1, 1e300 })
+            Assert.Contains("(--tol) must be in (0, 1)", Assert.Throws<SpeechTokException>(() => LogisticRegression.FitPath(x, y, 2, [1.0], Penalty.L1, new LogisticOptions { Tolerance = tol })).Message);
+    }
+
+    [Fact]
+    public void An_out_path_that_is_a_file_is_one_error_line_not_a_stack_trace()
+    {
+        using var d = new ToyData();
+        string file = Path.Combine(d.Dir, "afile");
+        File.WriteAllText(file, "x");
+        var (code, _, err) = CliRunner.Run("finetune", "--manifest", d.Manifest, "--text-only", "--model", d.Model(), "--seeds", "1", "--epochs", "1", "--out", file);
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: ", err);
+        Assert.Contains(file, err);
+        Assert.DoesNotContain("   at ", err);
+        Assert.Equal("x", File.ReadAllText(file));
+    }
+}
