@@ -101,7 +101,7 @@ public static class MoseiConverter
     private static List<Segment> ReadTable(string path, bool needEmotions)
     {
         if (!File.Exists(path)) throw new SpeechTokException($"MOSEI table '{path}' does not exist");
-        using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+        using var reader = Csv.OpenText(path);
         using var records = Csv.Read(reader, path).GetEnumerator();
         if (!records.MoveNext()) throw new SpeechTokException($"{path}: the table is empty (a header line is required)");
         var header = records.Current.Fields.Select(h => h.Trim().ToLowerInvariant()).ToArray();

@@ -32,6 +32,21 @@ public sealed class ManifestTests : IDisposable
     }
 
     [Fact]
+    public void InvalidUtf8IsRefusedNamingTheLineWhileBomAndUtf16AreRead()
+    {
+        var p = Path.Combine(_dir, "m.csv");
+        var good = "split,text,audio_path_list,label\ntrain,caf\u00e9 ok,a.wav,1\ntrain,plain,b.wav,0\n";
+        var latin1 = System.Text.Encoding.Latin1.GetBytes(good); // é as the single byte 0xE9 on line 2
+        File.WriteAllBytes(p, latin1);
+        var e = Assert.Throws<SpeechTokException>(() => Manifest.Load(p));
+        Assert.Contains("m.csv:2: not valid UTF-8 (byte 0xE9", e.Message);
+        File.WriteAllBytes(p, [.. System.Text.Encoding.UTF8.GetPreamble(), .. System.Text.Encoding.UTF8.GetBytes(good)]);
+        Assert.Equal("caf\u00e9 ok", Manifest.Load(p).Samples[0].Text);
+        File.WriteAllBytes(p, [.. System.Text.Encoding.Unicode.GetPreamble(), .. System.Text.Encoding.Unicode.GetBytes(good)]);
+        Assert.Equal("caf\u00e9 ok", Manifest.Load(p).Samples[0].Text);
+    }
+
+    [Fact]
     public void ErrorsNameLineAndColumn()
     {
         var e = Assert.Throws<SpeechTokException>(() => Manifest.Load(Write("split,text,audio_path_list,label\ntrain,a,a.wav,1\ntrain,b,b.wav,x\n")));
