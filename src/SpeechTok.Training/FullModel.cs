@@ -62,7 +62,7 @@ public static class FullModel
         try
         {
             // The classifier has no lm_head whether or not the base model ties it: read it as tied.
-            var w = LlamaWeights.Load(c with { TieWordEmbeddings = true }, n => st.Contains(n) ? st.Get(n) : null);
+            var w = LlamaWeights.Load(c with { TieWordEmbeddings = true }, st, path, ScoreKey);
             if (!st.Contains(ScoreKey)) throw new SpeechTokException($"{path}: tensor '{ScoreKey}' is missing");
             using var s = st.Get(ScoreKey);
             s.ExpectShape($"{path}: {ScoreKey}", numLabels, c.HiddenSize);

@@ -64,7 +64,7 @@ public sealed class LanguageModel : IDisposable
         var st = SafeTensors.OpenModel(folder);
         try
         {
-            var w = LlamaWeights.Load(c, n => st.Contains(n) ? st.Get(n) : null);
+            var w = LlamaWeights.Load(c, st, folder);
             var tok = HfTokenizer.Load(folder);
             int rows = w.BaseVocabSize;
             if (tok.VocabSize > rows)

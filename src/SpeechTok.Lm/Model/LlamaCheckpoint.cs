@@ -23,7 +23,7 @@ public sealed class LlamaCheckpoint : IDisposable
         var file = SafeTensors.OpenModel(folder);
         try
         {
-            var weights = LlamaWeights.Load(config, n => file.Contains(n) ? file.Get(n) : null);
+            var weights = LlamaWeights.Load(config, file, folder);
             return new LlamaCheckpoint(file, config, weights);
         }
         catch

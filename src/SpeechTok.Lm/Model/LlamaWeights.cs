@@ -85,6 +85,29 @@ public sealed class LlamaWeights
     }
 
     /// <summary>
+    /// <see cref="Load"/> from a safetensors checkpoint that must hold nothing else: a tensor the config does not use
+    /// (a <c>num_hidden_layers</c> below the checkpoint's, say) is an error naming <paramref name="source"/>, where HF
+    /// only warns "Some weights of the model checkpoint were not used". Ignored as HF does: the rotary
+    /// <c>inv_freq</c> buffers older checkpoints saved, and <c>lm_head.weight</c> when embeddings are tied;
+    /// <paramref name="otherTensors"/> are names the caller reads itself (a classifier's <c>score.weight</c>).
+    /// </summary>
+    public static LlamaWeights Load(LlamaConfig c, Tensors.IO.SafeTensors file, string source, params string[] otherTensors)
+    {
+        var used = new HashSet<string>(otherTensors, StringComparer.Ordinal);
+        var w = Load(c, n =>
+        {
+            used.Add(n);
+            return file.Contains(n) ? file.Get(n) : null;
+        });
+        var unused = file.Names.Where(n => !used.Contains(n) && !n.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal)
+            && !(c.TieWordEmbeddings && n == "lm_head.weight")).Order(StringComparer.Ordinal).ToList();
+        if (unused.Count > 0)
+            throw new SpeechTokException($"{source}: {unused.Count} tensor(s) that config.json does not use, e.g. '{unused[0]}' "
+                + $"(num_hidden_layers {c.NumLayers}, tie_word_embeddings {c.TieWordEmbeddings.ToString().ToLowerInvariant()}, and the bias settings): the config does not describe these weights");
+        return w;
+    }
+
+    /// <summary>
     /// Keeps only the first <paramref name="rows"/> rows of a table padded past its tokenizer (Qwen2.5: 151,936 rows
     /// for 151,665 ids): <see cref="EmbedTokens"/> and <see cref="LmHead"/> become views of their first rows, as
     /// HF's <c>resize_token_embeddings(len(tokenizer))</c> truncates them. Returns the dropped rows as F32 copies

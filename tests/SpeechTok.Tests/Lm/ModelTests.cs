@@ -1,3 +1,4 @@
+using SpeechTok.Tests.Conformance;
 using SpeechTok.Lm.Model;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.Ops;
@@ -41,6 +42,24 @@ public sealed class ModelTests
         var wu = Weights(untied, 1);
         wu.Remove("lm_head.weight");
         Assert.Contains("lm_head.weight", Assert.Throws<SpeechTokException>(() => Load(untied, wu)).Message);
+    }
+
+    [Fact]
+    public void A_checkpoint_tensor_the_config_does_not_use_is_an_error_not_dropped()
+    {
+        string dir = Directory.CreateTempSubdirectory("llama-fewer-layers-").FullName;
+        try
+        {
+            string src = Path.Combine(FixtureRoot.RepoRoot, "tests", "fixtures", "llama-tiny");
+            File.Copy(Path.Combine(src, "model.safetensors"), Path.Combine(dir, "model.safetensors"));
+            File.WriteAllText(Path.Combine(dir, "config.json"), File.ReadAllText(Path.Combine(src, "config.json")).Replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1"));
+            var e = Assert.Throws<SpeechTokException>(() => LlamaCheckpoint.Open(dir));
+            Assert.Contains(dir, e.Message);
+            Assert.Contains("'model.layers.1.", e.Message);
+            Assert.Contains("num_hidden_layers 1", e.Message);
+            using var whole = LlamaCheckpoint.Open(src); // the fixture's own config uses every tensor
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     [Fact]
