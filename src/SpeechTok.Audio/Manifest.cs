@@ -46,6 +46,7 @@ public sealed class Manifest
         var names = ReadLabelNames(LabelNamesPath(path));
         if (names != null && numClasses is int given && given != names.Count)
             throw new SpeechTokException($"{LabelNamesPath(path)}: {names.Count} class names, but {given} classes were asked for");
+        if (numClasses < 1) throw new SpeechTokException($"class count {numClasses} (--num-labels / --num-classes): must be at least 1");
         numClasses ??= names?.Count;
         var root = System.IO.Path.GetFullPath(audioRoot ?? System.IO.Path.GetDirectoryName(path)!);
         if (audioRoot != null && !Directory.Exists(root)) throw new SpeechTokException($"--audio-root '{root}' does not exist");
@@ -146,6 +147,7 @@ public sealed class Manifest
     public IReadOnlyList<ManifestSample> Split(string name)
     {
         var list = Samples.Where(s => s.Split == name).ToList();
+        if (Array.IndexOf(SplitNames, name) < 0) throw new SpeechTokException($"split '{name}' is not one of {string.Join("/", SplitNames)}");
         if (list.Count == 0) throw new SpeechTokException($"{Path}: split '{name}' is empty");
         return list;
     }

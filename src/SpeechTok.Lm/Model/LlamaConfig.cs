@@ -75,7 +75,10 @@ public sealed record LlamaConfig
 
         int hidden = Req(root, "hidden_size", source), heads = Req(root, "num_attention_heads", source);
         int kv = Positive(root, "num_key_value_heads", source) ?? heads;
-        int headDim = Positive(root, "head_dim", source) ?? hidden / heads;
+        int? givenHeadDim = Positive(root, "head_dim", source);
+        if (givenHeadDim == null && heads > 0 && hidden % heads != 0)
+            throw new SpeechTokException($"{source}: hidden_size {hidden} is not a multiple of num_attention_heads {heads}, and there is no head_dim");
+        int headDim = givenHeadDim ?? hidden / heads;
         if (headDim < 1) throw new SpeechTokException($"{source}: hidden_size {hidden} / num_attention_heads {heads} leaves no head dimension");
         if (heads % kv != 0) throw new SpeechTokException($"{source}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv}");
         bool attnBias = Bool(root, "attention_bias", source) ?? false;

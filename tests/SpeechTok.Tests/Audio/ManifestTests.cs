@@ -47,6 +47,15 @@ public sealed class ManifestTests : IDisposable
     }
 
     [Fact]
+    public void AnUnknownSplitNameAndAClassCountBelowOneAreNamed()
+    {
+        var p = Write("split,text,audio_path_list,label\ntrain,a,a.wav,1\ntrain,b,b.wav,0\n");
+        Assert.Equal("split 'dev' is not one of train/val/test", Assert.Throws<SpeechTokException>(() => Manifest.Load(p).Split("dev")).Message);
+        Assert.Contains("split 'test' is empty", Assert.Throws<SpeechTokException>(() => Manifest.Load(p).Split("test")).Message);
+        Assert.StartsWith("class count 0", Assert.Throws<SpeechTokException>(() => Manifest.Load(p, numClasses: 0)).Message);
+    }
+
+    [Fact]
     public void ErrorsNameLineAndColumn()
     {
         var e = Assert.Throws<SpeechTokException>(() => Manifest.Load(Write("split,text,audio_path_list,label\ntrain,a,a.wav,1\ntrain,b,b.wav,x\n")));

@@ -23,6 +23,8 @@ public sealed class ModelTests
         Assert.Contains("num_attention_heads", e2.Message);
         var e3 = Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse("""{"architectures": ["LlamaForCausalLM"], "rope_scaling": {"rope_type": "yarn", "factor": 2}, "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "vocab_size": 4}""", "z"));
         Assert.Contains("yarn", e3.Message);
+        var e4 = Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse("""{"architectures": ["LlamaForCausalLM"], "hidden_size": 256, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 5, "vocab_size": 4}""", "w"));
+        Assert.Equal("w: hidden_size 256 is not a multiple of num_attention_heads 5, and there is no head_dim", e4.Message);
     }
 
     [Fact]
