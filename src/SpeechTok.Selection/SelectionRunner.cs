@@ -186,7 +186,7 @@ public static class SelectionRunner
         return (a, b, Path.GetFullPath(o.SplitFile));
     }
 
-    /// <summary>Reads <c>inner_train_idx</c>/<c>inner_test_idx</c>; indices must be distinct and within 0..n−1.</summary>
+    /// <summary>Reads <c>inner_train_idx</c>/<c>inner_test_idx</c>; indices must be distinct, within 0..n−1 and cover every row.</summary>
     public static (int[] Train, int[] Test) ReadSplit(string path, int n)
     {
         if (!File.Exists(path)) throw new SpeechTokException($"split file '{path}' does not exist");
@@ -204,6 +204,11 @@ public static class SelectionRunner
         var te = Read("inner_test_idx");
         var seen = new HashSet<int>();
         foreach (var i in tr.Concat(te)) if (!seen.Add(i)) throw new SpeechTokException($"{path}: row {i} appears twice");
+        if (seen.Count < n)
+        {
+            var left = Enumerable.Range(0, n).Where(i => !seen.Contains(i)).ToList();
+            throw new SpeechTokException($"{path}: {left.Count} of the train split's {n} rows are in neither list ({string.Join(", ", left.Take(10))}{(left.Count > 10 ? ", …" : "")}); the split must cover every row");
+        }
         return (tr, te);
     }
 }

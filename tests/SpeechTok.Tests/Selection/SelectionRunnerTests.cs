@@ -166,6 +166,9 @@ public sealed class SelectionRunnerTests : IDisposable
         File.WriteAllText(split, "{\"inner_train_idx\":[0,1,2],\"inner_test_idx\":[3,99]}");
         var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1]), SplitFile = split }, codes));
         Assert.Contains("inner_test_idx[1]", e.Message);
+        File.WriteAllText(split, "{\"inner_train_idx\":[0,1,2],\"inner_test_idx\":[3]}"); // rows 4.. in neither list
+        e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1]), SplitFile = split }, codes));
+        Assert.Contains("rows are in neither list (4, 5,", e.Message);
         // A class absent from train.
         var p = Path.Combine(_dir, "absent.csv");
         File.WriteAllText(p, "split,text,audio_path_list,label\ntrain,a b,a.wav,0\ntrain,c d,b.wav,0\ntest,e f,c.wav,1\n");
