@@ -13,9 +13,7 @@ public static class LmGeneration
     /// <summary>The new token ids after <paramref name="prompt"/> (BOS first, then the prompt's tokens).</summary>
     public static List<int> Generate(CausalLmFolder lm, string prompt, GenerateOptions o, Action<int>? onToken = null)
     {
-        if (o.MaxNewTokens < 0) throw new SpeechTokException($"--max-new-tokens {o.MaxNewTokens} must be non-negative");
-        if (!(o.Temperature >= 0)) throw new SpeechTokException($"--temperature {o.Temperature} must be non-negative");
-        if (o.TopK < 0) throw new SpeechTokException($"--top-k {o.TopK} must be non-negative");
+        o.Validate();
         var ids = new List<int> { lm.BosId };
         lm.Tokenizer.EncodeTo(prompt, ids);
         int context = lm.Config.MaxPositionEmbeddings, v = lm.Model.VocabSize;

@@ -46,8 +46,9 @@ internal static class LmCommand
         model.AddTo(cmd);
         cmd.SetAction(r =>
         {
-            using var lm = model.Open(r);
             var o = new GenerateOptions { MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopK = r.GetValue(topK), Seed = (ulong)r.GetValue(seed) };
+            o.Validate(); // before the prompt is printed
+            using var lm = model.Open(r);
             string text = r.GetValue(prompt)!;
             Console.Write(text);
             var ids = new List<int>();

@@ -36,6 +36,10 @@ public static class DemoDataset
         outDir = Path.GetFullPath(outDir);
         var hash = options.Hash();
         if (TryLoadComplete(outDir, hash) is { } done) return done with { Skipped = true };
+        // A finished dataset of other options is not replaced: results computed on it (demo's experiment folder) would
+        // then be reported for clips they were not computed on.
+        if (ReadInfo(outDir) is { } other && other.OptionsHash != hash)
+            throw new SpeechTokException($"{outDir} holds a demo dataset built with other options ({other.Options}); use another --out for these, or delete that folder");
 
         var sw = Stopwatch.StartNew();
         var espeakVersion = ExternalTool.Run(options.EspeakCommand, ["--version"], "espeak-ng").Trim();
@@ -101,19 +105,24 @@ public static class DemoDataset
     }
 
     /// <summary>The finished dataset's info when <paramref name="outDir"/> holds a complete build with this options hash.</summary>
-    private static DemoDatasetInfo? TryLoadComplete(string outDir, string hash)
+    /// <summary>The folder's demo.json, or null when there is none or it cannot be read (an unreadable marker means: rebuild).</summary>
+    private static DemoDatasetInfo? ReadInfo(string outDir)
     {
         var infoPath = Path.Combine(outDir, InfoFile);
         if (!File.Exists(infoPath)) return null;
-        DemoDatasetInfo? info;
         try
         {
-            info = JsonSerializer.Deserialize<DemoDatasetInfo>(File.ReadAllText(infoPath), Json);
+            return JsonSerializer.Deserialize<DemoDatasetInfo>(File.ReadAllText(infoPath), Json);
         }
         catch (JsonException)
         {
-            return null; // unreadable marker: rebuild
+            return null;
         }
+    }
+
+    private static DemoDatasetInfo? TryLoadComplete(string outDir, string hash)
+    {
+        var info = ReadInfo(outDir);
         if (info == null || info.OptionsHash != hash) return null;
         var manifestPath = Path.Combine(outDir, ManifestFile);
         if (!File.Exists(manifestPath)) return null;

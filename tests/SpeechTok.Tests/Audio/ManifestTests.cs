@@ -53,6 +53,8 @@ public sealed class ManifestTests : IDisposable
         Assert.Equal("split 'dev' is not one of train/val/test", Assert.Throws<SpeechTokException>(() => Manifest.Load(p).Split("dev")).Message);
         Assert.Contains("split 'test' is empty", Assert.Throws<SpeechTokException>(() => Manifest.Load(p).Split("test")).Message);
         Assert.StartsWith("class count 0", Assert.Throws<SpeechTokException>(() => Manifest.Load(p, numClasses: 0)).Message);
+        var twice = Write("split,text,text,audio_path_list,label\ntrain,a,b,a.wav,1\n");
+        Assert.EndsWith("m.csv:1: column 'text' appears 2 times in the header; which one is meant is ambiguous", Assert.Throws<SpeechTokException>(() => Manifest.Load(twice)).Message);
     }
 
     [Fact]

@@ -117,7 +117,7 @@ public sealed class DemoDatasetTests : IDisposable
     }
 
     [Fact]
-    public void InterruptedBuildResumesAndOtherOptionsRebuild()
+    public void InterruptedBuildResumesAFinishedOneIsNotReplacedAndAnUnfinishedOneIsRebuiltForOtherOptions()
     {
         var first = DemoDataset.Build(_dir, Tiny);
         var manifest = File.ReadAllText(first.ManifestPath);
@@ -128,6 +128,12 @@ public sealed class DemoDatasetTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_dir, "clips", "u0003.wav")));
         Assert.Equal(manifest, File.ReadAllText(resumed.ManifestPath));
 
+        var e = Assert.Throws<SpeechTokException>(() => DemoDataset.Build(_dir, Tiny with { Labeling = DemoLabeling.Incongruent }));
+        Assert.Contains("holds a demo dataset built with other options", e.Message);
+        Assert.Equal(manifest, File.ReadAllText(resumed.ManifestPath));
+        Assert.True(DemoDataset.Build(_dir, Tiny).Skipped); // untouched
+
+        File.Delete(Path.Combine(_dir, DemoDataset.InfoFile)); // unfinished: its clips are intermediate
         var binary = DemoDataset.Build(_dir, Tiny with { Labeling = DemoLabeling.Incongruent });
         Assert.False(binary.Skipped);
         Assert.NotEqual(first.OptionsHash, binary.OptionsHash);

@@ -353,6 +353,9 @@ public sealed class LmTrainerTests : IDisposable
         var gen = Cli("lm", "generate", "--model", outDir, "--prompt", "Fellow-Citizens", "--max-new-tokens", "8", "--temperature", "0");
         Assert.True(gen.Code == 0, gen.Err);
         Assert.StartsWith("Fellow-Citizens", gen.Out);
+        var hot = Cli("lm", "generate", "--model", outDir, "--prompt", "Fellow-Citizens", "--temperature", "-1");
+        Assert.Equal((2, ""), (hot.Code, hot.Out)); // refused before the prompt is printed
+        Assert.Contains("--temperature -1 must be a finite number ≥ 0", hot.Err);
 
         var missing = Cli("lm", "eval", "--model", outDir, "--text", Path.Combine(_dir, "nope.txt"));
         Assert.Equal(2, missing.Code);
