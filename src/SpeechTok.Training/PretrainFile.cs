@@ -33,7 +33,18 @@ public sealed record PretrainFile : IArtifact
     /// <summary>Samples cut at <see cref="MaxLength"/>.</summary>
     [JsonPropertyName("truncated")] public int Truncated { get; init; }
 
+    /// <summary>What the rows depend on: a rerun into a finished folder must match them (the results may differ only in wall time).</summary>
+    private static readonly string[] IdentityFields =
+        ["model", "selection", "tokenizer", "hyperparameters", "manifest", "codes", "codes_tokenizer", "serialization", "max_length"];
+
     public static PretrainFile Load(string path) => ArtifactJson.Load<PretrainFile>(path, Kind);
+
+    /// <summary>Refuses a rerun whose settings differ from the finished run's at <paramref name="path"/> (as <see cref="RunFile.RequireSameRunAs"/>).</summary>
+    public void RequireSameRunAs(PretrainFile previous, string path)
+    {
+        if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)
+            throw new SpeechTokException($"{path}: '{d.Field}' differs from this command's ({d.Was} vs {d.Now}); use another --out to start a new run");
+    }
 
     public void Save(string path) => ArtifactJson.Save(path, this, Kind);
 

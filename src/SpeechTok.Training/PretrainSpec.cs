@@ -28,16 +28,19 @@ public sealed record PretrainSpec
         using var codes = CodeStore.Open(Codes);
         if (Manifest.Samples.Count == 0) throw new SpeechTokException($"{Manifest.Path}: no sample");
         var corpus = EncodedSet.Encode("all", Manifest.Samples, serializer, codes);
+        var file = new PretrainFile
+        {
+            Model = lm.Folder, Selection = selection, Tokenizer = lm.Extension(), Hyperparameters = Options,
+            RowsFile = Pretrainer.RowsFile, Curves = new PretrainCurves { TrainLoss = [], EvalLoss = [] },
+            Manifest = Manifest.Path, Codes = Path.GetFullPath(Codes), CodesTokenizer = codes.TokenizerIdentity,
+            Serialization = SampleSerializer.ModeName(Serialization), MaxLength = MaxLength, Truncated = corpus.Truncated,
+        };
+        string done = Path.Combine(Out, PretrainFile.FileName);
+        if (File.Exists(done)) file.RequireSameRunAs(PretrainFile.Load(done), done);
         Directory.CreateDirectory(Out);
         log?.Invoke($"pre-training {lm.TrainableCount} rows on {corpus.Count} samples ({corpus.Truncated} truncated at {MaxLength})");
         var r = Pretrainer.Run(lm, corpus, Options, Out, log, afterStep);
-        Pretrainer.Save(Out, lm, r, new PretrainFile
-        {
-            Model = lm.Folder, Selection = selection, Tokenizer = lm.Extension(), Hyperparameters = Options,
-            BestEvalLoss = r.BestEvalLoss, BestStep = r.BestStep, RowsFile = Pretrainer.RowsFile, Curves = r.Curves,
-            Manifest = Manifest.Path, Codes = Path.GetFullPath(Codes), CodesTokenizer = codes.TokenizerIdentity,
-            Serialization = SampleSerializer.ModeName(Serialization), MaxLength = MaxLength, Truncated = corpus.Truncated,
-        });
+        Pretrainer.Save(Out, lm, r, file with { BestEvalLoss = r.BestEvalLoss, BestStep = r.BestStep, Curves = r.Curves });
         return r;
     }
 }

@@ -45,6 +45,14 @@ public sealed class OptionValidationTests
             Assert.StartsWith(option, Assert.Throws<SpeechTokException>(() => spec.Run()).Message);
             Assert.False(Directory.Exists(outDir));
         }
+        // A finished run is not rerun with other settings (it used to exit 0 and rewrite pretrain.json's record).
+        var good = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = outDir, Options = ok };
+        good.Run();
+        string record = File.ReadAllText(Path.Combine(outDir, PretrainFile.FileName));
+        good.Run(); // the same command: nothing to do
+        var e = Assert.Throws<SpeechTokException>(() => (good with { Options = ok with { Lr = 1e-2 } }).Run());
+        Assert.Contains("'hyperparameters' differs from this command's", e.Message);
+        Assert.Equal(record, File.ReadAllText(Path.Combine(outDir, PretrainFile.FileName)));
     }
 
     [Fact]
