@@ -19,7 +19,7 @@ internal static class LmCommand
     private sealed record ModelOptions(Option<string> Model, Option<int> Threads)
     {
         public static ModelOptions Create() => new(
-            new Option<string>("--model") { Description = "Hugging Face model folder (e.g. an `lm train` output), or 'builtin'.", Required = true },
+            new Option<string>("--model") { Description = "Hugging Face model folder (e.g. an `lm train` output), or 'builtin' (the default).", DefaultValueFactory = _ => ModelResolver.Builtin },
             new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount });
 
         public void AddTo(Command c)
