@@ -44,13 +44,29 @@ internal static class TokenizeCommand
             try
             {
                 TokenizeResult? result = null;
-                AnsiConsole.Progress()
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                    .Start(ctx =>
+                if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected && !Console.IsErrorRedirected)
+                    AnsiConsole.Progress()
+                        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                        .Start(ctx =>
+                        {
+                            var task = ctx.AddTask("tokenize", maxValue: m.Samples.Count);
+                            result = Tokenization.Run(m, tok, identity, dir, options, (done, _) => task.Value = done, cts.Token);
+                        });
+                else
+                {
+                    // Redirected (a log file, CI): plain lines at every tenth instead of a live bar's escape codes.
+                    int shown = 0;
+                    result = Tokenization.Run(m, tok, identity, dir, options, (done, _) =>
                     {
-                        var task = ctx.AddTask("tokenize", maxValue: m.Samples.Count);
-                        result = Tokenization.Run(m, tok, identity, dir, options, (done, _) => task.Value = done, cts.Token);
-                    });
+                        int tenth = (int)(10L * done / Math.Max(1, m.Samples.Count));
+                        for (int was = Volatile.Read(ref shown); tenth > was; was = Volatile.Read(ref shown))
+                            if (Interlocked.CompareExchange(ref shown, tenth, was) == was)
+                            {
+                                Console.Error.WriteLine($"tokenize: {done}/{m.Samples.Count} samples");
+                                break;
+                            }
+                    }, cts.Token);
+                }
                 Console.WriteLine($"{result!.Total} samples: {result.Encoded} tokenized, {result.Skipped} already done" +
                     (result.TornTailBytes > 0 ? $"; cut a torn last record ({result.TornTailBytes} bytes) left by an interrupted run" : "") +
                     (result.DamagedRecords > 0 ? $"; {result.DamagedRecords} damaged record(s) redone" : "") + $" → {Path.GetFullPath(dir)}");

@@ -160,6 +160,8 @@ public sealed class TokenizeTests : IDisposable
         var first = Cli("tokenize", "--manifest", EspeakCorpus.ManifestPath, "--tokenizer", "builtin", "--out", outDir, "--jsonl", jsonl, "--threads", "2");
         Assert.True(first.Code == 0, first.Err);
         Assert.Contains("20 tokenized, 0 already done", first.Out);
+        Assert.Contains("tokenize: 20/20 samples", first.Err); // redirected: plain progress lines, no escape codes
+        Assert.DoesNotContain("\u001b[", first.Out + first.Err);
         Assert.True(SpeechTok.Codec.Builtin.BuiltinTokenizer.IsBuiltinFolder(Path.Combine(outDir, "tokenizer")));
         Assert.Equal(20, File.ReadAllLines(jsonl).Length);
         using (var s = CodeStore.Open(outDir))
