@@ -22,6 +22,7 @@ internal static class FinetuneCommand
         var outDir = new Option<string>("--out") { Description = "Run folder (run.json, seed-S/...). Rerun the same command to resume.", Required = true };
         var system = new Option<string?>("--system") { Description = "System name in results.json (default text-only-llm / audio-vector / audio-lasso / audio-lasso-no-pretrain)." };
         var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
+        ser.AcceptOnlyFromAmong("compact", "reference"); // text only and one audio vector have their own options
         var maxLen = new Option<int>("--max-length") { DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
         var numLabels = new Option<int?>("--num-labels") { Description = "Class count (default: max label + 1)." };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => defaults.Lr };

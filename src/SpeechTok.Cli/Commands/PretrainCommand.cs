@@ -16,6 +16,7 @@ internal static class PretrainCommand
         var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (the small LM pre-trained on the State of the Union addresses that ships with SpeechTok).", DefaultValueFactory = _ => ModelResolver.Builtin };
         var outDir = new Option<string>("--out") { Description = "Output folder (rows.safetensors, pretrain.json, checkpoint/).", Required = true };
         var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
+        ser.AcceptOnlyFromAmong("compact", "reference"); // text only and one audio vector have their own options
         var maxLen = new Option<int>("--max-length") { DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => defaults.Lr };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => defaults.Epochs };
