@@ -29,7 +29,7 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
             var s = samples[i];
             int[][]? c = null;
             if (serializer.NeedsCodes)
-                c = codes!.TryGet(s.Key) ?? throw new SpeechTokException($"code store '{codes.Directory}' has no codes for sample {s.Key} (manifest line {s.Line}); run `speechtok tokenize` first");
+                c = codes!.Get(s);
             var r = serializer.Serialize(s.Text, c);
             ids[i] = r.Ids;
             truncated[i] = r.Truncated;

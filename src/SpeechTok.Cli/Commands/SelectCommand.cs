@@ -47,7 +47,7 @@ internal static class SelectCommand
             if (dir != null) store = CodeStore.Open(dir);
             using (store)
             {
-                var doc = SelectionRunner.Run(opts, s => store?.TryGet(s.Key));
+                var doc = SelectionRunner.Run(opts, s => store?.TryGet(s));
                 var path = pr.GetValue(output)!;
                 doc.Save(path);
                 Console.WriteLine($"{doc.SelectedFeatures.Length} audio tokens selected → {Path.GetFullPath(path)}");

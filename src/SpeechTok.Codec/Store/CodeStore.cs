@@ -1,6 +1,6 @@
+using SpeechTok.Audio;
 using SpeechTok.IO;
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,22 +9,24 @@ namespace SpeechTok.Codec.Store;
 
 /// <summary>
 /// Append-only store of RVQ codes, one record per sample (format: docs/codes.md). <c>store.json</c> names
-/// the format version and the tokenizer identity; <c>codes.bin</c> holds self-describing records
-/// (key, layers, frames, source checksum, uint16 codes, record checksum). The index (key → record) is
+/// the format version, the tokenizer identity and the channel mixdown; <c>codes.bin</c> holds self-describing records
+/// (key, layers, frames, <see cref="SampleSource"/>, uint16 codes, record checksum). The index (key → record) is
 /// rebuilt by reading the record headers. Records are only ever appended and flushed to disk one by one,
 /// so a crash can only leave a torn last record, which is detected (length or checksum) and cut off
-/// before the next append.
+/// before the next append. Records are found by the sample's key (<c>split/index</c>), and a reader given the
+/// manifest sample (<see cref="Get(ManifestSample)"/>) also checks that the record was made from that sample's clips.
 /// </summary>
 public sealed class CodeStore : IDisposable
 {
     public const string Format = "speechtok-codes";
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
     public const string MetaFile = "store.json", DataFile = "codes.bin";
-    private static ReadOnlySpan<byte> Magic => "STC1"u8;
+    private static ReadOnlySpan<byte> Magic => "STC2"u8;
     private const int FixedHeader = 4 + 4 + 2; // magic, record length, key length
+    private const int SampleHeader = 2 + 4 + 8 + 8; // layers, frames, content, stamp (after the key)
 
     /// <summary>Where one sample's record lies in codes.bin and what it holds; its codes start <see cref="CodesAt"/> bytes into it.</summary>
-    private readonly record struct RecordRef(long Offset, int Length, int Layers, int Frames, ulong SourceHash, int CodesAt);
+    private readonly record struct RecordRef(long Offset, int Length, int Layers, int Frames, SampleSource Source, int CodesAt);
 
     private readonly Dictionary<string, RecordRef> _index = new(StringComparer.Ordinal);
     private readonly FileStream _data;
@@ -35,6 +37,8 @@ public sealed class CodeStore : IDisposable
     public string TokenizerIdentity { get; }
     public int NumQuantizers { get; }
     public int CodebookSize { get; }
+    /// <summary>Whether the clips' channels were averaged (<c>--mixdown</c>) rather than channel 0 taken.</summary>
+    public bool Mixdown { get; }
     /// <summary>Bytes of a torn final record found on open (cut off when opened for writing).</summary>
     public long TornTailBytes { get; }
     public bool Writable { get; }
@@ -46,12 +50,13 @@ public sealed class CodeStore : IDisposable
         get { lock (_lock) return _index.Keys.ToList(); }
     }
 
-    private CodeStore(string dir, string identity, int nq, int k, bool writable)
+    private CodeStore(string dir, string identity, int nq, int k, bool mixdown, bool writable)
     {
         Directory = dir;
         TokenizerIdentity = identity;
         NumQuantizers = nq;
         CodebookSize = k;
+        Mixdown = mixdown;
         Writable = writable;
         _dataPath = Path.Combine(dir, DataFile);
         try
@@ -77,23 +82,28 @@ public sealed class CodeStore : IDisposable
     public static CodeStore Open(string dir)
     {
         dir = Path.GetFullPath(dir);
-        var (identity, nq, k) = ReadMeta(dir);
+        var (identity, nq, k, mixdown) = ReadMeta(dir);
         if (!File.Exists(Path.Combine(dir, DataFile))) throw new SpeechTokException($"{Path.Combine(dir, DataFile)}: missing (the code store is incomplete)");
-        return new CodeStore(dir, identity, nq, k, writable: false);
+        return new CodeStore(dir, identity, nq, k, mixdown, writable: false);
     }
 
-    /// <summary>Opens a store for appending, creating it when absent; a store made by another tokenizer is an error.</summary>
-    public static CodeStore OpenOrCreate(string dir, string tokenizerIdentity, int numQuantizers, int codebookSize)
+    /// <summary>
+    /// Opens a store for appending, creating it when absent; a store made by another tokenizer, or with the other
+    /// <paramref name="mixdown"/> setting, is an error.
+    /// </summary>
+    public static CodeStore OpenOrCreate(string dir, string tokenizerIdentity, int numQuantizers, int codebookSize, bool mixdown = false)
     {
         dir = Path.GetFullPath(dir);
         if (codebookSize > 65536) throw new SpeechTokException($"codebook size {codebookSize} does not fit the store's uint16 codes");
         if (File.Exists(Path.Combine(dir, MetaFile)))
         {
-            var (identity, nq, k) = ReadMeta(dir);
+            var (identity, nq, k, mix) = ReadMeta(dir);
             if (identity != tokenizerIdentity)
                 throw new SpeechTokException($"{Path.Combine(dir, MetaFile)}: this store holds codes of tokenizer {identity}, not {tokenizerIdentity}; use another --out folder (codes of two tokenizers are never mixed)");
             if (nq != numQuantizers || k != codebookSize)
                 throw new SpeechTokException($"{Path.Combine(dir, MetaFile)}: store has {nq} layers × {k} codes, the tokenizer {numQuantizers} × {codebookSize}");
+            if (mix != mixdown)
+                throw new SpeechTokException($"{Path.Combine(dir, MetaFile)}: this store's codes were made {(mix ? "with" : "without")} --mixdown; run with the same setting or use another --out folder");
         }
         else
         {
@@ -104,11 +114,12 @@ public sealed class CodeStore : IDisposable
                 ["tokenizer"] = tokenizerIdentity,
                 ["num_quantizers"] = numQuantizers,
                 ["codebook_size"] = codebookSize,
+                ["mixdown"] = mixdown,
                 ["data_file"] = DataFile,
             };
             AtomicFile.WriteAllText(Path.Combine(dir, MetaFile), meta.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
-        return new CodeStore(dir, tokenizerIdentity, numQuantizers, codebookSize, writable: true);
+        return new CodeStore(dir, tokenizerIdentity, numQuantizers, codebookSize, mixdown, writable: true);
     }
 
     /// <summary>Fails unless the store was written by the tokenizer with this identity.</summary>
@@ -118,7 +129,7 @@ public sealed class CodeStore : IDisposable
             throw new SpeechTokException($"{Path.Combine(Directory, MetaFile)}: codes are from tokenizer {TokenizerIdentity}, expected {identity}");
     }
 
-    private static (string Identity, int Nq, int K) ReadMeta(string dir)
+    private static (string Identity, int Nq, int K, bool Mixdown) ReadMeta(string dir)
     {
         var path = Path.Combine(dir, MetaFile);
         if (!File.Exists(path)) throw new SpeechTokException($"{path}: missing; '{dir}' is not a code store (create one with `speechtok tokenize`)");
@@ -128,9 +139,11 @@ public sealed class CodeStore : IDisposable
             var r = doc.RootElement;
             if (r.GetProperty("format").GetString() != Format) throw new SpeechTokException($"{path}: 'format' is not '{Format}'");
             int v = r.GetProperty("format_version").GetInt32();
+            if (v == 1)
+                throw new SpeechTokException($"{path}: format_version 1, whose records do not say which recordings they were made from; this build reads {FormatVersion}. Tokenize again into a new --out folder");
             if (v != FormatVersion) throw new SpeechTokException($"{path}: format_version {v} is not supported (this build reads {FormatVersion})");
             return (r.GetProperty("tokenizer").GetString() ?? throw new SpeechTokException($"{path}: 'tokenizer' is null"),
-                r.GetProperty("num_quantizers").GetInt32(), r.GetProperty("codebook_size").GetInt32());
+                r.GetProperty("num_quantizers").GetInt32(), r.GetProperty("codebook_size").GetInt32(), r.GetProperty("mixdown").GetBoolean());
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
@@ -151,7 +164,7 @@ public sealed class CodeStore : IDisposable
             if (!head.AsSpan(0, 4).SequenceEqual(Magic)) break;
             int recLen = BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(4));
             int keyLen = BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(8));
-            if (recLen < FixedHeader + keyLen + 2 + 4 + 8 + 8 || pos + recLen > len) break;
+            if (recLen < FixedHeader + keyLen + SampleHeader + 8 || pos + recLen > len) break;
             var rec = new byte[recLen];
             _data.Position = pos;
             _data.ReadExactly(rec);
@@ -166,8 +179,8 @@ public sealed class CodeStore : IDisposable
             int p = FixedHeader + keyLen;
             int layers = BinaryPrimitives.ReadUInt16LittleEndian(rec.AsSpan(p));
             int frames = BinaryPrimitives.ReadInt32LittleEndian(rec.AsSpan(p + 2));
-            ulong src = BinaryPrimitives.ReadUInt64LittleEndian(rec.AsSpan(p + 6));
-            if ((long)layers * frames * 2 != recLen - (p + 14) - 8) break;
+            var src = new SampleSource(BinaryPrimitives.ReadUInt64LittleEndian(rec.AsSpan(p + 6)), BinaryPrimitives.ReadUInt64LittleEndian(rec.AsSpan(p + 14)));
+            if ((long)layers * frames * 2 != recLen - (p + SampleHeader) - 8) break;
             if (layers != NumQuantizers)
             {
                 // checksummed but not of this store's shape: damaged (rewritten), so not indexed and redone
@@ -175,46 +188,56 @@ public sealed class CodeStore : IDisposable
                 DamagedRecords++;
                 continue;
             }
-            lock (_lock) _index[key] = new RecordRef(pos, recLen, layers, frames, src, p + 14); // a later record of a key supersedes earlier ones
+            lock (_lock) _index[key] = new RecordRef(pos, recLen, layers, frames, src, p + SampleHeader); // a later record of a key supersedes earlier ones
             pos += recLen;
         }
         return pos;
     }
 
     private static bool ChecksumOk(ReadOnlySpan<byte> rec) =>
-        BinaryPrimitives.ReadUInt64LittleEndian(rec[^8..]) == Hash64(rec[..^8]);
+        BinaryPrimitives.ReadUInt64LittleEndian(rec[^8..]) == SampleSource.Hash64(rec[..^8]);
 
-    private static ulong Hash64(ReadOnlySpan<byte> data)
+    /// <summary>
+    /// How the sample's record compares with its clips now: the stamp first (no audio read), then the content.
+    /// <see cref="SourceMatch.Unverifiable"/> when a clip is gone (codes may outlive their audio).
+    /// <paramref name="now"/> is the clips' source when it was computed (Moved, Changed), else default.
+    /// </summary>
+    internal SourceMatch Compare(ManifestSample sample, out SampleSource now)
     {
-        Span<byte> h = stackalloc byte[32];
-        SHA256.HashData(data, h);
-        return BinaryPrimitives.ReadUInt64LittleEndian(h);
-    }
-
-    /// <summary>A checksum of a sample's sources: each clip's path, size and modification time, in order.</summary>
-    public static ulong SourceHash(IEnumerable<string> clipPaths)
-    {
-        var sb = new StringBuilder();
-        foreach (var p in clipPaths)
-        {
-            var fi = new FileInfo(p);
-            sb.Append(p).Append('\0').Append(fi.Exists ? fi.Length : -1).Append('\0').Append(fi.Exists ? fi.LastWriteTimeUtc.Ticks : 0).Append('\n');
-        }
-        return Hash64(Encoding.UTF8.GetBytes(sb.ToString()));
-    }
-
-    /// <summary>True when the sample's record exists, was made from these sources and its codes pass the checksum.</summary>
-    public bool IsDone(string key, ulong sourceHash)
-    {
+        now = default;
         RecordRef e;
-        lock (_lock) if (!_index.TryGetValue(key, out e)) return false;
-        return e.SourceHash == sourceHash && ReadRecord(key, e) != null;
+        lock (_lock) if (!_index.TryGetValue(sample.Key, out e)) return SourceMatch.Missing;
+        ulong stamp = SampleSource.StampOf(sample.AudioPaths);
+        if (stamp == e.Source.Stamp) return SourceMatch.Same;
+        if (!sample.AudioPaths.All(File.Exists)) return SourceMatch.Unverifiable;
+        now = new SampleSource(SampleSource.ContentOf(sample.AudioPaths), stamp);
+        return now.Content == e.Source.Content ? SourceMatch.Moved : SourceMatch.Changed;
     }
 
-    public int[][] Get(string key) =>
+    /// <summary>
+    /// The codes [layer][frame] of a manifest sample, or null when the store has none. Errors (naming the manifest
+    /// line, the clips and the store) when the record was made from other audio than the sample's clips (the
+    /// manifest was edited or reordered, or a clip changed) and when the record fails its checksum.
+    /// </summary>
+    public int[][]? TryGet(ManifestSample sample)
+    {
+        var match = Compare(sample, out _);
+        if (match == SourceMatch.Missing) return null;
+        if (match == SourceMatch.Changed)
+            throw new SpeechTokException($"{sample.Where}: the codes in {Directory} were made from other audio than {string.Join(" | ", sample.AudioPaths)} " +
+                "(the manifest was edited or reordered, or the clip changed); run `speechtok tokenize` on this manifest again");
+        return TryGet(sample.Key);
+    }
+
+    /// <summary>As <see cref="TryGet(ManifestSample)"/>; a sample without codes is an error naming its manifest line.</summary>
+    public int[][] Get(ManifestSample sample) =>
+        TryGet(sample) ?? throw new SpeechTokException($"{sample.Where}: code store {Directory} has no codes for this sample; run `speechtok tokenize` on the manifest first");
+
+    /// <summary>Codes by key alone, without checking the sources (store internals and tests).</summary>
+    internal int[][] Get(string key) =>
         TryGet(key) ?? throw new SpeechTokException($"{Directory}: no codes for sample {key} (run `speechtok tokenize` on the manifest first)");
 
-    public int[][]? TryGet(string key)
+    internal int[][]? TryGet(string key)
     {
         RecordRef e;
         lock (_lock) if (!_index.TryGetValue(key, out e)) return null;
@@ -244,15 +267,23 @@ public sealed class CodeStore : IDisposable
         return codes;
     }
 
-    /// <summary>Appends one sample's codes [layer][frame] and flushes them to disk before returning.</summary>
-    public void Append(string key, ulong sourceHash, int[][] codes)
+    /// <summary>True when the key's record exists and its codes pass the checksum.</summary>
+    internal bool IsIntact(string key)
+    {
+        RecordRef e;
+        lock (_lock) if (!_index.TryGetValue(key, out e)) return false;
+        return ReadRecord(key, e) != null;
+    }
+
+    /// <summary>Appends one sample's codes [layer][frame], made from <paramref name="source"/>, and flushes them to disk before returning.</summary>
+    public void Append(string key, SampleSource source, int[][] codes)
     {
         if (!Writable) throw new InvalidOperationException("code store opened read-only");
         if (codes.Length != NumQuantizers) throw new SpeechTokException($"sample {key}: {codes.Length} code layers, the store expects {NumQuantizers}");
         int frames = codes.Length == 0 ? 0 : codes[0].Length;
         var keyBytes = Encoding.UTF8.GetBytes(key);
         if (keyBytes.Length > ushort.MaxValue) throw new SpeechTokException($"sample key '{key[..40]}…' is too long");
-        long recLen = FixedHeader + keyBytes.Length + 14 + 2L * codes.Length * frames + 8;
+        long recLen = FixedHeader + keyBytes.Length + SampleHeader + 2L * codes.Length * frames + 8;
         if (recLen > int.MaxValue) throw new SpeechTokException($"sample {key}: {frames} frames are too many for one record");
         var rec = new byte[recLen];
         var s = rec.AsSpan();
@@ -263,8 +294,9 @@ public sealed class CodeStore : IDisposable
         int p = FixedHeader + keyBytes.Length;
         BinaryPrimitives.WriteUInt16LittleEndian(s[p..], (ushort)codes.Length);
         BinaryPrimitives.WriteInt32LittleEndian(s[(p + 2)..], frames);
-        BinaryPrimitives.WriteUInt64LittleEndian(s[(p + 6)..], sourceHash);
-        p += 14;
+        BinaryPrimitives.WriteUInt64LittleEndian(s[(p + 6)..], source.Content);
+        BinaryPrimitives.WriteUInt64LittleEndian(s[(p + 14)..], source.Stamp);
+        p += SampleHeader;
         for (int q = 0; q < codes.Length; q++)
         {
             if (codes[q].Length != frames) throw new SpeechTokException($"sample {key}: layer {q + 1} has {codes[q].Length} frames, layer 1 has {frames}");
@@ -275,14 +307,14 @@ public sealed class CodeStore : IDisposable
                 p += 2;
             }
         }
-        BinaryPrimitives.WriteUInt64LittleEndian(s[p..], Hash64(s[..p]));
+        BinaryPrimitives.WriteUInt64LittleEndian(s[p..], SampleSource.Hash64(s[..p]));
         lock (_lock)
         {
             long off = _data.Length;
             _data.Position = off;
             _data.Write(rec);
             _data.Flush(flushToDisk: true);
-            _index[key] = new RecordRef(off, (int)recLen, codes.Length, frames, sourceHash, FixedHeader + keyBytes.Length + 14);
+            _index[key] = new RecordRef(off, (int)recLen, codes.Length, frames, source, FixedHeader + keyBytes.Length + SampleHeader);
         }
     }
 

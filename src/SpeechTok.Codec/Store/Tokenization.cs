@@ -9,35 +9,40 @@ public static class Tokenization
 {
     /// <summary>
     /// Encodes the samples not yet in the store (or whose clips changed) in parallel, appending each as it
-    /// finishes; <paramref name="progress"/>(done, total) after each. Cancelling leaves every finished
-    /// record intact; a rerun picks up the rest.
+    /// finishes; <paramref name="progress"/>(done, total) after each. A sample whose clips only moved (same bytes,
+    /// other path or time: a copied dataset) keeps its codes under the new stamp, without encoding. Cancelling
+    /// leaves every finished record intact; a rerun picks up the rest.
     /// </summary>
     public static TokenizeResult Run(Manifest manifest, ISpeechTokenizer tokenizer, string tokenizerIdentity, string outDir, TokenizeOptions options,
         Action<int, int>? progress = null, CancellationToken cancel = default)
     {
         manifest.RequireClips();
-        using var store = CodeStore.OpenOrCreate(outDir, tokenizerIdentity, tokenizer.NumQuantizers, tokenizer.CodebookSize);
-        var pending = new List<(ManifestSample Sample, ulong Source)>();
+        using var store = CodeStore.OpenOrCreate(outDir, tokenizerIdentity, tokenizer.NumQuantizers, tokenizer.CodebookSize, options.Mixdown);
+        var pending = new List<ManifestSample>();
         foreach (var s in manifest.Samples)
         {
-            ulong src = CodeStore.SourceHash(s.AudioPaths);
-            if (!store.IsDone(s.Key, src)) pending.Add((s, src));
+            var match = store.Compare(s, out var now);
+            bool intact = match is SourceMatch.Same or SourceMatch.Moved && store.IsIntact(s.Key);
+            if (!intact) pending.Add(s);
+            else if (match == SourceMatch.Moved) store.Append(s.Key, now, store.Get(s.Key)); // re-stamped, so readers need not hash the clips again
         }
         int total = manifest.Samples.Count, done = total - pending.Count;
         progress?.Invoke(done, total);
         var po = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads), CancellationToken = cancel };
         try
         {
-            Parallel.ForEach(pending, po, item =>
+            Parallel.ForEach(pending, po, sample =>
             {
-                var wav = AudioLoader.LoadSample(item.Sample, options.Mixdown); // its errors name the manifest line and the clip
+                // stamp and content before decoding: a clip rewritten meanwhile is then redone by the next run
+                var source = new SampleSource(SampleSource.ContentOf(sample.AudioPaths), SampleSource.StampOf(sample.AudioPaths));
+                var wav = AudioLoader.LoadSample(sample, options.Mixdown); // its errors name the manifest line and the clip
                 int[][] codes;
                 try { codes = tokenizer.Encode(wav); }
                 catch (SpeechTokException e)
                 {
-                    throw new SpeechTokException($"{item.Sample.Where} ({string.Join(" | ", item.Sample.AudioPaths)}): {e.Message}", e);
+                    throw new SpeechTokException($"{sample.Where} ({string.Join(" | ", sample.AudioPaths)}): {e.Message}", e);
                 }
-                store.Append(item.Sample.Key, item.Source, codes);
+                store.Append(sample.Key, source, codes);
                 progress?.Invoke(Interlocked.Increment(ref done), total);
             });
         }
@@ -56,7 +61,7 @@ public static class Tokenization
         {
             foreach (var s in manifest.Samples)
             {
-                var codes = store.Get(s.Key);
+                var codes = store.Get(s);
                 using (var w = new Utf8JsonWriter(fs))
                 {
                     w.WriteStartObject();

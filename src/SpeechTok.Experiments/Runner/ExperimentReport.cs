@@ -147,7 +147,7 @@ internal static class ExperimentReport
             var d = FrameDescriptors.Compute(AudioLoader.LoadSample(s));
             var energyDb = d.Rms.Select(r => (float)(20 * Math.Log10(Math.Max(r, 1e-10)))).ToArray();
             var frames = new FrameAcoustics(d.F0, energyDb, d.Centroid, d.Voiced);
-            return new TokenReportSample(s.Key, store.Get(s.Key), frames, ctx.Manifest.Task != TaskKind.Multilabel ? s.Label : null);
+            return new TokenReportSample(s.Key, store.Get(s), frames, ctx.Manifest.Task != TaskKind.Multilabel ? s.Label : null);
         }).ToList();
         return TokenReport.Compute(selection.SelectedFeatures, selection.Layout, samples);
     }

@@ -194,17 +194,17 @@ public static class ExperimentRunner
                     {
                         int k = SelectionFile.Load(Selection("2-8")).SelectedFeatures.Length;
                         using var store = CodeStore.Open(codes);
-                        doc = SelectionRunner.Run(Select("2-8") with { RandomK = k, Seed = 42 }, s => store.TryGet(s.Key));
+                        doc = SelectionRunner.Run(Select("2-8") with { RandomK = k, Seed = 42 }, s => store.TryGet(s));
                     }
                     else
                     {
                         using var store = CodeStore.Open(codes);
                         var opts = Select(which);
-                        var sweep = SelectionRunner.Run(opts with { C = preset.SweepC.Max(), SweepC = preset.SweepC }, s => store.TryGet(s.Key));
+                        var sweep = SelectionRunner.Run(opts with { C = preset.SweepC.Max(), SweepC = preset.SweepC }, s => store.TryGet(s));
                         var points = CChoice.Points(sweep);
                         var (min, max) = preset.TokenRange(sweep.Counts!.OccurringAudioColumns!.Value);
                         double c = CChoice.Choose(points, min, max);
-                        doc = SelectionRunner.Run(opts with { C = c, SweepC = preset.SweepC }, s => store.TryGet(s.Key)) with
+                        doc = SelectionRunner.Run(opts with { C = c, SweepC = preset.SweepC }, s => store.TryGet(s)) with
                         {
                             CChoice = $"best inner-split F1 among C with {min}–{max} selected tokens (else the C closest to that range)",
                         };

@@ -15,18 +15,20 @@ public sealed class StoreTests : IDisposable
         return Enumerable.Range(0, layers).Select(_ => Enumerable.Range(0, frames).Select(_ => rng.Next(k)).ToArray()).ToArray();
     }
 
+    private static SampleSource Src(ulong n) => new(n, n);
+
     [Fact]
     public void AppendedRecordsReadBackAfterReopening()
     {
         using (var s = CodeStore.OpenOrCreate(_dir, "builtin:abc", 8, 1024))
         {
-            s.Append("train/0", 1, Codes(0, 50));
-            s.Append("train/1", 2, Codes(1, 0));
-            s.Append("test/ü", 3, Codes(2, 7));
-            Assert.True(s.IsDone("train/0", 1));
-            Assert.False(s.IsDone("train/0", 99)); // sources changed → not done
-            Assert.Throws<SpeechTokException>(() => s.Append("bad", 0, Codes(3, 5, k: 2000)));
-            Assert.Throws<SpeechTokException>(() => s.Append("bad", 0, Codes(3, 5, layers: 7)));
+            s.Append("train/0", Src(1), Codes(0, 50));
+            s.Append("train/1", Src(2), Codes(1, 0));
+            s.Append("test/ü", Src(3), Codes(2, 7));
+            Assert.True(s.IsIntact("train/0"));
+            Assert.False(s.IsIntact("train/9"));
+            Assert.Throws<SpeechTokException>(() => s.Append("bad", Src(0), Codes(3, 5, k: 2000)));
+            Assert.Throws<SpeechTokException>(() => s.Append("bad", Src(0), Codes(3, 5, layers: 7)));
         }
         using var r = CodeStore.Open(_dir);
         Assert.Equal("builtin:abc", r.TokenizerIdentity);
@@ -44,7 +46,7 @@ public sealed class StoreTests : IDisposable
     [Fact]
     public void AnotherTokenizersStoreIsRefused()
     {
-        using (var s = CodeStore.OpenOrCreate(_dir, "builtin:abc", 8, 1024)) s.Append("train/0", 1, Codes(0, 5));
+        using (var s = CodeStore.OpenOrCreate(_dir, "builtin:abc", 8, 1024)) s.Append("train/0", Src(1), Codes(0, 5));
         var e = Assert.Throws<SpeechTokException>(() => CodeStore.OpenOrCreate(_dir, "builtin:other", 8, 1024));
         Assert.Contains("never mixed", e.Message);
         Assert.Throws<SpeechTokException>(() => CodeStore.OpenOrCreate(_dir, "builtin:abc", 4, 1024));
@@ -56,13 +58,13 @@ public sealed class StoreTests : IDisposable
     {
         using (var s = CodeStore.OpenOrCreate(_dir, "id", 8, 1024))
         {
-            s.Append("a", 1, Codes(0, 30));
-            s.Append("b", 2, Codes(1, 30));
+            s.Append("a", Src(1), Codes(0, 30));
+            s.Append("b", Src(2), Codes(1, 30));
         }
         var data = Path.Combine(_dir, CodeStore.DataFile);
         long good = new FileInfo(data).Length;
         // a killed writer: the first half of a third record
-        using (var s = CodeStore.OpenOrCreate(Path.Combine(_dir, "scratch"), "id", 8, 1024)) s.Append("c", 3, Codes(2, 30));
+        using (var s = CodeStore.OpenOrCreate(Path.Combine(_dir, "scratch"), "id", 8, 1024)) s.Append("c", Src(3), Codes(2, 30));
         var rec = File.ReadAllBytes(Path.Combine(_dir, "scratch", CodeStore.DataFile));
         using (var f = new FileStream(data, FileMode.Append)) f.Write(rec, 0, rec.Length / 2);
 
@@ -75,7 +77,7 @@ public sealed class StoreTests : IDisposable
         using (var w = CodeStore.OpenOrCreate(_dir, "id", 8, 1024))
         {
             Assert.Equal(good, new FileInfo(data).Length); // cut before appending
-            w.Append("c", 3, Codes(2, 30));
+            w.Append("c", Src(3), Codes(2, 30));
         }
         using var again = CodeStore.Open(_dir);
         Assert.Equal(0, again.TornTailBytes);
@@ -88,8 +90,8 @@ public sealed class StoreTests : IDisposable
     {
         using (var s = CodeStore.OpenOrCreate(_dir, "id", 8, 1024))
         {
-            s.Append("a", 1, Codes(0, 30));
-            s.Append("b", 2, Codes(1, 30));
+            s.Append("a", Src(1), Codes(0, 30));
+            s.Append("b", Src(2), Codes(1, 30));
         }
         var data = Path.Combine(_dir, CodeStore.DataFile);
         var bytes = File.ReadAllBytes(data);
@@ -97,10 +99,10 @@ public sealed class StoreTests : IDisposable
         File.WriteAllBytes(data, bytes);
         using var w = CodeStore.OpenOrCreate(_dir, "id", 8, 1024);
         Assert.Equal(1, w.DamagedRecords);
-        Assert.False(w.IsDone("a", 1));       // redone by the next tokenize
-        Assert.True(w.IsDone("b", 2));        // the records after it are intact
+        Assert.False(w.IsIntact("a"));       // redone by the next tokenize
+        Assert.True(w.IsIntact("b"));        // the records after it are intact
         Assert.Null(w.TryGet("a"));
-        w.Append("a", 1, Codes(0, 30));
+        w.Append("a", Src(1), Codes(0, 30));
         Assert.Equal(Codes(0, 30), w.Get("a"));
     }
 }

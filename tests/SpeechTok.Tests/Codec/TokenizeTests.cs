@@ -80,7 +80,7 @@ public sealed class TokenizeTests : IDisposable
         }
         // and the process died while writing the next record
         var data = Path.Combine(resumed, CodeStore.DataFile);
-        using (var f = new FileStream(data, FileMode.Append)) f.Write([(byte)'S', (byte)'T', (byte)'C', (byte)'1', 0xff, 0, 0]);
+        using (var f = new FileStream(data, FileMode.Append)) f.Write([(byte)'S', (byte)'T', (byte)'C', (byte)'2', 0xff, 0, 0]);
         int finished;
         using (var s = CodeStore.Open(resumed)) finished = s.Keys.Count;
         Assert.InRange(finished, 5, 19);
@@ -109,6 +109,62 @@ public sealed class TokenizeTests : IDisposable
         // a third run does nothing; another tokenizer's codes are refused in this folder
         Assert.Equal(20, Tokenization.Run(m, tok, id, resumed, new TokenizeOptions()).Skipped);
         Assert.Throws<SpeechTokException>(() => Tokenization.Run(m, tok, "builtin:other", resumed, new TokenizeOptions()));
+    }
+
+    /// <summary>
+    /// Records say which recordings they came from: a copied dataset keeps its codes (re-stamped by tokenize, no
+    /// encoding), while a reordered manifest or a changed clip is refused by readers instead of handing out another
+    /// clip's codes under the same split/index.
+    /// </summary>
+    [Fact]
+    public void ReadersCheckThatCodesWereMadeFromTheSamplesClips()
+    {
+        var tokDir = FitSmall();
+        var tok = TokenizerLoader.Load(tokDir);
+        var id = TokenizerLoader.Identity(tokDir);
+        string Copy(string name)
+        {
+            var dir = Path.Combine(_dir, name);
+            Directory.CreateDirectory(dir);
+            foreach (var f in Directory.GetFiles(EspeakCorpus.Folder)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+            return dir;
+        }
+        var a = Copy("a");
+        var store = Path.Combine(_dir, "codes");
+        var ma = Manifest.Load(Path.Combine(a, "manifest.csv"));
+        Tokenization.Run(ma, tok, id, store, new TokenizeOptions { Threads = 2 });
+
+        // the same clips elsewhere, with new modification times: read by content, then re-stamped without encoding
+        var b = Copy("b");
+        var mb = Manifest.Load(Path.Combine(b, "manifest.csv"));
+        using (var s = CodeStore.Open(store))
+        {
+            Assert.Equal(SourceMatch.Moved, s.Compare(mb.Samples[0], out _));
+            foreach (var (x, y) in ma.Samples.Zip(mb.Samples)) Assert.Equal(s.Get(x), s.Get(y));
+        }
+        Assert.Equal(new TokenizeResult(20, 20, 0, 0, 0), Tokenization.Run(mb, tok, id, store, new TokenizeOptions()));
+        using (var s = CodeStore.Open(store)) Assert.All(mb.Samples, x => Assert.Equal(SourceMatch.Same, s.Compare(x, out _)));
+
+        // two train rows swapped in the manifest: train/0 now names s01.wav, whose codes the store holds as train/1
+        var lines = File.ReadAllLines(Path.Combine(b, "manifest.csv"));
+        (lines[1], lines[2]) = (lines[2], lines[1]);
+        var swapped = Path.Combine(b, "swapped.csv");
+        File.WriteAllLines(swapped, lines);
+        var ms = Manifest.Load(swapped);
+        using (var s = CodeStore.Open(store))
+        {
+            var e = Assert.Throws<SpeechTokException>(() => s.Get(ms.Samples[0]));
+            Assert.StartsWith($"{swapped}:2 (train/0): the codes in {Path.GetFullPath(store)} were made from other audio than {Path.Combine(b, "s01.wav")}", e.Message);
+            Assert.Equal(s.Get(mb.Samples[2]), s.Get(ms.Samples[2])); // rows not moved still read
+        }
+        // a clip rewritten in place is refused too; tokenize redoes exactly that sample
+        File.Copy(Path.Combine(b, "s05.wav"), Path.Combine(b, "s03.wav"), overwrite: true);
+        using (var s = CodeStore.Open(store)) Assert.Contains("were made from other audio", Assert.Throws<SpeechTokException>(() => s.Get(mb.Samples[3])).Message);
+        Assert.Equal(new TokenizeResult(20, 19, 1, 0, 0), Tokenization.Run(mb, tok, id, store, new TokenizeOptions()));
+        using (var s = CodeStore.Open(store)) Assert.Equal(s.Get(mb.Samples[5]), s.Get(mb.Samples[3]));
+
+        // codes made without --mixdown are not mixed with codes made with it
+        Assert.Contains("without --mixdown", Assert.Throws<SpeechTokException>(() => Tokenization.Run(mb, tok, id, store, new TokenizeOptions { Mixdown = true })).Message);
     }
 
     private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);

@@ -129,9 +129,9 @@ public sealed class SelectionRunnerTests : IDisposable
         var storeDir = Path.Combine(_dir, "codes");
         var manifest = Manifest.Load(m);
         using (var store = SpeechTok.Codec.Store.CodeStore.OpenOrCreate(storeDir, "test-tokenizer", 8, 1024))
-            foreach (var s in manifest.Split("train")) store.Append(s.Key, 0, codes(s)!);
+            foreach (var s in manifest.Split("train")) store.Append(s.Key, default, codes(s)!);
         using var read = SpeechTok.Codec.Store.CodeStore.Open(storeDir);
-        var fromStore = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1, 2, 3]), C = 0.05 }, s => read.TryGet(s.Key));
+        var fromStore = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1, 2, 3]), C = 0.05 }, s => read.TryGet(s));
         var inMemory = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1, 2, 3]), C = 0.05 }, codes);
         Assert.Equal(Json(inMemory), Json(fromStore));
     }

@@ -1,0 +1,52 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace SpeechTok.Codec.Store;
+
+/// <summary>
+/// Which recordings a sample's codes were made from. <see cref="Content"/> hashes the clips' bytes, so it
+/// survives copying or moving a dataset; <see cref="Stamp"/> hashes each clip's absolute path, size and
+/// modification time, so an unchanged file is recognised without reading it.
+/// </summary>
+public readonly record struct SampleSource(ulong Content, ulong Stamp)
+{
+    /// <summary>SHA-256[0..8] of each clip's absolute path, size and modification time (UTC ticks), in order; reads no audio.</summary>
+    public static ulong StampOf(IReadOnlyList<string> clips)
+    {
+        var sb = new StringBuilder();
+        foreach (var p in clips)
+        {
+            var fi = new FileInfo(p);
+            sb.Append(p).Append('\0').Append(fi.Exists ? fi.Length : -1).Append('\0').Append(fi.Exists ? fi.LastWriteTimeUtc.Ticks : 0).Append('\n');
+        }
+        return Hash64(Encoding.UTF8.GetBytes(sb.ToString()));
+    }
+
+    /// <summary>SHA-256[0..8] of the clips' SHA-256 digests, in order: the same bytes give the same value wherever they lie.</summary>
+    /// <exception cref="SpeechTokException">A clip cannot be read (names the file).</exception>
+    public static ulong ContentOf(IReadOnlyList<string> clips)
+    {
+        var digests = new byte[32 * clips.Count];
+        for (int i = 0; i < clips.Count; i++)
+        {
+            try
+            {
+                using var f = new FileStream(clips[i], FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+                SHA256.HashData(f, digests.AsSpan(32 * i, 32));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new SpeechTokException($"{clips[i]}: cannot read the clip ({e.Message})", e);
+            }
+        }
+        return Hash64(digests);
+    }
+
+    internal static ulong Hash64(ReadOnlySpan<byte> data)
+    {
+        Span<byte> h = stackalloc byte[32];
+        SHA256.HashData(data, h);
+        return BinaryPrimitives.ReadUInt64LittleEndian(h);
+    }
+}
