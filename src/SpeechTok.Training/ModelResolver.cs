@@ -1,6 +1,10 @@
 namespace SpeechTok.Training;
 
-/// <summary>Turns a <c>--model</c> value into a model folder: <c>builtin</c> is the pre-trained model that ships with SpeechTok (<see cref="BuiltinLm"/>).</summary>
+/// <summary>
+/// Turns a <c>--model</c> value into a model folder (<c>builtin</c> is the pre-trained model that ships with
+/// SpeechTok, <see cref="BuiltinLm"/>), and back into what run and pre-training records store, so that a run made
+/// on the built-in LM survives moving or reinstalling the program.
+/// </summary>
 public static class ModelResolver
 {
     /// <summary>The <c>--model</c> value that selects the built-in LM.</summary>
@@ -8,4 +12,24 @@ public static class ModelResolver
 
     /// <summary>The model folder for a <c>--model</c> value: <see cref="BuiltinLm.Folder"/> for <c>builtin</c>, else the value itself.</summary>
     public static string Resolve(string model) => model == Builtin ? BuiltinLm.Folder : model;
+
+    /// <summary>What a record stores for a model folder: <c>builtin</c> for the shipped folder, else the absolute path.</summary>
+    public static string Reference(string folder) =>
+        string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)), Path.TrimEndingDirectorySeparator(BuiltinLm.ExpectedFolder), StringComparison.Ordinal)
+            ? Builtin : Path.GetFullPath(folder);
+
+    /// <summary>The built-in LM's weights sha256 when <paramref name="reference"/> is <c>builtin</c>, else null (recorded beside it).</summary>
+    public static string? BuiltinSha256(string reference) => reference == Builtin ? BuiltinLm.ModelSha256 : null;
+
+    /// <summary>
+    /// The folder of a recorded model. A record of the built-in LM whose <paramref name="builtinSha256"/> is not this
+    /// build's is refused (naming <paramref name="source"/>): weights trained on one base model do not fit another.
+    /// </summary>
+    public static string ResolveRecorded(string reference, string? builtinSha256, string source)
+    {
+        if (reference == Builtin && builtinSha256 != null && builtinSha256 != BuiltinLm.ModelSha256)
+            throw new SpeechTokException($"{source}: made on the built-in LM with sha256 {builtinSha256[..Math.Min(12, builtinSha256.Length)]}…, but this build ships {BuiltinLm.ModelSha256[..12]}…; " +
+                "what was trained on the other model does not fit this one: train again (or use the speechtok version it was made with)");
+        return Resolve(reference);
+    }
 }

@@ -13,8 +13,10 @@ public sealed record PretrainFile : IArtifact
     public const string FileName = "pretrain.json";
     public static readonly ArtifactKind Kind = new("pre-training", "speechtok-pretrain", Version: 1);
 
-    /// <summary>The model folder (absolute).</summary>
+    /// <summary>The model folder (absolute), or <c>builtin</c> for the built-in LM (<see cref="ModelResolver.Reference"/>).</summary>
     [JsonPropertyName("model")] public required string Model { get; init; }
+    /// <summary>sha256 of the built-in LM's weights when <see cref="Model"/> is <c>builtin</c>.</summary>
+    [JsonPropertyName("builtin_lm_sha256")] public string? BuiltinLmSha256 { get; init; }
     [JsonPropertyName("selection")] public required SelectedAudioTokens Selection { get; init; }
     [JsonPropertyName("tokenizer")] public required VocabularyExtension Tokenizer { get; init; }
     [JsonPropertyName("hyperparameters")] public required PretrainOptions Hyperparameters { get; init; }
@@ -35,7 +37,7 @@ public sealed record PretrainFile : IArtifact
 
     /// <summary>What the rows depend on: a rerun into a finished folder must match them (the results may differ only in wall time).</summary>
     private static readonly string[] IdentityFields =
-        ["model", "selection", "tokenizer", "hyperparameters", "manifest", "codes", "codes_tokenizer", "serialization", "max_length"];
+        ["model", "builtin_lm_sha256", "selection", "tokenizer", "hyperparameters", "manifest", "codes", "codes_tokenizer", "serialization", "max_length"];
 
     public static PretrainFile Load(string path) => ArtifactJson.Load<PretrainFile>(path, Kind);
 

@@ -30,7 +30,7 @@ public sealed record PretrainSpec
         var corpus = EncodedSet.Encode("all", Manifest.Samples, serializer, codes);
         var file = new PretrainFile
         {
-            Model = lm.Folder, Selection = selection, Tokenizer = lm.Extension(), Hyperparameters = Options,
+            Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), Selection = selection, Tokenizer = lm.Extension(), Hyperparameters = Options,
             RowsFile = Pretrainer.RowsFile, Curves = new PretrainCurves { TrainLoss = [], EvalLoss = [] },
             Manifest = Manifest.Path, Codes = Path.GetFullPath(Codes), CodesTokenizer = codes.TokenizerIdentity,
             Serialization = SampleSerializer.ModeName(Serialization), MaxLength = MaxLength, Truncated = corpus.Truncated,

@@ -149,9 +149,13 @@ public static class Pretrainer
         string metaPath = Path.Combine(dir, PretrainFile.FileName);
         if (File.Exists(metaPath) && lm.Vocabulary is { } v)
         {
-            var sel = PretrainFile.Load(metaPath).Selection;
+            var meta = PretrainFile.Load(metaPath);
+            var sel = meta.Selection;
             if (!sel.Features.SequenceEqual(v.SelectedFeatures) || !sel.Layout.Equals(v.Layout))
                 throw new SpeechTokException($"{metaPath}: the rows were pre-trained for another selection (features or layers differ from this run's selection.json)");
+            string model = ModelResolver.Reference(lm.Folder);
+            if (meta.Model != model || meta.BuiltinLmSha256 != ModelResolver.BuiltinSha256(model))
+                throw new SpeechTokException($"{metaPath}: the rows were pre-trained on model {Describe(meta.Model, meta.BuiltinLmSha256)}, this run uses {Describe(model, ModelResolver.BuiltinSha256(model))}; pre-train again on this model");
         }
         using var st = SafeTensors.Open(path);
         if (!st.Contains(RowsTensor)) throw new SpeechTokException($"{path}: tensor '{RowsTensor}' is missing");
@@ -165,4 +169,7 @@ public static class Pretrainer
         }
         return (rows, head);
     }
+
+    private static string Describe(string model, string? builtinSha256) =>
+        builtinSha256 == null ? model : $"{model} (sha256 {builtinSha256[..Math.Min(12, builtinSha256.Length)]}…)";
 }

@@ -15,7 +15,7 @@ public sealed record RunFile : IArtifact
 
     /// <summary>The fields a rerun into the same folder must have unchanged (the others are derived or informative).</summary>
     private static readonly string[] IdentityFields =
-        ["manifest", "task", "num_labels", "model", "selection", "pretrained", "text_only", "audio_encoder", "serialization", "max_length", "hyperparameters"];
+        ["manifest", "task", "num_labels", "model", "builtin_lm_sha256", "selection", "pretrained", "text_only", "audio_encoder", "serialization", "max_length", "hyperparameters"];
 
     /// <summary>Name in results.json (text-only-llm, audio-lasso, …).</summary>
     [JsonPropertyName("system")] public required string System { get; init; }
@@ -23,8 +23,10 @@ public sealed record RunFile : IArtifact
     /// <summary>"binary", "multiclass" or "multilabel" (<see cref="Evaluation.ExperimentResults.TaskName"/>).</summary>
     [JsonPropertyName("task")] public required string Task { get; init; }
     [JsonPropertyName("num_labels")] public int NumLabels { get; init; }
-    /// <summary>The model folder (absolute).</summary>
+    /// <summary>The model folder (absolute), or <c>builtin</c> for the built-in LM (<see cref="ModelResolver.Reference"/>).</summary>
     [JsonPropertyName("model")] public required string Model { get; init; }
+    /// <summary>sha256 of the built-in LM's weights when <see cref="Model"/> is <c>builtin</c>.</summary>
+    [JsonPropertyName("builtin_lm_sha256")] public string? BuiltinLmSha256 { get; init; }
     [JsonPropertyName("codes")] public string? Codes { get; init; }
     /// <summary>Identity of the speech tokenizer that made the codes (<c>predict</c> checks the one it is given).</summary>
     [JsonPropertyName("codes_tokenizer")] public string? CodesTokenizer { get; init; }

@@ -40,7 +40,7 @@ internal sealed class RunModel : IDisposable
         var encoder = meta.AudioEncoder is not { } identity ? null
             : UtteranceEncoders.Names.Select(UtteranceEncoders.Load).FirstOrDefault(e => e.Identity == identity)
               ?? throw new SpeechTokException($"{src}: audio encoder '{identity}' is not available in this build");
-        return new RunModel(run, meta, LanguageModel.Load(meta.Model, meta.Selection, encoder != null), encoder);
+        return new RunModel(run, meta, LanguageModel.Load(ModelResolver.ResolveRecorded(meta.Model, meta.BuiltinLmSha256, src), meta.Selection, encoder != null), encoder);
     }
 
     /// <summary>The samples of <paramref name="split"/> serialised as at fine-tuning: run.json's manifest and code store.</summary>
