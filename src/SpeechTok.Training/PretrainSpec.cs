@@ -39,7 +39,7 @@ public sealed record PretrainSpec
         if (File.Exists(done)) file.RequireSameRunAs(PretrainFile.Load(done), done);
         Directory.CreateDirectory(Out);
         log?.Invoke($"pre-training {lm.TrainableCount} rows on {corpus.Count} samples ({corpus.Truncated} truncated at {MaxLength})");
-        var r = Pretrainer.Run(lm, corpus, Options, Out, log, afterStep);
+        var r = Pretrainer.Run(lm, corpus, Options, Out, log, afterStep, file);
         Pretrainer.Save(Out, lm, r, file with { BestEvalLoss = r.BestEvalLoss, BestStep = r.BestStep, Curves = r.Curves });
         return r;
     }

@@ -14,6 +14,8 @@ public sealed record PretrainState : IArtifact
     [JsonPropertyName("stopped")] public bool Stopped { get; init; }
     [JsonPropertyName("train_loss")] public required IReadOnlyList<TrainLossPoint> TrainLoss { get; init; }
     [JsonPropertyName("eval_loss")] public required IReadOnlyList<EvalLossPoint> EvalLoss { get; init; }
+    /// <summary>What the run was started with (pretrain.json's fields, no results yet), so a rerun with other settings is refused; null in older checkpoints.</summary>
+    [JsonPropertyName("settings")] public PretrainFile? Settings { get; init; }
 
     public void Validate(string source)
     {

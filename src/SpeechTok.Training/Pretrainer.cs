@@ -14,7 +14,13 @@ namespace SpeechTok.Training;
 /// </summary>
 public static class Pretrainer
 {
-    public static PretrainResult Run(LanguageModel lm, EncodedSet corpus, PretrainOptions o, string runDir, Action<string>? log = null, Action<long>? afterStep = null)
+    /// <summary>
+    /// Trains the rows, resuming from <paramref name="runDir"/>'s checkpoint. <paramref name="settings"/> is kept in the
+    /// checkpoint, and a checkpoint started with other settings is refused naming the field (its rows would otherwise
+    /// continue under other hyper-parameters, data or model).
+    /// </summary>
+    public static PretrainResult Run(LanguageModel lm, EncodedSet corpus, PretrainOptions o, string runDir, Action<string>? log = null, Action<long>? afterStep = null,
+        PretrainFile? settings = null)
     {
         if (lm.TrainableCount == 0) throw new SpeechTokException("pre-training needs a selection: there are no audio rows to train");
         if (corpus.Count < 2) throw new SpeechTokException($"pre-training corpus has {corpus.Count} sample(s); at least 2 are needed for a train/eval split");
@@ -87,7 +93,7 @@ public static class Pretrainer
             State = st => new PretrainState
             {
                 EpochsDone = (int)((st.Step + perEpoch - 1) / perEpoch), BestEvalLoss = st.BestValue, BestStep = (int)st.BestStep,
-                EvalsWithoutImprovement = st.BadEvals, Stopped = st.Stopped, TrainLoss = [.. trainCurve], EvalLoss = [.. evalCurve],
+                EvalsWithoutImprovement = st.BadEvals, Stopped = st.Stopped, TrainLoss = [.. trainCurve], EvalLoss = [.. evalCurve], Settings = settings,
             },
             CheckpointTensors = best => pOut == null
                 ? [("rows", Rows(pIn.Data)), ("best_rows", Rows(best![0]))]
@@ -101,6 +107,8 @@ public static class Pretrainer
             },
             Resume = state =>
             {
+                if (settings != null && state.Settings is { } started)
+                    settings.RequireSameRunAs(started, Path.Combine(runDir, Checkpoint.Folder, Checkpoint.StateFile));
                 trainCurve = [.. state.TrainLoss];
                 evalCurve = [.. state.EvalLoss];
                 log?.Invoke($"resuming pre-training after epoch {state.EpochsDone} (step {opt.StepCount})");

@@ -55,6 +55,26 @@ public sealed class OptionValidationTests
         Assert.Equal(record, File.ReadAllText(Path.Combine(outDir, PretrainFile.FileName)));
     }
 
+    /// <summary>A killed pre-training (checkpoint, no pretrain.json) rerun with other settings continued its rows under them.</summary>
+    [Fact]
+    public void An_interrupted_pretraining_is_not_resumed_with_other_settings()
+    {
+        using var d = new ToyData();
+        string outDir = Path.Combine(d.Dir, "pre");
+        var spec = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = outDir,
+            Options = new PretrainOptions { Epochs = 3, BatchSize = 4, Accumulation = 1 } };
+        string checkpoint = Path.Combine(outDir, Checkpoint.Folder);
+        Assert.Throws<OperationCanceledException>(() => spec.Run(afterStep: _ => { if (Directory.Exists(checkpoint)) throw new OperationCanceledException(); }));
+        Assert.False(File.Exists(Path.Combine(outDir, PretrainFile.FileName)));
+
+        var e = Assert.Throws<SpeechTokException>(() => (spec with { Options = spec.Options with { Lr = 1e-2 } }).Run());
+        Assert.StartsWith($"{Path.Combine(checkpoint, Checkpoint.StateFile)}: 'hyperparameters' differs from this command's", e.Message);
+        Assert.Contains("'max_length' differs", Assert.Throws<SpeechTokException>(() => (spec with { MaxLength = 64 }).Run()).Message);
+        var logs = new List<string>();
+        spec.Run(logs.Add);
+        Assert.Contains(logs, l => l.StartsWith("resuming pre-training after epoch 1"));
+    }
+
     [Fact]
     public void The_l1_solver_refuses_a_c_whose_penalty_vanishes_and_a_tolerance_outside_0_1()
     {
