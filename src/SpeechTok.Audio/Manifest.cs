@@ -18,6 +18,8 @@ public sealed class Manifest
     public const int MaxClasses = 100_000;
 
     public string Path { get; }
+    /// <summary>sha256 (lowercase hex) of the manifest file's bytes as loaded: run records keep it, so an edited manifest is noticed.</summary>
+    public string Sha256 { get; }
     public string AudioRoot { get; }
     public IReadOnlyList<ManifestSample> Samples { get; }
     public int NumClasses { get; }
@@ -25,9 +27,10 @@ public sealed class Manifest
     /// <summary>The names of classes 0..K−1 from the sidecar (<see cref="LabelNamesPath"/>), or null without one.</summary>
     public IReadOnlyList<string>? LabelNames { get; }
 
-    private Manifest(string path, string audioRoot, List<ManifestSample> samples, int numClasses, TaskKind task, IReadOnlyList<string>? labelNames)
+    private Manifest(string path, string sha256, string audioRoot, List<ManifestSample> samples, int numClasses, TaskKind task, IReadOnlyList<string>? labelNames)
     {
         Path = path;
+        Sha256 = sha256;
         AudioRoot = audioRoot;
         Samples = samples;
         NumClasses = numClasses;
@@ -51,6 +54,9 @@ public sealed class Manifest
         var root = System.IO.Path.GetFullPath(audioRoot ?? System.IO.Path.GetDirectoryName(path)!);
         if (audioRoot != null && !Directory.Exists(root)) throw new SpeechTokException($"--audio-root '{root}' does not exist");
 
+        string sha256;
+        try { sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new SpeechTokException($"{path}: cannot read the manifest ({e.Message})", e); }
         using var reader = Csv.OpenText(path);
         using var records = Csv.Read(reader, path).GetEnumerator();
         if (!records.MoveNext()) throw new SpeechTokException($"{path}: the manifest is empty (a header line is required)");
@@ -127,7 +133,7 @@ public sealed class Manifest
         int classes = numClasses ?? maxLabel + 1;
         var task = multi ? TaskKind.Multilabel : classes <= 2 ? TaskKind.Binary : TaskKind.Multiclass;
         if (classes < 2) throw new SpeechTokException($"{path}: only {(maxLabel < 0 ? "no" : $"one class ({maxLabel})")} {(multi ? "label" : "class")} occurs; classification needs at least two");
-        return new Manifest(path, root, samples, classes, task, names);
+        return new Manifest(path, sha256, root, samples, classes, task, names);
     }
 
     /// <summary>The sidecar's names (one a line, trailing blank lines ignored), or null when there is no sidecar.</summary>

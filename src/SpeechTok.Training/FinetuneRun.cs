@@ -69,7 +69,7 @@ public static class FinetuneRun
         var runFile = new RunFile
         {
             System = spec.System ?? (spec.TextOnly ? "text-only-llm" : vector ? "audio-vector" : spec.Pretrained != null ? "audio-lasso" : "audio-lasso-no-pretrain"),
-            Manifest = manifest.Path, Task = ExperimentResults.TaskName(manifest.Task), NumLabels = k,
+            Manifest = manifest.Path, ManifestSha256 = manifest.Sha256, Task = ExperimentResults.TaskName(manifest.Task), NumLabels = k,
             Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), Codes = spec.Codes is null ? null : Path.GetFullPath(spec.Codes),
             CodesTokenizer = codes?.TokenizerIdentity, Selection = selection, Pretrained = spec.Pretrained is null ? null : Path.GetFullPath(spec.Pretrained),
             TextOnly = spec.TextOnly, AudioEncoder = encoder?.Identity, AudioVectorDim = encoder?.Dim, AudioVectorNorm = norm, Serialization = SampleSerializer.ModeName(mode), MaxLength = spec.MaxLength,

@@ -26,6 +26,8 @@ public sealed record PretrainFile : IArtifact
     [JsonPropertyName("rows_file")] public required string RowsFile { get; init; }
     [JsonPropertyName("curves")] public required PretrainCurves Curves { get; init; }
     [JsonPropertyName("manifest")] public required string Manifest { get; init; }
+    /// <summary><see cref="Audio.Manifest.Sha256"/> of the manifest the rows were pre-trained on.</summary>
+    [JsonPropertyName("manifest_sha256")] public string? ManifestSha256 { get; init; }
     [JsonPropertyName("codes")] public required string Codes { get; init; }
     /// <summary>Identity of the speech tokenizer that made the codes.</summary>
     [JsonPropertyName("codes_tokenizer")] public string? CodesTokenizer { get; init; }
@@ -37,7 +39,7 @@ public sealed record PretrainFile : IArtifact
 
     /// <summary>What the rows depend on: a rerun into a finished folder must match them (the results may differ only in wall time).</summary>
     private static readonly string[] IdentityFields =
-        ["model", "builtin_lm_sha256", "selection", "tokenizer", "hyperparameters", "manifest", "codes", "codes_tokenizer", "serialization", "max_length"];
+        ["model", "builtin_lm_sha256", "selection", "tokenizer", "hyperparameters", "manifest", "manifest_sha256", "codes", "codes_tokenizer", "serialization", "max_length"];
 
     public static PretrainFile Load(string path) => ArtifactJson.Load<PretrainFile>(path, Kind);
 

@@ -15,11 +15,13 @@ public sealed record RunFile : IArtifact
 
     /// <summary>The fields a rerun into the same folder must have unchanged (the others are derived or informative).</summary>
     private static readonly string[] IdentityFields =
-        ["manifest", "task", "num_labels", "model", "builtin_lm_sha256", "selection", "pretrained", "text_only", "audio_encoder", "serialization", "max_length", "hyperparameters"];
+        ["manifest", "manifest_sha256", "task", "num_labels", "model", "builtin_lm_sha256", "selection", "pretrained", "text_only", "audio_encoder", "serialization", "max_length", "hyperparameters"];
 
     /// <summary>Name in results.json (text-only-llm, audio-lasso, …).</summary>
     [JsonPropertyName("system")] public required string System { get; init; }
     [JsonPropertyName("manifest")] public required string Manifest { get; init; }
+    /// <summary><see cref="Audio.Manifest.Sha256"/> at fine-tuning: a rerun, and a re-encoding for <c>evaluate</c>, need the same file.</summary>
+    [JsonPropertyName("manifest_sha256")] public string? ManifestSha256 { get; init; }
     /// <summary>"binary", "multiclass" or "multilabel" (<see cref="Evaluation.ExperimentResults.TaskName"/>).</summary>
     [JsonPropertyName("task")] public required string Task { get; init; }
     [JsonPropertyName("num_labels")] public int NumLabels { get; init; }

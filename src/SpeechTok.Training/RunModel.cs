@@ -47,6 +47,8 @@ internal sealed class RunModel : IDisposable
     public EncodedSet Encode(string split)
     {
         var manifest = Manifest.Load(Meta.Manifest, numClasses: Meta.NumLabels);
+        if (Meta.ManifestSha256 is { } made && manifest.Sha256 != made)
+            throw new SpeechTokException($"{manifest.Path}: the manifest changed since the run {Run} was fine-tuned on it (sha256 {manifest.Sha256[..12]}…, recorded {made[..Math.Min(12, made.Length)]}…); its splits cannot be predicted again as they were");
         using var codes = Serializer.NeedsCodes
             ? CodeStore.Open(Meta.Codes ?? throw new SpeechTokException($"{Path.Combine(Run, RunFile.FileName)}: field 'codes' is missing")) : null;
         return Encode(split, manifest.Split(split), codes);

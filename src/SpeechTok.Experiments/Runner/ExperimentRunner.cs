@@ -58,7 +58,7 @@ public static class ExperimentRunner
 
         var dirs = new Dirs(Path.GetFullPath(o.Out));
         Directory.CreateDirectory(dirs.Root);
-        CheckSettings(dirs, o, preset);
+        CheckSettings(dirs, o, preset, manifest.Sha256);
         var timings = new Timings(Path.Combine(dirs.Root, TimingsFile));
         string task = ExperimentResults.TaskName(manifest.Task);
         var resultsPath = Path.Combine(dirs.Root, ExperimentResults.FileName);
@@ -94,10 +94,10 @@ public static class ExperimentRunner
     }
 
     /// <summary>A rerun into the same folder must be the same experiment, or cached steps would mix settings.</summary>
-    private static void CheckSettings(Dirs dirs, ExperimentOptions o, ExperimentPreset preset) =>
+    private static void CheckSettings(Dirs dirs, ExperimentOptions o, ExperimentPreset preset, string manifestSha256) =>
         new ExperimentSettings
         {
-            Manifest = Path.GetFullPath(o.Manifest), AudioRoot = o.AudioRoot is null ? null : Path.GetFullPath(o.AudioRoot),
+            Manifest = Path.GetFullPath(o.Manifest), ManifestSha256 = manifestSha256, AudioRoot = o.AudioRoot is null ? null : Path.GetFullPath(o.AudioRoot),
             Model = o.Model == ModelResolver.Builtin ? ModelResolver.Builtin : Path.GetFullPath(o.Model),
             Tokenizer = o.Tokenizer == TokenizerLoader.Builtin ? TokenizerLoader.Builtin : Path.GetFullPath(o.Tokenizer),
             Preset = preset.Describe().ToDictionary(kv => kv.Key, kv => kv.Value),

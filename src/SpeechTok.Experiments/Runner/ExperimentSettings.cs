@@ -13,6 +13,8 @@ public sealed record ExperimentSettings : IArtifact
     public static readonly ArtifactKind Kind = new("experiment settings", "speechtok-experiment", Version: 2);
 
     [JsonPropertyName("manifest")] public required string Manifest { get; init; }
+    /// <summary>sha256 of the manifest file: cached steps hold its data.</summary>
+    [JsonPropertyName("manifest_sha256")] public string? ManifestSha256 { get; init; }
     [JsonPropertyName("audio_root")] public string? AudioRoot { get; init; }
     /// <summary>"builtin" or the model folder (absolute).</summary>
     [JsonPropertyName("model")] public required string Model { get; init; }

@@ -75,6 +75,27 @@ public sealed class OptionValidationTests
         Assert.Contains(logs, l => l.StartsWith("resuming pre-training after epoch 1"));
     }
 
+    /// <summary>Run folders recorded the manifest's path only: an edited manifest was resumed with its new rows.</summary>
+    [Fact]
+    public void An_edited_manifest_is_not_resumed_or_predicted_as_the_one_trained_on()
+    {
+        using var d = new ToyData();
+        string model = d.Model(), run = Path.Combine(d.Dir, "run"), pre = Path.Combine(d.Dir, "pre");
+        var ft = new FinetuneSpec { Manifest = d.Parsed(), Model = model, Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        var pt = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = pre,
+            Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } };
+        FinetuneRun.Run(ft);
+        pt.Run();
+        Assert.Equal(d.Parsed().Sha256, RunFile.Load(Path.Combine(run, RunFile.FileName)).ManifestSha256);
+
+        File.WriteAllText(d.Manifest, File.ReadAllText(d.Manifest).Replace("the cat sat alpha", "the cat sat down alpha"));
+        var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(ft with { Manifest = d.Parsed() }));
+        Assert.Contains("'manifest_sha256' differs", e.Message);
+        Assert.Contains("'manifest_sha256' differs", Assert.Throws<SpeechTokException>(() => (pt with { Manifest = d.Parsed() }).Run()).Message);
+        using var rm = RunModel.Load(run);
+        Assert.StartsWith($"{d.Manifest}: the manifest changed since the run {run} was fine-tuned on it", Assert.Throws<SpeechTokException>(() => rm.Encode("test")).Message);
+    }
+
     [Fact]
     public void The_l1_solver_refuses_a_c_whose_penalty_vanishes_and_a_tolerance_outside_0_1()
     {
