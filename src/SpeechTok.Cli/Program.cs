@@ -19,6 +19,9 @@ root.Subcommands.Add(DemoCommand.Build());
 root.Subcommands.Add(LmCommand.Build());
 root.Subcommands.Add(BenchCommands.Build());
 
+// Ctrl+C ends the process (tokenize stops at a sample boundary); say what is kept, since the default is silence.
+Console.CancelKeyPress += (_, _) => Console.Error.WriteLine(Environment.NewLine + InterruptMessage(args));
+
 try
 {
     return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
@@ -34,4 +37,13 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
+}
+
+static string InterruptMessage(string[] args)
+{
+    string[] resumable = ["tokenize", "pretrain", "finetune", "experiment", "demo"];
+    bool resumes = args.Length > 0 && (resumable.Contains(args[0]) || (args[0] == "lm" && args.Length > 1 && args[1] == "train"));
+    return resumes
+        ? "interrupted: finished work and the last checkpoint are kept; rerun the same command to resume"
+        : "interrupted: nothing half-written is left (outputs are written whole or not at all)";
 }

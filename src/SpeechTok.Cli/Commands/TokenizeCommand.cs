@@ -74,8 +74,7 @@ internal static class TokenizeCommand
             }
             catch (OperationCanceledException)
             {
-                Console.Error.WriteLine("interrupted: finished samples are saved; rerun the same command to resume");
-                return 130;
+                return 130; // Program's Ctrl+C handler has said what is kept
             }
             finally
             {
