@@ -65,6 +65,10 @@ internal static class FinetuneCommand
                 throw new SpeechTokException("--audio-vector cannot be combined with --text-only, --selection, --pretrained or --no-pretrain");
             if (!text && vector == null && pre == null && !r.GetValue(noPretrain)) throw new SpeechTokException("pass --pretrained DIR, --no-pretrain, --text-only or --audio-vector NAME");
             if (pre != null && (text || r.GetValue(noPretrain))) throw new SpeechTokException("--pretrained cannot be combined with --no-pretrain or --text-only");
+            if (text || vector != null)
+                foreach (var tokensOnly in new Option[] { codes, selection, ser })
+                    if (r.GetResult(tokensOnly) is { Implicit: false })
+                        throw new SpeechTokException($"{tokensOnly.Name} is for runs with audio tokens; {(text ? "--text-only" : "--audio-vector")} does not use it");
             Tensors.Threading.Threads = r.GetValue(threads);
             int[] seedList = CliLists.Seeds(r.GetValue(seeds)) ?? [];
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot), r.GetValue(numLabels));

@@ -24,17 +24,26 @@ internal static class PredictCommand
         cmd.SetAction(r =>
         {
             string runDir = r.GetValue(run)!;
+            var meta = RunFile.Load(Path.Combine(runDir, RunFile.FileName));
+            // An option the run does not use is refused rather than ignored: the user believes it shaped the prediction.
+            string kind = meta.TextOnly ? "text-only" : meta.AudioEncoder != null ? "an audio-vector run (it reads the clip itself)" : "";
+            if (meta.Selection == null && (r.GetValue(tokenizer) != null || r.GetValue(codes) != null))
+                throw new SpeechTokException($"{Path.Combine(runDir, RunFile.FileName)}: the run is {kind}, so {(r.GetValue(tokenizer) != null ? "--tokenizer" : "--codes")} is not used; drop it");
+            if (meta.TextOnly && r.GetValue(audio) != null)
+                throw new SpeechTokException($"{Path.Combine(runDir, RunFile.FileName)}: the run is text-only, so --audio is not used; drop it");
             if (r.GetValue(manifest) is { } m)
             {
-                if (r.GetValue(text) != null || r.GetValue(audio) != null) throw new SpeechTokException("--manifest (batch) excludes --text and --audio (one sample)");
+                if (r.GetValue(text) != null || r.GetValue(audio) != null || r.GetValue(tokenizer) != null)
+                    throw new SpeechTokException("--manifest (batch) excludes --text, --audio and --tokenizer (one sample; a batch reads its codes from --codes)");
                 var o = r.GetValue(outPath) ?? throw new SpeechTokException("--manifest needs --out FILE");
-                var parsed = Manifest.Load(m, r.GetValue(audioRoot), RunFile.Load(Path.Combine(runDir, RunFile.FileName)).NumLabels);
+                var parsed = Manifest.Load(m, r.GetValue(audioRoot), meta.NumLabels);
                 int n = RunEvaluation.PredictSplit(runDir, parsed, r.GetValue(split)!, o, r.GetValue(codes));
                 Console.WriteLine($"{n} predictions → {Path.GetFullPath(o)}");
                 return 0;
             }
             var sampleText = r.GetValue(text) ?? throw new SpeechTokException("pass --text (one sample) or --manifest and --out (a split)");
-            var meta = RunFile.Load(Path.Combine(runDir, RunFile.FileName));
+            foreach (var batchOnly in new Option[] { outPath, codes, audioRoot, split })
+                if (r.GetResult(batchOnly) is { Implicit: false }) throw new SpeechTokException($"{batchOnly.Name} is for batch prediction (--manifest); one sample (--text) does not use it");
             int[][]? sampleCodes = null;
             float[]? wav = r.GetValue(audio) is { } path ? AudioLoader.Load(path) : null;
             if (wav != null && meta.Selection != null)

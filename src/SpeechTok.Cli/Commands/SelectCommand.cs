@@ -33,7 +33,9 @@ internal static class SelectCommand
             {
                 Manifest = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses)),
                 Layout = AudioFeatureLayout.Parse(pr.GetValue(layers)!),
-                Bow = pr.GetValue(bow) && !pr.GetValue(noBow),
+                Bow = pr.GetResult(bow) is { Implicit: false } && pr.GetValue(noBow)
+                    ? throw new SpeechTokException("--bow and --no-bow contradict each other; pass one")
+                    : pr.GetValue(bow) && !pr.GetValue(noBow),
                 C = pr.GetValue(c),
                 SweepC = CliLists.Cs(pr.GetValue(sweep)),
                 SplitFile = pr.GetValue(split),

@@ -96,6 +96,55 @@ public sealed class OptionValidationTests
         Assert.StartsWith($"{d.Manifest}: the manifest changed since the run {run} was fine-tuned on it", Assert.Throws<SpeechTokException>(() => rm.Encode("test")).Message);
     }
 
+    /// <summary>predict ignored --audio and --tokenizer on a text-only run, and batch options on one sample.</summary>
+    [Fact]
+    public void Predict_refuses_options_the_run_does_not_use()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string run = Path.Combine(d.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        string runJson = Path.Combine(run, RunFile.FileName);
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            (["--text", "a beta", "--audio", "x.wav"], $"{runJson}: the run is text-only, so --audio is not used; drop it"),
+            (["--text", "a beta", "--tokenizer", d.Dir], $"{runJson}: the run is text-only, so --tokenizer is not used; drop it"),
+            (["--manifest", d.Manifest, "--out", "p.jsonl", "--codes", d.Codes], $"{runJson}: the run is text-only, so --codes is not used; drop it"),
+            (["--text", "a beta", "--out", "p.jsonl"], "--out is for batch prediction (--manifest); one sample (--text) does not use it"),
+            (["--text", "a beta", "--split", "val"], "--split is for batch prediction (--manifest); one sample (--text) does not use it"),
+        })
+        {
+            var (code, stdout, err) = CliRunner.Run(["predict", "--run", run, .. args]);
+            Assert.Equal(2, code);
+            Assert.Equal("", stdout);
+            Assert.Equal($"error: {message}", err.Trim());
+        }
+        var (ok, json, _) = CliRunner.Run("predict", "--run", run, "--text", "a beta");
+        Assert.Equal(0, ok);
+        Assert.Contains("\"probabilities\"", json);
+    }
+
+    /// <summary>Options the chosen system does not use were accepted and ignored (run.json then recorded something else).</summary>
+    [Fact]
+    public void Finetune_and_select_refuse_options_that_contradict_or_go_unused()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string[] common = ["--manifest", d.Manifest, "--model", "unused", "--out", Path.Combine(d.Dir, "r")];
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            (["finetune", .. common, "--text-only", "--serialization", "reference"], "--serialization is for runs with audio tokens; --text-only does not use it"),
+            (["finetune", .. common, "--text-only", "--codes", d.Codes], "--codes is for runs with audio tokens; --text-only does not use it"),
+            (["finetune", .. common, "--text-only", "--selection", d.Selection], "--selection is for runs with audio tokens; --text-only does not use it"),
+            (["finetune", .. common, "--audio-vector", "builtin", "--serialization", "compact"], "--serialization is for runs with audio tokens; --audio-vector does not use it"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--bow", "--no-bow", "--out", Path.Combine(d.Dir, "s.json")], "--bow and --no-bow contradict each other; pass one"),
+        })
+        {
+            var (code, _, err) = CliRunner.Run(args);
+            Assert.Equal(2, code);
+            Assert.Equal($"error: {message}", err.Trim());
+        }
+        Assert.False(Directory.Exists(Path.Combine(d.Dir, "r")));
+    }
+
     [Fact]
     public void The_l1_solver_refuses_a_c_whose_penalty_vanishes_and_a_tolerance_outside_0_1()
     {
