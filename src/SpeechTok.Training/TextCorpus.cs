@@ -11,7 +11,7 @@ public static class TextCorpus
 {
     private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>The documents of <paramref name="paths"/> (files or folders), in the order given; each file once.</summary>
+    /// <summary>The documents of <paramref name="paths"/> (files or folders), in the order given; each file once. An empty file is an error naming it.</summary>
     public static List<TextDocument> Load(IEnumerable<string> paths)
     {
         var docs = new List<TextDocument>();
@@ -28,7 +28,12 @@ public static class TextCorpus
             else if (File.Exists(full)) files = [full];
             else throw new SpeechTokException($"text file or folder '{p}' does not exist");
             foreach (var f in files)
-                if (seen.Add(f)) docs.Add(new TextDocument(f, Read(f)));
+                if (seen.Add(f))
+                {
+                    var text = Read(f);
+                    if (text.Length == 0) throw new SpeechTokException($"{f}: the document is empty; remove it or give it text");
+                    docs.Add(new TextDocument(f, text));
+                }
         }
         return docs;
     }

@@ -50,6 +50,9 @@ internal static class LmTrainCommand
                 if (validDocs.Count > 0) throw new SpeechTokException("give --valid or --valid-from-year, not both");
                 (trainDocs, validDocs) = TextCorpus.SplitByYear(docs, year);
             }
+            // Held-out numbers of text the model trained on measure memorisation, not what it learned.
+            if (validDocs.Select(d => d.Path).Intersect(trainDocs.Select(d => d.Path)).FirstOrDefault() is { } both)
+                throw new SpeechTokException($"{both} is both a --train and a --valid document; hold out other text");
             string? from = r.GetValue(initFrom);
             int?[] shapeValues = [r.GetValue(hidden), r.GetValue(layers), r.GetValue(heads), r.GetValue(kvHeads), r.GetValue(inter)];
             var o = new LmTrainOptions

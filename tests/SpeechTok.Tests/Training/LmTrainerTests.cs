@@ -332,6 +332,22 @@ public sealed class LmTrainerTests : IDisposable
         Assert.NotEqual(s1, LmGeneration.Generate(lm, "The", new GenerateOptions { MaxNewTokens = 20, Temperature = 1.5, TopK = 0, Seed = 2 }));
     }
 
+    /// <summary>A held-out file that is also trained on was accepted; an empty file failed late with "evaluation text has no token".</summary>
+    [Fact]
+    public void Cli_refuses_held_out_text_that_is_trained_on_and_empty_documents()
+    {
+        string hoover = Path.Combine(SotuSample, "1932_herbert_hoover_r.txt"), empty = Path.Combine(_dir, "empty.txt");
+        File.WriteAllText(empty, "");
+        string[] tiny = ["--vocab-size", "300", "--hidden", "32", "--layers", "1", "--heads", "2", "--kv-heads", "1", "--intermediate", "64", "--seq-len", "32", "--max-steps", "2"];
+        var both = Cli(["lm", "train", "--train", SotuSample, "--valid", hoover, "--out", Path.Combine(_dir, "a"), .. tiny]);
+        Assert.Equal(2, both.Code);
+        Assert.Equal($"error: {hoover} is both a --train and a --valid document; hold out other text", both.Err.Trim());
+        var blank = Cli(["lm", "train", "--train", SotuSample, "--valid", empty, "--out", Path.Combine(_dir, "b"), .. tiny]);
+        Assert.Equal(2, blank.Code);
+        Assert.Equal($"error: {empty}: the document is empty; remove it or give it text", blank.Err.Trim());
+        Assert.False(Directory.Exists(Path.Combine(_dir, "a")) || Directory.Exists(Path.Combine(_dir, "b")));
+    }
+
     [Fact]
     public void Cli_trains_evaluates_and_generates()
     {
