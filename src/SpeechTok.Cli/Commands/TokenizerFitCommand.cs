@@ -25,11 +25,14 @@ internal static class TokenizerFitCommand
         fit.SetAction(r =>
         {
             Threading.Threads = r.GetValue(threads);
+            var dir = r.GetValue(outDir)!;
+            // Code stores and runs name the tokenizer by its hash: replacing it in place would orphan them.
+            if (File.Exists(dir) || (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any()))
+                throw new SpeechTokException($"--out {Path.GetFullPath(dir)} is not an empty folder; a fitted tokenizer is never replaced in place (code stores and runs made with it need it as it is): choose a new folder");
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot));
             m.RequireClips();
             var options = new BuiltinFitOptions { Seed = r.GetValue(seed), CodebookSize = r.GetValue(size), FramesPerCode = r.GetValue(perCode), NumQuantizers = r.GetValue(layers) };
             var tok = BuiltinTokenizer.Fit(m, options, r.GetValue(mixdown), msg => Console.Error.WriteLine(msg));
-            var dir = r.GetValue(outDir)!;
             tok.Save(dir);
             Console.WriteLine($"layer  size  used  used%  perplexity");
             foreach (var u in tok.Usage) Console.WriteLine($"{u.Layer,5} {u.Size,5} {u.Used,5} {u.UsedFraction,6:P0} {u.Perplexity,11:F1}");

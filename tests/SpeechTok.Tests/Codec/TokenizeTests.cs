@@ -167,6 +167,18 @@ public sealed class TokenizeTests : IDisposable
         Assert.Contains("without --mixdown", Assert.Throws<SpeechTokException>(() => Tokenization.Run(mb, tok, id, store, new TokenizeOptions { Mixdown = true })).Message);
     }
 
+    /// <summary>tokenizer fit replaced a fitted tokenizer in place, orphaning the code stores and runs that name it by hash.</summary>
+    [Fact]
+    public void TokenizerFitRefusesAFolderThatIsNotEmpty()
+    {
+        var tokDir = FitSmall();
+        var before = File.ReadAllBytes(Path.Combine(tokDir, "codebooks.safetensors"));
+        var (code, _, err) = Cli("tokenizer", "fit", "--manifest", EspeakCorpus.ManifestPath, "--out", tokDir, "--codebook-size", "8");
+        Assert.Equal(2, code);
+        Assert.StartsWith($"error: --out {tokDir} is not an empty folder; a fitted tokenizer is never replaced in place", err.Trim());
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(tokDir, "codebooks.safetensors")));
+    }
+
     private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     [Fact]
