@@ -15,6 +15,8 @@ internal sealed class CheckpointWeights : IDisposable
     private readonly Random? _random;
 
     public string Path { get; }
+    /// <summary>Seeded random weights (benchmarks): every name exists.</summary>
+    public bool IsRandom => _random != null;
 
     private CheckpointWeights(string path, Dictionary<string, Tensor>? pt, SafeTensors? st, Random? random = null)
     {

@@ -18,6 +18,10 @@ internal sealed unsafe class ResidualVq
         _bins = cfg.CodebookSize;
         _embed = new float[cfg.NQ][];
         _norm2 = new float[cfg.NQ][];
+        // As SpeechTokenizer's strict load_state_dict: a checkpoint with more RVQ layers than n_q is another model's config.
+        string extra = $"quantizer.vq.layers.{cfg.NQ}._codebook.embed";
+        if (!w.IsRandom && w.Contains(extra))
+            throw new SpeechTokException($"{w.Path}: the checkpoint holds RVQ layer {cfg.NQ + 1} ('{extra}') but config.json's n_q is {cfg.NQ}; set n_q to the checkpoint's layer count");
         for (int q = 0; q < cfg.NQ; q++)
         {
             _embed[q] = w.Get($"quantizer.vq.layers.{q}._codebook.embed", _bins, _dim);

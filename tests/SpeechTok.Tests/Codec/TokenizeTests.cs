@@ -179,6 +179,20 @@ public sealed class TokenizeTests : IDisposable
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(tokDir, "codebooks.safetensors")));
     }
 
+    /// <summary>A config whose n_q is below the checkpoint's RVQ layer count loaded and used the first n_q layers silently.</summary>
+    [Fact]
+    public void ACheckpointWithMoreRvqLayersThanNqIsRefused()
+    {
+        var src = Path.Combine(FixtureRoot.RepoRoot, "tests", "fixtures", "speechtokenizer-tiny");
+        var dir = Path.Combine(_dir, "nq4");
+        Directory.CreateDirectory(dir);
+        File.Copy(Path.Combine(src, "model.safetensors"), Path.Combine(dir, "model.safetensors"));
+        File.WriteAllText(Path.Combine(dir, "config.json"), File.ReadAllText(Path.Combine(src, "config.json")).Replace("\"n_q\": 8", "\"n_q\": 4"));
+        var e = Assert.Throws<SpeechTokException>(() => TokenizerLoader.Load(dir));
+        Assert.Equal($"{Path.Combine(dir, "model.safetensors")}: the checkpoint holds RVQ layer 5 ('quantizer.vq.layers.4._codebook.embed') but config.json's n_q is 4; set n_q to the checkpoint's layer count", e.Message);
+        Assert.Equal(8, TokenizerLoader.Load(src).NumQuantizers);
+    }
+
     private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     [Fact]
