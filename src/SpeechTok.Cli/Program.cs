@@ -38,6 +38,12 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
 }
+// The same failures from worker threads (parallel tokenization, seed workers) arrive wrapped; report the first as above.
+catch (AggregateException e) when (e.Flatten().InnerExceptions.FirstOrDefault(x => x is SpeechTokException or IOException or UnauthorizedAccessException) is { } first)
+{
+    Console.Error.WriteLine($"error: {first.Message}");
+    return 2;
+}
 
 static string InterruptMessage(string[] args)
 {
