@@ -4,7 +4,8 @@ namespace SpeechTok.Audio;
 
 /// <summary>
 /// A small RFC 4180 reader (quoted fields, doubled quotes, separators and newlines inside quotes) that
-/// keeps the physical line number of each record so that errors can name it.
+/// keeps the physical line number of each record so that errors can name it. Lines end in LF, CRLF or a lone CR
+/// (classic Mac files), as Python's <c>csv</c> module reads them.
 /// </summary>
 public static class Csv
 {
@@ -54,7 +55,7 @@ public static class Csv
                 }
                 else
                 {
-                    if (ch == '\n') line++;
+                    if (ch == '\n' || (ch == '\r' && reader.Peek() != '\n')) line++;
                     field.Append(ch);
                 }
                 continue;
@@ -68,8 +69,8 @@ public static class Csv
                     fields.Add(field.ToString()); field.Clear(); fieldStarted = false; any = true;
                     break;
                 case '\r':
-                    break;
                 case '\n':
+                    if (ch == '\r' && reader.Peek() == '\n') reader.Read(); // CRLF is one line end
                     if (any || field.Length > 0)
                     {
                         fields.Add(field.ToString());

@@ -57,6 +57,24 @@ public sealed class ManifestTests : IDisposable
         Assert.EndsWith("m.csv:1: column 'text' appears 2 times in the header; which one is meant is ambiguous", Assert.Throws<SpeechTokException>(() => Manifest.Load(twice)).Message);
     }
 
+    /// <summary>A classic-Mac file (lone CR line ends) was read as one header line with duplicate columns.</summary>
+    [Fact]
+    public void LfCrlfAndLoneCrLineEndsReadTheSame()
+    {
+        const string rows = "split,text,audio_path_list,label|train,\"two|lines\",a.wav,1|train,b,b.wav,0|test,x,c.wav,1|";
+        Manifest Read(string eol) => Manifest.Load(Write(rows.Replace("|", eol)));
+        var lf = Read("\n");
+        foreach (var eol in new[] { "\r\n", "\r" })
+        {
+            var m = Read(eol);
+            Assert.Equal(lf.Samples.Select(s => (s.Line, s.Split, s.Label)), m.Samples.Select(s => (s.Line, s.Split, s.Label)));
+            Assert.Equal($"two{eol}lines", m.Samples[0].Text);
+            Assert.Equal(4, m.Samples[1].Line); // the quoted line break counts as a line
+        }
+        var e = Assert.Throws<SpeechTokException>(() => Manifest.Load(Write("split,text,audio_path_list,label\rtrain,a,a.wav,1\rtrain,b,b.wav,x\r")));
+        Assert.Contains(":3", e.Message);
+    }
+
     [Fact]
     public void ErrorsNameLineAndColumn()
     {
