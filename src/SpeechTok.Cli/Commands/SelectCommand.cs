@@ -52,6 +52,12 @@ internal static class SelectCommand
                 var doc = SelectionRunner.Run(opts, s => store?.TryGet(s));
                 var path = pr.GetValue(output)!;
                 doc.Save(path);
+                if (doc.Sweep is { Count: > 0 } points)
+                {
+                    Console.WriteLine("        C  audio  text  inner macro-F1");
+                    foreach (var p in points)
+                        Console.WriteLine($"{p.C,9:G4} {p.SelectedAudio,6} {p.SelectedText,5} {(p.AllZero ? "(all coefficients zero)" : p.InnerMacroF1.ToString("F4")),15}");
+                }
                 Console.WriteLine($"{doc.SelectedFeatures.Length} audio tokens selected → {Path.GetFullPath(path)}");
             }
             return 0;

@@ -145,6 +145,21 @@ public sealed class OptionValidationTests
         Assert.False(Directory.Exists(Path.Combine(d.Dir, "r")));
     }
 
+    /// <summary>select --sweep-c wrote the sweep into selection.json but printed nothing about it.</summary>
+    [Fact]
+    public void Select_prints_the_sweep()
+    {
+        using var d = new ToyData();
+        var (code, stdout, err) = CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-2", "--c", "1", "--sweep-c", "0.001,1",
+            "--out", Path.Combine(d.Dir, "s.json"));
+        Assert.True(code == 0, err);
+        var lines = stdout.TrimEnd().Split('\n');
+        Assert.Equal("        C  audio  text  inner macro-F1", lines[0]);
+        Assert.Matches(@"^ +0\.001 +0 +0 +\(all coefficients zero\)$", lines[1]);
+        Assert.Matches(@"^ +1 +\d+ +\d+ +[01]\.\d{4}$", lines[2]);
+        Assert.Contains("audio tokens selected", lines[3]);
+    }
+
     [Fact]
     public void The_l1_solver_refuses_a_c_whose_penalty_vanishes_and_a_tolerance_outside_0_1()
     {
