@@ -19,9 +19,11 @@ public static class Csv
     /// Opens a CSV file as text: UTF-8 (BOM optional), or UTF-16/32 with a BOM. Invalid UTF-8 is refused, naming the line
     /// of the first bad byte, instead of being read as U+FFFD (a Latin-1 file, say, would otherwise change the words silently).
     /// </summary>
-    public static TextReader OpenText(string path)
+    public static TextReader OpenText(string path) => OpenText(File.ReadAllBytes(path), path);
+
+    /// <summary>As <see cref="OpenText(string)"/>, over bytes already read from <paramref name="path"/> (named in errors).</summary>
+    public static TextReader OpenText(byte[] bytes, string path)
     {
-        var bytes = File.ReadAllBytes(path);
         bool utf16or32 = bytes.Length >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF))
             || bytes.Length >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0xFE && bytes[3] == 0xFF;
         if (!utf16or32)
@@ -29,7 +31,8 @@ public static class Csv
             var chars = new char[Encoding.UTF8.GetMaxCharCount(bytes.Length)];
             if (System.Text.Unicode.Utf8.ToUtf16(bytes, chars, out int read, out _, replaceInvalidSequences: false) != System.Buffers.OperationStatus.Done)
             {
-                int line = 1 + bytes.AsSpan(0, read).Count((byte)'\n');
+                var before = bytes.AsSpan(0, read);
+                int line = 1 + before.Count((byte)'\n') + before.Count((byte)'\r') - before.Count("\r\n"u8); // LF, CRLF and lone CR end lines
                 throw new SpeechTokException($"{path}:{line}: not valid UTF-8 (byte 0x{bytes[read]:X2} at offset {read}); save the file as UTF-8");
             }
         }

@@ -54,10 +54,11 @@ public sealed class Manifest
         var root = System.IO.Path.GetFullPath(audioRoot ?? System.IO.Path.GetDirectoryName(path)!);
         if (audioRoot != null && !Directory.Exists(root)) throw new SpeechTokException($"--audio-root '{root}' does not exist");
 
-        string sha256;
-        try { sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))); }
+        byte[] bytes; // hashed and parsed from the same read
+        try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new SpeechTokException($"{path}: cannot read the manifest ({e.Message})", e); }
-        using var reader = Csv.OpenText(path);
+        string sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        using var reader = Csv.OpenText(bytes, path);
         using var records = Csv.Read(reader, path).GetEnumerator();
         if (!records.MoveNext()) throw new SpeechTokException($"{path}: the manifest is empty (a header line is required)");
         var header = records.Current.Fields.Select(h => h.Trim()).ToArray();

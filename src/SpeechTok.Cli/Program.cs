@@ -47,7 +47,7 @@ catch (AggregateException e) when (e.Flatten().InnerExceptions.FirstOrDefault(x 
 
 static string InterruptMessage(string[] args)
 {
-    string[] resumable = ["tokenize", "pretrain", "finetune", "experiment", "demo"];
+    string[] resumable = ["mosei", "tokenize", "pretrain", "finetune", "experiment", "demo"];
     bool resumes = args.Length > 0 && (resumable.Contains(args[0]) || (args[0] == "lm" && args.Length > 1 && args[1] == "train"));
     return resumes
         ? "interrupted: finished work and the last checkpoint are kept; rerun the same command to resume"

@@ -13,10 +13,16 @@ public static class ModelResolver
     /// <summary>The model folder for a <c>--model</c> value: <see cref="BuiltinLm.Folder"/> for <c>builtin</c>, else the value itself.</summary>
     public static string Resolve(string model) => model == Builtin ? BuiltinLm.Folder : model;
 
-    /// <summary>What a record stores for a model folder: <c>builtin</c> for the shipped folder, else the absolute path.</summary>
-    public static string Reference(string folder) =>
-        string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)), Path.TrimEndingDirectorySeparator(BuiltinLm.ExpectedFolder), StringComparison.Ordinal)
-            ? Builtin : Path.GetFullPath(folder);
+    /// <summary>
+    /// What a record stores for a model folder: <c>builtin</c> for the shipped folder (or the value <c>builtin</c>), else
+    /// the absolute path without a trailing separator. Also normalises what older records stored (the install path).
+    /// </summary>
+    public static string Reference(string folder)
+    {
+        if (folder == Builtin) return Builtin;
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        return string.Equals(full, Path.TrimEndingDirectorySeparator(BuiltinLm.ExpectedFolder), StringComparison.Ordinal) ? Builtin : full;
+    }
 
     /// <summary>The built-in LM's weights sha256 when <paramref name="reference"/> is <c>builtin</c>, else null (recorded beside it).</summary>
     public static string? BuiltinSha256(string reference) => reference == Builtin ? BuiltinLm.ModelSha256 : null;

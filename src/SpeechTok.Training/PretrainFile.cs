@@ -46,6 +46,12 @@ public sealed record PretrainFile : IArtifact
     /// <summary>Refuses a rerun whose settings differ from the finished run's at <paramref name="path"/> (as <see cref="RunFile.RequireSameRunAs"/>).</summary>
     public void RequireSameRunAs(PretrainFile previous, string path)
     {
+        // Records older than a field lack it: compared as if equal, and their model path in today's form.
+        previous = previous with
+        {
+            Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256,
+            BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256,
+        };
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)
             throw new SpeechTokException($"{path}: '{d.Field}' differs from this command's ({d.Was} vs {d.Now}); use another --out to start a new run");
     }

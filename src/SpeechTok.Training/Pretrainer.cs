@@ -161,9 +161,10 @@ public static class Pretrainer
             var sel = meta.Selection;
             if (!sel.Features.SequenceEqual(v.SelectedFeatures) || !sel.Layout.Equals(v.Layout))
                 throw new SpeechTokException($"{metaPath}: the rows were pre-trained for another selection (features or layers differ from this run's selection.json)");
-            string model = ModelResolver.Reference(lm.Folder);
-            if (meta.Model != model || meta.BuiltinLmSha256 != ModelResolver.BuiltinSha256(model))
-                throw new SpeechTokException($"{metaPath}: the rows were pre-trained on model {Describe(meta.Model, meta.BuiltinLmSha256)}, this run uses {Describe(model, ModelResolver.BuiltinSha256(model))}; pre-train again on this model");
+            string model = ModelResolver.Reference(lm.Folder), was = ModelResolver.Reference(meta.Model); // older records: the install path, no hash
+            string? sha = ModelResolver.BuiltinSha256(model), wasSha = meta.BuiltinLmSha256 ?? sha;
+            if (was != model || wasSha != sha)
+                throw new SpeechTokException($"{metaPath}: the rows were pre-trained on model {Describe(was, wasSha)}, this run uses {Describe(model, sha)}; pre-train again on this model");
         }
         using var st = SafeTensors.Open(path);
         if (!st.Contains(RowsTensor)) throw new SpeechTokException($"{path}: tensor '{RowsTensor}' is missing");

@@ -32,6 +32,8 @@ public sealed record RunFile : IArtifact
     [JsonPropertyName("codes")] public string? Codes { get; init; }
     /// <summary>Identity of the speech tokenizer that made the codes (<c>predict</c> checks the one it is given).</summary>
     [JsonPropertyName("codes_tokenizer")] public string? CodesTokenizer { get; init; }
+    /// <summary>Whether the codes' clips had their channels averaged (the store's <c>mixdown</c>): <c>predict --audio</c> loads a clip the same way.</summary>
+    [JsonPropertyName("codes_mixdown")] public bool? CodesMixdown { get; init; }
     /// <summary>Null for text-only runs.</summary>
     [JsonPropertyName("selection")] public SelectedAudioTokens? Selection { get; init; }
     [JsonPropertyName("pretrained")] public string? Pretrained { get; init; }
@@ -74,6 +76,12 @@ public sealed record RunFile : IArtifact
     /// <summary>Fails when <paramref name="previous"/> (the folder's run.json) differs from this run in a field that defines it.</summary>
     public void RequireSameRunAs(RunFile previous, string path)
     {
+        // Records older than a field lack it: compared as if equal, and their model path in today's form.
+        previous = previous with
+        {
+            Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256,
+            BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256,
+        };
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)
             throw new SpeechTokException($"{path}: '{d.Field}' differs from this command's ({d.Was} vs {d.Now}); use another --out to start a new run");
     }

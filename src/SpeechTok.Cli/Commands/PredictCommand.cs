@@ -45,7 +45,7 @@ internal static class PredictCommand
             foreach (var batchOnly in new Option[] { outPath, codes, audioRoot, split })
                 if (r.GetResult(batchOnly) is { Implicit: false }) throw new SpeechTokException($"{batchOnly.Name} is for batch prediction (--manifest); one sample (--text) does not use it");
             int[][]? sampleCodes = null;
-            float[]? wav = r.GetValue(audio) is { } path ? AudioLoader.Load(path) : null;
+            float[]? wav = r.GetValue(audio) is { } path ? AudioLoader.Load(path, meta.CodesMixdown ?? false) : null;
             if (wav != null && meta.Selection != null)
             {
                 var tokDir = r.GetValue(tokenizer) ?? throw new SpeechTokException("--audio needs --tokenizer DIR (the speech tokenizer of the run's code store)");

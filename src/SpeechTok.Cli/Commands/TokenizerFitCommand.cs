@@ -2,6 +2,7 @@ using System.CommandLine;
 using SpeechTok.Audio;
 using SpeechTok.Codec.Builtin;
 using SpeechTok.Tensors;
+using SpeechTok.Training;
 
 namespace SpeechTok.Cli.Commands;
 
@@ -33,7 +34,7 @@ internal static class TokenizerFitCommand
             m.RequireClips();
             var options = new BuiltinFitOptions { Seed = r.GetValue(seed), CodebookSize = r.GetValue(size), FramesPerCode = r.GetValue(perCode), NumQuantizers = r.GetValue(layers) };
             var tok = BuiltinTokenizer.Fit(m, options, r.GetValue(mixdown), msg => Console.Error.WriteLine(msg));
-            tok.Save(dir);
+            RunFiles.ReplaceFolder(dir, tok.Save); // whole or not at all: a killed save leaves no half folder that the check above would refuse
             Console.WriteLine($"layer  size  used  used%  perplexity");
             foreach (var u in tok.Usage) Console.WriteLine($"{u.Layer,5} {u.Size,5} {u.Used,5} {u.UsedFraction,6:P0} {u.Perplexity,11:F1}");
             Console.WriteLine($"saved to {Path.GetFullPath(dir)} (usage in {BuiltinTokenizer.UsageFile})");

@@ -18,23 +18,33 @@ public static class Tokenization
     {
         manifest.RequireClips();
         using var store = CodeStore.OpenOrCreate(outDir, tokenizerIdentity, tokenizer.NumQuantizers, tokenizer.CodebookSize, options.Mixdown);
-        var pending = new List<ManifestSample>();
-        foreach (var s in manifest.Samples)
-        {
-            var match = store.Compare(s, out var now);
-            bool intact = match is SourceMatch.Same or SourceMatch.Moved && store.IsIntact(s.Key);
-            if (!intact) pending.Add(s);
-            else if (match == SourceMatch.Moved) store.Append(s.Key, now, store.Get(s.Key)); // re-stamped, so readers need not hash the clips again
-        }
-        int total = manifest.Samples.Count, done = total - pending.Count;
-        progress?.Invoke(done, total);
         var po = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads), CancellationToken = cancel };
+        var samples = manifest.Samples;
+        var matches = new SourceMatch[samples.Count];
+        var now = new SampleSource[samples.Count];
+        var pending = new List<ManifestSample>();
+        int total = samples.Count, done = 0;
         try
         {
+            // In parallel: a copied dataset means hashing every clip.
+            Parallel.For(0, samples.Count, po, i =>
+            {
+                matches[i] = store.Compare(samples[i], out now[i]);
+                if (matches[i] is SourceMatch.Same or SourceMatch.Moved && !store.IsIntact(samples[i].Key)) matches[i] = SourceMatch.Missing;
+            });
+            for (int i = 0; i < samples.Count; i++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                if (matches[i] == SourceMatch.Moved) store.Append(samples[i].Key, now[i], store.Get(samples[i].Key)); // re-stamped: readers need not hash the clips again
+                else if (matches[i] != SourceMatch.Same) pending.Add(samples[i]);
+            }
+            done = total - pending.Count;
+            progress?.Invoke(done, total);
             Parallel.ForEach(pending, po, sample =>
             {
                 // stamp and content before decoding: a clip rewritten meanwhile is then redone by the next run
-                var source = new SampleSource(SampleSource.ContentOf(sample.AudioPaths), SampleSource.StampOf(sample.AudioPaths));
+                ulong stamp = SampleSource.StampOf(sample.AudioPaths);
+                var source = new SampleSource(SampleSource.ContentOf(sample.AudioPaths), stamp);
                 var wav = AudioLoader.LoadSample(sample, options.Mixdown); // its errors name the manifest line and the clip
                 int[][] codes;
                 try { codes = tokenizer.Encode(wav); }

@@ -30,8 +30,12 @@ public sealed record ExperimentSettings : IArtifact
     {
         string path = Path.Combine(dir, FileName);
         if (!File.Exists(path)) { ArtifactJson.Save(path, this, Kind); return; }
-        if (ArtifactJson.FirstDifference(ArtifactJson.Load<ExperimentSettings>(path, Kind), this) is { } d)
-            throw new SpeechTokException($"{path}: '{d.Field}' was {d.Was}, this command has {d.Now}; rerun with the same options to resume, or use another --out");
+        var was = ArtifactJson.Load<ExperimentSettings>(path, Kind);
+        was = was with { ManifestSha256 = was.ManifestSha256 ?? ManifestSha256 }; // folders older than the field
+        if (ArtifactJson.FirstDifference(was, this) is { } d)
+            throw new SpeechTokException(d.Field == "manifest_sha256"
+                ? $"{path}: the manifest {Manifest} was edited since this folder was made (sha256 was {d.Was}, is now {d.Now}); its cached steps hold the old rows: use another --out"
+                : $"{path}: '{d.Field}' was {d.Was}, this command has {d.Now}; rerun with the same options to resume, or use another --out");
     }
 
     public void Validate(string source) { }

@@ -73,6 +73,9 @@ public sealed class ManifestTests : IDisposable
         }
         var e = Assert.Throws<SpeechTokException>(() => Manifest.Load(Write("split,text,audio_path_list,label\rtrain,a,a.wav,1\rtrain,b,b.wav,x\r")));
         Assert.Contains(":3", e.Message);
+        var bad = Path.Combine(_dir, "latin1.csv");
+        File.WriteAllBytes(bad, [.. "split,text,audio_path_list,label\r\ntrain,a,a.wav,1\rtrain,caf"u8, 0xE9, .. ",b.wav,0\r"u8]);
+        Assert.StartsWith($"{bad}:3: not valid UTF-8", Assert.Throws<SpeechTokException>(() => Manifest.Load(bad)).Message);
     }
 
     [Fact]

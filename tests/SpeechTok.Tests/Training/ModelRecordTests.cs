@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using SpeechTok.Training;
 
 namespace SpeechTok.Tests.Training;
@@ -39,6 +40,36 @@ public sealed class ModelRecordTests
         (meta with { BuiltinLmSha256 = new string('1', 64) }).Save(file);
         var e = Assert.Throws<SpeechTokException>(() => RunEvaluation.PredictSplit(run, d.Parsed(), "test", preds));
         Assert.StartsWith($"{file}: made on the built-in LM with sha256 111111111111…", e.Message);
+    }
+
+    /// <summary>
+    /// Records made before manifest_sha256 and builtin_lm_sha256 existed still resume; a model path with a trailing
+    /// separator is the same model.
+    /// </summary>
+    [Fact]
+    public void Older_records_and_trailing_separators_still_match()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string model = d.Model(), run = Path.Combine(d.Dir, "run"), pre = Path.Combine(d.Dir, "pre");
+        new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model + Path.DirectorySeparatorChar, Out = pre,
+            Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } }.Run();
+        Assert.Equal(Path.GetFullPath(model), PretrainFile.Load(Path.Combine(pre, PretrainFile.FileName)).Model);
+        var spec = new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre, Model = model, Out = run,
+            Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        FinetuneRun.Run(spec);
+
+        foreach (var (file, fields) in new[] { (Path.Combine(run, RunFile.FileName), new[] { "manifest_sha256", "builtin_lm_sha256" }),
+                                                (Path.Combine(pre, PretrainFile.FileName), new[] { "manifest_sha256", "builtin_lm_sha256" }) })
+        {
+            var node = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+            foreach (var f in fields) node.Remove(f);
+            node["model"] = model + Path.DirectorySeparatorChar;
+            File.WriteAllText(file, node.ToJsonString());
+        }
+        FinetuneRun.Run(spec); // finished: nothing to do, and no refusal
+        new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = pre,
+            Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } }.Run();
+        FinetuneRun.Run(spec with { Out = Path.Combine(d.Dir, "run2") });
     }
 
     /// <summary>Rows pre-trained on one model were accepted by a fine-tuning run of another of the same width.</summary>
