@@ -68,6 +68,7 @@ internal static class TokenizeCommand
                     }, cts.Token);
                 }
                 Console.WriteLine($"{result!.Total} samples: {result.Encoded} tokenized, {result.Skipped} already done" +
+                    (result.Restamped > 0 ? $" ({result.Restamped} of them at new paths or times, recognised by content)" : "") +
                     (result.TornTailBytes > 0 ? $"; cut a torn last record ({result.TornTailBytes} bytes) left by an interrupted run" : "") +
                     (result.DamagedRecords > 0 ? $"; {result.DamagedRecords} damaged record(s) redone" : "") + $" → {Path.GetFullPath(dir)}");
                 return 0;

@@ -61,7 +61,8 @@ public static class Tokenization
             throw first; // the samples finished so far stay in the store
         }
         if (options.JsonlPath != null) WriteJsonl(manifest, store, options.JsonlPath);
-        return new TokenizeResult(total, total - pending.Count, pending.Count, store.TornTailBytes, store.DamagedRecords);
+        return new TokenizeResult(total, total - pending.Count, pending.Count, store.TornTailBytes, store.DamagedRecords)
+            { Restamped = matches.Count(m => m == SourceMatch.Moved) };
     }
 
     /// <summary>One line per sample in manifest order: {"split":…,"index":…,"codes":[[layer 1],…]}; written atomically.</summary>
