@@ -24,7 +24,16 @@ Console.CancelKeyPress += (_, _) => Console.Error.WriteLine(Environment.NewLine 
 
 try
 {
-    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    var parsed = root.Parse(args);
+    // A malformed command line is an input error like any other: one line, exit 2 (not the whole help text, exit 1).
+    if (parsed.Errors.Count > 0)
+    {
+        string command = string.Join(' ', parsed.CommandResult.Command.Name == root.Name ? [] : CommandPath(parsed.CommandResult));
+        string problems = string.Join(" ", parsed.Errors.Select(e => Plain(e.Message)).Distinct());
+        Console.Error.WriteLine($"error: {problems} (see `speechtok {command}{(command.Length > 0 ? " " : "")}--help`)");
+        return 2;
+    }
+    return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (SpeechTokException e)
 {
@@ -52,4 +61,17 @@ static string InterruptMessage(string[] args)
     return resumes
         ? "interrupted: finished work and the last checkpoint are kept; rerun the same command to resume"
         : "interrupted: nothing half-written is left (outputs are written whole or not at all)";
+}
+
+static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result) =>
+    result.Parent is System.CommandLine.Parsing.CommandResult parent && parent.Parent != null ? [.. CommandPath(parent), result.Command.Name] : [result.Command.Name];
+
+// System.CommandLine names .NET types ("System.Nullable`1[System.Int32]"); say what a user types instead.
+static string Plain(string message)
+{
+    var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'\.$");
+    if (!m.Success) return message;
+    string type = m.Groups[3].Value;
+    string want = type.Contains("Int") ? "an integer" : type.Contains("Double") || type.Contains("Single") ? "a number" : type.Contains("Boolean") ? "true or false" : "a " + type;
+    return $"{m.Groups[2].Value}: '{m.Groups[1].Value}' is not {want}.";
 }

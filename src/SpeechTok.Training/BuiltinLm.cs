@@ -26,6 +26,19 @@ public static class BuiltinLm
     /// <summary>The shipped model folder, its weights checked. Throws when it is missing or altered.</summary>
     public static string Folder => Checked.Value;
 
+    /// <summary>
+    /// Whether <paramref name="folder"/> holds the built-in LM's weights (its model.safetensors has the shipped size and
+    /// sha256). Only a file of the same size is hashed, so other models cost one stat.
+    /// </summary>
+    public static bool IsCopy(string folder)
+    {
+        var mine = new FileInfo(Path.Combine(ExpectedFolder, "model.safetensors"));
+        var theirs = new FileInfo(Path.Combine(folder, "model.safetensors"));
+        if (!mine.Exists || !theirs.Exists || mine.Length != theirs.Length) return false;
+        using var f = theirs.OpenRead();
+        return Convert.ToHexStringLower(SHA256.HashData(f)) == ModelSha256;
+    }
+
     private static string Check()
     {
         string dir = ExpectedFolder, weights = Path.Combine(dir, "model.safetensors");

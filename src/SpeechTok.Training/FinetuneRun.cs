@@ -62,6 +62,8 @@ public static class FinetuneRun
             : null);
         var train = sets["train"] ?? throw new SpeechTokException($"{manifest.Path}: split 'train' is empty");
         var val = sets["val"] ?? throw new SpeechTokException($"{manifest.Path}: split 'val' is empty (model selection needs it)");
+        // Before the folder exists: a refused run must not leave a run.json that refuses the corrected command.
+        if (manifest.Task != TaskKind.Multilabel) manifest.RequireAllClassesInTrain();
 
         Directory.CreateDirectory(spec.Out);
         Tensor? rows = null, head = null;
@@ -70,8 +72,8 @@ public static class FinetuneRun
         {
             System = spec.System ?? (spec.TextOnly ? "text-only-llm" : vector ? "audio-vector" : spec.Pretrained != null ? "audio-lasso" : "audio-lasso-no-pretrain"),
             Manifest = manifest.Path, ManifestSha256 = manifest.Sha256, Task = ExperimentResults.TaskName(manifest.Task), NumLabels = k,
-            Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), Codes = spec.Codes is null ? null : Path.GetFullPath(spec.Codes),
-            CodesTokenizer = codes?.TokenizerIdentity, CodesMixdown = codes?.Mixdown, Selection = selection, Pretrained = spec.Pretrained is null ? null : Path.GetFullPath(spec.Pretrained),
+            Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), Codes = RunFiles.FullPath(spec.Codes),
+            CodesTokenizer = codes?.TokenizerIdentity, CodesMixdown = codes?.Mixdown, Selection = selection, Pretrained = RunFiles.FullPath(spec.Pretrained),
             TextOnly = spec.TextOnly, AudioEncoder = encoder?.Identity, AudioVectorDim = encoder?.Dim, AudioVectorNorm = norm, Serialization = SampleSerializer.ModeName(mode), MaxLength = spec.MaxLength,
             Tokenizer = lm.Extension(), Hyperparameters = FinetuneHyperparameters.From(spec.Options, manifest.Task),
             Truncated = sets.Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => kv.Value!.Truncated),

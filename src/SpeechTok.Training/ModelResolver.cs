@@ -14,14 +14,15 @@ public static class ModelResolver
     public static string Resolve(string model) => model == Builtin ? BuiltinLm.Folder : model;
 
     /// <summary>
-    /// What a record stores for a model folder: <c>builtin</c> for the shipped folder (or the value <c>builtin</c>), else
-    /// the absolute path without a trailing separator. Also normalises what older records stored (the install path).
+    /// What a record stores for a model folder: <c>builtin</c> for the built-in LM (the value <c>builtin</c>, the shipped
+    /// folder, or any copy of it such as the repository's <c>models/builtin-lm</c>: same weights), else the absolute path
+    /// without a trailing separator. Also normalises what older records stored (the install path).
     /// </summary>
     public static string Reference(string folder)
     {
         if (folder == Builtin) return Builtin;
-        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
-        return string.Equals(full, Path.TrimEndingDirectorySeparator(BuiltinLm.ExpectedFolder), StringComparison.Ordinal) ? Builtin : full;
+        string full = RunFiles.FullPath(folder)!;
+        return string.Equals(full, RunFiles.FullPath(BuiltinLm.ExpectedFolder), StringComparison.Ordinal) || BuiltinLm.IsCopy(full) ? Builtin : full;
     }
 
     /// <summary>The built-in LM's weights sha256 when <paramref name="reference"/> is <c>builtin</c>, else null (recorded beside it).</summary>

@@ -49,7 +49,7 @@ public sealed record PretrainFile : IArtifact
         // Records older than a field lack it: compared as if equal, and their model path in today's form.
         previous = previous with
         {
-            Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256,
+            Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256, Codes = RunFiles.FullPath(previous.Codes)!,
             BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256,
         };
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)

@@ -32,7 +32,7 @@ public sealed record PretrainSpec
         {
             Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), Selection = selection, Tokenizer = lm.Extension(), Hyperparameters = Options,
             RowsFile = Pretrainer.RowsFile, Curves = new PretrainCurves { TrainLoss = [], EvalLoss = [] },
-            Manifest = Manifest.Path, ManifestSha256 = Manifest.Sha256, Codes = Path.GetFullPath(Codes), CodesTokenizer = codes.TokenizerIdentity,
+            Manifest = Manifest.Path, ManifestSha256 = Manifest.Sha256, Codes = RunFiles.FullPath(Codes)!, CodesTokenizer = codes.TokenizerIdentity,
             Serialization = SampleSerializer.ModeName(Serialization), MaxLength = MaxLength, Truncated = corpus.Truncated,
         };
         string done = Path.Combine(Out, PretrainFile.FileName);

@@ -80,6 +80,7 @@ public sealed record RunFile : IArtifact
         previous = previous with
         {
             Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256,
+            Codes = RunFiles.FullPath(previous.Codes), Pretrained = RunFiles.FullPath(previous.Pretrained),
             BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256,
         };
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)

@@ -29,6 +29,9 @@ public static class RunFiles
         if (Directory.Exists(old)) Directory.Delete(old, true);
     }
 
+    /// <summary>An absolute path without a trailing separator, as records store folders (<c>pre/</c> and <c>pre</c> are one folder); null stays null.</summary>
+    public static string? FullPath(string? path) => path is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+
     /// <summary>The folder <see cref="ReplaceFolder"/> left complete: the target, or the old one when a crash hit between the two renames.</summary>
     public static string? CompleteFolder(string dir)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SpeechTok.Tests.Conformance;
 using SpeechTok.Training;
 
 namespace SpeechTok.Tests.Training;
@@ -13,6 +14,9 @@ public sealed class ModelRecordTests
         Assert.Equal(ModelResolver.Builtin, ModelResolver.Reference(BuiltinLm.ExpectedFolder));
         Assert.Equal(ModelResolver.Builtin, ModelResolver.Reference(BuiltinLm.ExpectedFolder + Path.DirectorySeparatorChar));
         Assert.Equal(Path.GetFullPath("some/model"), ModelResolver.Reference("some/model"));
+        Assert.Equal(Path.GetFullPath("some/model"), ModelResolver.Reference("some/model/"));
+        // the repository's models/builtin-lm (or any copy) has the same weights: the same model
+        Assert.Equal(ModelResolver.Builtin, ModelResolver.Reference(Path.Combine(FixtureRoot.RepoRoot, "models", BuiltinLm.FolderName)));
         Assert.Equal(BuiltinLm.ModelSha256, ModelResolver.BuiltinSha256(ModelResolver.Builtin));
         Assert.Null(ModelResolver.BuiltinSha256("/models/x"));
 
@@ -54,9 +58,10 @@ public sealed class ModelRecordTests
         new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model + Path.DirectorySeparatorChar, Out = pre,
             Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } }.Run();
         Assert.Equal(Path.GetFullPath(model), PretrainFile.Load(Path.Combine(pre, PretrainFile.FileName)).Model);
-        var spec = new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre, Model = model, Out = run,
-            Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        var spec = new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes + Path.DirectorySeparatorChar, Selection = d.Selection, Pretrained = pre + Path.DirectorySeparatorChar,
+            Model = model, Out = run, Options = TrainingTests.Small(1) with { Epochs = 1 } };
         FinetuneRun.Run(spec);
+        FinetuneRun.Run(spec with { Codes = d.Codes, Pretrained = pre }); // the same folders without the separator: nothing to do
 
         foreach (var (file, fields) in new[] { (Path.Combine(run, RunFile.FileName), new[] { "manifest_sha256", "builtin_lm_sha256" }),
                                                 (Path.Combine(pre, PretrainFile.FileName), new[] { "manifest_sha256", "builtin_lm_sha256" }) })

@@ -160,6 +160,32 @@ public sealed class OptionValidationTests
         Assert.Contains("audio tokens selected", lines[3]);
     }
 
+    /// <summary>A malformed command line printed the whole help text and exited 1, naming a .NET type.</summary>
+    [Fact]
+    public void Malformed_command_lines_are_one_error_line_with_exit_2()
+    {
+        var (code, stdout, err) = CliRunner.Run("finetune", "--manifest", "m.csv", "--out", "o", "--text-only", "--epochs", "abc", "--lr", "x");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Equal("error: --lr: 'x' is not a number. --epochs: 'abc' is not an integer. (see `speechtok finetune --help`)", err.Trim());
+        (code, _, err) = CliRunner.Run("lm", "train", "--bogus");
+        Assert.Equal(2, code);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.EndsWith("(see `speechtok lm train --help`)", err.Trim());
+    }
+
+    /// <summary>A finetune refused for a class absent from train left run.json behind, which then refused the corrected command.</summary>
+    [Fact]
+    public void A_refused_finetune_leaves_no_run_folder()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string run = Path.Combine(d.Dir, "run");
+        var spec = new FinetuneSpec { Manifest = d.Parsed(numClasses: 5), Model = d.Model(), Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        Assert.Contains("3 class(es) never occur in the train split", Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(spec)).Message);
+        Assert.False(Directory.Exists(run));
+        FinetuneRun.Run(spec with { Manifest = d.Parsed() });
+    }
+
     [Fact]
     public void The_l1_solver_refuses_a_c_whose_penalty_vanishes_and_a_tolerance_outside_0_1()
     {
