@@ -28,6 +28,7 @@ public sealed record PretrainSpec
         using var codes = CodeStore.Open(Codes);
         if (Manifest.Samples.Count == 0) throw new SpeechTokException($"{Manifest.Path}: no sample");
         var corpus = EncodedSet.Encode("all", Manifest.Samples, serializer, codes);
+        if (codes.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
         var file = new PretrainFile
         {
             Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), Selection = selection, Tokenizer = lm.Extension(), Hyperparameters = Options,

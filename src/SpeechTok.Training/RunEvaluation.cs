@@ -76,7 +76,7 @@ public static class RunEvaluation
     /// the predicted class, or for multi-label runs the predicted labels). Codes come from <paramref name="codes"/>
     /// (default: the run's code store); audio-vector runs read the clips. Written atomically. Returns the number of samples.
     /// </summary>
-    public static int PredictSplit(string run, Manifest manifest, string split, string outPath, string? codes = null)
+    public static int PredictSplit(string run, Manifest manifest, string split, string outPath, string? codes = null, Action<string>? log = null)
     {
         using var rm = RunModel.Load(run);
         var task = rm.Meta.TaskKind;
@@ -88,7 +88,9 @@ public static class RunEvaluation
         using var store = codesDir == null ? null : CodeStore.Open(codesDir);
         if (store != null && rm.Meta.CodesTokenizer is { } made && store.TokenizerIdentity != made)
             throw new SpeechTokException($"code store '{codesDir}' was made by {store.TokenizerIdentity}, the run's codes by {made}");
-        var probs = rm.PredictBagged(rm.Encode(split, samples, store));
+        var encoded = rm.Encode(split, samples, store);
+        if (store?.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
+        var probs = rm.PredictBagged(encoded);
         var sb = new System.Text.StringBuilder();
         for (int i = 0; i < samples.Count; i++)
             sb.Append(ArtifactJson.ToNode(SamplePrediction.Of(task, probs[i]) with { Key = samples[i].Key, Id = samples[i].Id, Labels = samples[i].Labels }).ToJsonString()).Append('\n');

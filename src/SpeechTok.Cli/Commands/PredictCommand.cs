@@ -37,7 +37,7 @@ internal static class PredictCommand
                     throw new SpeechTokException("--manifest (batch) excludes --text, --audio and --tokenizer (one sample; a batch reads its codes from --codes)");
                 var o = r.GetValue(outPath) ?? throw new SpeechTokException("--manifest needs --out FILE");
                 var parsed = Manifest.Load(m, r.GetValue(audioRoot), meta.NumLabels);
-                int n = RunEvaluation.PredictSplit(runDir, parsed, r.GetValue(split)!, o, r.GetValue(codes));
+                int n = RunEvaluation.PredictSplit(runDir, parsed, r.GetValue(split)!, o, r.GetValue(codes), Console.Error.WriteLine);
                 Console.WriteLine($"{n} predictions → {Path.GetFullPath(o)}");
                 return 0;
             }

@@ -51,6 +51,7 @@ internal static class SelectCommand
             {
                 var doc = SelectionRunner.Run(opts, s => store?.TryGet(s));
                 var path = pr.GetValue(output)!;
+                if (store?.UnverifiedWarning is { } unverified) Console.Error.WriteLine(unverified);
                 doc.Save(path);
                 if (doc.Sweep is { Count: > 0 } points)
                 {

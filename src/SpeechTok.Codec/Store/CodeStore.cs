@@ -23,7 +23,7 @@ public sealed class CodeStore : IDisposable
     public const string MetaFile = "store.json", DataFile = "codes.bin";
     private static ReadOnlySpan<byte> Magic => "STC2"u8;
     private const int FixedHeader = 4 + 4 + 2; // magic, record length, key length
-    private const int SampleHeader = 2 + 4 + 8 + 8; // layers, frames, content, stamp (after the key)
+    private const int SampleHeader = 2 + 4 + 8 + 8 + 8; // layers, frames, content, stamp, names (after the key)
 
     /// <summary>Where one sample's record lies in codes.bin and what it holds; its codes start <see cref="CodesAt"/> bytes into it.</summary>
     private readonly record struct RecordRef(long Offset, int Length, int Layers, int Frames, SampleSource Source, int CodesAt);
@@ -44,6 +44,19 @@ public sealed class CodeStore : IDisposable
     public bool Writable { get; }
     /// <summary>Complete records whose checksum failed (skipped; their samples count as not done).</summary>
     public int DamagedRecords { get; private set; }
+
+    private int _unverified;
+
+    /// <summary>
+    /// Samples read so far whose clips were not found, so that only their file names could be checked (the content
+    /// could not); <see cref="FirstUnverified"/> is the first missing clip. Callers warn: a wrong --audio-root looks like this.
+    /// </summary>
+    public int Unverified => Volatile.Read(ref _unverified);
+    public string? FirstUnverified { get; private set; }
+
+    /// <summary>One line for a log when <see cref="Unverified"/> &gt; 0, else null.</summary>
+    public string? UnverifiedWarning => Unverified == 0 ? null
+        : $"warning: the clips of {Unverified} sample(s) were not found (e.g. {FirstUnverified}), so their codes in {Directory} were matched by clip file name only, not by content; pass --audio-root if the clips are elsewhere";
 
     public IReadOnlyCollection<string> Keys
     {
@@ -179,7 +192,8 @@ public sealed class CodeStore : IDisposable
             int p = FixedHeader + keyLen;
             int layers = BinaryPrimitives.ReadUInt16LittleEndian(rec.AsSpan(p));
             int frames = BinaryPrimitives.ReadInt32LittleEndian(rec.AsSpan(p + 2));
-            var src = new SampleSource(BinaryPrimitives.ReadUInt64LittleEndian(rec.AsSpan(p + 6)), BinaryPrimitives.ReadUInt64LittleEndian(rec.AsSpan(p + 14)));
+            var src = new SampleSource(BinaryPrimitives.ReadUInt64LittleEndian(rec.AsSpan(p + 6)), BinaryPrimitives.ReadUInt64LittleEndian(rec.AsSpan(p + 14)),
+                BinaryPrimitives.ReadUInt64LittleEndian(rec.AsSpan(p + 22)));
             if ((long)layers * frames * 2 != recLen - (p + SampleHeader) - 8) break;
             if (layers != NumQuantizers)
             {
@@ -199,7 +213,8 @@ public sealed class CodeStore : IDisposable
 
     /// <summary>
     /// How the sample's record compares with its clips now: the stamp first (no audio read), then the content.
-    /// <see cref="SourceMatch.Unverifiable"/> when a clip is gone (codes may outlive their audio).
+    /// When a clip is gone, only the file names can be compared: <see cref="SourceMatch.Unverifiable"/> when they match
+    /// (codes may outlive their audio; readers count these in <see cref="Unverified"/>), else <see cref="SourceMatch.Changed"/>.
     /// <paramref name="now"/> is the clips' source when it was computed (Moved, Changed), else default.
     /// </summary>
     internal SourceMatch Compare(ManifestSample sample, out SampleSource now)
@@ -209,8 +224,9 @@ public sealed class CodeStore : IDisposable
         lock (_lock) if (!_index.TryGetValue(sample.Key, out e)) return SourceMatch.Missing;
         ulong stamp = SampleSource.StampOf(sample.AudioPaths);
         if (stamp == e.Source.Stamp) return SourceMatch.Same;
-        if (!sample.AudioPaths.All(File.Exists)) return SourceMatch.Unverifiable;
-        now = new SampleSource(SampleSource.ContentOf(sample.AudioPaths), stamp);
+        if (!sample.AudioPaths.All(File.Exists))
+            return SampleSource.NamesOf(sample.AudioPaths) == e.Source.Names ? SourceMatch.Unverifiable : SourceMatch.Changed;
+        now = SampleSource.Of(sample.AudioPaths);
         return now.Content == e.Source.Content ? SourceMatch.Moved : SourceMatch.Changed;
     }
 
@@ -226,6 +242,7 @@ public sealed class CodeStore : IDisposable
         if (match == SourceMatch.Changed)
             throw new SpeechTokException($"{sample.Where}: the codes in {Directory} were made from other audio than {string.Join(" | ", sample.AudioPaths)} " +
                 "(the manifest was edited or reordered, or the clip changed); run `speechtok tokenize` on this manifest again");
+        if (match == SourceMatch.Unverifiable && Interlocked.Increment(ref _unverified) == 1) FirstUnverified = sample.AudioPaths.First(p => !File.Exists(p));
         return TryGet(sample.Key);
     }
 
@@ -296,6 +313,7 @@ public sealed class CodeStore : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(s[(p + 2)..], frames);
         BinaryPrimitives.WriteUInt64LittleEndian(s[(p + 6)..], source.Content);
         BinaryPrimitives.WriteUInt64LittleEndian(s[(p + 14)..], source.Stamp);
+        BinaryPrimitives.WriteUInt64LittleEndian(s[(p + 22)..], source.Names);
         p += SampleHeader;
         for (int q = 0; q < codes.Length; q++)
         {

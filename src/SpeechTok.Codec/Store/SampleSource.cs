@@ -7,10 +7,22 @@ namespace SpeechTok.Codec.Store;
 /// <summary>
 /// Which recordings a sample's codes were made from. <see cref="Content"/> hashes the clips' bytes, so it
 /// survives copying or moving a dataset; <see cref="Stamp"/> hashes each clip's absolute path, size and
-/// modification time, so an unchanged file is recognised without reading it.
+/// modification time, so an unchanged file is recognised without reading it; <see cref="Names"/> hashes the
+/// clips' file names, all that can be checked where the clips are absent.
 /// </summary>
-public readonly record struct SampleSource(ulong Content, ulong Stamp)
+public readonly record struct SampleSource(ulong Content, ulong Stamp, ulong Names)
 {
+    /// <summary>The source of <paramref name="clips"/> as they are now (reads them all).</summary>
+    public static SampleSource Of(IReadOnlyList<string> clips)
+    {
+        ulong stamp = StampOf(clips); // before the content: a clip rewritten meanwhile then differs on the next run
+        return new SampleSource(ContentOf(clips), stamp, NamesOf(clips));
+    }
+
+    /// <summary>SHA-256[0..8] of the clips' file names (without folders), in order.</summary>
+    public static ulong NamesOf(IReadOnlyList<string> clips) =>
+        Hash64(Encoding.UTF8.GetBytes(string.Join('\0', clips.Select(Path.GetFileName))));
+
     /// <summary>SHA-256[0..8] of each clip's absolute path, size and modification time (UTC ticks), in order; reads no audio.</summary>
     public static ulong StampOf(IReadOnlyList<string> clips)
     {

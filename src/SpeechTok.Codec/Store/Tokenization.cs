@@ -42,9 +42,7 @@ public static class Tokenization
             progress?.Invoke(done, total);
             Parallel.ForEach(pending, po, sample =>
             {
-                // stamp and content before decoding: a clip rewritten meanwhile is then redone by the next run
-                ulong stamp = SampleSource.StampOf(sample.AudioPaths);
-                var source = new SampleSource(SampleSource.ContentOf(sample.AudioPaths), stamp);
+                var source = SampleSource.Of(sample.AudioPaths);
                 var wav = AudioLoader.LoadSample(sample, options.Mixdown); // its errors name the manifest line and the clip
                 int[][] codes;
                 try { codes = tokenizer.Encode(wav); }

@@ -15,7 +15,7 @@ public sealed class StoreTests : IDisposable
         return Enumerable.Range(0, layers).Select(_ => Enumerable.Range(0, frames).Select(_ => rng.Next(k)).ToArray()).ToArray();
     }
 
-    private static SampleSource Src(ulong n) => new(n, n);
+    private static SampleSource Src(ulong n) => new(n, n, n);
 
     [Fact]
     public void AppendedRecordsReadBackAfterReopening()

@@ -163,8 +163,18 @@ public sealed class TokenizeTests : IDisposable
         Assert.Equal(new TokenizeResult(20, 19, 1, 0, 0), Tokenization.Run(mb, tok, id, store, new TokenizeOptions()));
         using (var s = CodeStore.Open(store)) Assert.Equal(s.Get(mb.Samples[5]), s.Get(mb.Samples[3]));
 
+        // clips gone (or a wrong --audio-root): the file names are checked, the rest is counted for a warning
+        foreach (var wav in Directory.GetFiles(b, "*.wav")) File.Move(wav, wav + ".away");
+        using (var s = CodeStore.Open(store))
+        {
+            Assert.Equal(s.Get(ma.Samples[4]), s.Get(mb.Samples[4]));
+            Assert.Equal(1, s.Unverified);
+            Assert.StartsWith($"warning: the clips of 1 sample(s) were not found (e.g. {Path.Combine(b, "s04.wav")})", s.UnverifiedWarning);
+            Assert.Contains("were made from other audio", Assert.Throws<SpeechTokException>(() => s.Get(ms.Samples[0])).Message);
+        }
+
         // codes made without --mixdown are not mixed with codes made with it
-        Assert.Contains("without --mixdown", Assert.Throws<SpeechTokException>(() => Tokenization.Run(mb, tok, id, store, new TokenizeOptions { Mixdown = true })).Message);
+        Assert.Contains("without --mixdown", Assert.Throws<SpeechTokException>(() => Tokenization.Run(ma, tok, id, store, new TokenizeOptions { Mixdown = true })).Message);
     }
 
     /// <summary>tokenizer fit replaced a fitted tokenizer in place, orphaning the code stores and runs that name it by hash.</summary>

@@ -24,7 +24,7 @@ public sealed class CodeStoreFuzzTests(ITestOutputHelper output, FuzzLog log) : 
         {
             using (var s = CodeStore.OpenOrCreate(dir, "fuzz:tokenizer", Layers, Codebook))
                 for (int i = 0; i < 5; i++)
-                    s.Append($"train/{i}", new SampleSource((ulong)i, (ulong)i), Enumerable.Range(0, Layers).Select(q => Enumerable.Range(0, 1 + i * 2).Select(t => (q + t + i) % Codebook).ToArray()).ToArray());
+                    s.Append($"train/{i}", new SampleSource((ulong)i, (ulong)i, (ulong)i), Enumerable.Range(0, Layers).Select(q => Enumerable.Range(0, 1 + i * 2).Select(t => (q + t + i) % Codebook).ToArray()).ToArray());
             var data = File.ReadAllBytes(Path.Combine(dir, CodeStore.DataFile));
             var starts = new List<int>();
             for (int p = 0; p < data.Length; p += BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(p + 4))) starts.Add(p);
@@ -58,9 +58,9 @@ public sealed class CodeStoreFuzzTests(ITestOutputHelper output, FuzzLog log) : 
                     int r = m.Next(starts.Length), s = starts[r];
                     int len = BinaryPrimitives.ReadInt32LittleEndian(d.AsSpan(s + 4));
                     int keyLen = BinaryPrimitives.ReadUInt16LittleEndian(d.AsSpan(s + 8));
-                    var (offset, width) = m.Pick(new[] { (4, 4), (8, 2), (10 + keyLen, 2), (12 + keyLen, 4), (16 + keyLen, 8), (24 + keyLen, 8) });
+                    var (offset, width) = m.Pick(new[] { (4, 4), (8, 2), (10 + keyLen, 2), (12 + keyLen, 4), (16 + keyLen, 8), (24 + keyLen, 8), (32 + keyLen, 8) });
                     m.CorruptField(d, s + offset, width);
-                    if (m.Chance(0.2) && 42 + keyLen < len) d[s + 34 + keyLen] = 0xFF; // a code beyond the codebook
+                    if (m.Chance(0.2) && 50 + keyLen < len) d[s + 42 + keyLen] = 0xFF; // a code beyond the codebook
                     Reseal(d, s, len);
                     break;
                 }
@@ -81,7 +81,7 @@ public sealed class CodeStoreFuzzTests(ITestOutputHelper output, FuzzLog log) : 
                     Assert.All(codes.SelectMany(c => c), c => Assert.InRange(c, 0, s.CodebookSize - 1));
                 }
             using (var w = CodeStore.OpenOrCreate(dir, "fuzz:tokenizer", Layers, Codebook))
-                w.Append("test/0", new SampleSource(9, 9), Enumerable.Range(0, Layers).Select(_ => new[] { 1, 2 }).ToArray());
+                w.Append("test/0", new SampleSource(9, 9, 9), Enumerable.Range(0, Layers).Select(_ => new[] { 1, 2 }).ToArray());
             using (var r = CodeStore.Open(dir)) Assert.Equal([1, 2], r.Get("test/0")[0]);
         });
     }

@@ -231,7 +231,7 @@ public sealed class FuzzRegressionTests : IDisposable
     private string Store(Action<byte[], int> edit)
     {
         var dir = Path.Combine(_dir, "store");
-        using (var s = CodeStore.OpenOrCreate(dir, "t", 2, 4)) s.Append("train/0", new SampleSource(1, 1), [[1, 2], [3, 0]]);
+        using (var s = CodeStore.OpenOrCreate(dir, "t", 2, 4)) s.Append("train/0", new SampleSource(1, 1, 1), [[1, 2], [3, 0]]);
         var data = File.ReadAllBytes(Path.Combine(dir, CodeStore.DataFile));
         int keyLen = BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(8));
         edit(data, 10 + keyLen); // offset of the layer count
@@ -256,7 +256,7 @@ public sealed class FuzzRegressionTests : IDisposable
     [Fact]
     public void Code_store_record_with_a_code_beyond_the_codebook()
     {
-        var dir = Store((d, at) => d[at + 22] = 0xFF);
+        var dir = Store((d, at) => d[at + 30] = 0xFF);
         using var s = CodeStore.Open(dir);
         Refused(Path.Combine(dir, CodeStore.DataFile), () => s.Get("train/0"), "holds code 255 in layer 1, outside the store's 0..3");
     }

@@ -129,7 +129,7 @@ public sealed class SelectionRunnerTests : IDisposable
         var storeDir = Path.Combine(_dir, "codes");
         var manifest = Manifest.Load(m);
         using (var store = SpeechTok.Codec.Store.CodeStore.OpenOrCreate(storeDir, "test-tokenizer", 8, 1024))
-            foreach (var s in manifest.Split("train")) store.Append(s.Key, default, codes(s)!);
+            foreach (var s in manifest.Split("train")) store.Append(s.Key, new SpeechTok.Codec.Store.SampleSource(0, 0, SpeechTok.Codec.Store.SampleSource.NamesOf(s.AudioPaths)), codes(s)!);
         using var read = SpeechTok.Codec.Store.CodeStore.Open(storeDir);
         var fromStore = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1, 2, 3]), C = 0.05 }, s => read.TryGet(s));
         var inMemory = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1, 2, 3]), C = 0.05 }, codes);

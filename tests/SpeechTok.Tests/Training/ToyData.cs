@@ -35,7 +35,7 @@ internal sealed class ToyData : IDisposable
                 csv.Append($"{split},{Fillers[(i / 2) % Fillers.Length]} {(y == 0 ? "alpha" : "beta")},x{i}.wav,{(multiLabel ? (y == 0 ? "0" : "0;1") : (y + labelOffset).ToString())}\n");
                 int frames = 3 + i % 4;
                 var codes = new[] { Enumerable.Range(0, frames).Select(t => t % 3 == 2 ? 1 : y == 0 ? 3 : 5).ToArray(), Enumerable.Range(0, frames).Select(t => (t + i) % 8).ToArray() };
-                store.Append($"{split}/{i}", default, codes);
+                store.Append($"{split}/{i}", new SampleSource(0, 0, SampleSource.NamesOf([Path.Combine(Dir, $"x{i}.wav")])), codes); // the clips are never written
             }
         }
         File.WriteAllText(Manifest, csv.ToString());
