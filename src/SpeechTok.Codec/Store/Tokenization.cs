@@ -32,6 +32,9 @@ public static class Tokenization
                 matches[i] = store.Compare(samples[i], out now[i]);
                 if (matches[i] is SourceMatch.Same or SourceMatch.Moved && !store.IsIntact(samples[i].Key)) matches[i] = SourceMatch.Missing;
             });
+            if (options.RefuseChangedBecause is { } why && Array.IndexOf(matches, SourceMatch.Changed) is int first and >= 0)
+                throw new SpeechTokException($"{samples[first].Where}: {matches.Count(m => m == SourceMatch.Changed)} sample(s) have other audio than when {store.Directory} " +
+                    $"was made (first: {string.Join(" | ", samples[first].AudioPaths)}); {why}");
             for (int i = 0; i < samples.Count; i++)
             {
                 cancel.ThrowIfCancellationRequested();

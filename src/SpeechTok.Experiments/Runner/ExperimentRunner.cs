@@ -167,7 +167,11 @@ public static class ExperimentRunner
                     : TokenizerLoader.Load(tokDir);
                 try
                 {
-                    var r = Tokenization.Run(manifest, tok, TokenizerLoader.Identity(tokDir), dirs.Codes, new TokenizeOptions { Threads = o.Threads }, null, CancellationToken.None);
+                    var r = Tokenization.Run(manifest, tok, TokenizerLoader.Identity(tokDir), dirs.Codes, new TokenizeOptions
+                    {
+                        Threads = o.Threads,
+                        RefuseChangedBecause = "this experiment's tokenizer, selections and runs were made from the old audio: use another --out",
+                    }, null, CancellationToken.None);
                     log($"tokenize: {r.Encoded} encoded, {r.Skipped} already done → {dirs.Codes}");
                 }
                 finally { (tok as IDisposable)?.Dispose(); }

@@ -160,6 +160,8 @@ public sealed class TokenizeTests : IDisposable
         // a clip rewritten in place is refused too; tokenize redoes exactly that sample
         File.Copy(Path.Combine(b, "s05.wav"), Path.Combine(b, "s03.wav"), overwrite: true);
         using (var s = CodeStore.Open(store)) Assert.Contains("were made from other audio", Assert.Throws<SpeechTokException>(() => s.Get(mb.Samples[3])).Message);
+        var refused = Assert.Throws<SpeechTokException>(() => Tokenization.Run(mb, tok, id, store, new TokenizeOptions { RefuseChangedBecause = "use another --out" }));
+        Assert.Equal($"{mb.Path}:5 (train/3): 1 sample(s) have other audio than when {Path.GetFullPath(store)} was made (first: {Path.Combine(b, "s03.wav")}); use another --out", refused.Message);
         Assert.Equal(new TokenizeResult(20, 19, 1, 0, 0), Tokenization.Run(mb, tok, id, store, new TokenizeOptions()));
         using (var s = CodeStore.Open(store)) Assert.Equal(s.Get(mb.Samples[5]), s.Get(mb.Samples[3]));
 
