@@ -74,7 +74,7 @@ public static class FinetuneRun
             System = spec.System ?? (spec.TextOnly ? "text-only-llm" : vector ? "audio-vector" : spec.Pretrained != null ? "audio-lasso" : "audio-lasso-no-pretrain"),
             Manifest = manifest.Path, ManifestSha256 = manifest.Sha256, Task = ExperimentResults.TaskName(manifest.Task), NumLabels = k,
             Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), Codes = RunFiles.FullPath(spec.Codes),
-            CodesTokenizer = codes?.TokenizerIdentity, CodesMixdown = codes?.Mixdown, Selection = selection, Pretrained = RunFiles.FullPath(spec.Pretrained),
+            CodesTokenizer = codes?.TokenizerIdentity, CodesMixdown = codes?.Mixdown, CodesSha256 = codes?.Fingerprint(manifest.Samples.Select(s => s.Key)), Selection = selection, Pretrained = RunFiles.FullPath(spec.Pretrained),
             TextOnly = spec.TextOnly, AudioEncoder = encoder?.Identity, AudioVectorDim = encoder?.Dim, AudioVectorNorm = norm, Serialization = SampleSerializer.ModeName(mode), MaxLength = spec.MaxLength,
             Tokenizer = lm.Extension(), Hyperparameters = FinetuneHyperparameters.From(spec.Options, manifest.Task),
             Truncated = sets.Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => kv.Value!.Truncated),

@@ -31,6 +31,8 @@ public sealed record PretrainFile : IArtifact
     [JsonPropertyName("codes")] public required string Codes { get; init; }
     /// <summary>Identity of the speech tokenizer that made the codes.</summary>
     [JsonPropertyName("codes_tokenizer")] public string? CodesTokenizer { get; init; }
+    /// <summary><see cref="Codec.Store.CodeStore.Fingerprint"/> of the manifest's samples: rows from other codes are not resumed.</summary>
+    [JsonPropertyName("codes_sha256")] public string? CodesSha256 { get; init; }
     /// <summary>"compact" or "reference" (<see cref="Lm.Serialization.SerializationMode"/>).</summary>
     [JsonPropertyName("serialization")] public required string Serialization { get; init; }
     [JsonPropertyName("max_length")] public int MaxLength { get; init; }
@@ -39,7 +41,7 @@ public sealed record PretrainFile : IArtifact
 
     /// <summary>What the rows depend on: a rerun into a finished folder must match them (the results may differ only in wall time).</summary>
     private static readonly string[] IdentityFields =
-        ["model", "builtin_lm_sha256", "selection", "tokenizer", "hyperparameters", "manifest", "manifest_sha256", "codes", "codes_tokenizer", "serialization", "max_length"];
+        ["model", "builtin_lm_sha256", "selection", "tokenizer", "hyperparameters", "manifest", "manifest_sha256", "codes", "codes_sha256", "codes_tokenizer", "serialization", "max_length"];
 
     public static PretrainFile Load(string path) => ArtifactJson.Load<PretrainFile>(path, Kind);
 
@@ -50,6 +52,7 @@ public sealed record PretrainFile : IArtifact
         previous = previous with
         {
             Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256, Codes = RunFiles.FullPath(previous.Codes)!,
+            CodesSha256 = previous.CodesSha256 ?? CodesSha256,
             BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256,
         };
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)

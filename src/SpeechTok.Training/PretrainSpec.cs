@@ -34,6 +34,7 @@ public sealed record PretrainSpec
             Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), Selection = selection, Tokenizer = lm.Extension(), Hyperparameters = Options,
             RowsFile = Pretrainer.RowsFile, Curves = new PretrainCurves { TrainLoss = [], EvalLoss = [] },
             Manifest = Manifest.Path, ManifestSha256 = Manifest.Sha256, Codes = RunFiles.FullPath(Codes)!, CodesTokenizer = codes.TokenizerIdentity,
+            CodesSha256 = codes.Fingerprint(Manifest.Samples.Select(s => s.Key)),
             Serialization = SampleSerializer.ModeName(Serialization), MaxLength = MaxLength, Truncated = corpus.Truncated,
         };
         string done = Path.Combine(Out, PretrainFile.FileName);

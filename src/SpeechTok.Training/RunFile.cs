@@ -15,7 +15,7 @@ public sealed record RunFile : IArtifact
 
     /// <summary>The fields a rerun into the same folder must have unchanged (the others are derived or informative).</summary>
     private static readonly string[] IdentityFields =
-        ["manifest", "manifest_sha256", "task", "num_labels", "model", "builtin_lm_sha256", "selection", "pretrained", "text_only", "audio_encoder", "serialization", "max_length", "hyperparameters"];
+        ["manifest", "manifest_sha256", "codes_sha256", "task", "num_labels", "model", "builtin_lm_sha256", "selection", "pretrained", "text_only", "audio_encoder", "serialization", "max_length", "hyperparameters"];
 
     /// <summary>Name in results.json (text-only-llm, audio-lasso, …).</summary>
     [JsonPropertyName("system")] public required string System { get; init; }
@@ -34,6 +34,8 @@ public sealed record RunFile : IArtifact
     [JsonPropertyName("codes_tokenizer")] public string? CodesTokenizer { get; init; }
     /// <summary>Whether the codes' clips had their channels averaged (the store's <c>mixdown</c>): <c>predict --audio</c> loads a clip the same way.</summary>
     [JsonPropertyName("codes_mixdown")] public bool? CodesMixdown { get; init; }
+    /// <summary><see cref="Codec.Store.CodeStore.Fingerprint"/> of the manifest's samples: a rerun after the codes changed is refused.</summary>
+    [JsonPropertyName("codes_sha256")] public string? CodesSha256 { get; init; }
     /// <summary>Null for text-only runs.</summary>
     [JsonPropertyName("selection")] public SelectedAudioTokens? Selection { get; init; }
     [JsonPropertyName("pretrained")] public string? Pretrained { get; init; }
@@ -80,7 +82,7 @@ public sealed record RunFile : IArtifact
         previous = previous with
         {
             Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256,
-            Codes = RunFiles.FullPath(previous.Codes), Pretrained = RunFiles.FullPath(previous.Pretrained),
+            Codes = RunFiles.FullPath(previous.Codes), Pretrained = RunFiles.FullPath(previous.Pretrained), CodesSha256 = previous.CodesSha256 ?? CodesSha256,
             BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256,
         };
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)

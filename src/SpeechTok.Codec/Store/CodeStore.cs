@@ -1,6 +1,7 @@
 using SpeechTok.Audio;
 using SpeechTok.IO;
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -282,6 +283,29 @@ public sealed class CodeStore : IDisposable
             }
         }
         return codes;
+    }
+
+    /// <summary>
+    /// SHA-256 (lowercase hex) over each key and its record's checksum, in the order given: what a run records so that
+    /// resuming it after the codes changed (a re-tokenized clip) is noticed. A key without a record is an error.
+    /// </summary>
+    public string Fingerprint(IEnumerable<string> keys)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> checksum = stackalloc byte[8];
+        foreach (var key in keys)
+        {
+            RecordRef e;
+            lock (_lock)
+            {
+                if (!_index.TryGetValue(key, out e)) throw new SpeechTokException($"{Directory}: no codes for sample {key}");
+                _data.Position = e.Offset + e.Length - 8;
+                _data.ReadExactly(checksum);
+            }
+            sha.AppendData(Encoding.UTF8.GetBytes(key + "\0"));
+            sha.AppendData(checksum);
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
     /// <summary>True when the key's record exists and its codes pass the checksum.</summary>

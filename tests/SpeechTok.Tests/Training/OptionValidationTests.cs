@@ -1,3 +1,4 @@
+using SpeechTok.Codec.Store;
 using SpeechTok.Selection;
 using SpeechTok.Training;
 
@@ -158,6 +159,24 @@ public sealed class OptionValidationTests
         Assert.Matches(@"^ +0\.001 +0 +0 +\(all coefficients zero\)$", lines[1]);
         Assert.Matches(@"^ +1 +\d+ +\d+ +[01]\.\d{4}$", lines[2]);
         Assert.Contains("audio tokens selected", lines[3]);
+    }
+
+    /// <summary>A run resumed after its codes changed (a clip re-tokenized) trained its remaining seeds on other data.</summary>
+    [Fact]
+    public void A_run_is_not_resumed_on_other_codes()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string run = Path.Combine(d.Dir, "run"), pre = Path.Combine(d.Dir, "pre");
+        var spec = new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = run, Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        var pt = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = pre,
+            Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } };
+        FinetuneRun.Run(spec);
+        pt.Run();
+        Assert.Matches("^[0-9a-f]{64}$", RunFile.Load(Path.Combine(run, RunFile.FileName)).CodesSha256);
+        using (var store = CodeStore.OpenOrCreate(d.Codes, "toy", 2, 8))
+            store.Append("train/3", new SampleSource(1, 1, SampleSource.NamesOf([Path.Combine(d.Dir, "x3.wav")])), [[5, 5, 5], [1, 2, 3]]);
+        Assert.Contains("'codes_sha256' differs", Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(spec with { Options = spec.Options with { Seeds = [1] } })).Message);
+        Assert.Contains("'codes_sha256' differs", Assert.Throws<SpeechTokException>(() => pt.Run()).Message);
     }
 
     /// <summary>A malformed command line printed the whole help text and exited 1, naming a .NET type.</summary>
