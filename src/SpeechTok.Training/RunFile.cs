@@ -15,7 +15,7 @@ public sealed record RunFile : IArtifact
 
     /// <summary>The fields a rerun into the same folder must have unchanged (the others are derived or informative).</summary>
     private static readonly string[] IdentityFields =
-        ["manifest", "manifest_sha256", "codes_sha256", "task", "num_labels", "model", "builtin_lm_sha256", "selection", "pretrained", "text_only", "audio_encoder", "serialization", "max_length", "hyperparameters"];
+        ["system", "manifest", "manifest_sha256", "codes_sha256", "task", "num_labels", "model", "builtin_lm_sha256", "selection", "pretrained", "text_only", "audio_encoder", "serialization", "max_length", "hyperparameters"];
 
     /// <summary>Name in results.json (text-only-llm, audio-lasso, …).</summary>
     [JsonPropertyName("system")] public required string System { get; init; }

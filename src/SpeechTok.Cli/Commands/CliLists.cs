@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 
 namespace SpeechTok.Cli.Commands;
@@ -46,4 +47,15 @@ internal static class CliLists
         text == null ? [] : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
                 : throw new SpeechTokException($"'{t}' is not a positive number (C list)")).ToArray();
+
+    /// <summary>A <c>--threads</c> option (default: every core); 0 or a negative count is refused when parsed.</summary>
+    public static Option<int> Threads(string description)
+    {
+        var o = new Option<int>("--threads") { Description = description, DefaultValueFactory = _ => Environment.ProcessorCount };
+        o.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1) r.AddError($"--threads {r.GetValueOrDefault<int>()}: must be at least 1");
+        });
+        return o;
+    }
 }

@@ -51,7 +51,7 @@ internal static class FinetuneCommand
             Description = "Seeds trained at once, sharing the threads (0 = auto: one per thread for a backbone of at most 20 M parameters, else 1); the numbers do not change.",
             DefaultValueFactory = _ => defaults.SeedWorkers,
         };
-        var threads = new Option<int>("--threads") { Description = "Threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = CliLists.Threads("Threads (default: all cores).");
         var cmd = new Command("finetune", "Step 3: LoRA (q/v by default) + classification head per seed, adapters in PEFT format; or --finetuning-type full (text only: every weight, HF format). Rerun to resume.")
         {
             manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience,
@@ -66,7 +66,7 @@ internal static class FinetuneCommand
             if (!text && vector == null && pre == null && !r.GetValue(noPretrain)) throw new SpeechTokException("pass --pretrained DIR, --no-pretrain, --text-only or --audio-vector NAME");
             if (pre != null && (text || r.GetValue(noPretrain))) throw new SpeechTokException("--pretrained cannot be combined with --no-pretrain or --text-only");
             if (text || vector != null)
-                foreach (var tokensOnly in new Option[] { codes, selection, ser })
+                foreach (var tokensOnly in new Option[] { codes, selection, ser, noPretrain })
                     if (r.GetResult(tokensOnly) is { Implicit: false })
                         throw new SpeechTokException($"{tokensOnly.Name} is for runs with audio tokens; {(text ? "--text-only" : "--audio-vector")} does not use it");
             Tensors.Threading.Threads = r.GetValue(threads);

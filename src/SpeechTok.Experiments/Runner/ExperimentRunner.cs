@@ -37,6 +37,8 @@ public static class ExperimentRunner
         var systems = o.OnlySystems ?? Systems;
         foreach (var s in systems)
             if (Array.IndexOf(Systems, s) < 0) throw new SpeechTokException($"unknown system '{s}' (expected {string.Join(", ", Systems)})");
+        if (systems.Count == 0) throw new SpeechTokException($"--systems lists no system (expected some of {string.Join(", ", Systems)})");
+        UtteranceEncoders.Load(o.AudioEncoder); // an unknown --audio-encoder fails now, not after the baselines
         var preset = o.Seeds is { } seeds ? o.Preset with { Seeds = seeds } : o.Preset;
         if (preset.Seeds.Length == 0 || preset.Seeds.Distinct().Count() != preset.Seeds.Length) throw new SpeechTokException("--seeds must list distinct integers");
         Threading.Threads = Math.Max(1, o.Threads);
@@ -46,8 +48,9 @@ public static class ExperimentRunner
         ClassificationMetrics.ValidateSelection(manifest.Task, metric);
         // The task's default changes nothing, so it leaves the folder's identity as it was.
         preset = preset with { MetricForBestModel = metric == ClassificationMetrics.SelectionName(manifest.Task) ? null : metric };
-        // Everything below trains for minutes: a bad manifest must fail first, naming every missing, unreadable or empty clip.
-        manifest.RequireClips();
+        // Everything below trains for minutes: a bad manifest must fail first, naming every missing, unreadable or empty clip
+        // (text systems alone need none: `--systems bow,text-only-llm` runs where the audio is absent).
+        if (systems.Any(s => s is not ("bow" or "text-only-llm"))) manifest.RequireClips();
         manifest.RequireAllClassesInTrain();
         foreach (var split in Manifest.SplitNames)
             if (manifest.Split(split).Count == 0) throw new SpeechTokException($"{manifest.Path}: split '{split}' is empty (experiment needs train, val and test)");

@@ -181,6 +181,11 @@ public sealed class RunnerTests : IDisposable
         foreach (var n in new[] { 0, 5, 10, 15, 20 }) Assert.Contains($"c{n:D3}.wav", ex.Message);
         Assert.Contains("5 clip problem(s) (5 missing, 0 unreadable, 0 empty)", ex.Message);
         Assert.False(Directory.Exists(o.Out));
+        // text systems alone need no clip: they run where the audio is absent
+        var text = ExperimentRunner.Run(o with { OnlySystems = ["bow"] });
+        Assert.Equal(["bow"], text.Systems.Select(x => x.System));
+        Assert.Contains("unknown audio encoder 'byol'", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { OnlySystems = ["bow"], AudioEncoder = "byol", Out = o.Out + "2" })).Message);
+        Assert.False(Directory.Exists(o.Out + "2"));
     }
 
     [Fact]
