@@ -10,6 +10,7 @@ internal static class EvaluateCommand
     {
         var run = new Option<string>("--run") { Description = "Run folder written by `speechtok finetune`.", Required = true };
         var split = new Option<string>("--split") { DefaultValueFactory = _ => "test" };
+        split.AcceptOnlyFromAmong(SpeechTok.Audio.Manifest.SplitNames);
         var cmd = new Command("evaluate", "Per-seed metrics, mean ± std, probability-averaging and majority-vote bagging → RUN/results.json.") { run, split };
         cmd.SetAction(r =>
         {

@@ -32,6 +32,13 @@ internal static class TokenizeCommand
             var dir = r.GetValue(outDir)!;
             var tokArg = r.GetValue(tokenizer)!;
             string tokDir = tokArg == TokenizerLoader.Builtin ? Path.Combine(dir, TokenizerLoader.BuiltinSubfolder) : tokArg;
+            if (r.GetResult(seed) is { Implicit: false })
+            {
+                // --seed only shapes a fit: refused where nothing is fitted, rather than ignored.
+                if (tokArg != TokenizerLoader.Builtin) throw new SpeechTokException("--seed is for fitting --tokenizer builtin; a tokenizer folder is used as it is");
+                if (BuiltinTokenizer.IsBuiltinFolder(tokDir) && BuiltinTokenizer.Load(tokDir).Seed != r.GetValue(seed))
+                    throw new SpeechTokException($"{tokDir} holds a tokenizer fitted with --seed {BuiltinTokenizer.Load(tokDir).Seed}; use another --out for --seed {r.GetValue(seed)}");
+            }
             ISpeechTokenizer tok = tokArg == TokenizerLoader.Builtin
                 ? TokenizerLoader.LoadOrFitBuiltin(tokDir, m, new BuiltinFitOptions { Seed = r.GetValue(seed) }, r.GetValue(mixdown), msg => Console.Error.WriteLine(msg))
                 : TokenizerLoader.Load(tokDir);

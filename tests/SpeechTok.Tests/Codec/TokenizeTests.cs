@@ -189,6 +189,15 @@ public sealed class TokenizeTests : IDisposable
         Assert.Equal(2, code);
         Assert.StartsWith($"error: --out {tokDir} is not an empty folder; a fitted tokenizer is never replaced in place", err.Trim());
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(tokDir, "codebooks.safetensors")));
+
+        // tokenize's --seed only shapes a fit: refused where it would be ignored
+        (code, _, err) = Cli("tokenize", "--manifest", EspeakCorpus.ManifestPath, "--tokenizer", tokDir, "--out", Path.Combine(_dir, "c"), "--seed", "5");
+        Assert.Equal((2, "error: --seed is for fitting --tokenizer builtin; a tokenizer folder is used as it is"), (code, err.Trim()));
+        var built = Path.Combine(_dir, "b");
+        Directory.CreateDirectory(built);
+        Directory.CreateSymbolicLink(Path.Combine(built, TokenizerLoader.BuiltinSubfolder), tokDir);
+        (code, _, err) = Cli("tokenize", "--manifest", EspeakCorpus.ManifestPath, "--tokenizer", "builtin", "--out", built, "--seed", "5");
+        Assert.Equal((2, $"error: {Path.Combine(built, TokenizerLoader.BuiltinSubfolder)} holds a tokenizer fitted with --seed 3; use another --out for --seed 5"), (code, err.Trim()));
     }
 
     /// <summary>A config whose n_q is below the checkpoint's RVQ layer count loaded and used the first n_q layers silently.</summary>
