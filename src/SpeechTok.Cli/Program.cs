@@ -69,6 +69,7 @@ static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult 
 // System.CommandLine names .NET types ("System.Nullable`1[System.Int32]"); say what a user types instead.
 static string Plain(string message)
 {
+    message = System.Text.RegularExpressions.Regex.Replace(message, @"\s*\n\s*", " "); // one line: "Must be one of: 'a' 'b'"
     var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'\.$");
     if (!m.Success) return message;
     string type = m.Groups[3].Value;
