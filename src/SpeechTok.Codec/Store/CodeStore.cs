@@ -242,7 +242,8 @@ public sealed class CodeStore : IDisposable
         if (match == SourceMatch.Missing) return null;
         if (match == SourceMatch.Changed)
             throw new SpeechTokException($"{sample.Where}: the codes in {Directory} were made from other audio than {string.Join(" | ", sample.AudioPaths)} " +
-                "(the manifest was edited or reordered, or the clip changed); run `speechtok tokenize` on this manifest again");
+                "(the manifest was edited or reordered, a clip changed, or this is another dataset); run `speechtok tokenize` on this manifest " +
+                "(for another dataset, into a new folder, given here as --codes)");
         if (match == SourceMatch.Unverifiable && Interlocked.Increment(ref _unverified) == 1) FirstUnverified = sample.AudioPaths.First(p => !File.Exists(p));
         return TryGet(sample.Key);
     }
