@@ -29,6 +29,10 @@ internal static class SelectCommand
             { manifest, codes, layers, bow, noBow, c, sweep, split, random, seed, tol, audioRoot, numClasses, output };
         cmd.SetAction(pr =>
         {
+            if (pr.GetValue(random) != null)
+                foreach (var modelOnly in new Option[] { bow, noBow, c, sweep, split, tol })
+                    if (pr.GetResult(modelOnly) is { Implicit: false })
+                        throw new SpeechTokException($"{modelOnly.Name} shapes the L1 model's selection; --random K draws without it: drop {modelOnly.Name}");
             var opts = new SelectOptions
             {
                 Manifest = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses)),
