@@ -19,6 +19,18 @@ public sealed record SelectedAudioTokens
     [JsonPropertyName(LayersField)] public required int[] Layers { get; init; }
     [JsonPropertyName(CodebookSizeField)] public int CodebookSize { get; init; } = AudioFeatureLayout.DefaultCodebookSize;
 
+    /// <summary>selection.json's <c>codes_tokenizer</c>, checked against the code store a run reads (not part of run.json's record).</summary>
+    [JsonIgnore] public string? CodesTokenizer { get; init; }
+
+    /// <summary>Fails unless the code store at <paramref name="storeDir"/> (its tokenizer identity and codebook size) is what the features were selected from.</summary>
+    public void RequireCodesOf(string storeTokenizer, int storeCodebookSize, string storeDir)
+    {
+        if (CodesTokenizer != null && CodesTokenizer != storeTokenizer)
+            throw new SpeechTokException($"{Path}: the tokens were selected from codes of tokenizer {CodesTokenizer}, but {storeDir} holds codes of {storeTokenizer}; select again on this store");
+        if (CodebookSize != storeCodebookSize)
+            throw new SpeechTokException($"{Path}: codebook_size {CodebookSize}, but {storeDir} holds codes of a {storeCodebookSize}-code tokenizer; select again on this store");
+    }
+
     [JsonIgnore] public AudioFeatureLayout Layout => AudioFeatureLayout.FromLayerNumbers(Layers, CodebookSize);
 
     /// <summary>Features non-empty, strictly ascending and inside the layout.</summary>

@@ -18,6 +18,8 @@ public sealed record SelectionFile : IArtifact
     public const string ModelMode = "model", RandomMode = "random";
 
     [JsonPropertyName("manifest")] public string? Manifest { get; init; }
+    /// <summary>Identity of the speech tokenizer whose codes the features were selected from (absent without a code store).</summary>
+    [JsonPropertyName("codes_tokenizer")] public string? CodesTokenizer { get; init; }
     /// <summary>"binary", "multiclass" or "multilabel".</summary>
     [JsonPropertyName("task")] public string? Task { get; init; }
     [JsonPropertyName("num_classes")] public int? NumClasses { get; init; }
@@ -61,7 +63,7 @@ public sealed record SelectionFile : IArtifact
     {
         path = System.IO.Path.GetFullPath(path);
         var s = Load(path);
-        var tokens = new SelectedAudioTokens { Path = path, Features = s.SelectedFeatures, Layers = s.Layers, CodebookSize = s.CodebookSize };
+        var tokens = new SelectedAudioTokens { Path = path, Features = s.SelectedFeatures, Layers = s.Layers, CodebookSize = s.CodebookSize, CodesTokenizer = s.CodesTokenizer };
         tokens.Validate(path);
         return tokens;
     }

@@ -26,6 +26,7 @@ public sealed record PretrainSpec
         using var lm = LanguageModel.Load(Model, selection);
         var serializer = lm.Serializer(Serialization, MaxLength);
         using var codes = CodeStore.Open(Codes);
+        selection.RequireCodesOf(codes.TokenizerIdentity, codes.CodebookSize, codes.Directory);
         if (Manifest.Samples.Count == 0) throw new SpeechTokException($"{Manifest.Path}: no sample");
         var corpus = EncodedSet.Encode("all", Manifest.Samples, serializer, codes);
         if (codes.UnverifiedWarning is { } unverified) log?.Invoke(unverified);

@@ -53,7 +53,7 @@ internal static class SelectCommand
             if (dir != null) store = CodeStore.Open(dir);
             using (store)
             {
-                var doc = SelectionRunner.Run(opts, s => store?.TryGet(s));
+                var doc = SelectionRunner.Run(opts, s => store?.TryGet(s)) with { CodesTokenizer = store?.TokenizerIdentity };
                 var path = pr.GetValue(output)!;
                 if (store?.UnverifiedWarning is { } unverified) Console.Error.WriteLine(unverified);
                 doc.Save(path);

@@ -197,15 +197,14 @@ public static class ExperimentRunner
                 timings.Time($"selection {which}", () =>
                 {
                     SelectionFile doc;
+                    using var store = CodeStore.Open(codes);
                     if (which == "random")
                     {
                         int k = SelectionFile.Load(Selection("2-8")).SelectedFeatures.Length;
-                        using var store = CodeStore.Open(codes);
                         doc = SelectionRunner.Run(Select("2-8") with { RandomK = k, Seed = 42 }, s => store.TryGet(s));
                     }
                     else
                     {
-                        using var store = CodeStore.Open(codes);
                         var opts = Select(which);
                         var sweep = SelectionRunner.Run(opts with { C = preset.SweepC.Max(), SweepC = preset.SweepC }, s => store.TryGet(s));
                         var points = CChoice.Points(sweep);
@@ -217,7 +216,7 @@ public static class ExperimentRunner
                         };
                         log($"selection {which}: C = {c} → {doc.Counts!.SelectedAudio} audio tokens, inner F1 {doc.InnerSplit!.MacroF1}");
                     }
-                    doc.Save(path);
+                    (doc with { CodesTokenizer = store.TokenizerIdentity }).Save(path);
                     return 0;
                 });
             }

@@ -182,6 +182,24 @@ public sealed class OptionValidationTests
         Assert.Contains("'codes_sha256' differs", Assert.Throws<SpeechTokException>(() => pt.Run()).Message);
     }
 
+    /// <summary>A selection made on another tokenizer's codes was accepted: its token ids mean nothing in this store.</summary>
+    [Fact]
+    public void A_selection_from_another_tokenizers_codes_is_refused()
+    {
+        using var d = new ToyData(perSplit: 8);
+        var sel = SelectionFile.Load(d.Selection) with { CodesTokenizer = "builtin:other" };
+        sel.Save(d.Selection);
+        var spec = new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = Path.Combine(d.Dir, "run"),
+            Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(spec));
+        Assert.Equal($"{d.Selection}: the tokens were selected from codes of tokenizer builtin:other, but {d.Codes} holds codes of toy; select again on this store", e.Message);
+        var pt = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = Path.Combine(d.Dir, "pre") };
+        Assert.Equal(e.Message, Assert.Throws<SpeechTokException>(() => pt.Run()).Message);
+        (sel with { CodesTokenizer = "toy" }).Save(d.Selection);
+        FinetuneRun.Run(spec);
+        Assert.False(Directory.Exists(Path.Combine(d.Dir, "pre")));
+    }
+
     /// <summary>A malformed command line printed the whole help text and exited 1, naming a .NET type.</summary>
     [Fact]
     public void Malformed_command_lines_are_one_error_line_with_exit_2()
