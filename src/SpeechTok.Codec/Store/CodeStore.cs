@@ -30,7 +30,7 @@ public sealed class CodeStore : IDisposable
     private readonly record struct RecordRef(long Offset, int Length, int Layers, int Frames, SampleSource Source, int CodesAt);
 
     private readonly Dictionary<string, RecordRef> _index = new(StringComparer.Ordinal);
-    private readonly FileStream _data;
+    private FileStream _data;
     private readonly string _dataPath;
     private readonly object _lock = new();
 
@@ -358,6 +358,44 @@ public sealed class CodeStore : IDisposable
             _data.Write(rec);
             _data.Flush(flushToDisk: true);
             _index[key] = new RecordRef(off, (int)recLen, codes.Length, frames, source, FixedHeader + keyBytes.Length + SampleHeader);
+        }
+    }
+
+    /// <summary>Bytes of codes.bin held by records a later record of the same key superseded (or damaged ones).</summary>
+    public long SupersededBytes
+    {
+        get { lock (_lock) return _data.Length - _index.Values.Sum(e => (long)e.Length); }
+    }
+
+    /// <summary>
+    /// Rewrites codes.bin with the current record of every key only, in file order, when superseded records take more
+    /// room than the live ones (each re-stamp or re-encoding appends a whole record). The new file replaces the old by an
+    /// atomic rename, so a crash leaves one or the other. Returns the bytes freed (0: nothing done).
+    /// </summary>
+    public long CompactIfWasteful()
+    {
+        if (!Writable) throw new InvalidOperationException("code store opened read-only");
+        lock (_lock)
+        {
+            long live = _index.Values.Sum(e => (long)e.Length), before = _data.Length;
+            if (before - live <= live) return 0;
+            var records = _index.Values.OrderBy(e => e.Offset).ToList();
+            AtomicFile.Write(_dataPath, fs =>
+            {
+                foreach (var e in records)
+                {
+                    var rec = new byte[e.Length];
+                    _data.Position = e.Offset;
+                    _data.ReadExactly(rec);
+                    fs.Write(rec);
+                }
+            });
+            _data.Dispose();
+            _data = new FileStream(_dataPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+            _index.Clear();
+            DamagedRecords = 0;
+            Scan();
+            return before - _data.Length;
         }
     }
 

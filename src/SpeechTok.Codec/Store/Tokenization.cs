@@ -61,6 +61,7 @@ public static class Tokenization
         {
             throw first; // the samples finished so far stay in the store
         }
+        store.CompactIfWasteful();
         if (options.JsonlPath != null) WriteJsonl(manifest, store, options.JsonlPath);
         return new TokenizeResult(total, total - pending.Count, pending.Count, store.TornTailBytes, store.DamagedRecords)
             { Restamped = matches.Count(m => m == SourceMatch.Moved) };

@@ -143,7 +143,13 @@ public sealed class TokenizeTests : IDisposable
             foreach (var (x, y) in ma.Samples.Zip(mb.Samples)) Assert.Equal(s.Get(x), s.Get(y));
         }
         Assert.Equal(new TokenizeResult(20, 20, 0, 0, 0) { Restamped = 20 }, Tokenization.Run(mb, tok, id, store, new TokenizeOptions()));
-        using (var s = CodeStore.Open(store)) Assert.All(mb.Samples, x => Assert.Equal(SourceMatch.Same, s.Compare(x, out _)));
+        long live;
+        using (var s = CodeStore.Open(store))
+        {
+            Assert.All(mb.Samples, x => Assert.Equal(SourceMatch.Same, s.Compare(x, out _)));
+            live = new FileInfo(Path.Combine(store, CodeStore.DataFile)).Length - s.SupersededBytes;
+            Assert.Equal(live, s.SupersededBytes); // every record once superseded by its re-stamped copy: not yet more than the live ones
+        }
 
         // two train rows swapped in the manifest: train/0 now names s01.wav, whose codes the store holds as train/1
         var lines = File.ReadAllLines(Path.Combine(b, "manifest.csv"));
@@ -163,6 +169,8 @@ public sealed class TokenizeTests : IDisposable
         var refused = Assert.Throws<SpeechTokException>(() => Tokenization.Run(mb, tok, id, store, new TokenizeOptions { RefuseChangedBecause = "use another --out" }));
         Assert.Equal($"{mb.Path}:5 (train/3): 1 sample(s) have other audio than when {Path.GetFullPath(store)} was made (first: {Path.Combine(b, "s03.wav")}); use another --out", refused.Message);
         Assert.Equal(new TokenizeResult(20, 19, 1, 0, 0), Tokenization.Run(mb, tok, id, store, new TokenizeOptions()));
+        using (var s = CodeStore.Open(store)) Assert.Equal(0, s.SupersededBytes); // the waste passed the live size: compacted
+        Assert.Empty(Directory.GetFiles(store, "*.tmp"));
         using (var s = CodeStore.Open(store)) Assert.Equal(s.Get(mb.Samples[5]), s.Get(mb.Samples[3]));
 
         // clips gone (or a wrong --audio-root): the file names are checked, the rest is counted for a warning
