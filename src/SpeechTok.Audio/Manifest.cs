@@ -201,6 +201,7 @@ public sealed class Manifest
             if (s.AudioPaths.Count == 0) missing.Add($"{s.Where}: empty audio_path_list");
             foreach (var clip in s.AudioPaths)
             {
+                if (Directory.Exists(clip)) { unreadable.Add($"{s.Where}: {clip}: a folder, not an audio file"); continue; }
                 if (!File.Exists(clip)) { missing.Add($"{s.Where}: {clip}"); continue; }
                 try
                 {

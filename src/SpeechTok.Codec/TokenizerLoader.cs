@@ -34,6 +34,7 @@ public static class TokenizerLoader
     public static string RequireFolder(string dir)
     {
         dir = Path.GetFullPath(dir);
+        if (File.Exists(dir)) throw new SpeechTokException($"--tokenizer '{dir}' is a file; give the folder holding config.json and the checkpoint");
         if (!Directory.Exists(dir)) throw new SpeechTokException($"tokenizer folder '{dir}' does not exist");
         if (!File.Exists(Path.Combine(dir, "config.json")))
             throw new SpeechTokException($"tokenizer folder '{dir}' has no config.json (expected a built-in tokenizer or an official SpeechTokenizer config.json + model.pt/model.safetensors)");

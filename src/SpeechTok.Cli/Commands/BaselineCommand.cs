@@ -15,9 +15,11 @@ internal static class BaselineCommand
         var grid = new Option<string?>("--grid") { Description = "Comma-separated C values to choose from on val (default 0.001,0.003,…,10)." };
         var output = new Option<string>("--out") { Description = "Output folder (results.json is created or updated).", Required = true };
         var numClasses = SelectCommand.NumClassesOption();
-        var cmd = new Command("baseline", "Run a classic baseline (L2 logistic regression, C chosen on val macro-F1).") { system, manifest, audioRoot, numClasses, grid, output };
+        var threads = CliLists.Threads("Threads (default: all cores).");
+        var cmd = new Command("baseline", "Run a classic baseline (L2 logistic regression, C chosen on val macro-F1).") { system, manifest, audioRoot, numClasses, grid, output, threads };
         cmd.SetAction(pr =>
         {
+            Tensors.Threading.Threads = pr.GetValue(threads);
             var m = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses));
             var cs = CliLists.Cs(pr.GetValue(grid));
             var result = Baselines.Run(pr.GetValue(system)!, m, cs.Length > 0 ? cs : Baselines.DefaultGrid, Baselines.MfccFeatures);

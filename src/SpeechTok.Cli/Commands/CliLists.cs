@@ -26,6 +26,7 @@ internal static class CliLists
     public static int[]? Seeds(string? text)
     {
         if (text == null) return null;
+        if (text.Trim().Length == 0) throw new SpeechTokException("--seeds is empty; give comma-separated integers, e.g. 42,100");
         try { return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray(); }
         catch (Exception e) when (e is FormatException or OverflowException) { throw new SpeechTokException($"--seeds '{text}' must be comma-separated integers"); }
     }

@@ -19,10 +19,12 @@ internal static class PredictCommand
         var outPath = new Option<string?>("--out") { Description = "Batch: output file, one JSON object a sample (key, id, labels, probabilities, prediction or predicted_labels)." };
         var codes = new Option<string?>("--codes") { Description = "Batch: code store with the manifest's codes (default: the run's)." };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Batch: folder the clip paths are relative to (default: the manifest's folder)." };
+        var threads = CliLists.Threads("Threads (default: all cores).");
         var cmd = new Command("predict", "Bagged probabilities (mean over the run's seeds) of one sample (--text, --audio) or of a manifest split (--manifest, --out).")
-            { run, text, audio, tokenizer, manifest, split, outPath, codes, audioRoot };
+            { run, text, audio, tokenizer, manifest, split, outPath, codes, audioRoot, threads };
         cmd.SetAction(r =>
         {
+            Tensors.Threading.Threads = r.GetValue(threads);
             string runDir = r.GetValue(run)!;
             var meta = RunFile.Load(Path.Combine(runDir, RunFile.FileName));
             // An option the run does not use is refused rather than ignored: the user believes it shaped the prediction.

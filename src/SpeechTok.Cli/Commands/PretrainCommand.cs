@@ -29,10 +29,12 @@ internal static class PretrainCommand
         var clip = new Option<double>("--max-grad-norm") { DefaultValueFactory = _ => defaults.MaxGradNorm };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => defaults.Seed };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder); the codes are checked against the clips found there." };
+        var threads = CliLists.Threads("Threads (default: all cores).");
         var cmd = new Command("pretrain", "Step 2: train the embedding rows of the selected audio tokens and the 4 markers (causal LM, frozen backbone). Rerun to resume.")
-            { manifest, codes, selection, model, outDir, ser, maxLen, lr, epochs, batch, accum, warmup, evalFrac, evals, patience, clip, seed, audioRoot };
+            { manifest, codes, selection, model, outDir, ser, maxLen, lr, epochs, batch, accum, warmup, evalFrac, evals, patience, clip, seed, audioRoot, threads };
         cmd.SetAction(r =>
         {
+            Tensors.Threading.Threads = r.GetValue(threads);
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot));
             var spec = new PretrainSpec
             {

@@ -29,13 +29,15 @@ public sealed class TokenizeTests : IDisposable
         File.Copy(Path.Combine(EspeakCorpus.Folder, "s00.wav"), Path.Combine(_dir, "ok.wav"));
         WavWriter.Write(Path.Combine(_dir, "empty.wav"), ReadOnlySpan<float>.Empty, 16000);
         var csv = Path.Combine(_dir, "m.csv");
+        Directory.CreateDirectory(Path.Combine(_dir, "folder.wav"));
         File.WriteAllText(csv, "split,text,audio_path_list,label\ntrain,a,ok.wav,0\ntrain,b,gone1.wav,1\nval,c,ok.wav|gone2.wav,0\n" +
-            "test,d,bad.wav,1\ntest,e,ok.wav|empty.wav,0\n");
+            "test,d,bad.wav,1\ntest,e,ok.wav|empty.wav,0\ntest,f,folder.wav,1\n");
         var m = Manifest.Load(csv);
         var tok = new FailingTokenizer(-1);
         var outDir = Path.Combine(_dir, "out");
         var e = Assert.Throws<SpeechTokException>(() => Tokenization.Run(m, tok, "id", outDir, new TokenizeOptions()));
-        Assert.StartsWith($"{csv}: 4 clip problem(s) (2 missing, 1 unreadable, 1 empty)", e.Message);
+        Assert.StartsWith($"{csv}: 5 clip problem(s) (2 missing, 2 unreadable, 1 empty)", e.Message);
+        Assert.Contains($"{csv}:7 (test/2): {Path.Combine(_dir, "folder.wav")}: a folder, not an audio file", e.Message);
         Assert.Contains($"{csv}:3 (train/1): {Path.Combine(_dir, "gone1.wav")}", e.Message);
         Assert.Contains($"{csv}:4 (val/0): {Path.Combine(_dir, "gone2.wav")}", e.Message);
         Assert.Contains($"{csv}:5 (test/0): {Path.Combine(_dir, "bad.wav")}: not a WAV file", e.Message);
