@@ -66,7 +66,7 @@ internal static class FinetuneCommand
             if (!text && vector == null && pre == null && !r.GetValue(noPretrain)) throw new SpeechTokException("pass --pretrained DIR, --no-pretrain, --text-only or --audio-vector NAME");
             if (pre != null && (text || r.GetValue(noPretrain))) throw new SpeechTokException("--pretrained cannot be combined with --no-pretrain or --text-only");
             if (text || vector != null)
-                foreach (var tokensOnly in new Option[] { codes, selection, ser, noPretrain })
+                foreach (var tokensOnly in text ? new Option[] { codes, selection, ser, noPretrain, audioRoot } : [codes, selection, ser, noPretrain])
                     if (r.GetResult(tokensOnly) is { Implicit: false })
                         throw new SpeechTokException($"{tokensOnly.Name} is for runs with audio tokens; {(text ? "--text-only" : "--audio-vector")} does not use it");
             Tensors.Threading.Threads = r.GetValue(threads);

@@ -49,6 +49,8 @@ internal static class LmTrainCommand
             {
                 if (validDocs.Count > 0) throw new SpeechTokException("give --valid or --valid-from-year, not both");
                 (trainDocs, validDocs) = TextCorpus.SplitByYear(docs, year);
+                if (validDocs.Count == 0) throw new SpeechTokException($"--valid-from-year {year}: no --train file is from {year} or later (the latest is {docs.Max(d => d.Name[..4])})");
+                if (trainDocs.Count == 0) throw new SpeechTokException($"--valid-from-year {year}: every --train file is from {year} or later, so none is left to train on");
             }
             // Held-out numbers of text the model trained on measure memorisation, not what it learned.
             if (validDocs.Select(d => d.Path).Intersect(trainDocs.Select(d => d.Path)).FirstOrDefault() is { } both)

@@ -141,6 +141,9 @@ public sealed class OptionValidationTests
             (["finetune", .. common, "--text-only", "--seeds", " "], "--seeds is empty; give comma-separated integers, e.g. 42,100"),
             (["codes", "--tokenizer", d.Manifest, d.Manifest], $"--tokenizer '{d.Manifest}' is a file; give the folder holding config.json and the checkpoint"),
             (["pretrain", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--out", Path.Combine(d.Dir, "r"), "--threads", "-3"], "--threads -3: must be at least 1 (see `speechtok pretrain --help`)"),
+            (["finetune", .. common, "--text-only", "--audio-root", d.Dir], "--audio-root is for runs with audio tokens; --text-only does not use it"),
+            (["lm", "train", "--train", Path.Combine(SpeechTok.Tests.Conformance.FixtureRoot.RepoRoot, "tests", "data", "sotu-sample"), "--valid-from-year", "2030", "--out", Path.Combine(d.Dir, "r")],
+                "--valid-from-year 2030: no --train file is from 2030 or later (the latest is 1932)"),
             (["finetune", .. common, "--text-only", "--no-pretrain"], "--no-pretrain is for runs with audio tokens; --text-only does not use it"),
             (["tokenize", "--manifest", d.Manifest, "--tokenizer", "builtin", "--out", Path.Combine(d.Dir, "r"), "--threads", "0"], "--threads 0: must be at least 1 (see `speechtok tokenize --help`)"),
         })
