@@ -192,7 +192,7 @@ public static class SelectionRunner
         if (!File.Exists(path)) throw new SpeechTokException($"split file '{path}' does not exist");
         JsonElement root;
         try { root = JsonDocument.Parse(File.ReadAllText(path)).RootElement; }
-        catch (JsonException e) { throw new SpeechTokException($"{path}: not valid JSON ({e.Message})"); }
+        catch (JsonException e) { throw new SpeechTokException($"{path}:{e.LineNumber + 1}: not valid JSON ({e.Message.ReplaceLineEndings(" ")})", e); }
         int[] Read(string name)
         {
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(name, out var arr) || arr.ValueKind != JsonValueKind.Array)
