@@ -27,8 +27,9 @@ public sealed record SelectedAudioTokens
     {
         if (CodesTokenizer != null && CodesTokenizer != storeTokenizer)
             throw new SpeechTokException($"{Path}: the tokens were selected from codes of tokenizer {CodesTokenizer}, but {storeDir} holds codes of {storeTokenizer}; select again on this store");
-        if (CodebookSize != storeCodebookSize)
-            throw new SpeechTokException($"{Path}: codebook_size {CodebookSize}, but {storeDir} holds codes of a {storeCodebookSize}-code tokenizer; select again on this store");
+        // select lays features out with a stride of 1024 whatever the tokenizer: smaller codebooks fit, larger ones do not
+        if (storeCodebookSize > CodebookSize)
+            throw new SpeechTokException($"{Path}: codebook_size {CodebookSize}, but {storeDir} holds codes of a {storeCodebookSize}-code tokenizer, beyond the selection's layout; select again on this store");
     }
 
     [JsonIgnore] public AudioFeatureLayout Layout => AudioFeatureLayout.FromLayerNumbers(Layers, CodebookSize);

@@ -55,7 +55,9 @@ internal static class CliLists
         var o = new Option<int>("--threads") { Description = description, DefaultValueFactory = _ => Environment.ProcessorCount };
         o.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() < 1) r.AddError($"--threads {r.GetValueOrDefault<int>()}: must be at least 1");
+            // From the token: a non-integer is the parser's own error (GetValueOrDefault would throw on it).
+            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n < 1)
+                r.AddError($"--threads {n}: must be at least 1");
         });
         return o;
     }

@@ -20,9 +20,9 @@ namespace SpeechTok.Codec.Store;
 public sealed class CodeStore : IDisposable
 {
     public const string Format = "speechtok-codes";
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
     public const string MetaFile = "store.json", DataFile = "codes.bin";
-    private static ReadOnlySpan<byte> Magic => "STC2"u8;
+    private static ReadOnlySpan<byte> Magic => "STC3"u8;
     private const int FixedHeader = 4 + 4 + 2; // magic, record length, key length
     private const int SampleHeader = 2 + 4 + 8 + 8 + 8; // layers, frames, content, stamp, names (after the key)
 
@@ -133,7 +133,10 @@ public sealed class CodeStore : IDisposable
             };
             AtomicFile.WriteAllText(Path.Combine(dir, MetaFile), meta.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
-        return new CodeStore(dir, tokenizerIdentity, numQuantizers, codebookSize, mixdown, writable: true);
+        var store = new CodeStore(dir, tokenizerIdentity, numQuantizers, codebookSize, mixdown, writable: true);
+        // A compaction killed before its rename leaves its temp file; holding the write handle, no other writer is at work.
+        foreach (var stale in System.IO.Directory.EnumerateFiles(dir, $".{DataFile}.*.tmp")) File.Delete(stale);
+        return store;
     }
 
     /// <summary>Fails unless the store was written by the tokenizer with this identity.</summary>
@@ -153,8 +156,8 @@ public sealed class CodeStore : IDisposable
             var r = doc.RootElement;
             if (r.GetProperty("format").GetString() != Format) throw new SpeechTokException($"{path}: 'format' is not '{Format}'");
             int v = r.GetProperty("format_version").GetInt32();
-            if (v == 1)
-                throw new SpeechTokException($"{path}: format_version 1, whose records do not say which recordings they were made from; this build reads {FormatVersion}. Tokenize again into a new --out folder");
+            if (v is 1 or 2)
+                throw new SpeechTokException($"{path}: format_version {v}, whose records do not say {(v == 1 ? "which recordings they were made from" : "their clips' file names")}; this build reads {FormatVersion}. Tokenize again into a new --out folder");
             if (v != FormatVersion) throw new SpeechTokException($"{path}: format_version {v} is not supported (this build reads {FormatVersion})");
             return (r.GetProperty("tokenizer").GetString() ?? throw new SpeechTokException($"{path}: 'tokenizer' is null"),
                 r.GetProperty("num_quantizers").GetInt32(), r.GetProperty("codebook_size").GetInt32(), r.GetProperty("mixdown").GetBoolean());
@@ -195,8 +198,7 @@ public sealed class CodeStore : IDisposable
             int frames = BinaryPrimitives.ReadInt32LittleEndian(rec.AsSpan(p + 2));
             var src = new SampleSource(BinaryPrimitives.ReadUInt64LittleEndian(rec.AsSpan(p + 6)), BinaryPrimitives.ReadUInt64LittleEndian(rec.AsSpan(p + 14)),
                 BinaryPrimitives.ReadUInt64LittleEndian(rec.AsSpan(p + 22)));
-            if ((long)layers * frames * 2 != recLen - (p + SampleHeader) - 8) break;
-            if (layers != NumQuantizers)
+            if ((long)layers * frames * 2 != recLen - (p + SampleHeader) - 8 || layers != NumQuantizers)
             {
                 // checksummed but not of this store's shape: damaged (rewritten), so not indexed and redone
                 pos += recLen;
@@ -287,24 +289,30 @@ public sealed class CodeStore : IDisposable
     }
 
     /// <summary>
-    /// SHA-256 (lowercase hex) over each key and its record's checksum, in the order given: what a run records so that
-    /// resuming it after the codes changed (a re-tokenized clip) is noticed. A key without a record is an error.
+    /// SHA-256 (lowercase hex) over each key, its shape and its codes, in the order given: what a run records so that
+    /// resuming it after the codes changed (a re-tokenized clip) is noticed. Only the codes count, so re-stamped or
+    /// compacted records (moved clips, same codes) keep it. A key without a record is an error.
     /// </summary>
     public string Fingerprint(IEnumerable<string> keys)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> checksum = stackalloc byte[8];
+        Span<byte> shape = stackalloc byte[8];
         foreach (var key in keys)
         {
             RecordRef e;
+            var rec = Array.Empty<byte>();
             lock (_lock)
             {
                 if (!_index.TryGetValue(key, out e)) throw new SpeechTokException($"{Directory}: no codes for sample {key}");
-                _data.Position = e.Offset + e.Length - 8;
-                _data.ReadExactly(checksum);
+                rec = new byte[e.Length];
+                _data.Position = e.Offset;
+                _data.ReadExactly(rec);
             }
+            BinaryPrimitives.WriteInt32LittleEndian(shape, e.Layers);
+            BinaryPrimitives.WriteInt32LittleEndian(shape[4..], e.Frames);
             sha.AppendData(Encoding.UTF8.GetBytes(key + "\0"));
-            sha.AppendData(checksum);
+            sha.AppendData(shape);
+            sha.AppendData(rec.AsSpan(e.CodesAt, e.Length - e.CodesAt - 8));
         }
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
@@ -393,8 +401,9 @@ public sealed class CodeStore : IDisposable
             _data.Dispose();
             _data = new FileStream(_dataPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
             _index.Clear();
-            DamagedRecords = 0;
+            int damaged = DamagedRecords; // what this open found stays reported; the new file has none
             Scan();
+            DamagedRecords = damaged;
             return before - _data.Length;
         }
     }

@@ -51,6 +51,12 @@ public sealed class StoreTests : IDisposable
         Assert.Contains("never mixed", e.Message);
         Assert.Throws<SpeechTokException>(() => CodeStore.OpenOrCreate(_dir, "builtin:abc", 4, 1024));
         Assert.Contains("not a code store", Assert.Throws<SpeechTokException>(() => CodeStore.Open(Path.Combine(_dir, "none"))).Message);
+        // an older format is refused, never read as torn records and cut
+        var meta = Path.Combine(_dir, CodeStore.MetaFile);
+        File.WriteAllText(meta, File.ReadAllText(meta).Replace($"\"format_version\": {CodeStore.FormatVersion}", "\"format_version\": 2"));
+        long size = new FileInfo(Path.Combine(_dir, CodeStore.DataFile)).Length;
+        Assert.Contains("format_version 2, whose records do not say their clips' file names", Assert.Throws<SpeechTokException>(() => CodeStore.OpenOrCreate(_dir, "builtin:abc", 8, 1024)).Message);
+        Assert.Equal(size, new FileInfo(Path.Combine(_dir, CodeStore.DataFile)).Length);
     }
 
     [Fact]

@@ -82,7 +82,7 @@ public sealed class TokenizeTests : IDisposable
         }
         // and the process died while writing the next record
         var data = Path.Combine(resumed, CodeStore.DataFile);
-        using (var f = new FileStream(data, FileMode.Append)) f.Write([(byte)'S', (byte)'T', (byte)'C', (byte)'2', 0xff, 0, 0]);
+        using (var f = new FileStream(data, FileMode.Append)) f.Write([(byte)'S', (byte)'T', (byte)'C', (byte)'3', 0xff, 0, 0]);
         int finished;
         using (var s = CodeStore.Open(resumed)) finished = s.Keys.Count;
         Assert.InRange(finished, 5, 19);
@@ -139,6 +139,8 @@ public sealed class TokenizeTests : IDisposable
         // the same clips elsewhere, with new modification times: read by content, then re-stamped without encoding
         var b = Copy("b");
         var mb = Manifest.Load(Path.Combine(b, "manifest.csv"));
+        string fingerprint;
+        using (var s = CodeStore.Open(store)) fingerprint = s.Fingerprint(ma.Samples.Select(x => x.Key));
         using (var s = CodeStore.Open(store))
         {
             Assert.Equal(SourceMatch.Moved, s.Compare(mb.Samples[0], out _));
@@ -151,6 +153,7 @@ public sealed class TokenizeTests : IDisposable
             Assert.All(mb.Samples, x => Assert.Equal(SourceMatch.Same, s.Compare(x, out _)));
             live = new FileInfo(Path.Combine(store, CodeStore.DataFile)).Length - s.SupersededBytes;
             Assert.Equal(live, s.SupersededBytes); // every record once superseded by its re-stamped copy: not yet more than the live ones
+            Assert.Equal(fingerprint, s.Fingerprint(mb.Samples.Select(x => x.Key))); // same codes: a run made before the move still resumes
         }
 
         // two train rows swapped in the manifest: train/0 now names s01.wav, whose codes the store holds as train/1

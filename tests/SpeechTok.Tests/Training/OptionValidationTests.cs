@@ -138,6 +138,7 @@ public sealed class OptionValidationTests
             (["finetune", .. common, "--audio-vector", "builtin", "--serialization", "compact"], "--serialization is for runs with audio tokens; --audio-vector does not use it"),
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--bow", "--no-bow", "--out", Path.Combine(d.Dir, "s.json")], "--bow and --no-bow contradict each other; pass one"),
             (["select", "--manifest", d.Manifest, "--random", "5", "--c", "0.1", "--out", Path.Combine(d.Dir, "s.json")], "--c shapes the L1 model's selection; --random K draws without it: drop --c"),
+            (["tokenize", "--manifest", d.Manifest, "--tokenizer", "builtin", "--out", Path.Combine(d.Dir, "r"), "--threads", "abc"], "--threads: 'abc' is not an integer. (see `speechtok tokenize --help`)"),
             (["finetune", .. common, "--text-only", "--seeds", " "], "--seeds is empty; give comma-separated integers, e.g. 42,100"),
             (["codes", "--tokenizer", d.Manifest, d.Manifest], $"--tokenizer '{d.Manifest}' is a file; give the folder holding config.json and the checkpoint"),
             (["pretrain", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--out", Path.Combine(d.Dir, "r"), "--threads", "-3"], "--threads -3: must be at least 1 (see `speechtok pretrain --help`)"),
