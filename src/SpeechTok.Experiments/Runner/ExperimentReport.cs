@@ -64,12 +64,16 @@ internal static class ExperimentReport
         notes.Add("C of the L1 selection is chosen per layer setting from the sweep in Settings: the best inner-split (80/20 of train) F1 among the C values " +
                   $"keeping {ctx.Preset.TokenRangeText} audio tokens. Baselines (bow, mfcc, bow-mfcc) are one deterministic fit, so their bagged and vote scores equal the single score.");
 
+        // A text-systems-only rerun may run where the audio is absent; the token report reads it, so it is left out, and said so.
+        int clipsAbsent = selection == null ? 0 : ctx.Manifest.Samples.Sum(s => s.AudioPaths.Count(p => !File.Exists(p)));
+        if (clipsAbsent > 0) notes.Add($"The token report (what the selected audio tokens carry) is left out: it reads the clips, and {clipsAbsent} were not found.");
+
         ReportWriter.Write(Path.Combine(dirs.Root, ReportWriter.FileName), new ReportInput
         {
             Results = results with { ClassNames = results.ClassNames ?? classNames },
             Title = $"SpeechTok experiment ({ctx.Preset.Name} preset)",
             Settings = settings, Timings = ctx.Timings.All, Truncations = Truncations(ctx), Plots = plots,
-            Tokens = selection != null ? Tokens(ctx, selection) : null, Notes = notes,
+            Tokens = selection != null && clipsAbsent == 0 ? Tokens(ctx, selection) : null, Notes = notes,
         });
     }
 

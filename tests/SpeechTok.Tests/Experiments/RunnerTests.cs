@@ -184,6 +184,10 @@ public sealed class RunnerTests : IDisposable
         // text systems alone need no clip: they run where the audio is absent
         var text = ExperimentRunner.Run(o with { OnlySystems = ["bow"] });
         Assert.Equal(["bow"], text.Systems.Select(x => x.System));
+        // a folder that also holds a selection (from an earlier run with the clips): its token report needs them, and says so
+        new SelectionFile { SelectedFeatures = [1], Layers = [2, 3, 4, 5, 6, 7, 8] }.Save(Path.Combine(o.Out, "selection", "2-8.json"));
+        ExperimentRunner.Run(o with { OnlySystems = ["bow"] });
+        Assert.Contains("The token report (what the selected audio tokens carry) is left out: it reads the clips, and 5 were not found.", File.ReadAllText(Path.Combine(o.Out, "report.md")));
         Assert.Contains("unknown audio encoder 'byol'", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { OnlySystems = ["bow"], AudioEncoder = "byol", Out = o.Out + "2" })).Message);
         Assert.False(Directory.Exists(o.Out + "2"));
     }
