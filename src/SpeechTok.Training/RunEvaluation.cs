@@ -1,4 +1,5 @@
 using SpeechTok.Audio;
+using SpeechTok.Codec;
 using SpeechTok.Codec.Store;
 using SpeechTok.Evaluation;
 using SpeechTok.IO;
@@ -109,5 +110,32 @@ public static class RunEvaluation
     {
         using var rm = RunModel.Load(run);
         return rm.PredictBagged(rm.EncodeOne(text, codes, wav))[0];
+    }
+
+    /// <summary>
+    /// One sample from files, as <c>speechtok predict --text --audio --tokenizer</c> does it: the clip (WAV, or any format
+    /// ffmpeg reads) is loaded as the run's codes were made (run.json's <c>codes_mixdown</c>) and, for runs with audio
+    /// tokens, encoded by <paramref name="tokenizerDir"/>, which must be the speech tokenizer that made the run's codes
+    /// (its identity is checked against run.json's <c>codes_tokenizer</c>). Text-only runs take no clip; audio-vector
+    /// runs take the clip and no tokenizer. Returns <see cref="Predict"/>'s bagged probabilities.
+    /// </summary>
+    public static float[] PredictFiles(string run, string text, string? audioPath, string? tokenizerDir)
+    {
+        string runJson = Path.Combine(run, RunFile.FileName);
+        var meta = RunFile.Load(runJson);
+        if (meta.TextOnly && audioPath != null) throw new SpeechTokException($"{runJson}: the run is text-only, so --audio is not used; drop it");
+        if (meta.Selection == null && tokenizerDir != null)
+            throw new SpeechTokException($"{runJson}: the run is {(meta.TextOnly ? "text-only" : "an audio-vector run (it reads the clip itself)")}, so --tokenizer is not used; drop it");
+        float[]? wav = audioPath is null ? null : AudioLoader.Load(audioPath, meta.CodesMixdown ?? false);
+        int[][]? codes = null;
+        if (wav != null && meta.Selection != null)
+        {
+            var tokDir = tokenizerDir ?? throw new SpeechTokException("--audio needs --tokenizer DIR (the speech tokenizer of the run's code store)");
+            string identity = TokenizerLoader.Identity(tokDir);
+            if (meta.CodesTokenizer != null && meta.CodesTokenizer != identity)
+                throw new SpeechTokException($"tokenizer '{tokDir}' ({identity}) is not the one of the run's codes ({meta.CodesTokenizer})");
+            codes = TokenizerLoader.Load(tokDir).Encode(wav);
+        }
+        return Predict(run, text, codes, wav);
     }
 }

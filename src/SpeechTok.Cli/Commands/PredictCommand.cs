@@ -27,12 +27,10 @@ internal static class PredictCommand
             Tensors.Threading.Threads = r.GetValue(threads);
             string runDir = r.GetValue(run)!;
             var meta = RunFile.Load(Path.Combine(runDir, RunFile.FileName));
-            // An option the run does not use is refused rather than ignored: the user believes it shaped the prediction.
-            string kind = meta.TextOnly ? "text-only" : meta.AudioEncoder != null ? "an audio-vector run (it reads the clip itself)" : "";
-            if (meta.Selection == null && (r.GetValue(tokenizer) != null || r.GetValue(codes) != null))
-                throw new SpeechTokException($"{Path.Combine(runDir, RunFile.FileName)}: the run is {kind}, so {(r.GetValue(tokenizer) != null ? "--tokenizer" : "--codes")} is not used; drop it");
-            if (meta.TextOnly && r.GetValue(audio) != null)
-                throw new SpeechTokException($"{Path.Combine(runDir, RunFile.FileName)}: the run is text-only, so --audio is not used; drop it");
+            // An option the run does not use is refused rather than ignored: the user believes it shaped the prediction
+            // (--audio and --tokenizer by RunEvaluation.PredictFiles).
+            if (meta.Selection == null && r.GetValue(codes) != null)
+                throw new SpeechTokException($"{Path.Combine(runDir, RunFile.FileName)}: the run is {(meta.TextOnly ? "text-only" : "an audio-vector run (it reads the clips themselves)")}, so --codes is not used; drop it");
             if (r.GetValue(manifest) is { } m)
             {
                 if (r.GetValue(text) != null || r.GetValue(audio) != null || r.GetValue(tokenizer) != null)
@@ -46,17 +44,7 @@ internal static class PredictCommand
             var sampleText = r.GetValue(text) ?? throw new SpeechTokException("pass --text (one sample) or --manifest and --out (a split)");
             foreach (var batchOnly in new Option[] { outPath, codes, audioRoot, split })
                 if (r.GetResult(batchOnly) is { Implicit: false }) throw new SpeechTokException($"{batchOnly.Name} is for batch prediction (--manifest); one sample (--text) does not use it");
-            int[][]? sampleCodes = null;
-            float[]? wav = r.GetValue(audio) is { } path ? AudioLoader.Load(path, meta.CodesMixdown ?? false) : null;
-            if (wav != null && meta.Selection != null)
-            {
-                var tokDir = r.GetValue(tokenizer) ?? throw new SpeechTokException("--audio needs --tokenizer DIR (the speech tokenizer of the run's code store)");
-                string identity = TokenizerLoader.Identity(tokDir);
-                if (meta.CodesTokenizer != null && meta.CodesTokenizer != identity)
-                    throw new SpeechTokException($"tokenizer '{tokDir}' ({identity}) is not the one of the run's codes ({meta.CodesTokenizer})");
-                sampleCodes = TokenizerLoader.Load(tokDir).Encode(wav);
-            }
-            var probs = RunEvaluation.Predict(runDir, sampleText, sampleCodes, wav);
+            var probs = RunEvaluation.PredictFiles(runDir, sampleText, r.GetValue(audio), r.GetValue(tokenizer));
             Console.WriteLine(ArtifactJson.ToNode(SamplePrediction.Of(meta.TaskKind, probs)).ToJsonString());
             return 0;
         });

@@ -120,6 +120,8 @@ public sealed class AudioVectorTests : IDisposable
         var batch = rows[3]["probabilities"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
         for (int c = 0; c < 2; c++) Assert.Equal(batch[c], one[c], 4);
         Assert.Contains("pass --audio", Assert.Throws<SpeechTokException>(() => RunEvaluation.Predict(run, "x", null)).Message);
+        Assert.Equal(one, RunEvaluation.PredictFiles(run, s.Text, s.AudioPaths[0], null)); // from the file, as `predict --audio` reads it
+        Assert.Contains("so --tokenizer is not used", Assert.Throws<SpeechTokException>(() => RunEvaluation.PredictFiles(run, s.Text, s.AudioPaths[0], _dir)).Message);
 
         // The projection is part of the adapter: replaced by another, evaluate recomputes instead of reusing the stored predictions.
         string proj = Path.Combine(FinetuneRun.SeedDir(run, 1), AudioProjection.FileName);
