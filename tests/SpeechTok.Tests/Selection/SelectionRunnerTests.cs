@@ -169,6 +169,10 @@ public sealed class SelectionRunnerTests : IDisposable
         File.WriteAllText(split, "{\"inner_train_idx\":[0,1,2],\"inner_test_idx\":[3]}"); // rows 4.. in neither list
         e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1]), SplitFile = split }, codes));
         Assert.Contains("rows are in neither list (4, 5,", e.Message);
+        File.WriteAllText(split, "{\n\"inner_train_idx\": [0,\n"); // cut short: one line naming where
+        e = Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([1]), SplitFile = split }, codes));
+        Assert.StartsWith($"{split}:3: not valid JSON", e.Message);
+        Assert.DoesNotContain("\n", e.Message);
         // A class absent from train.
         var p = Path.Combine(_dir, "absent.csv");
         File.WriteAllText(p, "split,text,audio_path_list,label\ntrain,a b,a.wav,0\ntrain,c d,b.wav,0\ntest,e f,c.wav,1\n");
