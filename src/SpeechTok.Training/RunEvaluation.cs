@@ -13,9 +13,10 @@ public static class RunEvaluation
     /// Per-seed metrics of <paramref name="split"/>, their mean ± std (ddof 1), probability-averaging and
     /// majority-vote bagging; merged into DIR/results.json (common schema), replacing the entry of the same
     /// system and split. A seed whose adapter files changed after fine-tuning wrote its predictions is
-    /// predicted again with the adapter as written (or refused, see <see cref="AdapterConfig"/>).
+    /// predicted again with the adapter as written (or refused, see <see cref="AdapterConfig"/>); <paramref name="log"/>
+    /// then gets the code store's warning if the split's clips are missing (codes matched by file name only).
     /// </summary>
-    public static SystemResult Evaluate(string run, string split)
+    public static SystemResult Evaluate(string run, string split, Action<string>? log = null)
     {
         var meta = RunFile.Load(Path.Combine(run, RunFile.FileName));
         var task = meta.TaskKind;
@@ -38,7 +39,7 @@ public static class RunEvaluation
                 var probs = p.Probabilities;
                 if (FinetuneRun.AdapterChanged(dir))
                 {
-                    set ??= model.Value.Encode(split);
+                    set ??= model.Value.Encode(split, log);
                     if (!set.Keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from split '{split}' of the run's manifest");
                     probs = model.Value.Predict(seed, set);
                 }
@@ -104,7 +105,9 @@ public static class RunEvaluation
     /// multi-label runs). <paramref name="codes"/> is <c>codes[rvqLayer][frame]</c> from the run's speech
     /// tokenizer (runs with audio tokens), <paramref name="wav"/> the 16 kHz clip (audio-vector runs); both null for
     /// text-only runs. Each seed's adapter is read as its adapter_config.json says (<see cref="AdapterConfig"/>).
-    /// Errors name the run folder and the missing piece.
+    /// Errors name the run folder and the missing piece. The codes are checked for layer count, frame count and
+    /// code range only: which tokenizer made them cannot be seen in them, so <see cref="PredictFiles"/> is the
+    /// checked path from a clip.
     /// </summary>
     public static float[] Predict(string run, string text, int[][]? codes, float[]? wav = null)
     {

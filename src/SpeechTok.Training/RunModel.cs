@@ -43,15 +43,18 @@ internal sealed class RunModel : IDisposable
         return new RunModel(run, meta, LanguageModel.Load(ModelResolver.ResolveRecorded(meta.Model, meta.BuiltinLmSha256, src), meta.Selection, encoder != null), encoder);
     }
 
-    /// <summary>The samples of <paramref name="split"/> serialised as at fine-tuning: run.json's manifest and code store.</summary>
-    public EncodedSet Encode(string split)
+    /// <summary>The samples of <paramref name="split"/> serialised as at fine-tuning: run.json's manifest and code store.
+    /// <paramref name="log"/> gets the store's warning when clips are missing and their codes were matched by file name only.</summary>
+    public EncodedSet Encode(string split, Action<string>? log = null)
     {
         var manifest = Manifest.Load(Meta.Manifest, numClasses: Meta.NumLabels);
         if (Meta.ManifestSha256 is { } made && manifest.Sha256 != made)
             throw new SpeechTokException($"{manifest.Path}: the manifest changed since the run {Run} was fine-tuned on it (sha256 {manifest.Sha256[..12]}…, recorded {made[..Math.Min(12, made.Length)]}…); its splits cannot be predicted again as they were");
         using var codes = Serializer.NeedsCodes
             ? CodeStore.Open(Meta.Codes ?? throw new SpeechTokException($"{Path.Combine(Run, RunFile.FileName)}: field 'codes' is missing")) : null;
-        return Encode(split, manifest.Split(split), codes);
+        var set = Encode(split, manifest.Split(split), codes);
+        if (codes?.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
+        return set;
     }
 
     /// <summary>Serialises manifest samples: codes from <paramref name="codes"/> when the run uses audio tokens; the clips are read when it uses an audio vector.</summary>

@@ -15,7 +15,7 @@ internal static class BaselineCommand
         var grid = new Option<string?>("--grid") { Description = "Comma-separated C values to choose from on val (default 0.001,0.003,…,10)." };
         var output = new Option<string>("--out") { Description = "Output folder (results.json is created or updated).", Required = true };
         var numClasses = SelectCommand.NumClassesOption();
-        var threads = CliLists.Threads("Threads (default: all cores).");
+        var threads = CliLists.Threads("Threads, one per core by default.");
         var cmd = new Command("baseline", "Run a classic baseline (L2 logistic regression, C chosen on val macro-F1).") { system, manifest, audioRoot, numClasses, grid, output, threads };
         cmd.SetAction(pr =>
         {

@@ -15,7 +15,7 @@ internal static class BenchCodec
 {
     public static Command Build()
     {
-        var threads = CliLists.Threads("Threads (default: every core).");
+        var threads = CliLists.Threads("Threads, one per core by default.");
         var seconds = new Option<double>("--seconds") { Description = "Length of each clip in seconds.", DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { Description = "Clips in the batched measurement.", DefaultValueFactory = _ => 8 };
         var runs = new Option<int>("--runs") { Description = "Timed runs per measurement (median reported).", DefaultValueFactory = _ => 3 };

@@ -15,7 +15,7 @@ internal static class BenchGemm
         var m = new Option<int>("--m") { Description = "Rows of op(A) and C.", DefaultValueFactory = _ => 2048 };
         var n = new Option<int>("--n") { Description = "Columns of op(B) and C.", DefaultValueFactory = _ => 2048 };
         var k = new Option<int>("--k") { Description = "Inner dimension.", DefaultValueFactory = _ => 2048 };
-        var threads = CliLists.Threads("Threads (default: every core).");
+        var threads = CliLists.Threads("Threads, one per core by default.");
         var runs = new Option<int>("--runs") { Description = "Timed runs (at least 5); the median is reported.", DefaultValueFactory = _ => 7 };
         var transA = new Option<bool>("--transa") { Description = "Use A transposed (A stored [k, m])." };
         var transB = new Option<bool>("--transb") { Description = "Use B transposed (B stored [n, k])." };

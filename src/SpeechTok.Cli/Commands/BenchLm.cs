@@ -38,7 +38,7 @@ internal static class BenchLm
         var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => 8 };
         var seq = new Option<int>("--seq") { Description = "Tokens per sequence (the longest, with --min-seq).", DefaultValueFactory = _ => 128 };
         var minSeq = new Option<int?>("--min-seq") { Description = "Shortest sequence: lengths evenly spaced from it to --seq, right-padded to --seq with an attention mask (as HF's padding collator); tokens/s counts real tokens. Default: --seq (no padding)." };
-        var threads = CliLists.Threads("Threads (default: every core).");
+        var threads = CliLists.Threads("Threads, one per core by default.");
         var steps = new Option<int>("--steps") { Description = "Timed steps after one warm-up step.", DefaultValueFactory = _ => 3 };
         var dtype = new Option<string>("--dtype") { Description = "Weight storage: f32 or bf16 (default: f32 for smollm2-135m and the builtin shapes, bf16 otherwise; full needs f32)." };
         dtype.AcceptOnlyFromAmong("f32", "bf16");

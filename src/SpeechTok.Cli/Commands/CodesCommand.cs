@@ -17,7 +17,7 @@ internal static class CodesCommand
     {
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer folder (built-in or official SpeechTokenizer).", Required = true };
         var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels instead of taking channel 0." };
-        var threads = CliLists.Threads("Threads (default: all cores).");
+        var threads = CliLists.Threads("Threads, one per core by default.");
         var files = new Argument<string[]>("FILE") { Description = "Audio files (WAV, or anything ffmpeg reads).", Arity = ArgumentArity.OneOrMore };
         var cmd = new Command("codes", "Print the RVQ codes of audio files as one JSON object, only once every file is encoded.") { tokenizer, mixdown, threads, files };
         cmd.SetAction(r =>

@@ -14,7 +14,7 @@ internal static class DemoCommand
     {
         var defaults = new DemoOptions();
         var outDir = new Option<string>("--out") { Description = "Output folder: data/ (the dataset) and experiment/ (results). Rerun to resume.", DefaultValueFactory = _ => "runs/demo" };
-        var threads = CliLists.Threads("Worker threads (default: all cores).");
+        var threads = CliLists.Threads("Worker threads, one per core by default.");
         var seed = new Option<int>("--seed") { Description = "Dataset seed (other sentences and voice settings).", DefaultValueFactory = _ => defaults.Seed };
         var labeling = new Option<DemoLabeling>("--labeling") { Description = "Quadrants (4 classes: arousal × polarity), Incongruent (binary: the voice contradicts the words) or MultiLabel (4 labels, any subset: negative words, high pitch, fast, loud).", DefaultValueFactory = _ => defaults.Labeling };
         var metric = CliLists.MetricForBestModelOption();

@@ -18,7 +18,7 @@ internal static class ExperimentCommand
         var preset = new Option<string>("--preset") { Description = PresetHelp(), DefaultValueFactory = _ => ExperimentPreset.Paper.Name };
         var seeds = new Option<string?>("--seeds") { Description = "Comma-separated fine-tuning seeds (overrides the preset's)." };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
-        var threads = CliLists.Threads("Worker threads (default: all cores).");
+        var threads = CliLists.Threads("Worker threads, one per core by default.");
         var systems = new Option<string?>("--systems") { Description = $"Comma-separated subset of the systems to run (default: all {ExperimentRunner.Systems.Length})." };
         var encoder = new Option<string>("--audio-encoder") { Description = "Utterance encoder of the audio-vector system (builtin).", DefaultValueFactory = _ => "builtin" };
         var metric = CliLists.MetricForBestModelOption();

@@ -51,7 +51,7 @@ internal static class FinetuneCommand
             Description = "Seeds trained at once, sharing the threads (0 = auto: one per thread for a backbone of at most 20 M parameters, else 1); the numbers do not change.",
             DefaultValueFactory = _ => defaults.SeedWorkers,
         };
-        var threads = CliLists.Threads("Threads (default: all cores).");
+        var threads = CliLists.Threads("Threads, one per core by default.");
         var cmd = new Command("finetune", "Step 3: LoRA (q/v by default) + classification head per seed, adapters in PEFT format; or --finetuning-type full (text only: every weight, HF format). Rerun to resume.")
         {
             manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience,

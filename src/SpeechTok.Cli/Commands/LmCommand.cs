@@ -20,7 +20,7 @@ internal static class LmCommand
     {
         public static ModelOptions Create() => new(
             new Option<string>("--model") { Description = "Hugging Face model folder (e.g. an `lm train` output), or 'builtin' (the default).", DefaultValueFactory = _ => ModelResolver.Builtin },
-            CliLists.Threads("Threads (default: all cores)."));
+            CliLists.Threads("Threads, one per core by default."));
 
         public void AddTo(Command c)
         {

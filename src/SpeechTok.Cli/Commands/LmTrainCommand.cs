@@ -36,7 +36,7 @@ internal static class LmTrainCommand
         var ckptEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (and at the end).", DefaultValueFactory = _ => d.CheckpointEvery };
         var evalBatch = new Option<int>("--eval-batch-size") { DefaultValueFactory = _ => d.EvalBatchSize };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => (long)d.Seed };
-        var threads = CliLists.Threads("Threads (default: all cores).");
+        var threads = CliLists.Threads("Threads, one per core by default.");
         var cmd = new Command("train", "Pre-train a Llama on plain text, from scratch (byte-level BPE) or from a model (--init-from): packed windows, AdamW with " +
             "warm-up and cosine decay, held-out bits per byte, checkpoints with exact resume. Writes a Hugging Face model folder.")
             { train, valid, validFrom, outDir, initFrom, vocab, hidden, layers, heads, kvHeads, inter, seqLen, batch, accum, lr, minLr, warmup, maxSteps, maxTokens, wd, clip, evalEvery, ckptEvery, evalBatch, seed, threads };

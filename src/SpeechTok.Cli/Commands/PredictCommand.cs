@@ -19,7 +19,7 @@ internal static class PredictCommand
         var outPath = new Option<string?>("--out") { Description = "Batch: output file, one JSON object a sample (key, id, labels, probabilities, prediction or predicted_labels)." };
         var codes = new Option<string?>("--codes") { Description = "Batch: code store with the manifest's codes (default: the run's)." };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Batch: folder the clip paths are relative to (default: the manifest's folder)." };
-        var threads = CliLists.Threads("Threads (default: all cores).");
+        var threads = CliLists.Threads("Threads, one per core by default.");
         var cmd = new Command("predict", "Bagged probabilities (mean over the run's seeds) of one sample (--text, --audio) or of a manifest split (--manifest, --out).")
             { run, text, audio, tokenizer, manifest, split, outPath, codes, audioRoot, threads };
         cmd.SetAction(r =>

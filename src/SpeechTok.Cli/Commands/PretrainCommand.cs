@@ -29,7 +29,7 @@ internal static class PretrainCommand
         var clip = new Option<double>("--max-grad-norm") { DefaultValueFactory = _ => defaults.MaxGradNorm };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => defaults.Seed };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder); the codes are checked against the clips found there." };
-        var threads = CliLists.Threads("Threads (default: all cores).");
+        var threads = CliLists.Threads("Threads, one per core by default.");
         var cmd = new Command("pretrain", "Step 2: train the embedding rows of the selected audio tokens and the 4 markers (causal LM, frozen backbone). Rerun to resume.")
             { manifest, codes, selection, model, outDir, ser, maxLen, lr, epochs, batch, accum, warmup, evalFrac, evals, patience, clip, seed, audioRoot, threads };
         cmd.SetAction(r =>

@@ -18,7 +18,7 @@ internal static class TokenizeCommand
         var outDir = new Option<string>("--out") { Description = "Code store folder (resumable).", Required = true };
         var jsonl = new Option<string?>("--jsonl") { Description = "Also write one JSON line per sample {split, index, codes}." };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
-        var threads = CliLists.Threads("Parallel samples (default: all cores).");
+        var threads = CliLists.Threads("Parallel samples, one per core by default.");
         var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels instead of taking channel 0." };
         var seed = new Option<int>("--seed") { Description = "Seed for fitting the built-in tokenizer.", DefaultValueFactory = _ => new BuiltinFitOptions().Seed };
         var cmd = new Command("tokenize", "Tokenize every sample of a manifest into a code store (skips finished samples).")

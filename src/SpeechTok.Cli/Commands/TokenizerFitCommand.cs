@@ -19,7 +19,7 @@ internal static class TokenizerFitCommand
         var perCode = new Option<int>("--frames-per-code") { Description = "Fitting frames per code: a layer gets min(--codebook-size, frames / this) codes.", DefaultValueFactory = _ => defaults.FramesPerCode };
         var layers = new Option<int>("--num-quantizers") { Description = "Residual layers.", DefaultValueFactory = _ => defaults.NumQuantizers };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
-        var threads = CliLists.Threads("Threads (default: all cores).");
+        var threads = CliLists.Threads("Threads, one per core by default.");
         var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels instead of taking channel 0." };
         var fit = new Command("fit", "Fit the built-in tokenizer (residual k-means at 50 Hz: layer 1 on spectral shape, layers 2-8 on the residual with pitch, level and voicing) on the train split.")
             { manifest, outDir, seed, size, perCode, layers, audioRoot, threads, mixdown };

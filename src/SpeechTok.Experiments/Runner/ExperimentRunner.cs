@@ -259,7 +259,7 @@ public static class ExperimentRunner
             return timings.Time($"fine-tune {system}", () =>
             {
                 FinetuneRun.Run(spec, log);
-                return RunEvaluation.Evaluate(run, "test");
+                return RunEvaluation.Evaluate(run, "test", log);
             });
         }
     }
