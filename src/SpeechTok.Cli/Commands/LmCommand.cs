@@ -38,15 +38,16 @@ internal static class LmCommand
     {
         var model = ModelOptions.Create();
         var prompt = new Option<string>("--prompt") { Description = "Text to continue (BOS is prepended).", Required = true };
-        var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 50 };
-        var temperature = new Option<double>("--temperature") { Description = "Softmax temperature; 0 = greedy.", DefaultValueFactory = _ => 0.8 };
-        var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens; 0 = all.", DefaultValueFactory = _ => 40 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var defaults = new GenerateOptions();
+        var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => defaults.MaxNewTokens };
+        var temperature = new Option<double>("--temperature") { Description = "Softmax temperature; 0 = greedy.", DefaultValueFactory = _ => defaults.Temperature };
+        var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens; 0 = all.", DefaultValueFactory = _ => defaults.TopK };
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => defaults.Seed };
         var cmd = new Command("generate", "Continue a prompt with a causal LM (prints the prompt and its continuation).") { prompt, maxNew, temperature, topK, seed };
         model.AddTo(cmd);
         cmd.SetAction(r =>
         {
-            var o = new GenerateOptions { MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopK = r.GetValue(topK), Seed = (ulong)r.GetValue(seed) };
+            var o = new GenerateOptions { MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopK = r.GetValue(topK), Seed = r.GetValue(seed) };
             o.Validate(); // before the prompt is printed
             using var lm = model.Open(r);
             string text = r.GetValue(prompt)!;

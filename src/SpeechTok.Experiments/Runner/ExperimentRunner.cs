@@ -201,7 +201,7 @@ public static class ExperimentRunner
                     if (which == "random")
                     {
                         int k = SelectionFile.Load(Selection("2-8")).SelectedFeatures.Length;
-                        doc = SelectionRunner.Run(Select("2-8") with { RandomK = k, Seed = 42 }, s => store.TryGet(s));
+                        doc = SelectionRunner.Run(Select("2-8") with { RandomK = k, Seed = SelectOptions.DefaultSeed }, s => store.TryGet(s));
                     }
                     else
                     {
@@ -225,7 +225,7 @@ public static class ExperimentRunner
 
         private SelectOptions Select(string layers) => new()
         {
-            Manifest = manifest, Layout = AudioFeatureLayout.Parse(layers), Bow = true, Seed = 42,
+            Manifest = manifest, Layout = AudioFeatureLayout.Parse(layers), Bow = true, Seed = SelectOptions.DefaultSeed,
         };
 
         /// <summary>pretrain/{which}: rows of the selection's tokens, trained once and shared by every system using them.</summary>
