@@ -35,6 +35,7 @@ public sealed class CausalLmFolder : IDisposable
         try
         {
             var tok = HfTokenizer.Load(folder);
+            LanguageModel.RequireTokenizerFits(folder, tok, checkpoint.Config, checkpoint.Weights.VocabSize);
             int bos = tok.BosId ?? checkpoint.Config.BosTokenId
                 ?? throw new SpeechTokException($"{folder}: no BOS token (neither tokenizer_config.json's bos_token nor config.json's bos_token_id)");
             int? eos = checkpoint.Config.EosTokenIds.Length > 0 ? checkpoint.Config.EosTokenIds[0] : null;
@@ -49,6 +50,10 @@ public sealed class CausalLmFolder : IDisposable
             throw;
         }
     }
+
+    /// <summary>Refuses windows of <paramref name="tokens"/> tokens that the model's <c>sliding_window</c> would see
+    /// differently from the full causal attention implemented here (<see cref="LlamaConfig.CheckSequenceLength"/>).</summary>
+    public void CheckSequenceLength(int tokens, string remedy) => Config.CheckSequenceLength(tokens, Path.Combine(Folder, "config.json"), remedy);
 
     /// <summary>Documents packed for this model (<see cref="PackedText"/>); a token id past the embedding table is an error.</summary>
     public PackedText Pack(IReadOnlyList<string> docs)

@@ -67,9 +67,7 @@ public sealed class LanguageModel : IDisposable
             var w = LlamaWeights.Load(c, st, folder);
             var tok = HfTokenizer.Load(folder);
             int rows = w.BaseVocabSize;
-            if (tok.VocabSize > rows)
-                throw new SpeechTokException($"{Path.Combine(folder, "tokenizer.json")} has {tok.VocabSize} token ids (0 to {tok.VocabSize - 1}) but the checkpoint "
-                    + $"({Path.Combine(folder, "config.json")} vocab_size {c.VocabSize}, model.embed_tokens.weight) has {rows} embedding rows: the tokenizer does not belong to this model");
+            RequireTokenizerFits(folder, tok, c, rows);
             var padding = w.DropPaddedRows(tok.VocabSize);
             AudioVocabulary? vocab = null;
             if (selection != null) vocab = AudioVocabulary.Extend(tok, selection.Features, selection.Layout);
@@ -82,6 +80,15 @@ public sealed class LanguageModel : IDisposable
             st.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Refuses a tokenizer with more ids than the checkpoint has embedding rows (as HF would fail on the first such
+    /// id): it belongs to another model.</summary>
+    internal static void RequireTokenizerFits(string folder, HfTokenizer tok, LlamaConfig c, int rows)
+    {
+        if (tok.VocabSize > rows)
+            throw new SpeechTokException($"{Path.Combine(folder, "tokenizer.json")} has {tok.VocabSize} token ids (0 to {tok.VocabSize - 1}) but the checkpoint "
+                + $"({Path.Combine(folder, "config.json")} vocab_size {c.VocabSize}, model.embed_tokens.weight) has {rows} embedding rows: the tokenizer does not belong to this model");
     }
 
     /// <summary>The sample serialiser for this model and tokenizer; refuses a <paramref name="maxLength"/> beyond

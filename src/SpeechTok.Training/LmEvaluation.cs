@@ -11,7 +11,9 @@ namespace SpeechTok.Training;
 /// </summary>
 public static class LmEvaluation
 {
-    public static LmEvalResult Evaluate(LlamaForCausalLm model, PackedText text, int seqLen, int batchSize)
+    /// <exception cref="SpeechTokException">A loss that is not finite, or whose perplexity overflows (non-finite weights, or
+    /// training that diverged); the message starts with <paramref name="source"/> when given.</exception>
+    public static LmEvalResult Evaluate(LlamaForCausalLm model, PackedText text, int seqLen, int batchSize, string? source = null)
     {
         if (batchSize < 1) throw new SpeechTokException($"evaluation batch size {batchSize} must be positive");
         if (text.TextTokens == 0) throw new SpeechTokException("evaluation text has no token");
@@ -42,7 +44,11 @@ public static class LmEvaluation
             count += l.Count;
         }
         if (count != text.TextTokens) throw new InvalidOperationException($"evaluation scored {count} tokens of {text.TextTokens}");
-        return new LmEvalResult(nats, count, text.Bytes);
+        var result = new LmEvalResult(nats, count, text.Bytes);
+        if (!double.IsFinite(result.Perplexity))
+            throw new SpeechTokException($"{(source == null ? "" : source + ": ")}the loss is {result.MeanLoss:G4} nats/token"
+                + (double.IsFinite(result.MeanLoss) ? ", too large for a perplexity" : "") + ": the model's outputs are not usable (non-finite weights, or training that diverged)");
+        return result;
     }
 
     private static int Length(Range r) => r.End.Value - r.Start.Value;

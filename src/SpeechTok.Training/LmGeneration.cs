@@ -6,17 +6,21 @@ namespace SpeechTok.Training;
 /// <summary>
 /// Autoregressive sampling without a KV cache: each new token recomputes the whole prefix (the last
 /// max_position_embeddings tokens), which keeps the code to the model's forward and is fast enough for
-/// small models and short continuations. Stops at EOS.
+/// small models and short continuations. Stops at EOS. Only the tokenizer's ids are candidates (a checkpoint's
+/// padding rows past them are never drawn).
 /// </summary>
 public static class LmGeneration
 {
     /// <summary>The new token ids after <paramref name="prompt"/> (BOS first, then the prompt's tokens).</summary>
+    /// <exception cref="SpeechTokException">Before any token: a prompt plus continuation longer than the model's
+    /// <c>sliding_window</c>. While generating: logits that are not finite (non-finite weights), naming the position.</exception>
     public static List<int> Generate(CausalLmFolder lm, string prompt, GenerateOptions o, Action<int>? onToken = null)
     {
         o.Validate();
         var ids = new List<int> { lm.BosId };
         lm.Tokenizer.EncodeTo(prompt, ids);
-        int context = lm.Config.MaxPositionEmbeddings, v = lm.Model.VocabSize;
+        int context = lm.Config.MaxPositionEmbeddings, rows = lm.Model.VocabSize, v = lm.Tokenizer.VocabSize;
+        if (o.MaxNewTokens > 0) lm.CheckSequenceLength(Math.Min(ids.Count + o.MaxNewTokens - 1, context), "use a prompt plus --max-new-tokens");
         var rng = Rng.ForPurpose(o.Seed, "lm.generate");
         var added = new List<int>();
         for (int n = 0; n < o.MaxNewTokens; n++)
@@ -25,7 +29,9 @@ public static class LmGeneration
             var window = ids.GetRange(start, t).ToArray();
             var mask = new int[t];
             Array.Fill(mask, 1);
-            var logits = lm.Model.Logits(window, mask, 1, t).AsSpan((t - 1) * v, v);
+            var logits = lm.Model.Logits(window, mask, 1, t).AsSpan((t - 1) * rows, v);
+            foreach (float x in logits)
+                if (!float.IsFinite(x)) throw new SpeechTokException($"{lm.Folder}: the model's logits are not finite ({x}) at position {ids.Count}: its weights hold non-finite values");
             int next = o.Temperature == 0 ? ArgMax(logits) : Sample(logits, o.Temperature, o.TopK, rng);
             if (next == lm.EosId) break;
             ids.Add(next);

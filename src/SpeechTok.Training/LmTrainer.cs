@@ -36,6 +36,7 @@ public static class LmTrainer
             if (initFolder == dir) throw new SpeechTokException($"--out {dir} is the --init-from model's folder: write the continued model elsewhere");
             if (o.SeqLen > init.Config.MaxPositionEmbeddings)
                 throw new SpeechTokException($"--seq-len {o.SeqLen} exceeds {initFolder}'s max_position_embeddings {init.Config.MaxPositionEmbeddings}");
+            init.CheckSequenceLength(o.SeqLen, "use a --seq-len");
         }
         var corpus = CorpusJson(spec);
         string? initSha = initFolder != null ? ModelSha256(initFolder) : null;
@@ -100,7 +101,7 @@ public static class LmTrainer
         LmEvalResult? last = null, stepEval = null;
         LmEvalResult Eval(long at)
         {
-            var r = LmEvaluation.Evaluate(model, valid, o.SeqLen, o.EvalBatchSize);
+            var r = LmEvaluation.Evaluate(model, valid, o.SeqLen, o.EvalBatchSize, $"lm train: held-out evaluation at step {at}");
             if (!metrics!.HasEval(at)) metrics.Write(new JsonObject
             {
                 ["type"] = "eval", ["step"] = at, ["loss"] = r.MeanLoss, ["bits_per_byte"] = r.BitsPerByte, ["perplexity"] = r.Perplexity,
@@ -159,6 +160,7 @@ public static class LmTrainer
                 },
                 Trained = (step, loss, norm) =>
                 {
+                    if (!double.IsFinite(norm)) throw new SpeechTokException($"lm train: gradient norm is {norm} at step {step} (lower --lr, or check the data)");
                     trainSeconds += stepClock.Elapsed.TotalSeconds;
                     sessionTokens += o.TokensPerStep;
                     (lastLoss, lastNorm, stepEval) = (loss, norm, null);
@@ -277,11 +279,17 @@ public static class LmTrainer
     {
         SafeTensors.Save(Path.Combine(dir, "model.safetensors"), weights.Named(), new Dictionary<string, string> { ["format"] = "pt" });
         RunFiles.WriteJson(Path.Combine(dir, "config.json"), config);
-        RunFiles.WriteJson(Path.Combine(dir, "generation_config.json"), new JsonObject
+        // A new model gets sampling defaults and its training context; a continued one only its special ids (as transformers'
+        // GenerationConfig.from_model_config), unless the source model's own generation_config.json is copied over it.
+        var generation = new JsonObject { ["bos_token_id"] = bos, ["eos_token_id"] = eos };
+        if (o.InitFrom == null)
         {
-            ["bos_token_id"] = bos, ["eos_token_id"] = eos,
-            ["max_length"] = o.SeqLen, ["do_sample"] = true, ["temperature"] = 0.8, ["top_k"] = 40,
-        });
+            generation["max_length"] = o.SeqLen;
+            generation["do_sample"] = true;
+            generation["temperature"] = 0.8;
+            generation["top_k"] = 40;
+        }
+        RunFiles.WriteJson(Path.Combine(dir, "generation_config.json"), generation);
     }
 
     /// <summary>Files of a continued model kept as they are (as HF <c>save_pretrained</c> keeps the tokenizer), those present.</summary>
@@ -304,14 +312,15 @@ public static class LmTrainer
         string At(string f) => Path.Combine(folder, f);
         var files = new List<string> { At("config.json"), At("tokenizer.json") };
         files.AddRange(TokenizerFiles.Skip(1).Select(At).Where(File.Exists));
-        if (File.Exists(At(SafeTensors.IndexFileName)))
+        if (File.Exists(At(SafeTensors.ModelFileName))) files.Add(At(SafeTensors.ModelFileName));
+        else if (File.Exists(At(SafeTensors.IndexFileName)))
         {
             files.Add(At(SafeTensors.IndexFileName));
             var map = ArtifactJson.ReadObject(At(SafeTensors.IndexFileName))["weight_map"] as JsonObject
                 ?? throw new SpeechTokException($"{At(SafeTensors.IndexFileName)}: no weight_map object");
             files.AddRange(map.Select(kv => kv.Value!.GetValue<string>()).Distinct().Order(StringComparer.Ordinal).Select(At));
         }
-        else files.Add(At(SafeTensors.ModelFileName));
+        else files.Add(At(SafeTensors.ModelFileName)); // missing: refused below
         using var all = new MemoryStream();
         foreach (var f in files)
         {

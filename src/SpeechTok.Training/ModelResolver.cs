@@ -10,8 +10,15 @@ public static class ModelResolver
     /// <summary>The <c>--model</c> value that selects the built-in LM.</summary>
     public const string Builtin = "builtin";
 
-    /// <summary>The model folder for a <c>--model</c> value: <see cref="BuiltinLm.Folder"/> for <c>builtin</c>, else the value itself.</summary>
-    public static string Resolve(string model) => model == Builtin ? BuiltinLm.Folder : model;
+    /// <summary>The model folder for a <c>--model</c> value: <see cref="BuiltinLm.Folder"/> for <c>builtin</c>, else the value
+    /// itself. An empty value, or a file, is refused.</summary>
+    public static string Resolve(string model)
+    {
+        if (model == Builtin) return BuiltinLm.Folder;
+        if (string.IsNullOrWhiteSpace(model)) throw new SpeechTokException("the model path is empty: give a Hugging Face model folder, or 'builtin'");
+        if (File.Exists(model)) throw new SpeechTokException($"model '{model}' is a file: give the Hugging Face model folder that holds config.json, the weights and tokenizer.json");
+        return model;
+    }
 
     /// <summary>
     /// What a record stores for a model folder: <c>builtin</c> for the built-in LM (the value <c>builtin</c>, the shipped

@@ -51,18 +51,30 @@ internal static class LmCommand
             o.Validate(); // before the prompt is printed
             using var lm = model.Open(r);
             string text = r.GetValue(prompt)!;
-            Console.Write(text);
+            // The continuation is decoded after the prompt's tokens, not alone: a multi-byte character may span tokens,
+            // and SentencePiece decoders drop the leading space of what they decode first.
             var ids = new List<int>();
-            string shown = "";
-            LmGeneration.Generate(lm, text, o, id =>
+            lm.Tokenizer.EncodeTo(text, ids);
+            string shown = lm.Tokenizer.Decode(ids.ToArray());
+            bool started = false;
+            try
             {
-                ids.Add(id);
-                // Decode the whole continuation each time: a multi-byte character may span tokens.
-                string all = lm.Tokenizer.Decode(ids.ToArray());
-                if (all.StartsWith(shown, StringComparison.Ordinal)) Console.Write(all[shown.Length..]);
-                shown = all;
-            });
-            Console.WriteLine();
+                LmGeneration.Generate(lm, text, o, id =>
+                {
+                    if (!started) Console.Write(text); // only once generation runs: a refusal prints nothing
+                    started = true;
+                    ids.Add(id);
+                    string all = lm.Tokenizer.Decode(ids.ToArray());
+                    if (all.StartsWith(shown, StringComparison.Ordinal)) Console.Write(all[shown.Length..]);
+                    shown = all;
+                });
+                if (!started) Console.Write(text);
+                started = true;
+            }
+            finally
+            {
+                if (started) Console.WriteLine(); // also ends the line when an error stops generation midway
+            }
             return 0;
         });
         return cmd;
@@ -84,7 +96,8 @@ internal static class LmCommand
             var docs = TextCorpus.Load(r.GetValue(text)!);
             int t = r.GetValue(seqLen) ?? Math.Min(lm.Config.MaxPositionEmbeddings, 2048);
             if (t > lm.Config.MaxPositionEmbeddings) throw new SpeechTokException($"--seq-len {t} exceeds the model's max_position_embeddings {lm.Config.MaxPositionEmbeddings}");
-            var res = LmEvaluation.Evaluate(lm.Model, lm.Pack(docs.Select(d => d.Text).ToList()), t, r.GetValue(batch));
+            lm.CheckSequenceLength(t, "use a --seq-len");
+            var res = LmEvaluation.Evaluate(lm.Model, lm.Pack(docs.Select(d => d.Text).ToList()), t, r.GetValue(batch), lm.Folder);
             if (!r.GetValue(json))
                 Console.WriteLine($"{lm.Folder}: {docs.Count} document(s), {res.Bytes:N0} bytes, {res.Tokens:N0} tokens, windows of {t}: " +
                     $"{res.BitsPerByte:F4} bits/byte, perplexity {res.Perplexity:F3}, loss {res.MeanLoss:F4} nats/token");

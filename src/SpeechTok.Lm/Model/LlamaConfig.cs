@@ -62,6 +62,14 @@ public sealed record LlamaConfig
 
         string arch = root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() > 0
             && a[0].ValueKind == JsonValueKind.String ? a[0].GetString()! : "";
+        if (arch == "")
+        {
+            // transformers' Auto classes go by model_type; `architectures` is optional
+            string? type = Str(root, "model_type", source);
+            arch = type switch { "llama" => "LlamaForCausalLM", "qwen2" => "Qwen2ForCausalLM", "mistral" => "MistralForCausalLM", _ => "" };
+            if (arch == "")
+                throw new SpeechTokException($"{source}: " + (type == null ? "neither architectures nor model_type is given" : $"model_type '{type}' is not supported (supported: llama, qwen2, mistral)"));
+        }
         if (!Supported.Contains(arch))
             throw new SpeechTokException($"{source}: architecture '{arch}' is not supported (supported: {string.Join(", ", Supported)})");
         string act = Str(root, "hidden_act", source) ?? "silu";
@@ -122,11 +130,12 @@ public sealed record LlamaConfig
     }
 
     /// <summary>Refuses sequences of <paramref name="maxLength"/> tokens that sliding-window attention would treat
-    /// differently from the full causal attention implemented here.</summary>
-    public void CheckSequenceLength(int maxLength, string source)
+    /// differently from the full causal attention implemented here. <paramref name="remedy"/> says which option to lower
+    /// (default: the max length).</summary>
+    public void CheckSequenceLength(int maxLength, string source, string? remedy = null)
     {
         if (SlidingWindow is int w && maxLength > w)
-            throw new SpeechTokException($"{source}: sequences of up to {maxLength} tokens exceed the model's sliding_window {w} (sliding-window attention is not implemented); use a max length of at most {w}");
+            throw new SpeechTokException($"{source}: sequences of up to {maxLength} tokens exceed the model's sliding_window {w} (sliding-window attention is not implemented); {remedy ?? "use a max length"} of at most {w}");
     }
 
     private static RopeScaling? ParseRopeScaling(JsonElement root, string source)

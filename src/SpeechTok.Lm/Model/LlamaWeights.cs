@@ -39,16 +39,19 @@ public sealed class LlamaWeights
 
     /// <summary>
     /// Takes every tensor by its HF name from <paramref name="get"/> (null = absent) and checks its shape.
-    /// A missing tensor or a wrong shape throws, naming the tensor and both shapes.
+    /// A missing tensor or a wrong shape throws, naming the tensor and both shapes, after <paramref name="source"/> (the
+    /// model folder) when given.
     /// </summary>
-    public static LlamaWeights Load(LlamaConfig c, Func<string, Tensor?> get)
+    public static LlamaWeights Load(LlamaConfig c, Func<string, Tensor?> get, string? source = null)
     {
         int h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
+        string at = source == null ? "" : source + ": ";
         Tensor Need(string name, params int[] shape)
         {
-            var t = get(name) ?? throw new SpeechTokException($"weight '{name}' (expected shape {ShapeMismatchException.Format(shape)}) is missing from the checkpoint");
+            var t = get(name) ?? throw new SpeechTokException($"{at}weight '{name}' (expected shape {ShapeMismatchException.Format(shape)}) is missing from the checkpoint");
             if (!t.Shape.AsSpan().SequenceEqual(shape))
-                throw new ShapeMismatchException($"weight '{name}': checkpoint shape {ShapeMismatchException.Format(t.Shape)} does not match the config's {ShapeMismatchException.Format(shape)}");
+                throw new ShapeMismatchException($"{at}weight '{name}': checkpoint shape {ShapeMismatchException.Format(t.Shape)} does not match the shape config.json gives it, {ShapeMismatchException.Format(shape)} "
+                    + $"(hidden_size {c.HiddenSize}, intermediate_size {c.IntermediateSize}, heads {c.NumHeads} / {c.NumKvHeads} of head_dim {c.HeadDim}, vocab_size {c.VocabSize})");
             return t;
         }
         // Biases are tiny: keep them F32 so kernels can add them directly.
@@ -98,7 +101,7 @@ public sealed class LlamaWeights
         {
             used.Add(n);
             return file.Contains(n) ? file.Get(n) : null;
-        });
+        }, source);
         var unused = file.Names.Where(n => !used.Contains(n) && !n.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal)
             && !(c.TieWordEmbeddings && n == "lm_head.weight")).Order(StringComparer.Ordinal).ToList();
         if (unused.Count > 0)

@@ -57,15 +57,15 @@ public sealed unsafe class SafeTensors : IDisposable
 
     /// <summary>
     /// Opens a Hugging Face model folder: <c>model.safetensors</c>, or the shards listed by
-    /// <c>model.safetensors.index.json</c> (the index wins when both exist, as in transformers).
+    /// <c>model.safetensors.index.json</c> (the single file wins when both exist, as in transformers' <c>from_pretrained</c>).
     /// </summary>
     public static SafeTensors OpenModel(string folder)
     {
         if (!Directory.Exists(folder)) throw new SpeechTokException($"model folder '{folder}' does not exist");
-        var index = Path.Combine(folder, IndexFileName);
-        if (File.Exists(index)) return OpenSharded(folder, index);
         var single = Path.Combine(folder, ModelFileName);
         if (File.Exists(single)) return Open(single);
+        var index = Path.Combine(folder, IndexFileName);
+        if (File.Exists(index)) return OpenSharded(folder, index);
         throw new SpeechTokException($"model folder '{folder}' has neither {ModelFileName} nor {IndexFileName}");
     }
 

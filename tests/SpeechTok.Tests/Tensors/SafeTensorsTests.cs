@@ -210,6 +210,19 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Contains("neither", Assert.Throws<SpeechTokException>(() => SafeTensors.OpenModel(empty)).Message);
     }
 
+    /// <summary>transformers' from_pretrained looks for model.safetensors before the shard index; the index used to win here.</summary>
+    [Fact]
+    public void ASingleFileBesideAShardIndexIsTheOneLoaded()
+    {
+        var folder = Directory.CreateDirectory(PathOf("both")).FullName;
+        SafeTensors.Save(Path.Combine(folder, SafeTensors.ModelFileName), [("w", Tensor.FromData([4f], 1))]);
+        SafeTensors.Save(Path.Combine(folder, "model-00001-of-00001.safetensors"), [("w", Tensor.FromData([5f], 1))]);
+        File.WriteAllText(Path.Combine(folder, SafeTensors.IndexFileName), "{\"weight_map\":{\"w\":\"model-00001-of-00001.safetensors\"}}");
+        using var st = SafeTensors.OpenModel(folder);
+        using var w = st.Get("w");
+        Assert.Equal([4f], w.ToArray());
+    }
+
     [Fact]
     public void IndexNamingAMissingShard()
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using SpeechTok.Tests.Audio;
@@ -18,16 +17,7 @@ public sealed class PackageTests
         string root = FixtureRoot.RepoRoot, outDir = Tool.TempDir("pack");
         try
         {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { "pack", Path.Combine(root, "src", "SpeechTok.Training", "SpeechTok.Training.csproj"), "-c", "Release", "--no-build", "-o", outDir, "-nologo", "-v", "quiet" })
-                psi.ArgumentList.Add(a);
-            using (var p = Process.Start(psi)!)
-            {
-                var err = p.StandardError.ReadToEndAsync();
-                string stdout = p.StandardOutput.ReadToEnd();
-                p.WaitForExit();
-                Assert.True(p.ExitCode == 0, $"dotnet pack failed ({p.ExitCode}): {stdout}{err.Result}");
-            }
+            Tool.Run("dotnet", "pack", Path.Combine(root, "src", "SpeechTok.Training", "SpeechTok.Training.csproj"), "-c", "Release", "--no-build", "-o", outDir, "-nologo", "-v", "quiet");
             using var zip = ZipFile.OpenRead(Assert.Single(Directory.GetFiles(outDir, "SpeechTok.Training.*.nupkg")));
             string nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open()).ReadToEnd();
             var files = Directory.GetFiles(Path.Combine(root, "models", "builtin-lm"));
