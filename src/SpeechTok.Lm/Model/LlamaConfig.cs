@@ -72,6 +72,9 @@ public sealed record LlamaConfig
         }
         if (!Supported.Contains(arch))
             throw new SpeechTokException($"{source}: architecture '{arch}' is not supported (supported: {string.Join(", ", Supported)})");
+        if (root.TryGetProperty("quantization_config", out var q) && q.ValueKind == JsonValueKind.Object)
+            throw new SpeechTokException($"{source}: quantization_config (quant_method '{(q.TryGetProperty("quant_method", out var m) ? m.ToString() : "?")}') is not supported: "
+                + "only F32, BF16 and F16 weights load; use the model's unquantized checkpoint");
         string act = Str(root, "hidden_act", source) ?? "silu";
         if (act != "silu") throw new SpeechTokException($"{source}: hidden_act '{act}' is not supported (only silu)");
         bool qwen = arch.StartsWith("Qwen2", StringComparison.Ordinal), mistral = arch.StartsWith("Mistral", StringComparison.Ordinal);

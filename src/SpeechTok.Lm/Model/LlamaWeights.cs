@@ -88,7 +88,7 @@ public sealed class LlamaWeights
     }
 
     /// <summary>
-    /// <see cref="Load(LlamaConfig, Func{string, Tensor?})"/> from a safetensors checkpoint that must hold nothing else: a tensor the config does not use
+    /// <see cref="Load(LlamaConfig, Func{string, Tensor?}, string?)"/> from a safetensors checkpoint that must hold nothing else: a tensor the config does not use
     /// (a <c>num_hidden_layers</c> below the checkpoint's, say) is an error naming <paramref name="source"/>, where HF
     /// only warns "Some weights of the model checkpoint were not used". Ignored as HF does: the rotary
     /// <c>inv_freq</c> buffers older checkpoints saved, and <c>lm_head.weight</c> when embeddings are tied;

@@ -89,7 +89,8 @@ public sealed class HfTokenizer
 
         string? bos = bosToken ?? config.BosToken;
         if (bos != null)
-            BosId = TokenToId(bos) ?? throw new SpeechTokException($"{source}: BOS token '{bos}' is not in the vocabulary");
+            BosId = TokenToId(bos) ?? throw new SpeechTokException($"{source}: BOS token '{bos}'"
+                + (bosToken == null ? " (tokenizer_config.json's bos_token)" : "") + " is not in the vocabulary: the tokenizer files belong to different models");
         else if (_template is { Length: > 0 } && !_template[0].IsSequence && _template[0].Ids.Length == 1)
             BosId = _template[0].Ids[0];
         // transformers adds a pad_token named in tokenizer_config.json that the vocabulary lacks; so do we.

@@ -171,5 +171,8 @@ public sealed class CausalLmFolderTests : IDisposable
             Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse(published.ToJsonString(), "c.json")).Message);
         published.Remove("model_type");
         Assert.Equal("c.json: neither architectures nor model_type is given", Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse(published.ToJsonString(), "c.json")).Message);
+        var gptq = FamilyCheckpoint.PublishedConfig("Qwen2.5-0.5B");
+        gptq["quantization_config"] = new System.Text.Json.Nodes.JsonObject { ["quant_method"] = "gptq", ["bits"] = 4 };
+        Assert.StartsWith("c.json: quantization_config (quant_method 'gptq') is not supported", Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse(gptq.ToJsonString(), "c.json")).Message);
     }
 }
