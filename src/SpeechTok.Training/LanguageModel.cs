@@ -68,7 +68,7 @@ public sealed class LanguageModel : IDisposable
             var tok = HfTokenizer.Load(folder);
             int rows = w.BaseVocabSize;
             RequireTokenizerFits(folder, tok, c, rows);
-            var padding = w.DropPaddedRows(tok.VocabSize);
+            var padding = w.DropPaddedRows(Math.Min(tok.VocabSize, rows)); // a pad only tokenizer_config.json names may lie past the rows: it gets a new row
             AudioVocabulary? vocab = null;
             if (selection != null) vocab = AudioVocabulary.Extend(tok, selection.Features, selection.Layout);
             else if (audioVector) vocab = AudioVocabulary.ExtendForVector(tok);
@@ -82,12 +82,12 @@ public sealed class LanguageModel : IDisposable
         }
     }
 
-    /// <summary>Refuses a tokenizer with more ids than the checkpoint has embedding rows (as HF would fail on the first such
-    /// id): it belongs to another model.</summary>
+    /// <summary>Refuses a tokenizer.json with more ids than the checkpoint has embedding rows (as HF would fail on the first such
+    /// id): it belongs to another model. A pad token that only tokenizer_config.json names does not count: it gets a new row.</summary>
     internal static void RequireTokenizerFits(string folder, HfTokenizer tok, LlamaConfig c, int rows)
     {
-        if (tok.VocabSize > rows)
-            throw new SpeechTokException($"{Path.Combine(folder, "tokenizer.json")} has {tok.VocabSize} token ids (0 to {tok.VocabSize - 1}) but the checkpoint "
+        if (tok.FileVocabSize > rows)
+            throw new SpeechTokException($"{Path.Combine(folder, "tokenizer.json")} has {tok.FileVocabSize} token ids (0 to {tok.FileVocabSize - 1}) but the checkpoint "
                 + $"({Path.Combine(folder, "config.json")} vocab_size {c.VocabSize}, model.embed_tokens.weight) has {rows} embedding rows: the tokenizer does not belong to this model");
     }
 

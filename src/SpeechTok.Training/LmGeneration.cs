@@ -6,7 +6,7 @@ namespace SpeechTok.Training;
 /// <summary>
 /// Autoregressive sampling without a KV cache: each new token recomputes the whole prefix (the last
 /// max_position_embeddings tokens), which keeps the code to the model's forward and is fast enough for
-/// small models and short continuations. Stops at EOS. Only the tokenizer's ids are candidates (a checkpoint's
+/// small models and short continuations. Stops at any of config.json's <c>eos_token_id</c>s. Only the tokenizer's ids are candidates (a checkpoint's
 /// padding rows past them are never drawn).
 /// </summary>
 public static class LmGeneration
@@ -33,7 +33,7 @@ public static class LmGeneration
             foreach (float x in logits)
                 if (!float.IsFinite(x)) throw new SpeechTokException($"{lm.Folder}: the model's logits are not finite ({x}) at position {ids.Count}: its weights hold non-finite values");
             int next = o.Temperature == 0 ? ArgMax(logits) : Sample(logits, o.Temperature, o.TopK, rng);
-            if (next == lm.EosId) break;
+            if (Array.IndexOf(lm.Config.EosTokenIds, next) >= 0) break; // any of config.json's eos_token_id (Llama-3.1: <|eot_id|> too)
             ids.Add(next);
             added.Add(next);
             onToken?.Invoke(next);

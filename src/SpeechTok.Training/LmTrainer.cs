@@ -194,7 +194,7 @@ public static class LmTrainer
             long step = end.Status.Step;
             last ??= Eval(step);
             double seconds = sessionStart + session.Elapsed.TotalSeconds;
-            WriteModel(dir, weights, config, bos, eos, o);
+            WriteModel(dir, weights, config, init != null ? init.Config.BosTokenId : bos, init?.Config.EosTokenIds ?? [eos!.Value], o);
             if (initFolder != null) CopyModelFiles(initFolder, dir, ["generation_config.json"]); // the model's own sampling defaults and EOS list
             WriteSummary(dir, spec, corpus, c, initSha, last, step, seconds, parameterCount, metrics!.EvalCurve());
             log?.Invoke($"done: {step} steps, held-out {last.BitsPerByte:F4} bits/byte (perplexity {last.Perplexity:F2}) → {dir}");
@@ -275,13 +275,15 @@ public static class LmTrainer
     /// config.json, model.safetensors (F32, HF names; no lm_head when tied), generation_config.json: the Hugging
     /// Face folder that <c>transformers</c>' <c>LlamaForCausalLM.from_pretrained</c> and <see cref="LlamaCheckpoint"/> read.
     /// </summary>
-    internal static void WriteModel(string dir, LlamaWeights weights, JsonObject config, int bos, int? eos, LmTrainOptions o)
+    internal static void WriteModel(string dir, LlamaWeights weights, JsonObject config, int? bos, int[] eos, LmTrainOptions o)
     {
         SafeTensors.Save(Path.Combine(dir, "model.safetensors"), weights.Named(), new Dictionary<string, string> { ["format"] = "pt" });
         RunFiles.WriteJson(Path.Combine(dir, "config.json"), config);
         // A new model gets sampling defaults and its training context; a continued one only its special ids (as transformers'
         // GenerationConfig.from_model_config), unless the source model's own generation_config.json is copied over it.
-        var generation = new JsonObject { ["bos_token_id"] = bos, ["eos_token_id"] = eos };
+        var generation = new JsonObject();
+        if (bos is int b) generation["bos_token_id"] = b;
+        if (eos.Length > 0) generation["eos_token_id"] = eos.Length == 1 ? eos[0] : new JsonArray([.. eos.Select(id => (JsonNode)id)]);
         if (o.InitFrom == null)
         {
             generation["max_length"] = o.SeqLen;
@@ -304,8 +306,8 @@ public static class LmTrainer
     /// <summary>
     /// sha256 over what a continued run reads from a model folder, each file's own sha256 concatenated in this order:
     /// config.json, the tokenizer files present (tokenizer.json, tokenizer_config.json, special_tokens_map.json), and
-    /// the weights as <see cref="SafeTensors.OpenModel"/> finds them (model.safetensors.index.json and its shards in
-    /// ordinal order, else model.safetensors). Throws when config.json, tokenizer.json or the weights are missing.
+    /// the weights as <see cref="SafeTensors.OpenModel"/> finds them (model.safetensors, else model.safetensors.index.json
+    /// and its shards in ordinal order). Throws when config.json, tokenizer.json or the weights are missing.
     /// </summary>
     public static string ModelSha256(string folder)
     {

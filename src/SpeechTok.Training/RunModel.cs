@@ -53,7 +53,7 @@ internal sealed class RunModel : IDisposable
         using var codes = Serializer.NeedsCodes
             ? CodeStore.Open(Meta.Codes ?? throw new SpeechTokException($"{Path.Combine(Run, RunFile.FileName)}: field 'codes' is missing")) : null;
         var set = Encode(split, manifest.Split(split), codes);
-        if (codes?.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
+        if (codes?.UnverifiedWarningWith($"the clips are read where {Meta.Manifest} puts them") is { } unverified) log?.Invoke(unverified);
         return set;
     }
 

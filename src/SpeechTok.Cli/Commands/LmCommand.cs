@@ -51,11 +51,9 @@ internal static class LmCommand
             o.Validate(); // before the prompt is printed
             using var lm = model.Open(r);
             string text = r.GetValue(prompt)!;
-            // The continuation is decoded after the prompt's tokens, not alone: a multi-byte character may span tokens,
-            // and SentencePiece decoders drop the leading space of what they decode first.
             var ids = new List<int>();
             lm.Tokenizer.EncodeTo(text, ids);
-            string shown = lm.Tokenizer.Decode(ids.ToArray());
+            var streamer = new TextStreamer(lm.Tokenizer, ids);
             bool started = false;
             try
             {
@@ -63,13 +61,11 @@ internal static class LmCommand
                 {
                     if (!started) Console.Write(text); // only once generation runs: a refusal prints nothing
                     started = true;
-                    ids.Add(id);
-                    string all = lm.Tokenizer.Decode(ids.ToArray());
-                    if (all.StartsWith(shown, StringComparison.Ordinal)) Console.Write(all[shown.Length..]);
-                    shown = all;
+                    Console.Write(streamer.Put(id));
                 });
                 if (!started) Console.Write(text);
                 started = true;
+                Console.Write(streamer.End());
             }
             finally
             {
@@ -84,7 +80,7 @@ internal static class LmCommand
     {
         var model = ModelOptions.Create();
         var text = new Option<string[]>("--text") { Description = "UTF-8 text files (or folders of *.txt); each file is one document.", Required = true, AllowMultipleArgumentsPerToken = true };
-        var seqLen = new Option<int?>("--seq-len") { Description = "Window length (default: the model's max_position_embeddings, at most 2048)." };
+        var seqLen = new Option<int?>("--seq-len") { Description = "Window length (default: the model's max_position_embeddings, at most 2048 and at most its sliding_window)." };
         var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass (does not change the result).", DefaultValueFactory = _ => 8 };
         var json = new Option<bool>("--json") { Description = "Print only the JSON line." };
         var cmd = new Command("eval", "Bits per byte and perplexity of a causal LM on text files (windows of the context overlapping by one token; BOS and EOS between documents).")
@@ -94,7 +90,7 @@ internal static class LmCommand
         {
             using var lm = model.Open(r);
             var docs = TextCorpus.Load(r.GetValue(text)!);
-            int t = r.GetValue(seqLen) ?? Math.Min(lm.Config.MaxPositionEmbeddings, 2048);
+            int t = r.GetValue(seqLen) ?? Math.Min(Math.Min(lm.Config.MaxPositionEmbeddings, 2048), lm.Config.SlidingWindow ?? int.MaxValue);
             if (t > lm.Config.MaxPositionEmbeddings) throw new SpeechTokException($"--seq-len {t} exceeds the model's max_position_embeddings {lm.Config.MaxPositionEmbeddings}");
             lm.CheckSequenceLength(t, "use a --seq-len");
             var res = LmEvaluation.Evaluate(lm.Model, lm.Pack(docs.Select(d => d.Text).ToList()), t, r.GetValue(batch), lm.Folder);

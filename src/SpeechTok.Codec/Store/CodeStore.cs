@@ -55,9 +55,12 @@ public sealed class CodeStore : IDisposable
     public int Unverified => Volatile.Read(ref _unverified);
     public string? FirstUnverified { get; private set; }
 
-    /// <summary>One line for a log when <see cref="Unverified"/> &gt; 0, else null.</summary>
-    public string? UnverifiedWarning => Unverified == 0 ? null
-        : $"warning: the clips of {Unverified} sample(s) were not found (e.g. {FirstUnverified}), so their codes in {Directory} were matched by clip file name only, not by content; pass --audio-root if the clips are elsewhere";
+    /// <summary>One line for a log when <see cref="Unverified"/> &gt; 0, else null; ends by advising --audio-root.</summary>
+    public string? UnverifiedWarning => UnverifiedWarningWith("pass --audio-root if the clips are elsewhere");
+
+    /// <summary><see cref="UnverifiedWarning"/> with another <paramref name="remedy"/>, for a command without --audio-root.</summary>
+    public string? UnverifiedWarningWith(string remedy) => Unverified == 0 ? null
+        : $"warning: the clips of {Unverified} sample(s) were not found (e.g. {FirstUnverified}), so their codes in {Directory} were matched by clip file name only, not by content; {remedy}";
 
     public IReadOnlyCollection<string> Keys
     {

@@ -62,16 +62,19 @@ public sealed record LlamaConfig
 
         string arch = root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() > 0
             && a[0].ValueKind == JsonValueKind.String ? a[0].GetString()! : "";
+        // transformers' Auto classes go by model_type; `architectures` is optional, and must not contradict it
+        string? type = Str(root, "model_type", source);
+        string byType = type switch { "llama" => "LlamaForCausalLM", "qwen2" => "Qwen2ForCausalLM", "mistral" => "MistralForCausalLM", _ => "" };
         if (arch == "")
         {
-            // transformers' Auto classes go by model_type; `architectures` is optional
-            string? type = Str(root, "model_type", source);
-            arch = type switch { "llama" => "LlamaForCausalLM", "qwen2" => "Qwen2ForCausalLM", "mistral" => "MistralForCausalLM", _ => "" };
+            arch = byType;
             if (arch == "")
                 throw new SpeechTokException($"{source}: " + (type == null ? "neither architectures nor model_type is given" : $"model_type '{type}' is not supported (supported: llama, qwen2, mistral)"));
         }
         if (!Supported.Contains(arch))
             throw new SpeechTokException($"{source}: architecture '{arch}' is not supported (supported: {string.Join(", ", Supported)})");
+        if (byType != "" && !arch.StartsWith(byType[..^"ForCausalLM".Length], StringComparison.Ordinal))
+            throw new SpeechTokException($"{source}: architectures names {arch} but model_type is '{type}': the config contradicts itself");
         if (root.TryGetProperty("quantization_config", out var q) && q.ValueKind == JsonValueKind.Object)
             throw new SpeechTokException($"{source}: quantization_config (quant_method '{(q.TryGetProperty("quant_method", out var m) ? m.ToString() : "?")}') is not supported: "
                 + "only F32, BF16 and F16 weights load; use the model's unquantized checkpoint");
@@ -81,7 +84,8 @@ public sealed record LlamaConfig
         if (qwen && (Bool(root, "use_sliding_window", source) ?? false))
             throw new SpeechTokException($"{source}: use_sliding_window true is not supported (Qwen2 sliding-window attention on the upper layers)");
         if (Bool(root, "use_mrope", source) ?? false) throw new SpeechTokException($"{source}: use_mrope true is not supported (multimodal RoPE)");
-        int? window = mistral ? Int(root, "sliding_window", source) : null;
+        // transformers' MistralConfig defaults sliding_window to 4096 when the key is absent; null is full attention
+        int? window = !mistral ? null : root.TryGetProperty("sliding_window", out _) ? Int(root, "sliding_window", source) : 4096;
         if (window is <= 0) throw new SpeechTokException($"{source}: sliding_window {window} must be positive or null");
 
         int hidden = Req(root, "hidden_size", source), heads = Req(root, "num_attention_heads", source);
@@ -117,7 +121,7 @@ public sealed record LlamaConfig
             NumKvHeads = kv,
             HeadDim = headDim,
             VocabSize = vocab,
-            MaxPositionEmbeddings = Positive(root, "max_position_embeddings", source) ?? 2048,
+            MaxPositionEmbeddings = Positive(root, "max_position_embeddings", source) ?? (qwen ? 32768 : mistral ? 131072 : 2048), // the classes' defaults
             RmsNormEps = (float)eps,
             RopeTheta = theta,
             RopeScaling = ParseRopeScaling(root, source),

@@ -37,6 +37,10 @@ public sealed class HfTokenizer
     /// <summary>Rows an embedding matrix needs: the largest id (model vocab or added token) + 1.</summary>
     public int VocabSize => Math.Max(Math.Max(_model.VocabCount, _model.IdCount), _added.MaxId + 1);
 
+    /// <summary><see cref="VocabSize"/> of tokenizer.json as written, before a <c>pad_token</c> that only tokenizer_config.json
+    /// names is added (HF adds such a token too; the model's embedding table need not have its row).</summary>
+    public int FileVocabSize { get; }
+
     public IReadOnlyList<AddedToken> AddedTokens => _added.Tokens;
 
     /// <summary>Whether the post-processor adds tokens when <c>addSpecialTokens</c> is true (HF semantics).</summary>
@@ -90,10 +94,11 @@ public sealed class HfTokenizer
         string? bos = bosToken ?? config.BosToken;
         if (bos != null)
             BosId = TokenToId(bos) ?? throw new SpeechTokException($"{source}: BOS token '{bos}'"
-                + (bosToken == null ? " (tokenizer_config.json's bos_token)" : "") + " is not in the vocabulary: the tokenizer files belong to different models");
+                + (bosToken == null ? " (tokenizer_config.json's bos_token) is not in the vocabulary: the tokenizer files belong to different models" : " is not in the vocabulary"));
         else if (_template is { Length: > 0 } && !_template[0].IsSequence && _template[0].Ids.Length == 1)
             BosId = _template[0].Ids[0];
         // transformers adds a pad_token named in tokenizer_config.json that the vocabulary lacks; so do we.
+        FileVocabSize = VocabSize;
         if (config.PadToken != null) AddPadToken(config.PadToken);
     }
 
@@ -109,6 +114,7 @@ public sealed class HfTokenizer
         _template = other._template;
         BosId = other.BosId;
         PadId = other.PadId;
+        FileVocabSize = other.FileVocabSize;
         IgnoreMerges = other.IgnoreMerges;
         _added = other._added.Clone();
     }

@@ -81,6 +81,29 @@ public sealed class CausalLmFolderTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "cont")));
     }
 
+    /// <summary>A pad token that only tokenizer_config.json names is added past tokenizer.json's ids (as HF does); it does not
+    /// make the tokenizer "larger than the model", and fine-tuning gives it a new row.</summary>
+    [Fact]
+    public void A_pad_token_named_only_by_tokenizer_config_does_not_count_against_the_embedding_rows()
+    {
+        string model = Path.Combine(_dir, "padded-config");
+        Directory.CreateDirectory(model);
+        foreach (var f in Directory.GetFiles(Path.Combine(FixtureRoot.RepoRoot, "models", "builtin-lm"))) File.Copy(f, Path.Combine(model, Path.GetFileName(f)));
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "tokenizer_config.json")))!.AsObject();
+        config["pad_token"] = "<|pad|>";
+        File.WriteAllText(Path.Combine(model, "tokenizer_config.json"), config.ToJsonString());
+        using (var lm = CausalLmFolder.Open(model))
+        {
+            Assert.Equal(8192, lm.Model.VocabSize);
+            Assert.Equal(8193, lm.Tokenizer.VocabSize);
+            Assert.Equal(8192, lm.Tokenizer.FileVocabSize);
+        }
+        var eval = Cli("lm", "eval", "--model", model, "--text", Text("The nation is strong."), "--json");
+        Assert.True(eval.Code == 0, eval.Err);
+        using var text = LanguageModel.Load(model, selection: null);
+        Assert.Equal((8192, 1), (text.PadId, text.NewRowCount));
+    }
+
     [Fact]
     public void A_tokenizer_with_more_ids_than_the_embedding_rows_is_refused_up_front()
     {
@@ -93,8 +116,9 @@ public sealed class CausalLmFolderTests : IDisposable
         Assert.Contains("does not belong to this model", eval.Err);
     }
 
-    /// <summary>Mistral-v0.3 pads its 32,768-row table past the tokenizer's 32,000 ids (here the llama2 fixture's);
-    /// a padding row that scores highest used to be drawn and then failed to decode.</summary>
+    /// <summary>A checkpoint whose table has more rows than its tokenizer has ids (here Mistral-v0.3's 32,768 rows beside the
+    /// llama2 fixture's 32,000 ids, as Qwen2.5 pads its table): a padding row that scored highest used to be drawn and then
+    /// failed to decode.</summary>
     [Fact]
     public void Generation_draws_only_the_tokenizers_ids()
     {
@@ -108,6 +132,31 @@ public sealed class CausalLmFolderTests : IDisposable
         Assert.All(greedy, id => Assert.InRange(id, 0, 31999));
         var sampled = LmGeneration.Generate(lm, "Hello", new GenerateOptions { MaxNewTokens = 8, Temperature = 5, TopK = 0, Seed = 1 });
         Assert.All(sampled, id => Assert.InRange(id, 0, 31999));
+    }
+
+    /// <summary>Llama-3.1 lists three EOS ids; generation stopped only at the first, and a continued model's
+    /// generation_config.json kept only the first.</summary>
+    [Fact]
+    public void Generation_stops_at_any_eos_id_and_a_continued_model_keeps_them_all()
+    {
+        string model = FamilyCheckpoint.Write(Path.Combine(_dir, "eos"), "TinyLlama-1.1B", Tokenizer("llama2"), seed: 1);
+        int first;
+        using (var lm = CausalLmFolder.Open(model))
+            first = LmGeneration.Generate(lm, "Hello world", new GenerateOptions { MaxNewTokens = 3, Temperature = 0 })[0];
+        Assert.NotEqual(2, first);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!.AsObject();
+        config["eos_token_id"] = new System.Text.Json.Nodes.JsonArray(2, first);
+        File.WriteAllText(Path.Combine(model, "config.json"), config.ToJsonString());
+        using (var lm = CausalLmFolder.Open(model))
+            Assert.Empty(LmGeneration.Generate(lm, "Hello world", new GenerateOptions { MaxNewTokens = 3, Temperature = 0 }));
+
+        var docs = TextCorpus.Load([Path.Combine(FixtureRoot.RepoRoot, "tests", "data", "sotu-sample")]);
+        var (train, valid) = TextCorpus.SplitByYear(docs, 1900);
+        var o = new LmTrainOptions { InitFrom = model, VocabSize = null, Shape = null, SeqLen = 32, BatchSize = 2, Lr = 1e-3, MinLr = 1e-4, WarmupSteps = 0, MaxSteps = 1, EvalEvery = 1, CheckpointEvery = 1, EvalBatchSize = 2, Seed = 5 };
+        string cont = Path.Combine(_dir, "eos-cont");
+        LmTrainer.Run(new LmTrainSpec { Train = train, Valid = valid.Take(1).ToList(), Out = cont, Options = o });
+        var generation = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(cont, "generation_config.json")))!.AsObject();
+        Assert.Equal($"{{\"bos_token_id\":1,\"eos_token_id\":[2,{first}]}}", generation.ToJsonString());
     }
 
     [Fact]
@@ -171,6 +220,20 @@ public sealed class CausalLmFolderTests : IDisposable
             Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse(published.ToJsonString(), "c.json")).Message);
         published.Remove("model_type");
         Assert.Equal("c.json: neither architectures nor model_type is given", Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse(published.ToJsonString(), "c.json")).Message);
+        var conflicting = FamilyCheckpoint.PublishedConfig("Qwen2.5-0.5B");
+        conflicting["model_type"] = "llama";
+        Assert.Equal("c.json: architectures names Qwen2ForCausalLM but model_type is 'llama': the config contradicts itself",
+            Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse(conflicting.ToJsonString(), "c.json")).Message);
+        // the classes' defaults for absent keys, as transformers' MistralConfig / Qwen2Config
+        var mistral = FamilyCheckpoint.PublishedConfig("Mistral-7B-v0.3");
+        Assert.Null(LlamaConfig.Parse(mistral.ToJsonString(), "m").SlidingWindow); // "sliding_window": null in the file
+        mistral.Remove("sliding_window");
+        mistral.Remove("max_position_embeddings");
+        var absent = LlamaConfig.Parse(mistral.ToJsonString(), "m");
+        Assert.Equal((4096, 131072), (absent.SlidingWindow, absent.MaxPositionEmbeddings));
+        var qwen = FamilyCheckpoint.PublishedConfig("Qwen2.5-0.5B");
+        qwen.Remove("max_position_embeddings");
+        Assert.Equal(32768, LlamaConfig.Parse(qwen.ToJsonString(), "q").MaxPositionEmbeddings);
         var gptq = FamilyCheckpoint.PublishedConfig("Qwen2.5-0.5B");
         gptq["quantization_config"] = new System.Text.Json.Nodes.JsonObject { ["quant_method"] = "gptq", ["bits"] = 4 };
         Assert.StartsWith("c.json: quantization_config (quant_method 'gptq') is not supported", Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse(gptq.ToJsonString(), "c.json")).Message);
