@@ -13,6 +13,7 @@ internal sealed class CheckpointWeights : IDisposable
     private readonly Dictionary<string, Tensor>? _pt;
     private readonly SafeTensors? _st;
     private readonly Random? _random;
+    private readonly HashSet<string> _used = new(StringComparer.Ordinal);
 
     public string Path { get; }
     /// <summary>Seeded random weights (benchmarks): every name exists.</summary>
@@ -39,10 +40,17 @@ internal sealed class CheckpointWeights : IDisposable
 
     public bool Contains(string name) => _random != null || (_pt?.ContainsKey(name) ?? _st!.Contains(name));
 
+    /// <summary>Every tensor name in the file (none for random weights).</summary>
+    public IEnumerable<string> Names => _random != null ? [] : _pt?.Keys ?? (IEnumerable<string>)_st!.Names;
+
+    /// <summary>Whether <see cref="Get"/> has read the tensor.</summary>
+    public bool WasRead(string name) => _used.Contains(name);
+
     /// <summary>The tensor's values (a float32 copy), after checking its shape.</summary>
     public float[] Get(string name, params int[] shape)
     {
         if (!Contains(name)) throw new SpeechTokException($"{Path}: tensor '{name}' is missing");
+        _used.Add(name);
         if (_random != null) return RandomValues(name, shape);
         var t = _pt != null ? _pt[name] : _st!.Get(name);
         try

@@ -34,7 +34,15 @@ public sealed class SpeechTokenizerModel : ISpeechTokenizer
         if (!Directory.Exists(folder)) throw new SpeechTokException($"tokenizer folder '{folder}' does not exist");
         var cfg = SpeechTokenizerConfig.Load(Path.Combine(folder, "config.json"));
         using var w = CheckpointWeights.Open(checkpoint ?? FindCheckpoint(folder));
-        return new SpeechTokenizerModel(cfg, new SeanetEncoder(cfg, w), new ResidualVq(cfg, w));
+        var model = new SpeechTokenizerModel(cfg, new SeanetEncoder(cfg, w), new ResidualVq(cfg, w));
+        // As the original's strict load_state_dict: an encoder tensor the config leaves unread means the config describes
+        // another model (lstm_layers, true_skip, activation, n_residual_layers…), whose codes would silently differ.
+        // decoder.* and transform.* do not affect the codes; the codebooks' training state is not read.
+        var unread = w.Names.Where(n => n.StartsWith("encoder.", StringComparison.Ordinal) && !w.WasRead(n)).Order(StringComparer.Ordinal).ToList();
+        if (unread.Count > 0)
+            throw new SpeechTokException($"{w.Path}: {unread.Count} encoder tensor(s) that {Path.Combine(folder, "config.json")} does not use, e.g. '{unread[0]}': "
+                + "its lstm_layers, true_skip, activation or residual settings do not describe this checkpoint");
+        return model;
     }
 
     /// <summary>A model with the architecture of <paramref name="configPath"/> and seeded random weights (for benchmarks).</summary>

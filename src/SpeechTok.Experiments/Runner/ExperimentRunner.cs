@@ -56,7 +56,12 @@ public static class ExperimentRunner
             if (manifest.Split(split).Count == 0) throw new SpeechTokException($"{manifest.Path}: split '{split}' is empty (experiment needs train, val and test)");
 
         // So must a wrong --tokenizer or --model, before the baselines run and the folder records them.
-        if (o.Tokenizer != TokenizerLoader.Builtin) TokenizerLoader.RequireFolder(o.Tokenizer);
+        // (a SpeechTokenizer is loaded in full: its config and checkpoint are checked, not just the folder's presence)
+        if (o.Tokenizer != TokenizerLoader.Builtin)
+        {
+            if (systems.Any(s => s.StartsWith("audio-", StringComparison.Ordinal) && s != "audio-vector")) (TokenizerLoader.Load(o.Tokenizer) as IDisposable)?.Dispose();
+            else TokenizerLoader.RequireFolder(o.Tokenizer);
+        }
         using (LanguageModel.Load(ModelResolver.Resolve(o.Model), selection: null)) { }
 
         var dirs = new Dirs(Path.GetFullPath(o.Out));

@@ -227,6 +227,27 @@ public sealed class TokenizeTests : IDisposable
         Assert.Equal(8, TokenizerLoader.Load(src).NumQuantizers);
     }
 
+    /// <summary>A config that leaves encoder tensors unread (fewer LSTM layers, identity skips, ELU on a Snake checkpoint)
+    /// gave other codes with exit 0; the original's strict load_state_dict refuses such a pair.</summary>
+    [Theory]
+    [InlineData("speechtokenizer-tiny", "\"lstm_layers\": 2", "\"lstm_layers\": 1", "encoder.model.13.lstm.bias_hh_l1")]
+    [InlineData("speechtokenizer-tiny", "\"lstm_layers\": 2", "\"lstm_layers\": 2, \"true_skip\": true", "shortcut")]
+    [InlineData("speechtokenizer-tiny-snake", "\"activation\": \"Snake\"", "\"activation\": \"ELU\"", "alpha")]
+    public void ACheckpointWithEncoderTensorsTheConfigDoesNotUseIsRefused(string fixture, string from, string to, string tensor)
+    {
+        var src = Path.Combine(FixtureRoot.RepoRoot, "tests", "fixtures", fixture);
+        var dir = Path.Combine(_dir, "strict");
+        Directory.CreateDirectory(dir);
+        File.Copy(Path.Combine(src, "model.safetensors"), Path.Combine(dir, "model.safetensors"));
+        string config = File.ReadAllText(Path.Combine(src, "config.json"));
+        Assert.Contains(from, config);
+        File.WriteAllText(Path.Combine(dir, "config.json"), config.Replace(from, to));
+        var e = Assert.Throws<SpeechTokException>(() => TokenizerLoader.Load(dir));
+        Assert.StartsWith($"{Path.Combine(dir, "model.safetensors")}: ", e.Message);
+        Assert.Contains($"encoder tensor(s) that {Path.Combine(dir, "config.json")} does not use, e.g. '", e.Message);
+        Assert.Contains(tensor, e.Message);
+    }
+
     private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     [Fact]

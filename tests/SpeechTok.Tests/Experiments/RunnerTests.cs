@@ -198,6 +198,15 @@ public sealed class RunnerTests : IDisposable
         var o = Options(WriteDataset());
         Assert.Contains("does not exist", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Tokenizer = Path.Combine(_dir, "nope") })).Message);
         Assert.False(Directory.Exists(o.Out));
+        // a SpeechTokenizer folder whose checkpoint is cut short: refused before the baselines run (it used to fail at tokenize)
+        string cut = Path.Combine(_dir, "cut-tokenizer");
+        Directory.CreateDirectory(cut);
+        string tiny = Path.Combine(Conformance.FixtureRoot.Root, "speechtokenizer-tiny");
+        File.Copy(Path.Combine(tiny, "config.json"), Path.Combine(cut, "config.json"));
+        var pt = File.ReadAllBytes(Path.Combine(tiny, "model.pt"));
+        File.WriteAllBytes(Path.Combine(cut, "model.pt"), pt[..(pt.Length / 2)]);
+        Assert.Contains("model.pt", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Tokenizer = cut })).Message);
+        Assert.False(Directory.Exists(o.Out));
         string broken = Path.Combine(_dir, "broken-lm");
         Directory.CreateDirectory(broken);
         File.Copy(Path.Combine(o.Model, "config.json"), Path.Combine(broken, "config.json"));
