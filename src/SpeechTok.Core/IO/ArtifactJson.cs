@@ -61,16 +61,27 @@ public static class ArtifactJson
 
     /// <summary>
     /// The first of <paramref name="fields"/> (all fields when null) whose value differs between two records of one
-    /// kind, with both values as JSON ("null" when absent); null when they agree. Used to check that a rerun into a
-    /// folder is the same run.
+    /// kind, with both values as JSON ("null" when absent); null when they agree. Within objects it names the innermost
+    /// field that differs, as a dotted path (<c>preset.seeds</c>), so that a message need not show two whole records.
+    /// Used to check that a rerun into a folder is the same run.
     /// </summary>
     public static (string Field, string Was, string Now)? FirstDifference<T>(T was, T now, IEnumerable<string>? fields = null)
     {
         JsonObject a = ToNode(was), b = ToNode(now);
         foreach (var key in fields ?? a.Select(kv => kv.Key).Union(b.Select(kv => kv.Key)))
-            if (!JsonNode.DeepEquals(a[key], b[key]))
-                return (key, a[key]?.ToJsonString() ?? "null", b[key]?.ToJsonString() ?? "null");
+            if (Difference(key, a[key], b[key]) is { } d) return d;
         return null;
+    }
+
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static (string, string, string)? Difference(string path, JsonNode? a, JsonNode? b)
+    {
+        if (JsonNode.DeepEquals(a, b)) return null;
+        if (a is JsonObject oa && b is JsonObject ob)
+            foreach (var key in oa.Select(kv => kv.Key).Union(ob.Select(kv => kv.Key)))
+                if (Difference($"{path}.{key}", oa[key], ob[key]) is { } d) return d;
+        return (path, a?.ToJsonString(Readable) ?? "null", b?.ToJsonString(Readable) ?? "null");
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };

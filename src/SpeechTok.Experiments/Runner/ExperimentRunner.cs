@@ -34,9 +34,10 @@ public static class ExperimentRunner
         var sink = log ?? (_ => { });
         var gate = new object();
         log = line => { lock (gate) sink(line); };
-        var systems = o.OnlySystems ?? Systems;
-        foreach (var s in systems)
+        var requested = o.OnlySystems ?? Systems;
+        foreach (var s in requested)
             if (Array.IndexOf(Systems, s) < 0) throw new SpeechTokException($"unknown system '{s}' (expected {string.Join(", ", Systems)})");
+        var systems = Systems.Where(requested.Contains).ToList(); // the fixed order, each once, whatever order --systems gives
         if (systems.Count == 0) throw new SpeechTokException($"--systems lists no system (expected some of {string.Join(", ", Systems)})");
         UtteranceEncoders.Load(o.AudioEncoder); // an unknown --audio-encoder fails now, not after the baselines
         var preset = o.Seeds is { } seeds ? o.Preset with { Seeds = seeds } : o.Preset;
@@ -97,6 +98,13 @@ public static class ExperimentRunner
             Record(r with { Seconds = sw.Elapsed.TotalSeconds });
         }
         var results = ExperimentResults.Load(resultsPath);
+        // results.json lists the systems in the fixed order, whatever order earlier --systems subsets added them in
+        var ordered = results.Systems.OrderBy(s => Array.IndexOf(Systems, s.System) is int i and >= 0 ? i : Systems.Length).ToList();
+        if (!ordered.SequenceEqual(results.Systems))
+        {
+            results = results with { Systems = ordered };
+            results.Save(resultsPath);
+        }
         ExperimentReport.Write(ctx, results);
         return results;
     }

@@ -96,7 +96,7 @@ public sealed class ArtifactTests : IDisposable
         Assert.Contains("\"epochs\": 5", text); // resolved for the binary task
         run.RequireSameRunAs(RunFile.Load(Path.Combine(_dir, RunFile.FileName)), "run.json");
         var e = Assert.Throws<SpeechTokException>(() => (run with { Hyperparameters = Hyper with { Lr = 0.5 } }).RequireSameRunAs(run, "run.json"));
-        Assert.Contains("'hyperparameters' differs", e.Message);
+        Assert.Contains("'hyperparameters.lr' differs", e.Message);
 
         var ps = new PretrainState { EpochsDone = 2, BestEvalLoss = 1.5, BestStep = 2, EvalsWithoutImprovement = 1, TrainLoss = TrainCurve, EvalLoss = [new(2, 1.0, 1.5)] };
         RoundTrip(ps, (r, p) => ArtifactJson.Save(p, r, Checkpoint.StateKind), p => ArtifactJson.Load<PretrainState>(p, Checkpoint.StateKind), "pretrain-state.json");

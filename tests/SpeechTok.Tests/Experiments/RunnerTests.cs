@@ -165,7 +165,7 @@ public sealed class RunnerTests : IDisposable
 
         // A rerun with other settings into the same folder is refused instead of mixing cached steps.
         var ex = Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Seeds = [2] }));
-        Assert.Contains("preset", ex.Message);
+        Assert.Matches("'preset\\.seeds' was \"[^\"]*\", this command has \"2\"; rerun with the same options", ex.Message); // the field, not two whole presets
         // The binary task's default metric changes nothing, so the folder accepts it; another metric is refused.
         var same = new List<string>();
         ExperimentRunner.Run(o with { MetricForBestModel = "f1_class_1" }, same.Add);
@@ -181,7 +181,15 @@ public sealed class RunnerTests : IDisposable
         foreach (var n in new[] { 0, 5, 10, 15, 20 }) Assert.Contains($"c{n:D3}.wav", ex.Message);
         Assert.Contains("5 clip problem(s) (5 missing, 0 unreadable, 0 empty)", ex.Message);
         Assert.False(Directory.Exists(o.Out));
-        // text systems alone need no clip: they run where the audio is absent
+        // text systems alone need no clip: they run where the audio is absent. --systems is run in the fixed order, each
+        // once, and results.json keeps that order whatever subsets came first.
+        var llm = ExperimentRunner.Run(o with { OnlySystems = ["text-only-llm"], Out = o.Out + "-order" });
+        Assert.Equal(["text-only-llm"], llm.Systems.Select(x => x.System));
+        var ran = new List<string>();
+        var both = ExperimentRunner.Run(o with { OnlySystems = ["text-only-llm", "bow", "text-only-llm"], Out = o.Out + "-order" }, ran.Add);
+        Assert.Equal(["bow", "text-only-llm"], both.Systems.Select(x => x.System));
+        Assert.Equal(["bow", "text-only-llm"], ExperimentResults.Load(Path.Combine(o.Out + "-order", ExperimentResults.FileName)).Systems.Select(x => x.System));
+        Assert.Single(ran, l => l.StartsWith("text-only-llm: already in results.json", StringComparison.Ordinal));
         var text = ExperimentRunner.Run(o with { OnlySystems = ["bow"] });
         Assert.Equal(["bow"], text.Systems.Select(x => x.System));
         // a folder that also holds a selection (from an earlier run with the clips): its token report needs them, and says so

@@ -52,7 +52,8 @@ public sealed class OptionValidationTests
         string record = File.ReadAllText(Path.Combine(outDir, PretrainFile.FileName));
         good.Run(); // the same command: nothing to do
         var e = Assert.Throws<SpeechTokException>(() => (good with { Options = ok with { Lr = 1e-2 } }).Run());
-        Assert.Contains("'hyperparameters' differs from this command's", e.Message);
+        Assert.Contains("'hyperparameters.lr' differs from this command's (", e.Message);
+        Assert.EndsWith("vs 0.01); use another --out to start a new run", e.Message);
         Assert.Equal(record, File.ReadAllText(Path.Combine(outDir, PretrainFile.FileName)));
     }
 
@@ -69,7 +70,7 @@ public sealed class OptionValidationTests
         Assert.False(File.Exists(Path.Combine(outDir, PretrainFile.FileName)));
 
         var e = Assert.Throws<SpeechTokException>(() => (spec with { Options = spec.Options with { Lr = 1e-2 } }).Run());
-        Assert.StartsWith($"{Path.Combine(checkpoint, Checkpoint.StateFile)}: 'hyperparameters' differs from this command's", e.Message);
+        Assert.StartsWith($"{Path.Combine(checkpoint, Checkpoint.StateFile)}: 'hyperparameters.lr' differs from this command's", e.Message);
         Assert.Contains("'max_length' differs", Assert.Throws<SpeechTokException>(() => (spec with { MaxLength = 64 }).Run()).Message);
         var logs = new List<string>();
         spec.Run(logs.Add);
