@@ -13,8 +13,10 @@ namespace SpeechTok.Experiments.Mosei;
 /// <c>sentiment</c> (in [−3, 3]), the six emotion intensities <c>happy</c>, <c>sad</c>, <c>anger</c>,
 /// <c>surprise</c>, <c>disgust</c>, <c>fear</c> (≥ 0; EMO only) and optionally <c>split</c> (train, valid/val/dev,
 /// test; else <see cref="MoseiOptions.Folds"/>), plus the full-video audio. Each segment's clip is cut from its
-/// video's audio at [start, end) through the audio front-end (16 kHz mono) into <c>clips/</c>; clips already there
-/// are kept, so SENT and EMO share them and a rerun resumes. SENT: label 1 (positive) when sentiment ≥ 0, else 0 —
+/// video's audio at [start, end) through the audio front-end (16 kHz mono) into <c>clips/</c>; <c>clips/sources.json</c>
+/// records what each clip was cut from (the video's audio file, its size and time stamp, start and end), so a clip is
+/// kept only while that still holds: SENT and EMO share clips, a rerun resumes, and an edited segment or a replaced
+/// video is cut again. SENT: label 1 (positive) when sentiment ≥ 0, else 0 —
 /// the binary "negative vs non-negative" split most MOSEI results report (Acc-2/F1), which keeps every segment;
 /// <see cref="MoseiOptions.ExcludeNeutral"/> gives the other convention (zeros dropped). EMO: the <c>labels</c>
 /// column lists the emotions whose intensity is &gt; 0 (presence, as the paper's multi-label EMO task), possibly none.
@@ -33,6 +35,9 @@ public static class MoseiConverter
 
     public static string ManifestName(MoseiTask task) => task == MoseiTask.Sent ? "sent.csv" : "emo.csv";
 
+    /// <summary>clips/sources.json: clip file name → what it was cut from.</summary>
+    public const string SourcesFile = "sources.json";
+
     public static MoseiResult Convert(MoseiOptions o)
     {
         string outDir = Path.GetFullPath(o.Out);
@@ -50,6 +55,12 @@ public static class MoseiConverter
             kept.Add((s, split));
         }
         if (kept.Count == 0) throw new SpeechTokException($"{o.Table}: no segment left (none of their videos is in a fold)");
+        // Ids are made file-name safe and joined with '_': two segments must not end up with one clip.
+        foreach (var g in segments.GroupBy(s => s.Clip).Where(g => g.Count() > 1))
+        {
+            var (a, b) = (g.First(), g.Skip(1).First());
+            throw new SpeechTokException($"{o.Table}:{b.Line}: segment {b.Video}/{b.Id} and segment {a.Video}/{a.Id} (line {a.Line}) would share the clip {g.Key}; make their ids distinct");
+        }
 
         var videos = kept.GroupBy(k => k.S.Video).ToList();
         var audio = videos.ToDictionary(g => g.Key, g => FindAudio(o.AudioDir, g.Key));
@@ -58,11 +69,15 @@ public static class MoseiConverter
             throw new SpeechTokException($"{missing.Count} video(s) of {o.Table} have no audio in {Path.GetFullPath(o.AudioDir)} (expected VIDEO_ID.wav): " +
                 string.Join(", ", missing.Take(20)) + (missing.Count > 20 ? $", … and {missing.Count - 20} more" : ""));
 
-        Directory.CreateDirectory(Path.Combine(outDir, "clips"));
+        string clipsDir = Path.Combine(outDir, "clips"), sourcesPath = Path.Combine(clipsDir, SourcesFile);
+        Directory.CreateDirectory(clipsDir);
+        var sources = ReadSources(sourcesPath);
+        var wanted = kept.ToDictionary(k => Path.GetFileName(k.S.Clip), k => Source(audio[k.S.Video]!, k.S));
         int cut = 0;
         Threading.For(videos.Count, v =>
         {
-            var todo = videos[v].Where(k => !File.Exists(Path.Combine(outDir, k.S.Clip))).Select(k => k.S).ToList();
+            var todo = videos[v].Where(k => !File.Exists(Path.Combine(outDir, k.S.Clip))
+                || sources.GetValueOrDefault(Path.GetFileName(k.S.Clip)) != wanted[Path.GetFileName(k.S.Clip)]).Select(k => k.S).ToList();
             if (todo.Count == 0) return;
             var wav = AudioLoader.Load(audio[videos[v].Key]!);
             foreach (var s in todo)
@@ -77,6 +92,8 @@ public static class MoseiConverter
                 Interlocked.Increment(ref cut);
             }
         });
+        foreach (var (clip, source) in wanted) sources[clip] = source;
+        AtomicFile.WriteAllText(sourcesPath, JsonSerializer.Serialize(sources, new JsonSerializerOptions { WriteIndented = true }) + "\n");
 
         var csv = new StringBuilder($"split,index,id,text,audio_path_list,{(o.Task == MoseiTask.Sent ? "label" : "labels")}\n");
         var counts = new Dictionary<string, int>();
@@ -183,7 +200,26 @@ public static class MoseiConverter
         if (File.Exists(wav)) return wav;
         if (!Directory.Exists(dir)) throw new SpeechTokException($"--audio-dir '{dir}' does not exist");
         var others = Directory.GetFiles(dir, video + ".*");
-        return others.Length == 1 ? others[0] : null;
+        return others.Length switch
+        {
+            0 => null,
+            1 => others[0],
+            _ => throw new SpeechTokException($"video {video} has {others.Length} audio files in {Path.GetFullPath(dir)} ({string.Join(", ", others.Select(Path.GetFileName).Order(StringComparer.Ordinal))}) and no {video}.wav: keep one"),
+        };
+    }
+
+    /// <summary>What a clip is cut from: one line, compared as a whole.</summary>
+    private static string Source(string audioPath, Segment s)
+    {
+        var f = new FileInfo(audioPath);
+        return string.Create(CultureInfo.InvariantCulture, $"{f.FullName}|{f.Length}|{f.LastWriteTimeUtc.Ticks}|{s.Start:R}|{s.End:R}");
+    }
+
+    /// <summary>clips/sources.json, or empty when absent or unreadable (every clip is then cut again).</summary>
+    private static Dictionary<string, string> ReadSources(string path)
+    {
+        try { return File.Exists(path) ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path)) ?? [] : []; }
+        catch (JsonException) { return []; }
     }
 
     /// <summary>A file-name-safe form of an id (MOSEI ids hold letters, digits, '-' and '_'; anything else becomes '_').</summary>

@@ -68,6 +68,24 @@ public sealed class MoseiTests : IDisposable
         Assert.EndsWith("emo.csv", emo.ManifestPath);
     }
 
+    /// <summary>A rerun kept every clip already there: an edited segment or a replaced video kept its old, now wrong, clip.</summary>
+    [Fact]
+    public void A_clip_is_cut_again_when_its_segment_or_video_changes()
+    {
+        var o = Options(Table(Rows), MoseiTask.Sent);
+        Assert.Equal(4, MoseiConverter.Convert(o).ClipsCut);
+        Assert.Equal(0, MoseiConverter.Convert(o).ClipsCut);
+        var edited = Rows.ToArray();
+        edited[0] = edited[0].Replace("v1,0,0.0,1.0,", "v1,0,2.0,3.0,");
+        var m = Manifest.Load(MoseiConverter.Convert(Options(Table(edited), MoseiTask.Emo) with { Out = o.Out }).ManifestPath);
+        var (full, _) = WavReader.Read(Path.Combine(Audio, "v1.wav"));
+        Assert.Equal(full.AsSpan(32000, 16000).ToArray(), WavReader.Read(m.Samples[0].AudioPaths.Single()).Samples);
+        // the video replaced by another recording (same name): its two clips are cut again
+        WavWriter.Write(Path.Combine(Audio, "v2.wav"), Enumerable.Range(0, 2 * 16000).Select(i => (i % 700) / 1400f).ToArray(), 16000);
+        File.SetLastWriteTimeUtc(Path.Combine(Audio, "v2.wav"), DateTime.UtcNow.AddMinutes(1));
+        Assert.Equal(2, MoseiConverter.Convert(o).ClipsCut);
+    }
+
     [Fact]
     public void Folds_file_splits_by_video_and_neutral_segments_can_be_dropped()
     {
@@ -87,6 +105,13 @@ public sealed class MoseiTests : IDisposable
     [Fact]
     public void Bad_tables_and_missing_audio_are_clear_errors()
     {
+        // ids that only differ where the file-name form of a clip joins or rewrites them would share one clip
+        var shared = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(["v1,a_b,0,1,x,1,0,0,0,0,0,0,train", "v1_a,b,0,1,y,1,0,0,0,0,0,0,train"]), MoseiTask.Sent)));
+        Assert.Equal($"{Path.Combine(_dir, "table.csv")}:3: segment v1_a/b and segment v1/a_b (line 2) would share the clip clips/v1_a_b.wav; make their ids distinct", shared.Message);
+        File.Copy(Path.Combine(Audio, "v1.wav"), Path.Combine(Audio, "v3.flac"));
+        File.Copy(Path.Combine(Audio, "v1.wav"), Path.Combine(Audio, "v3.ogg"));
+        Assert.Contains("video v3 has 2 audio files", Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(["v3,0,0,1,x,1,0,0,0,0,0,0,train"]), MoseiTask.Sent))).Message);
+
         var e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table([Rows[0], "v1,1,1,2,x,4.5,0,0,0,0,0,0,train"]), MoseiTask.Sent)));
         Assert.Contains("table.csv:3: column 'sentiment' is '4.5'", e.Message);
         e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table([Rows[0], "v9,0,0,1,x,1,0,0,0,0,0,0,test", "v8,0,0,1,x,1,0,0,0,0,0,0,test"]), MoseiTask.Sent)));
