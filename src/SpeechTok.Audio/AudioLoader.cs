@@ -30,7 +30,7 @@ public static class AudioLoader
     /// <exception cref="SpeechTokException">The file is missing, unreadable or empty (0 samples); the message names it.</exception>
     public static float[] Load(string path, bool mixdown = false)
     {
-        if (!File.Exists(path)) throw new SpeechTokException($"{path}: audio file does not exist");
+        if (!File.Exists(path)) throw new SpeechTokException($"{path}: " + (Directory.Exists(path) ? "is a folder, not an audio file" : "audio file does not exist"));
         var (x, rate) = IsWav(path) ? WavReader.Read(path, mixdown) : FFmpeg.Decode(path, mixdown);
         if (x.Length == 0) throw new SpeechTokException($"{path}: the clip is empty (0 samples)");
         return rate == SampleRate ? x : Resampler.Resample(x, rate, SampleRate);
@@ -42,7 +42,7 @@ public static class AudioLoader
     /// </summary>
     public static long? CheckReadable(string path)
     {
-        if (!File.Exists(path)) throw new SpeechTokException($"{path}: audio file does not exist");
+        if (!File.Exists(path)) throw new SpeechTokException($"{path}: " + (Directory.Exists(path) ? "is a folder, not an audio file" : "audio file does not exist"));
         if (IsWav(path)) return WavReader.ReadHeader(path).Frames;
         FFmpeg.RequireInstalled(path);
         return null;

@@ -30,7 +30,8 @@ public static class FFmpeg
             proc.StandardOutput.BaseStream.CopyTo(ms);
             proc.WaitForExit();
             if (proc.ExitCode != 0)
-                throw new SpeechTokException($"{path}: ffmpeg could not decode the file (exit {proc.ExitCode}): {err.Result.Trim()}");
+                throw new SpeechTokException($"{path}: ffmpeg could not decode the file (exit {proc.ExitCode}): "
+                    + string.Join("; ", err.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))); // one line
             ms.Position = 0;
             return WavReader.Read(ms, $"{path} (as decoded by ffmpeg)", mixdown);
         }

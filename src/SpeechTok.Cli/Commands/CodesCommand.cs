@@ -23,8 +23,10 @@ internal static class CodesCommand
         cmd.SetAction(r =>
         {
             Threading.Threads = r.GetValue(threads);
-            var tok = TokenizerLoader.Load(r.GetValue(tokenizer)!);
             var paths = r.GetValue(files)!;
+            if (paths.GroupBy(p => p, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new SpeechTokException($"{twice.Key} is given {twice.Count()} times: the output is one JSON object keyed by file");
+            var tok = TokenizerLoader.Load(r.GetValue(tokenizer)!);
             var codes = new int[paths.Length][][];
             var failed = new List<string>();
             for (int i = 0; i < paths.Length; i++)

@@ -109,6 +109,9 @@ internal sealed record SpeechTokenizerConfig
             // The original sizes the last conv for 2x channels whenever bidirectional, which only an LSTM provides.
             if (cfg.Bidirectional && cfg.LstmLayers == 0)
                 throw new SpeechTokException($"{path}: bidirectional=true needs lstm_layers >= 1");
+            // Clips are loaded at 16 kHz (AudioLoader), as the released SpeechTokenizer models expect: another rate would be ignored.
+            if (cfg.SampleRate != 16000)
+                throw new SpeechTokException($"{path}: sample_rate {cfg.SampleRate} is not supported: clips are loaded at 16000 Hz, the rate of the released models");
             if (cfg.NFilters % cfg.Compress != 0)
                 throw new SpeechTokException($"{path}: n_filters {cfg.NFilters} is not divisible by compress {cfg.Compress}");
             return cfg;

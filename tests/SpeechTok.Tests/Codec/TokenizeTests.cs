@@ -270,6 +270,12 @@ public sealed class TokenizeTests : IDisposable
         var missing = Cli("codes", "--tokenizer", tokDir, Path.Combine(_dir, "nope.wav"));
         Assert.Equal(2, missing.Code);
         Assert.Contains("nope.wav", missing.Err);
+        // a file given twice would be a duplicate key in the JSON object; a folder is not "missing"
+        var twice = Cli("codes", "--tokenizer", tokDir, f0, f1, f0);
+        Assert.Equal((2, "", $"error: {f0} is given 2 times: the output is one JSON object keyed by file"), (twice.Code, twice.Out, twice.Err.Trim()));
+        var folder = Cli("codes", "--tokenizer", tokDir, _dir);
+        Assert.Equal(2, folder.Code);
+        Assert.Contains($"{_dir}: is a folder, not an audio file", folder.Err);
     }
 
     [Fact]

@@ -92,6 +92,17 @@ public sealed class TorchPickleTests : IDisposable
         Assert.Contains($"'{module}.{name}'", e.Message);
     }
 
+    /// <summary>A pre-1.6 torch.save file (a bare pickle: protocol 2, then torch's magic number 0x1950a86a20f9469cfc6c)
+    /// got "not a readable torch.save zip archive (End of Central Directory record could not be found.)".</summary>
+    [Fact]
+    public void ALegacyNonZipTorchFileIsNamedAsSuch()
+    {
+        var path = Path.Combine(_dir, "legacy.pt");
+        File.WriteAllBytes(path, [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]);
+        var e = Assert.Throws<SpeechTokException>(() => TorchCheckpoint.Load(path));
+        Assert.StartsWith($"{path}: a legacy (PyTorch < 1.6, non-zip) torch.save file, which is not supported", e.Message);
+    }
+
     [Fact]
     public void CorruptPickleNamesTheFile()
     {
