@@ -25,6 +25,8 @@ internal static class MoseiCommand
             });
             Console.WriteLine($"{result.ManifestPath}: {string.Join(", ", result.Samples.Select(kv => $"{kv.Value} {kv.Key}"))}; {result.ClipsCut} clips cut" +
                 (result.NotInFolds > 0 ? $", {result.NotInFolds} segments in no fold left out" : "") + (result.Neutral > 0 ? $", {result.Neutral} neutral segments dropped" : ""));
+            foreach (var (split, n) in result.Samples.Where(kv => kv.Value == 0))
+                Console.Error.WriteLine($"warning: split '{split}' has no segment; finetune and experiment need train, val and test");
             return 0;
         });
         return cmd;

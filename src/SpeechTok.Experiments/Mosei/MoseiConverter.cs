@@ -41,10 +41,14 @@ public static class MoseiConverter
     public static MoseiResult Convert(MoseiOptions o)
     {
         string outDir = Path.GetFullPath(o.Out);
-        var segments = ReadTable(o.Table, needEmotions: o.Task == MoseiTask.Emo);
+        if (File.Exists(outDir)) throw new SpeechTokException($"--out {outDir} is a file; mosei writes a folder");
+        if (o.ExcludeNeutral && o.Task != MoseiTask.Sent) throw new SpeechTokException("--exclude-neutral is for --task Sent (EMO labels do not use the sentiment)");
+        var segments = ReadTable(o.Table, o.Task);
         var folds = o.Folds != null ? ReadFolds(o.Folds) : null;
         if (segments[0].Split == null && folds == null)
             throw new SpeechTokException($"{o.Table}: no 'split' column; pass --folds FILE (the standard train/valid/test video ids)");
+        if (segments[0].Split != null && folds != null)
+            throw new SpeechTokException($"{o.Table} has a 'split' column and --folds {o.Folds} is given too: keep one (the column would win)");
         var kept = new List<(Segment S, string Split)>();
         int notInFolds = 0, neutral = 0;
         foreach (var s in segments)
@@ -71,6 +75,7 @@ public static class MoseiConverter
 
         string clipsDir = Path.Combine(outDir, "clips"), sourcesPath = Path.Combine(clipsDir, SourcesFile);
         Directory.CreateDirectory(clipsDir);
+        foreach (var tmp in Directory.GetFiles(clipsDir, ".*.tmp")) File.Delete(tmp); // clips a killed run was writing
         var sources = ReadSources(sourcesPath);
         var wanted = kept.ToDictionary(k => Path.GetFileName(k.S.Clip), k => Source(audio[k.S.Video]!, k.S));
         int cut = 0;
@@ -115,9 +120,11 @@ public static class MoseiConverter
         return new MoseiResult(manifest, counts, cut, notInFolds, neutral);
     }
 
-    private static List<Segment> ReadTable(string path, bool needEmotions)
+    /// <summary>The segments; only the task's label columns are read (EMO ignores the sentiment, SENT the emotions).</summary>
+    private static List<Segment> ReadTable(string path, MoseiTask task)
     {
-        if (!File.Exists(path)) throw new SpeechTokException($"MOSEI table '{path}' does not exist");
+        bool needEmotions = task == MoseiTask.Emo;
+        if (!File.Exists(path)) throw new SpeechTokException($"MOSEI table '{path}' " + (Directory.Exists(path) ? "is a folder, not a CSV file" : "does not exist"));
         using var reader = Csv.OpenText(path);
         using var records = Csv.Read(reader, path).GetEnumerator();
         if (!records.MoveNext()) throw new SpeechTokException($"{path}: the table is empty (a header line is required)");
@@ -129,7 +136,7 @@ public static class MoseiConverter
             return i;
         }
         int cVideo = Col("video_id", true), cSeg = Col("segment_id", true), cStart = Col("start", true), cEnd = Col("end", true);
-        int cText = Col("text", true), cSent = Col("sentiment", true), cSplit = Col("split", false);
+        int cText = Col("text", true), cSent = Col("sentiment", !needEmotions), cSplit = Col("split", false);
         var cEmo = Emotions.Select(e => Col(e, needEmotions)).ToArray();
         var list = new List<Segment>();
         var seen = new Dictionary<(string, string), int>();
@@ -140,7 +147,8 @@ public static class MoseiConverter
             double Num(int c, string name, double min, double max)
             {
                 if (!double.TryParse(f[c].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v >= min && v <= max))
-                    throw new SpeechTokException($"{path}:{line}: column '{name}' is '{f[c]}', expected a number in [{min}, {max}]");
+                    throw new SpeechTokException($"{path}:{line}: column '{name}' is '{f[c]}', expected a number "
+                        + (max == double.MaxValue ? $"≥ {min}" : $"in [{min}, {max}]"));
                 return v;
             }
             string video = f[cVideo].Trim(), id = f[cSeg].Trim();
@@ -155,8 +163,9 @@ public static class MoseiConverter
                 split = NormalizeSplit(f[cSplit].Trim())
                     ?? throw new SpeechTokException($"{path}:{line}: column 'split' is '{f[cSplit]}', expected train, valid (val, dev) or test");
             }
-            var emotion = cEmo.Select((c, e) => c < 0 ? 0 : Num(c, Emotions[e], 0, double.MaxValue)).ToArray();
-            list.Add(new Segment(line, video, id, start, end, f[cText].Trim(), Num(cSent, "sentiment", -3, 3), emotion, split));
+            var emotion = cEmo.Select((c, e) => c < 0 || !needEmotions ? 0 : Num(c, Emotions[e], 0, double.MaxValue)).ToArray();
+            double sentiment = needEmotions ? 0 : Num(cSent, "sentiment", -3, 3);
+            list.Add(new Segment(line, video, id, start, end, f[cText].Trim(), sentiment, emotion, split));
         }
         if (list.Count == 0) throw new SpeechTokException($"{path}: the table has a header but no segments");
         return list;

@@ -108,6 +108,16 @@ public sealed class MoseiTests : IDisposable
         // ids that only differ where the file-name form of a clip joins or rewrites them would share one clip
         var shared = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(["v1,a_b,0,1,x,1,0,0,0,0,0,0,train", "v1_a,b,0,1,y,1,0,0,0,0,0,0,train"]), MoseiTask.Sent)));
         Assert.Equal($"{Path.Combine(_dir, "table.csv")}:3: segment v1_a/b and segment v1/a_b (line 2) would share the clip clips/v1_a_b.wav; make their ids distinct", shared.Message);
+        // options that would be ignored, and label columns the task does not use
+        var table = Table(Rows);
+        File.WriteAllText(Path.Combine(_dir, "f.json"), "{\"train\": [\"v1\"], \"valid\": [], \"test\": [\"v2\"]}");
+        Assert.Contains("has a 'split' column and --folds", Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent) with { Folds = Path.Combine(_dir, "f.json") })).Message);
+        Assert.StartsWith("--exclude-neutral is for --task Sent", Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Emo) with { ExcludeNeutral = true })).Message);
+        var nanFear = Table([.. Rows.Take(3), "v2,1,1.0,2.3,so so,-2,0,0.5,0,0,1.66,nan,test"]);
+        Assert.Equal(4, Manifest.Load(MoseiConverter.Convert(Options(nanFear, MoseiTask.Sent) with { Out = Path.Combine(_dir, "nan") }).ManifestPath).Samples.Count);
+        Assert.Contains("column 'fear' is 'nan', expected a number ≥ 0", Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(nanFear, MoseiTask.Emo) with { Out = Path.Combine(_dir, "nan") })).Message);
+        File.WriteAllText(Path.Combine(_dir, "afile"), "");
+        Assert.EndsWith("is a file; mosei writes a folder", Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent) with { Out = Path.Combine(_dir, "afile") })).Message);
         File.Copy(Path.Combine(Audio, "v1.wav"), Path.Combine(Audio, "v3.flac"));
         File.Copy(Path.Combine(Audio, "v1.wav"), Path.Combine(Audio, "v3.ogg"));
         Assert.Contains("video v3 has 2 audio files", Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(["v3,0,0,1,x,1,0,0,0,0,0,0,train"]), MoseiTask.Sent))).Message);

@@ -192,6 +192,8 @@ public sealed class RunnerTests : IDisposable
         Assert.Single(ran, l => l.StartsWith("text-only-llm: already in results.json", StringComparison.Ordinal));
         var text = ExperimentRunner.Run(o with { OnlySystems = ["bow"] });
         Assert.Equal(["bow"], text.Systems.Select(x => x.System));
+        // --audio-root naming the manifest's own folder (the default) is the same experiment
+        ExperimentRunner.Run(o with { OnlySystems = ["bow"], AudioRoot = Path.GetDirectoryName(o.Manifest) + "/" });
         // a folder that also holds a selection (from an earlier run with the clips): its token report needs them, and says so
         new SelectionFile { SelectedFeatures = [1], Layers = [2, 3, 4, 5, 6, 7, 8] }.Save(Path.Combine(o.Out, "selection", "2-8.json"));
         ExperimentRunner.Run(o with { OnlySystems = ["bow"] });
