@@ -207,7 +207,7 @@ public sealed class TrainingTests
             for (int k = 0; k < stored[i].Length; k++) Assert.Equal(stored[i][k], again[i][k], 6);
         // another target list is another run
         var other = Spec("full") with { Options = Small(7) with { Epochs = 2 } };
-        Assert.Contains("'hyperparameters' differs", Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(other)).Message);
+        Assert.Contains("'hyperparameters.lora_target_modules' differs", Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(other)).Message);
     }
 
     [Fact]
