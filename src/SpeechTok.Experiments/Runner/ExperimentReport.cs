@@ -22,7 +22,8 @@ internal static class ExperimentReport
             Plot.Save(Path.Combine(dirs.Plots, file), svg);
             plots.Add(new PlotLink(caption, $"plots/{file}"));
         }
-        var classNames = ctx.Options.ClassNames ?? ctx.Manifest.LabelNames ?? Enumerable.Range(0, ctx.Manifest.NumClasses).Select(i => i.ToString()).ToList();
+        // results.json's names first: the plots must agree with the table even if the label-name file was edited since
+        var classNames = results.ClassNames ?? ctx.Options.ClassNames ?? ctx.Manifest.LabelNames ?? Enumerable.Range(0, ctx.Manifest.NumClasses).Select(i => i.ToString()).ToList();
 
         Save("macro-f1.svg", "Test macro-F1 per system (whiskers: ± std over seeds; dots: seeds)", Plot.MacroF1Bars(results));
         var sel28 = Path.Combine(dirs.Selection, "2-8.json");

@@ -183,13 +183,19 @@ public sealed class RunnerTests : IDisposable
         Assert.False(Directory.Exists(o.Out));
         // text systems alone need no clip: they run where the audio is absent. --systems is run in the fixed order, each
         // once, and results.json keeps that order whatever subsets came first.
+        File.WriteAllLines(Manifest.LabelNamesPath(o.Manifest), ["first-name-0", "first-name-1"]);
         var llm = ExperimentRunner.Run(o with { OnlySystems = ["text-only-llm"], Out = o.Out + "-order" });
         Assert.Equal(["text-only-llm"], llm.Systems.Select(x => x.System));
+        // names edited after results.json recorded them: the plots keep results.json's, as the report's table does
+        File.WriteAllLines(Manifest.LabelNamesPath(o.Manifest), ["renamed-0", "renamed-1"]);
         var ran = new List<string>();
         var both = ExperimentRunner.Run(o with { OnlySystems = ["text-only-llm", "bow", "text-only-llm"], Out = o.Out + "-order" }, ran.Add);
         Assert.Equal(["bow", "text-only-llm"], both.Systems.Select(x => x.System));
         Assert.Equal(["bow", "text-only-llm"], ExperimentResults.Load(Path.Combine(o.Out + "-order", ExperimentResults.FileName)).Systems.Select(x => x.System));
         Assert.Single(ran, l => l.StartsWith("text-only-llm: already in results.json", StringComparison.Ordinal));
+        string confusion = File.ReadAllText(Path.Combine(o.Out + "-order", "plots", "confusion.svg"));
+        Assert.Contains("first-name-1", confusion);
+        Assert.DoesNotContain("renamed", confusion);
         var text = ExperimentRunner.Run(o with { OnlySystems = ["bow"] });
         Assert.Equal(["bow"], text.Systems.Select(x => x.System));
         // --audio-root naming the manifest's own folder (the default) is the same experiment
