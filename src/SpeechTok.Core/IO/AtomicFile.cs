@@ -5,30 +5,40 @@ namespace SpeechTok.IO;
 /// <summary>
 /// Writes a file so that readers never see it half-written and a killed run never leaves a torn output:
 /// the content goes to a temp file in the same folder (same file system, so the rename is atomic), is
-/// flushed to disk, then renamed over the target. I/O failures name the path. A symlink is followed, never replaced:
-/// the file it names is written (atomically when that is a regular file); a device or process file (<c>/dev/stdout</c>,
-/// <c>/dev/null</c>, <c>/proc/…</c>), or what a symlink names there, is written straight through.
+/// flushed to disk, then renamed over the target. I/O failures name the path. Two kinds of path are written straight
+/// through instead (<see cref="KindOf"/>): a symlink, so that the file it names is written and the link stays (the
+/// kernel follows it, with its protections for links in shared folders), and a device or process path under
+/// <c>/dev</c> or <c>/proc</c>; <c>/dev/stdout</c> and <c>/dev/stderr</c> (also as <c>/dev/fd/N</c>,
+/// <c>/proc/self/fd/N</c>) are this process's own streams, so a shell redirection keeps what was written before.
 /// </summary>
 public static class AtomicFile
 {
     private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
 
+    /// <summary>How <see cref="Write"/> writes a path.</summary>
+    internal enum Kind { Atomic, Through, StandardOutput, StandardError }
+
+    /// <summary>Decided from the path as given, before any link is followed (/dev/stdout leads to wherever stdout goes).</summary>
+    internal static Kind KindOf(string full)
+    {
+        switch (full)
+        {
+            case "/dev/stdout" or "/dev/fd/1" or "/proc/self/fd/1": return Kind.StandardOutput;
+            case "/dev/stderr" or "/dev/fd/2" or "/proc/self/fd/2": return Kind.StandardError;
+        }
+        if ((full.StartsWith("/dev/", StringComparison.Ordinal) && !full.StartsWith("/dev/shm/", StringComparison.Ordinal))
+            || full.StartsWith("/proc/", StringComparison.Ordinal)) return Kind.Through;
+        try { return new FileInfo(full).LinkTarget != null ? Kind.Through : Kind.Atomic; }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return Kind.Atomic; } // the write names the problem
+    }
+
     public static void Write(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
-        if (new FileInfo(full).LinkTarget != null)
+        var kind = KindOf(full);
+        if (kind != Kind.Atomic)
         {
-            var final = File.ResolveLinkTarget(full, returnFinalTarget: true);
-            if (final is { Exists: true } && !IsSystemFile(final.FullName)) full = final.FullName;
-            else
-            {
-                WriteThrough(full, write);
-                return;
-            }
-        }
-        if (IsSystemFile(full))
-        {
-            WriteThrough(full, write);
+            WriteThrough(full, kind, write);
             return;
         }
         var dir = Path.GetDirectoryName(full)!;
@@ -53,16 +63,19 @@ public static class AtomicFile
         }
     }
 
-    private static bool IsSystemFile(string full) =>
-        full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal);
-
-    /// <summary>Opens the path as it is (following links) and writes: for targets a rename must not replace.</summary>
-    private static void WriteThrough(string full, Action<Stream> write)
+    /// <summary>Writes without a temp file: to this process's stdout or stderr, or by opening the path as it is (following links).</summary>
+    private static void WriteThrough(string full, Kind kind, Action<Stream> write)
     {
         try
         {
-            using var fs = new FileStream(full, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 1 << 16);
+            using var fs = kind switch
+            {
+                Kind.StandardOutput => Console.OpenStandardOutput(),
+                Kind.StandardError => Console.OpenStandardError(),
+                _ => new FileStream(full, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 1 << 16),
+            };
             write(fs);
+            fs.Flush();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
