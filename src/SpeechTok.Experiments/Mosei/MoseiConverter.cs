@@ -13,10 +13,10 @@ namespace SpeechTok.Experiments.Mosei;
 /// <c>sentiment</c> (in [−3, 3]), the six emotion intensities <c>happy</c>, <c>sad</c>, <c>anger</c>,
 /// <c>surprise</c>, <c>disgust</c>, <c>fear</c> (≥ 0; EMO only) and optionally <c>split</c> (train, valid/val/dev,
 /// test; else <see cref="MoseiOptions.Folds"/>), plus the full-video audio. Each segment's clip is cut from its
-/// video's audio at [start, end) through the audio front-end (16 kHz mono) into <c>clips/</c>; <c>clips/sources.json</c>
-/// records what each clip was cut from (the video's audio file, its size and time stamp, start and end), so a clip is
-/// kept only while that still holds: SENT and EMO share clips, a rerun resumes, and an edited segment or a replaced
-/// video is cut again. SENT: label 1 (positive) when sentiment ≥ 0, else 0 —
+/// video's audio at [start, end) through the audio front-end (16 kHz mono) into <c>clips/</c>; beside each clip,
+/// <c>CLIP.wav.source</c> records what it was cut from (the video's audio file, its size and time stamp, start and end),
+/// so a clip is kept only while that still holds: SENT and EMO share clips, a killed run resumes clip by clip, and an
+/// edited segment or a replaced video is cut again. SENT: label 1 (positive) when sentiment ≥ 0, else 0 —
 /// the binary "negative vs non-negative" split most MOSEI results report (Acc-2/F1), which keeps every segment;
 /// <see cref="MoseiOptions.ExcludeNeutral"/> gives the other convention (zeros dropped). EMO: the <c>labels</c>
 /// column lists the emotions whose intensity is &gt; 0 (presence, as the paper's multi-label EMO task), possibly none.
@@ -35,8 +35,8 @@ public static class MoseiConverter
 
     public static string ManifestName(MoseiTask task) => task == MoseiTask.Sent ? "sent.csv" : "emo.csv";
 
-    /// <summary>clips/sources.json: clip file name → what it was cut from.</summary>
-    public const string SourcesFile = "sources.json";
+    /// <summary>The sidecar beside each clip that records what it was cut from.</summary>
+    public const string SourceSuffix = ".source";
 
     public static MoseiResult Convert(MoseiOptions o)
     {
@@ -73,16 +73,19 @@ public static class MoseiConverter
             throw new SpeechTokException($"{missing.Count} video(s) of {o.Table} have no audio in {Path.GetFullPath(o.AudioDir)} (expected VIDEO_ID.wav): " +
                 string.Join(", ", missing.Take(20)) + (missing.Count > 20 ? $", … and {missing.Count - 20} more" : ""));
 
-        string clipsDir = Path.Combine(outDir, "clips"), sourcesPath = Path.Combine(clipsDir, SourcesFile);
+        string clipsDir = Path.Combine(outDir, "clips");
         Directory.CreateDirectory(clipsDir);
-        foreach (var tmp in Directory.GetFiles(clipsDir, ".*.tmp")) File.Delete(tmp); // clips a killed run was writing
-        var sources = ReadSources(sourcesPath);
-        var wanted = kept.ToDictionary(k => Path.GetFileName(k.S.Clip), k => Source(audio[k.S.Video]!, k.S));
+        foreach (var tmp in Directory.GetFiles(clipsDir, ".*.wav.*.tmp").Where(AbandonedTemp)) File.Delete(tmp); // clips a killed run was writing
+        var wanted = kept.ToDictionary(k => k.S.Clip, k => Source(audio[k.S.Video]!, k.S));
+        bool Current(string clip)
+        {
+            string path = Path.Combine(outDir, clip), source = path + SourceSuffix;
+            return File.Exists(path) && File.Exists(source) && File.ReadAllText(source) == wanted[clip];
+        }
         int cut = 0;
         Threading.For(videos.Count, v =>
         {
-            var todo = videos[v].Where(k => !File.Exists(Path.Combine(outDir, k.S.Clip))
-                || sources.GetValueOrDefault(Path.GetFileName(k.S.Clip)) != wanted[Path.GetFileName(k.S.Clip)]).Select(k => k.S).ToList();
+            var todo = videos[v].Where(k => !Current(k.S.Clip)).Select(k => k.S).ToList();
             if (todo.Count == 0) return;
             var wav = AudioLoader.Load(audio[videos[v].Key]!);
             foreach (var s in todo)
@@ -93,12 +96,13 @@ public static class MoseiConverter
                 b = Math.Min(b, wav.Length);
                 if (b - a < AudioLoader.SampleRate / 100)
                     throw new SpeechTokException($"{o.Table}:{s.Line}: segment {s.Id} of video {s.Video} keeps less than 10 ms of audio ([{s.Start}, {s.End}) s)");
-                WavWriter.Write(Path.Combine(outDir, s.Clip), wav.AsSpan(a, b - a), AudioLoader.SampleRate);
+                string clip = Path.Combine(outDir, s.Clip);
+                File.Delete(clip + SourceSuffix); // a kill between the two writes leaves no claim about the new clip
+                WavWriter.Write(clip, wav.AsSpan(a, b - a), AudioLoader.SampleRate);
+                AtomicFile.WriteAllText(clip + SourceSuffix, wanted[s.Clip]);
                 Interlocked.Increment(ref cut);
             }
         });
-        foreach (var (clip, source) in wanted) sources[clip] = source;
-        AtomicFile.WriteAllText(sourcesPath, JsonSerializer.Serialize(sources, new JsonSerializerOptions { WriteIndented = true }) + "\n");
 
         var csv = new StringBuilder($"split,index,id,text,audio_path_list,{(o.Task == MoseiTask.Sent ? "label" : "labels")}\n");
         var counts = new Dictionary<string, int>();
@@ -217,6 +221,20 @@ public static class MoseiConverter
         };
     }
 
+    /// <summary>A temp file of <see cref="AtomicFile"/> (<c>.NAME.PID.GUID.tmp</c>) whose process is gone: another process
+    /// writing into the same folder (SENT and EMO at once) keeps its own.</summary>
+    private static bool AbandonedTemp(string path)
+    {
+        var parts = Path.GetFileName(path).Split('.');
+        if (parts.Length < 4 || !int.TryParse(parts[^3], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) return false;
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return p.HasExited;
+        }
+        catch (ArgumentException) { return true; } // no such process
+    }
+
     /// <summary>What a clip is cut from: one line, compared as a whole.</summary>
     private static string Source(string audioPath, Segment s)
     {
@@ -224,12 +242,6 @@ public static class MoseiConverter
         return string.Create(CultureInfo.InvariantCulture, $"{f.FullName}|{f.Length}|{f.LastWriteTimeUtc.Ticks}|{s.Start:R}|{s.End:R}");
     }
 
-    /// <summary>clips/sources.json, or empty when absent or unreadable (every clip is then cut again).</summary>
-    private static Dictionary<string, string> ReadSources(string path)
-    {
-        try { return File.Exists(path) ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path)) ?? [] : []; }
-        catch (JsonException) { return []; }
-    }
 
     /// <summary>A file-name-safe form of an id (MOSEI ids hold letters, digits, '-' and '_'; anything else becomes '_').</summary>
     private static string Safe(string id) => new(id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());

@@ -86,6 +86,18 @@ public sealed class MoseiTests : IDisposable
         Assert.Equal(2, MoseiConverter.Convert(o).ClipsCut);
     }
 
+    /// <summary>A run that stops part-way (here at a segment past its video's end) keeps the clips it cut: a rerun of the
+    /// fixed table cuts only the rest.</summary>
+    [Fact]
+    public void A_run_that_stopped_part_way_resumes_clip_by_clip()
+    {
+        string[] rows = ["v2,0,0.0,0.5,a,1,0,0,0,0,0,0,train", "v2,1,0.5,1.0,b,1,0,0,0,0,0,0,val", "v2,2,1.0,3.9,c,-1,0,0,0,0,0,0,test"];
+        Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(rows), MoseiTask.Sent)));
+        Assert.True(File.Exists(Path.Combine(_dir, "out", "clips", "v2_1.wav.source")));
+        rows[2] = "v2,2,1.0,1.9,c,-1,0,0,0,0,0,0,test";
+        Assert.Equal(1, MoseiConverter.Convert(Options(Table(rows), MoseiTask.Sent)).ClipsCut);
+    }
+
     [Fact]
     public void Folds_file_splits_by_video_and_neutral_segments_can_be_dropped()
     {
