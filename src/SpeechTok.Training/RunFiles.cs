@@ -18,7 +18,9 @@ public static class RunFiles
     /// </summary>
     public static void ReplaceFolder(string dir, Action<string> fill)
     {
-        dir = Path.GetFullPath(dir);
+        dir = FullPath(dir)!; // DIR/ and DIR are one folder: its siblings are DIR.new and DIR.old, never DIR/.new
+        if (new DirectoryInfo(dir).LinkTarget != null)
+            throw new SpeechTokException($"{dir} is a symlink: the folder is replaced as a whole, so give the folder it names ({new DirectoryInfo(dir).LinkTarget})");
         string fresh = dir + ".new", old = dir + ".old";
         if (Directory.Exists(fresh)) Directory.Delete(fresh, true);
         Directory.CreateDirectory(fresh);

@@ -42,8 +42,10 @@ public sealed class TextStreamer
 
     private string Advance(string text)
     {
-        if (!text.StartsWith(_printed, StringComparison.Ordinal)) return ""; // a later token rewrote printed text: keep going
-        string delta = text[_printed.Length..];
+        int common = 0;
+        while (common < text.Length && common < _printed.Length && text[common] == _printed[common]) common++;
+        // a later token rewrote text already printed (decoder clean-up): it cannot be taken back; go on from the new text
+        string delta = common == _printed.Length ? text[common..] : text.Length > _printed.Length ? text[_printed.Length..] : "";
         _printed = text;
         return delta;
     }

@@ -41,7 +41,7 @@ public sealed class SpeechTokenizerModel : ISpeechTokenizer
         var unread = w.Names.Where(n => n.StartsWith("encoder.", StringComparison.Ordinal) && !w.WasRead(n)).Order(StringComparer.Ordinal).ToList();
         if (unread.Count > 0)
             throw new SpeechTokException($"{w.Path}: {unread.Count} encoder tensor(s) that {Path.Combine(folder, "config.json")} does not use, e.g. '{unread[0]}': "
-                + "its lstm_layers, true_skip, activation or residual settings do not describe this checkpoint");
+                + "its lstm_layers, activation or residual settings do not describe this checkpoint");
         return model;
     }
 

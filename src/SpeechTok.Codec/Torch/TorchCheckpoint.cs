@@ -15,8 +15,17 @@ internal static class TorchCheckpoint
     public static Dictionary<string, Tensor> Load(string path)
     {
         // torch.save before PyTorch 1.6 wrote a bare pickle (protocol 2, then torch's magic number), not a zip archive
-        using (var head = File.OpenRead(path))
-            if (head.ReadByte() == 0x80 && head.ReadByte() == 0x02)
+        bool legacy;
+        try
+        {
+            using var head = File.OpenRead(path);
+            legacy = head.ReadByte() == 0x80 && head.ReadByte() == 0x02;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SpeechTokException($"{path}: cannot read the checkpoint ({e.Message})", e);
+        }
+        if (legacy)
                 throw new SpeechTokException($"{path}: a legacy (PyTorch < 1.6, non-zip) torch.save file, which is not supported: "
                     + "save it again with a current PyTorch (torch.save(torch.load(f), f)) or convert it to safetensors");
         ZipArchive zip;

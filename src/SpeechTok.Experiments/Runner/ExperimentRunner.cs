@@ -114,8 +114,7 @@ public static class ExperimentRunner
         new ExperimentSettings
         {
             Manifest = Path.GetFullPath(o.Manifest), ManifestSha256 = manifestSha256,
-            // the manifest's own folder is the default root: giving it explicitly is the same experiment
-            AudioRoot = o.AudioRoot is null || RunFiles.FullPath(o.AudioRoot) == RunFiles.FullPath(Path.GetDirectoryName(Path.GetFullPath(o.Manifest))) ? null : RunFiles.FullPath(o.AudioRoot),
+            AudioRoot = ExperimentSettings.AudioRootOf(o.AudioRoot, o.Manifest),
             Model = o.Model == ModelResolver.Builtin ? ModelResolver.Builtin : Path.GetFullPath(o.Model),
             Tokenizer = o.Tokenizer == TokenizerLoader.Builtin ? TokenizerLoader.Builtin : Path.GetFullPath(o.Tokenizer),
             Preset = preset.Describe().ToDictionary(kv => kv.Key, kv => kv.Value),

@@ -15,7 +15,14 @@ public sealed record ExperimentSettings : IArtifact
     [JsonPropertyName("manifest")] public required string Manifest { get; init; }
     /// <summary>sha256 of the manifest file: cached steps hold its data.</summary>
     [JsonPropertyName("manifest_sha256")] public string? ManifestSha256 { get; init; }
+    /// <summary>Null for the manifest's own folder (the default), else absolute without a trailing separator (<see cref="AudioRootOf"/>).</summary>
     [JsonPropertyName("audio_root")] public string? AudioRoot { get; init; }
+
+    /// <summary>What <see cref="AudioRoot"/> stores for an <c>--audio-root</c> value: giving the default explicitly, or with a
+    /// trailing separator, is the same experiment.</summary>
+    public static string? AudioRootOf(string? audioRoot, string manifest) =>
+        audioRoot is null || Training.RunFiles.FullPath(audioRoot) == Training.RunFiles.FullPath(Path.GetDirectoryName(Path.GetFullPath(manifest))) ? null
+            : Training.RunFiles.FullPath(audioRoot);
     /// <summary>"builtin" or the model folder (absolute).</summary>
     [JsonPropertyName("model")] public required string Model { get; init; }
     /// <summary>"builtin" or the speech tokenizer folder (absolute).</summary>
@@ -31,7 +38,8 @@ public sealed record ExperimentSettings : IArtifact
         string path = Path.Combine(dir, FileName);
         if (!File.Exists(path)) { ArtifactJson.Save(path, this, Kind); return; }
         var was = ArtifactJson.Load<ExperimentSettings>(path, Kind);
-        was = was with { ManifestSha256 = was.ManifestSha256 ?? ManifestSha256 }; // folders older than the field
+        // folders older than the field; and an audio root recorded before it was normalised
+        was = was with { ManifestSha256 = was.ManifestSha256 ?? ManifestSha256, AudioRoot = AudioRootOf(was.AudioRoot, was.Manifest) };
         if (ArtifactJson.FirstDifference(was, this) is { } d)
             throw new SpeechTokException(d.Field == "manifest_sha256"
                 ? $"{path}: the manifest {Manifest} was edited since this folder was made (sha256 was {d.Was}, is now {d.Now}); its cached steps hold the old rows: use another --out"

@@ -89,7 +89,8 @@ public sealed record LlamaConfig
         if (window is <= 0) throw new SpeechTokException($"{source}: sliding_window {window} must be positive or null");
 
         int hidden = Req(root, "hidden_size", source), heads = Req(root, "num_attention_heads", source);
-        int kv = Positive(root, "num_key_value_heads", source) ?? heads;
+        // absent: transformers' class defaults (MistralConfig 8, Qwen2Config 32; LlamaConfig uses num_attention_heads)
+        int kv = Positive(root, "num_key_value_heads", source) ?? (mistral ? 8 : qwen ? 32 : heads);
         int? givenHeadDim = Positive(root, "head_dim", source);
         if (givenHeadDim == null && heads > 0 && hidden % heads != 0)
             throw new SpeechTokException($"{source}: hidden_size {hidden} is not a multiple of num_attention_heads {heads}, and there is no head_dim");

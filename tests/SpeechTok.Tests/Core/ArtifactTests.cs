@@ -133,6 +133,30 @@ public sealed class ArtifactTests : IDisposable
         settings.SaveOrRequireSame(_dir);
         var e = Assert.Throws<SpeechTokException>(() => (settings with { Model = "/other" }).SaveOrRequireSame(_dir));
         Assert.Contains("'model' was \"builtin\"", e.Message);
+        // a folder recorded with --audio-root naming the manifest's folder (with a trailing slash) before roots were
+        // normalised: the same command, or no --audio-root, resumes it
+        string other = Path.Combine(_dir, "older");
+        Directory.CreateDirectory(other);
+        (settings with { AudioRoot = "/" }).SaveOrRequireSame(other); // written as older versions did
+        (settings with { AudioRoot = ExperimentSettings.AudioRootOf("/", "/m.csv") }).SaveOrRequireSame(other);
+        Assert.Null(ExperimentSettings.AudioRootOf("/", "/m.csv"));
+        Assert.Equal("/data", ExperimentSettings.AudioRootOf("/data/", "/m.csv"));
+    }
+
+    /// <summary>--out DIR/ made the staging folder DIR/.new inside the target and failed at the rename; a symlinked DIR
+    /// was replaced by a real folder, leaving the folder it named empty.</summary>
+    [Fact]
+    public void ReplaceFolder_takes_a_trailing_separator_and_refuses_a_symlink()
+    {
+        string dir = Path.Combine(_dir, "fit");
+        RunFiles.ReplaceFolder(dir + "/", d => File.WriteAllText(Path.Combine(d, "a.txt"), "1"));
+        RunFiles.ReplaceFolder(dir + "/", d => File.WriteAllText(Path.Combine(d, "b.txt"), "2"));
+        Assert.Equal(["b.txt"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+        Assert.False(Directory.Exists(dir + ".new") || Directory.Exists(dir + ".old"));
+        string link = Path.Combine(_dir, "link");
+        Directory.CreateSymbolicLink(link, dir);
+        Assert.StartsWith($"{link} is a symlink", Assert.Throws<SpeechTokException>(() => RunFiles.ReplaceFolder(link, _ => { })).Message);
+        Assert.True(new DirectoryInfo(link).LinkTarget != null);
     }
 
     [Fact]

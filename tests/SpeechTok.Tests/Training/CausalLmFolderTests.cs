@@ -21,8 +21,8 @@ public sealed class CausalLmFolderTests : IDisposable
         if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
     }
 
-    private static string Tokenizer(string name) => Path.Combine(FixtureRoot.Root, "hf-tokenizers", name, "tokenizer.json");
-    private static string Llama3Tokenizer => Path.Combine(FixtureRoot.Root, "llama3-tokenizer", "tokenizer.json");
+    private static string Tokenizer(string name) => TokenizerDifferentialTests.FilePath(name); // says to run setup.sh when missing
+    private static string Llama3Tokenizer => TokenizerDifferentialTests.FilePath("llama3");
     private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     private string Text(string content)
@@ -231,6 +231,8 @@ public sealed class CausalLmFolderTests : IDisposable
         mistral.Remove("max_position_embeddings");
         var absent = LlamaConfig.Parse(mistral.ToJsonString(), "m");
         Assert.Equal((4096, 131072), (absent.SlidingWindow, absent.MaxPositionEmbeddings));
+        mistral.Remove("num_key_value_heads");
+        Assert.Equal(8, LlamaConfig.Parse(mistral.ToJsonString(), "m").NumKvHeads);
         var qwen = FamilyCheckpoint.PublishedConfig("Qwen2.5-0.5B");
         qwen.Remove("max_position_embeddings");
         Assert.Equal(32768, LlamaConfig.Parse(qwen.ToJsonString(), "q").MaxPositionEmbeddings);

@@ -26,7 +26,7 @@ public sealed class PackageTests
         string root = FixtureRoot.RepoRoot, outDir = Tool.TempDir("pack");
         try
         {
-            Tool.Run("dotnet", "pack", Path.Combine(root, "src", "SpeechTok.Training", "SpeechTok.Training.csproj"), "-c", Configuration, "--no-build", "-o", outDir, "-nologo", "-v", "quiet");
+            Tool.Run("dotnet", "pack", Path.Combine(root, "src", "SpeechTok.Training", "SpeechTok.Training.csproj"), "-c", Configuration, "--no-build", "-o", outDir, $"-p:NuspecOutputPath={outDir}/", "-nologo", "-v", "quiet");
             using var zip = ZipFile.OpenRead(Assert.Single(Directory.GetFiles(outDir, "SpeechTok.Training.*.nupkg")));
             var targets = zip.GetEntry("buildTransitive/SpeechTok.Training.targets");
             Assert.True(targets != null, "buildTransitive/SpeechTok.Training.targets is not in the package");
