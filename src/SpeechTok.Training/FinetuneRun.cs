@@ -74,7 +74,9 @@ public static class FinetuneRun
         {
             System = spec.System ?? (spec.TextOnly ? "text-only-llm" : vector ? "audio-vector" : spec.Pretrained != null ? "audio-lasso" : "audio-lasso-no-pretrain"),
             Manifest = manifest.Path, ManifestSha256 = manifest.Sha256, Task = ExperimentResults.TaskName(manifest.Task), NumLabels = k,
-            Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), Codes = RunFiles.FullPath(spec.Codes),
+            Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), ModelStamp = ModelResolver.Stamp(ModelResolver.Reference(lm.Folder)),
+            PretrainedSha256 = spec.Pretrained == null ? null : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(spec.Pretrained, Pretrainer.RowsFile)))),
+            Codes = RunFiles.FullPath(spec.Codes),
             CodesTokenizer = codes?.TokenizerIdentity, CodesMixdown = codes?.Mixdown, CodesSha256 = codes?.Fingerprint(manifest.Samples.Select(s => s.Key)), Selection = selection, Pretrained = RunFiles.FullPath(spec.Pretrained),
             TextOnly = spec.TextOnly, AudioEncoder = encoder?.Identity, AudioVectorDim = encoder?.Dim, AudioVectorNorm = norm, Serialization = SampleSerializer.ModeName(mode), MaxLength = spec.MaxLength,
             Tokenizer = lm.Extension(), Hyperparameters = FinetuneHyperparameters.From(spec.Options, manifest.Task),

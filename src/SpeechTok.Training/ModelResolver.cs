@@ -32,6 +32,28 @@ public static class ModelResolver
         return string.Equals(full, RunFiles.FullPath(BuiltinLm.ExpectedFolder), StringComparison.Ordinal) || BuiltinLm.IsCopy(full) ? Builtin : full;
     }
 
+    /// <summary>
+    /// A stamp of a model folder (not the built-in LM, whose weights' sha256 is recorded instead): sha256 over the contents
+    /// of config.json and the tokenizer files, and each weight file's name, size and modification time (hashing gigabytes
+    /// of weights at every predict would cost more than it guards). Recorded in run.json and pretrain.json so that a
+    /// folder whose weights were replaced at the same path is refused, not used in silence.
+    /// </summary>
+    public static string? Stamp(string reference)
+    {
+        if (reference == Builtin) return null;
+        string folder = Resolve(reference);
+        using var all = new MemoryStream();
+        void Add(string text) => all.Write(System.Text.Encoding.UTF8.GetBytes(text + "\n"));
+        foreach (var f in new[] { "config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json" })
+            if (File.Exists(Path.Combine(folder, f))) Add(f + " " + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, f)))));
+        foreach (var f in Directory.GetFiles(folder, "*.safetensors*").Order(StringComparer.Ordinal))
+        {
+            var info = new FileInfo(f);
+            Add($"{info.Name} {info.Length} {info.LastWriteTimeUtc.Ticks}");
+        }
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(all.ToArray()));
+    }
+
     /// <summary>The built-in LM's weights sha256 when <paramref name="reference"/> is <c>builtin</c>, else null (recorded beside it).</summary>
     public static string? BuiltinSha256(string reference) => reference == Builtin ? BuiltinLm.ModelSha256 : null;
 

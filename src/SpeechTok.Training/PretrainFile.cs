@@ -17,6 +17,8 @@ public sealed record PretrainFile : IArtifact
     [JsonPropertyName("model")] public required string Model { get; init; }
     /// <summary>sha256 of the built-in LM's weights when <see cref="Model"/> is <c>builtin</c>.</summary>
     [JsonPropertyName("builtin_lm_sha256")] public string? BuiltinLmSha256 { get; init; }
+    /// <summary><see cref="ModelResolver.Stamp"/> of a model folder (not the built-in LM).</summary>
+    [JsonPropertyName("model_stamp")] public string? ModelStamp { get; init; }
     [JsonPropertyName("selection")] public required SelectedAudioTokens Selection { get; init; }
     [JsonPropertyName("tokenizer")] public required VocabularyExtension Tokenizer { get; init; }
     [JsonPropertyName("hyperparameters")] public required PretrainOptions Hyperparameters { get; init; }
@@ -41,7 +43,7 @@ public sealed record PretrainFile : IArtifact
 
     /// <summary>What the rows depend on: a rerun into a finished folder must match them (the results may differ only in wall time).</summary>
     private static readonly string[] IdentityFields =
-        ["model", "builtin_lm_sha256", "selection", "tokenizer", "hyperparameters", "manifest", "manifest_sha256", "codes", "codes_sha256", "codes_tokenizer", "serialization", "max_length"];
+        ["model", "builtin_lm_sha256", "model_stamp", "selection", "tokenizer", "hyperparameters", "manifest", "manifest_sha256", "codes", "codes_sha256", "codes_tokenizer", "serialization", "max_length"];
 
     public static PretrainFile Load(string path) => ArtifactJson.Load<PretrainFile>(path, Kind);
 
@@ -53,7 +55,7 @@ public sealed record PretrainFile : IArtifact
         {
             Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256, Codes = RunFiles.FullPath(previous.Codes)!,
             CodesSha256 = previous.CodesSha256 ?? CodesSha256,
-            BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256,
+            BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256, ModelStamp = previous.ModelStamp ?? ModelStamp,
         };
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)
             throw new SpeechTokException($"{path}: '{d.Field}' differs from this command's ({d.Was} vs {d.Now}); use another --out to start a new run");

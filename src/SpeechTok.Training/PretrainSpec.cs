@@ -32,7 +32,7 @@ public sealed record PretrainSpec
         if (codes.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
         var file = new PretrainFile
         {
-            Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), Selection = selection, Tokenizer = lm.Extension(), Hyperparameters = Options,
+            Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), ModelStamp = ModelResolver.Stamp(ModelResolver.Reference(lm.Folder)), Selection = selection, Tokenizer = lm.Extension(), Hyperparameters = Options,
             RowsFile = Pretrainer.RowsFile, Curves = new PretrainCurves { TrainLoss = [], EvalLoss = [] },
             Manifest = Manifest.Path, ManifestSha256 = Manifest.Sha256, Codes = RunFiles.FullPath(Codes)!, CodesTokenizer = codes.TokenizerIdentity,
             CodesSha256 = codes.Fingerprint(Manifest.Samples.Select(s => s.Key)),

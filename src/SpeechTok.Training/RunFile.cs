@@ -15,7 +15,7 @@ public sealed record RunFile : IArtifact
 
     /// <summary>The fields a rerun into the same folder must have unchanged (the others are derived or informative).</summary>
     private static readonly string[] IdentityFields =
-        ["system", "manifest", "manifest_sha256", "codes_sha256", "task", "num_labels", "model", "builtin_lm_sha256", "selection", "pretrained", "text_only", "audio_encoder", "serialization", "max_length", "hyperparameters"];
+        ["system", "manifest", "manifest_sha256", "codes_sha256", "task", "num_labels", "model", "builtin_lm_sha256", "model_stamp", "selection", "pretrained", "pretrained_sha256", "text_only", "audio_encoder", "serialization", "max_length", "hyperparameters"];
 
     /// <summary>Name in results.json (text-only-llm, audio-lasso, …).</summary>
     [JsonPropertyName("system")] public required string System { get; init; }
@@ -29,6 +29,8 @@ public sealed record RunFile : IArtifact
     [JsonPropertyName("model")] public required string Model { get; init; }
     /// <summary>sha256 of the built-in LM's weights when <see cref="Model"/> is <c>builtin</c>.</summary>
     [JsonPropertyName("builtin_lm_sha256")] public string? BuiltinLmSha256 { get; init; }
+    /// <summary><see cref="ModelResolver.Stamp"/> of a model folder (not the built-in LM): predict and evaluate refuse a folder changed since.</summary>
+    [JsonPropertyName("model_stamp")] public string? ModelStamp { get; init; }
     [JsonPropertyName("codes")] public string? Codes { get; init; }
     /// <summary>Identity of the speech tokenizer that made the codes (<c>predict</c> checks the one it is given).</summary>
     [JsonPropertyName("codes_tokenizer")] public string? CodesTokenizer { get; init; }
@@ -39,6 +41,8 @@ public sealed record RunFile : IArtifact
     /// <summary>Null for text-only runs.</summary>
     [JsonPropertyName("selection")] public SelectedAudioTokens? Selection { get; init; }
     [JsonPropertyName("pretrained")] public string? Pretrained { get; init; }
+    /// <summary>sha256 of the pre-trained rows file: a resumed run whose pre-training folder was made again is refused.</summary>
+    [JsonPropertyName("pretrained_sha256")] public string? PretrainedSha256 { get; init; }
     [JsonPropertyName("text_only")] public bool TextOnly { get; init; }
     /// <summary>The audio-vector system: identity of its utterance encoder (<see cref="Codec.IUtteranceEncoder.Identity"/>); null otherwise.</summary>
     [JsonPropertyName("audio_encoder")] public string? AudioEncoder { get; init; }
@@ -83,7 +87,8 @@ public sealed record RunFile : IArtifact
         {
             Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256,
             Codes = RunFiles.FullPath(previous.Codes), Pretrained = RunFiles.FullPath(previous.Pretrained), CodesSha256 = previous.CodesSha256 ?? CodesSha256,
-            BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256,
+            BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256, ModelStamp = previous.ModelStamp ?? ModelStamp,
+            PretrainedSha256 = previous.PretrainedSha256 ?? PretrainedSha256,
         };
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)
             throw new SpeechTokException($"{path}: '{d.Field}' differs from this command's ({d.Was} vs {d.Now}); use another --out to start a new run");

@@ -40,7 +40,11 @@ internal sealed class RunModel : IDisposable
         var encoder = meta.AudioEncoder is not { } identity ? null
             : UtteranceEncoders.Names.Select(UtteranceEncoders.Load).FirstOrDefault(e => e.Identity == identity)
               ?? throw new SpeechTokException($"{src}: audio encoder '{identity}' is not available in this build");
-        return new RunModel(run, meta, LanguageModel.Load(ModelResolver.ResolveRecorded(meta.Model, meta.BuiltinLmSha256, src), meta.Selection, encoder != null), encoder);
+        string folder = ModelResolver.ResolveRecorded(meta.Model, meta.BuiltinLmSha256, src);
+        if (meta.ModelStamp is { } stamp && ModelResolver.Stamp(meta.Model) != stamp)
+            throw new SpeechTokException($"{src}: the model folder {folder} changed since this run was fine-tuned (its config, tokenizer or weight files differ); "
+                + "the run's adapters and heads fit the weights they were trained on: fine-tune again, or restore the folder");
+        return new RunModel(run, meta, LanguageModel.Load(folder, meta.Selection, encoder != null), encoder);
     }
 
     /// <summary>The samples of <paramref name="split"/> serialised as at fine-tuning: run.json's manifest and code store.
