@@ -52,6 +52,7 @@ public sealed record FinetuneOptions
         if (!(LoraAlpha > 0 && float.IsFinite(LoraAlpha))) throw new SpeechTokException($"--lora-alpha {LoraAlpha}: must be a positive number");
         if (!(LoraDropout is >= 0 and < 1)) throw new SpeechTokException($"--lora-dropout {LoraDropout}: must be in [0, 1)");
         if (FinetuningType is not (Lora or Full)) throw new SpeechTokException($"--finetuning-type '{FinetuningType}': expected {Lora} or {Full}");
+        SpeechTok.Lm.Model.LoraAdapters.CheckTargets(LoraTargetModules); // before the run folder exists, not at the first seed
         if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) throw new SpeechTokException($"--weight-decay {WeightDecay}: must be a finite number ≥ 0");
         if (!(MaxGradNorm > 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm}: must be a positive number");
         if (SeedWorkers < 0) throw new SpeechTokException($"--seed-workers {SeedWorkers}: must be ≥ 0 (0 = auto)");

@@ -37,6 +37,9 @@ internal static class CliLists
         if (text.Trim() == "all-linear") return SpeechTok.Lm.Model.LoraAdapters.LayerProjections;
         var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (names.Length == 0) throw new SpeechTokException("--lora-target-modules is empty; expected projection names or all-linear");
+        if (names.Contains("all-linear")) throw new SpeechTokException("--lora-target-modules: all-linear already names every projection; give it alone");
+        if (names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new SpeechTokException($"--lora-target-modules: {twice.Key} is listed twice");
         foreach (var n in names)
             if (!SpeechTok.Lm.Model.LoraAdapters.LayerProjections.Contains(n))
                 throw new SpeechTokException($"--lora-target-modules: '{n}' is not one of {string.Join(", ", SpeechTok.Lm.Model.LoraAdapters.LayerProjections)} (or all-linear)");

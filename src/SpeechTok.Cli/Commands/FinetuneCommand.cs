@@ -69,6 +69,11 @@ internal static class FinetuneCommand
                 foreach (var tokensOnly in text ? new Option[] { codes, selection, ser, noPretrain, audioRoot } : [codes, selection, ser, noPretrain])
                     if (r.GetResult(tokensOnly) is { Implicit: false })
                         throw new SpeechTokException($"{tokensOnly.Name} is for runs with audio tokens; {(text ? "--text-only" : "--audio-vector")} does not use it");
+            if (r.GetValue(finetuningType) == FinetuneOptions.Full)
+                foreach (var loraOnly in new Option[] { rank, alpha, dropout, targets })
+                    if (r.GetResult(loraOnly) is { Implicit: false })
+                        throw new SpeechTokException($"{loraOnly.Name} is for --finetuning-type lora; full fine-tuning trains every weight and has no adapters");
+            if (r.GetValue(system) is { } name && string.IsNullOrWhiteSpace(name)) throw new SpeechTokException("--system is empty; give the name results.json lists the run under");
             Tensors.Threading.Threads = r.GetValue(threads);
             int[] seedList = CliLists.Seeds(r.GetValue(seeds)) ?? [];
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot), r.GetValue(numLabels));

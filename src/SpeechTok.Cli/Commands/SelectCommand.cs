@@ -33,6 +33,8 @@ internal static class SelectCommand
                 foreach (var modelOnly in new Option[] { bow, noBow, c, sweep, split, tol })
                     if (pr.GetResult(modelOnly) is { Implicit: false })
                         throw new SpeechTokException($"{modelOnly.Name} shapes the L1 model's selection; --random K draws without it: drop {modelOnly.Name}");
+            if (pr.GetValue(split) != null && pr.GetResult(seed) is { Implicit: false })
+                throw new SpeechTokException("--seed draws the inner split; --split gives it: drop --seed");
             var opts = new SelectOptions
             {
                 Manifest = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses)),

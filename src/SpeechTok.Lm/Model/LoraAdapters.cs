@@ -85,7 +85,8 @@ public sealed class LoraAdapters
     private IEnumerable<int> InitOrder() =>
         new[] { 0, 2 }.Concat(Enumerable.Range(0, LayerProjections.Length).Where(p => p is not (0 or 2))).Where(p => _byProjection[p] != null);
 
-    private static string[] CheckTargets(IReadOnlyList<string> targets)
+    /// <summary>The targets in layer order; refuses an empty list, a name given twice or one that is not a projection.</summary>
+    public static string[] CheckTargets(IReadOnlyList<string> targets)
     {
         if (targets.Count == 0) throw new SpeechTokException("LoRA needs at least one target module");
         var repeated = targets.GroupBy(t => t).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
