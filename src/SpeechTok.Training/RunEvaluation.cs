@@ -134,6 +134,8 @@ public static class RunEvaluation
         if (wav != null && meta.Selection != null)
         {
             var tokDir = tokenizerDir ?? throw new SpeechTokException("--audio needs --tokenizer DIR (the speech tokenizer of the run's code store)");
+            if (tokDir == TokenizerLoader.Builtin && !Directory.Exists(tokDir))
+                throw new SpeechTokException($"--tokenizer builtin: give the folder of the built-in tokenizer fitted for the run's codes (`tokenize --tokenizer builtin` wrote it to {Path.Combine(meta.Codes ?? "CODES", TokenizerLoader.BuiltinSubfolder)})");
             string identity = TokenizerLoader.Identity(tokDir);
             if (meta.CodesTokenizer != null && meta.CodesTokenizer != identity)
                 throw new SpeechTokException($"tokenizer '{tokDir}' ({identity}) is not the one of the run's codes ({meta.CodesTokenizer})");

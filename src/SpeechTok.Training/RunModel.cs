@@ -40,6 +40,9 @@ internal sealed class RunModel : IDisposable
         var encoder = meta.AudioEncoder is not { } identity ? null
             : UtteranceEncoders.Names.Select(UtteranceEncoders.Load).FirstOrDefault(e => e.Identity == identity)
               ?? throw new SpeechTokException($"{src}: audio encoder '{identity}' is not available in this build");
+        foreach (int seed in meta.Hyperparameters.Seeds)
+            if (!File.Exists(Path.Combine(FinetuneRun.SeedDir(run, seed), SeedDone.FileName)))
+                throw new SpeechTokException($"{run}: seed {seed} has not finished (no {SeedDone.FileName}); rerun the finetune command to finish the run");
         string folder = ModelResolver.ResolveRecorded(meta.Model, meta.BuiltinLmSha256, src);
         if (meta.ModelStamp is { } stamp && ModelResolver.Stamp(meta.Model) != stamp)
             throw new SpeechTokException($"{src}: the model folder {folder} changed since this run was fine-tuned (its config, tokenizer or weight files differ); "

@@ -20,6 +20,8 @@ internal static class BaselineCommand
         cmd.SetAction(pr =>
         {
             Tensors.Threading.Threads = pr.GetValue(threads);
+            if (pr.GetValue(system) == "bow" && pr.GetResult(audioRoot) is { Implicit: false })
+                throw new SpeechTokException("--audio-root is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text");
             var m = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses));
             var cs = CliLists.Cs(pr.GetValue(grid));
             var result = Baselines.Run(pr.GetValue(system)!, m, cs.Length > 0 ? cs : Baselines.DefaultGrid, Baselines.MfccFeatures);

@@ -26,7 +26,7 @@ internal static class BenchCodec
         var activation = new Option<string>("--activation") { Description = "ELU or Snake.", DefaultValueFactory = _ => "ELU" };
         activation.AcceptOnlyFromAmong("ELU", "Snake");
         var json = new Option<bool>("--json") { Description = "Print only the JSON result line." };
-        var cmd = new Command("codec", "SpeechTokenizer encode RTF; last line {\"rtf\", \"rtf_batch8\"} (audio seconds per wall second).")
+        var cmd = new Command("codec", "SpeechTokenizer encode RTF; last line {\"rtf\", \"rtf_batchN\"} (N = --batch) (audio seconds per wall second).")
         { threads, seconds, batch, runs, nFilters, dimension, codebook, nq, activation, json };
         cmd.SetAction(r =>
         {

@@ -25,7 +25,11 @@ internal static class BenchGemm
         var json = new Option<bool>("--json") { Description = "Print only the JSON result line." };
         var cmd = new Command("gemm", "GEMM throughput in GFLOP/s; last line {\"m\",\"n\",\"k\",\"threads\",\"gflops\"}.")
         { m, n, k, threads, runs, transA, transB, bf16, backend, json };
-        cmd.SetAction(r => Run(r.GetValue(m), r.GetValue(n), r.GetValue(k), r.GetValue(threads), Math.Max(5, r.GetValue(runs)),
+        runs.Validators.Add(v =>
+        {
+            if (v.Tokens.Count > 0 && int.TryParse(v.Tokens[^1].Value, out int x) && x < 5) v.AddError($"--runs {x}: must be at least 5 (the median of fewer is noise)");
+        });
+        cmd.SetAction(r => Run(r.GetValue(m), r.GetValue(n), r.GetValue(k), r.GetValue(threads), r.GetValue(runs),
             r.GetValue(transA), r.GetValue(transB), r.GetValue(bf16), r.GetValue(backend)!, r.GetValue(json)));
         return cmd;
     }

@@ -18,7 +18,7 @@ internal static class DemoCommand
         var seed = new Option<int>("--seed") { Description = "Dataset seed (other sentences and voice settings).", DefaultValueFactory = _ => defaults.Seed };
         var labeling = new Option<DemoLabeling>("--labeling") { Description = "Quadrants (4 classes: arousal × polarity), Incongruent (binary: the voice contradicts the words) or MultiLabel (4 labels, any subset: negative words, high pitch, fast, loud).", DefaultValueFactory = _ => defaults.Labeling };
         var metric = CliLists.MetricForBestModelOption();
-        var count = new Option<int>("--count") { Description = "Clips in the dataset (a multiple of 4, at least 24), split 70/15/15.", DefaultValueFactory = _ => defaults.Count };
+        var count = new Option<int>("--count") { Description = "Clips in the dataset (a multiple of 4, at least 24), split about 70/15/15 by sentence (val and test round up, so small counts give them more).", DefaultValueFactory = _ => defaults.Count };
         var cmd = new Command("demo", "Build the built-in espeak-ng speech dataset (label = words × voice) and run every system on it with the quick preset.") { outDir, threads, seed, labeling, count, metric };
         cmd.SetAction(r =>
         {

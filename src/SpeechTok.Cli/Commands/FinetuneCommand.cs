@@ -10,8 +10,8 @@ internal static class FinetuneCommand
     public static Command Build()
     {
         var manifest = new Option<string>("--manifest") { Description = "Dataset manifest (CSV) with train/val(/test) splits.", Required = true };
-        var codes = new Option<string?>("--codes") { Description = "Code store folder (not needed with --text-only)." };
-        var selection = new Option<string?>("--selection") { Description = "selection.json (not needed with --text-only)." };
+        var codes = new Option<string?>("--codes") { Description = "Code store folder (runs with audio tokens; refused with --text-only or --audio-vector)." };
+        var selection = new Option<string?>("--selection") { Description = "selection.json (runs with audio tokens; refused with --text-only or --audio-vector)." };
         var pretrained = new Option<string?>("--pretrained") { Description = "Folder written by `speechtok pretrain`." };
         var noPretrain = new Option<bool>("--no-pretrain") { Description = "Use fresh N(0, 0.02²) audio rows instead of pre-trained ones." };
         var textOnly = new Option<bool>("--text-only") { Description = "Unimodal baseline: BOS + text only." };

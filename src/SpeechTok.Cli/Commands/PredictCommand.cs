@@ -31,6 +31,8 @@ internal static class PredictCommand
             // (--audio and --tokenizer by RunEvaluation.PredictFiles).
             if (meta.Selection == null && r.GetValue(codes) != null)
                 throw new SpeechTokException($"{Path.Combine(runDir, RunFile.FileName)}: the run is {(meta.TextOnly ? "text-only" : "an audio-vector run (it reads the clips themselves)")}, so --codes is not used; drop it");
+            if (meta.TextOnly && r.GetResult(audioRoot) is { Implicit: false })
+                throw new SpeechTokException($"{Path.Combine(runDir, RunFile.FileName)}: the run is text-only and reads no clip, so --audio-root is not used; drop it");
             if (r.GetValue(manifest) is { } m)
             {
                 if (r.GetValue(text) != null || r.GetValue(audio) != null || r.GetValue(tokenizer) != null)

@@ -12,10 +12,13 @@ internal static class TokenizerBenchCommand
     {
         var path = new Option<string>("--tokenizer") { Description = "tokenizer.json, or a folder holding one", Required = true };
         var input = new Option<string?>("--input") { Description = "UTF-8 text file to encode (default: a seeded synthetic corpus decoded from random vocab entries)" };
-        var lines = new Option<int>("--lines") { Description = "synthetic corpus size in lines", DefaultValueFactory = _ => 20000 };
+        var lines = new Option<int>("--lines") { Description = "synthetic corpus size in lines (without --input)", DefaultValueFactory = _ => 20000 };
         var cmd = new Command("tokenizer", "tokenizer.json load time and encode throughput") { path, input, lines };
         cmd.SetAction(parseResult =>
         {
+            if (parseResult.GetValue(input) != null && parseResult.GetResult(lines) is { Implicit: false })
+                throw new SpeechTokException("--lines sizes the synthetic corpus; --input gives the text: drop --lines");
+            if (parseResult.GetValue(lines) < 1) throw new SpeechTokException($"--lines {parseResult.GetValue(lines)}: must be at least 1");
             var sw = Stopwatch.StartNew();
             var tok = HfTokenizer.Load(parseResult.GetValue(path)!);
             double loadS = sw.Elapsed.TotalSeconds;

@@ -30,9 +30,10 @@ internal static class TokenizerFitCommand
             // Code stores and runs name the tokenizer by its hash: replacing it in place would orphan them.
             if (File.Exists(dir) || (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any()))
                 throw new SpeechTokException($"--out {Path.GetFullPath(dir)} is not an empty folder; a fitted tokenizer is never replaced in place (code stores and runs made with it need it as it is): choose a new folder");
+            var options = new BuiltinFitOptions { Seed = r.GetValue(seed), CodebookSize = r.GetValue(size), FramesPerCode = r.GetValue(perCode), NumQuantizers = r.GetValue(layers) };
+            options.Validate(); // before the clips are read
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot));
             m.RequireClips();
-            var options = new BuiltinFitOptions { Seed = r.GetValue(seed), CodebookSize = r.GetValue(size), FramesPerCode = r.GetValue(perCode), NumQuantizers = r.GetValue(layers) };
             var tok = BuiltinTokenizer.Fit(m, options, r.GetValue(mixdown), msg => Console.Error.WriteLine(msg));
             RunFiles.ReplaceFolder(dir, tok.Save); // whole or not at all: a killed save leaves no half folder that the check above would refuse
             Console.WriteLine($"layer  size  used  used%  perplexity");

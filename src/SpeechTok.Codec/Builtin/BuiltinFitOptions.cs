@@ -16,4 +16,13 @@ public sealed record BuiltinFitOptions
     public int MaxIterations { get; init; } = 25;
     /// <summary>Frames kept for fitting (evenly thinned beyond this, deterministically).</summary>
     public int MaxFrames { get; init; } = 60000;
+
+    /// <summary>Checks every setting before any audio is read; errors name the CLI option.</summary>
+    public void Validate()
+    {
+        // Selections name layers 1..8 (SpeechTokenizer's RVQ depth): deeper layers could be encoded but never selected.
+        if (NumQuantizers is < 1 or > 8) throw new SpeechTokException($"--num-quantizers {NumQuantizers}: must be in 1..8");
+        if (CodebookSize is < 2 or > 65536) throw new SpeechTokException($"--codebook-size {CodebookSize}: must be in 2..65536 (codes are stored as uint16)");
+        if (FramesPerCode < 1) throw new SpeechTokException($"--frames-per-code {FramesPerCode}: must be at least 1");
+    }
 }

@@ -96,6 +96,7 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
 
     private static BuiltinTokenizer FitFrom(int count, Func<int, float[]> load, BuiltinFitOptions options, Action<string>? log)
     {
+        options.Validate();
         var pool = new FramePool(options.MaxFrames);
         const int batch = 32;
         for (int b0 = 0; b0 < count; b0 += batch)
@@ -113,9 +114,6 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
     {
         const int d = BuiltinFeatures.Dim;
         if (n < 16) throw new SpeechTokException($"the built-in tokenizer needs at least 16 frames (0.32 s) of training audio; got {n}");
-        if (o.CodebookSize is < 2 or > 65536) throw new SpeechTokException($"--codebook-size {o.CodebookSize} must be in 2..65536 (codes are stored as uint16)");
-        if (o.NumQuantizers < 1) throw new SpeechTokException($"number of quantizers {o.NumQuantizers} must be ≥ 1");
-        if (o.FramesPerCode < 1) throw new SpeechTokException($"frames per code {o.FramesPerCode} must be ≥ 1");
         var mean = new float[d];
         var scale = new float[d];
         for (int c = 0; c < d; c++)

@@ -21,6 +21,17 @@ public sealed class ModelStampTests
         Assert.Contains("'model_stamp' differs", Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(spec)).Message);
     }
 
+    /// <summary>predict on a killed run failed with a raw "could not find file …new_rows.safetensors".</summary>
+    [Fact]
+    public void Predict_on_an_unfinished_run_says_which_seed_is_missing()
+    {
+        using var d = new ToyData();
+        var spec = new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = Path.Combine(d.Dir, "run"), TextOnly = true, Options = TrainingTests.Small(1) };
+        Assert.Throws<OperationCanceledException>(() => FinetuneRun.Run(spec, afterStep: _ => throw new OperationCanceledException()));
+        Assert.Equal($"{spec.Out}: seed 1 has not finished (no done.json); rerun the finetune command to finish the run",
+            Assert.Throws<SpeechTokException>(() => RunEvaluation.Predict(spec.Out, "the cat sat alpha", null)).Message);
+    }
+
     [Fact]
     public void A_pre_training_folder_made_again_is_refused_by_a_rerun()
     {
