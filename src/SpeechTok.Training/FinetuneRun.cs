@@ -111,7 +111,7 @@ public static class FinetuneRun
             SafeTensors.Save(Path.Combine(dir, RowsFile), saved);
             r.Curves.Save(Path.Combine(dir, SeedCurves.FileName));
             log?.Invoke($"seed {seed}: best val {ClassificationMetrics.SelectionName(manifest.Task, spec.Options.MetricForBestModel)} {r.BestMetric:F4} at epoch {r.BestEpoch}");
-            Finalise(lm, weights, manifest.Task, k, sets, seed, spec.Options, dir);
+            Finalise(lm, weights, manifest.Task, k, manifest.LabelNames, sets, seed, spec.Options, dir);
         });
     }
 
@@ -130,7 +130,7 @@ public static class FinetuneRun
     /// Writes the best adapter in PEFT format (full fine-tuning: the best model as <see cref="FullModel"/>), the audio
     /// projection, and the predictions of every non-empty split, then done.json.
     /// </summary>
-    private static void Finalise(LanguageModel lm, LlamaWeights weights, TaskKind task, int k, Dictionary<string, EncodedSet?> sets, int seed, FinetuneOptions o, string dir)
+    private static void Finalise(LanguageModel lm, LlamaWeights weights, TaskKind task, int k, IReadOnlyList<string>? labelNames, Dictionary<string, EncodedSet?> sets, int seed, FinetuneOptions o, string dir)
     {
         var state = Path.Combine(dir, Checkpoint.Folder);
         var (lora, backbone, model) = Finetuner.NewModel(lm, weights, k, seed, o);
@@ -142,7 +142,7 @@ public static class FinetuneRun
                 .Concat(backbone?.All.Select(p => (p.Name, p.Value)) ?? []))
                 st.Get("best." + name).CopyTo(0, t.Span);
         if (lora != null) Peft.Save(dir, lora, model.ScoreWeight, k, lm.Folder);
-        else FullModel.Save(dir, backbone!.Weights, model.ScoreWeight, k, task, lm.Folder, lm.PadId);
+        else FullModel.Save(dir, backbone!.Weights, model.ScoreWeight, k, task, lm.Folder, lm.PadId, labelNames);
         projection?.Save(dir);
         foreach (var (split, set) in sets)
             if (set != null) PredictionsFile.From(set, Finetuner.Predict(model, set, lm.PadId, task, o.BatchSize, projection)).Save(Path.Combine(dir, PredictionsFile.FileName(split)));

@@ -19,8 +19,9 @@ public static class FullModel
     public const string ConfigFile = "config.json", WeightsFile = "model.safetensors", ScoreKey = "score.weight";
     private const string EmbedKey = "model.embed_tokens.weight";
 
-    /// <summary>Writes <paramref name="weights"/> (appended rows folded into the embedding table) and <paramref name="score"/> [numLabels·hidden], atomically.</summary>
-    public static void Save(string dir, LlamaWeights weights, float[] score, int numLabels, TaskKind task, string baseModel, int padId)
+    /// <summary>Writes <paramref name="weights"/> (appended rows folded into the embedding table) and <paramref name="score"/> [numLabels·hidden],
+    /// atomically; id2label takes <paramref name="labelNames"/> (the manifest's), else HF's LABEL_i.</summary>
+    public static void Save(string dir, LlamaWeights weights, float[] score, int numLabels, TaskKind task, string baseModel, int padId, IReadOnlyList<string>? labelNames = null)
     {
         Directory.CreateDirectory(dir);
         int h = weights.Config.HiddenSize, v = weights.VocabSize;
@@ -40,8 +41,9 @@ public static class FullModel
         config["torch_dtype"] = "float32";
         if (config.ContainsKey("dtype")) config["dtype"] = "float32";
         config["pad_token_id"] = padId;
-        config["id2label"] = new JsonObject(Enumerable.Range(0, numLabels).Select(i => KeyValuePair.Create(i.ToString(), (JsonNode?)$"LABEL_{i}")));
-        config["label2id"] = new JsonObject(Enumerable.Range(0, numLabels).Select(i => KeyValuePair.Create($"LABEL_{i}", (JsonNode?)i)));
+        string Name(int i) => labelNames is { } n && n.Count == numLabels && n.Distinct().Count() == numLabels ? n[i] : $"LABEL_{i}";
+        config["id2label"] = new JsonObject(Enumerable.Range(0, numLabels).Select(i => KeyValuePair.Create(i.ToString(), (JsonNode?)Name(i))));
+        config["label2id"] = new JsonObject(Enumerable.Range(0, numLabels).Select(i => KeyValuePair.Create(Name(i), (JsonNode?)i)));
         config["problem_type"] = task == TaskKind.Multilabel ? "multi_label_classification" : "single_label_classification";
         RunFiles.WriteJson(Path.Combine(dir, ConfigFile), config);
     }

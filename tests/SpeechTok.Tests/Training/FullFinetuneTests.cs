@@ -19,6 +19,7 @@ public sealed class FullFinetuneTests
     {
         using var d = new ToyData();
         string model = d.Model(), run = Path.Combine(d.Dir, "run");
+        File.WriteAllLines(SpeechTok.Audio.Manifest.LabelNamesPath(d.Manifest), ["calm", "excited"]); // id2label takes them
         // no weight decay: every change below comes from a gradient
         FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), TextOnly = true, Model = model, Out = run, Options = Full(7) with { WeightDecay = 0 } });
         string dir = FinetuneRun.SeedDir(run, 7);
@@ -49,7 +50,8 @@ public sealed class FullFinetuneTests
         Assert.Equal(lm.PadId, cfg.PadTokenId);
         Assert.Equal(lm.Tokenizer.VocabSize, cfg.VocabSize);
         var json = SpeechTok.IO.ArtifactJson.ReadObject(Path.Combine(dir, FullModel.ConfigFile));
-        Assert.Equal(2, json["id2label"]!.AsObject().Count);
+        Assert.Equal("""{"0":"calm","1":"excited"}""", json["id2label"]!.ToJsonString());
+        Assert.Equal("""{"calm":0,"excited":1}""", json["label2id"]!.ToJsonString());
         Assert.Equal("float32", json["torch_dtype"]!.GetValue<string>());
         Assert.Equal("full", SpeechTok.IO.ArtifactJson.ReadObject(Path.Combine(run, RunFile.FileName))["hyperparameters"]!["finetuning_type"]!.GetValue<string>());
 
