@@ -24,7 +24,7 @@ internal static class FinetuneCommand
         var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
         ser.AcceptOnlyFromAmong("compact", "reference"); // text only and one audio vector have their own options
         var maxLen = new Option<int>("--max-length") { DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
-        var numLabels = new Option<int?>("--num-labels") { Description = "Class count (default: max label + 1)." };
+        var numLabels = new Option<int?>("--num-labels", "--num-classes") { Description = "Class count (default: max label + 1)." };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => defaults.Lr };
         var epochs = new Option<int?>("--epochs") { Description = "Default 10, or 5 for binary tasks." };
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => defaults.BatchSize };

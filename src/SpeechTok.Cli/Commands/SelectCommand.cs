@@ -73,5 +73,5 @@ internal static class SelectCommand
     }
 
     internal static Option<int?> NumClassesOption() =>
-        new("--num-classes") { Description = "Number of classes K (labels must lie in 0..K−1); default: max label + 1." };
+        new("--num-classes", "--num-labels") { Description = "Number of classes K (labels must lie in 0..K−1; --num-labels as finetune and HF call it); default: max label + 1." };
 }
