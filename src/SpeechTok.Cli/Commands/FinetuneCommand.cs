@@ -23,17 +23,18 @@ internal static class FinetuneCommand
         var system = new Option<string?>("--system") { Description = "System name in results.json (default text-only-llm / audio-vector / audio-lasso / audio-lasso-no-pretrain)." };
         var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
         ser.AcceptOnlyFromAmong("compact", "reference"); // text only and one audio vector have their own options
-        var maxLen = new Option<int>("--max-length") { DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
+        var maxLen = new Option<int>("--max-length") { Description = "Tokens per sample, BOS included; longer samples are cut on the right (HF max_length).", DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
         var numLabels = new Option<int?>("--num-labels", "--num-classes") { Description = "Class count (default: max label + 1)." };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => defaults.Lr };
-        var epochs = new Option<int?>("--epochs") { Description = "Default 10, or 5 for binary tasks." };
-        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => defaults.BatchSize };
-        var warmup = new Option<double>("--warmup-ratio") { DefaultValueFactory = _ => defaults.WarmupRatio };
-        var patience = new Option<int>("--patience") { DefaultValueFactory = _ => defaults.Patience };
-        var rank = new Option<int>("--lora-r") { DefaultValueFactory = _ => defaults.LoraRank };
-        var alpha = new Option<float>("--lora-alpha") { DefaultValueFactory = _ => defaults.LoraAlpha };
-        var dropout = new Option<float>("--lora-dropout") { DefaultValueFactory = _ => defaults.LoraDropout };
-        var seeds = new Option<string>("--seeds") { DefaultValueFactory = _ => string.Join(",", defaults.Seeds) };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, linear warm-up then linear decay).", DefaultValueFactory = _ => defaults.Lr };
+        var epochs = new Option<int?>("--epochs") { Description = "Most epochs per seed (early stopping may end sooner); default 10, or 5 for binary tasks." };
+        var batch = new Option<int>("--batch-size") { Description = "Samples per optimizer step (HF per_device_train_batch_size).", DefaultValueFactory = _ => defaults.BatchSize };
+        var warmup = new Option<double>("--warmup-ratio") { Description = "Fraction of the steps spent warming the learning rate up from 0.", DefaultValueFactory = _ => defaults.WarmupRatio };
+        var patience = new Option<int>("--patience") { Description = "Epochs without a better validation score before a seed stops (HF early_stopping_patience).", DefaultValueFactory = _ => defaults.Patience };
+        var clip = new Option<double>("--max-grad-norm") { Description = "Gradient clipping by global L2 norm (HF max_grad_norm).", DefaultValueFactory = _ => defaults.MaxGradNorm };
+        var rank = new Option<int>("--lora-r") { Description = "LoRA rank r (PEFT r).", DefaultValueFactory = _ => defaults.LoraRank };
+        var alpha = new Option<float>("--lora-alpha") { Description = "LoRA scaling numerator: updates are scaled by alpha / r (PEFT lora_alpha).", DefaultValueFactory = _ => defaults.LoraAlpha };
+        var dropout = new Option<float>("--lora-dropout") { Description = "Dropout on the LoRA input (PEFT lora_dropout).", DefaultValueFactory = _ => defaults.LoraDropout };
+        var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds; one model per seed, bagged at evaluation.", DefaultValueFactory = _ => string.Join(",", defaults.Seeds) };
         var targets = new Option<string>("--lora-target-modules")
         {
             Description = "PEFT target_modules: comma-separated projections (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj) or all-linear (all seven).",
@@ -55,7 +56,7 @@ internal static class FinetuneCommand
         var cmd = new Command("finetune", "Step 3: LoRA (q/v by default) + classification head per seed, adapters in PEFT format; or --finetuning-type full (text only: every weight, HF format). Rerun to resume.")
         {
             manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience,
-            rank, alpha, dropout, targets, finetuningType, weightDecay, metric, seeds, seedWorkers, threads,
+            clip, rank, alpha, dropout, targets, finetuningType, weightDecay, metric, seeds, seedWorkers, threads,
         };
         cmd.SetAction(r =>
         {
@@ -87,7 +88,7 @@ internal static class FinetuneCommand
                     Lr = r.GetValue(lr), Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), WarmupRatio = r.GetValue(warmup),
                     Patience = r.GetValue(patience), LoraRank = r.GetValue(rank), LoraAlpha = r.GetValue(alpha), LoraDropout = r.GetValue(dropout), Seeds = seedList,
                     LoraTargetModules = CliLists.LoraTargets(r.GetValue(targets)!),
-                    FinetuningType = r.GetValue(finetuningType)!, WeightDecay = r.GetValue(weightDecay),
+                    FinetuningType = r.GetValue(finetuningType)!, WeightDecay = r.GetValue(weightDecay), MaxGradNorm = r.GetValue(clip),
                     MetricForBestModel = r.GetValue(metric), SeedWorkers = r.GetValue(seedWorkers),
                 },
             };

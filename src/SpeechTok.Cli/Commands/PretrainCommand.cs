@@ -17,17 +17,17 @@ internal static class PretrainCommand
         var outDir = new Option<string>("--out") { Description = "Output folder (rows.safetensors, pretrain.json, checkpoint/).", Required = true };
         var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
         ser.AcceptOnlyFromAmong("compact", "reference"); // text only and one audio vector have their own options
-        var maxLen = new Option<int>("--max-length") { DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => defaults.Lr };
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => defaults.Epochs };
-        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => defaults.BatchSize };
-        var accum = new Option<int>("--accumulation") { DefaultValueFactory = _ => defaults.Accumulation };
-        var warmup = new Option<double>("--warmup-ratio") { DefaultValueFactory = _ => defaults.WarmupRatio };
-        var evalFrac = new Option<double>("--eval-fraction") { DefaultValueFactory = _ => defaults.EvalFraction };
-        var evals = new Option<int>("--evals-per-epoch") { DefaultValueFactory = _ => defaults.EvalsPerEpoch };
-        var patience = new Option<int>("--patience") { DefaultValueFactory = _ => defaults.Patience };
-        var clip = new Option<double>("--max-grad-norm") { DefaultValueFactory = _ => defaults.MaxGradNorm };
-        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => defaults.Seed };
+        var maxLen = new Option<int>("--max-length") { Description = "Tokens per sample, BOS included; longer samples are cut on the right (HF max_length).", DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate of the new rows (AdamW, warm-up then linear decay).", DefaultValueFactory = _ => defaults.Lr };
+        var epochs = new Option<int>("--epochs") { Description = "Most epochs (early stopping may end sooner).", DefaultValueFactory = _ => defaults.Epochs };
+        var batch = new Option<int>("--batch-size") { Description = "Samples per forward pass (HF per_device_train_batch_size).", DefaultValueFactory = _ => defaults.BatchSize };
+        var accum = new Option<int>("--accumulation", "--gradient-accumulation-steps") { Description = "Batches whose gradients are summed per optimizer step (HF gradient_accumulation_steps).", DefaultValueFactory = _ => defaults.Accumulation };
+        var warmup = new Option<double>("--warmup-ratio") { Description = "Fraction of the steps spent warming the learning rate up from 0.", DefaultValueFactory = _ => defaults.WarmupRatio };
+        var evalFrac = new Option<double>("--eval-fraction") { Description = "Share of the pre-training lines held out for evaluation.", DefaultValueFactory = _ => defaults.EvalFraction };
+        var evals = new Option<int>("--evals-per-epoch") { Description = "Held-out evaluations per epoch (each may keep a new best and count towards patience).", DefaultValueFactory = _ => defaults.EvalsPerEpoch };
+        var patience = new Option<int>("--patience") { Description = "Evaluations without a lower held-out loss before training stops.", DefaultValueFactory = _ => defaults.Patience };
+        var clip = new Option<double>("--max-grad-norm") { Description = "Gradient clipping by global L2 norm (HF max_grad_norm).", DefaultValueFactory = _ => defaults.MaxGradNorm };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the new rows' initialisation, the held-out split and the batch order.", DefaultValueFactory = _ => defaults.Seed };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder); the codes are checked against the clips found there." };
         var threads = CliLists.Threads("Threads, one per core by default.");
         var cmd = new Command("pretrain", "Step 2: train the embedding rows of the selected audio tokens and the 4 markers (causal LM, frozen backbone). Rerun to resume.")

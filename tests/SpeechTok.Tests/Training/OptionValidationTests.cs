@@ -149,6 +149,7 @@ public sealed class OptionValidationTests
             (["finetune", .. common, "--text-only", "--no-pretrain"], "--no-pretrain is for runs with audio tokens; --text-only does not use it"),
             (["finetune", .. common, "--text-only", "--finetuning-type", "full", "--lora-r", "8"], "--lora-r is for --finetuning-type lora; full fine-tuning trains every weight and has no adapters"),
             (["finetune", .. common, "--text-only", "--system", ""], "--system is empty; give the name results.json lists the run under"),
+            (["finetune", .. common, "--text-only", "--max-grad-norm", "0"], "--max-grad-norm 0: must be a positive number"), // the option reaches FinetuneOptions
             (["finetune", .. common, "--text-only", "--lora-target-modules", "v_proj,q_proj,v_proj"], "--lora-target-modules: v_proj is listed twice"),
             (["finetune", .. common, "--text-only", "--lora-target-modules", "all-linear,q_proj"], "--lora-target-modules: all-linear already names every projection; give it alone"),
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--split", d.Manifest, "--seed", "5", "--out", Path.Combine(d.Dir, "s.json")], "--seed draws the inner split; --split gives it: drop --seed"),
