@@ -6,8 +6,9 @@ namespace SpeechTok.Training;
 /// <summary>
 /// A Hugging Face causal-LM folder opened for inference (<c>speechtok lm eval</c>, <c>lm generate</c>) or as the
 /// start of continued pre-training (<c>lm train --init-from</c>):
-/// config.json, memory-mapped safetensors weights and tokenizer.json. BOS is the tokenizer's (else
-/// config.json's <c>bos_token_id</c>); EOS is config.json's first <c>eos_token_id</c>, if any.
+/// config.json, memory-mapped safetensors weights and tokenizer.json. BOS is the one the tokenizer adds
+/// (<see cref="HfTokenizer.BosId"/>, as HF's <c>tokenizer(text)</c>; none for Qwen2.5, whatever config.json's
+/// <c>bos_token_id</c> says); EOS is config.json's first <c>eos_token_id</c>, if any.
 /// </summary>
 public sealed class CausalLmFolder : IDisposable
 {
@@ -18,12 +19,13 @@ public sealed class CausalLmFolder : IDisposable
     public LlamaWeights Weights => _checkpoint.Weights;
     public HfTokenizer Tokenizer { get; }
     public LlamaForCausalLm Model { get; }
-    public int BosId { get; }
+    /// <summary>The BOS id the tokenizer prepends to a text, or null when it adds none (Qwen2.5).</summary>
+    public int? BosId => Tokenizer.BosId;
     public int? EosId { get; }
 
-    private CausalLmFolder(string folder, LlamaCheckpoint checkpoint, HfTokenizer tokenizer, int bos, int? eos)
+    private CausalLmFolder(string folder, LlamaCheckpoint checkpoint, HfTokenizer tokenizer, int? eos)
     {
-        Folder = folder; _checkpoint = checkpoint; Tokenizer = tokenizer; BosId = bos; EosId = eos;
+        Folder = folder; _checkpoint = checkpoint; Tokenizer = tokenizer; EosId = eos;
         Model = new LlamaForCausalLm(checkpoint.Weights);
     }
 
@@ -36,13 +38,11 @@ public sealed class CausalLmFolder : IDisposable
         {
             var tok = HfTokenizer.Load(folder);
             LanguageModel.RequireTokenizerFits(folder, tok, checkpoint.Config, checkpoint.Weights.VocabSize);
-            int bos = tok.BosId ?? checkpoint.Config.BosTokenId
-                ?? throw new SpeechTokException($"{folder}: no BOS token (neither tokenizer_config.json's bos_token nor config.json's bos_token_id)");
             int? eos = checkpoint.Config.EosTokenIds.Length > 0 ? checkpoint.Config.EosTokenIds[0] : null;
             int rows = checkpoint.Weights.VocabSize;
-            foreach (var (what, id) in new[] { ("BOS", (int?)bos), ("EOS", eos) })
+            foreach (var (what, id) in new[] { ("BOS", tok.BosId), ("EOS", eos) })
                 if (id is int i && (i < 0 || i >= rows)) throw new SpeechTokException($"{folder}: {what} id {i} is outside the embedding table's {rows} rows");
-            return new CausalLmFolder(folder, checkpoint, tok, bos, eos);
+            return new CausalLmFolder(folder, checkpoint, tok, eos);
         }
         catch
         {

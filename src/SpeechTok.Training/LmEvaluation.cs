@@ -7,7 +7,8 @@ namespace SpeechTok.Training;
 /// Bits per byte and perplexity of a causal LM on documents packed as in training (<see cref="PackedText"/>):
 /// windows of the context length overlapping by one token, so each text token is predicted once, from the
 /// tokens before it in its window (on average half a window of context; BOS and EOS are context, never
-/// targets). <c>speechtok lm eval</c> and the held-out evaluation during <c>lm train</c> both call this.
+/// targets; without a BOS, the very first token of the stream has no context and is not scored, as in HF's
+/// perplexity evaluation). <c>speechtok lm eval</c> and the held-out evaluation during <c>lm train</c> both call this.
 /// </summary>
 public static class LmEvaluation
 {
@@ -16,7 +17,7 @@ public static class LmEvaluation
     public static LmEvalResult Evaluate(LlamaForCausalLm model, PackedText text, int seqLen, int batchSize, string? source = null)
     {
         if (batchSize < 1) throw new SpeechTokException($"evaluation batch size {batchSize} must be positive");
-        if (text.TextTokens == 0) throw new SpeechTokException("evaluation text has no token");
+        if (text.TextTokens == 0) throw new SpeechTokException("evaluation text has no token to score");
         int windows = text.AllWindows(seqLen);
         double nats = 0;
         long count = 0;

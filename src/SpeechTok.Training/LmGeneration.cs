@@ -11,14 +11,16 @@ namespace SpeechTok.Training;
 /// </summary>
 public static class LmGeneration
 {
-    /// <summary>The new token ids after <paramref name="prompt"/> (BOS first, then the prompt's tokens).</summary>
+    /// <summary>The new token ids after <paramref name="prompt"/>, encoded as the model's tokenizer encodes a text
+    /// (<see cref="Lm.Tokenization.HfTokenizer.EncodeWithBos"/>: BOS first when it adds one, none for Qwen2.5).</summary>
     /// <exception cref="SpeechTokException">Before any token: a prompt plus continuation longer than the model's
-    /// <c>sliding_window</c>. While generating: logits that are not finite (non-finite weights), naming the position.</exception>
+    /// <c>sliding_window</c>; an empty prompt for a tokenizer without BOS (nothing to continue). While generating: logits that are not finite (non-finite weights), naming the position.</exception>
     public static List<int> Generate(CausalLmFolder lm, string prompt, GenerateOptions o, Action<int>? onToken = null)
     {
         o.Validate();
-        var ids = new List<int> { lm.BosId };
-        lm.Tokenizer.EncodeTo(prompt, ids);
+        var ids = new List<int>(lm.Tokenizer.EncodeWithBos(prompt));
+        if (ids.Count == 0 && o.MaxNewTokens > 0)
+            throw new SpeechTokException($"{lm.Folder}: the prompt is empty and the model's tokenizer adds no BOS token, so there is nothing to continue: give a --prompt");
         int context = lm.Config.MaxPositionEmbeddings, rows = lm.Model.VocabSize, v = lm.Tokenizer.VocabSize;
         if (o.MaxNewTokens > 0) lm.CheckSequenceLength(Math.Min(ids.Count + o.MaxNewTokens - 1, context), "use a prompt plus --max-new-tokens");
         var rng = Rng.ForPurpose(o.Seed, "lm.generate");

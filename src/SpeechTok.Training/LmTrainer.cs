@@ -47,7 +47,7 @@ public static class LmTrainer
         bool fresh = CheckRun(dir, run);
 
         HfTokenizer tok;
-        int bos;
+        int? bos;
         int? eos;
         Action? saveTokenizer = null;
         if (init == null)
@@ -77,7 +77,7 @@ public static class LmTrainer
         LlamaWeights weights;
         if (init == null)
         {
-            config = o.Shape!.ConfigJson(tok.VocabSize, bos, eos!.Value, o.SeqLen);
+            config = o.Shape!.ConfigJson(tok.VocabSize, bos!.Value, eos!.Value, o.SeqLen);
             var scratch = LlamaConfig.Parse(config.ToJsonString(), "lm train config");
             weights = LlamaWeights.Load(scratch, LlamaShape.InitialWeights(scratch, o.Seed, scaledResidual: true).GetValueOrDefault);
         }

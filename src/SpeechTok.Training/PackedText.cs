@@ -4,7 +4,7 @@ namespace SpeechTok.Training;
 
 /// <summary>
 /// Documents as one token stream, as <c>speechtok lm</c> trains and evaluates on them: each document is
-/// BOS, its tokens, EOS (when the model has one), and the documents follow each other. The stream is read
+/// BOS (when the tokenizer adds one), its tokens, EOS (when the model has one), and the documents follow each other. The stream is read
 /// through windows of <c>T</c> tokens that overlap by one (window k starts at k·(T−1)), so that every token
 /// but the very first is a prediction target exactly once, with the tokens before it in its window as context.
 /// </summary>
@@ -13,13 +13,14 @@ public sealed class PackedText
     /// <summary>The token ids, all documents concatenated.</summary>
     public int[] Ids { get; }
 
-    /// <summary>Whether each position holds a token of a document's text (false for BOS and EOS).</summary>
+    /// <summary>Whether each position is a scored target: a token of a document's text (false for BOS and EOS), but never
+    /// position 0, which nothing precedes (a document's first token when the tokenizer adds no BOS).</summary>
     public bool[] IsText { get; }
 
     /// <summary>UTF-8 bytes of the documents' texts (the denominator of bits per byte).</summary>
     public long Bytes { get; }
 
-    /// <summary>Tokens of the texts (BOS and EOS excluded).</summary>
+    /// <summary>Scored tokens of the texts (<see cref="IsText"/>: BOS, EOS and position 0 excluded).</summary>
     public long TextTokens { get; }
 
     private PackedText(int[] ids, bool[] isText, long bytes)
@@ -30,23 +31,26 @@ public sealed class PackedText
         TextTokens = isText.LongCount(x => x);
     }
 
-    /// <summary>Encodes the documents (in parallel; the result does not depend on the thread count).</summary>
-    public static PackedText Encode(HfTokenizer tokenizer, IReadOnlyList<string> docs, int bosId, int? eosId)
+    /// <summary>Encodes the documents (in parallel; the result does not depend on the thread count). Without
+    /// <paramref name="bosId"/> (a tokenizer that adds none, as HF's Qwen2.5 <c>tokenizer(text)</c>), a document
+    /// follows the previous one's EOS directly.</summary>
+    public static PackedText Encode(HfTokenizer tokenizer, IReadOnlyList<string> docs, int? bosId, int? eosId)
     {
         var parts = new int[docs.Count][];
         Parallel.For(0, docs.Count, new ParallelOptions { MaxDegreeOfParallelism = Tensors.Threading.Threads }, i => parts[i] = tokenizer.Encode(docs[i]));
-        int extra = 1 + (eosId == null ? 0 : 1);
+        int extra = (bosId == null ? 0 : 1) + (eosId == null ? 0 : 1);
         var ids = new int[parts.Sum(p => (long)p.Length + extra)];
         var isText = new bool[ids.Length];
         int o = 0;
         foreach (var p in parts)
         {
-            ids[o++] = bosId;
+            if (bosId is int bos) ids[o++] = bos;
             p.CopyTo(ids, o);
             isText.AsSpan(o, p.Length).Fill(true);
             o += p.Length;
             if (eosId is int eos) ids[o++] = eos;
         }
+        if (isText.Length > 0) isText[0] = false; // no context to predict it from
         return new PackedText(ids, isText, docs.Sum(d => (long)System.Text.Encoding.UTF8.GetByteCount(d)));
     }
 

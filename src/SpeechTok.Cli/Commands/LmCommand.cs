@@ -37,7 +37,7 @@ internal static class LmCommand
     private static Command BuildGenerate()
     {
         var model = ModelOptions.Create();
-        var prompt = new Option<string>("--prompt") { Description = "Text to continue (BOS is prepended).", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = "Text to continue (BOS is prepended when the model's tokenizer adds one).", Required = true };
         var defaults = new GenerateOptions();
         var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => defaults.MaxNewTokens };
         var temperature = new Option<double>("--temperature") { Description = "Softmax temperature; 0 = greedy.", DefaultValueFactory = _ => defaults.Temperature };
@@ -83,7 +83,7 @@ internal static class LmCommand
         var seqLen = new Option<int?>("--seq-len") { Description = "Window length (default: the model's max_position_embeddings, at most 2048 and at most its sliding_window)." };
         var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass (does not change the result).", DefaultValueFactory = _ => 8 };
         var json = new Option<bool>("--json") { Description = "Print only the JSON line." };
-        var cmd = new Command("eval", "Bits per byte and perplexity of a causal LM on text files (windows of the context overlapping by one token; BOS and EOS between documents).")
+        var cmd = new Command("eval", "Bits per byte and perplexity of a causal LM on text files (windows of the context overlapping by one token; EOS, and BOS when the tokenizer adds one, between documents).")
             { text, seqLen, batch, json };
         model.AddTo(cmd);
         cmd.SetAction(r =>

@@ -1,6 +1,7 @@
 using SpeechTok.Lm.Model;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
+using SpeechTok.Tensors.Ops;
 using SpeechTok.Tests.Conformance;
 using SpeechTok.Training;
 
@@ -58,6 +59,57 @@ public sealed class CausalLmFolderTests : IDisposable
         // the case that failed: the first new token starts a word, and decoding it alone drops its space
         Assert.StartsWith(" ", expected[prompt.Length..]);
         Assert.NotEqual(expected, prompt + lm.Tokenizer.Decode(added.ToArray()));
+    }
+
+    /// <summary>Qwen2.5's tokenizer adds no BOS (HF <c>tokenizer(text)</c> gives the text's ids alone), yet eval and generate
+    /// prepended config.json's <c>bos_token_id</c> (151643, <c>&lt;|endoftext|&gt;</c>). They now feed what the tokenizer gives:
+    /// eval scores every text token but the stream's first (nothing precedes it, as in HF's perplexity evaluation).</summary>
+    [Fact]
+    public void A_tokenizer_without_bos_gets_none_in_eval_generate_and_packing()
+    {
+        string model = FamilyCheckpoint.Write(Path.Combine(_dir, "qwen"), "Qwen2.5-0.5B", Tokenizer("qwen3"), seed: 1);
+        const string doc0 = "The nation is strong.", doc1 = "Freedom and law.", prompt = "The nation";
+        int eos = 151643; // config.json's eos_token_id (and bos_token_id)
+        int[] ids0, ids1;
+        int first;
+        using (var lm = CausalLmFolder.Open(model))
+        {
+            Assert.Null(lm.BosId);
+            (ids0, ids1) = (lm.Tokenizer.Encode(doc0), lm.Tokenizer.Encode(doc1));
+            var packed = lm.Pack([doc0, doc1]);
+            Assert.Equal([.. ids0, eos, .. ids1, eos], packed.Ids);
+            Assert.Equal(ids0.Length - 1 + ids1.Length, packed.TextTokens); // the first token has no context
+
+            var greedy = LmGeneration.Generate(lm, prompt, new GenerateOptions { MaxNewTokens = 4, Temperature = 0 });
+            var ids = lm.Tokenizer.Encode(prompt).ToList();
+            int[] ArgMaxes(List<int> start, int n)
+            {
+                var seq = new List<int>(start);
+                for (int k = 0; k < n; k++)
+                {
+                    var logits = lm.Model.Logits(seq.ToArray(), Enumerable.Repeat(1, seq.Count).ToArray(), 1, seq.Count).AsSpan((seq.Count - 1) * lm.Model.VocabSize, lm.Tokenizer.VocabSize).ToArray();
+                    seq.Add(Array.IndexOf(logits, logits.Max()));
+                }
+                return seq.Skip(start.Count).ToArray();
+            }
+            Assert.Equal(ArgMaxes(ids, 4), greedy);
+            Assert.NotEqual(ArgMaxes([eos, .. ids], 4), greedy); // else the test would not see a BOS prepended
+            first = greedy[0];
+            Assert.Equal($"{model}: the prompt is empty and the model's tokenizer adds no BOS token, so there is nothing to continue: give a --prompt",
+                Assert.Throws<SpeechTokException>(() => LmGeneration.Generate(lm, "", new GenerateOptions { MaxNewTokens = 1 })).Message);
+
+            // eval: HF's loss over the text's own ids (labels = input_ids, EOS not scored)
+            var expected = lm.Model.Loss([.. ids0, eos], Enumerable.Repeat(1, ids0.Length + 1).ToArray(), [.. ids0, CrossEntropy.IgnoreIndex], 1, ids0.Length + 1);
+            var eval = Cli("lm", "eval", "--model", model, "--text", Text(doc0), "--json");
+            Assert.True(eval.Code == 0, eval.Err);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(eval.Out)!;
+            Assert.Equal(ids0.Length - 1, json["tokens"]!.GetValue<long>());
+            Assert.Equal(expected.Sum / expected.Count, json["loss"]!.GetValue<double>(), 5);
+        }
+        var gen = Cli("lm", "generate", "--model", model, "--prompt", prompt, "--max-new-tokens", "1", "--temperature", "0");
+        Assert.True(gen.Code == 0, gen.Err);
+        using (var lm = CausalLmFolder.Open(model))
+            Assert.Equal(lm.Tokenizer.Decode([.. lm.Tokenizer.Encode(prompt), first]) + "\n", gen.Out);
     }
 
     [Fact]
@@ -126,7 +178,7 @@ public sealed class CausalLmFolderTests : IDisposable
         EditTensor(model, "lm_head.weight", (w, shape) => w[..(32000 * shape[1])].Clear()); // every real id scores 0
         using var lm = CausalLmFolder.Open(model);
         Assert.Equal(32768, lm.Model.VocabSize);
-        var logits = lm.Model.Logits([lm.BosId], [1], 1, 1);
+        var logits = lm.Model.Logits([lm.BosId!.Value], [1], 1, 1);
         Assert.True(logits.AsSpan(32000).ToArray().Max() > 0, "no padding row outscores the real ids: the test would not see the defect");
         var greedy = LmGeneration.Generate(lm, "Hello", new GenerateOptions { MaxNewTokens = 4, Temperature = 0 });
         Assert.All(greedy, id => Assert.InRange(id, 0, 31999));

@@ -318,7 +318,7 @@ public sealed class LmTrainerTests : IDisposable
         var r = LmTrainer.Run(Spec("gen"));
         using var lm = CausalLmFolder.Open(r.Out);
         var greedy = LmGeneration.Generate(lm, "The", new GenerateOptions { MaxNewTokens = 5, Temperature = 0 });
-        var ids = new List<int> { lm.BosId };
+        var ids = new List<int> { lm.BosId!.Value };
         lm.Tokenizer.EncodeTo("The", ids);
         foreach (int next in greedy)
         {
