@@ -14,6 +14,7 @@ public sealed record LmTrainOptions
     public const int DefaultVocabSize = 8192;
     /// <inheritdoc cref="DefaultVocabSize"/>
     public static readonly LlamaShape DefaultShape = new(256, 4, 4, 2, 768);
+    public const int DefaultWarmupSteps = 200;
 
     // Written even when null (continued runs), so that reading back does not restore the defaults.
     [JsonPropertyName("vocab_size"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] public int? VocabSize { get; init; } = DefaultVocabSize;
@@ -29,7 +30,7 @@ public sealed record LmTrainOptions
     [JsonPropertyName("grad_accum")] public int GradAccum { get; init; } = 1;
     [JsonPropertyName("lr")] public double Lr { get; init; } = 3e-3;
     [JsonPropertyName("min_lr")] public double MinLr { get; init; } = 3e-4;
-    [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; } = 200;
+    [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; } = DefaultWarmupSteps;
     [JsonPropertyName("max_steps")] public int MaxSteps { get; init; } = 2000;
     [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; } = 0.1;
     [JsonPropertyName("adam_beta1")] public double Beta1 { get; init; } = 0.9;
@@ -62,6 +63,10 @@ public sealed record LmTrainOptions
         if (BatchSize < 1 || GradAccum < 1 || EvalBatchSize < 1) throw new SpeechTokException($"--batch-size {BatchSize}, --grad-accum {GradAccum} and --eval-batch-size {EvalBatchSize} must be positive");
         if (MaxSteps < 1) throw new SpeechTokException($"--max-steps {MaxSteps} must be positive");
         if (WarmupSteps < 0) throw new SpeechTokException($"--warmup-steps {WarmupSteps} must be non-negative");
+        // The warm-up would end after the last step: the learning rate would never reach --lr, and no cosine decay would follow.
+        if (WarmupSteps > MaxSteps)
+            throw new SpeechTokException($"--warmup-steps {WarmupSteps} exceeds --max-steps {MaxSteps} (given, or from --max-tokens): the learning rate would never reach --lr; "
+                + $"give --warmup-steps of at most {MaxSteps} (default {DefaultWarmupSteps})");
         if (!(Lr > 0) || !(MinLr >= 0) || MinLr > Lr) throw new SpeechTokException($"need 0 ≤ --min-lr ({MinLr}) ≤ --lr ({Lr}) and --lr > 0");
         if (!(WeightDecay >= 0)) throw new SpeechTokException($"--weight-decay {WeightDecay} must be non-negative");
         if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1)) throw new SpeechTokException($"Adam betas ({Beta1}, {Beta2}) must be in [0, 1)");

@@ -27,7 +27,7 @@ internal static class LmTrainCommand
         var accum = new Option<int>("--grad-accum") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => d.GradAccum };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => d.Lr };
         var minLr = new Option<double>("--min-lr") { Description = "Learning rate at the end of the cosine decay.", DefaultValueFactory = _ => d.MinLr };
-        var warmup = new Option<int>("--warmup-steps") { DefaultValueFactory = _ => d.WarmupSteps };
+        var warmup = new Option<int>("--warmup-steps") { Description = "Steps of linear warm-up to --lr (at most --max-steps).", DefaultValueFactory = _ => d.WarmupSteps };
         var maxSteps = new Option<int?>("--max-steps") { Description = $"Optimizer steps (default {d.MaxSteps}; or give --max-tokens)." };
         var maxTokens = new Option<long?>("--max-tokens") { Description = "Train on this many tokens: steps = ceil(tokens / (batch · accum · seq-len))." };
         var wd = new Option<double>("--weight-decay") { Description = "AdamW decoupled weight decay (not on norm weights).", DefaultValueFactory = _ => d.WeightDecay };

@@ -106,7 +106,7 @@ public sealed class LmTrainerTests : IDisposable
     [Fact]
     public void Bits_per_byte_is_the_summed_log_loss_of_the_text_tokens_over_bytes()
     {
-        var o = Tiny with { MaxSteps = 1 };
+        var o = Tiny with { MaxSteps = 1, WarmupSteps = 1 };
         var r = LmTrainer.Run(Spec("m", o));
         using var lm = CausalLmFolder.Open(r.Out);
         string[] docs = ["Fellow-Citizens: naïve café!", "The Congress — 2021."];
@@ -230,7 +230,7 @@ public sealed class LmTrainerTests : IDisposable
         Assert.Equal(MetricLines(cont.Out), MetricLines(resumed.Out));
 
         // Another starting model, or a shape beside --init-from, is refused.
-        var other = LmTrainer.Run(Spec("other", Tiny with { MaxSteps = 1 }));
+        var other = LmTrainer.Run(Spec("other", Tiny with { MaxSteps = 1, WarmupSteps = 1 }));
         Assert.Contains("init_sha256", Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("cont2", o with { InitFrom = other.Out }))).Message);
         Assert.Contains("--init-from", Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("bad", o with { Shape = Tiny.Shape }))).Message);
         // Refused before anything is written, so the corrected command then runs in the same folder.
@@ -346,6 +346,22 @@ public sealed class LmTrainerTests : IDisposable
         Assert.Equal(2, blank.Code);
         Assert.Equal($"error: {empty}: the document is empty; remove it or give it text", blank.Err.Trim());
         Assert.False(Directory.Exists(Path.Combine(_dir, "a")) || Directory.Exists(Path.Combine(_dir, "b")));
+    }
+
+    /// <summary>A warm-up longer than the run was accepted: the learning rate never reached --lr (nor decayed).</summary>
+    [Fact]
+    public void A_warm_up_longer_than_the_run_is_refused_before_anything_is_written()
+    {
+        string message = "--warmup-steps 7 exceeds --max-steps 6 (given, or from --max-tokens): the learning rate would never reach --lr; give --warmup-steps of at most 6 (default 200)";
+        Assert.Equal(message, Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("warm", Tiny with { WarmupSteps = 7, MaxSteps = 6 }))).Message);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "warm")));
+        (Tiny with { WarmupSteps = 6, MaxSteps = 6 }).Validate(); // the peak at the last step: allowed
+
+        string outDir = Path.Combine(_dir, "warm-cli");
+        var cli = Cli("lm", "train", "--train", SotuSample, "--valid-from-year", "1900", "--out", outDir, "--max-steps", "50");
+        Assert.Equal((2, ""), (cli.Code, cli.Out)); // the default warm-up (200) beside a short run
+        Assert.Equal("error: --warmup-steps 200 exceeds --max-steps 50 (given, or from --max-tokens): the learning rate would never reach --lr; give --warmup-steps of at most 50 (default 200)", cli.Err.Trim());
+        Assert.False(Directory.Exists(outDir));
     }
 
     [Fact]
