@@ -7,7 +7,7 @@ namespace SpeechTok.Tensors.IO;
 /// <summary>
 /// Reads and writes the safetensors format: an 8-byte little-endian header length N, N bytes of JSON
 /// (<c>{"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {..}}</c>), then the
-/// raw little-endian data; offsets are relative to the end of the header. Files are memory-mapped
+/// raw little-endian data, which ends the file; offsets are relative to the end of the header. Files are memory-mapped
 /// read-only and tensors are zero-copy views into the mapping. Every structural defect is reported as a
 /// <see cref="SpeechTokException"/> naming the file and the defect.
 /// </summary>
@@ -275,6 +275,13 @@ public sealed unsafe class SafeTensors : IDisposable
                     throw Defect(path, $"tensors '{prev.Name}' [{prev.Begin}, {prev.End}) and '{e.Name}' [{e.Begin}, {e.End}) overlap");
                 prev = e;
             }
+
+            // As the reference reader (Rust safetensors, SafeTensorError::MetadataIncompleteBuffer): the file ends where the
+            // last tensor's data ends. Bytes after it are a file truncated or appended to, not padding the format allows.
+            long dataEnd = entries.Count == 0 ? 0 : entries.Max(e => e.End);
+            if (dataEnd != dataLength)
+                throw Defect(path, $"{dataLength - dataEnd} {(dataLength - dataEnd == 1 ? "byte follows" : "bytes follow")} the tensor data: the file is {dataStart + dataLength} bytes, but 8 (length field) + "
+                    + $"{dataStart - 8} (header) + {dataEnd} (data, to the last tensor's end offset) = {dataStart + dataEnd}");
             return (entries, metadata);
         }
     }

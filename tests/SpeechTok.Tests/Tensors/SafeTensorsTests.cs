@@ -180,6 +180,44 @@ public sealed class SafeTensorsTests : IDisposable
     public void OverlappingOffsets() =>
         AssertDefect(Craft("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8), "overlap");
 
+    /// <summary>Bytes after the last tensor's data were accepted; the reference reader (Rust safetensors) refuses the file
+    /// (MetadataIncompleteBuffer: 8 + header length + the end of the data offsets must be the file's length).</summary>
+    [Fact]
+    public void TrailingBytesAfterTheDataAreRefusedWithTheByteCounts()
+    {
+        const string header = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}"; // 54 bytes
+        var crafted = Craft(header, 11);
+        Assert.Equal($"safetensors file '{crafted}': 3 bytes follow the tensor data: the file is 73 bytes, but 8 (length field) + 54 (header) + 8 (data, to the last tensor's end offset) = 70",
+            Assert.Throws<SpeechTokException>(() => SafeTensors.Open(crafted).Dispose()).Message);
+        AssertDefect(Craft("{}      ", 1, name: "no-tensors.safetensors"), "1 byte follows the tensor data");
+        // an empty tensor at the end ends nothing: the data still ends at the last byte of a tensor
+        AssertDefect(Craft("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]}}", 8, name: "empty-last.safetensors"),
+            "4 bytes follow the tensor data");
+
+        // What Save writes ends with its data; the same file with a byte appended does not load.
+        var path = PathOf("saved.safetensors");
+        SafeTensors.Save(path, [("a", Tensor.FromData([1f, 2f], 2)), ("e", Tensor.Zeros(0, 3))]);
+        using (var st = SafeTensors.Open(path)) Assert.Equal([1f, 2f], st.Get("a").ToArray());
+        var appended = PathOf("appended.safetensors");
+        File.WriteAllBytes(appended, [.. File.ReadAllBytes(path), 0]);
+        AssertDefect(appended, $"1 byte follows the tensor data: the file is {new FileInfo(appended).Length} bytes");
+    }
+
+    /// <summary>The fixtures and the built-in model end where their data ends, so the check above refuses none of them.</summary>
+    [Fact]
+    public void EveryShippedSafetensorsFileLoads()
+    {
+        string root = SpeechTok.Tests.Conformance.FixtureRoot.RepoRoot;
+        var files = new[] { Path.Combine(root, "tests", "fixtures"), Path.Combine(root, "models") }
+            .SelectMany(d => Directory.EnumerateFiles(d, "*.safetensors", SearchOption.AllDirectories)).ToList();
+        Assert.True(files.Count >= 9, $"found {files.Count} files");
+        foreach (var f in files)
+        {
+            using var st = SafeTensors.Open(f);
+            Assert.NotEmpty(st.Names);
+        }
+    }
+
     [Fact]
     public void ShardedModelLoadsThroughTheIndex()
     {
