@@ -13,7 +13,7 @@ internal static class SelectCommand
     {
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (split,text,audio_path_list,label).", Required = true };
         var codes = new Option<string?>("--codes") { Description = "Code store folder written by `speechtok tokenize` (optional with --random: then it draws among the codes that occur in train, else among all layers × codebook size)." };
-        var layers = new Option<string>("--layers") { Description = "RVQ layers to use, 1-based: 2-8 (acoustic only) or 1-8 (all).", DefaultValueFactory = _ => "1-8" };
+        var layers = new Option<string>("--layers") { Description = "RVQ layers to use, 1-based and ascending: 2-8 (acoustic only), 1-8 (all) or a list such as 1,3,5-8.", DefaultValueFactory = _ => "1-8" };
         var bow = new Option<bool>("--bow") { Description = "Append the text bag of words (the multimodal BoW of the paper).", DefaultValueFactory = _ => true };
         var noBow = new Option<bool>("--no-bow") { Description = "Audio tokens only." };
         var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's).", DefaultValueFactory = _ => SelectOptions.DefaultC };

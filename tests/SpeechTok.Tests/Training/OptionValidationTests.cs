@@ -153,6 +153,8 @@ public sealed class OptionValidationTests
             (["finetune", .. common, "--text-only", "--lora-target-modules", "v_proj,q_proj,v_proj"], "--lora-target-modules: v_proj is listed twice"),
             (["finetune", .. common, "--text-only", "--lora-target-modules", "all-linear,q_proj"], "--lora-target-modules: all-linear already names every projection; give it alone"),
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--split", d.Manifest, "--seed", "5", "--out", Path.Combine(d.Dir, "s.json")], "--seed draws the inner split; --split gives it: drop --seed"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "2,1", "--out", Path.Combine(d.Dir, "r", "s.json")], "--layers '2,1': layers must be ascending (feature ids follow the layer order); write '1,2'"), // was sorted silently
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-2,2", "--out", Path.Combine(d.Dir, "r", "s.json")], "--layers '1-2,2': layer 2 is listed twice; write '1,2'"),
             (["tokenizer", "fit", "--manifest", d.Manifest, "--out", Path.Combine(d.Dir, "r"), "--num-quantizers", "12"], "--num-quantizers 12: must be in 1..8"), // before any clip is read (these are missing)
             (["baseline", "bow", "--manifest", d.Manifest, "--audio-root", d.Dir, "--out", Path.Combine(d.Dir, "r")], "--audio-root is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text"),
             (["bench", "tokenizer", "--tokenizer", Path.Combine(SpeechTok.Tests.Conformance.FixtureRoot.RepoRoot, "models", "builtin-lm"), "--lines", "0"], "--lines 0: must be at least 1"),
