@@ -131,6 +131,7 @@ public sealed class OptionValidationTests
     {
         using var d = new ToyData(perSplit: 8);
         string[] common = ["--manifest", d.Manifest, "--model", "unused", "--out", Path.Combine(d.Dir, "r")];
+        string clipless = Directory.CreateDirectory(Path.Combine(d.Dir, "clipless")).FullName;
         foreach (var (args, message) in new (string[], string)[]
         {
             (["finetune", .. common, "--text-only", "--serialization", "reference"], "--serialization is for runs with audio tokens; --text-only does not use it"),
@@ -153,6 +154,8 @@ public sealed class OptionValidationTests
             (["finetune", .. common, "--text-only", "--lora-target-modules", "v_proj,q_proj,v_proj"], "--lora-target-modules: v_proj is listed twice"),
             (["finetune", .. common, "--text-only", "--lora-target-modules", "all-linear,q_proj"], "--lora-target-modules: all-linear already names every projection; give it alone"),
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--split", d.Manifest, "--seed", "5", "--out", Path.Combine(d.Dir, "s.json")], "--seed draws the inner split; --split gives it: drop --seed"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--audio-root", clipless, "--out", Path.Combine(d.Dir, "r", "s.json")],
+                $"--audio-root '{clipless}': none of the 24 clip(s) of {d.Manifest} is there (e.g. {Path.Combine(clipless, "x0.wav")} is missing); give the folder its audio_path_list paths are relative to"), // only warned, then matched codes by file name
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "2,1", "--out", Path.Combine(d.Dir, "r", "s.json")], "--layers '2,1': layers must be ascending (feature ids follow the layer order); write '1,2'"), // was sorted silently
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-2,2", "--out", Path.Combine(d.Dir, "r", "s.json")], "--layers '1-2,2': layer 2 is listed twice; write '1,2'"),
             (["tokenizer", "fit", "--manifest", d.Manifest, "--out", Path.Combine(d.Dir, "r"), "--num-quantizers", "12"], "--num-quantizers 12: must be in 1..8"), // before any clip is read (these are missing)
