@@ -1,4 +1,5 @@
 using SpeechTok.Codec.Store;
+using SpeechTok.Lm.Serialization;
 using SpeechTok.Selection;
 using SpeechTok.Training;
 
@@ -75,6 +76,30 @@ public sealed class OptionValidationTests
         var logs = new List<string>();
         spec.Run(logs.Add);
         Assert.Contains(logs, l => l.StartsWith("resuming pre-training after epoch 1"));
+    }
+
+    /// <summary>pretrain --max-length 5 cut every sample's audio tokens, so only the markers were trained; the log gave the truncation count only.</summary>
+    [Fact]
+    public void Pretrain_refuses_a_max_length_that_cuts_every_audio_token_and_warns_when_it_cuts_some()
+    {
+        using var d = new ToyData(perSplit: 8);
+        File.WriteAllText(d.Manifest, File.ReadAllText(d.Manifest).Replace("the cat sat", "the cat sat and then the dog sat")); // texts of two lengths
+        var spec = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = Path.Combine(d.Dir, "pre"),
+            MaxLength = 5, Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } };
+        var e = Assert.Throws<SpeechTokException>(() => spec.Run());
+        var m = System.Text.RegularExpressions.Regex.Match(e.Message, @"^--max-length 5 cuts every audio token: none of the 24 pre-training samples with audio keeps one, " +
+            @"so the audio rows would not be trained; their first audio token is token (\d+) to (\d+) \(--max-length \1 keeps one in some sample, \2 in every one\)$");
+        Assert.True(m.Success, e.Message);
+        Assert.False(Directory.Exists(spec.Out));
+        Assert.StartsWith("--max-length 5 cuts every audio token: none of the 24", Assert.Throws<SpeechTokException>(() => (spec with { Serialization = SerializationMode.Reference }).Run()).Message);
+        int lo = int.Parse(m.Groups[1].Value), hi = int.Parse(m.Groups[2].Value);
+        var logs = new List<string>();
+        (spec with { MaxLength = lo }).Run(logs.Add);
+        Assert.Single(logs, l => System.Text.RegularExpressions.Regex.IsMatch(l, $@"^warning: --max-length {lo} cuts every audio token of [1-9]\d* of the 24 pre-training samples with audio " +
+            $@"\(e\.g\. \w+/\d+\), which then train only the markers; --max-length {hi} keeps one in every sample$"));
+        logs.Clear();
+        (spec with { MaxLength = hi, Out = Path.Combine(d.Dir, "pre-kept") }).Run(logs.Add);
+        Assert.DoesNotContain(logs, l => l.StartsWith("warning: --max-length", StringComparison.Ordinal));
     }
 
     /// <summary>Run folders recorded the manifest's path only: an edited manifest was resumed with its new rows.</summary>
