@@ -208,7 +208,27 @@ public sealed class OptionValidationTests
         Assert.Equal("        C  audio  text  inner macro-F1", lines[0]);
         Assert.Matches(@"^ +0\.001 +0 +0 +\(all coefficients zero\)$", lines[1]);
         Assert.Matches(@"^ +1 +\d+ +\d+ +[01]\.\d{4}$", lines[2]);
-        Assert.Contains("audio tokens selected", lines[3]);
+        Assert.Equal("C = 1 from --c; the sweep is only reported (without --c it chooses C)", lines[3]);
+        Assert.Contains("audio tokens selected", lines[4]);
+    }
+
+    /// <summary>select --sweep-c without --c selected at the default C 0.03, which the sweep may not even hold (and failed there
+    /// when every coefficient was zero); the sweep chooses C as the experiment runner does.</summary>
+    [Fact]
+    public void Select_sweep_without_c_chooses_c()
+    {
+        using var d = new ToyData();
+        string path = Path.Combine(d.Dir, "s.json");
+        var (code, stdout, err) = CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-2", "--sweep-c", "0.001,1,10", "--out", path);
+        Assert.True(code == 0, err);
+        var doc = SelectionFile.Load(path);
+        Assert.Contains(doc.C!.Value, new[] { 1.0, 10.0 }); // 0.001 keeps no token
+        Assert.Equal(CChoice.Choose(CChoice.Points(doc), 16, 16), doc.C); // 16 types at most occur: the range is 16–16
+        Assert.Equal("best inner-split F1 among C with 16–16 selected tokens (else the C closest to that range)", doc.CChoice);
+        var lines = stdout.TrimEnd().Split('\n');
+        Assert.Equal($"C = {doc.C} chosen from the sweep: {doc.CChoice} (F1 of class 1, a binary task); --c fixes C instead", lines[^2]);
+        Assert.Equal("error: --sweep-c is empty; give comma-separated C values, e.g. 0.01,0.03,0.1",
+            CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--sweep-c", ",", "--out", path).Err.Trim());
     }
 
     /// <summary>A run resumed after its codes changed (a clip re-tokenized) trained its remaining seeds on other data.</summary>
