@@ -7,8 +7,8 @@ namespace SpeechTok.Audio;
 /// multiclass task) or <c>labels</c> (';'-separated class ids, possibly empty: the column declares a
 /// multi-label task); optional <c>index</c> and <c>id</c>; other columns are ignored. Class names, when
 /// known, live in a sidecar next to the manifest (<see cref="LabelNamesPath"/>: one name a line, line i =
-/// class i), which also fixes the class count. Loading never touches the clips, so text-only commands work
-/// where the audio is absent.
+/// class i), which also fixes the class count. Loading reads no clip, so text-only commands work where the audio is
+/// absent; only an <c>--audio-root</c> other than the manifest's folder is checked to hold at least one clip.
 /// </summary>
 public sealed class Manifest
 {
@@ -51,7 +51,8 @@ public sealed class Manifest
             throw new SpeechTokException($"{LabelNamesPath(path)}: {names.Count} class names, but {given} classes were asked for");
         if (numClasses < 1) throw new SpeechTokException($"class count {numClasses} (--num-labels / --num-classes): must be at least 1");
         numClasses ??= names?.Count;
-        var root = System.IO.Path.GetFullPath(audioRoot ?? System.IO.Path.GetDirectoryName(path)!);
+        // Without a trailing separator, so that "--audio-root DIR/" naming the manifest's own folder is the default.
+        var root = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(audioRoot ?? System.IO.Path.GetDirectoryName(path)!));
         if (audioRoot != null && !Directory.Exists(root)) throw new SpeechTokException($"--audio-root '{root}' does not exist");
 
         byte[] bytes; // hashed and parsed from the same read
@@ -131,10 +132,23 @@ public sealed class Manifest
             samples.Add(new ManifestSample(line, split, index, cId >= 0 ? f[cId] : null, Field(cText, "text"), clips, labels) { ManifestPath = path });
         }
         if (samples.Count == 0) throw new SpeechTokException($"{path}: the manifest has a header but no samples");
+        if (audioRoot != null && root != System.IO.Path.GetDirectoryName(path)) RequireSomeClipUnder(root, path, samples);
         int classes = numClasses ?? maxLabel + 1;
         var task = multi ? TaskKind.Multilabel : classes <= 2 ? TaskKind.Binary : TaskKind.Multiclass;
         if (classes < 2) throw new SpeechTokException($"{path}: only {(maxLabel < 0 ? "no" : $"one class ({maxLabel})")} {(multi ? "label" : "class")} occurs; classification needs at least two");
         return new Manifest(path, sha256, root, samples, classes, task, names);
+    }
+
+    /// <summary>
+    /// An <c>--audio-root</c> other than the manifest's folder must hold at least one of the clips: commands that read codes
+    /// would otherwise only warn that every clip is missing (matching codes by file name) and go on with a mistyped root.
+    /// The default root keeps that warning, so codes can outlive their audio.
+    /// </summary>
+    private static void RequireSomeClipUnder(string root, string path, List<ManifestSample> samples)
+    {
+        var clips = samples.SelectMany(s => s.AudioPaths).ToList();
+        if (clips.Count == 0 || clips.Any(File.Exists)) return;
+        throw new SpeechTokException($"--audio-root '{root}': none of the {clips.Count} clip(s) of {path} is there (e.g. {clips[0]} is missing); give the folder its audio_path_list paths are relative to");
     }
 
     /// <summary>The sidecar's names (one a line, trailing blank lines ignored), or null when there is no sidecar.</summary>

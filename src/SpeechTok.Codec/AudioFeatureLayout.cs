@@ -39,19 +39,43 @@ public sealed record AudioFeatureLayout
     public static AudioFeatureLayout Parse(string spec, int maxLayers = 8, int codebookSize = DefaultCodebookSize) =>
         FromLayerNumbers(ParseLayerNumbers(spec, maxLayers), codebookSize);
 
-    /// <summary>"2-8", "1-8", "1,3,5-8" → ascending distinct 1-based layer numbers within 1..maxLayers.</summary>
+    /// <summary>
+    /// "2-8", "1-8", "1,3,5-8" → ascending distinct 1-based layer numbers within 1..maxLayers. A layer named twice and
+    /// a list out of order are refused (the feature ids follow the ascending layer order, so "3,2" would promise an
+    /// order that is not used); the message gives the canonical spelling.
+    /// </summary>
     public static int[] ParseLayerNumbers(string spec, int maxLayers = 8)
     {
-        var set = new SortedSet<int>();
+        var listed = new List<int>();
         foreach (var part in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             var ends = part.Split('-');
             if (ends.Length is < 1 or > 2 || !int.TryParse(ends[0], out int a) || !int.TryParse(ends[^1], out int b) || a > b || a < 1 || b > maxLayers)
                 throw new SpeechTokException($"--layers '{spec}': '{part}' is not a layer or range within 1..{maxLayers}");
-            for (int l = a; l <= b; l++) set.Add(l);
+            for (int l = a; l <= b; l++) listed.Add(l);
         }
-        if (set.Count == 0) throw new SpeechTokException($"--layers '{spec}' selects no layer");
-        return set.ToArray();
+        if (listed.Count == 0) throw new SpeechTokException($"--layers '{spec}' selects no layer");
+        var layers = listed.Distinct().Order().ToArray();
+        if (listed.GroupBy(l => l).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new SpeechTokException($"--layers '{spec}': layer {twice.Key} is listed twice; write '{Spelling(layers)}'");
+        if (!listed.SequenceEqual(layers))
+            throw new SpeechTokException($"--layers '{spec}': layers must be ascending (feature ids follow the layer order); write '{Spelling(layers)}'");
+        return layers;
+    }
+
+    /// <summary>Ascending distinct layer numbers as <c>--layers</c> spells them: runs of three or more as ranges ("1,3-5").</summary>
+    private static string Spelling(IReadOnlyList<int> layerNumbers)
+    {
+        var parts = new List<string>();
+        for (int i = 0; i < layerNumbers.Count;)
+        {
+            int j = i;
+            while (j + 1 < layerNumbers.Count && layerNumbers[j + 1] == layerNumbers[j] + 1) j++;
+            if (j - i >= 2) parts.Add($"{layerNumbers[i]}-{layerNumbers[j]}");
+            else for (int k = i; k <= j; k++) parts.Add(layerNumbers[k].ToString());
+            i = j + 1;
+        }
+        return string.Join(",", parts);
     }
 
     /// <summary>The language-model token of the <paramref name="rank"/>-th selected feature (ascending feature order).</summary>

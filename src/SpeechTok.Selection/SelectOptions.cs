@@ -14,9 +14,12 @@ public sealed record SelectOptions
     /// <summary>The RVQ layers whose codes are features (2–8 = acoustic only, 1–8 = all) and the codebook size.</summary>
     public required AudioFeatureLayout Layout { get; init; }
     public bool Bow { get; init; } = true;
-    /// <summary>Inverse L1 strength (sklearn's C).</summary>
+    /// <summary>Inverse L1 strength (sklearn's C); not used when <see cref="ChooseC"/> is set.</summary>
     public double C { get; init; } = DefaultC;
+    /// <summary>C values fitted and scored on the inner split besides the selection's own (selection.json's <c>sweep</c>).</summary>
     public double[] SweepC { get; init; } = [];
+    /// <summary>When set, the selection's C is chosen from <see cref="SweepC"/> (<see cref="CChoice"/>) instead of being <see cref="C"/>.</summary>
+    public SelectedTokenRange? ChooseC { get; init; }
     /// <summary>JSON with <c>inner_train_idx</c> / <c>inner_test_idx</c> (indices into the train split); else a seeded stratified 80/20.</summary>
     public string? SplitFile { get; init; }
     public int? RandomK { get; init; }

@@ -48,7 +48,7 @@ public sealed record SelectionFile : IArtifact
     [JsonPropertyName("sweep")] public IReadOnlyList<SweepPoint>? Sweep { get; init; }
     /// <summary>Multi-label tasks: what each label's model keeps at the chosen C.</summary>
     [JsonPropertyName("per_label")] public IReadOnlyList<LabelSelection>? PerLabel { get; init; }
-    /// <summary>How the experiment runner chose C from the sweep (absent for <c>speechtok select</c>).</summary>
+    /// <summary>How C was chosen from the sweep (<see cref="Selection.CChoice"/>; the experiment runner, <c>select --sweep-c</c> without <c>--c</c>); absent when C was given.</summary>
     [JsonPropertyName("c_choice")] public string? CChoice { get; init; }
 
     /// <summary>The layout of <see cref="SelectedFeatures"/>.</summary>

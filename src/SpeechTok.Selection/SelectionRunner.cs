@@ -13,6 +13,8 @@ public static class SelectionRunner
     {
         var manifest = o.Manifest;
         var layout = o.Layout;
+        if (o.ChooseC != null && (o.SweepC.Length == 0 || o.RandomK != null))
+            throw new SpeechTokException("choosing C needs a sweep of C values and the L1 model (not the random ablation)");
         var train = manifest.Split("train");
         manifest.RequireAllClassesInTrain();
         int audioCols = layout.FeatureCount;
@@ -72,13 +74,12 @@ public static class SelectionRunner
         var (innerTrain, innerTest, splitSource) = InnerSplit(o, strata, strataCount);
         if (multi && o.SplitFile == null) splitSource = splitSource.Replace("stratified", "stratified by label combination");
         var problem = SelectionProblem.Prepare(counts, audioCols, strata, strataCount, innerTrain, innerTest);
-        var cs = new List<double> { o.C };
-        cs.AddRange(o.SweepC.Where(c => c != o.C));
+        // The selection's C first; choosing it, the sweep alone (FitPath solves any order ascending, so the fits are the same).
+        List<double> cs = o.ChooseC == null ? [o.C, .. o.SweepC.Where(c => c != o.C)] : [.. o.SweepC.Distinct()];
         head = head with
         {
             Mode = SelectionFile.ModelMode,
             UseBow = o.Bow,
-            C = o.C,
             Counts = new SelectionFile.SelectionCounts
             {
                 TrainSamples = train.Count, InnerTrain = innerTrain.Length, InnerTest = innerTest.Length,
@@ -87,9 +88,11 @@ public static class SelectionRunner
         };
         if (multi) return MultiLabel(head, o, problem, innerTrain.Select(i => sets[i]).ToList(), innerTest.Select(i => sets[i]).ToList(), cs, splitSource);
         var outcomes = TokenSelection.Run(problem, cs, new LogisticOptions { Tolerance = o.Tolerance });
-        var main = outcomes[0];
-        TokenSelection.RequireNonZero(main);
         bool binary = manifest.Task == TaskKind.Binary;
+        var sweep = o.SweepC.Select(c => SweepPoint(outcomes[cs.IndexOf(c)], binary)).ToList();
+        head = Chosen(head, o, cs, sweep, binary, out int chosen);
+        var main = outcomes[chosen];
+        TokenSelection.RequireNonZero(main);
         return head with
         {
             SelectedFeatures = main.SelectedAudio,
@@ -109,8 +112,25 @@ public static class SelectionRunner
                 MacroF1 = main.InnerMacroF1,
                 F1Class1 = binary ? main.InnerF1Class1 : null,
             },
-            Sweep = o.SweepC.Length == 0 ? null : o.SweepC.Select(c => SweepPoint(outcomes[cs.IndexOf(c)], binary)).ToList(),
+            Sweep = o.SweepC.Length == 0 ? null : sweep,
         };
+    }
+
+    /// <summary>
+    /// <paramref name="head"/> with the selection's C: <see cref="SelectOptions.C"/> (<paramref name="index"/> 0 of
+    /// <paramref name="cs"/>), or with <see cref="SelectOptions.ChooseC"/> the C that <see cref="CChoice"/> picks from the sweep.
+    /// </summary>
+    private static SelectionFile Chosen(SelectionFile head, SelectOptions o, List<double> cs, IReadOnlyList<SelectionFile.SweepPoint> sweep, bool binary, out int index)
+    {
+        if (o.ChooseC is not { } range)
+        {
+            index = 0;
+            return head with { C = o.C };
+        }
+        var (min, max) = range.For(head.Counts!.OccurringAudioColumns!.Value);
+        double c = CChoice.Choose(CChoice.Points(sweep, binary), min, max);
+        index = cs.IndexOf(c);
+        return head with { C = c, CChoice = CChoice.Describe(min, max) };
     }
 
     /// <summary>The one-vs-rest selection (<see cref="MultiLabelSelection"/>) on the prepared problem.</summary>
@@ -119,9 +139,21 @@ public static class SelectionRunner
     {
         var manifest = o.Manifest;
         var outcomes = MultiLabelSelection.Run(problem, trainSets, testSets, manifest.NumClasses, cs, new LogisticOptions { Tolerance = o.Tolerance }, manifest.LabelText);
-        var main = outcomes[0];
+        var sweep = o.SweepC.Select(c => outcomes[cs.IndexOf(c)]).Select(m => new SelectionFile.SweepPoint
+        {
+            C = m.C,
+            AllZero = m.AllZero,
+            SelectedAudio = m.SelectedAudio.Length,
+            NonzeroCoefficients = m.PerLabel.Sum(p => p.Fit.NonZeroCount),
+            InnerMacroF1 = m.Inner.MacroF1,
+            InnerMicroF1 = m.Inner.MicroF1,
+            Objective = m.PerLabel.Sum(p => p.Fit.Objective),
+            KktResidual = m.PerLabel.Max(p => p.Fit.Kkt),
+        }).ToList();
+        head = Chosen(head, o, cs, sweep, binary: false, out int chosen);
+        var main = outcomes[chosen];
         if (main.SelectedAudio.Length == 0)
-            throw new SpeechTokException($"at C={o.C} no label's model keeps an audio token (every coefficient zero, or text only); use a larger C");
+            throw new SpeechTokException($"at C={main.C} no label's model keeps an audio token (every coefficient zero, or text only); use a larger C");
         return head with
         {
             OneVsRest = true,
@@ -135,17 +167,7 @@ public static class SelectionRunner
             PerLabel = MultiLabelSelection.PerLabel(main, l => manifest.LabelNames?[l]),
             Solver = Solver(main.PerLabel.OrderByDescending(p => p.Fit.Kkt).First().Fit, o.Tolerance),
             InnerSplit = new SelectionFile.InnerSplitScore { Source = splitSource, MacroF1 = main.Inner.MacroF1, MicroF1 = main.Inner.MicroF1 },
-            Sweep = o.SweepC.Length == 0 ? null : o.SweepC.Select(c => outcomes[cs.IndexOf(c)]).Select(m => new SelectionFile.SweepPoint
-            {
-                C = m.C,
-                AllZero = m.AllZero,
-                SelectedAudio = m.SelectedAudio.Length,
-                NonzeroCoefficients = m.PerLabel.Sum(p => p.Fit.NonZeroCount),
-                InnerMacroF1 = m.Inner.MacroF1,
-                InnerMicroF1 = m.Inner.MicroF1,
-                Objective = m.PerLabel.Sum(p => p.Fit.Objective),
-                KktResidual = m.PerLabel.Max(p => p.Fit.Kkt),
-            }).ToList(),
+            Sweep = o.SweepC.Length == 0 ? null : sweep,
         };
     }
 

@@ -23,7 +23,7 @@ internal static class BenchGemm
         var backend = new Option<string>("--backend") { Description = "managed (ours) or openblas (system libopenblas, for comparison).", DefaultValueFactory = _ => "managed" };
         backend.AcceptOnlyFromAmong("managed", "openblas");
         var json = new Option<bool>("--json") { Description = "Print only the JSON result line." };
-        var cmd = new Command("gemm", "GEMM throughput in GFLOP/s; last line {\"m\",\"n\",\"k\",\"threads\",\"gflops\"}.")
+        var cmd = new Command("gemm", "GEMM throughput in GFLOP/s; last line {\"m\",\"n\",\"k\",\"threads\",\"runs\",\"transa\",\"transb\",\"bf16\",\"backend\",\"gflops\"}.")
         { m, n, k, threads, runs, transA, transB, bf16, backend, json };
         runs.Validators.Add(v =>
         {
@@ -83,7 +83,8 @@ internal static class BenchGemm
             Console.WriteLine($"{backend}{(bf16 ? " bf16" : "")} {(transA ? "Aᵀ" : "A")}·{(transB ? "Bᵀ" : "B")} {m}×{n}×{k}, {threads} thread(s): " +
                 $"median {median * 1e3:F3} ms over {runs} runs (min {times[0] * 1e3:F3}, max {times[^1] * 1e3:F3}); " +
                 $"{flops * done / cpuSeconds / 1e9:F1} GFLOP per CPU-second");
-        Console.WriteLine(JsonSerializer.Serialize(new { m, n, k, threads, gflops }));
+        // Every option that shapes the measurement, so that a JSON line names what it measured.
+        Console.WriteLine(JsonSerializer.Serialize(new { m, n, k, threads, runs, transa = transA, transb = transB, bf16, backend, gflops }));
         return 0;
 
         static float* Ptr(float[] x) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(x));

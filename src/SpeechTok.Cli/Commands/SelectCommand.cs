@@ -13,11 +13,12 @@ internal static class SelectCommand
     {
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (split,text,audio_path_list,label).", Required = true };
         var codes = new Option<string?>("--codes") { Description = "Code store folder written by `speechtok tokenize` (optional with --random: then it draws among the codes that occur in train, else among all layers × codebook size)." };
-        var layers = new Option<string>("--layers") { Description = "RVQ layers to use, 1-based: 2-8 (acoustic only) or 1-8 (all).", DefaultValueFactory = _ => "1-8" };
+        var layers = new Option<string>("--layers") { Description = "RVQ layers to use, 1-based and ascending: 2-8 (acoustic only), 1-8 (all) or a list such as 1,3,5-8.", DefaultValueFactory = _ => "1-8" };
         var bow = new Option<bool>("--bow") { Description = "Append the text bag of words (the multimodal BoW of the paper).", DefaultValueFactory = _ => true };
         var noBow = new Option<bool>("--no-bow") { Description = "Audio tokens only." };
-        var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's).", DefaultValueFactory = _ => SelectOptions.DefaultC };
-        var sweep = new Option<string?>("--sweep-c") { Description = "Comma-separated C values: selected counts and inner F1 per C." };
+        var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's); with --sweep-c and no --c, the sweep chooses it.", DefaultValueFactory = _ => SelectOptions.DefaultC };
+        var sweep = new Option<string?>("--sweep-c") { Description = "Comma-separated C values, each fitted and scored on the inner split (printed, and saved in selection.json). " +
+            $"Without --c the sweep chooses C as `experiment` does: the best inner F1 (of class 1 for a binary task, else macro) among the C values keeping {new SelectedTokenRange().Text} audio tokens, else the C closest to that range." };
         var split = new Option<string?>("--split") { Description = "JSON with inner_train_idx / inner_test_idx (train-split rows); default: stratified 80/20 with --seed." };
         var random = new Option<int?>("--random") { Description = "Ablation: K random audio features instead of the model (among the codes occurring in train when --codes is given)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the inner split and of --random.", DefaultValueFactory = _ => SelectOptions.DefaultSeed };
@@ -35,6 +36,8 @@ internal static class SelectCommand
                         throw new SpeechTokException($"{modelOnly.Name} shapes the L1 model's selection; --random K draws without it: drop {modelOnly.Name}");
             if (pr.GetValue(split) != null && pr.GetResult(seed) is { Implicit: false })
                 throw new SpeechTokException("--seed draws the inner split; --split gives it: drop --seed");
+            var sweepCs = CliLists.Cs(pr.GetValue(sweep));
+            if (pr.GetValue(sweep) != null && sweepCs.Length == 0) throw new SpeechTokException("--sweep-c is empty; give comma-separated C values, e.g. 0.01,0.03,0.1");
             var opts = new SelectOptions
             {
                 Manifest = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses)),
@@ -43,7 +46,8 @@ internal static class SelectCommand
                     ? throw new SpeechTokException("--bow and --no-bow contradict each other; pass one")
                     : pr.GetValue(bow) && !pr.GetValue(noBow),
                 C = pr.GetValue(c),
-                SweepC = CliLists.Cs(pr.GetValue(sweep)),
+                SweepC = sweepCs,
+                ChooseC = sweepCs.Length > 0 && pr.GetResult(c) is not { Implicit: false } ? new SelectedTokenRange() : null,
                 SplitFile = pr.GetValue(split),
                 RandomK = pr.GetValue(random),
                 Seed = pr.GetValue(seed),
@@ -64,6 +68,9 @@ internal static class SelectCommand
                     Console.WriteLine("        C  audio  text  inner macro-F1");
                     foreach (var p in points)
                         Console.WriteLine($"{p.C,9:G4} {p.SelectedAudio,6} {p.SelectedText,5} {(p.AllZero ? "(all coefficients zero)" : p.InnerMacroF1.ToString("F4")),15}");
+                    Console.WriteLine(doc.CChoice is { } how
+                        ? $"C = {doc.C:G4} chosen from the sweep: {how}{(doc.Task == "binary" ? " (F1 of class 1, a binary task)" : "")}; --c fixes C instead"
+                        : $"C = {doc.C:G4} from --c; the sweep is only reported (without --c it chooses C)");
                 }
                 Console.WriteLine($"{doc.SelectedFeatures.Length} audio tokens selected → {Path.GetFullPath(path)}");
             }

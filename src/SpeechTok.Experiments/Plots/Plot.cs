@@ -1,5 +1,6 @@
 using SpeechTok.Evaluation;
 using SpeechTok.IO;
+using SpeechTok.Selection;
 
 namespace SpeechTok.Experiments.Plots;
 

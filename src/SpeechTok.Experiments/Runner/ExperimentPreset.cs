@@ -1,4 +1,5 @@
 using SpeechTok.Lm.Serialization;
+using SpeechTok.Selection;
 using SpeechTok.Training;
 
 namespace SpeechTok.Experiments.Runner;
@@ -30,20 +31,19 @@ public sealed record ExperimentPreset
     public string? MetricForBestModel { get; init; }
     /// <summary>C values swept by the L1 selection (0.002 to 0.53 in steps of ×1.25); the one used is chosen on the inner split (see <see cref="CChoice"/>).</summary>
     public double[] SweepC { get; init; } = Enumerable.Range(0, 26).Select(i => Math.Round(0.002 * Math.Pow(1.25, i), 6)).ToArray();
-    /// <summary>Fewest selected audio tokens accepted when choosing C.</summary>
-    public int MinTokens { get; init; } = 16;
-    /// <summary>
-    /// Most selected audio tokens accepted when choosing C, as a share of the audio token types that occur in train:
-    /// the paper keeps about 1 % (73–80 of 8192). On the demo, 181 tokens (3 %) gave the LM so many tokens a clip that
-    /// some seeds fitted the train split through them and never learned the words (docs/experiments.md).
-    /// </summary>
-    public double MaxTokenShare { get; init; } = 0.01;
+    /// <summary>Fewest selected audio tokens accepted when choosing C (<see cref="SelectedTokenRange"/>).</summary>
+    public int MinTokens { get; init; } = SelectedTokenRange.DefaultMinTokens;
+    /// <summary>Most selected audio tokens accepted when choosing C, as a share of the audio token types that occur in train (<see cref="SelectedTokenRange"/>).</summary>
+    public double MaxTokenShare { get; init; } = SelectedTokenRange.DefaultMaxTokenShare;
+
+    /// <summary>The token range C is chosen within.</summary>
+    public SelectedTokenRange TokenTarget => new(MinTokens, MaxTokenShare);
 
     /// <summary>The accepted range of selected audio tokens for <paramref name="occurring"/> audio token types in train.</summary>
-    public (int Min, int Max) TokenRange(int occurring) => (MinTokens, Math.Max(MinTokens, (int)Math.Round(MaxTokenShare * occurring)));
+    public (int Min, int Max) TokenRange(int occurring) => TokenTarget.For(occurring);
 
     /// <summary><see cref="TokenRange"/> in words, for the settings table and the report.</summary>
-    public string TokenRangeText => $"{MinTokens} … max({MinTokens}, {MaxTokenShare:P0} of the audio token types occurring in train)";
+    public string TokenRangeText => TokenTarget.Text;
     /// <summary>What this preset changes relative to <see cref="Paper"/> (empty for the paper's).</summary>
     public IReadOnlyList<string> Changes { get; init; } = [];
 

@@ -219,16 +219,8 @@ public static class ExperimentRunner
                     }
                     else
                     {
-                        var opts = Select(which);
-                        var sweep = SelectionRunner.Run(opts with { C = preset.SweepC.Max(), SweepC = preset.SweepC }, s => store.TryGet(s));
-                        var points = CChoice.Points(sweep);
-                        var (min, max) = preset.TokenRange(sweep.Counts!.OccurringAudioColumns!.Value);
-                        double c = CChoice.Choose(points, min, max);
-                        doc = SelectionRunner.Run(opts with { C = c, SweepC = preset.SweepC }, s => store.TryGet(s)) with
-                        {
-                            CChoice = $"best inner-split F1 among C with {min}–{max} selected tokens (else the C closest to that range)",
-                        };
-                        log($"selection {which}: C = {c} → {doc.Counts!.SelectedAudio} audio tokens, inner F1 {doc.InnerSplit!.MacroF1}");
+                        doc = SelectionRunner.Run(Select(which) with { SweepC = preset.SweepC, ChooseC = preset.TokenTarget }, s => store.TryGet(s));
+                        log($"selection {which}: C = {doc.C} → {doc.Counts!.SelectedAudio} audio tokens, inner F1 {doc.InnerSplit!.MacroF1}");
                     }
                     (doc with { CodesTokenizer = store.TokenizerIdentity }).Save(path);
                     return 0;

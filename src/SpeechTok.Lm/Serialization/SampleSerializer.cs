@@ -11,6 +11,7 @@ public sealed class SampleSerializer
     private readonly HfTokenizer _tokenizer;
     private readonly AudioVocabulary? _vocab;
     private readonly int? _bosId;
+    private readonly HashSet<int> _audioTokenIds;
 
     /// <summary>The defaults of <c>--serialization</c> and <c>--max-length</c>.</summary>
     public const SerializationMode DefaultMode = SerializationMode.Compact;
@@ -31,6 +32,7 @@ public sealed class SampleSerializer
         _vocab = vocab;
         Mode = mode;
         MaxLength = maxLength;
+        _audioTokenIds = vocab == null ? [] : [.. vocab.AudioTokenIds];
         _bosId = tokenizer.BosId; // none for Qwen2.5: samples start as its tokenizer's encode does, with the text
     }
 
@@ -76,7 +78,8 @@ public sealed class SampleSerializer
                 break;
             }
         }
-        return full.Length <= MaxLength ? new SerializedSample(full, full.Length) : new SerializedSample(full[..MaxLength], full.Length);
+        int firstAudio = _vocab is { AudioTokenIds.Count: > 0 } && NeedsCodes ? Array.FindIndex(full, _audioTokenIds.Contains) : -1;
+        return new SerializedSample(full.Length <= MaxLength ? full : full[..MaxLength], full.Length, firstAudio);
     }
 
     /// <summary>Serialises a corpus on <see cref="Threading.Threads"/> threads, in input order. A bad sample

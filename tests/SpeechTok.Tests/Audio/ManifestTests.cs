@@ -57,6 +57,21 @@ public sealed class ManifestTests : IDisposable
         Assert.EndsWith("m.csv:1: column 'text' appears 2 times in the header; which one is meant is ambiguous", Assert.Throws<SpeechTokException>(() => Manifest.Load(twice)).Message);
     }
 
+    /// <summary>An --audio-root under which no clip of the manifest exists only warned (codes were then matched by file name).</summary>
+    [Fact]
+    public void An_audio_root_holding_none_of_the_clips_is_refused_but_the_default_root_is_not_checked()
+    {
+        var p = Write("split,text,audio_path_list,label\ntrain,a,a.wav|sub/b.wav,1\ntrain,b,c.wav,0\n");
+        string empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;
+        var e = Assert.Throws<SpeechTokException>(() => Manifest.Load(p, empty + "/"));
+        Assert.Equal($"--audio-root '{empty}': none of the 3 clip(s) of {p} is there (e.g. {Path.Combine(empty, "a.wav")} is missing); give the folder its audio_path_list paths are relative to", e.Message);
+        File.WriteAllText(Path.Combine(empty, "c.wav"), ""); // one clip is enough: the rest is for the commands that read them
+        Assert.Equal(Path.Combine(empty, "c.wav"), Manifest.Load(p, empty).Samples[1].AudioPaths[0]);
+        // the manifest's own folder holds no clip: loading without --audio-root, or naming that folder, is not checked
+        Assert.Equal(2, Manifest.Load(p).Samples.Count);
+        Assert.Equal(2, Manifest.Load(p, _dir + "/").Samples.Count);
+    }
+
     /// <summary>A classic-Mac file (lone CR line ends) was read as one header line with duplicate columns.</summary>
     [Fact]
     public void LfCrlfAndLoneCrLineEndsReadTheSame()

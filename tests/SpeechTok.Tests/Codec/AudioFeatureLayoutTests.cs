@@ -47,6 +47,14 @@ public sealed class AudioFeatureLayoutTests
         Assert.Contains("ascending", Assert.Throws<SpeechTokException>(() => new AudioFeatureLayout([2, 1])).Message);
         Assert.Contains("positive", Assert.Throws<SpeechTokException>(() => new AudioFeatureLayout([0], 0)).Message);
         Assert.Contains("within 1..8", Assert.Throws<SpeechTokException>(() => AudioFeatureLayout.Parse("0-8")).Message);
+        // --layers 3,2 and 2,2 were sorted and deduplicated silently; the message gives the canonical spelling
+        Assert.Equal("--layers '3,2': layers must be ascending (feature ids follow the layer order); write '2,3'",
+            Assert.Throws<SpeechTokException>(() => AudioFeatureLayout.Parse("3,2")).Message);
+        Assert.Equal("--layers '5-8,1,2,3': layers must be ascending (feature ids follow the layer order); write '1-3,5-8'",
+            Assert.Throws<SpeechTokException>(() => AudioFeatureLayout.Parse("5-8,1,2,3")).Message);
+        Assert.Equal("--layers '2,2': layer 2 is listed twice; write '2'", Assert.Throws<SpeechTokException>(() => AudioFeatureLayout.Parse("2,2")).Message);
+        Assert.Equal("--layers '1-4,3-6': layer 3 is listed twice; write '1-6'", Assert.Throws<SpeechTokException>(() => AudioFeatureLayout.Parse("1-4,3-6")).Message);
+        Assert.Equal([1, 3, 5, 6, 7, 8], AudioFeatureLayout.ParseLayerNumbers(" 1, 3,5-8 "));
         Assert.Contains("strictly ascending", Assert.Throws<SpeechTokException>(() => layout.CheckSelection([3, 3])).Message);
         Assert.Contains("outside 0..7", Assert.Throws<SpeechTokException>(() => layout.CheckSelection([1, 8])).Message);
     }

@@ -2,6 +2,7 @@ using SpeechTok.Evaluation;
 using System.Globalization;
 using System.Xml.Linq;
 using SpeechTok.Experiments.Plots;
+using SpeechTok.Selection;
 
 namespace SpeechTok.Tests.Experiments;
 

@@ -73,6 +73,29 @@ public sealed class SelectionRunnerTests : IDisposable
         Assert.Equal(Json(doc), Json(again));
     }
 
+    /// <summary>
+    /// select --sweep-c without --c selected at the default C (and could fail there with every coefficient zero). With
+    /// ChooseC the sweep chooses C as the experiment runner does, in one fit of the sweep, and the document is the one a
+    /// fit at that C with the same sweep gives (the runner used to fit the sweep twice to get it).
+    /// </summary>
+    [Fact]
+    public void A_sweep_chooses_C_within_the_token_range_in_one_fit()
+    {
+        var (m, codes) = Data(200);
+        var o = new SelectOptions { Manifest = Manifest.Load(m), Layout = AudioFeatureLayout.FromLayerNumbers([3]), SweepC = [0.001, 0.01, 0.05, 0.2, 1], ChooseC = new SelectedTokenRange(1, 0.01) };
+        var chosen = SelectionRunner.Run(o, codes);
+        Assert.Contains(chosen.C!.Value, o.SweepC);
+        var (min, max) = o.ChooseC.For(chosen.Counts!.OccurringAudioColumns!.Value);
+        Assert.Equal(CChoice.Choose(CChoice.Points(chosen), min, max), chosen.C);
+        Assert.InRange(chosen.SelectedFeatures.Length, min, max);
+        Assert.Equal("best inner-split F1 among C with 1–10 selected tokens (else the C closest to that range)", chosen.CChoice);
+        var fixedC = SelectionRunner.Run(o with { ChooseC = null, C = chosen.C.Value }, codes);
+        Assert.Null(fixedC.CChoice);
+        Assert.Equal(Json(fixedC with { CChoice = chosen.CChoice }), Json(chosen));
+        Assert.Equal("choosing C needs a sweep of C values and the L1 model (not the random ablation)",
+            Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(o with { SweepC = [] }, codes)).Message);
+    }
+
     [Fact]
     public void Multi_label_selection_fits_one_model_a_label_and_keeps_the_union()
     {

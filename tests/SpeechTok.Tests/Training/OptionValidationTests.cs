@@ -1,4 +1,5 @@
 using SpeechTok.Codec.Store;
+using SpeechTok.Lm.Serialization;
 using SpeechTok.Selection;
 using SpeechTok.Training;
 
@@ -77,6 +78,30 @@ public sealed class OptionValidationTests
         Assert.Contains(logs, l => l.StartsWith("resuming pre-training after epoch 1"));
     }
 
+    /// <summary>pretrain --max-length 5 cut every sample's audio tokens, so only the markers were trained; the log gave the truncation count only.</summary>
+    [Fact]
+    public void Pretrain_refuses_a_max_length_that_cuts_every_audio_token_and_warns_when_it_cuts_some()
+    {
+        using var d = new ToyData(perSplit: 8);
+        File.WriteAllText(d.Manifest, File.ReadAllText(d.Manifest).Replace("the cat sat", "the cat sat and then the dog sat")); // texts of two lengths
+        var spec = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = Path.Combine(d.Dir, "pre"),
+            MaxLength = 5, Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } };
+        var e = Assert.Throws<SpeechTokException>(() => spec.Run());
+        var m = System.Text.RegularExpressions.Regex.Match(e.Message, @"^--max-length 5 cuts every audio token: none of the 24 pre-training samples with audio keeps one, " +
+            @"so the audio rows would not be trained; their first audio token is token (\d+) to (\d+) \(--max-length \1 keeps one in some sample, \2 in every one\)$");
+        Assert.True(m.Success, e.Message);
+        Assert.False(Directory.Exists(spec.Out));
+        Assert.StartsWith("--max-length 5 cuts every audio token: none of the 24", Assert.Throws<SpeechTokException>(() => (spec with { Serialization = SerializationMode.Reference }).Run()).Message);
+        int lo = int.Parse(m.Groups[1].Value), hi = int.Parse(m.Groups[2].Value);
+        var logs = new List<string>();
+        (spec with { MaxLength = lo }).Run(logs.Add);
+        Assert.Single(logs, l => System.Text.RegularExpressions.Regex.IsMatch(l, $@"^warning: --max-length {lo} cuts every audio token of [1-9]\d* of the 24 pre-training samples with audio " +
+            $@"\(e\.g\. \w+/\d+\), which then train only the markers; --max-length {hi} keeps one in every sample$"));
+        logs.Clear();
+        (spec with { MaxLength = hi, Out = Path.Combine(d.Dir, "pre-kept") }).Run(logs.Add);
+        Assert.DoesNotContain(logs, l => l.StartsWith("warning: --max-length", StringComparison.Ordinal));
+    }
+
     /// <summary>Run folders recorded the manifest's path only: an edited manifest was resumed with its new rows.</summary>
     [Fact]
     public void An_edited_manifest_is_not_resumed_or_predicted_as_the_one_trained_on()
@@ -131,6 +156,7 @@ public sealed class OptionValidationTests
     {
         using var d = new ToyData(perSplit: 8);
         string[] common = ["--manifest", d.Manifest, "--model", "unused", "--out", Path.Combine(d.Dir, "r")];
+        string clipless = Directory.CreateDirectory(Path.Combine(d.Dir, "clipless")).FullName;
         foreach (var (args, message) in new (string[], string)[]
         {
             (["finetune", .. common, "--text-only", "--serialization", "reference"], "--serialization is for runs with audio tokens; --text-only does not use it"),
@@ -153,6 +179,10 @@ public sealed class OptionValidationTests
             (["finetune", .. common, "--text-only", "--lora-target-modules", "v_proj,q_proj,v_proj"], "--lora-target-modules: v_proj is listed twice"),
             (["finetune", .. common, "--text-only", "--lora-target-modules", "all-linear,q_proj"], "--lora-target-modules: all-linear already names every projection; give it alone"),
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--split", d.Manifest, "--seed", "5", "--out", Path.Combine(d.Dir, "s.json")], "--seed draws the inner split; --split gives it: drop --seed"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--audio-root", clipless, "--out", Path.Combine(d.Dir, "r", "s.json")],
+                $"--audio-root '{clipless}': none of the 24 clip(s) of {d.Manifest} is there (e.g. {Path.Combine(clipless, "x0.wav")} is missing); give the folder its audio_path_list paths are relative to"), // only warned, then matched codes by file name
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "2,1", "--out", Path.Combine(d.Dir, "r", "s.json")], "--layers '2,1': layers must be ascending (feature ids follow the layer order); write '1,2'"), // was sorted silently
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-2,2", "--out", Path.Combine(d.Dir, "r", "s.json")], "--layers '1-2,2': layer 2 is listed twice; write '1,2'"),
             (["tokenizer", "fit", "--manifest", d.Manifest, "--out", Path.Combine(d.Dir, "r"), "--num-quantizers", "12"], "--num-quantizers 12: must be in 1..8"), // before any clip is read (these are missing)
             (["baseline", "bow", "--manifest", d.Manifest, "--audio-root", d.Dir, "--out", Path.Combine(d.Dir, "r")], "--audio-root is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text"),
             (["bench", "tokenizer", "--tokenizer", Path.Combine(SpeechTok.Tests.Conformance.FixtureRoot.RepoRoot, "models", "builtin-lm"), "--lines", "0"], "--lines 0: must be at least 1"),
@@ -178,7 +208,27 @@ public sealed class OptionValidationTests
         Assert.Equal("        C  audio  text  inner macro-F1", lines[0]);
         Assert.Matches(@"^ +0\.001 +0 +0 +\(all coefficients zero\)$", lines[1]);
         Assert.Matches(@"^ +1 +\d+ +\d+ +[01]\.\d{4}$", lines[2]);
-        Assert.Contains("audio tokens selected", lines[3]);
+        Assert.Equal("C = 1 from --c; the sweep is only reported (without --c it chooses C)", lines[3]);
+        Assert.Contains("audio tokens selected", lines[4]);
+    }
+
+    /// <summary>select --sweep-c without --c selected at the default C 0.03, which the sweep may not even hold (and failed there
+    /// when every coefficient was zero); the sweep chooses C as the experiment runner does.</summary>
+    [Fact]
+    public void Select_sweep_without_c_chooses_c()
+    {
+        using var d = new ToyData();
+        string path = Path.Combine(d.Dir, "s.json");
+        var (code, stdout, err) = CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-2", "--sweep-c", "0.001,1,10", "--out", path);
+        Assert.True(code == 0, err);
+        var doc = SelectionFile.Load(path);
+        Assert.Contains(doc.C!.Value, new[] { 1.0, 10.0 }); // 0.001 keeps no token
+        Assert.Equal(CChoice.Choose(CChoice.Points(doc), 16, 16), doc.C); // 16 types at most occur: the range is 16–16
+        Assert.Equal("best inner-split F1 among C with 16–16 selected tokens (else the C closest to that range)", doc.CChoice);
+        var lines = stdout.TrimEnd().Split('\n');
+        Assert.Equal($"C = {doc.C} chosen from the sweep: {doc.CChoice} (F1 of class 1, a binary task); --c fixes C instead", lines[^2]);
+        Assert.Equal("error: --sweep-c is empty; give comma-separated C values, e.g. 0.01,0.03,0.1",
+            CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--sweep-c", ",", "--out", path).Err.Trim());
     }
 
     /// <summary>A run resumed after its codes changed (a clip re-tokenized) trained its remaining seeds on other data.</summary>
