@@ -43,7 +43,13 @@ public static class ReportWriter
         if (input.Timings.Count > 0)
         {
             sb.Append("## Timings\n\n| step | time |\n|---|---:|\n");
-            foreach (var t in input.Timings) sb.Append($"| {Cell(t.Step)} | {Duration(t.Seconds)} |\n");
+            foreach (var t in input.Timings)
+            {
+                var notes = new List<string>();
+                if (t.Attempts > 1) notes.Add($"{t.Attempts} attempts");
+                if (!t.Finished) notes.Add("unfinished");
+                sb.Append($"| {Cell(t.Step)}{(notes.Count > 0 ? $" ({string.Join(", ", notes)})" : "")} | {Duration(t.Seconds)} |\n");
+            }
             sb.Append($"| **total** | **{Duration(input.Timings.Sum(t => t.Seconds))}** |\n\n");
         }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Codec;
 using SpeechTok.Codec.Builtin;
@@ -68,7 +67,7 @@ public static class ExperimentRunner
         var dirs = new Dirs(Path.GetFullPath(o.Out));
         Directory.CreateDirectory(dirs.Root);
         CheckSettings(dirs, o, preset, manifest.Sha256);
-        var timings = new Timings(Path.Combine(dirs.Root, TimingsFile));
+        var timings = new StepTimings(Path.Combine(dirs.Root, TimingsFile));
         string task = ExperimentResults.TaskName(manifest.Task);
         var resultsPath = Path.Combine(dirs.Root, ExperimentResults.FileName);
         var done = File.Exists(resultsPath) ? ExperimentResults.Load(resultsPath).Systems.Select(s => s.System).ToHashSet() : [];
@@ -130,31 +129,14 @@ public static class ExperimentRunner
         public string Plots => Path.Combine(Root, "plots");
     }
 
-    /// <summary>Step timings kept in OUT/timings.json so a resumed run still reports the steps done before.</summary>
-    internal sealed class Timings(string path)
-    {
-        private readonly JsonObject _doc = File.Exists(path) ? ArtifactJson.ReadObject(path) : new JsonObject();
-
-        public T Time<T>(string step, Func<T> f)
-        {
-            var sw = Stopwatch.StartNew();
-            var r = f();
-            _doc[step] = (_doc[step]?.GetValue<double>() ?? 0) + sw.Elapsed.TotalSeconds;
-            ArtifactJson.WriteNode(path, _doc);
-            return r;
-        }
-
-        public IReadOnlyList<Timing> All => _doc.Select(kv => new Timing(kv.Key, kv.Value!.GetValue<double>())).ToList();
-    }
-
     /// <summary>The shared, cached intermediate steps.</summary>
-    internal sealed class Context(ExperimentOptions o, ExperimentPreset preset, Manifest manifest, Dirs dirs, Timings timings, Action<string> log)
+    internal sealed class Context(ExperimentOptions o, ExperimentPreset preset, Manifest manifest, Dirs dirs, StepTimings timings, Action<string> log)
     {
         public ExperimentOptions Options => o;
         public ExperimentPreset Preset => preset;
         public Manifest Manifest => manifest;
         public Dirs Dirs => dirs;
-        public Timings Timings => timings;
+        public StepTimings Timings => timings;
         public Action<string> Log => log;
         private string? _model, _codes;
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, float[]> _mfcc = new();

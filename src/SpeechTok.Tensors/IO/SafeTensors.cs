@@ -7,7 +7,8 @@ namespace SpeechTok.Tensors.IO;
 /// <summary>
 /// Reads and writes the safetensors format: an 8-byte little-endian header length N, N bytes of JSON
 /// (<c>{"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {..}}</c>), then the
-/// raw little-endian data, which ends the file; offsets are relative to the end of the header. Files are memory-mapped
+/// raw little-endian data, the tensors back to back from offset 0 in any header order, which ends the file; offsets are
+/// relative to the end of the header. Files are memory-mapped
 /// read-only and tensors are zero-copy views into the mapping. Every structural defect is reported as a
 /// <see cref="SpeechTokException"/> naming the file and the defect.
 /// </summary>
@@ -267,12 +268,21 @@ public sealed unsafe class SafeTensors : IDisposable
                 entries.Add(ParseEntry(path, prop.Name, prop.Value, dataLength, file, dataStart));
             }
 
-            // Tensors must not share bytes (empty tensors occupy none).
+            // As the reference reader (Rust safetensors, Metadata::validate, SafeTensorError::InvalidOffset): sorted by
+            // data_offsets, each tensor begins where the previous one ends and the first at 0, so the tensors tile the data
+            // section with no gap and no shared byte. An empty tensor is no exception: its offset must be such a boundary.
             Entry? prev = null;
-            foreach (var e in entries.Where(e => e.End > e.Begin).OrderBy(e => e.Begin))
+            foreach (var e in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
             {
-                if (prev != null && e.Begin < prev.End)
-                    throw Defect(path, $"tensors '{prev.Name}' [{prev.Begin}, {prev.End}) and '{e.Name}' [{e.Begin}, {e.End}) overlap");
+                long expectedBegin = prev?.End ?? 0;
+                if (e.Begin < expectedBegin)
+                    throw Defect(path, $"tensors '{prev!.Name}' [{prev.Begin}, {prev.End}) and '{e.Name}' [{e.Begin}, {e.End}) overlap: "
+                        + $"each tensor's data must begin where the previous one's ends");
+                if (e.Begin > expectedBegin)
+                    throw Defect(path, prev == null
+                        ? $"tensor '{e.Name}' [{e.Begin}, {e.End}) comes first by offset but begins at {e.Begin}, not 0: bytes [0, {e.Begin}) of the data belong to no tensor"
+                        : $"bytes [{prev.End}, {e.Begin}) of the data, between tensors '{prev.Name}' [{prev.Begin}, {prev.End}) and '{e.Name}' [{e.Begin}, {e.End}), belong to no tensor: "
+                          + $"each tensor's data must begin where the previous one's ends");
                 prev = e;
             }
 

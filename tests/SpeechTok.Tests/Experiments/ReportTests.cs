@@ -121,7 +121,7 @@ public sealed class ReportTests : IDisposable
             Results = Sample(),
             Title = "Demo",
             Settings = [new("preset", "quick"), new("layers", "2-8")],
-            Timings = [new("tokenize", 30), new("fine-tune | audio-lasso", 95)],
+            Timings = [new("tokenize", 30), new("fine-tune | audio-lasso", 95), new("pre-train 2-8", 0.5, Attempts: 2), new("selection random", 0.5, Attempts: 1, Finished: false)],
             Truncations = [new("fine-tune train", 3, 336, 256)],
             Plots = [new("macro-F1 per system", "macro_f1.svg")],
             Tokens = tokens,
@@ -132,7 +132,10 @@ public sealed class ReportTests : IDisposable
         Assert.Contains("| text-only-llm | 0.500 | – | – | – | – | – | 1 |", md);
         Assert.Contains("| preset | quick |", md);
         Assert.Contains("| fine-tune \\| audio-lasso | 1 min 35 s |", md);
-        Assert.Contains("| **total** | **2 min 05 s** |", md);
+        Assert.Contains("| tokenize | 30.0 s |", md);
+        Assert.Contains("| pre-train 2-8 (2 attempts) | 0.5 s |", md); // resumed after a killed run: both runs' seconds
+        Assert.Contains("| selection random (unfinished) | 0.5 s |", md);
+        Assert.Contains("| **total** | **2 min 06 s** |", md);
         Assert.Contains("| fine-tune train | 3 | 336 | 0.9% | 256 |", md);
         Assert.Contains("![macro-F1 per system](macro_f1.svg)", md);
         Assert.Contains("| **all frames** | – | – | 2 | 1 | 100 | -30.0 | 700 | 50% | yes (100%) |", md);

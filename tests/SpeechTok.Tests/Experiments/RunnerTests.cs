@@ -1,6 +1,7 @@
 using SpeechTok.Audio;
 using SpeechTok.Evaluation;
 using System.Text;
+using System.Text.Json.Nodes;
 using SpeechTok.Experiments.Plots;
 using SpeechTok.Experiments.Runner;
 using SpeechTok.Selection;
@@ -171,6 +172,54 @@ public sealed class RunnerTests : IDisposable
         ExperimentRunner.Run(o with { MetricForBestModel = "f1_class_1" }, same.Add);
         Assert.All(ExperimentRunner.Systems, s => Assert.Contains($"{s}: already in results.json, skipped", same));
         Assert.Contains("preset", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { MetricForBestModel = "macro_f1" })).Message);
+    }
+
+    /// <summary>timings.json was written only when a step ended, so a run killed inside a step lost that step's time and the
+    /// report's total understated the experiment; now the running step's seconds are flushed while it runs and a resumed
+    /// step adds to them, counting the attempt.</summary>
+    [Fact]
+    public void A_step_killed_and_resumed_keeps_the_time_of_both_runs_and_counts_two_attempts()
+    {
+        var o = Options(WriteDataset()) with { OnlySystems = ["bow", "text-only-llm"] };
+        string path = Path.Combine(o.Out, ExperimentRunner.TimingsFile);
+        JsonObject Read() => (JsonObject)JsonNode.Parse(File.ReadAllText(path))!;
+        var flushEvery = StepTimings.FlushEvery;
+        StepTimings.FlushEvery = TimeSpan.FromMilliseconds(50);
+        try
+        {
+            string? atKill = null;
+            Assert.Throws<OperationCanceledException>(() => ExperimentRunner.Run(o, m =>
+            {
+                if (!m.StartsWith("seed 1: best val", StringComparison.Ordinal)) return;
+                // Inside the fine-tuning step, once it has been flushed: what a kill (no finally runs) leaves on disk.
+                var until = DateTime.UtcNow.AddSeconds(30);
+                while (!(Read()["fine-tune text-only-llm"] is JsonObject e && (double)e["seconds"]! > 0) && DateTime.UtcNow < until) Thread.Sleep(10);
+                atKill = File.ReadAllText(path);
+                throw new OperationCanceledException();
+            }));
+            Assert.NotNull(atKill);
+            var failed = (JsonObject)Read()["fine-tune text-only-llm"]!; // an exception, unlike a kill, records the step's end
+            Assert.Equal((1, false), ((int)failed["attempts"]!, (bool)failed["finished"]!));
+
+            File.WriteAllText(path, atKill); // as if the process had been killed at that instant
+            var killed = (JsonObject)JsonNode.Parse(atKill)!;
+            double bow = (double)killed["baseline bow"]!["seconds"]!, before = (double)killed["fine-tune text-only-llm"]!["seconds"]!;
+            Assert.True(before > 0);
+            Assert.Equal((1, false), ((int)killed["fine-tune text-only-llm"]!["attempts"]!, (bool)killed["fine-tune text-only-llm"]!["finished"]!));
+
+            var second = new List<string>();
+            ExperimentRunner.Run(o, second.Add);
+            Assert.Contains("bow: already in results.json, skipped", second);
+            var after = Read();
+            Assert.Equal(bow, (double)after["baseline bow"]!["seconds"]!); // skipped on resume: the first run's seconds
+            var ft = after["fine-tune text-only-llm"]!;
+            Assert.Equal((2, true), ((int)ft["attempts"]!, (bool)ft["finished"]!));
+            Assert.True((double)ft["seconds"]! > before, $"{ft["seconds"]} s after the resumed attempt, {before} s before it");
+            var report = File.ReadAllText(Path.Combine(o.Out, "report.md"));
+            Assert.Contains("| fine-tune text-only-llm (2 attempts) |", report);
+            Assert.Contains("| baseline bow |", report);
+        }
+        finally { StepTimings.FlushEvery = flushEvery; }
     }
 
     [Fact]

@@ -180,6 +180,34 @@ public sealed class SafeTensorsTests : IDisposable
     public void OverlappingOffsets() =>
         AssertDefect(Craft("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8), "overlap");
 
+    /// <summary>Gaps between tensors' data, data not starting at 0, and an empty tensor inside another were accepted; the
+    /// reference reader (Rust safetensors, Metadata::validate) sorts by data_offsets and refuses any tensor that does not
+    /// begin where the previous one ends (InvalidOffset).</summary>
+    [Fact]
+    public void GapsAndOverlapsBetweenTensorsAreRefusedNamingTheTensors()
+    {
+        const string a4 = "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}";
+        var gap = Craft("{" + a4 + ",\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12, name: "gap.safetensors");
+        Assert.Equal($"safetensors file '{gap}': bytes [4, 8) of the data, between tensors 'a' [0, 4) and 'b' [8, 12), belong to no tensor: "
+            + "each tensor's data must begin where the previous one's ends", Assert.Throws<SpeechTokException>(() => SafeTensors.Open(gap).Dispose()).Message);
+        AssertDefect(Craft("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, name: "late-start.safetensors"),
+            "tensor 'a' [4, 8) comes first by offset but begins at 4, not 0: bytes [0, 4) of the data belong to no tensor");
+        // an empty tensor occupies no bytes but must still sit on a boundary: not past the last tensor, not inside one
+        AssertDefect(Craft("{" + a4 + ",\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,8]}}", 8, name: "empty-past.safetensors"),
+            "bytes [4, 8) of the data, between tensors 'a' [0, 4) and 'e' [8, 8), belong to no tensor");
+        AssertDefect(Craft("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]}}", 8, name: "empty-inside.safetensors"),
+            "tensors 'a' [0, 8) and 'e' [4, 4) overlap");
+        AssertDefect(Craft("{" + a4 + ",\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, name: "same-bytes.safetensors"),
+            "tensors 'a' [0, 4) and 'b' [0, 4) overlap");
+
+        // What the reference reader accepts still loads: header order other than offset order, empty tensors on boundaries.
+        var ok = Craft("{\"c\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]},\"z\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[0,0]},"
+            + a4 + ",\"m\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]},\"n\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,8]}}", 8, name: "unsorted.safetensors");
+        using var st = SafeTensors.Open(ok);
+        Assert.Equal(["c", "z", "a", "m", "n"], st.Names);
+        Assert.Equal([1], st.ShapeOf("c"));
+    }
+
     /// <summary>Bytes after the last tensor's data were accepted; the reference reader (Rust safetensors) refuses the file
     /// (MetadataIncompleteBuffer: 8 + header length + the end of the data offsets must be the file's length).</summary>
     [Fact]

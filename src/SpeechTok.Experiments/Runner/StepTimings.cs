@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SpeechTok.Experiments.Report;
+using SpeechTok.IO;
+
+namespace SpeechTok.Experiments.Runner;
+
+/// <summary>
+/// Step timings kept in OUT/timings.json, <c>{"step": {"seconds", "attempts", "finished"}}</c>, so that a resumed run
+/// reports the time of every run that worked on the experiment. The file is rewritten atomically when a step starts,
+/// every <see cref="FlushEvery"/> while it runs, and when it ends, so a killed run loses at most that much of the step
+/// it was in. A step that starts again before it finished (the earlier run was killed or failed during it) counts
+/// one more attempt; a finished step that a later run enters again (tokenize re-checks the codes) adds its seconds only.
+/// A bare number for a step (the format before attempts) reads as one finished attempt.
+/// </summary>
+internal sealed class StepTimings
+{
+    /// <summary>How often a running step's seconds are written (tests shorten it).</summary>
+    internal static TimeSpan FlushEvery { get; set; } = TimeSpan.FromSeconds(10);
+
+    private sealed class Entry
+    {
+        public double Seconds;
+        public int Attempts;
+        public bool Finished;
+    }
+
+    private sealed class Running(Entry entry, double before)
+    {
+        public Entry Entry => entry;
+        public Stopwatch Clock { get; } = Stopwatch.StartNew();
+        public void Update() => entry.Seconds = before + Clock.Elapsed.TotalSeconds;
+    }
+
+    private readonly string _path;
+    private readonly object _gate = new();
+    private readonly List<(string Step, Entry Entry)> _steps = [];
+    private readonly List<Running> _running = [];
+
+    public StepTimings(string path)
+    {
+        _path = path;
+        if (!File.Exists(path)) return;
+        foreach (var (step, node) in ArtifactJson.ReadObject(path))
+            _steps.Add((step, Parse(step, node)));
+    }
+
+    private Entry Parse(string step, JsonNode? node)
+    {
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
+            return new Entry { Seconds = Seconds(step, v), Attempts = 1, Finished = true };
+        if (node is JsonObject o && o["seconds"] is JsonValue s && s.GetValueKind() == JsonValueKind.Number
+            && o["attempts"] is JsonValue a && a.GetValueKind() == JsonValueKind.Number && a.TryGetValue(out int attempts) && attempts >= 1
+            && o["finished"] is JsonValue f && f.GetValueKind() is JsonValueKind.True or JsonValueKind.False)
+            return new Entry { Seconds = Seconds(step, s), Attempts = attempts, Finished = f.GetValue<bool>() };
+        throw new SpeechTokException($"{_path}: step '{step}' is {node?.ToJsonString() ?? "null"}, expected {{\"seconds\": number, \"attempts\": integer ≥ 1, \"finished\": bool}} or a number of seconds");
+    }
+
+    private double Seconds(string step, JsonValue v)
+    {
+        double s = v.GetValue<double>();
+        if (!(s >= 0) || double.IsInfinity(s)) throw new SpeechTokException($"{_path}: step '{step}' has {v.ToJsonString()} seconds, expected a non-negative number");
+        return s;
+    }
+
+    /// <summary>Runs <paramref name="f"/> as <paramref name="step"/>, adding its wall time to what earlier runs recorded.</summary>
+    public T Time<T>(string step, Func<T> f)
+    {
+        Running run;
+        lock (_gate)
+        {
+            var entry = _steps.FirstOrDefault(s => s.Step == step).Entry;
+            if (entry == null) _steps.Add((step, entry = new Entry()));
+            if (!entry.Finished) entry.Attempts++; // new, or resumed after a run that was killed or failed during it
+            run = new Running(entry, entry.Seconds);
+            _running.Add(run);
+            Write();
+        }
+        bool finished = false;
+        var timer = new Timer(_ => Flush(), null, FlushEvery, FlushEvery);
+        try
+        {
+            var r = f();
+            finished = true;
+            return r;
+        }
+        finally
+        {
+            using (var stopped = new ManualResetEvent(false))
+                if (timer.Dispose(stopped)) stopped.WaitOne(); // no flush after the final write below
+            lock (_gate)
+            {
+                run.Update();
+                run.Entry.Finished |= finished;
+                _running.Remove(run);
+                Write();
+            }
+        }
+    }
+
+    /// <summary>The timer's write; a failure here is not thrown on the timer's thread (that would end the process): the step's final write reports it.</summary>
+    private void Flush()
+    {
+        lock (_gate)
+        {
+            try
+            {
+                foreach (var r in _running) r.Update();
+                Write();
+            }
+            catch (SpeechTokException) { }
+        }
+    }
+
+    private void Write()
+    {
+        var doc = new JsonObject();
+        foreach (var (step, e) in _steps)
+            doc[step] = new JsonObject { ["seconds"] = Math.Round(e.Seconds, 3), ["attempts"] = e.Attempts, ["finished"] = e.Finished };
+        ArtifactJson.WriteNode(_path, doc);
+    }
+
+    public IReadOnlyList<Timing> All
+    {
+        get
+        {
+            lock (_gate) return _steps.Select(s => new Timing(s.Step, s.Entry.Seconds, s.Entry.Attempts, s.Entry.Finished)).ToList();
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text.Json.Nodes;
+using SpeechTok.Experiments.Runner;
+
+namespace SpeechTok.Tests.Experiments;
+
+/// <summary>OUT/timings.json across runs: steps of earlier runs kept, attempts counted, the old format read, a bad one named.</summary>
+public sealed class StepTimingsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("speechtok-timings-").FullName;
+    private string PathOf => Path.Combine(_dir, ExperimentRunner.TimingsFile);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private JsonObject Step(string step) => (JsonObject)JsonNode.Parse(File.ReadAllText(PathOf))![step]!;
+
+    [Fact]
+    public void A_step_is_written_when_it_starts_and_ends_and_a_failed_one_counts_another_attempt_when_resumed()
+    {
+        var t = new StepTimings(PathOf);
+        t.Time("tokenize", () =>
+        {
+            var running = Step("tokenize"); // on disk while it runs: a kill now keeps an unfinished attempt
+            Assert.Equal(1, (int)running["attempts"]!);
+            Assert.False((bool)running["finished"]!);
+            Thread.Sleep(20);
+            return 0;
+        });
+        Assert.Throws<OperationCanceledException>(() => t.Time<int>("pre-train 2-8", () => { Thread.Sleep(20); throw new OperationCanceledException(); }));
+        var failed = Step("pre-train 2-8");
+        Assert.False((bool)failed["finished"]!);
+        Assert.True((double)failed["seconds"]! >= 0.02);
+
+        var next = new StepTimings(PathOf); // the next run
+        next.Time("pre-train 2-8", () => { Thread.Sleep(20); return 0; });
+        next.Time("tokenize", () => 0); // a finished step entered again (tokenize re-checks): seconds, no attempt
+        var all = next.All.ToDictionary(x => x.Step);
+        Assert.Equal(["tokenize", "pre-train 2-8"], next.All.Select(x => x.Step));
+        Assert.Equal((2, true), (all["pre-train 2-8"].Attempts, all["pre-train 2-8"].Finished));
+        Assert.True(all["pre-train 2-8"].Seconds >= 0.04, $"{all["pre-train 2-8"].Seconds}");
+        Assert.Equal((1, true), (all["tokenize"].Attempts, all["tokenize"].Finished));
+        Assert.True(all["tokenize"].Seconds >= 0.02);
+        Assert.Equal(2, (int)Step("pre-train 2-8")["attempts"]!);
+    }
+
+    [Fact]
+    public void The_format_without_attempts_reads_as_finished_steps_and_a_bad_entry_is_named()
+    {
+        File.WriteAllText(PathOf, """{"tokenize": 62.5, "fine-tune audio-lasso": 1086}""");
+        var t = new StepTimings(PathOf);
+        Assert.Equal([new("tokenize", 62.5), new("fine-tune audio-lasso", 1086)], t.All);
+        t.Time("tokenize", () => 0);
+        Assert.Equal(1, t.All[0].Attempts);
+        Assert.True(t.All[0].Seconds >= 62.5);
+
+        File.WriteAllText(PathOf, """{"tokenize": {"seconds": 3, "attempts": 0, "finished": true}}""");
+        var ex = Assert.Throws<SpeechTokException>(() => new StepTimings(PathOf));
+        Assert.Contains(PathOf, ex.Message);
+        Assert.Contains("step 'tokenize'", ex.Message);
+        File.WriteAllText(PathOf, """{"tokenize": -1}""");
+        Assert.Contains("step 'tokenize' has -1 seconds", Assert.Throws<SpeechTokException>(() => new StepTimings(PathOf)).Message);
+    }
+}
