@@ -39,7 +39,7 @@ public sealed record ExperimentPreset
     public double MaxTokenShare { get; init; } = SelectedTokenRange.DefaultMaxTokenShare;
 
     /// <summary>The token range C is chosen within.</summary>
-    public SelectedTokenRange TokenTarget => new(MinTokens, MaxTokenShare);
+    public SelectedTokenRange TokenTarget => new(MinTokens, MaxTokenShare) { MinTokensName = $"preset '{Name}' min tokens", MaxTokenShareName = $"preset '{Name}' max token share" };
 
     /// <summary>The accepted range of selected audio tokens for <paramref name="occurring"/> audio token types in train.</summary>
     public (int Min, int Max) TokenRange(int occurring) => TokenTarget.For(occurring);

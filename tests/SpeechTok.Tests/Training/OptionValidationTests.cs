@@ -240,9 +240,10 @@ public sealed class OptionValidationTests
         var doc = SelectionFile.Load(path);
         Assert.Contains(doc.C!.Value, new[] { 1.0, 10.0 }); // 0.001 keeps no token
         Assert.Equal(CChoice.Choose(CChoice.Points(doc), 16, 16), doc.C); // 16 types at most occur: the range is 16–16
-        Assert.Equal("best inner-split F1 among C with 16–16 selected tokens (else the C closest to that range)", doc.CChoice);
+        Assert.Equal(new SelectionFile.CChoiceRule { Rule = "best inner-split F1 among C with 16–16 selected tokens (else the C closest to that range)",
+            MinTokens = 16, MaxTokenShare = 0.01, MinSelected = 16, MaxSelected = 16, Required = false }, doc.CChoice);
         var lines = stdout.TrimEnd().Split('\n');
-        Assert.Equal($"C = {doc.C} chosen from the sweep: {doc.CChoice} (F1 of class 1, a binary task); --c fixes C instead", lines[^2]);
+        Assert.Equal($"C = {doc.C} chosen from the sweep: {doc.CChoice!.Rule} (F1 of class 1, a binary task); --c fixes C instead", lines[^2]);
         Assert.Equal("error: --sweep-c is empty; give comma-separated C values, e.g. 0.01,0.03,0.1",
             CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--sweep-c", ",", "--out", path).Err.Trim());
     }
