@@ -3,7 +3,8 @@ namespace SpeechTok.Selection;
 /// <summary>
 /// Chooses the selection's C from a sweep instead of a constant tuned to one dataset: among the C values whose
 /// selection keeps a token count inside [min, max] (<see cref="SelectedTokenRange"/>), the best inner-split F1 wins
-/// (ties → fewer tokens); when none falls inside, the C whose count is closest to the range. Used by
+/// (ties → fewer tokens); when none falls inside, the C whose count is closest to the range, or, for a constraint
+/// (<c>select --min-tokens/--max-token-share</c>), an error listing each C's count. Used by
 /// <see cref="SelectionRunner"/> when <see cref="SelectOptions.ChooseC"/> is set (<c>select --sweep-c</c> without
 /// <c>--c</c>, and the experiment runner).
 /// </summary>
@@ -16,13 +17,47 @@ public static class CChoice
     public static IReadOnlyList<CSweepPoint> Points(IEnumerable<SelectionFile.SweepPoint> sweep, bool binary) =>
         sweep.Select(p => new CSweepPoint(p.C, (binary ? p.InnerF1Class1 : p.InnerMacroF1) ?? 0, p.SelectedAudio)).OrderBy(p => p.C).ToList();
 
-    /// <summary>What selection.json's <c>c_choice</c> says for the range [<paramref name="min"/>, <paramref name="max"/>].</summary>
-    public static string Describe(int min, int max) => $"best inner-split F1 among C with {min}–{max} selected tokens (else the C closest to that range)";
+    /// <summary>
+    /// selection.json's <c>c_choice</c> for <paramref name="range"/> on <paramref name="occurring"/> audio token types in
+    /// train: the rule in words (with the given settings and the share to its digits, 2.5 % rather than 3 %) and the range.
+    /// </summary>
+    public static SelectionFile.CChoiceRule Describe(SelectedTokenRange range, int occurring)
+    {
+        var (min, max) = range.For(occurring);
+        return new SelectionFile.CChoiceRule
+        {
+            Rule = $"best inner-split F1 among C with {min}–{max} selected tokens " +
+                (range.Required ? $"({range.Settings(occurring)})" : "(else the C closest to that range)"),
+            MinTokens = range.MinTokens, MaxTokenShare = range.MaxTokenShare, MinSelected = min, MaxSelected = max, Required = range.Required,
+        };
+    }
 
+    /// <summary>
+    /// The C of <paramref name="points"/> for <paramref name="range"/> on <paramref name="occurring"/> audio token types in
+    /// train (<see cref="Choose(IReadOnlyList{CSweepPoint}, int, int)"/>). A constraint (<see cref="SelectedTokenRange.Required"/>)
+    /// that no C meets is an error naming its settings and listing each C's count.
+    /// </summary>
+    /// <exception cref="SpeechTokException">No C inside a constraint; the range is empty; an empty sweep; no C keeps an audio token.</exception>
+    public static double Choose(IReadOnlyList<CSweepPoint> points, SelectedTokenRange range, int occurring)
+    {
+        var (min, max) = range.For(occurring);
+        if (range.Required && min > max)
+            throw new SpeechTokException($"{range.Settings(occurring) ?? "the selected-token range"}: at least {min} and at most {max} selected audio tokens is an empty range; lower the first or raise the second");
+        if (range.Required && !points.Any(p => Inside(p, min, max)))
+            throw new SpeechTokException($"{range.Settings(occurring) ?? "the selected-token range"}: no C of the sweep keeps {min}–{max} audio tokens; selected audio tokens per C: " +
+                string.Join(", ", points.Select(p => $"{p.C:G4} → {p.SelectedTokens}")));
+        return Choose(points, min, max);
+    }
+
+    /// <summary>
+    /// The best inner F1 among the points with <paramref name="min"/>–<paramref name="max"/> selected tokens (ties →
+    /// fewer tokens), else the point closest to that range that keeps a token.
+    /// </summary>
+    /// <exception cref="SpeechTokException">An empty sweep, or no C keeps an audio token.</exception>
     public static double Choose(IReadOnlyList<CSweepPoint> points, int min, int max)
     {
         if (points.Count == 0) throw new SpeechTokException("selection: the C sweep is empty");
-        var inside = points.Where(p => p.SelectedTokens >= min && p.SelectedTokens <= max).ToList();
+        var inside = points.Where(p => Inside(p, min, max)).ToList();
         if (inside.Count > 0)
             return inside.OrderByDescending(p => p.MacroF1).ThenBy(p => p.SelectedTokens).First().C;
         static int Distance(CSweepPoint p, int lo, int hi) => p.SelectedTokens < lo ? lo - p.SelectedTokens : p.SelectedTokens - hi;
@@ -30,4 +65,6 @@ public static class CChoice
         if (nonZero.Count == 0) throw new SpeechTokException("selection: every C of the sweep selects no audio token; the audio carries no signal the L1 model uses (try larger C values)");
         return nonZero.OrderBy(p => Distance(p, min, max)).ThenByDescending(p => p.MacroF1).First().C;
     }
+
+    private static bool Inside(CSweepPoint p, int min, int max) => p.SelectedTokens >= min && p.SelectedTokens <= max;
 }

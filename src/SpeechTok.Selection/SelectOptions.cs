@@ -18,7 +18,8 @@ public sealed record SelectOptions
     public double C { get; init; } = DefaultC;
     /// <summary>C values fitted and scored on the inner split besides the selection's own (selection.json's <c>sweep</c>).</summary>
     public double[] SweepC { get; init; } = [];
-    /// <summary>When set, the selection's C is chosen from <see cref="SweepC"/> (<see cref="CChoice"/>) instead of being <see cref="C"/>.</summary>
+    /// <summary>When set, the selection's C is chosen from <see cref="SweepC"/> (<see cref="CChoice"/>) instead of being <see cref="C"/>:
+    /// inside this range of selected audio tokens (a target, or a constraint from <c>--min-tokens/--max-token-share</c>; validated by <see cref="SelectionRunner.Run"/>).</summary>
     public SelectedTokenRange? ChooseC { get; init; }
     /// <summary>JSON with <c>inner_train_idx</c> / <c>inner_test_idx</c> (indices into the train split); else a seeded stratified 80/20.</summary>
     public string? SplitFile { get; init; }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using SpeechTok.Codec;
 using SpeechTok.IO;
@@ -49,7 +50,7 @@ public sealed record SelectionFile : IArtifact
     /// <summary>Multi-label tasks: what each label's model keeps at the chosen C.</summary>
     [JsonPropertyName("per_label")] public IReadOnlyList<LabelSelection>? PerLabel { get; init; }
     /// <summary>How C was chosen from the sweep (<see cref="Selection.CChoice"/>; the experiment runner, <c>select --sweep-c</c> without <c>--c</c>); absent when C was given.</summary>
-    [JsonPropertyName("c_choice")] public string? CChoice { get; init; }
+    [JsonPropertyName("c_choice"), JsonConverter(typeof(CChoiceRule.Converter))] public CChoiceRule? CChoice { get; init; }
 
     /// <summary>The layout of <see cref="SelectedFeatures"/>.</summary>
     [JsonIgnore] public AudioFeatureLayout Layout => AudioFeatureLayout.FromLayerNumbers(Layers, CodebookSize);
@@ -133,6 +134,36 @@ public sealed record SelectionFile : IArtifact
         [JsonPropertyName("inner_micro_f1")] public double? InnerMicroF1 { get; init; }
         [JsonPropertyName("objective")] public double Objective { get; init; }
         [JsonPropertyName("kkt_residual")] public double KktResidual { get; init; }
+    }
+
+    /// <summary>
+    /// How C was chosen from the sweep: the rule in words and the range of selected audio tokens
+    /// (<see cref="SelectedTokenRange"/>). Files written before it was an object hold the rule's text alone, read as
+    /// <see cref="Rule"/> with the other fields absent.
+    /// </summary>
+    public sealed record CChoiceRule
+    {
+        /// <summary>E.g. "best inner-split F1 among C with 16–63 selected tokens (else the C closest to that range)".</summary>
+        [JsonPropertyName("rule")] public required string Rule { get; init; }
+        /// <summary>The range's fewest tokens (<c>--min-tokens</c>, or the target's).</summary>
+        [JsonPropertyName("min_tokens")] public int? MinTokens { get; init; }
+        /// <summary>The range's most tokens as a share of the audio token types occurring in train (<c>--max-token-share</c>, or the target's).</summary>
+        [JsonPropertyName("max_token_share")] public double? MaxTokenShare { get; init; }
+        /// <summary>The range in tokens for this train split: <see cref="MinSelected"/>–<see cref="MaxSelected"/> selected audio tokens.</summary>
+        [JsonPropertyName("min_selected")] public int? MinSelected { get; init; }
+        /// <summary>See <see cref="MinSelected"/>.</summary>
+        [JsonPropertyName("max_selected")] public int? MaxSelected { get; init; }
+        /// <summary>A constraint (<c>select --min-tokens/--max-token-share</c>: no C inside is an error) rather than a target (the C closest to it is taken); absent in old files.</summary>
+        [JsonPropertyName("required")] public bool? Required { get; init; }
+
+        /// <summary>Reads the object, or an old file's string as <see cref="Rule"/>; writes the object.</summary>
+        internal sealed class Converter : JsonConverter<CChoiceRule>
+        {
+            public override CChoiceRule? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+                reader.TokenType == JsonTokenType.String ? new CChoiceRule { Rule = reader.GetString()! } : JsonSerializer.Deserialize<CChoiceRule>(ref reader, options);
+
+            public override void Write(Utf8JsonWriter writer, CChoiceRule value, JsonSerializerOptions options) => JsonSerializer.Serialize(writer, value, options);
+        }
     }
 
     /// <summary>One label of a one-vs-rest selection: its model's fit and the audio features it keeps (none when all its coefficients are zero).</summary>

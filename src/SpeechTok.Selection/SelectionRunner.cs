@@ -13,8 +13,7 @@ public static class SelectionRunner
     {
         var manifest = o.Manifest;
         var layout = o.Layout;
-        if (o.ChooseC != null && (o.SweepC.Length == 0 || o.RandomK != null))
-            throw new SpeechTokException("choosing C needs a sweep of C values and the L1 model (not the random ablation)");
+        o.ChooseC?.Validate(cGiven: false, o.SweepC.Length, random: o.RandomK != null);
         var train = manifest.Split("train");
         manifest.RequireAllClassesInTrain();
         int audioCols = layout.FeatureCount;
@@ -127,10 +126,10 @@ public static class SelectionRunner
             index = 0;
             return head with { C = o.C };
         }
-        var (min, max) = range.For(head.Counts!.OccurringAudioColumns!.Value);
-        double c = CChoice.Choose(CChoice.Points(sweep, binary), min, max);
+        int occurring = head.Counts!.OccurringAudioColumns!.Value;
+        double c = CChoice.Choose(CChoice.Points(sweep, binary), range, occurring);
         index = cs.IndexOf(c);
-        return head with { C = c, CChoice = CChoice.Describe(min, max) };
+        return head with { C = c, CChoice = CChoice.Describe(range, occurring) };
     }
 
     /// <summary>The one-vs-rest selection (<see cref="MultiLabelSelection"/>) on the prepared problem.</summary>

@@ -19,6 +19,8 @@ public sealed record FinetuneSpec
     public string? AudioEncoder { get; init; }
     public SerializationMode Serialization { get; init; } = SampleSerializer.DefaultMode;
     public int MaxLength { get; init; } = SampleSerializer.DefaultMaxLength;
+    /// <summary>How <see cref="MaxLength"/> is named in messages: the CLI's option, or the experiment preset's field.</summary>
+    public string MaxLengthOption { get; init; } = SampleSerializer.MaxLengthOption;
     public string? System { get; init; }
     public FinetuneOptions Options { get; init; } = new();
 }

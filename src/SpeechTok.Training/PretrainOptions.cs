@@ -8,7 +8,11 @@ public sealed record PretrainOptions
     [JsonPropertyName("lr")] public double Lr { get; init; } = 3e-4;
     [JsonPropertyName("epochs")] public int Epochs { get; init; } = 5;
     [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 8;
-    [JsonPropertyName("gradient_accumulation")] public int Accumulation { get; init; } = 4;
+    /// <summary>Micro-batches whose gradients are summed per optimizer step (<c>--accumulation</c>; HF TrainingArguments' name).</summary>
+    [JsonPropertyName("gradient_accumulation_steps")] public int Accumulation { get; init; } = 4;
+    /// <summary>Reads <see cref="Accumulation"/> from files written before it took HF's name (pretrain.json, checkpoint/state.json); never written.</summary>
+    [JsonInclude, JsonPropertyName("gradient_accumulation"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    private int? OldAccumulation { get => null; init { if (value is int v) Accumulation = v; } }
     [JsonPropertyName("warmup_ratio")] public double WarmupRatio { get; init; } = 0.05;
     [JsonPropertyName("eval_fraction")] public double EvalFraction { get; init; } = 0.1;
     [JsonPropertyName("evals_per_epoch")] public int EvalsPerEpoch { get; init; } = 2;

@@ -15,6 +15,8 @@ public sealed record PretrainSpec
     public required string Out { get; init; }
     public SerializationMode Serialization { get; init; } = SampleSerializer.DefaultMode;
     public int MaxLength { get; init; } = SampleSerializer.DefaultMaxLength;
+    /// <summary>How <see cref="MaxLength"/> is named in messages: the CLI's option, or the experiment preset's field.</summary>
+    public string MaxLengthOption { get; init; } = SampleSerializer.MaxLengthOption;
     public PretrainOptions Options { get; init; } = new();
 
     /// <summary>Pre-trains on every sample of the manifest (all splits) and writes rows.safetensors + pretrain.json.</summary>
@@ -28,8 +30,8 @@ public sealed record PretrainSpec
         using var codes = CodeStore.Open(Codes);
         selection.RequireCodesOf(codes.TokenizerIdentity, codes.CodebookSize, codes.Directory);
         if (Manifest.Samples.Count == 0) throw new SpeechTokException($"{Manifest.Path}: no sample");
-        var corpus = EncodedSet.Encode("all", Manifest.Samples, serializer, codes);
-        RequireAudioKept(corpus, log);
+        var corpus = EncodedSet.Encode("pre-training", Manifest.Samples, serializer, codes);
+        corpus.RequireAudioKept(MaxLengthOption, MaxLength, log);
         if (codes.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
         var file = new PretrainFile
         {
@@ -46,25 +48,5 @@ public sealed record PretrainSpec
         var r = Pretrainer.Run(lm, corpus, Options, Out, log, afterStep, file);
         Pretrainer.Save(Out, lm, r, file with { BestEvalLoss = r.BestEvalLoss, BestStep = r.BestStep, Curves = r.Curves });
         return r;
-    }
-
-    /// <summary>
-    /// Refuses a <see cref="MaxLength"/> that cuts every sample's audio tokens (only the markers would be trained) and
-    /// warns, with the count, when it cuts those of some samples. Samples whose clip has no selected token are not counted.
-    /// </summary>
-    private void RequireAudioKept(EncodedSet corpus, Action<string>? log)
-    {
-        var first = corpus.FirstAudioTokens!;
-        var withAudio = Enumerable.Range(0, corpus.Count).Where(i => first[i] >= 0).ToList();
-        var cut = withAudio.Where(i => first[i] >= corpus.Ids[i].Length).ToList();
-        if (cut.Count == 0) return;
-        // 1-based positions of the first audio token: the --max-length that keeps one
-        int lo = withAudio.Min(i => first[i]) + 1, hi = withAudio.Max(i => first[i]) + 1;
-        if (cut.Count == withAudio.Count)
-            throw new SpeechTokException($"--max-length {MaxLength} cuts every audio token: none of the {withAudio.Count} pre-training samples with audio keeps one, " +
-                $"so the audio rows would not be trained; their first audio token is token {(lo == hi ? $"{lo}" : $"{lo} to {hi}")} " +
-                $"(--max-length {lo} keeps one in {(lo == hi ? "every sample" : $"some sample, {hi} in every one")})");
-        log?.Invoke($"warning: --max-length {MaxLength} cuts every audio token of {cut.Count} of the {withAudio.Count} pre-training samples with audio " +
-            $"(e.g. {corpus.Keys[cut[0]]}), which then train only the markers; --max-length {hi} keeps one in every sample");
     }
 }

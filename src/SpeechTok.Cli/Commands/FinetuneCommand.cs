@@ -23,7 +23,7 @@ internal static class FinetuneCommand
         var system = new Option<string?>("--system") { Description = "System name in results.json (default text-only-llm / audio-vector / audio-lasso / audio-lasso-no-pretrain)." };
         var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
         ser.AcceptOnlyFromAmong("compact", "reference"); // text only and one audio vector have their own options
-        var maxLen = new Option<int>("--max-length") { Description = "Tokens per sample, BOS included; longer samples are cut on the right (HF max_length).", DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
+        var maxLen = new Option<int>(SampleSerializer.MaxLengthOption) { Description = "Tokens per sample, BOS included; longer samples are cut on the right (HF max_length).", DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
         var numLabels = new Option<int?>("--num-labels", "--num-classes") { Description = "Class count (default: max label + 1)." };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, linear warm-up then linear decay).", DefaultValueFactory = _ => defaults.Lr };
         var epochs = new Option<int?>("--epochs") { Description = "Most epochs per seed (early stopping may end sooner); default 10, or 5 for binary tasks." };

@@ -17,7 +17,7 @@ internal static class PretrainCommand
         var outDir = new Option<string>("--out") { Description = "Output folder (rows.safetensors, pretrain.json, checkpoint/).", Required = true };
         var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
         ser.AcceptOnlyFromAmong("compact", "reference"); // text only and one audio vector have their own options
-        var maxLen = new Option<int>("--max-length") { Description = "Tokens per sample, BOS included; longer samples are cut on the right (HF max_length).", DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
+        var maxLen = new Option<int>(SampleSerializer.MaxLengthOption) { Description = "Tokens per sample, BOS included; longer samples are cut on the right (HF max_length).", DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate of the new rows (AdamW, warm-up then linear decay).", DefaultValueFactory = _ => defaults.Lr };
         var epochs = new Option<int>("--epochs") { Description = "Most epochs (early stopping may end sooner).", DefaultValueFactory = _ => defaults.Epochs };
         var batch = new Option<int>("--batch-size") { Description = "Samples per forward pass (HF per_device_train_batch_size).", DefaultValueFactory = _ => defaults.BatchSize };

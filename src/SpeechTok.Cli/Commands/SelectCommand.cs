@@ -19,6 +19,8 @@ internal static class SelectCommand
         var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's); with --sweep-c and no --c, the sweep chooses it.", DefaultValueFactory = _ => SelectOptions.DefaultC };
         var sweep = new Option<string?>("--sweep-c") { Description = "Comma-separated C values, each fitted and scored on the inner split (printed, and saved in selection.json). " +
             $"Without --c the sweep chooses C as `experiment` does: the best inner F1 (of class 1 for a binary task, else macro) among the C values keeping {new SelectedTokenRange().Text} audio tokens, else the C closest to that range." };
+        var minTokens = new Option<int?>(SelectedTokenRange.MinTokensOption) { Description = "With --sweep-c (and no --c): the chosen C must keep at least N selected audio tokens; no C of the sweep in range is an error listing each C's count (default: the target range above, else the closest C)." };
+        var maxShare = new Option<double?>(SelectedTokenRange.MaxTokenShareOption) { Description = "With --sweep-c (and no --c): the chosen C must keep at most F (in (0, 1]) × the audio token types occurring in train, e.g. 0.025 = 2.5 %; with --min-tokens or alone (then at least 1 token)." };
         var split = new Option<string?>("--split") { Description = "JSON with inner_train_idx / inner_test_idx (train-split rows); default: stratified 80/20 with --seed." };
         var random = new Option<int?>("--random") { Description = "Ablation: K random audio features instead of the model (among the codes occurring in train when --codes is given)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the inner split and of --random.", DefaultValueFactory = _ => SelectOptions.DefaultSeed };
@@ -27,7 +29,7 @@ internal static class SelectCommand
         var output = new Option<string>("--out") { Description = "Output selection.json.", DefaultValueFactory = _ => SelectionFile.FileName };
         var numClasses = NumClassesOption();
         var cmd = new Command("select", "Select audio tokens with TF-IDF + scaler + L1 logistic regression (writes selection.json).")
-            { manifest, codes, layers, bow, noBow, c, sweep, split, random, seed, tol, audioRoot, numClasses, output };
+            { manifest, codes, layers, bow, noBow, c, sweep, minTokens, maxShare, split, random, seed, tol, audioRoot, numClasses, output };
         cmd.SetAction(pr =>
         {
             if (pr.GetValue(random) != null)
@@ -38,6 +40,10 @@ internal static class SelectCommand
                 throw new SpeechTokException("--seed draws the inner split; --split gives it: drop --seed");
             var sweepCs = CliLists.Cs(pr.GetValue(sweep));
             if (pr.GetValue(sweep) != null && sweepCs.Length == 0) throw new SpeechTokException("--sweep-c is empty; give comma-separated C values, e.g. 0.01,0.03,0.1");
+            bool cGiven = pr.GetResult(c) is { Implicit: false };
+            var range = pr.GetValue(minTokens) != null || pr.GetValue(maxShare) != null ? SelectedTokenRange.Constraint(pr.GetValue(minTokens), pr.GetValue(maxShare))
+                : sweepCs.Length > 0 && !cGiven ? new SelectedTokenRange() : null;
+            range?.Validate(cGiven, sweepCs.Length, random: pr.GetValue(random) != null);
             var opts = new SelectOptions
             {
                 Manifest = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses)),
@@ -47,7 +53,7 @@ internal static class SelectCommand
                     : pr.GetValue(bow) && !pr.GetValue(noBow),
                 C = pr.GetValue(c),
                 SweepC = sweepCs,
-                ChooseC = sweepCs.Length > 0 && pr.GetResult(c) is not { Implicit: false } ? new SelectedTokenRange() : null,
+                ChooseC = range,
                 SplitFile = pr.GetValue(split),
                 RandomK = pr.GetValue(random),
                 Seed = pr.GetValue(seed),
@@ -69,7 +75,7 @@ internal static class SelectCommand
                     foreach (var p in points)
                         Console.WriteLine($"{p.C,9:G4} {p.SelectedAudio,6} {p.SelectedText,5} {(p.AllZero ? "(all coefficients zero)" : p.InnerMacroF1.ToString("F4")),15}");
                     Console.WriteLine(doc.CChoice is { } how
-                        ? $"C = {doc.C:G4} chosen from the sweep: {how}{(doc.Task == "binary" ? " (F1 of class 1, a binary task)" : "")}; --c fixes C instead"
+                        ? $"C = {doc.C:G4} chosen from the sweep: {how.Rule}{(doc.Task == "binary" ? " (F1 of class 1, a binary task)" : "")}; --c fixes C instead"
                         : $"C = {doc.C:G4} from --c; the sweep is only reported (without --c it chooses C)");
                 }
                 Console.WriteLine($"{doc.SelectedFeatures.Length} audio tokens selected → {Path.GetFullPath(path)}");

@@ -27,6 +27,8 @@ public sealed record ExperimentPreset
     public int LoraRank { get; init; } = FinetuneDefaults.LoraRank;
     public float LoraAlpha { get; init; } = FinetuneDefaults.LoraAlpha;
     public int MaxLength { get; init; } = SampleSerializer.DefaultMaxLength;
+    /// <summary>How messages name <see cref="MaxLength"/> (pre-training and fine-tuning refuse one that cuts every audio token).</summary>
+    public string MaxLengthField => $"preset '{Name}' max length";
     /// <summary>Fine-tuning's <see cref="FinetuneOptions.MetricForBestModel"/>; null = the method's choice for the task.</summary>
     public string? MetricForBestModel { get; init; }
     /// <summary>C values swept by the L1 selection (0.002 to 0.53 in steps of ×1.25); the one used is chosen on the inner split (see <see cref="CChoice"/>).</summary>
@@ -37,7 +39,7 @@ public sealed record ExperimentPreset
     public double MaxTokenShare { get; init; } = SelectedTokenRange.DefaultMaxTokenShare;
 
     /// <summary>The token range C is chosen within.</summary>
-    public SelectedTokenRange TokenTarget => new(MinTokens, MaxTokenShare);
+    public SelectedTokenRange TokenTarget => new(MinTokens, MaxTokenShare) { MinTokensName = $"preset '{Name}' min tokens", MaxTokenShareName = $"preset '{Name}' max token share" };
 
     /// <summary>The accepted range of selected audio tokens for <paramref name="occurring"/> audio token types in train.</summary>
     public (int Min, int Max) TokenRange(int occurring) => TokenTarget.For(occurring);

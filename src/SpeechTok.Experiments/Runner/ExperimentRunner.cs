@@ -225,7 +225,7 @@ public static class ExperimentRunner
             {
                 var spec = new PretrainSpec
                 {
-                    Manifest = manifest, Codes = Codes(), Selection = sel, Model = Model(), Out = dir, MaxLength = preset.MaxLength,
+                    Manifest = manifest, Codes = Codes(), Selection = sel, Model = Model(), Out = dir, MaxLength = preset.MaxLength, MaxLengthOption = preset.MaxLengthField,
                     Options = new PretrainOptions { Epochs = preset.PretrainEpochs, Lr = preset.PretrainLr },
                 };
                 timings.Time($"pre-train {which}", () => spec.Run(log));
@@ -240,7 +240,7 @@ public static class ExperimentRunner
             var spec = new FinetuneSpec
             {
                 Manifest = manifest, Model = Model(), Out = run, Codes = selection == null ? null : Codes(), Selection = selection,
-                Pretrained = pretrained, TextOnly = selection == null && audioEncoder == null, AudioEncoder = audioEncoder, System = system, MaxLength = preset.MaxLength,
+                Pretrained = pretrained, TextOnly = selection == null && audioEncoder == null, AudioEncoder = audioEncoder, System = system, MaxLength = preset.MaxLength, MaxLengthOption = preset.MaxLengthField,
                 Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, Patience = preset.FinetunePatience, Lr = preset.FinetuneLr, BatchSize = preset.FinetuneBatchSize, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds, MetricForBestModel = preset.MetricForBestModel },
             };
             log($"{system}: fine-tuning {preset.Seeds.Length} seed(s)");

@@ -16,6 +16,8 @@ public sealed class SampleSerializer
     /// <summary>The defaults of <c>--serialization</c> and <c>--max-length</c>.</summary>
     public const SerializationMode DefaultMode = SerializationMode.Compact;
     public const int DefaultMaxLength = 256;
+    /// <summary>The CLI option that sets <see cref="MaxLength"/>, as messages name it.</summary>
+    public const string MaxLengthOption = "--max-length";
 
     public SerializationMode Mode { get; }
     public int MaxLength { get; }
@@ -78,8 +80,8 @@ public sealed class SampleSerializer
                 break;
             }
         }
-        int firstAudio = _vocab is { AudioTokenIds.Count: > 0 } && NeedsCodes ? Array.FindIndex(full, _audioTokenIds.Contains) : -1;
-        return new SerializedSample(full.Length <= MaxLength ? full : full[..MaxLength], full.Length, firstAudio);
+        var audio = _vocab is { AudioTokenIds.Count: > 0 } && NeedsCodes ? AudioTokenSpan.Find(full, MaxLength, _audioTokenIds.Contains) : default;
+        return new SerializedSample(full.Length <= MaxLength ? full : full[..MaxLength], full.Length, audio);
     }
 
     /// <summary>Serialises a corpus on <see cref="Threading.Threads"/> threads, in input order. A bad sample

@@ -82,7 +82,8 @@ public sealed class ArtifactTests : IDisposable
             Manifest = "/m.csv", Codes = "/codes", CodesTokenizer = "builtin:abc", Serialization = "compact", MaxLength = 256, Truncated = 1,
         };
         var text = RoundTrip(pre, (r, p) => r.Save(p), PretrainFile.Load, PretrainFile.FileName);
-        Assert.Contains("\"gradient_accumulation\": 4", text);
+        Assert.Contains("\"gradient_accumulation_steps\": 4", text);
+        Assert.DoesNotContain("\"gradient_accumulation\"", text);
         Assert.Contains("\"weight_decay\": 0", text);
 
         var run = new RunFile
@@ -102,6 +103,27 @@ public sealed class ArtifactTests : IDisposable
         RoundTrip(ps, (r, p) => ArtifactJson.Save(p, r, Checkpoint.StateKind), p => ArtifactJson.Load<PretrainState>(p, Checkpoint.StateKind), "pretrain-state.json");
         var fs = new FinetuneState { EpochsDone = 1, BestMetric = 0.5, BestEpoch = 1, DropoutStep = 12, Stopped = true, TrainLoss = TrainCurve, Val = [new(1, 2, 0.7, 0.5, 0.4)] };
         RoundTrip(fs, (r, p) => ArtifactJson.Save(p, r, Checkpoint.StateKind), p => ArtifactJson.Load<FinetuneState>(p, Checkpoint.StateKind), "finetune-state.json");
+    }
+
+    /// <summary>pretrain.json named HF's gradient_accumulation_steps "gradient_accumulation"; files written then still load and resume.</summary>
+    [Fact]
+    public void A_pretrain_file_with_the_old_gradient_accumulation_key_is_read_and_matches_a_rerun()
+    {
+        var pre = new PretrainFile
+        {
+            Model = "/model", Selection = Tokens, Tokenizer = Vocabulary, Hyperparameters = new PretrainOptions { Accumulation = 3 }, RowsFile = Pretrainer.RowsFile,
+            Curves = new PretrainCurves { TrainLoss = TrainCurve, EvalLoss = [] }, Manifest = "/m.csv", Codes = "/codes", Serialization = "compact", MaxLength = 256,
+        };
+        string path = Path.Combine(_dir, PretrainFile.FileName);
+        pre.Save(path);
+        string text = File.ReadAllText(path);
+        File.WriteAllText(path, text.Replace("\"gradient_accumulation_steps\": 3", "\"gradient_accumulation\": 3"));
+        Assert.NotEqual(text, File.ReadAllText(path));
+        var old = PretrainFile.Load(path);
+        Assert.Equal(3, old.Hyperparameters.Accumulation);
+        pre.RequireSameRunAs(old, path); // the same command: resumed
+        var e = Assert.Throws<SpeechTokException>(() => (pre with { Hyperparameters = new PretrainOptions { Accumulation = 4 } }).RequireSameRunAs(old, path));
+        Assert.Contains("'hyperparameters.gradient_accumulation_steps' differs from this command's (3 vs 4)", e.Message);
     }
 
     [Fact]

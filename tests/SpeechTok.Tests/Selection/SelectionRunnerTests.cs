@@ -88,7 +88,7 @@ public sealed class SelectionRunnerTests : IDisposable
         var (min, max) = o.ChooseC.For(chosen.Counts!.OccurringAudioColumns!.Value);
         Assert.Equal(CChoice.Choose(CChoice.Points(chosen), min, max), chosen.C);
         Assert.InRange(chosen.SelectedFeatures.Length, min, max);
-        Assert.Equal("best inner-split F1 among C with 1–10 selected tokens (else the C closest to that range)", chosen.CChoice);
+        Assert.Equal("best inner-split F1 among C with 1–10 selected tokens (else the C closest to that range)", chosen.CChoice!.Rule);
         var fixedC = SelectionRunner.Run(o with { ChooseC = null, C = chosen.C.Value }, codes);
         Assert.Null(fixedC.CChoice);
         Assert.Equal(Json(fixedC with { CChoice = chosen.CChoice }), Json(chosen));

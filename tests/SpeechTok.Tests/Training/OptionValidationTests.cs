@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using SpeechTok.Codec.Store;
 using SpeechTok.Lm.Serialization;
 using SpeechTok.Selection;
@@ -87,19 +88,34 @@ public sealed class OptionValidationTests
         var spec = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = Path.Combine(d.Dir, "pre"),
             MaxLength = 5, Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } };
         var e = Assert.Throws<SpeechTokException>(() => spec.Run());
-        var m = System.Text.RegularExpressions.Regex.Match(e.Message, @"^--max-length 5 cuts every audio token: none of the 24 pre-training samples with audio keeps one, " +
-            @"so the audio rows would not be trained; their first audio token is token (\d+) to (\d+) \(--max-length \1 keeps one in some sample, \2 in every one\)$");
+        var m = Regex.Match(e.Message, @"^--max-length 5 cuts every audio token of the pre-training samples: all 24 samples with audio tokens lose them; " +
+            @"--max-length (\d+) keeps at least one in every sample, (\d+) keeps them all$");
         Assert.True(m.Success, e.Message);
         Assert.False(Directory.Exists(spec.Out));
-        Assert.StartsWith("--max-length 5 cuts every audio token: none of the 24", Assert.Throws<SpeechTokException>(() => (spec with { Serialization = SerializationMode.Reference }).Run()).Message);
-        int lo = int.Parse(m.Groups[1].Value), hi = int.Parse(m.Groups[2].Value);
+        Assert.StartsWith("--max-length 5 cuts every audio token of the pre-training samples: all 24 ",
+            Assert.Throws<SpeechTokException>(() => (spec with { Serialization = SerializationMode.Reference }).Run()).Message);
+        int one = int.Parse(m.Groups[1].Value), all = int.Parse(m.Groups[2].Value);
+        // One token short of keeping one in every sample: the longer texts lose all of theirs; stopped at the first step.
         var logs = new List<string>();
-        (spec with { MaxLength = lo }).Run(logs.Add);
-        Assert.Single(logs, l => System.Text.RegularExpressions.Regex.IsMatch(l, $@"^warning: --max-length {lo} cuts every audio token of [1-9]\d* of the 24 pre-training samples with audio " +
-            $@"\(e\.g\. \w+/\d+\), which then train only the markers; --max-length {hi} keeps one in every sample$"));
+        Assert.Throws<OperationCanceledException>(() => (spec with { MaxLength = one - 1 }).Run(logs.Add, _ => throw new OperationCanceledException()));
+        Assert.Single(logs, l => Regex.IsMatch(l, $@"^warning: --max-length {one - 1} cuts audio tokens of (2[0-4]|1\d|[1-9]) of the 24 pre-training samples with audio tokens " +
+            $@"\(none left in [1-9]\d* of them, e\.g\. \w+/\d+\); --max-length {all} keeps them all$"));
         logs.Clear();
-        (spec with { MaxLength = hi, Out = Path.Combine(d.Dir, "pre-kept") }).Run(logs.Add);
+        (spec with { MaxLength = all, Out = Path.Combine(d.Dir, "pre-kept") }).Run(logs.Add);
         Assert.DoesNotContain(logs, l => l.StartsWith("warning: --max-length", StringComparison.Ordinal));
+    }
+
+    /// <summary>finetune --max-length that cut every audio token trained an audio system on text alone, silently.</summary>
+    [Fact]
+    public void Finetune_refuses_a_max_length_that_cuts_every_audio_token_of_the_train_samples_before_the_run_folder_exists()
+    {
+        using var d = new ToyData(perSplit: 8);
+        var spec = new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = Path.Combine(d.Dir, "run"),
+            MaxLength = 4, MaxLengthOption = "preset 'quick' max length", Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(spec));
+        Assert.Matches(@"^preset 'quick' max length 4 cuts every audio token of the train samples: all 8 samples with audio tokens lose them; " +
+            @"preset 'quick' max length \d+ keeps at least one in every sample, \d+ keeps them all$", e.Message);
+        Assert.False(Directory.Exists(spec.Out));
     }
 
     /// <summary>Run folders recorded the manifest's path only: an edited manifest was resumed with its new rows.</summary>
@@ -224,9 +240,10 @@ public sealed class OptionValidationTests
         var doc = SelectionFile.Load(path);
         Assert.Contains(doc.C!.Value, new[] { 1.0, 10.0 }); // 0.001 keeps no token
         Assert.Equal(CChoice.Choose(CChoice.Points(doc), 16, 16), doc.C); // 16 types at most occur: the range is 16–16
-        Assert.Equal("best inner-split F1 among C with 16–16 selected tokens (else the C closest to that range)", doc.CChoice);
+        Assert.Equal(new SelectionFile.CChoiceRule { Rule = "best inner-split F1 among C with 16–16 selected tokens (else the C closest to that range)",
+            MinTokens = 16, MaxTokenShare = 0.01, MinSelected = 16, MaxSelected = 16, Required = false }, doc.CChoice);
         var lines = stdout.TrimEnd().Split('\n');
-        Assert.Equal($"C = {doc.C} chosen from the sweep: {doc.CChoice} (F1 of class 1, a binary task); --c fixes C instead", lines[^2]);
+        Assert.Equal($"C = {doc.C} chosen from the sweep: {doc.CChoice!.Rule} (F1 of class 1, a binary task); --c fixes C instead", lines[^2]);
         Assert.Equal("error: --sweep-c is empty; give comma-separated C values, e.g. 0.01,0.03,0.1",
             CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--sweep-c", ",", "--out", path).Err.Trim());
     }

@@ -1,0 +1,60 @@
+using SpeechTok.Lm.Serialization;
+using SpeechTok.Training;
+
+namespace SpeechTok.Tests.Training;
+
+/// <summary>
+/// A max length that cuts the audio tokens: pre-training and fine-tuning refuse one that cuts every sample's and warn,
+/// with the counts, when it cuts some (<see cref="EncodedSet.RequireAudioKept"/>).
+/// </summary>
+public sealed class AudioTruncationTests
+{
+    private static EncodedSet Set(params AudioTokenSpan[] audio) =>
+        new("train", audio.Select((_, i) => $"train/{i}").ToArray(), audio.Select(_ => new[] { 1 }).ToArray(), audio.Select(_ => new[] { 0 }).ToArray(), new bool[audio.Length])
+        { Audio = audio };
+
+    [Fact]
+    public void Every_audio_token_cut_is_one_error_with_the_count_and_the_lengths_that_keep_them()
+    {
+        // two samples lose all their audio tokens; the third has none (a clip none of whose codes was selected)
+        var set = Set(new AudioTokenSpan(5, 9, 5, 0), new AudioTokenSpan(7, 8, 2, 0), default);
+        var log = new List<string>();
+        var e = Assert.Throws<SpeechTokException>(() => set.RequireAudioKept("--max-length", 5, log.Add));
+        Assert.Equal("--max-length 5 cuts every audio token of the train samples: all 2 samples with audio tokens lose them; " +
+            "--max-length 8 keeps at least one in every sample, 10 keeps them all", e.Message);
+        Assert.Empty(log);
+        Assert.StartsWith("preset 'paper' max length 5 cuts every audio token", Assert.Throws<SpeechTokException>(() => set.RequireAudioKept("preset 'paper' max length", 5, null)).Message);
+    }
+
+    [Fact]
+    public void Some_audio_tokens_cut_is_a_warning_with_the_counts()
+    {
+        var log = new List<string>();
+        Set(new AudioTokenSpan(5, 9, 5, 0), new AudioTokenSpan(3, 8, 6, 2), new AudioTokenSpan(1, 3, 3, 3)).RequireAudioKept("--max-length", 5, log.Add);
+        Assert.Equal(["warning: --max-length 5 cuts audio tokens of 2 of the 3 train samples with audio tokens (none left in 1 of them, e.g. train/0); --max-length 10 keeps them all"], log);
+        log.Clear();
+        Set(new AudioTokenSpan(3, 8, 6, 2), new AudioTokenSpan(1, 3, 3, 3)).RequireAudioKept("--max-length", 5, log.Add);
+        Assert.Equal(["warning: --max-length 5 cuts audio tokens of 1 of the 2 train samples with audio tokens (each keeps some); --max-length 9 keeps them all"], log);
+    }
+
+    [Fact]
+    public void Nothing_cut_or_no_audio_tokens_is_silent()
+    {
+        var log = new List<string>();
+        Set(new AudioTokenSpan(1, 3, 3, 3), default).RequireAudioKept("--max-length", 5, log.Add);
+        Set(default, default).RequireAudioKept("--max-length", 1, log.Add); // text only
+        (Set(new AudioTokenSpan(5, 9, 5, 0)) with { Audio = null }).RequireAudioKept("--max-length", 1, log.Add); // not made by Encode
+        Assert.Empty(log);
+    }
+
+    [Fact]
+    public void The_span_counts_the_audio_tokens_the_max_length_keeps_even_when_text_lies_between_them()
+    {
+        int[] full = [1, 2, 90, 3, 91, 3, 92, 4]; // the reference layout puts a space token between audio tokens
+        Assert.Equal(new AudioTokenSpan(2, 6, 3, 2), AudioTokenSpan.Find(full, 5, t => t >= 90));
+        Assert.Equal(new AudioTokenSpan(2, 6, 3, 0), AudioTokenSpan.Find(full, 2, t => t >= 90));
+        Assert.True(AudioTokenSpan.Find(full, 2, t => t >= 90).AllCut);
+        Assert.False(AudioTokenSpan.Find(full, 7, t => t >= 90).Cut);
+        Assert.Equal(default, AudioTokenSpan.Find(full, 8, t => t > 100));
+    }
+}
