@@ -87,7 +87,7 @@ public sealed record RunFile : IArtifact
         {
             Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256,
             Codes = RunFiles.FullPath(previous.Codes), Pretrained = RunFiles.FullPath(previous.Pretrained), CodesSha256 = previous.CodesSha256 ?? CodesSha256,
-            BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256, ModelStamp = previous.ModelStamp ?? ModelStamp,
+            BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256, ModelStamp = ModelResolver.InCurrentForm(previous.ModelStamp, Model, ModelStamp),
             PretrainedSha256 = previous.PretrainedSha256 ?? PretrainedSha256,
         };
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)

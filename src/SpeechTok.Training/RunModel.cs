@@ -44,7 +44,7 @@ internal sealed class RunModel : IDisposable
             if (!File.Exists(Path.Combine(FinetuneRun.SeedDir(run, seed), SeedDone.FileName)))
                 throw new SpeechTokException($"{run}: seed {seed} has not finished (no {SeedDone.FileName}); rerun the finetune command to finish the run");
         string folder = ModelResolver.ResolveRecorded(meta.Model, meta.BuiltinLmSha256, src);
-        if (meta.ModelStamp is { } stamp && ModelResolver.Stamp(meta.Model) != stamp)
+        if (meta.ModelStamp is { } stamp && !ModelResolver.StampMatches(stamp, meta.Model))
             throw new SpeechTokException($"{src}: the model folder {folder} changed since this run was fine-tuned (its config, tokenizer or weight files differ); "
                 + "the run's adapters and heads fit the weights they were trained on: fine-tune again, or restore the folder");
         return new RunModel(run, meta, LanguageModel.Load(folder, meta.Selection, encoder != null), encoder);
