@@ -190,13 +190,16 @@ public static class ExperimentRunner
             if (!File.Exists(path))
             {
                 var codes = Codes();
+                // random keeps as many tokens as the 2-8 selection: that one is its own step, made before this one starts, so
+                // that its seconds are not counted again inside 'selection random' (timings' total, audio-random's seconds)
+                string? lasso = which == "random" ? Selection("2-8") : null;
                 timings.Time($"selection {which}", () =>
                 {
                     SelectionFile doc;
                     using var store = CodeStore.Open(codes);
-                    if (which == "random")
+                    if (lasso != null)
                     {
-                        int k = SelectionFile.Load(Selection("2-8")).SelectedFeatures.Length;
+                        int k = SelectionFile.Load(lasso).SelectedFeatures.Length;
                         doc = SelectionRunner.Run(Select("2-8") with { RandomK = k, Seed = SelectOptions.DefaultSeed }, s => store.TryGet(s));
                     }
                     else

@@ -174,6 +174,23 @@ public sealed class RunnerTests : IDisposable
         Assert.Contains("preset", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { MetricForBestModel = "macro_f1" })).Message);
     }
 
+    /// <summary>audio-random draws as many tokens as the 2-8 selection keeps; run without audio-lasso before it, it made that
+    /// selection inside its own 'selection random' step, so timings.json (and the report's total) counted the 2-8
+    /// selection's seconds twice.</summary>
+    [Fact]
+    public void Audio_random_alone_times_the_2_8_selection_once_as_its_own_step()
+    {
+        var o = Options(WriteDataset()) with { OnlySystems = ["audio-random"] };
+        ExperimentRunner.Run(o, m =>
+        {
+            if (m.StartsWith("selection 2-8: C =", StringComparison.Ordinal)) Thread.Sleep(2000); // inside the 2-8 step: a slow selection
+        });
+        var timings = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(o.Out, ExperimentRunner.TimingsFile)))!;
+        double lasso = (double)timings["selection 2-8"]!["seconds"]!, random = (double)timings["selection random"]!["seconds"]!;
+        Assert.True(lasso >= 2, $"selection 2-8: {lasso} s");
+        Assert.True(random < 1, $"selection random: {random} s, selection 2-8: {lasso} s"); // a draw among the codes: well under the 2 s
+    }
+
     /// <summary>timings.json was written only when a step ended, so a run killed inside a step lost that step's time and the
     /// report's total understated the experiment; now the running step's seconds are flushed while it runs and a resumed
     /// step adds to them, counting the attempt.</summary>
