@@ -82,8 +82,7 @@ public static class ExperimentRunner
         foreach (var system in systems)
         {
             if (done.Contains(system)) { log($"{system}: already in results.json, skipped"); continue; }
-            var sw = Stopwatch.StartNew();
-            var r = system switch
+            var r = timings.For(system, () => system switch
             {
                 "bow" or "mfcc" or "bow-mfcc" => ctx.Baseline(system),
                 "text-only-llm" => ctx.Finetune(system, selection: null, pretrained: null),
@@ -93,8 +92,8 @@ public static class ExperimentRunner
                 "audio-lasso-nopt" => ctx.Finetune(system, ctx.Selection("2-8"), pretrained: null),
                 "audio-vector" => ctx.Finetune(system, selection: null, pretrained: null, o.AudioEncoder),
                 _ => throw new UnreachableException(),
-            };
-            Record(r with { Seconds = sw.Elapsed.TotalSeconds });
+            });
+            Record(r with { Seconds = timings.SecondsOf(system) }); // every attempt of its steps, as timings.json
         }
         var results = ExperimentResults.Load(resultsPath);
         // results.json lists the systems in the fixed order, whatever order earlier --systems subsets added them in

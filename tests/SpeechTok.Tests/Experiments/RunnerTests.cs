@@ -218,8 +218,9 @@ public sealed class RunnerTests : IDisposable
             var failed = (JsonObject)Read()["fine-tune text-only-llm"]!; // an exception, unlike a kill, records the step's end
             Assert.Equal((1, false), ((int)failed["attempts"]!, (bool)failed["finished"]!));
 
-            File.WriteAllText(path, atKill); // as if the process had been killed at that instant
             var killed = (JsonObject)JsonNode.Parse(atKill)!;
+            killed["fine-tune text-only-llm"]!["seconds"] = (double)killed["fine-tune text-only-llm"]!["seconds"]! + 1000; // a long attempt
+            File.WriteAllText(path, killed.ToJsonString()); // as if the process had been killed at that instant
             double bow = (double)killed["baseline bow"]!["seconds"]!, before = (double)killed["fine-tune text-only-llm"]!["seconds"]!;
             Assert.True(before > 0);
             Assert.Equal((1, false), ((int)killed["fine-tune text-only-llm"]!["attempts"]!, (bool)killed["fine-tune text-only-llm"]!["finished"]!));
@@ -232,6 +233,11 @@ public sealed class RunnerTests : IDisposable
             var ft = after["fine-tune text-only-llm"]!;
             Assert.Equal((2, true), ((int)ft["attempts"]!, (bool)ft["finished"]!));
             Assert.True((double)ft["seconds"]! > before, $"{ft["seconds"]} s after the resumed attempt, {before} s before it");
+            // results.json's seconds were the last run's wall time only: now both attempts, from the same source
+            var results = ExperimentResults.Load(Path.Combine(o.Out, ExperimentResults.FileName));
+            Assert.Equal((double)ft["seconds"]!, results.Find("text-only-llm")!.Seconds!.Value, 0.001);
+            Assert.Equal(bow, results.Find("bow")!.Seconds!.Value, 0.001);
+            Assert.Equal(("text-only-llm", "bow"), ((string)ft["system"]!, (string)after["baseline bow"]!["system"]!));
             var report = File.ReadAllText(Path.Combine(o.Out, "report.md"));
             Assert.Contains("| fine-tune text-only-llm (2 attempts) |", report);
             Assert.Contains("| baseline bow |", report);
