@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+
 namespace SpeechTok.Training;
 
 /// <summary>
@@ -32,27 +35,71 @@ public static class ModelResolver
         return string.Equals(full, RunFiles.FullPath(BuiltinLm.ExpectedFolder), StringComparison.Ordinal) || BuiltinLm.IsCopy(full) ? Builtin : full;
     }
 
+    /// <summary>The start of a content stamp (<see cref="Stamp"/>); a recorded stamp without it was written by the
+    /// legacy scheme (64 hex digits over the weight files' names, sizes and modification times).</summary>
+    public const string StampPrefix = "sha256:";
+
+    /// <summary>The files of a model folder whose bytes define it beside the weights: the LM config and the tokenizer.</summary>
+    private static readonly string[] DefiningFiles = ["config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
+
+    /// <summary>Each file's sha256 by (full path, length, modification time in UTC ticks): a folder is hashed once per process.</summary>
+    private static readonly ConcurrentDictionary<(string Path, long Length, long Ticks), string> FileHashes = new();
+
     /// <summary>
-    /// A stamp of a model folder (not the built-in LM, whose weights' sha256 is recorded instead): sha256 over the contents
-    /// of config.json and the tokenizer files, and each weight file's name, size and modification time (hashing gigabytes
-    /// of weights at every predict would cost more than it guards). Recorded in run.json and pretrain.json so that a
-    /// folder whose weights were replaced at the same path is refused, not used in silence.
+    /// A stamp of a model folder (not the built-in LM, whose weights' sha256 is recorded instead): <see cref="StampPrefix"/>
+    /// and the lowercase hex sha256 over one line per file, its name and the sha256 of its bytes, for config.json,
+    /// tokenizer.json, tokenizer_config.json and special_tokens_map.json when present and every weight file
+    /// (<c>*.safetensors*</c>: the shards and their index), in that order. It depends on the files' bytes only: a copied,
+    /// moved or touched folder keeps it, and one edited byte of a weight, config or tokenizer file changes it. Recorded in
+    /// run.json and pretrain.json so that a folder changed since is refused, not used in silence. The cost is one read of
+    /// the weights per process (sha256 runs at about 1.5 GB/s on one core of the 2-core test machine: some 10 s for the
+    /// 14 GB of a 7B model in the page cache, which the model's load reads anyway): a file's sha256 is
+    /// kept for its (path, length, modification time), so the runs, pre-trainings and evaluations of one
+    /// <c>experiment</c> hash a folder once. Within one process, a file rewritten to the same length at the same
+    /// modification time (to the clock's resolution) therefore keeps its first hash.
     /// </summary>
-    public static string? Stamp(string reference)
+    public static string? Stamp(string reference) =>
+        reference == Builtin ? null : StampPrefix + Digest(Resolve(reference), w => $"{w.Name} {Sha256(w)}");
+
+    /// <summary>
+    /// Whether <paramref name="recorded"/> (a record's <c>model_stamp</c>) still describes the folder of
+    /// <paramref name="reference"/>: a content stamp is compared with <see cref="Stamp"/>; a legacy one (no
+    /// <see cref="StampPrefix"/>: records written before content stamps) is made again the legacy way, over the config and
+    /// tokenizer files' bytes and each weight file's name, size and modification time, so a copied or touched folder no
+    /// longer matches it (fine-tune again to get a content stamp). False for the built-in LM, which has no stamp.
+    /// </summary>
+    public static bool StampMatches(string recorded, string reference) =>
+        reference != Builtin && recorded == (recorded.StartsWith(StampPrefix, StringComparison.Ordinal)
+            ? Stamp(reference)
+            : Digest(Resolve(reference), w => $"{w.Name} {w.Length} {w.LastWriteTimeUtc.Ticks}"));
+
+    /// <summary>
+    /// A recorded stamp in this build's form, so that a rerun compares records field by field: <paramref name="current"/>
+    /// (this run's <see cref="Stamp"/> of <paramref name="reference"/>) when <paramref name="recorded"/> is absent (records
+    /// older than stamps) or still matches the folder (<see cref="StampMatches"/>: legacy stamps included), else
+    /// <paramref name="recorded"/> unchanged (the folder changed: the field differs).
+    /// </summary>
+    public static string? InCurrentForm(string? recorded, string reference, string? current) =>
+        recorded == null || StampMatches(recorded, reference) ? current : recorded;
+
+    /// <summary>sha256 (lowercase hex) over one line per defining file (its name and content sha256), then one per weight file made by <paramref name="weightLine"/>.</summary>
+    private static string Digest(string folder, Func<FileInfo, string> weightLine)
     {
-        if (reference == Builtin) return null;
-        string folder = Resolve(reference);
-        using var all = new MemoryStream();
-        void Add(string text) => all.Write(System.Text.Encoding.UTF8.GetBytes(text + "\n"));
-        foreach (var f in new[] { "config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json" })
-            if (File.Exists(Path.Combine(folder, f))) Add(f + " " + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, f)))));
+        var lines = new System.Text.StringBuilder();
+        foreach (var f in DefiningFiles)
+            if (File.Exists(Path.Combine(folder, f))) lines.Append(f).Append(' ').Append(Sha256(new FileInfo(Path.Combine(folder, f)))).Append('\n');
         foreach (var f in Directory.GetFiles(folder, "*.safetensors*").Order(StringComparer.Ordinal))
-        {
-            var info = new FileInfo(f);
-            Add($"{info.Name} {info.Length} {info.LastWriteTimeUtc.Ticks}");
-        }
-        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(all.ToArray()));
+            lines.Append(weightLine(new FileInfo(f))).Append('\n');
+        return Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(lines.ToString())));
     }
+
+    /// <summary>The sha256 (lowercase hex) of a file's bytes, read in a stream (weights can pass 2 GB) once per (path, length, modification time).</summary>
+    private static string Sha256(FileInfo file) =>
+        FileHashes.GetOrAdd((file.FullName, file.Length, file.LastWriteTimeUtc.Ticks), key =>
+        {
+            using var stream = File.OpenRead(key.Path);
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
+        });
 
     /// <summary>The built-in LM's weights sha256 when <paramref name="reference"/> is <c>builtin</c>, else null (recorded beside it).</summary>
     public static string? BuiltinSha256(string reference) => reference == Builtin ? BuiltinLm.ModelSha256 : null;

@@ -55,7 +55,7 @@ public sealed record PretrainFile : IArtifact
         {
             Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256, Codes = RunFiles.FullPath(previous.Codes)!,
             CodesSha256 = previous.CodesSha256 ?? CodesSha256,
-            BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256, ModelStamp = previous.ModelStamp ?? ModelStamp,
+            BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256, ModelStamp = ModelResolver.InCurrentForm(previous.ModelStamp, Model, ModelStamp),
         };
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)
             throw new SpeechTokException($"{path}: '{d.Field}' differs from this command's ({d.Was} vs {d.Now}); use another --out to start a new run");

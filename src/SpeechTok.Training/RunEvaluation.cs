@@ -101,18 +101,43 @@ public static class RunEvaluation
     }
 
     /// <summary>
-    /// Class probabilities of one sample, averaged over the run's seeds (softmax; per-label sigmoid for
-    /// multi-label runs). <paramref name="codes"/> is <c>codes[rvqLayer][frame]</c> from the run's speech
-    /// tokenizer (runs with audio tokens), <paramref name="wav"/> the 16 kHz clip (audio-vector runs); both null for
-    /// text-only runs. Each seed's adapter is read as its adapter_config.json says (<see cref="AdapterConfig"/>).
-    /// Errors name the run folder and the missing piece. The codes are checked for layer count, frame count and
-    /// code range only: which tokenizer made them cannot be seen in them, so <see cref="PredictFiles"/> is the
-    /// checked path from a clip.
+    /// Class probabilities [K] of one sample, averaged over the run's seeds (softmax; per-label sigmoid for multi-label
+    /// runs): the batch form below with one sample. <paramref name="codes"/> is <c>codes[rvqLayer][frame]</c> from the
+    /// run's speech tokenizer (runs with audio tokens), <paramref name="wav"/> the 16 kHz mono clip (audio-vector runs);
+    /// both null for text-only runs. Errors as the batch form's.
     /// </summary>
-    public static float[] Predict(string run, string text, int[][]? codes, float[]? wav = null)
+    public static float[] Predict(string run, string text, int[][]? codes, float[]? wav = null) =>
+        Predict(run, [text], codes == null ? null : [codes], wav == null ? null : [wav], "'codes'", "'wav'")[0];
+
+    /// <summary>
+    /// Class probabilities [n][K] of in-memory samples, in input order, averaged over the run's seeds (softmax; per-label
+    /// sigmoid for multi-label runs); the model is loaded once for the batch, which is predicted in batches of the run's
+    /// batch size as <c>evaluate</c> does. <paramref name="texts"/>: n ≥ 1 transcripts. <paramref name="codes"/>: for runs
+    /// with audio tokens, n arrays <c>[rvqLayer][frame]</c> of codes from the speech tokenizer that made the run's code
+    /// store, else null. <paramref name="wavs"/>: for audio-vector runs, n 16 kHz mono clips (samples in −1..1), else null.
+    /// Each seed's adapter is read as its adapter_config.json says (<see cref="AdapterConfig"/>).
+    /// Errors (<see cref="SpeechTokException"/>), before the model loads: an input the run does not take, or a missing one,
+    /// naming run.json and the argument; counts that differ from the texts'; an empty or null clip, naming its sample. Then:
+    /// a run that is unfinished or whose model folder changed (<see cref="ModelResolver.StampMatches"/>); codes with too few
+    /// RVQ layers, frame counts that differ between layers, or a code outside the codebook, naming the sample's index.
+    /// Which tokenizer made the codes cannot be seen in them: <see cref="PredictFiles"/> is the checked path from a clip.
+    /// </summary>
+    public static float[][] Predict(string run, IReadOnlyList<string> texts, IReadOnlyList<int[][]>? codes = null, IReadOnlyList<float[]>? wavs = null) =>
+        Predict(run, texts, codes, wavs, "'codes'", "'wavs'");
+
+    /// <summary>The checks and prediction of the public forms, naming the audio inputs as their caller calls them.</summary>
+    private static float[][] Predict(string run, IReadOnlyList<string> texts, IReadOnlyList<int[][]>? codes, IReadOnlyList<float[]>? wavs, string codesName, string audioName)
     {
+        ArgumentNullException.ThrowIfNull(texts);
+        string runJson = Path.Combine(run, RunFile.FileName);
+        RunFile.Load(runJson).RequireSampleInputs(runJson, codes != null, wavs != null, codesName, audioName);
+        if (texts.Count == 0) throw new SpeechTokException("no sample to predict: the texts are empty");
+        foreach (var (name, count) in new[] { (codesName, codes?.Count), (audioName, wavs?.Count) })
+            if (count is int n && n != texts.Count) throw new SpeechTokException($"{texts.Count} texts but {n} items in {name}");
+        for (int i = 0; i < wavs?.Count; i++)
+            if (wavs[i] is not { Length: > 0 }) throw new SpeechTokException($"sample {i}: {audioName} holds no audio");
         using var rm = RunModel.Load(run);
-        return rm.PredictBagged(rm.EncodeOne(text, codes, wav))[0];
+        return rm.PredictBagged(rm.Encode(texts, codes, wavs));
     }
 
     /// <summary>
@@ -120,27 +145,24 @@ public static class RunEvaluation
     /// ffmpeg reads) is loaded as the run's codes were made (run.json's <c>codes_mixdown</c>) and, for runs with audio
     /// tokens, encoded by <paramref name="tokenizerDir"/>, which must be the speech tokenizer that made the run's codes
     /// (its identity is checked against run.json's <c>codes_tokenizer</c>). Text-only runs take no clip; audio-vector
-    /// runs take the clip and no tokenizer. Returns <see cref="Predict"/>'s bagged probabilities.
+    /// runs take the clip and no tokenizer: the same checks as <see cref="Predict(string, string, int[][], float[])"/>,
+    /// made before the clip is read and naming the options. Returns its bagged probabilities [K].
     /// </summary>
     public static float[] PredictFiles(string run, string text, string? audioPath, string? tokenizerDir)
     {
         string runJson = Path.Combine(run, RunFile.FileName);
         var meta = RunFile.Load(runJson);
-        if (meta.TextOnly && audioPath != null) throw new SpeechTokException($"{runJson}: the run is text-only, so --audio is not used; drop it");
-        if (meta.Selection == null && tokenizerDir != null)
-            throw new SpeechTokException($"{runJson}: the run is {(meta.TextOnly ? "text-only" : "an audio-vector run (it reads the clip itself)")}, so --tokenizer is not used; drop it");
-        float[]? wav = audioPath is null ? null : AudioLoader.Load(audioPath, meta.CodesMixdown ?? false);
-        int[][]? codes = null;
-        if (wav != null && meta.Selection != null)
-        {
-            var tokDir = tokenizerDir ?? throw new SpeechTokException("--audio needs --tokenizer DIR (the speech tokenizer of the run's code store)");
-            if (tokDir == TokenizerLoader.Builtin && !Directory.Exists(tokDir))
-                throw new SpeechTokException($"--tokenizer builtin: give the folder of the built-in tokenizer fitted for the run's codes (`tokenize --tokenizer builtin` wrote it to {Path.Combine(meta.Codes ?? "CODES", TokenizerLoader.BuiltinSubfolder)})");
-            string identity = TokenizerLoader.Identity(tokDir);
-            if (meta.CodesTokenizer != null && meta.CodesTokenizer != identity)
-                throw new SpeechTokException($"tokenizer '{tokDir}' ({identity}) is not the one of the run's codes ({meta.CodesTokenizer})");
-            codes = TokenizerLoader.Load(tokDir).Encode(wav);
-        }
-        return Predict(run, text, codes, wav);
+        bool tokens = meta.Selection != null;
+        if (!tokens && tokenizerDir != null) throw new SpeechTokException($"{runJson}: the run is {meta.InputKind}, so --tokenizer is not used; drop it");
+        meta.RequireSampleInputs(runJson, codes: tokens && audioPath != null, audio: !tokens && audioPath != null, "--audio and --tokenizer", "--audio");
+        float[] Clip(string path) => AudioLoader.Load(path, meta.CodesMixdown ?? false);
+        if (!tokens) return Predict(run, text, null, audioPath is null ? null : Clip(audioPath));
+        var tokDir = tokenizerDir ?? throw new SpeechTokException("--audio needs --tokenizer DIR (the speech tokenizer of the run's code store)");
+        if (tokDir == TokenizerLoader.Builtin && !Directory.Exists(tokDir))
+            throw new SpeechTokException($"--tokenizer builtin: give the folder of the built-in tokenizer fitted for the run's codes (`tokenize --tokenizer builtin` wrote it to {Path.Combine(meta.Codes ?? "CODES", TokenizerLoader.BuiltinSubfolder)})");
+        string identity = TokenizerLoader.Identity(tokDir);
+        if (meta.CodesTokenizer != null && meta.CodesTokenizer != identity)
+            throw new SpeechTokException($"tokenizer '{tokDir}' ({identity}) is not the one of the run's codes ({meta.CodesTokenizer})");
+        return Predict(run, text, TokenizerLoader.Load(tokDir).Encode(Clip(audioPath!)), null); // the checks above: a clip is given
     }
 }

@@ -79,6 +79,23 @@ public sealed record RunFile : IArtifact
         Selection?.Validate(source);
     }
 
+    /// <summary>What the run hears beside the text, for messages: "text-only", "a run with audio tokens" or "an audio-vector run (it reads the clip itself)".</summary>
+    internal string InputKind => TextOnly ? "text-only" : Selection != null ? "a run with audio tokens" : "an audio-vector run (it reads the clip itself)";
+
+    /// <summary>
+    /// Refuses a sample's audio inputs that this run does not take, and asks for the one it needs, in one message that
+    /// starts with <paramref name="source"/> and names the input as the caller calls it (<paramref name="codesName"/>,
+    /// <paramref name="audioName"/>): RVQ codes exactly for runs with audio tokens (<see cref="Selection"/>), the clip
+    /// exactly for audio-vector runs (<see cref="AudioEncoder"/>), neither for text-only runs.
+    /// </summary>
+    internal void RequireSampleInputs(string source, bool codes, bool audio, string codesName, string audioName)
+    {
+        if (codes && Selection == null) throw new SpeechTokException($"{source}: the run is {InputKind}, so {codesName} is not used; drop it");
+        if (audio && AudioEncoder == null) throw new SpeechTokException($"{source}: the run is {InputKind}, so {audioName} is not used; drop it");
+        if (!codes && Selection != null) throw new SpeechTokException($"{source}: the run uses audio tokens; pass {codesName}");
+        if (!audio && AudioEncoder != null) throw new SpeechTokException($"{source}: the run uses an audio vector; pass {audioName}");
+    }
+
     /// <summary>Fails when <paramref name="previous"/> (the folder's run.json) differs from this run in a field that defines it.</summary>
     public void RequireSameRunAs(RunFile previous, string path)
     {
@@ -87,7 +104,7 @@ public sealed record RunFile : IArtifact
         {
             Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256,
             Codes = RunFiles.FullPath(previous.Codes), Pretrained = RunFiles.FullPath(previous.Pretrained), CodesSha256 = previous.CodesSha256 ?? CodesSha256,
-            BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256, ModelStamp = previous.ModelStamp ?? ModelStamp,
+            BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256, ModelStamp = ModelResolver.InCurrentForm(previous.ModelStamp, Model, ModelStamp),
             PretrainedSha256 = previous.PretrainedSha256 ?? PretrainedSha256,
         };
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)

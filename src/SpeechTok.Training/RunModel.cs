@@ -44,7 +44,7 @@ internal sealed class RunModel : IDisposable
             if (!File.Exists(Path.Combine(FinetuneRun.SeedDir(run, seed), SeedDone.FileName)))
                 throw new SpeechTokException($"{run}: seed {seed} has not finished (no {SeedDone.FileName}); rerun the finetune command to finish the run");
         string folder = ModelResolver.ResolveRecorded(meta.Model, meta.BuiltinLmSha256, src);
-        if (meta.ModelStamp is { } stamp && ModelResolver.Stamp(meta.Model) != stamp)
+        if (meta.ModelStamp is { } stamp && !ModelResolver.StampMatches(stamp, meta.Model))
             throw new SpeechTokException($"{src}: the model folder {folder} changed since this run was fine-tuned (its config, tokenizer or weight files differ); "
                 + "the run's adapters and heads fit the weights they were trained on: fine-tune again, or restore the folder");
         return new RunModel(run, meta, LanguageModel.Load(folder, meta.Selection, encoder != null), encoder);
@@ -72,13 +72,19 @@ internal sealed class RunModel : IDisposable
         return Encoder == null ? set : set with { Vectors = AudioVectors.Encode(samples, Encoder).Select(Meta.AudioVectorNorm!.Apply).ToArray() };
     }
 
-    /// <summary>One sample: its text, its RVQ codes (runs with audio tokens) and its 16 kHz audio (audio-vector runs).</summary>
-    public EncodedSet EncodeOne(string text, int[][]? codes, float[]? wav)
+    /// <summary>
+    /// In-memory samples, keyed "0", "1", … in order: their texts with their RVQ codes <c>[n][rvqLayer][frame]</c> (runs
+    /// with audio tokens) or their 16 kHz clips (audio-vector runs), as <see cref="RunFile.RequireSampleInputs"/> let them
+    /// through. A sample whose codes do not fit the run's layers or codebook fails naming its index.
+    /// </summary>
+    public EncodedSet Encode(IReadOnlyList<string> texts, IReadOnlyList<int[][]>? codes, IReadOnlyList<float[]>? wavs)
     {
-        if (Serializer.NeedsCodes && codes == null) throw new SpeechTokException($"{Run}: this run uses audio tokens; pass --audio (and --tokenizer)");
-        if (Encoder != null && wav == null) throw new SpeechTokException($"{Run}: this run uses an audio vector; pass --audio");
-        var r = Serializer.Serialize(text, codes);
-        return new EncodedSet("predict", ["input"], [r.Ids], [[]], [r.Truncated]) { Vectors = Encoder == null ? null : [Meta.AudioVectorNorm!.Apply(Encoder.Encode(wav))] };
+        var rows = Serializer.SerializeAll(texts, codes);
+        return new EncodedSet("predict", [.. Enumerable.Range(0, rows.Length).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+            [.. rows.Select(r => r.Ids)], [.. rows.Select(_ => Array.Empty<int>())], [.. rows.Select(r => r.Truncated)])
+        {
+            Vectors = Encoder == null ? null : [.. wavs!.Select(w => Meta.AudioVectorNorm!.Apply(Encoder.Encode(w)))],
+        };
     }
 
     /// <summary>Class probabilities [n][K] of <paramref name="set"/> with seed <paramref name="seed"/>'s rows, adapter (and audio projection).</summary>

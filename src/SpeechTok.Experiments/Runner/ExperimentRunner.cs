@@ -82,8 +82,7 @@ public static class ExperimentRunner
         foreach (var system in systems)
         {
             if (done.Contains(system)) { log($"{system}: already in results.json, skipped"); continue; }
-            var sw = Stopwatch.StartNew();
-            var r = system switch
+            var r = timings.For(system, () => system switch
             {
                 "bow" or "mfcc" or "bow-mfcc" => ctx.Baseline(system),
                 "text-only-llm" => ctx.Finetune(system, selection: null, pretrained: null),
@@ -93,8 +92,8 @@ public static class ExperimentRunner
                 "audio-lasso-nopt" => ctx.Finetune(system, ctx.Selection("2-8"), pretrained: null),
                 "audio-vector" => ctx.Finetune(system, selection: null, pretrained: null, o.AudioEncoder),
                 _ => throw new UnreachableException(),
-            };
-            Record(r with { Seconds = sw.Elapsed.TotalSeconds });
+            });
+            Record(r with { Seconds = timings.SecondsOf(system) }); // every attempt of its steps, as timings.json
         }
         var results = ExperimentResults.Load(resultsPath);
         // results.json lists the systems in the fixed order, whatever order earlier --systems subsets added them in
@@ -190,13 +189,16 @@ public static class ExperimentRunner
             if (!File.Exists(path))
             {
                 var codes = Codes();
+                // random keeps as many tokens as the 2-8 selection: that one is its own step, made before this one starts, so
+                // that its seconds are not counted again inside 'selection random' (timings' total, audio-random's seconds)
+                string? lasso = which == "random" ? Selection("2-8") : null;
                 timings.Time($"selection {which}", () =>
                 {
                     SelectionFile doc;
                     using var store = CodeStore.Open(codes);
-                    if (which == "random")
+                    if (lasso != null)
                     {
-                        int k = SelectionFile.Load(Selection("2-8")).SelectedFeatures.Length;
+                        int k = SelectionFile.Load(lasso).SelectedFeatures.Length;
                         doc = SelectionRunner.Run(Select("2-8") with { RandomK = k, Seed = SelectOptions.DefaultSeed }, s => store.TryGet(s));
                     }
                     else

@@ -7,12 +7,16 @@ using SpeechTok.IO;
 namespace SpeechTok.Experiments.Runner;
 
 /// <summary>
-/// Step timings kept in OUT/timings.json, <c>{"step": {"seconds", "attempts", "finished"}}</c>, so that a resumed run
+/// Step timings kept in OUT/timings.json, <c>{"step": {"seconds", "attempts", "finished", "system"}}</c>, so that a resumed run
 /// reports the time of every run that worked on the experiment. The file is rewritten atomically when a step starts,
 /// every <see cref="FlushEvery"/> while it runs, and when it ends, so a killed run loses at most that much of the step
 /// it was in. A step that starts again before it finished (the earlier run was killed or failed during it) counts
 /// one more attempt; a finished step that a later run enters again (tokenize re-checks the codes) adds its seconds only.
 /// A bare number for a step (the format before attempts) reads as one finished attempt.
+/// A step belongs to the system that started it first (<see cref="For{T}"/>): its own fine-tuning or baseline, and the
+/// shared steps (tokenize, a selection, a pre-training) that it was the first to need; <see cref="SecondsOf"/> sums them,
+/// so results.json's seconds of a system count every attempt, as the report's timings do. A step recorded without
+/// <c>system</c> (files written before owners) goes to the first system that starts it again.
 /// </summary>
 internal sealed class StepTimings
 {
@@ -24,6 +28,7 @@ internal sealed class StepTimings
         public double Seconds;
         public int Attempts;
         public bool Finished;
+        public string? System;
     }
 
     private sealed class Running(Entry entry, double before)
@@ -37,6 +42,7 @@ internal sealed class StepTimings
     private readonly object _gate = new();
     private readonly List<(string Step, Entry Entry)> _steps = [];
     private readonly List<Running> _running = [];
+    private string? _system;
 
     public StepTimings(string path)
     {
@@ -52,9 +58,10 @@ internal sealed class StepTimings
             return new Entry { Seconds = Seconds(step, v), Attempts = 1, Finished = true };
         if (node is JsonObject o && o["seconds"] is JsonValue s && s.GetValueKind() == JsonValueKind.Number
             && o["attempts"] is JsonValue a && a.GetValueKind() == JsonValueKind.Number && a.TryGetValue(out int attempts) && attempts >= 1
-            && o["finished"] is JsonValue f && f.GetValueKind() is JsonValueKind.True or JsonValueKind.False)
-            return new Entry { Seconds = Seconds(step, s), Attempts = attempts, Finished = f.GetValue<bool>() };
-        throw new SpeechTokException($"{_path}: step '{step}' is {node?.ToJsonString() ?? "null"}, expected {{\"seconds\": number, \"attempts\": integer ≥ 1, \"finished\": bool}} or a number of seconds");
+            && o["finished"] is JsonValue f && f.GetValueKind() is JsonValueKind.True or JsonValueKind.False
+            && (o["system"] is null || o["system"] is JsonValue n && n.GetValueKind() == JsonValueKind.String))
+            return new Entry { Seconds = Seconds(step, s), Attempts = attempts, Finished = f.GetValue<bool>(), System = o["system"]?.GetValue<string>() };
+        throw new SpeechTokException($"{_path}: step '{step}' is {node?.ToJsonString() ?? "null"}, expected {{\"seconds\": number, \"attempts\": integer ≥ 1, \"finished\": bool, \"system\": string (optional)}} or a number of seconds");
     }
 
     private double Seconds(string step, JsonValue v)
@@ -62,6 +69,23 @@ internal sealed class StepTimings
         double s = v.GetValue<double>();
         if (!(s >= 0) || double.IsInfinity(s)) throw new SpeechTokException($"{_path}: step '{step}' has {v.ToJsonString()} seconds, expected a non-negative number");
         return s;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="f"/> for <paramref name="system"/>: the steps it starts that no system owns yet become that
+    /// system's (<see cref="SecondsOf"/>). Not nested, and one system at a time.
+    /// </summary>
+    public T For<T>(string system, Func<T> f)
+    {
+        lock (_gate) _system = system;
+        try { return f(); }
+        finally { lock (_gate) _system = null; }
+    }
+
+    /// <summary>The seconds of the steps <paramref name="system"/> owns (see <see cref="For{T}"/>), over every attempt of every run.</summary>
+    public double SecondsOf(string system)
+    {
+        lock (_gate) return _steps.Where(s => s.Entry.System == system).Sum(s => s.Entry.Seconds);
     }
 
     /// <summary>Runs <paramref name="f"/> as <paramref name="step"/>, adding its wall time to what earlier runs recorded.</summary>
@@ -73,6 +97,7 @@ internal sealed class StepTimings
             var entry = _steps.FirstOrDefault(s => s.Step == step).Entry;
             if (entry == null) _steps.Add((step, entry = new Entry()));
             if (!entry.Finished) entry.Attempts++; // new, or resumed after a run that was killed or failed during it
+            entry.System ??= _system;
             run = new Running(entry, entry.Seconds);
             _running.Add(run);
             Write();
@@ -117,7 +142,11 @@ internal sealed class StepTimings
     {
         var doc = new JsonObject();
         foreach (var (step, e) in _steps)
-            doc[step] = new JsonObject { ["seconds"] = Math.Round(e.Seconds, 3), ["attempts"] = e.Attempts, ["finished"] = e.Finished };
+        {
+            var o = new JsonObject { ["seconds"] = Math.Round(e.Seconds, 3), ["attempts"] = e.Attempts, ["finished"] = e.Finished };
+            if (e.System != null) o["system"] = e.System;
+            doc[step] = o;
+        }
         ArtifactJson.WriteNode(_path, doc);
     }
 

@@ -174,6 +174,23 @@ public sealed class RunnerTests : IDisposable
         Assert.Contains("preset", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { MetricForBestModel = "macro_f1" })).Message);
     }
 
+    /// <summary>audio-random draws as many tokens as the 2-8 selection keeps; run without audio-lasso before it, it made that
+    /// selection inside its own 'selection random' step, so timings.json (and the report's total) counted the 2-8
+    /// selection's seconds twice.</summary>
+    [Fact]
+    public void Audio_random_alone_times_the_2_8_selection_once_as_its_own_step()
+    {
+        var o = Options(WriteDataset()) with { OnlySystems = ["audio-random"] };
+        ExperimentRunner.Run(o, m =>
+        {
+            if (m.StartsWith("selection 2-8: C =", StringComparison.Ordinal)) Thread.Sleep(2000); // inside the 2-8 step: a slow selection
+        });
+        var timings = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(o.Out, ExperimentRunner.TimingsFile)))!;
+        double lasso = (double)timings["selection 2-8"]!["seconds"]!, random = (double)timings["selection random"]!["seconds"]!;
+        Assert.True(lasso >= 2, $"selection 2-8: {lasso} s");
+        Assert.True(random < 1, $"selection random: {random} s, selection 2-8: {lasso} s"); // a draw among the codes: well under the 2 s
+    }
+
     /// <summary>timings.json was written only when a step ended, so a run killed inside a step lost that step's time and the
     /// report's total understated the experiment; now the running step's seconds are flushed while it runs and a resumed
     /// step adds to them, counting the attempt.</summary>
@@ -201,8 +218,9 @@ public sealed class RunnerTests : IDisposable
             var failed = (JsonObject)Read()["fine-tune text-only-llm"]!; // an exception, unlike a kill, records the step's end
             Assert.Equal((1, false), ((int)failed["attempts"]!, (bool)failed["finished"]!));
 
-            File.WriteAllText(path, atKill); // as if the process had been killed at that instant
             var killed = (JsonObject)JsonNode.Parse(atKill)!;
+            killed["fine-tune text-only-llm"]!["seconds"] = (double)killed["fine-tune text-only-llm"]!["seconds"]! + 1000; // a long attempt
+            File.WriteAllText(path, killed.ToJsonString()); // as if the process had been killed at that instant
             double bow = (double)killed["baseline bow"]!["seconds"]!, before = (double)killed["fine-tune text-only-llm"]!["seconds"]!;
             Assert.True(before > 0);
             Assert.Equal((1, false), ((int)killed["fine-tune text-only-llm"]!["attempts"]!, (bool)killed["fine-tune text-only-llm"]!["finished"]!));
@@ -215,6 +233,11 @@ public sealed class RunnerTests : IDisposable
             var ft = after["fine-tune text-only-llm"]!;
             Assert.Equal((2, true), ((int)ft["attempts"]!, (bool)ft["finished"]!));
             Assert.True((double)ft["seconds"]! > before, $"{ft["seconds"]} s after the resumed attempt, {before} s before it");
+            // results.json's seconds were the last run's wall time only: now both attempts, from the same source
+            var results = ExperimentResults.Load(Path.Combine(o.Out, ExperimentResults.FileName));
+            Assert.Equal((double)ft["seconds"]!, results.Find("text-only-llm")!.Seconds!.Value, 0.001);
+            Assert.Equal(bow, results.Find("bow")!.Seconds!.Value, 0.001);
+            Assert.Equal(("text-only-llm", "bow"), ((string)ft["system"]!, (string)after["baseline bow"]!["system"]!));
             var report = File.ReadAllText(Path.Combine(o.Out, "report.md"));
             Assert.Contains("| fine-tune text-only-llm (2 attempts) |", report);
             Assert.Contains("| baseline bow |", report);

@@ -42,6 +42,33 @@ public sealed class StepTimingsTests : IDisposable
         Assert.Equal(2, (int)Step("pre-train 2-8")["attempts"]!);
     }
 
+    /// <summary>results.json's seconds of a system were its last run's wall time: a killed and resumed system lost the
+    /// earlier attempts that timings.json keeps. A step now belongs to the system that started it first, and a system's
+    /// seconds sum its steps over every attempt.</summary>
+    [Fact]
+    public void A_system_s_seconds_sum_every_attempt_of_the_steps_it_started_first_across_runs()
+    {
+        File.WriteAllText(PathOf, """{"selection 2-8": {"seconds": 7, "attempts": 1, "finished": true}}"""); // before owners were recorded
+        var t = new StepTimings(PathOf);
+        Assert.Throws<OperationCanceledException>(() => t.For<int>("audio-lasso", () =>
+        {
+            t.Time("tokenize", () => { Thread.Sleep(20); return 0; });
+            t.Time("selection 2-8", () => 0); // claimed by the first system to start it again
+            return t.Time<int>("pre-train 2-8", () => { Thread.Sleep(20); throw new OperationCanceledException(); }); // killed
+        }));
+        Assert.Equal("audio-lasso", (string)Step("tokenize")["system"]!);
+
+        var next = new StepTimings(PathOf); // the resumed run
+        next.For("audio-lasso", () => next.Time("pre-train 2-8", () => 0) + next.Time("fine-tune audio-lasso", () => 0));
+        next.For("audio-lasso-nopt", () => next.Time("tokenize", () => 0) + next.Time("fine-tune audio-lasso-nopt", () => { Thread.Sleep(20); return 0; }));
+        var all = next.All.ToDictionary(x => x.Step, x => x.Seconds);
+        Assert.Equal(all["tokenize"] + all["selection 2-8"] + all["pre-train 2-8"] + all["fine-tune audio-lasso"], next.SecondsOf("audio-lasso"), 9);
+        Assert.True(next.SecondsOf("audio-lasso") >= 7.04, $"{next.SecondsOf("audio-lasso")}"); // both attempts of the pre-training
+        Assert.Equal(all["fine-tune audio-lasso-nopt"], next.SecondsOf("audio-lasso-nopt"), 9); // tokenize stays audio-lasso's
+        Assert.Equal(0, next.SecondsOf("bow"));
+        Assert.Equal("audio-lasso", (string)Step("pre-train 2-8")["system"]!);
+    }
+
     [Fact]
     public void The_format_without_attempts_reads_as_finished_steps_and_a_bad_entry_is_named()
     {
@@ -56,6 +83,8 @@ public sealed class StepTimingsTests : IDisposable
         var ex = Assert.Throws<SpeechTokException>(() => new StepTimings(PathOf));
         Assert.Contains(PathOf, ex.Message);
         Assert.Contains("step 'tokenize'", ex.Message);
+        File.WriteAllText(PathOf, """{"tokenize": {"seconds": 3, "attempts": 1, "finished": true, "system": 4}}""");
+        Assert.Contains("step 'tokenize' is", Assert.Throws<SpeechTokException>(() => new StepTimings(PathOf)).Message);
         File.WriteAllText(PathOf, """{"tokenize": -1}""");
         Assert.Contains("step 'tokenize' has -1 seconds", Assert.Throws<SpeechTokException>(() => new StepTimings(PathOf)).Message);
     }

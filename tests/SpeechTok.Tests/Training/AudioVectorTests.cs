@@ -119,7 +119,7 @@ public sealed class AudioVectorTests : IDisposable
         var one = RunEvaluation.Predict(run, s.Text, null, AudioLoader.LoadSample(s));
         var batch = rows[3]["probabilities"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
         for (int c = 0; c < 2; c++) Assert.Equal(batch[c], one[c], 4);
-        Assert.Contains("pass --audio", Assert.Throws<SpeechTokException>(() => RunEvaluation.Predict(run, "x", null)).Message);
+        Assert.Contains("the run uses an audio vector; pass 'wav'", Assert.Throws<SpeechTokException>(() => RunEvaluation.Predict(run, "x", null)).Message);
         Assert.Equal(one, RunEvaluation.PredictFiles(run, s.Text, s.AudioPaths[0], null)); // from the file, as `predict --audio` reads it
         Assert.Contains("so --tokenizer is not used", Assert.Throws<SpeechTokException>(() => RunEvaluation.PredictFiles(run, s.Text, s.AudioPaths[0], _dir)).Message);
 
