@@ -16,6 +16,11 @@ public sealed record LmRun : IArtifact
     [JsonPropertyName("valid_sha256")] public required string ValidSha256 { get; init; }
     /// <summary>With <c>init_from</c>: sha256 of the starting model's files (<see cref="LmTrainer.ModelSha256"/>); null from scratch.</summary>
     [JsonPropertyName("init_sha256")] public string? InitSha256 { get; init; }
+    /// <summary>
+    /// The engine's SIMD kernels that trained the run (<see cref="Tensors.KernelPath.Name"/>): a rerun reproduces its numbers
+    /// bit for bit on the same kernels, to rounding on others. Not compared on resume; null in files written before it was recorded.
+    /// </summary>
+    [JsonPropertyName("kernels")] public string? Kernels { get; init; }
 
     public void Validate(string source) => Options.Validate();
 

@@ -43,8 +43,12 @@ public static class LmTrainer
         var run = new LmRun
         {
             Options = o, TrainSha256 = corpus["train_sha256"]!.GetValue<string>(), ValidSha256 = corpus["valid_sha256"]!.GetValue<string>(), InitSha256 = initSha,
+            Kernels = KernelPath.Name,
         };
-        bool fresh = CheckRun(dir, run);
+        var recorded = CheckRun(dir, run);
+        bool fresh = recorded == null;
+        if (recorded?.Kernels is { } began && began != run.Kernels)
+            log?.Invoke($"warning: {Path.Combine(dir, RunFile)}: the run began on {began} kernels and resumes on {run.Kernels}: it continues, but from here its numbers differ from an uninterrupted run's in the last bits");
 
         HfTokenizer tok;
         int? bos;
@@ -217,20 +221,21 @@ public static class LmTrainer
     /// <summary>
     /// A run folder belongs to one corpus and one set of weight-determining options: a different command is refused,
     /// and so is a folder that holds anything but this command's own run (a model folder, say), which training would
-    /// overwrite. Returns true for a new run (the folder is absent or empty); writes nothing.
+    /// overwrite. Returns the folder's recorded run, or null for a new run (the folder is absent or empty); writes nothing.
     /// </summary>
-    private static bool CheckRun(string dir, LmRun run)
+    private static LmRun? CheckRun(string dir, LmRun run)
     {
         string path = Path.Combine(dir, RunFile);
         if (File.Exists(path))
         {
-            ArtifactJson.Load<LmRun>(path, LmRun.Kind).CheckSameAs(run, path);
-            return false;
+            var recorded = ArtifactJson.Load<LmRun>(path, LmRun.Kind);
+            recorded.CheckSameAs(run, path);
+            return recorded;
         }
         if (File.Exists(dir)) throw new SpeechTokException($"--out {dir} is a file; lm train writes a model folder");
         if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).FirstOrDefault() is { } entry)
             throw new SpeechTokException($"--out {dir} holds {Path.GetFileName(entry)} but no {RunFile}: lm train writes a new model into an empty or new folder (or resumes its own run there)");
-        return true;
+        return null;
     }
 
     /// <summary>

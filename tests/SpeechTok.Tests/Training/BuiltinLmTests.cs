@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using SpeechTok.IO;
+using SpeechTok.Tensors;
 using SpeechTok.Tests.Conformance;
 using SpeechTok.Training;
 
@@ -76,6 +77,29 @@ public sealed class BuiltinLmTests : IDisposable
             .Select(o => { o.Remove("seconds"); return o.ToJsonString(); }).ToList();
         var expected = Lines(Shipped, steps);
         Assert.Equal(steps + 2, expected.Count); // the tokenizer line, the step-0 evaluation and two training steps
-        Assert.Equal(expected, Lines(_dir, steps));
+        var actual = Lines(_dir, steps);
+        Assert.Equal("avx512", run.Kernels); // the machine that built the shipped model
+        if (run.Kernels == KernelPath.Name)
+        {
+            Assert.Equal(expected, actual);
+            return;
+        }
+        // Other kernels (an AVX2-only machine) round differently: the same lines, numbers equal to rounding.
+        Assert.Equal(expected.Count, actual.Count);
+        foreach (var (e, a) in expected.Zip(actual))
+        {
+            var (eo, ao) = (JsonNode.Parse(e)!.AsObject(), JsonNode.Parse(a)!.AsObject());
+            Assert.Equal(eo.Select(p => p.Key), ao.Select(p => p.Key));
+            foreach (var (key, ev) in eo)
+            {
+                var av = ao[key];
+                if (ev is JsonValue v && v.TryGetValue(out double x))
+                {
+                    double y = av!.GetValue<double>();
+                    Assert.True(Math.Abs(x - y) <= 1e-6 * Math.Max(1, Math.Abs(x)), $"{key}: {y} here ({KernelPath.Name}), {x} recorded ({run.Kernels})\n{a}\n{e}");
+                }
+                else Assert.Equal(ev?.ToJsonString(), av?.ToJsonString());
+            }
+        }
     }
 }

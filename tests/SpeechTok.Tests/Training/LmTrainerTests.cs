@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using SpeechTok.IO;
 using SpeechTok.Lm.Model;
 using SpeechTok.Lm.Tokenization;
+using SpeechTok.Tensors;
 using SpeechTok.Tensors.Optim;
 using SpeechTok.Tests.Conformance;
 using SpeechTok.Training;
@@ -202,6 +203,15 @@ public sealed class LmTrainerTests : IDisposable
         Assert.Equal(MetricLines(full.Out), MetricLines(resumed.Out));
         var e = Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("resumed", Tiny with { Lr = 2e-2 })));
         Assert.Contains("lr", e.Message);
+
+        // The kernels are recorded, not compared: a run resumed on other ones continues, with a warning.
+        string runPath = Path.Combine(resumed.Out, LmTrainer.RunFile);
+        var recorded = ArtifactJson.Load<LmRun>(runPath, LmRun.Kind);
+        Assert.Equal(KernelPath.Name, recorded.Kernels);
+        ArtifactJson.Save(runPath, recorded with { Kernels = "other" }, LmRun.Kind);
+        var log = new List<string>();
+        Assert.Equal(full.HeldOut, LmTrainer.Run(Spec("resumed"), log.Add).HeldOut);
+        Assert.Contains(log, l => l.StartsWith($"warning: {runPath}: the run began on other kernels and resumes on {KernelPath.Name}", StringComparison.Ordinal));
     }
 
     private static double EvalAt(string dir, long step) =>
