@@ -149,7 +149,12 @@ public static class Pretrainer
         meta.Save(Path.Combine(outDir, PretrainFile.FileName));
     }
 
-    /// <summary>Reads the rows written by <see cref="Save"/> (checked against the selection's token count).</summary>
+    /// <summary>
+    /// Reads the rows written by <see cref="Save"/>: [selection's tokens + 4 markers, hidden] (and the untied output rows),
+    /// checked against pretrain.json: the same selection, the same model, and a model folder unchanged since
+    /// (<see cref="ModelResolver.StampMatches"/>).
+    /// </summary>
+    /// <exception cref="SpeechTokException">No rows; another selection or model; a changed model folder; a tensor missing or of another shape.</exception>
     public static (Tensor Rows, Tensor? Head) LoadRows(string dir, LanguageModel lm)
     {
         string path = Path.Combine(dir, RowsFile);
@@ -165,6 +170,9 @@ public static class Pretrainer
             string? sha = ModelResolver.BuiltinSha256(model), wasSha = meta.BuiltinLmSha256 ?? sha;
             if (was != model || wasSha != sha)
                 throw new SpeechTokException($"{metaPath}: the rows were pre-trained on model {Describe(was, wasSha)}, this run uses {Describe(model, sha)}; pre-train again on this model");
+            if (meta.ModelStamp is { } stamp && !ModelResolver.StampMatches(stamp, model))
+                throw new SpeechTokException($"{metaPath}: the model folder {lm.Folder} changed since the rows were pre-trained (its config, tokenizer or weight files differ); "
+                    + "the rows fit the weights they were trained through: pre-train again, or restore the folder");
         }
         using var st = SafeTensors.Open(path);
         if (!st.Contains(RowsTensor)) throw new SpeechTokException($"{path}: tensor '{RowsTensor}' is missing");

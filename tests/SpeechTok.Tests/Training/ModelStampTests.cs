@@ -123,4 +123,17 @@ public sealed class ModelStampTests
         (pt with { Options = pt.Options with { Lr = 1e-2 } }).Run();
         Assert.Contains("'pretrained_sha256' differs", Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(spec)).Message);
     }
+
+    /// <summary>Fine-tuning on rows pre-trained through a model folder edited since compared the model's path only, and
+    /// trained the adapters on rows that no longer fit the weights.</summary>
+    [Fact]
+    public void Rows_pre_trained_through_a_model_folder_changed_since_are_refused()
+    {
+        using var d = new ToyData();
+        string pre = Path.Combine(d.Dir, "pre"), model = d.Model();
+        new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = pre, Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } }.Run();
+        FlipLastByte(Path.Combine(model, "model.safetensors"));
+        var spec = new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Pretrained = pre, Out = Path.Combine(d.Dir, "run"), Options = TrainingTests.Small(1) };
+        Assert.Contains($"the model folder {model} changed since the rows were pre-trained", Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(spec)).Message);
+    }
 }
