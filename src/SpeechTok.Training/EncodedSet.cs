@@ -41,18 +41,37 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
     /// <exception cref="SpeechTokException">No row with audio tokens kept one.</exception>
     public void RequireAudioKept(string option, int maxLength, Action<string>? log)
     {
+        if (AudioCut() is not { } c) return;
+        if (c.AllCut.Count == c.WithAudio.Count)
+            throw new SpeechTokException($"{option} {maxLength} cuts every audio token of the {Name} samples: all {c.WithAudio.Count} samples with audio tokens lose them; " +
+                $"{option} {c.KeepsOne} keeps at least one in every sample, {c.KeepsAll} keeps them all");
+        log?.Invoke($"warning: {option} {maxLength} cuts {CutCounts(c)}; {option} {c.KeepsAll} keeps them all");
+    }
+
+    /// <summary>
+    /// For samples predicted with a fine-tuned run, whose max length is fixed: writes a warning to <paramref name="log"/>
+    /// when the max length (<paramref name="what"/>, e.g. "run.json's max_length 256") cut audio tokens of some or all
+    /// rows, with the counts; those predictions read only the audio tokens kept. Silent when nothing was cut.
+    /// </summary>
+    public void WarnAudioCut(string what, Action<string>? log)
+    {
+        if (AudioCut() is { } c)
+            log?.Invoke($"warning: {what} cuts {CutCounts(c)}; their predictions read only the audio tokens kept (fine-tune with a max length of {c.KeepsAll} to keep them all)");
+    }
+
+    /// <summary>The rows with audio tokens, those that lost some and those that lost all, and the 1-based max lengths that
+    /// keep a row's first (last) audio token in every row; null when nothing was cut.</summary>
+    private (List<int> WithAudio, List<int> Cut, List<int> AllCut, int KeepsOne, int KeepsAll)? AudioCut()
+    {
         var withAudio = Enumerable.Range(0, Count).Where(i => Audio?[i].Count > 0).ToList();
         var cut = withAudio.Where(i => Audio![i].Cut).ToList();
-        if (cut.Count == 0) return;
-        var allCut = cut.Where(i => Audio![i].AllCut).ToList();
-        // 1-based positions: the max length that keeps a row's first (last) audio token
-        int keepsOne = withAudio.Max(i => Audio![i].First) + 1, keepsAll = withAudio.Max(i => Audio![i].Last) + 1;
-        if (allCut.Count == withAudio.Count)
-            throw new SpeechTokException($"{option} {maxLength} cuts every audio token of the {Name} samples: all {withAudio.Count} samples with audio tokens lose them; " +
-                $"{option} {keepsOne} keeps at least one in every sample, {keepsAll} keeps them all");
-        log?.Invoke($"warning: {option} {maxLength} cuts audio tokens of {cut.Count} of the {withAudio.Count} {Name} samples with audio tokens " +
-            $"({(allCut.Count == 0 ? "each keeps some" : $"none left in {allCut.Count} of them, e.g. {Keys[allCut[0]]}")}); {option} {keepsAll} keeps them all");
+        if (cut.Count == 0) return null;
+        return (withAudio, cut, cut.Where(i => Audio![i].AllCut).ToList(), withAudio.Max(i => Audio![i].First) + 1, withAudio.Max(i => Audio![i].Last) + 1);
     }
+
+    private string CutCounts((List<int> WithAudio, List<int> Cut, List<int> AllCut, int KeepsOne, int KeepsAll) c) =>
+        $"audio tokens of {c.Cut.Count} of the {c.WithAudio.Count} {Name} samples with audio tokens " +
+        $"({(c.AllCut.Count == 0 ? "each keeps some" : $"none left in {c.AllCut.Count} of them, e.g. {Keys[c.AllCut[0]]}")})";
 
     /// <summary>Serialises <paramref name="samples"/>; codes come from <paramref name="codes"/> (null: text only).</summary>
     public static EncodedSet Encode(string name, IReadOnlyList<ManifestSample> samples, SampleSerializer serializer, CodeStore? codes)

@@ -77,6 +77,7 @@ public static class RunEvaluation
     /// in manifest order (<see cref="SamplePrediction"/>: key, id, the manifest's labels, the bagged probabilities and
     /// the predicted class, or for multi-label runs the predicted labels). Codes come from <paramref name="codes"/>
     /// (default: the run's code store); audio-vector runs read the clips. Written atomically. Returns the number of samples.
+    /// Samples whose audio tokens the run's max length cuts are predicted from what is kept, with a warning to <paramref name="log"/>.
     /// </summary>
     public static int PredictSplit(string run, Manifest manifest, string split, string outPath, string? codes = null, Action<string>? log = null)
     {
@@ -92,6 +93,7 @@ public static class RunEvaluation
             throw new SpeechTokException($"code store '{codesDir}' was made by {store.TokenizerIdentity}, the run's codes by {made}");
         var encoded = rm.Encode(split, samples, store);
         if (store?.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
+        encoded.WarnAudioCut($"the run's max_length {rm.Meta.MaxLength} ({RunFile.FileName})", log);
         var probs = rm.PredictBagged(encoded);
         var sb = new System.Text.StringBuilder();
         for (int i = 0; i < samples.Count; i++)

@@ -37,6 +37,20 @@ public sealed class AudioTruncationTests
         Assert.Equal(["warning: --max-length 5 cuts audio tokens of 1 of the 2 train samples with audio tokens (each keeps some); --max-length 9 keeps them all"], log);
     }
 
+    /// <summary>A fine-tuned run's max length is fixed: samples predicted with it whose audio tokens it cuts are a warning
+    /// (every one cut included), never an error.</summary>
+    [Fact]
+    public void Prediction_warns_when_the_runs_max_length_cuts_audio_tokens()
+    {
+        var log = new List<string>();
+        Set(new AudioTokenSpan(5, 9, 5, 0), new AudioTokenSpan(7, 8, 2, 0)).WarnAudioCut("the run's max_length 5 (run.json)", log.Add);
+        Assert.Equal(["warning: the run's max_length 5 (run.json) cuts audio tokens of 2 of the 2 train samples with audio tokens (none left in 2 of them, e.g. train/0); " +
+            "their predictions read only the audio tokens kept (fine-tune with a max length of 10 to keep them all)"], log);
+        log.Clear();
+        Set(new AudioTokenSpan(1, 3, 3, 3), default).WarnAudioCut("the run's max_length 5 (run.json)", log.Add);
+        Assert.Empty(log);
+    }
+
     [Fact]
     public void Nothing_cut_or_no_audio_tokens_is_silent()
     {
