@@ -183,12 +183,14 @@ public sealed class RunnerTests : IDisposable
         var o = Options(WriteDataset()) with { OnlySystems = ["audio-random"] };
         ExperimentRunner.Run(o, m =>
         {
-            if (m.StartsWith("selection 2-8: C =", StringComparison.Ordinal)) Thread.Sleep(2000); // inside the 2-8 step: a slow selection
+            if (m.StartsWith("selection 2-8: C =", StringComparison.Ordinal)) Thread.Sleep(3000); // inside the 2-8 step: a slow selection
         });
         var timings = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(o.Out, ExperimentRunner.TimingsFile)))!;
         double lasso = (double)timings["selection 2-8"]!["seconds"]!, random = (double)timings["selection random"]!["seconds"]!;
-        Assert.True(lasso >= 2, $"selection 2-8: {lasso} s");
-        Assert.True(random < 1, $"selection random: {random} s, selection 2-8: {lasso} s"); // a draw among the codes: well under the 2 s
+        Assert.True(lasso >= 3, $"selection 2-8: {lasso} s");
+        // Timed inside it, the 2-8 step would give 'selection random' its 3 s; a draw among the codes alone takes
+        // milliseconds, so the bound holds on a loaded machine too.
+        Assert.True(random < 3, $"selection random: {random} s, selection 2-8: {lasso} s");
     }
 
     /// <summary>timings.json was written only when a step ended, so a run killed inside a step lost that step's time and the
