@@ -74,8 +74,9 @@ public static class RunEvaluation
 
     /// <summary>
     /// Batch prediction: every sample of <paramref name="split"/> of <paramref name="manifest"/>, one JSON object a line
-    /// in manifest order (<see cref="SamplePrediction"/>: key, id, the manifest's labels, the bagged probabilities and
-    /// the predicted class, or for multi-label runs the predicted labels). Codes come from <paramref name="codes"/>
+    /// in manifest order (<see cref="SamplePrediction"/>: key, id, the manifest's labels (none for unlabelled samples, see
+    /// <see cref="Manifest.LoadToPredict"/>), the bagged probabilities and the predicted class, or for multi-label runs the
+    /// predicted labels). A labelled split must be of the run's kind (single- or multi-label). Codes come from <paramref name="codes"/>
     /// (default: the run's code store); audio-vector runs read the clips. Written atomically. Returns the number of samples.
     /// Samples whose audio tokens the run's max length cuts are predicted from what is kept, with a warning to <paramref name="log"/>.
     /// </summary>
@@ -83,9 +84,10 @@ public static class RunEvaluation
     {
         using var rm = RunModel.Load(run);
         var task = rm.Meta.TaskKind;
-        if ((manifest.Task == TaskKind.Multilabel) != (task == TaskKind.Multilabel))
-            throw new SpeechTokException($"{manifest.Path} is {ExperimentResults.TaskName(manifest.Task)}, the run {run} is {rm.Meta.Task}");
         var samples = manifest.Split(split);
+        bool labelled = samples[0].Labelled; // the same for every sample of a split
+        if (labelled && (manifest.Task == TaskKind.Multilabel) != (task == TaskKind.Multilabel))
+            throw new SpeechTokException($"{manifest.Path} is {ExperimentResults.TaskName(manifest.Task)}, the run {run} is {rm.Meta.Task}");
         if (rm.Encoder != null) manifest.RequireClips();
         string? codesDir = rm.Serializer.NeedsCodes ? codes ?? rm.Meta.Codes ?? throw new SpeechTokException($"{run}: run.json names no code store; pass --codes") : null;
         using var store = codesDir == null ? null : CodeStore.Open(codesDir);
@@ -97,7 +99,7 @@ public static class RunEvaluation
         var probs = rm.PredictBagged(encoded);
         var sb = new System.Text.StringBuilder();
         for (int i = 0; i < samples.Count; i++)
-            sb.Append(ArtifactJson.ToNode(SamplePrediction.Of(task, probs[i]) with { Key = samples[i].Key, Id = samples[i].Id, Labels = samples[i].Labels }).ToJsonString()).Append('\n');
+            sb.Append(ArtifactJson.ToNode(SamplePrediction.Of(task, probs[i]) with { Key = samples[i].Key, Id = samples[i].Id, Labels = labelled ? samples[i].Labels : null }).ToJsonString()).Append('\n');
         AtomicFile.WriteAllText(outPath, sb.ToString());
         return samples.Count;
     }
