@@ -12,7 +12,7 @@ public static class RunEvaluation
     /// <summary>
     /// Per-seed metrics of <paramref name="split"/>, their mean ± std (ddof 1), probability-averaging and
     /// majority-vote bagging; merged into DIR/results.json (common schema), replacing the entry of the same
-    /// system and split. A seed whose adapter files changed after fine-tuning wrote its predictions is
+    /// system and split, with the class names of the manifest's sidecar when it has one (<c>class_names</c>). A seed whose adapter files changed after fine-tuning wrote its predictions is
     /// predicted again with the adapter as written (or refused, see <see cref="AdapterConfig"/>); <paramref name="log"/>
     /// then gets the code store's warning if the split's clips are missing (codes matched by file name only).
     /// </summary>
@@ -68,7 +68,9 @@ public static class RunEvaluation
             ConfusionMatrix = task == TaskKind.Multilabel ? null
                 : [.. Enumerable.Range(0, k).Select(i => Enumerable.Range(0, k).Select(j => bagged.Confusion[i, j]).ToArray())],
         };
-        ExperimentResults.Upsert(Path.Combine(run, ExperimentResults.FileName), meta.Manifest, meta.Task, entry);
+        // The manifest may have moved since (its predictions are stored): its sidecar's names when it is there.
+        var names = Manifest.ReadLabelNames(meta.Manifest, k, $"the run '{run}'");
+        ExperimentResults.Upsert(Path.Combine(run, ExperimentResults.FileName), meta.Manifest, meta.Task, entry, names);
         return entry;
     }
 
