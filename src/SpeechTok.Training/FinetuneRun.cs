@@ -43,7 +43,7 @@ public static class FinetuneRun
         var selection = spec.TextOnly || vector ? null : SelectionFile.LoadTokens(spec.Selection ?? throw new SpeechTokException("--selection is required unless --text-only or --audio-vector"));
         using var lm = LanguageModel.Load(spec.Model, selection, vector);
         var mode = spec.TextOnly ? SerializationMode.TextOnly : vector ? SerializationMode.AudioVector : spec.Serialization;
-        var serializer = lm.Serializer(mode, spec.MaxLength);
+        var serializer = lm.Serializer(mode, spec.MaxLength, spec.MaxLengthOption);
         using var codes = serializer.NeedsCodes ? CodeStore.Open(spec.Codes ?? throw new SpeechTokException("--codes is required with selected audio tokens")) : null;
         if (codes != null) selection!.RequireCodesOf(codes.TokenizerIdentity, codes.CodebookSize, codes.Directory);
         var encoder = vector ? UtteranceEncoders.Load(spec.AudioEncoder!) : null;

@@ -34,9 +34,7 @@ public static class LmTrainer
         if (init != null)
         {
             if (initFolder == dir) throw new SpeechTokException($"--out {dir} is the --init-from model's folder: write the continued model elsewhere");
-            if (o.SeqLen > init.Config.MaxPositionEmbeddings)
-                throw new SpeechTokException($"--seq-len {o.SeqLen} exceeds {initFolder}'s max_position_embeddings {init.Config.MaxPositionEmbeddings}");
-            init.CheckSequenceLength(o.SeqLen, "use a --seq-len");
+            init.CheckSequenceLength(o.SeqLen, "--seq-len");
         }
         var corpus = CorpusJson(spec);
         string? initSha = initFolder != null ? ModelSha256(initFolder) : null;

@@ -26,7 +26,7 @@ public sealed record PretrainSpec
         if (Serialization == SerializationMode.TextOnly) throw new SpeechTokException("pre-training trains audio rows: --serialization text-only makes no sense here");
         var selection = SelectionFile.LoadTokens(Selection);
         using var lm = LanguageModel.Load(Model, selection);
-        var serializer = lm.Serializer(Serialization, MaxLength);
+        var serializer = lm.Serializer(Serialization, MaxLength, MaxLengthOption);
         using var codes = CodeStore.Open(Codes);
         selection.RequireCodesOf(codes.TokenizerIdentity, codes.CodebookSize, codes.Directory);
         if (Manifest.Samples.Count == 0) throw new SpeechTokException($"{Manifest.Path}: no sample");

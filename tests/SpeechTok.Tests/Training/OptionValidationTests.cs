@@ -118,6 +118,30 @@ public sealed class OptionValidationTests
         Assert.False(Directory.Exists(spec.Out));
     }
 
+    /// <summary>pretrain/finetune --max-length past the model's max_position_embeddings trained positions it never learned, silently.</summary>
+    [Fact]
+    public void A_max_length_past_the_models_context_is_refused_naming_the_option_before_anything_is_written()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string config = Path.Combine(d.Model(), "config.json");
+        string Message(string option, int length) =>
+            $"{config}: sequences of up to {length} tokens exceed the model's max_position_embeddings {TinyLm.Context} (positions it was never trained on); use a {option} of at most {TinyLm.Context}";
+        var pre = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = Path.Combine(d.Dir, "pre"),
+            MaxLength = TinyLm.Context + 1, Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } };
+        Assert.Equal(Message("--max-length", TinyLm.Context + 1), Assert.Throws<SpeechTokException>(() => pre.Run()).Message);
+        var ft = new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = Path.Combine(d.Dir, "run"), TextOnly = true, MaxLength = 1000,
+            MaxLengthOption = "preset 'quick' max length", Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        Assert.Equal(Message("preset 'quick' max length", 1000), Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(ft)).Message);
+        Assert.False(Directory.Exists(pre.Out) || Directory.Exists(ft.Out));
+        // The CLI, on the built-in LM (context 256); its context itself is accepted.
+        string out1 = Path.Combine(d.Dir, "cli");
+        var (code, stdout, err) = CliRunner.Run("finetune", "--manifest", d.Manifest, "--text-only", "--out", out1, "--max-length", "1000");
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.EndsWith("config.json: sequences of up to 1000 tokens exceed the model's max_position_embeddings 256 (positions it was never trained on); use a --max-length of at most 256", err.Trim());
+        Assert.False(Directory.Exists(out1));
+        FinetuneRun.Run(ft with { MaxLength = TinyLm.Context });
+    }
+
     /// <summary>Run folders recorded the manifest's path only: an edited manifest was resumed with its new rows.</summary>
     [Fact]
     public void An_edited_manifest_is_not_resumed_or_predicted_as_the_one_trained_on()
