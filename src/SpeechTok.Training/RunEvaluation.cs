@@ -89,7 +89,9 @@ public static class RunEvaluation
         var samples = manifest.Split(split);
         bool labelled = samples[0].Labelled; // the same for every sample of a split
         if (labelled && (manifest.Task == TaskKind.Multilabel) != (task == TaskKind.Multilabel))
-            throw new SpeechTokException($"{manifest.Path} is {ExperimentResults.TaskName(manifest.Task)}, the run {run} is {rm.Meta.Task}");
+            throw new SpeechTokException(manifest.Task == TaskKind.Multilabel
+                ? $"{manifest.Path} has a 'labels' column (multi-label), but the run {run} is {rm.Meta.Task} ({rm.Meta.NumLabels} classes); predict it with a multi-label run, or drop the column to predict it unlabelled"
+                : $"{manifest.Path} has a 'label' column (single-label), but the run {run} is multilabel ({rm.Meta.NumLabels} labels); predict it with a single-label run, or drop the column to predict it unlabelled");
         if (rm.Encoder != null) manifest.RequireClips();
         string? codesDir = rm.Serializer.NeedsCodes ? codes ?? rm.Meta.Codes ?? throw new SpeechTokException($"{run}: run.json names no code store; pass --codes") : null;
         using var store = codesDir == null ? null : CodeStore.Open(codesDir);

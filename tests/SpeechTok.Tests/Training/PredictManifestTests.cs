@@ -57,4 +57,33 @@ public sealed class PredictManifestTests
         Assert.Equal(2, code);
         Assert.Contains("required column 'label' (one class id) or 'labels'", err);
     }
+
+    /// <summary>
+    /// predict called a binary manifest "multiclass" (the run's class count made it so) beside a multi-label run, and a
+    /// sidecar naming 3 classes beside a binary run "3 class names, but 2 classes were asked for".
+    /// </summary>
+    [Fact]
+    public void A_manifest_of_another_kind_or_class_count_is_refused_naming_its_kind_and_the_runs_classes()
+    {
+        using var d = new ToyData(perSplit: 8);
+        using var ml = new ToyData(perSplit: 8, multiLabel: true);
+        string run = Path.Combine(d.Dir, "run"), mlRun = Path.Combine(ml.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        FinetuneRun.Run(new FinetuneSpec { Manifest = ml.Parsed(), Model = ml.Model(), Out = mlRun, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        string outPath = Path.Combine(d.Dir, "p.jsonl");
+        string Refusal(string r, string manifest)
+        {
+            var (code, stdout, err) = CliRunner.Run("predict", "--run", r, "--manifest", manifest, "--out", outPath);
+            Assert.Equal((2, ""), (code, stdout));
+            return err.Trim();
+        }
+        Assert.Equal($"error: {d.Manifest} has a 'label' column (single-label), but the run {mlRun} is multilabel (2 labels); "
+            + "predict it with a single-label run, or drop the column to predict it unlabelled", Refusal(mlRun, d.Manifest));
+        Assert.Equal($"error: {ml.Manifest} has a 'labels' column (multi-label), but the run {run} is binary (2 classes); "
+            + "predict it with a multi-label run, or drop the column to predict it unlabelled", Refusal(run, ml.Manifest));
+        string sidecar = SpeechTok.Audio.Manifest.LabelNamesPath(ml.Manifest);
+        File.WriteAllLines(sidecar, ["joy", "fear", "anger"]);
+        Assert.Equal($"error: {sidecar}: 3 class names, but the run '{run}' has 2 classes", Refusal(run, ml.Manifest));
+        Assert.False(File.Exists(outPath));
+    }
 }
