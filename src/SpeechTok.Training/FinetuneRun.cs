@@ -7,6 +7,7 @@ using SpeechTok.Lm.Serialization;
 using SpeechTok.Selection;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
+using SpeechTok.IO;
 
 namespace SpeechTok.Training;
 
@@ -30,6 +31,7 @@ public static class FinetuneRun
     /// </summary>
     public static void Run(FinetuneSpec spec, Action<string>? log = null, Action<long>? afterStep = null)
     {
+        OutputPaths.RequireFolder(spec.Out, "finetune writes a run folder (run.json, seed-S/)");
         var manifest = spec.Manifest;
         int k = manifest.NumClasses;
         if (manifest.Task != TaskKind.Multilabel && k < 2) throw new SpeechTokException($"{manifest.Path}: {k} class(es); classification needs at least 2");

@@ -230,7 +230,7 @@ public static class LmTrainer
             recorded.CheckSameAs(run, path);
             return recorded;
         }
-        if (File.Exists(dir)) throw new SpeechTokException($"--out {dir} is a file; lm train writes a model folder");
+        OutputPaths.RequireFolder(dir, "lm train writes a model folder");
         if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).FirstOrDefault() is { } entry)
             throw new SpeechTokException($"--out {dir} holds {Path.GetFileName(entry)} but no {RunFile}: lm train writes a new model into an empty or new folder (or resumes its own run there)");
         return null;

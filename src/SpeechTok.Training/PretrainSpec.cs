@@ -2,6 +2,7 @@ using SpeechTok.Audio;
 using SpeechTok.Codec.Store;
 using SpeechTok.Lm.Serialization;
 using SpeechTok.Selection;
+using SpeechTok.IO;
 
 namespace SpeechTok.Training;
 
@@ -22,6 +23,7 @@ public sealed record PretrainSpec
     /// <summary>Pre-trains on every sample of the manifest (all splits) and writes rows.safetensors + pretrain.json.</summary>
     public PretrainResult Run(Action<string>? log = null, Action<long>? afterStep = null)
     {
+        OutputPaths.RequireFolder(Out, "pretrain writes a folder (rows.safetensors, pretrain.json, checkpoint/)");
         Options.Validate();
         if (Serialization == SerializationMode.TextOnly) throw new SpeechTokException("pre-training trains audio rows: --serialization text-only makes no sense here");
         var selection = SelectionFile.LoadTokens(Selection);

@@ -84,6 +84,7 @@ public static class RunEvaluation
     /// </summary>
     public static int PredictSplit(string run, Manifest manifest, string split, string outPath, string? codes = null, Action<string>? log = null)
     {
+        OutputPaths.RequireFile(outPath, "predictions.jsonl");
         using var rm = RunModel.Load(run);
         var task = rm.Meta.TaskKind;
         var samples = manifest.Split(split);

@@ -30,6 +30,7 @@ public static class ExperimentRunner
     /// </summary>
     public static ExperimentResults Run(ExperimentOptions o, Action<string>? log = null)
     {
+        OutputPaths.RequireFolder(o.Out, "experiment writes a folder (results.json, report.md, runs/, …)");
         var sink = log ?? (_ => { });
         var gate = new object();
         log = line => { lock (gate) sink(line); };

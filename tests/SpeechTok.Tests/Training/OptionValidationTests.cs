@@ -190,6 +190,42 @@ public sealed class OptionValidationTests
         Assert.Contains("\"probabilities\"", json);
     }
 
+    /// <summary>
+    /// An --out of the wrong kind failed with the file system's words, after the work for select and predict
+    /// ("The file '…/afile' already exists.", "cannot write '/d': Is a directory : '/d'").
+    /// </summary>
+    [Fact]
+    public void An_out_path_of_the_wrong_kind_is_refused_naming_the_option_before_any_work()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string run = Path.Combine(d.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        string file = Path.Combine(d.Dir, "afile"), folder = Directory.CreateDirectory(Path.Combine(d.Dir, "afolder")).FullName;
+        File.WriteAllText(file, "kept");
+        string common = $"--out {file} is a file, not a folder: ";
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            (["finetune", "--manifest", d.Manifest, "--text-only", "--model", d.Model(), "--out", file], common + "finetune writes a run folder (run.json, seed-S/)"),
+            (["finetune", "--manifest", d.Manifest, "--text-only", "--model", d.Model(), "--out", Path.Combine(file, "run")],
+                $"--out {Path.Combine(file, "run")} is inside {file}, a file, not a folder: finetune writes a run folder (run.json, seed-S/)"),
+            (["pretrain", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--model", d.Model(), "--out", file],
+                common + "pretrain writes a folder (rows.safetensors, pretrain.json, checkpoint/)"),
+            (["experiment", "--manifest", d.Manifest, "--out", file], common + "experiment writes a folder (results.json, report.md, runs/, …)"),
+            (["baseline", "bow", "--manifest", d.Manifest, "--out", file], common + "baseline writes results.json into a folder"),
+            (["tokenize", "--manifest", d.Manifest, "--tokenizer", "builtin", "--out", file], common + "tokenize writes a code store folder"),
+            (["tokenizer", "fit", "--manifest", d.Manifest, "--out", file], common + "tokenizer fit writes the tokenizer into a new folder"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--out", folder], $"--out {folder} is a folder, not a file: give a file path, e.g. {Path.Combine(folder, "selection.json")}"),
+            (["predict", "--run", run, "--manifest", d.Manifest, "--out", folder + "/"], $"--out {folder} is a folder, not a file: give a file path, e.g. {Path.Combine(folder, "predictions.jsonl")}"),
+        })
+        {
+            var (code, stdout, err) = CliRunner.Run(args);
+            Assert.Equal((2, ""), (code, stdout));
+            Assert.Equal($"error: {message}", err.Trim());
+        }
+        Assert.Equal("kept", File.ReadAllText(file));
+        Assert.Empty(Directory.GetFileSystemEntries(folder));
+    }
+
     /// <summary>Options the chosen system does not use were accepted and ignored (run.json then recorded something else).</summary>
     [Fact]
     public void Finetune_and_select_refuse_options_that_contradict_or_go_unused()
