@@ -70,7 +70,6 @@ public static class FinetuneRun
         // Before the folder exists: a refused run must not leave a run.json that refuses the corrected command.
         if (manifest.Task != TaskKind.Multilabel) manifest.RequireAllClassesInTrain();
 
-        Directory.CreateDirectory(spec.Out);
         Tensor? rows = null, head = null;
         if (spec.Pretrained != null) (rows, head) = Pretrainer.LoadRows(spec.Pretrained, lm);
         var runFile = new RunFile
@@ -87,6 +86,8 @@ public static class FinetuneRun
         };
         string runPath = Path.Combine(spec.Out, RunFile.FileName);
         if (File.Exists(runPath)) runFile.RequireSameRunAs(RunFile.Load(runPath), runPath);
+        // Only now, every input checked (the pre-trained rows too): a refused command leaves no folder behind.
+        Directory.CreateDirectory(spec.Out);
         runFile.Save(runPath);
 
         var pending = new List<int>();

@@ -142,6 +142,19 @@ public sealed class OptionValidationTests
         FinetuneRun.Run(ft with { MaxLength = TinyLm.Context });
     }
 
+    /// <summary>finetune --pretrained EMPTYDIR was refused, but after it had made an empty --out folder.</summary>
+    [Fact]
+    public void Finetune_refused_for_its_pretrained_rows_leaves_no_run_folder()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string empty = Directory.CreateDirectory(Path.Combine(d.Dir, "empty")).FullName, run = Path.Combine(d.Dir, "run");
+        var (code, stdout, err) = CliRunner.Run("finetune", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--pretrained", empty,
+            "--model", d.Model(), "--out", run);
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.EndsWith($"\nerror: pre-trained rows '{Path.Combine(empty, Pretrainer.RowsFile)}' not found (run `speechtok pretrain --out {empty}` first, or pass --no-pretrain)", err.Trim()); // after the store's warning that the clips are absent
+        Assert.False(Directory.Exists(run));
+    }
+
     /// <summary>Run folders recorded the manifest's path only: an edited manifest was resumed with its new rows.</summary>
     [Fact]
     public void An_edited_manifest_is_not_resumed_or_predicted_as_the_one_trained_on()
