@@ -132,7 +132,8 @@ public static class LmTrainer
                 {
                     if (state.Step != opt.StepCount) throw new SpeechTokException($"{dir}/checkpoint: state.json says step {state.Step} but the optimizer state has {opt.StepCount}");
                     sessionStart = state.Seconds;
-                    log?.Invoke($"resuming at step {state.Step}/{o.MaxSteps}");
+                    log?.Invoke(state.Step >= o.MaxSteps ? $"already finished at step {state.Step}/{o.MaxSteps}: nothing left to train; the model is saved again"
+                        : $"resuming at step {state.Step}/{o.MaxSteps}");
                     return new TrainingStatus(state.Step, 0, 0, 0, false);
                 },
                 Started = step =>

@@ -77,6 +77,11 @@ public sealed class OptionValidationTests
         var logs = new List<string>();
         spec.Run(logs.Add);
         Assert.Contains(logs, l => l.StartsWith("resuming pre-training after epoch 1"));
+        // Rerun once finished: it said "resuming pre-training after epoch 3".
+        logs.Clear();
+        spec.Run(logs.Add);
+        Assert.Single(logs, l => Regex.IsMatch(l, @"^pre-training already finished \(every epoch done: epoch 3, step \d+\): nothing left to train; its best rows are saved again$"));
+        Assert.DoesNotContain(logs, l => l.StartsWith("resuming", StringComparison.Ordinal));
     }
 
     /// <summary>pretrain --max-length 5 cut every sample's audio tokens, so only the markers were trained; the log gave the truncation count only.</summary>
