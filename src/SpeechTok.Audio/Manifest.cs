@@ -5,7 +5,8 @@ namespace SpeechTok.Audio;
 /// (train/val/test), <c>text</c>, <c>audio_path_list</c> (clips joined by '|', relative to the
 /// manifest's folder or to <c>--audio-root</c>) and either <c>label</c> (one integer class id: a binary or
 /// multiclass task) or <c>labels</c> (';'-separated class ids, possibly empty: the column declares a
-/// multi-label task); optional <c>index</c> and <c>id</c>; other columns are ignored. Class names, when
+/// multi-label task); optional <c>index</c> and <c>id</c>; other columns are ignored. Only a manifest loaded for
+/// prediction (<see cref="LoadToPredict"/>) may lack the labels. Class names, when
 /// known, live in a sidecar next to the manifest (<see cref="LabelNamesPath"/>: one name a line, line i =
 /// class i), which also fixes the class count. Loading reads no clip, so text-only commands work where the audio is
 /// absent; only an <c>--audio-root</c> other than the manifest's folder is checked to hold at least one clip.
@@ -41,14 +42,54 @@ public sealed class Manifest
     /// <summary>The class-name sidecar of a manifest: <c>emo.csv</c> → <c>emo.label_names.txt</c>.</summary>
     public static string LabelNamesPath(string manifestPath) => System.IO.Path.ChangeExtension(System.IO.Path.GetFullPath(manifestPath), ".label_names.txt");
 
+    /// <summary>Loads a manifest whose every sample has its label(s): what training, evaluation, selection and the baselines read.</summary>
     /// <param name="numClasses">The class count when known (labels must lie in 0..K−1); otherwise the sidecar's name count, else max label + 1.</param>
-    public static Manifest Load(string path, string? audioRoot = null, int? numClasses = null)
+    /// <exception cref="SpeechTokException">A missing file or column, an empty <c>label</c> cell, a label outside 0..K−1 or a
+    /// sidecar of another class count (each naming the file and line), fewer than two classes.</exception>
+    public static Manifest Load(string path, string? audioRoot = null, int? numClasses = null) => Load(path, audioRoot, numClasses, classesFrom: null, unlabelledTask: null);
+
+    /// <summary>
+    /// Loads a manifest to predict with a model of <paramref name="task"/> and <paramref name="numClasses"/> classes
+    /// (<c>predict --manifest</c>). Its labels are optional: without a <c>label</c>/<c>labels</c> column every sample is
+    /// unlabelled (<see cref="ManifestSample.Labelled"/> false, and <see cref="Task"/> is <paramref name="task"/>), and so is
+    /// every sample of a split whose <c>label</c> cells are all empty; a split with some <c>label</c> cells empty and some
+    /// not is refused, naming its first empty line (a <c>labels</c> cell may be empty: no label is on). Labels that are
+    /// given are checked as <see cref="Load(string, string?, int?)"/> checks them.
+    /// </summary>
+    /// <param name="classesFrom">The model the class count comes from, as messages name it (e.g. "the run 'RUN'").</param>
+    public static Manifest LoadToPredict(string path, string? audioRoot, TaskKind task, int numClasses, string classesFrom) =>
+        Load(path, audioRoot, numClasses, classesFrom, task);
+
+    /// <summary>
+    /// The names of the sidecar of <paramref name="manifestPath"/> (<see cref="LabelNamesPath"/>: one a line, trailing blank
+    /// lines ignored), or null when there is none; with <paramref name="numClasses"/>, a sidecar of another count is an error
+    /// that says where the count comes from (<paramref name="classesFrom"/>, e.g. "the run 'RUN'"; default: the options).
+    /// </summary>
+    /// <exception cref="SpeechTokException">An empty or repeated name, fewer than two names, or another count than <paramref name="numClasses"/>, naming the sidecar.</exception>
+    public static IReadOnlyList<string>? ReadLabelNames(string manifestPath, int? numClasses = null, string? classesFrom = null)
+    {
+        string path = LabelNamesPath(manifestPath);
+        if (!File.Exists(path)) return null;
+        var lines = File.ReadAllLines(path).Select(l => l.Trim()).ToList();
+        while (lines.Count > 0 && lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
+        for (int i = 0; i < lines.Count; i++)
+        {
+            if (lines[i].Length == 0) throw new SpeechTokException($"{path}:{i + 1}: empty class name");
+            if (lines.IndexOf(lines[i]) < i) throw new SpeechTokException($"{path}:{i + 1}: class name '{lines[i]}' also on line {lines.IndexOf(lines[i]) + 1}");
+        }
+        if (lines.Count < 2) throw new SpeechTokException($"{path}: {lines.Count} class name(s); a task has at least two classes");
+        if (numClasses is int given && given != lines.Count)
+            throw new SpeechTokException($"{path}: {lines.Count} class names, but " + (classesFrom == null ? $"{given} classes were asked for" : $"{classesFrom} has {given} classes"));
+        return lines;
+    }
+
+    /// <param name="classesFrom">Where <paramref name="numClasses"/> comes from, for messages; null: the options.</param>
+    /// <param name="unlabelledTask">Non-null: labels are optional (<see cref="LoadToPredict"/>), and a manifest without a label column has this task.</param>
+    private static Manifest Load(string path, string? audioRoot, int? numClasses, string? classesFrom, TaskKind? unlabelledTask)
     {
         path = System.IO.Path.GetFullPath(path);
         if (!File.Exists(path)) throw new SpeechTokException($"manifest '{path}' does not exist");
-        var names = ReadLabelNames(LabelNamesPath(path));
-        if (names != null && numClasses is int given && given != names.Count)
-            throw new SpeechTokException($"{LabelNamesPath(path)}: {names.Count} class names, but {given} classes were asked for");
+        var names = ReadLabelNames(path, numClasses, classesFrom);
         if (numClasses < 1) throw new SpeechTokException($"class count {numClasses} (--num-labels / --num-classes): must be at least 1");
         numClasses ??= names?.Count;
         // Without a trailing separator, so that "--audio-root DIR/" naming the manifest's own folder is the default.
@@ -75,10 +116,13 @@ public sealed class Manifest
         int cIndex = Col("index", false), cId = Col("id", false), cLabel = Col("label", false), cLabels = Col("labels", false);
         if (cLabel >= 0 && cLabels >= 0)
             throw new SpeechTokException($"{path}:1: both 'label' (single-label) and 'labels' (multi-label) columns; keep the one that describes the task");
-        if (cLabel < 0 && cLabels < 0)
+        if (cLabel < 0 && cLabels < 0 && unlabelledTask == null)
             throw new SpeechTokException($"{path}:1: required column 'label' (one class id) or 'labels' (';'-separated ids, multi-label) is missing (header: {string.Join(",", header)})");
-        bool multi = cLabels >= 0;
+        bool multi = cLabels >= 0, labelled = cLabel >= 0 || cLabels >= 0;
         string labelColumn = multi ? "labels" : "label";
+        // Per split, the line of the first empty and of the first filled 'label' cell (only a manifest to predict may have empty ones).
+        var firstEmpty = new Dictionary<string, int>();
+        var firstFilled = new Dictionary<string, int>();
 
         var samples = new List<ManifestSample>();
         var positions = new Dictionary<string, int>();
@@ -104,7 +148,7 @@ public sealed class Manifest
                 throw new SpeechTokException($"{path}:{line}: duplicate sample {key} (first on line {firstLine})");
             seen[key] = line;
 
-            var labelText = Field(multi ? cLabels : cLabel, labelColumn).Trim();
+            var labelText = labelled ? Field(multi ? cLabels : cLabel, labelColumn).Trim() : "";
             if (!multi && labelText.Contains(';'))
                 throw new SpeechTokException($"{path}:{line}: column 'label' is '{labelText}', one class id; a multi-label manifest declares a 'labels' column instead");
             var parts = labelText.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -116,25 +160,37 @@ public sealed class Manifest
                 if (labels[i] >= MaxClasses)
                     throw new SpeechTokException($"{path}:{line}: label {labels[i]} is too large: class ids are 0..K−1 with K at most {MaxClasses}");
                 if (numClasses is int k && labels[i] >= k)
-                    throw new SpeechTokException($"{path}:{line}: label {labels[i]} is outside 0..{k - 1}" + (names != null ? $" ({names.Count} names in {LabelNamesPath(path)})" : ""));
+                    throw new SpeechTokException($"{path}:{line}: label {labels[i]} is outside 0..{k - 1}"
+                        + (classesFrom != null ? $" ({classesFrom} has {k} classes)" : names != null ? $" ({names.Count} names in {LabelNamesPath(path)})" : ""));
                 if (Array.IndexOf(labels, labels[i], 0, i) >= 0)
                     throw new SpeechTokException($"{path}:{line}: column 'labels' lists class {labels[i]} twice");
                 maxLabel = Math.Max(maxLabel, labels[i]);
             }
-            if (labels.Length == 0 && !multi)
-                throw new SpeechTokException($"{path}:{line}: column 'label' is empty");
+            if (labelled && !multi)
+            {
+                if (labels.Length == 0 && unlabelledTask == null) throw new SpeechTokException($"{path}:{line}: column 'label' is empty");
+                (labels.Length == 0 ? firstEmpty : firstFilled).TryAdd(split, line);
+            }
             Array.Sort(labels);
 
             var clips = Field(cAudio, "audio_path_list").Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(p => p.Contains('\0')
                     ? throw new SpeechTokException($"{path}:{line}: column 'audio_path_list' holds a path with a NUL character")
                     : System.IO.Path.GetFullPath(System.IO.Path.Combine(root, p))).ToArray();
-            samples.Add(new ManifestSample(line, split, index, cId >= 0 ? f[cId] : null, Field(cText, "text"), clips, labels) { ManifestPath = path });
+            samples.Add(new ManifestSample(line, split, index, cId >= 0 ? f[cId] : null, Field(cText, "text"), clips, labels) { ManifestPath = path, Labelled = labelled });
         }
         if (samples.Count == 0) throw new SpeechTokException($"{path}: the manifest has a header but no samples");
+        foreach (var (split, empty) in firstEmpty)
+        {
+            if (firstFilled.TryGetValue(split, out int filled))
+                throw new SpeechTokException($"{path}:{empty}: column 'label' is empty, but line {filled} of split '{split}' has a label; "
+                    + "a split is predicted with the labels of all its samples or of none: fill the cell, or empty every label cell of the split");
+            for (int i = 0; i < samples.Count; i++)
+                if (samples[i].Split == split) samples[i] = samples[i] with { Labelled = false };
+        }
         if (audioRoot != null && root != System.IO.Path.GetDirectoryName(path)) RequireSomeClipUnder(root, path, samples);
         int classes = numClasses ?? maxLabel + 1;
-        var task = multi ? TaskKind.Multilabel : classes <= 2 ? TaskKind.Binary : TaskKind.Multiclass;
+        var task = !labelled ? unlabelledTask!.Value : multi ? TaskKind.Multilabel : classes <= 2 ? TaskKind.Binary : TaskKind.Multiclass;
         if (classes < 2) throw new SpeechTokException($"{path}: only {(maxLabel < 0 ? "no" : $"one class ({maxLabel})")} {(multi ? "label" : "class")} occurs; classification needs at least two");
         return new Manifest(path, sha256, root, samples, classes, task, names);
     }
@@ -149,21 +205,6 @@ public sealed class Manifest
         var clips = samples.SelectMany(s => s.AudioPaths).ToList();
         if (clips.Count == 0 || clips.Any(File.Exists)) return;
         throw new SpeechTokException($"--audio-root '{root}': none of the {clips.Count} clip(s) of {path} is there (e.g. {clips[0]} is missing); give the folder its audio_path_list paths are relative to");
-    }
-
-    /// <summary>The sidecar's names (one a line, trailing blank lines ignored), or null when there is no sidecar.</summary>
-    private static List<string>? ReadLabelNames(string path)
-    {
-        if (!File.Exists(path)) return null;
-        var lines = File.ReadAllLines(path).Select(l => l.Trim()).ToList();
-        while (lines.Count > 0 && lines[^1].Length == 0) lines.RemoveAt(lines.Count - 1);
-        for (int i = 0; i < lines.Count; i++)
-        {
-            if (lines[i].Length == 0) throw new SpeechTokException($"{path}:{i + 1}: empty class name");
-            if (lines.IndexOf(lines[i]) < i) throw new SpeechTokException($"{path}:{i + 1}: class name '{lines[i]}' also on line {lines.IndexOf(lines[i]) + 1}");
-        }
-        if (lines.Count < 2) throw new SpeechTokException($"{path}: {lines.Count} class name(s); a task has at least two classes");
-        return lines;
     }
 
     /// <summary>The samples of one split in manifest order; an empty split is an error.</summary>

@@ -1,6 +1,6 @@
 namespace SpeechTok.Audio;
 
-/// <summary>One manifest row: a text, its clips (absolute paths, concatenated in order) and its label(s).</summary>
+/// <summary>One manifest row: a text, its clips (absolute paths, concatenated in order) and its label(s), if known (<see cref="Labelled"/>).</summary>
 public sealed record ManifestSample(
     int Line,
     string Split,
@@ -18,6 +18,12 @@ public sealed record ManifestSample(
 
     /// <summary>Where the sample is defined, for error messages: "MANIFEST:LINE (split/index)".</summary>
     public string Where => $"{ManifestPath}:{Line} ({Key})";
+
+    /// <summary>
+    /// False for a sample without labels, which only <see cref="Manifest.LoadToPredict"/> reads (a manifest without a label
+    /// column, or a split whose <c>label</c> cells are all empty); <see cref="Labels"/> is then empty and means nothing.
+    /// </summary>
+    public bool Labelled { get; init; } = true;
 
     /// <summary>The single class id of a binary or multiclass sample.</summary>
     public int Label => Labels.Length == 1 ? Labels[0] : throw new InvalidOperationException($"sample {Key} has {Labels.Length} labels");

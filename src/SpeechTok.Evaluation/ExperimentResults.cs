@@ -41,13 +41,16 @@ public sealed record ExperimentResults : IArtifact
     /// <summary>Validates, then writes atomically; an invalid record leaves the file untouched.</summary>
     public void Save(string path) => ArtifactJson.Save(path, this, Kind);
 
-    /// <summary>Adds or replaces one system's entry in the results file at <paramref name="path"/> (created when absent).</summary>
+    /// <summary>
+    /// Adds or replaces one system's entry in the results file at <paramref name="path"/> (created when absent); a file
+    /// without class names takes <paramref name="classNames"/>.
+    /// </summary>
     public static ExperimentResults Upsert(string path, string manifest, string task, SystemResult result, IReadOnlyList<string>? classNames = null)
     {
-        var current = File.Exists(path) ? Load(path) : new ExperimentResults { Manifest = manifest, Task = task, ClassNames = classNames };
+        var current = File.Exists(path) ? Load(path) : new ExperimentResults { Manifest = manifest, Task = task };
         if (current.Manifest != manifest || current.Task != task)
             throw new SpeechTokException($"{path}: holds results of '{current.Manifest}' ({current.Task}), not of '{manifest}' ({task}); use another output folder");
-        var updated = current.With(result);
+        var updated = (current with { ClassNames = current.ClassNames ?? classNames }).With(result);
         updated.Save(path);
         return updated;
     }

@@ -51,9 +51,9 @@ public sealed class CausalLmFolder : IDisposable
         }
     }
 
-    /// <summary>Refuses windows of <paramref name="tokens"/> tokens that the model's <c>sliding_window</c> would see
-    /// differently from the full causal attention implemented here (<see cref="LlamaConfig.CheckSequenceLength"/>).</summary>
-    public void CheckSequenceLength(int tokens, string remedy) => Config.CheckSequenceLength(tokens, Path.Combine(Folder, "config.json"), remedy);
+    /// <summary>Refuses windows of <paramref name="tokens"/> tokens past the model's <c>max_position_embeddings</c> or
+    /// <c>sliding_window</c> (<see cref="LlamaConfig.CheckSequenceLength"/>); <paramref name="option"/> names what sets them.</summary>
+    public void CheckSequenceLength(int tokens, string option) => Config.CheckSequenceLength(tokens, Path.Combine(Folder, "config.json"), option);
 
     /// <summary>Documents packed for this model (<see cref="PackedText"/>); a token id past the embedding table is an error.</summary>
     public PackedText Pack(IReadOnlyList<string> docs)

@@ -7,6 +7,7 @@ using SpeechTok.Lm.Serialization;
 using SpeechTok.Selection;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
+using SpeechTok.IO;
 
 namespace SpeechTok.Training;
 
@@ -30,6 +31,7 @@ public static class FinetuneRun
     /// </summary>
     public static void Run(FinetuneSpec spec, Action<string>? log = null, Action<long>? afterStep = null)
     {
+        OutputPaths.RequireFolder(spec.Out, "finetune writes a run folder (run.json, seed-S/)");
         var manifest = spec.Manifest;
         int k = manifest.NumClasses;
         if (manifest.Task != TaskKind.Multilabel && k < 2) throw new SpeechTokException($"{manifest.Path}: {k} class(es); classification needs at least 2");
@@ -43,7 +45,7 @@ public static class FinetuneRun
         var selection = spec.TextOnly || vector ? null : SelectionFile.LoadTokens(spec.Selection ?? throw new SpeechTokException("--selection is required unless --text-only or --audio-vector"));
         using var lm = LanguageModel.Load(spec.Model, selection, vector);
         var mode = spec.TextOnly ? SerializationMode.TextOnly : vector ? SerializationMode.AudioVector : spec.Serialization;
-        var serializer = lm.Serializer(mode, spec.MaxLength);
+        var serializer = lm.Serializer(mode, spec.MaxLength, spec.MaxLengthOption);
         using var codes = serializer.NeedsCodes ? CodeStore.Open(spec.Codes ?? throw new SpeechTokException("--codes is required with selected audio tokens")) : null;
         if (codes != null) selection!.RequireCodesOf(codes.TokenizerIdentity, codes.CodebookSize, codes.Directory);
         var encoder = vector ? UtteranceEncoders.Load(spec.AudioEncoder!) : null;
@@ -68,7 +70,6 @@ public static class FinetuneRun
         // Before the folder exists: a refused run must not leave a run.json that refuses the corrected command.
         if (manifest.Task != TaskKind.Multilabel) manifest.RequireAllClassesInTrain();
 
-        Directory.CreateDirectory(spec.Out);
         Tensor? rows = null, head = null;
         if (spec.Pretrained != null) (rows, head) = Pretrainer.LoadRows(spec.Pretrained, lm);
         var runFile = new RunFile
@@ -85,6 +86,8 @@ public static class FinetuneRun
         };
         string runPath = Path.Combine(spec.Out, RunFile.FileName);
         if (File.Exists(runPath)) runFile.RequireSameRunAs(RunFile.Load(runPath), runPath);
+        // Only now, every input checked (the pre-trained rows too): a refused command leaves no folder behind.
+        Directory.CreateDirectory(spec.Out);
         runFile.Save(runPath);
 
         var pending = new List<int>();

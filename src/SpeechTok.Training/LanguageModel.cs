@@ -91,11 +91,15 @@ public sealed class LanguageModel : IDisposable
                 + $"({Path.Combine(folder, "config.json")} vocab_size {c.VocabSize}, model.embed_tokens.weight) has {rows} embedding rows: the tokenizer does not belong to this model");
     }
 
-    /// <summary>The sample serialiser for this model and tokenizer; refuses a <paramref name="maxLength"/> beyond
-    /// the model's <c>sliding_window</c>.</summary>
-    public SampleSerializer Serializer(SerializationMode mode, int maxLength)
+    /// <summary>Refuses a max length of <paramref name="maxLength"/> tokens past the model's <c>max_position_embeddings</c> or
+    /// <c>sliding_window</c> (<see cref="LlamaConfig.CheckSequenceLength"/>), naming it as <paramref name="option"/>.</summary>
+    public void CheckSequenceLength(int maxLength, string option) => Config.CheckSequenceLength(maxLength, Path.Combine(Folder, "config.json"), option);
+
+    /// <summary>The sample serialiser for training with this model and tokenizer; refuses a <paramref name="maxLength"/> the model
+    /// cannot take (<see cref="CheckSequenceLength"/>), naming it as <paramref name="option"/> (the CLI's <c>--max-length</c>, a preset's field).</summary>
+    public SampleSerializer Serializer(SerializationMode mode, int maxLength, string option)
     {
-        Config.CheckSequenceLength(maxLength, Path.Combine(Folder, "config.json"));
+        CheckSequenceLength(maxLength, option);
         return new SampleSerializer(Tokenizer, Vocabulary, mode, maxLength);
     }
 

@@ -22,7 +22,7 @@ public static class LmGeneration
         if (ids.Count == 0 && o.MaxNewTokens > 0)
             throw new SpeechTokException($"{lm.Folder}: the prompt is empty and the model's tokenizer adds no BOS token, so there is nothing to continue: give a --prompt");
         int context = lm.Config.MaxPositionEmbeddings, rows = lm.Model.VocabSize, v = lm.Tokenizer.VocabSize;
-        if (o.MaxNewTokens > 0) lm.CheckSequenceLength(Math.Min(ids.Count + o.MaxNewTokens - 1, context), "use a prompt plus --max-new-tokens");
+        if (o.MaxNewTokens > 0) lm.CheckSequenceLength(Math.Min(ids.Count + o.MaxNewTokens - 1, context), "prompt plus --max-new-tokens");
         var rng = Rng.ForPurpose(o.Seed, "lm.generate");
         var added = new List<int>();
         for (int n = 0; n < o.MaxNewTokens; n++)

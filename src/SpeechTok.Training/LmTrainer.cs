@@ -34,9 +34,7 @@ public static class LmTrainer
         if (init != null)
         {
             if (initFolder == dir) throw new SpeechTokException($"--out {dir} is the --init-from model's folder: write the continued model elsewhere");
-            if (o.SeqLen > init.Config.MaxPositionEmbeddings)
-                throw new SpeechTokException($"--seq-len {o.SeqLen} exceeds {initFolder}'s max_position_embeddings {init.Config.MaxPositionEmbeddings}");
-            init.CheckSequenceLength(o.SeqLen, "use a --seq-len");
+            init.CheckSequenceLength(o.SeqLen, "--seq-len");
         }
         var corpus = CorpusJson(spec);
         string? initSha = initFolder != null ? ModelSha256(initFolder) : null;
@@ -134,7 +132,8 @@ public static class LmTrainer
                 {
                     if (state.Step != opt.StepCount) throw new SpeechTokException($"{dir}/checkpoint: state.json says step {state.Step} but the optimizer state has {opt.StepCount}");
                     sessionStart = state.Seconds;
-                    log?.Invoke($"resuming at step {state.Step}/{o.MaxSteps}");
+                    log?.Invoke(state.Step >= o.MaxSteps ? $"already finished at step {state.Step}/{o.MaxSteps}: nothing left to train; the model is saved again"
+                        : $"resuming at step {state.Step}/{o.MaxSteps}");
                     return new TrainingStatus(state.Step, 0, 0, 0, false);
                 },
                 Started = step =>
@@ -232,7 +231,7 @@ public static class LmTrainer
             recorded.CheckSameAs(run, path);
             return recorded;
         }
-        if (File.Exists(dir)) throw new SpeechTokException($"--out {dir} is a file; lm train writes a model folder");
+        OutputPaths.RequireFolder(dir, "lm train writes a model folder");
         if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).FirstOrDefault() is { } entry)
             throw new SpeechTokException($"--out {dir} holds {Path.GetFileName(entry)} but no {RunFile}: lm train writes a new model into an empty or new folder (or resumes its own run there)");
         return null;

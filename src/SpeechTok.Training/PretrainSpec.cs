@@ -2,6 +2,7 @@ using SpeechTok.Audio;
 using SpeechTok.Codec.Store;
 using SpeechTok.Lm.Serialization;
 using SpeechTok.Selection;
+using SpeechTok.IO;
 
 namespace SpeechTok.Training;
 
@@ -22,11 +23,12 @@ public sealed record PretrainSpec
     /// <summary>Pre-trains on every sample of the manifest (all splits) and writes rows.safetensors + pretrain.json.</summary>
     public PretrainResult Run(Action<string>? log = null, Action<long>? afterStep = null)
     {
+        OutputPaths.RequireFolder(Out, "pretrain writes a folder (rows.safetensors, pretrain.json, checkpoint/)");
         Options.Validate();
         if (Serialization == SerializationMode.TextOnly) throw new SpeechTokException("pre-training trains audio rows: --serialization text-only makes no sense here");
         var selection = SelectionFile.LoadTokens(Selection);
         using var lm = LanguageModel.Load(Model, selection);
-        var serializer = lm.Serializer(Serialization, MaxLength);
+        var serializer = lm.Serializer(Serialization, MaxLength, MaxLengthOption);
         using var codes = CodeStore.Open(Codes);
         selection.RequireCodesOf(codes.TokenizerIdentity, codes.CodebookSize, codes.Directory);
         if (Manifest.Samples.Count == 0) throw new SpeechTokException($"{Manifest.Path}: no sample");

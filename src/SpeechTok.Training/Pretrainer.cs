@@ -111,7 +111,9 @@ public static class Pretrainer
                     settings.RequireSameRunAs(started, Path.Combine(runDir, Checkpoint.Folder, Checkpoint.StateFile));
                 trainCurve = [.. state.TrainLoss];
                 evalCurve = [.. state.EvalLoss];
-                log?.Invoke($"resuming pre-training after epoch {state.EpochsDone} (step {opt.StepCount})");
+                log?.Invoke(state.Stopped || opt.StepCount >= total
+                    ? $"pre-training already finished ({(state.Stopped ? "stopped early" : "every epoch done")}: epoch {state.EpochsDone}, step {opt.StepCount}): nothing left to train; its best rows are saved again"
+                    : $"resuming pre-training after epoch {state.EpochsDone} (step {opt.StepCount})");
                 return new TrainingStatus(opt.StepCount, state.BestEvalLoss, state.BestStep, state.EvalsWithoutImprovement, state.Stopped);
             },
             AfterStep = afterStep,

@@ -12,7 +12,7 @@ public static class RunEvaluation
     /// <summary>
     /// Per-seed metrics of <paramref name="split"/>, their mean ± std (ddof 1), probability-averaging and
     /// majority-vote bagging; merged into DIR/results.json (common schema), replacing the entry of the same
-    /// system and split. A seed whose adapter files changed after fine-tuning wrote its predictions is
+    /// system and split, with the class names of the manifest's sidecar when it has one (<c>class_names</c>). A seed whose adapter files changed after fine-tuning wrote its predictions is
     /// predicted again with the adapter as written (or refused, see <see cref="AdapterConfig"/>); <paramref name="log"/>
     /// then gets the code store's warning if the split's clips are missing (codes matched by file name only).
     /// </summary>
@@ -68,24 +68,31 @@ public static class RunEvaluation
             ConfusionMatrix = task == TaskKind.Multilabel ? null
                 : [.. Enumerable.Range(0, k).Select(i => Enumerable.Range(0, k).Select(j => bagged.Confusion[i, j]).ToArray())],
         };
-        ExperimentResults.Upsert(Path.Combine(run, ExperimentResults.FileName), meta.Manifest, meta.Task, entry);
+        // The manifest may have moved since (its predictions are stored): its sidecar's names when it is there.
+        var names = Manifest.ReadLabelNames(meta.Manifest, k, $"the run '{run}'");
+        ExperimentResults.Upsert(Path.Combine(run, ExperimentResults.FileName), meta.Manifest, meta.Task, entry, names);
         return entry;
     }
 
     /// <summary>
     /// Batch prediction: every sample of <paramref name="split"/> of <paramref name="manifest"/>, one JSON object a line
-    /// in manifest order (<see cref="SamplePrediction"/>: key, id, the manifest's labels, the bagged probabilities and
-    /// the predicted class, or for multi-label runs the predicted labels). Codes come from <paramref name="codes"/>
+    /// in manifest order (<see cref="SamplePrediction"/>: key, id, the manifest's labels (none for unlabelled samples, see
+    /// <see cref="Manifest.LoadToPredict"/>), the bagged probabilities and the predicted class, or for multi-label runs the
+    /// predicted labels). A labelled split must be of the run's kind (single- or multi-label). Codes come from <paramref name="codes"/>
     /// (default: the run's code store); audio-vector runs read the clips. Written atomically. Returns the number of samples.
     /// Samples whose audio tokens the run's max length cuts are predicted from what is kept, with a warning to <paramref name="log"/>.
     /// </summary>
     public static int PredictSplit(string run, Manifest manifest, string split, string outPath, string? codes = null, Action<string>? log = null)
     {
+        OutputPaths.RequireFile(outPath, "predictions.jsonl");
         using var rm = RunModel.Load(run);
         var task = rm.Meta.TaskKind;
-        if ((manifest.Task == TaskKind.Multilabel) != (task == TaskKind.Multilabel))
-            throw new SpeechTokException($"{manifest.Path} is {ExperimentResults.TaskName(manifest.Task)}, the run {run} is {rm.Meta.Task}");
         var samples = manifest.Split(split);
+        bool labelled = samples[0].Labelled; // the same for every sample of a split
+        if (labelled && (manifest.Task == TaskKind.Multilabel) != (task == TaskKind.Multilabel))
+            throw new SpeechTokException(manifest.Task == TaskKind.Multilabel
+                ? $"{manifest.Path} has a 'labels' column (multi-label), but the run {run} is {rm.Meta.Task} ({rm.Meta.NumLabels} classes); predict it with a multi-label run, or drop the column to predict it unlabelled"
+                : $"{manifest.Path} has a 'label' column (single-label), but the run {run} is multilabel ({rm.Meta.NumLabels} labels); predict it with a single-label run, or drop the column to predict it unlabelled");
         if (rm.Encoder != null) manifest.RequireClips();
         string? codesDir = rm.Serializer.NeedsCodes ? codes ?? rm.Meta.Codes ?? throw new SpeechTokException($"{run}: run.json names no code store; pass --codes") : null;
         using var store = codesDir == null ? null : CodeStore.Open(codesDir);
@@ -97,7 +104,7 @@ public static class RunEvaluation
         var probs = rm.PredictBagged(encoded);
         var sb = new System.Text.StringBuilder();
         for (int i = 0; i < samples.Count; i++)
-            sb.Append(ArtifactJson.ToNode(SamplePrediction.Of(task, probs[i]) with { Key = samples[i].Key, Id = samples[i].Id, Labels = samples[i].Labels }).ToJsonString()).Append('\n');
+            sb.Append(ArtifactJson.ToNode(SamplePrediction.Of(task, probs[i]) with { Key = samples[i].Key, Id = samples[i].Id, Labels = labelled ? samples[i].Labels : null }).ToJsonString()).Append('\n');
         AtomicFile.WriteAllText(outPath, sb.ToString());
         return samples.Count;
     }

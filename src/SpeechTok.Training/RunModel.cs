@@ -27,7 +27,8 @@ internal sealed class RunModel : IDisposable
     private RunModel(string run, RunFile meta, LanguageModel lm, IUtteranceEncoder? encoder)
     {
         Run = run; Meta = meta; _lm = lm; Encoder = encoder;
-        Serializer = lm.Serializer(SampleSerializer.ParseMode(meta.Serialization), meta.MaxLength);
+        // Not checked against the model's limits: the run's max length is fixed, and was checked when it was fine-tuned.
+        Serializer = new SampleSerializer(lm.Tokenizer, lm.Vocabulary, SampleSerializer.ParseMode(meta.Serialization), meta.MaxLength);
     }
 
     public static RunModel Load(string run)

@@ -12,7 +12,7 @@ public sealed record SamplePrediction
 {
     [JsonPropertyName("key")] public string? Key { get; init; }
     [JsonPropertyName("id")] public string? Id { get; init; }
-    /// <summary>The manifest's labels of the sample (batch form).</summary>
+    /// <summary>The manifest's labels of the sample (batch form); absent for an unlabelled sample.</summary>
     [JsonPropertyName("labels")] public int[]? Labels { get; init; }
     /// <summary>[num_labels]: mean over the run's seeds of the softmax (single-label) or per-label sigmoid (multi-label).</summary>
     [JsonPropertyName("probabilities")] public required float[] Probabilities { get; init; }

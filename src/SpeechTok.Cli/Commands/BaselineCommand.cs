@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SpeechTok.Audio;
 using SpeechTok.Selection;
+using SpeechTok.IO;
 
 namespace SpeechTok.Cli.Commands;
 
@@ -20,6 +21,7 @@ internal static class BaselineCommand
         cmd.SetAction(pr =>
         {
             Tensors.Threading.Threads = pr.GetValue(threads);
+            OutputPaths.RequireFolder(pr.GetValue(output)!, "baseline writes results.json into a folder");
             if (pr.GetValue(system) == "bow" && pr.GetResult(audioRoot) is { Implicit: false })
                 throw new SpeechTokException("--audio-root is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text");
             var m = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses));

@@ -4,6 +4,7 @@ using SpeechTok.Codec;
 using SpeechTok.Experiments.Demo;
 using SpeechTok.Experiments.Runner;
 using SpeechTok.Training;
+using SpeechTok.IO;
 
 namespace SpeechTok.Cli.Commands;
 
@@ -23,7 +24,7 @@ internal static class DemoCommand
         cmd.SetAction(r =>
         {
             var sw = Stopwatch.StartNew();
-            string root = Path.GetFullPath(r.GetValue(outDir)!);
+            string root = OutputPaths.RequireFolder(r.GetValue(outDir)!, "demo writes a folder (data/, experiment/)");
             Console.Error.WriteLine("building the demo dataset with espeak-ng …");
             var info = DemoDataset.Build(Path.Combine(root, "data"), new DemoOptions { Seed = r.GetValue(seed), Labeling = r.GetValue(labeling), Count = r.GetValue(count) });
             Console.Error.WriteLine($"{info.Clips} clips ({(info.Skipped ? "already built" : $"{info.GenerationSeconds:F0} s")}) → {info.ManifestPath}");

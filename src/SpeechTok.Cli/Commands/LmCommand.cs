@@ -91,8 +91,7 @@ internal static class LmCommand
             using var lm = model.Open(r);
             var docs = TextCorpus.Load(r.GetValue(text)!);
             int t = r.GetValue(seqLen) ?? Math.Min(Math.Min(lm.Config.MaxPositionEmbeddings, 2048), lm.Config.SlidingWindow ?? int.MaxValue);
-            if (t > lm.Config.MaxPositionEmbeddings) throw new SpeechTokException($"--seq-len {t} exceeds the model's max_position_embeddings {lm.Config.MaxPositionEmbeddings}");
-            lm.CheckSequenceLength(t, "use a --seq-len");
+            lm.CheckSequenceLength(t, "--seq-len");
             var res = LmEvaluation.Evaluate(lm.Model, lm.Pack(docs.Select(d => d.Text).ToList()), t, r.GetValue(batch), lm.Folder);
             if (!r.GetValue(json))
                 Console.WriteLine($"{lm.Folder}: {docs.Count} document(s), {res.Bytes:N0} bytes, {res.Tokens:N0} tokens, windows of {t}: " +

@@ -3,6 +3,7 @@ using SpeechTok.Audio;
 using SpeechTok.Codec;
 using SpeechTok.Codec.Store;
 using SpeechTok.Selection;
+using SpeechTok.IO;
 
 namespace SpeechTok.Cli.Commands;
 
@@ -32,6 +33,7 @@ internal static class SelectCommand
             { manifest, codes, layers, bow, noBow, c, sweep, minTokens, maxShare, split, random, seed, tol, audioRoot, numClasses, output };
         cmd.SetAction(pr =>
         {
+            OutputPaths.RequireFile(pr.GetValue(output)!, SelectionFile.FileName);
             if (pr.GetValue(random) != null)
                 foreach (var modelOnly in new Option[] { bow, noBow, c, sweep, split, tol })
                     if (pr.GetResult(modelOnly) is { Implicit: false })

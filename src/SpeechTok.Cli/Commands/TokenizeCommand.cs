@@ -5,6 +5,7 @@ using SpeechTok.Codec;
 using SpeechTok.Codec.Builtin;
 using SpeechTok.Codec.Store;
 using SpeechTok.Tensors;
+using SpeechTok.IO;
 
 namespace SpeechTok.Cli.Commands;
 
@@ -27,6 +28,8 @@ internal static class TokenizeCommand
         {
             int nThreads = r.GetValue(threads);
             Threading.Threads = nThreads;
+            OutputPaths.RequireFolder(r.GetValue(outDir)!, "tokenize writes a code store folder");
+            if (r.GetValue(jsonl) is { } lines) OutputPaths.RequireFile(lines, "codes.jsonl", "--jsonl");
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot));
             m.RequireClips(); // before fitting anything
             var dir = r.GetValue(outDir)!;

@@ -3,6 +3,7 @@ using SpeechTok.Audio;
 using SpeechTok.Codec.Builtin;
 using SpeechTok.Tensors;
 using SpeechTok.Training;
+using SpeechTok.IO;
 
 namespace SpeechTok.Cli.Commands;
 
@@ -26,10 +27,10 @@ internal static class TokenizerFitCommand
         fit.SetAction(r =>
         {
             Threading.Threads = r.GetValue(threads);
-            var dir = r.GetValue(outDir)!;
+            var dir = OutputPaths.RequireFolder(r.GetValue(outDir)!, "tokenizer fit writes the tokenizer into a new folder");
             // Code stores and runs name the tokenizer by its hash: replacing it in place would orphan them.
-            if (File.Exists(dir) || (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any()))
-                throw new SpeechTokException($"--out {Path.GetFullPath(dir)} is not an empty folder; a fitted tokenizer is never replaced in place (code stores and runs made with it need it as it is): choose a new folder");
+            if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+                throw new SpeechTokException($"--out {dir} is not an empty folder; a fitted tokenizer is never replaced in place (code stores and runs made with it need it as it is): choose a new folder");
             var options = new BuiltinFitOptions { Seed = r.GetValue(seed), CodebookSize = r.GetValue(size), FramesPerCode = r.GetValue(perCode), NumQuantizers = r.GetValue(layers) };
             options.Validate(); // before the clips are read
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot));

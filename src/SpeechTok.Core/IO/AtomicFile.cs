@@ -41,6 +41,8 @@ public static class AtomicFile
             WriteThrough(full, kind, write);
             return;
         }
+        // The rename would fail with the system's "Is a directory : 'PATH'", after the path once more.
+        if (Directory.Exists(full)) throw new SpeechTokException($"cannot write '{Path.TrimEndingDirectorySeparator(full)}': it is a folder, not a file");
         var dir = Path.GetDirectoryName(full)!;
         var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try

@@ -40,8 +40,7 @@ public static class MoseiConverter
 
     public static MoseiResult Convert(MoseiOptions o)
     {
-        string outDir = Path.GetFullPath(o.Out);
-        if (File.Exists(outDir)) throw new SpeechTokException($"--out {outDir} is a file; mosei writes a folder");
+        string outDir = OutputPaths.RequireFolder(o.Out, "mosei writes a folder");
         if (o.ExcludeNeutral && o.Task != MoseiTask.Sent) throw new SpeechTokException("--exclude-neutral is for --task Sent (EMO labels do not use the sentiment)");
         var segments = ReadTable(o.Table, o.Task);
         var folds = o.Folds != null ? ReadFolds(o.Folds) : null;

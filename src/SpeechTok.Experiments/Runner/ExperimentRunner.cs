@@ -30,6 +30,7 @@ public static class ExperimentRunner
     /// </summary>
     public static ExperimentResults Run(ExperimentOptions o, Action<string>? log = null)
     {
+        OutputPaths.RequireFolder(o.Out, "experiment writes a folder (results.json, report.md, runs/, …)");
         var sink = log ?? (_ => { });
         var gate = new object();
         log = line => { lock (gate) sink(line); };
@@ -55,14 +56,14 @@ public static class ExperimentRunner
         foreach (var split in Manifest.SplitNames)
             if (manifest.Split(split).Count == 0) throw new SpeechTokException($"{manifest.Path}: split '{split}' is empty (experiment needs train, val and test)");
 
-        // So must a wrong --tokenizer or --model, before the baselines run and the folder records them.
+        // So must a wrong --tokenizer or --model (or one whose context is shorter than the preset's max length), before the baselines run and the folder records them.
         // (a SpeechTokenizer is loaded in full: its config and checkpoint are checked, not just the folder's presence)
         if (o.Tokenizer != TokenizerLoader.Builtin)
         {
             if (systems.Any(s => s.StartsWith("audio-", StringComparison.Ordinal) && s != "audio-vector")) (TokenizerLoader.Load(o.Tokenizer) as IDisposable)?.Dispose();
             else TokenizerLoader.RequireFolder(o.Tokenizer);
         }
-        using (LanguageModel.Load(ModelResolver.Resolve(o.Model), selection: null)) { }
+        using (var lm = LanguageModel.Load(ModelResolver.Resolve(o.Model), selection: null)) lm.CheckSequenceLength(preset.MaxLength, preset.MaxLengthField);
 
         var dirs = new Dirs(Path.GetFullPath(o.Out));
         Directory.CreateDirectory(dirs.Root);

@@ -137,13 +137,21 @@ public sealed record LlamaConfig
         };
     }
 
-    /// <summary>Refuses sequences of <paramref name="maxLength"/> tokens that sliding-window attention would treat
-    /// differently from the full causal attention implemented here. <paramref name="remedy"/> says which option to lower
-    /// (default: the max length).</summary>
-    public void CheckSequenceLength(int maxLength, string source, string? remedy = null)
+    /// <summary>
+    /// Refuses sequences of up to <paramref name="maxLength"/> tokens that the model cannot take as it was made: longer than
+    /// <see cref="MaxPositionEmbeddings"/> (positions it was never trained on), or than <see cref="SlidingWindow"/>
+    /// (sliding-window attention would treat them differently from the full causal attention implemented here). The
+    /// tighter of the two limits is named.
+    /// </summary>
+    /// <param name="source">The config.json the limits come from, for the message.</param>
+    /// <param name="option">What sets the length, as the message names it ("--max-length", "--seq-len", "preset 'quick' max length").</param>
+    /// <exception cref="SpeechTokException">Naming <paramref name="source"/>, the limit and <paramref name="option"/>'s largest accepted value.</exception>
+    public void CheckSequenceLength(int maxLength, string source, string option)
     {
-        if (SlidingWindow is int w && maxLength > w)
-            throw new SpeechTokException($"{source}: sequences of up to {maxLength} tokens exceed the model's sliding_window {w} (sliding-window attention is not implemented); {remedy ?? "use a max length"} of at most {w}");
+        if (SlidingWindow is int w && w < MaxPositionEmbeddings && maxLength > w)
+            throw new SpeechTokException($"{source}: sequences of up to {maxLength} tokens exceed the model's sliding_window {w} (sliding-window attention is not implemented); use a {option} of at most {w}");
+        if (maxLength > MaxPositionEmbeddings)
+            throw new SpeechTokException($"{source}: sequences of up to {maxLength} tokens exceed the model's max_position_embeddings {MaxPositionEmbeddings} (positions it was never trained on); use a {option} of at most {MaxPositionEmbeddings}");
     }
 
     private static RopeScaling? ParseRopeScaling(JsonElement root, string source)

@@ -11,6 +11,14 @@ public sealed class AtomicFileTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
+    /// <summary>A folder as the target failed with "cannot write 'D': Is a directory : 'D'", the path twice.</summary>
+    [Fact]
+    public void A_folder_as_the_target_is_refused_naming_it_once()
+    {
+        Assert.Equal($"cannot write '{_dir}': it is a folder, not a file", Assert.Throws<SpeechTokException>(() => AtomicFile.WriteAllText(_dir + "/", "x")).Message);
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+    }
+
     [Fact]
     public void A_symlink_to_a_file_is_written_through_and_stays_a_link()
     {

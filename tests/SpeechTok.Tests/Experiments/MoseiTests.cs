@@ -129,7 +129,7 @@ public sealed class MoseiTests : IDisposable
         Assert.Equal(4, Manifest.Load(MoseiConverter.Convert(Options(nanFear, MoseiTask.Sent) with { Out = Path.Combine(_dir, "nan") }).ManifestPath).Samples.Count);
         Assert.Contains("column 'fear' is 'nan', expected a number ≥ 0", Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(nanFear, MoseiTask.Emo) with { Out = Path.Combine(_dir, "nan") })).Message);
         File.WriteAllText(Path.Combine(_dir, "afile"), "");
-        Assert.EndsWith("is a file; mosei writes a folder", Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent) with { Out = Path.Combine(_dir, "afile") })).Message);
+        Assert.EndsWith("is a file, not a folder: mosei writes a folder", Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent) with { Out = Path.Combine(_dir, "afile") })).Message);
         File.Copy(Path.Combine(Audio, "v1.wav"), Path.Combine(Audio, "v3.flac"));
         File.Copy(Path.Combine(Audio, "v1.wav"), Path.Combine(Audio, "v3.ogg"));
         Assert.Contains("video v3 has 2 audio files", Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(["v3,0,0,1,x,1,0,0,0,0,0,0,train"]), MoseiTask.Sent))).Message);

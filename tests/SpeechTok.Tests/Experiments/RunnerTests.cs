@@ -302,6 +302,11 @@ public sealed class RunnerTests : IDisposable
         File.Copy(Path.Combine(o.Model, "config.json"), Path.Combine(broken, "config.json"));
         Assert.Contains(broken, Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Model = broken })).Message);
         Assert.False(Directory.Exists(o.Out));
+        // A preset max length past the model's context (it trained positions the model never learned, silently).
+        Assert.EndsWith($"sequences of up to {TinyLm.Context + 1} tokens exceed the model's max_position_embeddings {TinyLm.Context} (positions it was never trained on); "
+            + $"use a preset 'tiny' max length of at most {TinyLm.Context}",
+            Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Preset = Tiny with { MaxLength = TinyLm.Context + 1 } })).Message);
+        Assert.False(Directory.Exists(o.Out));
     }
 
     [Fact]

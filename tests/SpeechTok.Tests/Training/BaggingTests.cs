@@ -30,7 +30,7 @@ public sealed class BaggingTests
         {
             new RunFile
             {
-                System = "audio-lasso", Manifest = "m.csv", Task = "multiclass", NumLabels = 3, Model = "unused", TextOnly = true,
+                System = "audio-lasso", Manifest = Path.Combine(run, "m.csv"), Task = "multiclass", NumLabels = 3, Model = "unused", TextOnly = true,
                 Serialization = "textonly", MaxLength = 8, Hyperparameters = new FinetuneHyperparameters { Seeds = [1, 2, 3] },
             }.Save(Path.Combine(run, RunFile.FileName));
             // true labels 0, 1, 2, 0; class 2 never predicted by seed 1.
@@ -62,6 +62,16 @@ public sealed class BaggingTests
             var results = ExperimentResults.Load(Path.Combine(run, ExperimentResults.FileName));
             Assert.Single(results.Systems);
             Assert.Equal(3, results.Systems[0].PerSeed.Count);
+
+            // The manifest's class names go into results.json, as baseline and experiment write them (evaluate left them out);
+            // the manifest itself need not be there any more.
+            Assert.Null(results.ClassNames);
+            string sidecar = Path.Combine(run, "m.label_names.txt");
+            File.WriteAllText(sidecar, "calm\nangry\nsad\n");
+            RunEvaluation.Evaluate(run, "test");
+            Assert.Equal(["calm", "angry", "sad"], ExperimentResults.Load(Path.Combine(run, ExperimentResults.FileName)).ClassNames);
+            File.WriteAllText(sidecar, "calm\nangry\n");
+            Assert.Equal($"{sidecar}: 2 class names, but the run '{run}' has 3 classes", Assert.Throws<SpeechTokException>(() => RunEvaluation.Evaluate(run, "test")).Message);
         }
         finally { Directory.Delete(run, true); }
     }

@@ -191,15 +191,20 @@ public sealed class LmTrainerTests : IDisposable
         Assert.Throws<Crash>(() => LmTrainer.Run(Spec("resumed"), afterStep: s => { if (s == 3) throw new Crash(); }));
         var state = ArtifactJson.ReadObject(Path.Combine(_dir, "resumed", "checkpoint", "state.json"));
         Assert.Equal(2, state["step"]!.GetValue<long>());
-        var resumed = LmTrainer.Run(Spec("resumed"));
+        var resumedLog = new List<string>();
+        var resumed = LmTrainer.Run(Spec("resumed"), resumedLog.Add);
+        Assert.Contains("resuming at step 2/6", resumedLog);
         Assert.Equal(6, resumed.Steps);
         Assert.Equal(Bytes(full.Out, "model.safetensors"), Bytes(resumed.Out, "model.safetensors"));
         Assert.Equal(Bytes(full.Out, "checkpoint/optimizer.safetensors"), Bytes(resumed.Out, "checkpoint/optimizer.safetensors"));
         Assert.Equal(MetricLines(full.Out), MetricLines(resumed.Out));
         Assert.Equal(full.HeldOut, resumed.HeldOut);
 
-        // A finished run reruns to the same files; other settings are refused.
-        Assert.Equal(full.HeldOut, LmTrainer.Run(Spec("resumed")).HeldOut);
+        // A finished run reruns to the same files, saying so (it said "resuming at step 6/6"); other settings are refused.
+        var finished = new List<string>();
+        Assert.Equal(full.HeldOut, LmTrainer.Run(Spec("resumed"), finished.Add).HeldOut);
+        Assert.Contains("already finished at step 6/6: nothing left to train; the model is saved again", finished);
+        Assert.DoesNotContain(finished, l => l.StartsWith("resuming", StringComparison.Ordinal));
         Assert.Equal(MetricLines(full.Out), MetricLines(resumed.Out));
         var e = Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("resumed", Tiny with { Lr = 2e-2 })));
         Assert.Contains("lr", e.Message);

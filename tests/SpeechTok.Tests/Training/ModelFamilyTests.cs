@@ -168,8 +168,8 @@ public sealed class ModelFamilyTests
             edit: c => c["sliding_window"] = 32);
         using var lm = LanguageModel.Load(model, null);
         Assert.Equal(32, lm.Config.SlidingWindow);
-        Assert.Equal(32, lm.Serializer(SerializationMode.TextOnly, 32).MaxLength);
-        var e = Assert.Throws<SpeechTokException>(() => lm.Serializer(SerializationMode.TextOnly, 33));
+        Assert.Equal(32, lm.Serializer(SerializationMode.TextOnly, 32, "--max-length").MaxLength);
+        var e = Assert.Throws<SpeechTokException>(() => lm.Serializer(SerializationMode.TextOnly, 33, "--max-length"));
         Assert.Contains("exceed the model's sliding_window 32", e.Message);
         Assert.Contains(Path.Combine(model, "config.json"), e.Message);
     }

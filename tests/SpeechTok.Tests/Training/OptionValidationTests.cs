@@ -77,6 +77,11 @@ public sealed class OptionValidationTests
         var logs = new List<string>();
         spec.Run(logs.Add);
         Assert.Contains(logs, l => l.StartsWith("resuming pre-training after epoch 1"));
+        // Rerun once finished: it said "resuming pre-training after epoch 3".
+        logs.Clear();
+        spec.Run(logs.Add);
+        Assert.Single(logs, l => Regex.IsMatch(l, @"^pre-training already finished \(every epoch done: epoch 3, step \d+\): nothing left to train; its best rows are saved again$"));
+        Assert.DoesNotContain(logs, l => l.StartsWith("resuming", StringComparison.Ordinal));
     }
 
     /// <summary>pretrain --max-length 5 cut every sample's audio tokens, so only the markers were trained; the log gave the truncation count only.</summary>
@@ -116,6 +121,43 @@ public sealed class OptionValidationTests
         Assert.Matches(@"^preset 'quick' max length 4 cuts every audio token of the train samples: all 8 samples with audio tokens lose them; " +
             @"preset 'quick' max length \d+ keeps at least one in every sample, \d+ keeps them all$", e.Message);
         Assert.False(Directory.Exists(spec.Out));
+    }
+
+    /// <summary>pretrain/finetune --max-length past the model's max_position_embeddings trained positions it never learned, silently.</summary>
+    [Fact]
+    public void A_max_length_past_the_models_context_is_refused_naming_the_option_before_anything_is_written()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string config = Path.Combine(d.Model(), "config.json");
+        string Message(string option, int length) =>
+            $"{config}: sequences of up to {length} tokens exceed the model's max_position_embeddings {TinyLm.Context} (positions it was never trained on); use a {option} of at most {TinyLm.Context}";
+        var pre = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = Path.Combine(d.Dir, "pre"),
+            MaxLength = TinyLm.Context + 1, Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } };
+        Assert.Equal(Message("--max-length", TinyLm.Context + 1), Assert.Throws<SpeechTokException>(() => pre.Run()).Message);
+        var ft = new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = Path.Combine(d.Dir, "run"), TextOnly = true, MaxLength = 1000,
+            MaxLengthOption = "preset 'quick' max length", Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        Assert.Equal(Message("preset 'quick' max length", 1000), Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(ft)).Message);
+        Assert.False(Directory.Exists(pre.Out) || Directory.Exists(ft.Out));
+        // The CLI, on the built-in LM (context 256); its context itself is accepted.
+        string out1 = Path.Combine(d.Dir, "cli");
+        var (code, stdout, err) = CliRunner.Run("finetune", "--manifest", d.Manifest, "--text-only", "--out", out1, "--max-length", "1000");
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.EndsWith("config.json: sequences of up to 1000 tokens exceed the model's max_position_embeddings 256 (positions it was never trained on); use a --max-length of at most 256", err.Trim());
+        Assert.False(Directory.Exists(out1));
+        FinetuneRun.Run(ft with { MaxLength = TinyLm.Context });
+    }
+
+    /// <summary>finetune --pretrained EMPTYDIR was refused, but after it had made an empty --out folder.</summary>
+    [Fact]
+    public void Finetune_refused_for_its_pretrained_rows_leaves_no_run_folder()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string empty = Directory.CreateDirectory(Path.Combine(d.Dir, "empty")).FullName, run = Path.Combine(d.Dir, "run");
+        var (code, stdout, err) = CliRunner.Run("finetune", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--pretrained", empty,
+            "--model", d.Model(), "--out", run);
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.EndsWith($"\nerror: pre-trained rows '{Path.Combine(empty, Pretrainer.RowsFile)}' not found (run `speechtok pretrain --out {empty}` first, or pass --no-pretrain)", err.Trim()); // after the store's warning that the clips are absent
+        Assert.False(Directory.Exists(run));
     }
 
     /// <summary>Run folders recorded the manifest's path only: an edited manifest was resumed with its new rows.</summary>
@@ -164,6 +206,42 @@ public sealed class OptionValidationTests
         var (ok, json, _) = CliRunner.Run("predict", "--run", run, "--text", "a beta");
         Assert.Equal(0, ok);
         Assert.Contains("\"probabilities\"", json);
+    }
+
+    /// <summary>
+    /// An --out of the wrong kind failed with the file system's words, after the work for select and predict
+    /// ("The file '…/afile' already exists.", "cannot write '/d': Is a directory : '/d'").
+    /// </summary>
+    [Fact]
+    public void An_out_path_of_the_wrong_kind_is_refused_naming_the_option_before_any_work()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string run = Path.Combine(d.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        string file = Path.Combine(d.Dir, "afile"), folder = Directory.CreateDirectory(Path.Combine(d.Dir, "afolder")).FullName;
+        File.WriteAllText(file, "kept");
+        string common = $"--out {file} is a file, not a folder: ";
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            (["finetune", "--manifest", d.Manifest, "--text-only", "--model", d.Model(), "--out", file], common + "finetune writes a run folder (run.json, seed-S/)"),
+            (["finetune", "--manifest", d.Manifest, "--text-only", "--model", d.Model(), "--out", Path.Combine(file, "run")],
+                $"--out {Path.Combine(file, "run")} is inside {file}, a file, not a folder: finetune writes a run folder (run.json, seed-S/)"),
+            (["pretrain", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--model", d.Model(), "--out", file],
+                common + "pretrain writes a folder (rows.safetensors, pretrain.json, checkpoint/)"),
+            (["experiment", "--manifest", d.Manifest, "--out", file], common + "experiment writes a folder (results.json, report.md, runs/, …)"),
+            (["baseline", "bow", "--manifest", d.Manifest, "--out", file], common + "baseline writes results.json into a folder"),
+            (["tokenize", "--manifest", d.Manifest, "--tokenizer", "builtin", "--out", file], common + "tokenize writes a code store folder"),
+            (["tokenizer", "fit", "--manifest", d.Manifest, "--out", file], common + "tokenizer fit writes the tokenizer into a new folder"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--out", folder], $"--out {folder} is a folder, not a file: give a file path, e.g. {Path.Combine(folder, "selection.json")}"),
+            (["predict", "--run", run, "--manifest", d.Manifest, "--out", folder + "/"], $"--out {folder} is a folder, not a file: give a file path, e.g. {Path.Combine(folder, "predictions.jsonl")}"),
+        })
+        {
+            var (code, stdout, err) = CliRunner.Run(args);
+            Assert.Equal((2, ""), (code, stdout));
+            Assert.Equal($"error: {message}", err.Trim());
+        }
+        Assert.Equal("kept", File.ReadAllText(file));
+        Assert.Empty(Directory.GetFileSystemEntries(folder));
     }
 
     /// <summary>Options the chosen system does not use were accepted and ignored (run.json then recorded something else).</summary>

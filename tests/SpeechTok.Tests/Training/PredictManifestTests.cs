@@ -1,0 +1,89 @@
+using System.Text.Json.Nodes;
+using SpeechTok.Training;
+
+namespace SpeechTok.Tests.Training;
+
+/// <summary><c>predict --manifest</c>: the manifests it takes and the messages of those it refuses.</summary>
+public sealed class PredictManifestTests
+{
+    private static List<JsonObject> Lines(string path) => [.. File.ReadAllLines(path).Select(l => JsonNode.Parse(l)!.AsObject())];
+
+    /// <summary>Batch prediction refused a manifest without the label column, its main use being unlabelled data.</summary>
+    [Fact]
+    public void Unlabelled_manifests_are_predicted_without_labels_and_half_labelled_splits_are_refused()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string run = Path.Combine(d.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        string labelledOut = Path.Combine(d.Dir, "labelled.jsonl");
+        Assert.Equal(0, CliRunner.Run("predict", "--run", run, "--manifest", d.Manifest, "--out", labelledOut).Code);
+        var labelled = Lines(labelledOut);
+
+        // The same rows without the label column: the same predictions, no labels.
+        var rows = File.ReadAllLines(d.Manifest);
+        string unlabelled = Path.Combine(d.Dir, "unlabelled.csv");
+        File.WriteAllLines(unlabelled, rows.Select(r => r[..r.LastIndexOf(',')]));
+        string outPath = Path.Combine(d.Dir, "unlabelled.jsonl");
+        var (code, stdout, err) = CliRunner.Run("predict", "--run", run, "--manifest", unlabelled, "--out", outPath);
+        Assert.True(code == 0, err);
+        Assert.Equal($"8 predictions → {outPath}", stdout.Trim());
+        var lines = Lines(outPath);
+        Assert.Equal(labelled.Select(l => l["key"]!.ToJsonString() + l["probabilities"]!.ToJsonString()), lines.Select(l => l["key"]!.ToJsonString() + l["probabilities"]!.ToJsonString()));
+        Assert.All(lines, l => Assert.False(l.ContainsKey("labels")));
+        Assert.All(labelled, l => Assert.True(l.ContainsKey("labels")));
+
+        // --split picks the rows of an unlabelled manifest too; empty label cells in one split leave the others labelled.
+        Assert.Equal(0, CliRunner.Run("predict", "--run", run, "--manifest", unlabelled, "--split", "val", "--out", outPath).Code);
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => $"val/{i}"), Lines(outPath).Select(l => l["key"]!.GetValue<string>()));
+        string emptyTest = Path.Combine(d.Dir, "empty-test.csv");
+        File.WriteAllLines(emptyTest, rows.Select(r => r.StartsWith("test,", StringComparison.Ordinal) ? r[..(r.LastIndexOf(',') + 1)] : r));
+        Assert.Equal(0, CliRunner.Run("predict", "--run", run, "--manifest", emptyTest, "--out", outPath).Code);
+        Assert.All(Lines(outPath), l => Assert.False(l.ContainsKey("labels")));
+        Assert.Equal(0, CliRunner.Run("predict", "--run", run, "--manifest", emptyTest, "--split", "val", "--out", outPath).Code);
+        Assert.All(Lines(outPath), l => Assert.True(l.ContainsKey("labels")));
+
+        // One empty cell in a labelled split is a mistake: refused, naming the line; nothing is written.
+        string half = Path.Combine(d.Dir, "half.csv");
+        File.WriteAllLines(half, rows.Select((r, i) => i == 19 ? r[..(r.LastIndexOf(',') + 1)] : r));
+        File.Delete(outPath);
+        (code, stdout, err) = CliRunner.Run("predict", "--run", run, "--manifest", half, "--out", outPath);
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.Equal($"error: {half}:20: column 'label' is empty, but line 18 of split 'test' has a label; a split is predicted with the labels of all its samples or of none: "
+            + "fill the cell, or empty every label cell of the split", err.Trim());
+        Assert.False(File.Exists(outPath));
+
+        // Training still needs every label.
+        (code, _, err) = CliRunner.Run("finetune", "--manifest", unlabelled, "--text-only", "--model", d.Model(), "--out", Path.Combine(d.Dir, "r2"));
+        Assert.Equal(2, code);
+        Assert.Contains("required column 'label' (one class id) or 'labels'", err);
+    }
+
+    /// <summary>
+    /// predict called a binary manifest "multiclass" (the run's class count made it so) beside a multi-label run, and a
+    /// sidecar naming 3 classes beside a binary run "3 class names, but 2 classes were asked for".
+    /// </summary>
+    [Fact]
+    public void A_manifest_of_another_kind_or_class_count_is_refused_naming_its_kind_and_the_runs_classes()
+    {
+        using var d = new ToyData(perSplit: 8);
+        using var ml = new ToyData(perSplit: 8, multiLabel: true);
+        string run = Path.Combine(d.Dir, "run"), mlRun = Path.Combine(ml.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        FinetuneRun.Run(new FinetuneSpec { Manifest = ml.Parsed(), Model = ml.Model(), Out = mlRun, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        string outPath = Path.Combine(d.Dir, "p.jsonl");
+        string Refusal(string r, string manifest)
+        {
+            var (code, stdout, err) = CliRunner.Run("predict", "--run", r, "--manifest", manifest, "--out", outPath);
+            Assert.Equal((2, ""), (code, stdout));
+            return err.Trim();
+        }
+        Assert.Equal($"error: {d.Manifest} has a 'label' column (single-label), but the run {mlRun} is multilabel (2 labels); "
+            + "predict it with a single-label run, or drop the column to predict it unlabelled", Refusal(mlRun, d.Manifest));
+        Assert.Equal($"error: {ml.Manifest} has a 'labels' column (multi-label), but the run {run} is binary (2 classes); "
+            + "predict it with a multi-label run, or drop the column to predict it unlabelled", Refusal(run, ml.Manifest));
+        string sidecar = SpeechTok.Audio.Manifest.LabelNamesPath(ml.Manifest);
+        File.WriteAllLines(sidecar, ["joy", "fear", "anger"]);
+        Assert.Equal($"error: {sidecar}: 3 class names, but the run '{run}' has 2 classes", Refusal(run, ml.Manifest));
+        Assert.False(File.Exists(outPath));
+    }
+}
