@@ -199,6 +199,9 @@ public sealed class OptionValidationTests
                 $"--audio-root '{clipless}': none of the 24 clip(s) of {d.Manifest} is there (e.g. {Path.Combine(clipless, "x0.wav")} is missing); give the folder its audio_path_list paths are relative to"), // only warned, then matched codes by file name
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "2,1", "--out", Path.Combine(d.Dir, "r", "s.json")], "--layers '2,1': layers must be ascending (feature ids follow the layer order); write '1,2'"), // was sorted silently
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-2,2", "--out", Path.Combine(d.Dir, "r", "s.json")], "--layers '1-2,2': layer 2 is listed twice; write '1,2'"),
+            // the store has 2 RVQ layers: --layers 1-8 failed inside the selection, naming a sample and not the option
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-8", "--out", Path.Combine(d.Dir, "r", "s.json")], $"--layers '1-8': code store {d.Codes} has 2 RVQ layers (give --layers 1,2)"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "2-8", "--out", Path.Combine(d.Dir, "r", "s.json")], $"--layers '2-8': code store {d.Codes} has 2 RVQ layers (give --layers 2)"),
             (["tokenizer", "fit", "--manifest", d.Manifest, "--out", Path.Combine(d.Dir, "r"), "--num-quantizers", "12"], "--num-quantizers 12: must be in 1..8"), // before any clip is read (these are missing)
             (["baseline", "bow", "--manifest", d.Manifest, "--audio-root", d.Dir, "--out", Path.Combine(d.Dir, "r")], "--audio-root is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text"),
             (["bench", "tokenizer", "--tokenizer", Path.Combine(SpeechTok.Tests.Conformance.FixtureRoot.RepoRoot, "models", "builtin-lm"), "--lines", "0"], "--lines 0: must be at least 1"),
@@ -210,6 +213,17 @@ public sealed class OptionValidationTests
             Assert.Equal($"error: {message}", err.Trim());
         }
         Assert.False(Directory.Exists(Path.Combine(d.Dir, "r")));
+    }
+
+    /// <summary>select's default --layers was 1-8 whatever the code store held: a store of fewer layers failed deep inside the selection.</summary>
+    [Fact]
+    public void Select_without_layers_uses_every_layer_of_the_code_store()
+    {
+        using var d = new ToyData();
+        string path = Path.Combine(d.Dir, "s.json");
+        var (code, _, err) = CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--c", "1", "--out", path);
+        Assert.True(code == 0, err);
+        Assert.Equal([1, 2], SelectionFile.Load(path).Layers);
     }
 
     /// <summary>select --sweep-c wrote the sweep into selection.json but printed nothing about it.</summary>
