@@ -42,14 +42,18 @@ public sealed class Manifest
     public static string LabelNamesPath(string manifestPath) => System.IO.Path.ChangeExtension(System.IO.Path.GetFullPath(manifestPath), ".label_names.txt");
 
     /// <param name="numClasses">The class count when known (labels must lie in 0..K−1); otherwise the sidecar's name count, else max label + 1.</param>
-    public static Manifest Load(string path, string? audioRoot = null, int? numClasses = null)
+    /// <param name="numClassesSource">Where <paramref name="numClasses"/> came from, as messages name it: the option as the user gave it
+    /// (<c>--num-labels</c>, <c>--num-classes</c>), a run's field.</param>
+    public static Manifest Load(string path, string? audioRoot = null, int? numClasses = null, string numClassesSource = "class count")
     {
         path = System.IO.Path.GetFullPath(path);
         if (!File.Exists(path)) throw new SpeechTokException($"manifest '{path}' does not exist");
         var names = ReadLabelNames(LabelNamesPath(path));
         if (names != null && numClasses is int given && given != names.Count)
-            throw new SpeechTokException($"{LabelNamesPath(path)}: {names.Count} class names, but {given} classes were asked for");
-        if (numClasses < 1) throw new SpeechTokException($"class count {numClasses} (--num-labels / --num-classes): must be at least 1");
+            throw new SpeechTokException($"{LabelNamesPath(path)}: {names.Count} class names, but {numClassesSource} is {given}");
+        if (numClasses < 1) throw new SpeechTokException($"{numClassesSource} {numClasses}: must be at least 1");
+        // What fixes the class count, for a label outside it.
+        string? countSource = names != null ? $"{names.Count} names in {LabelNamesPath(path)}" : numClasses != null ? $"{numClassesSource} {numClasses}" : null;
         numClasses ??= names?.Count;
         // Without a trailing separator, so that "--audio-root DIR/" naming the manifest's own folder is the default.
         var root = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(audioRoot ?? System.IO.Path.GetDirectoryName(path)!));
@@ -116,7 +120,7 @@ public sealed class Manifest
                 if (labels[i] >= MaxClasses)
                     throw new SpeechTokException($"{path}:{line}: label {labels[i]} is too large: class ids are 0..K−1 with K at most {MaxClasses}");
                 if (numClasses is int k && labels[i] >= k)
-                    throw new SpeechTokException($"{path}:{line}: label {labels[i]} is outside 0..{k - 1}" + (names != null ? $" ({names.Count} names in {LabelNamesPath(path)})" : ""));
+                    throw new SpeechTokException($"{path}:{line}: label {labels[i]} is outside 0..{k - 1} ({countSource})");
                 if (Array.IndexOf(labels, labels[i], 0, i) >= 0)
                     throw new SpeechTokException($"{path}:{line}: column 'labels' lists class {labels[i]} twice");
                 maxLabel = Math.Max(maxLabel, labels[i]);

@@ -29,7 +29,7 @@ try
     if (parsed.Errors.Count > 0)
     {
         string command = string.Join(' ', parsed.CommandResult.Command.Name == root.Name ? [] : CommandPath(parsed.CommandResult));
-        string problems = string.Join(" ", parsed.Errors.Select(e => Plain(e.Message)).Distinct());
+        string problems = MissingCommand(parsed, command) ?? string.Join(" ", parsed.Errors.Select(Plain).Distinct());
         Console.Error.WriteLine($"error: {problems} (see `speechtok {command}{(command.Length > 0 ? " " : "")}--help`)");
         return 2;
     }
@@ -66,13 +66,26 @@ static string InterruptMessage(string[] args)
 static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result) =>
     result.Parent is System.CommandLine.Parsing.CommandResult parent && parent.Parent != null ? [.. CommandPath(parent), result.Command.Name] : [result.Command.Name];
 
-// System.CommandLine names .NET types ("System.Nullable`1[System.Int32]"); say what a user types instead.
-static string Plain(string message)
+// A command with subcommands (speechtok, lm, bench, tokenizer) given none, or an unknown one: System.CommandLine reports
+// "Required command was not provided." and "Unrecognized command or argument 'foo'." as two errors; say it once.
+static string? MissingCommand(ParseResult parsed, string command)
 {
-    message = System.Text.RegularExpressions.Regex.Replace(message, @"\s*\n\s*", " "); // one line: "Must be one of: 'a' 'b'"
+    var subcommands = parsed.CommandResult.Command.Subcommands;
+    if (subcommands.Count == 0) return null;
+    string expected = $"(expected {string.Join(", ", subcommands.Select(c => c.Name))})";
+    string name = command.Length > 0 ? $"speechtok {command}" : "speechtok";
+    return parsed.UnmatchedTokens.Count > 0 ? $"'{parsed.UnmatchedTokens[0]}' is not a {name} command {expected}" : $"{name} needs a command {expected}";
+}
+
+// System.CommandLine names .NET types ("System.Nullable`1[System.Int32]") and an option by its first name; say what a
+// user types instead, and name the option as they gave it (an alias too).
+static string Plain(System.CommandLine.Parsing.ParseError error)
+{
+    string message = System.Text.RegularExpressions.Regex.Replace(error.Message, @"\s*\n\s*", " "); // one line
     var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'\.$");
     if (!m.Success) return message;
+    string option = error.SymbolResult is System.CommandLine.Parsing.OptionResult given ? OptionRules.Given(given) : m.Groups[2].Value;
     string type = m.Groups[3].Value;
     string want = type.Contains("Int") ? "an integer" : type.Contains("Double") || type.Contains("Single") ? "a number" : type.Contains("Boolean") ? "true or false" : "a " + type;
-    return $"{m.Groups[2].Value}: '{m.Groups[1].Value}' is not {want}.";
+    return $"{option}: '{m.Groups[1].Value}' is not {want}.";
 }

@@ -35,6 +35,7 @@ public static class FinetuneRun
         if (manifest.Task != TaskKind.Multilabel && k < 2) throw new SpeechTokException($"{manifest.Path}: {k} class(es); classification needs at least 2");
         bool vector = spec.AudioEncoder != null;
         spec.Options.Validate();
+        SampleSerializer.CheckMaxLength(spec.MaxLength, spec.MaxLengthOption);
         ClassificationMetrics.ValidateSelection(manifest.Task, spec.Options.MetricForBestModel);
         // Audio-token rows and the audio projection train on their own paths, which full fine-tuning does not take.
         if (spec.Options.FinetuningType == FinetuneOptions.Full && !spec.TextOnly)

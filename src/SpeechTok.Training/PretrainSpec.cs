@@ -23,6 +23,7 @@ public sealed record PretrainSpec
     public PretrainResult Run(Action<string>? log = null, Action<long>? afterStep = null)
     {
         Options.Validate();
+        SampleSerializer.CheckMaxLength(MaxLength, MaxLengthOption);
         if (Serialization == SerializationMode.TextOnly) throw new SpeechTokException("pre-training trains audio rows: --serialization text-only makes no sense here");
         var selection = SelectionFile.LoadTokens(Selection);
         using var lm = LanguageModel.Load(Model, selection);

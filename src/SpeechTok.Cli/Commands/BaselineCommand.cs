@@ -22,8 +22,8 @@ internal static class BaselineCommand
             Tensors.Threading.Threads = pr.GetValue(threads);
             if (pr.GetValue(system) == "bow" && pr.GetResult(audioRoot) is { Implicit: false })
                 throw new SpeechTokException("--audio-root is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text");
-            var m = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses));
-            var cs = CliLists.Cs(pr.GetValue(grid));
+            var m = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses), OptionRules.Given(pr, numClasses));
+            var cs = CliLists.Cs(grid.Name, pr.GetValue(grid));
             var result = Baselines.Run(pr.GetValue(system)!, m, cs.Length > 0 ? cs : Baselines.DefaultGrid, Baselines.MfccFeatures);
             var path = Baselines.WriteResults(pr.GetValue(output)!, m, result);
             Console.WriteLine($"{result.System}: test macro-F1 {result.MacroF1:F4} (present labels), {result.MacroF1AllLabels:F4} (all labels), C={BaselineDetails.Of(result).C} → {path}");

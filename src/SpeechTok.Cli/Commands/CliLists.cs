@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SpeechTok.Selection;
 
 namespace SpeechTok.Cli.Commands;
 
@@ -46,22 +47,13 @@ internal static class CliLists
         return names;
     }
 
-    /// <summary>A list of positive C values (<c>--sweep-c</c>, <c>--grid</c>); empty when absent.</summary>
-    public static double[] Cs(string? text) =>
+    /// <summary>A list of C values (<c>--sweep-c</c>, <c>--grid</c>), each in (0, 1e12] as the L1/L2 solver takes them; empty when absent.</summary>
+    public static double[] Cs(string option, string? text) =>
         text == null ? [] : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
-                : throw new SpeechTokException($"'{t}' is not a positive number (C list)")).ToArray();
+            .Select(t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= LogisticRegression.MaxC ? v
+                : throw new SpeechTokException($"{option} '{text}': '{t}' is not a positive number ≤ {LogisticRegression.MaxC:0e0}")).ToArray();
 
     /// <summary>A <c>--threads</c> option (default: every core); 0 or a negative count is refused when parsed.</summary>
-    public static Option<int> Threads(string description)
-    {
-        var o = new Option<int>("--threads") { Description = description, DefaultValueFactory = _ => Environment.ProcessorCount };
-        o.Validators.Add(r =>
-        {
-            // From the token: a non-integer is the parser's own error (GetValueOrDefault would throw on it).
-            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n < 1)
-                r.AddError($"--threads {n}: must be at least 1");
-        });
-        return o;
-    }
+    public static Option<int> Threads(string description) =>
+        new Option<int>("--threads") { Description = description, DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
 }

@@ -16,7 +16,7 @@ internal static class PretrainCommand
         var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (the small LM pre-trained on the State of the Union addresses that ships with SpeechTok).", DefaultValueFactory = _ => ModelResolver.Builtin };
         var outDir = new Option<string>("--out") { Description = "Output folder (rows.safetensors, pretrain.json, checkpoint/).", Required = true };
         var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
-        ser.AcceptOnlyFromAmong("compact", "reference"); // text only and one audio vector have their own options
+        ser.OneOf("compact", "reference"); // text only and one audio vector have their own options
         var maxLen = new Option<int>(SampleSerializer.MaxLengthOption) { Description = "Tokens per sample, BOS included; longer samples are cut on the right (HF max_length).", DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate of the new rows (AdamW, warm-up then linear decay).", DefaultValueFactory = _ => defaults.Lr };
         var epochs = new Option<int>("--epochs") { Description = "Most epochs (early stopping may end sooner).", DefaultValueFactory = _ => defaults.Epochs };

@@ -16,7 +16,8 @@ internal static class SelectCommand
         var layers = new Option<string?>("--layers") { Description = "RVQ layers to use, 1-based and ascending, within the code store's: 2-8 (acoustic only), 1-8 (all) or a list such as 1,3,5-8 (default: every layer of the code store, 1-8 for SpeechTokenizer)." };
         var bow = new Option<bool>("--bow") { Description = "Append the text bag of words (the multimodal BoW of the paper).", DefaultValueFactory = _ => true };
         var noBow = new Option<bool>("--no-bow") { Description = "Audio tokens only." };
-        var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's); with --sweep-c and no --c, the sweep chooses it.", DefaultValueFactory = _ => SelectOptions.DefaultC };
+        var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's), in (0, 1e12]; with --sweep-c and no --c, the sweep chooses it.", DefaultValueFactory = _ => SelectOptions.DefaultC }
+            .Positive(LogisticRegression.MaxC);
         var sweep = new Option<string?>("--sweep-c") { Description = "Comma-separated C values, each fitted and scored on the inner split (printed, and saved in selection.json). " +
             $"Without --c the sweep chooses C as `experiment` does: the best inner F1 (of class 1 for a binary task, else macro) among the C values keeping {new SelectedTokenRange().Text} audio tokens, else the C closest to that range." };
         var minTokens = new Option<int?>(SelectedTokenRange.MinTokensOption) { Description = "With --sweep-c (and no --c): the chosen C must keep at least N selected audio tokens; no C of the sweep in range is an error listing each C's count (default: the target range above, else the closest C)." };
@@ -38,7 +39,7 @@ internal static class SelectCommand
                         throw new SpeechTokException($"{modelOnly.Name} shapes the L1 model's selection; --random K draws without it: drop {modelOnly.Name}");
             if (pr.GetValue(split) != null && pr.GetResult(seed) is { Implicit: false })
                 throw new SpeechTokException("--seed draws the inner split; --split gives it: drop --seed");
-            var sweepCs = CliLists.Cs(pr.GetValue(sweep));
+            var sweepCs = CliLists.Cs(sweep.Name, pr.GetValue(sweep));
             if (pr.GetValue(sweep) != null && sweepCs.Length == 0) throw new SpeechTokException("--sweep-c is empty; give comma-separated C values, e.g. 0.01,0.03,0.1");
             bool cGiven = pr.GetResult(c) is { Implicit: false };
             var range = pr.GetValue(minTokens) != null || pr.GetValue(maxShare) != null ? SelectedTokenRange.Constraint(pr.GetValue(minTokens), pr.GetValue(maxShare))
@@ -51,7 +52,7 @@ internal static class SelectCommand
             int numQuantizers = store?.NumQuantizers ?? AudioFeatureLayout.SpeechTokenizerLayers;
             var opts = new SelectOptions
             {
-                Manifest = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses)),
+                Manifest = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses), OptionRules.Given(pr, numClasses)),
                 Layout = pr.GetValue(layers) is { } spec
                     ? AudioFeatureLayout.Parse(spec, numQuantizers, codes: store == null ? null : $"code store {dir}")
                     : AudioFeatureLayout.AllLayers(numQuantizers),

@@ -161,7 +161,7 @@ public sealed class ManifestTests : IDisposable
         Assert.Equal(["happy", "sad", "angry", "fear"], m.LabelNames);
         // angry and fear never occur in train: named in the error.
         Assert.Contains("2 (angry), 3 (fear)", Assert.Throws<SpeechTokException>(m.RequireAllClassesInTrain).Message);
-        Assert.Contains("4 class names, but 2 classes", Assert.Throws<SpeechTokException>(() => Manifest.Load(p, numClasses: 2)).Message);
+        Assert.Contains("4 class names, but class count is 2", Assert.Throws<SpeechTokException>(() => Manifest.Load(p, numClasses: 2)).Message);
         File.WriteAllText(Manifest.LabelNamesPath(p), "happy\nsad\n");
         File.WriteAllText(p, "split,text,audio_path_list,labels\ntrain,a,a.wav,0;2\n");
         Assert.Contains("outside 0..1", Assert.Throws<SpeechTokException>(() => Manifest.Load(p)).Message);

@@ -215,6 +215,54 @@ public sealed class OptionValidationTests
         Assert.False(Directory.Exists(Path.Combine(d.Dir, "r")));
     }
 
+    /// <summary>
+    /// Option values refused with a message that named no option ("C must be a positive number ≤ 1e12, got 0", "max length must be
+    /// at least 1"), a .NET type ("expected type 'SpeechTok.Experiments.Demo.DemoLabeling'"), or only after output began (demo
+    /// --count); now one error line naming the option as given (an alias too), before anything is printed or written.
+    /// </summary>
+    [Fact]
+    public void Option_values_are_refused_naming_the_option_as_given()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string r = Path.Combine(d.Dir, "r"), sel = Path.Combine(r, "s.json");
+        string sotu = Path.Combine(SpeechTok.Tests.Conformance.FixtureRoot.RepoRoot, "tests", "data", "sotu-sample");
+        string[] select = ["select", "--manifest", d.Manifest, "--codes", d.Codes, "--out", sel];
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            ([.. select, "--c", "0"], "--c 0: must be a positive number ≤ 1e12 (see `speechtok select --help`)"),
+            ([.. select, "--sweep-c", "0.1,abc"], "--sweep-c '0.1,abc': 'abc' is not a positive number ≤ 1e12"),
+            (["baseline", "bow", "--manifest", d.Manifest, "--grid", "0,1", "--out", r], "--grid '0,1': '0' is not a positive number ≤ 1e12"),
+            (["pretrain", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--max-length", "0", "--out", r], "--max-length 0: must be at least 1"),
+            (["lm", "eval", "--text", sotu, "--seq-len", "1"], "--seq-len 1: must be at least 2 (see `speechtok lm eval --help`)"),
+            (["lm", "eval", "--text", sotu, "--batch-size", "0"], "--batch-size 0: must be at least 1 (see `speechtok lm eval --help`)"),
+            (["finetune", "--manifest", d.Manifest, "--text-only", "--num-labels", "1", "--out", r], $"{d.Manifest}:3: label 1 is outside 0..0 (--num-labels 1)"),
+            ([.. select, "--num-classes", "1"], $"{d.Manifest}:3: label 1 is outside 0..0 (--num-classes 1)"),
+            ([.. select, "--num-labels", "0"], "--num-labels 0: must be at least 1"),
+            (["demo", "--count", "23", "--out", r], "--count 23: must be a multiple of 4 and at least 24 (every text is spoken once calm and once excited)"),
+            (["predict", "--run", r, "--manifest", d.Manifest, "--split", "bogus", "--out", sel], "--split 'bogus': expected train, val or test (see `speechtok predict --help`)"),
+            (["evaluate", "--run", r, "--split", "dev"], "--split 'dev': expected train, val or test (see `speechtok evaluate --help`)"),
+            (["pretrain", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--serialization", "text", "--out", r],
+                "--serialization 'text': expected compact or reference (see `speechtok pretrain --help`)"),
+            (["demo", "--labeling", "foo", "--out", r], "--labeling 'foo': expected Quadrants, Incongruent or MultiLabel (see `speechtok demo --help`)"),
+            (["demo", "--labeling", "1", "--out", r], "--labeling '1': expected Quadrants, Incongruent or MultiLabel (see `speechtok demo --help`)"), // .NET took the enum's number
+            (["mosei", "--task", "Foo", "--table", "t.csv", "--audio-dir", r, "--out", r], "--task 'Foo': expected Sent or Emo (see `speechtok mosei --help`)"),
+            (["foo"], "'foo' is not a speechtok command (expected mosei, codes, tokenizer, tokenize, select, baseline, pretrain, finetune, evaluate, predict, experiment, demo, lm, bench) (see `speechtok --help`)"),
+            ([], "speechtok needs a command (expected mosei, codes, tokenizer, tokenize, select, baseline, pretrain, finetune, evaluate, predict, experiment, demo, lm, bench) (see `speechtok --help`)"),
+            (["lm", "bogus"], "'bogus' is not a speechtok lm command (expected train, generate, eval) (see `speechtok lm --help`)"),
+        })
+        {
+            var (code, stdout, err) = CliRunner.Run(args);
+            Assert.Equal(2, code);
+            Assert.Equal("", stdout);
+            Assert.Equal($"error: {message}", err.Trim());
+        }
+        Assert.False(Directory.Exists(r));
+        // the enum names in any case, as before
+        var (ok, _, mosei) = CliRunner.Run("mosei", "--task", "emo", "--table", Path.Combine(d.Dir, "none.csv"), "--audio-dir", d.Dir, "--out", r);
+        Assert.Equal(2, ok);
+        Assert.DoesNotContain("--task", mosei);
+    }
+
     /// <summary>select's default --layers was 1-8 whatever the code store held: a store of fewer layers failed deep inside the selection.</summary>
     [Fact]
     public void Select_without_layers_uses_every_layer_of_the_code_store()
@@ -306,6 +354,9 @@ public sealed class OptionValidationTests
         Assert.Equal(2, code);
         Assert.Equal("", stdout);
         Assert.Equal("error: --lr: 'x' is not a number. --epochs: 'abc' is not an integer. (see `speechtok finetune --help`)", err.Trim());
+        // an alias as typed, not the option's first name
+        Assert.Equal("error: --num-classes: 'x' is not an integer. (see `speechtok finetune --help`)",
+            CliRunner.Run("finetune", "--manifest", "m.csv", "--out", "o", "--text-only", "--num-classes", "x").Err.Trim());
         (code, _, err) = CliRunner.Run("lm", "train", "--bogus");
         Assert.Equal(2, code);
         Assert.Single(err.Trim().Split('\n'));
