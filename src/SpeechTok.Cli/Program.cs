@@ -86,6 +86,6 @@ static string Plain(System.CommandLine.Parsing.ParseError error)
     if (!m.Success) return message;
     string option = error.SymbolResult is System.CommandLine.Parsing.OptionResult given ? OptionRules.Given(given) : m.Groups[2].Value;
     string type = m.Groups[3].Value;
-    string want = type.Contains("Int") ? "an integer" : type.Contains("Double") || type.Contains("Single") ? "a number" : type.Contains("Boolean") ? "true or false" : "a " + type;
+    string want = type.Contains("UInt") ? "a non-negative integer" : type.Contains("Int") ? "an integer" : type.Contains("Double") || type.Contains("Single") ? "a number" : type.Contains("Boolean") ? "true or false" : "a " + type;
     return $"{option}: '{m.Groups[1].Value}' is not {want}.";
 }

@@ -57,14 +57,13 @@ public sealed record AudioFeatureLayout
     public static int[] ParseLayerNumbers(string spec, int maxLayers = SpeechTokenizerLayers, string? codes = null)
     {
         var listed = new List<int>();
-        foreach (var part in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var part in CommaList.Split("--layers", spec, "layers such as 2-8, 1-8 or 1,3,5-8")) // "1,,3" was read as 1,3
         {
             var ends = part.Split('-');
             if (ends.Length is < 1 or > 2 || !int.TryParse(ends[0], out int a) || !int.TryParse(ends[^1], out int b) || a > b || a < 1 || (b > maxLayers && codes == null))
                 throw new SpeechTokException($"--layers '{spec}': '{part}' is not a layer or range within 1..{maxLayers}");
             for (int l = a; l <= b; l++) listed.Add(l);
         }
-        if (listed.Count == 0) throw new SpeechTokException($"--layers '{spec}' selects no layer");
         var layers = listed.Distinct().Order().ToArray();
         if (layers[^1] > maxLayers)
         {

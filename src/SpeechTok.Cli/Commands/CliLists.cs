@@ -23,21 +23,17 @@ internal static class CliLists
             SpeechTok.Evaluation.ClassificationMetrics.MacroF1Metric or SpeechTok.Evaluation.ClassificationMetrics.F1Class1Metric
             ? text["eval_".Length..] : text;
 
-    /// <summary><c>--seeds 42,100,6</c>; null when the option is absent.</summary>
-    public static int[]? Seeds(string? text)
-    {
-        if (text == null) return null;
-        if (text.Trim().Length == 0) throw new SpeechTokException("--seeds is empty; give comma-separated integers, e.g. 42,100");
-        try { return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray(); }
-        catch (Exception e) when (e is FormatException or OverflowException) { throw new SpeechTokException($"--seeds '{text}' must be comma-separated integers"); }
-    }
+    /// <summary><c>--seeds 42,100,6</c>; null when the option is absent. Their range is the options records' to check (non-negative, distinct).</summary>
+    public static int[]? Seeds(string? text) =>
+        text == null ? null : CommaList.Split("--seeds", text, "comma-separated integers, e.g. 42,100")
+            .Select(t => int.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int s) ? s
+                : throw new SpeechTokException($"--seeds '{text}': '{t}' is not an integer")).ToArray();
 
     /// <summary><c>--lora-target-modules q_proj,v_proj</c> or <c>all-linear</c>: projection names, each checked.</summary>
     public static string[] LoraTargets(string text)
     {
         if (text.Trim() == "all-linear") return SpeechTok.Lm.Model.LoraAdapters.LayerProjections;
-        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (names.Length == 0) throw new SpeechTokException("--lora-target-modules is empty; expected projection names or all-linear");
+        var names = CommaList.Split("--lora-target-modules", text, "projection names or all-linear");
         if (names.Contains("all-linear")) throw new SpeechTokException("--lora-target-modules: all-linear already names every projection; give it alone");
         if (names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new SpeechTokException($"--lora-target-modules: {twice.Key} is listed twice");
@@ -49,7 +45,7 @@ internal static class CliLists
 
     /// <summary>A list of C values (<c>--sweep-c</c>, <c>--grid</c>), each in (0, 1e12] as the L1/L2 solver takes them; empty when absent.</summary>
     public static double[] Cs(string option, string? text) =>
-        text == null ? [] : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        text == null ? [] : CommaList.Split(option, text, "comma-separated C values, e.g. 0.01,0.03,0.1")
             .Select(t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= LogisticRegression.MaxC ? v
                 : throw new SpeechTokException($"{option} '{text}': '{t}' is not a positive number ≤ {LogisticRegression.MaxC:0e0}")).ToArray();
 

@@ -32,7 +32,7 @@ internal static class ExperimentCommand
                 Preset = ExperimentPreset.Parse(r.GetValue(preset)!), Seeds = CliLists.Seeds(r.GetValue(seeds)), AudioRoot = r.GetValue(audioRoot),
                 MetricForBestModel = r.GetValue(metric),
                 Threads = r.GetValue(threads), AudioEncoder = r.GetValue(encoder)!,
-                OnlySystems = r.GetValue(systems)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                OnlySystems = r.GetValue(systems) is { } list ? CommaList.Split(systems.Name, list, $"some of {string.Join(", ", ExperimentRunner.Systems)}") : null,
             }, Console.Error.WriteLine);
             Console.WriteLine(Table(results));
             Console.WriteLine($"report: {Path.Combine(Path.GetFullPath(r.GetValue(outDir)!), "report.md")}");

@@ -35,7 +35,7 @@ internal static class LmTrainCommand
         var evalEvery = new Option<int>("--eval-every") { Description = "Held-out evaluation every N steps (and at the end).", DefaultValueFactory = _ => d.EvalEvery };
         var ckptEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (and at the end).", DefaultValueFactory = _ => d.CheckpointEvery };
         var evalBatch = new Option<int>("--eval-batch-size") { DefaultValueFactory = _ => d.EvalBatchSize };
-        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => (long)d.Seed };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => (long)d.Seed }.AtLeast(0); // was cast to ulong: -5 became 2^64 − 5
         var threads = CliLists.Threads("Threads, one per core by default.");
         var cmd = new Command("train", "Pre-train a Llama on plain text, from scratch (byte-level BPE) or from a model (--init-from): packed windows, AdamW with " +
             "warm-up and cosine decay, held-out bits per byte, checkpoints with exact resume. Writes a Hugging Face model folder.")

@@ -17,13 +17,13 @@ internal static class OptionRules
     /// <inheritdoc cref="Given(OptionResult)"/>
     public static string Given(ParseResult parsed, Option option) => parsed.GetResult(option) is { } r ? Given(r) : option.Name;
 
-    /// <summary>Refuses an integer below <paramref name="min"/>: "--seq-len 1: must be at least 2".</summary>
+    /// <summary>Refuses an integer (<c>int</c> or <c>long</c>) below <paramref name="min"/>: "--seq-len 1: must be at least 2".</summary>
     public static TOption AtLeast<TOption>(this TOption option, int min) where TOption : Option
     {
         // From the token: a non-integer is the parser's own error (GetValueOrDefault would throw on it).
         option.Validators.Add(r =>
         {
-            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n < min)
+            if (r.Tokens.Count > 0 && long.TryParse(r.Tokens[^1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) && n < min)
                 r.AddError($"{Given(r)} {n}: must be at least {min}");
         });
         return option;

@@ -40,7 +40,6 @@ internal static class SelectCommand
             if (pr.GetValue(split) != null && pr.GetResult(seed) is { Implicit: false })
                 throw new SpeechTokException("--seed draws the inner split; --split gives it: drop --seed");
             var sweepCs = CliLists.Cs(sweep.Name, pr.GetValue(sweep));
-            if (pr.GetValue(sweep) != null && sweepCs.Length == 0) throw new SpeechTokException("--sweep-c is empty; give comma-separated C values, e.g. 0.01,0.03,0.1");
             bool cGiven = pr.GetResult(c) is { Implicit: false };
             var range = pr.GetValue(minTokens) != null || pr.GetValue(maxShare) != null ? SelectedTokenRange.Constraint(pr.GetValue(minTokens), pr.GetValue(maxShare))
                 : sweepCs.Length > 0 && !cGiven ? new SelectedTokenRange() : null;

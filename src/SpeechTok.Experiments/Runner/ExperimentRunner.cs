@@ -46,7 +46,7 @@ public static class ExperimentRunner
         if (systems.Count == 0) throw new SpeechTokException($"--systems lists no system (expected some of {string.Join(", ", Systems)})");
         UtteranceEncoders.Load(o.AudioEncoder); // an unknown --audio-encoder fails now, not after the baselines
         var preset = o.Seeds is { } seeds ? o.Preset with { Seeds = seeds } : o.Preset;
-        if (preset.Seeds.Length == 0 || preset.Seeds.Distinct().Count() != preset.Seeds.Length) throw new SpeechTokException("--seeds must list distinct integers");
+        FinetuneOptions.CheckSeeds(preset.Seeds);
         Threading.Threads = Math.Max(1, o.Threads);
 
         var manifest = Manifest.Load(o.Manifest, o.AudioRoot);

@@ -263,6 +263,43 @@ public sealed class OptionValidationTests
         Assert.DoesNotContain("--task", mosei);
     }
 
+    /// <summary>
+    /// Accepted silently: --seeds=-5 made a folder "seed--5", "1,,2" was read as 1,2 (and --layers "1,,2" as 1,2), --grid ""
+    /// fitted the default grid, lm train --seed -5 became 2^64 − 5.
+    /// </summary>
+    [Fact]
+    public void Empty_list_items_and_negative_seeds_are_refused()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string r = Path.Combine(d.Dir, "r");
+        string[] finetune = ["finetune", "--manifest", d.Manifest, "--text-only", "--epochs", "1", "--out", r];
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            ([.. finetune, "--seeds=-5"], "--seeds: seed -5 is negative; seeds are non-negative integers"),
+            ([.. finetune, "--seeds", "1,,2"], "--seeds '1,,2': item 2 is empty; give comma-separated integers, e.g. 42,100"),
+            ([.. finetune, "--seeds", "1,2,"], "--seeds '1,2,': item 3 is empty; give comma-separated integers, e.g. 42,100"),
+            ([.. finetune, "--seeds", "1,x"], "--seeds '1,x': 'x' is not an integer"),
+            (["experiment", "--manifest", d.Manifest, "--out", r, "--seeds=3,-2"], "--seeds: seed -2 is negative; seeds are non-negative integers"),
+            (["experiment", "--manifest", d.Manifest, "--out", r, "--systems", "bow,,mfcc"],
+                $"--systems 'bow,,mfcc': item 2 is empty; give some of {string.Join(", ", SpeechTok.Experiments.Runner.ExperimentRunner.Systems)}"),
+            (["baseline", "bow", "--manifest", d.Manifest, "--grid", "", "--out", r], "--grid is empty; give comma-separated C values, e.g. 0.01,0.03,0.1"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1,,2", "--out", Path.Combine(r, "s.json")],
+                "--layers '1,,2': item 2 is empty; give layers such as 2-8, 1-8 or 1,3,5-8"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--seed", "-1", "--out", Path.Combine(r, "s.json")], "--seed: '-1' is not a non-negative integer. (see `speechtok select --help`)"),
+            ([.. finetune, "--lora-target-modules", "q_proj,,v_proj"], "--lora-target-modules 'q_proj,,v_proj': item 2 is empty; give projection names or all-linear"),
+            (["lm", "train", "--train", d.Manifest, "--out", r, "--seed", "-5"], "--seed -5: must be at least 0 (see `speechtok lm train --help`)"),
+        })
+        {
+            var (code, stdout, err) = CliRunner.Run(args);
+            Assert.Equal(2, code);
+            Assert.Equal("", stdout);
+            Assert.Equal($"error: {message}", err.Trim());
+        }
+        Assert.False(Directory.Exists(r));
+        Assert.Equal("--seeds: seed -1 is negative; seeds are non-negative integers",
+            Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = "unused", Out = r, TextOnly = true, Options = new FinetuneOptions { Seeds = [1, -1] } })).Message);
+    }
+
     /// <summary>select's default --layers was 1-8 whatever the code store held: a store of fewer layers failed deep inside the selection.</summary>
     [Fact]
     public void Select_without_layers_uses_every_layer_of_the_code_store()
