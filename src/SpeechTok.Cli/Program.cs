@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SpeechTok;
+using SpeechTok.Cli;
 using SpeechTok.Cli.Commands;
 
 var root = new RootCommand("speechtok: add discrete speech tokens to a pre-trained language model for classification.");
@@ -19,8 +20,8 @@ root.Subcommands.Add(DemoCommand.Build());
 root.Subcommands.Add(LmCommand.Build());
 root.Subcommands.Add(BenchCommands.Build());
 
-// Ctrl+C ends the process (tokenize stops at a sample boundary); say what is kept, since the default is silence.
-Console.CancelKeyPress += (_, _) => Console.Error.WriteLine(Environment.NewLine + InterruptMessage(args));
+// Ctrl+C and SIGTERM end the process (tokenize stops at a sample boundary); say what is kept, since the default is silence.
+Interruption.Announce(args);
 
 try
 {
@@ -52,15 +53,6 @@ catch (AggregateException e) when (e.Flatten().InnerExceptions.FirstOrDefault(x 
 {
     Console.Error.WriteLine($"error: {first.Message}");
     return 2;
-}
-
-static string InterruptMessage(string[] args)
-{
-    string[] resumable = ["mosei", "tokenize", "pretrain", "finetune", "experiment", "demo"];
-    bool resumes = args.Length > 0 && (resumable.Contains(args[0]) || (args[0] == "lm" && args.Length > 1 && args[1] == "train"));
-    return resumes
-        ? "interrupted: finished work and the last checkpoint are kept; rerun the same command to resume"
-        : "interrupted: nothing half-written is left (outputs are written whole or not at all)";
 }
 
 static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result) =>
