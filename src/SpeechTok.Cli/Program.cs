@@ -3,22 +3,7 @@ using SpeechTok;
 using SpeechTok.Cli;
 using SpeechTok.Cli.Commands;
 
-var root = new RootCommand("speechtok: add discrete speech tokens to a pre-trained language model for classification.");
-// Commands in data-flow order: audio → codes → selection → model → training → evaluation.
-root.Subcommands.Add(MoseiCommand.Build());
-root.Subcommands.Add(CodesCommand.Build());
-root.Subcommands.Add(TokenizerFitCommand.Build());
-root.Subcommands.Add(TokenizeCommand.Build());
-root.Subcommands.Add(SelectCommand.Build());
-root.Subcommands.Add(BaselineCommand.Build());
-root.Subcommands.Add(PretrainCommand.Build());
-root.Subcommands.Add(FinetuneCommand.Build());
-root.Subcommands.Add(EvaluateCommand.Build());
-root.Subcommands.Add(PredictCommand.Build());
-root.Subcommands.Add(ExperimentCommand.Build());
-root.Subcommands.Add(DemoCommand.Build());
-root.Subcommands.Add(LmCommand.Build());
-root.Subcommands.Add(BenchCommands.Build());
+var root = SpeechTokCommand.Build();
 
 // Ctrl+C and SIGTERM end the process (tokenize stops at a sample boundary); say what is kept, since the default is silence.
 Interruption.Announce(args);

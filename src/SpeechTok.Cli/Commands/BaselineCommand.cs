@@ -9,7 +9,8 @@ internal static class BaselineCommand
 {
     public static Command Build()
     {
-        var system = new Argument<string>("system") { Description = "bow, mfcc or bow-mfcc." };
+        var system = new Argument<string>("system") { Description = "bow (the text's word counts), mfcc (the clips' MFCC statistics) or bow-mfcc (both side by side)." }
+            .OneOf(Baselines.Systems);
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV with train/val/test splits.", Required = true };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var grid = new Option<string?>("--grid") { Description = "Comma-separated C values to choose from on val (default 0.001,0.003,…,10)." };

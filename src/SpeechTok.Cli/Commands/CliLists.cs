@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SpeechTok.Lm.Serialization;
 using SpeechTok.Selection;
 
 namespace SpeechTok.Cli.Commands;
@@ -48,6 +49,21 @@ internal static class CliLists
         text == null ? [] : CommaList.Split(option, text, "comma-separated C values, e.g. 0.01,0.03,0.1")
             .Select(t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= LogisticRegression.MaxC ? v
                 : throw new SpeechTokException($"{option} '{text}': '{t}' is not a positive number ≤ {LogisticRegression.MaxC:0e0}")).ToArray();
+
+    /// <summary><c>--serialization</c> of pretrain and finetune (text only and one audio vector have their own options).</summary>
+    public static Option<string> SerializationOption() => new Option<string>("--serialization")
+    {
+        Description = "How a sample's text and audio tokens become the model's input: compact (the markers and audio token ids placed directly, " +
+            "the text tokenized on its own) or reference (the original implementation's text line, tokenized whole: each audio token costs a space token too).",
+        DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode),
+    }.OneOf(SampleSerializer.ModeName(SerializationMode.Compact), SampleSerializer.ModeName(SerializationMode.Reference));
+
+    /// <summary><c>--max-length</c> of pretrain and finetune.</summary>
+    public static Option<int> MaxLengthOption() => new(SampleSerializer.MaxLengthOption)
+    {
+        Description = "Tokens per sample, BOS included; longer samples are cut on the right (HF max_length).",
+        DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength,
+    };
 
     /// <summary>A <c>--threads</c> option (default: every core); 0 or a negative count is refused when parsed.</summary>
     public static Option<int> Threads(string description) =>

@@ -48,6 +48,14 @@ internal static class OptionRules
         return option;
     }
 
+    /// <summary>An argument that takes one of <paramref name="values"/>, listed in its help; another value is refused listing them.</summary>
+    public static Argument<string> OneOf(this Argument<string> argument, params string[] values)
+    {
+        argument.HelpName = string.Join('|', values);
+        argument.CustomParser = r => Choice(r, values, StringComparison.Ordinal);
+        return argument;
+    }
+
     /// <summary>An enum option that takes the names of <typeparamref name="T"/> in any case (not its numbers, which .NET would accept); another value is refused listing them.</summary>
     public static Option<T> OneOf<T>(this Option<T> option) where T : struct, Enum
     {

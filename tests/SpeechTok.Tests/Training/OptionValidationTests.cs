@@ -300,6 +300,18 @@ public sealed class OptionValidationTests
             Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = "unused", Out = r, TextOnly = true, Options = new FinetuneOptions { Seeds = [1, -1] } })).Message);
     }
 
+    /// <summary>finetune --no-pretrain named its system audio-lasso-no-pretrain, the experiment and README audio-lasso-nopt.</summary>
+    [Fact]
+    public void A_no_pretrain_run_is_named_as_the_experiment_names_that_system()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string run = Path.Combine(d.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = run, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        string system = RunFile.Load(Path.Combine(run, RunFile.FileName)).System;
+        Assert.Equal("audio-lasso-nopt", system);
+        Assert.Contains(system, SpeechTok.Experiments.Runner.ExperimentRunner.Systems);
+    }
+
     /// <summary>select's default --layers was 1-8 whatever the code store held: a store of fewer layers failed deep inside the selection.</summary>
     [Fact]
     public void Select_without_layers_uses_every_layer_of_the_code_store()
