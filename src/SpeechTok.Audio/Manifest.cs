@@ -44,9 +44,12 @@ public sealed class Manifest
 
     /// <summary>Loads a manifest whose every sample has its label(s): what training, evaluation, selection and the baselines read.</summary>
     /// <param name="numClasses">The class count when known (labels must lie in 0..K−1); otherwise the sidecar's name count, else max label + 1.</param>
+    /// <param name="numClassesSource">Where <paramref name="numClasses"/> came from, as messages name it: the option as the user
+    /// gave it (<c>--num-labels</c>, <c>--num-classes</c>) or a run's field.</param>
     /// <exception cref="SpeechTokException">A missing file or column, an empty <c>label</c> cell, a label outside 0..K−1 or a
     /// sidecar of another class count (each naming the file and line), fewer than two classes.</exception>
-    public static Manifest Load(string path, string? audioRoot = null, int? numClasses = null) => Load(path, audioRoot, numClasses, classesFrom: null, unlabelledTask: null);
+    public static Manifest Load(string path, string? audioRoot = null, int? numClasses = null, string numClassesSource = DefaultCountSource) =>
+        Load(path, audioRoot, numClasses, numClassesSource, unlabelledTask: null);
 
     /// <summary>
     /// Loads a manifest to predict with a model of <paramref name="task"/> and <paramref name="numClasses"/> classes
@@ -54,19 +57,21 @@ public sealed class Manifest
     /// unlabelled (<see cref="ManifestSample.Labelled"/> false, and <see cref="Task"/> is <paramref name="task"/>), and so is
     /// every sample of a split whose <c>label</c> cells are all empty; a split with some <c>label</c> cells empty and some
     /// not is refused, naming its first empty line (a <c>labels</c> cell may be empty: no label is on). Labels that are
-    /// given are checked as <see cref="Load(string, string?, int?)"/> checks them.
+    /// given are checked as <see cref="Load(string, string?, int?, string)"/> checks them.
     /// </summary>
-    /// <param name="classesFrom">The model the class count comes from, as messages name it (e.g. "the run 'RUN'").</param>
-    public static Manifest LoadToPredict(string path, string? audioRoot, TaskKind task, int numClasses, string classesFrom) =>
-        Load(path, audioRoot, numClasses, classesFrom, task);
+    /// <param name="numClassesSource">The run's field the class count comes from, as messages name it (e.g. "RUN/run.json num_labels").</param>
+    public static Manifest LoadToPredict(string path, string? audioRoot, TaskKind task, int numClasses, string numClassesSource) =>
+        Load(path, audioRoot, numClasses, numClassesSource, task);
+
+    private const string DefaultCountSource = "class count";
 
     /// <summary>
     /// The names of the sidecar of <paramref name="manifestPath"/> (<see cref="LabelNamesPath"/>: one a line, trailing blank
     /// lines ignored), or null when there is none; with <paramref name="numClasses"/>, a sidecar of another count is an error
-    /// that says where the count comes from (<paramref name="classesFrom"/>, e.g. "the run 'RUN'"; default: the options).
+    /// that names where the count came from (<paramref name="numClassesSource"/>: an option, or a run's field).
     /// </summary>
     /// <exception cref="SpeechTokException">An empty or repeated name, fewer than two names, or another count than <paramref name="numClasses"/>, naming the sidecar.</exception>
-    public static IReadOnlyList<string>? ReadLabelNames(string manifestPath, int? numClasses = null, string? classesFrom = null)
+    public static IReadOnlyList<string>? ReadLabelNames(string manifestPath, int? numClasses = null, string numClassesSource = DefaultCountSource)
     {
         string path = LabelNamesPath(manifestPath);
         if (!File.Exists(path)) return null;
@@ -79,18 +84,19 @@ public sealed class Manifest
         }
         if (lines.Count < 2) throw new SpeechTokException($"{path}: {lines.Count} class name(s); a task has at least two classes");
         if (numClasses is int given && given != lines.Count)
-            throw new SpeechTokException($"{path}: {lines.Count} class names, but " + (classesFrom == null ? $"{given} classes were asked for" : $"{classesFrom} has {given} classes"));
+            throw new SpeechTokException($"{path}: {lines.Count} class names, but {numClassesSource} is {given}");
         return lines;
     }
 
-    /// <param name="classesFrom">Where <paramref name="numClasses"/> comes from, for messages; null: the options.</param>
     /// <param name="unlabelledTask">Non-null: labels are optional (<see cref="LoadToPredict"/>), and a manifest without a label column has this task.</param>
-    private static Manifest Load(string path, string? audioRoot, int? numClasses, string? classesFrom, TaskKind? unlabelledTask)
+    private static Manifest Load(string path, string? audioRoot, int? numClasses, string numClassesSource, TaskKind? unlabelledTask)
     {
         path = System.IO.Path.GetFullPath(path);
         if (!File.Exists(path)) throw new SpeechTokException($"manifest '{path}' does not exist");
-        var names = ReadLabelNames(path, numClasses, classesFrom);
-        if (numClasses < 1) throw new SpeechTokException($"class count {numClasses} (--num-labels / --num-classes): must be at least 1");
+        var names = ReadLabelNames(path, numClasses, numClassesSource);
+        if (numClasses < 1) throw new SpeechTokException($"{numClassesSource} {numClasses}: must be at least 1");
+        // What fixes the class count, for a label outside it.
+        string? countSource = names != null ? $"{names.Count} names in {LabelNamesPath(path)}" : numClasses != null ? $"{numClassesSource} {numClasses}" : null;
         numClasses ??= names?.Count;
         // Without a trailing separator, so that "--audio-root DIR/" naming the manifest's own folder is the default.
         var root = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(audioRoot ?? System.IO.Path.GetDirectoryName(path)!));
@@ -160,8 +166,7 @@ public sealed class Manifest
                 if (labels[i] >= MaxClasses)
                     throw new SpeechTokException($"{path}:{line}: label {labels[i]} is too large: class ids are 0..K−1 with K at most {MaxClasses}");
                 if (numClasses is int k && labels[i] >= k)
-                    throw new SpeechTokException($"{path}:{line}: label {labels[i]} is outside 0..{k - 1}"
-                        + (classesFrom != null ? $" ({classesFrom} has {k} classes)" : names != null ? $" ({names.Count} names in {LabelNamesPath(path)})" : ""));
+                    throw new SpeechTokException($"{path}:{line}: label {labels[i]} is outside 0..{k - 1} ({countSource})");
                 if (Array.IndexOf(labels, labels[i], 0, i) >= 0)
                     throw new SpeechTokException($"{path}:{line}: column 'labels' lists class {labels[i]} twice");
                 maxLabel = Math.Max(maxLabel, labels[i]);

@@ -1,26 +1,12 @@
 using System.CommandLine;
 using SpeechTok;
+using SpeechTok.Cli;
 using SpeechTok.Cli.Commands;
 
-var root = new RootCommand("speechtok: add discrete speech tokens to a pre-trained language model for classification.");
-// Commands in data-flow order: audio → codes → selection → model → training → evaluation.
-root.Subcommands.Add(MoseiCommand.Build());
-root.Subcommands.Add(CodesCommand.Build());
-root.Subcommands.Add(TokenizerFitCommand.Build());
-root.Subcommands.Add(TokenizeCommand.Build());
-root.Subcommands.Add(SelectCommand.Build());
-root.Subcommands.Add(BaselineCommand.Build());
-root.Subcommands.Add(PretrainCommand.Build());
-root.Subcommands.Add(FinetuneCommand.Build());
-root.Subcommands.Add(EvaluateCommand.Build());
-root.Subcommands.Add(PredictCommand.Build());
-root.Subcommands.Add(ExperimentCommand.Build());
-root.Subcommands.Add(DemoCommand.Build());
-root.Subcommands.Add(LmCommand.Build());
-root.Subcommands.Add(BenchCommands.Build());
+var root = SpeechTokCommand.Build();
 
-// Ctrl+C ends the process (tokenize stops at a sample boundary); say what is kept, since the default is silence.
-Console.CancelKeyPress += (_, _) => Console.Error.WriteLine(Environment.NewLine + InterruptMessage(args));
+// Ctrl+C and SIGTERM end the process (tokenize stops at a sample boundary); say what is kept, since the default is silence.
+Interruption.Announce(args);
 
 try
 {
@@ -29,7 +15,7 @@ try
     if (parsed.Errors.Count > 0)
     {
         string command = string.Join(' ', parsed.CommandResult.Command.Name == root.Name ? [] : CommandPath(parsed.CommandResult));
-        string problems = string.Join(" ", parsed.Errors.Select(e => Plain(e.Message)).Distinct());
+        string problems = MissingCommand(parsed, command) ?? string.Join(" ", parsed.Errors.Select(Plain).Distinct());
         Console.Error.WriteLine($"error: {problems} (see `speechtok {command}{(command.Length > 0 ? " " : "")}--help`)");
         return 2;
     }
@@ -54,25 +40,29 @@ catch (AggregateException e) when (e.Flatten().InnerExceptions.FirstOrDefault(x 
     return 2;
 }
 
-static string InterruptMessage(string[] args)
-{
-    string[] resumable = ["mosei", "tokenize", "pretrain", "finetune", "experiment", "demo"];
-    bool resumes = args.Length > 0 && (resumable.Contains(args[0]) || (args[0] == "lm" && args.Length > 1 && args[1] == "train"));
-    return resumes
-        ? "interrupted: finished work and the last checkpoint are kept; rerun the same command to resume"
-        : "interrupted: nothing half-written is left (outputs are written whole or not at all)";
-}
-
 static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result) =>
     result.Parent is System.CommandLine.Parsing.CommandResult parent && parent.Parent != null ? [.. CommandPath(parent), result.Command.Name] : [result.Command.Name];
 
-// System.CommandLine names .NET types ("System.Nullable`1[System.Int32]"); say what a user types instead.
-static string Plain(string message)
+// A command with subcommands (speechtok, lm, bench, tokenizer) given none, or an unknown one: System.CommandLine reports
+// "Required command was not provided." and "Unrecognized command or argument 'foo'." as two errors; say it once.
+static string? MissingCommand(ParseResult parsed, string command)
 {
-    message = System.Text.RegularExpressions.Regex.Replace(message, @"\s*\n\s*", " "); // one line: "Must be one of: 'a' 'b'"
+    var subcommands = parsed.CommandResult.Command.Subcommands;
+    if (subcommands.Count == 0) return null;
+    string expected = $"(expected {string.Join(", ", subcommands.Select(c => c.Name))})";
+    string name = command.Length > 0 ? $"speechtok {command}" : "speechtok";
+    return parsed.UnmatchedTokens.Count > 0 ? $"'{parsed.UnmatchedTokens[0]}' is not a {name} command {expected}" : $"{name} needs a command {expected}";
+}
+
+// System.CommandLine names .NET types ("System.Nullable`1[System.Int32]") and an option by its first name; say what a
+// user types instead, and name the option as they gave it (an alias too).
+static string Plain(System.CommandLine.Parsing.ParseError error)
+{
+    string message = System.Text.RegularExpressions.Regex.Replace(error.Message, @"\s*\n\s*", " "); // one line
     var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'\.$");
     if (!m.Success) return message;
+    string option = error.SymbolResult is System.CommandLine.Parsing.OptionResult given ? OptionRules.Given(given) : m.Groups[2].Value;
     string type = m.Groups[3].Value;
-    string want = type.Contains("Int") ? "an integer" : type.Contains("Double") || type.Contains("Single") ? "a number" : type.Contains("Boolean") ? "true or false" : "a " + type;
-    return $"{m.Groups[2].Value}: '{m.Groups[1].Value}' is not {want}.";
+    string want = type.Contains("UInt") ? "a non-negative integer" : type.Contains("Int") ? "an integer" : type.Contains("Double") || type.Contains("Single") ? "a number" : type.Contains("Boolean") ? "true or false" : "a " + type;
+    return $"{option}: '{m.Groups[1].Value}' is not {want}.";
 }

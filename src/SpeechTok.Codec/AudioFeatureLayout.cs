@@ -35,27 +35,42 @@ public sealed record AudioFeatureLayout
         return new AudioFeatureLayout(layerNumbers.Select(l => l - 1).ToArray(), codebookSize);
     }
 
+    /// <summary>RVQ layers of SpeechTokenizer (and of the built-in tokenizer by default): what <c>--layers</c> is checked against without a code store.</summary>
+    public const int SpeechTokenizerLayers = 8;
+
     /// <summary>"2-8", "1-8", "1,3,5-8" (the CLI's <c>--layers</c>) → the layout of those layers, 1-based numbers within 1..maxLayers.</summary>
-    public static AudioFeatureLayout Parse(string spec, int maxLayers = 8, int codebookSize = DefaultCodebookSize) =>
-        FromLayerNumbers(ParseLayerNumbers(spec, maxLayers), codebookSize);
+    /// <param name="codes">What has <paramref name="maxLayers"/> layers, as a message names it (e.g. "code store DIR"); see <see cref="ParseLayerNumbers"/>.</param>
+    public static AudioFeatureLayout Parse(string spec, int maxLayers = SpeechTokenizerLayers, int codebookSize = DefaultCodebookSize, string? codes = null) =>
+        FromLayerNumbers(ParseLayerNumbers(spec, maxLayers, codes), codebookSize);
+
+    /// <summary>Layers 1..<paramref name="numQuantizers"/>: every layer of a tokenizer or code store.</summary>
+    public static AudioFeatureLayout AllLayers(int numQuantizers, int codebookSize = DefaultCodebookSize) =>
+        FromLayerNumbers(Enumerable.Range(1, numQuantizers).ToArray(), codebookSize);
 
     /// <summary>
     /// "2-8", "1-8", "1,3,5-8" → ascending distinct 1-based layer numbers within 1..maxLayers. A layer named twice and
     /// a list out of order are refused (the feature ids follow the ascending layer order, so "3,2" would promise an
-    /// order that is not used); the message gives the canonical spelling.
+    /// order that is not used); the message gives the canonical spelling. With <paramref name="codes"/> (what has only
+    /// <paramref name="maxLayers"/> layers: a code store, a speech tokenizer), a layer beyond them is refused naming it
+    /// and the layers it has.
     /// </summary>
-    public static int[] ParseLayerNumbers(string spec, int maxLayers = 8)
+    public static int[] ParseLayerNumbers(string spec, int maxLayers = SpeechTokenizerLayers, string? codes = null)
     {
         var listed = new List<int>();
-        foreach (var part in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var part in CommaList.Split("--layers", spec, "layers such as 2-8, 1-8 or 1,3,5-8")) // "1,,3" was read as 1,3
         {
             var ends = part.Split('-');
-            if (ends.Length is < 1 or > 2 || !int.TryParse(ends[0], out int a) || !int.TryParse(ends[^1], out int b) || a > b || a < 1 || b > maxLayers)
+            if (ends.Length is < 1 or > 2 || !int.TryParse(ends[0], out int a) || !int.TryParse(ends[^1], out int b) || a > b || a < 1 || (b > maxLayers && codes == null))
                 throw new SpeechTokException($"--layers '{spec}': '{part}' is not a layer or range within 1..{maxLayers}");
             for (int l = a; l <= b; l++) listed.Add(l);
         }
-        if (listed.Count == 0) throw new SpeechTokException($"--layers '{spec}' selects no layer");
         var layers = listed.Distinct().Order().ToArray();
+        if (layers[^1] > maxLayers)
+        {
+            var held = layers.Where(l => l <= maxLayers).ToArray();
+            throw new SpeechTokException($"--layers '{spec}': {codes} has {maxLayers} RVQ layer{(maxLayers == 1 ? "" : "s")} " +
+                $"(give --layers {Spelling(held.Length > 0 ? held : Enumerable.Range(1, maxLayers).ToArray())})");
+        }
         if (listed.GroupBy(l => l).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new SpeechTokException($"--layers '{spec}': layer {twice.Key} is listed twice; write '{Spelling(layers)}'");
         if (!listed.SequenceEqual(layers))

@@ -28,6 +28,17 @@ public static class TokenizerLoader
     }
 
     /// <summary>
+    /// The RVQ layers of a tokenizer folder (<see cref="ISpeechTokenizer.NumQuantizers"/>), read from its config.json alone:
+    /// a command can check layer settings against them before it loads a checkpoint or encodes a clip.
+    /// </summary>
+    public static int NumQuantizers(string dir)
+    {
+        dir = RequireFolder(dir);
+        return BuiltinTokenizer.IsBuiltinFolder(dir) ? BuiltinTokenizer.ReadConfig(dir).NumQuantizers
+            : SpeechTokenizer.SpeechTokenizerConfig.Load(Path.Combine(dir, "config.json")).NQ;
+    }
+
+    /// <summary>
     /// The full path of a tokenizer folder, checked without loading it: it exists and has a config.json (a built-in
     /// tokenizer's or an official SpeechTokenizer's), so that a long command can refuse a wrong path before it starts.
     /// </summary>

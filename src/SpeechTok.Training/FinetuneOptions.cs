@@ -56,6 +56,16 @@ public sealed record FinetuneOptions
         if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) throw new SpeechTokException($"--weight-decay {WeightDecay}: must be a finite number ≥ 0");
         if (!(MaxGradNorm > 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm}: must be a positive number");
         if (SeedWorkers < 0) throw new SpeechTokException($"--seed-workers {SeedWorkers}: must be ≥ 0 (0 = auto)");
-        if (Seeds.Length == 0 || Seeds.Distinct().Count() != Seeds.Length) throw new SpeechTokException("--seeds must list distinct integers");
+        CheckSeeds(Seeds);
+    }
+
+    /// <summary>
+    /// Seeds name the seed-S folders and seed the runs: a list of distinct non-negative integers, as HF's seeds are (a
+    /// negative one made a folder "seed--5"); errors name <c>--seeds</c>.
+    /// </summary>
+    public static void CheckSeeds(IReadOnlyList<int> seeds)
+    {
+        if (seeds.Count == 0 || seeds.Distinct().Count() != seeds.Count) throw new SpeechTokException("--seeds must list distinct integers");
+        if (seeds.FirstOrDefault(s => s < 0) is < 0 and var negative) throw new SpeechTokException($"--seeds: seed {negative} is negative; seeds are non-negative integers");
     }
 }

@@ -60,7 +60,7 @@ public sealed record LmTrainOptions
         Shape?.Validate();
         if (VocabSize < 256 + BpeTrainer.SpecialCount) throw new SpeechTokException($"--vocab-size {VocabSize} must be at least {256 + BpeTrainer.SpecialCount} (256 bytes and 2 special tokens)");
         if (SeqLen < 2) throw new SpeechTokException($"--seq-len {SeqLen} must be at least 2");
-        if (BatchSize < 1 || GradAccum < 1 || EvalBatchSize < 1) throw new SpeechTokException($"--batch-size {BatchSize}, --grad-accum {GradAccum} and --eval-batch-size {EvalBatchSize} must be positive");
+        if (BatchSize < 1 || GradAccum < 1 || EvalBatchSize < 1) throw new SpeechTokException($"--batch-size {BatchSize}, --gradient-accumulation-steps {GradAccum} and --eval-batch-size {EvalBatchSize} must be positive");
         if (MaxSteps < 1) throw new SpeechTokException($"--max-steps {MaxSteps} must be positive");
         if (WarmupSteps < 0) throw new SpeechTokException($"--warmup-steps {WarmupSteps} must be non-negative");
         // The warm-up would end after the last step: the learning rate would never reach --lr, and no cosine decay would follow.

@@ -8,7 +8,7 @@ public sealed record PretrainOptions
     [JsonPropertyName("lr")] public double Lr { get; init; } = 3e-4;
     [JsonPropertyName("epochs")] public int Epochs { get; init; } = 5;
     [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 8;
-    /// <summary>Micro-batches whose gradients are summed per optimizer step (<c>--accumulation</c>; HF TrainingArguments' name).</summary>
+    /// <summary>Micro-batches whose gradients are summed per optimizer step (<c>--gradient-accumulation-steps</c>, HF TrainingArguments' name; alias <c>--accumulation</c>).</summary>
     [JsonPropertyName("gradient_accumulation_steps")] public int Accumulation { get; init; } = 4;
     /// <summary>Reads <see cref="Accumulation"/> from files written before it took HF's name (pretrain.json, checkpoint/state.json); never written.</summary>
     [JsonInclude, JsonPropertyName("gradient_accumulation"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -27,7 +27,7 @@ public sealed record PretrainOptions
     {
         if (!(Lr > 0 && double.IsFinite(Lr))) throw new SpeechTokException($"--lr {Lr}: must be a positive number");
         if (Epochs < 1) throw new SpeechTokException($"--epochs {Epochs}: must be at least 1");
-        if (BatchSize < 1 || Accumulation < 1) throw new SpeechTokException($"--batch-size {BatchSize} and --accumulation {Accumulation}: must be at least 1");
+        if (BatchSize < 1 || Accumulation < 1) throw new SpeechTokException($"--batch-size {BatchSize} and --gradient-accumulation-steps {Accumulation}: must be at least 1");
         if (!(WarmupRatio is >= 0 and <= 1)) throw new SpeechTokException($"--warmup-ratio {WarmupRatio}: must be in [0, 1]");
         if (!(EvalFraction is > 0 and < 1)) throw new SpeechTokException($"--eval-fraction {EvalFraction}: must be in (0, 1)");
         if (EvalsPerEpoch < 1) throw new SpeechTokException($"--evals-per-epoch {EvalsPerEpoch}: must be at least 1");

@@ -25,6 +25,7 @@ public sealed record PretrainSpec
     {
         OutputPaths.RequireFolder(Out, "pretrain writes a folder (rows.safetensors, pretrain.json, checkpoint/)");
         Options.Validate();
+        SampleSerializer.CheckMaxLength(MaxLength, MaxLengthOption);
         if (Serialization == SerializationMode.TextOnly) throw new SpeechTokException("pre-training trains audio rows: --serialization text-only makes no sense here");
         var selection = SelectionFile.LoadTokens(Selection);
         using var lm = LanguageModel.Load(Model, selection);

@@ -69,7 +69,7 @@ public static class RunEvaluation
                 : [.. Enumerable.Range(0, k).Select(i => Enumerable.Range(0, k).Select(j => bagged.Confusion[i, j]).ToArray())],
         };
         // The manifest may have moved since (its predictions are stored): its sidecar's names when it is there.
-        var names = Manifest.ReadLabelNames(meta.Manifest, k, $"the run '{run}'");
+        var names = Manifest.ReadLabelNames(meta.Manifest, k, $"{Path.Combine(run, RunFile.FileName)} num_labels");
         ExperimentResults.Upsert(Path.Combine(run, ExperimentResults.FileName), meta.Manifest, meta.Task, entry, names);
         return entry;
     }

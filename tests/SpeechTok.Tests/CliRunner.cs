@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace SpeechTok.Tests;
 
@@ -15,17 +16,18 @@ internal static class CliRunner
     /// With <paramref name="killWhen"/> (polled every 5 ms while the process runs), SIGKILLs the process and any child
     /// as soon as it returns true; Killed: it was still running then.
     /// </summary>
-    public static (int Code, string Out, string Err, bool Killed) Run(Func<bool>? killWhen, params string[] args) => Run(killWhen, false, args);
+    public static (int Code, string Out, string Err, bool Killed) Run(Func<bool>? killWhen, params string[] args) => Run(killWhen, null, args);
 
     /// <summary>
-    /// As <see cref="Run(Func{bool}?, string[])"/>, but with <paramref name="interrupt"/> the process gets SIGINT (Ctrl+C)
-    /// instead of SIGKILL. It starts with SIGINT's default action restored (coreutils <c>env --default-signal</c>), since a
-    /// test host started in the background passes SIGINT on as ignored.
+    /// As <see cref="Run(Func{bool}?, string[])"/>, but with <paramref name="signal"/> (SIGINT = Ctrl+C, SIGTERM) the process
+    /// gets that signal instead of SIGKILL. It starts with the signal's default action restored (coreutils
+    /// <c>env --default-signal</c>), since a test host started in the background passes SIGINT on as ignored.
     /// </summary>
-    public static (int Code, string Out, string Err, bool Killed) Run(Func<bool>? killWhen, bool interrupt, params string[] args)
+    public static (int Code, string Out, string Err, bool Killed) Run(Func<bool>? killWhen, PosixSignal? signal, params string[] args)
     {
-        var psi = new ProcessStartInfo(interrupt ? "env" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (interrupt) foreach (var a in new[] { "--default-signal=INT", "dotnet" }) psi.ArgumentList.Add(a);
+        string? name = signal?.ToString()["SIG".Length..]; // INT, TERM: as env and kill name them
+        var psi = new ProcessStartInfo(name != null ? "env" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (name != null) foreach (var a in new[] { $"--default-signal={name}", "dotnet" }) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "speechtok.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
@@ -36,7 +38,7 @@ internal static class CliRunner
             while (!p.WaitForExit(5))
                 if (killWhen())
                 {
-                    if (interrupt) Process.Start("kill", ["-INT", p.Id.ToString()])!.WaitForExit(); // env has exec'd dotnet: same pid
+                    if (name != null) Process.Start("kill", [$"-{name}", p.Id.ToString()])!.WaitForExit(); // env has exec'd dotnet: same pid
                     else p.Kill(entireProcessTree: true); // SIGKILL on Linux: no handler, no flush, no finally
                     killed = true;
                     break;

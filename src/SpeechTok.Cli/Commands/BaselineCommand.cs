@@ -10,7 +10,8 @@ internal static class BaselineCommand
 {
     public static Command Build()
     {
-        var system = new Argument<string>("system") { Description = "bow, mfcc or bow-mfcc." };
+        var system = new Argument<string>("system") { Description = "bow (the text's word counts), mfcc (the clips' MFCC statistics) or bow-mfcc (both side by side)." }
+            .OneOf(Baselines.Systems);
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV with train/val/test splits.", Required = true };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var grid = new Option<string?>("--grid") { Description = "Comma-separated C values to choose from on val (default 0.001,0.003,…,10)." };
@@ -24,8 +25,8 @@ internal static class BaselineCommand
             OutputPaths.RequireFolder(pr.GetValue(output)!, "baseline writes results.json into a folder");
             if (pr.GetValue(system) == "bow" && pr.GetResult(audioRoot) is { Implicit: false })
                 throw new SpeechTokException("--audio-root is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text");
-            var m = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses));
-            var cs = CliLists.Cs(pr.GetValue(grid));
+            var m = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses), OptionRules.Given(pr, numClasses));
+            var cs = CliLists.Cs(grid.Name, pr.GetValue(grid));
             var result = Baselines.Run(pr.GetValue(system)!, m, cs.Length > 0 ? cs : Baselines.DefaultGrid, Baselines.MfccFeatures);
             var path = Baselines.WriteResults(pr.GetValue(output)!, m, result);
             Console.WriteLine($"{result.System}: test macro-F1 {result.MacroF1:F4} (present labels), {result.MacroF1AllLabels:F4} (all labels), C={BaselineDetails.Of(result).C} → {path}");

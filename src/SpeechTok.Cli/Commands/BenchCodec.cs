@@ -24,7 +24,7 @@ internal static class BenchCodec
         var codebook = new Option<int>("--codebook-size") { Description = "Codes per RVQ layer.", DefaultValueFactory = _ => 1024 };
         var nq = new Option<int>("--n-q") { Description = "RVQ layers.", DefaultValueFactory = _ => 8 };
         var activation = new Option<string>("--activation") { Description = "ELU or Snake.", DefaultValueFactory = _ => "ELU" };
-        activation.AcceptOnlyFromAmong("ELU", "Snake");
+        activation.OneOf("ELU", "Snake");
         var json = new Option<bool>("--json") { Description = "Print only the JSON result line." };
         var cmd = new Command("codec", "SpeechTokenizer encode RTF; last line {\"rtf\", \"rtf_batchN\"} (N = --batch) (audio seconds per wall second).")
         { threads, seconds, batch, runs, nFilters, dimension, codebook, nq, activation, json };

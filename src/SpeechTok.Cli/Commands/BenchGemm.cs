@@ -21,7 +21,7 @@ internal static class BenchGemm
         var transB = new Option<bool>("--transb") { Description = "Use B transposed (B stored [n, k])." };
         var bf16 = new Option<bool>("--bf16") { Description = "B stored as bfloat16 (managed backend only)." };
         var backend = new Option<string>("--backend") { Description = "managed (ours) or openblas (system libopenblas, for comparison).", DefaultValueFactory = _ => "managed" };
-        backend.AcceptOnlyFromAmong("managed", "openblas");
+        backend.OneOf("managed", "openblas");
         var json = new Option<bool>("--json") { Description = "Print only the JSON result line." };
         var cmd = new Command("gemm", "GEMM throughput in GFLOP/s; last line {\"m\",\"n\",\"k\",\"threads\",\"runs\",\"transa\",\"transb\",\"bf16\",\"backend\",\"gflops\"}.")
         { m, n, k, threads, runs, transA, transB, bf16, backend, json };

@@ -32,16 +32,16 @@ internal static class BenchLm
     public static Command Build()
     {
         var shape = new Option<string>("--shape") { Description = "Model shape: smollm2-135m, builtin-256x4, builtin-lm, llama3.2-1b or llama3.2-3b.", DefaultValueFactory = _ => "smollm2-135m" };
-        shape.AcceptOnlyFromAmong([.. Shapes.Keys]);
+        shape.OneOf([.. Shapes.Keys]);
         var workload = new Option<string>("--workload") { Description = "pretrain (new rows), full (every weight + AdamW), finetune (LoRA) or infer.", DefaultValueFactory = _ => "finetune" };
-        workload.AcceptOnlyFromAmong("pretrain", "full", "finetune", "infer");
+        workload.OneOf("pretrain", "full", "finetune", "infer");
         var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => 8 };
         var seq = new Option<int>("--seq") { Description = "Tokens per sequence (the longest, with --min-seq).", DefaultValueFactory = _ => 128 };
         var minSeq = new Option<int?>("--min-seq") { Description = "Shortest sequence: lengths evenly spaced from it to --seq, right-padded to --seq with an attention mask (as HF's padding collator); tokens/s counts real tokens. Default: --seq (no padding)." };
         var threads = CliLists.Threads("Threads, one per core by default.");
         var steps = new Option<int>("--steps") { Description = "Timed steps after one warm-up step.", DefaultValueFactory = _ => 3 };
         var dtype = new Option<string>("--dtype") { Description = "Weight storage: f32 or bf16 (default: f32 for smollm2-135m and the builtin shapes, bf16 otherwise; full needs f32)." };
-        dtype.AcceptOnlyFromAmong("f32", "bf16");
+        dtype.OneOf("f32", "bf16");
         var newRows = new Option<int>("--new-rows") { Description = "Appended vocabulary rows (audio tokens + markers).", DefaultValueFactory = _ => 512 };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result line." };
         var cmd = new Command("lm-step", "Tokens/s of one LM step on random weights of a model shape; last line {\"tokens_per_s\",\"peak_rss_mib\"}.")

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using SpeechTok.Lm.Serialization;
+using SpeechTok.Selection;
 
 namespace SpeechTok.Cli.Commands;
 
@@ -22,21 +24,17 @@ internal static class CliLists
             SpeechTok.Evaluation.ClassificationMetrics.MacroF1Metric or SpeechTok.Evaluation.ClassificationMetrics.F1Class1Metric
             ? text["eval_".Length..] : text;
 
-    /// <summary><c>--seeds 42,100,6</c>; null when the option is absent.</summary>
-    public static int[]? Seeds(string? text)
-    {
-        if (text == null) return null;
-        if (text.Trim().Length == 0) throw new SpeechTokException("--seeds is empty; give comma-separated integers, e.g. 42,100");
-        try { return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray(); }
-        catch (Exception e) when (e is FormatException or OverflowException) { throw new SpeechTokException($"--seeds '{text}' must be comma-separated integers"); }
-    }
+    /// <summary><c>--seeds 42,100,6</c>; null when the option is absent. Their range is the options records' to check (non-negative, distinct).</summary>
+    public static int[]? Seeds(string? text) =>
+        text == null ? null : CommaList.Split("--seeds", text, "comma-separated integers, e.g. 42,100")
+            .Select(t => int.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int s) ? s
+                : throw new SpeechTokException($"--seeds '{text}': '{t}' is not an integer")).ToArray();
 
     /// <summary><c>--lora-target-modules q_proj,v_proj</c> or <c>all-linear</c>: projection names, each checked.</summary>
     public static string[] LoraTargets(string text)
     {
         if (text.Trim() == "all-linear") return SpeechTok.Lm.Model.LoraAdapters.LayerProjections;
-        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (names.Length == 0) throw new SpeechTokException("--lora-target-modules is empty; expected projection names or all-linear");
+        var names = CommaList.Split("--lora-target-modules", text, "projection names or all-linear");
         if (names.Contains("all-linear")) throw new SpeechTokException("--lora-target-modules: all-linear already names every projection; give it alone");
         if (names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new SpeechTokException($"--lora-target-modules: {twice.Key} is listed twice");
@@ -46,22 +44,28 @@ internal static class CliLists
         return names;
     }
 
-    /// <summary>A list of positive C values (<c>--sweep-c</c>, <c>--grid</c>); empty when absent.</summary>
-    public static double[] Cs(string? text) =>
-        text == null ? [] : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
-                : throw new SpeechTokException($"'{t}' is not a positive number (C list)")).ToArray();
+    /// <summary>A list of C values (<c>--sweep-c</c>, <c>--grid</c>), each in (0, 1e12] as the L1/L2 solver takes them; empty when absent.</summary>
+    public static double[] Cs(string option, string? text) =>
+        text == null ? [] : CommaList.Split(option, text, "comma-separated C values, e.g. 0.01,0.03,0.1")
+            .Select(t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= LogisticRegression.MaxC ? v
+                : throw new SpeechTokException($"{option} '{text}': '{t}' is not a positive number ≤ {LogisticRegression.MaxC:0e0}")).ToArray();
+
+    /// <summary><c>--serialization</c> of pretrain and finetune (text only and one audio vector have their own options).</summary>
+    public static Option<string> SerializationOption() => new Option<string>("--serialization")
+    {
+        Description = "How a sample's text and audio tokens become the model's input: compact (the markers and audio token ids placed directly, " +
+            "the text tokenized on its own) or reference (the original implementation's text line, tokenized whole: each audio token costs a space token too).",
+        DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode),
+    }.OneOf(SampleSerializer.ModeName(SerializationMode.Compact), SampleSerializer.ModeName(SerializationMode.Reference));
+
+    /// <summary><c>--max-length</c> of pretrain and finetune.</summary>
+    public static Option<int> MaxLengthOption() => new(SampleSerializer.MaxLengthOption)
+    {
+        Description = "Tokens per sample, BOS included; longer samples are cut on the right (HF max_length).",
+        DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength,
+    };
 
     /// <summary>A <c>--threads</c> option (default: every core); 0 or a negative count is refused when parsed.</summary>
-    public static Option<int> Threads(string description)
-    {
-        var o = new Option<int>("--threads") { Description = description, DefaultValueFactory = _ => Environment.ProcessorCount };
-        o.Validators.Add(r =>
-        {
-            // From the token: a non-integer is the parser's own error (GetValueOrDefault would throw on it).
-            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n < 1)
-                r.AddError($"--threads {n}: must be at least 1");
-        });
-        return o;
-    }
+    public static Option<int> Threads(string description) =>
+        new Option<int>("--threads") { Description = description, DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
 }

@@ -17,7 +17,7 @@ internal static class DemoCommand
         var outDir = new Option<string>("--out") { Description = "Output folder: data/ (the dataset) and experiment/ (results). Rerun to resume.", DefaultValueFactory = _ => "runs/demo" };
         var threads = CliLists.Threads("Worker threads, one per core by default.");
         var seed = new Option<int>("--seed") { Description = "Dataset seed (other sentences and voice settings).", DefaultValueFactory = _ => defaults.Seed };
-        var labeling = new Option<DemoLabeling>("--labeling") { Description = "Quadrants (4 classes: arousal × polarity), Incongruent (binary: the voice contradicts the words) or MultiLabel (4 labels, any subset: negative words, high pitch, fast, loud).", DefaultValueFactory = _ => defaults.Labeling };
+        var labeling = new Option<DemoLabeling>("--labeling") { Description = "Quadrants (4 classes: arousal × polarity), Incongruent (binary: the voice contradicts the words) or MultiLabel (4 labels, any subset: negative words, high pitch, fast, loud).", DefaultValueFactory = _ => defaults.Labeling }.OneOf();
         var metric = CliLists.MetricForBestModelOption();
         var count = new Option<int>("--count") { Description = "Clips in the dataset (a multiple of 4, at least 24), split about 70/15/15 by sentence (val and test round up, so small counts give them more).", DefaultValueFactory = _ => defaults.Count };
         var cmd = new Command("demo", "Build the built-in espeak-ng speech dataset (label = words × voice) and run every system on it with the quick preset.") { outDir, threads, seed, labeling, count, metric };
@@ -25,8 +25,10 @@ internal static class DemoCommand
         {
             var sw = Stopwatch.StartNew();
             string root = OutputPaths.RequireFolder(r.GetValue(outDir)!, "demo writes a folder (data/, experiment/)");
+            var options = new DemoOptions { Seed = r.GetValue(seed), Labeling = r.GetValue(labeling), Count = r.GetValue(count) };
+            options.Validate(); // before the first line is printed
             Console.Error.WriteLine("building the demo dataset with espeak-ng …");
-            var info = DemoDataset.Build(Path.Combine(root, "data"), new DemoOptions { Seed = r.GetValue(seed), Labeling = r.GetValue(labeling), Count = r.GetValue(count) });
+            var info = DemoDataset.Build(Path.Combine(root, "data"), options);
             Console.Error.WriteLine($"{info.Clips} clips ({(info.Skipped ? "already built" : $"{info.GenerationSeconds:F0} s")}) → {info.ManifestPath}");
             var results = ExperimentRunner.Run(new ExperimentOptions
             {

@@ -9,8 +9,7 @@ internal static class EvaluateCommand
     public static Command Build()
     {
         var run = new Option<string>("--run") { Description = "Run folder written by `speechtok finetune`.", Required = true };
-        var split = new Option<string>("--split") { DefaultValueFactory = _ => "test" };
-        split.AcceptOnlyFromAmong(SpeechTok.Audio.Manifest.SplitNames);
+        var split = new Option<string>("--split") { Description = "The split to evaluate.", DefaultValueFactory = _ => "test" }.OneOf(SpeechTok.Audio.Manifest.SplitNames);
         var cmd = new Command("evaluate", "Per-seed metrics, mean ± std, probability-averaging and majority-vote bagging → RUN/results.json.") { run, split };
         cmd.SetAction(r =>
         {

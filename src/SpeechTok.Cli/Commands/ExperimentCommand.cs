@@ -15,7 +15,8 @@ internal static class ExperimentCommand
         var outDir = new Option<string>("--out") { Description = "Output folder (results.json, report.md, plots/, codes/, selection/, pretrain/, runs/). Rerun the same command to resume.", Required = true };
         var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (the small LM pre-trained on the State of the Union addresses that ships with SpeechTok).", DefaultValueFactory = _ => ModelResolver.Builtin };
         var tokenizer = new Option<string>("--tokenizer") { Description = "SpeechTokenizer folder, or 'builtin' (k-means RVQ fitted on the train audio into OUT/codes/tokenizer).", DefaultValueFactory = _ => TokenizerLoader.Builtin };
-        var preset = new Option<string>("--preset") { Description = PresetHelp(), DefaultValueFactory = _ => ExperimentPreset.Paper.Name };
+        var preset = new Option<string>("--preset") { Description = PresetHelp(), DefaultValueFactory = _ => ExperimentPreset.Paper.Name }
+            .OneOf(ExperimentPreset.Paper.Name, ExperimentPreset.Quick.Name);
         var seeds = new Option<string?>("--seeds") { Description = "Comma-separated fine-tuning seeds (overrides the preset's)." };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var threads = CliLists.Threads("Worker threads, one per core by default.");
@@ -32,7 +33,7 @@ internal static class ExperimentCommand
                 Preset = ExperimentPreset.Parse(r.GetValue(preset)!), Seeds = CliLists.Seeds(r.GetValue(seeds)), AudioRoot = r.GetValue(audioRoot),
                 MetricForBestModel = r.GetValue(metric),
                 Threads = r.GetValue(threads), AudioEncoder = r.GetValue(encoder)!,
-                OnlySystems = r.GetValue(systems)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                OnlySystems = r.GetValue(systems) is { } list ? CommaList.Split(systems.Name, list, $"some of {string.Join(", ", ExperimentRunner.Systems)}") : null,
             }, Console.Error.WriteLine);
             Console.WriteLine(Table(results));
             Console.WriteLine($"report: {Path.Combine(Path.GetFullPath(r.GetValue(outDir)!), "report.md")}");

@@ -20,10 +20,9 @@ internal static class FinetuneCommand
         var defaults = new FinetuneOptions();
         var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (the small LM pre-trained on the State of the Union addresses that ships with SpeechTok).", DefaultValueFactory = _ => ModelResolver.Builtin };
         var outDir = new Option<string>("--out") { Description = "Run folder (run.json, seed-S/...). Rerun the same command to resume.", Required = true };
-        var system = new Option<string?>("--system") { Description = "System name in results.json (default text-only-llm / audio-vector / audio-lasso / audio-lasso-no-pretrain)." };
-        var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
-        ser.AcceptOnlyFromAmong("compact", "reference"); // text only and one audio vector have their own options
-        var maxLen = new Option<int>(SampleSerializer.MaxLengthOption) { Description = "Tokens per sample, BOS included; longer samples are cut on the right (HF max_length).", DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
+        var system = new Option<string?>("--system") { Description = "System name in results.json (default text-only-llm / audio-vector / audio-lasso / audio-lasso-nopt, as experiment names them)." };
+        var ser = CliLists.SerializationOption();
+        var maxLen = CliLists.MaxLengthOption();
         var numLabels = new Option<int?>("--num-labels", "--num-classes") { Description = "Class count (default: max label + 1)." };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate (AdamW, linear warm-up then linear decay).", DefaultValueFactory = _ => defaults.Lr };
         var epochs = new Option<int?>("--epochs") { Description = "Most epochs per seed (early stopping may end sooner); default 10, or 5 for binary tasks." };
@@ -44,7 +43,7 @@ internal static class FinetuneCommand
         {
             Description = "lora (adapters + head, PEFT format) or full (every weight + head, HF format; --text-only only).",
             DefaultValueFactory = _ => defaults.FinetuningType,
-        };
+        }.OneOf(FinetuneOptions.Lora, FinetuneOptions.Full);
         var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay (none on norms and biases).", DefaultValueFactory = _ => defaults.WeightDecay };
         var metric = CliLists.MetricForBestModelOption();
         var seedWorkers = new Option<int>("--seed-workers")
@@ -77,7 +76,7 @@ internal static class FinetuneCommand
             if (r.GetValue(system) is { } name && string.IsNullOrWhiteSpace(name)) throw new SpeechTokException("--system is empty; give the name results.json lists the run under");
             Tensors.Threading.Threads = r.GetValue(threads);
             int[] seedList = CliLists.Seeds(r.GetValue(seeds)) ?? [];
-            var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot), r.GetValue(numLabels));
+            var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot), r.GetValue(numLabels), OptionRules.Given(r, numLabels));
             var spec = new FinetuneSpec
             {
                 Manifest = m, Codes = r.GetValue(codes), Selection = r.GetValue(selection), Pretrained = pre, TextOnly = text, AudioEncoder = vector,

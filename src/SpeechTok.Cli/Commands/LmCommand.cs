@@ -39,10 +39,10 @@ internal static class LmCommand
         var model = ModelOptions.Create();
         var prompt = new Option<string>("--prompt") { Description = "Text to continue (BOS is prepended when the model's tokenizer adds one).", Required = true };
         var defaults = new GenerateOptions();
-        var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => defaults.MaxNewTokens };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Tokens to generate at most (HF max_new_tokens); generation also stops at the model's EOS.", DefaultValueFactory = _ => defaults.MaxNewTokens };
         var temperature = new Option<double>("--temperature") { Description = "Softmax temperature; 0 = greedy.", DefaultValueFactory = _ => defaults.Temperature };
         var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens; 0 = all.", DefaultValueFactory = _ => defaults.TopK };
-        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => defaults.Seed };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling (not used with --temperature 0).", DefaultValueFactory = _ => defaults.Seed };
         var cmd = new Command("generate", "Continue a prompt with a causal LM (prints the prompt and its continuation).") { prompt, maxNew, temperature, topK, seed };
         model.AddTo(cmd);
         cmd.SetAction(r =>
@@ -80,8 +80,8 @@ internal static class LmCommand
     {
         var model = ModelOptions.Create();
         var text = new Option<string[]>("--text") { Description = "UTF-8 text files (or folders of *.txt); each file is one document.", Required = true, AllowMultipleArgumentsPerToken = true };
-        var seqLen = new Option<int?>("--seq-len") { Description = "Window length (default: the model's max_position_embeddings, at most 2048 and at most its sliding_window)." };
-        var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass (does not change the result).", DefaultValueFactory = _ => 8 };
+        var seqLen = new Option<int?>("--seq-len") { Description = "Window length, at least 2 (default: the model's max_position_embeddings, at most 2048 and at most its sliding_window)." }.AtLeast(2);
+        var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass (does not change the result).", DefaultValueFactory = _ => 8 }.AtLeast(1);
         var json = new Option<bool>("--json") { Description = "Print only the JSON line." };
         var cmd = new Command("eval", "Bits per byte and perplexity of a causal LM on text files (windows of the context overlapping by one token; EOS, and BOS when the tokenizer adds one, between documents).")
             { text, seqLen, batch, json };

@@ -24,18 +24,20 @@ internal static class LmTrainCommand
         var inter = new Option<int?>("--intermediate") { Description = $"Default {shape.Intermediate}." };
         var seqLen = new Option<int>("--seq-len") { Description = "Context length of training windows (and max_position_embeddings).", DefaultValueFactory = _ => d.SeqLen };
         var batch = new Option<int>("--batch-size") { Description = "Windows per micro-batch.", DefaultValueFactory = _ => d.BatchSize };
-        var accum = new Option<int>("--grad-accum") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => d.GradAccum };
+        var accum = new Option<int>("--gradient-accumulation-steps", "--grad-accum") { Description = "Micro-batches whose gradients are summed per optimizer step (HF gradient_accumulation_steps).", DefaultValueFactory = _ => d.GradAccum }
+            .AtLeast(1);
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => d.Lr };
         var minLr = new Option<double>("--min-lr") { Description = "Learning rate at the end of the cosine decay.", DefaultValueFactory = _ => d.MinLr };
         var warmup = new Option<int>("--warmup-steps") { Description = "Steps of linear warm-up to --lr (at most --max-steps).", DefaultValueFactory = _ => d.WarmupSteps };
         var maxSteps = new Option<int?>("--max-steps") { Description = $"Optimizer steps (default {d.MaxSteps}; or give --max-tokens)." };
-        var maxTokens = new Option<long?>("--max-tokens") { Description = "Train on this many tokens: steps = ceil(tokens / (batch · accum · seq-len))." };
+        var maxTokens = new Option<long?>("--max-tokens") { Description = "Train on this many tokens: steps = ceil(tokens / (batch size · gradient accumulation steps · seq-len))." };
         var wd = new Option<double>("--weight-decay") { Description = "AdamW decoupled weight decay (not on norm weights).", DefaultValueFactory = _ => d.WeightDecay };
-        var clip = new Option<double>("--max-grad-norm") { DefaultValueFactory = _ => d.MaxGradNorm };
+        var clip = new Option<double>("--max-grad-norm") { Description = "Gradient clipping by global L2 norm (HF max_grad_norm).", DefaultValueFactory = _ => d.MaxGradNorm };
         var evalEvery = new Option<int>("--eval-every") { Description = "Held-out evaluation every N steps (and at the end).", DefaultValueFactory = _ => d.EvalEvery };
         var ckptEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (and at the end).", DefaultValueFactory = _ => d.CheckpointEvery };
-        var evalBatch = new Option<int>("--eval-batch-size") { DefaultValueFactory = _ => d.EvalBatchSize };
-        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => (long)d.Seed };
+        var evalBatch = new Option<int>("--eval-batch-size") { Description = "Windows per forward pass of the held-out evaluation (HF per_device_eval_batch_size; does not change the result).", DefaultValueFactory = _ => d.EvalBatchSize };
+        var seed = new Option<long>("--seed") { Description = "Seed of the initial weights (from scratch) and of the window order; a non-negative integer.", DefaultValueFactory = _ => (long)d.Seed }
+            .AtLeast(0); // was cast to ulong: -5 became 2^64 − 5
         var threads = CliLists.Threads("Threads, one per core by default.");
         var cmd = new Command("train", "Pre-train a Llama on plain text, from scratch (byte-level BPE) or from a model (--init-from): packed windows, AdamW with " +
             "warm-up and cosine decay, held-out bits per byte, checkpoints with exact resume. Writes a Hugging Face model folder.")

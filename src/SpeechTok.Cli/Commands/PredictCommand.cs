@@ -15,7 +15,7 @@ internal static class PredictCommand
         var audio = new Option<string?>("--audio") { Description = "One sample: its audio clip (needed unless the run is text-only)." };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "One sample: the speech tokenizer folder that made the run's codes (runs with audio tokens)." };
         var manifest = new Option<string?>("--manifest") { Description = "Batch: a manifest whose --split is predicted into --out (JSON lines); its label column is optional (unlabelled data)." };
-        var split = new Option<string>("--split") { Description = "Batch: the split to predict.", DefaultValueFactory = _ => "test" };
+        var split = new Option<string>("--split") { Description = "Batch: the split to predict.", DefaultValueFactory = _ => "test" }.OneOf(Manifest.SplitNames);
         var outPath = new Option<string?>("--out") { Description = "Batch: output file, one JSON object a sample (key, id, labels when the manifest has them, probabilities, prediction or predicted_labels)." };
         var codes = new Option<string?>("--codes") { Description = "Batch: code store with the manifest's codes (default: the run's)." };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Batch: folder the clip paths are relative to (default: the manifest's folder)." };
@@ -38,7 +38,7 @@ internal static class PredictCommand
                 if (r.GetValue(text) != null || r.GetValue(audio) != null || r.GetValue(tokenizer) != null)
                     throw new SpeechTokException("--manifest (batch) excludes --text, --audio and --tokenizer (one sample; a batch reads its codes from --codes)");
                 var o = r.GetValue(outPath) ?? throw new SpeechTokException("--manifest needs --out FILE");
-                var parsed = Manifest.LoadToPredict(m, r.GetValue(audioRoot), meta.TaskKind, meta.NumLabels, $"the run '{runDir}'");
+                var parsed = Manifest.LoadToPredict(m, r.GetValue(audioRoot), meta.TaskKind, meta.NumLabels, $"{Path.Combine(runDir, RunFile.FileName)} num_labels");
                 int n = RunEvaluation.PredictSplit(runDir, parsed, r.GetValue(split)!, o, r.GetValue(codes), Console.Error.WriteLine);
                 Console.WriteLine($"{n} predictions → {Path.GetFullPath(o)}");
                 return 0;

@@ -15,13 +15,13 @@ internal static class PretrainCommand
         var defaults = new PretrainOptions();
         var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (the small LM pre-trained on the State of the Union addresses that ships with SpeechTok).", DefaultValueFactory = _ => ModelResolver.Builtin };
         var outDir = new Option<string>("--out") { Description = "Output folder (rows.safetensors, pretrain.json, checkpoint/).", Required = true };
-        var ser = new Option<string>("--serialization") { Description = "compact or reference.", DefaultValueFactory = _ => SampleSerializer.ModeName(SampleSerializer.DefaultMode) };
-        ser.AcceptOnlyFromAmong("compact", "reference"); // text only and one audio vector have their own options
-        var maxLen = new Option<int>(SampleSerializer.MaxLengthOption) { Description = "Tokens per sample, BOS included; longer samples are cut on the right (HF max_length).", DefaultValueFactory = _ => SampleSerializer.DefaultMaxLength };
+        var ser = CliLists.SerializationOption();
+        var maxLen = CliLists.MaxLengthOption();
         var lr = new Option<double>("--lr") { Description = "Peak learning rate of the new rows (AdamW, warm-up then linear decay).", DefaultValueFactory = _ => defaults.Lr };
         var epochs = new Option<int>("--epochs") { Description = "Most epochs (early stopping may end sooner).", DefaultValueFactory = _ => defaults.Epochs };
         var batch = new Option<int>("--batch-size") { Description = "Samples per forward pass (HF per_device_train_batch_size).", DefaultValueFactory = _ => defaults.BatchSize };
-        var accum = new Option<int>("--accumulation", "--gradient-accumulation-steps") { Description = "Batches whose gradients are summed per optimizer step (HF gradient_accumulation_steps).", DefaultValueFactory = _ => defaults.Accumulation };
+        var accum = new Option<int>("--gradient-accumulation-steps", "--accumulation") { Description = "Batches whose gradients are summed per optimizer step (HF gradient_accumulation_steps).", DefaultValueFactory = _ => defaults.Accumulation }
+            .AtLeast(1);
         var warmup = new Option<double>("--warmup-ratio") { Description = "Fraction of the steps spent warming the learning rate up from 0.", DefaultValueFactory = _ => defaults.WarmupRatio };
         var evalFrac = new Option<double>("--eval-fraction") { Description = "Share of the pre-training lines held out for evaluation.", DefaultValueFactory = _ => defaults.EvalFraction };
         var evals = new Option<int>("--evals-per-epoch") { Description = "Held-out evaluations per epoch (each may keep a new best and count towards patience).", DefaultValueFactory = _ => defaults.EvalsPerEpoch };

@@ -51,7 +51,7 @@ internal static class SelectBenchCommand
             var problem = SelectionProblem.Prepare(counts, syn.Counts.Cols, syn.Labels, 2, tr, te);
             double prepS = sw.Elapsed.TotalSeconds;
             var runs = new JsonArray();
-            foreach (var c in CliLists.Cs(pr.GetValue(cs)))
+            foreach (var c in CliLists.Cs(cs.Name, pr.GetValue(cs)))
             {
                 var proc = Process.GetCurrentProcess();
                 var cpu0 = proc.TotalProcessorTime;

@@ -14,10 +14,11 @@ internal static class SelectCommand
     {
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (split,text,audio_path_list,label).", Required = true };
         var codes = new Option<string?>("--codes") { Description = "Code store folder written by `speechtok tokenize` (optional with --random: then it draws among the codes that occur in train, else among all layers × codebook size)." };
-        var layers = new Option<string>("--layers") { Description = "RVQ layers to use, 1-based and ascending: 2-8 (acoustic only), 1-8 (all) or a list such as 1,3,5-8.", DefaultValueFactory = _ => "1-8" };
+        var layers = new Option<string?>("--layers") { Description = "RVQ layers to use, 1-based and ascending, within the code store's: 2-8 (acoustic only), 1-8 (all) or a list such as 1,3,5-8 (default: every layer of the code store, 1-8 for SpeechTokenizer)." };
         var bow = new Option<bool>("--bow") { Description = "Append the text bag of words (the multimodal BoW of the paper).", DefaultValueFactory = _ => true };
         var noBow = new Option<bool>("--no-bow") { Description = "Audio tokens only." };
-        var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's); with --sweep-c and no --c, the sweep chooses it.", DefaultValueFactory = _ => SelectOptions.DefaultC };
+        var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's), in (0, 1e12]; with --sweep-c and no --c, the sweep chooses it.", DefaultValueFactory = _ => SelectOptions.DefaultC }
+            .Positive(LogisticRegression.MaxC);
         var sweep = new Option<string?>("--sweep-c") { Description = "Comma-separated C values, each fitted and scored on the inner split (printed, and saved in selection.json). " +
             $"Without --c the sweep chooses C as `experiment` does: the best inner F1 (of class 1 for a binary task, else macro) among the C values keeping {new SelectedTokenRange().Text} audio tokens, else the C closest to that range." };
         var minTokens = new Option<int?>(SelectedTokenRange.MinTokensOption) { Description = "With --sweep-c (and no --c): the chosen C must keep at least N selected audio tokens; no C of the sweep in range is an error listing each C's count (default: the target range above, else the closest C)." };
@@ -40,16 +41,22 @@ internal static class SelectCommand
                         throw new SpeechTokException($"{modelOnly.Name} shapes the L1 model's selection; --random K draws without it: drop {modelOnly.Name}");
             if (pr.GetValue(split) != null && pr.GetResult(seed) is { Implicit: false })
                 throw new SpeechTokException("--seed draws the inner split; --split gives it: drop --seed");
-            var sweepCs = CliLists.Cs(pr.GetValue(sweep));
-            if (pr.GetValue(sweep) != null && sweepCs.Length == 0) throw new SpeechTokException("--sweep-c is empty; give comma-separated C values, e.g. 0.01,0.03,0.1");
+            var sweepCs = CliLists.Cs(sweep.Name, pr.GetValue(sweep));
             bool cGiven = pr.GetResult(c) is { Implicit: false };
             var range = pr.GetValue(minTokens) != null || pr.GetValue(maxShare) != null ? SelectedTokenRange.Constraint(pr.GetValue(minTokens), pr.GetValue(maxShare))
                 : sweepCs.Length > 0 && !cGiven ? new SelectedTokenRange() : null;
             range?.Validate(cGiven, sweepCs.Length, random: pr.GetValue(random) != null);
+            var dir = pr.GetValue(codes);
+            if (dir == null && pr.GetValue(random) == null) throw new SpeechTokException("select: --codes DIR is required (or --random K)");
+            using var store = dir == null ? null : CodeStore.Open(dir);
+            // Without a store (--random), the layers of SpeechTokenizer.
+            int numQuantizers = store?.NumQuantizers ?? AudioFeatureLayout.SpeechTokenizerLayers;
             var opts = new SelectOptions
             {
-                Manifest = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses)),
-                Layout = AudioFeatureLayout.Parse(pr.GetValue(layers)!),
+                Manifest = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses), OptionRules.Given(pr, numClasses)),
+                Layout = pr.GetValue(layers) is { } spec
+                    ? AudioFeatureLayout.Parse(spec, numQuantizers, codes: store == null ? null : $"code store {dir}")
+                    : AudioFeatureLayout.AllLayers(numQuantizers),
                 Bow = pr.GetResult(bow) is { Implicit: false } && pr.GetValue(noBow)
                     ? throw new SpeechTokException("--bow and --no-bow contradict each other; pass one")
                     : pr.GetValue(bow) && !pr.GetValue(noBow),
@@ -61,27 +68,20 @@ internal static class SelectCommand
                 Seed = pr.GetValue(seed),
                 Tolerance = pr.GetValue(tol),
             };
-            CodeStore? store = null;
-            var dir = pr.GetValue(codes);
-            if (dir == null && opts.RandomK == null) throw new SpeechTokException("select: --codes DIR is required (or --random K)");
-            if (dir != null) store = CodeStore.Open(dir);
-            using (store)
+            var doc = SelectionRunner.Run(opts, s => store?.TryGet(s)) with { CodesTokenizer = store?.TokenizerIdentity };
+            var path = pr.GetValue(output)!;
+            if (store?.UnverifiedWarning is { } unverified) Console.Error.WriteLine(unverified);
+            doc.Save(path);
+            if (doc.Sweep is { Count: > 0 } points)
             {
-                var doc = SelectionRunner.Run(opts, s => store?.TryGet(s)) with { CodesTokenizer = store?.TokenizerIdentity };
-                var path = pr.GetValue(output)!;
-                if (store?.UnverifiedWarning is { } unverified) Console.Error.WriteLine(unverified);
-                doc.Save(path);
-                if (doc.Sweep is { Count: > 0 } points)
-                {
-                    Console.WriteLine("        C  audio  text  inner macro-F1");
-                    foreach (var p in points)
-                        Console.WriteLine($"{p.C,9:G4} {p.SelectedAudio,6} {p.SelectedText,5} {(p.AllZero ? "(all coefficients zero)" : p.InnerMacroF1.ToString("F4")),15}");
-                    Console.WriteLine(doc.CChoice is { } how
-                        ? $"C = {doc.C:G4} chosen from the sweep: {how.Rule}{(doc.Task == "binary" ? " (F1 of class 1, a binary task)" : "")}; --c fixes C instead"
-                        : $"C = {doc.C:G4} from --c; the sweep is only reported (without --c it chooses C)");
-                }
-                Console.WriteLine($"{doc.SelectedFeatures.Length} audio tokens selected → {Path.GetFullPath(path)}");
+                Console.WriteLine("        C  audio  text  inner macro-F1");
+                foreach (var p in points)
+                    Console.WriteLine($"{p.C,9:G4} {p.SelectedAudio,6} {p.SelectedText,5} {(p.AllZero ? "(all coefficients zero)" : p.InnerMacroF1.ToString("F4")),15}");
+                Console.WriteLine(doc.CChoice is { } how
+                    ? $"C = {doc.C:G4} chosen from the sweep: {how.Rule}{(doc.Task == "binary" ? " (F1 of class 1, a binary task)" : "")}; --c fixes C instead"
+                    : $"C = {doc.C:G4} from --c; the sweep is only reported (without --c it chooses C)");
             }
+            Console.WriteLine($"{doc.SelectedFeatures.Length} audio tokens selected → {Path.GetFullPath(path)}");
             return 0;
         });
         return cmd;

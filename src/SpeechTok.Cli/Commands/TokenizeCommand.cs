@@ -48,9 +48,7 @@ internal static class TokenizeCommand
             var identity = TokenizerLoader.Identity(tokDir);
             var options = new TokenizeOptions { Threads = nThreads, Mixdown = r.GetValue(mixdown), JsonlPath = r.GetValue(jsonl) };
 
-            using var cts = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
-            Console.CancelKeyPress += onCancel;
+            using var interruption = new Interruption(); // Ctrl+C or SIGTERM: the samples in hand are finished and kept
             try
             {
                 TokenizeResult? result = null;
@@ -60,7 +58,7 @@ internal static class TokenizeCommand
                         .Start(ctx =>
                         {
                             var task = ctx.AddTask("tokenize", maxValue: m.Samples.Count);
-                            result = Tokenization.Run(m, tok, identity, dir, options, (done, _) => task.Value = done, cts.Token);
+                            result = Tokenization.Run(m, tok, identity, dir, options, (done, _) => task.Value = done, interruption.Token);
                         });
                 else
                 {
@@ -75,7 +73,7 @@ internal static class TokenizeCommand
                                 Console.Error.WriteLine($"tokenize: {done}/{m.Samples.Count} samples");
                                 break;
                             }
-                    }, cts.Token);
+                    }, interruption.Token);
                 }
                 Console.WriteLine($"{result!.Total} samples: {result.Encoded} tokenized, {result.Skipped} already done" +
                     (result.Restamped > 0 ? $" ({result.Restamped} of them at new paths or times, recognised by content)" : "") +
@@ -85,11 +83,7 @@ internal static class TokenizeCommand
             }
             catch (OperationCanceledException)
             {
-                return 130; // Program's Ctrl+C handler has said what is kept
-            }
-            finally
-            {
-                Console.CancelKeyPress -= onCancel;
+                return interruption.ExitCode; // Interruption.Announce has said what is kept
             }
         });
         return cmd;

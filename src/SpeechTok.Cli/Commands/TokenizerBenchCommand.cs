@@ -10,10 +10,10 @@ internal static class TokenizerBenchCommand
 {
     public static Command Build()
     {
-        var path = new Option<string>("--tokenizer") { Description = "tokenizer.json, or a folder holding one", Required = true };
-        var input = new Option<string?>("--input") { Description = "UTF-8 text file to encode (default: a seeded synthetic corpus decoded from random vocab entries)" };
-        var lines = new Option<int>("--lines") { Description = "synthetic corpus size in lines (without --input)", DefaultValueFactory = _ => 20000 };
-        var cmd = new Command("tokenizer", "tokenizer.json load time and encode throughput") { path, input, lines };
+        var path = new Option<string>("--tokenizer") { Description = "The tokenizer.json file, or a folder holding one.", Required = true };
+        var input = new Option<string?>("--input") { Description = "UTF-8 text file to encode (default: a seeded synthetic corpus decoded from random vocab entries)." };
+        var lines = new Option<int>("--lines") { Description = "Synthetic corpus size in lines (without --input).", DefaultValueFactory = _ => 20000 };
+        var cmd = new Command("tokenizer", "Load time and encode throughput of a tokenizer.json; the last line is JSON.") { path, input, lines };
         cmd.SetAction(parseResult =>
         {
             if (parseResult.GetValue(input) != null && parseResult.GetResult(lines) is { Implicit: false })

@@ -20,7 +20,7 @@ public sealed record BuiltinFitOptions
     /// <summary>Checks every setting before any audio is read; errors name the CLI option.</summary>
     public void Validate()
     {
-        // Selections name layers 1..8 (SpeechTokenizer's RVQ depth): deeper layers could be encoded but never selected.
+        // At most SpeechTokenizer's RVQ depth, which the paper's systems (layers 2-8 and 1-8) are defined on; fewer layers are selected among as they are.
         if (NumQuantizers is < 1 or > 8) throw new SpeechTokException($"--num-quantizers {NumQuantizers}: must be in 1..8");
         if (CodebookSize is < 2 or > 65536) throw new SpeechTokException($"--codebook-size {CodebookSize}: must be in 2..65536 (codes are stored as uint16)");
         if (FramesPerCode < 1) throw new SpeechTokException($"--frames-per-code {FramesPerCode}: must be at least 1");

@@ -218,29 +218,32 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
         catch (JsonException) { return false; }
     }
 
-    public static BuiltinTokenizer Load(string dir)
+    /// <summary>The RVQ layers, codebook size and seed from a built-in tokenizer folder's config.json (its codebooks are not read).</summary>
+    internal static (int NumQuantizers, int CodebookSize, int Seed) ReadConfig(string dir)
     {
         var cfgPath = Path.Combine(dir, ConfigFile);
         if (!File.Exists(cfgPath)) throw new SpeechTokException($"{dir}: no {ConfigFile}; not a built-in tokenizer folder (fit one with `speechtok tokenizer fit`)");
-        int version, nq, size, seed;
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(cfgPath));
             var root = doc.RootElement;
             if (root.GetProperty("format").GetString() != Format) throw new SpeechTokException($"{cfgPath}: 'format' is not '{Format}'");
-            version = root.GetProperty("format_version").GetInt32();
+            int version = root.GetProperty("format_version").GetInt32();
             if (version != FormatVersion) throw new SpeechTokException($"{cfgPath}: format_version {version} is not supported (this build reads {FormatVersion})");
             int dim = root.GetProperty("feature_dim").GetInt32();
             if (dim != BuiltinFeatures.Dim || root.GetProperty("hop_length").GetInt32() != BuiltinFeatures.Hop || root.GetProperty("n_mels").GetInt32() != BuiltinFeatures.NMels)
                 throw new SpeechTokException($"{cfgPath}: feature settings (dim {dim}) differ from this build's ({BuiltinFeatures.Dim}); refit the tokenizer");
-            nq = root.GetProperty("num_quantizers").GetInt32();
-            size = root.GetProperty("codebook_size").GetInt32();
-            seed = root.GetProperty("seed").GetInt32();
+            return (root.GetProperty("num_quantizers").GetInt32(), root.GetProperty("codebook_size").GetInt32(), root.GetProperty("seed").GetInt32());
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             throw new SpeechTokException($"{cfgPath}: malformed built-in tokenizer config ({e.Message})", e);
         }
+    }
+
+    public static BuiltinTokenizer Load(string dir)
+    {
+        var (nq, size, seed) = ReadConfig(dir);
         var cbPath = Path.Combine(dir, CodebooksFile);
         if (!File.Exists(cbPath)) throw new SpeechTokException($"{cbPath}: missing (the tokenizer folder is incomplete)");
         float[] mean, scale;

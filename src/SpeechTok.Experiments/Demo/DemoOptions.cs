@@ -30,10 +30,11 @@ public sealed record DemoOptions
     /// <summary>A short hash identifying what <see cref="DemoDataset.Build"/> writes for these options.</summary>
     public string Hash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalString())))[..16];
 
-    internal void Validate()
+    /// <summary>Checks the settings before anything is built or printed; errors name the CLI option.</summary>
+    public void Validate()
     {
         if (Count < 24 || Count % 4 != 0)
-            throw new SpeechTokException($"demo dataset: count {Count} must be a multiple of 4 and at least 24");
+            throw new SpeechTokException($"--count {Count}: must be a multiple of 4 and at least 24 (every text is spoken once calm and once excited)");
         if (Parallelism < 0) throw new SpeechTokException($"demo dataset: parallelism {Parallelism} must be ≥ 0");
     }
 }

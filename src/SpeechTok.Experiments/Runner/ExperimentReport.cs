@@ -1,5 +1,6 @@
 using SpeechTok.Audio;
 using SpeechTok.Audio.Features;
+using SpeechTok.Codec;
 using SpeechTok.Codec.Store;
 using SpeechTok.Evaluation;
 using SpeechTok.Experiments.Plots;
@@ -26,10 +27,11 @@ internal static class ExperimentReport
         var classNames = results.ClassNames ?? ctx.Options.ClassNames ?? ctx.Manifest.LabelNames ?? Enumerable.Range(0, ctx.Manifest.NumClasses).Select(i => i.ToString()).ToList();
 
         Save("macro-f1.svg", "Test macro-F1 per system (whiskers: ± std over seeds; dots: seeds)", Plot.MacroF1Bars(results));
-        var sel28 = Path.Combine(dirs.Selection, "2-8.json");
-        var selection = File.Exists(sel28) ? SelectionFile.Load(sel28) : null;
+        string acoustic = ctx.AcousticLayers, layers = $"layers {acoustic.Replace('-', '–')}";
+        var acousticPath = Path.Combine(dirs.Selection, $"{acoustic}.json");
+        var selection = File.Exists(acousticPath) ? SelectionFile.Load(acousticPath) : null;
         if (selection != null && CChoice.Points(selection) is { Count: > 0 } points)
-            Save("c-sweep.svg", "Selection (layers 2–8): inner-split F1 and selected tokens vs C", Plot.CSweep(points, chosenC: selection.C));
+            Save("c-sweep.svg", $"Selection ({layers}): inner-split F1 and selected tokens vs C", Plot.CSweep(points, chosenC: selection.C));
         var best = results.Systems.Where(s => s.ConfusionMatrix != null).OrderByDescending(s => s.MacroF1).FirstOrDefault();
         if (best != null)
             Save("confusion.svg", $"Confusion matrix of the best system ({best.System}, bagged, test)",
@@ -37,8 +39,8 @@ internal static class ExperimentReport
         foreach (var system in new[] { "audio-lasso", "text-only-llm" })
             if (FinetuneCurves(ctx, system) is { } series)
                 Save($"curves-{system}.svg", $"Fine-tuning curves of {system} (first seed)", Plot.Curves(series, $"Fine-tuning: {system} (seed {ctx.Preset.Seeds[0]})", "optimizer step", "loss / F1"));
-        if (PretrainCurves(ctx, "2-8") is { } pre)
-            Save("curves-pretrain.svg", "Embedding pre-training curves (layers 2–8 selection)", Plot.Curves(pre, "Pre-training of the audio rows (layers 2–8)", "optimizer step", "causal-LM loss"));
+        if (PretrainCurves(ctx, acoustic) is { } pre)
+            Save("curves-pretrain.svg", $"Embedding pre-training curves ({layers} selection)", Plot.Curves(pre, $"Pre-training of the audio rows ({layers})", "optimizer step", "causal-LM loss"));
 
         var settings = new List<KeyValuePair<string, string>>
         {
@@ -48,7 +50,7 @@ internal static class ExperimentReport
             new("speech tokenizer", ctx.Options.Tokenizer),
         };
         settings.AddRange(ctx.Preset.Describe());
-        foreach (var which in new[] { "2-8", "1-8", "random" })
+        foreach (var which in Selections(ctx))
         {
             var p = Path.Combine(dirs.Selection, $"{which}.json");
             if (!File.Exists(p)) continue;
@@ -59,6 +61,9 @@ internal static class ExperimentReport
         }
 
         var notes = new List<string>();
+        if (ctx.NumQuantizers != AudioFeatureLayout.SpeechTokenizerLayers)
+            notes.Add($"The speech tokenizer has {ctx.NumQuantizers} RVQ layers, not SpeechTokenizer's {AudioFeatureLayout.SpeechTokenizerLayers}: audio-lasso, audio-lasso-nopt " +
+                      $"and audio-random use layers {acoustic.Replace('-', '–')} (all but the first), audio-lasso-8 all of them ({ctx.AllLayers.Replace('-', '–')}); the systems keep the paper's names.");
         if (TokensVersusVector(results, ctx.Options.AudioEncoder) is { } versus) notes.Add(versus);
         if (ctx.Preset.Changes.Count > 0)
             notes.Add($"Preset `{ctx.Preset.Name}` differs from the paper's hyper-parameters in: " + string.Join("; ", ctx.Preset.Changes) + ".");
@@ -93,6 +98,9 @@ internal static class ExperimentReport
                          "between the audio markers; LoRA and head as for the token systems (the paper's \"LLM + BYOL-A\").").ToString();
     }
 
+    /// <summary>The experiment's selections, as selection/ and pretrain/ name them.</summary>
+    private static string[] Selections(ExperimentRunner.Context ctx) => [ctx.AcousticLayers, ctx.AllLayers, ExperimentRunner.RandomSelection];
+
     private static List<Series>? FinetuneCurves(ExperimentRunner.Context ctx, string system)
     {
         var path = Path.Combine(FinetuneRun.SeedDir(Path.Combine(ctx.Dirs.Runs, system), ctx.Preset.Seeds[0]), SeedCurves.FileName);
@@ -125,7 +133,7 @@ internal static class ExperimentReport
     private static List<Truncation> Truncations(ExperimentRunner.Context ctx)
     {
         var list = new List<Truncation>();
-        foreach (var which in new[] { "2-8", "1-8", "random" })
+        foreach (var which in Selections(ctx))
         {
             var p = Path.Combine(ctx.Dirs.Pretrain, which, PretrainFile.FileName);
             if (File.Exists(p))

@@ -24,6 +24,12 @@ public static class ExperimentRunner
 
     public const string TimingsFile = "timings.json";
 
+    /// <summary>The systems whose tokens come from the acoustic layers (all but the first): audio-random draws as many as audio-lasso keeps.</summary>
+    private static readonly string[] AcousticSystems = ["audio-lasso", "audio-random", "audio-lasso-nopt"];
+
+    /// <summary>The name of the random ablation's selection (selection/random.json, pretrain/random/).</summary>
+    internal const string RandomSelection = "random";
+
     /// <summary>
     /// Runs the systems of <paramref name="o"/> (resuming what a folder already holds) and returns the results.
     /// <paramref name="log"/> is called one line at a time, even while seeds fine-tune at once on several threads.
@@ -41,7 +47,7 @@ public static class ExperimentRunner
         if (systems.Count == 0) throw new SpeechTokException($"--systems lists no system (expected some of {string.Join(", ", Systems)})");
         UtteranceEncoders.Load(o.AudioEncoder); // an unknown --audio-encoder fails now, not after the baselines
         var preset = o.Seeds is { } seeds ? o.Preset with { Seeds = seeds } : o.Preset;
-        if (preset.Seeds.Length == 0 || preset.Seeds.Distinct().Count() != preset.Seeds.Length) throw new SpeechTokException("--seeds must list distinct integers");
+        FinetuneOptions.CheckSeeds(preset.Seeds);
         Threading.Threads = Math.Max(1, o.Threads);
 
         var manifest = Manifest.Load(o.Manifest, o.AudioRoot);
@@ -63,6 +69,11 @@ public static class ExperimentRunner
             if (systems.Any(s => s.StartsWith("audio-", StringComparison.Ordinal) && s != "audio-vector")) (TokenizerLoader.Load(o.Tokenizer) as IDisposable)?.Dispose();
             else TokenizerLoader.RequireFolder(o.Tokenizer);
         }
+        // The lasso systems select among the tokenizer's RVQ layers (2-8 and 1-8 with SpeechTokenizer's 8): with fewer, those it has.
+        int numQuantizers = o.Tokenizer == TokenizerLoader.Builtin ? new BuiltinFitOptions().NumQuantizers : TokenizerLoader.NumQuantizers(o.Tokenizer);
+        if (numQuantizers < 2 && systems.Where(AcousticSystems.Contains).ToList() is { Count: > 0 } acoustic)
+            throw new SpeechTokException($"--tokenizer {o.Tokenizer} has {numQuantizers} RVQ layer: {string.Join(", ", acoustic)} select among layers 2 and up (all but the first); " +
+                "use a tokenizer with 2 or more layers, or leave them out with --systems");
         using (var lm = LanguageModel.Load(ModelResolver.Resolve(o.Model), selection: null)) lm.CheckSequenceLength(preset.MaxLength, preset.MaxLengthField);
 
         var dirs = new Dirs(Path.GetFullPath(o.Out));
@@ -79,7 +90,7 @@ public static class ExperimentRunner
             log($"{r.System}: test macro-F1 {r.MacroF1:F4}" + (r.MacroF1Std is { } sd ? $" ± {sd:F4}" : "") + $" ({r.Seconds:F0} s) → {resultsPath}");
         }
 
-        var ctx = new Context(o, preset, manifest, dirs, timings, log);
+        var ctx = new Context(o, preset, manifest, dirs, timings, log, numQuantizers);
         foreach (var system in systems)
         {
             if (done.Contains(system)) { log($"{system}: already in results.json, skipped"); continue; }
@@ -87,10 +98,10 @@ public static class ExperimentRunner
             {
                 "bow" or "mfcc" or "bow-mfcc" => ctx.Baseline(system),
                 "text-only-llm" => ctx.Finetune(system, selection: null, pretrained: null),
-                "audio-lasso" => ctx.Finetune(system, ctx.Selection("2-8"), ctx.Pretrain("2-8")),
-                "audio-lasso-8" => ctx.Finetune(system, ctx.Selection("1-8"), ctx.Pretrain("1-8")),
-                "audio-random" => ctx.Finetune(system, ctx.Selection("random"), ctx.Pretrain("random")),
-                "audio-lasso-nopt" => ctx.Finetune(system, ctx.Selection("2-8"), pretrained: null),
+                "audio-lasso" => ctx.Finetune(system, ctx.Selection(ctx.AcousticLayers), ctx.Pretrain(ctx.AcousticLayers)),
+                "audio-lasso-8" => ctx.Finetune(system, ctx.Selection(ctx.AllLayers), ctx.Pretrain(ctx.AllLayers)),
+                "audio-random" => ctx.Finetune(system, ctx.Selection(RandomSelection), ctx.Pretrain(RandomSelection)),
+                "audio-lasso-nopt" => ctx.Finetune(system, ctx.Selection(ctx.AcousticLayers), pretrained: null),
                 "audio-vector" => ctx.Finetune(system, selection: null, pretrained: null, o.AudioEncoder),
                 _ => throw new UnreachableException(),
             });
@@ -130,7 +141,8 @@ public static class ExperimentRunner
     }
 
     /// <summary>The shared, cached intermediate steps.</summary>
-    internal sealed class Context(ExperimentOptions o, ExperimentPreset preset, Manifest manifest, Dirs dirs, StepTimings timings, Action<string> log)
+    /// <param name="numQuantizers">The speech tokenizer's RVQ layers.</param>
+    internal sealed class Context(ExperimentOptions o, ExperimentPreset preset, Manifest manifest, Dirs dirs, StepTimings timings, Action<string> log, int numQuantizers)
     {
         public ExperimentOptions Options => o;
         public ExperimentPreset Preset => preset;
@@ -138,6 +150,18 @@ public static class ExperimentRunner
         public Dirs Dirs => dirs;
         public StepTimings Timings => timings;
         public Action<string> Log => log;
+        public int NumQuantizers => numQuantizers;
+
+        /// <summary>
+        /// The layers of audio-lasso, audio-lasso-nopt and audio-random, all but the first ("2-8" with SpeechTokenizer), as
+        /// <c>--layers</c> spells them; they name the selection and pre-training they share (selection/2-8.json, pretrain/2-8/).
+        /// </summary>
+        public string AcousticLayers => Range(2, numQuantizers);
+
+        /// <summary>The layers of audio-lasso-8: every one ("1-8" with SpeechTokenizer).</summary>
+        public string AllLayers => Range(1, numQuantizers);
+
+        private static string Range(int first, int last) => first == last ? $"{first}" : $"{first}-{last}";
         private string? _model, _codes;
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, float[]> _mfcc = new();
 
@@ -179,7 +203,7 @@ public static class ExperimentRunner
         }
 
         /// <summary>
-        /// selection/{2-8,1-8,random}.json. C is not a constant: every C of the preset's sweep is fitted, and the
+        /// selection/{2-8,1-8,random}.json (<see cref="AcousticLayers"/>, <see cref="AllLayers"/>, <see cref="RandomSelection"/>). C is not a constant: every C of the preset's sweep is fitted, and the
         /// one with the best inner-split F1 among those keeping a number of tokens inside the target range wins.
         /// </summary>
         public string Selection(string which)
@@ -190,9 +214,9 @@ public static class ExperimentRunner
             if (!File.Exists(path))
             {
                 var codes = Codes();
-                // random keeps as many tokens as the 2-8 selection: that one is its own step, made before this one starts, so
+                // random keeps as many tokens as the acoustic selection: that one is its own step, made before this one starts, so
                 // that its seconds are not counted again inside 'selection random' (timings' total, audio-random's seconds)
-                string? lasso = which == "random" ? Selection("2-8") : null;
+                string? lasso = which == RandomSelection ? Selection(AcousticLayers) : null;
                 timings.Time($"selection {which}", () =>
                 {
                     SelectionFile doc;
@@ -200,7 +224,7 @@ public static class ExperimentRunner
                     if (lasso != null)
                     {
                         int k = SelectionFile.Load(lasso).SelectedFeatures.Length;
-                        doc = SelectionRunner.Run(Select("2-8") with { RandomK = k, Seed = SelectOptions.DefaultSeed }, s => store.TryGet(s));
+                        doc = SelectionRunner.Run(Select(AcousticLayers) with { RandomK = k, Seed = SelectOptions.DefaultSeed }, s => store.TryGet(s));
                     }
                     else
                     {
@@ -216,7 +240,7 @@ public static class ExperimentRunner
 
         private SelectOptions Select(string layers) => new()
         {
-            Manifest = manifest, Layout = AudioFeatureLayout.Parse(layers), Bow = true, Seed = SelectOptions.DefaultSeed,
+            Manifest = manifest, Layout = AudioFeatureLayout.Parse(layers, numQuantizers), Bow = true, Seed = SelectOptions.DefaultSeed,
         };
 
         /// <summary>pretrain/{which}: rows of the selection's tokens, trained once and shared by every system using them.</summary>

@@ -19,6 +19,12 @@ public sealed class SampleSerializer
     /// <summary>The CLI option that sets <see cref="MaxLength"/>, as messages name it.</summary>
     public const string MaxLengthOption = "--max-length";
 
+    /// <summary>Refuses a max length below 1, naming it as the user set it (<paramref name="option"/>: <see cref="MaxLengthOption"/>, a preset's field).</summary>
+    public static void CheckMaxLength(int maxLength, string option)
+    {
+        if (maxLength < 1) throw new SpeechTokException($"{option} {maxLength}: must be at least 1");
+    }
+
     public SerializationMode Mode { get; }
     public int MaxLength { get; }
     /// <summary>Whether <see cref="Serialize"/> reads RVQ codes (compact and reference layouts).</summary>
@@ -26,7 +32,7 @@ public sealed class SampleSerializer
 
     public SampleSerializer(HfTokenizer tokenizer, AudioVocabulary? vocab, SerializationMode mode = DefaultMode, int maxLength = DefaultMaxLength)
     {
-        if (maxLength < 1) throw new SpeechTokException($"max length must be at least 1 (got {maxLength})");
+        CheckMaxLength(maxLength, "max length");
         if (vocab == null && mode != SerializationMode.TextOnly) throw new SpeechTokException($"serialisation '{mode}' needs the audio vocabulary");
         if (vocab != null && (vocab.VectorSlotId != null) != (mode == SerializationMode.AudioVector))
             throw new SpeechTokException($"serialisation '{mode}' {(mode == SerializationMode.AudioVector ? "needs" : "cannot use")} the audio-vector vocabulary");

@@ -1,4 +1,5 @@
 using SpeechTok.Audio;
+using SpeechTok.Codec.Builtin;
 using SpeechTok.Evaluation;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -307,6 +308,38 @@ public sealed class RunnerTests : IDisposable
             + $"use a preset 'tiny' max length of at most {TinyLm.Context}",
             Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Preset = Tiny with { MaxLength = TinyLm.Context + 1 } })).Message);
         Assert.False(Directory.Exists(o.Out));
+    }
+
+    /// <summary>
+    /// A speech tokenizer of fewer than 8 RVQ layers failed at the 2-8 selection ("codes have 3 RVQ layers, layer 4 requested"), after
+    /// the baselines and the tokenization had run; the lasso systems now select among the layers it has, and a one-layer tokenizer,
+    /// which has no acoustic layer, is refused before any work.
+    /// </summary>
+    [Fact]
+    public void A_tokenizer_of_fewer_layers_selects_among_its_own_and_one_layer_is_refused_up_front()
+    {
+        var o = Options(WriteDataset());
+        string Fit(int layers)
+        {
+            string dir = Path.Combine(_dir, $"tokenizer-{layers}");
+            BuiltinTokenizer.Fit(Manifest.Load(o.Manifest), new BuiltinFitOptions { NumQuantizers = layers, CodebookSize = 32, MaxIterations = 5 }).Save(dir);
+            return dir;
+        }
+        string one = Fit(1);
+        var e = Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Tokenizer = one, OnlySystems = ["bow", "audio-lasso", "audio-lasso-8", "audio-random"] }));
+        Assert.Equal($"--tokenizer {one} has 1 RVQ layer: audio-lasso, audio-random select among layers 2 and up (all but the first); " +
+                     "use a tokenizer with 2 or more layers, or leave them out with --systems", e.Message);
+        Assert.False(Directory.Exists(o.Out));
+
+        var results = ExperimentRunner.Run(o with { Tokenizer = Fit(3), OnlySystems = ["audio-lasso", "audio-lasso-8"] });
+        Assert.Equal(["audio-lasso", "audio-lasso-8"], results.Systems.Select(s => s.System));
+        Assert.Equal([2, 3], SelectionFile.Load(Path.Combine(o.Out, "selection", "2-3.json")).Layers);
+        Assert.Equal([1, 2, 3], SelectionFile.Load(Path.Combine(o.Out, "selection", "1-3.json")).Layers);
+        Assert.True(File.Exists(Path.Combine(o.Out, "pretrain", "2-3", PretrainFile.FileName)));
+        var report = File.ReadAllText(Path.Combine(o.Out, "report.md"));
+        Assert.Contains("The speech tokenizer has 3 RVQ layers, not SpeechTokenizer's 8: audio-lasso, audio-lasso-nopt and audio-random use layers 2–3 " +
+                        "(all but the first), audio-lasso-8 all of them (1–3)", report);
+        Assert.Contains("| selection 2-3 |", report);
     }
 
     [Fact]

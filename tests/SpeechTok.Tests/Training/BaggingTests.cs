@@ -71,7 +71,7 @@ public sealed class BaggingTests
             RunEvaluation.Evaluate(run, "test");
             Assert.Equal(["calm", "angry", "sad"], ExperimentResults.Load(Path.Combine(run, ExperimentResults.FileName)).ClassNames);
             File.WriteAllText(sidecar, "calm\nangry\n");
-            Assert.Equal($"{sidecar}: 2 class names, but the run '{run}' has 3 classes", Assert.Throws<SpeechTokException>(() => RunEvaluation.Evaluate(run, "test")).Message);
+            Assert.Equal($"{sidecar}: 2 class names, but {Path.Combine(run, RunFile.FileName)} num_labels is 3", Assert.Throws<SpeechTokException>(() => RunEvaluation.Evaluate(run, "test")).Message);
         }
         finally { Directory.Delete(run, true); }
     }

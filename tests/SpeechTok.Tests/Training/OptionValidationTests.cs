@@ -277,6 +277,9 @@ public sealed class OptionValidationTests
                 $"--audio-root '{clipless}': none of the 24 clip(s) of {d.Manifest} is there (e.g. {Path.Combine(clipless, "x0.wav")} is missing); give the folder its audio_path_list paths are relative to"), // only warned, then matched codes by file name
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "2,1", "--out", Path.Combine(d.Dir, "r", "s.json")], "--layers '2,1': layers must be ascending (feature ids follow the layer order); write '1,2'"), // was sorted silently
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-2,2", "--out", Path.Combine(d.Dir, "r", "s.json")], "--layers '1-2,2': layer 2 is listed twice; write '1,2'"),
+            // the store has 2 RVQ layers: --layers 1-8 failed inside the selection, naming a sample and not the option
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-8", "--out", Path.Combine(d.Dir, "r", "s.json")], $"--layers '1-8': code store {d.Codes} has 2 RVQ layers (give --layers 1,2)"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "2-8", "--out", Path.Combine(d.Dir, "r", "s.json")], $"--layers '2-8': code store {d.Codes} has 2 RVQ layers (give --layers 2)"),
             (["tokenizer", "fit", "--manifest", d.Manifest, "--out", Path.Combine(d.Dir, "r"), "--num-quantizers", "12"], "--num-quantizers 12: must be in 1..8"), // before any clip is read (these are missing)
             (["baseline", "bow", "--manifest", d.Manifest, "--audio-root", d.Dir, "--out", Path.Combine(d.Dir, "r")], "--audio-root is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text"),
             (["bench", "tokenizer", "--tokenizer", Path.Combine(SpeechTok.Tests.Conformance.FixtureRoot.RepoRoot, "models", "builtin-lm"), "--lines", "0"], "--lines 0: must be at least 1"),
@@ -288,6 +291,114 @@ public sealed class OptionValidationTests
             Assert.Equal($"error: {message}", err.Trim());
         }
         Assert.False(Directory.Exists(Path.Combine(d.Dir, "r")));
+    }
+
+    /// <summary>
+    /// Option values refused with a message that named no option ("C must be a positive number ≤ 1e12, got 0", "max length must be
+    /// at least 1"), a .NET type ("expected type 'SpeechTok.Experiments.Demo.DemoLabeling'"), or only after output began (demo
+    /// --count); now one error line naming the option as given (an alias too), before anything is printed or written.
+    /// </summary>
+    [Fact]
+    public void Option_values_are_refused_naming_the_option_as_given()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string r = Path.Combine(d.Dir, "r"), sel = Path.Combine(r, "s.json");
+        string sotu = Path.Combine(SpeechTok.Tests.Conformance.FixtureRoot.RepoRoot, "tests", "data", "sotu-sample");
+        string[] select = ["select", "--manifest", d.Manifest, "--codes", d.Codes, "--out", sel];
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            ([.. select, "--c", "0"], "--c 0: must be a positive number ≤ 1e12 (see `speechtok select --help`)"),
+            ([.. select, "--sweep-c", "0.1,abc"], "--sweep-c '0.1,abc': 'abc' is not a positive number ≤ 1e12"),
+            (["baseline", "bow", "--manifest", d.Manifest, "--grid", "0,1", "--out", r], "--grid '0,1': '0' is not a positive number ≤ 1e12"),
+            (["pretrain", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--max-length", "0", "--out", r], "--max-length 0: must be at least 1"),
+            (["lm", "eval", "--text", sotu, "--seq-len", "1"], "--seq-len 1: must be at least 2 (see `speechtok lm eval --help`)"),
+            (["lm", "eval", "--text", sotu, "--batch-size", "0"], "--batch-size 0: must be at least 1 (see `speechtok lm eval --help`)"),
+            (["finetune", "--manifest", d.Manifest, "--text-only", "--num-labels", "1", "--out", r], $"{d.Manifest}:3: label 1 is outside 0..0 (--num-labels 1)"),
+            ([.. select, "--num-classes", "1"], $"{d.Manifest}:3: label 1 is outside 0..0 (--num-classes 1)"),
+            ([.. select, "--num-labels", "0"], "--num-labels 0: must be at least 1"),
+            (["demo", "--count", "23", "--out", r], "--count 23: must be a multiple of 4 and at least 24 (every text is spoken once calm and once excited)"),
+            (["predict", "--run", r, "--manifest", d.Manifest, "--split", "bogus", "--out", sel], "--split 'bogus': expected train, val or test (see `speechtok predict --help`)"),
+            (["evaluate", "--run", r, "--split", "dev"], "--split 'dev': expected train, val or test (see `speechtok evaluate --help`)"),
+            (["pretrain", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--serialization", "text", "--out", r],
+                "--serialization 'text': expected compact or reference (see `speechtok pretrain --help`)"),
+            (["demo", "--labeling", "foo", "--out", r], "--labeling 'foo': expected Quadrants, Incongruent or MultiLabel (see `speechtok demo --help`)"),
+            (["demo", "--labeling", "1", "--out", r], "--labeling '1': expected Quadrants, Incongruent or MultiLabel (see `speechtok demo --help`)"), // .NET took the enum's number
+            (["mosei", "--task", "Foo", "--table", "t.csv", "--audio-dir", r, "--out", r], "--task 'Foo': expected Sent or Emo (see `speechtok mosei --help`)"),
+            (["foo"], "'foo' is not a speechtok command (expected mosei, codes, tokenizer, tokenize, select, baseline, pretrain, finetune, evaluate, predict, experiment, demo, lm, bench) (see `speechtok --help`)"),
+            ([], "speechtok needs a command (expected mosei, codes, tokenizer, tokenize, select, baseline, pretrain, finetune, evaluate, predict, experiment, demo, lm, bench) (see `speechtok --help`)"),
+            (["lm", "bogus"], "'bogus' is not a speechtok lm command (expected train, generate, eval) (see `speechtok lm --help`)"),
+        })
+        {
+            var (code, stdout, err) = CliRunner.Run(args);
+            Assert.Equal(2, code);
+            Assert.Equal("", stdout);
+            Assert.Equal($"error: {message}", err.Trim());
+        }
+        Assert.False(Directory.Exists(r));
+        // the enum names in any case, as before
+        var (ok, _, mosei) = CliRunner.Run("mosei", "--task", "emo", "--table", Path.Combine(d.Dir, "none.csv"), "--audio-dir", d.Dir, "--out", r);
+        Assert.Equal(2, ok);
+        Assert.DoesNotContain("--task", mosei);
+    }
+
+    /// <summary>
+    /// Accepted silently: --seeds=-5 made a folder "seed--5", "1,,2" was read as 1,2 (and --layers "1,,2" as 1,2), --grid ""
+    /// fitted the default grid, lm train --seed -5 became 2^64 − 5.
+    /// </summary>
+    [Fact]
+    public void Empty_list_items_and_negative_seeds_are_refused()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string r = Path.Combine(d.Dir, "r");
+        string[] finetune = ["finetune", "--manifest", d.Manifest, "--text-only", "--epochs", "1", "--out", r];
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            ([.. finetune, "--seeds=-5"], "--seeds: seed -5 is negative; seeds are non-negative integers"),
+            ([.. finetune, "--seeds", "1,,2"], "--seeds '1,,2': item 2 is empty; give comma-separated integers, e.g. 42,100"),
+            ([.. finetune, "--seeds", "1,2,"], "--seeds '1,2,': item 3 is empty; give comma-separated integers, e.g. 42,100"),
+            ([.. finetune, "--seeds", "1,x"], "--seeds '1,x': 'x' is not an integer"),
+            (["experiment", "--manifest", d.Manifest, "--out", r, "--seeds=3,-2"], "--seeds: seed -2 is negative; seeds are non-negative integers"),
+            (["experiment", "--manifest", d.Manifest, "--out", r, "--systems", "bow,,mfcc"],
+                $"--systems 'bow,,mfcc': item 2 is empty; give some of {string.Join(", ", SpeechTok.Experiments.Runner.ExperimentRunner.Systems)}"),
+            (["baseline", "bow", "--manifest", d.Manifest, "--grid", "", "--out", r], "--grid is empty; give comma-separated C values, e.g. 0.01,0.03,0.1"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1,,2", "--out", Path.Combine(r, "s.json")],
+                "--layers '1,,2': item 2 is empty; give layers such as 2-8, 1-8 or 1,3,5-8"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--seed", "-1", "--out", Path.Combine(r, "s.json")], "--seed: '-1' is not a non-negative integer. (see `speechtok select --help`)"),
+            ([.. finetune, "--lora-target-modules", "q_proj,,v_proj"], "--lora-target-modules 'q_proj,,v_proj': item 2 is empty; give projection names or all-linear"),
+            (["lm", "train", "--train", d.Manifest, "--out", r, "--seed", "-5"], "--seed -5: must be at least 0 (see `speechtok lm train --help`)"),
+        })
+        {
+            var (code, stdout, err) = CliRunner.Run(args);
+            Assert.Equal(2, code);
+            Assert.Equal("", stdout);
+            Assert.Equal($"error: {message}", err.Trim());
+        }
+        Assert.False(Directory.Exists(r));
+        Assert.Equal("--seeds: seed -1 is negative; seeds are non-negative integers",
+            Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = "unused", Out = r, TextOnly = true, Options = new FinetuneOptions { Seeds = [1, -1] } })).Message);
+    }
+
+    /// <summary>finetune --no-pretrain named its system audio-lasso-no-pretrain, the experiment and README audio-lasso-nopt.</summary>
+    [Fact]
+    public void A_no_pretrain_run_is_named_as_the_experiment_names_that_system()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string run = Path.Combine(d.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = run, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        string system = RunFile.Load(Path.Combine(run, RunFile.FileName)).System;
+        Assert.Equal("audio-lasso-nopt", system);
+        Assert.Contains(system, SpeechTok.Experiments.Runner.ExperimentRunner.Systems);
+    }
+
+    /// <summary>select's default --layers was 1-8 whatever the code store held: a store of fewer layers failed deep inside the selection.</summary>
+    [Fact]
+    public void Select_without_layers_uses_every_layer_of_the_code_store()
+    {
+        using var d = new ToyData();
+        string path = Path.Combine(d.Dir, "s.json");
+        var (code, _, err) = CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--c", "1", "--out", path);
+        Assert.True(code == 0, err);
+        Assert.Equal([1, 2], SelectionFile.Load(path).Layers);
     }
 
     /// <summary>select --sweep-c wrote the sweep into selection.json but printed nothing about it.</summary>
@@ -370,6 +481,9 @@ public sealed class OptionValidationTests
         Assert.Equal(2, code);
         Assert.Equal("", stdout);
         Assert.Equal("error: --lr: 'x' is not a number. --epochs: 'abc' is not an integer. (see `speechtok finetune --help`)", err.Trim());
+        // an alias as typed, not the option's first name
+        Assert.Equal("error: --num-classes: 'x' is not an integer. (see `speechtok finetune --help`)",
+            CliRunner.Run("finetune", "--manifest", "m.csv", "--out", "o", "--text-only", "--num-classes", "x").Err.Trim());
         (code, _, err) = CliRunner.Run("lm", "train", "--bogus");
         Assert.Equal(2, code);
         Assert.Single(err.Trim().Split('\n'));

@@ -83,7 +83,7 @@ public sealed class PredictManifestTests
             + "predict it with a multi-label run, or drop the column to predict it unlabelled", Refusal(run, ml.Manifest));
         string sidecar = SpeechTok.Audio.Manifest.LabelNamesPath(ml.Manifest);
         File.WriteAllLines(sidecar, ["joy", "fear", "anger"]);
-        Assert.Equal($"error: {sidecar}: 3 class names, but the run '{run}' has 2 classes", Refusal(run, ml.Manifest));
+        Assert.Equal($"error: {sidecar}: 3 class names, but {Path.Combine(run, RunFile.FileName)} num_labels is 2", Refusal(run, ml.Manifest));
         Assert.False(File.Exists(outPath));
     }
 }

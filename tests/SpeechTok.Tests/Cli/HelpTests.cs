@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using SpeechTok.Cli;
+
+namespace SpeechTok.Tests.Cli;
+
+/// <summary>The help text: every command, option and argument says what it is, as a sentence.</summary>
+public sealed class HelpTests
+{
+    /// <summary>
+    /// lm train's --max-grad-norm, --eval-batch-size and --seed had no description, --serialization said only "compact or
+    /// reference.", and bench tokenizer's were lower-case fragments. A description is a sentence: it ends with a full stop
+    /// and starts with a capital letter, unless with a value the option takes or a file name ("compact (…) or reference (…).").
+    /// </summary>
+    [Fact]
+    public void Every_command_option_and_argument_has_a_sentence_for_a_description()
+    {
+        var bad = new List<string>();
+        void Check(string what, string? description, string? values)
+        {
+            string d = description?.Trim() ?? "";
+            string first = d.Split(' ', ',', '(')[0];
+            bool literal = first.Length > 0 && (values?.Split('|').Contains(first) == true || first.Any(c => c is '.' or '-' or '_' or '`' || char.IsDigit(c)));
+            if (d.Length == 0 || !d.EndsWith('.') || !(char.IsUpper(d[0]) || literal)) bad.Add($"{what}: \"{description}\"");
+        }
+        void Walk(Command command, string path)
+        {
+            Check(path, command.Description, null);
+            foreach (var o in command.Options.Where(o => o is not HelpOption and not VersionOption))
+                Check($"{path} {o.Name}", o.Description, o.HelpName);
+            foreach (var a in command.Arguments) Check($"{path} <{a.Name}>", a.Description, a.HelpName);
+            foreach (var s in command.Subcommands) Walk(s, $"{path} {s.Name}");
+        }
+        Walk(SpeechTokCommand.Build(), "speechtok");
+        Assert.True(bad.Count == 0, string.Join("\n", bad));
+    }
+
+    /// <summary>Gradient accumulation was pretrain's --accumulation and lm train's --grad-accum; HF TrainingArguments' name is primary now, the old spellings aliases.</summary>
+    [Fact]
+    public void Gradient_accumulation_is_named_as_hf_names_it_everywhere_with_the_old_spellings_as_aliases()
+    {
+        var root = SpeechTokCommand.Build();
+        Command Find(params string[] path) => path.Aggregate((Command)root, (c, name) => c.Subcommands.Single(s => s.Name == name));
+        foreach (var (command, old) in new[] { (Find("pretrain"), "--accumulation"), (Find("lm", "train"), "--grad-accum") })
+        {
+            var option = command.Options.Single(o => o.Name == "--gradient-accumulation-steps");
+            Assert.Equal([old], option.Aliases);
+        }
+        Assert.DoesNotContain(root.Subcommands.SelectMany(c => c.Subcommands.Append(c)).SelectMany(c => c.Options), o => o.Name is "--accumulation" or "--grad-accum");
+        // an alias is named as typed when its value is refused
+        var (code, _, err) = CliRunner.Run("lm", "train", "--train", "t", "--out", "o", "--grad-accum", "0");
+        Assert.Equal(2, code);
+        Assert.Equal("error: --grad-accum 0: must be at least 1 (see `speechtok lm train --help`)", err.Trim());
+    }
+}
