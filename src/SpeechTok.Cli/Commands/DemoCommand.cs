@@ -16,7 +16,7 @@ internal static class DemoCommand
         var defaults = new DemoOptions();
         var outDir = new Option<string>("--out") { Description = "Output folder: data/ (the dataset) and experiment/ (results). Rerun to resume.", DefaultValueFactory = _ => "runs/demo" };
         var threads = CliLists.Threads("Worker threads, one per core by default.");
-        var seed = new Option<int>("--seed") { Description = "Dataset seed (other sentences and voice settings).", DefaultValueFactory = _ => defaults.Seed };
+        var seed = new Option<int>("--seed") { Description = "Dataset seed (other sentences and voice settings); a non-negative integer.", DefaultValueFactory = _ => defaults.Seed }.AtLeast(0);
         var labeling = new Option<DemoLabeling>("--labeling") { Description = "Quadrants (4 classes: arousal × polarity), Incongruent (binary: the voice contradicts the words) or MultiLabel (4 labels, any subset: negative words, high pitch, fast, loud).", DefaultValueFactory = _ => defaults.Labeling }.OneOf();
         var metric = CliLists.MetricForBestModelOption();
         var count = new Option<int>("--count") { Description = "Clips in the dataset (a multiple of 4, at least 24), split about 70/15/15 by sentence (val and test round up, so small counts give them more).", DefaultValueFactory = _ => defaults.Count };

@@ -21,7 +21,7 @@ internal static class TokenizeCommand
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var threads = CliLists.Threads("Parallel samples, one per core by default.");
         var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels instead of taking channel 0." };
-        var seed = new Option<int>("--seed") { Description = "Seed for fitting the built-in tokenizer.", DefaultValueFactory = _ => new BuiltinFitOptions().Seed };
+        var seed = new Option<int>("--seed") { Description = "Seed for fitting the built-in tokenizer; a non-negative integer.", DefaultValueFactory = _ => new BuiltinFitOptions().Seed }.AtLeast(0);
         var cmd = new Command("tokenize", "Tokenize every sample of a manifest into a code store (skips finished samples).")
             { manifest, tokenizer, outDir, jsonl, audioRoot, threads, mixdown, seed };
         cmd.SetAction(r =>

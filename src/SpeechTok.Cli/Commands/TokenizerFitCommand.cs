@@ -15,7 +15,7 @@ internal static class TokenizerFitCommand
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (the train split is used).", Required = true };
         var outDir = new Option<string>("--out") { Description = "Folder to write the tokenizer to.", Required = true };
         var defaults = new BuiltinFitOptions();
-        var seed = new Option<int>("--seed") { Description = "Random seed (k-means++ init).", DefaultValueFactory = _ => defaults.Seed };
+        var seed = new Option<int>("--seed") { Description = "Random seed (k-means++ init); a non-negative integer.", DefaultValueFactory = _ => defaults.Seed }.AtLeast(0);
         var size = new Option<int>("--codebook-size") { Description = "Codes per layer at most (fewer when the data is small: frames / --frames-per-code).", DefaultValueFactory = _ => defaults.CodebookSize };
         var perCode = new Option<int>("--frames-per-code") { Description = "Fitting frames per code: a layer gets min(--codebook-size, frames / this) codes.", DefaultValueFactory = _ => defaults.FramesPerCode };
         var layers = new Option<int>("--num-quantizers") { Description = "Residual layers.", DefaultValueFactory = _ => defaults.NumQuantizers };

@@ -366,6 +366,9 @@ public sealed class OptionValidationTests
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--seed", "-1", "--out", Path.Combine(r, "s.json")], "--seed: '-1' is not a non-negative integer. (see `speechtok select --help`)"),
             ([.. finetune, "--lora-target-modules", "q_proj,,v_proj"], "--lora-target-modules 'q_proj,,v_proj': item 2 is empty; give projection names or all-linear"),
             (["lm", "train", "--train", d.Manifest, "--out", r, "--seed", "-5"], "--seed -5: must be at least 0 (see `speechtok lm train --help`)"),
+            (["demo", "--seed", "-3", "--out", r], "--seed -3: must be at least 0 (see `speechtok demo --help`)"),
+            (["tokenize", "--manifest", d.Manifest, "--tokenizer", "builtin", "--seed", "-3", "--out", r], "--seed -3: must be at least 0 (see `speechtok tokenize --help`)"),
+            (["tokenizer", "fit", "--manifest", d.Manifest, "--seed", "-3", "--out", r], "--seed -3: must be at least 0 (see `speechtok tokenizer fit --help`)"),
         })
         {
             var (code, stdout, err) = CliRunner.Run(args);
