@@ -41,8 +41,7 @@ public static class CChoice
     public static double Choose(IReadOnlyList<CSweepPoint> points, SelectedTokenRange range, int occurring)
     {
         var (min, max) = range.For(occurring);
-        if (range.Required && min > max)
-            throw new SpeechTokException($"{range.Settings(occurring) ?? "the selected-token range"}: at least {min} and at most {max} selected audio tokens is an empty range; lower the first or raise the second");
+        range.RequireNonEmpty(occurring);
         if (range.Required && !points.Any(p => Inside(p, min, max)))
             throw new SpeechTokException($"{range.Settings(occurring) ?? "the selected-token range"}: no C of the sweep keeps {min}–{max} audio tokens; selected audio tokens per C: " +
                 string.Join(", ", points.Select(p => $"{p.C:G4} → {p.SelectedTokens}")));

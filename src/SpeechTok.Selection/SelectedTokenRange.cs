@@ -66,6 +66,16 @@ public sealed record SelectedTokenRange(int MinTokens = SelectedTokenRange.Defau
         if (sweepCount == 0) throw new SpeechTokException($"{named}: for the C that --sweep-c chooses, and there is no sweep: give --sweep-c C1,C2,… or drop {named}");
     }
 
+    /// <summary>Refuses a constraint (<see cref="Required"/>) whose range is empty on <paramref name="occurring"/> audio token
+    /// types in train: at least N and at most floor(F × types) with N above that.</summary>
+    /// <exception cref="SpeechTokException">The range is empty, naming the settings.</exception>
+    public void RequireNonEmpty(int occurring)
+    {
+        var (min, max) = For(occurring);
+        if (Required && min > max)
+            throw new SpeechTokException($"{Settings(occurring) ?? "the selected-token range"}: at least {min} and at most {max} selected audio tokens is an empty range; lower the first or raise the second");
+    }
+
     /// <summary>The settings that were given, as messages name them ("--min-tokens and --max-token-share"); null when none was.</summary>
     public string? Named => (MinTokensName, MaxTokenShareName) switch
     {

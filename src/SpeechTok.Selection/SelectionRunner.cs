@@ -43,6 +43,7 @@ public static class SelectionRunner
 
         var counts = TokenSelection.AudioBagOfTokens(rows, layout);
         var occurringAudio = counts.NonZeroColumns();
+        o.ChooseC?.RequireNonEmpty(occurringAudio.Length); // before the sweep's fits, not after them
         if (o.RandomK is int k)
         {
             // Drawn among the codes that occur in train: a tokenizer that uses fewer codes a layer than the
