@@ -49,19 +49,21 @@ public sealed class Manifest
     /// <exception cref="SpeechTokException">A missing file or column, an empty <c>label</c> cell, a label outside 0..K−1 or a
     /// sidecar of another class count (each naming the file and line), fewer than two classes.</exception>
     public static Manifest Load(string path, string? audioRoot = null, int? numClasses = null, string numClassesSource = DefaultCountSource) =>
-        Load(path, audioRoot, numClasses, numClassesSource, unlabelledTask: null);
+        Load(path, audioRoot, numClasses, numClassesSource, unlabelledTask: null, predicted: null);
 
     /// <summary>
     /// Loads a manifest to predict with a model of <paramref name="task"/> and <paramref name="numClasses"/> classes
     /// (<c>predict --manifest</c>). Its labels are optional: without a <c>label</c>/<c>labels</c> column every sample is
     /// unlabelled (<see cref="ManifestSample.Labelled"/> false, and <see cref="Task"/> is <paramref name="task"/>), and so is
     /// every sample of a split whose <c>label</c> cells are all empty; a split with some <c>label</c> cells empty and some
-    /// not is refused, naming its first empty line (a <c>labels</c> cell may be empty: no label is on). Labels that are
-    /// given are checked as <see cref="Load(string, string?, int?, string)"/> checks them.
+    /// not is refused when it is <paramref name="split"/>, naming its first empty line (a <c>labels</c> cell may be empty:
+    /// no label is on); the other splits are not predicted, and their labels are not read. Labels that are given are
+    /// checked as <see cref="Load(string, string?, int?, string)"/> checks them.
     /// </summary>
+    /// <param name="split">The split to predict.</param>
     /// <param name="numClassesSource">The run's field the class count comes from, as messages name it (e.g. "RUN/run.json num_labels").</param>
-    public static Manifest LoadToPredict(string path, string? audioRoot, TaskKind task, int numClasses, string numClassesSource) =>
-        Load(path, audioRoot, numClasses, numClassesSource, task);
+    public static Manifest LoadToPredict(string path, string? audioRoot, string split, TaskKind task, int numClasses, string numClassesSource) =>
+        Load(path, audioRoot, numClasses, numClassesSource, task, split);
 
     private const string DefaultCountSource = "class count";
 
@@ -89,7 +91,8 @@ public sealed class Manifest
     }
 
     /// <param name="unlabelledTask">Non-null: labels are optional (<see cref="LoadToPredict"/>), and a manifest without a label column has this task.</param>
-    private static Manifest Load(string path, string? audioRoot, int? numClasses, string numClassesSource, TaskKind? unlabelledTask)
+    /// <param name="predicted">With <paramref name="unlabelledTask"/>: the split to predict, the only one refused when half labelled.</param>
+    private static Manifest Load(string path, string? audioRoot, int? numClasses, string numClassesSource, TaskKind? unlabelledTask, string? predicted)
     {
         path = System.IO.Path.GetFullPath(path);
         if (!File.Exists(path)) throw new SpeechTokException($"manifest '{path}' does not exist");
@@ -188,8 +191,11 @@ public sealed class Manifest
         foreach (var (split, empty) in firstEmpty)
         {
             if (firstFilled.TryGetValue(split, out int filled))
+            {
+                if (split != predicted) continue; // not predicted: its labels are never read
                 throw new SpeechTokException($"{path}:{empty}: column 'label' is empty, but line {filled} of split '{split}' has a label; "
                     + "a split is predicted with the labels of all its samples or of none: fill the cell, or empty every label cell of the split");
+            }
             for (int i = 0; i < samples.Count; i++)
                 if (samples[i].Split == split) samples[i] = samples[i] with { Labelled = false };
         }

@@ -38,7 +38,7 @@ internal static class PredictCommand
                 if (r.GetValue(text) != null || r.GetValue(audio) != null || r.GetValue(tokenizer) != null)
                     throw new SpeechTokException("--manifest (batch) excludes --text, --audio and --tokenizer (one sample; a batch reads its codes from --codes)");
                 var o = r.GetValue(outPath) ?? throw new SpeechTokException("--manifest needs --out FILE");
-                var parsed = Manifest.LoadToPredict(m, r.GetValue(audioRoot), meta.TaskKind, meta.NumLabels, $"{Path.Combine(runDir, RunFile.FileName)} num_labels");
+                var parsed = Manifest.LoadToPredict(m, r.GetValue(audioRoot), r.GetValue(split)!, meta.TaskKind, meta.NumLabels, $"{Path.Combine(runDir, RunFile.FileName)} num_labels");
                 int n = RunEvaluation.PredictSplit(runDir, parsed, r.GetValue(split)!, o, r.GetValue(codes), Console.Error.WriteLine);
                 Console.WriteLine($"{n} predictions → {Path.GetFullPath(o)}");
                 return 0;

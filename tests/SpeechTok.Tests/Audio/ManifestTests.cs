@@ -177,14 +177,14 @@ public sealed class ManifestTests : IDisposable
     {
         var none = Write("split,text,audio_path_list\ntest,a,a.wav\ntest,b,b.wav\n");
         Assert.Contains("required column 'label'", Assert.Throws<SpeechTokException>(() => Manifest.Load(none)).Message);
-        var m = Manifest.LoadToPredict(none, null, TaskKind.Multilabel, 3, "R/run.json num_labels");
+        var m = Manifest.LoadToPredict(none, null, "test", TaskKind.Multilabel, 3, "R/run.json num_labels");
         Assert.Equal((TaskKind.Multilabel, 3), (m.Task, m.NumClasses));
         Assert.All(m.Samples, s => Assert.Equal((false, 0), (s.Labelled, s.Labels.Length)));
 
         // Labelled train, unlabelled test: each split is one or the other.
         var mixed = Write("split,text,audio_path_list,label\ntrain,a,a.wav,1\ntrain,b,b.wav,0\ntest,c,c.wav,\ntest,d,d.wav, \n");
         Assert.EndsWith("m.csv:4: column 'label' is empty", Assert.Throws<SpeechTokException>(() => Manifest.Load(mixed)).Message);
-        m = Manifest.LoadToPredict(mixed, null, TaskKind.Binary, 2, "R/run.json num_labels");
+        m = Manifest.LoadToPredict(mixed, null, "test", TaskKind.Binary, 2, "R/run.json num_labels");
         Assert.All(m.Split("train"), s => Assert.True(s.Labelled));
         Assert.All(m.Split("test"), s => Assert.False(s.Labelled));
         Assert.Equal([1], m.Split("train")[0].Labels);
@@ -192,13 +192,15 @@ public sealed class ManifestTests : IDisposable
         // A split half labelled is refused, naming its first empty cell.
         var half = Write("split,text,audio_path_list,label\ntest,a,a.wav,1\ntest,b,b.wav,\ntest,c,c.wav,\ntrain,d,d.wav,\n");
         Assert.EndsWith("m.csv:3: column 'label' is empty, but line 2 of split 'test' has a label; a split is predicted with the labels of all its samples or of none: "
-            + "fill the cell, or empty every label cell of the split", Assert.Throws<SpeechTokException>(() => Manifest.LoadToPredict(half, null, TaskKind.Binary, 2, "R/run.json num_labels")).Message);
+            + "fill the cell, or empty every label cell of the split", Assert.Throws<SpeechTokException>(() => Manifest.LoadToPredict(half, null, "test", TaskKind.Binary, 2, "R/run.json num_labels")).Message);
+        // Half labelled but not predicted: its labels are never read.
+        Assert.Single(Manifest.LoadToPredict(half, null, "train", TaskKind.Binary, 2, "R/run.json num_labels").Split("train"));
 
         // Empty multi-label cells are labels (none on), not missing ones; labels given are checked against the run's class count.
-        m = Manifest.LoadToPredict(Write("split,text,audio_path_list,labels\ntest,a,a.wav,\ntest,b,b.wav,\n"), null, TaskKind.Multilabel, 2, "R/run.json num_labels");
+        m = Manifest.LoadToPredict(Write("split,text,audio_path_list,labels\ntest,a,a.wav,\ntest,b,b.wav,\n"), null, "test", TaskKind.Multilabel, 2, "R/run.json num_labels");
         Assert.All(m.Samples, s => Assert.True(s.Labelled));
         Assert.EndsWith("m.csv:2: label 2 is outside 0..1 (R/run.json num_labels 2)",
-            Assert.Throws<SpeechTokException>(() => Manifest.LoadToPredict(Write("split,text,audio_path_list,label\ntest,a,a.wav,2\n"), null, TaskKind.Binary, 2, "R/run.json num_labels")).Message);
+            Assert.Throws<SpeechTokException>(() => Manifest.LoadToPredict(Write("split,text,audio_path_list,label\ntest,a,a.wav,2\n"), null, "test", TaskKind.Binary, 2, "R/run.json num_labels")).Message);
     }
 
     [Fact]
