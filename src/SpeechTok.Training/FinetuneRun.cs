@@ -75,7 +75,7 @@ public static class FinetuneRun
         if (spec.Pretrained != null) (rows, head) = Pretrainer.LoadRows(spec.Pretrained, lm);
         var runFile = new RunFile
         {
-            System = spec.System ?? (spec.TextOnly ? "text-only-llm" : vector ? "audio-vector" : spec.Pretrained != null ? "audio-lasso" : "audio-lasso-nopt"), // the experiment's names
+            System = spec.System ?? (spec.TextOnly ? "text-only-llm" : vector ? "audio-vector" : spec.Pretrained != null ? "audio-lasso" : RunFile.NoPretrainSystem), // the experiment's names
             Manifest = manifest.Path, ManifestSha256 = manifest.Sha256, Task = ExperimentResults.TaskName(manifest.Task), NumLabels = k,
             Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), ModelStamp = ModelResolver.Stamp(ModelResolver.Reference(lm.Folder)),
             PretrainedSha256 = spec.Pretrained == null ? null : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(spec.Pretrained, Pretrainer.RowsFile)))),

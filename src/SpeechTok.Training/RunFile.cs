@@ -96,6 +96,9 @@ public sealed record RunFile : IArtifact
         if (!audio && AudioEncoder != null) throw new SpeechTokException($"{source}: the run uses an audio vector; pass {audioName}");
     }
 
+    /// <summary>The default system name of <c>finetune --no-pretrain</c> (the experiment's), and the one it had before.</summary>
+    public const string NoPretrainSystem = "audio-lasso-nopt", LegacyNoPretrainSystem = "audio-lasso-no-pretrain";
+
     /// <summary>Fails when <paramref name="previous"/> (the folder's run.json) differs from this run in a field that defines it.</summary>
     public void RequireSameRunAs(RunFile previous, string path)
     {
@@ -106,6 +109,8 @@ public sealed record RunFile : IArtifact
             Codes = RunFiles.FullPath(previous.Codes), Pretrained = RunFiles.FullPath(previous.Pretrained), CodesSha256 = previous.CodesSha256 ?? CodesSha256,
             BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256, ModelStamp = ModelResolver.InCurrentForm(previous.ModelStamp, Model, ModelStamp),
             PretrainedSha256 = previous.PretrainedSha256 ?? PretrainedSha256,
+            // finetune --no-pretrain named its system audio-lasso-no-pretrain before it took the experiment's name
+            System = previous.System == LegacyNoPretrainSystem && System == NoPretrainSystem ? System : previous.System,
         };
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)
             throw new SpeechTokException($"{path}: '{d.Field}' differs from this command's ({d.Was} vs {d.Now}); use another --out to start a new run");

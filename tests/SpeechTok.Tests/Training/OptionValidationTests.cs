@@ -391,6 +391,13 @@ public sealed class OptionValidationTests
         string system = RunFile.Load(Path.Combine(run, RunFile.FileName)).System;
         Assert.Equal("audio-lasso-nopt", system);
         Assert.Contains(system, SpeechTok.Experiments.Runner.ExperimentRunner.Systems);
+
+        // A folder made under the old default name resumes with the same command (the recorded name is kept).
+        string old = Path.Combine(d.Dir, "old");
+        var spec = new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = old, Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        FinetuneRun.Run(spec with { System = RunFile.LegacyNoPretrainSystem });
+        FinetuneRun.Run(spec);
+        Assert.Contains("'system' differs", Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(spec with { System = "audio-random" })).Message);
     }
 
     /// <summary>select's default --layers was 1-8 whatever the code store held: a store of fewer layers failed deep inside the selection.</summary>
