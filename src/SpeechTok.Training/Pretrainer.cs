@@ -172,7 +172,9 @@ public static class Pretrainer
             string? sha = ModelResolver.BuiltinSha256(model), wasSha = meta.BuiltinLmSha256 ?? sha;
             if (was != model || wasSha != sha)
                 throw new SpeechTokException($"{metaPath}: the rows were pre-trained on model {Describe(was, wasSha)}, this run uses {Describe(model, sha)}; pre-train again on this model");
-            if (meta.ModelStamp is { } stamp && !ModelResolver.StampMatches(stamp, model))
+            // Content stamps only: a legacy one (sizes and times) cannot tell a touched folder from an edited one, and rows
+            // were never checked against it.
+            if (meta.ModelStamp is { } stamp && stamp.StartsWith(ModelResolver.StampPrefix, StringComparison.Ordinal) && !ModelResolver.StampMatches(stamp, model))
                 throw new SpeechTokException($"{metaPath}: the model folder {lm.Folder} changed since the rows were pre-trained (its config, tokenizer or weight files differ); "
                     + "the rows fit the weights they were trained through: pre-train again, or restore the folder");
         }

@@ -61,7 +61,10 @@ internal static class ExperimentReport
         }
 
         var notes = new List<string>();
-        if (ctx.NumQuantizers != AudioFeatureLayout.SpeechTokenizerLayers)
+        if (ctx.NumQuantizers < 2)
+            notes.Add($"The speech tokenizer has one RVQ layer, not SpeechTokenizer's {AudioFeatureLayout.SpeechTokenizerLayers}: audio-lasso-8 selects on it; " +
+                      "audio-lasso, audio-lasso-nopt and audio-random, which use the layers after the first, cannot run.");
+        else if (ctx.NumQuantizers != AudioFeatureLayout.SpeechTokenizerLayers)
             notes.Add($"The speech tokenizer has {ctx.NumQuantizers} RVQ layers, not SpeechTokenizer's {AudioFeatureLayout.SpeechTokenizerLayers}: audio-lasso, audio-lasso-nopt " +
                       $"and audio-random use layers {acoustic.Replace('-', '–')} (all but the first), audio-lasso-8 all of them ({ctx.AllLayers.Replace('-', '–')}); the systems keep the paper's names.");
         if (TokensVersusVector(results, ctx.Options.AudioEncoder) is { } versus) notes.Add(versus);
