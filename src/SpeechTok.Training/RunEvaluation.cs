@@ -85,14 +85,16 @@ public static class RunEvaluation
     public static int PredictSplit(string run, Manifest manifest, string split, string outPath, string? codes = null, Action<string>? log = null)
     {
         OutputPaths.RequireFile(outPath, "predictions.jsonl");
-        using var rm = RunModel.Load(run);
-        var task = rm.Meta.TaskKind;
+        // The manifest's kind is checked from run.json, before the model loads (minutes for a large one).
+        var meta = RunFile.Load(Path.Combine(run, RunFile.FileName));
+        var task = meta.TaskKind;
         var samples = manifest.Split(split);
         bool labelled = samples[0].Labelled; // the same for every sample of a split
         if (labelled && (manifest.Task == TaskKind.Multilabel) != (task == TaskKind.Multilabel))
             throw new SpeechTokException(manifest.Task == TaskKind.Multilabel
-                ? $"{manifest.Path} has a 'labels' column (multi-label), but the run {run} is {rm.Meta.Task} ({rm.Meta.NumLabels} classes); predict it with a multi-label run, or drop the column to predict it unlabelled"
-                : $"{manifest.Path} has a 'label' column (single-label), but the run {run} is multilabel ({rm.Meta.NumLabels} labels); predict it with a single-label run, or drop the column to predict it unlabelled");
+                ? $"{manifest.Path} has a 'labels' column (multi-label), but the run {run} is {meta.Task} ({meta.NumLabels} classes); predict it with a multi-label run, or drop the column to predict it unlabelled"
+                : $"{manifest.Path} has a 'label' column (single-label), but the run {run} is multilabel ({meta.NumLabels} labels); predict it with a single-label run, or drop the column to predict it unlabelled");
+        using var rm = RunModel.Load(run);
         if (rm.Encoder != null) manifest.RequireClips();
         string? codesDir = rm.Serializer.NeedsCodes ? codes ?? rm.Meta.Codes ?? throw new SpeechTokException($"{run}: run.json names no code store; pass --codes") : null;
         using var store = codesDir == null ? null : CodeStore.Open(codesDir);
