@@ -109,7 +109,9 @@ public static class Finetuner
                 if (lora != null) lora.Step = state.DropoutStep;
                 trainCurve = [.. state.TrainLoss];
                 valCurve = [.. state.Val];
-                log?.Invoke($"seed {seed}: resuming after epoch {state.EpochsDone} (step {opt.StepCount})");
+                log?.Invoke(state.Stopped || opt.StepCount >= total // a crash between the last checkpoint and done.json
+                    ? $"seed {seed}: training already finished ({(state.Stopped ? "stopped early" : "every epoch done")}: epoch {state.EpochsDone}, step {opt.StepCount}): nothing left to train; its best epoch is evaluated again"
+                    : $"seed {seed}: resuming after epoch {state.EpochsDone} (step {opt.StepCount})");
                 return new TrainingStatus(opt.StepCount, state.BestMetric, (long)state.BestEpoch * perEpoch, state.EpochsWithoutImprovement, state.Stopped);
             },
             AfterStep = afterStep,

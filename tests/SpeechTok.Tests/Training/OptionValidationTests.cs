@@ -84,6 +84,23 @@ public sealed class OptionValidationTests
         Assert.DoesNotContain(logs, l => l.StartsWith("resuming", StringComparison.Ordinal));
     }
 
+    /// <summary>A seed whose last checkpoint was written but not its done.json (a crash between the two) said "resuming after epoch N".</summary>
+    [Fact]
+    public void A_finished_seed_without_done_json_says_it_is_finished_not_resuming()
+    {
+        using var d = new ToyData(perSplit: 8);
+        var spec = new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = Path.Combine(d.Dir, "run"), TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 2 } };
+        FinetuneRun.Run(spec);
+        string seedDir = FinetuneRun.SeedDir(spec.Out, 1);
+        Assert.True(Directory.Exists(Path.Combine(seedDir, Checkpoint.Folder)), "the seed keeps its checkpoint");
+        File.Delete(Path.Combine(seedDir, SeedDone.FileName));
+        var logs = new List<string>();
+        FinetuneRun.Run(spec, logs.Add);
+        Assert.Contains(logs, l => Regex.IsMatch(l, @"^seed 1: training already finished \((every epoch done|stopped early): epoch \d+, step \d+\): nothing left to train"));
+        Assert.DoesNotContain(logs, l => l.Contains("resuming", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(seedDir, SeedDone.FileName)));
+    }
+
     /// <summary>pretrain --max-length 5 cut every sample's audio tokens, so only the markers were trained; the log gave the truncation count only.</summary>
     [Fact]
     public void Pretrain_refuses_a_max_length_that_cuts_every_audio_token_and_warns_when_it_cuts_some()
