@@ -35,6 +35,13 @@ public sealed record AudioFeatureLayout
         return new AudioFeatureLayout(layerNumbers.Select(l => l - 1).ToArray(), codebookSize);
     }
 
+    /// <summary>
+    /// The feature stride for codes of a tokenizer with <paramref name="codebookSize"/> codes a layer: 1024 (SpeechTokenizer's,
+    /// and the stride of every selection.json so far) unless the codebook is larger, when it is the codebook size, so that
+    /// the features of two layers never overlap.
+    /// </summary>
+    public static int StrideFor(int codebookSize) => Math.Max(DefaultCodebookSize, codebookSize);
+
     /// <summary>RVQ layers of SpeechTokenizer (and of the built-in tokenizer by default): what <c>--layers</c> is checked against without a code store.</summary>
     public const int SpeechTokenizerLayers = 8;
 

@@ -27,7 +27,7 @@ public sealed record SelectedAudioTokens
     {
         if (CodesTokenizer != null && CodesTokenizer != storeTokenizer)
             throw new SpeechTokException($"{Path}: the tokens were selected from codes of tokenizer {CodesTokenizer}, but {storeDir} holds codes of {storeTokenizer}; select again on this store");
-        // select lays features out with a stride of 1024 whatever the tokenizer: smaller codebooks fit, larger ones do not
+        // select's stride is max(1024, codebook size) (AudioFeatureLayout.StrideFor): a store of a larger codebook than the selection's is another layout
         if (storeCodebookSize > CodebookSize)
             throw new SpeechTokException($"{Path}: codebook_size {CodebookSize}, but {storeDir} holds codes of a {storeCodebookSize}-code tokenizer, beyond the selection's layout; select again on this store");
     }

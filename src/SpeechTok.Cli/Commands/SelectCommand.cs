@@ -51,12 +51,13 @@ internal static class SelectCommand
             using var store = dir == null ? null : CodeStore.Open(dir);
             // Without a store (--random), the layers of SpeechTokenizer.
             int numQuantizers = store?.NumQuantizers ?? AudioFeatureLayout.SpeechTokenizerLayers;
+            int stride = AudioFeatureLayout.StrideFor(store?.CodebookSize ?? AudioFeatureLayout.DefaultCodebookSize);
             var opts = new SelectOptions
             {
                 Manifest = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses), OptionRules.Given(pr, numClasses)),
                 Layout = pr.GetValue(layers) is { } spec
-                    ? AudioFeatureLayout.Parse(spec, numQuantizers, codes: store == null ? null : $"code store {dir}")
-                    : AudioFeatureLayout.AllLayers(numQuantizers),
+                    ? AudioFeatureLayout.Parse(spec, numQuantizers, stride, codes: store == null ? null : $"code store {dir}")
+                    : AudioFeatureLayout.AllLayers(numQuantizers, stride),
                 Bow = pr.GetResult(bow) is { Implicit: false } && pr.GetValue(noBow)
                     ? throw new SpeechTokException("--bow and --no-bow contradict each other; pass one")
                     : pr.GetValue(bow) && !pr.GetValue(noBow),

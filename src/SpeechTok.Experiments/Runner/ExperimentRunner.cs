@@ -224,11 +224,11 @@ public static class ExperimentRunner
                     if (lasso != null)
                     {
                         int k = SelectionFile.Load(lasso).SelectedFeatures.Length;
-                        doc = SelectionRunner.Run(Select(AcousticLayers) with { RandomK = k, Seed = SelectOptions.DefaultSeed }, s => store.TryGet(s));
+                        doc = SelectionRunner.Run(Select(AcousticLayers, store.CodebookSize) with { RandomK = k, Seed = SelectOptions.DefaultSeed }, s => store.TryGet(s));
                     }
                     else
                     {
-                        doc = SelectionRunner.Run(Select(which) with { SweepC = preset.SweepC, ChooseC = preset.TokenTarget }, s => store.TryGet(s));
+                        doc = SelectionRunner.Run(Select(which, store.CodebookSize) with { SweepC = preset.SweepC, ChooseC = preset.TokenTarget }, s => store.TryGet(s));
                         log($"selection {which}: C = {doc.C} → {doc.Counts!.SelectedAudio} audio tokens, inner F1 {doc.InnerSplit!.MacroF1}");
                     }
                     (doc with { CodesTokenizer = store.TokenizerIdentity }).Save(path);
@@ -238,9 +238,9 @@ public static class ExperimentRunner
             return _selections[which] = path;
         }
 
-        private SelectOptions Select(string layers) => new()
+        private SelectOptions Select(string layers, int codebookSize) => new()
         {
-            Manifest = manifest, Layout = AudioFeatureLayout.Parse(layers, numQuantizers), Bow = true, Seed = SelectOptions.DefaultSeed,
+            Manifest = manifest, Layout = AudioFeatureLayout.Parse(layers, numQuantizers, AudioFeatureLayout.StrideFor(codebookSize)), Bow = true, Seed = SelectOptions.DefaultSeed,
         };
 
         /// <summary>pretrain/{which}: rows of the selection's tokens, trained once and shared by every system using them.</summary>

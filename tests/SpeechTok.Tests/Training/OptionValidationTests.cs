@@ -428,6 +428,24 @@ public sealed class OptionValidationTests
         Assert.Equal([1, 2], SelectionFile.Load(path).Layers);
     }
 
+    /// <summary>select laid features out with a stride of 1024 whatever the code store held: a tokenizer of more codes a layer
+    /// (`tokenizer fit --codebook-size 2048`) failed inside the selection with a code "outside 0..1023".</summary>
+    [Fact]
+    public void Select_and_finetune_work_on_a_store_of_more_than_1024_codes_a_layer()
+    {
+        using var d = new ToyData(perSplit: 12, codebookSize: 2048);
+        string path = Path.Combine(d.Dir, "s.json");
+        var (code, _, err) = CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--c", "1", "--out", path);
+        Assert.True(code == 0, err);
+        var sel = SelectionFile.Load(path);
+        Assert.Equal(2048, sel.CodebookSize);
+        Assert.Contains(sel.SelectedFeatures, f => f is 2043 or 2045); // codes 2043 and 2045 of layer 1 tell the classes apart
+        var spec = new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = path, Model = d.Model(), Out = Path.Combine(d.Dir, "run"),
+            Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        FinetuneRun.Run(spec);
+        Assert.True(File.Exists(Path.Combine(FinetuneRun.SeedDir(Path.Combine(d.Dir, "run"), 1), SeedDone.FileName)));
+    }
+
     /// <summary>select --sweep-c wrote the sweep into selection.json but printed nothing about it.</summary>
     [Fact]
     public void Select_prints_the_sweep()
