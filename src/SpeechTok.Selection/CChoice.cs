@@ -2,31 +2,38 @@ namespace SpeechTok.Selection;
 
 /// <summary>
 /// Chooses the selection's C from a sweep instead of a constant tuned to one dataset: among the C values whose
-/// selection keeps a token count inside [min, max] (<see cref="SelectedTokenRange"/>), the best inner-split F1 wins
-/// (ties → fewer tokens); when none falls inside, the C whose count is closest to the range, or, for a constraint
+/// selection keeps a token count inside [min, max] (<see cref="SelectedTokenRange"/>), the best inner-split F1 (or mean
+/// F1 of a cross-validation, <see cref="SelectOptions.CvFolds"/>) wins (ties → fewer tokens); when none falls inside,
+/// the C whose count is closest to the range, or, for a constraint
 /// (<c>select --min-tokens/--max-token-share</c>), an error listing each C's count. Used by
 /// <see cref="SelectionRunner"/> when <see cref="SelectOptions.ChooseC"/> is set (<c>select --sweep-c</c> without
 /// <c>--c</c>, and the experiment runner).
 /// </summary>
 public static class CChoice
 {
-    /// <summary>The sweep of a selection.json (C, selected audio tokens, inner F1 — of class 1 for binary tasks), as plot points.</summary>
+    /// <summary>The sweep of a selection.json (C, selected audio tokens, the F1 the choice uses — of class 1 for binary tasks), as plot points.</summary>
     public static IReadOnlyList<CSweepPoint> Points(SelectionFile selection) => Points(selection.Sweep ?? [], selection.Task == "binary");
 
-    /// <summary>Sweep points ascending by C, scored by the F1 the choice uses: of class 1 when <paramref name="binary"/>, else macro.</summary>
+    /// <summary>
+    /// Sweep points ascending by C, scored by the F1 the choice uses: the cross-validation mean when the points have one, else
+    /// the inner split's; of class 1 when <paramref name="binary"/>, else macro.
+    /// </summary>
     public static IReadOnlyList<CSweepPoint> Points(IEnumerable<SelectionFile.SweepPoint> sweep, bool binary) =>
-        sweep.Select(p => new CSweepPoint(p.C, (binary ? p.InnerF1Class1 : p.InnerMacroF1) ?? 0, p.SelectedAudio)).OrderBy(p => p.C).ToList();
+        sweep.Select(p => new CSweepPoint(p.C, (binary ? p.CvF1Class1 ?? p.InnerF1Class1 : p.CvMacroF1 ?? p.InnerMacroF1) ?? 0, p.SelectedAudio)).OrderBy(p => p.C).ToList();
+
+    /// <summary>What scores the sweep, in words: "inner-split F1" or "5-fold CV F1".</summary>
+    private static string Scorer(int cvFolds) => cvFolds > 1 ? $"{cvFolds}-fold CV F1" : "inner-split F1";
 
     /// <summary>
     /// selection.json's <c>c_choice</c> for <paramref name="range"/> on <paramref name="occurring"/> audio token types in
     /// train: the rule in words (with the given settings and the share to its digits, 2.5 % rather than 3 %) and the range.
     /// </summary>
-    public static SelectionFile.CChoiceRule Describe(SelectedTokenRange range, int occurring)
+    public static SelectionFile.CChoiceRule Describe(SelectedTokenRange range, int occurring, int cvFolds = 1)
     {
         var (min, max) = range.For(occurring);
         return new SelectionFile.CChoiceRule
         {
-            Rule = $"best inner-split F1 among C with {min}–{max} selected tokens " +
+            Rule = $"best {Scorer(cvFolds)} among C with {min}–{max} selected tokens " +
                 (range.Required ? $"({range.Settings(occurring)})" : "(else the C closest to that range)"),
             MinTokens = range.MinTokens, MaxTokenShare = range.MaxTokenShare, MinSelected = min, MaxSelected = max, Required = range.Required,
         };

@@ -1,4 +1,4 @@
 namespace SpeechTok.Selection;
 
-/// <summary>One point of the C sweep: the regularisation strength, the inner-split F1 (<see cref="CChoice.Points(SelectionFile)"/>) and the number of selected tokens.</summary>
+/// <summary>One point of the C sweep: the regularisation strength, the F1 that scores it (inner split or cross-validation; <see cref="CChoice.Points(SelectionFile)"/>) and the number of selected tokens.</summary>
 public sealed record CSweepPoint(double C, double MacroF1, int SelectedTokens);

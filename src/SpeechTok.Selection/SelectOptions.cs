@@ -21,6 +21,13 @@ public sealed record SelectOptions
     /// <summary>When set, the selection's C is chosen from <see cref="SweepC"/> (<see cref="CChoice"/>) instead of being <see cref="C"/>:
     /// inside this range of selected audio tokens (a target, or a constraint from <c>--min-tokens/--max-token-share</c>; validated by <see cref="SelectionRunner.Run"/>).</summary>
     public SelectedTokenRange? ChooseC { get; init; }
+    /// <summary>
+    /// Folds of a stratified k-fold of the train split (<see cref="TokenSelection.StratifiedFolds"/>, seeded by <see cref="Seed"/>)
+    /// whose mean F1 scores each C of <see cref="SweepC"/>, as sklearn's <c>LogisticRegressionCV(cv=k)</c> scores its Cs; the
+    /// selection itself is still the fit on the inner 80 % (METHOD §2.5). 1: the inner split alone scores the sweep. Not with
+    /// <see cref="SplitFile"/>, which gives one split.
+    /// </summary>
+    public int CvFolds { get; init; } = 1;
     /// <summary>JSON with <c>inner_train_idx</c> / <c>inner_test_idx</c> (indices into the train split); else a seeded stratified 80/20.</summary>
     public string? SplitFile { get; init; }
     public int? RandomK { get; init; }

@@ -47,6 +47,8 @@ public sealed record SelectionFile : IArtifact
     [JsonPropertyName("solver")] public SolverReport? Solver { get; init; }
     [JsonPropertyName("inner_split")] public InnerSplitScore? InnerSplit { get; init; }
     [JsonPropertyName("sweep")] public IReadOnlyList<SweepPoint>? Sweep { get; init; }
+    /// <summary>Folds of the stratified k-fold that scored the sweep (<see cref="SelectOptions.CvFolds"/>; its points' <c>cv_*</c> F1); absent when the inner split alone scored it.</summary>
+    [JsonPropertyName("cv_folds")] public int? CvFolds { get; init; }
     /// <summary>Multi-label tasks: what each label's model keeps at the chosen C.</summary>
     [JsonPropertyName("per_label")] public IReadOnlyList<LabelSelection>? PerLabel { get; init; }
     /// <summary>How C was chosen from the sweep (<see cref="Selection.CChoice"/>; the experiment runner, <c>select --sweep-c</c> without <c>--c</c>); absent when C was given.</summary>
@@ -119,7 +121,7 @@ public sealed record SelectionFile : IArtifact
         [JsonPropertyName("micro_f1")] public double? MicroF1 { get; init; }
     }
 
-    /// <summary>One C of the sweep: what it selects and how the inner split scores it.</summary>
+    /// <summary>One C of the sweep: what it selects and how the inner split (and the cross-validation, when asked) scores it.</summary>
     public sealed record SweepPoint
     {
         [JsonPropertyName("C")] public double C { get; init; }
@@ -132,6 +134,10 @@ public sealed record SelectionFile : IArtifact
         [JsonPropertyName("inner_f1_class_1")] public double? InnerF1Class1 { get; init; }
         /// <summary>Multi-label tasks only.</summary>
         [JsonPropertyName("inner_micro_f1")] public double? InnerMicroF1 { get; init; }
+        /// <summary>Mean macro-F1 over the folds of <see cref="SelectionFile.CvFolds"/> (multi-label: over labels); absent without cross-validation.</summary>
+        [JsonPropertyName("cv_macro_f1")] public double? CvMacroF1 { get; init; }
+        /// <summary>Binary tasks with cross-validation only: mean F1 of class 1 over the folds.</summary>
+        [JsonPropertyName("cv_f1_class_1")] public double? CvF1Class1 { get; init; }
         [JsonPropertyName("objective")] public double Objective { get; init; }
         [JsonPropertyName("kkt_residual")] public double KktResidual { get; init; }
     }

@@ -14,6 +14,7 @@ public static class SelectionRunner
         var manifest = o.Manifest;
         var layout = o.Layout;
         o.ChooseC?.Validate(cGiven: false, o.SweepC.Length, random: o.RandomK != null);
+        ValidateCv(o);
         var train = manifest.Split("train");
         manifest.RequireAllClassesInTrain();
         int audioCols = layout.FeatureCount;
@@ -72,6 +73,9 @@ public static class SelectionRunner
         int strataCount = manifest.NumClasses;
         var strata = multi ? MultiLabelSelection.CombinationIds(sets, out strataCount) : train.Select(s => s.Label).ToArray();
         var (innerTrain, innerTest, splitSource) = InnerSplit(o, strata, strataCount);
+        if (!multi && o.CvFolds > 1 && o.SweepC.Length > 0)
+            foreach (var g in strata.GroupBy(y => y).Where(g => g.Count() < o.CvFolds).OrderBy(g => g.Key).Take(1))
+                throw new SpeechTokException($"{manifest.Path}: class {manifest.LabelText(g.Key)} has {g.Count()} train sample(s), fewer than the {o.CvFolds} cross-validation folds; use at most {g.Count()} folds");
         if (multi && o.SplitFile == null) splitSource = splitSource.Replace("stratified", "stratified by label combination");
         var problem = SelectionProblem.Prepare(counts, audioCols, strata, strataCount, innerTrain, innerTest);
         // The selection's C first; choosing it, the sweep alone (FitPath solves any order ascending, so the fits are the same).
@@ -86,10 +90,28 @@ public static class SelectionRunner
                 AudioColumns = audioCols, OccurringAudioColumns = occurringAudio.Length, TextColumns = textCols,
             },
         };
-        if (multi) return MultiLabel(head, o, problem, innerTrain.Select(i => sets[i]).ToList(), innerTest.Select(i => sets[i]).ToList(), cs, splitSource);
-        var outcomes = TokenSelection.Run(problem, cs, new LogisticOptions { Tolerance = o.Tolerance });
+        if (multi)
+        {
+            var solverOptions = new LogisticOptions { Tolerance = o.Tolerance };
+            IReadOnlyList<int[]> Sets(int[] rows) => rows.Select(i => sets[i]).ToList();
+            IReadOnlyList<MultiLabelOutcome> Fit(SelectionProblem p, int[] tr, int[] te) =>
+                MultiLabelSelection.Run(p, Sets(tr), Sets(te), manifest.NumClasses, cs, solverOptions, manifest.LabelText);
+            var inner = Fit(problem, innerTrain, innerTest);
+            static double[][] MultiScores(IReadOnlyList<MultiLabelOutcome> m) => m.Select(x => new[] { x.Inner.MacroF1 }).ToArray();
+            var multiCv = CrossValidated(o, strata, strataCount, innerTest, MultiScores(inner),
+                (tr, te) => MultiScores(Fit(SelectionProblem.Prepare(counts, audioCols, strata, strataCount, tr, te), tr, te)));
+            return MultiLabel(head, o, inner, multiCv, cs, splitSource);
+        }
+        var solver = new LogisticOptions { Tolerance = o.Tolerance };
+        var outcomes = TokenSelection.Run(problem, cs, solver);
         bool binary = manifest.Task == TaskKind.Binary;
-        var sweep = o.SweepC.Select(c => SweepPoint(outcomes[cs.IndexOf(c)], binary)).ToList();
+        var cv = CrossValidated(o, strata, strataCount, innerTest, Scores(outcomes),
+            (tr, te) => Scores(TokenSelection.Run(SelectionProblem.Prepare(counts, audioCols, strata, strataCount, tr, te), cs, solver)));
+        var sweep = o.SweepC.Select(c => SweepPoint(outcomes[cs.IndexOf(c)], binary) with
+        {
+            CvMacroF1 = cv?[cs.IndexOf(c)][0],
+            CvF1Class1 = binary ? cv?[cs.IndexOf(c)][1] : null,
+        }).ToList();
         head = Chosen(head, o, cs, sweep, binary, out int chosen);
         var main = outcomes[chosen];
         TokenSelection.RequireNonZero(main);
@@ -113,7 +135,41 @@ public static class SelectionRunner
                 F1Class1 = binary ? main.InnerF1Class1 : null,
             },
             Sweep = o.SweepC.Length == 0 ? null : sweep,
+            CvFolds = cv == null ? null : o.CvFolds,
         };
+    }
+
+    /// <summary>Inner-split F1 per C (macro, class 1) of single-label outcomes.</summary>
+    private static double[][] Scores(IReadOnlyList<SelectionOutcome> outcomes) => outcomes.Select(x => new[] { x.InnerMacroF1, x.InnerF1Class1 }).ToArray();
+
+    private static void ValidateCv(SelectOptions o)
+    {
+        if (o.CvFolds < 1) throw new SpeechTokException($"--cv {o.CvFolds}: the number of cross-validation folds must be at least 1 (1: the inner split alone scores the sweep)");
+        if (o.CvFolds == 1) return;
+        if (o.RandomK != null) throw new SpeechTokException("--cv scores the L1 model's C sweep; --random K draws without it: drop --cv");
+        if (o.SplitFile != null) throw new SpeechTokException("--split gives one inner split; --cv K draws K folds: pass one (--cv 1 with --split)");
+    }
+
+    /// <summary>
+    /// With <see cref="SelectOptions.CvFolds"/> &gt; 1 and a sweep: per C (the index into the fitted Cs), the scores of
+    /// <paramref name="fit"/> averaged over the stratified folds of the train split (each fitted on the other folds, TF-IDF
+    /// and scaler included); the fold equal to the inner split reuses <paramref name="innerScores"/>. Else null.
+    /// </summary>
+    /// <param name="fit">Scores per C of a fit on the first rows, scored on the second (train-split row indices).</param>
+    private static double[][]? CrossValidated(SelectOptions o, int[] strata, int strataCount, int[] innerTest, double[][] innerScores,
+        Func<int[], int[], double[][]> fit)
+    {
+        if (o.CvFolds <= 1 || o.SweepC.Length == 0) return null;
+        var folds = TokenSelection.StratifiedFolds(strata, strataCount, o.CvFolds, o.Seed);
+        var mean = innerScores.Select(s => new double[s.Length]).ToArray();
+        foreach (var test in folds)
+        {
+            var inTest = new HashSet<int>(test);
+            var scores = test.SequenceEqual(innerTest) ? innerScores : fit(Enumerable.Range(0, strata.Length).Where(i => !inTest.Contains(i)).ToArray(), test);
+            for (int j = 0; j < mean.Length; j++)
+                for (int m = 0; m < mean[j].Length; m++) mean[j][m] += scores[j][m] / folds.Length;
+        }
+        return mean;
     }
 
     /// <summary>
@@ -130,17 +186,17 @@ public static class SelectionRunner
         int occurring = head.Counts!.OccurringAudioColumns!.Value;
         double c = CChoice.Choose(CChoice.Points(sweep, binary), range, occurring);
         index = cs.IndexOf(c);
-        return head with { C = c, CChoice = CChoice.Describe(range, occurring) };
+        return head with { C = c, CChoice = CChoice.Describe(range, occurring, sweep.Any(p => p.CvMacroF1 != null) ? o.CvFolds : 1) };
     }
 
-    /// <summary>The one-vs-rest selection (<see cref="MultiLabelSelection"/>) on the prepared problem.</summary>
-    private static SelectionFile MultiLabel(SelectionFile head, SelectOptions o, SelectionProblem problem, IReadOnlyList<int[]> trainSets,
-        IReadOnlyList<int[]> testSets, List<double> cs, string splitSource)
+    /// <summary>The one-vs-rest selection (<see cref="MultiLabelSelection"/>) from its fits on the inner split, and their cross-validated scores when asked.</summary>
+    private static SelectionFile MultiLabel(SelectionFile head, SelectOptions o, IReadOnlyList<MultiLabelOutcome> outcomes, double[][]? cv,
+        List<double> cs, string splitSource)
     {
         var manifest = o.Manifest;
-        var outcomes = MultiLabelSelection.Run(problem, trainSets, testSets, manifest.NumClasses, cs, new LogisticOptions { Tolerance = o.Tolerance }, manifest.LabelText);
         var sweep = o.SweepC.Select(c => outcomes[cs.IndexOf(c)]).Select(m => new SelectionFile.SweepPoint
         {
+            CvMacroF1 = cv?[cs.IndexOf(m.C)][0],
             C = m.C,
             AllZero = m.AllZero,
             SelectedAudio = m.SelectedAudio.Length,
@@ -168,6 +224,7 @@ public static class SelectionRunner
             Solver = Solver(main.PerLabel.OrderByDescending(p => p.Fit.Kkt).First().Fit, o.Tolerance),
             InnerSplit = new SelectionFile.InnerSplitScore { Source = splitSource, MacroF1 = main.Inner.MacroF1, MicroF1 = main.Inner.MicroF1 },
             Sweep = o.SweepC.Length == 0 ? null : sweep,
+            CvFolds = cv == null ? null : o.CvFolds,
         };
     }
 

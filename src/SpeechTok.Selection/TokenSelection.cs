@@ -65,6 +65,37 @@ public static class TokenSelection
     /// </summary>
     public static (int[] Train, int[] Test) StratifiedSplit(int[] labels, int numClasses, double testFraction, ulong seed)
     {
+        var (shuffled, quota) = Stratify(labels, numClasses, testFraction, seed);
+        var train = shuffled.SelectMany((idx, c) => idx.Skip(quota[c])).Order().ToArray();
+        var test = shuffled.SelectMany((idx, c) => idx.Take(quota[c])).Order().ToArray();
+        return (train, test);
+    }
+
+    /// <summary>
+    /// Stratified k-fold (as sklearn's <c>StratifiedKFold(shuffle=True)</c>, not its exact draw): the test rows of each of
+    /// <paramref name="folds"/> folds, ascending; together they partition 0..n−1. Fold 0 is the test side of
+    /// <see cref="StratifiedSplit"/> at 1/<paramref name="folds"/> with the same seed (for 5 folds, the 80/20 inner split);
+    /// the other rows, class by class in their shuffled order, are dealt round-robin to folds 1..k−1, so each fold holds
+    /// every class's share to within one row and the fold sizes differ by at most one.
+    /// </summary>
+    /// <exception cref="SpeechTokException">Fewer than 2 folds, or more folds than rows.</exception>
+    public static int[][] StratifiedFolds(int[] labels, int numClasses, int folds, ulong seed)
+    {
+        if (folds < 2 || folds > labels.Length) throw new SpeechTokException($"{folds} cross-validation folds of {labels.Length} rows: need 2..{labels.Length}");
+        var (shuffled, quota) = Stratify(labels, numClasses, 1.0 / folds, seed);
+        var test = Enumerable.Range(0, folds).Select(_ => new List<int>()).ToArray();
+        int next = 0;
+        for (int c = 0; c < numClasses; c++)
+        {
+            test[0].AddRange(shuffled[c].Take(quota[c]));
+            foreach (var i in shuffled[c].Skip(quota[c])) test[1 + next++ % (folds - 1)].Add(i);
+        }
+        return test.Select(f => f.Order().ToArray()).ToArray();
+    }
+
+    /// <summary>Each class's rows shuffled (one generator, class by class) and its test quota for <see cref="StratifiedSplit"/>.</summary>
+    private static (int[][] Shuffled, int[] Quota) Stratify(int[] labels, int numClasses, double testFraction, ulong seed)
+    {
         int n = labels.Length;
         int nTest = (int)Math.Ceiling(n * testFraction);
         var byClass = Enumerable.Range(0, numClasses).Select(c => new List<int>()).ToArray();
@@ -80,17 +111,13 @@ public static class TokenSelection
         int left = nTest - quota.Sum();
         foreach (var c in Enumerable.Range(0, numClasses).OrderByDescending(c => rem[c]).ThenBy(c => c).Take(left)) quota[c]++;
         var rng = new SplitMix64(seed);
-        var train = new List<int>();
-        var test = new List<int>();
-        for (int c = 0; c < numClasses; c++)
+        var shuffled = byClass.Select(list =>
         {
-            var idx = byClass[c].ToArray();
+            var idx = list.ToArray();
             rng.Shuffle(idx);
-            test.AddRange(idx.Take(quota[c]));
-            train.AddRange(idx.Skip(quota[c]));
-        }
-        train.Sort(); test.Sort();
-        return (train.ToArray(), test.ToArray());
+            return idx;
+        }).ToArray();
+        return (shuffled, quota);
     }
 
     /// <summary>The random-selection ablation: <paramref name="k"/> distinct ids among <paramref name="candidates"/>, seeded, ascending.</summary>

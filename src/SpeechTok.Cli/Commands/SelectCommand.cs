@@ -19,8 +19,9 @@ internal static class SelectCommand
         var noBow = new Option<bool>("--no-bow") { Description = "Audio tokens only." };
         var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's), in (0, 1e12]; with --sweep-c and no --c, the sweep chooses it.", DefaultValueFactory = _ => SelectOptions.DefaultC }
             .Positive(LogisticRegression.MaxC);
-        var sweep = new Option<string?>("--sweep-c") { Description = "Comma-separated C values, each fitted and scored on the inner split (printed, and saved in selection.json). " +
-            $"Without --c the sweep chooses C as `experiment` does: the best inner F1 (of class 1 for a binary task, else macro) among the C values keeping {new SelectedTokenRange().Text} audio tokens, else the C closest to that range." };
+        var sweep = new Option<string?>("--sweep-c") { Description = "Comma-separated C values, each fitted and scored on the inner split (and by --cv; printed, and saved in selection.json). " +
+            $"Without --c the sweep chooses C as `experiment` does: the best inner F1 (of class 1 for a binary task, else macro; with --cv, its mean over the folds) among the C values keeping {new SelectedTokenRange().Text} audio tokens, else the C closest to that range." };
+        var cv = new Option<int>("--cv") { Description = "With --sweep-c: K folds of a stratified k-fold of the train split (seeded by --seed) whose mean F1 scores each C, as sklearn's LogisticRegressionCV(cv=K); the selection is still fitted on the 80 % inner split. 1: the inner split alone scores C.", DefaultValueFactory = _ => 1 };
         var minTokens = new Option<int?>(SelectedTokenRange.MinTokensOption) { Description = "With --sweep-c (and no --c): the chosen C must keep at least N selected audio tokens; no C of the sweep in range is an error listing each C's count (default: the target range above, else the closest C)." };
         var maxShare = new Option<double?>(SelectedTokenRange.MaxTokenShareOption) { Description = "With --sweep-c (and no --c): the chosen C must keep at most F (in (0, 1]) × the audio token types occurring in train, e.g. 0.025 = 2.5 %; with --min-tokens or alone (then at least 1 token)." };
         var split = new Option<string?>("--split") { Description = "JSON with inner_train_idx / inner_test_idx (train-split rows); default: stratified 80/20 with --seed." };
@@ -31,17 +32,19 @@ internal static class SelectCommand
         var output = new Option<string>("--out") { Description = "Output selection.json.", DefaultValueFactory = _ => SelectionFile.FileName };
         var numClasses = NumClassesOption();
         var cmd = new Command("select", "Select audio tokens with TF-IDF + scaler + L1 logistic regression (writes selection.json).")
-            { manifest, codes, layers, bow, noBow, c, sweep, minTokens, maxShare, split, random, seed, tol, audioRoot, numClasses, output };
+            { manifest, codes, layers, bow, noBow, c, sweep, cv, minTokens, maxShare, split, random, seed, tol, audioRoot, numClasses, output };
         cmd.SetAction(pr =>
         {
             OutputPaths.RequireFile(pr.GetValue(output)!, SelectionFile.FileName);
             if (pr.GetValue(random) != null)
-                foreach (var modelOnly in new Option[] { bow, noBow, c, sweep, split, tol })
+                foreach (var modelOnly in new Option[] { bow, noBow, c, sweep, cv, split, tol })
                     if (pr.GetResult(modelOnly) is { Implicit: false })
                         throw new SpeechTokException($"{modelOnly.Name} shapes the L1 model's selection; --random K draws without it: drop {modelOnly.Name}");
             if (pr.GetValue(split) != null && pr.GetResult(seed) is { Implicit: false })
                 throw new SpeechTokException("--seed draws the inner split; --split gives it: drop --seed");
             var sweepCs = CliLists.Cs(sweep.Name, pr.GetValue(sweep));
+            bool cvGiven = pr.GetResult(cv) is { Implicit: false };
+            if (cvGiven && sweepCs.Length == 0) throw new SpeechTokException("--cv scores the C values of --sweep-c; without a sweep there is nothing to score: drop --cv or add --sweep-c");
             bool cGiven = pr.GetResult(c) is { Implicit: false };
             var range = pr.GetValue(minTokens) != null || pr.GetValue(maxShare) != null ? SelectedTokenRange.Constraint(pr.GetValue(minTokens), pr.GetValue(maxShare))
                 : sweepCs.Length > 0 && !cGiven ? new SelectedTokenRange() : null;
@@ -64,6 +67,7 @@ internal static class SelectCommand
                 C = pr.GetValue(c),
                 SweepC = sweepCs,
                 ChooseC = range,
+                CvFolds = pr.GetValue(cv),
                 SplitFile = pr.GetValue(split),
                 RandomK = pr.GetValue(random),
                 Seed = pr.GetValue(seed),
@@ -75,9 +79,11 @@ internal static class SelectCommand
             doc.Save(path);
             if (doc.Sweep is { Count: > 0 } points)
             {
-                Console.WriteLine("        C  audio  text  inner macro-F1");
+                bool cvd = doc.CvFolds != null;
+                Console.WriteLine("        C  audio  text  inner macro-F1" + (cvd ? $"  {doc.CvFolds}-fold CV macro-F1" : ""));
                 foreach (var p in points)
-                    Console.WriteLine($"{p.C,9:G4} {p.SelectedAudio,6} {p.SelectedText,5} {(p.AllZero ? "(all coefficients zero)" : p.InnerMacroF1.ToString("F4")),15}");
+                    Console.WriteLine($"{p.C,9:G4} {p.SelectedAudio,6} {p.SelectedText,5} {(p.AllZero ? "(all coefficients zero)" : p.InnerMacroF1.ToString("F4")),15}" +
+                        (cvd ? $" {p.CvMacroF1,19:F4}" : ""));
                 Console.WriteLine(doc.CChoice is { } how
                     ? $"C = {doc.C:G4} chosen from the sweep: {how.Rule}{(doc.Task == "binary" ? " (F1 of class 1, a binary task)" : "")}; --c fixes C instead"
                     : $"C = {doc.C:G4} from --c; the sweep is only reported (without --c it chooses C)");

@@ -97,9 +97,10 @@ public static class Plot
         return svg.ToString();
     }
 
-    /// <summary>The vocabulary-size curve: inner-split macro-F1 (left axis) and selected-token count (right axis) against C on a log axis;
-    /// <paramref name="chosenC"/>, when given, is marked by a vertical line.</summary>
-    public static string CSweep(IReadOnlyList<CSweepPoint> points, string title = "Token selection: F1 and vocabulary size vs C", double? chosenC = null)
+    /// <summary>The vocabulary-size curve: the F1 that scored each C (left axis, named by <paramref name="score"/>) and selected-token count
+    /// (right axis) against C on a log axis; <paramref name="chosenC"/>, when given, is marked by a vertical line.</summary>
+    public static string CSweep(IReadOnlyList<CSweepPoint> points, string title = "Token selection: F1 and vocabulary size vs C", double? chosenC = null,
+        string score = "macro-F1 (inner split)")
     {
         if (points.Count == 0) throw new SpeechTokException("plot: the C sweep has no points");
         var pts = points.OrderBy(p => p.C).ToList();
@@ -113,10 +114,10 @@ public static class Plot
         var yN = LinearScale.Nice(0, Math.Max(1, pts.Max(p => p.SelectedTokens)), bottom, Top);
         string cF1 = Palette[0], cN = Palette[1];
         const string cChosen = "#555555";
-        var legend = new List<(string, string, string)> { ("line", "macro-F1 (left axis)", cF1), ("dashed", "selected tokens (right axis)", cN) };
+        var legend = new List<(string, string, string)> { ("line", $"{score} (left axis)", cF1), ("dashed", "selected tokens (right axis)", cN) };
         if (chosenC is double c0) legend.Add(("dotted", $"chosen C = {c0.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}", cChosen));
         Header(svg, title, legend);
-        YAxis(svg, yF1, left, right, "macro-F1 (inner split)", gridLines: true, color: cF1);
+        YAxis(svg, yF1, left, right, score, gridLines: true, color: cF1);
         RightAxis(svg, yN, right, "selected audio tokens", cN);
         XAxis(svg, x, left, right, bottom, "C (inverse L1 strength, log scale)");
 

@@ -31,7 +31,10 @@ internal static class ExperimentReport
         var acousticPath = Path.Combine(dirs.Selection, $"{acoustic}.json");
         var selection = File.Exists(acousticPath) ? SelectionFile.Load(acousticPath) : null;
         if (selection != null && CChoice.Points(selection) is { Count: > 0 } points)
-            Save("c-sweep.svg", $"Selection ({layers}): inner-split F1 and selected tokens vs C", Plot.CSweep(points, chosenC: selection.C));
+        {
+            string score = (selection.Task == "binary" ? "F1 of class 1" : "macro-F1") + " (inner split)"; // the experiment scores C on the inner split
+            Save("c-sweep.svg", $"Selection ({layers}): {score} and selected tokens vs C", Plot.CSweep(points, chosenC: selection.C, score: score));
+        }
         var best = results.Systems.Where(s => s.ConfusionMatrix != null).OrderByDescending(s => s.MacroF1).FirstOrDefault();
         if (best != null)
             Save("confusion.svg", $"Confusion matrix of the best system ({best.System}, bagged, test)",

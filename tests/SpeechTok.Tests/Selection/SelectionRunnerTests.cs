@@ -143,6 +143,13 @@ public sealed class SelectionRunnerTests : IDisposable
         doc.Save(file);
         Assert.Equal(ids, SelectionFile.Load(file).PerLabel!.SelectMany(p => p.SelectedAudio).Distinct().Order());
         Assert.Equal(2, doc.Sweep!.Count);
+        // Cross-validated (folds stratified by label combination): the same selection, each C also scored over the folds.
+        var cv = SelectionRunner.Run(new SelectOptions { Manifest = Manifest.Load(path), Layout = AudioFeatureLayout.FromLayerNumbers([2, 3]), C = 0.05, SweepC = [0.01, 0.05], CvFolds = 3 }, s => codes.GetValueOrDefault(s.Key));
+        Assert.Equal(ids, cv.SelectedFeatures);
+        Assert.Equal(3, cv.CvFolds);
+        Assert.All(cv.Sweep!, p => Assert.InRange(p.CvMacroF1!.Value, 0, 1));
+        Assert.All(cv.Sweep!, p => Assert.Null(p.CvF1Class1));
+        Assert.InRange(cv.Sweep!.Single(p => p.C == 0.05).CvMacroF1!.Value, 0.5, 1); // the planted codes carry the labels in every fold
     }
 
     [Fact]
@@ -255,6 +262,66 @@ public sealed class SelectionRunnerTests : IDisposable
         Assert.Equal(2, te.Count(i => y[i] == 1)); // 11 positives · 21/103 = 2.24
         Assert.Equal(te, TokenSelection.StratifiedSplit(y, 2, 0.2, 42).Test);
         Assert.NotEqual(te, TokenSelection.StratifiedSplit(y, 2, 0.2, 7).Test);
+    }
+
+    [Fact]
+    public void StratifiedFoldsPartitionTheRowsWithClassSharesAndStartWithTheInnerSplit()
+    {
+        var y = Enumerable.Range(0, 103).Select(i => i % 10 == 0 ? 1 : i % 3 == 0 ? 2 : 0).ToArray();
+        var folds = TokenSelection.StratifiedFolds(y, 3, 5, 42);
+        Assert.Equal(5, folds.Length);
+        Assert.Equal(Enumerable.Range(0, 103), folds.SelectMany(f => f).Order()); // a partition
+        Assert.All(folds, f => Assert.Equal(f.Order(), f));
+        Assert.InRange(folds.Max(f => f.Length) - folds.Min(f => f.Length), 0, 1);
+        for (int c = 0; c < 3; c++)
+        {
+            int cls = c, n = y.Count(v => v == cls);
+            Assert.All(folds, f => Assert.InRange(f.Count(i => y[i] == cls), n / 5, (n + 4) / 5));
+        }
+        Assert.Equal(TokenSelection.StratifiedSplit(y, 3, 0.2, 42).Test, folds[0]); // 5 folds: fold 0 is the 80/20 inner split's test side
+        Assert.Equal(folds, TokenSelection.StratifiedFolds(y, 3, 5, 42));
+        Assert.NotEqual(folds[1], TokenSelection.StratifiedFolds(y, 3, 5, 7)[1]);
+        Assert.Contains("need 2..103", Assert.Throws<SpeechTokException>(() => TokenSelection.StratifiedFolds(y, 3, 1, 42)).Message);
+    }
+
+    /// <summary>
+    /// --cv K scores each C of the sweep by the mean over a stratified k-fold of the train split, each fold fitted from scratch
+    /// (TF-IDF and scaler on its own train side), as sklearn's LogisticRegressionCV; the selection stays the inner split's fit.
+    /// </summary>
+    [Fact]
+    public void Cross_validation_scores_the_sweep_by_the_mean_over_folds()
+    {
+        var (m, codes) = Data(200);
+        var manifest = Manifest.Load(m);
+        var o = new SelectOptions { Manifest = manifest, Layout = AudioFeatureLayout.FromLayerNumbers([3]), SweepC = [0.01, 0.05, 0.2], ChooseC = new SelectedTokenRange(1, 0.5) };
+        var plain = SelectionRunner.Run(o, codes);
+        var cv = SelectionRunner.Run(o with { CvFolds = 4 }, codes);
+        Assert.Null(plain.CvFolds);
+        Assert.All(plain.Sweep!, p => Assert.Null(p.CvMacroF1));
+        Assert.Equal(4, cv.CvFolds);
+        Assert.StartsWith("best 4-fold CV F1 among C with", cv.CChoice!.Rule);
+        // the same inner-split fits: only the cv_* scores (and the choice they make) differ
+        Assert.Equal(plain.Sweep!.Select(p => (p.C, p.SelectedAudio, p.InnerMacroF1)), cv.Sweep!.Select(p => (p.C, p.SelectedAudio, p.InnerMacroF1)));
+        Assert.Equal(CChoice.Choose(CChoice.Points(cv), 1, 100), cv.C);
+        Assert.Equal(cv.Sweep!.First(p => p.C == cv.C).CvF1Class1, CChoice.Points(cv).First(p => p.C == cv.C).MacroF1); // binary: class 1's F1 chooses
+        // by hand: the planted bag of tokens, four folds, each fitted on the other three
+        var train = manifest.Split("train");
+        var labels = train.Select(s => s.Label).ToArray();
+        var counts = TokenSelection.AudioBagOfTokens(train.Select(s => (s.Key, codes(s)!)).ToList(), o.Layout);
+        var text = CountVectorizer.Fit(train.Select(s => s.Text), "m");
+        counts = counts.HStack(text.Transform(train.Select(s => s.Text).ToList()));
+        var folds = TokenSelection.StratifiedFolds(labels, 2, 4, o.Seed);
+        var expected = new double[3];
+        foreach (var test in folds)
+        {
+            var problem = SelectionProblem.Prepare(counts, 1024, labels, 2, Enumerable.Range(0, 200).Except(test).ToArray(), test);
+            var outcomes = TokenSelection.Run(problem, o.SweepC, new LogisticOptions { Tolerance = o.Tolerance });
+            for (int j = 0; j < 3; j++) expected[j] += outcomes[j].InnerMacroF1 / 4;
+        }
+        for (int j = 0; j < 3; j++) Assert.Equal(expected[j], cv.Sweep![j].CvMacroF1!.Value, 12);
+        Assert.Equal(Json(cv), Json(SelectionRunner.Run(o with { CvFolds = 4 }, codes))); // deterministic
+        Assert.Contains("--split gives one inner split; --cv K draws K folds", Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(o with { CvFolds = 4, SplitFile = m }, codes)).Message);
+        Assert.Contains("at least 1", Assert.Throws<SpeechTokException>(() => SelectionRunner.Run(o with { CvFolds = 0 }, codes)).Message);
     }
 
     [Fact]

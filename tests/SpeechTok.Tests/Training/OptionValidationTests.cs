@@ -290,6 +290,12 @@ public sealed class OptionValidationTests
             (["finetune", .. common, "--text-only", "--lora-target-modules", "v_proj,q_proj,v_proj"], "--lora-target-modules: v_proj is listed twice"),
             (["finetune", .. common, "--text-only", "--lora-target-modules", "all-linear,q_proj"], "--lora-target-modules: all-linear already names every projection; give it alone"),
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--split", d.Manifest, "--seed", "5", "--out", Path.Combine(d.Dir, "s.json")], "--seed draws the inner split; --split gives it: drop --seed"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--cv", "3", "--out", Path.Combine(d.Dir, "s.json")], "--cv scores the C values of --sweep-c; without a sweep there is nothing to score: drop --cv or add --sweep-c"),
+            (["select", "--manifest", d.Manifest, "--random", "5", "--cv", "3", "--out", Path.Combine(d.Dir, "s.json")], "--cv shapes the L1 model's selection; --random K draws without it: drop --cv"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--sweep-c", "0.1,1", "--cv", "5", "--out", Path.Combine(d.Dir, "s.json")],
+                $"{d.Manifest}: class 0 has 4 train sample(s), fewer than the 5 cross-validation folds; use at most 4 folds"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--sweep-c", "0.1,1", "--cv", "0", "--out", Path.Combine(d.Dir, "s.json")],
+                "--cv 0: the number of cross-validation folds must be at least 1 (1: the inner split alone scores the sweep)"),
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--audio-root", clipless, "--out", Path.Combine(d.Dir, "r", "s.json")],
                 $"--audio-root '{clipless}': none of the 24 clip(s) of {d.Manifest} is there (e.g. {Path.Combine(clipless, "x0.wav")} is missing); give the folder its audio_path_list paths are relative to"), // only warned, then matched codes by file name
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "2,1", "--out", Path.Combine(d.Dir, "r", "s.json")], "--layers '2,1': layers must be ascending (feature ids follow the layer order); write '1,2'"), // was sorted silently
@@ -460,6 +466,13 @@ public sealed class OptionValidationTests
         Assert.Matches(@"^ +1 +\d+ +\d+ +[01]\.\d{4}$", lines[2]);
         Assert.Equal("C = 1 from --c; the sweep is only reported (without --c it chooses C)", lines[3]);
         Assert.Contains("audio tokens selected", lines[4]);
+        (code, stdout, err) = CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-2", "--sweep-c", "0.001,1", "--cv", "3",
+            "--out", Path.Combine(d.Dir, "s.json"));
+        Assert.True(code == 0, err);
+        lines = stdout.TrimEnd().Split('\n');
+        Assert.Equal("        C  audio  text  inner macro-F1  3-fold CV macro-F1", lines[0]);
+        Assert.Matches(@"^ +1 +\d+ +\d+ +[01]\.\d{4} +[01]\.\d{4}$", lines[2]);
+        Assert.StartsWith("C = 1 chosen from the sweep: best 3-fold CV F1 among C with", lines[3]);
     }
 
     /// <summary>select --sweep-c without --c selected at the default C 0.03, which the sweep may not even hold (and failed there
