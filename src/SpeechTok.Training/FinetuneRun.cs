@@ -24,12 +24,13 @@ public static class FinetuneRun
     public static string SeedDir(string run, int seed) => Path.Combine(run, $"seed-{seed}");
 
     /// <summary>
-    /// Fine-tunes every seed of <paramref name="spec"/> not yet done. Seeds that train at once
-    /// (<see cref="FinetuneOptions.SeedWorkers"/>) call <paramref name="log"/> and <paramref name="afterStep"/> from
-    /// their own threads, so both must be thread-safe. The first seed's error stops the others at their next step and
-    /// is rethrown; a rerun resumes each unfinished seed from its last checkpoint.
+    /// Fine-tunes every seed of <paramref name="spec"/> not yet done, calling <paramref name="progress"/> after every step
+    /// with the seed's epoch, step, loss, speed and ETA (<see cref="ProgressPrinter.Report"/> prints it). Seeds that train at once
+    /// (<see cref="FinetuneOptions.SeedWorkers"/>) call <paramref name="log"/>, <paramref name="afterStep"/> and
+    /// <paramref name="progress"/> from their own threads, so all three must be thread-safe. The first seed's error stops the
+    /// others at their next step and is rethrown; a rerun resumes each unfinished seed from its last checkpoint.
     /// </summary>
-    public static void Run(FinetuneSpec spec, Action<string>? log = null, Action<long>? afterStep = null)
+    public static void Run(FinetuneSpec spec, Action<string>? log = null, Action<long>? afterStep = null, Action<TrainingProgress>? progress = null)
     {
         OutputPaths.RequireFolder(spec.Out, "finetune writes a run folder (run.json, seed-S/)");
         var manifest = spec.Manifest;
@@ -109,7 +110,7 @@ public static class FinetuneRun
             {
                 afterStep?.Invoke(step);
                 cancel.ThrowIfCancellationRequested(); // another seed failed: stop as a kill would; a rerun resumes from the last checkpoint
-            });
+            }, progress);
             // The run folder must reproduce predictions without the pre-training folder: keep the rows used.
             var saved = new List<(string, Tensor)> { (EmbedRowsTensor, embed) };
             if (lmHead != null) saved.Add((Pretrainer.HeadRowsTensor, lmHead));

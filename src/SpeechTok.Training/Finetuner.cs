@@ -20,8 +20,9 @@ public static class Finetuner
     public sealed record SeedResult(int Seed, double BestMetric, int BestEpoch, SeedCurves Curves);
 
     /// <param name="weights">the backbone with this seed's appended rows (<see cref="LlamaWeights.WithVocabularyExtension"/> of <paramref name="lm"/>'s).</param>
+    /// <param name="progress">after every step, before <paramref name="afterStep"/>: this seed's epoch, step, loss, speed and ETA.</param>
     public static SeedResult RunSeed(LanguageModel lm, LlamaWeights weights, TaskKind task, int numLabels, EncodedSet train, EncodedSet val, int seed,
-        FinetuneOptions o, string seedDir, Action<string>? log = null, Action<long>? afterStep = null)
+        FinetuneOptions o, string seedDir, Action<string>? log = null, Action<long>? afterStep = null, Action<TrainingProgress>? progress = null)
     {
         if (train.Count == 0) throw new SpeechTokException("the train split is empty");
         if (val.Count == 0) throw new SpeechTokException("the val split is empty");
@@ -42,7 +43,7 @@ public static class Finetuner
         var trainCurve = new List<TrainLossPoint>();
         var valCurve = new List<ValPoint>();
         int[] order = [];
-        double epochLoss = 0;
+        var meter = new StepMeter(total, seed, perEpoch, epochs);
         var end = TrainingLoop.Run(seedDir, new TrainingLoopSpec<FinetuneState>
         {
             Optimizer = opt, TotalSteps = total, MaxGradNorm = o.MaxGradNorm, LrAt = s => schedule.LrAt(s),
@@ -53,9 +54,9 @@ public static class Finetuner
                 {
                     order = Rng.ForPurpose((ulong)seed, $"finetune.order.{epoch}").Permutation(train.Count);
                     if (lora != null) lora.Training = true;
-                    epochLoss = 0;
                 }
                 var rows = order[(s * o.BatchSize)..Math.Min(train.Count, (s + 1) * o.BatchSize)];
+                meter.StepStarted(rows.Sum(i => (long)train.Ids[i].Length));
                 var batch = Batch.Make(rows.Select(i => train.Ids[i]).ToList(), lm.PadId);
                 foreach (var g in grads) Array.Clear(g);
                 var inputs = projection?.Forward(batch.Ids, batch.B, batch.T, rows.Select(i => train.Vectors![i]).ToList());
@@ -73,9 +74,10 @@ public static class Finetuner
                 for (int i = 0; i < ps.Count; i++) grads[i].AsSpan().CopyTo(ps[i].Grad.Span);
                 return loss;
             },
-            Trained = (step, loss, _) =>
+            Started = _ => meter.Start(),
+            Trained = (step, loss, norm) =>
             {
-                epochLoss += loss;
+                meter.Trained(step, loss, opt.Lr, norm);
                 trainCurve.Add(new TrainLossPoint(step, (step - 1) / perEpoch + ((step - 1) % perEpoch + 1.0) / perEpoch, loss, opt.Lr));
             },
             EvalDue = step => step % perEpoch == 0,
@@ -86,7 +88,7 @@ public static class Finetuner
                 var m = ClassificationMetrics.Compute(task, numLabels, val.Labels, probs, o.MetricForBestModel);
                 int epoch = (int)(step / perEpoch);
                 valCurve.Add(new ValPoint(epoch, step, ClassificationMetrics.Loss(task, val.Labels, probs, classWeights), m.Selection, m.MacroF1));
-                log?.Invoke($"seed {seed} epoch {epoch}/{epochs}: train loss {epochLoss / perEpoch:F4}, val {ClassificationMetrics.SelectionName(task, o.MetricForBestModel)} {m.Selection:F4}");
+                log?.Invoke($"seed {seed} epoch {epoch}/{epochs}: train loss {meter.EpochLoss:F4}, val {ClassificationMetrics.SelectionName(task, o.MetricForBestModel)} {m.Selection:F4}");
                 return m.Selection;
             },
             Selection = ModelSelection.Maximize, Patience = o.Patience,
@@ -114,7 +116,11 @@ public static class Finetuner
                     : $"seed {seed}: resuming after epoch {state.EpochsDone} (step {opt.StepCount})");
                 return new TrainingStatus(opt.StepCount, state.BestMetric, (long)state.BestEpoch * perEpoch, state.EpochsWithoutImprovement, state.Stopped);
             },
-            AfterStep = afterStep,
+            AfterStep = step =>
+            {
+                progress?.Invoke(meter.Progress());
+                afterStep?.Invoke(step);
+            },
         });
         for (int i = 0; i < all.Count; i++) end.Best![i].CopyTo(all[i].Data);
         int bestEpoch = (int)(end.Status.BestStep / perEpoch);

@@ -22,7 +22,7 @@ public static class LmTrainer
 {
     public const string RunFile = "training_run.json", MetricsFile = "metrics.jsonl", SummaryFile = "training_metrics.json";
 
-    public static LmTrainResult Run(LmTrainSpec spec, Action<string>? log = null, Action<LmProgress>? progress = null, Action<long>? afterStep = null)
+    public static LmTrainResult Run(LmTrainSpec spec, Action<string>? log = null, Action<TrainingProgress>? progress = null, Action<long>? afterStep = null)
     {
         var o = spec.Options;
         o.Validate();
@@ -100,7 +100,7 @@ public static class LmTrainer
 
         long parameterCount = parameters.All.Sum(p => (long)p.Length);
         MetricsLog? metrics = null;
-        LmEvalResult? last = null, stepEval = null;
+        LmEvalResult? last = null;
         LmEvalResult Eval(long at)
         {
             var r = LmEvaluation.Evaluate(model, valid, o.SeqLen, o.EvalBatchSize, $"lm train: held-out evaluation at step {at}");
@@ -113,10 +113,8 @@ public static class LmTrainer
             return r;
         }
 
-        var session = new Stopwatch();
-        var stepClock = new Stopwatch();
-        double sessionStart = 0, trainSeconds = 0, lastLoss = 0, lastNorm = 0;
-        long sessionTokens = 0;
+        var meter = new StepMeter(o.MaxSteps);
+        double sessionStart = 0;
         var data = new WindowOrder(windows, o.Seed);
         int b = o.BatchSize, t = o.SeqLen;
         var ids = new int[b * t];
@@ -140,12 +138,12 @@ public static class LmTrainer
                 {
                     metrics = MetricsLog.Open(Path.Combine(dir, MetricsFile), step);
                     log?.Invoke($"model: {parameterCount:N0} parameters ({c.NumLayers} layers, hidden {c.HiddenSize}, vocab {vocab}{(o.InitFrom != null ? ", from " + o.InitFrom : "")}), {o.TokensPerStep:N0} tokens per step, {o.MaxSteps} steps");
-                    session.Start();
+                    meter.Start();
                 },
                 EvalAtStart = true,
                 LossAndGradients = step =>
                 {
-                    stepClock.Restart();
+                    meter.StepStarted(o.TokensPerStep);
                     double lossSum = 0;
                     for (int m = 0; m < o.GradAccum; m++)
                     {
@@ -164,21 +162,19 @@ public static class LmTrainer
                 Trained = (step, loss, norm) =>
                 {
                     if (!double.IsFinite(norm)) throw new SpeechTokException($"lm train: gradient norm is {norm} at step {step} (lower --lr, or check the data)");
-                    trainSeconds += stepClock.Elapsed.TotalSeconds;
-                    sessionTokens += o.TokensPerStep;
-                    (lastLoss, lastNorm, stepEval) = (loss, norm, null);
+                    meter.Trained(step, loss, opt.Lr, norm);
                     metrics!.Write(new JsonObject
                     {
                         ["type"] = "train", ["step"] = step, ["loss"] = loss, ["lr"] = opt.Lr, ["grad_norm"] = norm, ["tokens"] = step * o.TokensPerStep,
-                        ["seconds"] = sessionStart + session.Elapsed.TotalSeconds,
+                        ["seconds"] = sessionStart + meter.Elapsed.TotalSeconds,
                     });
                 },
                 EvalDue = step => step % o.EvalEvery == 0 || step == o.MaxSteps,
-                Evaluate = step => (last = stepEval = Eval(step)).MeanLoss,
+                Evaluate = step => (last = Eval(step)).MeanLoss,
                 CheckpointDue = step => step % o.CheckpointEvery == 0 || step == o.MaxSteps,
                 State = st => new LmCheckpointState
                 {
-                    Step = st.Step, WindowsSeen = st.Step * o.GradAccum * b, TokensSeen = st.Step * o.TokensPerStep, Seconds = sessionStart + session.Elapsed.TotalSeconds,
+                    Step = st.Step, WindowsSeen = st.Step * o.GradAccum * b, TokensSeen = st.Step * o.TokensPerStep, Seconds = sessionStart + meter.Elapsed.TotalSeconds,
                 },
                 CheckpointTensors = _ => parameters.All.Select(p => (p.Name, p.Value)),
                 Restore = get =>
@@ -188,15 +184,13 @@ public static class LmTrainer
                 },
                 AfterStep = step =>
                 {
-                    double tps = sessionTokens / Math.Max(1e-9, trainSeconds);
-                    var eta = TimeSpan.FromSeconds((o.MaxSteps - step) * session.Elapsed.TotalSeconds / Math.Max(1, sessionTokens / o.TokensPerStep));
-                    progress?.Invoke(new LmProgress(step, o.MaxSteps, lastLoss, opt.Lr, lastNorm, step * o.TokensPerStep, tps, eta, stepEval));
+                    progress?.Invoke(meter.Progress());
                     afterStep?.Invoke(step);
                 },
             });
             long step = end.Status.Step;
             last ??= Eval(step);
-            double seconds = sessionStart + session.Elapsed.TotalSeconds;
+            double seconds = sessionStart + meter.Elapsed.TotalSeconds;
             WriteModel(dir, weights, config, init != null ? init.Config.BosTokenId : bos, init?.Config.EosTokenIds ?? [eos!.Value], o);
             if (initFolder != null) CopyModelFiles(initFolder, dir, ["generation_config.json"]); // the model's own sampling defaults and EOS list
             WriteSummary(dir, spec, corpus, c, initSha, last, step, seconds, parameterCount, metrics!.EvalCurve());

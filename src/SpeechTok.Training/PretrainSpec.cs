@@ -20,8 +20,11 @@ public sealed record PretrainSpec
     public string MaxLengthOption { get; init; } = SampleSerializer.MaxLengthOption;
     public PretrainOptions Options { get; init; } = new();
 
-    /// <summary>Pre-trains on every sample of the manifest (all splits) and writes rows.safetensors + pretrain.json.</summary>
-    public PretrainResult Run(Action<string>? log = null, Action<long>? afterStep = null)
+    /// <summary>
+    /// Pre-trains on every sample of the manifest (all splits) and writes rows.safetensors + pretrain.json; <paramref name="progress"/>
+    /// gets each step's epoch, step, loss, speed and ETA (<see cref="ProgressPrinter.Report"/> prints it).
+    /// </summary>
+    public PretrainResult Run(Action<string>? log = null, Action<long>? afterStep = null, Action<TrainingProgress>? progress = null)
     {
         OutputPaths.RequireFolder(Out, "pretrain writes a folder (rows.safetensors, pretrain.json, checkpoint/)");
         Options.Validate();
@@ -48,7 +51,7 @@ public sealed record PretrainSpec
         if (File.Exists(done)) file.RequireSameRunAs(PretrainFile.Load(done), done);
         Directory.CreateDirectory(Out);
         log?.Invoke($"pre-training {lm.TrainableCount} rows on {corpus.Count} samples ({corpus.Truncated} truncated at {MaxLength})");
-        var r = Pretrainer.Run(lm, corpus, Options, Out, log, afterStep, file);
+        var r = Pretrainer.Run(lm, corpus, Options, Out, log, afterStep, file, progress);
         Pretrainer.Save(Out, lm, r, file with { BestEvalLoss = r.BestEvalLoss, BestStep = r.BestStep, Curves = r.Curves });
         return r;
     }

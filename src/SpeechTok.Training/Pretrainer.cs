@@ -17,10 +17,11 @@ public static class Pretrainer
     /// <summary>
     /// Trains the rows, resuming from <paramref name="runDir"/>'s checkpoint. <paramref name="settings"/> is kept in the
     /// checkpoint, and a checkpoint started with other settings is refused naming the field (its rows would otherwise
-    /// continue under other hyper-parameters, data or model).
+    /// continue under other hyper-parameters, data or model). <paramref name="progress"/> is called after every step, before
+    /// <paramref name="afterStep"/>, with the epoch, step, loss, speed and ETA.
     /// </summary>
     public static PretrainResult Run(LanguageModel lm, EncodedSet corpus, PretrainOptions o, string runDir, Action<string>? log = null, Action<long>? afterStep = null,
-        PretrainFile? settings = null)
+        PretrainFile? settings = null, Action<TrainingProgress>? progress = null)
     {
         if (lm.TrainableCount == 0) throw new SpeechTokException("pre-training needs a selection: there are no audio rows to train");
         if (corpus.Count < 2) throw new SpeechTokException($"pre-training corpus has {corpus.Count} sample(s); at least 2 are needed for a train/eval split");
@@ -48,6 +49,7 @@ public static class Pretrainer
         var evalCurve = new List<EvalLossPoint>();
         int orderEpoch = -1;
         int[] order = [];
+        var meter = new StepMeter(total, stepsPerEpoch: perEpoch, epochs: o.Epochs);
         double Epochs(long step) => (step - 1) / perEpoch + ((step - 1) % perEpoch + 1.0) / perEpoch;
         Tensor Rows(ReadOnlySpan<float> data) => Tensor.FromData(data, lm.TrainableCount, h);
 
@@ -63,6 +65,7 @@ public static class Pretrainer
                     groups.Add(order[(m * o.BatchSize)..Math.Min(train.Count, (m + 1) * o.BatchSize)]);
                 long tokens = groups.Sum(g => g.Sum(i => (long)Math.Max(0, train.Ids[i].Length - 1)));
                 if (tokens == 0) throw new SpeechTokException($"pre-training step {step + 1}: the batch has no target token (all sequences have length 1)");
+                meter.StepStarted(groups.Sum(g => g.Sum(i => (long)train.Ids[i].Length)));
                 Array.Clear(gIn);
                 if (gOut != gIn) Array.Clear(gOut);
                 double sum = 0;
@@ -78,7 +81,12 @@ public static class Pretrainer
                 if (pOut != null) gOut.AsSpan(lm.TrainableStart * h, lm.TrainableCount * h).CopyTo(pOut.Grad.Span);
                 return sum / tokens;
             },
-            Trained = (step, loss, _) => trainCurve.Add(new TrainLossPoint(step, Epochs(step), loss, opt.Lr)),
+            Started = _ => meter.Start(),
+            Trained = (step, loss, norm) =>
+            {
+                meter.Trained(step, loss, opt.Lr, norm);
+                trainCurve.Add(new TrainLossPoint(step, Epochs(step), loss, opt.Lr));
+            },
             EvalDue = step => step % evalEvery == 0,
             Evaluate = step =>
             {
@@ -116,7 +124,11 @@ public static class Pretrainer
                     : $"resuming pre-training after epoch {state.EpochsDone} (step {opt.StepCount})");
                 return new TrainingStatus(opt.StepCount, state.BestEvalLoss, state.BestStep, state.EvalsWithoutImprovement, state.Stopped);
             },
-            AfterStep = afterStep,
+            AfterStep = step =>
+            {
+                progress?.Invoke(meter.Progress());
+                afterStep?.Invoke(step);
+            },
         });
         double bestLoss = end.Status.BestValue;
         if (double.IsPositiveInfinity(bestLoss)) bestLoss = EvalLoss(model, eval, lm.PadId, o.BatchSize);

@@ -35,7 +35,7 @@ internal static class DemoCommand
                 Manifest = info.ManifestPath, Out = Path.Combine(root, "experiment"), Model = ModelResolver.Builtin, Tokenizer = TokenizerLoader.Builtin,
                 Preset = ExperimentPreset.Quick, Threads = r.GetValue(threads), ClassNames = info.ClassNames,
                 MetricForBestModel = r.GetValue(metric),
-            }, Console.Error.WriteLine);
+            }, Console.Error.WriteLine, ProgressPrinter.Stderr().Report);
             Console.WriteLine(ExperimentCommand.Table(results));
             Console.WriteLine($"report: {Path.Combine(root, "experiment", "report.md")} · total {sw.Elapsed.TotalMinutes:F1} min");
             return 0;

@@ -34,7 +34,7 @@ internal static class ExperimentCommand
                 MetricForBestModel = r.GetValue(metric),
                 Threads = r.GetValue(threads), AudioEncoder = r.GetValue(encoder)!,
                 OnlySystems = r.GetValue(systems) is { } list ? CommaList.Split(systems.Name, list, $"some of {string.Join(", ", ExperimentRunner.Systems)}") : null,
-            }, Console.Error.WriteLine);
+            }, Console.Error.WriteLine, ProgressPrinter.Stderr().Report);
             Console.WriteLine(Table(results));
             Console.WriteLine($"report: {Path.Combine(Path.GetFullPath(r.GetValue(outDir)!), "report.md")}");
             return 0;

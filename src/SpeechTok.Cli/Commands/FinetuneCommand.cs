@@ -91,7 +91,7 @@ internal static class FinetuneCommand
                     MetricForBestModel = r.GetValue(metric), SeedWorkers = r.GetValue(seedWorkers),
                 },
             };
-            FinetuneRun.Run(spec, Console.Error.WriteLine);
+            FinetuneRun.Run(spec, Console.Error.WriteLine, progress: ProgressPrinter.Stderr().Report);
             return 0;
         });
         return cmd;

@@ -99,18 +99,14 @@ internal static class LmTrainCommand
 
     private static string Quote(string a) => a.Length > 0 && a.All(c => char.IsLetterOrDigit(c) || "-_./=:,+@".Contains(c)) ? a : "'" + a.Replace("'", "'\\''") + "'";
 
-    /// <summary>A live progress bar (tokens/s, loss, ETA) on a terminal; plain log lines when the output is redirected.</summary>
+    /// <summary>
+    /// A live progress bar (tokens/s, loss, ETA) on a terminal; when the output is redirected, throttled progress lines on
+    /// stderr, as finetune and pretrain print them (<see cref="ProgressPrinter"/>).
+    /// </summary>
     private static LmTrainResult Run(LmTrainSpec spec)
     {
         if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsOutputRedirected)
-        {
-            long every = Math.Max(1, spec.Options.MaxSteps / 100);
-            return LmTrainer.Run(spec, Console.Error.WriteLine, p =>
-            {
-                if (p.Step % every == 0 || p.Step == p.TotalSteps)
-                    Console.Error.WriteLine($"step {p.Step}/{p.TotalSteps}: loss {p.Loss:F4}, lr {p.Lr:G3}, grad norm {p.GradNorm:F3}, {p.TokensPerSecond:N0} tokens/s, ETA {p.Eta:hh\\:mm\\:ss}");
-            });
-        }
+            return LmTrainer.Run(spec, Console.Error.WriteLine, ProgressPrinter.Stderr().Report);
         LmTrainResult? result = null;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
@@ -120,7 +116,7 @@ internal static class LmTrainCommand
                 result = LmTrainer.Run(spec, msg => AnsiConsole.WriteLine(msg), p =>
                 {
                     task.Value = p.Step;
-                    task.Description = $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F3} {p.TokensPerSecond:N0} tok/s";
+                    task.Description = $"step {p.Step}/{p.Steps} loss {p.Loss:F3} {p.TokensPerSecond:N0} tok/s";
                 });
             });
         return result!;

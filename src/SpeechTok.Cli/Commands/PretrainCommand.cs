@@ -48,7 +48,7 @@ internal static class PretrainCommand
                     Patience = r.GetValue(patience), MaxGradNorm = r.GetValue(clip), Seed = r.GetValue(seed),
                 },
             };
-            var res = spec.Run(Console.Error.WriteLine);
+            var res = spec.Run(Console.Error.WriteLine, progress: ProgressPrinter.Stderr().Report);
             Console.WriteLine($"{{\"best_eval_loss\":{res.BestEvalLoss:R},\"best_step\":{res.BestStep},\"out\":\"{Path.GetFullPath(spec.Out).Replace("\\", "\\\\")}\"}}");
             return 0;
         });

@@ -33,8 +33,10 @@ public static class ExperimentRunner
     /// <summary>
     /// Runs the systems of <paramref name="o"/> (resuming what a folder already holds) and returns the results.
     /// <paramref name="log"/> is called one line at a time, even while seeds fine-tune at once on several threads.
+    /// <paramref name="progress"/> gets every pre-training and fine-tuning step (<see cref="ProgressPrinter.Report"/> prints
+    /// it, throttled); seeds that train at once call it from their own threads.
     /// </summary>
-    public static ExperimentResults Run(ExperimentOptions o, Action<string>? log = null)
+    public static ExperimentResults Run(ExperimentOptions o, Action<string>? log = null, Action<TrainingProgress>? progress = null)
     {
         OutputPaths.RequireFolder(o.Out, "experiment writes a folder (results.json, report.md, runs/, …)");
         var sink = log ?? (_ => { });
@@ -90,7 +92,7 @@ public static class ExperimentRunner
             log($"{r.System}: test macro-F1 {r.MacroF1:F4}" + (r.MacroF1Std is { } sd ? $" ± {sd:F4}" : "") + $" ({r.Seconds:F0} s) → {resultsPath}");
         }
 
-        var ctx = new Context(o, preset, manifest, dirs, timings, log, numQuantizers);
+        var ctx = new Context(o, preset, manifest, dirs, timings, log, progress, numQuantizers);
         foreach (var system in systems)
         {
             if (done.Contains(system)) { log($"{system}: already in results.json, skipped"); continue; }
@@ -142,7 +144,8 @@ public static class ExperimentRunner
 
     /// <summary>The shared, cached intermediate steps.</summary>
     /// <param name="numQuantizers">The speech tokenizer's RVQ layers.</param>
-    internal sealed class Context(ExperimentOptions o, ExperimentPreset preset, Manifest manifest, Dirs dirs, StepTimings timings, Action<string> log, int numQuantizers)
+    internal sealed class Context(ExperimentOptions o, ExperimentPreset preset, Manifest manifest, Dirs dirs, StepTimings timings, Action<string> log,
+        Action<TrainingProgress>? progress, int numQuantizers)
     {
         public ExperimentOptions Options => o;
         public ExperimentPreset Preset => preset;
@@ -255,7 +258,7 @@ public static class ExperimentRunner
                     Manifest = manifest, Codes = Codes(), Selection = sel, Model = Model(), Out = dir, MaxLength = preset.MaxLength, MaxLengthOption = preset.MaxLengthField,
                     Options = new PretrainOptions { Epochs = preset.PretrainEpochs, Lr = preset.PretrainLr },
                 };
-                timings.Time($"pre-train {which}", () => spec.Run(log));
+                timings.Time($"pre-train {which}", () => spec.Run(log, progress: progress));
             }
             return _pretrained[which] = dir;
         }
@@ -273,7 +276,7 @@ public static class ExperimentRunner
             log($"{system}: fine-tuning {preset.Seeds.Length} seed(s)");
             return timings.Time($"fine-tune {system}", () =>
             {
-                FinetuneRun.Run(spec, log);
+                FinetuneRun.Run(spec, log, progress: progress);
                 return RunEvaluation.Evaluate(run, "test", log);
             });
         }

@@ -188,11 +188,16 @@ public sealed class LmTrainerTests : IDisposable
     {
         var full = LmTrainer.Run(Spec("full"));
         // Killed after step 3: the last checkpoint is step 2, so step 3 is redone.
-        Assert.Throws<Crash>(() => LmTrainer.Run(Spec("resumed"), afterStep: s => { if (s == 3) throw new Crash(); }));
+        var killed = new List<TrainingProgress>();
+        Assert.Throws<Crash>(() => LmTrainer.Run(Spec("resumed"), progress: killed.Add, afterStep: s => { if (s == 3) throw new Crash(); }));
+        Assert.Equal([1L, 2, 3], killed.Select(p => p.Step));
         var state = ArtifactJson.ReadObject(Path.Combine(_dir, "resumed", "checkpoint", "state.json"));
         Assert.Equal(2, state["step"]!.GetValue<long>());
         var resumedLog = new List<string>();
-        var resumed = LmTrainer.Run(Spec("resumed"), resumedLog.Add);
+        var progress = new List<TrainingProgress>(); // counted from the checkpoint's step; reporting it changes no number (compared below)
+        var resumed = LmTrainer.Run(Spec("resumed"), resumedLog.Add, progress.Add);
+        Assert.Equal([3L, 4, 5, 6], progress.Select(p => p.Step));
+        Assert.All(progress, p => Assert.Equal((null, 0, 0, 6L), (p.Seed, p.Epoch, p.Epochs, p.Steps)));
         Assert.Contains("resuming at step 2/6", resumedLog);
         Assert.Equal(6, resumed.Steps);
         Assert.Equal(Bytes(full.Out, "model.safetensors"), Bytes(resumed.Out, "model.safetensors"));
