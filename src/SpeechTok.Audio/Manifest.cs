@@ -68,6 +68,14 @@ public sealed class Manifest
     private const string DefaultCountSource = "class count";
 
     /// <summary>
+    /// Loads a manifest for its clips only (<c>tokenize</c>): labels are optional as for <see cref="LoadToPredict"/>, and no
+    /// class count is required (codes of new, unlabelled audio are what <c>predict --manifest</c> reads). Labels that are
+    /// given are still checked (ids, the sidecar); <see cref="NumClasses"/> is then max label + 1, or 0 when there is none.
+    /// </summary>
+    public static Manifest LoadClips(string path, string? audioRoot) =>
+        Load(path, audioRoot, null, DefaultCountSource, TaskKind.Multiclass, predicted: null, requireClasses: false);
+
+    /// <summary>
     /// The names of the sidecar of <paramref name="manifestPath"/> (<see cref="LabelNamesPath"/>: one a line, trailing blank
     /// lines ignored), or null when there is none; with <paramref name="numClasses"/>, a sidecar of another count is an error
     /// that names where the count came from (<paramref name="numClassesSource"/>: an option, or a run's field).
@@ -92,7 +100,9 @@ public sealed class Manifest
 
     /// <param name="unlabelledTask">Non-null: labels are optional (<see cref="LoadToPredict"/>), and a manifest without a label column has this task.</param>
     /// <param name="predicted">With <paramref name="unlabelledTask"/>: the split to predict, the only one refused when half labelled.</param>
-    private static Manifest Load(string path, string? audioRoot, int? numClasses, string numClassesSource, TaskKind? unlabelledTask, string? predicted)
+    /// <param name="requireClasses">False for <see cref="LoadClips"/>: fewer than two classes is no error.</param>
+    private static Manifest Load(string path, string? audioRoot, int? numClasses, string numClassesSource, TaskKind? unlabelledTask, string? predicted,
+        bool requireClasses = true)
     {
         path = System.IO.Path.GetFullPath(path);
         if (!File.Exists(path)) throw new SpeechTokException($"manifest '{path}' does not exist");
@@ -202,7 +212,7 @@ public sealed class Manifest
         if (audioRoot != null && root != System.IO.Path.GetDirectoryName(path)) RequireSomeClipUnder(root, path, samples);
         int classes = numClasses ?? maxLabel + 1;
         var task = !labelled ? unlabelledTask!.Value : multi ? TaskKind.Multilabel : classes <= 2 ? TaskKind.Binary : TaskKind.Multiclass;
-        if (classes < 2) throw new SpeechTokException($"{path}: only {(maxLabel < 0 ? "no" : $"one class ({maxLabel})")} {(multi ? "label" : "class")} occurs; classification needs at least two");
+        if (classes < 2 && requireClasses) throw new SpeechTokException($"{path}: only {(maxLabel < 0 ? "no" : $"one class ({maxLabel})")} {(multi ? "label" : "class")} occurs; classification needs at least two");
         return new Manifest(path, sha256, root, samples, classes, task, names);
     }
 

@@ -30,7 +30,7 @@ internal static class TokenizeCommand
             Threading.Threads = nThreads;
             OutputPaths.RequireFolder(r.GetValue(outDir)!, "tokenize writes a code store folder");
             if (r.GetValue(jsonl) is { } lines) OutputPaths.RequireFile(lines, "codes.jsonl", "--jsonl");
-            var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot));
+            var m = Manifest.LoadClips(r.GetValue(manifest)!, r.GetValue(audioRoot)); // labels optional: new audio is tokenized for predict
             m.RequireClips(); // before fitting anything
             var dir = r.GetValue(outDir)!;
             var tokArg = r.GetValue(tokenizer)!;

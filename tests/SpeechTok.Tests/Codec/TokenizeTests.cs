@@ -315,6 +315,14 @@ public sealed class TokenizeTests : IDisposable
         var again = Cli("tokenize", "--manifest", EspeakCorpus.ManifestPath, "--tokenizer", "builtin", "--out", outDir);
         Assert.True(again.Code == 0, again.Err);
         Assert.Contains("0 tokenized, 20 already done", again.Out);
+
+        // New audio without labels (what `predict --manifest` reads codes of) was refused: "required column 'label' … is missing".
+        var labelled = Manifest.Load(EspeakCorpus.ManifestPath);
+        var unlabelled = Path.Combine(_dir, "unlabelled.csv");
+        File.WriteAllLines(unlabelled, ["split,text,audio_path_list", .. labelled.Samples.Take(3).Select(x => $"test,\"{x.Text}\",{x.AudioPaths[0]}")]);
+        var fresh = Cli("tokenize", "--manifest", unlabelled, "--tokenizer", Path.Combine(outDir, "tokenizer"), "--out", Path.Combine(_dir, "new"));
+        Assert.True(fresh.Code == 0, fresh.Err);
+        Assert.Contains("3 tokenized, 0 already done", fresh.Out);
     }
 
     private sealed class FailingTokenizer(int failAtLength) : ISpeechTokenizer
