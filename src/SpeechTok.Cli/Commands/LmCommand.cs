@@ -54,22 +54,30 @@ internal static class LmCommand
             var ids = new List<int>();
             lm.Tokenizer.EncodeTo(text, ids);
             var streamer = new TextStreamer(lm.Tokenizer, ids);
+            var output = PipeOutput.Open();
             bool started = false;
             try
             {
-                LmGeneration.Generate(lm, text, o, id =>
+                try
                 {
-                    if (!started) Console.Write(text); // only once generation runs: a refusal prints nothing
+                    LmGeneration.Generate(lm, text, o, id =>
+                    {
+                        if (!started) output.Write(text); // only once generation runs: a refusal prints nothing
+                        started = true;
+                        output.Write(streamer.Put(id));
+                    });
+                    if (!started) output.Write(text);
                     started = true;
-                    Console.Write(streamer.Put(id));
-                });
-                if (!started) Console.Write(text);
-                started = true;
-                Console.Write(streamer.End());
+                    output.Write(streamer.End());
+                }
+                finally
+                {
+                    if (started) output.WriteLine(); // also ends the line when an error stops generation midway
+                }
             }
-            finally
+            catch (IOException e) when (PipeOutput.ReaderGone(e))
             {
-                if (started) Console.WriteLine(); // also ends the line when an error stops generation midway
+                // the reader (e.g. `| head`) has all it wanted: stop generating, as a tool killed by SIGPIPE would
             }
             return 0;
         });

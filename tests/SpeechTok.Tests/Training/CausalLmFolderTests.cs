@@ -61,6 +61,27 @@ public sealed class CausalLmFolderTests : IDisposable
         Assert.NotEqual(expected, prompt + lm.Tokenizer.Decode(added.ToArray()));
     }
 
+    /// <summary>`lm generate … | head -c 100` printed its 100 bytes, then generated on for as long as --max-new-tokens allowed
+    /// (54 minutes in a review): .NET's Console ignores a closed pipe. It now stops when its reader has gone.</summary>
+    [Fact]
+    public void Generate_stops_when_the_reader_of_its_output_closes_the_pipe()
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "speechtok.dll"), "lm", "generate", "--prompt", "The Congress", "--max-new-tokens", "1000000", "--temperature", "0", "--threads", "1" })
+            psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var head = new char[20];
+        int got = 0;
+        while (got < head.Length && p.StandardOutput.Read(head, got, head.Length - got) is int n and > 0) got += n;
+        Assert.Equal("The Congress", new string(head, 0, 12));
+        p.StandardOutput.Close(); // as head does after its bytes
+        bool exited = p.WaitForExit(120_000); // a million tokens take hours; a stop takes one more token
+        if (!exited) p.Kill(entireProcessTree: true);
+        Assert.True(exited, "lm generate still running two minutes after its output pipe closed");
+        Assert.True(p.ExitCode == 0, err.Result);
+    }
+
     /// <summary>Qwen2.5's tokenizer adds no BOS (HF <c>tokenizer(text)</c> gives the text's ids alone), yet eval and generate
     /// prepended config.json's <c>bos_token_id</c> (151643, <c>&lt;|endoftext|&gt;</c>). They now feed what the tokenizer gives:
     /// eval scores every text token but the stream's first (nothing precedes it, as in HF's perplexity evaluation).</summary>
