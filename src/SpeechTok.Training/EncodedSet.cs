@@ -16,7 +16,7 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
     /// <summary>The audio-vector system's inputs [Count][dim] (see <see cref="AudioVectors"/>); null for other systems.</summary>
     public float[][]? Vectors { get; init; }
     /// <summary>Per row, where its selected audio tokens lie and how many the truncation kept (see
-    /// <see cref="AudioTokenSpan"/>); null when the set was not made by <see cref="Encode"/>.</summary>
+    /// <see cref="AudioTokenSpan"/>); null for text only, and when the set was not made by <see cref="Encode"/>.</summary>
     public AudioTokenSpan[]? Audio { get; init; }
 
     public EncodedSet Subset(IReadOnlyList<int> rows, string name) =>
@@ -38,9 +38,13 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
     /// the experiment preset that set it.</param>
     /// <param name="maxLength">The max length the set was encoded with, in tokens.</param>
     /// <param name="log">Receives the warning.</param>
-    /// <exception cref="SpeechTokException">No row with audio tokens kept one.</exception>
+    /// <exception cref="SpeechTokException">No row with audio tokens kept one; or no row has any audio token at all (the
+    /// selection's tokens do not occur in these codes: a run with them would be text only under an audio system's name).</exception>
     public void RequireAudioKept(string option, int maxLength, Action<string>? log)
     {
+        if (Audio != null && Count > 0 && Array.TrueForAll(Audio, a => a.Count == 0))
+            throw new SpeechTokException($"none of the {Count} {Name} samples contains one of the selection's audio tokens, so the run would read text only; " +
+                "were they selected on other codes (a `select --random` without --codes draws among every code of every layer)? select on this code store");
         if (AudioCut() is not { } c) return;
         if (c.AllCut.Count == c.WithAudio.Count)
             throw new SpeechTokException($"{option} {maxLength} cuts every audio token of the {Name} samples: all {c.WithAudio.Count} samples with audio tokens lose them; " +
@@ -90,6 +94,7 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
             truncated[i] = r.Truncated;
             audio[i] = r.Audio;
         }
-        return new EncodedSet(name, samples.Select(s => s.Key).ToArray(), ids, samples.Select(s => s.Labels).ToArray(), truncated) { Audio = audio };
+        return new EncodedSet(name, samples.Select(s => s.Key).ToArray(), ids, samples.Select(s => s.Labels).ToArray(), truncated)
+            { Audio = serializer.NeedsCodes ? audio : null }; // text only: no audio token to find
     }
 }

@@ -56,9 +56,11 @@ public sealed class AudioTruncationTests
     {
         var log = new List<string>();
         Set(new AudioTokenSpan(1, 3, 3, 3), default).RequireAudioKept("--max-length", 5, log.Add);
-        Set(default, default).RequireAudioKept("--max-length", 1, log.Add); // text only
-        (Set(new AudioTokenSpan(5, 9, 5, 0)) with { Audio = null }).RequireAudioKept("--max-length", 1, log.Add); // not made by Encode
+        (Set(new AudioTokenSpan(5, 9, 5, 0)) with { Audio = null }).RequireAudioKept("--max-length", 1, log.Add); // text only, or not made by Encode
         Assert.Empty(log);
+        // audio tokens in the vocabulary, but in no sample: refused (a selection from other codes)
+        Assert.Contains("none of the 2 train samples contains one of the selection's audio tokens",
+            Assert.Throws<SpeechTokException>(() => Set(default, default).RequireAudioKept("--max-length", 1, log.Add)).Message);
     }
 
     [Fact]

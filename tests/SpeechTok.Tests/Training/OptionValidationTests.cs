@@ -495,6 +495,23 @@ public sealed class OptionValidationTests
             CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--sweep-c", ",", "--out", path).Err.Trim());
     }
 
+    /// <summary>A `select --random` drawn without --codes (among every code of every layer) on a tokenizer using few codes held
+    /// tokens that no sample contains: pre-training and fine-tuning ran as text only under an audio system's name (review).</summary>
+    [Fact]
+    public void A_selection_whose_tokens_occur_in_no_sample_is_refused()
+    {
+        using var d = new ToyData(perSplit: 8);
+        new SelectionFile { SelectedFeatures = [6, 7], Layers = [1, 2], CodebookSize = 8 }.Save(d.Selection); // layer 1 codes 6, 7: never used
+        string model = d.Model();
+        var pt = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, "pre"),
+            Options = new PretrainOptions { Epochs = 1, BatchSize = 4 } };
+        const string expected = "samples contains one of the selection's audio tokens, so the run would read text only";
+        Assert.Contains("none of the 24 pre-training " + expected, Assert.Throws<SpeechTokException>(() => pt.Run()).Message);
+        var ft = new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, "run"),
+            Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        Assert.Contains("none of the 8 train " + expected, Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(ft)).Message);
+    }
+
     /// <summary>A run resumed after its codes changed (a clip re-tokenized) trained its remaining seeds on other data.</summary>
     [Fact]
     public void A_run_is_not_resumed_on_other_codes()
