@@ -212,7 +212,7 @@ public sealed class Manifest
         if (audioRoot != null && root != System.IO.Path.GetDirectoryName(path)) RequireSomeClipUnder(root, path, samples);
         int classes = numClasses ?? maxLabel + 1;
         var task = !labelled ? unlabelledTask!.Value : multi ? TaskKind.Multilabel : classes <= 2 ? TaskKind.Binary : TaskKind.Multiclass;
-        if (classes < 2 && requireClasses) throw new SpeechTokException($"{path}: only {(maxLabel < 0 ? "no" : $"one class ({maxLabel})")} {(multi ? "label" : "class")} occurs; classification needs at least two");
+        if (classes < 2 && requireClasses) throw new SpeechTokException($"{path}: {(maxLabel < 0 ? $"no {(multi ? "label" : "class")} occurs" : $"only {(multi ? "label" : "class")} {maxLabel} occurs")}; classification needs at least two");
         return new Manifest(path, sha256, root, samples, classes, task, names);
     }
 

@@ -22,9 +22,11 @@ public sealed record SelectedAudioTokens
     /// <summary>selection.json's <c>codes_tokenizer</c>, checked against the code store a run reads (not part of run.json's record).</summary>
     [JsonIgnore] public string? CodesTokenizer { get; init; }
 
-    /// <summary>Fails unless the code store at <paramref name="storeDir"/> (its tokenizer identity and codebook size) is what the features were selected from.</summary>
-    public void RequireCodesOf(string storeTokenizer, int storeCodebookSize, string storeDir)
+    /// <summary>Fails unless the code store at <paramref name="storeDir"/> (its tokenizer identity, codebook size and RVQ layers) is what the features were selected from.</summary>
+    public void RequireCodesOf(string storeTokenizer, int storeCodebookSize, int storeLayers, string storeDir)
     {
+        if (Layers.Length > 0 && Layers.Max() > storeLayers)
+            throw new SpeechTokException($"{Path}: layers [{string.Join(",", Layers)}] use RVQ layer {Layers.Max()}, but {storeDir} holds codes of {storeLayers} layers; select again on this store");
         if (CodesTokenizer != null && CodesTokenizer != storeTokenizer)
             throw new SpeechTokException($"{Path}: the tokens were selected from codes of tokenizer {CodesTokenizer}, but {storeDir} holds codes of {storeTokenizer}; select again on this store");
         // select's stride is max(1024, codebook size) (AudioFeatureLayout.StrideFor): a store of a larger codebook than the selection's is another layout

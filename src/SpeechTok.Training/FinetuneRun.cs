@@ -49,7 +49,7 @@ public static class FinetuneRun
         var mode = spec.TextOnly ? SerializationMode.TextOnly : vector ? SerializationMode.AudioVector : spec.Serialization;
         var serializer = lm.Serializer(mode, spec.MaxLength, spec.MaxLengthOption);
         using var codes = serializer.NeedsCodes ? CodeStore.Open(spec.Codes ?? throw new SpeechTokException("--codes is required with selected audio tokens")) : null;
-        if (codes != null) selection!.RequireCodesOf(codes.TokenizerIdentity, codes.CodebookSize, codes.Directory);
+        if (codes != null) selection!.RequireCodesOf(codes.TokenizerIdentity, codes.CodebookSize, codes.NumQuantizers, codes.Directory);
         var encoder = vector ? UtteranceEncoders.Load(spec.AudioEncoder!) : null;
         ZScore? norm = null;
         float[][]? raw = null;

@@ -34,7 +34,7 @@ public sealed record PretrainSpec
         using var lm = LanguageModel.Load(Model, selection);
         var serializer = lm.Serializer(Serialization, MaxLength, MaxLengthOption);
         using var codes = CodeStore.Open(Codes);
-        selection.RequireCodesOf(codes.TokenizerIdentity, codes.CodebookSize, codes.Directory);
+        selection.RequireCodesOf(codes.TokenizerIdentity, codes.CodebookSize, codes.NumQuantizers, codes.Directory);
         if (Manifest.Samples.Count == 0) throw new SpeechTokException($"{Manifest.Path}: no sample");
         var corpus = EncodedSet.Encode("pre-training", Manifest.Samples, serializer, codes);
         corpus.RequireAudioKept(MaxLengthOption, MaxLength, log);

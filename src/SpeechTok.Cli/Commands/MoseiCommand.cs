@@ -23,7 +23,7 @@ internal static class MoseiCommand
                 Task = r.GetValue(task), Table = r.GetValue(table)!, AudioDir = r.GetValue(audioDir)!, Out = r.GetValue(outDir)!,
                 Folds = r.GetValue(folds), ExcludeNeutral = r.GetValue(excludeNeutral),
             });
-            Console.WriteLine($"{result.ManifestPath}: {string.Join(", ", result.Samples.Select(kv => $"{kv.Value} {kv.Key}"))}; {result.ClipsCut} clips cut" +
+            Console.WriteLine($"{result.ManifestPath}: {string.Join(", ", result.Samples.Select(kv => $"{kv.Value} {kv.Key}"))}; {result.ClipsCut} clip{(result.ClipsCut == 1 ? "" : "s")} cut" +
                 (result.NotInFolds > 0 ? $", {result.NotInFolds} segments in no fold left out" : "") + (result.Neutral > 0 ? $", {result.Neutral} neutral segments dropped" : ""));
             foreach (var (split, n) in result.Samples.Where(kv => kv.Value == 0))
                 Console.Error.WriteLine($"warning: split '{split}' has no segment; finetune and experiment need train, val and test");

@@ -510,6 +510,10 @@ public sealed class OptionValidationTests
         var ft = new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, "run"),
             Options = TrainingTests.Small(1) with { Epochs = 1 } };
         Assert.Contains("none of the 8 train " + expected, Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(ft)).Message);
+        // a layer beyond the store's: "codes have 2 RVQ layers; layer 3 is used", naming neither file
+        new SelectionFile { SelectedFeatures = [3], Layers = [1, 3], CodebookSize = 8 }.Save(d.Selection);
+        Assert.Equal($"{d.Selection}: layers [1,3] use RVQ layer 3, but {d.Codes} holds codes of 2 layers; select again on this store",
+            Assert.Throws<SpeechTokException>(() => pt.Run()).Message);
     }
 
     /// <summary>A run resumed after its codes changed (a clip re-tokenized) trained its remaining seeds on other data.</summary>
