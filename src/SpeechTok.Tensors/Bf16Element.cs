@@ -19,4 +19,12 @@ internal readonly unsafe struct Bf16Element : IGemmElement
         var h = Vector256.Load((ushort*)p + i);
         return Vector512.ShiftLeft(Vector512.WidenLower(h.ToVector512Unsafe()), 16).AsSingle();
     }
+
+    /// <summary>8 bf16 values, as <see cref="Load512"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load256(void* p, nint i)
+    {
+        var h = Vector128.Load((ushort*)p + i);
+        return Vector256.ShiftLeft(Vector256.WidenLower(h.ToVector256Unsafe()), 16).AsSingle();
+    }
 }

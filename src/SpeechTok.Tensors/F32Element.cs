@@ -14,4 +14,7 @@ internal readonly unsafe struct F32Element : IGemmElement
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Load512(void* p, nint i) => Vector512.Load((float*)p + i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load256(void* p, nint i) => Vector256.Load((float*)p + i);
 }

@@ -20,10 +20,12 @@ internal static unsafe class GemmDriver<TB> where TB : struct, IGemmElement
             ScaleC(m, n, beta, c, ldc);
             return;
         }
-        if (Math.Min(m, n) <= plan.SkinnyMax)
-            GemmSkinny<TB>.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
-        else
+        if (!plan.TakesSkinny(transA, transB, m, n))
             Packed(plan, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+        else if (plan.SkinnyWide)
+            GemmSkinny<Lanes512, Vector512<float>>.Run<TB>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+        else
+            GemmSkinny<Lanes256, Vector256<float>>.Run<TB>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
     }
 
     private static void ScaleC(int m, int n, float beta, float* c, nint ldc)

@@ -8,17 +8,18 @@ namespace SpeechTok.Tensors;
 /// GEMV-like products (min(m, n) tiny, e.g. one token times a weight matrix): packing would cost as much
 /// as the product, so the large operand is streamed once, straight from memory. The problem is written as
 /// C'[i, j] = α·Σ_p A'(i, p)·B'(p, j) + β·C'[i, j] with few rows i and general strides; a tiny n is handled
-/// as the transposed product Cᵀ = op(B)ᵀ·op(A)ᵀ. Needs Vector512 (the plan disables it otherwise).
+/// as the transposed product Cᵀ = op(B)ᵀ·op(A)ᵀ. Written once over the SIMD width <typeparamref name="TL"/>
+/// (<see cref="Lanes512"/> for the AVX-512 plan, <see cref="Lanes256"/> for the AVX2 one).
 /// </summary>
-internal static unsafe class GemmSkinny<TB> where TB : struct, IGemmElement
+internal static unsafe class GemmSkinny<TL, TV> where TL : struct, ISimdLanes<TV> where TV : struct
 {
     private const int Cols = 512;  // columns per accumulator block of the axpy form (2 KiB per row of A')
 
     /// <summary>Largest number of rows of A' (the plan's skinny threshold must not exceed it).</summary>
-    public const int MaxRows = 16;
+    public const int MaxRows = GemmPlan.SkinnyRowsLimit;
 
-    public static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
-        float* a, nint lda, void* b, nint ldb, float beta, float* c, nint ldc, int threads)
+    public static void Run<TB>(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, nint lda, void* b, nint ldb, float beta, float* c, nint ldc, int threads) where TB : struct, IGemmElement
     {
         if (m <= n)
         {
@@ -87,43 +88,44 @@ internal static unsafe class GemmSkinny<TB> where TB : struct, IGemmElement
         void* b, nint rsB, float beta, float* c, nint rsC, nint csC) where T : struct, IGemmElement
     {
         float* acc = stackalloc float[MaxRows * Cols];
+        int lanes = TL.Count;
         for (int jb = j0; jb < j1; jb += Cols)
         {
-            int w = Math.Min(Cols, j1 - jb), w16 = w & ~15;
+            int w = Math.Min(Cols, j1 - jb), wL = w & ~(lanes - 1);
             new Span<float>(acc, mm * Cols).Clear();
             int p = 0;
             for (; p + 4 <= k; p += 4)
             {
                 nint r0 = p * rsB + jb, r1 = r0 + rsB, r2 = r1 + rsB, r3 = r2 + rsB;
-                for (int j = 0; j < w16; j += 16)
+                for (int j = 0; j < wL; j += lanes)
                 {
-                    var b0 = T.Load512(b, r0 + j); var b1 = T.Load512(b, r1 + j);
-                    var b2 = T.Load512(b, r2 + j); var b3 = T.Load512(b, r3 + j);
+                    var b0 = TL.LoadB<T>(b, r0 + j); var b1 = TL.LoadB<T>(b, r1 + j);
+                    var b2 = TL.LoadB<T>(b, r2 + j); var b3 = TL.LoadB<T>(b, r3 + j);
                     for (int i = 0; i < mm; i++)
                     {
                         float* ai = a + i * rsA + p * csA;
                         float* ac = acc + i * Cols + j;
-                        var v = Vector512.FusedMultiplyAdd(Vector512.Create(ai[0]), b0, Vector512.Load(ac));
-                        v = Vector512.FusedMultiplyAdd(Vector512.Create(ai[csA]), b1, v);
-                        v = Vector512.FusedMultiplyAdd(Vector512.Create(ai[2 * csA]), b2, v);
-                        Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Create(ai[3 * csA]), b3, v), ac);
+                        var v = TL.Fma(TL.Broadcast(ai[0]), b0, TL.Load(ac));
+                        v = TL.Fma(TL.Broadcast(ai[csA]), b1, v);
+                        v = TL.Fma(TL.Broadcast(ai[2 * csA]), b2, v);
+                        TL.Store(TL.Fma(TL.Broadcast(ai[3 * csA]), b3, v), ac);
                     }
                 }
             }
             for (; p < k; p++)
-                for (int j = 0; j < w16; j += 16)
+                for (int j = 0; j < wL; j += lanes)
                 {
-                    var b0 = T.Load512(b, p * rsB + jb + j);
+                    var b0 = TL.LoadB<T>(b, p * rsB + jb + j);
                     for (int i = 0; i < mm; i++)
                     {
                         float* ac = acc + i * Cols + j;
-                        Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Create(a[i * rsA + p * csA]), b0, Vector512.Load(ac)), ac);
+                        TL.Store(TL.Fma(TL.Broadcast(a[i * rsA + p * csA]), b0, TL.Load(ac)), ac);
                     }
                 }
             for (int i = 0; i < mm; i++)
             {
                 float* ac = acc + i * Cols;
-                for (int j = w16; j < w; j++) // fewer than 16 columns left
+                for (int j = wL; j < w; j++) // fewer columns left than a vector holds
                 {
                     float sum = 0;
                     for (int q = 0; q < k; q++) sum += a[i * rsA + q * csA] * T.Get(b, q * rsB + jb + j);
@@ -136,12 +138,12 @@ internal static unsafe class GemmSkinny<TB> where TB : struct, IGemmElement
     }
 
     /// <summary>B' columns contiguous (e.g. x·Wᵀ with W stored [out, in]): 4 columns of B' at a time
-    /// (kept in L2) against every row of A', 16 lanes along k.</summary>
+    /// (kept in L2) against every row of A', a vector's lanes along k.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: no slow tier-0 phase
     private static void Dots<T>(int mm, int j0, int j1, int k, float alpha, float* a, nint rsA,
         void* b, nint csB, float beta, float* c, nint rsC, nint csC) where T : struct, IGemmElement
     {
-        int k16 = k & ~15;
+        int lanes = TL.Count, kL = k & ~(lanes - 1);
         for (int j = j0; j < j1; j += 4)
         {
             int cols = Math.Min(4, j1 - j);
@@ -149,17 +151,17 @@ internal static unsafe class GemmSkinny<TB> where TB : struct, IGemmElement
             for (int i = 0; i < mm; i++)
             {
                 float* ai = a + i * rsA;
-                var s0 = Vector512<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
-                for (int p = 0; p < k16; p += 16)
+                var s0 = TL.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
+                for (int p = 0; p < kL; p += lanes)
                 {
-                    var ap = Vector512.Load(ai + p);
-                    s0 = Vector512.FusedMultiplyAdd(ap, T.Load512(b, b0 + p), s0);
-                    s1 = Vector512.FusedMultiplyAdd(ap, T.Load512(b, b1 + p), s1);
-                    s2 = Vector512.FusedMultiplyAdd(ap, T.Load512(b, b2 + p), s2);
-                    s3 = Vector512.FusedMultiplyAdd(ap, T.Load512(b, b3 + p), s3);
+                    var ap = TL.Load(ai + p);
+                    s0 = TL.Fma(ap, TL.LoadB<T>(b, b0 + p), s0);
+                    s1 = TL.Fma(ap, TL.LoadB<T>(b, b1 + p), s1);
+                    s2 = TL.Fma(ap, TL.LoadB<T>(b, b2 + p), s2);
+                    s3 = TL.Fma(ap, TL.LoadB<T>(b, b3 + p), s3);
                 }
-                float d0 = Vector512.Sum(s0), d1 = Vector512.Sum(s1), d2 = Vector512.Sum(s2), d3 = Vector512.Sum(s3);
-                for (int p = k16; p < k; p++)
+                float d0 = TL.Sum(s0), d1 = TL.Sum(s1), d2 = TL.Sum(s2), d3 = TL.Sum(s3);
+                for (int p = kL; p < k; p++)
                 {
                     float x = ai[p];
                     d0 += x * T.Get(b, b0 + p); d1 += x * T.Get(b, b1 + p);

@@ -15,4 +15,6 @@ internal unsafe interface IGemmElement
     static abstract void Copy(void* p, nint i, float* dst, int count);
 
     static abstract Vector512<float> Load512(void* p, nint i);
+
+    static abstract Vector256<float> Load256(void* p, nint i);
 }

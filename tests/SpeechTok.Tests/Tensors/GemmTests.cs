@@ -50,6 +50,23 @@ public sealed unsafe class GemmTests
         }
     }
 
+    /// <summary>The AVX2 plan sends GEMV-like products to the 8-lane skinny path, but its axpy form (the large operand streamed by
+    /// rows) only up to 8 rows: from ~12 rows packing was faster on Zen 3. The AVX-512 plan takes both forms up to 16 rows.</summary>
+    [Fact]
+    public void The_skinny_threshold_depends_on_the_form()
+    {
+        var narrow = GemmPlan.Narrow;
+        Assert.True(narrow.TakesSkinny(false, true, 1, 4096));   // x·Wᵀ, one token: dot products
+        Assert.True(narrow.TakesSkinny(false, true, 16, 4096));
+        Assert.True(narrow.TakesSkinny(false, false, 8, 1024));  // dY·W: rows of W streamed (axpy)
+        Assert.False(narrow.TakesSkinny(false, false, 12, 1024));
+        Assert.True(narrow.TakesSkinny(false, false, 1024, 12)); // m > n: the transposed product, op(A)ᵀ by columns: dot products
+        Assert.False(narrow.TakesSkinny(true, false, 1024, 12)); // … op(A) transposed: its rows stream (axpy)
+        Assert.False(narrow.TakesSkinny(false, true, 17, 4096));
+        Assert.True(GemmPlan.Wide.TakesSkinny(false, false, 16, 1024));
+        Assert.False(GemmPlan.Wide.TakesSkinny(false, false, 17, 1024));
+    }
+
     [Theory]
     [InlineData(1f, 1f)]
     [InlineData(-0.5f, 0.3f)]
