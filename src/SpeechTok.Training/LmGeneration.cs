@@ -1,12 +1,15 @@
+using System.Runtime.InteropServices;
 using SpeechTok.Lm.Model;
 using SpeechTok.Tensors;
 
 namespace SpeechTok.Training;
 
 /// <summary>
-/// Autoregressive sampling without a KV cache: each new token recomputes the whole prefix (the last
-/// max_position_embeddings tokens), which keeps the code to the model's forward and is fast enough for
-/// small models and short continuations. Stops at any of config.json's <c>eos_token_id</c>s. Only the tokenizer's ids are candidates (a checkpoint's
+/// Autoregressive sampling with a KV cache (HF <c>past_key_values</c>, <see cref="LlamaKvCache"/>): the prompt is
+/// prefilled once, then each new token runs alone through the layers, attending over the cached keys and values, and
+/// only its position reaches the LM head. The model sees at most the last max_position_embeddings tokens: once the
+/// sequence is longer, every new token re-prefills that window (positions from 0, as without a cache; each such
+/// token costs a full forward of the window). Stops at any of config.json's <c>eos_token_id</c>s. Only the tokenizer's ids are candidates (a checkpoint's
 /// padding rows past them are never drawn).
 /// </summary>
 public static class LmGeneration
@@ -21,17 +24,18 @@ public static class LmGeneration
         var ids = new List<int>(lm.Tokenizer.EncodeWithBos(prompt));
         if (ids.Count == 0 && o.MaxNewTokens > 0)
             throw new SpeechTokException($"{lm.Folder}: the prompt is empty and the model's tokenizer adds no BOS token, so there is nothing to continue: give a --prompt");
-        int context = lm.Config.MaxPositionEmbeddings, rows = lm.Model.VocabSize, v = lm.Tokenizer.VocabSize;
+        int context = lm.Config.MaxPositionEmbeddings, v = lm.Tokenizer.VocabSize;
         if (o.MaxNewTokens > 0) lm.CheckSequenceLength(Math.Min(ids.Count + o.MaxNewTokens - 1, context), "prompt plus --max-new-tokens");
         var rng = Rng.ForPurpose(o.Seed, "lm.generate");
         var added = new List<int>();
+        if (o.MaxNewTokens == 0) return added;
+        // The last new token is never fed back: the cache holds the prompt and the others, within the window.
+        using var past = new LlamaKvCache(lm.Config, Math.Min(ids.Count + o.MaxNewTokens - 1, context));
         for (int n = 0; n < o.MaxNewTokens; n++)
         {
-            int start = Math.Max(0, ids.Count - context), t = ids.Count - start;
-            var window = ids.GetRange(start, t).ToArray();
-            var mask = new int[t];
-            Array.Fill(mask, 1);
-            var logits = lm.Model.Logits(window, mask, 1, t).AsSpan((t - 1) * rows, v);
+            var all = CollectionsMarshal.AsSpan(ids);
+            if (ids.Count > context) past.Reset(); // past the window: re-prefill the last max_position_embeddings tokens
+            var logits = lm.Model.NextTokenLogits(ids.Count > context ? all[^context..] : all[past.Length..], past).AsSpan(0, v);
             foreach (float x in logits)
                 if (!float.IsFinite(x)) throw new SpeechTokException($"{lm.Folder}: the model's logits are not finite ({x}) at position {ids.Count}: its weights hold non-finite values");
             int next = o.Temperature == 0 ? ArgMax(logits) : Sample(logits, o.Temperature, o.TopK, rng);

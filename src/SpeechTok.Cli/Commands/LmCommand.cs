@@ -39,7 +39,7 @@ internal static class LmCommand
         var model = ModelOptions.Create();
         var prompt = new Option<string>("--prompt") { Description = "Text to continue (BOS is prepended when the model's tokenizer adds one).", Required = true };
         var defaults = new GenerateOptions();
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "Tokens to generate at most (HF max_new_tokens); generation also stops at the model's EOS.", DefaultValueFactory = _ => defaults.MaxNewTokens };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Tokens to generate at most (HF max_new_tokens); generation also stops at the model's EOS. With a KV cache; once prompt and continuation pass max_position_embeddings, the model sees the last max_position_embeddings tokens and each new token recomputes that window (no cache reuse, slower).", DefaultValueFactory = _ => defaults.MaxNewTokens };
         var temperature = new Option<double>("--temperature") { Description = "Softmax temperature; 0 = greedy.", DefaultValueFactory = _ => defaults.Temperature };
         var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens; 0 = all.", DefaultValueFactory = _ => defaults.TopK };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling (not used with --temperature 0).", DefaultValueFactory = _ => defaults.Seed };

@@ -27,6 +27,33 @@ public sealed unsafe class LlamaForCausalLm : IDisposable
         return new ReadOnlySpan<float>(logits, b * t * VocabSize).ToArray();
     }
 
+    /// <summary>
+    /// Incremental decoding, as HF's forward with <c>past_key_values</c> (a DynamicCache) and <c>logits_to_keep=1</c>:
+    /// the logits [vocab] (appended rows included) of the last of <paramref name="ids"/> [t], which continue the sequence
+    /// held in <paramref name="pastKeyValues"/> (empty: a prefill of the prompt; then typically one token per call).
+    /// Their keys and values are appended to the cache, and only the last position reaches the LM head. Equal to the
+    /// last row of <see cref="Logits"/> over the whole sequence up to float rounding (other summation orders), up to
+    /// <c>sliding_window</c> positions (past it the cache attends the last window, as HF; the full forward has no window).
+    /// </summary>
+    /// <exception cref="SpeechTokException">No ids; more positions than the cache's capacity; a cache made for another
+    /// model shape; a prefill longer than the model's <c>sliding_window</c>.</exception>
+    public float[] NextTokenLogits(ReadOnlySpan<int> ids, LlamaKvCache pastKeyValues)
+    {
+        int t = ids.Length;
+        if (t == 0) throw new SpeechTokException("incremental decoding needs at least one new token id");
+        var w = Model.Weights;
+        int h = Model.Config.HiddenSize, v = VocabSize;
+        // The last layer computes its queries and MLP for the read position only (its keys and values for every row).
+        float* hidden = Model.Forward(ids, [], 1, t, false, readPositions: [t - 1], pastKeyValues: pastKeyValues);
+        var logits = new float[v];
+        fixed (float* y = logits)
+        {
+            Linear.Forward(y, hidden, w.OutputWeight, null, 1, h, w.BaseVocabSize, ldy: v);
+            if (w.NewOutputRows is { } rows) Linear.Forward(y + w.BaseVocabSize, hidden, rows, null, 1, h, w.NewRowCount, ldy: v);
+        }
+        return logits;
+    }
+
     /// <summary>Output of the final RMSNorm [b, t, hidden].</summary>
     public float[] FinalHidden(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t) =>
         new ReadOnlySpan<float>(Model.Forward(ids, mask, b, t, false), b * t * Model.Config.HiddenSize).ToArray();

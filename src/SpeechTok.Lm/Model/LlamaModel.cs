@@ -61,19 +61,29 @@ public sealed unsafe class LlamaModel : IDisposable
     /// last-layer outputs reach nothing, so this is exact up to rounding (another summation order), and it skips nearly a layer
     /// of work. LoRA dropout masks are then drawn over the computed rows (a packed or pruned pass draws other masks than a padded one).
     /// </param>
+    /// <param name="pastKeyValues">
+    /// HF's past_key_values, or null: the ids (one sequence, b = 1, no padding, inference only) continue the positions
+    /// it holds; their keys and values are appended to it and their queries attend over all of them (positions, RoPE
+    /// included, start at its length). On an empty cache (a prefill) attention is the full causal kernel's, as without a
+    /// cache; after it each query attends the cached rows (at most the last <c>sliding_window</c>, as HF's sliding-window mask).
+    /// </param>
     internal float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward, InputOverride? inputs = null, int[]? packLengths = null,
-        int[]? readPositions = null)
+        int[]? readPositions = null, LlamaKvCache? pastKeyValues = null)
     {
         var c = Config;
         if (ids.Length != b * t) throw ShapeMismatchException.Of("input_ids vs [batch, seq]", [ids.Length], [b, t]);
         if (!mask.IsEmpty && mask.Length != b * t) throw ShapeMismatchException.Of("attention_mask vs [batch, seq]", [mask.Length], [b, t]);
         var batch = PackedBatch.Create(ids, mask, b, t, packLengths);
         if (readPositions != null && readPositions.Length != b) throw ShapeMismatchException.Of("read positions vs batch", [readPositions.Length], [b]);
+        int past = pastKeyValues == null ? 0 : CheckCached(pastKeyValues, batch, forBackward, packLengths);
         var ws = Prepare(batch, forBackward);
         ws.ReadPositions = readPositions;
         ws.ReadRows = readPositions?.Select((p, bi) => batch.Row(bi, p)).ToArray();
         int n = batch.Rows, h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
-        EnsureRope(t);
+        // Positions continue the cache's (HF's cache_position); without one, or on an empty one, they are the batch's.
+        int[] positions = past == 0 ? batch.PositionIds : batch.PositionIds.Select(p => p + past).ToArray();
+        int[]? queryPositions = past == 0 ? ws.ReadPositions : readPositions?.Select(p => p + past).ToArray();
+        EnsureRope(past + t);
         bool dropout = ws.DropoutApplied = Lora != null && Lora.Training && Lora.Dropout > 0;
         if (Lora is { Training: true }) Lora.Step++;
 
@@ -96,9 +106,12 @@ public sealed unsafe class LlamaModel : IDisposable
             LoraForward(Q, l, a.Q, xq, a, ws, m, dropout);
             LoraForward(K, l, a.K, a.Xn1, a, ws, n, dropout);
             LoraForward(V, l, a.V, a.Xn1, a, ws, n, dropout);
-            Rope.Forward(a.Q, sel != null ? ws.ReadPositions! : batch.PositionIds, c.NumHeads, c.HeadDim, _cos, _sin);
-            Rope.Forward(a.K, batch.PositionIds, c.NumKvHeads, c.HeadDim, _cos, _sin);
-            if (sel != null)
+            Rope.Forward(a.Q, sel != null ? queryPositions! : positions, c.NumHeads, c.HeadDim, _cos, _sin);
+            Rope.Forward(a.K, positions, c.NumKvHeads, c.HeadDim, _cos, _sin);
+            pastKeyValues?.Store(l, past, a.K, a.V, n);
+            if (past > 0)
+                CachedAttention(a.AttOut, a.Q, sel != null ? queryPositions! : positions, pastKeyValues!, l);
+            else if (sel != null)
                 Attention.ForwardQueries(a.AttOut, a.Probs, a.Q, a.K, a.V, batch.CuSeqlens, ws.ReadPositions, batch.KeyMask, c.NumHeads, c.NumKvHeads, c.HeadDim);
             else
                 Attention.Forward(a.AttOut, a.Probs, a.Q, a.K, a.V, batch.CuSeqlens, batch.KeyMask, c.NumHeads, c.NumKvHeads, c.HeadDim);
@@ -120,6 +133,7 @@ public sealed unsafe class LlamaModel : IDisposable
             LoraForward(Down, l, ws.ScratchH, a.Act, a, ws, m, dropout);
             Elementwise.Add(a.Mid, ws.ScratchH, ws.Resid(l + 1), m * h);
         }
+        if (pastKeyValues != null) pastKeyValues.Length = past + n;
         int rows = ws.ReadRows?.Length ?? n;
         RmsNorm.Forward(ws.Hidden, ws.RstdF, ws.Resid(c.NumLayers), Weights.Norm, rows, h, c.RmsNormEps);
         return ws.Hidden;
@@ -252,6 +266,37 @@ public sealed unsafe class LlamaModel : IDisposable
         Clear(ws.ScratchH, n * m.In);
         m.Backward(ws.ScratchH, dy, a.LoraX[p], a.LoraU[p], ws.ScratchR, n, Lora.Scale);
         Dropout.Backward(dx, ws.ScratchH, a.LoraMask[p], n * m.In, Lora.Dropout);
+    }
+
+    /// <summary>The cache's length after checking that a forward can continue it (see <see cref="Forward"/>'s pastKeyValues).</summary>
+    private int CheckCached(LlamaKvCache cache, PackedBatch batch, bool forBackward, int[]? packLengths)
+    {
+        if (batch.B != 1 || packLengths != null || batch.KeyMask.Any(m => m == 0))
+            throw new SpeechTokException($"a KV cache continues one unpadded sequence, not a batch of {batch.B} (packed or masked)");
+        if (forBackward) throw new SpeechTokException("a KV cache is for inference: a forward for backward cannot use one");
+        int past = cache.Begin(Config, batch.Rows);
+        // The prefill runs the full causal kernel, which has no sliding window (CheckSequenceLength refuses longer sequences).
+        if (past == 0 && Config.SlidingWindow is int w && batch.Rows > w)
+            throw new SpeechTokException($"a prefill of {batch.Rows} tokens exceeds the model's sliding_window {w} (sliding-window attention is implemented only for cached steps)");
+        return past;
+    }
+
+    /// <summary>
+    /// Attention of the queries q [m, hq, d] (RoPE'd, at absolute positions <paramref name="queryPositions"/>) over the cached
+    /// keys and values of <paramref name="layer"/>, which already hold these positions: query p reads keys
+    /// max(0, p + 1 − sliding_window) .. p, as HF's causal (and sliding-window) mask. One position at a time through
+    /// <see cref="Attention.ForwardQueries"/> (one query per sequence), its sequence being the cached rows it sees.
+    /// </summary>
+    private void CachedAttention(float* output, float* q, int[] queryPositions, LlamaKvCache cache, int layer)
+    {
+        var c = Config;
+        int qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, window = c.SlidingWindow ?? int.MaxValue;
+        for (int j = 0; j < queryPositions.Length; j++)
+        {
+            int p = queryPositions[j], len = Math.Min(p + 1, window), start = p + 1 - len;
+            Attention.ForwardQueries(output + (long)j * qd, cache.Probs, q + (long)j * qd, cache.Keys(layer) + (long)start * kd, cache.Values(layer) + (long)start * kd,
+                [0, len], [len - 1], [], c.NumHeads, c.NumKvHeads, c.HeadDim);
+        }
     }
 
     /// <summary>dst[j] = src[rows[j]] for rows of <paramref name="h"/> floats.</summary>
