@@ -1,3 +1,4 @@
+using SpeechTok.IO;
 namespace SpeechTok.Audio;
 
 /// <summary>
@@ -104,8 +105,7 @@ public sealed class Manifest
     private static Manifest Load(string path, string? audioRoot, int? numClasses, string numClassesSource, TaskKind? unlabelledTask, string? predicted,
         bool requireClasses = true)
     {
-        path = System.IO.Path.GetFullPath(path);
-        if (!File.Exists(path)) throw new SpeechTokException($"manifest '{path}' does not exist");
+        path = InputPaths.RequireFile(path, "manifest");
         var names = ReadLabelNames(path, numClasses, numClassesSource);
         if (numClasses < 1) throw new SpeechTokException($"{numClassesSource} {numClasses}: must be at least 1");
         // What fixes the class count, for a label outside it.

@@ -2,6 +2,7 @@ using System.Text.Json;
 using SpeechTok.Audio;
 using SpeechTok.Codec;
 using SpeechTok.Evaluation;
+using SpeechTok.IO;
 
 namespace SpeechTok.Selection;
 
@@ -268,7 +269,7 @@ public static class SelectionRunner
     /// <summary>Reads <c>inner_train_idx</c>/<c>inner_test_idx</c>; indices must be distinct, within 0..n−1 and cover every row.</summary>
     public static (int[] Train, int[] Test) ReadSplit(string path, int n)
     {
-        if (!File.Exists(path)) throw new SpeechTokException($"split file '{path}' does not exist");
+        path = InputPaths.RequireFile(path, "split file");
         JsonElement root;
         try { root = JsonDocument.Parse(File.ReadAllText(path)).RootElement; }
         catch (JsonException e) { throw new SpeechTokException($"{path}:{e.LineNumber + 1}: not valid JSON ({e.Message.ReplaceLineEndings(" ")})", e); }

@@ -1,5 +1,6 @@
 using SpeechTok.Lm.Model;
 using SpeechTok.Lm.Tokenization;
+using SpeechTok.IO;
 
 namespace SpeechTok.Training;
 
@@ -31,8 +32,7 @@ public sealed class CausalLmFolder : IDisposable
 
     public static CausalLmFolder Open(string folder)
     {
-        folder = Path.GetFullPath(folder);
-        if (!Directory.Exists(folder)) throw new SpeechTokException($"model folder '{folder}' does not exist");
+        folder = InputPaths.RequireFolder(folder, "model folder");
         var checkpoint = LlamaCheckpoint.Open(folder);
         try
         {

@@ -4,6 +4,7 @@ using SpeechTok.Lm.Tokenization;
 using SpeechTok.Selection;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
+using SpeechTok.IO;
 
 namespace SpeechTok.Training;
 
@@ -58,8 +59,7 @@ public sealed class LanguageModel : IDisposable
     public static LanguageModel Load(string folder, SelectedAudioTokens? selection, bool audioVector = false)
     {
         if (selection != null && audioVector) throw new SpeechTokException("a run uses either selected audio tokens or one audio vector, not both");
-        folder = Path.GetFullPath(folder);
-        if (!Directory.Exists(folder)) throw new SpeechTokException($"model folder '{folder}' does not exist");
+        folder = InputPaths.RequireFolder(folder, "model folder");
         var c = LlamaConfig.Load(folder);
         var st = SafeTensors.OpenModel(folder);
         try

@@ -18,7 +18,7 @@ public static class RunEvaluation
     /// </summary>
     public static SystemResult Evaluate(string run, string split, Action<string>? log = null)
     {
-        var meta = RunFile.Load(Path.Combine(run, RunFile.FileName));
+        var meta = RunFile.LoadFromRun(run);
         var task = meta.TaskKind;
         int k = meta.NumLabels;
         var seeds = meta.Hyperparameters.Seeds;
@@ -86,7 +86,7 @@ public static class RunEvaluation
     {
         OutputPaths.RequireFile(outPath, "predictions.jsonl");
         // The manifest's kind is checked from run.json, before the model loads (minutes for a large one).
-        var meta = RunFile.Load(Path.Combine(run, RunFile.FileName));
+        var meta = RunFile.LoadFromRun(run);
         var task = meta.TaskKind;
         var samples = manifest.Split(split);
         bool labelled = samples[0].Labelled; // the same for every sample of a split
@@ -141,7 +141,7 @@ public static class RunEvaluation
     {
         ArgumentNullException.ThrowIfNull(texts);
         string runJson = Path.Combine(run, RunFile.FileName);
-        RunFile.Load(runJson).RequireSampleInputs(runJson, codes != null, wavs != null, codesName, audioName);
+        RunFile.LoadFromRun(run).RequireSampleInputs(runJson, codes != null, wavs != null, codesName, audioName);
         if (texts.Count == 0) throw new SpeechTokException("no sample to predict: the texts are empty");
         foreach (var (name, count) in new[] { (codesName, codes?.Count), (audioName, wavs?.Count) })
             if (count is int n && n != texts.Count) throw new SpeechTokException($"{texts.Count} texts but {n} items in {name}");
@@ -162,13 +162,16 @@ public static class RunEvaluation
     public static float[] PredictFiles(string run, string text, string? audioPath, string? tokenizerDir)
     {
         string runJson = Path.Combine(run, RunFile.FileName);
-        var meta = RunFile.Load(runJson);
+        var meta = RunFile.LoadFromRun(run);
         bool tokens = meta.Selection != null;
         if (!tokens && tokenizerDir != null) throw new SpeechTokException($"{runJson}: the run is {meta.InputKind}, so --tokenizer is not used; drop it");
         meta.RequireSampleInputs(runJson, codes: tokens && audioPath != null, audio: !tokens && audioPath != null, "--audio and --tokenizer", "--audio");
         float[] Clip(string path) => AudioLoader.Load(path, meta.CodesMixdown ?? false);
         if (!tokens) return Predict(run, text, null, audioPath is null ? null : Clip(audioPath));
-        var tokDir = tokenizerDir ?? throw new SpeechTokException("--audio needs --tokenizer DIR (the speech tokenizer of the run's code store)");
+        var tokDir = tokenizerDir ?? throw new SpeechTokException("--audio needs --tokenizer DIR, the speech tokenizer that made the run's codes"
+            + (meta.Codes is { } store && Directory.Exists(Path.Combine(store, TokenizerLoader.BuiltinSubfolder))
+                ? $" (its code store holds the one it fitted: --tokenizer {Path.Combine(store, TokenizerLoader.BuiltinSubfolder)})"
+                : meta.CodesTokenizer is { } id ? $" ({id})" : ""));
         if (tokDir == TokenizerLoader.Builtin && !Directory.Exists(tokDir))
             throw new SpeechTokException($"--tokenizer builtin: give the folder of the built-in tokenizer fitted for the run's codes (`tokenize --tokenizer builtin` wrote it to {Path.Combine(meta.Codes ?? "CODES", TokenizerLoader.BuiltinSubfolder)})");
         string identity = TokenizerLoader.Identity(tokDir);

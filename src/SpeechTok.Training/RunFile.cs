@@ -62,6 +62,20 @@ public sealed record RunFile : IArtifact
 
     public static RunFile Load(string path) => ArtifactJson.Load<RunFile>(path, Kind);
 
+    /// <summary>run.json of the run folder <paramref name="run"/> (written by <c>speechtok finetune</c>).</summary>
+    /// <exception cref="SpeechTokException"><paramref name="run"/> is a file or does not exist; it has no run.json (naming
+    /// an experiment's or baseline's output folder as such when it holds results.json); run.json is invalid.</exception>
+    public static RunFile LoadFromRun(string run)
+    {
+        string full = InputPaths.RequireFolder(run, "run folder");
+        string path = Path.Combine(full, FileName);
+        if (File.Exists(path)) return Load(path);
+        // The output folders of experiment and baseline also hold results.json, so they are the likely mix-up.
+        throw new SpeechTokException($"'{full}' is not a run folder: it has no {FileName} (speechtok finetune writes one)"
+            + (File.Exists(Path.Combine(full, Evaluation.ExperimentResults.FileName))
+                ? $"; it holds {Evaluation.ExperimentResults.FileName}, so it is the output of experiment or baseline (an experiment's fine-tuned runs are its runs/SYSTEM folders)" : ""));
+    }
+
     public void Save(string path) => ArtifactJson.Save(path, this, Kind);
 
     public void Validate(string source)

@@ -34,8 +34,7 @@ internal sealed class RunModel : IDisposable
     public static RunModel Load(string run)
     {
         string src = Path.Combine(run, RunFile.FileName);
-        if (!File.Exists(src)) throw new SpeechTokException($"'{run}' is not a run folder (no {RunFile.FileName})");
-        var meta = RunFile.Load(src);
+        var meta = RunFile.LoadFromRun(run);
         if (meta.Hyperparameters.FinetuningType is { } type && type != FinetuneOptions.Full)
             throw new SpeechTokException($"{src}: hyperparameters.finetuning_type '{type}' is not one this build reads ({FinetuneOptions.Full}, or absent for {FinetuneOptions.Lora})");
         var encoder = meta.AudioEncoder is not { } identity ? null

@@ -11,17 +11,17 @@ internal static class LmTrainCommand
     {
         var d = new LmTrainOptions();
         var train = new Option<string[]>("--train") { Description = "Training text: files or folders of *.txt (one document per file).", Required = true, AllowMultipleArgumentsPerToken = true };
-        var valid = new Option<string[]>("--valid") { Description = "Held-out text files or folders.", AllowMultipleArgumentsPerToken = true };
-        var validFrom = new Option<int?>("--valid-from-year") { Description = "Hold out the --train files whose name starts with this year or a later one (e.g. 2017 for the SOTU addresses 2017–2021)." };
+        var valid = new Option<string[]>("--valid") { Description = "Held-out text files or folders (one of --valid / --valid-from-year is required).", AllowMultipleArgumentsPerToken = true };
+        var validFrom = new Option<int?>("--valid-from-year") { Description = "Hold out the --train files whose name starts with this year or a later one (e.g. 2017 for the SOTU addresses 2017–2021; one of --valid / --valid-from-year is required)." };
         var outDir = new Option<string>("--out") { Description = "Output folder: the Hugging Face model, metrics.jsonl, checkpoint/. Rerun the same command to resume.", Required = true };
         var initFrom = new Option<string>("--init-from") { Description = "Continued pre-training: start from this model (Hugging Face Llama-family folder, or 'builtin') with its tokenizer, instead of a new BPE and random weights." };
         var shape = LmTrainOptions.DefaultShape;
         var vocab = new Option<int?>("--vocab-size") { Description = $"Tokens in all: 256 bytes + BPE merges + BOS/EOS (default {LmTrainOptions.DefaultVocabSize}; not with --init-from)." };
-        var hidden = new Option<int?>("--hidden") { Description = $"Default {shape.Hidden} (the shape options are not used with --init-from)." };
-        var layers = new Option<int?>("--layers") { Description = $"Default {shape.Layers}." };
-        var heads = new Option<int?>("--heads") { Description = $"Default {shape.Heads}." };
-        var kvHeads = new Option<int?>("--kv-heads") { Description = $"Default {shape.KvHeads}." };
-        var inter = new Option<int?>("--intermediate") { Description = $"Default {shape.Intermediate}." };
+        var hidden = new Option<int?>("--hidden") { Description = $"Hidden size (model width, HF hidden_size); default {shape.Hidden} (the shape options are not used with --init-from)." };
+        var layers = new Option<int?>("--layers") { Description = $"Decoder layers (num_hidden_layers); default {shape.Layers}." };
+        var heads = new Option<int?>("--heads") { Description = $"Query attention heads (num_attention_heads, a multiple of --kv-heads); default {shape.Heads}." };
+        var kvHeads = new Option<int?>("--kv-heads") { Description = $"Key/value heads (num_key_value_heads; fewer than --heads is GQA); default {shape.KvHeads}." };
+        var inter = new Option<int?>("--intermediate") { Description = $"MLP intermediate size (intermediate_size); default {shape.Intermediate}." };
         var seqLen = new Option<int>("--seq-len") { Description = "Context length of training windows (and max_position_embeddings).", DefaultValueFactory = _ => d.SeqLen };
         var batch = new Option<int>("--batch-size") { Description = "Windows per micro-batch.", DefaultValueFactory = _ => d.BatchSize };
         var accum = new Option<int>("--gradient-accumulation-steps", "--grad-accum") { Description = "Micro-batches whose gradients are summed per optimizer step (HF gradient_accumulation_steps).", DefaultValueFactory = _ => d.GradAccum }

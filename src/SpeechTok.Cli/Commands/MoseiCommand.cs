@@ -9,7 +9,7 @@ internal static class MoseiCommand
     public static Command Build()
     {
         var task = new Option<MoseiTask>("--task") { Description = "Sent (binary polarity, sentiment ≥ 0 = positive) or Emo (six emotions, present when intensity > 0).", Required = true }.OneOf();
-        var table = new Option<string>("--table") { Description = "Per-segment CSV: video_id, segment_id, start, end, text, sentiment, happy, sad, anger, surprise, disgust, fear[, split].", Required = true };
+        var table = new Option<string>("--table") { Description = "Per-segment CSV whose header names (in any order) video_id, segment_id, start, end, text, then sentiment (Sent) or happy, sad, anger, surprise, disgust, fear (Emo), and optionally split; other columns are ignored.", Required = true };
         var audioDir = new Option<string>("--audio-dir") { Description = "Folder of the full-video audio, VIDEO_ID.wav.", Required = true };
         var outDir = new Option<string>("--out") { Description = "Output folder: sent.csv / emo.csv, their .label_names.txt, clips/ (shared, kept on a rerun).", Required = true };
         var folds = new Option<string?>("--folds") { Description = "JSON {\"train\": [video ids], \"valid\": [...], \"test\": [...]} when the table has no split column." };

@@ -40,34 +40,35 @@ internal static class OptionRules
         return option;
     }
 
-    /// <summary>An option that takes one of <paramref name="values"/>, listed in its help; another value is refused listing them.</summary>
+    /// <summary>An option that takes one of <paramref name="values"/> in any case (the value as listed is returned), listed in its help; another value is refused listing them.</summary>
     public static Option<string> OneOf(this Option<string> option, params string[] values)
     {
         option.HelpName = string.Join('|', values);
-        option.CustomParser = r => Choice(r, values, StringComparison.Ordinal);
+        option.CustomParser = r => Choice(r, values);
         return option;
     }
 
-    /// <summary>An argument that takes one of <paramref name="values"/>, listed in its help; another value is refused listing them.</summary>
+    /// <summary>An argument that takes one of <paramref name="values"/> in any case (the value as listed is returned), listed in its help; another value is refused listing them.</summary>
     public static Argument<string> OneOf(this Argument<string> argument, params string[] values)
     {
         argument.HelpName = string.Join('|', values);
-        argument.CustomParser = r => Choice(r, values, StringComparison.Ordinal);
+        argument.CustomParser = r => Choice(r, values);
         return argument;
     }
 
     /// <summary>An enum option that takes the names of <typeparamref name="T"/> in any case (not its numbers, which .NET would accept); another value is refused listing them.</summary>
     public static Option<T> OneOf<T>(this Option<T> option) where T : struct, Enum
     {
-        option.CustomParser = r => Choice(r, Enum.GetNames<T>(), StringComparison.OrdinalIgnoreCase) is { } name ? Enum.Parse<T>(name) : default;
+        option.CustomParser = r => Choice(r, Enum.GetNames<T>()) is { } name ? Enum.Parse<T>(name) : default;
         return option;
     }
 
-    /// <summary>The value among <paramref name="values"/> that the token names, or null after adding the error.</summary>
-    private static string? Choice(ArgumentResult r, string[] values, StringComparison comparison)
+    /// <summary>The value among <paramref name="values"/> that the token names (exactly, else ignoring case, as every
+    /// choice option reads its values), or null after adding the error.</summary>
+    private static string? Choice(ArgumentResult r, string[] values)
     {
         string token = r.Tokens[^1].Value;
-        if (values.FirstOrDefault(v => v.Equals(token, comparison)) is { } value) return value;
+        if ((values.FirstOrDefault(v => v == token) ?? values.FirstOrDefault(v => v.Equals(token, StringComparison.OrdinalIgnoreCase))) is { } value) return value;
         string given = r.Parent is OptionResult o ? Given(o) : r.Argument.Name;
         r.AddError($"{given} '{token}': expected {string.Join(", ", values[..^1])}{(values.Length > 1 ? " or " : "")}{values[^1]}");
         return null;

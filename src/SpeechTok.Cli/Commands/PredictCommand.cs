@@ -26,7 +26,7 @@ internal static class PredictCommand
         {
             Tensors.Threading.Threads = r.GetValue(threads);
             string runDir = r.GetValue(run)!;
-            var meta = RunFile.Load(Path.Combine(runDir, RunFile.FileName));
+            var meta = RunFile.LoadFromRun(runDir);
             // An option the run does not use is refused rather than ignored: the user believes it shaped the prediction
             // (--audio and --tokenizer by RunEvaluation.PredictFiles).
             if (meta.Selection == null && r.GetValue(codes) != null)

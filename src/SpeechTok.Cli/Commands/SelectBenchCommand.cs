@@ -19,7 +19,7 @@ internal static class SelectBenchCommand
         var synthetic = new Option<string>("--synthetic") { Description = "synthetic.json of the l1-selection fixture.", DefaultValueFactory = _ => "tests/fixtures/l1-selection/synthetic.json" };
         var split = new Option<string?>("--split") { Description = "inner_train_idx/inner_test_idx JSON (e.g. from bench/saga_synthetic.py); default: our stratified split, seed 42." };
         var text = new Option<string?>("--text-manifest") { Description = "Append the train-split text BoW of this manifest (13,400 rows: the AFD CSV)." };
-        var cs = new Option<string>("--c") { Description = "C values.", DefaultValueFactory = _ => "0.0025,0.03" };
+        var cs = new Option<string>("--c") { Description = "Comma-separated C values (sklearn's inverse L1 strength).", DefaultValueFactory = _ => "0.0025,0.03" };
         var json = new Option<bool>("--json") { Description = "Print only the JSON line." };
         var cmd = new Command("selection", "Time the L1 selection fit on the synthetic AFD-shaped problem.") { synthetic, split, text, cs, json };
         cmd.SetAction(pr =>

@@ -15,8 +15,8 @@ internal static class SelectCommand
         var manifest = new Option<string>("--manifest") { Description = "Manifest CSV (split,text,audio_path_list,label).", Required = true };
         var codes = new Option<string?>("--codes") { Description = "Code store folder written by `speechtok tokenize` (optional with --random: then it draws among the codes that occur in train, else among all layers × codebook size)." };
         var layers = new Option<string?>("--layers") { Description = "RVQ layers to use, 1-based and ascending, within the code store's: 2-8 (acoustic only), 1-8 (all) or a list such as 1,3,5-8 (default: every layer of the code store, 1-8 for SpeechTokenizer)." };
-        var bow = new Option<bool>("--bow") { Description = "Append the text bag of words (the multimodal BoW of the paper).", DefaultValueFactory = _ => true };
-        var noBow = new Option<bool>("--no-bow") { Description = "Audio tokens only." };
+        var bow = new Option<bool>("--bow") { Description = "Append the text bag of words (the multimodal BoW of the paper); the default.", DefaultValueFactory = _ => true };
+        var noBow = new Option<bool>("--no-bow") { Description = "Audio tokens only (turns the default --bow off)." };
         var c = new Option<double>("--c") { Description = "Inverse L1 strength C (sklearn's), in (0, 1e12]; with --sweep-c and no --c, the sweep chooses it.", DefaultValueFactory = _ => SelectOptions.DefaultC }
             .Positive(LogisticRegression.MaxC);
         var sweep = new Option<string?>("--sweep-c") { Description = "Comma-separated C values, each fitted and scored on the inner split (and by --cv; printed, and saved in selection.json). " +

@@ -31,9 +31,10 @@ internal static class TokenizeCommand
             OutputPaths.RequireFolder(r.GetValue(outDir)!, "tokenize writes a code store folder");
             if (r.GetValue(jsonl) is { } lines) OutputPaths.RequireFile(lines, "codes.jsonl", "--jsonl");
             var m = Manifest.LoadClips(r.GetValue(manifest)!, r.GetValue(audioRoot)); // labels optional: new audio is tokenized for predict
+            var tokArg = r.GetValue(tokenizer)!;
+            if (tokArg != TokenizerLoader.Builtin) TokenizerLoader.RequireFolder(tokArg); // a wrong --tokenizer before a list of clips
             m.RequireClips(); // before fitting anything
             var dir = r.GetValue(outDir)!;
-            var tokArg = r.GetValue(tokenizer)!;
             string tokDir = tokArg == TokenizerLoader.Builtin ? Path.Combine(dir, TokenizerLoader.BuiltinSubfolder) : tokArg;
             if (r.GetResult(seed) is { Implicit: false })
             {

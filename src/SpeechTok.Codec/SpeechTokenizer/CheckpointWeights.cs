@@ -1,6 +1,7 @@
 using SpeechTok.Codec.Torch;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
+using SpeechTok.IO;
 
 namespace SpeechTok.Codec.SpeechTokenizer;
 
@@ -32,7 +33,7 @@ internal sealed class CheckpointWeights : IDisposable
 
     public static CheckpointWeights Open(string path)
     {
-        if (!File.Exists(path)) throw new SpeechTokException($"checkpoint '{path}' does not exist");
+        path = InputPaths.RequireFile(path, "checkpoint");
         return path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
             ? new CheckpointWeights(path, null, SafeTensors.Open(path))
             : new CheckpointWeights(path, TorchCheckpoint.Load(path), null);

@@ -1,3 +1,4 @@
+using SpeechTok.IO;
 namespace SpeechTok.Codec.SpeechTokenizer;
 
 /// <summary>
@@ -31,7 +32,7 @@ public sealed class SpeechTokenizerModel : ISpeechTokenizer
     /// <param name="checkpoint">a checkpoint file to use instead of the one found in the folder</param>
     public static SpeechTokenizerModel Load(string folder, string? checkpoint = null)
     {
-        if (!Directory.Exists(folder)) throw new SpeechTokException($"tokenizer folder '{folder}' does not exist");
+        folder = InputPaths.RequireFolder(folder, "tokenizer folder");
         var cfg = SpeechTokenizerConfig.Load(Path.Combine(folder, "config.json"));
         using var w = CheckpointWeights.Open(checkpoint ?? FindCheckpoint(folder));
         var model = new SpeechTokenizerModel(cfg, new SeanetEncoder(cfg, w), new ResidualVq(cfg, w));

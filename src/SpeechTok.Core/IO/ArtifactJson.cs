@@ -25,8 +25,7 @@ public static class ArtifactJson
     /// <summary>Loads <paramref name="path"/> as a <typeparamref name="T"/> written by <see cref="Save"/> with the same <paramref name="kind"/>.</summary>
     public static T Load<T>(string path, ArtifactKind kind) where T : class, IArtifact
     {
-        path = Path.GetFullPath(path);
-        if (!File.Exists(path)) throw new SpeechTokException($"{kind.Name} file '{path}' does not exist");
+        path = InputPaths.RequireFile(path, $"{kind.Name} file");
         T? value;
         try
         {
@@ -93,7 +92,7 @@ public static class ArtifactJson
     /// <summary>A JSON object read from <paramref name="path"/>; missing file or invalid JSON name the path and line.</summary>
     public static JsonObject ReadObject(string path)
     {
-        if (!File.Exists(path)) throw new SpeechTokException($"'{path}' does not exist");
+        path = InputPaths.RequireFile(path, "JSON file");
         try
         {
             return JsonNode.Parse(File.ReadAllText(path)) as JsonObject

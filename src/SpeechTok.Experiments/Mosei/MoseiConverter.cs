@@ -185,7 +185,7 @@ public static class MoseiConverter
     /// <summary>video id → split from a folds JSON; a video in two folds is an error.</summary>
     private static Dictionary<string, string> ReadFolds(string path)
     {
-        if (!File.Exists(path)) throw new SpeechTokException($"folds file '{path}' does not exist");
+        path = InputPaths.RequireFile(path, "folds file");
         JsonElement root;
         try { root = JsonDocument.Parse(File.ReadAllText(path)).RootElement; }
         catch (JsonException e) { throw new SpeechTokException($"{path}: not valid JSON ({e.Message})"); }

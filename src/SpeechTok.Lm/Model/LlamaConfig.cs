@@ -48,7 +48,10 @@ public sealed record LlamaConfig
     public static LlamaConfig Load(string folder)
     {
         string path = Path.Combine(folder, "config.json");
-        if (!File.Exists(path)) throw new SpeechTokException($"{path}: model config not found");
+        // A Hugging Face cache root (models--org--name/) is the likely mix-up: its files are in snapshots/<hash>/.
+        if (!File.Exists(path))
+            throw new SpeechTokException($"{path}: model config not found (give the folder holding config.json, model.safetensors and tokenizer.json"
+                + (Directory.Exists(Path.Combine(folder, "snapshots")) ? $"; this looks like a Hugging Face cache folder: its model is in {Path.Combine(folder, "snapshots", "<hash>")}" : "") + ")");
         return Parse(File.ReadAllText(path), path);
     }
 

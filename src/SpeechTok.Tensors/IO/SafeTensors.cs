@@ -1,6 +1,6 @@
-using SpeechTok.IO;
 using System.Buffers.Binary;
 using System.Text.Json;
+using SpeechTok.IO;
 
 namespace SpeechTok.Tensors.IO;
 
@@ -62,7 +62,7 @@ public sealed unsafe class SafeTensors : IDisposable
     /// </summary>
     public static SafeTensors OpenModel(string folder)
     {
-        if (!Directory.Exists(folder)) throw new SpeechTokException($"model folder '{folder}' does not exist");
+        folder = InputPaths.RequireFolder(folder, "model folder");
         var single = Path.Combine(folder, ModelFileName);
         if (File.Exists(single)) return Open(single);
         var index = Path.Combine(folder, IndexFileName);

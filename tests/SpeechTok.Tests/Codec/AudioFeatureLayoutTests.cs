@@ -55,6 +55,9 @@ public sealed class AudioFeatureLayoutTests
         Assert.Equal("--layers '2,2': layer 2 is listed twice; write '2'", Assert.Throws<SpeechTokException>(() => AudioFeatureLayout.Parse("2,2")).Message);
         Assert.Equal("--layers '1-4,3-6': layer 3 is listed twice; write '1-6'", Assert.Throws<SpeechTokException>(() => AudioFeatureLayout.Parse("1-4,3-6")).Message);
         Assert.Equal([1, 3, 5, 6, 7, 8], AudioFeatureLayout.ParseLayerNumbers(" 1, 3,5-8 "));
+        // a range written downwards said only "not a layer or range"
+        Assert.Equal("--layers '8-2': '8-2' is not a layer or range within 1..8 (a range goes up: write '2-8')",
+            Assert.Throws<SpeechTokException>(() => AudioFeatureLayout.ParseLayerNumbers("8-2")).Message);
         // Against a code store's layers, a range past them listed every number up to its end: "2-2147483647" never ended.
         Assert.Equal("--layers '2-2147483647': c4 has 4 RVQ layers (give --layers 2-4)",
             Assert.Throws<SpeechTokException>(() => AudioFeatureLayout.ParseLayerNumbers("2-2147483647", 4, "c4")).Message);
