@@ -52,4 +52,21 @@ public sealed class HelpTests
         Assert.Equal(2, code);
         Assert.Equal("error: --grad-accum 0: must be at least 1 (see `speechtok lm train --help`)", err.Trim());
     }
+
+    /// <summary>The class count was finetune's --num-labels (alias --num-classes) but select's and baseline's --num-classes (alias --num-labels); HF's num_labels is primary everywhere now.</summary>
+    [Fact]
+    public void Class_count_is_num_labels_everywhere_with_num_classes_as_alias()
+    {
+        var root = SpeechTokCommand.Build();
+        var options = root.Subcommands.SelectMany(c => c.Subcommands.Append(c))
+            .SelectMany(c => c.Options.Select(o => (Command: c.Name, Option: o)))
+            .Where(x => x.Option.Name is "--num-labels" or "--num-classes" || x.Option.Aliases.Any(a => a is "--num-labels" or "--num-classes"))
+            .ToList();
+        Assert.Equal(["baseline", "finetune", "select"], options.Select(x => x.Command).Order());
+        foreach (var (command, option) in options)
+        {
+            Assert.True(option.Name == "--num-labels", $"{command}: {option.Name}");
+            Assert.Equal(["--num-classes"], option.Aliases);
+        }
+    }
 }

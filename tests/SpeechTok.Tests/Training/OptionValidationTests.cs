@@ -458,7 +458,7 @@ public sealed class OptionValidationTests
     {
         using var d = new ToyData();
         var (code, stdout, err) = CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-2", "--c", "1", "--sweep-c", "0.001,1",
-            "--num-labels", "2", "--out", Path.Combine(d.Dir, "s.json")); // finetune's (and HF's) name for --num-classes
+            "--num-labels", "2", "--out", Path.Combine(d.Dir, "s.json")); // the primary name (HF num_labels); --num-classes is the alias
         Assert.True(code == 0, err);
         var lines = stdout.TrimEnd().Split('\n');
         Assert.Equal("        C  audio  text  inner macro-F1", lines[0]);
