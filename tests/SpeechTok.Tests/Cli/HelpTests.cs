@@ -69,4 +69,26 @@ public sealed class HelpTests
             Assert.Equal(["--num-classes"], option.Aliases);
         }
     }
+
+    /// <summary>
+    /// scripts/build-builtin-lm.sh still typed lm train's old --grad-accum. An alias keeps old scripts working, but the
+    /// README, docs and scripts show each option's primary name, naming an alias only where they say it is one.
+    /// </summary>
+    [Fact]
+    public void Docs_and_scripts_use_primary_option_names()
+    {
+        var root = SpeechTokCommand.Build();
+        var aliases = Walk(root).SelectMany(c => c.Options).SelectMany(o => o.Aliases).Where(a => a.StartsWith("--")).ToHashSet();
+        string repo = SpeechTok.Tests.Conformance.FixtureRoot.RepoRoot;
+        var files = Directory.GetFiles(Path.Combine(repo, "docs"), "*.md").Concat(Directory.GetFiles(Path.Combine(repo, "scripts"), "*.sh"))
+            .Append(Path.Combine(repo, "README.md"));
+        var bad = (from f in files
+                   from line in File.ReadLines(f).Select((text, i) => (text, n: i + 1))
+                   from a in aliases
+                   where System.Text.RegularExpressions.Regex.IsMatch(line.text, $@"{a}(?![\w-])") && !line.text.Contains("alias", StringComparison.OrdinalIgnoreCase)
+                   select $"{Path.GetRelativePath(repo, f)}:{line.n}: {a}").ToList();
+        Assert.True(bad.Count == 0, string.Join("\n", bad));
+
+        static IEnumerable<Command> Walk(Command c) => c.Subcommands.SelectMany(Walk).Prepend(c);
+    }
 }
