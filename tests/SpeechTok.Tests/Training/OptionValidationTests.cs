@@ -486,8 +486,8 @@ public sealed class OptionValidationTests
         Assert.True(code == 0, err);
         var doc = SelectionFile.Load(path);
         Assert.Contains(doc.C!.Value, new[] { 1.0, 10.0 }); // 0.001 keeps no token
-        Assert.Equal(CChoice.Choose(CChoice.Points(doc), 16, 16), doc.C); // 16 types at most occur: the range is 16–16
-        Assert.Equal(new SelectionFile.CChoiceRule { Rule = "best inner-split F1 among C with 16–16 selected tokens (else the C closest to that range)",
+        Assert.Equal(CChoice.Choose(CChoice.Points(doc), 16, 16), doc.C); // 16 types at most occur: the range is 16–16, said as "16"
+        Assert.Equal(new SelectionFile.CChoiceRule { Rule = "best inner-split F1 among C with 16 selected tokens (else the C closest to that range)",
             MinTokens = 16, MaxTokenShare = 0.01, MinSelected = 16, MaxSelected = 16, Required = false }, doc.CChoice);
         var lines = stdout.TrimEnd().Split('\n');
         Assert.Equal($"C = {doc.C} chosen from the sweep: {doc.CChoice!.Rule} (F1 of class 1, a binary task); --c fixes C instead", lines[^2]);
