@@ -342,6 +342,7 @@ public sealed class OptionValidationTests
             (["demo", "--count", "23", "--out", r], "--count 23: must be a multiple of 4 and at least 24 (every text is spoken once calm and once excited)"),
             (["predict", "--run", r, "--manifest", d.Manifest, "--split", "bogus", "--out", sel], "--split 'bogus': expected train, val or test (see `speechtok predict --help`)"),
             (["evaluate", "--run", r, "--split", "dev"], "--split 'dev': expected train, val or test (see `speechtok evaluate --help`)"),
+            (["evaluate", "--run", r, "--threads", "0"], "--threads 0: must be at least 1 (see `speechtok evaluate --help`)"), // evaluate had no --threads
             (["pretrain", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--serialization", "text", "--out", r],
                 "--serialization 'text': expected compact or reference (see `speechtok pretrain --help`)"),
             (["demo", "--labeling", "foo", "--out", r], "--labeling 'foo': expected Quadrants, Incongruent or MultiLabel (see `speechtok demo --help`)"),
