@@ -67,9 +67,7 @@ public sealed class PredictManifestTests
     {
         using var d = new ToyData(perSplit: 8);
         using var ml = new ToyData(perSplit: 8, multiLabel: true);
-        string run = Path.Combine(d.Dir, "run"), mlRun = Path.Combine(ml.Dir, "run");
-        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
-        FinetuneRun.Run(new FinetuneSpec { Manifest = ml.Parsed(), Model = ml.Model(), Out = mlRun, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        var (run, mlRun) = (TextOnlyRun(d), TextOnlyRun(ml));
         string outPath = Path.Combine(d.Dir, "p.jsonl");
         string Refusal(string r, string manifest)
         {
@@ -96,9 +94,7 @@ public sealed class PredictManifestTests
     {
         using var d = new ToyData(perSplit: 8);
         using var ml = new ToyData(perSplit: 8, multiLabel: true);
-        string run = Path.Combine(d.Dir, "run"), mlRun = Path.Combine(ml.Dir, "run");
-        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
-        FinetuneRun.Run(new FinetuneSpec { Manifest = ml.Parsed(), Model = ml.Model(), Out = mlRun, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        var (run, mlRun) = (TextOnlyRun(d), TextOnlyRun(ml));
         JsonObject One(string r)
         {
             var (code, stdout, err) = CliRunner.Run("predict", "--run", r, "--text", "a beta");
@@ -134,5 +130,13 @@ public sealed class PredictManifestTests
         Assert.Equal(mlOne["predicted_labels"]!.AsArray().Select(x => mlNames[x!.GetValue<int>()]), mlOne["predicted_label_names"]!.AsArray().Select(x => x!.GetValue<string>()));
         Assert.All(Batch(mlRun, ml.Manifest), l => Assert.Equal(l["predicted_labels"]!.AsArray().Select(x => mlNames[x!.GetValue<int>()]),
             l["predicted_label_names"]!.AsArray().Select(x => x!.GetValue<string>())));
+    }
+
+    /// <summary>A one-epoch text-only run of <paramref name="data"/>, in its folder's run/.</summary>
+    private static string TextOnlyRun(ToyData data)
+    {
+        string run = Path.Combine(data.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = data.Parsed(), Model = data.Model(), Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        return run;
     }
 }
