@@ -17,6 +17,8 @@ public sealed record BaselineDetails
     /// <summary>Multi-label tasks: one binary model a label at the shared C.</summary>
     [JsonPropertyName("one_vs_rest")] public bool? OneVsRest { get; init; }
     [JsonPropertyName("grid")] public required IReadOnlyList<GridPoint> Grid { get; init; }
+    /// <summary>True when the clips' channels were averaged (<c>baseline --mixdown</c>); absent: channel 0, as the original.</summary>
+    [JsonPropertyName("mixdown")] public bool? Mixdown { get; init; }
 
     /// <summary>One C of the grid: its val macro-F1 and the fit's KKT residual (one-vs-rest: the largest over the labels).</summary>
     public sealed record GridPoint(

@@ -129,6 +129,9 @@ public static class Baselines
     /// <summary>The METHOD §5 vector of every sample (clips concatenated, 16 kHz mono).</summary>
     public static Func<ManifestSample, float[]> MfccFeatures => s => BaselineFeatures.Compute(AudioLoader.LoadSample(s));
 
+    /// <summary>As <see cref="MfccFeatures"/>, but the clips' channels averaged (<c>baseline --mixdown</c>, as <c>tokenize --mixdown</c>) instead of channel 0 taken.</summary>
+    public static Func<ManifestSample, float[]> MixedDownMfccFeatures => s => BaselineFeatures.Compute(AudioLoader.LoadSample(s, mixdown: true));
+
     private static float[][] Features(IReadOnlyList<ManifestSample> samples, Func<ManifestSample, float[]> f)
     {
         var x = new float[samples.Count][];

@@ -33,7 +33,7 @@ public static class CChoice
         var (min, max) = range.For(occurring);
         return new SelectionFile.CChoiceRule
         {
-            Rule = $"best {Scorer(cvFolds)} among C with {min}–{max} selected tokens " +
+            Rule = $"best {Scorer(cvFolds)} among C with {Range(min, max)} selected tokens " +
                 (range.Required ? $"({range.Settings(occurring)})" : "(else the C closest to that range)"),
             MinTokens = range.MinTokens, MaxTokenShare = range.MaxTokenShare, MinSelected = min, MaxSelected = max, Required = range.Required,
         };
@@ -50,7 +50,7 @@ public static class CChoice
         var (min, max) = range.For(occurring);
         range.RequireNonEmpty(occurring);
         if (range.Required && !points.Any(p => Inside(p, min, max)))
-            throw new SpeechTokException($"{range.Settings(occurring) ?? "the selected-token range"}: no C of the sweep keeps {min}–{max} audio tokens; selected audio tokens per C: " +
+            throw new SpeechTokException($"{range.Settings(occurring) ?? "the selected-token range"}: no C of the sweep keeps {Range(min, max)} audio tokens; selected audio tokens per C: " +
                 string.Join(", ", points.Select(p => $"{p.C:G4} → {p.SelectedTokens}")));
         return Choose(points, min, max);
     }
@@ -71,6 +71,9 @@ public static class CChoice
         if (nonZero.Count == 0) throw new SpeechTokException("selection: every C of the sweep selects no audio token; the audio carries no signal the L1 model uses (try larger C values)");
         return nonZero.OrderBy(p => Distance(p, min, max)).ThenByDescending(p => p.MacroF1).First().C;
     }
+
+    /// <summary>"16–63", or "16" when the range collapses to one count ("16–16 selected tokens" read as a typo).</summary>
+    private static string Range(int min, int max) => min == max ? $"{min}" : $"{min}–{max}";
 
     private static bool Inside(CSweepPoint p, int min, int max) => p.SelectedTokens >= min && p.SelectedTokens <= max;
 }

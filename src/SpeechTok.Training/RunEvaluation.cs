@@ -68,17 +68,24 @@ public static class RunEvaluation
             ConfusionMatrix = task == TaskKind.Multilabel ? null
                 : [.. Enumerable.Range(0, k).Select(i => Enumerable.Range(0, k).Select(j => bagged.Confusion[i, j]).ToArray())],
         };
-        // The manifest may have moved since (its predictions are stored): its sidecar's names when it is there.
-        var names = Manifest.ReadLabelNames(meta.Manifest, k, $"{Path.Combine(run, RunFile.FileName)} num_labels");
+        var names = LabelNames(run, meta);
         ExperimentResults.Upsert(Path.Combine(run, ExperimentResults.FileName), meta.Manifest, meta.Task, entry, names);
         return entry;
     }
 
     /// <summary>
+    /// The names of the run's classes: the sidecar of the manifest it was fine-tuned on (<see cref="Manifest.LabelNamesPath"/>),
+    /// or null without one. The manifest may have moved since (evaluate reads stored predictions), so none is no error.
+    /// </summary>
+    /// <exception cref="SpeechTokException">A sidecar with another count than run.json's num_labels, or a malformed one.</exception>
+    public static IReadOnlyList<string>? LabelNames(string run, RunFile meta) =>
+        Manifest.ReadLabelNames(meta.Manifest, meta.NumLabels, $"{Path.Combine(run, RunFile.FileName)} num_labels");
+
+    /// <summary>
     /// Batch prediction: every sample of <paramref name="split"/> of <paramref name="manifest"/>, one JSON object a line
     /// in manifest order (<see cref="SamplePrediction"/>: key, id, the manifest's labels (none for unlabelled samples, see
     /// <see cref="Manifest.LoadToPredict"/>), the bagged probabilities and the predicted class, or for multi-label runs the
-    /// predicted labels). A labelled split must be of the run's kind (single- or multi-label). Codes come from <paramref name="codes"/>
+    /// predicted labels, with their names when known: <see cref="LabelNames"/>). A labelled split must be of the run's kind (single- or multi-label). Codes come from <paramref name="codes"/>
     /// (default: the run's code store); audio-vector runs read the clips. Written atomically. Returns the number of samples.
     /// Samples whose audio tokens the run's max length cuts are predicted from what is kept, with a warning to <paramref name="log"/>.
     /// </summary>
@@ -104,9 +111,11 @@ public static class RunEvaluation
         if (store?.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
         encoded.WarnAudioCut($"the run's max_length {rm.Meta.MaxLength} ({RunFile.FileName})", log);
         var probs = rm.PredictBagged(encoded);
+        // The run's class names, else those of the predicted manifest (its sidecar has the run's count: LoadToPredict checks it).
+        var names = LabelNames(run, meta) ?? manifest.LabelNames;
         var sb = new System.Text.StringBuilder();
         for (int i = 0; i < samples.Count; i++)
-            sb.Append(ArtifactJson.ToNode(SamplePrediction.Of(task, probs[i]) with { Key = samples[i].Key, Id = samples[i].Id, Labels = labelled ? samples[i].Labels : null }).ToJsonString()).Append('\n');
+            sb.Append(ArtifactJson.ToNode(SamplePrediction.Of(task, probs[i], names) with { Key = samples[i].Key, Id = samples[i].Id, Labels = labelled ? samples[i].Labels : null }).ToJsonString()).Append('\n');
         AtomicFile.WriteAllText(outPath, sb.ToString());
         return samples.Count;
     }

@@ -17,17 +17,23 @@ internal static class BaselineCommand
         var grid = new Option<string?>("--grid") { Description = "Comma-separated C values to choose from on val (default 0.001,0.003,…,10)." };
         var output = new Option<string>("--out") { Description = "Output folder (results.json is created or updated).", Required = true };
         var numClasses = SelectCommand.NumClassesOption();
+        // As tokenize's: a comparison with audio systems whose codes were made with --mixdown reads the clips the same way.
+        var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels instead of taking channel 0 (mfcc, bow-mfcc)." };
         var threads = CliLists.Threads("Threads, one per core by default.");
-        var cmd = new Command("baseline", "Run a classic baseline (L2 logistic regression, C chosen on val macro-F1).") { system, manifest, audioRoot, numClasses, grid, output, threads };
+        var cmd = new Command("baseline", "Run a classic baseline (L2 logistic regression, C chosen on val macro-F1).") { system, manifest, audioRoot, numClasses, grid, mixdown, output, threads };
         cmd.SetAction(pr =>
         {
             Tensors.Threading.Threads = pr.GetValue(threads);
             OutputPaths.RequireFolder(pr.GetValue(output)!, "baseline writes results.json into a folder");
             if (pr.GetValue(system) == "bow" && pr.GetResult(audioRoot) is { Implicit: false })
                 throw new SpeechTokException("--audio-root is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text");
+            bool mix = pr.GetValue(mixdown);
+            if (pr.GetValue(system) == "bow" && mix)
+                throw new SpeechTokException("--mixdown is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text");
             var m = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses), OptionRules.Given(pr, numClasses));
             var cs = CliLists.Cs(grid.Name, pr.GetValue(grid));
-            var result = Baselines.Run(pr.GetValue(system)!, m, cs.Length > 0 ? cs : Baselines.DefaultGrid, Baselines.MfccFeatures);
+            var result = Baselines.Run(pr.GetValue(system)!, m, cs.Length > 0 ? cs : Baselines.DefaultGrid, mix ? Baselines.MixedDownMfccFeatures : Baselines.MfccFeatures);
+            if (mix) result = result with { Details = ArtifactJson.ToNode(BaselineDetails.Of(result) with { Mixdown = true }) }; // results.json says how the clips were read
             var path = Baselines.WriteResults(pr.GetValue(output)!, m, result);
             Console.WriteLine($"{result.System}: test macro-F1 {result.MacroF1:F4} (present labels), {result.MacroF1AllLabels:F4} (all labels), C={BaselineDetails.Of(result).C} → {path}");
             return 0;

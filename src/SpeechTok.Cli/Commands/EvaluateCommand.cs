@@ -10,9 +10,12 @@ internal static class EvaluateCommand
     {
         var run = new Option<string>("--run") { Description = "Run folder written by `speechtok finetune`.", Required = true };
         var split = new Option<string>("--split") { Description = "The split to evaluate.", DefaultValueFactory = _ => "test" }.OneOf(SpeechTok.Audio.Manifest.SplitNames);
-        var cmd = new Command("evaluate", "Per-seed metrics, mean ± std, probability-averaging and majority-vote bagging → RUN/results.json.") { run, split };
+        // Evaluate mostly reads stored predictions, but a seed whose adapter changed is predicted again by the model (GEMMs on these threads).
+        var threads = CliLists.Threads("Threads for a seed predicted again (its adapter changed since fine-tuning), one per core by default.");
+        var cmd = new Command("evaluate", "Per-seed metrics, mean ± std, probability-averaging and majority-vote bagging → RUN/results.json.") { run, split, threads };
         cmd.SetAction(r =>
         {
+            Tensors.Threading.Threads = r.GetValue(threads);
             var entry = RunEvaluation.Evaluate(r.GetValue(run)!, r.GetValue(split)!, Console.Error.WriteLine);
             Console.WriteLine($"{entry.System} ({entry.Split}): macro-F1 {entry.MacroF1:F4}" + (entry.MacroF1Std is double sd ? $" ± {sd:F4}" : "")
                 + $", bagged {entry.MacroF1Bagged:F4}, vote {entry.MacroF1Vote:F4}, all labels {entry.MacroF1AllLabels:F4}"

@@ -16,7 +16,7 @@ internal static class PredictCommand
         var tokenizer = new Option<string?>("--tokenizer") { Description = "One sample: the speech tokenizer folder that made the run's codes (runs with audio tokens)." };
         var manifest = new Option<string?>("--manifest") { Description = "Batch: a manifest whose --split is predicted into --out (JSON lines); its label column is optional (unlabelled data)." };
         var split = new Option<string>("--split") { Description = "Batch: the split to predict.", DefaultValueFactory = _ => "test" }.OneOf(Manifest.SplitNames);
-        var outPath = new Option<string?>("--out") { Description = "Batch: output file, one JSON object a sample (key, id, labels when the manifest has them, probabilities, prediction or predicted_labels)." };
+        var outPath = new Option<string?>("--out") { Description = "Batch: output file, one JSON object a sample (key, id, labels when the manifest has them, probabilities, prediction or predicted_labels, and their names when the classes have them)." };
         var codes = new Option<string?>("--codes") { Description = "Batch: code store with the manifest's codes (default: the run's)." };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Batch: folder the clip paths are relative to (default: the manifest's folder)." };
         var threads = CliLists.Threads("Threads, one per core by default.");
@@ -47,7 +47,7 @@ internal static class PredictCommand
             foreach (var batchOnly in new Option[] { outPath, codes, audioRoot, split })
                 if (r.GetResult(batchOnly) is { Implicit: false }) throw new SpeechTokException($"{batchOnly.Name} is for batch prediction (--manifest); one sample (--text) does not use it");
             var probs = RunEvaluation.PredictFiles(runDir, sampleText, r.GetValue(audio), r.GetValue(tokenizer));
-            Console.WriteLine(ArtifactJson.ToNode(SamplePrediction.Of(meta.TaskKind, probs)).ToJsonString());
+            Console.WriteLine(ArtifactJson.ToNode(SamplePrediction.Of(meta.TaskKind, probs, RunEvaluation.LabelNames(runDir, meta))).ToJsonString());
             return 0;
         });
         return cmd;

@@ -14,9 +14,13 @@ namespace SpeechTok.Cli.Commands;
 /// </summary>
 internal static class SelectBenchCommand
 {
+    /// <summary>tests/fixtures/l1-selection/synthetic.json as the build copies it beside the program.</summary>
+    internal static string DefaultSynthetic => Path.Combine(AppContext.BaseDirectory, "l1-selection", "synthetic.json");
+
     public static Command Build()
     {
-        var synthetic = new Option<string>("--synthetic") { Description = "synthetic.json of the l1-selection fixture.", DefaultValueFactory = _ => "tests/fixtures/l1-selection/synthetic.json" };
+        // The default is the copy beside the program (SpeechTok.Cli.csproj), not a path relative to the current folder.
+        var synthetic = new Option<string>("--synthetic") { Description = "synthetic.json of the l1-selection fixture (tests/fixtures/l1-selection/ in the repository).", DefaultValueFactory = _ => DefaultSynthetic };
         var split = new Option<string?>("--split") { Description = "inner_train_idx/inner_test_idx JSON (e.g. from bench/saga_synthetic.py); default: our stratified split, seed 42." };
         var text = new Option<string?>("--text-manifest") { Description = "Append the train-split text BoW of this manifest (13,400 rows: the AFD CSV)." };
         var cs = new Option<string>("--c") { Description = "Comma-separated C values (sklearn's inverse L1 strength).", DefaultValueFactory = _ => "0.0025,0.03" };
@@ -27,7 +31,8 @@ internal static class SelectBenchCommand
             bool quiet = pr.GetValue(json);
             void Log(string s) { if (!quiet) Console.Error.WriteLine(s); }
             var path = pr.GetValue(synthetic)!;
-            if (!File.Exists(path)) throw new SpeechTokException($"synthetic fixture '{path}' does not exist");
+            if (!File.Exists(path))
+                throw new SpeechTokException($"--synthetic: '{Path.GetFullPath(path)}' does not exist (the l1-selection fixture's synthetic.json; the build copies it beside the program)");
             var root = JsonDocument.Parse(File.ReadAllText(path)).RootElement;
             var gen = root.GetProperty("generator");
             var sw = Stopwatch.StartNew();

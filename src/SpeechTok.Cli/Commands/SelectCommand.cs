@@ -95,5 +95,6 @@ internal static class SelectCommand
     }
 
     internal static Option<int?> NumClassesOption() =>
-        new("--num-classes", "--num-labels") { Description = "Number of classes K (labels must lie in 0..K−1; --num-labels as finetune and HF call it); default: max label + 1." };
+        // --num-labels primary as finetune's and HF's num_labels; --num-classes (sklearn's wording) kept for scripts.
+        new("--num-labels", "--num-classes") { Description = "Number of classes K (labels must lie in 0..K−1; HF num_labels); default: max label + 1." };
 }

@@ -52,4 +52,43 @@ public sealed class HelpTests
         Assert.Equal(2, code);
         Assert.Equal("error: --grad-accum 0: must be at least 1 (see `speechtok lm train --help`)", err.Trim());
     }
+
+    /// <summary>The class count was finetune's --num-labels (alias --num-classes) but select's and baseline's --num-classes (alias --num-labels); HF's num_labels is primary everywhere now.</summary>
+    [Fact]
+    public void Class_count_is_num_labels_everywhere_with_num_classes_as_alias()
+    {
+        var root = SpeechTokCommand.Build();
+        var options = root.Subcommands.SelectMany(c => c.Subcommands.Append(c))
+            .SelectMany(c => c.Options.Select(o => (Command: c.Name, Option: o)))
+            .Where(x => x.Option.Name is "--num-labels" or "--num-classes" || x.Option.Aliases.Any(a => a is "--num-labels" or "--num-classes"))
+            .ToList();
+        Assert.Equal(["baseline", "finetune", "select"], options.Select(x => x.Command).Order());
+        foreach (var (command, option) in options)
+        {
+            Assert.True(option.Name == "--num-labels", $"{command}: {option.Name}");
+            Assert.Equal(["--num-classes"], option.Aliases);
+        }
+    }
+
+    /// <summary>
+    /// scripts/build-builtin-lm.sh still typed lm train's old --grad-accum. An alias keeps old scripts working, but the
+    /// README, docs and scripts show each option's primary name, naming an alias only where they say it is one.
+    /// </summary>
+    [Fact]
+    public void Docs_and_scripts_use_primary_option_names()
+    {
+        var root = SpeechTokCommand.Build();
+        var aliases = Walk(root).SelectMany(c => c.Options).SelectMany(o => o.Aliases).Where(a => a.StartsWith("--")).ToHashSet();
+        string repo = SpeechTok.Tests.Conformance.FixtureRoot.RepoRoot;
+        var files = Directory.GetFiles(Path.Combine(repo, "docs"), "*.md").Concat(Directory.GetFiles(Path.Combine(repo, "scripts"), "*.sh"))
+            .Append(Path.Combine(repo, "README.md"));
+        var bad = (from f in files
+                   from line in File.ReadLines(f).Select((text, i) => (text, n: i + 1))
+                   from a in aliases
+                   where System.Text.RegularExpressions.Regex.IsMatch(line.text, $@"{a}(?![\w-])") && !line.text.Contains("alias", StringComparison.OrdinalIgnoreCase)
+                   select $"{Path.GetRelativePath(repo, f)}:{line.n}: {a}").ToList();
+        Assert.True(bad.Count == 0, string.Join("\n", bad));
+
+        static IEnumerable<Command> Walk(Command c) => c.Subcommands.SelectMany(Walk).Prepend(c);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SpeechTok.Audio;
+using SpeechTok.Audio.Features;
 using SpeechTok.Selection;
 
 namespace SpeechTok.Tests.Selection;
@@ -14,22 +15,12 @@ public sealed class MfccBaselineTests : IDisposable
     [Fact]
     public void MfccAndBowMfccSeparateTones()
     {
-        var rng = new Random(3);
-        var lines = new List<string> { "split,text,audio_path_list,label" };
-        foreach (var split in new[] { "train", "val", "test" })
-            for (int i = 0; i < 12; i++)
-            {
-                int label = i % 2;
-                double f = (label == 0 ? 220 : 1760) * (1 + 0.05 * rng.NextDouble());
-                var wav = new float[8000];
-                for (int t = 0; t < wav.Length; t++) wav[t] = (float)(0.3 * Math.Sin(2 * Math.PI * f * t / 16000) + 0.01 * (rng.NextDouble() - 0.5));
-                var name = $"{split}{i}.wav";
-                WavWriter.Write(Path.Combine(_dir, name), wav, 16000);
-                lines.Add($"{split},same words here,{name},{label}");
-            }
-        var path = Path.Combine(_dir, "m.csv");
-        File.WriteAllLines(path, lines);
-        var manifest = Manifest.Load(path);
+        var manifest = Manifest.Load(ToneManifest(3, (clip, f, rng) =>
+        {
+            var wav = new float[8000];
+            for (int t = 0; t < wav.Length; t++) wav[t] = (float)(0.3 * Math.Sin(2 * Math.PI * f * t / 16000) + 0.01 * (rng.NextDouble() - 0.5));
+            WavWriter.Write(clip, wav, 16000);
+        }));
         foreach (var system in new[] { "mfcc", "bow-mfcc" })
         {
             var r = Baselines.Run(system, manifest, Baselines.DefaultGrid, Baselines.MfccFeatures);
@@ -37,5 +28,55 @@ public sealed class MfccBaselineTests : IDisposable
         }
         // Text alone carries no signal here.
         Assert.True(Baselines.Run("bow", manifest, Baselines.DefaultGrid).MacroF1 < 0.7);
+    }
+
+    /// <summary>
+    /// baseline read channel 0 of a multi-channel clip, with no --mixdown as tokenize has: a comparison with audio systems
+    /// whose codes averaged the channels read other audio. Here only channel 1 carries the class.
+    /// </summary>
+    [Fact]
+    public void Mixdown_averages_the_channels_of_the_clips_the_mfcc_baselines_read()
+    {
+        var path = ToneManifest(5, (clip, f, rng) =>
+        {
+            var data = new byte[8000 * 2 * 4]; // float32 stereo: channel 0 the same faint noise for every class, channel 1 the tone
+            for (int t = 0; t < 8000; t++)
+            {
+                BitConverter.TryWriteBytes(data.AsSpan(8 * t), (float)(0.01 * (rng.NextDouble() - 0.5)));
+                BitConverter.TryWriteBytes(data.AsSpan(8 * t + 4), (float)(0.3 * Math.Sin(2 * Math.PI * f * t / 16000)));
+            }
+            File.WriteAllBytes(clip, Fuzz.WavFuzzTests.Wav(3, 2, 16000, 32, data));
+        });
+        var sample = Manifest.Load(path).Split("train")[1];
+        Assert.Equal(BaselineFeatures.Compute(AudioLoader.LoadSample(sample, mixdown: true)), Baselines.MixedDownMfccFeatures(sample));
+        Assert.NotEqual(Baselines.MfccFeatures(sample), Baselines.MixedDownMfccFeatures(sample));
+
+        string outDir = Path.Combine(_dir, "out");
+        var (code, _, err) = CliRunner.Run("baseline", "mfcc", "--manifest", path, "--mixdown", "--out", outDir);
+        Assert.True(code == 0, err);
+        var entry = Evaluation.ExperimentResults.Load(Path.Combine(outDir, Evaluation.ExperimentResults.FileName)).Systems.Single();
+        Assert.Equal(1.0, entry.MacroF1);
+        Assert.True(BaselineDetails.Of(entry).Mixdown);
+        (code, _, err) = CliRunner.Run("baseline", "bow", "--manifest", path, "--mixdown", "--out", outDir);
+        Assert.Equal((2, "error: --mixdown is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text"), (code, err.Trim()));
+    }
+
+    /// <summary>12 samples a split, the same text, class 0 a low tone (~220 Hz), class 1 a high one (~1760 Hz): <paramref name="writeClip"/>(path, frequency, rng) writes each clip. Returns the manifest's path.</summary>
+    private string ToneManifest(int seed, Action<string, double, Random> writeClip)
+    {
+        var rng = new Random(seed);
+        var lines = new List<string> { "split,text,audio_path_list,label" };
+        foreach (var split in new[] { "train", "val", "test" })
+            for (int i = 0; i < 12; i++)
+            {
+                int label = i % 2;
+                double f = (label == 0 ? 220 : 1760) * (1 + 0.05 * rng.NextDouble());
+                var name = $"{split}{i}.wav";
+                writeClip(Path.Combine(_dir, name), f, rng);
+                lines.Add($"{split},same words here,{name},{label}");
+            }
+        var path = Path.Combine(_dir, "m.csv");
+        File.WriteAllLines(path, lines);
+        return path;
     }
 }

@@ -342,6 +342,7 @@ public sealed class OptionValidationTests
             (["demo", "--count", "23", "--out", r], "--count 23: must be a multiple of 4 and at least 24 (every text is spoken once calm and once excited)"),
             (["predict", "--run", r, "--manifest", d.Manifest, "--split", "bogus", "--out", sel], "--split 'bogus': expected train, val or test (see `speechtok predict --help`)"),
             (["evaluate", "--run", r, "--split", "dev"], "--split 'dev': expected train, val or test (see `speechtok evaluate --help`)"),
+            (["evaluate", "--run", r, "--threads", "0"], "--threads 0: must be at least 1 (see `speechtok evaluate --help`)"), // evaluate had no --threads
             (["pretrain", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--serialization", "text", "--out", r],
                 "--serialization 'text': expected compact or reference (see `speechtok pretrain --help`)"),
             (["demo", "--labeling", "foo", "--out", r], "--labeling 'foo': expected Quadrants, Incongruent or MultiLabel (see `speechtok demo --help`)"),
@@ -458,7 +459,7 @@ public sealed class OptionValidationTests
     {
         using var d = new ToyData();
         var (code, stdout, err) = CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-2", "--c", "1", "--sweep-c", "0.001,1",
-            "--num-labels", "2", "--out", Path.Combine(d.Dir, "s.json")); // finetune's (and HF's) name for --num-classes
+            "--num-labels", "2", "--out", Path.Combine(d.Dir, "s.json")); // the primary name (HF num_labels); --num-classes is the alias
         Assert.True(code == 0, err);
         var lines = stdout.TrimEnd().Split('\n');
         Assert.Equal("        C  audio  text  inner macro-F1", lines[0]);
@@ -486,8 +487,8 @@ public sealed class OptionValidationTests
         Assert.True(code == 0, err);
         var doc = SelectionFile.Load(path);
         Assert.Contains(doc.C!.Value, new[] { 1.0, 10.0 }); // 0.001 keeps no token
-        Assert.Equal(CChoice.Choose(CChoice.Points(doc), 16, 16), doc.C); // 16 types at most occur: the range is 16–16
-        Assert.Equal(new SelectionFile.CChoiceRule { Rule = "best inner-split F1 among C with 16–16 selected tokens (else the C closest to that range)",
+        Assert.Equal(CChoice.Choose(CChoice.Points(doc), 16, 16), doc.C); // 16 types at most occur: the range is 16–16, said as "16"
+        Assert.Equal(new SelectionFile.CChoiceRule { Rule = "best inner-split F1 among C with 16 selected tokens (else the C closest to that range)",
             MinTokens = 16, MaxTokenShare = 0.01, MinSelected = 16, MaxSelected = 16, Required = false }, doc.CChoice);
         var lines = stdout.TrimEnd().Split('\n');
         Assert.Equal($"C = {doc.C} chosen from the sweep: {doc.CChoice!.Rule} (F1 of class 1, a binary task); --c fixes C instead", lines[^2]);

@@ -67,9 +67,7 @@ public sealed class PredictManifestTests
     {
         using var d = new ToyData(perSplit: 8);
         using var ml = new ToyData(perSplit: 8, multiLabel: true);
-        string run = Path.Combine(d.Dir, "run"), mlRun = Path.Combine(ml.Dir, "run");
-        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = d.Model(), Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
-        FinetuneRun.Run(new FinetuneSpec { Manifest = ml.Parsed(), Model = ml.Model(), Out = mlRun, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        var (run, mlRun) = (TextOnlyRun(d), TextOnlyRun(ml));
         string outPath = Path.Combine(d.Dir, "p.jsonl");
         string Refusal(string r, string manifest)
         {
@@ -85,5 +83,60 @@ public sealed class PredictManifestTests
         File.WriteAllLines(sidecar, ["joy", "fear", "anger"]);
         Assert.Equal($"error: {sidecar}: 3 class names, but {Path.Combine(run, RunFile.FileName)} num_labels is 2", Refusal(run, ml.Manifest));
         Assert.False(File.Exists(outPath));
+    }
+
+    /// <summary>
+    /// predict printed class ids only, though the class names were known (the manifest's sidecar, as evaluate writes them
+    /// into results.json); the names come next to the ids (label, predicted_label_names), which stay for machine readers.
+    /// </summary>
+    [Fact]
+    public void Predictions_name_the_predicted_classes_when_the_names_are_known()
+    {
+        using var d = new ToyData(perSplit: 8);
+        using var ml = new ToyData(perSplit: 8, multiLabel: true);
+        var (run, mlRun) = (TextOnlyRun(d), TextOnlyRun(ml));
+        JsonObject One(string r)
+        {
+            var (code, stdout, err) = CliRunner.Run("predict", "--run", r, "--text", "a beta");
+            Assert.True(code == 0, err);
+            return JsonNode.Parse(stdout)!.AsObject();
+        }
+        List<JsonObject> Batch(string r, string manifest)
+        {
+            string outPath = Path.Combine(d.Dir, "p.jsonl");
+            var (code, _, err) = CliRunner.Run("predict", "--run", r, "--manifest", manifest, "--out", outPath);
+            Assert.True(code == 0, err);
+            return Lines(outPath);
+        }
+
+        // no names known: the output is as it was
+        Assert.False(One(run).ContainsKey("label"));
+        Assert.All(Batch(run, d.Manifest), l => Assert.False(l.ContainsKey("label")));
+
+        // the names of the run's manifest's sidecar; the id stays
+        string[] names = ["calm", "excited"];
+        File.WriteAllLines(SpeechTok.Audio.Manifest.LabelNamesPath(d.Manifest), names);
+        var one = One(run);
+        Assert.Equal(names[one["prediction"]!.GetValue<int>()], one["label"]!.GetValue<string>());
+        var lines = Batch(run, d.Manifest);
+        Assert.All(lines, l => Assert.Equal(names[l["prediction"]!.GetValue<int>()], l["label"]!.GetValue<string>()));
+        // the toy run may predict one class only: the name of the other, from the probabilities
+        Assert.Equal("excited", SamplePrediction.Of(TaskKind.Binary, [0.2f, 0.8f], names).Label);
+
+        // multi-label: the names of the predicted labels, in their order
+        string[] mlNames = ["joy", "fear"];
+        File.WriteAllLines(SpeechTok.Audio.Manifest.LabelNamesPath(ml.Manifest), mlNames);
+        var mlOne = One(mlRun);
+        Assert.Equal(mlOne["predicted_labels"]!.AsArray().Select(x => mlNames[x!.GetValue<int>()]), mlOne["predicted_label_names"]!.AsArray().Select(x => x!.GetValue<string>()));
+        Assert.All(Batch(mlRun, ml.Manifest), l => Assert.Equal(l["predicted_labels"]!.AsArray().Select(x => mlNames[x!.GetValue<int>()]),
+            l["predicted_label_names"]!.AsArray().Select(x => x!.GetValue<string>())));
+    }
+
+    /// <summary>A one-epoch text-only run of <paramref name="data"/>, in its folder's run/.</summary>
+    private static string TextOnlyRun(ToyData data)
+    {
+        string run = Path.Combine(data.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = data.Parsed(), Model = data.Model(), Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        return run;
     }
 }
