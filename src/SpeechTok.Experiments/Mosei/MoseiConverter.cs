@@ -70,7 +70,7 @@ public static class MoseiConverter
         var missing = audio.Where(kv => kv.Value == null).Select(kv => kv.Key).ToList();
         if (missing.Count > 0)
             throw new SpeechTokException($"{missing.Count} video(s) of {o.Table} have no audio in {Path.GetFullPath(o.AudioDir)} (expected VIDEO_ID.wav): " +
-                string.Join(", ", missing.Take(20)) + (missing.Count > 20 ? $", … and {missing.Count - 20} more" : ""));
+                ShortList.Join(", ", missing));
 
         string clipsDir = Path.Combine(outDir, "clips");
         Directory.CreateDirectory(clipsDir);

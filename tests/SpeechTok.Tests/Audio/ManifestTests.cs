@@ -45,6 +45,18 @@ public sealed class ManifestTests : IDisposable
         Assert.Equal($"{p}:2: 3 fields but the header has 4", Assert.Throws<SpeechTokException>(() => Manifest.Load(p)).Message);
     }
 
+    /// <summary>Every missing clip was listed: 1,660 lines for a dataset whose audio was elsewhere.</summary>
+    [Fact]
+    public void MissingClipsAreListedUpToTwentyWithTheCountOfTheRest()
+    {
+        var p = Write("split,text,audio_path_list,label\n" + string.Concat(Enumerable.Range(0, 25).Select(i => $"train,t{i},c{i}.wav,{i % 2}\n")));
+        var lines = Assert.Throws<SpeechTokException>(() => Manifest.Load(p).RequireClips()).Message.Split('\n');
+        Assert.StartsWith($"{p}: 25 clip problem(s) (25 missing, 0 unreadable, 0 empty)", lines[0]);
+        Assert.Equal(20, lines.Count(l => l.EndsWith(".wav", StringComparison.Ordinal)));
+        Assert.EndsWith("c19.wav", lines[^2]);
+        Assert.Equal("  … and 5 more", lines[^1]);
+    }
+
     [Fact]
     public void InvalidUtf8IsRefusedNamingTheLineWhileBomAndUtf16AreRead()
     {
