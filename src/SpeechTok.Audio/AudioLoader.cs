@@ -37,6 +37,18 @@ public static class AudioLoader
     }
 
     /// <summary>
+    /// How many samples <see cref="Load"/> returns for <paramref name="path"/>: from a WAV's header, without decoding it;
+    /// other formats are decoded (ffmpeg gives no exact length otherwise). Errors as <see cref="Load"/>'s.
+    /// </summary>
+    public static long LoadedLength(string path)
+    {
+        if (!File.Exists(path) || !IsWav(path)) return Load(path).Length;
+        var info = WavReader.ReadHeader(path);
+        if (info.Frames == 0) throw new SpeechTokException($"{path}: the clip is empty (0 samples)");
+        return Resampler.OutputLength(info.Frames, info.SampleRate, SampleRate);
+    }
+
+    /// <summary>
     /// Checks that a clip can be loaded without decoding it: a WAV's header and data size, or that ffmpeg can
     /// be started for other formats. Returns the WAV's frame count (0: an empty clip), or null for other formats.
     /// </summary>

@@ -39,26 +39,41 @@ public static class Csv
         return new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
     }
 
+    /// <summary>
+    /// The records of <paramref name="reader"/>. A quote left open is named where it opened: at the end of the file, and
+    /// where a later quote closes it but text follows (the usual sign: the quote of a later row closed it, and the rows in
+    /// between were read as one field), instead of the field count that results.
+    /// </summary>
     public static IEnumerable<Record> Read(TextReader reader, string file)
     {
         var fields = new List<string>();
         var field = new StringBuilder();
-        int line = 1, recordLine = 1;
+        int line = 1, column = 0, recordLine = 1, quoteLine = 0, quoteColumn = 0;
         bool inQuotes = false, fieldStarted = false, any = false;
         int c;
         while ((c = reader.Read()) != -1)
         {
             char ch = (char)c;
+            column++;
             if (inQuotes)
             {
                 if (ch == '"')
                 {
-                    if (reader.Peek() == '"') { reader.Read(); field.Append('"'); }
-                    else inQuotes = false;
+                    if (reader.Peek() == '"') { reader.Read(); column++; field.Append('"'); }
+                    else
+                    {
+                        inQuotes = false;
+                        // Within one line, text after a closing quote is read on as Python's csv does; across lines it means the
+                        // quote was left open.
+                        int next = reader.Peek();
+                        if (line != quoteLine && next is not (',' or '\r' or '\n' or -1))
+                            throw Unterminated(file, quoteLine, quoteColumn,
+                                $" (the next quote, at line {line} column {column}, is followed by '{(char)next}', not by a comma or the line end)");
+                    }
                 }
                 else
                 {
-                    if (ch == '\n' || (ch == '\r' && reader.Peek() != '\n')) line++;
+                    if (ch == '\n' || (ch == '\r' && reader.Peek() != '\n')) { line++; column = 0; }
                     field.Append(ch);
                 }
                 continue;
@@ -67,6 +82,7 @@ public static class Csv
             {
                 case '"' when field.Length == 0 && !fieldStarted:
                     inQuotes = true; fieldStarted = true; any = true;
+                    (quoteLine, quoteColumn) = (line, column);
                     break;
                 case ',':
                     fields.Add(field.ToString()); field.Clear(); fieldStarted = false; any = true;
@@ -80,18 +96,21 @@ public static class Csv
                         yield return new Record(recordLine, fields.ToArray());
                     }
                     fields.Clear(); field.Clear(); fieldStarted = false; any = false;
-                    line++; recordLine = line;
+                    line++; column = 0; recordLine = line;
                     break;
                 default:
                     field.Append(ch); any = true;
                     break;
             }
         }
-        if (inQuotes) throw new SpeechTokException($"{file}:{recordLine}: unterminated quoted field");
+        if (inQuotes) throw Unterminated(file, quoteLine, quoteColumn, "");
         if (any || field.Length > 0)
         {
             fields.Add(field.ToString());
             yield return new Record(recordLine, fields.ToArray());
         }
     }
+
+    private static SpeechTokException Unterminated(string file, int line, int column, string detail) =>
+        new($"{file}: unterminated quote: the quoted field opened at line {line} (column {column}) is never closed{detail}");
 }

@@ -248,7 +248,7 @@ public sealed class Manifest
         foreach (var s in train) foreach (var l in s.Labels) count[l]++;
         var absent = Enumerable.Range(0, NumClasses).Where(c => count[c] == 0).ToList();
         if (absent.Count > 0)
-            throw new SpeechTokException($"{Path}: {absent.Count} class(es) never occur in the train split: {string.Join(", ", absent.Take(20).Select(LabelText))}{(absent.Count > 20 ? ", …" : "")}");
+            throw new SpeechTokException($"{Path}: {absent.Count} class(es) never occur in the train split: {ShortList.Join(", ", absent.Select(LabelText).ToList())}");
         var always = Enumerable.Range(0, NumClasses).Where(c => Task == TaskKind.Multilabel && count[c] == train.Count).ToList();
         if (always.Count > 0)
             throw new SpeechTokException($"{Path}: label(s) {string.Join(", ", always.Select(LabelText))} are on for every train sample; a label needs negatives too");
@@ -264,8 +264,9 @@ public sealed class Manifest
 
     /// <summary>
     /// The pre-flight check of every command that reads the audio: reads every clip's header (no decoding)
-    /// and fails, before any work, with one message listing every sample without clips, every missing clip,
-    /// every unreadable clip (with the defect) and every empty clip (0 samples), each with its manifest line.
+    /// and fails, before any work, with one message counting the samples without clips, the missing clips, the unreadable
+    /// clips (with the defect) and the empty clips (0 samples), and listing the first of each kind (<see cref="ShortList"/>)
+    /// with its manifest line.
     /// </summary>
     public void RequireClips()
     {
@@ -293,7 +294,7 @@ public sealed class Manifest
         if (AudioRoot != System.IO.Path.GetDirectoryName(Path)) text.Append($", audio root {AudioRoot}");
         text.Append("; nothing was processed");
         foreach (var (kind, list) in new[] { ("missing", missing), ("unreadable", unreadable), ("empty", empty) })
-            if (list.Count > 0) text.Append($"\n{kind}:\n  ").Append(string.Join("\n  ", list));
+            if (list.Count > 0) text.Append($"\n{kind}:\n  ").Append(ShortList.Join("\n  ", list));
         throw new SpeechTokException(text.ToString());
     }
 }

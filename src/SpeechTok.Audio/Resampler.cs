@@ -16,6 +16,14 @@ public static class Resampler
     private const int LowpassFilterWidth = 6;
     private const double Rolloff = 0.99;
 
+    /// <summary>How many samples <see cref="Resample"/> makes of <paramref name="length"/>: ceil(length·toRate/fromRate), computed
+    /// with the rates reduced as it does (a length can thus be known from a header, without decoding).</summary>
+    public static long OutputLength(long length, int fromRate, int toRate)
+    {
+        int g = Gcd(fromRate, toRate);
+        return (long)Math.Ceiling((double)(toRate / g * length) / (fromRate / g));
+    }
+
     /// <param name="x">Mono samples at <paramref name="fromRate"/> Hz.</param>
     /// <returns>ceil(x.Length·toRate/fromRate) samples at <paramref name="toRate"/> Hz (a copy when the rates are equal).</returns>
     /// <exception cref="ArgumentOutOfRangeException">A rate is not positive.</exception>
@@ -25,7 +33,7 @@ public static class Resampler
         if (fromRate == toRate) return x.ToArray();
         int g = Gcd(fromRate, toRate);
         int orig = fromRate / g, next = toRate / g;
-        long outLen = (long)Math.Ceiling((double)((long)next * x.Length) / orig);
+        long outLen = OutputLength(x.Length, fromRate, toRate);
         if (outLen > Array.MaxLength) throw new SpeechTokException($"resampling {x.Length} samples from {fromRate} to {toRate} Hz gives too many samples");
         // A short clip needs only its first phases: with coprime rates (e.g. 44101 Hz) there can be thousands.
         var (start, offset, taps) = Kernels(orig, next, (int)Math.Min(next, outLen));

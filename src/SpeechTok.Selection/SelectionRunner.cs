@@ -41,7 +41,7 @@ public static class SelectionRunner
         // The random ablation may run without codes (then it draws from every column, as the original does).
         bool randomWithoutCodes = o.RandomK != null && rows.Count == 0;
         if (missing.Count > 0 && !randomWithoutCodes)
-            throw new SpeechTokException($"codes missing for {missing.Count} train sample(s) (run `speechtok tokenize` on the manifest first):\n  " + string.Join("\n  ", missing.Take(20)) + (missing.Count > 20 ? $"\n  … and {missing.Count - 20} more" : ""));
+            throw new SpeechTokException($"codes missing for {missing.Count} train sample(s) (run `speechtok tokenize` on the manifest first):\n  " + ShortList.Join("\n  ", missing));
 
         var counts = TokenSelection.AudioBagOfTokens(rows, layout);
         var occurringAudio = counts.NonZeroColumns();

@@ -16,7 +16,7 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
     /// <summary>The audio-vector system's inputs [Count][dim] (see <see cref="AudioVectors"/>); null for other systems.</summary>
     public float[][]? Vectors { get; init; }
     /// <summary>Per row, where its selected audio tokens lie and how many the truncation kept (see
-    /// <see cref="AudioTokenSpan"/>); null for text only, and when the set was not made by <see cref="Encode"/>.</summary>
+    /// <see cref="AudioTokenSpan"/>); null for text only and for audio-vector sets.</summary>
     public AudioTokenSpan[]? Audio { get; init; }
 
     public EncodedSet Subset(IReadOnlyList<int> rows, string name) =>
@@ -31,8 +31,7 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
     /// Refuses a max length that cut every audio token of every row that has some (the audio tokens' rows would then
     /// learn from, or be read on, nothing), naming how many rows lost them and the max lengths that keep one in every row and keep them
     /// all; when it cut the audio tokens of only some rows, writes a warning with the counts to <paramref name="log"/>.
-    /// Silent when nothing was cut, and for sets without audio tokens (text only, audio vector) or not made by
-    /// <see cref="Encode"/>.
+    /// Silent when nothing was cut, and for sets without audio tokens (text only, audio vector).
     /// </summary>
     /// <param name="option">How the max length is named in the messages: the CLI's <c>--max-length</c>, or the field of
     /// the experiment preset that set it.</param>

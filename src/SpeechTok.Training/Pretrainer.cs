@@ -14,6 +14,14 @@ namespace SpeechTok.Training;
 /// </summary>
 public static class Pretrainer
 {
+    /// <summary>What <see cref="Run"/> needs of the model and the corpus; <see cref="PretrainSpec"/> checks it before it creates
+    /// the run folder, so that a refused run leaves none.</summary>
+    internal static void RequireTrainable(LanguageModel lm, EncodedSet corpus)
+    {
+        if (lm.TrainableCount == 0) throw new SpeechTokException("pre-training needs a selection: there are no audio rows to train");
+        if (corpus.Count < 2) throw new SpeechTokException($"pre-training corpus has {corpus.Count} sample(s); at least 2 are needed for a train/eval split");
+    }
+
     /// <summary>
     /// Trains the rows, resuming from <paramref name="runDir"/>'s checkpoint. <paramref name="settings"/> is kept in the
     /// checkpoint, and a checkpoint started with other settings is refused naming the field (its rows would otherwise
@@ -23,8 +31,7 @@ public static class Pretrainer
     public static PretrainResult Run(LanguageModel lm, EncodedSet corpus, PretrainOptions o, string runDir, Action<string>? log = null, Action<long>? afterStep = null,
         PretrainFile? settings = null, Action<TrainingProgress>? progress = null)
     {
-        if (lm.TrainableCount == 0) throw new SpeechTokException("pre-training needs a selection: there are no audio rows to train");
-        if (corpus.Count < 2) throw new SpeechTokException($"pre-training corpus has {corpus.Count} sample(s); at least 2 are needed for a train/eval split");
+        RequireTrainable(lm, corpus);
         o.Validate();
         int h = lm.Config.HiddenSize, nNew = lm.NewRowCount;
         var perm = Rng.ForPurpose(o.Seed, "pretrain.split").Permutation(corpus.Count);

@@ -109,8 +109,7 @@ public static class RunEvaluation
             throw new SpeechTokException($"code store '{codesDir}' was made by {store.TokenizerIdentity}, the run's codes by {made}");
         var encoded = rm.Encode(split, samples, store);
         if (store?.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
-        encoded.WarnAudioCut($"the run's max_length {rm.Meta.MaxLength} ({RunFile.FileName})", log);
-        var probs = rm.PredictBagged(encoded);
+        var probs = PredictBagged(rm, encoded, log);
         // The run's class names, else those of the predicted manifest (its sidecar has the run's count: LoadToPredict checks it).
         var names = LabelNames(run, meta) ?? manifest.LabelNames;
         var sb = new System.Text.StringBuilder();
@@ -124,10 +123,10 @@ public static class RunEvaluation
     /// Class probabilities [K] of one sample, averaged over the run's seeds (softmax; per-label sigmoid for multi-label
     /// runs): the batch form below with one sample. <paramref name="codes"/> is <c>codes[rvqLayer][frame]</c> from the
     /// run's speech tokenizer (runs with audio tokens), <paramref name="wav"/> the 16 kHz mono clip (audio-vector runs);
-    /// both null for text-only runs. Errors as the batch form's.
+    /// both null for text-only runs. Errors and the warning as the batch form's.
     /// </summary>
-    public static float[] Predict(string run, string text, int[][]? codes, float[]? wav = null) =>
-        Predict(run, [text], codes == null ? null : [codes], wav == null ? null : [wav], "'codes'", "'wav'")[0];
+    public static float[] Predict(string run, string text, int[][]? codes, float[]? wav = null, Action<string>? log = null) =>
+        Predict(run, [text], codes == null ? null : [codes], wav == null ? null : [wav], "'codes'", "'wav'", log)[0];
 
     /// <summary>
     /// Class probabilities [n][K] of in-memory samples, in input order, averaged over the run's seeds (softmax; per-label
@@ -141,12 +140,15 @@ public static class RunEvaluation
     /// a run that is unfinished or whose model folder changed (<see cref="ModelResolver.StampMatches"/>); codes with too few
     /// RVQ layers, frame counts that differ between layers, or a code outside the codebook, naming the sample's index.
     /// Which tokenizer made the codes cannot be seen in them: <see cref="PredictFiles"/> is the checked path from a clip.
+    /// Samples whose audio tokens the run's max length cuts are predicted from what is kept, with a warning to <paramref name="log"/>.
     /// </summary>
-    public static float[][] Predict(string run, IReadOnlyList<string> texts, IReadOnlyList<int[][]>? codes = null, IReadOnlyList<float[]>? wavs = null) =>
-        Predict(run, texts, codes, wavs, "'codes'", "'wavs'");
+    public static float[][] Predict(string run, IReadOnlyList<string> texts, IReadOnlyList<int[][]>? codes = null, IReadOnlyList<float[]>? wavs = null,
+        Action<string>? log = null) =>
+        Predict(run, texts, codes, wavs, "'codes'", "'wavs'", log);
 
     /// <summary>The checks and prediction of the public forms, naming the audio inputs as their caller calls them.</summary>
-    private static float[][] Predict(string run, IReadOnlyList<string> texts, IReadOnlyList<int[][]>? codes, IReadOnlyList<float[]>? wavs, string codesName, string audioName)
+    private static float[][] Predict(string run, IReadOnlyList<string> texts, IReadOnlyList<int[][]>? codes, IReadOnlyList<float[]>? wavs, string codesName, string audioName,
+        Action<string>? log)
     {
         ArgumentNullException.ThrowIfNull(texts);
         string runJson = Path.Combine(run, RunFile.FileName);
@@ -157,7 +159,15 @@ public static class RunEvaluation
         for (int i = 0; i < wavs?.Count; i++)
             if (wavs[i] is not { Length: > 0 }) throw new SpeechTokException($"sample {i}: {audioName} holds no audio");
         using var rm = RunModel.Load(run);
-        return rm.PredictBagged(rm.Encode(texts, codes, wavs));
+        return PredictBagged(rm, rm.Encode(texts, codes, wavs), log);
+    }
+
+    /// <summary>Every form of prediction ends here, so that each warns when the run's max length cut audio tokens (the
+    /// one-sample form truncated them silently).</summary>
+    private static float[][] PredictBagged(RunModel rm, EncodedSet encoded, Action<string>? log)
+    {
+        encoded.WarnAudioCut($"the run's max_length {rm.Meta.MaxLength} ({RunFile.FileName})", log);
+        return rm.PredictBagged(encoded);
     }
 
     /// <summary>
@@ -165,10 +175,10 @@ public static class RunEvaluation
     /// ffmpeg reads) is loaded as the run's codes were made (run.json's <c>codes_mixdown</c>) and, for runs with audio
     /// tokens, encoded by <paramref name="tokenizerDir"/>, which must be the speech tokenizer that made the run's codes
     /// (its identity is checked against run.json's <c>codes_tokenizer</c>). Text-only runs take no clip; audio-vector
-    /// runs take the clip and no tokenizer: the same checks as <see cref="Predict(string, string, int[][], float[])"/>,
-    /// made before the clip is read and naming the options. Returns its bagged probabilities [K].
+    /// runs take the clip and no tokenizer: the same checks as <see cref="Predict(string, string, int[][], float[], Action{string})"/>,
+    /// made before the clip is read and naming the options, and its warning to <paramref name="log"/>. Returns its bagged probabilities [K].
     /// </summary>
-    public static float[] PredictFiles(string run, string text, string? audioPath, string? tokenizerDir)
+    public static float[] PredictFiles(string run, string text, string? audioPath, string? tokenizerDir, Action<string>? log = null)
     {
         string runJson = Path.Combine(run, RunFile.FileName);
         var meta = RunFile.LoadFromRun(run);
@@ -176,7 +186,7 @@ public static class RunEvaluation
         if (!tokens && tokenizerDir != null) throw new SpeechTokException($"{runJson}: the run is {meta.InputKind}, so --tokenizer is not used; drop it");
         meta.RequireSampleInputs(runJson, codes: tokens && audioPath != null, audio: !tokens && audioPath != null, "--audio and --tokenizer", "--audio");
         float[] Clip(string path) => AudioLoader.Load(path, meta.CodesMixdown ?? false);
-        if (!tokens) return Predict(run, text, null, audioPath is null ? null : Clip(audioPath));
+        if (!tokens) return Predict(run, text, null, audioPath is null ? null : Clip(audioPath), log);
         var tokDir = tokenizerDir ?? throw new SpeechTokException("--audio needs --tokenizer DIR, the speech tokenizer that made the run's codes"
             + (meta.Codes is { } store && Directory.Exists(Path.Combine(store, TokenizerLoader.BuiltinSubfolder))
                 ? $" (its code store holds the one it fitted: --tokenizer {Path.Combine(store, TokenizerLoader.BuiltinSubfolder)})"
@@ -186,6 +196,6 @@ public static class RunEvaluation
         string identity = TokenizerLoader.Identity(tokDir);
         if (meta.CodesTokenizer != null && meta.CodesTokenizer != identity)
             throw new SpeechTokException($"tokenizer '{tokDir}' ({identity}) is not the one of the run's codes ({meta.CodesTokenizer})");
-        return Predict(run, text, TokenizerLoader.Load(tokDir).Encode(Clip(audioPath!)), null); // the checks above: a clip is given
+        return Predict(run, text, TokenizerLoader.Load(tokDir).Encode(Clip(audioPath!)), null, log); // the checks above: a clip is given
     }
 }

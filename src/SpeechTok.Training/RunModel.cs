@@ -83,6 +83,7 @@ internal sealed class RunModel : IDisposable
         return new EncodedSet("predict", [.. Enumerable.Range(0, rows.Length).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))],
             [.. rows.Select(r => r.Ids)], [.. rows.Select(_ => Array.Empty<int>())], [.. rows.Select(r => r.Truncated)])
         {
+            Audio = Serializer.NeedsCodes ? [.. rows.Select(r => r.Audio)] : null, // where the audio tokens lie, for the truncation warning
             Vectors = Encoder == null ? null : [.. wavs!.Select(w => Meta.AudioVectorNorm!.Apply(Encoder.Encode(w)))],
         };
     }

@@ -8,8 +8,8 @@ namespace SpeechTok.Cli.Commands;
 
 /// <summary>
 /// `speechtok codes`: prints the RVQ codes of audio files as one JSON object {"FILE": [[layer 1], …]}. Every
-/// file is loaded and encoded first; the JSON is written only when all succeeded, otherwise one error lists
-/// every failed file and its defect and stdout stays empty.
+/// file is loaded and encoded first; the JSON is written only when all succeeded, otherwise one error counts the
+/// failed files and lists the first (<see cref="ShortList"/>) with their defects, and stdout stays empty.
 /// </summary>
 internal static class CodesCommand
 {
@@ -38,7 +38,7 @@ internal static class CodesCommand
                 catch (SpeechTokException e) { failed.Add($"{paths[i]}: {e.Message}"); }
             }
             if (failed.Count > 0)
-                throw new SpeechTokException($"{failed.Count} of {paths.Length} file(s) failed; nothing was printed:\n  " + string.Join("\n  ", failed));
+                throw new SpeechTokException($"{failed.Count} of {paths.Length} file(s) failed; nothing was printed:\n  " + ShortList.Join("\n  ", failed));
             using var stdout = Console.OpenStandardOutput();
             using (var w = new Utf8JsonWriter(stdout))
             {

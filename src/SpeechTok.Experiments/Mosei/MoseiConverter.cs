@@ -16,7 +16,7 @@ namespace SpeechTok.Experiments.Mosei;
 /// video's audio at [start, end) through the audio front-end (16 kHz mono) into <c>clips/</c>; beside each clip,
 /// <c>CLIP.wav.source</c> records what it was cut from (the video's audio file, its size and time stamp, start and end),
 /// so a clip is kept only while that still holds: SENT and EMO share clips, a killed run resumes clip by clip, and an
-/// edited segment or a replaced video is cut again. SENT: label 1 (positive) when sentiment ≥ 0, else 0 —
+/// edited segment or a replaced video is cut again; one run writes a folder at a time (<see cref="LockFile"/>). SENT: label 1 (positive) when sentiment ≥ 0, else 0 —
 /// the binary "negative vs non-negative" split most MOSEI results report (Acc-2/F1), which keeps every segment;
 /// <see cref="MoseiOptions.ExcludeNeutral"/> gives the other convention (zeros dropped). EMO: the <c>labels</c>
 /// column lists the emotions whose intensity is &gt; 0 (presence, as the paper's multi-label EMO task), possibly none.
@@ -70,34 +70,49 @@ public static class MoseiConverter
         var missing = audio.Where(kv => kv.Value == null).Select(kv => kv.Key).ToList();
         if (missing.Count > 0)
             throw new SpeechTokException($"{missing.Count} video(s) of {o.Table} have no audio in {Path.GetFullPath(o.AudioDir)} (expected VIDEO_ID.wav): " +
-                string.Join(", ", missing.Take(20)) + (missing.Count > 20 ? $", … and {missing.Count - 20} more" : ""));
+                ShortList.Join(", ", missing));
 
-        string clipsDir = Path.Combine(outDir, "clips");
-        Directory.CreateDirectory(clipsDir);
-        foreach (var tmp in Directory.GetFiles(clipsDir, ".*.wav.*.tmp").Where(AbandonedTemp)) File.Delete(tmp); // clips a killed run was writing
         var wanted = kept.ToDictionary(k => k.S.Clip, k => Source(audio[k.S.Video]!, k.S));
         bool Current(string clip)
         {
             string path = Path.Combine(outDir, clip), source = path + SourceSuffix;
             return File.Exists(path) && File.Exists(source) && File.ReadAllText(source) == wanted[clip];
         }
+        List<Segment>[] Todo() => [.. videos.Select(g => g.Where(k => !Current(k.S.Clip)).Select(k => k.S).ToList())];
+        // The samples [a, a + n) of a segment in its video's audio of `length` samples; a segment past the end or too short is an error.
+        (int A, int N) Range(Segment s, long length)
+        {
+            double seconds = (double)length / AudioLoader.SampleRate;
+            if (s.End - seconds > EndSlackSeconds)
+                throw new SpeechTokException($"{o.Table}:{s.Line}: segment {s.Id} ends at {s.End} s but the audio of video {s.Video} lasts {seconds:F2} s");
+            int a = (int)Math.Round(s.Start * AudioLoader.SampleRate), b = (int)Math.Min(Math.Round(s.End * AudioLoader.SampleRate), length);
+            if (b - a < AudioLoader.SampleRate / 100)
+                throw new SpeechTokException($"{o.Table}:{s.Line}: segment {s.Id} of video {s.Video} keeps less than 10 ms of audio ([{s.Start}, {s.End}) s)");
+            return (a, b - a);
+        }
+        // Every segment to cut is checked against its video's length (a WAV's header) before anything is written: a bad row
+        // late in the table refused the run only after the clips of the rows before it were cut.
+        var todo = Todo();
+        var lengths = new long[videos.Count];
+        Threading.For(videos.Count, v => { if (todo[v].Count > 0) lengths[v] = AudioLoader.LoadedLength(audio[videos[v].Key]!); });
+        foreach (var (s, length) in todo.SelectMany((segments, v) => segments.Select(s => (s, lengths[v]))).OrderBy(x => x.s.Line)) Range(s, length);
+
+        string clipsDir = Path.Combine(outDir, "clips");
+        Directory.CreateDirectory(clipsDir);
+        using var writing = LockFolder(outDir);
+        foreach (var tmp in Directory.GetFiles(clipsDir, ".*.wav.*.tmp")) File.Delete(tmp); // clips a killed run was writing (the lock keeps live runs out)
+        todo = Todo(); // a run that held the lock until now may have cut some
         int cut = 0;
         Threading.For(videos.Count, v =>
         {
-            var todo = videos[v].Where(k => !Current(k.S.Clip)).Select(k => k.S).ToList();
-            if (todo.Count == 0) return;
+            if (todo[v].Count == 0) return;
             var wav = AudioLoader.Load(audio[videos[v].Key]!);
-            foreach (var s in todo)
+            foreach (var s in todo[v])
             {
-                int a = (int)Math.Round(s.Start * AudioLoader.SampleRate), b = (int)Math.Round(s.End * AudioLoader.SampleRate);
-                if (s.End - (double)wav.Length / AudioLoader.SampleRate > EndSlackSeconds)
-                    throw new SpeechTokException($"{o.Table}:{s.Line}: segment {s.Id} ends at {s.End} s but the audio of video {s.Video} lasts {(double)wav.Length / AudioLoader.SampleRate:F2} s");
-                b = Math.Min(b, wav.Length);
-                if (b - a < AudioLoader.SampleRate / 100)
-                    throw new SpeechTokException($"{o.Table}:{s.Line}: segment {s.Id} of video {s.Video} keeps less than 10 ms of audio ([{s.Start}, {s.End}) s)");
+                var (a, n) = Range(s, wav.Length);
                 string clip = Path.Combine(outDir, s.Clip);
                 File.Delete(clip + SourceSuffix); // a kill between the two writes leaves no claim about the new clip
-                WavWriter.Write(clip, wav.AsSpan(a, b - a), AudioLoader.SampleRate);
+                WavWriter.Write(clip, wav.AsSpan(a, n), AudioLoader.SampleRate);
                 AtomicFile.WriteAllText(clip + SourceSuffix, wanted[s.Clip]);
                 Interlocked.Increment(ref cut);
             }
@@ -220,18 +235,20 @@ public static class MoseiConverter
         };
     }
 
-    /// <summary>A temp file of <see cref="AtomicFile"/> (<c>.NAME.PID.GUID.tmp</c>) whose process is gone: another process
-    /// writing into the same folder (SENT and EMO at once) keeps its own.</summary>
-    private static bool AbandonedTemp(string path)
+    /// <summary>The file in <c>--out</c> a run holds locked while it writes (<see cref="LockFolder"/>).</summary>
+    public const string LockFile = ".mosei.lock";
+
+    /// <summary>
+    /// Opens OUT/<see cref="LockFile"/> exclusively while clips are cut and the manifest written: two runs into one folder
+    /// (SENT and EMO at once, say) cut the same clips twice, and with different tables one's clip could end up beside the
+    /// other's record of what it was cut from. The system releases the lock of a killed run; the file stays (deleting it
+    /// on close would let a third run lock a new file while a second holds the old one).
+    /// </summary>
+    private static FileStream LockFolder(string outDir)
     {
-        var parts = Path.GetFileName(path).Split('.');
-        if (parts.Length < 4 || !int.TryParse(parts[^3], NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) return false;
-        try
-        {
-            using var p = System.Diagnostics.Process.GetProcessById(pid);
-            return p.HasExited;
-        }
-        catch (ArgumentException) { return true; } // no such process
+        string path = Path.Combine(outDir, LockFile);
+        try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (IOException e) { throw new SpeechTokException($"another mosei run is writing {outDir} ({path} is locked); let it finish, then rerun", e); }
     }
 
     /// <summary>What a clip is cut from: one line, compared as a whole.</summary>

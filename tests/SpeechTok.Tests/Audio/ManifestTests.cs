@@ -31,6 +31,32 @@ public sealed class ManifestTests : IDisposable
         Assert.Equal(TaskKind.Binary, m.Task);
     }
 
+    /// <summary>A quote left open made the next rows one field: the error was "N fields but the header has M" at its line.</summary>
+    [Fact]
+    public void AnUnterminatedQuoteIsNamedWhereItOpened()
+    {
+        var p = Write("split,text,audio_path_list,label\ntrain,\"oops,a.wav,1\ntrain,\"fine, really\",b.wav,0\n");
+        Assert.Equal($"{p}: unterminated quote: the quoted field opened at line 2 (column 7) is never closed "
+            + "(the next quote, at line 3 column 7, is followed by 'f', not by a comma or the line end)", Assert.Throws<SpeechTokException>(() => Manifest.Load(p)).Message);
+        p = Write("split,text,audio_path_list,label\ntrain,a,a.wav,1\r\ntrain,\"oops,b.wav,0\r\ntrain,c,c.wav,0\r\n");
+        Assert.Equal($"{p}: unterminated quote: the quoted field opened at line 3 (column 7) is never closed", Assert.Throws<SpeechTokException>(() => Manifest.Load(p)).Message);
+        // a row that is short or long keeps its message
+        p = Write("split,text,audio_path_list,label\ntrain,a,a.wav\n");
+        Assert.Equal($"{p}:2: 3 fields but the header has 4", Assert.Throws<SpeechTokException>(() => Manifest.Load(p)).Message);
+    }
+
+    /// <summary>Every missing clip was listed: 1,660 lines for a dataset whose audio was elsewhere.</summary>
+    [Fact]
+    public void MissingClipsAreListedUpToTwentyWithTheCountOfTheRest()
+    {
+        var p = Write("split,text,audio_path_list,label\n" + string.Concat(Enumerable.Range(0, 25).Select(i => $"train,t{i},c{i}.wav,{i % 2}\n")));
+        var lines = Assert.Throws<SpeechTokException>(() => Manifest.Load(p).RequireClips()).Message.Split('\n');
+        Assert.StartsWith($"{p}: 25 clip problem(s) (25 missing, 0 unreadable, 0 empty)", lines[0]);
+        Assert.Equal(20, lines.Count(l => l.EndsWith(".wav", StringComparison.Ordinal)));
+        Assert.EndsWith("c19.wav", lines[^2]);
+        Assert.Equal("  … and 5 more", lines[^1]);
+    }
+
     [Fact]
     public void InvalidUtf8IsRefusedNamingTheLineWhileBomAndUtf16AreRead()
     {

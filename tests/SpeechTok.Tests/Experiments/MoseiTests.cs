@@ -86,16 +86,36 @@ public sealed class MoseiTests : IDisposable
         Assert.Equal(2, MoseiConverter.Convert(o).ClipsCut);
     }
 
-    /// <summary>A run that stops part-way (here at a segment past its video's end) keeps the clips it cut: a rerun of the
-    /// fixed table cuts only the rest.</summary>
+    /// <summary>A segment past its video's end (or too short) is refused before any clip is cut: a bad row late in the
+    /// table used to stop the run after the clips of the rows before it. A run that stops part-way resumes clip by clip.</summary>
     [Fact]
-    public void A_run_that_stopped_part_way_resumes_clip_by_clip()
+    public void A_bad_segment_is_refused_before_any_clip_is_cut_and_a_stopped_run_resumes_clip_by_clip()
     {
-        string[] rows = ["v2,0,0.0,0.5,a,1,0,0,0,0,0,0,train", "v2,1,0.5,1.0,b,1,0,0,0,0,0,0,val", "v2,2,1.0,3.9,c,-1,0,0,0,0,0,0,test"];
-        Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(rows), MoseiTask.Sent)));
-        Assert.True(File.Exists(Path.Combine(_dir, "out", "clips", "v2_1.wav.source")));
-        rows[2] = "v2,2,1.0,1.9,c,-1,0,0,0,0,0,0,test";
+        string[] rows = ["v1,0,0.0,1.0,a,1,0,0,0,0,0,0,train", "v2,0,0.0,0.5,b,1,0,0,0,0,0,0,train", "v2,1,0.5,1.0,c,1,0,0,0,0,0,0,val", "v2,2,1.0,3.9,d,-1,0,0,0,0,0,0,test"];
+        var e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(rows), MoseiTask.Sent)));
+        Assert.Contains("table.csv:5: segment 2 ends at 3.9 s but the audio of video v2 lasts 2.00 s", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "out")));
+        rows[3] = "v2,2,1.0,1.9,d,-1,0,0,0,0,0,0,test";
+        Assert.Equal(4, MoseiConverter.Convert(Options(Table(rows), MoseiTask.Sent)).ClipsCut);
+        File.Delete(Path.Combine(_dir, "out", "clips", "v2_1.wav.source")); // killed between a clip and its record
         Assert.Equal(1, MoseiConverter.Convert(Options(Table(rows), MoseiTask.Sent)).ClipsCut);
+    }
+
+    /// <summary>Two runs into one folder at once cut the same clips twice; with different tables a clip could end up beside
+    /// the other run's record of what it was cut from.</summary>
+    [Fact]
+    public void A_second_run_into_the_same_folder_is_refused_while_the_first_writes()
+    {
+        string outDir = Path.Combine(_dir, "out");
+        Directory.CreateDirectory(outDir);
+        using (new FileStream(Path.Combine(outDir, MoseiConverter.LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None)) // the first run
+        {
+            var e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(Rows), MoseiTask.Sent)));
+            Assert.StartsWith($"another mosei run is writing {outDir}", e.Message);
+            Assert.Empty(Directory.GetFiles(Path.Combine(outDir, "clips")));
+        }
+        Assert.Equal(4, MoseiConverter.Convert(Options(Table(Rows), MoseiTask.Sent)).ClipsCut);
+        Assert.Equal(0, MoseiConverter.Convert(Options(Table(Rows), MoseiTask.Emo)).ClipsCut);
     }
 
     [Fact]

@@ -59,6 +59,19 @@ public sealed class OptionValidationTests
         Assert.Equal(record, File.ReadAllText(Path.Combine(outDir, PretrainFile.FileName)));
     }
 
+    /// <summary>The corpus and model guards of <see cref="Pretrainer.Run"/> ran after the run folder was created, leaving it empty.</summary>
+    [Fact]
+    public void A_corpus_too_small_to_pretrain_is_refused_before_the_folder_exists()
+    {
+        using var d = new ToyData();
+        string one = Path.Combine(d.Dir, "one.csv"), outDir = Path.Combine(d.Dir, "pre");
+        File.WriteAllText(one, "split,text,audio_path_list\ntrain,the cat sat alpha,x0.wav\n"); // one sample: no train/eval split
+        var spec = new PretrainSpec { Manifest = SpeechTok.Audio.Manifest.LoadClips(one, null), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = outDir,
+            Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } };
+        Assert.Equal("pre-training corpus has 1 sample(s); at least 2 are needed for a train/eval split", Assert.Throws<SpeechTokException>(() => spec.Run()).Message);
+        Assert.False(Directory.Exists(outDir));
+    }
+
     /// <summary>A killed pre-training (checkpoint, no pretrain.json) rerun with other settings continued its rows under them.</summary>
     [Fact]
     public void An_interrupted_pretraining_is_not_resumed_with_other_settings()

@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
 using SpeechTok.Codec.Store;
+using SpeechTok.Lm.Serialization;
 using SpeechTok.Training;
 
 namespace SpeechTok.Tests.Training;
 
 /// <summary>
-/// <see cref="RunEvaluation.Predict(string, IReadOnlyList{string}, IReadOnlyList{int[][]}, IReadOnlyList{float[]})"/>:
+/// <see cref="RunEvaluation.Predict(string, IReadOnlyList{string}, IReadOnlyList{int[][]}, IReadOnlyList{float[]}, Action{string})"/>:
 /// in-memory samples for library users, with the checks of <c>predict --audio</c> (<see cref="RunEvaluation.PredictFiles"/>).
 /// The one-sample form loaded the model for every sample and ignored a clip or codes the run does not take.
 /// </summary>
@@ -45,5 +46,22 @@ public sealed class RunPredictTests
         Assert.Equal("sample 1: codes have 1 RVQ layers; layer 2 is used", Error(() => RunEvaluation.Predict(run, texts[..2], [codes[0], codes[1][..1]])));
         // The same check from files, naming the options.
         Assert.Equal($"{runJson}: the run uses audio tokens; pass --audio and --tokenizer", Error(() => RunEvaluation.PredictFiles(run, texts[0], null, null)));
+    }
+
+    /// <summary><c>predict --manifest</c> warned when the run's max length cut a sample's audio tokens; one sample
+    /// (<c>predict --text --audio</c>) was predicted from what was left, silently.</summary>
+    [Fact]
+    public void One_sample_whose_audio_tokens_the_max_length_cuts_is_warned_about_as_a_batch_is()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string run = Path.Combine(d.Dir, "run");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = d.Model(), Out = run, Options = TrainingTests.Small(1) });
+        int[][] codes = [[3, 3, 1], [0, 2, 4]];
+        var log = new List<string>();
+        RunEvaluation.Predict(run, "the cat sat alpha", codes, log: log.Add);
+        Assert.Empty(log);
+        RunEvaluation.Predict(run, string.Join(" ", Enumerable.Repeat("the cat sat alpha", 200)), codes, log: log.Add); // the text fills the max length
+        Assert.StartsWith($"warning: the run's max_length {SampleSerializer.DefaultMaxLength} (run.json) cuts audio tokens of 1 of the 1 predict samples with audio tokens (none left in 1 of them", Assert.Single(log));
+        Assert.Contains("their predictions read only the audio tokens kept", log[0]);
     }
 }
