@@ -295,6 +295,11 @@ public sealed class Manifest
         text.Append("; nothing was processed");
         foreach (var (kind, list) in new[] { ("missing", missing), ("unreadable", unreadable), ("empty", empty) })
             if (list.Count > 0) text.Append($"\n{kind}:\n  ").Append(ShortList.Join("\n  ", list));
+        // Not one clip found is a forgotten --audio-root far more often than a dataset with every clip lost (a given
+        // --audio-root with no clip under it is refused when the manifest loads).
+        int clips = Samples.Sum(s => s.AudioPaths.Count);
+        if (clips > 1 && missing.Count == clips && AudioRoot == System.IO.Path.GetDirectoryName(Path))
+            text.Append($"\nnone of the {clips} clips is under the manifest's folder: pass --audio-root DIR, the folder its audio_path_list paths are relative to");
         throw new SpeechTokException(text.ToString());
     }
 }

@@ -53,8 +53,12 @@ public sealed class ManifestTests : IDisposable
         var lines = Assert.Throws<SpeechTokException>(() => Manifest.Load(p).RequireClips()).Message.Split('\n');
         Assert.StartsWith($"{p}: 25 clip problem(s) (25 missing, 0 unreadable, 0 empty)", lines[0]);
         Assert.Equal(20, lines.Count(l => l.EndsWith(".wav", StringComparison.Ordinal)));
-        Assert.EndsWith("c19.wav", lines[^2]);
-        Assert.Equal("  … and 5 more", lines[^1]);
+        Assert.EndsWith("c19.wav", lines[^3]);
+        Assert.Equal("  … and 5 more", lines[^2]);
+        // not one clip found: the likely cause is the root, which the message names (a forgotten or wrong --audio-root)
+        Assert.Equal("none of the 25 clips is under the manifest's folder: pass --audio-root DIR, the folder its audio_path_list paths are relative to", lines[^1]);
+        File.WriteAllBytes(Path.Combine(_dir, "c0.wav"), []); // one clip there (empty): the clips are not all missing, no hint
+        Assert.DoesNotContain("none of the", Assert.Throws<SpeechTokException>(() => Manifest.Load(p).RequireClips()).Message);
     }
 
     [Fact]
