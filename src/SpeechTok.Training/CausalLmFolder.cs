@@ -10,7 +10,7 @@ namespace SpeechTok.Training;
 /// config.json, memory-mapped safetensors weights and tokenizer.json. BOS is <see cref="HfTokenizer.BosId"/>: the one
 /// HF's <c>tokenizer(text)</c> adds for Llama-2/3, Mistral and TinyLlama files, none for Qwen2.5 (whatever config.json's
 /// <c>bos_token_id</c> says); for a GPT-2/SmolLM2 file, whose HF tokenizer adds none, its tokenizer_config.json
-/// <c>bos_token</c> (docs/tokenizer.md), so <c>lm eval</c> there scores one token more than HF would feed. EOS is
+/// <c>bos_token</c> (docs/tokenizer.md), so <c>lm eval</c> there conditions the first token on it where HF starts bare. EOS is
 /// config.json's first <c>eos_token_id</c>, if any.
 /// </summary>
 public sealed class CausalLmFolder : IDisposable
