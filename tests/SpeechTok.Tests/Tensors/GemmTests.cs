@@ -50,6 +50,34 @@ public sealed unsafe class GemmTests
         }
     }
 
+    /// <summary>
+    /// The skinny axpy form (x·W, W streamed by rows) sums each C[i, j] over p in order, one FMA per term, however its
+    /// column loop is unrolled: results are the bits of that sequential FMA chain (so unrolling cannot change a
+    /// trained model). Column counts are whole vectors here (the remainder columns are summed without FMA).
+    /// </summary>
+    [Theory]
+    [InlineData("narrow")]
+    [InlineData("default")]
+    public void The_skinny_axpy_form_is_the_sequential_fma_chain_bit_for_bit(string plan)
+    {
+        if (Wide(plan) && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return;
+        var rng = new Random(7);
+        foreach (var (m, n, k) in new[] { (1, 1104, 37), (3, 96, 64), (8, 1600, 9), (5, 48, 130) })
+        {
+            Assert.True(Plan(plan).TakesSkinny(false, false, m, n));
+            var p = Problem.Random(rng, false, false, m, n, k, pad: 3);
+            p.Run(Plan(plan), 0.5f, 0f, threads: 2, nanC: true);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    float acc = 0;
+                    for (int q = 0; q < k; q++) acc = MathF.FusedMultiplyAdd(p.A[i * p.Lda + q], p.B[q * p.Ldb + j], acc);
+                    Assert.True(BitConverter.SingleToInt32Bits(0.5f * acc) == BitConverter.SingleToInt32Bits(p.C[i * p.Ldc + j]),
+                        $"{plan} {m}x{n}x{k}: C[{i},{j}] = {p.C[i * p.Ldc + j]:R}, the FMA chain gives {0.5f * acc:R}");
+                }
+        }
+    }
+
     /// <summary>The AVX2 plan sends GEMV-like products to the 8-lane skinny path, but its axpy form (the large operand streamed by
     /// rows) only up to 8 rows: from ~12 rows packing was faster on Zen 3. The AVX-512 plan takes both forms up to 16 rows.</summary>
     [Fact]
