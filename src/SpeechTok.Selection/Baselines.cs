@@ -132,6 +132,18 @@ public static class Baselines
     /// <summary>As <see cref="MfccFeatures"/>, but the clips' channels averaged (<c>baseline --mixdown</c>, as <c>tokenize --mixdown</c>) instead of channel 0 taken.</summary>
     public static Func<ManifestSample, float[]> MixedDownMfccFeatures => s => BaselineFeatures.Compute(AudioLoader.LoadSample(s, mixdown: true));
 
+    /// <summary><see cref="MixedDownMfccFeatures"/> when <paramref name="mixdown"/>, else <see cref="MfccFeatures"/>.</summary>
+    public static Func<ManifestSample, float[]> MfccFeaturesOf(bool mixdown) => mixdown ? MixedDownMfccFeatures : MfccFeatures;
+
+    /// <summary>
+    /// <paramref name="result"/> with <c>"mixdown": true</c> in its details when <paramref name="mixdown"/> and the system read
+    /// clips (mfcc, bow-mfcc), so that results.json says how the clips were read; otherwise unchanged (absent: channel 0).
+    /// </summary>
+    public static SystemResult RecordMixdown(SystemResult result, bool mixdown) =>
+        mixdown && result.System.Contains("mfcc", StringComparison.Ordinal)
+            ? result with { Details = ArtifactJson.ToNode(BaselineDetails.Of(result) with { Mixdown = true }) }
+            : result;
+
     private static float[][] Features(IReadOnlyList<ManifestSample> samples, Func<ManifestSample, float[]> f)
     {
         var x = new float[samples.Count][];

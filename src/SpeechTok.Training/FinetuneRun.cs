@@ -44,6 +44,7 @@ public static class FinetuneRun
         if (spec.Options.FinetuningType == FinetuneOptions.Full && !spec.TextOnly)
             throw new SpeechTokException("--finetuning-type full trains the text model only: it needs --text-only (audio tokens and --audio-vector fine-tune with lora)");
         if (vector && (spec.TextOnly || spec.Selection != null)) throw new SpeechTokException("--audio-vector excludes --text-only and --selection (the audio is one vector, not tokens)");
+        FinetuneSpec.RequireMixdownReadsClips(spec.Mixdown, vector, spec.TextOnly);
         var selection = spec.TextOnly || vector ? null : SelectionFile.LoadTokens(spec.Selection ?? throw new SpeechTokException("--selection is required unless --text-only or --audio-vector"));
         using var lm = LanguageModel.Load(spec.Model, selection, vector);
         var mode = spec.TextOnly ? SerializationMode.TextOnly : vector ? SerializationMode.AudioVector : spec.Serialization;
@@ -56,7 +57,7 @@ public static class FinetuneRun
         if (encoder != null)
         {
             manifest.RequireClips();
-            raw = AudioVectors.Encode(manifest.Samples, encoder);
+            raw = AudioVectors.Encode(manifest.Samples, encoder, spec.Mixdown);
             norm = ZScore.Fit(manifest.Samples.Select((s, i) => (s, i)).Where(x => x.s.Split == "train").Select(x => raw[x.i]).ToList());
         }
         var sets = Manifest.SplitNames.ToDictionary(s => s, s => manifest.Samples.Any(x => x.Split == s)
@@ -82,7 +83,7 @@ public static class FinetuneRun
             PretrainedSha256 = spec.Pretrained == null ? null : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(spec.Pretrained, Pretrainer.RowsFile)))),
             Codes = RunFiles.FullPath(spec.Codes),
             CodesTokenizer = codes?.TokenizerIdentity, CodesMixdown = codes?.Mixdown, CodesSha256 = codes?.Fingerprint(manifest.Samples.Select(s => s.Key)), Selection = selection, Pretrained = RunFiles.FullPath(spec.Pretrained),
-            TextOnly = spec.TextOnly, AudioEncoder = encoder?.Identity, AudioVectorDim = encoder?.Dim, AudioVectorNorm = norm, Serialization = SampleSerializer.ModeName(mode), MaxLength = spec.MaxLength,
+            TextOnly = spec.TextOnly, AudioEncoder = encoder?.Identity, AudioMixdown = spec.Mixdown ? true : null, AudioVectorDim = encoder?.Dim, AudioVectorNorm = norm, Serialization = SampleSerializer.ModeName(mode), MaxLength = spec.MaxLength,
             Tokenizer = lm.Extension(), Hyperparameters = FinetuneHyperparameters.From(spec.Options, manifest.Task),
             Truncated = sets.Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => kv.Value!.Truncated),
         };

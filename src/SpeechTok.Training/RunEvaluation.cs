@@ -172,7 +172,7 @@ public static class RunEvaluation
 
     /// <summary>
     /// One sample from files, as <c>speechtok predict --text --audio --tokenizer</c> does it: the clip (WAV, or any format
-    /// ffmpeg reads) is loaded as the run's codes were made (run.json's <c>codes_mixdown</c>) and, for runs with audio
+    /// ffmpeg reads) is loaded as the run's clips were read (run.json's <c>codes_mixdown</c>, or <c>audio_mixdown</c> for audio-vector runs) and, for runs with audio
     /// tokens, encoded by <paramref name="tokenizerDir"/>, which must be the speech tokenizer that made the run's codes
     /// (its identity is checked against run.json's <c>codes_tokenizer</c>). Text-only runs take no clip; audio-vector
     /// runs take the clip and no tokenizer: the same checks as <see cref="Predict(string, string, int[][], float[], Action{string})"/>,
@@ -185,7 +185,7 @@ public static class RunEvaluation
         bool tokens = meta.Selection != null;
         if (!tokens && tokenizerDir != null) throw new SpeechTokException($"{runJson}: the run is {meta.InputKind}, so --tokenizer is not used; drop it");
         meta.RequireSampleInputs(runJson, codes: tokens && audioPath != null, audio: !tokens && audioPath != null, "--audio and --tokenizer", "--audio");
-        float[] Clip(string path) => AudioLoader.Load(path, meta.CodesMixdown ?? false);
+        float[] Clip(string path) => AudioLoader.Load(path, meta.ClipsMixedDown);
         if (!tokens) return Predict(run, text, null, audioPath is null ? null : Clip(audioPath), log);
         var tokDir = tokenizerDir ?? throw new SpeechTokException("--audio needs --tokenizer DIR, the speech tokenizer that made the run's codes"
             + (meta.Codes is { } store && Directory.Exists(Path.Combine(store, TokenizerLoader.BuiltinSubfolder))

@@ -15,7 +15,7 @@ public sealed record RunFile : IArtifact
 
     /// <summary>The fields a rerun into the same folder must have unchanged (the others are derived or informative).</summary>
     private static readonly string[] IdentityFields =
-        ["system", "manifest", "manifest_sha256", "codes_sha256", "task", "num_labels", "model", "builtin_lm_sha256", "model_stamp", "selection", "pretrained", "pretrained_sha256", "text_only", "audio_encoder", "serialization", "max_length", "hyperparameters"];
+        ["system", "manifest", "manifest_sha256", "codes_sha256", "task", "num_labels", "model", "builtin_lm_sha256", "model_stamp", "selection", "pretrained", "pretrained_sha256", "text_only", "audio_encoder", "audio_mixdown", "serialization", "max_length", "hyperparameters"];
 
     /// <summary>Name in results.json (text-only-llm, audio-lasso, …).</summary>
     [JsonPropertyName("system")] public required string System { get; init; }
@@ -46,6 +46,9 @@ public sealed record RunFile : IArtifact
     [JsonPropertyName("text_only")] public bool TextOnly { get; init; }
     /// <summary>The audio-vector system: identity of its utterance encoder (<see cref="Codec.IUtteranceEncoder.Identity"/>); null otherwise.</summary>
     [JsonPropertyName("audio_encoder")] public string? AudioEncoder { get; init; }
+    /// <summary>Audio-vector runs: true when the clips' channels were averaged (<c>finetune --mixdown</c>); absent (null): channel 0,
+    /// so run folders made before the option keep their identity. <c>predict</c> and <c>evaluate</c> read clips the same way.</summary>
+    [JsonPropertyName("audio_mixdown")] public bool? AudioMixdown { get; init; }
     /// <summary>Length of the encoder's vectors (audio-vector runs).</summary>
     [JsonPropertyName("audio_vector_dim")] public int? AudioVectorDim { get; init; }
     /// <summary>Audio-vector runs: the train vectors' per-dimension mean and std the vectors are standardised with.</summary>
@@ -59,6 +62,10 @@ public sealed record RunFile : IArtifact
     [JsonPropertyName("truncated")] public IReadOnlyDictionary<string, int>? Truncated { get; init; }
 
     [JsonIgnore] public TaskKind TaskKind => Enum.Parse<TaskKind>(Task, ignoreCase: true);
+
+    /// <summary>Whether a clip given to this run is read with its channels averaged: as the run's own clips were
+    /// (<see cref="AudioMixdown"/>) for audio-vector runs, as its codes' clips were (<see cref="CodesMixdown"/>) otherwise.</summary>
+    [JsonIgnore] public bool ClipsMixedDown => (AudioEncoder != null ? AudioMixdown : CodesMixdown) ?? false;
 
     public static RunFile Load(string path) => ArtifactJson.Load<RunFile>(path, Kind);
 
@@ -87,6 +94,7 @@ public sealed record RunFile : IArtifact
             throw new SpeechTokException($"{source}: a run is exactly one of text-only, 'selection' (audio tokens) or 'audio_encoder' (one audio vector)");
         if ((AudioEncoder != null) != (AudioVectorDim is > 0) || (AudioEncoder != null) != (AudioVectorNorm != null))
             throw new SpeechTokException($"{source}: 'audio_vector_dim' (positive) and 'audio_vector_norm' must be given exactly when 'audio_encoder' is");
+        if (AudioMixdown != null && AudioEncoder == null) throw new SpeechTokException($"{source}: 'audio_mixdown' is for audio-vector runs ('audio_encoder'), which read the clips");
         AudioVectorNorm?.Validate($"{source}: audio_vector_norm");
         if (AudioVectorNorm != null && AudioVectorNorm.Mean.Length != AudioVectorDim)
             throw new SpeechTokException($"{source}: 'audio_vector_norm' has {AudioVectorNorm.Mean.Length} dimensions, 'audio_vector_dim' is {AudioVectorDim}");
@@ -127,6 +135,8 @@ public sealed record RunFile : IArtifact
             System = previous.System == LegacyNoPretrainSystem && System == NoPretrainSystem ? System : previous.System,
         };
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)
-            throw new SpeechTokException($"{path}: '{d.Field}' differs from this command's ({d.Was} vs {d.Now}); use another --out to start a new run");
+            throw new SpeechTokException(d.Field == "audio_mixdown" // "null vs true" would not name the option
+                ? $"{path}: this run read its clips {(previous.AudioMixdown == true ? "with" : "without")} --mixdown; rerun with the same setting to resume, or use another --out to start a new run"
+                : $"{path}: '{d.Field}' differs from this command's ({d.Was} vs {d.Now}); use another --out to start a new run");
     }
 }

@@ -69,7 +69,7 @@ internal sealed class RunModel : IDisposable
     {
         if (Serializer.NeedsCodes && codes == null) throw new SpeechTokException($"{Run}: this run uses audio tokens; a code store is needed");
         var set = EncodedSet.Encode(name, samples, Serializer, codes);
-        return Encoder == null ? set : set with { Vectors = AudioVectors.Encode(samples, Encoder).Select(Meta.AudioVectorNorm!.Apply).ToArray() };
+        return Encoder == null ? set : set with { Vectors = AudioVectors.Encode(samples, Encoder, Meta.ClipsMixedDown).Select(Meta.AudioVectorNorm!.Apply).ToArray() };
     }
 
     /// <summary>

@@ -22,9 +22,10 @@ internal static class ExperimentCommand
         var threads = CliLists.Threads("Worker threads, one per core by default.");
         var systems = new Option<string?>("--systems") { Description = $"Comma-separated subset of the systems to run (default: all {ExperimentRunner.Systems.Length})." };
         var encoder = new Option<string>("--audio-encoder") { Description = "Utterance encoder of the audio-vector system (builtin).", DefaultValueFactory = _ => "builtin" };
+        var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels of multi-channel clips instead of taking channel 0, in every step that reads them (tokenize, mfcc, bow-mfcc, audio-vector)." };
         var metric = CliLists.MetricForBestModelOption();
         var cmd = new Command("experiment", $"Run {string.Join(", ", ExperimentRunner.Systems)} on a manifest.")
-            { manifest, outDir, model, tokenizer, preset, seeds, audioRoot, threads, systems, encoder, metric };
+            { manifest, outDir, model, tokenizer, preset, seeds, audioRoot, mixdown, threads, systems, encoder, metric };
         cmd.SetAction(r =>
         {
             var results = ExperimentRunner.Run(new ExperimentOptions
@@ -32,7 +33,7 @@ internal static class ExperimentCommand
                 Manifest = r.GetValue(manifest)!, Out = r.GetValue(outDir)!, Model = r.GetValue(model)!, Tokenizer = r.GetValue(tokenizer)!,
                 Preset = ExperimentPreset.Parse(r.GetValue(preset)!), Seeds = CliLists.Seeds(r.GetValue(seeds)), AudioRoot = r.GetValue(audioRoot),
                 MetricForBestModel = r.GetValue(metric),
-                Threads = r.GetValue(threads), AudioEncoder = r.GetValue(encoder)!,
+                Threads = r.GetValue(threads), AudioEncoder = r.GetValue(encoder)!, Mixdown = r.GetValue(mixdown),
                 OnlySystems = r.GetValue(systems) is { } list ? CommaList.Split(systems.Name, list, $"some of {string.Join(", ", ExperimentRunner.Systems)}") : null,
             }, Console.Error.WriteLine, ProgressPrinter.Stderr().Report);
             Console.WriteLine(Table(results));

@@ -17,6 +17,8 @@ internal static class FinetuneCommand
         var textOnly = new Option<bool>("--text-only") { Description = "Unimodal baseline: BOS + text only." };
         var audioVector = new Option<string?>("--audio-vector") { Description = "The audio-vector system: one utterance vector of this encoder (builtin), linearly projected into the LM, instead of audio tokens." };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (--audio-vector reads the clips; default: the manifest's folder)." };
+        // As tokenize's: the audio-vector system then hears what audio-token systems whose codes were made with --mixdown hear.
+        var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels of the clips instead of taking channel 0 (--audio-vector, which reads the clips)." };
         var defaults = new FinetuneOptions();
         var model = new Option<string>("--model") { Description = "Hugging Face Llama-family folder, or 'builtin' (the small LM pre-trained on the State of the Union addresses that ships with SpeechTok).", DefaultValueFactory = _ => ModelResolver.Builtin };
         var outDir = new Option<string>("--out") { Description = "Run folder (run.json, seed-S/...). Rerun the same command to resume.", Required = true };
@@ -54,7 +56,7 @@ internal static class FinetuneCommand
         var threads = CliLists.Threads("Threads, one per core by default.");
         var cmd = new Command("finetune", "Step 3: LoRA (q/v by default) + classification head per seed, adapters in PEFT format; or --finetuning-type full (text only: every weight, HF format). Rerun to resume.")
         {
-            manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience,
+            manifest, codes, selection, pretrained, noPretrain, textOnly, audioVector, audioRoot, mixdown, model, outDir, system, ser, maxLen, numLabels, lr, epochs, batch, warmup, patience,
             clip, rank, alpha, dropout, targets, finetuningType, weightDecay, metric, seeds, seedWorkers, threads,
         };
         cmd.SetAction(r =>
@@ -69,6 +71,7 @@ internal static class FinetuneCommand
                 foreach (var tokensOnly in text ? new Option[] { codes, selection, ser, noPretrain, audioRoot } : [codes, selection, ser, noPretrain])
                     if (r.GetResult(tokensOnly) is { Implicit: false })
                         throw new SpeechTokException($"{tokensOnly.Name} is for runs with audio tokens; {(text ? "--text-only" : "--audio-vector")} does not use it");
+            FinetuneSpec.RequireMixdownReadsClips(r.GetValue(mixdown), vector != null, text);
             if (r.GetValue(finetuningType) == FinetuneOptions.Full)
                 foreach (var loraOnly in new Option[] { rank, alpha, dropout, targets })
                     if (r.GetResult(loraOnly) is { Implicit: false })
@@ -79,7 +82,7 @@ internal static class FinetuneCommand
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot), r.GetValue(numLabels), OptionRules.Given(r, numLabels));
             var spec = new FinetuneSpec
             {
-                Manifest = m, Codes = r.GetValue(codes), Selection = r.GetValue(selection), Pretrained = pre, TextOnly = text, AudioEncoder = vector,
+                Manifest = m, Codes = r.GetValue(codes), Selection = r.GetValue(selection), Pretrained = pre, TextOnly = text, AudioEncoder = vector, Mixdown = r.GetValue(mixdown),
                 Model = ModelResolver.Resolve(r.GetValue(model)!),
                 Out = r.GetValue(outDir)!, System = r.GetValue(system), Serialization = SampleSerializer.ParseMode(r.GetValue(ser)!), MaxLength = r.GetValue(maxLen),
                 Options = new FinetuneOptions

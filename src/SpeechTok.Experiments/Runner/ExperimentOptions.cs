@@ -22,6 +22,11 @@ public sealed record ExperimentOptions
     public IReadOnlyList<string>? ClassNames { get; init; }
     /// <summary>Utterance encoder of the audio-vector system (<see cref="UtteranceEncoders"/>).</summary>
     public string AudioEncoder { get; init; } = UtteranceEncoders.Builtin;
+    /// <summary>
+    /// Average the channels of multi-channel clips instead of taking channel 0, in every step that reads them (tokenize,
+    /// the MFCC baselines, the audio-vector system, the token report), so that one experiment reads every clip the same way.
+    /// </summary>
+    public bool Mixdown { get; init; }
     /// <summary>Systems to run (default: all of <see cref="ExperimentRunner.Systems"/>, in that order).</summary>
     public IReadOnlyList<string>? OnlySystems { get; init; }
 }

@@ -52,6 +52,7 @@ internal static class ExperimentReport
             new("model", ctx.Options.Model == ModelResolver.Builtin ? $"{ModelResolver.Builtin} (pre-trained on the State of the Union addresses, sha256 {BuiltinLm.ModelSha256[..12]}…)" : ctx.Options.Model),
             new("speech tokenizer", ctx.Options.Tokenizer),
         };
+        if (ctx.Options.Mixdown) settings.Add(new("multi-channel clips", "channels averaged (--mixdown)")); // only when set: other reports stay as they were
         settings.AddRange(ctx.Preset.Describe());
         foreach (var which in Selections(ctx))
         {
@@ -163,7 +164,7 @@ internal static class ExperimentReport
         using var store = CodeStore.Open(codesDir);
         var samples = ctx.Manifest.Samples.Select(s =>
         {
-            var d = FrameDescriptors.Compute(AudioLoader.LoadSample(s));
+            var d = FrameDescriptors.Compute(AudioLoader.LoadSample(s, ctx.Options.Mixdown)); // as the codes were made
             var energyDb = d.Rms.Select(r => (float)(20 * Math.Log10(Math.Max(r, 1e-10)))).ToArray();
             var frames = new FrameAcoustics(d.F0, energyDb, d.Centroid, d.Voiced);
             return new TokenReportSample(s.Key, store.Get(s), frames, ctx.Manifest.Task != TaskKind.Multilabel ? s.Label : null);

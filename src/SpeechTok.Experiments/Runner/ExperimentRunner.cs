@@ -131,6 +131,7 @@ public static class ExperimentRunner
             Tokenizer = o.Tokenizer == TokenizerLoader.Builtin ? TokenizerLoader.Builtin : Path.GetFullPath(o.Tokenizer),
             Preset = preset.Describe().ToDictionary(kv => kv.Key, kv => kv.Value),
             BuiltinLmSha256 = o.Model == ModelResolver.Builtin ? BuiltinLm.ModelSha256 : null,
+            Mixdown = o.Mixdown ? true : null,
         }.SaveOrRequireSame(dirs.Root);
 
     internal sealed record Dirs(string Root)
@@ -169,14 +170,14 @@ public static class ExperimentRunner
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, float[]> _mfcc = new();
 
         // mfcc and bow-mfcc share the per-clip vectors (the slow part).
-        private float[] Mfcc(ManifestSample s) => _mfcc.GetOrAdd(s.Key, _ => Baselines.MfccFeatures(s));
+        private float[] Mfcc(ManifestSample s) => _mfcc.GetOrAdd(s.Key, _ => Baselines.MfccFeaturesOf(o.Mixdown)(s));
         private readonly Dictionary<string, string> _selections = [];
         private readonly Dictionary<string, string> _pretrained = [];
 
         public SystemResult Baseline(string system) => timings.Time($"baseline {system}", () =>
         {
             log($"{system}: L2 logistic regression, C chosen on val");
-            return Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc);
+            return Baselines.RecordMixdown(Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc), o.Mixdown);
         });
 
         public string Model() => _model ??= Path.GetFullPath(ModelResolver.Resolve(o.Model));
@@ -189,13 +190,13 @@ public static class ExperimentRunner
             {
                 string tokDir = o.Tokenizer == TokenizerLoader.Builtin ? Path.Combine(dirs.Codes, TokenizerLoader.BuiltinSubfolder) : o.Tokenizer;
                 ISpeechTokenizer tok = o.Tokenizer == TokenizerLoader.Builtin
-                    ? TokenizerLoader.LoadOrFitBuiltin(tokDir, manifest, new BuiltinFitOptions(), false, log)
+                    ? TokenizerLoader.LoadOrFitBuiltin(tokDir, manifest, new BuiltinFitOptions(), o.Mixdown, log)
                     : TokenizerLoader.Load(tokDir);
                 try
                 {
                     var r = Tokenization.Run(manifest, tok, TokenizerLoader.Identity(tokDir), dirs.Codes, new TokenizeOptions
                     {
-                        Threads = o.Threads,
+                        Threads = o.Threads, Mixdown = o.Mixdown,
                         RefuseChangedBecause = "this experiment's tokenizer, selections and runs were made from the old audio: use another --out",
                     }, null, CancellationToken.None);
                     log($"tokenize: {r.Encoded} encoded, {r.Skipped} already done → {dirs.Codes}");
@@ -270,7 +271,7 @@ public static class ExperimentRunner
             var spec = new FinetuneSpec
             {
                 Manifest = manifest, Model = Model(), Out = run, Codes = selection == null ? null : Codes(), Selection = selection,
-                Pretrained = pretrained, TextOnly = selection == null && audioEncoder == null, AudioEncoder = audioEncoder, System = system, MaxLength = preset.MaxLength, MaxLengthOption = preset.MaxLengthField,
+                Pretrained = pretrained, TextOnly = selection == null && audioEncoder == null, AudioEncoder = audioEncoder, Mixdown = audioEncoder != null && o.Mixdown, System = system, MaxLength = preset.MaxLength, MaxLengthOption = preset.MaxLengthField,
                 Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, Patience = preset.FinetunePatience, Lr = preset.FinetuneLr, BatchSize = preset.FinetuneBatchSize, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds, MetricForBestModel = preset.MetricForBestModel },
             };
             log($"{system}: fine-tuning {preset.Seeds.Length} seed(s)");

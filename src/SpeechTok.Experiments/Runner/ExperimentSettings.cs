@@ -32,6 +32,9 @@ public sealed record ExperimentSettings : IArtifact
     /// <summary>sha256 of the built-in LM's weights (<see cref="Training.BuiltinLm.ModelSha256"/>) when the model is <c>builtin</c>.</summary>
     [JsonPropertyName("builtin_lm_sha256")] public string? BuiltinLmSha256 { get; init; }
 
+    /// <summary>True with <c>--mixdown</c>; absent (null) without it, so folders made before the option keep their identity.</summary>
+    [JsonPropertyName("mixdown")] public bool? Mixdown { get; init; }
+
     /// <summary>Writes the settings into <paramref name="dir"/>, or checks that the ones there are the same.</summary>
     public void SaveOrRequireSame(string dir)
     {
@@ -41,9 +44,14 @@ public sealed record ExperimentSettings : IArtifact
         // folders older than the field; and an audio root recorded before it was normalised
         was = was with { ManifestSha256 = was.ManifestSha256 ?? ManifestSha256, AudioRoot = AudioRootOf(was.AudioRoot, was.Manifest) };
         if (ArtifactJson.FirstDifference(was, this) is { } d)
-            throw new SpeechTokException(d.Field == "manifest_sha256"
-                ? $"{path}: the manifest {Manifest} was edited since this folder was made (sha256 was {d.Was}, is now {d.Now}); its cached steps hold the old rows: use another --out"
-                : $"{path}: '{d.Field}' was {d.Was}, this command has {d.Now}; rerun with the same options to resume, or use another --out");
+            throw new SpeechTokException(d.Field switch
+            {
+                "manifest_sha256" => $"{path}: the manifest {Manifest} was edited since this folder was made (sha256 was {d.Was}, is now {d.Now}); its cached steps hold the old rows: use another --out",
+                // "was null, this command has true" would not name the option
+                "mixdown" => $"{path}: this folder was made {(was.Mixdown == true ? "with" : "without")} --mixdown (its codes and results read the clips that way); " +
+                             "rerun with the same setting to resume, or use another --out",
+                _ => $"{path}: '{d.Field}' was {d.Was}, this command has {d.Now}; rerun with the same options to resume, or use another --out",
+            });
     }
 
     public void Validate(string source) { }

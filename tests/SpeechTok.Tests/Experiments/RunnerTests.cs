@@ -32,7 +32,8 @@ public sealed class RunnerTests : IDisposable
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    private string WriteDataset(int perSplitTrain = 12, int perSplitOther = 6, int missingEvery = 0)
+    /// <param name="toneInChannel1">Stereo clips: channel 0 the faint noise alone, channel 1 the tone as well, so only a step that averages the channels hears the label.</param>
+    private string WriteDataset(int perSplitTrain = 12, int perSplitOther = 6, int missingEvery = 0, bool toneInChannel1 = false)
     {
         var clips = Path.Combine(_dir, "clips");
         Directory.CreateDirectory(clips);
@@ -46,11 +47,15 @@ public sealed class RunnerTests : IDisposable
                 string name = $"c{n:D3}.wav";
                 if (missingEvery == 0 || n % missingEvery != 0)
                 {
-                    var wav = new float[8000];
+                    float[] wav = new float[8000], noise = new float[8000];
                     double f = (y == 0 ? 180 : 420) * (1 + 0.03 * (i % 3));
                     for (int t = 0; t < wav.Length; t++)
+                    {
                         wav[t] = (float)((8000 * Math.Sin(2 * Math.PI * f * t / 16000) * (0.6 + 0.4 * Math.Sin(2 * Math.PI * 3 * t / 16000)) + 200 * Math.Sin(t * 12.9898 + n)) / 32768);
-                    WavWriter.Write(Path.Combine(clips, name), wav, 16000);
+                        noise[t] = (float)(200 * Math.Sin(t * 12.9898 + n) / 32768);
+                    }
+                    if (toneInChannel1) Audio.StereoWav.Write(Path.Combine(clips, name), noise, wav);
+                    else WavWriter.Write(Path.Combine(clips, name), wav, 16000);
                 }
                 csv.Append($"{split},{i},{fillers[(i / 2) % fillers.Length]} {((y == 0) != (i % 3 == 0) ? "alpha" : "beta")},clips/{name},{y}\n");
             }
@@ -281,6 +286,33 @@ public sealed class RunnerTests : IDisposable
         Assert.Contains("The token report (what the selected audio tokens carry) is left out: it reads the clips, and 5 were not found.", File.ReadAllText(Path.Combine(o.Out, "report.md")));
         Assert.Contains("unknown audio encoder 'byol'", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { OnlySystems = ["bow"], AudioEncoder = "byol", Out = o.Out + "2" })).Message);
         Assert.False(Directory.Exists(o.Out + "2"));
+    }
+
+    /// <summary>
+    /// experiment read channel 0 of every clip, with no --mixdown as tokenize, baseline and finetune have. Here only channel 1
+    /// carries the label: with --mixdown the MFCC baseline, the tokenizer and its codes, the audio-vector run and the token
+    /// report average the channels and say so, and a rerun into a folder with the other setting is refused before any work.
+    /// </summary>
+    [Fact]
+    public void Mixdown_reaches_every_step_that_reads_clips_and_a_rerun_must_keep_it()
+    {
+        var o = Options(WriteDataset(toneInChannel1: true)) with { Mixdown = true, OnlySystems = ["mfcc", "audio-lasso-nopt", "audio-vector"] };
+        var mfcc = ExperimentRunner.Run(o).Find("mfcc")!;
+        Assert.True(BaselineDetails.Of(mfcc).Mixdown);
+        using (var store = SpeechTok.Codec.Store.CodeStore.Open(Path.Combine(o.Out, "codes"))) Assert.True(store.Mixdown);
+        Assert.True(RunFile.Load(Path.Combine(o.Out, "runs", "audio-lasso-nopt", RunFile.FileName)).CodesMixdown);
+        Assert.True(RunFile.Load(Path.Combine(o.Out, "runs", "audio-vector", RunFile.FileName)).AudioMixdown);
+        Assert.Contains("| multi-channel clips | channels averaged (--mixdown) |", File.ReadAllText(Path.Combine(o.Out, "report.md")));
+        Assert.EndsWith("this folder was made with --mixdown (its codes and results read the clips that way); rerun with the same setting to resume, or use another --out",
+            Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Mixdown = false })).Message);
+
+        // Without it channel 0 is read (the noise alone), and experiment.json keeps the form of folders made before the option.
+        var plain = o with { Mixdown = false, OnlySystems = ["mfcc"], Out = o.Out + "-channel0" };
+        var channel0 = ExperimentRunner.Run(plain).Find("mfcc")!;
+        Assert.Null(BaselineDetails.Of(channel0).Mixdown);
+        Assert.True(mfcc.MacroF1 > channel0.MacroF1, $"mfcc {mfcc.MacroF1} with --mixdown, {channel0.MacroF1} on channel 0");
+        Assert.DoesNotContain("mixdown", File.ReadAllText(Path.Combine(plain.Out, ExperimentSettings.FileName)));
+        Assert.Contains("this folder was made without --mixdown", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(plain with { Mixdown = true })).Message);
     }
 
     [Fact]

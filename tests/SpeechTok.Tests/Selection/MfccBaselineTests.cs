@@ -39,13 +39,13 @@ public sealed class MfccBaselineTests : IDisposable
     {
         var path = ToneManifest(5, (clip, f, rng) =>
         {
-            var data = new byte[8000 * 2 * 4]; // float32 stereo: channel 0 the same faint noise for every class, channel 1 the tone
+            float[] noise = new float[8000], tone = new float[8000]; // channel 0 the same faint noise for every class, channel 1 the tone
             for (int t = 0; t < 8000; t++)
             {
-                BitConverter.TryWriteBytes(data.AsSpan(8 * t), (float)(0.01 * (rng.NextDouble() - 0.5)));
-                BitConverter.TryWriteBytes(data.AsSpan(8 * t + 4), (float)(0.3 * Math.Sin(2 * Math.PI * f * t / 16000)));
+                noise[t] = (float)(0.01 * (rng.NextDouble() - 0.5));
+                tone[t] = (float)(0.3 * Math.Sin(2 * Math.PI * f * t / 16000));
             }
-            File.WriteAllBytes(clip, Fuzz.WavFuzzTests.Wav(3, 2, 16000, 32, data));
+            Audio.StereoWav.Write(clip, noise, tone);
         });
         var sample = Manifest.Load(path).Split("train")[1];
         Assert.Equal(BaselineFeatures.Compute(AudioLoader.LoadSample(sample, mixdown: true)), Baselines.MixedDownMfccFeatures(sample));

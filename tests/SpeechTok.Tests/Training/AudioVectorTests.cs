@@ -23,8 +23,9 @@ public sealed class AudioVectorTests : IDisposable
         Lr = 1e-2, Epochs = 6, BatchSize = 8, LoraRank = 4, LoraAlpha = 8, Patience = 10, Seeds = seeds,
     };
 
-    /// <summary>Label = a low (0) or high (1) tone under the same words: only the audio tells.</summary>
-    private string ToneDataset(int perSplit = 16)
+    /// <summary>Label = a low (0) or high (1) tone under the same words: only the audio tells. <paramref name="toneInChannel1"/>:
+    /// stereo clips, channel 0 the faint noise alone and channel 1 the tone as well, so only a reader that averages the channels hears the label.</summary>
+    private string ToneDataset(int perSplit = 16, bool toneInChannel1 = false)
     {
         Directory.CreateDirectory(Path.Combine(_dir, "clips"));
         var csv = new StringBuilder("split,text,audio_path_list,label\n");
@@ -34,10 +35,16 @@ public sealed class AudioVectorTests : IDisposable
             {
                 int y = i % 2;
                 double f = (y == 0 ? 180 : 700) * (1 + 0.1 * rng.NextDouble());
-                var wav = new float[4000 + 800 * (i % 3)];
-                for (int t = 0; t < wav.Length; t++) wav[t] = (float)(0.3 * Math.Sin(2 * Math.PI * f * t / 16000) + 0.01 * (rng.NextDouble() - 0.5));
+                float[] wav = new float[4000 + 800 * (i % 3)], noise = new float[wav.Length];
+                for (int t = 0; t < wav.Length; t++)
+                {
+                    double e = 0.01 * (rng.NextDouble() - 0.5);
+                    wav[t] = (float)(0.3 * Math.Sin(2 * Math.PI * f * t / 16000) + e);
+                    noise[t] = (float)e;
+                }
                 string name = $"clips/{split}{i}.wav";
-                WavWriter.Write(Path.Combine(_dir, name), wav, 16000);
+                if (toneInChannel1) Audio.StereoWav.Write(Path.Combine(_dir, name), noise, wav);
+                else WavWriter.Write(Path.Combine(_dir, name), wav, 16000);
                 csv.Append($"{split},the cat sat {(i % 3 == 0 ? "down" : "still")},{name},{y}\n");
             }
         var path = Path.Combine(_dir, "tones.csv");
@@ -127,6 +134,36 @@ public sealed class AudioVectorTests : IDisposable
         string proj = Path.Combine(FinetuneRun.SeedDir(run, 1), AudioProjection.FileName);
         File.Copy(Path.Combine(FinetuneRun.SeedDir(run, 2), AudioProjection.FileName), proj, overwrite: true);
         Assert.True(FinetuneRun.AdapterChanged(FinetuneRun.SeedDir(run, 1)));
+    }
+
+    /// <summary>
+    /// finetune --audio-vector read channel 0 of a multi-channel clip, with no --mixdown as tokenize has, and predict read a
+    /// clip as the codes' setting said (an audio-vector run has no codes: channel 0). Here only channel 1 carries the label.
+    /// </summary>
+    [Fact]
+    public void Mixdown_is_recorded_in_run_json_and_predict_reads_the_clips_the_same_way()
+    {
+        var manifest = ToneDataset(perSplit: 8, toneInChannel1: true);
+        string model = TinyLm.Train(Manifest.Load(manifest).Split("train").Select(s => s.Text).ToList(), Path.Combine(_dir, "lm"));
+        string run = Path.Combine(_dir, "mixdown");
+        var spec = new FinetuneSpec { Manifest = Manifest.Load(manifest), Model = model, Out = run, AudioEncoder = "builtin", Mixdown = true, Options = Small(1) with { Epochs = 1 } };
+        FinetuneRun.Run(spec);
+        Assert.True(RunFile.Load(Path.Combine(run, RunFile.FileName)).AudioMixdown);
+
+        var s = Manifest.Load(manifest).Split("test")[1];
+        var mixed = RunEvaluation.Predict(run, s.Text, null, AudioLoader.LoadSample(s, mixdown: true));
+        Assert.NotEqual(mixed, RunEvaluation.Predict(run, s.Text, null, AudioLoader.LoadSample(s))); // channel 0 is another vector
+        Assert.Equal(mixed, RunEvaluation.PredictFiles(run, s.Text, s.AudioPaths[0], null)); // `predict --audio`
+        string outPath = Path.Combine(_dir, "mixdown.jsonl"); // `predict --manifest`, and evaluate's re-encoding, read the manifest's clips
+        RunEvaluation.PredictSplit(run, Manifest.Load(manifest), "test", outPath);
+        var batch = JsonNode.Parse(File.ReadAllLines(outPath)[1])!["probabilities"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+        for (int c = 0; c < 2; c++) Assert.Equal(batch[c], mixed[c], 4);
+
+        Assert.EndsWith("this run read its clips with --mixdown; rerun with the same setting to resume, or use another --out to start a new run",
+            Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(spec with { Mixdown = false })).Message);
+        Assert.Equal("--mixdown is for --audio-vector, which reads the clips; --text-only reads none",
+            Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(spec with { AudioEncoder = null, TextOnly = true, Out = run + "-text" })).Message);
+        Assert.False(Directory.Exists(run + "-text"));
     }
 
     [Fact]

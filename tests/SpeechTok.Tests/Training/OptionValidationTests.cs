@@ -287,6 +287,7 @@ public sealed class OptionValidationTests
             (["finetune", .. common, "--text-only", "--codes", d.Codes], "--codes is for runs with audio tokens; --text-only does not use it"),
             (["finetune", .. common, "--text-only", "--selection", d.Selection], "--selection is for runs with audio tokens; --text-only does not use it"),
             (["finetune", .. common, "--audio-vector", "builtin", "--serialization", "compact"], "--serialization is for runs with audio tokens; --audio-vector does not use it"),
+            (["finetune", .. common, "--text-only", "--mixdown"], "--mixdown is for --audio-vector, which reads the clips; --text-only reads none"),
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--bow", "--no-bow", "--out", Path.Combine(d.Dir, "s.json")], "--bow and --no-bow contradict each other; pass one"),
             (["select", "--manifest", d.Manifest, "--random", "5", "--c", "0.1", "--out", Path.Combine(d.Dir, "s.json")], "--c shapes the L1 model's selection; --random K draws without it: drop --c"),
             (["tokenize", "--manifest", d.Manifest, "--tokenizer", "builtin", "--out", Path.Combine(d.Dir, "r"), "--threads", "abc"], "--threads: 'abc' is not an integer. (see `speechtok tokenize --help`)"),
