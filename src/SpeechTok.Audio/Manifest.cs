@@ -1,4 +1,5 @@
 using SpeechTok.IO;
+
 namespace SpeechTok.Audio;
 
 /// <summary>
@@ -113,7 +114,7 @@ public sealed class Manifest
         numClasses ??= names?.Count;
         // Without a trailing separator, so that "--audio-root DIR/" naming the manifest's own folder is the default.
         var root = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(audioRoot ?? System.IO.Path.GetDirectoryName(path)!));
-        if (audioRoot != null && !Directory.Exists(root)) throw new SpeechTokException($"--audio-root '{root}' does not exist");
+        if (audioRoot != null) InputPaths.RequireFolder(root, "--audio-root");
 
         byte[] bytes; // hashed and parsed from the same read
         try { bytes = File.ReadAllBytes(path); }

@@ -69,7 +69,7 @@ public sealed record AudioFeatureLayout
             var ends = part.Split('-');
             if (ends.Length is < 1 or > 2 || !int.TryParse(ends[0], out int a) || !int.TryParse(ends[^1], out int b) || a > b || a < 1 || (b > maxLayers && codes == null))
                 throw new SpeechTokException($"--layers '{spec}': '{part}' is not a layer or range within 1..{maxLayers}"
-                    + (ends.Length == 2 && int.TryParse(ends[0], out int hi) && int.TryParse(ends[1], out int lo) && hi > lo && lo >= 1 ? $" (a range goes up: write '{lo}-{hi}')" : ""));
+                    + (ends.Length == 2 && int.TryParse(ends[0], out int hi) && int.TryParse(ends[1], out int lo) && hi > lo && lo >= 1 && (hi <= maxLayers || codes != null) ? $" (a range goes up: write '{lo}-{hi}')" : ""));
             for (long l = a; l <= b; l++) // past the layers there are, one number is enough to refuse (and "2-2147483647" ends)
             {
                 listed.Add((int)Math.Min(l, maxLayers + 1L));

@@ -129,11 +129,8 @@ public static class Baselines
     /// <summary>The METHOD §5 vector of every sample (clips concatenated, 16 kHz mono).</summary>
     public static Func<ManifestSample, float[]> MfccFeatures => s => BaselineFeatures.Compute(AudioLoader.LoadSample(s));
 
-    /// <summary>As <see cref="MfccFeatures"/>, but the clips' channels averaged (<c>baseline --mixdown</c>, as <c>tokenize --mixdown</c>) instead of channel 0 taken.</summary>
-    public static Func<ManifestSample, float[]> MixedDownMfccFeatures => s => BaselineFeatures.Compute(AudioLoader.LoadSample(s, mixdown: true));
-
-    /// <summary><see cref="MixedDownMfccFeatures"/> when <paramref name="mixdown"/>, else <see cref="MfccFeatures"/>.</summary>
-    public static Func<ManifestSample, float[]> MfccFeaturesOf(bool mixdown) => mixdown ? MixedDownMfccFeatures : MfccFeatures;
+    /// <summary>As <see cref="MfccFeatures"/>, with <paramref name="mixdown"/> the clips' channels averaged (<c>baseline --mixdown</c>, as <c>tokenize --mixdown</c>) instead of channel 0 taken.</summary>
+    public static Func<ManifestSample, float[]> MfccFeaturesOf(bool mixdown) => s => BaselineFeatures.Compute(AudioLoader.LoadSample(s, mixdown));
 
     /// <summary>
     /// <paramref name="result"/> with <c>"mixdown": true</c> in its details when <paramref name="mixdown"/> and the system read

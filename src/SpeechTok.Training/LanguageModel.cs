@@ -1,10 +1,10 @@
+using SpeechTok.IO;
 using SpeechTok.Lm.Model;
 using SpeechTok.Lm.Serialization;
 using SpeechTok.Lm.Tokenization;
 using SpeechTok.Selection;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
-using SpeechTok.IO;
 
 namespace SpeechTok.Training;
 

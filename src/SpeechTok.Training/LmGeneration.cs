@@ -25,12 +25,14 @@ public static class LmGeneration
         if (ids.Count == 0 && o.MaxNewTokens > 0)
             throw new SpeechTokException($"{lm.Folder}: the prompt is empty and the model's tokenizer adds no BOS token, so there is nothing to continue: give a --prompt");
         int context = lm.Config.MaxPositionEmbeddings, v = lm.Tokenizer.VocabSize;
-        if (o.MaxNewTokens > 0) lm.CheckSequenceLength(Math.Min(ids.Count + o.MaxNewTokens - 1, context), "prompt plus --max-new-tokens");
+        // Positions the model sees at once; in long arithmetic, as --max-new-tokens 2147483647 ("until EOS") is fair.
+        int span = (int)Math.Min((long)ids.Count + o.MaxNewTokens - 1, context);
+        if (o.MaxNewTokens > 0) lm.CheckSequenceLength(span, "prompt plus --max-new-tokens");
         var rng = Rng.ForPurpose(o.Seed, "lm.generate");
         var added = new List<int>();
         if (o.MaxNewTokens == 0) return added;
         // The last new token is never fed back: the cache holds the prompt and the others, within the window.
-        using var past = new LlamaKvCache(lm.Config, Math.Min(ids.Count + o.MaxNewTokens - 1, context));
+        using var past = new LlamaKvCache(lm.Config, span);
         for (int n = 0; n < o.MaxNewTokens; n++)
         {
             var all = CollectionsMarshal.AsSpan(ids);

@@ -178,6 +178,7 @@ public static class Pretrainer
     /// <exception cref="SpeechTokException">No rows; another selection or model; a changed model folder; a tensor missing or of another shape.</exception>
     public static (Tensor Rows, Tensor? Head) LoadRows(string dir, LanguageModel lm)
     {
+        if (File.Exists(dir)) throw new SpeechTokException($"--pretrained '{Path.GetFullPath(dir)}' is a file, not a folder: give the --out folder of `speechtok pretrain`");
         string path = Path.Combine(dir, RowsFile);
         if (!File.Exists(path)) throw new SpeechTokException($"pre-trained rows '{path}' not found (run `speechtok pretrain --out {dir}` first, or pass --no-pretrain)");
         string metaPath = Path.Combine(dir, PretrainFile.FileName);

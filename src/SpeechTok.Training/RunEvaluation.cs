@@ -101,6 +101,9 @@ public static class RunEvaluation
             throw new SpeechTokException(manifest.Task == TaskKind.Multilabel
                 ? $"{manifest.Path} has a 'labels' column (multi-label), but the run {run} is {meta.Task} ({meta.NumLabels} classes); predict it with a multi-label run, or drop the column to predict it unlabelled"
                 : $"{manifest.Path} has a 'label' column (single-label), but the run {run} is multilabel ({meta.NumLabels} labels); predict it with a single-label run, or drop the column to predict it unlabelled");
+        // The run's class names, else those of the predicted manifest (its sidecar has the run's count: LoadToPredict
+        // checks it); read before the model runs, so that a bad sidecar fails before minutes of compute.
+        var names = LabelNames(run, meta) ?? manifest.LabelNames;
         using var rm = RunModel.Load(run);
         if (rm.Encoder != null) manifest.RequireClips();
         string? codesDir = rm.Serializer.NeedsCodes ? codes ?? rm.Meta.Codes ?? throw new SpeechTokException($"{run}: run.json names no code store; pass --codes") : null;
@@ -110,8 +113,6 @@ public static class RunEvaluation
         var encoded = rm.Encode(split, samples, store);
         if (store?.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
         var probs = PredictBagged(rm, encoded, log);
-        // The run's class names, else those of the predicted manifest (its sidecar has the run's count: LoadToPredict checks it).
-        var names = LabelNames(run, meta) ?? manifest.LabelNames;
         var sb = new System.Text.StringBuilder();
         for (int i = 0; i < samples.Count; i++)
             sb.Append(ArtifactJson.ToNode(SamplePrediction.Of(task, probs[i], names) with { Key = samples[i].Key, Id = samples[i].Id, Labels = labelled ? samples[i].Labels : null }).ToJsonString()).Append('\n');

@@ -16,7 +16,7 @@ internal static class BaselineCommand
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var grid = new Option<string?>("--grid") { Description = "Comma-separated C values to choose from on val (default 0.001,0.003,…,10)." };
         var output = new Option<string>("--out") { Description = "Output folder (results.json is created or updated).", Required = true };
-        var numClasses = SelectCommand.NumClassesOption();
+        var numClasses = SelectCommand.NumLabelsOption();
         // As tokenize's: a comparison with audio systems whose codes were made with --mixdown reads the clips the same way.
         var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels instead of taking channel 0 (mfcc, bow-mfcc)." };
         var threads = CliLists.Threads("Threads, one per core by default.");

@@ -46,8 +46,9 @@ internal static class PredictCommand
             var sampleText = r.GetValue(text) ?? throw new SpeechTokException("pass --text (one sample) or --manifest and --out (a split)");
             foreach (var batchOnly in new Option[] { outPath, codes, audioRoot, split })
                 if (r.GetResult(batchOnly) is { Implicit: false }) throw new SpeechTokException($"{batchOnly.Name} is for batch prediction (--manifest); one sample (--text) does not use it");
+            var names = RunEvaluation.LabelNames(runDir, meta); // before the model runs: a bad sidecar fails first
             var probs = RunEvaluation.PredictFiles(runDir, sampleText, r.GetValue(audio), r.GetValue(tokenizer), Console.Error.WriteLine);
-            Console.WriteLine(ArtifactJson.ToNode(SamplePrediction.Of(meta.TaskKind, probs, RunEvaluation.LabelNames(runDir, meta))).ToJsonString());
+            Console.WriteLine(ArtifactJson.ToNode(SamplePrediction.Of(meta.TaskKind, probs, names)).ToJsonString());
             return 0;
         });
         return cmd;

@@ -30,9 +30,9 @@ internal static class SelectBenchCommand
         {
             bool quiet = pr.GetValue(json);
             void Log(string s) { if (!quiet) Console.Error.WriteLine(s); }
-            var path = pr.GetValue(synthetic)!;
+            var path = Path.GetFullPath(pr.GetValue(synthetic)!);
             if (!File.Exists(path))
-                throw new SpeechTokException($"--synthetic: '{Path.GetFullPath(path)}' does not exist (the l1-selection fixture's synthetic.json; the build copies it beside the program)");
+                throw new SpeechTokException($"--synthetic: '{path}' {(Directory.Exists(path) ? "is a folder, not a file" : "does not exist")} (the l1-selection fixture's synthetic.json; the build copies it beside the program)");
             var root = JsonDocument.Parse(File.ReadAllText(path)).RootElement;
             var gen = root.GetProperty("generator");
             var sw = Stopwatch.StartNew();

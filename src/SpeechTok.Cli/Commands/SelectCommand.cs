@@ -30,7 +30,7 @@ internal static class SelectCommand
         var tol = new Option<double>("--tol") { Description = "KKT residual at which the solver stops.", DefaultValueFactory = _ => SelectOptions.DefaultTolerance };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var output = new Option<string>("--out") { Description = "Output selection.json.", DefaultValueFactory = _ => SelectionFile.FileName };
-        var numClasses = NumClassesOption();
+        var numClasses = NumLabelsOption();
         var cmd = new Command("select", "Select audio tokens with TF-IDF + scaler + L1 logistic regression (writes selection.json).")
             { manifest, codes, layers, bow, noBow, c, sweep, cv, minTokens, maxShare, split, random, seed, tol, audioRoot, numClasses, output };
         cmd.SetAction(pr =>
@@ -94,7 +94,7 @@ internal static class SelectCommand
         return cmd;
     }
 
-    internal static Option<int?> NumClassesOption() =>
+    internal static Option<int?> NumLabelsOption() =>
         // --num-labels primary as finetune's and HF's num_labels; --num-classes (sklearn's wording) kept for scripts.
         new("--num-labels", "--num-classes") { Description = "Number of classes K (labels must lie in 0..K−1; HF num_labels); default: max label + 1." };
 }

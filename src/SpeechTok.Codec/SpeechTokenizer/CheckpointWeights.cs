@@ -1,7 +1,7 @@
 using SpeechTok.Codec.Torch;
+using SpeechTok.IO;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
-using SpeechTok.IO;
 
 namespace SpeechTok.Codec.SpeechTokenizer;
 

@@ -1,4 +1,5 @@
 using SpeechTok.IO;
+
 namespace SpeechTok.Codec.SpeechTokenizer;
 
 /// <summary>

@@ -76,7 +76,9 @@ public static class MoseiConverter
         bool Current(string clip)
         {
             string path = Path.Combine(outDir, clip), source = path + SourceSuffix;
-            return File.Exists(path) && File.Exists(source) && File.ReadAllText(source) == wanted[clip];
+            // Before the lock another run may replace a clip under us: a file gone between the checks is not current.
+            try { return File.Exists(path) && File.ReadAllText(source) == wanted[clip]; }
+            catch (FileNotFoundException) { return false; }
         }
         List<Segment>[] Todo() => [.. videos.Select(g => g.Where(k => !Current(k.S.Clip)).Select(k => k.S).ToList())];
         // The samples [a, a + n) of a segment in its video's audio of `length` samples; a segment past the end or too short is an error.
@@ -225,7 +227,7 @@ public static class MoseiConverter
     {
         var wav = Path.Combine(dir, video + ".wav");
         if (File.Exists(wav)) return wav;
-        if (!Directory.Exists(dir)) throw new SpeechTokException($"--audio-dir '{dir}' does not exist");
+        InputPaths.RequireFolder(dir, "--audio-dir");
         var others = Directory.GetFiles(dir, video + ".*");
         return others.Length switch
         {
@@ -248,7 +250,16 @@ public static class MoseiConverter
     {
         string path = Path.Combine(outDir, LockFile);
         try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
-        catch (IOException e) { throw new SpeechTokException($"another mosei run is writing {outDir} ({path} is locked); let it finish, then rerun", e); }
+        // Only a lock held elsewhere is another run (flock's EWOULDBLOCK on Linux and macOS, a sharing or lock violation
+        // on Windows); a read-only folder, a full disk or an I/O error say what they are.
+        catch (IOException e) when (e.HResult is 11 or 35 or unchecked((int)0x80070020) or unchecked((int)0x80070021))
+        {
+            throw new SpeechTokException($"another mosei run is writing {outDir} ({path} is locked); let it finish, then rerun", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SpeechTokException($"{path}: cannot create the lock file of {outDir} ({e.Message})", e);
+        }
     }
 
     /// <summary>What a clip is cut from: one line, compared as a whole.</summary>

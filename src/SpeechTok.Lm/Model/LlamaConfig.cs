@@ -34,9 +34,9 @@ public sealed record LlamaConfig
     public int? BosTokenId { get; init; }
     public int[] EosTokenIds { get; init; } = [];
     public int? PadTokenId { get; init; }
-    /// <summary>Mistral's <c>sliding_window</c> (null: full attention). Attention here is always full causal, which
-    /// equals sliding-window attention for sequences no longer than the window; longer ones are refused
-    /// (<see cref="CheckSequenceLength"/>).</summary>
+    /// <summary>Mistral's <c>sliding_window</c> (null: full attention). The full forward (training, scoring, a KV cache's
+    /// prefill) is full causal attention, which equals sliding-window attention for sequences no longer than the window;
+    /// longer ones are refused (<see cref="CheckSequenceLength"/>). Only a KV cache's one-token steps apply the window.</summary>
     public int? SlidingWindow { get; init; }
 
     private static readonly string[] Supported =
@@ -152,7 +152,7 @@ public sealed record LlamaConfig
     public void CheckSequenceLength(int maxLength, string source, string option)
     {
         if (SlidingWindow is int w && w < MaxPositionEmbeddings && maxLength > w)
-            throw new SpeechTokException($"{source}: sequences of up to {maxLength} tokens exceed the model's sliding_window {w} (sliding-window attention is not implemented); use a {option} of at most {w}");
+            throw new SpeechTokException($"{source}: sequences of up to {maxLength} tokens exceed the model's sliding_window {w} (the full forward has no sliding-window attention); use a {option} of at most {w}");
         if (maxLength > MaxPositionEmbeddings)
             throw new SpeechTokException($"{source}: sequences of up to {maxLength} tokens exceed the model's max_position_embeddings {MaxPositionEmbeddings} (positions it was never trained on); use a {option} of at most {MaxPositionEmbeddings}");
     }

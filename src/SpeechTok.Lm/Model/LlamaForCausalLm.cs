@@ -41,16 +41,10 @@ public sealed unsafe class LlamaForCausalLm : IDisposable
     {
         int t = ids.Length;
         if (t == 0) throw new SpeechTokException("incremental decoding needs at least one new token id");
-        var w = Model.Weights;
-        int h = Model.Config.HiddenSize, v = VocabSize;
         // The last layer computes its queries and MLP for the read position only (its keys and values for every row).
         float* hidden = Model.Forward(ids, [], 1, t, false, readPositions: [t - 1], pastKeyValues: pastKeyValues);
-        var logits = new float[v];
-        fixed (float* y = logits)
-        {
-            Linear.Forward(y, hidden, w.OutputWeight, null, 1, h, w.BaseVocabSize, ldy: v);
-            if (w.NewOutputRows is { } rows) Linear.Forward(y + w.BaseVocabSize, hidden, rows, null, 1, h, w.NewRowCount, ldy: v);
-        }
+        var logits = new float[VocabSize];
+        fixed (float* y = logits) LmHead(y, hidden, 1);
         return logits;
     }
 
@@ -140,15 +134,20 @@ public sealed unsafe class LlamaForCausalLm : IDisposable
     /// <summary>Logits of the rows of <see cref="LlamaModel.Batch"/>: every position, or only the real tokens when <paramref name="packLengths"/> is given.</summary>
     private float* Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t, bool forBackward, int[]? packLengths)
     {
-        var w = Model.Weights;
-        int h = Model.Config.HiddenSize, v = VocabSize;
         float* hidden = _hidden = Model.Forward(ids, mask, b, t, forBackward, packLengths: packLengths);
         int n = Model.Batch.Rows;
-        EnsureBuffers(n, v, h);
-        Linear.Forward(_logits, hidden, w.OutputWeight, null, n, h, w.BaseVocabSize, ldy: v);
-        if (w.NewOutputRows is { } rows)
-            Linear.Forward(_logits + w.BaseVocabSize, hidden, rows, null, n, h, w.NewRowCount, ldy: v);
+        EnsureBuffers(n, VocabSize, Model.Config.HiddenSize);
+        LmHead(_logits, hidden, n);
         return _logits;
+    }
+
+    /// <summary>lm_head: logits y [n, vocab] of the final hidden states [n, hidden], the appended rows' after the base vocabulary's.</summary>
+    private void LmHead(float* y, float* hidden, int n)
+    {
+        var w = Model.Weights;
+        int h = Model.Config.HiddenSize, v = VocabSize;
+        Linear.Forward(y, hidden, w.OutputWeight, null, n, h, w.BaseVocabSize, ldy: v);
+        if (w.NewOutputRows is { } rows) Linear.Forward(y + w.BaseVocabSize, hidden, rows, null, n, h, w.NewRowCount, ldy: v);
     }
 
     private void EnsureBuffers(int n, int v, int h)

@@ -30,6 +30,10 @@ public sealed class InputPathErrorTests
 
         var (code, _, err) = CliRunner.Run("baseline", "bow", "--manifest", folder, "--out", Path.Combine(_dir, "o"));
         Assert.Equal((2, $"error: manifest '{folder}' is a folder, not a file"), (code, err.Trim()));
+        (code, _, err) = CliRunner.Run("baseline", "mfcc", "--manifest", file, "--audio-root", file, "--out", Path.Combine(_dir, "o"));
+        Assert.Equal((2, $"error: --audio-root '{file}' is a file, not a folder"), (code, err.Trim()));
+        Assert.Equal($"--pretrained '{file}' is a file, not a folder: give the --out folder of `speechtok pretrain`",
+            Assert.Throws<SpeechTokException>(() => Pretrainer.LoadRows(file, null!)).Message);
         // every typed artifact (selection.json, run.json, …) reads through ArtifactJson.Load
         Assert.Equal($"run file '{folder}' is a folder, not a file", Assert.Throws<SpeechTokException>(() => RunFile.Load(folder)).Message);
     }

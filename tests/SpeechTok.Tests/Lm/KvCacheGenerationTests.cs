@@ -106,6 +106,18 @@ public sealed class KvCacheGenerationTests
         Assert.Equal(UncachedGreedy(lm, lm.Tokenizer.EncodeWithBos(prompt), 40), greedy);
     }
 
+    /// <summary>--max-new-tokens 2147483647 ("until EOS") overflowed the prompt-plus-continuation length into a negative cache
+    /// capacity; it generates as any count does (stopped here by the caller after 5 tokens).</summary>
+    [Fact]
+    public void The_largest_max_new_tokens_generates_as_a_small_one()
+    {
+        using var lm = CausalLmFolder.Open(Path.Combine(FixtureRoot.RepoRoot, "models", "builtin-lm"));
+        var seen = new List<int>();
+        Assert.Throws<OperationCanceledException>(() => LmGeneration.Generate(lm, "The state", new GenerateOptions { MaxNewTokens = int.MaxValue, Temperature = 0 },
+            id => { seen.Add(id); if (seen.Count == 5) throw new OperationCanceledException(); }));
+        Assert.Equal(LmGeneration.Generate(lm, "The state", new GenerateOptions { MaxNewTokens = 5, Temperature = 0 }), seen);
+    }
+
     /// <summary>Past max_position_embeddings generation keeps the last window (positions from 0), as without a cache: a
     /// copy of the built-in LM with max_position_embeddings 12 decodes 30 tokens as the uncached loop over the last 12 does.</summary>
     [Fact]

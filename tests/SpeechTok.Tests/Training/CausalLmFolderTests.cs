@@ -140,7 +140,7 @@ public sealed class CausalLmFolderTests : IDisposable
         string text = Text(string.Join(" ", Enumerable.Repeat("The nation is strong and the people are free.", 20)));
         var eval = Cli("lm", "eval", "--model", model, "--text", text, "--seq-len", "32", "--json");
         Assert.Equal((2, ""), (eval.Code, eval.Out));
-        Assert.Contains("exceed the model's sliding_window 16 (sliding-window attention is not implemented); use a --seq-len of at most 16", eval.Err);
+        Assert.Contains("exceed the model's sliding_window 16 (the full forward has no sliding-window attention); use a --seq-len of at most 16", eval.Err);
         var within = Cli("lm", "eval", "--model", model, "--text", text, "--seq-len", "16", "--json");
         Assert.True(within.Code == 0, within.Err);
 
