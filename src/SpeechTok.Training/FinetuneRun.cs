@@ -86,6 +86,7 @@ public static class FinetuneRun
             TextOnly = spec.TextOnly, AudioEncoder = encoder?.Identity, AudioMixdown = spec.Mixdown ? true : null, AudioVectorDim = encoder?.Dim, AudioVectorNorm = norm, Serialization = SampleSerializer.ModeName(mode), MaxLength = spec.MaxLength,
             Tokenizer = lm.Extension(), Hyperparameters = FinetuneHyperparameters.From(spec.Options, manifest.Task),
             Truncated = sets.Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => kv.Value!.Truncated),
+            ClassNames = manifest.LabelNames,
         };
         string runPath = Path.Combine(spec.Out, RunFile.FileName);
         if (File.Exists(runPath)) runFile.RequireSameRunAs(RunFile.Load(runPath), runPath);

@@ -74,12 +74,14 @@ public static class RunEvaluation
     }
 
     /// <summary>
-    /// The names of the run's classes: the sidecar of the manifest it was fine-tuned on (<see cref="Manifest.LabelNamesPath"/>),
-    /// or null without one. The manifest may have moved since (evaluate reads stored predictions), so none is no error.
+    /// The names of the run's classes: run.json's <c>class_names</c> (the sidecar's at fine-tuning), else, for runs
+    /// fine-tuned before it was recorded or without a sidecar then, the sidecar of the manifest it was fine-tuned on
+    /// (<see cref="Manifest.LabelNamesPath"/>), else null. The manifest may have moved since (evaluate reads stored
+    /// predictions), so none is no error.
     /// </summary>
     /// <exception cref="SpeechTokException">A sidecar with another count than run.json's num_labels, or a malformed one.</exception>
     public static IReadOnlyList<string>? LabelNames(string run, RunFile meta) =>
-        Manifest.ReadLabelNames(meta.Manifest, meta.NumLabels, $"{Path.Combine(run, RunFile.FileName)} num_labels");
+        meta.ClassNames ?? Manifest.ReadLabelNames(meta.Manifest, meta.NumLabels, $"{Path.Combine(run, RunFile.FileName)} num_labels");
 
     /// <summary>
     /// Batch prediction: every sample of <paramref name="split"/> of <paramref name="manifest"/>, one JSON object a line

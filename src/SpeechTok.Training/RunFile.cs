@@ -60,6 +60,9 @@ public sealed record RunFile : IArtifact
     [JsonPropertyName("hyperparameters")] public required FinetuneHyperparameters Hyperparameters { get; init; }
     /// <summary>Samples cut at <see cref="MaxLength"/>, per split.</summary>
     [JsonPropertyName("truncated")] public IReadOnlyDictionary<string, int>? Truncated { get; init; }
+    /// <summary>The class names of the manifest's sidecar at fine-tuning (HF's id2label, in id order), or null when it had
+    /// none: predictions carry these, whatever the sidecar says later. Informative (a resume may add or change them).</summary>
+    [JsonPropertyName("class_names")] public IReadOnlyList<string>? ClassNames { get; init; }
 
     [JsonIgnore] public TaskKind TaskKind => Enum.Parse<TaskKind>(Task, ignoreCase: true);
 
@@ -99,6 +102,8 @@ public sealed record RunFile : IArtifact
         if (AudioVectorNorm != null && AudioVectorNorm.Mean.Length != AudioVectorDim)
             throw new SpeechTokException($"{source}: 'audio_vector_norm' has {AudioVectorNorm.Mean.Length} dimensions, 'audio_vector_dim' is {AudioVectorDim}");
         Selection?.Validate(source);
+        if (ClassNames != null && (ClassNames.Count != NumLabels || ClassNames.Any(string.IsNullOrEmpty) || ClassNames.Distinct().Count() != ClassNames.Count))
+            throw new SpeechTokException($"{source}: 'class_names' must be {NumLabels} distinct non-empty names (num_labels), got {ClassNames.Count}");
     }
 
     /// <summary>What the run hears beside the text, for messages: "text-only", "a run with audio tokens" or "an audio-vector run (it reads the clip itself)".</summary>

@@ -85,6 +85,25 @@ public sealed class PredictManifestTests
         Assert.False(File.Exists(outPath));
     }
 
+    /// <summary>The names a run was fine-tuned with are run.json's class_names: a sidecar edited or removed afterwards does
+    /// not rename its predictions (they re-read the sidecar at every predict).</summary>
+    [Fact]
+    public void A_run_keeps_the_class_names_it_was_fine_tuned_with()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string sidecar = SpeechTok.Audio.Manifest.LabelNamesPath(d.Manifest);
+        File.WriteAllLines(sidecar, ["calm", "excited"]);
+        string run = TextOnlyRun(d);
+        Assert.Equal(["calm", "excited"], RunFile.LoadFromRun(run).ClassNames);
+        File.WriteAllLines(sidecar, ["low", "high"]);
+        var (code, stdout, err) = CliRunner.Run("predict", "--run", run, "--text", "a beta");
+        Assert.True(code == 0, err);
+        var one = JsonNode.Parse(stdout)!.AsObject();
+        Assert.Equal(new[] { "calm", "excited" }[one["prediction"]!.GetValue<int>()], one["label"]!.GetValue<string>());
+        File.Delete(sidecar);
+        Assert.Equal(["calm", "excited"], RunEvaluation.LabelNames(run, RunFile.LoadFromRun(run)));
+    }
+
     /// <summary>
     /// predict printed class ids only, though the class names were known (the manifest's sidecar, as evaluate writes them
     /// into results.json); the names come next to the ids (label, predicted_label_names), which stay for machine readers.
