@@ -16,7 +16,7 @@ speechtok lm train --train .cache/corpora/sotu --valid-from-year 2017 --out "$ou
   --vocab-size 8192 --hidden 256 --layers 4 --heads 4 --kv-heads 2 --intermediate 768 \
   --seq-len 256 --batch-size 16 --gradient-accumulation-steps 1 \
   --lr 3e-3 --min-lr 3e-4 --warmup-steps 200 --max-steps 1500 --weight-decay 0.1 --max-grad-norm 1.0 \
-  --eval-every 100 --checkpoint-every 50 --seed 1234 "$@"
+  --eval-steps 100 --save-steps 50 --seed 1234 "$@"
 
 # Data licence and provenance next to the weights (the model card is rewritten by each run).
 if ! grep -q "datasets-sotu" "$out/README.md"; then

@@ -153,9 +153,8 @@ public sealed class Manifest
             var (line, f) = records.Current;
             if (f.Length != header.Length)
                 throw new SpeechTokException($"{path}:{line}: {f.Length} fields but the header has {header.Length}");
-            string Field(int c, string name) => c < f.Length ? f[c] : throw new SpeechTokException($"{path}:{line}: column '{name}' missing");
 
-            var split = Field(cSplit, "split").Trim();
+            var split = f[cSplit].Trim();
             if (Array.IndexOf(SplitNames, split) < 0)
                 throw new SpeechTokException($"{path}:{line}: column 'split' is '{split}', expected one of {string.Join("/", SplitNames)}");
             positions.TryGetValue(split, out int position);
@@ -168,7 +167,7 @@ public sealed class Manifest
                 throw new SpeechTokException($"{path}:{line}: duplicate sample {key} (first on line {firstLine})");
             seen[key] = line;
 
-            var labelText = labelled ? Field(multi ? cLabels : cLabel, labelColumn).Trim() : "";
+            var labelText = labelled ? f[multi ? cLabels : cLabel].Trim() : "";
             if (!multi && labelText.Contains(';'))
                 throw new SpeechTokException($"{path}:{line}: column 'label' is '{labelText}', one class id; a multi-label manifest declares a 'labels' column instead");
             var parts = labelText.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -192,11 +191,11 @@ public sealed class Manifest
             }
             Array.Sort(labels);
 
-            var clips = Field(cAudio, "audio_path_list").Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            var clips = f[cAudio].Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(p => p.Contains('\0')
                     ? throw new SpeechTokException($"{path}:{line}: column 'audio_path_list' holds a path with a NUL character")
                     : System.IO.Path.GetFullPath(System.IO.Path.Combine(root, p))).ToArray();
-            samples.Add(new ManifestSample(line, split, index, cId >= 0 ? f[cId] : null, Field(cText, "text"), clips, labels) { ManifestPath = path, Labelled = labelled });
+            samples.Add(new ManifestSample(line, split, index, cId >= 0 ? f[cId] : null, f[cText], clips, labels) { ManifestPath = path, Labelled = labelled });
         }
         if (samples.Count == 0) throw new SpeechTokException($"{path}: the manifest has a header but no samples");
         foreach (var (split, empty) in firstEmpty)

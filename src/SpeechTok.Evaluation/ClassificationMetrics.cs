@@ -50,12 +50,7 @@ public static class ClassificationMetrics
         {
             var sets = probs.Select(p => MultiLabelMetrics.Decide(p)).ToList();
             var m = MultiLabelMetrics.Compute(labels, sets, numLabels);
-            var cm = new int[numLabels, 2]; // per label: [support, true positives]
-            for (int i = 0; i < labels.Count; i++)
-                foreach (var c in labels[i]) { cm[c, 0]++; if (sets[i].Contains(c)) cm[c, 1]++; }
-            // Multi-label predictions are encoded as bit masks (label c ↦ bit c).
-            var masks = sets.Select(set => set.Sum(c => 1 << c)).ToArray();
-            return new MetricSet(masks, m.MacroF1, m.MacroF1AllLabels, null, m.SubsetAccuracy, cm, m.MacroF1AllLabels, m.PerLabelF1, m.MicroF1);
+            return new MetricSet(m.MacroF1, m.MacroF1AllLabels, null, m.SubsetAccuracy, null, m.MacroF1AllLabels, m.PerLabelF1, m.MicroF1);
         }
         var yTrue = labels.Select(l => l[0]).ToList();
         foreach (var y in yTrue)
@@ -63,7 +58,7 @@ public static class ClassificationMetrics
         var pred = probs.Select(p => Argmax(p)).ToArray();
         double? f1c1 = numLabels == 2 ? Metrics.F1(yTrue, pred, 1) : null;
         double sel = SelectionName(task, metricForBestModel) == F1Class1Metric ? Metrics.F1(yTrue, pred, 1) : Metrics.MacroF1Union(yTrue, pred);
-        return new MetricSet(pred, Metrics.MacroF1Present(yTrue, pred), Metrics.MacroF1All(yTrue, pred, numLabels), f1c1,
+        return new MetricSet(Metrics.MacroF1Present(yTrue, pred), Metrics.MacroF1All(yTrue, pred, numLabels), f1c1,
             Metrics.Accuracy(yTrue, pred), Metrics.ConfusionMatrix(yTrue, pred, numLabels), sel);
     }
 

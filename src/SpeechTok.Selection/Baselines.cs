@@ -126,10 +126,8 @@ public static class Baselines
         return path;
     }
 
-    /// <summary>The METHOD §5 vector of every sample (clips concatenated, 16 kHz mono).</summary>
-    public static Func<ManifestSample, float[]> MfccFeatures => s => BaselineFeatures.Compute(AudioLoader.LoadSample(s));
-
-    /// <summary>As <see cref="MfccFeatures"/>, with <paramref name="mixdown"/> the clips' channels averaged (<c>baseline --mixdown</c>, as <c>tokenize --mixdown</c>) instead of channel 0 taken.</summary>
+    /// <summary>The METHOD §5 vector of every sample (clips concatenated, 16 kHz mono): channel 0 of each clip, or with
+    /// <paramref name="mixdown"/> the clips' channels averaged (<c>baseline --mixdown</c>, as <c>tokenize --mixdown</c>).</summary>
     public static Func<ManifestSample, float[]> MfccFeaturesOf(bool mixdown) => s => BaselineFeatures.Compute(AudioLoader.LoadSample(s, mixdown));
 
     /// <summary>

@@ -65,11 +65,11 @@ public static class CChoice
         if (points.Count == 0) throw new SpeechTokException("selection: the C sweep is empty");
         var inside = points.Where(p => Inside(p, min, max)).ToList();
         if (inside.Count > 0)
-            return inside.OrderByDescending(p => p.MacroF1).ThenBy(p => p.SelectedTokens).First().C;
+            return inside.OrderByDescending(p => p.Score).ThenBy(p => p.SelectedTokens).First().C;
         static int Distance(CSweepPoint p, int lo, int hi) => p.SelectedTokens < lo ? lo - p.SelectedTokens : p.SelectedTokens - hi;
         var nonZero = points.Where(p => p.SelectedTokens > 0).ToList();
         if (nonZero.Count == 0) throw new SpeechTokException("selection: every C of the sweep selects no audio token; the audio carries no signal the L1 model uses (try larger C values)");
-        return nonZero.OrderBy(p => Distance(p, min, max)).ThenByDescending(p => p.MacroF1).First().C;
+        return nonZero.OrderBy(p => Distance(p, min, max)).ThenByDescending(p => p.Score).First().C;
     }
 
     /// <summary>"16–63", or "16" when the range collapses to one count ("16–16 selected tokens" read as a typo).</summary>

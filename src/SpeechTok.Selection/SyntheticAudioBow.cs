@@ -126,12 +126,14 @@ public sealed class SyntheticAudioBow
     private static string Sha<T>(Span<T> data) where T : unmanaged =>
         Convert.ToHexStringLower(SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data)));
 
-    /// <summary>Compares with <c>generator.checksums</c>; a mismatch is an error naming the field.</summary>
+    /// <summary>Compares with <c>generator.checksums</c>, which must list every one of <see cref="Checksums"/>; a mismatch or a
+    /// missing checksum is an error naming the field.</summary>
     public void VerifyChecksums(JsonElement expected)
     {
         foreach (var (name, ours) in Checksums)
         {
-            if (!expected.TryGetProperty(name, out var e)) continue;
+            if (expected.ValueKind != JsonValueKind.Object || !expected.TryGetProperty(name, out var e))
+                throw new SpeechTokException($"synthetic matrix: the fixture's generator.checksums has no '{name}', so the matrix cannot be verified");
             var theirs = e.ValueKind == JsonValueKind.Number ? e.GetInt64().ToString() : e.GetString();
             if (theirs != ours) throw new SpeechTokException($"synthetic matrix: checksum '{name}' is {ours}, the fixture says {theirs}");
         }

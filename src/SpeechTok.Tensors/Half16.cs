@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace SpeechTok.Tensors;
 

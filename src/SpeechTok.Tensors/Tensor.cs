@@ -71,13 +71,6 @@ public sealed unsafe class Tensor : IDisposable
     public static Tensor View(DType dtype, byte* ptr, int[] shape, IDisposable? owner, bool readOnly) =>
         new(shape, dtype, ptr, owner, readOnly);
 
-    /// <summary>Same storage, new shape (element count must match).</summary>
-    public Tensor Reshape(params int[] shape)
-    {
-        if (Count(shape) != Length) throw ShapeMismatchException.Of("reshape", Shape, shape);
-        return new Tensor(shape, DType, _ptr, null, IsReadOnly, _array);
-    }
-
     /// <summary>The first <paramref name="rows"/> entries along dimension 0: same storage, no copy (a view that
     /// lives as long as this tensor's storage).</summary>
     public Tensor FirstRows(int rows)

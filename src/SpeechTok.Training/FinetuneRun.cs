@@ -145,10 +145,15 @@ public static class FinetuneRun
         using var _ = model;
         var projection = Finetuner.NewProjection(lm, sets["train"]!, seed);
         // The best values live in the checkpoint ("best.*"); read them back so this step is also resumable.
-        using (var st = SafeTensors.Open(Path.Combine(RunFiles.CompleteFolder(state)!, Checkpoint.TensorsFile)))
+        var tensors = Path.Combine(RunFiles.CompleteFolder(state)!, Checkpoint.TensorsFile);
+        using (var st = SafeTensors.Open(tensors))
             foreach (var (name, t) in Finetuner.Trainables(lora, model, k).Select(x => (x.Name, x.Tensor)).Concat(projection?.Trainables().Select(p => (p.Name, p.Tensor)) ?? [])
                 .Concat(backbone?.All.Select(p => (p.Name, p.Value)) ?? []))
-                st.Get("best." + name).CopyTo(0, t.Span);
+            {
+                using var best = st.Get("best." + name);
+                best.ExpectShape($"{tensors}: best.{name}", t.Shape);
+                best.CopyTo(0, t.Span);
+            }
         if (lora != null) Peft.Save(dir, lora, model.ScoreWeight, k, lm.Folder);
         else FullModel.Save(dir, backbone!.Weights, model.ScoreWeight, k, task, lm.Folder, lm.PadId, labelNames);
         projection?.Save(dir);

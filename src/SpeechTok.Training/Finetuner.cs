@@ -37,7 +37,7 @@ public static class Finetuner
         var opt = new AdamW(ps.Concat(backbone?.All ?? []), o.Lr, weightDecay: o.WeightDecay);
         var all = opt.Parameters;
         int perEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize, total = perEpoch * epochs;
-        var schedule = new LinearWarmupSchedule(o.Lr, Math.Max(1, (int)(o.WarmupRatio * total)), total);
+        var schedule = LinearWarmupSchedule.FromRatio(o.Lr, o.WarmupRatio, total);
         var classWeights = task == TaskKind.Multilabel ? [] : BalancedWeights(train, numLabels);
 
         var trainCurve = new List<TrainLossPoint>();

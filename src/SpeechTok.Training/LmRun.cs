@@ -22,7 +22,11 @@ public sealed record LmRun : IArtifact
     /// </summary>
     [JsonPropertyName("kernels")] public string? Kernels { get; init; }
 
-    public void Validate(string source) => Options.Validate();
+    public void Validate(string source)
+    {
+        try { Options.Validate(); }
+        catch (SpeechTokException e) { throw new SpeechTokException($"{source}: {e.Message}", e); }
+    }
 
     /// <summary>Throws, naming the first differing field, when <paramref name="now"/> is another run than this one.</summary>
     public void CheckSameAs(LmRun now, string path)

@@ -71,6 +71,6 @@ public sealed record LmTrainOptions
         if (!(WeightDecay >= 0)) throw new SpeechTokException($"--weight-decay {WeightDecay} must be non-negative");
         if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1)) throw new SpeechTokException($"Adam betas ({Beta1}, {Beta2}) must be in [0, 1)");
         if (!(MaxGradNorm > 0)) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm} must be positive");
-        if (EvalEvery < 1 || CheckpointEvery < 1) throw new SpeechTokException($"--eval-every {EvalEvery} and --checkpoint-every {CheckpointEvery} must be positive");
+        if (EvalEvery < 1 || CheckpointEvery < 1) throw new SpeechTokException($"--eval-steps {EvalEvery} and --save-steps {CheckpointEvery} must be positive");
     }
 }

@@ -46,7 +46,7 @@ public static class Pretrainer
         var opt = new AdamW(ps, o.Lr, weightDecay: 0);
         int micro = (train.Count + o.BatchSize - 1) / o.BatchSize;
         int perEpoch = (micro + o.Accumulation - 1) / o.Accumulation, total = perEpoch * o.Epochs;
-        var schedule = new LinearWarmupSchedule(o.Lr, Math.Max(1, (int)(o.WarmupRatio * total)), total);
+        var schedule = LinearWarmupSchedule.FromRatio(o.Lr, o.WarmupRatio, total);
         int evalEvery = Math.Max(1, perEpoch / o.EvalsPerEpoch);
 
         using var model = new LlamaForCausalLm(lm.Weights);
@@ -200,13 +200,15 @@ public static class Pretrainer
         }
         using var st = SafeTensors.Open(path);
         if (!st.Contains(RowsTensor)) throw new SpeechTokException($"{path}: tensor '{RowsTensor}' is missing");
-        var rows = st.Get(RowsTensor).ToF32();
+        Tensor rows;
+        using (var stored = st.Get(RowsTensor)) rows = stored.ToF32();
         rows.ExpectShape($"{path}: {RowsTensor} (selection's tokens + 4 markers, hidden)", lm.TrainableCount, lm.Config.HiddenSize);
         Tensor? head = null;
         if (!lm.Config.TieWordEmbeddings)
         {
             if (!st.Contains(HeadRowsTensor)) throw new SpeechTokException($"{path}: the model is untied but '{HeadRowsTensor}' is missing");
-            head = st.Get(HeadRowsTensor).ToF32();
+            using var stored = st.Get(HeadRowsTensor);
+            head = stored.ToF32();
         }
         return (rows, head);
     }

@@ -65,8 +65,7 @@ public static class RunEvaluation
             MacroF1Bagged = bagged.MacroF1,
             MacroF1Vote = vote,
             SelectedTokens = meta.Selection?.Features.Length,
-            ConfusionMatrix = task == TaskKind.Multilabel ? null
-                : [.. Enumerable.Range(0, k).Select(i => Enumerable.Range(0, k).Select(j => bagged.Confusion[i, j]).ToArray())],
+            ConfusionMatrix = bagged.Confusion is { } cm ? [.. Enumerable.Range(0, k).Select(i => Enumerable.Range(0, k).Select(j => cm[i, j]).ToArray())] : null,
         };
         var names = LabelNames(run, meta);
         ExperimentResults.Upsert(Path.Combine(run, ExperimentResults.FileName), meta.Manifest, meta.Task, entry, names);

@@ -106,8 +106,8 @@ public sealed record RunFile : IArtifact
             throw new SpeechTokException($"{source}: 'class_names' must be {NumLabels} distinct non-empty names (num_labels), got {ClassNames.Count}");
     }
 
-    /// <summary>What the run hears beside the text, for messages: "text-only", "a run with audio tokens" or "an audio-vector run (it reads the clip itself)".</summary>
-    internal string InputKind => TextOnly ? "text-only" : Selection != null ? "a run with audio tokens" : "an audio-vector run (it reads the clip itself)";
+    /// <summary>What the run hears beside the text, for messages: "text-only", "a run with audio tokens" or "an audio-vector run (it reads the clips itself)".</summary>
+    public string InputKind => TextOnly ? "text-only" : Selection != null ? "a run with audio tokens" : "an audio-vector run (it reads the clips itself)";
 
     /// <summary>
     /// Refuses a sample's audio inputs that this run does not take, and asks for the one it needs, in one message that

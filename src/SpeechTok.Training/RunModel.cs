@@ -101,7 +101,11 @@ internal sealed class RunModel : IDisposable
         }
         LlamaWeights weights;
         using (var st = SafeTensors.Open(Path.Combine(dir, FinetuneRun.RowsFile)))
-            weights = _lm.Weights.WithVocabularyExtension(st.Get(FinetuneRun.EmbedRowsTensor).ToF32(), st.Contains(Pretrainer.HeadRowsTensor) ? st.Get(Pretrainer.HeadRowsTensor).ToF32() : null);
+        {
+            using var rows = st.Get(FinetuneRun.EmbedRowsTensor);
+            using var head = st.Contains(Pretrainer.HeadRowsTensor) ? st.Get(Pretrainer.HeadRowsTensor) : null;
+            weights = _lm.Weights.WithVocabularyExtension(rows.ToF32(), head?.ToF32());
+        }
         var lora = AdapterConfig.Read(Path.Combine(dir, Peft.ConfigFile), _lm.Config).Create(_lm.Config, (ulong)seed);
         using var model = new LlamaForSequenceClassification(weights, Meta.NumLabels, _lm.PadId, lora, null, (ulong)seed);
         Peft.Load(dir, lora, model.ScoreWeight, Meta.NumLabels);

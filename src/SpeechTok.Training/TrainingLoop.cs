@@ -1,5 +1,4 @@
 using SpeechTok.IO;
-using SpeechTok.Tensors;
 using SpeechTok.Tensors.Optim;
 
 namespace SpeechTok.Training;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using SpeechTok.Audio;
 using SpeechTok.Codec;
+using SpeechTok.Codec.Store;
 using SpeechTok.Tensors;
 
 namespace SpeechTok.Cli.Commands;
@@ -43,17 +44,7 @@ internal static class CodesCommand
             using (var w = new Utf8JsonWriter(stdout))
             {
                 w.WriteStartObject();
-                for (int i = 0; i < paths.Length; i++)
-                {
-                    w.WriteStartArray(paths[i]);
-                    foreach (var layer in codes[i])
-                    {
-                        w.WriteStartArray();
-                        foreach (var c in layer) w.WriteNumberValue(c);
-                        w.WriteEndArray();
-                    }
-                    w.WriteEndArray();
-                }
+                for (int i = 0; i < paths.Length; i++) Tokenization.WriteCodes(w, paths[i], codes[i]!);
                 w.WriteEndObject();
             }
             stdout.WriteByte((byte)'\n');

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using SpeechTok.Audio;
-using SpeechTok.Codec;
 using SpeechTok.IO;
 using SpeechTok.Training;
 
@@ -30,7 +29,7 @@ internal static class PredictCommand
             // An option the run does not use is refused rather than ignored: the user believes it shaped the prediction
             // (--audio and --tokenizer by RunEvaluation.PredictFiles).
             if (meta.Selection == null && r.GetValue(codes) != null)
-                throw new SpeechTokException($"{Path.Combine(runDir, RunFile.FileName)}: the run is {(meta.TextOnly ? "text-only" : "an audio-vector run (it reads the clips themselves)")}, so --codes is not used; drop it");
+                throw new SpeechTokException($"{Path.Combine(runDir, RunFile.FileName)}: the run is {meta.InputKind}, so --codes is not used; drop it");
             if (meta.TextOnly && r.GetResult(audioRoot) is { Implicit: false })
                 throw new SpeechTokException($"{Path.Combine(runDir, RunFile.FileName)}: the run is text-only and reads no clip, so --audio-root is not used; drop it");
             if (r.GetValue(manifest) is { } m)

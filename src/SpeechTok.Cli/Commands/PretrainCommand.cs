@@ -22,7 +22,7 @@ internal static class PretrainCommand
         var batch = new Option<int>("--batch-size") { Description = "Samples per forward pass (HF per_device_train_batch_size).", DefaultValueFactory = _ => defaults.BatchSize };
         var accum = new Option<int>("--gradient-accumulation-steps", "--accumulation") { Description = "Batches whose gradients are summed per optimizer step (HF gradient_accumulation_steps).", DefaultValueFactory = _ => defaults.Accumulation }
             .AtLeast(1);
-        var warmup = new Option<double>("--warmup-ratio") { Description = "Fraction of the steps spent warming the learning rate up from 0: max(1, floor(ratio × steps)) steps, as the original trainer (so 0 still gives one step at lr 0; HF's warmup_ratio rounds up and allows none).", DefaultValueFactory = _ => defaults.WarmupRatio };
+        var warmup = new Option<double>("--warmup-ratio") { Description = "Fraction of the steps spent warming the learning rate up from 0: max(1, floor(ratio × steps)) steps, as the original trainer (HF's warmup_ratio rounds up); 0: no warm-up.", DefaultValueFactory = _ => defaults.WarmupRatio };
         var evalFrac = new Option<double>("--eval-fraction") { Description = "Share of the pre-training lines held out for evaluation.", DefaultValueFactory = _ => defaults.EvalFraction };
         var evals = new Option<int>("--evals-per-epoch") { Description = "Held-out evaluations per epoch (each may keep a new best and count towards patience).", DefaultValueFactory = _ => defaults.EvalsPerEpoch };
         var patience = new Option<int>("--patience") { Description = "Evaluations without a lower held-out loss before training stops.", DefaultValueFactory = _ => defaults.Patience };

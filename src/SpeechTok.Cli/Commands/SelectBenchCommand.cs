@@ -33,11 +33,19 @@ internal static class SelectBenchCommand
             var path = Path.GetFullPath(pr.GetValue(synthetic)!);
             if (!File.Exists(path))
                 throw new SpeechTokException($"--synthetic: '{path}' {(Directory.Exists(path) ? "is a folder, not a file" : "does not exist")} (the l1-selection fixture's synthetic.json; the build copies it beside the program)");
-            var root = JsonDocument.Parse(File.ReadAllText(path)).RootElement;
-            var gen = root.GetProperty("generator");
             var sw = Stopwatch.StartNew();
-            var syn = SyntheticAudioBow.Generate(gen.GetProperty("params"));
-            syn.VerifyChecksums(gen.GetProperty("checksums"));
+            SyntheticAudioBow syn;
+            try
+            {
+                var gen = JsonDocument.Parse(File.ReadAllText(path)).RootElement.GetProperty("generator");
+                syn = SyntheticAudioBow.Generate(gen.GetProperty("params"));
+                syn.VerifyChecksums(gen.GetProperty("checksums"));
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                throw new SpeechTokException($"--synthetic {path}: not the l1-selection fixture's synthetic.json ({e.Message}); it needs generator.params and generator.checksums", e);
+            }
+            catch (SpeechTokException e) { throw new SpeechTokException($"--synthetic {path}: {e.Message}", e); }
             double genS = sw.Elapsed.TotalSeconds;
             Log($"generated {syn.Counts.Rows}×{syn.Counts.Cols}, nnz {syn.Counts.Nnz}, checksums OK ({genS:F1} s)");
 

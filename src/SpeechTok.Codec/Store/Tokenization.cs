@@ -67,6 +67,19 @@ public static class Tokenization
             { Restamped = matches.Count(m => m == SourceMatch.Moved) };
     }
 
+    /// <summary>Writes <paramref name="codes"/> [layer][frame] as the property <paramref name="name"/>: an array of one array of codes per RVQ layer.</summary>
+    public static void WriteCodes(Utf8JsonWriter w, string name, int[][] codes)
+    {
+        w.WriteStartArray(name);
+        foreach (var layer in codes)
+        {
+            w.WriteStartArray();
+            foreach (var c in layer) w.WriteNumberValue(c);
+            w.WriteEndArray();
+        }
+        w.WriteEndArray();
+    }
+
     /// <summary>One line per sample in manifest order: {"split":…,"index":…,"codes":[[layer 1],…]}; written atomically.</summary>
     public static void WriteJsonl(Manifest manifest, CodeStore store, string path)
     {
@@ -80,14 +93,7 @@ public static class Tokenization
                     w.WriteStartObject();
                     w.WriteString("split", s.Split);
                     w.WriteNumber("index", s.Index);
-                    w.WriteStartArray("codes");
-                    foreach (var layer in codes)
-                    {
-                        w.WriteStartArray();
-                        foreach (var c in layer) w.WriteNumberValue(c);
-                        w.WriteEndArray();
-                    }
-                    w.WriteEndArray();
+                    WriteCodes(w, "codes", codes);
                     w.WriteEndObject();
                 }
                 fs.WriteByte((byte)'\n');

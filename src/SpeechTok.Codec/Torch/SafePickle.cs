@@ -21,8 +21,6 @@ internal sealed class SafePickle
         "torch.ByteStorage", "torch.BoolStorage",
     };
 
-    private static readonly object Mark = new();
-
     private readonly byte[] _data;
     private readonly string _where;
     private readonly Func<PyGlobal, object?[], object?> _reduce;
@@ -81,7 +79,7 @@ internal sealed class SafePickle
                 case (byte)'2': Push(Top(at)); break; // DUP
                 case (byte)'X': Push(Str(Length(U32(), at))); break; // BINUNICODE
                 case 0x8c: Push(Str(U8())); break; // SHORT_BINUNICODE
-                case 0x8d: Push(Str(Length(U64(at), at))); break; // BINUNICODE8
+                case 0x8d: Push(Str(Length(U64(), at))); break; // BINUNICODE8
                 case (byte)'c': // GLOBAL "module\nname\n"
                 {
                     string module = Line(at), name = Line(at);
@@ -225,7 +223,7 @@ internal sealed class SafePickle
     private byte U8() => Bytes(1)[0];
     private uint U32() => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4));
 
-    private ulong U64(int at) => BinaryPrimitives.ReadUInt64LittleEndian(Bytes(8));
+    private ulong U64() => BinaryPrimitives.ReadUInt64LittleEndian(Bytes(8));
 
     /// <summary>A length operand; one beyond the data cannot be right (and must not overflow an int).</summary>
     private int Length(ulong n, int at) => n <= (ulong)(_data.Length - _pos) ? (int)n : throw Bad($"length {n} runs past the end of the pickle data", at);

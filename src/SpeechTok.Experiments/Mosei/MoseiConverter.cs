@@ -269,7 +269,6 @@ public static class MoseiConverter
         return string.Create(CultureInfo.InvariantCulture, $"{f.FullName}|{f.Length}|{f.LastWriteTimeUtc.Ticks}|{s.Start:R}|{s.End:R}");
     }
 
-
-    /// <summary>A file-name-safe form of an id (MOSEI ids hold letters, digits, '-' and '_'; anything else becomes '_').</summary>
+    /// <summary>A file-name-safe form of an id (letters, digits, '-', '_' and '.' are kept, as in MOSEI's ids; anything else becomes '_').</summary>
     private static string Safe(string id) => new(id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
 }

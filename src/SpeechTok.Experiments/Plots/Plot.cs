@@ -105,12 +105,12 @@ public static class Plot
         if (points.Count == 0) throw new SpeechTokException("plot: the C sweep has no points");
         var pts = points.OrderBy(p => p.C).ToList();
         foreach (var p in pts)
-            if (!(p.C > 0) || !double.IsFinite(p.C) || !double.IsFinite(p.MacroF1) || p.SelectedTokens < 0)
+            if (!(p.C > 0) || !double.IsFinite(p.C) || !double.IsFinite(p.Score) || p.SelectedTokens < 0)
                 throw new SpeechTokException($"plot: C sweep point C={p.C} has an invalid value (C must be > 0, F1 finite, count ≥ 0)");
         var svg = new Svg(W, H);
         const double left = 70, right = W - 80, bottom = H - 60;
         var x = new LogScale(pts[0].C, pts[^1].C, left, right);
-        var yF1 = LinearScale.Nice(0, Math.Max(1e-9, pts.Max(p => p.MacroF1)), bottom, Top);
+        var yF1 = LinearScale.Nice(0, Math.Max(1e-9, pts.Max(p => p.Score)), bottom, Top);
         var yN = LinearScale.Nice(0, Math.Max(1, pts.Max(p => p.SelectedTokens)), bottom, Top);
         string cF1 = Palette[0], cN = Palette[1];
         const string cChosen = "#555555";
@@ -122,8 +122,8 @@ public static class Plot
         XAxis(svg, x, left, right, bottom, "C (inverse L1 strength, log scale)");
 
         svg.Open("marks");
-        svg.Polyline(pts.Select(p => (x.Map(p.C), yF1.Map(p.MacroF1))), "series", cF1, 2, extra: Svg.Data("series", "macro-F1"));
-        foreach (var p in pts) svg.Circle(x.Map(p.C), yF1.Map(p.MacroF1), 4, "point", cF1, Svg.Data("series", "macro-F1") + Svg.Data("x", p.C) + Svg.Data("value", p.MacroF1));
+        svg.Polyline(pts.Select(p => (x.Map(p.C), yF1.Map(p.Score))), "series", cF1, 2, extra: Svg.Data("series", "score"));
+        foreach (var p in pts) svg.Circle(x.Map(p.C), yF1.Map(p.Score), 4, "point", cF1, Svg.Data("series", "score") + Svg.Data("x", p.C) + Svg.Data("value", p.Score));
         svg.Polyline(pts.Select(p => (x.Map(p.C), yN.Map(p.SelectedTokens))), "series", cN, 2, "6 4", Svg.Data("series", "selected tokens"));
         foreach (var p in pts)
             svg.Rect(x.Map(p.C) - 4, yN.Map(p.SelectedTokens) - 4, 8, 8, "point", cN, Svg.Data("series", "selected tokens") + Svg.Data("x", p.C) + Svg.Data("value", p.SelectedTokens));

@@ -4,7 +4,6 @@ using SpeechTok.Codec;
 using SpeechTok.Codec.Builtin;
 using SpeechTok.Codec.Store;
 using SpeechTok.Evaluation;
-using SpeechTok.Experiments.Report;
 using SpeechTok.IO;
 using SpeechTok.Selection;
 using SpeechTok.Tensors;
@@ -62,7 +61,7 @@ public static class ExperimentRunner
         if (systems.Any(s => s is not ("bow" or "text-only-llm"))) manifest.RequireClips();
         manifest.RequireAllClassesInTrain();
         foreach (var split in Manifest.SplitNames)
-            if (manifest.Split(split).Count == 0) throw new SpeechTokException($"{manifest.Path}: split '{split}' is empty (experiment needs train, val and test)");
+            if (!manifest.Samples.Any(s => s.Split == split)) throw new SpeechTokException($"{manifest.Path}: split '{split}' is empty (experiment needs train, val and test)");
 
         // So must a wrong --tokenizer or --model (or one whose context is shorter than the preset's max length), before the baselines run and the folder records them.
         // (a SpeechTokenizer is loaded in full: its config and checkpoint are checked, not just the folder's presence)

@@ -52,6 +52,12 @@ public sealed unsafe class LlamaForCausalLm : IDisposable
     public float[] FinalHidden(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t) =>
         new ReadOnlySpan<float>(Model.Forward(ids, mask, b, t, false), b * t * Model.Config.HiddenSize).ToArray();
 
+    /// <summary>
+    /// The causal-LM loss without gradients, as HF <c>ForCausalLMLoss</c>: position i's logits predict labels[i + 1]
+    /// (the shift is done here), a label of −100 (<see cref="CrossEntropy.IgnoreIndex"/>) is not a target.
+    /// ids, mask (1 = real token, right padding), labels: [b, t]. Returns the summed loss in nats and its target count.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">A span whose length is not b·t.</exception>
     public CausalLmLoss Loss(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, ReadOnlySpan<int> labels, int b, int t)
     {
         float* logits = Forward(ids, mask, b, t, false, PackLengths(mask, labels, b, t));

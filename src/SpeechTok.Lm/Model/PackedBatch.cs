@@ -1,5 +1,3 @@
-using SpeechTok.Tensors;
-
 namespace SpeechTok.Lm.Model;
 
 /// <summary>

@@ -20,8 +20,16 @@ public sealed class LinearWarmupSchedule
         TotalSteps = totalSteps;
     }
 
-    /// <summary>HF's warm-up step count for a ratio: ceil(ratio · total).</summary>
-    public static int WarmupFromRatio(double ratio, int totalSteps) => (int)Math.Ceiling(ratio * totalSteps);
+    /// <summary>
+    /// The schedule for a warm-up ratio: max(1, int(ratio · total)) warm-up steps, as the original scripts compute them
+    /// (HF's <c>warmup_ratio</c> rounds up instead, ceil(ratio · total)); a ratio of 0 means no warm-up.
+    /// </summary>
+    /// <exception cref="SpeechTokException">A ratio outside [0, 1] or a negative total.</exception>
+    public static LinearWarmupSchedule FromRatio(double peakLr, double warmupRatio, int totalSteps)
+    {
+        if (!(warmupRatio >= 0 && warmupRatio <= 1)) throw new SpeechTokException($"schedule: warm-up ratio {warmupRatio} must be in [0, 1]");
+        return new LinearWarmupSchedule(peakLr, warmupRatio == 0 ? 0 : Math.Max(1, (int)(warmupRatio * totalSteps)), totalSteps);
+    }
 
     public double Factor(long step)
     {

@@ -67,7 +67,7 @@ public sealed class PlotTests
         var pts = new CSweepPoint[] { new(0.1, 0.7, 200), new(0.001, 0.2, 0), new(0.01, 0.6, 40) };
         var d = CheckFrame(Plot.CSweep(pts, "sweep"), "sweep", "x-axis", "y-axis", "y2-axis");
         Assert.NotEmpty(ByClass(d, "y2-label").Single().Value);
-        var f1 = ByClass(d, "point").Where(e => (string?)e.Attribute("data-series") == "macro-F1").ToList();
+        var f1 = ByClass(d, "point").Where(e => (string?)e.Attribute("data-series") == "score").ToList();
         var xs = f1.Select(e => A(e, "cx")).ToList();
         Assert.Equal([0.001, 0.01, 0.1], f1.Select(e => A(e, "data-x")));
         Assert.True(xs[0] < xs[1] && xs[1] < xs[2]);

@@ -303,7 +303,7 @@ public sealed class SelectionRunnerTests : IDisposable
         // the same inner-split fits: only the cv_* scores (and the choice they make) differ
         Assert.Equal(plain.Sweep!.Select(p => (p.C, p.SelectedAudio, p.InnerMacroF1)), cv.Sweep!.Select(p => (p.C, p.SelectedAudio, p.InnerMacroF1)));
         Assert.Equal(CChoice.Choose(CChoice.Points(cv), 1, 100), cv.C);
-        Assert.Equal(cv.Sweep!.First(p => p.C == cv.C).CvF1Class1, CChoice.Points(cv).First(p => p.C == cv.C).MacroF1); // binary: class 1's F1 chooses
+        Assert.Equal(cv.Sweep!.First(p => p.C == cv.C).CvF1Class1, CChoice.Points(cv).First(p => p.C == cv.C).Score); // binary: class 1's F1 chooses
         // by hand: the planted bag of tokens, four folds, each fitted on the other three
         var train = manifest.Split("train");
         var labels = train.Select(s => s.Label).ToArray();
@@ -351,7 +351,7 @@ public sealed class SelectionRunnerTests : IDisposable
         var m = Manifest.Load(p);
         foreach (var system in new[] { "bow", "bow-mfcc" })
         {
-            var e = Assert.Throws<SpeechTokException>(() => Baselines.Run(system, m, Baselines.DefaultGrid, Baselines.MfccFeatures));
+            var e = Assert.Throws<SpeechTokException>(() => Baselines.Run(system, m, Baselines.DefaultGrid, Baselines.MfccFeaturesOf(false)));
             Assert.StartsWith($"{m.Path} (train split): empty vocabulary; perhaps the documents only contain stop words", e.Message);
         }
     }

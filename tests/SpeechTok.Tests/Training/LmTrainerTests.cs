@@ -390,7 +390,7 @@ public sealed class LmTrainerTests : IDisposable
         string outDir = Path.Combine(_dir, "cli");
         var train = Cli("lm", "train", "--train", SotuSample, "--valid-from-year", "1900", "--out", outDir, "--vocab-size", "300", "--hidden", "32",
             "--layers", "2", "--heads", "2", "--kv-heads", "1", "--intermediate", "64", "--seq-len", "32", "--batch-size", "4", "--max-tokens", "500",
-            "--warmup-steps", "2", "--eval-every", "2", "--threads", "1");
+            "--warmup-steps", "2", "--eval-steps", "2", "--threads", "1");
         Assert.True(train.Code == 0, train.Err);
         Assert.Contains("step 4/4", train.Err); // ceil(500 / (4 · 32)) steps, logged as plain lines when redirected
         var trained = JsonNode.Parse(train.Out.Trim().Split('\n')[^1])!;
