@@ -29,6 +29,8 @@ public sealed class Manifest
     public TaskKind Task { get; }
     /// <summary>The names of classes 0..K−1 from the sidecar (<see cref="LabelNamesPath"/>), or null without one.</summary>
     public IReadOnlyList<string>? LabelNames { get; }
+    /// <summary>For messages, when <see cref="NumClasses"/> was inferred (no sidecar, no given count): the largest label and its line.</summary>
+    private string? ClassCountOrigin { get; init; }
 
     private Manifest(string path, string sha256, string audioRoot, List<ManifestSample> samples, int numClasses, TaskKind task, IReadOnlyList<string>? labelNames)
     {
@@ -147,7 +149,7 @@ public sealed class Manifest
         var samples = new List<ManifestSample>();
         var positions = new Dictionary<string, int>();
         var seen = new Dictionary<string, int>();
-        int maxLabel = -1;
+        int maxLabel = -1, maxLabelLine = 0;
         while (records.MoveNext())
         {
             var (line, f) = records.Current;
@@ -170,19 +172,23 @@ public sealed class Manifest
             var labelText = labelled ? f[multi ? cLabels : cLabel].Trim() : "";
             if (!multi && labelText.Contains(';'))
                 throw new SpeechTokException($"{path}:{line}: column 'label' is '{labelText}', one class id; a multi-label manifest declares a 'labels' column instead");
-            var parts = labelText.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var parts = labelText.Length == 0 ? [] : labelText.Split(';', StringSplitOptions.TrimEntries);
             var labels = new int[parts.Length];
             for (int i = 0; i < parts.Length; i++)
             {
+                if (parts[i].Length == 0)
+                    throw new SpeechTokException($"{path}:{line}: column 'labels' is '{labelText}': item {i + 1} is empty");
                 if (!int.TryParse(parts[i], out labels[i]) || labels[i] < 0)
-                    throw new SpeechTokException($"{path}:{line}: column '{labelColumn}' is '{labelText}', expected {(multi ? "';'-separated non-negative class ids (or nothing)" : "a non-negative integer class id")}");
+                    throw new SpeechTokException(parts[i].All(char.IsAsciiDigit)
+                        ? $"{path}:{line}: label {parts[i]} is too large: class ids are 0..K−1 with K at most {MaxClasses}"
+                        : $"{path}:{line}: column '{labelColumn}' is '{labelText}', expected {(multi ? "';'-separated non-negative class ids (or nothing)" : "a non-negative integer class id")}");
                 if (labels[i] >= MaxClasses)
                     throw new SpeechTokException($"{path}:{line}: label {labels[i]} is too large: class ids are 0..K−1 with K at most {MaxClasses}");
                 if (numClasses is int k && labels[i] >= k)
                     throw new SpeechTokException($"{path}:{line}: label {labels[i]} is outside 0..{k - 1} ({countSource})");
                 if (Array.IndexOf(labels, labels[i], 0, i) >= 0)
                     throw new SpeechTokException($"{path}:{line}: column 'labels' lists class {labels[i]} twice");
-                maxLabel = Math.Max(maxLabel, labels[i]);
+                if (labels[i] > maxLabel) (maxLabel, maxLabelLine) = (labels[i], line);
             }
             if (labelled && !multi)
             {
@@ -191,8 +197,11 @@ public sealed class Manifest
             }
             Array.Sort(labels);
 
-            var clips = f[cAudio].Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(p => p.Contains('\0')
+            var clipText = f[cAudio].Trim();
+            var clips = (clipText.Length == 0 ? [] : clipText.Split('|', StringSplitOptions.TrimEntries))
+                .Select((p, i) => p.Length == 0
+                    ? throw new SpeechTokException($"{path}:{line}: column 'audio_path_list' is '{clipText}': item {i + 1} is empty")
+                    : p.Contains('\0')
                     ? throw new SpeechTokException($"{path}:{line}: column 'audio_path_list' holds a path with a NUL character")
                     : System.IO.Path.GetFullPath(System.IO.Path.Combine(root, p))).ToArray();
             samples.Add(new ManifestSample(line, split, index, cId >= 0 ? f[cId] : null, f[cText], clips, labels) { ManifestPath = path, Labelled = labelled });
@@ -213,7 +222,9 @@ public sealed class Manifest
         int classes = numClasses ?? maxLabel + 1;
         var task = !labelled ? unlabelledTask!.Value : multi ? TaskKind.Multilabel : classes <= 2 ? TaskKind.Binary : TaskKind.Multiclass;
         if (classes < 2 && requireClasses) throw new SpeechTokException($"{path}: {(maxLabel < 0 ? $"no {(multi ? "label" : "class")} occurs" : $"only {(multi ? "label" : "class")} {maxLabel} occurs")}; classification needs at least two");
-        return new Manifest(path, sha256, root, samples, classes, task, names);
+        // Without a sidecar or a given count, K is the largest label + 1: say where it came from, a typo there makes classes "absent".
+        string? inferred = numClasses == null && names == null && maxLabel >= 0 ? $"K = {classes} comes from the largest label, {maxLabel} on line {maxLabelLine}" : null;
+        return new Manifest(path, sha256, root, samples, classes, task, names) { ClassCountOrigin = inferred };
     }
 
     /// <summary>
@@ -248,7 +259,8 @@ public sealed class Manifest
         foreach (var s in train) foreach (var l in s.Labels) count[l]++;
         var absent = Enumerable.Range(0, NumClasses).Where(c => count[c] == 0).ToList();
         if (absent.Count > 0)
-            throw new SpeechTokException($"{Path}: {absent.Count} class(es) never occur in the train split: {ShortList.Join(", ", absent.Select(LabelText).ToList())}");
+            throw new SpeechTokException($"{Path}: {absent.Count} class(es) never occur in the train split: {ShortList.Join(", ", absent.Select(LabelText).ToList())}"
+                + (ClassCountOrigin is { } origin ? $" ({origin}; class ids are 0..K−1: a typo there? --num-labels checks every id against the count)" : ""));
         var always = Enumerable.Range(0, NumClasses).Where(c => Task == TaskKind.Multilabel && count[c] == train.Count).ToList();
         if (always.Count > 0)
             throw new SpeechTokException($"{Path}: label(s) {string.Join(", ", always.Select(LabelText))} are on for every train sample; a label needs negatives too");

@@ -147,6 +147,34 @@ public sealed class ManifestTests : IDisposable
         Assert.Contains("1 class(es) never occur in the train split: 2", Assert.Throws<SpeechTokException>(m.RequireAllClassesInTrain).Message);
     }
 
+    /// <summary>A typo'd label (7 among 0..5) was reported as "class 6 never occurs", naming neither the 7 nor its line.</summary>
+    [Fact]
+    public void An_absent_class_names_the_largest_label_when_the_count_was_inferred_from_it()
+    {
+        var p = Write("split,text,audio_path_list,label\ntrain,a,a.wav,0\ntrain,b,b.wav,1\ntrain,c,c.wav,3\ntest,d,d.wav,1\n");
+        Assert.Equal($"{p}: 1 class(es) never occur in the train split: 2 (K = 4 comes from the largest label, 3 on line 4; class ids are 0..K−1: "
+            + "a typo there? --num-labels checks every id against the count)", Assert.Throws<SpeechTokException>(Manifest.Load(p).RequireAllClassesInTrain).Message);
+        // a given count says nothing of where it came from
+        Assert.Equal($"{p}: 1 class(es) never occur in the train split: 2", Assert.Throws<SpeechTokException>(Manifest.Load(p, numClasses: 4).RequireAllClassesInTrain).Message);
+    }
+
+    /// <summary>Empty list items were dropped silently (<c>a.wav||b.wav</c>, <c>0;;2</c>); an id too large for an int was "not an integer".</summary>
+    [Fact]
+    public void Empty_list_items_and_huge_ids_are_refused_naming_the_line()
+    {
+        string Error(string csv) { var p = Write(csv); return Assert.Throws<SpeechTokException>(() => Manifest.Load(p)).Message.Replace(p, "M"); }
+        Assert.Equal("M:2: column 'audio_path_list' is 'a.wav||b.wav': item 2 is empty", Error("split,text,audio_path_list,label\ntrain,a,a.wav||b.wav,0\ntrain,b,b.wav,1\n"));
+        Assert.Equal("M:3: column 'audio_path_list' is 'b.wav|': item 2 is empty", Error("split,text,audio_path_list,label\ntrain,a,a.wav,0\ntrain,b,b.wav|,1\n"));
+        Assert.Equal("M:2: column 'labels' is '0;;2': item 2 is empty", Error("split,text,audio_path_list,labels\ntrain,a,a.wav,0;;2\ntrain,b,b.wav,1\n"));
+        Assert.Equal($"M:2: label 99999999999 is too large: class ids are 0..K−1 with K at most {Manifest.MaxClasses}",
+            Error("split,text,audio_path_list,label\ntrain,a,a.wav,99999999999\ntrain,b,b.wav,1\n"));
+        // an empty list is still no clip (a text-only manifest), and ids may come in any order
+        var m = Manifest.Load(Write("split,text,audio_path_list,labels\ntrain,a,,2;0\ntrain,b, ,1\n"));
+        Assert.Empty(m.Samples[0].AudioPaths);
+        Assert.Empty(m.Samples[1].AudioPaths);
+        Assert.Equal([0, 2], m.Samples[0].Labels);
+    }
+
     [Fact]
     public void MissingAndUnreadableClipsAreAllListed()
     {
