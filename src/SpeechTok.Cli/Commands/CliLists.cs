@@ -45,10 +45,16 @@ internal static class CliLists
     }
 
     /// <summary>A list of C values (<c>--sweep-c</c>, <c>--grid</c>), each in (0, 1e12] as the L1/L2 solver takes them; empty when absent.</summary>
-    public static double[] Cs(string option, string? text) =>
-        text == null ? [] : CommaList.Split(option, text, "comma-separated C values, e.g. 0.01,0.03,0.1")
+    public static double[] Cs(string option, string? text)
+    {
+        if (text == null) return [];
+        var cs = CommaList.Split(option, text, "comma-separated C values, e.g. 0.01,0.03,0.1")
             .Select(t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= LogisticRegression.MaxC ? v
                 : throw new SpeechTokException($"{option} '{text}': '{t}' is not a positive number ≤ {LogisticRegression.MaxC:0e0}")).ToArray();
+        var twice = cs.GroupBy(c => c).FirstOrDefault(g => g.Count() > 1);
+        if (twice != null) throw new SpeechTokException($"{option} '{text}': C = {twice.Key.ToString("G6", CultureInfo.InvariantCulture)} is listed twice; list distinct values");
+        return cs;
+    }
 
     /// <summary><c>--serialization</c> of pretrain and finetune (text only and one audio vector have their own options).</summary>
     public static Option<string> SerializationOption() => new Option<string>("--serialization")

@@ -2,6 +2,7 @@ using System.CommandLine;
 using SpeechTok.Codec;
 using SpeechTok.Evaluation;
 using SpeechTok.Experiments.Runner;
+using SpeechTok.Lm.Serialization;
 using SpeechTok.Training;
 
 namespace SpeechTok.Cli.Commands;
@@ -24,15 +25,16 @@ internal static class ExperimentCommand
         var encoder = new Option<string>("--audio-encoder") { Description = "Utterance encoder of the audio-vector system (builtin).", DefaultValueFactory = _ => "builtin" };
         var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels of multi-channel clips instead of taking channel 0, in every step that reads them (tokenize, mfcc, bow-mfcc, audio-vector)." };
         var metric = CliLists.MetricForBestModelOption();
+        var maxLength = new Option<int?>(SampleSerializer.MaxLengthOption) { Description = $"Tokens per sample, BOS included, in pre-training and fine-tuning (default: the preset's, {SampleSerializer.DefaultMaxLength}; HF max_length)." };
         var cmd = new Command("experiment", $"Run {string.Join(", ", ExperimentRunner.Systems)} on a manifest.")
-            { manifest, outDir, model, tokenizer, preset, seeds, audioRoot, mixdown, threads, systems, encoder, metric };
+            { manifest, outDir, model, tokenizer, preset, seeds, audioRoot, mixdown, threads, systems, encoder, metric, maxLength };
         cmd.SetAction(r =>
         {
             var results = ExperimentRunner.Run(new ExperimentOptions
             {
                 Manifest = r.GetValue(manifest)!, Out = r.GetValue(outDir)!, Model = r.GetValue(model)!, Tokenizer = r.GetValue(tokenizer)!,
                 Preset = ExperimentPreset.Parse(r.GetValue(preset)!), Seeds = CliLists.Seeds(r.GetValue(seeds)), AudioRoot = r.GetValue(audioRoot),
-                MetricForBestModel = r.GetValue(metric),
+                MetricForBestModel = r.GetValue(metric), MaxLength = r.GetValue(maxLength),
                 Threads = r.GetValue(threads), AudioEncoder = r.GetValue(encoder)!, Mixdown = r.GetValue(mixdown),
                 OnlySystems = r.GetValue(systems) is { } list ? CommaList.Split(systems.Name, list, $"some of {string.Join(", ", ExperimentRunner.Systems)}") : null,
             }, Console.Error.WriteLine, ProgressPrinter.Stderr().Report);

@@ -25,9 +25,11 @@ internal static class SelectBenchCommand
         var text = new Option<string?>("--text-manifest") { Description = "Append the train-split text BoW of this manifest (13,400 rows: the AFD CSV)." };
         var cs = new Option<string>("--c") { Description = "Comma-separated C values (sklearn's inverse L1 strength).", DefaultValueFactory = _ => "0.0025,0.03" };
         var json = new Option<bool>("--json") { Description = "Print only the JSON line." };
-        var cmd = new Command("selection", "Time the L1 selection fit on the synthetic AFD-shaped problem.") { synthetic, split, text, cs, json };
+        var threads = CliLists.Threads("Threads, one per core by default.");
+        var cmd = new Command("selection", "Time the L1 selection fit on the synthetic AFD-shaped problem.") { synthetic, split, text, cs, json, threads };
         cmd.SetAction(pr =>
         {
+            SpeechTok.Tensors.Threading.Threads = pr.GetValue(threads);
             bool quiet = pr.GetValue(json);
             void Log(string s) { if (!quiet) Console.Error.WriteLine(s); }
             var path = Path.GetFullPath(pr.GetValue(synthetic)!);

@@ -31,10 +31,12 @@ internal static class SelectCommand
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var output = new Option<string>("--out") { Description = "Output selection.json.", DefaultValueFactory = _ => SelectionFile.FileName };
         var numClasses = NumLabelsOption();
+        var threads = CliLists.Threads("Threads, one per core by default.");
         var cmd = new Command("select", "Select audio tokens with TF-IDF + scaler + L1 logistic regression (writes selection.json).")
-            { manifest, codes, layers, bow, noBow, c, sweep, cv, minTokens, maxShare, split, random, seed, tol, audioRoot, numClasses, output };
+            { manifest, codes, layers, bow, noBow, c, sweep, cv, minTokens, maxShare, split, random, seed, tol, audioRoot, numClasses, output, threads };
         cmd.SetAction(pr =>
         {
+            Tensors.Threading.Threads = pr.GetValue(threads);
             OutputPaths.RequireFile(pr.GetValue(output)!, SelectionFile.FileName);
             if (pr.GetValue(random) != null)
                 foreach (var modelOnly in new Option[] { bow, noBow, c, sweep, cv, split, tol })
@@ -79,19 +81,30 @@ internal static class SelectCommand
             doc.Save(path);
             if (doc.Sweep is { Count: > 0 } points)
             {
-                bool cvd = doc.CvFolds != null;
-                Console.WriteLine("        C  audio  text  inner macro-F1" + (cvd ? $"  {doc.CvFolds}-fold CV macro-F1" : ""));
+                // The columns are the scores the choice uses: F1 of class 1 for a binary task, else macro-F1.
+                bool cvd = doc.CvFolds != null, binary = doc.Task == "binary";
+                string f1 = binary ? "F1 class 1" : "macro-F1";
+                Console.WriteLine($"        C  audio  text  {$"inner {f1}",14}" + (cvd ? $"  {$"{doc.CvFolds}-fold CV {f1}",20}" : ""));
                 foreach (var p in points)
-                    Console.WriteLine($"{p.C,9:G4} {p.SelectedAudio,6} {p.SelectedText,5} {(p.AllZero ? "(all coefficients zero)" : p.InnerMacroF1.ToString("F4")),15}" +
-                        (cvd ? $" {p.CvMacroF1,19:F4}" : ""));
-                Console.WriteLine(doc.CChoice is { } how
-                    ? $"C = {doc.C:G4} chosen from the sweep: {how.Rule}{(doc.Task == "binary" ? " (F1 of class 1, a binary task)" : "")}; --c fixes C instead"
+                    Console.WriteLine($"{p.C,9:G4} {p.SelectedAudio,6} {p.SelectedText,5} {(p.AllZero ? "(all coefficients zero)" : (binary ? p.InnerF1Class1 : p.InnerMacroF1)?.ToString("F4")),16}" +
+                        (cvd ? $" {(binary ? p.CvF1Class1 : p.CvMacroF1),21:F4}" : ""));
+                Console.WriteLine(doc.CChoice is { } how ? $"C = {doc.C:G4} chosen from the sweep: {Chosen(doc, how)}; --c fixes C instead"
                     : $"C = {doc.C:G4} from --c; the sweep is only reported (without --c it chooses C)");
             }
             Console.WriteLine($"{doc.SelectedFeatures.Length} audio tokens selected → {Path.GetFullPath(path)}");
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>Which branch of the rule chose C: the best F1 inside the token range, or, with no C inside it, the closest count.</summary>
+    private static string Chosen(SelectionFile doc, SelectionFile.CChoiceRule how)
+    {
+        int kept = doc.Sweep!.First(p => p.C == doc.C).SelectedAudio;
+        if (how.MinSelected is not int min || how.MaxSelected is not int max || (kept >= min && kept <= max))
+            return how.Rule + (doc.Task == "binary" ? " (F1 of class 1, a binary task)" : "");
+        string range = min == max ? $"{min}" : $"{min}–{max}";
+        return $"no C keeps {range} selected tokens, so the C whose count ({kept}) is closest to that range (rule: {how.Rule})";
     }
 
     internal static Option<int?> NumLabelsOption() =>

@@ -15,6 +15,8 @@ public sealed record ExperimentOptions
     public ExperimentPreset Preset { get; init; } = ExperimentPreset.Paper;
     /// <summary>Overrides the preset's seeds.</summary>
     public int[]? Seeds { get; init; }
+    /// <summary>Overrides the preset's <see cref="ExperimentPreset.MaxLength"/> (tokens per sample, BOS included).</summary>
+    public int? MaxLength { get; init; }
     /// <summary>Overrides the preset's <see cref="ExperimentPreset.MetricForBestModel"/>.</summary>
     public string? MetricForBestModel { get; init; }
     public string? AudioRoot { get; init; }

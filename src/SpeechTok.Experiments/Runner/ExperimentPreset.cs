@@ -27,8 +27,9 @@ public sealed record ExperimentPreset
     public int LoraRank { get; init; } = FinetuneDefaults.LoraRank;
     public float LoraAlpha { get; init; } = FinetuneDefaults.LoraAlpha;
     public int MaxLength { get; init; } = SampleSerializer.DefaultMaxLength;
-    /// <summary>How messages name <see cref="MaxLength"/> (pre-training and fine-tuning refuse one that cuts every audio token).</summary>
-    public string MaxLengthField => $"preset '{Name}' max length";
+    /// <summary>How messages name <see cref="MaxLength"/> (pre-training and fine-tuning refuse one that cuts every audio token):
+    /// <c>experiment --max-length</c>, whose default is the preset's.</summary>
+    public string MaxLengthField => SampleSerializer.MaxLengthOption;
     /// <summary>Fine-tuning's <see cref="FinetuneOptions.MetricForBestModel"/>; null = the method's choice for the task.</summary>
     public string? MetricForBestModel { get; init; }
     /// <summary>C values swept by the L1 selection (0.002 to 0.53 in steps of ×1.25); the one used is chosen on the inner split (see <see cref="CChoice"/>).</summary>

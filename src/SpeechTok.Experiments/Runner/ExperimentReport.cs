@@ -37,7 +37,7 @@ internal static class ExperimentReport
         }
         var best = results.Systems.Where(s => s.ConfusionMatrix != null).OrderByDescending(s => s.MacroF1).FirstOrDefault();
         if (best != null)
-            Save("confusion.svg", $"Confusion matrix of the best system ({best.System}, bagged, test)",
+            Save("confusion.svg", $"Confusion matrix of the best fine-tuned system ({best.System}, bagged, test; the baselines keep no predictions)",
                 Plot.ConfusionMatrix(best, classNames));
         foreach (var system in new[] { "audio-lasso", "text-only-llm" })
             if (FinetuneCurves(ctx, system) is { } series)

@@ -5,6 +5,7 @@ using SpeechTok.Codec.Builtin;
 using SpeechTok.Codec.Store;
 using SpeechTok.Evaluation;
 using SpeechTok.IO;
+using SpeechTok.Lm.Serialization;
 using SpeechTok.Selection;
 using SpeechTok.Tensors;
 using SpeechTok.Training;
@@ -48,6 +49,8 @@ public static class ExperimentRunner
         if (systems.Count == 0) throw new SpeechTokException($"--systems lists no system (expected some of {string.Join(", ", Systems)})");
         UtteranceEncoders.Load(o.AudioEncoder); // an unknown --audio-encoder fails now, not after the baselines
         var preset = o.Seeds is { } seeds ? o.Preset with { Seeds = seeds } : o.Preset;
+        if (o.MaxLength is int maxLength)
+            preset = maxLength >= 2 ? preset with { MaxLength = maxLength } : throw new SpeechTokException($"{SampleSerializer.MaxLengthOption} {maxLength}: must be at least 2 (BOS and one token)");
         FinetuneOptions.CheckSeeds(preset.Seeds);
         Threading.Threads = Math.Max(1, o.Threads);
 
@@ -232,7 +235,7 @@ public static class ExperimentRunner
                     else
                     {
                         doc = SelectionRunner.Run(Select(which, store.CodebookSize) with { SweepC = preset.SweepC, ChooseC = preset.TokenTarget }, s => store.TryGet(s));
-                        log($"selection {which}: C = {doc.C} → {doc.Counts!.SelectedAudio} audio tokens, inner F1 {doc.InnerSplit!.MacroF1}");
+                        log($"selection {which}: C = {doc.C:G4} → {doc.Counts!.SelectedAudio} audio tokens, inner F1 {doc.InnerSplit!.MacroF1:F4}");
                     }
                     (doc with { CodesTokenizer = store.TokenizerIdentity }).Save(path);
                     return 0;

@@ -337,8 +337,14 @@ public sealed class RunnerTests : IDisposable
         Assert.False(Directory.Exists(o.Out));
         // A preset max length past the model's context (it trained positions the model never learned, silently).
         Assert.EndsWith($"sequences of up to {TinyLm.Context + 1} tokens exceed the model's max_position_embeddings {TinyLm.Context} (positions it was never trained on); "
-            + $"use a preset 'tiny' max length of at most {TinyLm.Context}",
+            + $"use a --max-length of at most {TinyLm.Context}",
             Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Preset = Tiny with { MaxLength = TinyLm.Context + 1 } })).Message);
+        // … and `experiment --max-length` overrides the preset's, in both directions
+        Assert.EndsWith($"use a --max-length of at most {TinyLm.Context}",
+            Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { MaxLength = TinyLm.Context + 1 })).Message);
+        Assert.EndsWith($"use a --max-length of at most {TinyLm.Context}",
+            Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Preset = Tiny with { MaxLength = TinyLm.Context + 1 }, MaxLength = TinyLm.Context + 2 })).Message);
+        Assert.Equal("--max-length 1: must be at least 2 (BOS and one token)", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { MaxLength = 1 })).Message);
         Assert.False(Directory.Exists(o.Out));
     }
 

@@ -476,16 +476,16 @@ public sealed class OptionValidationTests
             "--num-labels", "2", "--out", Path.Combine(d.Dir, "s.json")); // the primary name (HF num_labels); --num-classes is the alias
         Assert.True(code == 0, err);
         var lines = stdout.TrimEnd().Split('\n');
-        Assert.Equal("        C  audio  text  inner macro-F1", lines[0]);
+        Assert.Equal("        C  audio  text  inner F1 class 1", lines[0]); // a binary task: the score the choice uses
         Assert.Matches(@"^ +0\.001 +0 +0 +\(all coefficients zero\)$", lines[1]);
         Assert.Matches(@"^ +1 +\d+ +\d+ +[01]\.\d{4}$", lines[2]);
         Assert.Equal("C = 1 from --c; the sweep is only reported (without --c it chooses C)", lines[3]);
         Assert.Contains("audio tokens selected", lines[4]);
         (code, stdout, err) = CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-2", "--sweep-c", "0.001,1", "--cv", "3",
-            "--out", Path.Combine(d.Dir, "s.json"));
+            "--min-tokens", "1", "--max-token-share", "1", "--out", Path.Combine(d.Dir, "s.json")); // a range C = 1 falls in: the best-F1 branch
         Assert.True(code == 0, err);
         lines = stdout.TrimEnd().Split('\n');
-        Assert.Equal("        C  audio  text  inner macro-F1  3-fold CV macro-F1", lines[0]);
+        Assert.Equal("        C  audio  text  inner F1 class 1  3-fold CV F1 class 1", lines[0]);
         Assert.Matches(@"^ +1 +\d+ +\d+ +[01]\.\d{4} +[01]\.\d{4}$", lines[2]);
         Assert.StartsWith("C = 1 chosen from the sweep: best 3-fold CV F1 among C with", lines[3]);
     }
@@ -505,9 +505,15 @@ public sealed class OptionValidationTests
         Assert.Equal(new SelectionFile.CChoiceRule { Rule = "best inner-split F1 among C with 16 selected tokens (else the C closest to that range)",
             MinTokens = 16, MaxTokenShare = 0.01, MinSelected = 16, MaxSelected = 16, Required = false }, doc.CChoice);
         var lines = stdout.TrimEnd().Split('\n');
-        Assert.Equal($"C = {doc.C} chosen from the sweep: {doc.CChoice!.Rule} (F1 of class 1, a binary task); --c fixes C instead", lines[^2]);
+        // no C keeps exactly 16 tokens here: the line says the fallback chose, not the best F1
+        int kept = doc.Sweep!.Single(p => p.C == doc.C).SelectedAudio;
+        Assert.NotEqual(16, kept);
+        Assert.Equal($"C = {doc.C} chosen from the sweep: no C keeps 16 selected tokens, so the C whose count ({kept}) is closest to that range "
+            + $"(rule: {doc.CChoice!.Rule}); --c fixes C instead", lines[^2]);
         Assert.Equal("error: --sweep-c is empty; give comma-separated C values, e.g. 0.01,0.03,0.1",
             CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--sweep-c", ",", "--out", path).Err.Trim());
+        Assert.Equal("error: --sweep-c '0.3,1,0.30': C = 0.3 is listed twice; list distinct values",
+            CliRunner.Run("select", "--manifest", d.Manifest, "--codes", d.Codes, "--sweep-c", "0.3,1,0.30", "--out", path).Err.Trim());
     }
 
     /// <summary>A `select --random` drawn without --codes (among every code of every layer) on a tokenizer using few codes held
