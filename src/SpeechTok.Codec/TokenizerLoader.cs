@@ -34,7 +34,7 @@ public static class TokenizerLoader
     public static int NumQuantizers(string dir)
     {
         dir = RequireFolder(dir);
-        return BuiltinTokenizer.IsBuiltinFolder(dir) ? BuiltinTokenizer.ReadConfig(dir).NumQuantizers
+        return BuiltinTokenizer.IsBuiltinFolder(dir) ? BuiltinTokenizerConfig.LoadFrom(dir).NumQuantizers
             : SpeechTokenizer.SpeechTokenizerConfig.Load(Path.Combine(dir, "config.json")).NQ;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SpeechTok.Evaluation;
+using SpeechTok.IO;
 using SpeechTok.Lm.Model;
 using SpeechTok.Tensors;
 using SpeechTok.Tensors.IO;
@@ -32,8 +33,7 @@ public static class FullModel
             .Append((ScoreKey, Checkpoint.Alias(score, numLabels, h)));
         SafeTensors.Save(Path.Combine(dir, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
 
-        string src = Path.Combine(baseModel, ConfigFile);
-        var config = JsonNode.Parse(File.ReadAllText(src))!.AsObject();
+        var config = ArtifactJson.ReadObject(Path.Combine(baseModel, ConfigFile));
         string arch = weights.Config.Architecture;
         config["architectures"] = new JsonArray((arch.EndsWith("ForCausalLM") ? arch[..^"ForCausalLM".Length] : arch.Replace("Model", "")) + "ForSequenceClassification");
         config["vocab_size"] = v;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SpeechTok.IO;
 
 namespace SpeechTok.Training;
 
@@ -14,8 +15,6 @@ public sealed record LmEvalResult(double Nats, long Tokens, long Bytes)
     /// <summary>exp(mean loss per token): depends on the tokenizer.</summary>
     public double Perplexity => Math.Exp(MeanLoss);
 
-    public JsonObject ToJson() => new()
-    {
-        ["bits_per_byte"] = BitsPerByte, ["perplexity"] = Perplexity, ["loss"] = MeanLoss, ["tokens"] = Tokens, ["bytes"] = Bytes,
-    };
+    /// <summary>The numbers as <see cref="LmHeldOut"/>'s JSON object.</summary>
+    public JsonObject ToJson() => ArtifactJson.ToNode(LmHeldOut.Of(this));
 }

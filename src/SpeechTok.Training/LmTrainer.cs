@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using SpeechTok.Lm.Model;
 using SpeechTok.Lm.Tokenization;
@@ -36,11 +37,11 @@ public static class LmTrainer
             if (initFolder == dir) throw new SpeechTokException($"--out {dir} is the --init-from model's folder: write the continued model elsewhere");
             init.CheckSequenceLength(o.SeqLen, "--seq-len");
         }
-        var corpus = CorpusJson(spec);
+        var corpus = LmCorpusInfo.Of(spec);
         string? initSha = initFolder != null ? ModelSha256(initFolder) : null;
         var run = new LmRun
         {
-            Options = o, TrainSha256 = corpus["train_sha256"]!.GetValue<string>(), ValidSha256 = corpus["valid_sha256"]!.GetValue<string>(), InitSha256 = initSha,
+            Options = o, TrainSha256 = corpus.TrainSha256, ValidSha256 = corpus.ValidSha256, InitSha256 = initSha,
             Kernels = KernelPath.Name,
         };
         var recorded = CheckRun(dir, run);
@@ -104,11 +105,7 @@ public static class LmTrainer
         LmEvalResult Eval(long at)
         {
             var r = LmEvaluation.Evaluate(model, valid, o.SeqLen, o.EvalBatchSize, $"lm train: held-out evaluation at step {at}");
-            if (!metrics!.HasEval(at)) metrics.Write(new JsonObject
-            {
-                ["type"] = "eval", ["step"] = at, ["loss"] = r.MeanLoss, ["bits_per_byte"] = r.BitsPerByte, ["perplexity"] = r.Perplexity,
-                ["tokens"] = r.Tokens, ["bytes"] = r.Bytes,
-            });
+            if (!metrics!.HasEval(at)) metrics.Write(LmEvalLine.Of(at, r));
             log?.Invoke($"step {at}: held-out loss {r.MeanLoss:F4}, {r.BitsPerByte:F4} bits/byte, perplexity {r.Perplexity:F1}");
             return r;
         }
@@ -163,10 +160,9 @@ public static class LmTrainer
                 {
                     if (!double.IsFinite(norm)) throw new SpeechTokException($"lm train: gradient norm is {norm} at step {step} (lower --lr, or check the data)");
                     meter.Trained(step, loss, opt.Lr, norm);
-                    metrics!.Write(new JsonObject
+                    metrics!.Write(new LmTrainLine
                     {
-                        ["type"] = "train", ["step"] = step, ["loss"] = loss, ["lr"] = opt.Lr, ["grad_norm"] = norm, ["tokens"] = step * o.TokensPerStep,
-                        ["seconds"] = sessionStart + meter.Elapsed.TotalSeconds,
+                        Step = step, Loss = loss, Lr = opt.Lr, GradNorm = norm, Tokens = step * o.TokensPerStep, Seconds = sessionStart + meter.Elapsed.TotalSeconds,
                     });
                 },
                 EvalDue = step => step % o.EvalEvery == 0 || step == o.MaxSteps,
@@ -202,14 +198,6 @@ public static class LmTrainer
             metrics?.Dispose();
         }
     }
-
-    private static JsonObject CorpusJson(LmTrainSpec spec) => new()
-    {
-        ["train_sha256"] = TextCorpus.Sha256(spec.Train), ["valid_sha256"] = TextCorpus.Sha256(spec.Valid),
-        ["train_documents"] = spec.Train.Count, ["valid_documents"] = spec.Valid.Count,
-        ["train_bytes"] = spec.Train.Sum(d => d.Bytes), ["valid_bytes"] = spec.Valid.Sum(d => d.Bytes),
-        ["valid_files"] = new JsonArray(spec.Valid.Select(d => (JsonNode)d.Name).ToArray()),
-    };
 
     /// <summary>
     /// A run folder belongs to one corpus and one set of weight-determining options: a different command is refused,
@@ -258,8 +246,8 @@ public static class LmTrainer
                     ["tokenizer_class"] = "PreTrainedTokenizerFast", ["bos_token"] = BpeTrainer.Bos, ["eos_token"] = BpeTrainer.Eos,
                     ["model_max_length"] = o.SeqLen, ["clean_up_tokenization_spaces"] = false,
                 });
-                var line = new JsonObject { ["type"] = "tokenizer", ["step"] = 0, ["seconds"] = s, ["distinct_words"] = words.Count, ["merges"] = merges.Count };
-                AtomicFile.WriteAllText(Path.Combine(dir, MetricsFile), line.ToJsonString() + "\n"); // nothing earlier holds without this tokenizer
+                var line = new LmTokenizerLine { Step = 0, Seconds = s, DistinctWords = words.Count, Merges = merges.Count };
+                AtomicFile.WriteAllText(Path.Combine(dir, MetricsFile), line.ToJson() + "\n"); // nothing earlier holds without this tokenizer
                 RunFiles.WriteJson(path, json);
             };
         }
@@ -331,21 +319,19 @@ public static class LmTrainer
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(all.ToArray()));
     }
 
-    private static void WriteSummary(string dir, LmTrainSpec spec, JsonObject corpus, LlamaConfig c, string? initSha, LmEvalResult heldOut, long steps,
-        double seconds, long parameterCount, JsonArray evalCurve)
+    private static void WriteSummary(string dir, LmTrainSpec spec, LmCorpusInfo corpus, LlamaConfig c, string? initSha, LmEvalResult heldOut, long steps,
+        double seconds, long parameterCount, IReadOnlyList<LmEvalLine> evalCurve)
     {
         var o = spec.Options;
-        var summary = new JsonObject
+        new LmTrainingSummary
         {
-            ["format"] = "speechtok-lm-training", ["format_version"] = RunFiles.FormatVersion,
-            ["held_out"] = heldOut.ToJson(), ["steps"] = steps, ["tokens_seen"] = steps * o.TokensPerStep, ["wall_seconds"] = seconds,
-            ["parameters"] = parameterCount, ["vocab_size"] = c.VocabSize, ["options"] = ArtifactJson.ToNode(o), ["command_line"] = spec.CommandLine,
-            ["init"] = o.InitFrom != null
+            HeldOut = LmHeldOut.Of(heldOut), Steps = steps, TokensSeen = steps * o.TokensPerStep, WallSeconds = seconds,
+            Parameters = parameterCount, VocabSize = c.VocabSize, Options = o, CommandLine = spec.CommandLine,
+            Init = o.InitFrom != null
                 ? $"continued from {o.InitFrom} (sha256 {initSha} over config.json, tokenizer.json and the safetensors files)"
                 : "normal(0, 0.02); o_proj, down_proj normal(0, 0.02/sqrt(2*layers)); norm weights 1",
-            ["corpus"] = corpus.DeepClone(), ["eval_curve"] = evalCurve,
-        };
-        RunFiles.WriteJson(Path.Combine(dir, SummaryFile), summary);
+            Corpus = corpus, EvalCurve = evalCurve,
+        }.Save(Path.Combine(dir, SummaryFile));
         string origin = o.InitFrom != null
             ? $"""
                 A Llama-architecture causal language model: continued pre-training of `{o.InitFrom}` (sha256 {initSha}) by
@@ -365,7 +351,7 @@ public static class LmTrainer
             Held-out ({spec.Valid.Count} documents: {string.Join(", ", spec.Valid.Select(d => d.Name))}):
             **{heldOut.BitsPerByte:F4} bits per byte**, perplexity {heldOut.Perplexity:F2} per token ({heldOut.Tokens:N0} tokens, {heldOut.Bytes:N0} bytes).
 
-            Training: {spec.Train.Count} documents ({spec.Train[0].Name} … {spec.Train[^1].Name}; {corpus["train_bytes"]} bytes, sha256 {corpus["train_sha256"]}), {steps} steps of
+            Training: {spec.Train.Count} documents ({spec.Train[0].Name} … {spec.Train[^1].Name}; {corpus.TrainBytes} bytes, sha256 {corpus.TrainSha256}), {steps} steps of
             {o.TokensPerStep:N0} tokens, AdamW lr {o.Lr} → {o.MinLr} (warm-up {o.WarmupSteps}, cosine), weight decay {o.WeightDecay}, seed {o.Seed};
             {seconds:F0} s wall time. Command: `{spec.CommandLine}`. Details in training_metrics.json and metrics.jsonl.
 
@@ -390,47 +376,62 @@ public static class LmTrainer
         }
     }
 
-    /// <summary>metrics.jsonl, one JSON object per line; on resume, lines after the checkpoint's step are dropped (they will be redone).</summary>
+    /// <summary>
+    /// metrics.jsonl, one <see cref="LmMetricsLine"/> per line; on resume, lines after the checkpoint's step are dropped (they
+    /// will be redone), and so is a last line that a kill cut short (no newline, not JSON). Any other line that does not
+    /// read is an error naming the file and line, not skipped: the file is rewritten with the kept lines only, so a skipped
+    /// line would be lost.
+    /// </summary>
     private sealed class MetricsLog : IDisposable
     {
         private readonly StreamWriter _writer;
-        private readonly JsonArray _evals = [];
+        private readonly List<LmEvalLine> _evals;
 
-        private MetricsLog(string path, IEnumerable<string> kept)
+        private MetricsLog(string path, IReadOnlyList<(string Text, LmMetricsLine Line)> kept)
         {
-            var text = string.Concat(kept.Select(l => l + "\n"));
-            AtomicFile.WriteAllText(path, text);
-            foreach (var l in kept)
-                if (JsonNode.Parse(l) is JsonObject { } o && o["type"]?.GetValue<string>() == "eval") _evals.Add(o);
+            AtomicFile.WriteAllText(path, string.Concat(kept.Select(l => l.Text + "\n"))); // as they were, byte for byte
+            _evals = [.. kept.Select(l => l.Line).OfType<LmEvalLine>()];
             _writer = new StreamWriter(path, append: true) { AutoFlush = true };
         }
 
         public static MetricsLog Open(string path, long keepUpTo)
         {
-            var kept = new List<string>();
+            var kept = new List<(string, LmMetricsLine)>();
             if (File.Exists(path))
             {
-                foreach (var l in File.ReadAllLines(path))
+                var lines = File.ReadAllText(path).Split('\n'); // the last one is what follows the last newline: empty, or torn
+                for (int i = 0; i < lines.Length; i++)
                 {
-                    if (string.IsNullOrWhiteSpace(l)) continue;
-                    JsonNode? n;
-                    try { n = JsonNode.Parse(l); }
-                    catch (System.Text.Json.JsonException) { continue; } // a line torn by a kill: redone anyway
-                    if (n is JsonObject o && o["step"] is { } s && s.GetValue<long>() <= keepUpTo) kept.Add(l);
+                    if (string.IsNullOrWhiteSpace(lines[i])) continue;
+                    LmMetricsLine line;
+                    try { line = LmMetricsLine.Parse(lines[i]); }
+                    catch (JsonException) when (i == lines.Length - 1 && !IsJson(lines[i])) { continue; } // cut short by a kill: redone anyway
+                    catch (JsonException e) { throw new SpeechTokException($"{path}:{i + 1}: invalid metrics line ({e.Message})", e); }
+                    if (line.Step <= keepUpTo) kept.Add((lines[i], line));
                 }
             }
             return new MetricsLog(path, kept);
         }
 
-        public void Write(JsonObject line)
+        private static bool IsJson(string text)
         {
-            _writer.WriteLine(line.ToJsonString());
-            if (line["type"]?.GetValue<string>() == "eval") _evals.Add(line.DeepClone());
+            try
+            {
+                JsonDocument.Parse(text).Dispose();
+                return true;
+            }
+            catch (JsonException) { return false; }
         }
 
-        public bool HasEval(long step) => _evals.Any(e => e!["step"]!.GetValue<long>() == step);
+        public void Write(LmMetricsLine line)
+        {
+            _writer.WriteLine(line.ToJson());
+            if (line is LmEvalLine e) _evals.Add(e);
+        }
 
-        public JsonArray EvalCurve() => (JsonArray)_evals.DeepClone();
+        public bool HasEval(long step) => _evals.Any(e => e.Step == step);
+
+        public IReadOnlyList<LmEvalLine> EvalCurve() => [.. _evals];
 
         public void Dispose() => _writer.Dispose();
     }

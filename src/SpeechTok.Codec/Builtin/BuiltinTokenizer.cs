@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Audio.Features;
 using SpeechTok.Tensors;
@@ -19,7 +17,7 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
 {
     public const string Format = "speechtok-builtin-tokenizer";
     public const int FormatVersion = 2;
-    public const string ConfigFile = "config.json", CodebooksFile = "codebooks.safetensors", UsageFile = "usage.json";
+    public const string ConfigFile = BuiltinTokenizerConfig.FileName, CodebooksFile = "codebooks.safetensors", UsageFile = BuiltinTokenizerUsage.FileName;
     /// <summary>Weight of each prosody dim after standardisation: the 4 prosody dims then carry as much variance as the 80 content dims.</summary>
     private static readonly float ProsodyWeight = MathF.Sqrt((float)BuiltinFeatures.ContentDims / BuiltinFeatures.ProsodyDims);
 
@@ -165,7 +163,7 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
         double h = 0;
         foreach (var c in counts)
             if (c > 0) { double p = (double)c / codes.Length; h -= p * Math.Log(p); }
-        return new LayerUsage(layer, k, counts.Count(c => c > 0), Math.Exp(h));
+        return new LayerUsage { Layer = layer, Size = k, Used = counts.Count(c => c > 0), Perplexity = Math.Exp(h) };
     }
 
     /// <summary>Writes the folder; config.json (the marker <see cref="TokenizerLoader"/> looks for) goes last, so a half-written folder is never taken for a tokenizer.</summary>
@@ -179,108 +177,39 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
         };
         for (int q = 0; q < _codebooks.Length; q++) tensors.Add(($"codebook.{q}", Tensor.FromData(_codebooks[q], LayerSize(q), BuiltinFeatures.Dim)));
         SafeTensors.Save(Path.Combine(dir, CodebooksFile), tensors, new Dictionary<string, string> { ["format"] = Format });
-        var usage = new JsonObject
-        {
-            ["fit_frames"] = FitFrames,
-            ["layers"] = new JsonArray(Usage.Select(u => (JsonNode)new JsonObject
-            {
-                ["layer"] = u.Layer, ["size"] = u.Size, ["used"] = u.Used, ["used_fraction"] = u.UsedFraction, ["perplexity"] = u.Perplexity,
-            }).ToArray()),
-        };
-        AtomicFile.WriteAllText(Path.Combine(dir, UsageFile), usage.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        var config = new JsonObject
-        {
-            ["format"] = Format,
-            ["format_version"] = FormatVersion,
-            ["sample_rate"] = SampleRate,
-            ["hop_length"] = HopLength,
-            ["n_fft"] = BuiltinFeatures.NFft,
-            ["n_mels"] = BuiltinFeatures.NMels,
-            ["feature_dim"] = BuiltinFeatures.Dim,
-            ["num_quantizers"] = NumQuantizers,
-            ["codebook_size"] = CodebookSize,
-            ["layer_sizes"] = new JsonArray(Enumerable.Range(0, NumQuantizers).Select(q => (JsonNode)LayerSize(q)).ToArray()),
-            ["seed"] = Seed,
-        };
-        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        new BuiltinTokenizerUsage { FitFrames = FitFrames, Layers = Usage }.Save(Path.Combine(dir, UsageFile));
+        BuiltinTokenizerConfig.Of(CodebookSize, Enumerable.Range(0, NumQuantizers).Select(LayerSize).ToArray(), Seed).Save(dir);
     }
 
-    /// <summary>True when <paramref name="dir"/> holds a built-in tokenizer's config.json.</summary>
-    public static bool IsBuiltinFolder(string dir)
-    {
-        var cfg = Path.Combine(dir, ConfigFile);
-        if (!File.Exists(cfg)) return false;
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(cfg));
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String && f.GetString() == Format;
-        }
-        catch (JsonException) { return false; }
-    }
-
-    /// <summary>The RVQ layers, codebook size and seed from a built-in tokenizer folder's config.json (its codebooks are not read).</summary>
-    internal static (int NumQuantizers, int CodebookSize, int Seed) ReadConfig(string dir)
-    {
-        var cfgPath = Path.Combine(dir, ConfigFile);
-        if (!File.Exists(cfgPath)) throw new SpeechTokException($"{dir}: no {ConfigFile}; not a built-in tokenizer folder (fit one with `speechtok tokenizer fit`)");
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(cfgPath));
-            var root = doc.RootElement;
-            if (root.GetProperty("format").GetString() != Format) throw new SpeechTokException($"{cfgPath}: 'format' is not '{Format}'");
-            int version = root.GetProperty("format_version").GetInt32();
-            if (version != FormatVersion) throw new SpeechTokException($"{cfgPath}: format_version {version} is not supported (this build reads {FormatVersion})");
-            int dim = root.GetProperty("feature_dim").GetInt32();
-            if (dim != BuiltinFeatures.Dim || root.GetProperty("hop_length").GetInt32() != BuiltinFeatures.Hop || root.GetProperty("n_mels").GetInt32() != BuiltinFeatures.NMels)
-                throw new SpeechTokException($"{cfgPath}: feature settings (dim {dim}) differ from this build's ({BuiltinFeatures.Dim}); refit the tokenizer");
-            return (root.GetProperty("num_quantizers").GetInt32(), root.GetProperty("codebook_size").GetInt32(), root.GetProperty("seed").GetInt32());
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new SpeechTokException($"{cfgPath}: malformed built-in tokenizer config ({e.Message})", e);
-        }
-    }
+    /// <summary>True when <paramref name="dir"/> holds a built-in tokenizer's config.json (its format tag; the rest is checked on load).</summary>
+    public static bool IsBuiltinFolder(string dir) => ArtifactJson.IsTagged(Path.Combine(dir, ConfigFile), BuiltinTokenizerConfig.Kind);
 
     public static BuiltinTokenizer Load(string dir)
     {
-        var (nq, size, seed) = ReadConfig(dir);
+        var config = BuiltinTokenizerConfig.LoadFrom(dir);
         var cbPath = Path.Combine(dir, CodebooksFile);
         if (!File.Exists(cbPath)) throw new SpeechTokException($"{cbPath}: missing (the tokenizer folder is incomplete)");
         float[] mean, scale;
         float[][] books;
         using (var t = SafeTensors.Open(cbPath))
         {
-            float[] Get(string name, int rows, int cols)
+            float[] Get(string name, params int[] expected)
             {
                 if (!t.Contains(name)) throw new SpeechTokException($"{cbPath}: tensor '{name}' is missing");
                 var shape = t.ShapeOf(name);
-                bool ok = rows < 0 ? shape.Length == 1 && shape[0] == cols : shape.Length == 2 && shape[1] == cols && shape[0] >= 1 && shape[0] <= size;
-                if (!ok) throw new SpeechTokException($"{cbPath}: tensor '{name}' has shape [{string.Join(",", shape)}], expected {(rows < 0 ? $"[{cols}]" : $"[1..{size}, {cols}]")}");
+                if (!shape.SequenceEqual(expected))
+                    throw new SpeechTokException($"{cbPath}: tensor '{name}' has shape [{string.Join(",", shape)}], expected [{string.Join(",", expected)}]"
+                        + (expected.Length == 2 ? $" ({ConfigFile}'s layer_sizes)" : ""));
                 using var v = t.Get(name);
                 return v.ToArray();
             }
-            mean = Get("feature_mean", -1, BuiltinFeatures.Dim);
-            scale = Get("feature_scale", -1, BuiltinFeatures.Dim);
-            books = Enumerable.Range(0, nq).Select(q => Get($"codebook.{q}", 0, BuiltinFeatures.Dim)).ToArray();
+            mean = Get("feature_mean", BuiltinFeatures.Dim);
+            scale = Get("feature_scale", BuiltinFeatures.Dim);
+            books = Enumerable.Range(0, config.NumQuantizers).Select(q => Get($"codebook.{q}", config.LayerSizes[q], BuiltinFeatures.Dim)).ToArray();
         }
-        var usage = new List<LayerUsage>();
-        int fitFrames = 0;
         var usagePath = Path.Combine(dir, UsageFile);
-        if (File.Exists(usagePath))
-        {
-            try
-            {
-                using var u = JsonDocument.Parse(File.ReadAllBytes(usagePath));
-                fitFrames = u.RootElement.GetProperty("fit_frames").GetInt32();
-                foreach (var l in u.RootElement.GetProperty("layers").EnumerateArray())
-                    usage.Add(new LayerUsage(l.GetProperty("layer").GetInt32(), l.GetProperty("size").GetInt32(), l.GetProperty("used").GetInt32(), l.GetProperty("perplexity").GetDouble()));
-            }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-            {
-                throw new SpeechTokException($"{usagePath}: malformed usage report ({e.Message})", e);
-            }
-        }
-        return new BuiltinTokenizer(mean, scale, books, size, seed, usage, fitFrames);
+        var usage = File.Exists(usagePath) ? BuiltinTokenizerUsage.Load(usagePath) : null;
+        return new BuiltinTokenizer(mean, scale, books, config.CodebookSize, config.Seed, usage?.Layers ?? [], usage?.FitFrames ?? 0);
     }
 
     /// <summary>Collects frames with a stride that doubles whenever the pool exceeds twice its budget, so memory stays bounded and the kept set depends only on the input order.</summary>

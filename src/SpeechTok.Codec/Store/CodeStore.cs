@@ -3,8 +3,6 @@ using SpeechTok.IO;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace SpeechTok.Codec.Store;
 
@@ -21,7 +19,7 @@ public sealed class CodeStore : IDisposable
 {
     public const string Format = "speechtok-codes";
     public const int FormatVersion = 3;
-    public const string MetaFile = "store.json", DataFile = "codes.bin";
+    public const string MetaFile = CodeStoreFile.FileName, DataFile = "codes.bin";
     private static ReadOnlySpan<byte> Magic => "STC3"u8;
     private const int FixedHeader = 4 + 4 + 2; // magic, record length, key length
     private const int SampleHeader = 2 + 4 + 8 + 8 + 8; // layers, frames, content, stamp, names (after the key)
@@ -99,9 +97,9 @@ public sealed class CodeStore : IDisposable
     public static CodeStore Open(string dir)
     {
         dir = Path.GetFullPath(dir);
-        var (identity, nq, k, mixdown) = ReadMeta(dir);
+        var meta = CodeStoreFile.LoadFrom(dir);
         if (!File.Exists(Path.Combine(dir, DataFile))) throw new SpeechTokException($"{Path.Combine(dir, DataFile)}: missing (the code store is incomplete)");
-        return new CodeStore(dir, identity, nq, k, mixdown, writable: false);
+        return new CodeStore(dir, meta.Tokenizer, meta.NumQuantizers, meta.CodebookSize, meta.Mixdown, writable: false);
     }
 
     /// <summary>
@@ -114,28 +112,15 @@ public sealed class CodeStore : IDisposable
         if (codebookSize > 65536) throw new SpeechTokException($"codebook size {codebookSize} does not fit the store's uint16 codes");
         if (File.Exists(Path.Combine(dir, MetaFile)))
         {
-            var (identity, nq, k, mix) = ReadMeta(dir);
-            if (identity != tokenizerIdentity)
-                throw new SpeechTokException($"{Path.Combine(dir, MetaFile)}: this store holds codes of tokenizer {identity}, not {tokenizerIdentity}; use another --out folder (codes of two tokenizers are never mixed)");
-            if (nq != numQuantizers || k != codebookSize)
-                throw new SpeechTokException($"{Path.Combine(dir, MetaFile)}: store has {nq} layers × {k} codes, the tokenizer {numQuantizers} × {codebookSize}");
-            if (mix != mixdown)
-                throw new SpeechTokException($"{Path.Combine(dir, MetaFile)}: this store's codes were made {(mix ? "with" : "without")} --mixdown; run with the same setting or use another --out folder");
+            var meta = CodeStoreFile.LoadFrom(dir);
+            if (meta.Tokenizer != tokenizerIdentity)
+                throw new SpeechTokException($"{Path.Combine(dir, MetaFile)}: this store holds codes of tokenizer {meta.Tokenizer}, not {tokenizerIdentity}; use another --out folder (codes of two tokenizers are never mixed)");
+            if (meta.NumQuantizers != numQuantizers || meta.CodebookSize != codebookSize)
+                throw new SpeechTokException($"{Path.Combine(dir, MetaFile)}: store has {meta.NumQuantizers} layers × {meta.CodebookSize} codes, the tokenizer {numQuantizers} × {codebookSize}");
+            if (meta.Mixdown != mixdown)
+                throw new SpeechTokException($"{Path.Combine(dir, MetaFile)}: this store's codes were made {(meta.Mixdown ? "with" : "without")} --mixdown; run with the same setting or use another --out folder");
         }
-        else
-        {
-            var meta = new JsonObject
-            {
-                ["format"] = Format,
-                ["format_version"] = FormatVersion,
-                ["tokenizer"] = tokenizerIdentity,
-                ["num_quantizers"] = numQuantizers,
-                ["codebook_size"] = codebookSize,
-                ["mixdown"] = mixdown,
-                ["data_file"] = DataFile,
-            };
-            AtomicFile.WriteAllText(Path.Combine(dir, MetaFile), meta.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        }
+        else new CodeStoreFile { Tokenizer = tokenizerIdentity, NumQuantizers = numQuantizers, CodebookSize = codebookSize, Mixdown = mixdown, DataFile = DataFile }.Save(dir);
         var store = new CodeStore(dir, tokenizerIdentity, numQuantizers, codebookSize, mixdown, writable: true);
         // A compaction killed before its rename leaves its temp file; holding the write handle, no other writer is at work.
         foreach (var stale in System.IO.Directory.EnumerateFiles(dir, $".{DataFile}.*.tmp")) File.Delete(stale);
@@ -147,28 +132,6 @@ public sealed class CodeStore : IDisposable
     {
         if (identity != TokenizerIdentity)
             throw new SpeechTokException($"{Path.Combine(Directory, MetaFile)}: codes are from tokenizer {TokenizerIdentity}, expected {identity}");
-    }
-
-    private static (string Identity, int Nq, int K, bool Mixdown) ReadMeta(string dir)
-    {
-        var path = Path.Combine(dir, MetaFile);
-        if (!File.Exists(path)) throw new SpeechTokException($"{path}: missing; '{dir}' is not a code store (create one with `speechtok tokenize`)");
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            var r = doc.RootElement;
-            if (r.GetProperty("format").GetString() != Format) throw new SpeechTokException($"{path}: 'format' is not '{Format}'");
-            int v = r.GetProperty("format_version").GetInt32();
-            if (v is 1 or 2)
-                throw new SpeechTokException($"{path}: format_version {v}, whose records do not say {(v == 1 ? "which recordings they were made from" : "their clips' file names")}; this build reads {FormatVersion}. Tokenize again into a new --out folder");
-            if (v != FormatVersion) throw new SpeechTokException($"{path}: format_version {v} is not supported (this build reads {FormatVersion})");
-            return (r.GetProperty("tokenizer").GetString() ?? throw new SpeechTokException($"{path}: 'tokenizer' is null"),
-                r.GetProperty("num_quantizers").GetInt32(), r.GetProperty("codebook_size").GetInt32(), r.GetProperty("mixdown").GetBoolean());
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new SpeechTokException($"{path}: malformed code store metadata ({e.Message})", e);
-        }
     }
 
     /// <summary>Reads every record header; returns the end of the last complete record.</summary>

@@ -52,7 +52,23 @@ public static class ArtifactJson
             body.Remove(key);
             doc[key] = node;
         }
-        WriteNode(path, doc);
+        AtomicFile.WriteAllText(path, doc.ToJsonString(Indented) + (kind.FinalNewline ? "\n" : ""));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is a JSON file tagged as <paramref name="kind"/> (its <c>format</c> field), without
+    /// checking the rest: tells a folder's own artifact from a file of another tool under the same name (a built-in
+    /// tokenizer's config.json from an official SpeechTokenizer's). False for a missing file or one that is not JSON.
+    /// </summary>
+    public static bool IsTagged(string path, ArtifactKind kind)
+    {
+        if (!File.Exists(path)) return false;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            return kind.IsTagged(doc.RootElement);
+        }
+        catch (JsonException) { return false; }
     }
 
     /// <summary>The record as a JSON tree.</summary>

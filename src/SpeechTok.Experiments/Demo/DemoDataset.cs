@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Text;
-using System.Text.Json;
 using SpeechTok.Audio;
 
 namespace SpeechTok.Experiments.Demo;
@@ -20,15 +19,9 @@ public static class DemoDataset
 {
     public const int SampleRate = 16000;
     public const string ManifestFile = "manifest.csv";
-    public const string InfoFile = "demo.json";
+    public const string InfoFile = DemoDatasetInfo.FileName;
     private const string GenerationFile = "generation.csv";
     private const string ClipsMarker = ".options-hash";
-
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-    };
 
     public static DemoDatasetInfo Build(string outDir, DemoOptions options)
     {
@@ -100,26 +93,25 @@ public static class DemoDataset
             GenerationSeconds = Math.Round(sw.Elapsed.TotalSeconds, 2),
             EspeakVersion = espeakVersion,
         };
-        AtomicFile.WriteAllText(Path.Combine(outDir, InfoFile), JsonSerializer.Serialize(info, Json) + "\n");
+        info.Save(Path.Combine(outDir, InfoFile));
         return info;
     }
 
-    /// <summary>The finished dataset's info when <paramref name="outDir"/> holds a complete build with this options hash.</summary>
-    /// <summary>The folder's demo.json, or null when there is none or it cannot be read (an unreadable marker means: rebuild).</summary>
+    /// <summary>
+    /// The folder's demo.json, or null when there is none. One that does not load is an error, not a reason to rebuild:
+    /// it is written atomically and last, so no interrupted build leaves it damaged, and rebuilding over a finished
+    /// dataset whose options cannot be read could replace it (see <see cref="Build"/>). The message names the file and
+    /// field, and says that deleting the file lets the dataset be built there again.
+    /// </summary>
     private static DemoDatasetInfo? ReadInfo(string outDir)
     {
         var infoPath = Path.Combine(outDir, InfoFile);
         if (!File.Exists(infoPath)) return null;
-        try
-        {
-            return JsonSerializer.Deserialize<DemoDatasetInfo>(File.ReadAllText(infoPath), Json);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
+        try { return DemoDatasetInfo.Load(infoPath); }
+        catch (SpeechTokException e) { throw new SpeechTokException($"{e.Message}; delete {InfoFile} to build the dataset in {outDir} again", e); }
     }
 
+    /// <summary>The finished dataset's info when <paramref name="outDir"/> holds a complete build with this options hash.</summary>
     private static DemoDatasetInfo? TryLoadComplete(string outDir, string hash)
     {
         var info = ReadInfo(outDir);

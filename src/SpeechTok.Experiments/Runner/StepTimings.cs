@@ -1,18 +1,14 @@
 using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using SpeechTok.Experiments.Report;
-using SpeechTok.IO;
 
 namespace SpeechTok.Experiments.Runner;
 
 /// <summary>
-/// Step timings kept in OUT/timings.json, <c>{"step": {"seconds", "attempts", "finished", "system"}}</c>, so that a resumed run
+/// Step timings kept in OUT/timings.json (<see cref="StepTimingsFile"/>), so that a resumed run
 /// reports the time of every run that worked on the experiment. The file is rewritten atomically when a step starts,
 /// every <see cref="FlushEvery"/> while it runs, and when it ends, so a killed run loses at most that much of the step
 /// it was in. A step that starts again before it finished (the earlier run was killed or failed during it) counts
 /// one more attempt; a finished step that a later run enters again (tokenize re-checks the codes) adds its seconds only.
-/// A bare number for a step (the format before attempts) reads as one finished attempt.
 /// A step belongs to the system that started it first (<see cref="For{T}"/>): its own fine-tuning or baseline, and the
 /// shared steps (tokenize, a selection, a pre-training) that it was the first to need; <see cref="SecondsOf"/> sums them,
 /// so results.json's seconds of a system count every attempt, as the report's timings do. A step recorded without
@@ -48,27 +44,8 @@ internal sealed class StepTimings
     {
         _path = path;
         if (!File.Exists(path)) return;
-        foreach (var (step, node) in ArtifactJson.ReadObject(path))
-            _steps.Add((step, Parse(step, node)));
-    }
-
-    private Entry Parse(string step, JsonNode? node)
-    {
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
-            return new Entry { Seconds = Seconds(step, v), Attempts = 1, Finished = true };
-        if (node is JsonObject o && o["seconds"] is JsonValue s && s.GetValueKind() == JsonValueKind.Number
-            && o["attempts"] is JsonValue a && a.GetValueKind() == JsonValueKind.Number && a.TryGetValue(out int attempts) && attempts >= 1
-            && o["finished"] is JsonValue f && f.GetValueKind() is JsonValueKind.True or JsonValueKind.False
-            && (o["system"] is null || o["system"] is JsonValue n && n.GetValueKind() == JsonValueKind.String))
-            return new Entry { Seconds = Seconds(step, s), Attempts = attempts, Finished = f.GetValue<bool>(), System = o["system"]?.GetValue<string>() };
-        throw new SpeechTokException($"{_path}: step '{step}' is {node?.ToJsonString() ?? "null"}, expected {{\"seconds\": number, \"attempts\": integer ≥ 1, \"finished\": bool, \"system\": string (optional)}} or a number of seconds");
-    }
-
-    private double Seconds(string step, JsonValue v)
-    {
-        double s = v.GetValue<double>();
-        if (!(s >= 0) || double.IsInfinity(s)) throw new SpeechTokException($"{_path}: step '{step}' has {v.ToJsonString()} seconds, expected a non-negative number");
-        return s;
+        foreach (var (step, t) in StepTimingsFile.Load(path).Steps)
+            _steps.Add((step, new Entry { Seconds = t.Seconds, Attempts = t.Attempts, Finished = t.Finished, System = t.System }));
     }
 
     /// <summary>
@@ -138,17 +115,11 @@ internal sealed class StepTimings
         }
     }
 
-    private void Write()
+    private void Write() => new StepTimingsFile
     {
-        var doc = new JsonObject();
-        foreach (var (step, e) in _steps)
-        {
-            var o = new JsonObject { ["seconds"] = Math.Round(e.Seconds, 3), ["attempts"] = e.Attempts, ["finished"] = e.Finished };
-            if (e.System != null) o["system"] = e.System;
-            doc[step] = o;
-        }
-        ArtifactJson.WriteNode(_path, doc);
-    }
+        Steps = _steps.Select(s => KeyValuePair.Create(s.Step,
+            new StepTiming { Seconds = Math.Round(s.Entry.Seconds, 3), Attempts = s.Entry.Attempts, Finished = s.Entry.Finished, System = s.Entry.System })).ToList(),
+    }.Save(_path);
 
     public IReadOnlyList<Timing> All
     {

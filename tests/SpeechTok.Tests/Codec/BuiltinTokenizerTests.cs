@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Codec;
 using SpeechTok.Codec.Builtin;
@@ -87,13 +88,20 @@ public sealed class BuiltinTokenizerTests : IDisposable
         Assert.Throws<SpeechTokException>(() => TokenizerLoader.Load("builtin"));
     }
 
-    [Fact]
-    public void DamagedFoldersAreNamedErrors()
+    /// <summary>A tokenizer of 2 layers of 8 codes, fitted quickly and saved in the folder returned.</summary>
+    private (BuiltinTokenizer Tokenizer, string Dir) SavedTwoLayers()
     {
         var tok = BuiltinTokenizer.Fit(EspeakCorpus.Manifest(), Small with { NumQuantizers = 2, CodebookSize = 8, MaxIterations = 3 });
         Assert.Equal(8, tok.LayerSize(1));
         var dir = Path.Combine(_dir, "t");
         tok.Save(dir);
+        return (tok, dir);
+    }
+
+    [Fact]
+    public void DamagedFoldersAreNamedErrors()
+    {
+        var (_, dir) = SavedTwoLayers();
         var cb = Path.Combine(dir, BuiltinTokenizer.CodebooksFile);
         var bytes = File.ReadAllBytes(cb);
         File.WriteAllBytes(cb, bytes[..(bytes.Length - 50)]);
@@ -110,6 +118,51 @@ public sealed class BuiltinTokenizerTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "official", "config.json"), "{\"sample_rate\": 16000}");
         Assert.Throws<SpeechTokException>(() => TokenizerLoader.Load(Path.Combine(_dir, "official")));
         Assert.Contains("does not exist", Assert.Throws<SpeechTokException>(() => TokenizerLoader.Load(Path.Combine(_dir, "nowhere"))).Message);
+    }
+
+    /// <summary>
+    /// usage.json and config.json were read key by key: "fit_frames": 1.5 ended in a bare FormatException, config.json's
+    /// layer_sizes was written but never compared with the codebooks, and a hop_length or n_mels of other features was
+    /// reported as "feature settings (dim 84)". Each is now a named error; a usage.json written before its format tag loads.
+    /// </summary>
+    [Fact]
+    public void Config_and_usage_fields_that_do_not_read_or_match_are_named()
+    {
+        var (tok, dir) = SavedTwoLayers();
+        string usage = Path.Combine(dir, BuiltinTokenizer.UsageFile), cfg = Path.Combine(dir, BuiltinTokenizer.ConfigFile);
+        string usageText = File.ReadAllText(usage), cfgText = File.ReadAllText(cfg);
+        void Write(string path, string text, Action<JsonObject> change)
+        {
+            var o = JsonNode.Parse(text)!.AsObject();
+            change(o);
+            File.WriteAllText(path, o.ToJsonString());
+        }
+        SpeechTokException Refused() => Assert.Throws<SpeechTokException>(() => TokenizerLoader.Load(dir));
+
+        foreach (var frames in new[] { "1.5", "1e10", "\"9\"" })
+        {
+            Write(usage, usageText, o => o["fit_frames"] = JsonNode.Parse(frames));
+            var e = Refused();
+            Assert.Contains(usage, e.Message);
+            Assert.Contains("fit_frames", e.Message);
+        }
+        Write(usage, usageText, o => { o.Remove("format"); o.Remove("format_version"); }); // as written before the tag
+        var loaded = Assert.IsType<BuiltinTokenizer>(TokenizerLoader.Load(dir));
+        Assert.Equal(tok.Usage, loaded.Usage);
+        Assert.Equal(tok.FitFrames, loaded.FitFrames);
+
+        Write(cfg, cfgText, o => o["layer_sizes"] = new JsonArray(8, 5));
+        var wrong = Refused();
+        Assert.Contains(Path.Combine(dir, BuiltinTokenizer.CodebooksFile), wrong.Message);
+        Assert.Contains("'codebook.1' has shape [8,84], expected [5,84] (config.json's layer_sizes)", wrong.Message);
+        Write(cfg, cfgText, o => o["layer_sizes"] = new JsonArray(8, 8, 8));
+        Assert.Contains("'layer_sizes' lists 3 layers, 'num_quantizers' is 2", Refused().Message);
+        Write(cfg, cfgText, o => o["hop_length"] = 160);
+        Assert.Contains($"{cfg}: 'hop_length' is 160, but this build's features have 320", Refused().Message);
+        Write(cfg, cfgText, o => o["n_mels"] = 80);
+        Assert.Contains("'n_mels' is 80, but this build's features have 40", Refused().Message);
+        File.WriteAllText(cfg, cfgText);
+        Assert.Equal(tok.Encode(new float[3200]), TokenizerLoader.Load(dir).Encode(new float[3200]));
     }
 }
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using SpeechTok.Audio;
 using SpeechTok.Experiments.Demo;
 
@@ -138,6 +139,31 @@ public sealed class DemoDatasetTests : IDisposable
         Assert.False(binary.Skipped);
         Assert.NotEqual(first.OptionsHash, binary.OptionsHash);
         Assert.Equal(TaskKind.Binary, Manifest.Load(binary.ManifestPath).Task);
+    }
+
+    /// <summary>
+    /// A demo.json that did not read was taken for an unfinished build and built over, though a finished dataset of other
+    /// options is never replaced (results computed on it would be reported for other clips): it is an error naming the
+    /// file and field now. One written before the format tag still marks the build complete.
+    /// </summary>
+    [Fact]
+    public void A_damaged_demo_json_is_named_and_one_without_the_format_tag_still_marks_the_build_complete()
+    {
+        DemoDataset.Build(_dir, Tiny);
+        string info = Path.Combine(_dir, DemoDataset.InfoFile);
+        var o = JsonNode.Parse(File.ReadAllText(info))!.AsObject();
+        o.Remove("format");
+        o.Remove("format_version");
+        File.WriteAllText(info, o.ToJsonString());
+        Assert.True(DemoDataset.Build(_dir, Tiny).Skipped);
+
+        o["clips"] = "24";
+        File.WriteAllText(info, o.ToJsonString());
+        var e = Assert.Throws<SpeechTokException>(() => DemoDataset.Build(_dir, Tiny));
+        Assert.Contains($"{info}: invalid demo dataset JSON at $.clips", e.Message);
+        Assert.Contains($"delete {DemoDataset.InfoFile} to build the dataset in {_dir} again", e.Message);
+        File.WriteAllText(info, "{\"manifest_path\": ");
+        Assert.Contains(info, Assert.Throws<SpeechTokException>(() => DemoDataset.Build(_dir, Tiny with { Seed = 4 })).Message);
     }
 
     [Fact]

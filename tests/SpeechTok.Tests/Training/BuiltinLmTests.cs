@@ -48,6 +48,21 @@ public sealed class BuiltinLmTests : IDisposable
         Assert.True(Math.Sqrt(sq / w.Length) > 0.03, $"q_proj of layer 0 has rms {Math.Sqrt(sq / w.Length):F4}, as if untrained");
     }
 
+    /// <summary>The shipped run's files read as the typed records lm train writes, and write back byte for byte.</summary>
+    [Fact]
+    public void Shipped_training_files_read_as_typed_records_and_write_back_unchanged()
+    {
+        string summary = Path.Combine(Shipped, LmTrainer.SummaryFile), copy = Path.Combine(_dir, LmTrainer.SummaryFile);
+        var read = LmTrainingSummary.Load(summary);
+        Assert.Equal(1500, read.Steps);
+        Assert.Equal(16, read.EvalCurve.Count);
+        read.Save(copy);
+        Assert.Equal(File.ReadAllBytes(summary), File.ReadAllBytes(copy));
+        foreach (var line in File.ReadLines(Path.Combine(Shipped, LmTrainer.MetricsFile)))
+            Assert.Equal(line, LmMetricsLine.Parse(line).ToJson());
+        Assert.Equal(read.Corpus.TrainSha256, ArtifactJson.Load<LmRun>(Path.Combine(Shipped, LmTrainer.RunFile), LmRun.Kind).TrainSha256);
+    }
+
     [Fact]
     public void Held_out_bits_per_byte_recorded_with_the_model_are_its_own()
     {

@@ -74,6 +74,26 @@ public sealed class FullFinetuneTests
         Assert.Contains("finetuning_type 'freeze'", e.Message);
     }
 
+    /// <summary>The base model's config.json was parsed with a bare JsonNode.Parse: a missing or invalid one ended in a raw
+    /// FileNotFoundException or JsonException. It is read through the checked reader, which names the file.</summary>
+    [Fact]
+    public void A_base_config_that_is_missing_or_invalid_is_named()
+    {
+        var dir = Directory.CreateTempSubdirectory("speechtok-fullmodel-").FullName;
+        try
+        {
+            var c = LlamaConfig.Parse(new LlamaShape(16, 1, 2, 1, 32).ConfigJson(40, 0, 1, 16).ToJsonString(), "test config");
+            var weights = LlamaWeights.Load(c, LlamaShape.InitialWeights(c, 1, scaledResidual: true).GetValueOrDefault);
+            string baseModel = Path.Combine(dir, "base"), config = Path.Combine(baseModel, FullModel.ConfigFile);
+            Directory.CreateDirectory(baseModel);
+            void Save() => FullModel.Save(Path.Combine(dir, "seed"), weights, new float[2 * 16], 2, TaskKind.Binary, baseModel, padId: 0);
+            Assert.Contains(config, Assert.Throws<SpeechTokException>(Save).Message);
+            File.WriteAllText(config, "{\"vocab_size\": 40,");
+            Assert.Contains($"{config}: invalid JSON", Assert.Throws<SpeechTokException>(Save).Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Fact]
     public void Killed_full_fine_tuning_resumes_to_the_same_model()
     {

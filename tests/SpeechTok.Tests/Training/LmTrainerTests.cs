@@ -224,6 +224,35 @@ public sealed class LmTrainerTests : IDisposable
         Assert.Contains(log, l => l.StartsWith($"warning: {runPath}: the run began on other kernels and resumes on {KernelPath.Name}", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// metrics.jsonl was read skipping every line that did not parse, then rewritten without it, so a damaged line in
+    /// the middle was lost without a word (and a field of the wrong type threw a bare InvalidOperationException). Only a
+    /// last line that a kill cut short (no newline, not JSON) is dropped now; any other is named by path and line.
+    /// </summary>
+    [Fact]
+    public void Only_a_torn_last_metrics_line_is_dropped_on_resume_and_a_damaged_one_is_named()
+    {
+        var full = LmTrainer.Run(Spec("full"));
+        Assert.Throws<Crash>(() => LmTrainer.Run(Spec("resumed"), afterStep: s => { if (s == 3) throw new Crash(); }));
+        string path = Path.Combine(_dir, "resumed", LmTrainer.MetricsFile);
+        string good = File.ReadAllText(path);
+        var lines = good.Split('\n');
+        Assert.StartsWith("{\"type\":\"train\",\"step\":1,", lines[2]);
+        foreach (var bad in new[] { lines[2][..^7], lines[2].Replace("\"step\":1,", "\"step\":\"1\","), lines[2].Replace("\"train\"", "\"trian\"") })
+        {
+            string damaged = string.Join('\n', lines.Select((l, i) => i == 2 ? bad : l));
+            File.WriteAllText(path, damaged);
+            var e = Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("resumed")));
+            Assert.Contains($"{path}:3: invalid metrics line", e.Message);
+            Assert.Equal(damaged, File.ReadAllText(path)); // left as it was: nothing is lost
+        }
+
+        File.WriteAllText(path, good + lines[^2][..^9]); // a kill in the middle of writing a line: redone
+        var resumed = LmTrainer.Run(Spec("resumed"));
+        Assert.Equal(Bytes(full.Out, "model.safetensors"), Bytes(resumed.Out, "model.safetensors"));
+        Assert.Equal(MetricLines(full.Out), MetricLines(resumed.Out));
+    }
+
     private static double EvalAt(string dir, long step) =>
         File.ReadAllLines(Path.Combine(dir, LmTrainer.MetricsFile)).Select(l => JsonNode.Parse(l)!.AsObject())
             .Single(o => o["type"]!.GetValue<string>() == "eval" && o["step"]!.GetValue<long>() == step)["bits_per_byte"]!.GetValue<double>();
