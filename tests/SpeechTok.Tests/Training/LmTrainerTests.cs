@@ -265,6 +265,21 @@ public sealed class LmTrainerTests : IDisposable
         Assert.Equal(2 * 2 + 1, norms); // two per layer, and the final norm
     }
 
+    /// <summary>A training_run.json whose options fail validation (edited by hand) was refused with the option's message
+    /// alone, which reads as a bad command line; the message now starts with the file.</summary>
+    [Fact]
+    public void A_training_run_json_with_invalid_options_is_refused_naming_the_file()
+    {
+        var spec = Spec("edited", Tiny with { MaxSteps = 1, WarmupSteps = 1 });
+        LmTrainer.Run(spec);
+        string path = Path.Combine(spec.Out, LmTrainer.RunFile);
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        json["options"]!["eval_every"] = 0;
+        File.WriteAllText(path, json.ToJsonString());
+        var e = Assert.Throws<SpeechTokException>(() => LmTrainer.Run(spec));
+        Assert.Equal($"{path}: --eval-steps 0 and --save-steps {Tiny.CheckpointEvery} must be positive", e.Message);
+    }
+
     private static double EvalAt(string dir, long step) =>
         File.ReadAllLines(Path.Combine(dir, LmTrainer.MetricsFile)).Select(l => JsonNode.Parse(l)!.AsObject())
             .Single(o => o["type"]!.GetValue<string>() == "eval" && o["step"]!.GetValue<long>() == step)["bits_per_byte"]!.GetValue<double>();
