@@ -278,7 +278,7 @@ public static class SelectionRunner
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(name, out var arr) || arr.ValueKind != JsonValueKind.Array)
                 throw new SpeechTokException($"{path}: field '{name}' (an array of train-split row indices) is missing");
             return arr.EnumerateArray().Select((v, i) => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int x) && x >= 0 && x < n ? x
-                : throw new SpeechTokException($"{path}: {name}[{i}] = {v} is not a row index in 0..{n - 1}")).ToArray();
+                : throw new SpeechTokException($"{path}: {name}[{i}] = {v.GetRawText()} is not a row index in 0..{n - 1}")).ToArray();
         }
         var tr = Read("inner_train_idx");
         var te = Read("inner_test_idx");

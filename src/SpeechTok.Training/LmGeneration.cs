@@ -57,7 +57,7 @@ public static class LmGeneration
     }
 
     /// <summary>Softmax of logits/temperature over the k largest logits (ties: lower id first), then one draw.</summary>
-    private static int Sample(ReadOnlySpan<float> logits, double temperature, int topK, Rng rng)
+    internal static int Sample(ReadOnlySpan<float> logits, double temperature, int topK, Rng rng)
     {
         var order = Enumerable.Range(0, logits.Length).ToArray();
         var copy = logits.ToArray();

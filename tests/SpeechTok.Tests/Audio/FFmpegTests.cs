@@ -33,6 +33,27 @@ public sealed class FFmpegTests : IDisposable
         Assert.InRange(rmsM / rmsX, 0.9, 1.1);
     }
 
+    /// <summary>
+    /// <see cref="AudioLoader.LoadedLength"/> (mosei checks every segment against it before cutting) had no test: it must be
+    /// the length <see cref="AudioLoader.Load"/> returns, from a WAV's header (here 44.1 kHz, 13,237 frames: 4802.54 samples
+    /// at 16 kHz, rounded up) and by decoding a flac.
+    /// </summary>
+    [Fact]
+    public void LoadedLengthIsTheLengthLoadReturns()
+    {
+        var wav = Path.Combine(_dir, "cd.wav");
+        var flac = Path.Combine(_dir, "cd.flac");
+        WavWriter.Write(wav, Tool.Sine(440, 13237 / 44100.0 + 1e-9, 44100, 0.4), 44100);
+        Assert.Equal(13237, WavReader.ReadHeader(wav).Frames);
+        Tool.Run("sox", wav, flac);
+        foreach (var path in new[] { wav, flac })
+        {
+            int loaded = AudioLoader.Load(path).Length;
+            Assert.Equal(4803, loaded);
+            Assert.Equal(loaded, AudioLoader.LoadedLength(path));
+        }
+    }
+
     [Fact]
     public void StereoOtherContainerTakesChannelZeroOrMixdown()
     {

@@ -50,19 +50,31 @@ public sealed class WavTests : IDisposable
         }
     }
 
+    /// <summary>Channel 0 of a 3-channel file, and with mixdown the average of all three (each channel a different signal, so
+    /// an average of two, or a sum divided by 2, is far off).</summary>
     [Fact]
-    public void ExtensibleMultichannelFileTakesChannelZero()
+    public void ExtensibleMultichannelFileTakesChannelZeroOrTheAverageOfAll()
     {
         Tool.Run("sox", "-n", "-r", "8000", "-b", "16", P("t.wav"), "synth", "0.1", "sine", "300", "gain", "-3");
         Tool.Run("sox", "-n", "-r", "8000", "-b", "16", P("n.wav"), "synth", "0.1", "whitenoise", "gain", "-20");
-        Tool.Run("sox", "-M", P("t.wav"), P("n.wav"), P("n.wav"), "-b", "24", P("three.wav")); // >2 channels, 24-bit: sox writes WAVE_FORMAT_EXTENSIBLE
+        Tool.Run("sox", "-n", "-r", "8000", "-b", "16", P("u.wav"), "synth", "0.1", "sine", "1100", "gain", "-9");
+        Tool.Run("sox", "-M", P("t.wav"), P("n.wav"), P("u.wav"), "-b", "24", P("three.wav")); // >2 channels, 24-bit: sox writes WAVE_FORMAT_EXTENSIBLE
         var bytes = File.ReadAllBytes(P("three.wav"));
         Assert.Equal(0xFFFE, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(20)));
+        Assert.Equal(3, WavReader.ReadHeader(P("three.wav")).Channels);
         var (t, _) = WavReader.Read(P("t.wav"));
+        var (n, _) = WavReader.Read(P("n.wav"));
+        var (u, _) = WavReader.Read(P("u.wav"));
         var (x, rate) = WavReader.Read(P("three.wav"));
         Assert.Equal(8000, rate);
         Assert.Equal(t.Length, x.Length);
         for (int i = 0; i < t.Length; i++) Assert.Equal(t[i], x[i], 1e-6f);
+        // The 16-bit samples are exact in 24 bits; the float sum of three values below 1 in magnitude and its product by
+        // (float)(1/3) are off by less than 4·2⁻²⁴ ≈ 2.4e-7 in all, so 1e-6 covers them.
+        var (mix, _) = WavReader.Read(P("three.wav"), mixdown: true);
+        Assert.Equal(t.Length, mix.Length);
+        for (int i = 0; i < t.Length; i++)
+            Assert.True(Math.Abs(mix[i] - ((double)t[i] + n[i] + u[i]) / 3) <= 1e-6, $"mixdown sample {i}: {mix[i]} vs ({t[i]} + {n[i]} + {u[i]}) / 3");
     }
 
     [Fact]

@@ -38,6 +38,27 @@ public sealed class InputPathErrorTests
         Assert.Equal($"run file '{folder}' is a folder, not a file", Assert.Throws<SpeechTokException>(() => RunFile.Load(folder)).Message);
     }
 
+    /// <summary>The call sites of mosei's --folds and --audio-dir and of bench selection's --synthetic had no test of a path of the wrong kind.</summary>
+    [Fact]
+    public void Mosei_inputs_and_the_bench_fixture_of_the_wrong_kind_are_named_as_such()
+    {
+        string table = Path.Combine(_dir, "table.csv"), audio = Path.Combine(_dir, "audio"), folds = Path.Combine(_dir, "folds.json"), outDir = Path.Combine(_dir, "mosei");
+        File.WriteAllLines(table, ["video_id,segment_id,start,end,text,sentiment,happy,sad,anger,surprise,disgust,fear", "v1,0,0.0,1.0,fine,1,0,0,0,0,0,0"]);
+        Directory.CreateDirectory(audio);
+        File.WriteAllText(folds, """{"train": ["v1"], "valid": [], "test": []}""");
+        string[] mosei = ["mosei", "--task", "Sent", "--table", table, "--out", outDir];
+
+        var (code, _, err) = CliRunner.Run([.. mosei, "--audio-dir", audio, "--folds", audio]);
+        Assert.Equal((2, $"error: folds file '{audio}' is a folder, not a file"), (code, err.Trim()));
+        (code, _, err) = CliRunner.Run([.. mosei, "--audio-dir", table, "--folds", folds]);
+        Assert.Equal((2, $"error: --audio-dir '{table}' is a file, not a folder"), (code, err.Trim()));
+        Assert.False(Directory.Exists(outDir));
+
+        (code, _, err) = CliRunner.Run("bench", "selection", "--synthetic", audio);
+        Assert.Equal((2, $"error: --synthetic: '{audio}' is a folder, not a file (the l1-selection fixture's synthetic.json; the build copies it beside the program)"),
+            (code, err.Trim()));
+    }
+
     [Fact]
     public void A_run_folder_is_told_from_a_file_and_from_an_experiment_or_baseline_output()
     {

@@ -118,6 +118,23 @@ public sealed class MoseiTests : IDisposable
         Assert.Equal(0, MoseiConverter.Convert(Options(Table(Rows), MoseiTask.Emo)).ClipsCut);
     }
 
+    /// <summary>The lock must be exclusive: a converter that took a shared lock passed the test above (whose stand-in
+    /// holds an exclusive one) but would run beside another shared holder. On Linux and macOS .NET takes flock LOCK_SH
+    /// for any FileShare but None, so this stand-in holds a shared lock, which only an exclusive request conflicts with.</summary>
+    [Fact]
+    public void A_run_is_refused_while_another_holds_even_a_shared_lock_on_the_folder()
+    {
+        string outDir = Path.Combine(_dir, "out");
+        Directory.CreateDirectory(outDir);
+        using (new FileStream(Path.Combine(outDir, MoseiConverter.LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite))
+        {
+            var e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(Rows), MoseiTask.Sent)));
+            Assert.StartsWith($"another mosei run is writing {outDir}", e.Message);
+            Assert.Empty(Directory.GetFiles(Path.Combine(outDir, "clips")));
+        }
+        Assert.Equal(4, MoseiConverter.Convert(Options(Table(Rows), MoseiTask.Sent)).ClipsCut);
+    }
+
     [Fact]
     public void Folds_file_splits_by_video_and_neutral_segments_can_be_dropped()
     {

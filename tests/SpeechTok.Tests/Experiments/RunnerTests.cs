@@ -92,6 +92,18 @@ public sealed class RunnerTests : IDisposable
         return path;
     }
 
+    /// <summary>A manifest without test samples is refused before any work, naming the split and why every split is needed.</summary>
+    [Fact]
+    public void A_manifest_with_an_empty_test_split_is_refused_naming_the_split()
+    {
+        using var d = new ToyData(perSplit: 8, emptySplits: ["test"]);
+        string outDir = Path.Combine(_dir, "out");
+        var (code, stdout, err) = CliRunner.Run("experiment", "--manifest", d.Manifest, "--out", outDir, "--systems", "bow");
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.Equal($"error: {d.Manifest}: split 'test' is empty (experiment needs train, val and test)", err.Trim());
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [Fact]
     public void Multi_label_manifest_runs_every_system_and_reports_per_label_f1()
     {

@@ -48,6 +48,6 @@ public sealed class ConfigFuzzTests(ITestOutputHelper output, FuzzLog log) : ICl
             Assert.True(l.MaxPositionEmbeddings > 0);
             if (l.RopeScaling is { } r)
                 Assert.True(r.Factor > 0 && r.LowFreqFactor > 0 && r.HighFreqFactor > r.LowFreqFactor && r.OriginalMaxPositionEmbeddings > 0, $"rope_scaling {r}");
-        });
+        }).RequireShares(accepted: 0.10, rejected: 0.40); // this seed: 25.5 % accepted, 74.5 % rejected
     }
 }

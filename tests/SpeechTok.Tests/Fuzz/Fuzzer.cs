@@ -18,11 +18,26 @@ internal static class Fuzzer
     public static readonly TimeSpan SlowCase = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Hang = TimeSpan.FromSeconds(60);
 
-    public sealed record Outcome(int Cases, int Accepted, int Rejected, double Seconds);
+    public sealed record Outcome(string Format, int Seed, int Cases, int Accepted, int Rejected, double Seconds)
+    {
+        /// <summary>
+        /// Fails unless at least the fractions <paramref name="accepted"/> and <paramref name="rejected"/> of the cases ended
+        /// each way: a generator that makes only garbage (nothing read to the end) or only valid files (no error path taken)
+        /// tests little, and every case would still pass. The counts are fixed by the seed; each test's bounds sit well below
+        /// its counts.
+        /// </summary>
+        public Outcome RequireShares(double accepted, double rejected)
+        {
+            Assert.True(Accepted >= accepted * Cases, $"fuzz {Format} (seed {Seed}): {Accepted} of {Cases} cases accepted, fewer than {accepted:P0}: the generator hardly makes a readable file");
+            Assert.True(Rejected >= rejected * Cases, $"fuzz {Format} (seed {Seed}): {Rejected} of {Cases} cases rejected, fewer than {rejected:P0}: the generator hardly makes a defective file");
+            return this;
+        }
+    }
 
     /// <param name="log">Receives the summary line with the case counts.</param>
     /// <param name="generate">The files of case i (seeded by the caller's <see cref="Mutator"/>).</param>
     /// <param name="target">Reads the case folder.</param>
+    /// <returns>The case counts: callers check their shares with <see cref="Outcome.RequireShares"/>.</returns>
     public static Outcome Run(Action<string> log, string format, int seed, Func<Mutator, int, Dictionary<string, byte[]>> generate,
         Action<string> target, int cases = Cases)
     {
@@ -70,7 +85,7 @@ internal static class Fuzzer
                     Assert.Fail($"fuzz {format}: case {Volatile.Read(ref current)} (seed {seed}) hangs (> {Hang.TotalSeconds} s); input: {Describe(stuck)}");
                 }
             if (loopError != null) throw new InvalidOperationException($"fuzz {format}: the generator failed", loopError);
-            var outcome = new Outcome(cases, accepted, rejected, total.Elapsed.TotalSeconds);
+            var outcome = new Outcome(format, seed, cases, accepted, rejected, total.Elapsed.TotalSeconds);
             log($"fuzz {format}: {cases} cases (seed {seed}), {accepted} accepted, {rejected} rejected with a SpeechTokException naming the file, " +
                 $"{failures.Count} distinct failure(s), {outcome.Seconds:F1} s");
             if (failures.Count > 0)

@@ -87,7 +87,7 @@ public sealed class SafeTensorsFuzzTests(ITestOutputHelper output, FuzzLog log) 
             {
                 using var st = SafeTensors.Open(Path.Combine(dir, "model.safetensors"));
                 ReadAll(st);
-            });
+            }).RequireShares(accepted: 0.10, rejected: 0.40); // this seed: 20.4 % accepted, 79.6 % rejected
     }
 
     [Fact]
@@ -120,6 +120,6 @@ public sealed class SafeTensorsFuzzTests(ITestOutputHelper output, FuzzLog log) 
         {
             using var st = SafeTensors.OpenModel(dir);
             ReadAll(st);
-        });
+        }).RequireShares(accepted: 0.05, rejected: 0.40); // this seed: 12.5 % accepted, 87.5 % rejected
     }
 }

@@ -42,6 +42,6 @@ public sealed class TokenizerJsonFuzzTests(ITestOutputHelper output, FuzzLog log
             }
             tok.AddTokens(["<a1>", "<a2>"], special: false);
             tok.Encode("x<a1>y");
-        });
+        }).RequireShares(accepted: 0.05, rejected: 0.40); // this seed: 14.9 % accepted, 85.1 % rejected
     }
 }

@@ -184,6 +184,19 @@ public sealed class SelectionRunnerTests : IDisposable
         Assert.Contains("larger C", e.Message);
     }
 
+    /// <summary>A split file whose index is a string or null failed with JsonElement's InvalidOperationException (TryGetInt32 on
+    /// a value that is not a number) instead of naming the entry.</summary>
+    [Theory]
+    [InlineData("""[0, "3", 1]""", "\"3\"")]
+    [InlineData("[0, null, 1]", "null")]
+    public void A_split_index_that_is_not_a_number_is_named(string trainIndices, string shown)
+    {
+        var split = Path.Combine(_dir, "split.json");
+        File.WriteAllText(split, $$"""{"inner_train_idx": {{trainIndices}}, "inner_test_idx": [2, 3]}""");
+        var e = Assert.Throws<SpeechTokException>(() => SelectionRunner.ReadSplit(split, 4));
+        Assert.Equal($"{split}: inner_train_idx[1] = {shown} is not a row index in 0..3", e.Message); // the JSON as written
+    }
+
     [Fact]
     public void BadInputsAreClearErrors()
     {

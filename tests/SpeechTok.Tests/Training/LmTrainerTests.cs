@@ -253,6 +253,62 @@ public sealed class LmTrainerTests : IDisposable
         Assert.Equal(MetricLines(full.Out), MetricLines(resumed.Out));
     }
 
+    /// <summary>
+    /// --weight-decay reached no test. Two runs stopped after their first step (checkpointed), differing only in the decay:
+    /// AdamW's decoupled decay separates their matrices by lr·wd·p0 (<see cref="WeightDecayTests.AssertDecoupledDecay"/>),
+    /// lr being the first step's rate, half the peak in a 2-step warm-up; the 1-D norm weights, which take no decay, are
+    /// bit-identical.
+    /// </summary>
+    [Fact]
+    public void Weight_decay_shrinks_the_matrices_by_lr_wd_and_spares_the_norm_weights()
+    {
+        const double wd = 0.1;
+        var outs = new[] { 0, wd }.Select(w =>
+        {
+            var spec = Spec($"wd-{w}", Tiny with { WeightDecay = w, CheckpointEvery = 1 });
+            Assert.Throws<Crash>(() => LmTrainer.Run(spec, afterStep: s => { if (s == 1) throw new Crash(); }));
+            return spec.Out;
+        }).ToArray();
+        var trained = File.ReadAllLines(Path.Combine(outs[1], LmTrainer.MetricsFile)).Select(l => JsonNode.Parse(l)!.AsObject())
+            .Single(o => o["type"]!.GetValue<string>() == "train");
+        double lr = trained["lr"]!.GetValue<double>();
+        Assert.Equal(Tiny.Lr / 2, lr); // step 0 of a 2-step warm-up: peak·1/2 (nanoGPT's get_lr)
+
+        var config = LlamaConfig.Parse(Tiny.Shape!.ConfigJson(300, 298, 299, Tiny.SeqLen).ToJsonString(), "tiny");
+        var initial = LlamaShape.InitialWeights(config, Tiny.Seed, scaledResidual: true);
+        using var a = SpeechTok.Tensors.IO.SafeTensors.Open(Path.Combine(outs[0], Checkpoint.Folder, Checkpoint.TensorsFile));
+        using var b = SpeechTok.Tensors.IO.SafeTensors.Open(Path.Combine(outs[1], Checkpoint.Folder, Checkpoint.TensorsFile));
+        Assert.Equal(initial.Keys.Order(StringComparer.Ordinal), a.Names.Order(StringComparer.Ordinal));
+        int norms = 0;
+        foreach (var (name, p0) in initial)
+        {
+            var (x, y) = (a.Get(name).ToArray(), b.Get(name).ToArray());
+            if (p0.Rank == 1)
+            {
+                norms++;
+                Assert.All(p0.ReadOnlySpan.ToArray(), v => Assert.Equal(1f, v)); // ones: a decay would show
+                Assert.True(x.AsSpan().SequenceEqual(y), $"{name}: a norm weight changed with weight decay");
+            }
+            else WeightDecayTests.AssertDecoupledDecay(name, p0.ReadOnlySpan, x, y, lr * wd);
+        }
+        Assert.Equal(2 * 2 + 1, norms); // two per layer, and the final norm
+    }
+
+    /// <summary>A training_run.json whose options fail validation (edited by hand) was refused with the option's message
+    /// alone, which reads as a bad command line; the message now starts with the file.</summary>
+    [Fact]
+    public void A_training_run_json_with_invalid_options_is_refused_naming_the_file()
+    {
+        var spec = Spec("edited", Tiny with { MaxSteps = 1, WarmupSteps = 1 });
+        LmTrainer.Run(spec);
+        string path = Path.Combine(spec.Out, LmTrainer.RunFile);
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        json["options"]!["eval_every"] = 0;
+        File.WriteAllText(path, json.ToJsonString());
+        var e = Assert.Throws<SpeechTokException>(() => LmTrainer.Run(spec));
+        Assert.Equal($"{path}: --eval-steps 0 and --save-steps {Tiny.CheckpointEvery} must be positive", e.Message);
+    }
+
     private static double EvalAt(string dir, long step) =>
         File.ReadAllLines(Path.Combine(dir, LmTrainer.MetricsFile)).Select(l => JsonNode.Parse(l)!.AsObject())
             .Single(o => o["type"]!.GetValue<string>() == "eval" && o["step"]!.GetValue<long>() == step)["bits_per_byte"]!.GetValue<double>();
