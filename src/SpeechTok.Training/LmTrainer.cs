@@ -239,6 +239,9 @@ public static class LmTrainer
             var json = BpeTrainer.TokenizerJson(merges);
             tok = HfTokenizer.FromJson(json.ToJsonString(), path);
             log?.Invoke($"BPE: {merges.Count} merges from {words.Count:N0} distinct words in {s:F1} s");
+            // HF's BpeTrainer stops early the same way; say so, since config.json will hold the smaller vocab_size.
+            if (tok.VocabSize < o.VocabSize)
+                log?.Invoke($"warning: no pair of symbols occurs twice any more in the training text: the vocabulary has {tok.VocabSize} tokens, not --vocab-size {o.VocabSize}");
             save = () =>
             {
                 RunFiles.WriteJson(Path.Combine(dir, "tokenizer_config.json"), new JsonObject

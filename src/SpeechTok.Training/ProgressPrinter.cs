@@ -66,7 +66,7 @@ public sealed class ProgressPrinter
         if (p.Seed is int seed) line.Append(CultureInfo.InvariantCulture, $"seed {seed} ");
         if (p.Epochs > 0) line.Append(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs} ");
         line.Append(CultureInfo.InvariantCulture,
-            $"step {p.Step}/{p.Steps}: loss {p.Loss:F4}, lr {p.Lr:G3}, grad norm {p.GradNorm:F3}, {p.TokensPerSecond:N0} tokens/s, ETA {Duration(p.Eta)}");
+            $"step {p.Step}/{p.Steps}: loss {p.Loss:F4}, lr {p.Lr:g3}, grad norm {p.GradNorm:F3}, {p.TokensPerSecond:N0} tokens/s, ETA {Duration(p.Eta)}");
         return line.ToString();
     }
 

@@ -34,6 +34,20 @@ public sealed class LmTrainerTests : IDisposable
         return new LmTrainSpec { Train = train, Valid = valid, Out = Path.Combine(_dir, name), Options = o ?? Tiny, CommandLine = "test" };
     }
 
+    /// <summary>A --vocab-size the text cannot fill gave a smaller vocabulary without a word (training_run.json kept the option's).</summary>
+    [Fact]
+    public void A_vocabulary_smaller_than_asked_is_reported()
+    {
+        var log = new List<string>();
+        LmTrainer.Run(Spec("big-vocab", Tiny with { VocabSize = 1_000_000, MaxSteps = 2, EvalEvery = 2 }), log.Add);
+        int vocab = LlamaConfig.Load(Path.Combine(_dir, "big-vocab")).VocabSize;
+        Assert.InRange(vocab, 300, 999_999);
+        Assert.Contains($"warning: no pair of symbols occurs twice any more in the training text: the vocabulary has {vocab} tokens, not --vocab-size 1000000", log);
+        log.Clear();
+        LmTrainer.Run(Spec("small-vocab", Tiny with { MaxSteps = 2, EvalEvery = 2 }), log.Add);
+        Assert.DoesNotContain(log, l => l.StartsWith("warning: no pair", StringComparison.Ordinal));
+    }
+
     private static byte[] Bytes(string dir, string file) => File.ReadAllBytes(Path.Combine(dir, file));
 
     private static List<string> MetricLines(string dir) =>

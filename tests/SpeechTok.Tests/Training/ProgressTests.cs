@@ -14,7 +14,7 @@ public sealed class ProgressTests
             ProgressPrinter.Line(new TrainingProgress(42, 3, 25, 40, 61, 0.693147, 9.5e-4, 0.8123, 12345.4, TimeSpan.FromSeconds(130.2))));
         Assert.Equal("epoch 1/5 step 2/4: loss 3.0000, lr 0.003, grad norm 1.000, 80 tokens/s, ETA 42s", // pre-training: no seed
             ProgressPrinter.Line(new TrainingProgress(null, 1, 5, 2, 4, 3, 3e-3, 1, 80, TimeSpan.FromSeconds(42))));
-        Assert.Equal("step 4/4: loss 5.1000, lr 1E-05, grad norm 0.500, 7 tokens/s, ETA 0s", // lm train: steps only
+        Assert.Equal("step 4/4: loss 5.1000, lr 1e-05, grad norm 0.500, 7 tokens/s, ETA 0s", // lm train: steps only
             ProgressPrinter.Line(new TrainingProgress(null, 0, 0, 4, 4, 5.1, 1e-5, 0.5, 7, TimeSpan.Zero)));
         Assert.Equal("1m00s", ProgressPrinter.Duration(TimeSpan.FromSeconds(59.6)));
         Assert.Equal("3h05m", ProgressPrinter.Duration(TimeSpan.FromMinutes(185)));
