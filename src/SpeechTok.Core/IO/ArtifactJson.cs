@@ -84,9 +84,21 @@ public static class ArtifactJson
     {
         JsonObject a = ToNode(was), b = ToNode(now);
         foreach (var key in fields ?? a.Select(kv => kv.Key).Union(b.Select(kv => kv.Key)))
+        {
+            // A misspelt field would compare null with null and silently drop out of the identity.
+            if (fields != null && !FieldNames(typeof(T)).Contains(key))
+                throw new ArgumentException($"{typeof(T).Name} has no JSON field '{key}'", nameof(fields));
             if (Difference(key, a[key], b[key]) is { } d) return d;
+        }
         return null;
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, HashSet<string>> Fields = new();
+
+    /// <summary>The JSON names of a record's properties (<c>[JsonPropertyName]</c>, else the property's name).</summary>
+    private static HashSet<string> FieldNames(Type type) => Fields.GetOrAdd(type, t => t.GetProperties()
+        .Select(p => p.GetCustomAttributes(typeof(JsonPropertyNameAttribute), true).OfType<JsonPropertyNameAttribute>().FirstOrDefault()?.Name ?? p.Name)
+        .ToHashSet(StringComparer.Ordinal));
 
     private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 

@@ -36,6 +36,19 @@ public sealed class ArtifactTests : IDisposable
         return File.ReadAllText(path);
     }
 
+    /// <summary>Rerun identities are lists of JSON names: one misspelt compared null with null, silently leaving the identity.</summary>
+    [Fact]
+    public void An_identity_field_the_record_does_not_have_is_a_programming_error()
+    {
+        var a = Hyper;
+        var b = a with { Lr = a.Lr * 2 };
+        Assert.Equal(("lr", a.Lr.ToString(System.Globalization.CultureInfo.InvariantCulture), b.Lr.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ArtifactJson.FirstDifference(a, b, ["lr"]));
+        Assert.Null(ArtifactJson.FirstDifference(a, b, ["batch_size"]));
+        Assert.Equal("FinetuneHyperparameters has no JSON field 'learning_rate' (Parameter 'fields')",
+            Assert.Throws<ArgumentException>(() => ArtifactJson.FirstDifference(a, b, ["batch_size", "learning_rate"])).Message);
+    }
+
     [Fact]
     public void SelectionRoundTripsWithItsLayout()
     {
