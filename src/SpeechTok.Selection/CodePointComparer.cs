@@ -3,7 +3,7 @@ using System.Text;
 namespace SpeechTok.Selection;
 
 /// <summary>Orders strings as Python does: by Unicode code point (UTF-16 ordinal order differs above U+FFFF).</summary>
-public sealed class CodePointComparer : IComparer<string>
+internal sealed class CodePointComparer : IComparer<string>
 {
     public static readonly CodePointComparer Instance = new();
 

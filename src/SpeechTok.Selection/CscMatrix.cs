@@ -1,7 +1,7 @@
 namespace SpeechTok.Selection;
 
 /// <summary>Compressed sparse column matrix: the layout coordinate descent walks.</summary>
-public sealed class CscMatrix(int rows, int cols, int[] colPtr, int[] rowIndices, double[] values)
+internal sealed class CscMatrix(int rows, int cols, int[] colPtr, int[] rowIndices, double[] values)
 {
     public int Rows { get; } = rows;
     public int Cols { get; } = cols;

@@ -87,7 +87,7 @@ public sealed class CsrMatrix
     }
 
     /// <summary>The same matrix in compressed sparse column form (row indices ascending per column).</summary>
-    public CscMatrix ToCsc()
+    internal CscMatrix ToCsc()
     {
         var colPtr = new int[Cols + 1];
         for (int p = 0; p < Nnz; p++) colPtr[Indices[p] + 1]++;
