@@ -64,7 +64,7 @@ public sealed class CausalLmFolderTests : IDisposable
     /// <summary>`lm generate … | head -c 100` printed its 100 bytes, then generated on for as long as --max-new-tokens allowed
     /// (54 minutes in a review): .NET's Console ignores a closed pipe. It now stops when its reader has gone.</summary>
     [Fact]
-    public void Generate_stops_when_the_reader_of_its_output_closes_the_pipe()
+    public async Task Generate_stops_when_the_reader_of_its_output_closes_the_pipe()
     {
         var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "speechtok.dll"), "lm", "generate", "--prompt", "The Congress", "--max-new-tokens", "1000000", "--temperature", "0", "--threads", "1" })
@@ -79,7 +79,7 @@ public sealed class CausalLmFolderTests : IDisposable
         bool exited = p.WaitForExit(120_000); // a million tokens take hours; a stop takes one more token
         if (!exited) p.Kill(entireProcessTree: true);
         Assert.True(exited, "lm generate still running two minutes after its output pipe closed");
-        Assert.True(p.ExitCode == 0, err.Result);
+        Assert.True(p.ExitCode == 0, await err);
     }
 
     /// <summary>Qwen2.5's tokenizer adds no BOS (HF <c>tokenizer(text)</c> gives the text's ids alone), yet eval and generate
