@@ -99,7 +99,7 @@ public sealed class PredictManifestTests
         var (code, stdout, err) = CliRunner.Run("predict", "--run", run, "--text", "a beta");
         Assert.True(code == 0, err);
         var one = JsonNode.Parse(stdout)!.AsObject();
-        Assert.Equal(new[] { "calm", "excited" }[one["prediction"]!.GetValue<int>()], one["label"]!.GetValue<string>());
+        Assert.Equal(new[] { "calm", "excited" }[one["prediction"]!.GetValue<int>()], one["predicted_label_name"]!.GetValue<string>());
         File.Delete(sidecar);
         Assert.Equal(["calm", "excited"], RunEvaluation.LabelNames(run, RunFile.LoadFromRun(run)));
     }
@@ -136,11 +136,11 @@ public sealed class PredictManifestTests
         string[] names = ["calm", "excited"];
         File.WriteAllLines(SpeechTok.Audio.Manifest.LabelNamesPath(d.Manifest), names);
         var one = One(run);
-        Assert.Equal(names[one["prediction"]!.GetValue<int>()], one["label"]!.GetValue<string>());
+        Assert.Equal(names[one["prediction"]!.GetValue<int>()], one["predicted_label_name"]!.GetValue<string>());
         var lines = Batch(run, d.Manifest);
-        Assert.All(lines, l => Assert.Equal(names[l["prediction"]!.GetValue<int>()], l["label"]!.GetValue<string>()));
+        Assert.All(lines, l => Assert.Equal(names[l["prediction"]!.GetValue<int>()], l["predicted_label_name"]!.GetValue<string>()));
         // the toy run may predict one class only: the name of the other, from the probabilities
-        Assert.Equal("excited", SamplePrediction.Of(TaskKind.Binary, [0.2f, 0.8f], names).Label);
+        Assert.Equal("excited", SamplePrediction.Of(TaskKind.Binary, [0.2f, 0.8f], names).PredictedLabelName);
 
         // multi-label: the names of the predicted labels, in their order
         string[] mlNames = ["joy", "fear"];
