@@ -32,7 +32,9 @@ public static class FinetuneRun
     /// </summary>
     public static void Run(FinetuneSpec spec, Action<string>? log = null, Action<long>? afterStep = null, Action<TrainingProgress>? progress = null)
     {
-        OutputPaths.RequireFolder(spec.Out, "finetune writes a run folder (run.json, seed-S/)");
+        string outDir = OutputPaths.RequireFolder(spec.Out, "finetune writes a run folder (run.json, seed-S/)");
+        // run.json is written before any seed: a folder without it is no run of this command (a model folder, a baseline's output).
+        OutputPaths.RequireNewOrOwnFolder(outDir, "finetune", "run folder", [RunFile.FileName], []);
         var manifest = spec.Manifest;
         int k = manifest.NumClasses;
         if (manifest.Task != TaskKind.Multilabel && k < 2) throw new SpeechTokException($"{manifest.Path}: {k} class(es); classification needs at least 2");
