@@ -8,18 +8,49 @@ namespace SpeechTok.IO;
 public static class OutputPaths
 {
     /// <summary>
-    /// An output folder, created when absent. Returns its full path.
+    /// An output folder, which the command creates when absent. Returns its full path. Checks that it can be created
+    /// (an absent folder is made and removed again, with the parents it needed) or written into (a file is made in an existing
+    /// one and removed), so that a read-only or system path is refused here, naming the option, and not by the file system
+    /// once the work is done; nothing is left behind.
     /// </summary>
     /// <param name="path">The folder, as the option gives it.</param>
     /// <param name="writer">What is written there, for the message: "finetune writes a run folder".</param>
     /// <param name="option">The option that gives <paramref name="path"/>.</param>
-    /// <exception cref="SpeechTokException"><paramref name="path"/>, or the nearest of its parents that exists, is a file.</exception>
+    /// <exception cref="SpeechTokException"><paramref name="path"/>, or the nearest of its parents that exists, is a file;
+    /// the folder cannot be created or written into.</exception>
     public static string RequireFolder(string path, string writer, string option = "--out")
     {
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         if (FileAtOrAbove(full) is { } file)
             throw new SpeechTokException(file == full ? $"{option} {full} is a file, not a folder: {writer}" : $"{option} {full} is inside {file}, a file, not a folder: {writer}");
+        RequireWritable(full, option);
         return full;
+    }
+
+    /// <summary>Makes and removes <paramref name="full"/> (with the parents it needs), or a file inside it when it exists.</summary>
+    private static void RequireWritable(string full, string option)
+    {
+        bool exists = Directory.Exists(full);
+        try
+        {
+            if (exists)
+            {
+                // AtomicFile's temp-name pattern: a kill before the delete leaves a file that readers and folder checks ignore.
+                string probe = Path.Combine(full, $".write-test.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+                using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+                return;
+            }
+            var made = new List<string>();
+            for (string? p = full; p != null && !Directory.Exists(p); p = Path.GetDirectoryName(p)) made.Add(p);
+            Directory.CreateDirectory(full);
+            foreach (string p in made) // innermost first; another process may have put something there meanwhile: keep it then
+                try { Directory.Delete(p); }
+                catch (IOException) { break; }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new SpeechTokException(exists ? $"{option} {full}: cannot write into the folder ({ex.Message})" : $"{option} {full}: cannot create the folder ({ex.Message})");
+        }
     }
 
     /// <summary>
