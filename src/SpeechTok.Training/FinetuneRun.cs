@@ -68,7 +68,11 @@ public static class FinetuneRun
                 Vectors = norm == null ? null : manifest.Samples.Select((x, i) => (x, i)).Where(p => p.x.Split == s).Select(p => norm.Apply(raw![p.i])).ToArray(),
             }
             : null);
-        foreach (string split in Manifest.SplitNames) sets[split]?.RequireAudioKept(spec.MaxLengthOption, spec.MaxLength, log);
+        foreach (string split in Manifest.SplitNames)
+        {
+            sets[split]?.RequireAudioKept(spec.MaxLengthOption, spec.MaxLength, log);
+            sets[split]?.WarnCut($"{spec.MaxLengthOption} {spec.MaxLength}", log, all => $"{spec.MaxLengthOption} {all} keeps them all"); // text only, audio vector
+        }
         if (codes?.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
         var train = sets["train"] ?? throw new SpeechTokException($"{manifest.Path}: split 'train' is empty");
         var val = sets["val"] ?? throw new SpeechTokException($"{manifest.Path}: split 'val' is empty (model selection needs it)");

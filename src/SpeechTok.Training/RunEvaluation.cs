@@ -169,10 +169,12 @@ public static class RunEvaluation
     }
 
     /// <summary>Every form of prediction ends here, so that each warns when the run's max length cut audio tokens (the
-    /// one-sample form truncated them silently).</summary>
+    /// one-sample form truncated them silently), or the samples of a run without audio tokens.</summary>
     private static float[][] PredictBagged(RunModel rm, EncodedSet encoded, Action<string>? log)
     {
         encoded.WarnAudioCut($"the run's max_length {rm.Meta.MaxLength} ({RunFile.FileName})", log);
+        encoded.WarnCut($"the run's max_length {rm.Meta.MaxLength} ({RunFile.FileName})", log,
+            all => $"their predictions read only the tokens kept (fine-tune with a max length of {all} to keep them all)");
         return rm.PredictBagged(encoded);
     }
 
