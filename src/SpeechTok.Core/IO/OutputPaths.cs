@@ -8,10 +8,9 @@ namespace SpeechTok.IO;
 public static class OutputPaths
 {
     /// <summary>
-    /// An output folder, which the command creates when absent. Returns its full path. Checks that it can be created
-    /// (an absent folder is made and removed again, with the parents it needed) or written into (a file is made in an existing
-    /// one and removed), so that a read-only or system path is refused here, naming the option, and not by the file system
-    /// once the work is done; nothing is left behind.
+    /// An output folder, which the command creates when absent. Returns its full path. Checks that it can be created or
+    /// written into (a temp file is made and removed in the nearest existing folder), so that a read-only or system path is
+    /// refused here, naming the option, and not by the file system once the work is done; nothing is left behind.
     /// </summary>
     /// <param name="path">The folder, as the option gives it.</param>
     /// <param name="writer">What is written there, for the message: "finetune writes a run folder".</param>
@@ -27,29 +26,27 @@ public static class OutputPaths
         return full;
     }
 
-    /// <summary>Makes and removes <paramref name="full"/> (with the parents it needs), or a file inside it when it exists.</summary>
+    /// <summary>
+    /// Makes and removes a temp file in <paramref name="full"/>'s nearest existing folder (itself, when it exists): where that
+    /// works, the command can make its folder and write into it. The folder itself is not made, so that nothing watching for it
+    /// sees it come and go; the temp name is <see cref="AtomicFile"/>'s pattern, which readers and folder checks ignore.
+    /// </summary>
     private static void RequireWritable(string full, string option)
     {
-        bool exists = Directory.Exists(full);
+        string existing = full;
+        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } up) existing = up;
+        string probe = Path.Combine(existing, $".write-test.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            if (exists)
-            {
-                // AtomicFile's temp-name pattern: a kill before the delete leaves a file that readers and folder checks ignore.
-                string probe = Path.Combine(full, $".write-test.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-                using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
-                return;
-            }
-            var made = new List<string>();
-            for (string? p = full; p != null && !Directory.Exists(p); p = Path.GetDirectoryName(p)) made.Add(p);
-            Directory.CreateDirectory(full);
-            foreach (string p in made) // innermost first; another process may have put something there meanwhile: keep it then
-                try { Directory.Delete(p); }
-                catch (IOException) { break; }
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new SpeechTokException(exists ? $"{option} {full}: cannot write into the folder ({ex.Message})" : $"{option} {full}: cannot create the folder ({ex.Message})");
+            // The system's words name the temp file: name the folder the command would make or write instead. A file system that
+            // takes no new entries (/proc) answers "not found" (ENOENT), which would send the user looking for a typo.
+            string why = ex is FileNotFoundException or DirectoryNotFoundException ? $"{existing} takes no new entries"
+                : ex.Message.Replace(probe, existing == full ? full : Path.Combine(existing, Path.GetRelativePath(existing, full).Split(Path.DirectorySeparatorChar)[0]));
+            throw new SpeechTokException(existing == full ? $"{option} {full}: cannot write into the folder ({why})" : $"{option} {full}: cannot create the folder ({why})");
         }
     }
 

@@ -18,7 +18,7 @@ public sealed class OutputPathsTests : IDisposable
     {
         string nested = Path.Combine(_dir, "a", "b", "c");
         Assert.Equal(nested, OutputPaths.RequireFolder(nested + "/", "x writes a folder"));
-        Assert.Empty(Directory.GetFileSystemEntries(_dir)); // the folder and the parents it needed were removed again
+        Assert.Empty(Directory.GetFileSystemEntries(_dir)); // neither the folder nor its parents are made, and the probe file is gone
         Directory.CreateDirectory(nested);
         File.WriteAllText(Path.Combine(nested, "kept"), "kept");
         Assert.Equal(nested, OutputPaths.RequireFolder(nested, "x writes a folder"));
@@ -31,8 +31,8 @@ public sealed class OutputPathsTests : IDisposable
         // /proc refuses new entries to everyone, root included
         const string cannotMake = "/proc/speechtok-no-such-folder/lm";
         var e = Assert.Throws<SpeechTokException>(() => OutputPaths.RequireFolder(cannotMake, "x writes a folder", "--out-dir"));
-        Assert.StartsWith($"--out-dir {cannotMake}: cannot create the folder (", e.Message);
+        Assert.Equal($"--out-dir {cannotMake}: cannot create the folder (/proc takes no new entries)", e.Message);
         e = Assert.Throws<SpeechTokException>(() => OutputPaths.RequireFolder("/proc", "x writes a folder"));
-        Assert.StartsWith("--out /proc: cannot write into the folder (", e.Message);
+        Assert.Equal("--out /proc: cannot write into the folder (/proc takes no new entries)", e.Message);
     }
 }
