@@ -35,7 +35,9 @@ public sealed class CausalLmFolder : IDisposable
     public static CausalLmFolder Open(string folder)
     {
         folder = InputPaths.RequireFolder(folder, "model folder");
-        var checkpoint = LlamaCheckpoint.Open(folder);
+        string need = $"lm generate, lm eval and lm train --init-from need a language model folder, {BaseModelHint(folder)}";
+        RequireNotAdapter(folder, need);
+        var checkpoint = LlamaCheckpoint.Open(folder, need);
         try
         {
             var tok = HfTokenizer.Load(folder);
@@ -51,6 +53,29 @@ public sealed class CausalLmFolder : IDisposable
             checkpoint.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// What to give instead of a fine-tuned seed folder, for messages: "such as the base model", and inside a run folder
+    /// (a seed-S/ whose parent holds run.json) the model that run.json names.
+    /// </summary>
+    internal static string BaseModelHint(string folder)
+    {
+        string? parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(folder));
+        string runJson = Path.Combine(parent ?? folder, RunFile.FileName);
+        try
+        {
+            if (parent != null && File.Exists(runJson)) return $"such as the base model ({runJson} names it: {RunFile.Load(runJson).Model})";
+        }
+        catch (SpeechTokException) { } // a damaged run.json only loses the hint
+        return "such as the base model";
+    }
+
+    /// <summary>A LoRA seed folder (adapter_config.json, no config.json) given as a model: said so, instead of "model config not found".</summary>
+    internal static void RequireNotAdapter(string folder, string need)
+    {
+        if (File.Exists(Path.Combine(folder, Peft.ConfigFile)) && !File.Exists(Path.Combine(folder, "config.json")))
+            throw new SpeechTokException($"{folder} is a LoRA adapter ({Peft.ConfigFile}, PEFT), not a causal LM: {need}");
     }
 
     /// <summary>Refuses windows of <paramref name="tokens"/> tokens past the model's <c>max_position_embeddings</c> or

@@ -18,6 +18,9 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
     /// <summary>Per row, where its selected audio tokens lie and how many the truncation kept (see
     /// <see cref="AudioTokenSpan"/>); null for text only and for audio-vector sets.</summary>
     public AudioTokenSpan[]? Audio { get; init; }
+    /// <summary>Per row, its length in tokens before the max length cut it (<see cref="SerializedSample.FullLength"/>), for
+    /// <see cref="WarnCut"/>; null when not known.</summary>
+    public int[]? FullLengths { get; init; }
 
     public EncodedSet Subset(IReadOnlyList<int> rows, string name) =>
         new(name, rows.Select(i => Keys[i]).ToArray(), rows.Select(i => Ids[i]).ToArray(), rows.Select(i => Labels[i]).ToArray(),
@@ -25,6 +28,7 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
         {
             Vectors = Vectors is null ? null : rows.Select(i => Vectors[i]).ToArray(),
             Audio = Audio is null ? null : rows.Select(i => Audio[i]).ToArray(),
+            FullLengths = FullLengths is null ? null : rows.Select(i => FullLengths[i]).ToArray(),
         };
 
     /// <summary>
@@ -62,6 +66,24 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
             log?.Invoke($"warning: {what} cuts {CutCounts(c)}; their predictions read only the audio tokens kept (fine-tune with a max length of {c.KeepsAll} to keep them all)");
     }
 
+    /// <summary>
+    /// The truncation warning of sets without audio tokens (text only, audio vector), whose cuts <see cref="RequireAudioKept"/>
+    /// and <see cref="WarnAudioCut"/> do not see: when the max length (<paramref name="what"/>: "--max-length 1", "the run's
+    /// max_length 256 (run.json)") cut rows on the right, writes to <paramref name="log"/> how many, what one of them kept, and
+    /// then <paramref name="keepAll"/> of the length that keeps every row whole. Silent when nothing was cut, for sets with
+    /// audio tokens, and when the lengths before the cut are not known.
+    /// </summary>
+    public void WarnCut(string what, Action<string>? log, Func<int, string> keepAll)
+    {
+        if (Audio != null || FullLengths == null) return;
+        var cut = Enumerable.Range(0, Count).Where(i => FullLengths[i] > Ids[i].Length).ToList();
+        if (cut.Count == 0) return;
+        int e = cut[0];
+        string firstOnly = Ids.All(r => r.Length <= 1) ? "; every sample keeps only its first token, so nothing of its text is read" : "";
+        log?.Invoke($"warning: {what} cuts {cut.Count} of the {Count} {Name} samples on the right (e.g. {Keys[e]} keeps {Ids[e].Length} of its {FullLengths[e]} tokens{firstOnly}); "
+            + keepAll(FullLengths.Max()));
+    }
+
     /// <summary>The rows with audio tokens, those that lost some and those that lost all, and the 1-based max lengths that
     /// keep a row's first (last) audio token in every row; null when nothing was cut.</summary>
     private (List<int> WithAudio, List<int> Cut, List<int> AllCut, int KeepsOne, int KeepsAll)? AudioCut()
@@ -82,6 +104,7 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
         var ids = new int[samples.Count][];
         var truncated = new bool[samples.Count];
         var audio = new AudioTokenSpan[samples.Count];
+        var full = new int[samples.Count];
         for (int i = 0; i < samples.Count; i++)
         {
             var s = samples[i];
@@ -91,9 +114,10 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
             var r = serializer.Serialize(s.Text, c);
             ids[i] = r.Ids;
             truncated[i] = r.Truncated;
+            full[i] = r.FullLength;
             audio[i] = r.Audio;
         }
         return new EncodedSet(name, samples.Select(s => s.Key).ToArray(), ids, samples.Select(s => s.Labels).ToArray(), truncated)
-            { Audio = serializer.NeedsCodes ? audio : null }; // text only: no audio token to find
+            { Audio = serializer.NeedsCodes ? audio : null, FullLengths = full }; // text only: no audio token to find
     }
 }

@@ -32,7 +32,9 @@ public static class FinetuneRun
     /// </summary>
     public static void Run(FinetuneSpec spec, Action<string>? log = null, Action<long>? afterStep = null, Action<TrainingProgress>? progress = null)
     {
-        OutputPaths.RequireFolder(spec.Out, "finetune writes a run folder (run.json, seed-S/)");
+        string outDir = OutputPaths.RequireFolder(spec.Out, "finetune writes a run folder (run.json, seed-S/)");
+        // run.json is written before any seed: a folder without it is no run of this command (a model folder, a baseline's output).
+        OutputPaths.RequireNewOrOwnFolder(outDir, "finetune", "run folder", [RunFile.FileName], []);
         var manifest = spec.Manifest;
         int k = manifest.NumClasses;
         if (manifest.Task != TaskKind.Multilabel && k < 2) throw new SpeechTokException($"{manifest.Path}: {k} class(es); classification needs at least 2");
@@ -66,7 +68,11 @@ public static class FinetuneRun
                 Vectors = norm == null ? null : manifest.Samples.Select((x, i) => (x, i)).Where(p => p.x.Split == s).Select(p => norm.Apply(raw![p.i])).ToArray(),
             }
             : null);
-        foreach (string split in Manifest.SplitNames) sets[split]?.RequireAudioKept(spec.MaxLengthOption, spec.MaxLength, log);
+        foreach (string split in Manifest.SplitNames)
+        {
+            sets[split]?.RequireAudioKept(spec.MaxLengthOption, spec.MaxLength, log);
+            sets[split]?.WarnCut($"{spec.MaxLengthOption} {spec.MaxLength}", log, all => $"{spec.MaxLengthOption} {all} keeps them all"); // text only, audio vector
+        }
         if (codes?.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
         var train = sets["train"] ?? throw new SpeechTokException($"{manifest.Path}: split 'train' is empty");
         var val = sets["val"] ?? throw new SpeechTokException($"{manifest.Path}: split 'val' is empty (model selection needs it)");

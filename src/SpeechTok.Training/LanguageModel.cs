@@ -60,10 +60,13 @@ public sealed class LanguageModel : IDisposable
     {
         if (selection != null && audioVector) throw new SpeechTokException("a run uses either selected audio tokens or one audio vector, not both");
         folder = InputPaths.RequireFolder(folder, "model folder");
+        string need = $"fine-tuning and pre-training start from a language model folder (--model), {CausalLmFolder.BaseModelHint(folder)}";
+        CausalLmFolder.RequireNotAdapter(folder, need);
         var c = LlamaConfig.Load(folder);
         var st = SafeTensors.OpenModel(folder);
         try
         {
+            LlamaCheckpoint.RequireCausalLm(folder, c, st, need);
             var w = LlamaWeights.Load(c, st, folder);
             var tok = HfTokenizer.Load(folder);
             int rows = w.BaseVocabSize;

@@ -63,9 +63,7 @@ public static class Peft
     /// </summary>
     public static string Fingerprint(string dir)
     {
-        var files = File.Exists(Path.Combine(dir, ConfigFile)) || !File.Exists(Path.Combine(dir, FullModel.ConfigFile))
-            ? new List<string> { ConfigFile, WeightsFile } : [FullModel.ConfigFile, FullModel.WeightsFile];
-        if (File.Exists(Path.Combine(dir, AudioProjection.FileName))) files.Add(AudioProjection.FileName);
+        var files = FingerprintFiles(dir);
         var all = new byte[32 * files.Count];
         for (int i = 0; i < files.Count; i++)
         {
@@ -75,6 +73,15 @@ public static class Peft
             System.Security.Cryptography.SHA256.HashData(f).CopyTo(all, 32 * i);
         }
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(all));
+    }
+
+    /// <summary>The names of the files <see cref="Fingerprint"/> covers in seed folder <paramref name="dir"/>, in its order.</summary>
+    public static IReadOnlyList<string> FingerprintFiles(string dir)
+    {
+        var files = File.Exists(Path.Combine(dir, ConfigFile)) || !File.Exists(Path.Combine(dir, FullModel.ConfigFile))
+            ? new List<string> { ConfigFile, WeightsFile } : [FullModel.ConfigFile, FullModel.WeightsFile];
+        if (File.Exists(Path.Combine(dir, AudioProjection.FileName))) files.Add(AudioProjection.FileName);
+        return files;
     }
 
     /// <summary>Loads the factors and head of <paramref name="dir"/> into <paramref name="lora"/> and <paramref name="score"/>, checking every name and shape.</summary>

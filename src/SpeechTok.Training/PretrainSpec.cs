@@ -26,7 +26,10 @@ public sealed record PretrainSpec
     /// </summary>
     public PretrainResult Run(Action<string>? log = null, Action<long>? afterStep = null, Action<TrainingProgress>? progress = null)
     {
-        OutputPaths.RequireFolder(Out, "pretrain writes a folder (rows.safetensors, pretrain.json, checkpoint/)");
+        string outDir = OutputPaths.RequireFolder(Out, "pretrain writes a folder (rows.safetensors, pretrain.json, checkpoint/)");
+        // pretrain.json is written last; an unfinished run holds its checkpoint (or the halves ReplaceFolder leaves) and perhaps the rows.
+        OutputPaths.RequireNewOrOwnFolder(outDir, "pretrain", "pre-training folder", [PretrainFile.FileName],
+            [Checkpoint.Folder, Checkpoint.Folder + ".new", Checkpoint.Folder + ".old", Pretrainer.RowsFile]);
         Options.Validate();
         SampleSerializer.CheckMaxLength(MaxLength, MaxLengthOption);
         if (Serialization == SerializationMode.TextOnly) throw new SpeechTokException("pre-training trains audio rows: --serialization text-only makes no sense here");

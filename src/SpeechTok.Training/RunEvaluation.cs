@@ -14,7 +14,7 @@ public static class RunEvaluation
     /// majority-vote bagging; merged into DIR/results.json (common schema), replacing the entry of the same
     /// system and split, with the class names of the manifest's sidecar when it has one (<c>class_names</c>). A seed whose adapter files changed after fine-tuning wrote its predictions is
     /// predicted again with the adapter as written (or refused, see <see cref="AdapterConfig"/>); <paramref name="log"/>
-    /// then gets the code store's warning if the split's clips are missing (codes matched by file name only).
+    /// then gets one line per such seed, naming its files, and the code store's warning if the split's clips are missing (codes matched by file name only).
     /// </summary>
     public static SystemResult Evaluate(string run, string split, Action<string>? log = null)
     {
@@ -39,6 +39,10 @@ public static class RunEvaluation
                 var probs = p.Probabilities;
                 if (FinetuneRun.AdapterChanged(dir))
                 {
+                    // Documented, but the scores then differ from those fine-tuning wrote: say so, once per seed.
+                    var files = Peft.FingerprintFiles(dir);
+                    log?.Invoke($"seed {seed}: {string.Join(", ", files.Take(files.Count - 1))}{(files.Count > 1 ? " or " : "")}{files[^1]} changed since its predictions were written "
+                        + $"({Path.Combine(dir, SeedDone.FileName)} adapter_sha256); predicting split '{split}' again with the files as they are");
                     set ??= model.Value.Encode(split, log);
                     if (!set.Keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from split '{split}' of the run's manifest");
                     probs = model.Value.Predict(seed, set);
@@ -165,10 +169,12 @@ public static class RunEvaluation
     }
 
     /// <summary>Every form of prediction ends here, so that each warns when the run's max length cut audio tokens (the
-    /// one-sample form truncated them silently).</summary>
+    /// one-sample form truncated them silently), or the samples of a run without audio tokens.</summary>
     private static float[][] PredictBagged(RunModel rm, EncodedSet encoded, Action<string>? log)
     {
         encoded.WarnAudioCut($"the run's max_length {rm.Meta.MaxLength} ({RunFile.FileName})", log);
+        encoded.WarnCut($"the run's max_length {rm.Meta.MaxLength} ({RunFile.FileName})", log,
+            all => $"their predictions read only the tokens kept (fine-tune with a max length of {all} to keep them all)");
         return rm.PredictBagged(encoded);
     }
 

@@ -84,6 +84,7 @@ internal sealed class RunModel : IDisposable
             [.. rows.Select(r => r.Ids)], [.. rows.Select(_ => Array.Empty<int>())], [.. rows.Select(r => r.Truncated)])
         {
             Audio = Serializer.NeedsCodes ? [.. rows.Select(r => r.Audio)] : null, // where the audio tokens lie, for the truncation warning
+            FullLengths = [.. rows.Select(r => r.FullLength)], // and how long the rows were, for that of runs without audio tokens
             Vectors = Encoder == null ? null : [.. wavs!.Select(w => Meta.AudioVectorNorm!.Apply(Encoder.Encode(w)))],
         };
     }

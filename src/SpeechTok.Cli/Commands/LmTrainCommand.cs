@@ -45,6 +45,8 @@ internal static class LmTrainCommand
         cmd.SetAction(r =>
         {
             Tensors.Threading.Threads = r.GetValue(threads);
+            // Before the corpus is read and a tokenizer learned: a folder that cannot be made fails now, naming --out.
+            SpeechTok.IO.OutputPaths.RequireFolder(r.GetValue(outDir)!, "lm train writes a model folder");
             var docs = TextCorpus.Load(r.GetValue(train)!);
             List<TextDocument> trainDocs = docs, validDocs = r.GetValue(valid) is { Length: > 0 } v ? TextCorpus.Load(v) : [];
             if (r.GetValue(validFrom) is int year)

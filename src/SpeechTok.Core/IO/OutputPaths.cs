@@ -8,19 +8,93 @@ namespace SpeechTok.IO;
 public static class OutputPaths
 {
     /// <summary>
-    /// An output folder, created when absent. Returns its full path.
+    /// An output folder, which the command creates when absent. Returns its full path. Checks that it can be created or
+    /// written into (a temp file is made and removed in the nearest existing folder), so that a read-only or system path is
+    /// refused here, naming the option, and not by the file system once the work is done; nothing is left behind.
     /// </summary>
     /// <param name="path">The folder, as the option gives it.</param>
     /// <param name="writer">What is written there, for the message: "finetune writes a run folder".</param>
     /// <param name="option">The option that gives <paramref name="path"/>.</param>
-    /// <exception cref="SpeechTokException"><paramref name="path"/>, or the nearest of its parents that exists, is a file.</exception>
+    /// <exception cref="SpeechTokException"><paramref name="path"/>, or the nearest of its parents that exists, is a file;
+    /// the folder cannot be created or written into.</exception>
     public static string RequireFolder(string path, string writer, string option = "--out")
     {
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         if (FileAtOrAbove(full) is { } file)
             throw new SpeechTokException(file == full ? $"{option} {full} is a file, not a folder: {writer}" : $"{option} {full} is inside {file}, a file, not a folder: {writer}");
+        RequireWritable(full, option);
         return full;
     }
+
+    /// <summary>
+    /// Makes and removes a temp file in <paramref name="full"/>'s nearest existing folder (itself, when it exists): where that
+    /// works, the command can make its folder and write into it. The folder itself is not made, so that nothing watching for it
+    /// sees it come and go; the temp name is <see cref="AtomicFile"/>'s pattern, which readers and folder checks ignore.
+    /// </summary>
+    private static void RequireWritable(string full, string option)
+    {
+        string existing = full;
+        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } up) existing = up;
+        string probe = Path.Combine(existing, $".write-test.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The system's words name the temp file: name the folder the command would make or write instead. A file system that
+            // takes no new entries (/proc) answers "not found" (ENOENT), which would send the user looking for a typo.
+            string why = ex is FileNotFoundException or DirectoryNotFoundException ? $"{existing} takes no new entries"
+                : ex.Message.Replace(probe, existing == full ? full : Path.Combine(existing, Path.GetRelativePath(existing, full).Split(Path.DirectorySeparatorChar)[0]));
+            throw new SpeechTokException(existing == full ? $"{option} {full}: cannot write into the folder ({why})" : $"{option} {full}: cannot create the folder ({why})");
+        }
+    }
+
+    /// <summary>
+    /// The rule of commands that write a run into a folder and resume it there (<c>pretrain</c>, <c>finetune</c>; <c>lm train</c>
+    /// keeps its own): <paramref name="full"/> is absent or empty (a new run), holds one of <paramref name="markers"/> (the command's
+    /// own run, which the command then checks against its arguments), or holds only what the command writes before its first marker
+    /// (<paramref name="partial"/>: a killed first run) and <see cref="AtomicFile"/>'s temp files. Any other folder (a model folder, an
+    /// experiment's or baseline's output, another command's run) is refused before any work, naming what it holds, instead of the
+    /// command adding its files to it or failing on them later.
+    /// </summary>
+    /// <param name="full">The folder, as <see cref="RequireFolder"/> returned it.</param>
+    /// <param name="command">The command, for the message: "pretrain".</param>
+    /// <param name="what">What it writes, for the message: "pre-training folder".</param>
+    /// <param name="markers">Names whose presence makes the folder the command's own (pretrain.json; run.json).</param>
+    /// <param name="partial">Names an unfinished run of the command may hold before any marker (checkpoint; none).</param>
+    /// <param name="option">The option that gives the folder.</param>
+    public static void RequireNewOrOwnFolder(string full, string command, string what, IReadOnlyList<string> markers, IReadOnlyList<string> partial, string option = "--out")
+    {
+        if (!Directory.Exists(full) || markers.Any(m => Path.Exists(Path.Combine(full, m)))) return;
+        var foreign = Directory.EnumerateFileSystemEntries(full).Select(Path.GetFileName).OfType<string>()
+            .Where(n => !partial.Contains(n) && !IsTempFile(n)).Order(StringComparer.Ordinal).ToList();
+        if (foreign.Count == 0) return;
+        string Shown(string n) => Directory.Exists(Path.Combine(full, n)) ? n + "/" : n;
+        string list = foreign.Count switch
+        {
+            1 => Shown(foreign[0]),
+            <= 3 => string.Join(", ", foreign.Take(foreign.Count - 1).Select(Shown)) + " and " + Shown(foreign[^1]),
+            _ => string.Join(", ", foreign.Take(3).Select(Shown)) + $" and {foreign.Count - 3} more",
+        };
+        string kind = Kinds.FirstOrDefault(k => Path.Exists(Path.Combine(full, k.Marker))).Kind is { } k2 ? $" ({k2})" : "";
+        throw new SpeechTokException($"{option} {full} holds {list}{kind} but no {string.Join(" or ", markers)}: {command} writes a new {what} "
+            + "into an empty or new folder (or resumes its own there)");
+    }
+
+    /// <summary>What a folder is, by a file it holds, for <see cref="RequireNewOrOwnFolder"/>'s message; the first match counts.</summary>
+    private static readonly (string Marker, string Kind)[] Kinds =
+    [
+        ("training_run.json", "an lm train model folder"), ("run.json", "a finetune run folder"), ("pretrain.json", "a pretrain folder"),
+        ("adapter_config.json", "a fine-tuned seed folder"), ("done.json", "a fine-tuned seed folder"),
+        ("results.json", "the output of experiment or baseline"), ("store.json", "a tokenize code store"),
+        ("config.json", "a model folder"), ("model.safetensors", "a model folder"),
+    ];
+
+    /// <summary>A temp file <see cref="AtomicFile"/> writes before its rename (<c>.NAME.PID.GUID.tmp</c>), left by a kill.</summary>
+    private static bool IsTempFile(string name) =>
+        name.StartsWith('.') && name.EndsWith(".tmp", StringComparison.Ordinal) && name.Split('.') is { Length: >= 5 } parts
+        && parts[^2].Length == 32 && parts[^2].All(char.IsAsciiHexDigitLower) && parts[^3].Length > 0 && parts[^3].All(char.IsAsciiDigit);
 
     /// <summary>
     /// An output file, replaced when it exists. Returns its full path.

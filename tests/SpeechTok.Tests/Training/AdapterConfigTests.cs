@@ -153,12 +153,31 @@ public sealed class AdapterConfigTests
         Assert.Contains("self_attn.o_proj.lora_A.weight' is missing", Assert.Throws<SpeechTokException>(() => RunEvaluation.Predict(run, text, codes)).Message);
     }
 
+    /// <summary>A walkthrough flipped one byte of a finished run's adapter: evaluate printed other scores, exit 0, and said nothing.</summary>
+    [Fact]
+    public void Evaluate_on_the_command_line_says_which_seed_it_predicts_again()
+    {
+        var (d, run) = Trained();
+        using var _ = d;
+        string weights = Path.Combine(FinetuneRun.SeedDir(run, 3), Peft.WeightsFile);
+        var bytes = File.ReadAllBytes(weights);
+        bytes[^1] ^= 1; // the last float's lowest exponent bit: another adapter
+        File.WriteAllBytes(weights, bytes);
+        var (code, stdout, err) = CliRunner.Run("evaluate", "--run", run, "--threads", "1");
+        Assert.Equal(0, code);
+        Assert.Contains("(test): macro-F1", stdout);
+        Assert.Contains($"seed 3: adapter_config.json or adapter_model.safetensors changed since its predictions were written ({Path.Combine(FinetuneRun.SeedDir(run, 3), SeedDone.FileName)} "
+            + "adapter_sha256); predicting split 'test' again with the files as they are", err);
+    }
+
     [Fact]
     public void EvaluateRecomputesWhenTheAdapterChangedAndRefusesWhatItCannotDo()
     {
         var (d, run) = Trained();
         using var _ = d;
-        var before = RunEvaluation.Evaluate(run, "test");
+        var unchanged = new List<string>();
+        var before = RunEvaluation.Evaluate(run, "test", unchanged.Add);
+        Assert.Empty(unchanged); // scored from the stored predictions: nothing to say
         var stored = PredictionsFile.Load(Path.Combine(FinetuneRun.SeedDir(run, 3), PredictionsFile.FileName("test"))).Probabilities;
         Assert.False(FinetuneRun.AdapterChanged(FinetuneRun.SeedDir(run, 3)));
 
@@ -173,8 +192,12 @@ public sealed class AdapterConfigTests
         }
         var warnings = new List<string>();
         Assert.Equal(before.MacroF1, RunEvaluation.Evaluate(run, "test", warnings.Add).MacroF1);
+        // the user is told which seed is predicted again, and why (its scores may differ from fine-tuning's);
         // predicting again reads the code store; the toy clips were never written, so it says the codes were matched by name
-        Assert.StartsWith("warning: the clips of", Assert.Single(warnings));
+        Assert.Equal(2, warnings.Count);
+        Assert.Equal($"seed 3: adapter_config.json or adapter_model.safetensors changed since its predictions were written "
+            + $"({Path.Combine(FinetuneRun.SeedDir(run, 3), SeedDone.FileName)} adapter_sha256); predicting split 'test' again with the files as they are", warnings[0]);
+        Assert.StartsWith("warning: the clips of", warnings[1]);
 
         // a different adapter: evaluate reports its metrics, not the stored predictions'
         ScaleB(run, 0f); // B = 0: the LoRA update vanishes, only the head and the rows remain

@@ -51,6 +51,41 @@ public sealed class AudioTruncationTests
         Assert.Empty(log);
     }
 
+    /// <summary>
+    /// A walkthrough: <c>finetune --text-only --max-length 1</c> trained on the BOS alone and said nothing (run.json counted
+    /// the cuts), while a run with audio tokens warns or refuses. Runs without audio tokens now warn the same way, and so
+    /// does prediction with such a run.
+    /// </summary>
+    [Fact]
+    public void Text_only_fine_tuning_and_prediction_warn_when_the_max_length_cuts_the_samples()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string model = d.Model(), run = Path.Combine(d.Dir, "run");
+        var (code, _, err) = CliRunner.Run("finetune", "--manifest", d.Manifest, "--text-only", "--model", model, "--out", run, "--max-length", "1",
+            "--seeds", "1", "--epochs", "1", "--batch-size", "8", "--lora-r", "4", "--threads", "1");
+        Assert.True(code == 0, err);
+        int keepsAll = 0;
+        foreach (string split in new[] { "train", "val", "test" })
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(err, $@"warning: --max-length 1 cuts 8 of the 8 {split} samples on the right \(e\.g\. {split}/0 keeps 1 of its (\d+) tokens; "
+                + @"every sample keeps only its first token, so nothing of its text is read\); --max-length (\d+) keeps them all\n");
+            Assert.True(m.Success, err);
+            Assert.True(int.Parse(m.Groups[1].Value) > 1);
+            keepsAll = Math.Max(keepsAll, int.Parse(m.Groups[2].Value));
+        }
+        // the length it names keeps every sample whole: no warning then
+        var log = new List<string>();
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = model, Out = Path.Combine(d.Dir, "whole"), TextOnly = true, MaxLength = keepsAll,
+            Options = TrainingTests.Small(1) with { Epochs = 1 } }, log.Add);
+        Assert.DoesNotContain(log, l => l.StartsWith("warning:", StringComparison.Ordinal));
+        // predicting with the run cuts the same way: said as for audio tokens
+        log.Clear();
+        RunEvaluation.Predict(run, "the cat sat alpha", null, null, log.Add);
+        var line = Assert.Single(log);
+        Assert.Matches(@"^warning: the run's max_length 1 \(run.json\) cuts 1 of the 1 predict samples on the right \(e\.g\. 0 keeps 1 of its \d+ tokens; every sample keeps only "
+            + @"its first token, so nothing of its text is read\); their predictions read only the tokens kept \(fine-tune with a max length of \d+ to keep them all\)$", line);
+    }
+
     [Fact]
     public void Nothing_cut_or_no_audio_tokens_is_silent()
     {

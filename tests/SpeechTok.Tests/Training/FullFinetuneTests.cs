@@ -14,6 +14,42 @@ public sealed class FullFinetuneTests
 
     private sealed class KilledException : Exception;
 
+    /// <summary>
+    /// A walkthrough gave a fully fine-tuned seed folder to <c>lm generate</c>: "1 tensor(s) that config.json does not use,
+    /// e.g. 'score.weight'". A classifier (or a LoRA seed folder) where a causal LM is loaded is now said to be one, with
+    /// the base model the run names.
+    /// </summary>
+    [Fact]
+    public void A_seed_folder_given_as_a_language_model_is_named_a_fine_tuned_classifier()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string model = d.Model(), run = Path.Combine(d.Dir, "run"), lora = Path.Combine(d.Dir, "lora");
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), TextOnly = true, Model = model, Out = run, Options = Full(7) with { Epochs = 1 } });
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), TextOnly = true, Model = model, Out = lora, Options = TrainingTests.Small(7) with { Epochs = 1 } });
+        string dir = FinetuneRun.SeedDir(run, 7), text = Path.Combine(d.Dir, "doc.txt");
+        File.WriteAllText(text, "the cat sat alpha");
+        string runJson = Path.Combine(run, RunFile.FileName), named = RunFile.Load(runJson).Model;
+        string lmNeeds = $"lm generate, lm eval and lm train --init-from need a language model folder, such as the base model ({runJson} names it: {named})";
+        foreach (var args in new[] { new[] { "lm", "generate", "--prompt", "the", "--threads", "1", "--model", dir }, ["lm", "eval", "--text", text, "--threads", "1", "--model", dir] })
+        {
+            var (code, stdout, err) = CliRunner.Run(args);
+            Assert.Equal((2, ""), (code, stdout));
+            Assert.Equal($"error: {dir} is a fine-tuned classifier (LlamaForSequenceClassification), not a causal LM: {lmNeeds}", err.Trim());
+        }
+        Assert.Equal($"{dir} is a fine-tuned classifier (LlamaForSequenceClassification), not a causal LM: fine-tuning and pre-training start from a language model folder (--model), "
+            + $"such as the base model ({runJson} names it: {named})", Assert.Throws<SpeechTokException>(() => LanguageModel.Load(dir, null)).Message);
+        // a LoRA seed folder has no config.json: said to be an adapter, not "model config not found"
+        string loraDir = FinetuneRun.SeedDir(lora, 7), loraJson = Path.Combine(lora, RunFile.FileName);
+        Assert.Equal($"{loraDir} is a LoRA adapter (adapter_config.json, PEFT), not a causal LM: lm generate, lm eval and lm train --init-from need a language model folder, "
+            + $"such as the base model ({loraJson} names it: {named})", Assert.Throws<SpeechTokException>(() => CausalLmFolder.Open(loraDir)).Message);
+        // the score head alone tells a classifier, whatever config.json's architectures say
+        string config = Path.Combine(dir, FullModel.ConfigFile);
+        File.WriteAllText(config, File.ReadAllText(config).Replace("LlamaForSequenceClassification", "LlamaForCausalLM"));
+        Assert.StartsWith($"{dir} is a fine-tuned classifier (a score.weight head, though config.json names LlamaForCausalLM), not a causal LM: lm generate",
+            Assert.Throws<SpeechTokException>(() => CausalLmFolder.Open(dir)).Message);
+        using (CausalLmFolder.Open(model)) { } // the base model still opens
+    }
+
     [Fact]
     public void Full_fine_tuning_changes_every_tensor_saves_an_hf_classifier_and_reloads_to_the_same_predictions()
     {

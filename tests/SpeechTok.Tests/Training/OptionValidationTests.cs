@@ -274,6 +274,34 @@ public sealed class OptionValidationTests
         Assert.Empty(Directory.GetFileSystemEntries(folder));
     }
 
+    /// <summary>
+    /// An --out folder that cannot be made: lm train printed its tokenizer's progress, then "Could not find file '/proc/lm'";
+    /// every command now says so first, in one line naming the option.
+    /// </summary>
+    [Fact]
+    public void An_out_folder_that_cannot_be_made_is_refused_naming_the_option_before_any_work()
+    {
+        using var d = new ToyData(perSplit: 8);
+        const string none = "/proc/speechtok-no-such-folder";
+        string text = Directory.CreateDirectory(Path.Combine(d.Dir, "text")).FullName;
+        File.WriteAllText(Path.Combine(text, "1999.txt"), "the cat sat on the mat");
+        File.WriteAllText(Path.Combine(text, "2020.txt"), "a dog ran in the park");
+        foreach (var args in new[]
+        {
+            new[] { "lm", "train", "--train", text, "--valid-from-year", "2017", "--threads", "1", "--out", $"{none}/lm" },
+            ["finetune", "--manifest", d.Manifest, "--text-only", "--model", "builtin", "--threads", "1", "--out", $"{none}/run"],
+            ["pretrain", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--model", "builtin", "--threads", "1", "--out", $"{none}/pre"],
+            ["baseline", "bow", "--manifest", d.Manifest, "--out", $"{none}/bow"],
+            ["tokenize", "--manifest", d.Manifest, "--tokenizer", "builtin", "--threads", "1", "--out", $"{none}/codes"],
+        })
+        {
+            var (code, stdout, err) = CliRunner.Run(args);
+            Assert.Equal((2, ""), (code, stdout));
+            Assert.StartsWith($"error: --out {args[^1]}: cannot create the folder (", err);
+            Assert.Single(err.Trim().Split('\n')); // nothing before it: no tokenizer learned, no model loaded
+        }
+    }
+
     /// <summary>Options the chosen system does not use were accepted and ignored (run.json then recorded something else).</summary>
     [Fact]
     public void Finetune_and_select_refuse_options_that_contradict_or_go_unused()
