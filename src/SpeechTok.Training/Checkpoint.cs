@@ -17,7 +17,7 @@ internal static class Checkpoint
     public static readonly ArtifactKind StateKind = new("checkpoint state", "speechtok-checkpoint", Version: 1);
 
     public static void Save<TState>(string runDir, TState state, IEnumerable<(string Name, Tensor Tensor)> tensors, AdamW optimizer) where TState : class, IArtifact =>
-        RunFiles.ReplaceFolder(Path.Combine(runDir, Folder), dir =>
+        AtomicFolder.Replace(Path.Combine(runDir, Folder), dir =>
         {
             SafeTensors.Save(Path.Combine(dir, TensorsFile), tensors);
             optimizer.Save(Path.Combine(dir, OptimizerFile));
@@ -27,7 +27,7 @@ internal static class Checkpoint
     /// <summary>The saved state, or null when there is none; <paramref name="restore"/> receives the tensors by name.</summary>
     public static TState? Load<TState>(string runDir, AdamW optimizer, Action<Func<string, float[]>> restore) where TState : class, IArtifact
     {
-        var dir = RunFiles.CompleteFolder(Path.Combine(runDir, Folder));
+        var dir = AtomicFolder.Complete(Path.Combine(runDir, Folder));
         if (dir == null) return null;
         var state = ArtifactJson.Load<TState>(Path.Combine(dir, StateFile), StateKind);
         using (var st = SafeTensors.Open(Path.Combine(dir, TensorsFile)))

@@ -87,8 +87,8 @@ public static class FinetuneRun
             Manifest = manifest.Path, ManifestSha256 = manifest.Sha256, Task = ExperimentResults.TaskName(manifest.Task), NumLabels = k,
             Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), ModelStamp = ModelResolver.Stamp(ModelResolver.Reference(lm.Folder)),
             PretrainedSha256 = spec.Pretrained == null ? null : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(spec.Pretrained, Pretrainer.RowsFile)))),
-            Codes = RunFiles.FullPath(spec.Codes),
-            CodesTokenizer = codes?.TokenizerIdentity, CodesMixdown = codes?.Mixdown, CodesSha256 = codes?.Fingerprint(manifest.Samples.Select(s => s.Key)), Selection = selection, Pretrained = RunFiles.FullPath(spec.Pretrained),
+            Codes = InputPaths.FullPath(spec.Codes),
+            CodesTokenizer = codes?.TokenizerIdentity, CodesMixdown = codes?.Mixdown, CodesSha256 = codes?.Fingerprint(manifest.Samples.Select(s => s.Key)), Selection = selection, Pretrained = InputPaths.FullPath(spec.Pretrained),
             TextOnly = spec.TextOnly, AudioEncoder = encoder?.Identity, AudioMixdown = spec.Mixdown ? true : null, AudioVectorDim = encoder?.Dim, AudioVectorNorm = norm, Serialization = SampleSerializer.ModeName(mode), MaxLength = spec.MaxLength,
             Tokenizer = lm.Extension(), Hyperparameters = FinetuneHyperparameters.From(spec.Options, manifest.Task),
             Truncated = sets.Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => kv.Value!.Truncated),
@@ -151,7 +151,7 @@ public static class FinetuneRun
         using var _ = model;
         var projection = Finetuner.NewProjection(lm, sets["train"]!, seed);
         // The best values live in the checkpoint ("best.*"); read them back so this step is also resumable.
-        var tensors = Path.Combine(RunFiles.CompleteFolder(state)!, Checkpoint.TensorsFile);
+        var tensors = Path.Combine(AtomicFolder.Complete(state)!, Checkpoint.TensorsFile);
         using (var st = SafeTensors.Open(tensors))
             foreach (var (name, t) in Finetuner.Trainables(lora, model, k).Select(x => (x.Name, x.Tensor)).Concat(projection?.Trainables().Select(p => (p.Name, p.Tensor)) ?? [])
                 .Concat(backbone?.All.Select(p => (p.Name, p.Value)) ?? []))

@@ -1,3 +1,4 @@
+using SpeechTok.IO;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 
@@ -31,8 +32,8 @@ public static class ModelResolver
     public static string Reference(string folder)
     {
         if (folder == Builtin) return Builtin;
-        string full = RunFiles.FullPath(folder)!;
-        return string.Equals(full, RunFiles.FullPath(BuiltinLm.ExpectedFolder), StringComparison.Ordinal) || BuiltinLm.IsCopy(full) ? Builtin : full;
+        string full = InputPaths.FullPath(folder)!;
+        return string.Equals(full, InputPaths.FullPath(BuiltinLm.ExpectedFolder), StringComparison.Ordinal) || BuiltinLm.IsCopy(full) ? Builtin : full;
     }
 
     /// <summary>The start of a content stamp (<see cref="Stamp"/>); a recorded stamp without it was written by the

@@ -53,7 +53,7 @@ public sealed record PretrainFile : IArtifact
         // Records older than a field lack it: compared as if equal, and their model path in today's form.
         previous = previous with
         {
-            Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256, Codes = RunFiles.FullPath(previous.Codes)!,
+            Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256, Codes = InputPaths.FullPath(previous.Codes)!,
             CodesSha256 = previous.CodesSha256 ?? CodesSha256,
             BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256, ModelStamp = ModelResolver.InCurrentForm(previous.ModelStamp, Model, ModelStamp),
         };

@@ -27,7 +27,7 @@ public sealed record PretrainSpec
     public PretrainResult Run(Action<string>? log = null, Action<long>? afterStep = null, Action<TrainingProgress>? progress = null)
     {
         string outDir = OutputPaths.RequireFolder(Out, "pretrain writes a folder (rows.safetensors, pretrain.json, checkpoint/)");
-        // pretrain.json is written last; an unfinished run holds its checkpoint (or the halves ReplaceFolder leaves) and perhaps the rows.
+        // pretrain.json is written last; an unfinished run holds its checkpoint (or the halves AtomicFolder.Replace leaves) and perhaps the rows.
         OutputPaths.RequireNewOrOwnFolder(outDir, "pretrain", "pre-training folder", [PretrainFile.FileName],
             [Checkpoint.Folder, Checkpoint.Folder + ".new", Checkpoint.Folder + ".old", Pretrainer.RowsFile]);
         Options.Validate();
@@ -47,7 +47,7 @@ public sealed record PretrainSpec
         {
             Model = ModelResolver.Reference(lm.Folder), BuiltinLmSha256 = ModelResolver.BuiltinSha256(ModelResolver.Reference(lm.Folder)), ModelStamp = ModelResolver.Stamp(ModelResolver.Reference(lm.Folder)), Selection = selection, Tokenizer = lm.Extension(), Hyperparameters = Options,
             RowsFile = Pretrainer.RowsFile, Curves = new PretrainCurves { TrainLoss = [], EvalLoss = [] },
-            Manifest = Manifest.Path, ManifestSha256 = Manifest.Sha256, Codes = RunFiles.FullPath(Codes)!, CodesTokenizer = codes.TokenizerIdentity,
+            Manifest = Manifest.Path, ManifestSha256 = Manifest.Sha256, Codes = InputPaths.FullPath(Codes)!, CodesTokenizer = codes.TokenizerIdentity,
             CodesSha256 = codes.Fingerprint(Manifest.Samples.Select(s => s.Key)),
             Serialization = SampleSerializer.ModeName(Serialization), MaxLength = MaxLength, Truncated = corpus.Truncated,
         };

@@ -133,7 +133,7 @@ public sealed record RunFile : IArtifact
         previous = previous with
         {
             Model = ModelResolver.Reference(previous.Model), ManifestSha256 = previous.ManifestSha256 ?? ManifestSha256,
-            Codes = RunFiles.FullPath(previous.Codes), Pretrained = RunFiles.FullPath(previous.Pretrained), CodesSha256 = previous.CodesSha256 ?? CodesSha256,
+            Codes = InputPaths.FullPath(previous.Codes), Pretrained = InputPaths.FullPath(previous.Pretrained), CodesSha256 = previous.CodesSha256 ?? CodesSha256,
             BuiltinLmSha256 = previous.BuiltinLmSha256 ?? BuiltinLmSha256, ModelStamp = ModelResolver.InCurrentForm(previous.ModelStamp, Model, ModelStamp),
             PretrainedSha256 = previous.PretrainedSha256 ?? PretrainedSha256,
             // finetune --no-pretrain named its system audio-lasso-no-pretrain before it took the experiment's name

@@ -36,7 +36,7 @@ internal static class TokenizerFitCommand
             var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot));
             m.RequireClips();
             var tok = BuiltinTokenizer.Fit(m, options, r.GetValue(mixdown), msg => Console.Error.WriteLine(msg));
-            RunFiles.ReplaceFolder(dir, tok.Save); // whole or not at all: a killed save leaves no half folder that the check above would refuse
+            AtomicFolder.Replace(dir, tok.Save); // whole or not at all: a killed save leaves no half folder that the check above would refuse
             Console.WriteLine($"layer  size  used  used%  perplexity");
             foreach (var u in tok.Usage) Console.WriteLine($"{u.Layer,5} {u.Size,5} {u.Used,5} {u.UsedFraction,6:P0} {u.Perplexity,11:F1}");
             Console.WriteLine($"saved to {Path.GetFullPath(dir)} (usage in {BuiltinTokenizer.UsageFile})");

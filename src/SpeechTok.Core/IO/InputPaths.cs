@@ -12,7 +12,7 @@ public static class InputPaths
     /// <exception cref="SpeechTokException"><paramref name="path"/> is a folder, or does not exist.</exception>
     public static string RequireFile(string path, string what)
     {
-        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        string full = FullPath(path)!;
         if (File.Exists(full)) return full;
         throw new SpeechTokException(Directory.Exists(full) ? $"{what} '{full}' is a folder, not a file" : $"{what} '{full}' does not exist");
     }
@@ -23,8 +23,12 @@ public static class InputPaths
     /// <exception cref="SpeechTokException"><paramref name="path"/> is a file, or does not exist.</exception>
     public static string RequireFolder(string path, string what)
     {
-        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        string full = FullPath(path)!;
         if (Directory.Exists(full)) return full;
         throw new SpeechTokException(File.Exists(full) ? $"{what} '{full}' is a file, not a folder" : $"{what} '{full}' does not exist");
     }
+
+    /// <summary>An absolute path without a trailing separator, as messages name paths and records store folders (<c>pre/</c> and
+    /// <c>pre</c> are one folder); null stays null.</summary>
+    public static string? FullPath(string? path) => path is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
 }

@@ -21,8 +21,8 @@ public sealed record ExperimentSettings : IArtifact
     /// <summary>What <see cref="AudioRoot"/> stores for an <c>--audio-root</c> value: giving the default explicitly, or with a
     /// trailing separator, is the same experiment.</summary>
     public static string? AudioRootOf(string? audioRoot, string manifest) =>
-        audioRoot is null || Training.RunFiles.FullPath(audioRoot) == Training.RunFiles.FullPath(Path.GetDirectoryName(Path.GetFullPath(manifest))) ? null
-            : Training.RunFiles.FullPath(audioRoot);
+        audioRoot is null || InputPaths.FullPath(audioRoot) == InputPaths.FullPath(Path.GetDirectoryName(Path.GetFullPath(manifest))) ? null
+            : InputPaths.FullPath(audioRoot);
     /// <summary>"builtin" or the model folder (absolute).</summary>
     [JsonPropertyName("model")] public required string Model { get; init; }
     /// <summary>"builtin" or the speech tokenizer folder (absolute).</summary>

@@ -184,13 +184,13 @@ public sealed class ArtifactTests : IDisposable
     public void ReplaceFolder_takes_a_trailing_separator_and_refuses_a_symlink()
     {
         string dir = Path.Combine(_dir, "fit");
-        RunFiles.ReplaceFolder(dir + "/", d => File.WriteAllText(Path.Combine(d, "a.txt"), "1"));
-        RunFiles.ReplaceFolder(dir + "/", d => File.WriteAllText(Path.Combine(d, "b.txt"), "2"));
+        AtomicFolder.Replace(dir + "/", d => File.WriteAllText(Path.Combine(d, "a.txt"), "1"));
+        AtomicFolder.Replace(dir + "/", d => File.WriteAllText(Path.Combine(d, "b.txt"), "2"));
         Assert.Equal(["b.txt"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
         Assert.False(Directory.Exists(dir + ".new") || Directory.Exists(dir + ".old"));
         string link = Path.Combine(_dir, "link");
         Directory.CreateSymbolicLink(link, dir);
-        Assert.StartsWith($"{link} is a symlink", Assert.Throws<SpeechTokException>(() => RunFiles.ReplaceFolder(link, _ => { })).Message);
+        Assert.StartsWith($"{link} is a symlink", Assert.Throws<SpeechTokException>(() => AtomicFolder.Replace(link, _ => { })).Message);
         Assert.True(new DirectoryInfo(link).LinkTarget != null);
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using SpeechTok.Codec.Builtin;
+using SpeechTok.IO;
 using SpeechTok.Codec.Store;
 using SpeechTok.Tensors.IO;
 using SpeechTok.Tests.Audio;
@@ -35,7 +36,7 @@ public sealed class KillInputs : IDisposable
 /// configurations: each is run once uninterrupted, then, for 5 seeded random points in its run time, started
 /// in a fresh folder, killed with SIGKILL at that point, checked, and rerun to completion. After every kill no
 /// file under a final name may be partial: JSON parses, safetensors open and read in full, the code store
-/// opens; only the temp names of <see cref="AtomicFile"/> and <see cref="Training.RunFiles.ReplaceFolder"/>
+/// opens; only the temp names of <see cref="AtomicFile"/> and <see cref="Training.AtomicFolder.Replace"/>
 /// may hold partial content, and the two append-only logs (codes.bin, metrics.jsonl) may end in a torn
 /// record that their reader detects and cuts. After the rerun, every final file equals the uninterrupted
 /// run's byte for byte; the only exception is lm train's wall-clock fields (<c>seconds</c>, <c>wall_seconds</c>
