@@ -172,6 +172,13 @@ public static class FinetuneRun
     /// Whether the seed's adapter files differ from those its predictions were computed with (done.json's
     /// fingerprint; runs that predate it have none and count as unchanged).
     /// </summary>
-    public static bool AdapterChanged(string seedDir) =>
-        SeedDone.Load(Path.Combine(seedDir, SeedDone.FileName)).AdapterSha256 is string h && h != Peft.Fingerprint(seedDir);
+    /// <exception cref="SpeechTokException">The seed has no done.json: it did not finish (rerunning finetune completes it).</exception>
+    public static bool AdapterChanged(string seedDir)
+    {
+        string path = Path.Combine(seedDir, SeedDone.FileName);
+        if (!File.Exists(path) && !Directory.Exists(path))
+            throw new SpeechTokException($"'{path}' does not exist: {Path.GetFileName(seedDir)} did not finish (done.json is written last); "
+                + "rerun the same finetune command to complete it");
+        return SeedDone.Load(path).AdapterSha256 is string h && h != Peft.Fingerprint(seedDir);
+    }
 }

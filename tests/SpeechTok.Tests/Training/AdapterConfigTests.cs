@@ -212,5 +212,11 @@ public sealed class AdapterConfigTests
 
         Edit(run, o => o["use_dora"] = true);
         Assert.Contains("'use_dora' is true", Assert.Throws<SpeechTokException>(() => RunEvaluation.Evaluate(run, "test")).Message);
+
+        // a seed without done.json did not finish: said so, with what completes it (was "seed completion file … does not exist")
+        string done = Path.Combine(FinetuneRun.SeedDir(run, 3), SeedDone.FileName);
+        File.Delete(done);
+        Assert.Equal($"'{done}' does not exist: seed-3 did not finish (done.json is written last); rerun the same finetune command to complete it",
+            Assert.Throws<SpeechTokException>(() => RunEvaluation.Evaluate(run, "test")).Message);
     }
 }
