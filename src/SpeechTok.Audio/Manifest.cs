@@ -260,7 +260,7 @@ public sealed class Manifest
         var absent = Enumerable.Range(0, NumClasses).Where(c => count[c] == 0).ToList();
         if (absent.Count > 0)
             throw new SpeechTokException($"{Path}: {absent.Count} class(es) never occur in the train split: {ShortList.Join(", ", absent.Select(LabelText).ToList())}"
-                + (ClassCountOrigin is { } origin ? $" ({origin}; class ids are 0..K−1: a typo there? --num-labels checks every id against the count)" : ""));
+                + (ClassCountOrigin is { } origin ? $" ({origin}; class ids are 0..K−1: a typo there? A class-name file {System.IO.Path.GetFileName(LabelNamesPath(Path))} or --num-labels, where a command has it, fixes K and checks every id)" : ""));
         var always = Enumerable.Range(0, NumClasses).Where(c => Task == TaskKind.Multilabel && count[c] == train.Count).ToList();
         if (always.Count > 0)
             throw new SpeechTokException($"{Path}: label(s) {string.Join(", ", always.Select(LabelText))} are on for every train sample; a label needs negatives too");

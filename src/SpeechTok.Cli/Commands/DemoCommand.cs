@@ -20,7 +20,8 @@ internal static class DemoCommand
         var labeling = new Option<DemoLabeling>("--labeling") { Description = "Quadrants (4 classes: arousal × polarity), Incongruent (binary: the voice contradicts the words) or MultiLabel (4 labels, any subset: negative words, high pitch, fast, loud).", DefaultValueFactory = _ => defaults.Labeling }.OneOf();
         var metric = CliLists.MetricForBestModelOption();
         var count = new Option<int>("--count") { Description = "Clips in the dataset (a multiple of 4, at least 24), split about 70/15/15 by sentence (val and test round up, so small counts give them more).", DefaultValueFactory = _ => defaults.Count };
-        var cmd = new Command("demo", "Build the built-in espeak-ng speech dataset (label = words × voice) and run every system on it with the quick preset.") { outDir, threads, seed, labeling, count, metric };
+        var maxLength = ExperimentCommand.MaxLengthOption();
+        var cmd = new Command("demo", "Build the built-in espeak-ng speech dataset (label = words × voice) and run every system on it with the quick preset.") { outDir, threads, seed, labeling, count, metric, maxLength };
         cmd.SetAction(r =>
         {
             var sw = Stopwatch.StartNew();
@@ -34,7 +35,7 @@ internal static class DemoCommand
             {
                 Manifest = info.ManifestPath, Out = Path.Combine(root, "experiment"), Model = ModelResolver.Builtin, Tokenizer = TokenizerLoader.Builtin,
                 Preset = ExperimentPreset.Quick, Threads = r.GetValue(threads), ClassNames = info.ClassNames,
-                MetricForBestModel = r.GetValue(metric),
+                MetricForBestModel = r.GetValue(metric), MaxLength = r.GetValue(maxLength),
             }, Console.Error.WriteLine, ProgressPrinter.Stderr().Report);
             Console.WriteLine(ExperimentCommand.Table(results));
             Console.WriteLine($"report: {Path.Combine(root, "experiment", "report.md")} · total {sw.Elapsed.TotalMinutes:F1} min");

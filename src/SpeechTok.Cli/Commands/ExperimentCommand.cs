@@ -25,7 +25,7 @@ internal static class ExperimentCommand
         var encoder = new Option<string>("--audio-encoder") { Description = "Utterance encoder of the audio-vector system (builtin).", DefaultValueFactory = _ => "builtin" };
         var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels of multi-channel clips instead of taking channel 0, in every step that reads them (tokenize, mfcc, bow-mfcc, audio-vector)." };
         var metric = CliLists.MetricForBestModelOption();
-        var maxLength = new Option<int?>(SampleSerializer.MaxLengthOption) { Description = $"Tokens per sample, BOS included, in pre-training and fine-tuning (default: the preset's, {SampleSerializer.DefaultMaxLength}; HF max_length)." };
+        var maxLength = MaxLengthOption();
         var cmd = new Command("experiment", $"Run {string.Join(", ", ExperimentRunner.Systems)} on a manifest.")
             { manifest, outDir, model, tokenizer, preset, seeds, audioRoot, mixdown, threads, systems, encoder, metric, maxLength };
         cmd.SetAction(r =>
@@ -44,6 +44,12 @@ internal static class ExperimentCommand
         });
         return cmd;
     }
+
+    /// <summary><c>--max-length</c> of experiment and demo: overrides the preset's.</summary>
+    internal static Option<int?> MaxLengthOption() => new(SampleSerializer.MaxLengthOption)
+    {
+        Description = $"Tokens per sample, BOS included, in pre-training and fine-tuning (default: the preset's, {SampleSerializer.DefaultMaxLength}; HF max_length).",
+    };
 
     internal static string PresetHelp() =>
         "paper (the paper's hyper-parameters) or quick (" + string.Join("; ", ExperimentPreset.Quick.Changes) + "; everything else as paper).";

@@ -84,7 +84,7 @@ internal static class SelectCommand
                 // The columns are the scores the choice uses: F1 of class 1 for a binary task, else macro-F1.
                 bool cvd = doc.CvFolds != null, binary = doc.Task == "binary";
                 string f1 = binary ? "F1 class 1" : "macro-F1";
-                Console.WriteLine($"        C  audio  text  {$"inner {f1}",14}" + (cvd ? $"  {$"{doc.CvFolds}-fold CV {f1}",20}" : ""));
+                Console.WriteLine($"        C  audio  text {$"inner {f1}",16}" + (cvd ? $" {$"{doc.CvFolds}-fold CV {f1}",21}" : ""));
                 foreach (var p in points)
                     Console.WriteLine($"{p.C,9:G4} {p.SelectedAudio,6} {p.SelectedText,5} {(p.AllZero ? "(all coefficients zero)" : (binary ? p.InnerF1Class1 : p.InnerMacroF1)?.ToString("F4")),16}" +
                         (cvd ? $" {(binary ? p.CvF1Class1 : p.CvMacroF1),21:F4}" : ""));

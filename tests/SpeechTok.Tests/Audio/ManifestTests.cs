@@ -153,7 +153,7 @@ public sealed class ManifestTests : IDisposable
     {
         var p = Write("split,text,audio_path_list,label\ntrain,a,a.wav,0\ntrain,b,b.wav,1\ntrain,c,c.wav,3\ntest,d,d.wav,1\n");
         Assert.Equal($"{p}: 1 class(es) never occur in the train split: 2 (K = 4 comes from the largest label, 3 on line 4; class ids are 0..K−1: "
-            + "a typo there? --num-labels checks every id against the count)", Assert.Throws<SpeechTokException>(Manifest.Load(p).RequireAllClassesInTrain).Message);
+            + "a typo there? A class-name file m.label_names.txt or --num-labels, where a command has it, fixes K and checks every id)", Assert.Throws<SpeechTokException>(Manifest.Load(p).RequireAllClassesInTrain).Message);
         // a given count says nothing of where it came from
         Assert.Equal($"{p}: 1 class(es) never occur in the train split: 2", Assert.Throws<SpeechTokException>(Manifest.Load(p, numClasses: 4).RequireAllClassesInTrain).Message);
     }

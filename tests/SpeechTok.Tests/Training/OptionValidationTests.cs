@@ -504,7 +504,7 @@ public sealed class OptionValidationTests
             "--num-labels", "2", "--out", Path.Combine(d.Dir, "s.json")); // the primary name (HF num_labels); --num-classes is the alias
         Assert.True(code == 0, err);
         var lines = stdout.TrimEnd().Split('\n');
-        Assert.Equal("        C  audio  text  inner F1 class 1", lines[0]); // a binary task: the score the choice uses
+        Assert.Equal("        C  audio  text inner F1 class 1", lines[0]); // a binary task: the score the choice uses
         Assert.Matches(@"^ +0\.001 +0 +0 +\(all coefficients zero\)$", lines[1]);
         Assert.Matches(@"^ +1 +\d+ +\d+ +[01]\.\d{4}$", lines[2]);
         Assert.Equal("C = 1 from --c; the sweep is only reported (without --c it chooses C)", lines[3]);
@@ -513,8 +513,10 @@ public sealed class OptionValidationTests
             "--min-tokens", "1", "--max-token-share", "1", "--out", Path.Combine(d.Dir, "s.json")); // a range C = 1 falls in: the best-F1 branch
         Assert.True(code == 0, err);
         lines = stdout.TrimEnd().Split('\n');
-        Assert.Equal("        C  audio  text  inner F1 class 1  3-fold CV F1 class 1", lines[0]);
+        Assert.Equal("        C  audio  text inner F1 class 1  3-fold CV F1 class 1", lines[0]);
         Assert.Matches(@"^ +1 +\d+ +\d+ +[01]\.\d{4} +[01]\.\d{4}$", lines[2]);
+        Assert.Equal(lines[0].Length, lines[2].Length); // right-aligned under their headers
+        Assert.Equal(lines[0].IndexOf("class 1 ", StringComparison.Ordinal) + "class 1".Length, lines[2].IndexOf(' ', lines[2].IndexOf('.')));
         Assert.StartsWith("C = 1 chosen from the sweep: best 3-fold CV F1 among C with", lines[3]);
     }
 
