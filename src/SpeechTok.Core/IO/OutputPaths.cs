@@ -31,7 +31,8 @@ public static class OutputPaths
     /// works, the command can make its folder and write into it. The folder itself is not made, so that nothing watching for it
     /// sees it come and go; the temp name is <see cref="AtomicFile"/>'s pattern, which readers and folder checks ignore.
     /// </summary>
-    private static void RequireWritable(string full, string option)
+    /// <param name="file">The output file whose folder <paramref name="full"/> is, for the message; null for an output folder.</param>
+    private static void RequireWritable(string full, string option, string? file = null)
     {
         string existing = full;
         while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { } up) existing = up;
@@ -46,7 +47,8 @@ public static class OutputPaths
             // takes no new entries (/proc) answers "not found" (ENOENT), which would send the user looking for a typo.
             string why = ex is FileNotFoundException or DirectoryNotFoundException ? $"{existing} takes no new entries"
                 : ex.Message.Replace(probe, existing == full ? full : Path.Combine(existing, Path.GetRelativePath(existing, full).Split(Path.DirectorySeparatorChar)[0]));
-            throw new SpeechTokException(existing == full ? $"{option} {full}: cannot write into the folder ({why})" : $"{option} {full}: cannot create the folder ({why})");
+            string what = existing == full ? "cannot write into" : "cannot create";
+            throw new SpeechTokException(file == null ? $"{option} {full}: {what} the folder ({why})" : $"{option} {file}: {what} its folder {full} ({why})");
         }
     }
 
@@ -97,19 +99,24 @@ public static class OutputPaths
         && parts[^2].Length == 32 && parts[^2].All(char.IsAsciiHexDigitLower) && parts[^3].Length > 0 && parts[^3].All(char.IsAsciiDigit);
 
     /// <summary>
-    /// An output file, replaced when it exists. Returns its full path.
+    /// An output file, replaced when it exists. Returns its full path. A file written atomically (a temp file beside it, then a
+    /// rename) needs a folder it can write into, checked as <see cref="RequireFolder"/> does; a device or a symlink (written
+    /// straight through, <see cref="AtomicFile"/>) is left to the system.
     /// </summary>
     /// <param name="path">The file, as the option gives it.</param>
     /// <param name="example">A file name to suggest inside <paramref name="path"/> when it is a folder ("predictions.jsonl").</param>
     /// <param name="option">The option that gives <paramref name="path"/>.</param>
-    /// <exception cref="SpeechTokException"><paramref name="path"/> is a folder, or one of its parents is a file.</exception>
+    /// <exception cref="SpeechTokException"><paramref name="path"/> is a folder, or one of its parents is a file; its folder
+    /// cannot be created or written into.</exception>
     public static string RequireFile(string path, string example, string option = "--out")
     {
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         if (Directory.Exists(full))
             throw new SpeechTokException($"{option} {full} is a folder, not a file: give a file path, e.g. {Path.Combine(full, example)}");
-        if (FileAtOrAbove(Path.GetDirectoryName(full)!) is { } file)
+        string folder = Path.GetDirectoryName(full)!;
+        if (FileAtOrAbove(folder) is { } file)
             throw new SpeechTokException($"{option} {full} is inside {file}, a file, not a folder: give a file path in a folder");
+        if (AtomicFile.KindOf(full) == AtomicFile.Kind.Atomic) RequireWritable(folder, option, full);
         return full;
     }
 

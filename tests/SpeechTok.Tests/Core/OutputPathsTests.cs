@@ -35,4 +35,18 @@ public sealed class OutputPathsTests : IDisposable
         e = Assert.Throws<SpeechTokException>(() => OutputPaths.RequireFolder("/proc", "x writes a folder"));
         Assert.Equal("--out /proc: cannot write into the folder (/proc takes no new entries)", e.Message);
     }
+
+    /// <summary>An output file (selection.json, predictions.jsonl) is written atomically through a temp file beside it: its folder
+    /// is checked up front; a device path is written straight through and left to the system.</summary>
+    [Fact]
+    public void An_output_file_whose_folder_cannot_be_written_is_refused_naming_the_option()
+    {
+        // sysfs takes no new files, root included; /sys is not a device path, so the file would go through a temp file
+        const string cannot = "/sys/speechtok-no-such-folder/out.json";
+        var e = Assert.Throws<SpeechTokException>(() => OutputPaths.RequireFile(cannot, "out.json", "--jsonl"));
+        Assert.StartsWith($"--jsonl {cannot}: cannot create its folder /sys/speechtok-no-such-folder (", e.Message);
+        Assert.Equal(Path.Combine(_dir, "x", "p.jsonl"), OutputPaths.RequireFile(Path.Combine(_dir, "x", "p.jsonl"), "p.jsonl"));
+        Assert.Empty(Directory.GetFileSystemEntries(_dir)); // nothing made, the probe gone
+        Assert.Equal("/dev/stdout", OutputPaths.RequireFile("/dev/stdout", "p.jsonl")); // written straight through: no probe in /dev
+    }
 }
