@@ -134,7 +134,7 @@ public static class LmTrainer
                 Started = step =>
                 {
                     metrics = MetricsLog.Open(Path.Combine(dir, MetricsFile), step);
-                    log?.Invoke($"model: {parameterCount:N0} parameters ({c.NumLayers} layers, hidden {c.HiddenSize}, vocab {vocab}{(o.InitFrom != null ? ", from " + o.InitFrom : "")}), {o.TokensPerStep:N0} tokens per step, {o.MaxSteps} steps");
+                    log?.Invoke($"model: {parameterCount:N0} parameters ({c.NumLayers} layer{(c.NumLayers == 1 ? "" : "s")}, hidden {c.HiddenSize}, vocab {vocab}{(o.InitFrom != null ? ", from " + o.InitFrom : "")}), {o.TokensPerStep:N0} tokens per step, {o.MaxSteps} steps");
                     meter.Start();
                 },
                 EvalAtStart = true,

@@ -30,12 +30,22 @@ internal static class CliLists
             .Select(t => int.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int s) ? s
                 : throw new SpeechTokException($"--seeds '{text}': '{t}' is not an integer")).ToArray();
 
-    /// <summary><c>--lora-target-modules q_proj,v_proj</c> or <c>all-linear</c>: projection names, each checked.</summary>
+    /// <summary>
+    /// A name from a fixed set (<c>--systems</c>, <c>--audio-encoder</c>), matched ignoring case and returned as the set
+    /// spells it, so that a run records one spelling; anything else is returned as typed, for the error to name it.
+    /// </summary>
+    public static string Known(string text, IEnumerable<string> names) =>
+        names.FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase)) ?? text;
+
+    /// <summary>
+    /// <c>--lora-target-modules q_proj,v_proj</c> or <c>all-linear</c> (any case, as PEFT compares it): projection names,
+    /// each checked (case-sensitive, as module names are).
+    /// </summary>
     public static string[] LoraTargets(string text)
     {
-        if (text.Trim() == "all-linear") return SpeechTok.Lm.Model.LoraAdapters.LayerProjections;
+        if (IsAllLinear(text.Trim())) return SpeechTok.Lm.Model.LoraAdapters.LayerProjections;
         var names = CommaList.Split("--lora-target-modules", text, "projection names or all-linear");
-        if (names.Contains("all-linear")) throw new SpeechTokException("--lora-target-modules: all-linear already names every projection; give it alone");
+        if (names.Any(IsAllLinear)) throw new SpeechTokException("--lora-target-modules: all-linear already names every projection; give it alone");
         if (names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new SpeechTokException($"--lora-target-modules: {twice.Key} is listed twice");
         foreach (var n in names)
@@ -43,6 +53,8 @@ internal static class CliLists
                 throw new SpeechTokException($"--lora-target-modules: '{n}' is not one of {string.Join(", ", SpeechTok.Lm.Model.LoraAdapters.LayerProjections)} (or all-linear)");
         return names;
     }
+
+    static bool IsAllLinear(string name) => string.Equals(name, "all-linear", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A list of C values (<c>--sweep-c</c>, <c>--grid</c>), each in (0, 1e12] as the L1/L2 solver takes them; empty when absent.</summary>
     public static double[] Cs(string option, string? text)

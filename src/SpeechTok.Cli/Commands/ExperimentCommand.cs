@@ -35,8 +35,9 @@ internal static class ExperimentCommand
                 Manifest = r.GetValue(manifest)!, Out = r.GetValue(outDir)!, Model = r.GetValue(model)!, Tokenizer = r.GetValue(tokenizer)!,
                 Preset = ExperimentPreset.Parse(r.GetValue(preset)!), Seeds = CliLists.Seeds(r.GetValue(seeds)), AudioRoot = r.GetValue(audioRoot),
                 MetricForBestModel = r.GetValue(metric), MaxLength = r.GetValue(maxLength),
-                Threads = r.GetValue(threads), AudioEncoder = r.GetValue(encoder)!, Mixdown = r.GetValue(mixdown),
-                OnlySystems = r.GetValue(systems) is { } list ? CommaList.Split(systems.Name, list, $"some of {string.Join(", ", ExperimentRunner.Systems)}") : null,
+                Threads = r.GetValue(threads), AudioEncoder = CliLists.Known(r.GetValue(encoder)!, UtteranceEncoders.Names), Mixdown = r.GetValue(mixdown),
+                OnlySystems = r.GetValue(systems) is { } list ? CommaList.Split(systems.Name, list, $"some of {string.Join(", ", ExperimentRunner.Systems)}")
+                    .Select(s => CliLists.Known(s, ExperimentRunner.Systems)).ToArray() : null,
             }, Console.Error.WriteLine, ProgressPrinter.Stderr().Report);
             Console.WriteLine(Table(results));
             Console.WriteLine($"report: {Path.Combine(Path.GetFullPath(r.GetValue(outDir)!), "report.md")}");
