@@ -82,6 +82,32 @@ public sealed class CausalLmFolderTests : IDisposable
         Assert.True(p.ExitCode == 0, await err);
     }
 
+    /// <summary>`{ echo BEFORE; lm generate …; echo AFTER; } &gt; file` lost the start of the generated text: generate wrote through a
+    /// FileStream on descriptor 1 at its own position, so the shared offset stayed after BEFORE and AFTER overwrote the text.</summary>
+    [Fact]
+    public void Generate_redirected_to_a_file_shares_its_offset_with_the_commands_around_it()
+    {
+        string file = Path.Combine(_dir, "shared.txt");
+        const string generate = "dotnet \"$1\" lm generate --prompt 'The Congress' --max-new-tokens 8 --temperature 0 --threads 1";
+        string alone = Bash(generate);                                                   // to a pipe
+        Assert.StartsWith("The Congress", alone);
+        Assert.Equal("", Bash($"{{ echo BEFORE; {generate}; echo AFTER; }} > \"$2\"", file)); // to a file, between two echoes
+        Assert.Equal("BEFORE\n" + alone + "AFTER\n", File.ReadAllText(file));
+    }
+
+    /// <summary>Runs <paramref name="script"/> in bash with $1 = speechtok.dll and $2 = <paramref name="arg"/>; its stdout.</summary>
+    private static string Bash(string script, string arg = "")
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "-c", script, "bash", Path.Combine(AppContext.BaseDirectory, "speechtok.dll"), arg }) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, err.Result);
+        return output;
+    }
+
     /// <summary>Qwen2.5's tokenizer adds no BOS (HF <c>tokenizer(text)</c> gives the text's ids alone), yet eval and generate
     /// prepended config.json's <c>bos_token_id</c> (151643, <c>&lt;|endoftext|&gt;</c>). They now feed what the tokenizer gives:
     /// eval scores every text token but the stream's first (nothing precedes it, as in HF's perplexity evaluation).</summary>
