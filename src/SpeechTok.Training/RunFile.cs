@@ -107,7 +107,7 @@ public sealed record RunFile : IArtifact
     }
 
     /// <summary>What the run hears beside the text, for messages: "text-only", "a run with audio tokens" or "an audio-vector run (it reads the clips itself)".</summary>
-    public string InputKind => TextOnly ? "text-only" : Selection != null ? "a run with audio tokens" : "an audio-vector run (it reads the clips itself)";
+    [JsonIgnore] public string InputKind => TextOnly ? "text-only" : Selection != null ? "a run with audio tokens" : "an audio-vector run (it reads the clips itself)";
 
     /// <summary>
     /// Refuses a sample's audio inputs that this run does not take, and asks for the one it needs, in one message that
