@@ -24,7 +24,8 @@ public static class LmGeneration
         var ids = new List<int>(lm.Tokenizer.EncodeWithBos(prompt));
         if (ids.Count == 0 && o.MaxNewTokens > 0)
             throw new SpeechTokException($"{lm.Folder}: the prompt is empty and the model's tokenizer adds no BOS token, so there is nothing to continue: give a --prompt");
-        int context = lm.Config.MaxPositionEmbeddings, v = lm.Tokenizer.VocabSize;
+        // Candidates: the ids both the tokenizer and the embedding table have (a pad only tokenizer_config.json names lies past the rows).
+        int context = lm.Config.MaxPositionEmbeddings, v = Math.Min(lm.Tokenizer.VocabSize, lm.Model.VocabSize);
         // Positions the model sees at once; in long arithmetic, as --max-new-tokens 2147483647 ("until EOS") is fair.
         int span = (int)Math.Min((long)ids.Count + o.MaxNewTokens - 1, context);
         if (o.MaxNewTokens > 0) lm.CheckSequenceLength(span, "prompt plus --max-new-tokens");

@@ -199,6 +199,10 @@ public sealed class CausalLmFolderTests : IDisposable
         }
         var eval = Cli("lm", "eval", "--model", model, "--text", Text("The nation is strong."), "--json");
         Assert.True(eval.Code == 0, eval.Err);
+        // generate took its candidates from the tokenizer's 8193 ids and sliced 8192 logits with it (a crash)
+        var gen = Cli("lm", "generate", "--model", model, "--prompt", "The nation", "--max-new-tokens", "3", "--temperature", "0");
+        Assert.True(gen.Code == 0, gen.Err);
+        Assert.StartsWith("The nation", gen.Out);
         using var text = LanguageModel.Load(model, selection: null);
         Assert.Equal((8192, 1), (text.PadId, text.NewRowCount));
     }
