@@ -24,18 +24,28 @@ internal static class Checkpoint
             ArtifactJson.Save(Path.Combine(dir, StateFile), state, StateKind);
         });
 
-    /// <summary>The saved state, or null when there is none; <paramref name="restore"/> receives the tensors by name.</summary>
-    public static TState? Load<TState>(string runDir, AdamW optimizer, Action<Func<string, float[]>> restore) where TState : class, IArtifact
+    /// <summary>
+    /// The saved state, or null when there is none. <paramref name="check"/> sees the state record first (a run's settings
+    /// are compared there, before anything is copied); then <paramref name="restore"/> receives the tensors by name and
+    /// the number of values the run expects of each.
+    /// </summary>
+    /// <exception cref="SpeechTokException">A tensor missing or of another size than the run's (a checkpoint of another
+    /// configuration), naming the file and the tensor; whatever <paramref name="check"/> throws.</exception>
+    public static TState? Load<TState>(string runDir, AdamW optimizer, Action<TState>? check, Action<Func<string, int, float[]>> restore) where TState : class, IArtifact
     {
         var dir = AtomicFolder.Complete(Path.Combine(runDir, Folder));
         if (dir == null) return null;
         var state = ArtifactJson.Load<TState>(Path.Combine(dir, StateFile), StateKind);
+        check?.Invoke(state);
         using (var st = SafeTensors.Open(Path.Combine(dir, TensorsFile)))
         {
-            restore(name =>
+            restore((name, length) =>
             {
                 if (!st.Contains(name)) throw new SpeechTokException($"{dir}/{TensorsFile}: tensor '{name}' is missing (checkpoint from another configuration?)");
                 using var t = st.Get(name);
+                if (t.Length != length)
+                    throw new SpeechTokException($"{dir}/{TensorsFile}: tensor '{name}' has {t.Length} values where this run has {length}: "
+                        + "the checkpoint is of another configuration (another selection or model?); use a new --out folder");
                 return t.ToArray();
             });
         }

@@ -103,8 +103,8 @@ public static class Finetuner
                 .Concat(all.Select((p, i) => ("best." + p.Name, Tensor.FromData(best![i], p.Value.Shape)))).ToList(),
             Restore = get =>
             {
-                foreach (var p in all) get(p.Name).CopyTo(p.Data);
-                return all.Select(p => get("best." + p.Name)).ToList();
+                foreach (var p in all) get(p.Name, p.Data.Length).CopyTo(p.Data);
+                return all.Select(p => get("best." + p.Name, p.Data.Length)).ToList();
             },
             Resume = state =>
             {

@@ -175,7 +175,7 @@ public static class LmTrainer
                 CheckpointTensors = _ => parameters.All.Select(p => (p.Name, p.Value)),
                 Restore = get =>
                 {
-                    foreach (var p in parameters.All) get(p.Name).CopyTo(p.Data);
+                    foreach (var p in parameters.All) get(p.Name, p.Data.Length).CopyTo(p.Data);
                     return null;
                 },
                 AfterStep = step =>

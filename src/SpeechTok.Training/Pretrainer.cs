@@ -113,17 +113,20 @@ public static class Pretrainer
             CheckpointTensors = best => pOut == null
                 ? [("rows", Rows(pIn.Data)), ("best_rows", Rows(best![0]))]
                 : [("rows", Rows(pIn.Data)), ("best_rows", Rows(best![0])), ("head_rows", Rows(pOut.Data)), ("best_head_rows", Rows(best[1]))],
-            Restore = get =>
-            {
-                get("rows").CopyTo(pIn.Data);
-                if (pOut == null) return [get("best_rows")];
-                get("head_rows").CopyTo(pOut.Data);
-                return [get("best_rows"), get("best_head_rows")];
-            },
-            Resume = state =>
+            CheckState = state =>
             {
                 if (settings != null && state.Settings is { } started)
                     settings.RequireSameRunAs(started, Path.Combine(runDir, Checkpoint.Folder, Checkpoint.StateFile));
+            },
+            Restore = get =>
+            {
+                get("rows", pIn.Data.Length).CopyTo(pIn.Data);
+                if (pOut == null) return [get("best_rows", pIn.Data.Length)];
+                get("head_rows", pOut.Data.Length).CopyTo(pOut.Data);
+                return [get("best_rows", pIn.Data.Length), get("best_head_rows", pOut.Data.Length)];
+            },
+            Resume = state =>
+            {
                 trainCurve = [.. state.TrainLoss];
                 evalCurve = [.. state.EvalLoss];
                 log?.Invoke(state.Stopped || opt.StepCount >= total

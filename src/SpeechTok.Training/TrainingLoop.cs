@@ -33,7 +33,7 @@ internal static class TrainingLoop
         IReadOnlyList<float[]>? best = spec.Selection == ModelSelection.None ? null : Snapshot(ps);
         var status = new TrainingStatus(0, spec.Selection == ModelSelection.Maximize ? double.NegativeInfinity : double.PositiveInfinity, 0, 0, false);
 
-        var state = Checkpoint.Load<TState>(runDir, opt, get => best = spec.Restore(get));
+        var state = Checkpoint.Load<TState>(runDir, opt, spec.CheckState, get => best = spec.Restore(get));
         if (state != null)
         {
             status = spec.Resume(state) with { Step = opt.StepCount };

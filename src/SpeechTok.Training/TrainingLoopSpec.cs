@@ -49,8 +49,11 @@ internal sealed record TrainingLoopSpec<TState> where TState : class, IArtifact
     /// <summary>Tensors saved in the checkpoint, in file order, given the best snapshot (null without selection).</summary>
     public required Func<IReadOnlyList<float[]>?, IEnumerable<(string Name, Tensor Tensor)>> CheckpointTensors { get; init; }
 
-    /// <summary>Reads the checkpoint's tensors back into the parameters (by name); returns the best snapshot (null without selection).</summary>
-    public required Func<Func<string, float[]>, IReadOnlyList<float[]>?> Restore { get; init; }
+    /// <summary>Checks the checkpoint's state record before any tensor is restored (a run's settings against the checkpoint's).</summary>
+    public Action<TState>? CheckState { get; init; }
+
+    /// <summary>Reads the checkpoint's tensors back into the parameters (by name and expected length); returns the best snapshot (null without selection).</summary>
+    public required Func<Func<string, int, float[]>, IReadOnlyList<float[]>?> Restore { get; init; }
 
     /// <summary>Restores the caller's own state (curves, counters) from the record; returns the loop's status (its step is the optimizer's).</summary>
     public required Func<TState, TrainingStatus> Resume { get; init; }

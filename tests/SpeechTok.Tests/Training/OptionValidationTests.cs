@@ -87,6 +87,11 @@ public sealed class OptionValidationTests
         var e = Assert.Throws<SpeechTokException>(() => (spec with { Options = spec.Options with { Lr = 1e-2 } }).Run());
         Assert.StartsWith($"{Path.Combine(checkpoint, Checkpoint.StateFile)}: 'hyperparameters.lr' differs from this command's", e.Message);
         Assert.Contains("'max_length' differs", Assert.Throws<SpeechTokException>(() => (spec with { MaxLength = 64 }).Run()).Message);
+        // Fewer selected tokens: the settings check ran after the rows were copied, which crashed ("Destination is too short").
+        string fewer = Path.Combine(d.Dir, "fewer.json");
+        var selection = SelectionFile.Load(d.Selection);
+        (selection with { SelectedFeatures = selection.SelectedFeatures[..3] }).Save(fewer);
+        Assert.StartsWith(Path.Combine(checkpoint, Checkpoint.StateFile), Assert.Throws<SpeechTokException>(() => (spec with { Selection = fewer }).Run()).Message);
         var logs = new List<string>();
         spec.Run(logs.Add);
         Assert.Contains(logs, l => l.StartsWith("resuming pre-training after epoch 1"));

@@ -47,13 +47,29 @@ public sealed class TrainingLoopTests : IDisposable
             CheckpointTensors = best => [("x", Tensor.FromData(x.Data, 1)), ("best.x", Tensor.FromData(best![0], 1))],
             Restore = get =>
             {
-                get("x").CopyTo(x.Data);
-                return [get("best.x")];
+                get("x", 1).CopyTo(x.Data);
+                return [get("best.x", 1)];
             },
             Resume = st => new TrainingStatus(0, st.BestEvalLoss, st.BestStep, st.EvalsWithoutImprovement, st.Stopped),
             AfterStep = s => { if (s == killAt) throw new Killed(); },
         };
         return (x, spec, evaluated);
+    }
+
+    /// <summary>A resume checks the state record before it copies a tensor, and a tensor of another size is named, not a crash.</summary>
+    [Fact]
+    public void A_checkpoint_of_another_configuration_is_refused_before_any_value_is_copied()
+    {
+        var (x, spec, _) = Problem(patience: 10, evals: null, killAt: 4);
+        string dir = Path.Combine(_dir, "k");
+        Assert.Throws<Killed>(() => TrainingLoop.Run(dir, spec));
+        float before = x.Data[0] = 42f;
+        var refused = Assert.Throws<SpeechTokException>(() => TrainingLoop.Run(dir, spec with { CheckState = _ => throw new SpeechTokException("settings differ") }));
+        Assert.Equal("settings differ", refused.Message);
+        Assert.Equal(before, x.Data[0]); // nothing restored
+
+        var e = Assert.Throws<SpeechTokException>(() => TrainingLoop.Run(dir, spec with { Restore = get => [get("x", 2)] }));
+        Assert.Contains("tensor 'x' has 1 values where this run has 2", e.Message);
     }
 
     [Fact]
