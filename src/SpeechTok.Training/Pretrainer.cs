@@ -178,14 +178,18 @@ public static class Pretrainer
     /// checked against pretrain.json: the same selection, the same model, and a model folder unchanged since
     /// (<see cref="ModelResolver.StampMatches"/>).
     /// </summary>
-    /// <exception cref="SpeechTokException">No rows; another selection or model; a changed model folder; a tensor missing or of another shape.</exception>
+    /// <exception cref="SpeechTokException">No rows; no pretrain.json (an unfinished run); another selection or model; a changed model folder; a tensor missing or of another shape.</exception>
     public static (Tensor Rows, Tensor? Head) LoadRows(string dir, LanguageModel lm)
     {
         if (File.Exists(dir)) throw new SpeechTokException($"--pretrained '{Path.GetFullPath(dir)}' is a file, not a folder: give the --out folder of `speechtok pretrain`");
         string path = Path.Combine(dir, RowsFile);
         if (!File.Exists(path)) throw new SpeechTokException($"pre-trained rows '{path}' not found (run `speechtok pretrain --out {dir}` first, or pass --no-pretrain)");
         string metaPath = Path.Combine(dir, PretrainFile.FileName);
-        if (File.Exists(metaPath) && lm.Vocabulary is { } v)
+        // pretrain.json is written after the rows: rows without it are an unfinished run's (a kill between the two), never checked.
+        if (!File.Exists(metaPath))
+            throw new SpeechTokException($"{metaPath} not found: the pre-training in {dir} did not finish (rows.safetensors is there, its record is not); "
+                + "rerun the same `speechtok pretrain` command to finish it");
+        if (lm.Vocabulary is { } v)
         {
             var meta = PretrainFile.Load(metaPath);
             var sel = meta.Selection;

@@ -232,16 +232,34 @@ public sealed class TrainingTests
     public void Nan_loss_stops_with_step_and_batch()
     {
         using var d = new ToyData();
-        string pre = Path.Combine(d.Dir, "pre");
-        Directory.CreateDirectory(pre);
-        var rows = SpeechTok.Tensors.Tensor.Zeros(8, 32);
+        string pre = Path.Combine(d.Dir, "pre"), model = d.Model();
+        new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = pre,
+            Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } }.Run();
+        var rows = SpeechTok.Tensors.Tensor.Zeros(8, 32); // a finished pre-training whose rows are NaN
         rows.Span.Fill(float.NaN);
         SafeTensors.Save(Path.Combine(pre, Pretrainer.RowsFile), [("audio_embeddings", rows)]);
         var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
         {
-            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre, Model = d.Model(), Out = Path.Combine(d.Dir, "r"), Options = Small(1),
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre, Model = model, Out = Path.Combine(d.Dir, "r"), Options = Small(1),
         }));
         Assert.Contains("step 1", e.Message);
         Assert.Contains("batch 0", e.Message);
+    }
+
+    /// <summary>Rows without pretrain.json (a kill between the two writes) were used unchecked, even for another selection.</summary>
+    [Fact]
+    public void Rows_of_an_unfinished_pretraining_are_refused()
+    {
+        using var d = new ToyData();
+        string pre = Path.Combine(d.Dir, "pre"), model = d.Model();
+        new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = pre,
+            Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } }.Run();
+        File.Delete(Path.Combine(pre, PretrainFile.FileName));
+        var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
+        {
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre, Model = model, Out = Path.Combine(d.Dir, "r"), Options = Small(1),
+        }));
+        Assert.Contains("pretrain.json not found: the pre-training", e.Message);
+        Assert.Contains("did not finish", e.Message);
     }
 }
