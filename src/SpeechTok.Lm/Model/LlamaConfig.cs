@@ -8,7 +8,8 @@ namespace SpeechTok.Lm.Model;
 /// differ only in biases, ties, RoPE settings and sliding windows are accepted: <c>LlamaForCausalLM</c>
 /// (Llama 2/3.x, SmolLM2, TinyLlama), <c>Qwen2ForCausalLM</c> (Qwen2/2.5: q/k/v biases) and
 /// <c>MistralForCausalLM</c>. Anything else (another architecture, activation or <c>rope_scaling</c> type,
-/// Qwen2's <c>use_sliding_window</c>, an out-of-range special-token id) fails here with one message naming the field.
+/// Qwen2's <c>use_sliding_window</c>, an out-of-range bos/eos id) fails here with one message naming the field; an
+/// out-of-range <c>pad_token_id</c>, which nothing reads, is taken as absent.
 /// Defaults are transformers' (<c>tie_word_embeddings</c> false for all three).
 /// </summary>
 public sealed record LlamaConfig
@@ -33,6 +34,9 @@ public sealed record LlamaConfig
     public bool TieWordEmbeddings { get; init; }
     public int? BosTokenId { get; init; }
     public int[] EosTokenIds { get; init; } = [];
+    /// <summary>config.json's <c>pad_token_id</c>, or null when absent or outside the vocabulary (-1 in some early Llama
+    /// conversions; transformers loads those too). Informational: padding and classification pooling use the tokenizer's
+    /// pad token (<c>LanguageModel.PadId</c>), never this.</summary>
     public int? PadTokenId { get; init; }
     /// <summary>Mistral's <c>sliding_window</c> (null: full attention). The full forward (training, scoring, a KV cache's
     /// prefill) is full causal attention, which equals sliding-window attention for sequences no longer than the window;
@@ -105,6 +109,7 @@ public sealed record LlamaConfig
         if (!(eps > 0 && (float)eps > 0 && float.IsFinite((float)eps))) throw new SpeechTokException($"{source}: field 'rms_norm_eps' must be a positive float32, got {eps}");
         if (!(theta > 0)) throw new SpeechTokException($"{source}: field 'rope_theta' must be positive, got {theta}");
         int vocab = Req(root, "vocab_size", source);
+        int maxPositions = Positive(root, "max_position_embeddings", source) ?? (qwen ? 32768 : mistral ? 131072 : 2048); // the classes' defaults
         int? TokenId(string field)
         {
             int? id = Int(root, field, source);
@@ -125,17 +130,19 @@ public sealed record LlamaConfig
             NumKvHeads = kv,
             HeadDim = headDim,
             VocabSize = vocab,
-            MaxPositionEmbeddings = Positive(root, "max_position_embeddings", source) ?? (qwen ? 32768 : mistral ? 131072 : 2048), // the classes' defaults
+            MaxPositionEmbeddings = maxPositions,
             RmsNormEps = (float)eps,
             RopeTheta = theta,
-            RopeScaling = ParseRopeScaling(root, source),
+            RopeScaling = ParseRopeScaling(root, source, maxPositions, headDim, theta),
             QkvBias = qwen || attnBias,
             OBias = !qwen && attnBias,
             MlpBias = Bool(root, "mlp_bias", source) ?? false,
             TieWordEmbeddings = Bool(root, "tie_word_embeddings", source) ?? false,
             BosTokenId = TokenId("bos_token_id"),
             EosTokenIds = eosIds,
-            PadTokenId = TokenId("pad_token_id"),
+            // Nothing reads config.json's pad id (padding uses the tokenizer's pad token), and transformers loads any value;
+            // some early Llama conversions have -1. An id outside the vocabulary is taken as no pad id.
+            PadTokenId = Int(root, "pad_token_id", source) is int pad && pad >= 0 && pad < vocab ? pad : null,
             SlidingWindow = window,
         };
     }
@@ -157,14 +164,31 @@ public sealed record LlamaConfig
             throw new SpeechTokException($"{source}: sequences of up to {maxLength} tokens exceed the model's max_position_embeddings {MaxPositionEmbeddings} (positions it was never trained on); use a {option} of at most {MaxPositionEmbeddings}");
     }
 
-    private static RopeScaling? ParseRopeScaling(JsonElement root, string source)
+    /// <summary>rope_scaling as transformers reads it (<c>rope_type</c>, or the older <c>type</c>): default, linear, dynamic
+    /// (<paramref name="maxPositions"/>: max_position_embeddings; <paramref name="theta"/>: rope_theta) and llama3; yarn, longrope and others are refused.</summary>
+    private static RopeScaling? ParseRopeScaling(JsonElement root, string source, int maxPositions, int headDim, double theta)
     {
         if (!root.TryGetProperty("rope_scaling", out var s) || s.ValueKind == JsonValueKind.Null) return null;
         if (s.ValueKind != JsonValueKind.Object) throw new SpeechTokException($"{source}: rope_scaling must be an object or null, got {s.ValueKind}");
         string type = Str(s, "rope_type", source) ?? Str(s, "type", source) ?? "default";
         if (type == "default") return null;
-        if (type != "llama3") throw new SpeechTokException($"{source}: rope_scaling.rope_type '{type}' is not supported (only default and llama3)");
         double Need(string f) => Num(s, f, source) is double v && v > 0 ? v : throw new SpeechTokException($"{source}: rope_scaling.{f} is missing or not positive");
+        if (type == "linear") return RopeScaling.Linear(Need("factor"));
+        if (type == "dynamic")
+        {
+            // transformers' dynamic NTK (_compute_dynamic_ntk_parameters) uses base θ·(factor·seq_len/max − (factor − 1))^(d/(d−2))
+            // with seq_len at least max = max_position_embeddings, and grows it only once a sequence passes max; CheckSequenceLength
+            // refuses those (and LlamaModel, for this type). At seq_len = max the ratio is 1, so the base, and inv_freq, are the
+            // default's: checked here in HF's own arithmetic (double, then the float32 base the power takes).
+            double factor = Need("factor");
+            double rescaled = theta * Math.Pow(factor * maxPositions / maxPositions - (factor - 1), headDim / (headDim - 2.0));
+            if ((float)rescaled != (float)theta)
+                throw new SpeechTokException($"{source}: rope_scaling.factor {factor} of rope_type 'dynamic' changes the RoPE base at max_position_embeddings {maxPositions} "
+                    + $"({theta} becomes {rescaled}) in floating point; not supported");
+            return RopeScaling.Dynamic(factor);
+        }
+        if (type != "llama3")
+            throw new SpeechTokException($"{source}: rope_scaling.rope_type '{type}' is not supported (only default, linear, dynamic and llama3)");
         double low = Need("low_freq_factor"), high = Need("high_freq_factor");
         // transformers' _validate_llama3_parameters: the smoothing divides by high − low
         if (!(high > low)) throw new SpeechTokException($"{source}: rope_scaling.high_freq_factor {high} must be greater than low_freq_factor {low}");

@@ -317,6 +317,10 @@ public sealed unsafe class LlamaModel : IDisposable
 
     private void EnsureRope(int t)
     {
+        // HF's dynamic NTK rescales the base for a sequence past max_position_embeddings; only shorter ones have the default frequencies used here.
+        if (Config.RopeScaling is { Type: "dynamic" } && t > Config.MaxPositionEmbeddings)
+            throw new SpeechTokException($"a sequence of {t} positions exceeds max_position_embeddings {Config.MaxPositionEmbeddings}, past which rope_scaling 'dynamic' "
+                + "would rescale the RoPE base (not implemented)");
         if (_cos.Length >= t * (Config.HeadDim / 2)) return;
         (_cos, _sin) = Rope.Tables(_invFreq, Math.Max(t, 16));
     }

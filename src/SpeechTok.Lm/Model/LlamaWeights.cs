@@ -42,12 +42,16 @@ public sealed class LlamaWeights
     /// A missing tensor or a wrong shape throws, naming the tensor and both shapes, after <paramref name="source"/> (the
     /// model folder) when given.
     /// </summary>
-    public static LlamaWeights Load(LlamaConfig c, Func<string, Tensor?> get, string? source = null)
+    public static LlamaWeights Load(LlamaConfig c, Func<string, Tensor?> get, string? source = null) => Load(c, get, source, Prefix);
+
+    /// <param name="prefix">What the backbone names start with in the checkpoint, in place of "model." (messages name them so).</param>
+    private static LlamaWeights Load(LlamaConfig c, Func<string, Tensor?> get, string? source, string prefix)
     {
         int h = c.HiddenSize, qd = c.NumHeads * c.HeadDim, kd = c.NumKvHeads * c.HeadDim, im = c.IntermediateSize;
         string at = source == null ? "" : source + ": ";
         Tensor Need(string name, params int[] shape)
         {
+            name = StoredName(name, prefix);
             var t = get(name) ?? throw new SpeechTokException($"{at}weight '{name}' (expected shape {ShapeMismatchException.Format(shape)}) is missing from the checkpoint");
             if (!t.Shape.AsSpan().SequenceEqual(shape))
                 throw new ShapeMismatchException($"{at}weight '{name}': checkpoint shape {ShapeMismatchException.Format(t.Shape)} does not match the shape config.json gives it, {ShapeMismatchException.Format(shape)} "
@@ -93,21 +97,51 @@ public sealed class LlamaWeights
     /// only warns "Some weights of the model checkpoint were not used". Ignored as HF does: the rotary
     /// <c>inv_freq</c> buffers older checkpoints saved, and <c>lm_head.weight</c> when embeddings are tied;
     /// <paramref name="otherTensors"/> are names the caller reads itself (a classifier's <c>score.weight</c>).
+    /// The backbone tensors may all carry the <c>model.</c> prefix (what <c>LlamaForCausalLM.save_pretrained</c> writes) or
+    /// all lack it (<c>LlamaModel.save_pretrained</c>: <c>embed_tokens.weight</c>, <c>layers.0.…</c>, <c>norm.weight</c>),
+    /// as transformers' <c>from_pretrained</c> maps either onto the causal LM; <c>lm_head.weight</c> is only ever under that
+    /// name. A mix of the two is an error naming <paramref name="source"/>.
     /// </summary>
     public static LlamaWeights Load(LlamaConfig c, Tensors.IO.SafeTensors file, string source, params string[] otherTensors)
     {
+        string prefix = BackbonePrefix(file, source, otherTensors);
         var used = new HashSet<string>(otherTensors, StringComparer.Ordinal);
         var w = Load(c, n =>
         {
             used.Add(n);
             return file.Contains(n) ? file.Get(n) : null;
-        }, source);
+        }, source, prefix);
         var unused = file.Names.Where(n => !used.Contains(n) && !n.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal)
             && !(c.TieWordEmbeddings && n == "lm_head.weight")).Order(StringComparer.Ordinal).ToList();
         if (unused.Count > 0)
             throw new SpeechTokException($"{source}: {unused.Count} tensor(s) that config.json does not use, e.g. '{unused[0]}' "
                 + $"(num_hidden_layers {c.NumLayers}, tie_word_embeddings {c.TieWordEmbeddings.ToString().ToLowerInvariant()}, and the bias settings): the config does not describe these weights");
         return w;
+    }
+
+    private const string Prefix = "model.";
+
+    /// <summary>An HF name as a checkpoint whose backbone names start with <paramref name="prefix"/> stores it (lm_head.weight as is).</summary>
+    private static string StoredName(string name, string prefix) =>
+        prefix != Prefix && name.StartsWith(Prefix, StringComparison.Ordinal) ? prefix + name[Prefix.Length..] : name;
+
+    /// <summary>
+    /// "model." when the checkpoint's backbone tensors carry the prefix, "" when none does (a base <c>LlamaModel</c>'s
+    /// save_pretrained). Names outside the backbone do not count: <c>lm_head.weight</c> and <paramref name="otherTensors"/>.
+    /// </summary>
+    private static string BackbonePrefix(Tensors.IO.SafeTensors file, string source, string[] otherTensors)
+    {
+        string? with = null, without = null;
+        foreach (string n in file.Names)
+        {
+            if (n == "lm_head.weight" || otherTensors.Contains(n)) continue;
+            if (n.StartsWith(Prefix, StringComparison.Ordinal)) with ??= n;
+            else without ??= n;
+        }
+        if (with != null && without != null)
+            throw new SpeechTokException($"{source}: the checkpoint mixes tensor names with the '{Prefix}' prefix ('{with}') and without it ('{without}'); "
+                + "a checkpoint has all of its backbone tensors under one layout");
+        return with == null && without != null ? "" : Prefix;
     }
 
     /// <summary>

@@ -59,6 +59,7 @@ public sealed unsafe class SafeTensors : IDisposable
     /// <summary>
     /// Opens a Hugging Face model folder: <c>model.safetensors</c>, or the shards listed by
     /// <c>model.safetensors.index.json</c> (the single file wins when both exist, as in transformers' <c>from_pretrained</c>).
+    /// A folder with only <c>pytorch_model.bin</c> (or its index) is refused with how to convert it.
     /// </summary>
     public static SafeTensors OpenModel(string folder)
     {
@@ -67,8 +68,14 @@ public sealed unsafe class SafeTensors : IDisposable
         if (File.Exists(single)) return Open(single);
         var index = Path.Combine(folder, IndexFileName);
         if (File.Exists(index)) return OpenSharded(folder, index);
-        throw new SpeechTokException($"model folder '{folder}' has neither {ModelFileName} nor {IndexFileName}");
+        string? bin = PyTorchFileNames.FirstOrDefault(n => File.Exists(Path.Combine(folder, n)));
+        throw new SpeechTokException($"model folder '{folder}' has neither {ModelFileName} nor {IndexFileName}" + (bin == null ? "" :
+            $"; it has {bin}, a PyTorch checkpoint, which is not read here: convert it once with transformers, "
+            + "AutoModelForCausalLM.from_pretrained(folder, torch_dtype=\"auto\").save_pretrained(folder, safe_serialization=True), which writes model.safetensors beside it"));
     }
+
+    /// <summary>transformers' PyTorch weight files (WEIGHTS_NAME and WEIGHTS_INDEX_NAME), named when a folder has only these.</summary>
+    private static readonly string[] PyTorchFileNames = ["pytorch_model.bin", "pytorch_model.bin.index.json"];
 
     public bool Contains(string name) => _entries.ContainsKey(name);
 

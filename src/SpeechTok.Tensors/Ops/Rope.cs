@@ -8,7 +8,13 @@ namespace SpeechTok.Tensors.Ops;
 /// </summary>
 public static unsafe class Rope
 {
-    /// <summary>inv_freq[i] = θ^(−2i/d), with the llama3 per-frequency scaling when asked.</summary>
+    /// <summary>
+    /// inv_freq[i] = θ^(−2i/d), with transformers' scaling when asked: linear (÷ factor), llama3 (per frequency) or
+    /// dynamic NTK. Dynamic rescales the base only for sequences longer than max_position_embeddings
+    /// (θ·(factor·seq_len/max − (factor − 1))^(d/(d−2)), which is θ at seq_len = max); up to it, HF keeps the
+    /// default inv_freq, and so does this. Longer sequences are never run here (<c>LlamaConfig.CheckSequenceLength</c>;
+    /// the model refuses them when the scaling is dynamic).
+    /// </summary>
     public static float[] InverseFrequencies(int headDim, double theta, RopeScaling? scaling)
     {
         int half = headDim / 2;
@@ -26,7 +32,8 @@ public static unsafe class Rope
     {
         switch (s.Type)
         {
-            case "default": return f;
+            case "default" or "dynamic": return f; // dynamic: the default up to max_position_embeddings (see InverseFrequencies)
+            case "linear": return f / (float)s.Factor; // HF: inv_freq /= factor, in float32 (torch casts the Python float to the tensor's dtype)
             case "llama3":
                 double lowWavelen = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor;
                 double highWavelen = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
@@ -36,7 +43,7 @@ public static unsafe class Rope
                 double smooth = (s.OriginalMaxPositionEmbeddings / wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
                 return (float)((1 - smooth) * f / s.Factor + smooth * f);
             default:
-                throw new SpeechTokException($"rope_scaling.rope_type '{s.Type}' is not supported (only 'default' and 'llama3')");
+                throw new SpeechTokException($"rope_scaling.rope_type '{s.Type}' is not supported (only 'default', 'linear', 'dynamic' and 'llama3')");
         }
     }
 

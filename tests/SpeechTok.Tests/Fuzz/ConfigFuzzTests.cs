@@ -47,7 +47,7 @@ public sealed class ConfigFuzzTests(ITestOutputHelper output, FuzzLog log) : ICl
             Assert.True(double.IsFinite(l.RopeTheta) && l.RopeTheta > 0, $"rope_theta {l.RopeTheta}");
             Assert.True(l.MaxPositionEmbeddings > 0);
             if (l.RopeScaling is { } r)
-                Assert.True(r.Factor > 0 && r.LowFreqFactor > 0 && r.HighFreqFactor > r.LowFreqFactor && r.OriginalMaxPositionEmbeddings > 0, $"rope_scaling {r}");
-        }).RequireShares(accepted: 0.10, rejected: 0.40); // this seed: 25.5 % accepted, 74.5 % rejected
+                Assert.True(r.Factor > 0 && (r.Type != "llama3" || r.LowFreqFactor > 0 && r.HighFreqFactor > r.LowFreqFactor && r.OriginalMaxPositionEmbeddings > 0), $"rope_scaling {r}");
+        }).RequireShares(accepted: 0.10, rejected: 0.40); // this seed: 25.7 % accepted, 74.3 % rejected
     }
 }

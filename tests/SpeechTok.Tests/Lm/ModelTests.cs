@@ -448,4 +448,74 @@ public sealed class ModelTests
         var other = LlamaConfig.Parse("""{"architectures": ["LlamaForCausalLM"], "hidden_size": 16, "intermediate_size": 8, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 11}""", "other");
         Assert.Contains("do not fit", Assert.Throws<SpeechTokException>(() => m.Model.Lora = new LoraAdapters(other, 2, 4f, 0f, 1)).Message);
     }
+
+    private static LlamaConfig RopeConfig(string scaling, int maxPositions = 2048) => LlamaConfig.Parse($$"""
+        {"architectures": ["LlamaForCausalLM"], "rope_scaling": {{scaling}}, "max_position_embeddings": {{maxPositions}}, "hidden_size": 32,
+         "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 11}
+        """, "rope/config.json");
+
+    /// <summary>
+    /// rope_scaling linear (both spellings of the type) is transformers' <c>_compute_linear_scaling_rope_parameters</c>,
+    /// inv_freq /= factor in float32: against a float64 reference, and bit for bit against the inv_freq torch 1.13 gives
+    /// (d 8, θ 10000; <c>inv = 1 / 10000 ** (arange(0, 8, 2).float() / 8); inv /= factor</c>).
+    /// </summary>
+    [Theory]
+    [InlineData("""{"type": "linear", "factor": 4.0}""", 4.0, new uint[] { 0x3E800000, 0x3CCCCCCD, 0x3B23D70A, 0x3983126F })]
+    [InlineData("""{"rope_type": "linear", "factor": 1.3}""", 1.3, new uint[] { 0x3F44EC4F, 0x3D9D89D9, 0x3BFC0FC1, 0x3A49A635 })]
+    public void Linear_rope_scaling_divides_every_inverse_frequency_by_the_factor(string scaling, double factor, uint[] torchBits)
+    {
+        var c = RopeConfig(scaling);
+        Assert.Equal(RopeScaling.Linear(factor), c.RopeScaling);
+        var inv = Rope.InverseFrequencies(c.HeadDim, c.RopeTheta, c.RopeScaling);
+        Assert.Equal(4, inv.Length);
+        for (int i = 0; i < inv.Length; i++)
+        {
+            double reference = Math.Pow(10000, -2.0 * i / 8) / factor;
+            Assert.True(Math.Abs(inv[i] - reference) <= 1e-6 * reference, $"inv_freq[{i}] {inv[i]} vs {reference}");
+            Assert.Equal(torchBits[i], BitConverter.SingleToUInt32Bits(inv[i]));
+        }
+        Assert.Contains("rope_scaling.factor is missing", Assert.Throws<SpeechTokException>(() => RopeConfig("""{"type": "linear"}""")).Message);
+    }
+
+    /// <summary>
+    /// rope_scaling dynamic (transformers' dynamic NTK) rescales the base only past max_position_embeddings; up to it the
+    /// frequencies are the default's, bit for bit, and the model refuses a longer sequence rather than run it unscaled.
+    /// yarn and longrope stay refused.
+    /// </summary>
+    [Fact]
+    public void Dynamic_rope_scaling_is_the_default_up_to_max_position_embeddings_and_refuses_longer_sequences()
+    {
+        var c = RopeConfig("""{"type": "dynamic", "factor": 2.0}""", maxPositions: 6);
+        Assert.Equal(RopeScaling.Dynamic(2.0), c.RopeScaling);
+        var plain = c with { RopeScaling = null };
+        Assert.Equal(Rope.InverseFrequencies(8, 10000, null), Rope.InverseFrequencies(c.HeadDim, c.RopeTheta, c.RopeScaling));
+        var w = Weights(c, 4);
+        using var dynamic = new LlamaForCausalLm(Load(c, w));
+        using var reference = new LlamaForCausalLm(Load(plain, w));
+        int[] ids = [1, 5, 7, 2, 9, 3, 4];
+        Assert.Equal(reference.Logits(ids[..6], [], 1, 6), dynamic.Logits(ids[..6], [], 1, 6));
+        var e = Assert.Throws<SpeechTokException>(() => dynamic.Logits(ids, [], 1, 7));
+        Assert.Contains("7 positions exceeds max_position_embeddings 6", e.Message);
+        Assert.Contains("'dynamic'", e.Message);
+        Assert.Contains("sequences of up to 7 tokens exceed the model's max_position_embeddings 6",
+            Assert.Throws<SpeechTokException>(() => c.CheckSequenceLength(7, "rope/config.json", "--max-length")).Message);
+        foreach (string refused in new[] { """{"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 2048}""", """{"type": "longrope", "long_factor": [1], "short_factor": [1]}""" })
+            Assert.Contains("is not supported (only default, linear, dynamic and llama3)", Assert.Throws<SpeechTokException>(() => RopeConfig(refused)).Message);
+    }
+
+    /// <summary>config.json's pad_token_id is not used by a causal LM and transformers loads any value: one outside the
+    /// vocabulary (-1 in early Llama conversions) is taken as absent; bos/eos outside it stay errors.</summary>
+    [Theory]
+    [InlineData("-1", null)]
+    [InlineData("11", null)]
+    [InlineData("null", null)]
+    [InlineData("10", 10)]
+    public void Pad_token_id_outside_the_vocabulary_is_taken_as_absent(string pad, int? expected)
+    {
+        string json = $$"""{"architectures": ["LlamaForCausalLM"], "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "vocab_size": 11, "pad_token_id": {{pad}}}""";
+        Assert.Equal(expected, LlamaConfig.Parse(json, "p/config.json").PadTokenId);
+        if (pad == "-1")
+            Assert.Contains("p/config.json: bos_token_id -1 is outside the vocabulary (vocab_size 11)",
+                Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse(json.Replace("pad_token_id", "bos_token_id"), "p/config.json")).Message);
+    }
 }

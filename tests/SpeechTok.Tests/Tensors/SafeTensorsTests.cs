@@ -276,6 +276,22 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Contains("neither", Assert.Throws<SpeechTokException>(() => SafeTensors.OpenModel(empty)).Message);
     }
 
+    /// <summary>A folder with only PyTorch weights (pytorch_model.bin, or its shard index) is refused saying so and how to convert it.</summary>
+    [Theory]
+    [InlineData("pytorch_model.bin")]
+    [InlineData("pytorch_model.bin.index.json")]
+    public void PyTorchOnlyModelFolderSaysTheBinIsNotReadAndHowToConvert(string file)
+    {
+        var folder = Directory.CreateDirectory(PathOf("bin-" + file)).FullName;
+        File.WriteAllBytes(Path.Combine(folder, file), [0x80, 0x02]);
+        var message = Assert.Throws<SpeechTokException>(() => SafeTensors.OpenModel(folder)).Message;
+        Assert.Contains($"has neither {SafeTensors.ModelFileName} nor {SafeTensors.IndexFileName}", message);
+        Assert.Contains($"it has {file}, a PyTorch checkpoint, which is not read", message);
+        Assert.Contains("save_pretrained(folder, safe_serialization=True)", message);
+        var empty = Directory.CreateDirectory(PathOf("bin-empty")).FullName;
+        Assert.DoesNotContain("PyTorch", Assert.Throws<SpeechTokException>(() => SafeTensors.OpenModel(empty)).Message);
+    }
+
     /// <summary>transformers' from_pretrained looks for model.safetensors before the shard index; the index used to win here.</summary>
     [Fact]
     public void ASingleFileBesideAShardIndexIsTheOneLoaded()

@@ -345,4 +345,65 @@ public sealed class CausalLmFolderTests : IDisposable
         gptq["quantization_config"] = new System.Text.Json.Nodes.JsonObject { ["quant_method"] = "gptq", ["bits"] = 4 };
         Assert.StartsWith("c.json: quantization_config (quant_method 'gptq') is not supported", Assert.Throws<SpeechTokException>(() => LlamaConfig.Parse(gptq.ToJsonString(), "c.json")).Message);
     }
+
+    /// <summary>A copy of <paramref name="folder"/>'s config.json and model.safetensors with the tensors renamed by <paramref name="rename"/>.</summary>
+    private string CopyRenamed(string folder, string name, Func<string, string> rename)
+    {
+        string dir = Directory.CreateDirectory(Path.Combine(_dir, name)).FullName;
+        File.Copy(Path.Combine(folder, "config.json"), Path.Combine(dir, "config.json"));
+        using var st = SafeTensors.OpenModel(folder);
+        SafeTensors.Save(Path.Combine(dir, SafeTensors.ModelFileName), st.Names.Select(n => (rename(n), st.Get(n))).ToList());
+        return dir;
+    }
+
+    /// <summary>
+    /// HF's <c>LlamaModel.save_pretrained</c> writes the backbone without the <c>model.</c> prefix (<c>embed_tokens.weight</c>,
+    /// <c>layers.0.…</c>, <c>norm.weight</c>), which transformers' <c>from_pretrained</c> maps onto the causal LM: the same
+    /// weights under either layout give the same logits; <c>lm_head.weight</c> keeps its name. A mix of the two layouts,
+    /// or a backbone name missing from a bare one, is refused naming the folder.
+    /// </summary>
+    [Theory]
+    [InlineData("TinyLlama-1.1B")] // untied: lm_head.weight beside the backbone
+    [InlineData("SmolLM2-135M")]   // tied
+    public void A_checkpoint_without_the_model_prefix_gives_the_same_logits(string family)
+    {
+        string prefixed = FamilyCheckpoint.Write(Path.Combine(_dir, "prefixed"), family, Tokenizer("llama2"), seed: 2);
+        string bare = CopyRenamed(prefixed, "bare", n => n.StartsWith("model.", StringComparison.Ordinal) ? n["model.".Length..] : n);
+        using (var st = SafeTensors.OpenModel(bare))
+        {
+            Assert.Contains("embed_tokens.weight", st.Names);
+            Assert.Contains("layers.1.mlp.down_proj.weight", st.Names);
+            Assert.DoesNotContain(st.Names, n => n.StartsWith("model.", StringComparison.Ordinal));
+            Assert.Equal(family == "TinyLlama-1.1B", st.Contains("lm_head.weight"));
+        }
+        int[] ids = [1, 450, 7, 2, 9000, 3];
+        float[] Logits(string folder)
+        {
+            using var checkpoint = LlamaCheckpoint.Open(folder);
+            using var lm = new LlamaForCausalLm(checkpoint.Weights);
+            return lm.Logits(ids, [], 1, ids.Length);
+        }
+        Assert.Equal(Logits(prefixed), Logits(bare));
+
+        string mixed = CopyRenamed(prefixed, "mixed", n => n == "model.norm.weight" ? "norm.weight" : n);
+        var e = Assert.Throws<SpeechTokException>(() => LlamaCheckpoint.Open(mixed));
+        Assert.StartsWith(mixed + ": the checkpoint mixes tensor names with the 'model.' prefix", e.Message);
+        Assert.Contains("and without it ('norm.weight')", e.Message);
+        string missing = CopyRenamed(bare, "missing", n => n == "layers.1.mlp.up_proj.weight" ? "layers.1.mlp.up.weight" : n);
+        Assert.Contains("weight 'layers.1.mlp.up_proj.weight' (expected shape [24, 16]) is missing",
+            Assert.Throws<SpeechTokException>(() => LlamaCheckpoint.Open(missing)).Message);
+    }
+
+    /// <summary>Some early Llama conversions have <c>pad_token_id: -1</c> in config.json; transformers loads them, and a causal
+    /// LM never reads that id (padding uses the tokenizer's pad), so it loads here too, as no pad id.</summary>
+    [Fact]
+    public void A_pad_token_id_outside_the_vocabulary_in_config_json_loads()
+    {
+        string model = FamilyCheckpoint.Write(Path.Combine(_dir, "pad"), "TinyLlama-1.1B", Tokenizer("llama2"), edit: c => c["pad_token_id"] = -1);
+        using var lm = CausalLmFolder.Open(model);
+        Assert.Null(lm.Config.PadTokenId);
+        var ids = new List<int>();
+        lm.Tokenizer.EncodeTo("Hello world", ids);
+        Assert.True(lm.Model.Logits(ids.ToArray(), [], 1, ids.Count).All(float.IsFinite));
+    }
 }

@@ -51,7 +51,7 @@ public sealed class ModelFamilyTests
     [InlineData("architectures", "[\"Gemma2ForCausalLM\"]", "architecture 'Gemma2ForCausalLM' is not supported")]
     [InlineData("architectures", "[\"Phi3ForCausalLM\"]", "architecture 'Phi3ForCausalLM' is not supported")]
     [InlineData("rope_scaling", "{\"rope_type\": \"yarn\", \"factor\": 4.0}", "rope_scaling.rope_type 'yarn' is not supported")]
-    [InlineData("rope_scaling", "{\"type\": \"linear\", \"factor\": 2.0}", "rope_scaling.rope_type 'linear' is not supported")]
+    [InlineData("rope_scaling", "{\"type\": \"longrope\", \"long_factor\": [1.0], \"short_factor\": [1.0]}", "rope_scaling.rope_type 'longrope' is not supported")]
     [InlineData("use_sliding_window", "true", "use_sliding_window true is not supported")]
     [InlineData("hidden_act", "\"gelu_pytorch_tanh\"", "hidden_act 'gelu_pytorch_tanh' is not supported")]
     [InlineData("bos_token_id", "160000", "bos_token_id 160000 is outside the vocabulary (vocab_size 151936)")]
