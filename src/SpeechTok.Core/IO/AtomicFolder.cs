@@ -21,8 +21,13 @@ public static class AtomicFolder
         if (Directory.Exists(fresh)) Directory.Delete(fresh, true);
         Directory.CreateDirectory(fresh);
         fill(fresh);
-        if (Directory.Exists(old)) Directory.Delete(old, true);
-        if (Directory.Exists(dir)) Directory.Move(dir, old);
+        if (Directory.Exists(dir))
+        {
+            if (Directory.Exists(old)) Directory.Delete(old, true); // stale: DIR is complete
+            Directory.Move(dir, old);
+        }
+        // Without DIR, DIR.old is the only complete copy (a crash between the renames): it is deleted only once the new
+        // folder is in place, or a kill during that delete would leave a partial DIR.old for Complete to pick.
         Directory.Move(fresh, dir);
         if (Directory.Exists(old)) Directory.Delete(old, true);
     }

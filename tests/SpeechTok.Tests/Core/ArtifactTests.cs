@@ -194,6 +194,27 @@ public sealed class ArtifactTests : IDisposable
         Assert.True(new DirectoryInfo(link).LinkTarget != null);
     }
 
+    /// <summary>After a crash between the two renames (DIR.old complete, DIR.new stale, no DIR), the resumed run reads DIR.old
+    /// and its next save must put the new folder in place before deleting DIR.old, its only complete copy until then.</summary>
+    [Fact]
+    public void ReplaceFolder_after_a_crash_between_its_renames_keeps_a_complete_folder()
+    {
+        string dir = Path.Combine(_dir, "ckpt");
+        Directory.CreateDirectory(dir + ".old");
+        File.WriteAllText(Path.Combine(dir + ".old", "step.txt"), "4");
+        Directory.CreateDirectory(dir + ".new");
+        File.WriteAllText(Path.Combine(dir + ".new", "step.txt"), "8 (half written)");
+        Assert.Equal(dir + ".old", AtomicFolder.Complete(dir));
+        AtomicFolder.Replace(dir, d =>
+        {
+            Assert.Equal(dir + ".old", AtomicFolder.Complete(dir)); // still the complete one while the new folder is written
+            File.WriteAllText(Path.Combine(d, "step.txt"), "12");
+        });
+        Assert.Equal(dir, AtomicFolder.Complete(dir));
+        Assert.Equal("12", File.ReadAllText(Path.Combine(dir, "step.txt")));
+        Assert.False(Directory.Exists(dir + ".new") || Directory.Exists(dir + ".old"));
+    }
+
     [Fact]
     public void AFileOfAnotherVersionOrKindSaysWhichItIs()
     {
