@@ -92,10 +92,11 @@ public sealed class HfTokenizer
             throw new SpeechTokException($"{source}: post_processor: special token id {outside} is outside the vocabulary ({VocabSize} ids)");
 
         string? bos = bosToken ?? config.BosToken;
-        if (bos != null)
+        if (bosToken == null && config.DropsBos) bos = null;
+        else if (bos != null)
             BosId = TokenToId(bos) ?? throw new SpeechTokException($"{source}: BOS token '{bos}'"
                 + (bosToken == null ? " (tokenizer_config.json's bos_token) is not in the vocabulary: the tokenizer files belong to different models" : " is not in the vocabulary"));
-        else if (_template is { Length: > 0 } && !_template[0].IsSequence && _template[0].Ids.Length == 1)
+        else if (!config.DropsBos && _template is { Length: > 0 } && !_template[0].IsSequence && _template[0].Ids.Length == 1)
             BosId = _template[0].Ids[0];
         // transformers adds a pad_token named in tokenizer_config.json that the vocabulary lacks; so do we.
         FileVocabSize = VocabSize;
@@ -124,7 +125,9 @@ public sealed class HfTokenizer
 
     /// <summary>Loads <c>tokenizer.json</c> (a file, or a folder holding one). The BOS token is
     /// <paramref name="bosToken"/>, else <c>bos_token</c> of a sibling <c>tokenizer_config.json</c>, else the
-    /// first special token of the TemplateProcessing post-processor, else none (Qwen2.5: <c>bos_token: null</c>).
+    /// first special token of the TemplateProcessing post-processor, else none (Qwen2.5: <c>bos_token: null</c>);
+    /// none either when that file says <c>add_bos_token: false</c> for a tokenizer class that obeys it (Llama, CodeLlama,
+    /// Gemma, or no <c>tokenizer_class</c>), as transformers' <c>update_post_processor</c> then drops BOS from the template.
     /// The pad token is that file's <c>pad_token</c>, when it names one.</summary>
     public static HfTokenizer Load(string path, string? bosToken = null)
     {
@@ -153,14 +156,23 @@ public sealed class HfTokenizer
     }
 
     /// <summary>What transformers reads from <c>tokenizer_config.json</c> here: <c>bos_token</c> and <c>pad_token</c>
-    /// (a string or an AddedToken object; null or absent: none).</summary>
-    private sealed record TokenizerConfig(string? BosToken, string? PadToken)
+    /// (a string or an AddedToken object; null or absent: none), and whether <c>add_bos_token: false</c> removes BOS
+    /// (<see cref="DropsBos"/>). <c>add_eos_token</c> is not read: serialisation never ends a text with EOS.</summary>
+    private sealed record TokenizerConfig(string? BosToken, string? PadToken, bool DropsBos = false)
     {
+        /// <summary>The transformers classes whose <c>update_post_processor</c> rebuilds the template from add_bos_token /
+        /// add_eos_token (LlamaTokenizerFast and the classes copied from it); PreTrainedTokenizerFast, GPT-2 and Qwen2 keep tokenizer.json's.</summary>
+        private static readonly string[] ObeyAddBos =
+            ["LlamaTokenizer", "LlamaTokenizerFast", "CodeLlamaTokenizer", "CodeLlamaTokenizerFast", "GemmaTokenizer", "GemmaTokenizerFast"];
+
         public static TokenizerConfig Read(string path)
         {
             if (!File.Exists(path)) return new TokenizerConfig(null, null);
             using var doc = Parse(File.ReadAllBytes(path), path);
-            return new TokenizerConfig(Token(doc.RootElement, "bos_token"), Token(doc.RootElement, "pad_token"));
+            var root = doc.RootElement;
+            bool noBos = root.TryGetProperty("add_bos_token", out var add) && add.ValueKind == JsonValueKind.False;
+            string? cls = root.TryGetProperty("tokenizer_class", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+            return new TokenizerConfig(Token(root, "bos_token"), Token(root, "pad_token"), noBos && (cls == null || ObeyAddBos.Contains(cls)));
         }
 
         private static string? Token(JsonElement root, string name) =>

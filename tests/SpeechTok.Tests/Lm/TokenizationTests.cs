@@ -70,6 +70,29 @@ public sealed class TokenizationTests
         Assert.Equal([259], noTemplate.EncodeWithBos("hello")); // no BOS token (Qwen2.5): the text alone, as its tokenizer gives
     }
 
+    /// <summary>transformers' LlamaTokenizerFast rebuilds its template from tokenizer_config.json's add_bos_token, so
+    /// <c>add_bos_token: false</c> means no BOS; PreTrainedTokenizerFast (Llama-3) keeps tokenizer.json's template.</summary>
+    [Theory]
+    [InlineData("true", "LlamaTokenizer", 1)]
+    [InlineData("false", "LlamaTokenizer", null)]
+    [InlineData("false", "LlamaTokenizerFast", null)]
+    [InlineData("false", null, null)]
+    [InlineData("false", "PreTrainedTokenizerFast", 1)]
+    public void Add_bos_token_false_drops_bos_for_the_classes_that_obey_it(string addBos, string? tokenizerClass, int? bos)
+    {
+        string dir = SpeechTok.Tests.Audio.Tool.TempDir("addbos");
+        string fixture = Path.Combine(SpeechTok.Tests.Conformance.FixtureRoot.Root, "hf-tokenizers", "llama2");
+        File.Copy(Path.Combine(fixture, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(fixture, "tokenizer_config.json")))!.AsObject();
+        config["add_bos_token"] = bool.Parse(addBos);
+        config.Remove("tokenizer_class");
+        if (tokenizerClass != null) config["tokenizer_class"] = tokenizerClass;
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), config.ToJsonString());
+        var tok = HfTokenizer.Load(dir);
+        Assert.Equal(bos, tok.BosId);
+        Assert.Equal(bos == null ? tok.Encode("Hello") : [1, .. tok.Encode("Hello")], tok.EncodeWithBos("Hello"));
+    }
+
     [Fact]
     public void DecodeRoundTripsAndSkipsSpecials()
     {
