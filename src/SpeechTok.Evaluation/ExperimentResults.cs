@@ -3,7 +3,10 @@ using SpeechTok.IO;
 
 namespace SpeechTok.Evaluation;
 
-/// <summary>The common results.json of <c>experiment</c> and <c>baseline</c>: <c>{"format_version", "manifest", "task", "class_names", "systems": [...]}</c>.</summary>
+/// <summary>
+/// The common results.json of <c>experiment</c> and <c>baseline</c>: <c>{"format_version", "manifest", "manifest_sha256", "task",
+/// "class_names", "systems": [...]}</c>.
+/// </summary>
 public sealed record ExperimentResults : IArtifact
 {
     public const string FileName = "results.json";
@@ -12,6 +15,12 @@ public sealed record ExperimentResults : IArtifact
     private static readonly string[] Tasks = ["multiclass", "binary", "multilabel"];
 
     [JsonPropertyName("manifest")] public required string Manifest { get; init; }
+    /// <summary>
+    /// sha256 (lowercase hex) of the manifest file the results were computed on (<c>Manifest.Sha256</c>), so that results of an
+    /// edited manifest are not added beside them. Null in files written before it was recorded (the version did not change:
+    /// readers ignore fields they do not know), and for runs whose run.json lacks it.
+    /// </summary>
+    [JsonPropertyName("manifest_sha256")] public string? ManifestSha256 { get; init; }
     /// <summary>"multiclass", "binary" or "multilabel".</summary>
     [JsonPropertyName("task")] public required string Task { get; init; }
     [JsonPropertyName("class_names")] public IReadOnlyList<string>? ClassNames { get; init; }
@@ -43,16 +52,33 @@ public sealed record ExperimentResults : IArtifact
 
     /// <summary>
     /// Adds or replaces one system's entry in the results file at <paramref name="path"/> (created when absent); a file
-    /// without class names takes <paramref name="classNames"/>.
+    /// without class names takes <paramref name="classNames"/>. The file must hold results of the same manifest path and
+    /// task, and, when both the file and the caller know it, of the same manifest content (<paramref name="manifestSha256"/>):
+    /// results of two versions of one manifest are never mixed. A file without the hash (an older build's) takes it.
     /// </summary>
-    public static ExperimentResults Upsert(string path, string manifest, string task, SystemResult result, IReadOnlyList<string>? classNames = null)
+    public static ExperimentResults Upsert(string path, string manifest, string? manifestSha256, string task, SystemResult result, IReadOnlyList<string>? classNames = null)
     {
-        var current = File.Exists(path) ? Load(path) : new ExperimentResults { Manifest = manifest, Task = task };
-        if (current.Manifest != manifest || current.Task != task)
-            throw new SpeechTokException($"{path}: holds results of '{current.Manifest}' ({current.Task}), not of '{manifest}' ({task}); use another output folder");
-        var updated = (current with { ClassNames = current.ClassNames ?? classNames }).With(result);
+        var current = Existing(path, manifest, manifestSha256, task) ?? new ExperimentResults { Manifest = manifest, Task = task };
+        var updated = (current with { ClassNames = current.ClassNames ?? classNames, ManifestSha256 = current.ManifestSha256 ?? manifestSha256 }).With(result);
         updated.Save(path);
         return updated;
+    }
+
+    /// <summary>
+    /// The results file at <paramref name="path"/>, or null when absent; an error when <see cref="Upsert"/> would refuse
+    /// to add to it, so that a command can check before its work rather than after.
+    /// </summary>
+    public static ExperimentResults? Existing(string path, string manifest, string? manifestSha256, string task)
+    {
+        if (!File.Exists(path)) return null;
+        var current = Load(path);
+        if (current.Manifest != manifest || current.Task != task)
+            throw new SpeechTokException($"{path}: holds results of '{current.Manifest}' ({current.Task}), not of '{manifest}' ({task}); use another output folder");
+        if (current.ManifestSha256 is { } was && manifestSha256 is { } now && was != now)
+            throw new SpeechTokException($"{path}: holds results of {manifest} as it was then (manifest_sha256 {was}), but the manifest has changed since " +
+                $"(sha256 now {now}); results of two versions of one manifest are never mixed, so nothing was written. Use a new --out for the edited " +
+                "manifest (or restore the manifest to add to these results)");
+        return current;
     }
 
     /// <summary>Every score in [0, 1], a known task, unique (system, split) entries, square confusion matrices.</summary>
@@ -65,6 +91,8 @@ public sealed record ExperimentResults : IArtifact
         }
         var r = this;
         if (string.IsNullOrWhiteSpace(r.Manifest)) Fail("'manifest' is empty");
+        if (r.ManifestSha256 is { } sha && (sha.Length != 64 || !sha.All(char.IsAsciiHexDigitLower)))
+            Fail($"'manifest_sha256' is '{sha}', expected 64 lowercase hex digits");
         if (Array.IndexOf(Tasks, r.Task) < 0) Fail($"'task' is '{r.Task}', expected one of {string.Join("|", Tasks)}");
         if (r.Systems.Count == 0) Fail("'systems' is empty");
         var names = new HashSet<(string, string)>();

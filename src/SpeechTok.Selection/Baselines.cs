@@ -118,11 +118,18 @@ public static class Baselines
         };
     }
 
+    /// <summary>
+    /// Fails when DIR/results.json holds results that <see cref="WriteResults"/> would refuse to add to (another manifest or
+    /// task, or this manifest before an edit), so that the baseline is not computed in vain.
+    /// </summary>
+    public static void CheckResults(string outDir, Manifest manifest) =>
+        ExperimentResults.Existing(Path.Combine(outDir, ExperimentResults.FileName), manifest.Path, manifest.Sha256, ExperimentResults.TaskName(manifest.Task));
+
     /// <summary>Adds or replaces the system's entry in DIR/results.json (the common schema); returns its path.</summary>
     public static string WriteResults(string outDir, Manifest manifest, SystemResult result)
     {
         var path = Path.Combine(outDir, ExperimentResults.FileName);
-        ExperimentResults.Upsert(path, manifest.Path, ExperimentResults.TaskName(manifest.Task), result, manifest.LabelNames);
+        ExperimentResults.Upsert(path, manifest.Path, manifest.Sha256, ExperimentResults.TaskName(manifest.Task), result, manifest.LabelNames);
         return path;
     }
 

@@ -101,6 +101,7 @@ public static class LmTrainer
 
         long parameterCount = parameters.All.Sum(p => (long)p.Length);
         MetricsLog? metrics = null;
+        long[]? loggedEvals = null; // the checkpoint's eval_steps: what metrics.jsonl must still hold on resume
         LmEvalResult? last = null;
         LmEvalResult Eval(long at)
         {
@@ -127,13 +128,14 @@ public static class LmTrainer
                 {
                     if (state.Step != opt.StepCount) throw new SpeechTokException($"{dir}/checkpoint: state.json says step {state.Step} but the optimizer state has {opt.StepCount}");
                     sessionStart = state.Seconds;
+                    loggedEvals = state.EvalSteps ?? [0]; // an older checkpoint: only the evaluation before training is sure
                     log?.Invoke(state.Step >= o.MaxSteps ? $"already finished at step {state.Step}/{o.MaxSteps}: nothing left to train; the model is saved again"
                         : $"resuming at step {state.Step}/{o.MaxSteps}");
                     return new TrainingStatus(state.Step, 0, 0, 0, false);
                 },
                 Started = step =>
                 {
-                    metrics = MetricsLog.Open(Path.Combine(dir, MetricsFile), step);
+                    metrics = MetricsLog.Open(Path.Combine(dir, MetricsFile), step, tokenizerLine: init == null, loggedEvals ?? []);
                     log?.Invoke($"model: {parameterCount:N0} parameters ({c.NumLayers} layer{(c.NumLayers == 1 ? "" : "s")}, hidden {c.HiddenSize}, vocab {vocab}{(o.InitFrom != null ? ", from " + o.InitFrom : "")}), {o.TokensPerStep:N0} tokens per step, {o.MaxSteps} steps");
                     meter.Start();
                 },
@@ -171,6 +173,7 @@ public static class LmTrainer
                 State = st => new LmCheckpointState
                 {
                     Step = st.Step, WindowsSeen = st.Step * o.GradAccum * b, TokensSeen = st.Step * o.TokensPerStep, Seconds = sessionStart + meter.Elapsed.TotalSeconds,
+                    EvalSteps = [.. metrics!.EvalCurve().Select(e => e.Step)],
                 },
                 CheckpointTensors = _ => parameters.All.Select(p => (p.Name, p.Value)),
                 Restore = get =>
@@ -383,7 +386,9 @@ public static class LmTrainer
     /// metrics.jsonl, one <see cref="LmMetricsLine"/> per line; on resume, lines after the checkpoint's step are dropped (they
     /// will be redone), and so is a last line that a kill cut short (no newline, not JSON). Any other line that does not
     /// read is an error naming the file and line, not skipped: the file is rewritten with the kept lines only, so a skipped
-    /// line would be lost.
+    /// line would be lost. The kept lines must cover what the checkpoint did (the tokenizer line of a run that learned its
+    /// tokenizer, a train line for every step, the evaluations the checkpoint lists): a file that lost lines is an error
+    /// naming the first one missing, since the resumed run could not write them again.
     /// </summary>
     private sealed class MetricsLog : IDisposable
     {
@@ -397,7 +402,10 @@ public static class LmTrainer
             _writer = new StreamWriter(path, append: true) { AutoFlush = true };
         }
 
-        public static MetricsLog Open(string path, long keepUpTo)
+        /// <param name="keepUpTo">The checkpoint's step (0: a new run, when no line is required).</param>
+        /// <param name="tokenizerLine">Whether the run learned its tokenizer, which wrote the first line.</param>
+        /// <param name="evalSteps">The steps whose evaluation line the checkpoint says was written.</param>
+        public static MetricsLog Open(string path, long keepUpTo, bool tokenizerLine, IReadOnlyCollection<long> evalSteps)
         {
             var kept = new List<(string, LmMetricsLine)>();
             if (File.Exists(path))
@@ -413,7 +421,27 @@ public static class LmTrainer
                     if (line.Step <= keepUpTo) kept.Add((lines[i], line));
                 }
             }
+            if (keepUpTo > 0 && FirstMissing(kept.Select(l => l.Item2).ToList(), keepUpTo, tokenizerLine, evalSteps) is { } missing)
+                throw new SpeechTokException((File.Exists(path) ? $"{path}: has no {missing}" : $"{path}: missing, so it has no {missing}") +
+                    $", yet the checkpoint ({Path.Combine(Path.GetDirectoryName(path)!, Checkpoint.Folder, Checkpoint.StateFile)}) has done {keepUpTo} step(s): lines of the log were lost (the file was deleted, cut or edited), " +
+                    "and a resumed run would end with a log and curves without them. Nothing was changed. Put back a complete metrics.jsonl if you have a copy; " +
+                    "otherwise train again into a new --out (or delete this folder): the lost lines cannot be recomputed from the checkpoint");
             return new MetricsLog(path, kept);
+        }
+
+        /// <summary>The first line, in the order they are written, that <paramref name="kept"/> lacks; null when none.</summary>
+        private static string? FirstMissing(List<LmMetricsLine> kept, long upTo, bool tokenizerLine, IReadOnlyCollection<long> evalSteps)
+        {
+            if (tokenizerLine && !kept.OfType<LmTokenizerLine>().Any()) return "tokenizer line (step 0)";
+            var trained = kept.OfType<LmTrainLine>().Select(l => l.Step).ToHashSet();
+            var evaluated = kept.OfType<LmEvalLine>().Select(l => l.Step).ToHashSet();
+            var due = evalSteps.ToHashSet();
+            for (long step = 0; step <= upTo; step++)
+            {
+                if (step > 0 && !trained.Contains(step)) return $"train line of step {step}";
+                if (due.Contains(step) && !evaluated.Contains(step)) return $"evaluation line of step {step}";
+            }
+            return null;
         }
 
         private static bool IsJson(string text)

@@ -72,7 +72,7 @@ public static class RunEvaluation
             ConfusionMatrix = bagged.Confusion is { } cm ? [.. Enumerable.Range(0, k).Select(i => Enumerable.Range(0, k).Select(j => cm[i, j]).ToArray())] : null,
         };
         var names = LabelNames(run, meta);
-        ExperimentResults.Upsert(Path.Combine(run, ExperimentResults.FileName), meta.Manifest, meta.Task, entry, names);
+        ExperimentResults.Upsert(Path.Combine(run, ExperimentResults.FileName), meta.Manifest, meta.ManifestSha256, meta.Task, entry, names);
         return entry;
     }
 

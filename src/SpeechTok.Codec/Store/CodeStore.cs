@@ -12,7 +12,7 @@ namespace SpeechTok.Codec.Store;
 /// (key, layers, frames, <see cref="SampleSource"/>, uint16 codes, record checksum). The index (key → record) is
 /// rebuilt by reading the record headers. Records are only ever appended and flushed to disk one by one,
 /// so a crash can only leave a torn last record, which is detected (length or checksum) and cut off
-/// before the next append. Records are found by the sample's key (<c>split/index</c>), and a reader given the
+/// before the next append; a file that breaks off anywhere else is damaged, and opening it is an error naming the byte. Records are found by the sample's key (<c>split/index</c>), and a reader given the
 /// manifest sample (<see cref="Get(ManifestSample)"/>) also checks that the record was made from that sample's clips.
 /// </summary>
 public sealed class CodeStore : IDisposable
@@ -84,7 +84,13 @@ public sealed class CodeStore : IDisposable
         {
             throw new SpeechTokException($"{_dataPath}: cannot open the code store ({e.Message})", e);
         }
-        long good = Scan();
+        long good;
+        try { good = Scan(); }
+        catch
+        {
+            _data.Dispose();
+            throw;
+        }
         TornTailBytes = _data.Length - good;
         if (writable && TornTailBytes > 0)
         {
@@ -134,30 +140,60 @@ public sealed class CodeStore : IDisposable
             throw new SpeechTokException($"{Path.Combine(Directory, MetaFile)}: codes are from tokenizer {TokenizerIdentity}, expected {identity}");
     }
 
-    /// <summary>Reads every record header; returns the end of the last complete record.</summary>
+    /// <summary>
+    /// Reads every record header; returns the end of the last complete record. Only a final record that is incomplete
+    /// (the file ends inside its header, or its declared length runs past the end with no complete record after it), or
+    /// a complete final record that fails its checksum, is a torn tail; what lies beyond it is left to the caller (cut
+    /// when writable). A record that cannot be framed with more of the file after it (no magic, an impossible length,
+    /// a length running past the end over complete records) is damage: an error naming the file, the byte offset
+    /// and the record number, before anything is changed.
+    /// </summary>
     private long Scan()
     {
         long pos = 0, len = _data.Length;
+        int record = 0;
+        long badChecksumAt = -1; // the previous record failed its checksum: its length may be what is damaged
         var head = new byte[FixedHeader];
         while (pos < len)
         {
-            if (len - pos < FixedHeader) break;
+            record++;
+            if (len - pos < FixedHeader)
+            {
+                int have = (int)(len - pos);
+                _data.Position = pos;
+                _data.ReadExactly(head, 0, have);
+                if (head.AsSpan(0, Math.Min(have, 4)).SequenceEqual(Magic[..Math.Min(have, 4)])) break; // the start of a torn last record
+                throw Damage(pos, record, badChecksumAt, $"the last {have} byte(s) do not start with the record magic STC3");
+            }
             _data.Position = pos;
             _data.ReadExactly(head);
-            if (!head.AsSpan(0, 4).SequenceEqual(Magic)) break;
+            if (!head.AsSpan(0, 4).SequenceEqual(Magic))
+                throw Damage(pos, record, badChecksumAt, $"it does not start with the record magic STC3 ({len - pos} byte(s) from there to the end of the file)");
             int recLen = BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(4));
             int keyLen = BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(8));
-            if (recLen < FixedHeader + keyLen + SampleHeader + 8 || pos + recLen > len) break;
+            if (recLen < FixedHeader + keyLen + SampleHeader + 8)
+                throw Damage(pos, record, badChecksumAt, $"its declared length {recLen} is less than its header with a {keyLen}-byte key needs");
+            if (pos + recLen > len)
+            {
+                if (!CompleteRecordAfter(pos + 1, len)) break; // a torn last record: cut off
+                throw Damage(pos, record, badChecksumAt, $"its declared length {recLen} runs past the end of the file ({len - pos} byte(s) left), yet complete records follow it");
+            }
             var rec = new byte[recLen];
             _data.Position = pos;
             _data.ReadExactly(rec);
             if (!ChecksumOk(rec))
             {
-                if (pos + recLen == len) break; // a torn last record: cut off
+                if (pos + recLen == len)
+                {
+                    if (!CompleteRecordAfter(pos + 1, len)) break; // a torn last record: cut off
+                    throw Damage(pos, record, badChecksumAt, $"it fails its checksum and its declared length {recLen} spans complete records up to the end of the file");
+                }
+                badChecksumAt = pos;
                 pos += recLen;                  // a damaged record in the middle: not indexed, so it is redone
                 DamagedRecords++;
                 continue;
             }
+            badChecksumAt = -1;
             var key = Encoding.UTF8.GetString(rec, FixedHeader, keyLen);
             int p = FixedHeader + keyLen;
             int layers = BinaryPrimitives.ReadUInt16LittleEndian(rec.AsSpan(p));
@@ -175,6 +211,58 @@ public sealed class CodeStore : IDisposable
             pos += recLen;
         }
         return pos;
+    }
+
+    /// <summary>
+    /// The error for codes.bin damaged at <paramref name="pos"/>: the records before it are intact, those from it on
+    /// cannot be found. It says how to keep the intact ones (cut the file there; tokenize redoes the rest).
+    /// </summary>
+    private SpeechTokException Damage(long pos, int record, long badChecksumAt, string what)
+    {
+        long cut = badChecksumAt >= 0 ? badChecksumAt : pos;
+        return new($"{_dataPath}: damaged at byte {pos} (record {record}): {what}" +
+            (badChecksumAt >= 0 ? $"; the record before it, at byte {badChecksumAt}, fails its checksum, so its length may be the damaged field" : "") +
+            ". This is not what an interrupted run leaves (an incomplete last record only), so nothing was cut or changed, and the records after it cannot be found. " +
+            $"To keep the records before byte {cut}, cut the file there (`truncate -s {cut} {_dataPath}`) and rerun `speechtok tokenize`, which encodes " +
+            $"the samples after it again; or delete {_dataPath} and rerun `speechtok tokenize` to encode every sample again");
+    }
+
+    /// <summary>Whether a complete record whose checksum verifies starts anywhere in [<paramref name="from"/>, <paramref name="len"/>).</summary>
+    private bool CompleteRecordAfter(long from, long len)
+    {
+        const int MinRecord = FixedHeader + SampleHeader + 8;
+        var buf = new byte[(int)Math.Clamp(len - from, 0, 1 << 20)];
+        for (long at = from; len - at >= MinRecord;)
+        {
+            int n = (int)Math.Min(buf.Length, len - at);
+            _data.Position = at;
+            _data.ReadExactly(buf, 0, n);
+            for (int i = 0; i <= n - 4;)
+            {
+                int k = buf.AsSpan(i, n - i).IndexOf(Magic);
+                if (k < 0) break;
+                if (IsCompleteRecordAt(at + i + k, len)) return true;
+                i += k + 1;
+            }
+            if (at + n >= len) break;
+            at += n - 3; // a magic across the block boundary is found in the next block
+        }
+        return false;
+    }
+
+    private bool IsCompleteRecordAt(long pos, long len)
+    {
+        var head = new byte[FixedHeader];
+        if (len - pos < FixedHeader) return false;
+        _data.Position = pos;
+        _data.ReadExactly(head);
+        int recLen = BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(4));
+        int keyLen = BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(8));
+        if (!head.AsSpan(0, 4).SequenceEqual(Magic) || recLen < FixedHeader + keyLen + SampleHeader + 8 || pos + recLen > len) return false;
+        var rec = new byte[recLen];
+        _data.ReadExactly(rec.AsSpan(FixedHeader));
+        head.CopyTo(rec, 0);
+        return ChecksumOk(rec);
     }
 
     private static bool ChecksumOk(ReadOnlySpan<byte> rec) =>

@@ -90,7 +90,7 @@ public static class ExperimentRunner
 
         void Record(SystemResult r)
         {
-            ExperimentResults.Upsert(resultsPath, manifest.Path, task, r, o.ClassNames ?? manifest.LabelNames);
+            ExperimentResults.Upsert(resultsPath, manifest.Path, manifest.Sha256, task, r, o.ClassNames ?? manifest.LabelNames);
             log($"{r.System}: test macro-F1 {r.MacroF1:F4}" + (r.MacroF1Std is { } sd ? $" ± {sd:F4}" : "") + $" ({r.Seconds:F0} s) → {resultsPath}");
         }
 

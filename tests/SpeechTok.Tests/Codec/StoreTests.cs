@@ -111,4 +111,101 @@ public sealed class StoreTests : IDisposable
         w.Append("a", Src(1), Codes(0, 30));
         Assert.Equal(Codes(0, 30), w.Get("a"));
     }
+
+    /// <summary>Five records a..e; returns the path of codes.bin and the byte offset of each record.</summary>
+    private (string Data, long[] Starts) FiveRecords()
+    {
+        var starts = new List<long>();
+        var data = Path.Combine(_dir, CodeStore.DataFile);
+        using (var s = CodeStore.OpenOrCreate(_dir, "id", 8, 1024))
+            for (int i = 0; i < 5; i++)
+            {
+                starts.Add(File.Exists(data) ? new FileInfo(data).Length : 0);
+                s.Append(((char)('a' + i)).ToString(), Src((ulong)i), Codes(i, 30));
+            }
+        return (data, starts.ToArray());
+    }
+
+    /// <summary>Opening for writing (tokenize) and for reading both refuse, change nothing, and name the file, byte and record.</summary>
+    private static SpeechTokException[] RefusedUnchanged(string dir, string data)
+    {
+        var before = File.ReadAllBytes(data);
+        var errors = new[]
+        {
+            Assert.Throws<SpeechTokException>(() => CodeStore.Open(dir)),
+            Assert.Throws<SpeechTokException>(() => CodeStore.OpenOrCreate(dir, "id", 8, 1024)),
+        };
+        Assert.Equal(before, File.ReadAllBytes(data)); // nothing cut
+        foreach (var e in errors)
+        {
+            Assert.Contains(data, e.Message);
+            Assert.Contains("nothing was cut or changed", e.Message);
+            Assert.DoesNotContain("torn", e.Message);
+        }
+        return errors;
+    }
+
+    [Fact]
+    public void DamageInTheMiddleIsRefusedNotCutAsATornTail()
+    {
+        var (data, starts) = FiveRecords();
+        var bytes = File.ReadAllBytes(data);
+        bytes[starts[2]] = (byte)'X'; // the magic of record 3 of 5
+        File.WriteAllBytes(data, bytes);
+        foreach (var e in RefusedUnchanged(_dir, data))
+        {
+            Assert.Contains($"damaged at byte {starts[2]} (record 3): it does not start with the record magic STC3", e.Message);
+            Assert.Contains($"truncate -s {starts[2]} {data}", e.Message);
+            Assert.Contains("rerun `speechtok tokenize`", e.Message);
+        }
+
+        // the advice works: cut there, and the records before it are kept while tokenize redoes the rest
+        using (var f = new FileStream(data, FileMode.Open)) f.SetLength(starts[2]);
+        using (var w = CodeStore.OpenOrCreate(_dir, "id", 8, 1024))
+        {
+            Assert.Equal(0, w.TornTailBytes);
+            Assert.Equal(new[] { "a", "b" }, w.Keys.Order());
+            w.Append("c", Src(2), Codes(2, 30));
+        }
+        using var r = CodeStore.Open(_dir);
+        Assert.Equal(Codes(2, 30), r.Get("c"));
+    }
+
+    [Fact]
+    public void ARecordLengthDamagedInTheMiddleIsRefused()
+    {
+        var (data, starts) = FiveRecords();
+        var clean = File.ReadAllBytes(data);
+
+        // longer than the rest of the file, with complete records after it: not a torn last record
+        var bytes = (byte[])clean.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan((int)starts[1] + 4), 1 << 30);
+        File.WriteAllBytes(data, bytes);
+        foreach (var e in RefusedUnchanged(_dir, data))
+            Assert.Contains($"damaged at byte {starts[1]} (record 2): its declared length {1 << 30} runs past the end of the file", e.Message);
+
+        // shorter than its header needs
+        bytes = (byte[])clean.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan((int)starts[1] + 4), 3);
+        File.WriteAllBytes(data, bytes);
+        foreach (var e in RefusedUnchanged(_dir, data))
+            Assert.Contains($"damaged at byte {starts[1]} (record 2): its declared length 3 is less than its header", e.Message);
+
+        // shorter but plausible: the record fails its checksum and the next one is looked for inside it
+        bytes = (byte[])clean.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan((int)starts[1] + 4), (int)(starts[2] - starts[1]) - 20);
+        File.WriteAllBytes(data, bytes);
+        foreach (var e in RefusedUnchanged(_dir, data))
+        {
+            Assert.Contains($"(record 3): it does not start with the record magic", e.Message);
+            Assert.Contains($"the record before it, at byte {starts[1]}, fails its checksum", e.Message);
+            Assert.Contains($"truncate -s {starts[1]} ", e.Message);
+        }
+
+        // the last record's length spanning to the end over... nothing: that one is a torn tail, cut as before
+        bytes = clean[..(int)(starts[4] + 40)];
+        File.WriteAllBytes(data, bytes);
+        using (var w = CodeStore.OpenOrCreate(_dir, "id", 8, 1024)) Assert.Equal(40, w.TornTailBytes);
+        Assert.Equal(starts[4], new FileInfo(data).Length);
+    }
 }

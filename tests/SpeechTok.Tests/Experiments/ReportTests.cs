@@ -65,13 +65,33 @@ public sealed class ReportTests : IDisposable
     public void UpsertReplacesASystemAndKeepsTheOthers()
     {
         var path = Path.Combine(_dir, ExperimentResults.FileName);
-        ExperimentResults.Upsert(path, "/data/m.csv", "binary", SystemResult.FromSeeds("bow", [new SeedScore { MacroF1 = 0.4 }]));
-        ExperimentResults.Upsert(path, "/data/m.csv", "binary", SystemResult.FromSeeds("mfcc", [new SeedScore { MacroF1 = 0.3 }]));
-        var r = ExperimentResults.Upsert(path, "/data/m.csv", "binary", SystemResult.FromSeeds("bow", [new SeedScore { MacroF1 = 0.45 }]));
+        ExperimentResults.Upsert(path, "/data/m.csv", null, "binary", SystemResult.FromSeeds("bow", [new SeedScore { MacroF1 = 0.4 }]));
+        ExperimentResults.Upsert(path, "/data/m.csv", null, "binary", SystemResult.FromSeeds("mfcc", [new SeedScore { MacroF1 = 0.3 }]));
+        var r = ExperimentResults.Upsert(path, "/data/m.csv", null, "binary", SystemResult.FromSeeds("bow", [new SeedScore { MacroF1 = 0.45 }]));
         Assert.Equal(["bow", "mfcc"], r.Systems.Select(s => s.System));
         Assert.Equal(0.45, ExperimentResults.Load(path).Find("bow")!.MacroF1);
-        var e = Assert.Throws<SpeechTokException>(() => ExperimentResults.Upsert(path, "/other.csv", "binary", SystemResult.FromSeeds("x", [new SeedScore { MacroF1 = 0.1 }])));
+        var e = Assert.Throws<SpeechTokException>(() => ExperimentResults.Upsert(path, "/other.csv", null, "binary", SystemResult.FromSeeds("x", [new SeedScore { MacroF1 = 0.1 }])));
         Assert.Contains("another output folder", e.Message);
+    }
+
+    [Fact]
+    public void UpsertRefusesResultsOfAnotherVersionOfTheManifest()
+    {
+        var path = Path.Combine(_dir, ExperimentResults.FileName);
+        string a = new('a', 64), b = new('b', 64);
+        ExperimentResults.Upsert(path, "/data/m.csv", a, "binary", SystemResult.FromSeeds("bow", [new SeedScore { MacroF1 = 0.4 }]));
+        Assert.Equal(a, ExperimentResults.Load(path).ManifestSha256);
+        var before = File.ReadAllBytes(path);
+        var e = Assert.Throws<SpeechTokException>(() => ExperimentResults.Upsert(path, "/data/m.csv", b, "binary", SystemResult.FromSeeds("mfcc", [new SeedScore { MacroF1 = 0.3 }])));
+        Assert.Equal($"{path}: holds results of /data/m.csv as it was then (manifest_sha256 {a}), but the manifest has changed since (sha256 now {b}); " +
+            "results of two versions of one manifest are never mixed, so nothing was written. Use a new --out for the edited manifest (or restore the manifest to add to these results)", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        // A caller that does not know the hash (a run.json of an older build) is not compared, and keeps the file's.
+        Assert.Equal(a, ExperimentResults.Upsert(path, "/data/m.csv", null, "binary", SystemResult.FromSeeds("mfcc", [new SeedScore { MacroF1 = 0.3 }])).ManifestSha256);
+        Assert.Equal(["bow", "mfcc"], ExperimentResults.Load(path).Systems.Select(s => s.System));
+        // A malformed hash in the file is an error naming it.
+        File.WriteAllText(path, File.ReadAllText(path).Replace(a, "xyz"));
+        Assert.Contains("'manifest_sha256' is 'xyz', expected 64 lowercase hex digits", Assert.Throws<SpeechTokException>(() => ExperimentResults.Load(path)).Message);
     }
 
     [Theory]

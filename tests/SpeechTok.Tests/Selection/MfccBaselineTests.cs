@@ -62,6 +62,44 @@ public sealed class MfccBaselineTests : IDisposable
         Assert.Equal((2, "error: --mixdown is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text"), (code, err.Trim()));
     }
 
+    /// <summary>
+    /// baseline upserted into results.json checking only the manifest's path and task, so a baseline run after the manifest's
+    /// labels were edited sat beside one of the old labels under one manifest name. results.json records manifest_sha256
+    /// now, and an edited manifest is refused before the baseline is computed, leaving the file as it was.
+    /// </summary>
+    [Fact]
+    public void Baseline_refuses_to_add_results_of_an_edited_manifest()
+    {
+        var path = ToneManifest(7, (clip, f, _) => WavWriter.Write(clip, Enumerable.Range(0, 4000).Select(t => (float)(0.3 * Math.Sin(2 * Math.PI * f * t / 16000))).ToArray(), 16000));
+        string outDir = Path.Combine(_dir, "out"), results = Path.Combine(outDir, Evaluation.ExperimentResults.FileName);
+        var (code, _, err) = CliRunner.Run("baseline", "bow", "--manifest", path, "--out", outDir);
+        Assert.True(code == 0, err);
+        var sha = Manifest.Load(path).Sha256;
+        Assert.Equal(sha, Evaluation.ExperimentResults.Load(results).ManifestSha256);
+        var before = File.ReadAllText(results);
+
+        var lines = File.ReadAllLines(path);
+        lines[^1] = lines[^1][..^1] + (lines[^1][^1] == '0' ? "1" : "0"); // one test label edited
+        File.WriteAllLines(path, lines);
+        (code, _, err) = CliRunner.Run("baseline", "mfcc", "--manifest", path, "--out", outDir);
+        Assert.Equal(2, code);
+        Assert.Contains($"{results}: holds results of {path} as it was then (manifest_sha256 {sha}), but the manifest has changed since (sha256 now {Manifest.Load(path).Sha256})", err);
+        Assert.Contains("Use a new --out", err);
+        Assert.Equal(before, File.ReadAllText(results));
+
+        // a new --out takes the edited manifest; results.json written by an older build (no manifest_sha256) still loads and takes it
+        (code, _, err) = CliRunner.Run("baseline", "mfcc", "--manifest", path, "--out", Path.Combine(_dir, "out2"));
+        Assert.True(code == 0, err);
+        var old = JsonNode.Parse(before)!.AsObject();
+        old.Remove("manifest_sha256");
+        File.WriteAllText(results, old.ToJsonString());
+        (code, _, err) = CliRunner.Run("baseline", "mfcc", "--manifest", path, "--out", outDir);
+        Assert.True(code == 0, err);
+        var merged = Evaluation.ExperimentResults.Load(results);
+        Assert.Equal(Manifest.Load(path).Sha256, merged.ManifestSha256);
+        Assert.Equal(["bow", "mfcc"], merged.Systems.Select(s => s.System));
+    }
+
     /// <summary>12 samples a split, the same text, class 0 a low tone (~220 Hz), class 1 a high one (~1760 Hz): <paramref name="writeClip"/>(path, frequency, rng) writes each clip. Returns the manifest's path.</summary>
     private string ToneManifest(int seed, Action<string, double, Random> writeClip)
     {

@@ -268,6 +268,59 @@ public sealed class LmTrainerTests : IDisposable
     }
 
     /// <summary>
+    /// A metrics.jsonl that lost whole lines (or the whole file) was kept as it was on resume, so the finished run's log and
+    /// curves silently lacked those steps. The checkpoint records the evaluations logged (eval_steps); a resume now checks the
+    /// kept lines cover the tokenizer line, every step's train line and those evaluations, and names the first one missing.
+    /// </summary>
+    [Fact]
+    public void A_resume_whose_metrics_lost_lines_is_refused_naming_the_first_missing()
+    {
+        var full = LmTrainer.Run(Spec("full"));
+        // Killed after step 5: the checkpoint is step 4, after the evaluations at steps 0 and 3.
+        Assert.Throws<Crash>(() => LmTrainer.Run(Spec("resumed"), afterStep: s => { if (s == 5) throw new Crash(); }));
+        string dir = Path.Combine(_dir, "resumed"), path = Path.Combine(dir, LmTrainer.MetricsFile);
+        string statePath = Path.Combine(dir, Checkpoint.Folder, Checkpoint.StateFile);
+        var state = ArtifactJson.ReadObject(statePath);
+        Assert.Equal(4, state["step"]!.GetValue<long>());
+        Assert.Equal("[0,3]", state["eval_steps"]!.ToJsonString());
+        string good = File.ReadAllText(path);
+        var lines = good.TrimEnd('\n').Split('\n');
+        string Kind(string l) => $"{JsonNode.Parse(l)!["type"]} {JsonNode.Parse(l)!["step"]}";
+        Assert.Equal(["tokenizer 0", "eval 0", "train 1", "train 2", "train 3", "eval 3", "train 4", "train 5"], lines.Select(Kind));
+
+        void Refused(string? content, string missing)
+        {
+            if (content == null) File.Delete(path);
+            else File.WriteAllText(path, content);
+            var e = Assert.Throws<SpeechTokException>(() => LmTrainer.Run(Spec("resumed")));
+            Assert.Contains(missing, e.Message);
+            Assert.Contains($"yet the checkpoint ({statePath}) has done 4 step(s)", e.Message);
+            Assert.Contains("train again into a new --out", e.Message);
+            if (content == null) Assert.False(File.Exists(path));
+            else Assert.Equal(content, File.ReadAllText(path)); // nothing changed
+        }
+        string Without(params int[] drop) => string.Concat(lines.Where((_, i) => !drop.Contains(i)).Select(l => l + "\n"));
+        Refused(null, $"{path}: missing, so it has no tokenizer line (step 0)");
+        Refused(Without(0), $"{path}: has no tokenizer line (step 0)");
+        Refused(Without(1), $"{path}: has no evaluation line of step 0");
+        Refused(Without(3, 4), $"{path}: has no train line of step 2");
+        Refused(Without(5), $"{path}: has no evaluation line of step 3");
+        Refused(Without(6, 7), $"{path}: has no train line of step 4");
+
+        // A checkpoint written before eval_steps was recorded: only the evaluation before training is expected.
+        state.Remove("eval_steps");
+        File.WriteAllText(statePath, state.ToJsonString());
+        Refused(Without(1), $"{path}: has no evaluation line of step 0");
+
+        // Lines after the checkpoint are redone anyway, so losing them is no loss: the run resumes to the same log.
+        File.WriteAllText(path, Without(7));
+        var resumed = LmTrainer.Run(Spec("resumed"));
+        Assert.Equal(Bytes(full.Out, "model.safetensors"), Bytes(resumed.Out, "model.safetensors"));
+        Assert.Equal(MetricLines(full.Out), MetricLines(resumed.Out));
+        Assert.Equal("[0,3,6]", ArtifactJson.ReadObject(statePath)["eval_steps"]!.ToJsonString());
+    }
+
+    /// <summary>
     /// --weight-decay reached no test. Two runs stopped after their first step (checkpointed), differing only in the decay:
     /// AdamW's decoupled decay separates their matrices by lr·wd·p0 (<see cref="WeightDecayTests.AssertDecoupledDecay"/>),
     /// lr being the first step's rate, half the peak in a 2-step warm-up; the 1-D norm weights, which take no decay, are
