@@ -42,7 +42,7 @@ public static class LmGeneration
             foreach (float x in logits)
                 if (!float.IsFinite(x)) throw new SpeechTokException($"{lm.Folder}: the model's logits are not finite ({x}) at position {ids.Count}: its weights hold non-finite values");
             int next = o.Temperature == 0 ? ArgMax(logits) : Sample(logits, o.Temperature, o.TopK, rng);
-            if (Array.IndexOf(lm.Config.EosTokenIds, next) >= 0) break; // any of config.json's eos_token_id (Llama-3.1: <|eot_id|> too)
+            if (Array.IndexOf(lm.StopTokenIds, next) >= 0) break; // any EOS id of generation_config.json, else config.json (Llama-3.1: <|eot_id|> too)
             ids.Add(next);
             added.Add(next);
             onToken?.Invoke(next);

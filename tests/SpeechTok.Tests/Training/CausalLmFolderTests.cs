@@ -207,6 +207,32 @@ public sealed class CausalLmFolderTests : IDisposable
         Assert.Equal((8192, 1), (text.PadId, text.NewRowCount));
     }
 
+    /// <summary>generate stopped only on config.json's eos_token_id; transformers' generate reads generation_config.json's.</summary>
+    [Fact]
+    public void Generate_stops_on_the_eos_ids_of_generation_config()
+    {
+        string model = Path.Combine(_dir, "stop");
+        Directory.CreateDirectory(model);
+        foreach (var f in Directory.GetFiles(Path.Combine(FixtureRoot.RepoRoot, "models", "builtin-lm"))) File.Copy(f, Path.Combine(model, Path.GetFileName(f)));
+        var greedy = new GenerateOptions { MaxNewTokens = 6, Temperature = 0 };
+        List<int> all;
+        using (var lm = CausalLmFolder.Open(model))
+        {
+            Assert.Equal([8191], lm.StopTokenIds);
+            all = LmGeneration.Generate(lm, "The Congress", greedy);
+        }
+        Assert.Equal(6, all.Count);
+        string path = Path.Combine(model, "generation_config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        config["eos_token_id"] = new System.Text.Json.Nodes.JsonArray(8191, all[2]);
+        File.WriteAllText(path, config.ToJsonString());
+        using (var lm = CausalLmFolder.Open(model))
+            Assert.Equal(all.Take(all.IndexOf(all[2])), LmGeneration.Generate(lm, "The Congress", greedy));
+        config["eos_token_id"] = "x";
+        File.WriteAllText(path, config.ToJsonString());
+        Assert.Contains("generation_config.json: 'eos_token_id' must be", Assert.Throws<SpeechTokException>(() => CausalLmFolder.Open(model)).Message);
+    }
+
     [Fact]
     public void A_tokenizer_with_more_ids_than_the_embedding_rows_is_refused_up_front()
     {
