@@ -10,7 +10,8 @@ namespace SpeechTok.Selection;
 public static class SelectionRunner
 {
     /// <param name="codes">codes[layer][frame] of a sample, or null when the store has none.</param>
-    public static SelectionFile Run(SelectOptions o, Func<ManifestSample, int[][]?> codes)
+    /// <param name="missingNote">Appended to the missing-codes error (the store's <c>DamageNote</c>).</param>
+    public static SelectionFile Run(SelectOptions o, Func<ManifestSample, int[][]?> codes, string missingNote = "")
     {
         var manifest = o.Manifest;
         var layout = o.Layout;
@@ -41,7 +42,7 @@ public static class SelectionRunner
         // The random ablation may run without codes (then it draws from every column, as the original does).
         bool randomWithoutCodes = o.RandomK != null && rows.Count == 0;
         if (missing.Count > 0 && !randomWithoutCodes)
-            throw new SpeechTokException($"codes missing for {missing.Count} train sample(s) (run `speechtok tokenize` on the manifest first):\n  " + ShortList.Join("\n  ", missing));
+            throw new SpeechTokException($"codes missing for {missing.Count} train sample(s) (run `speechtok tokenize` on the manifest first){missingNote}:\n  " + ShortList.Join("\n  ", missing));
 
         var counts = TokenSelection.AudioBagOfTokens(rows, layout);
         var occurringAudio = counts.NonZeroColumns();

@@ -31,13 +31,6 @@ internal static class CliLists
                 : throw new SpeechTokException($"--seeds '{text}': '{t}' is not an integer")).ToArray();
 
     /// <summary>
-    /// A name from a fixed set (<c>--systems</c>, <c>--audio-encoder</c>), matched ignoring case and returned as the set
-    /// spells it, so that a run records one spelling; anything else is returned as typed, for the error to name it.
-    /// </summary>
-    public static string Known(string text, IEnumerable<string> names) =>
-        names.FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase)) ?? text;
-
-    /// <summary>
     /// <c>--lora-target-modules q_proj,v_proj</c> or <c>all-linear</c> (any case, as PEFT compares it): projection names,
     /// each checked (case-sensitive, as module names are).
     /// </summary>

@@ -22,7 +22,7 @@ internal static class ExperimentCommand
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder)." };
         var threads = CliLists.Threads("Worker threads, one per core by default.");
         var systems = new Option<string?>("--systems") { Description = $"Comma-separated subset of the systems to run (default: all {ExperimentRunner.Systems.Length})." };
-        var encoder = new Option<string>("--audio-encoder") { Description = "Utterance encoder of the audio-vector system (builtin).", DefaultValueFactory = _ => "builtin" };
+        var encoder = new Option<string>("--audio-encoder") { Description = "Utterance encoder of the audio-vector system (builtin).", DefaultValueFactory = _ => "builtin" }.OneOf(UtteranceEncoders.Names);
         var mixdown = new Option<bool>("--mixdown") { Description = "Average all channels of multi-channel clips instead of taking channel 0, in every step that reads them (tokenize, mfcc, bow-mfcc, audio-vector)." };
         var metric = CliLists.MetricForBestModelOption();
         var maxLength = MaxLengthOption();
@@ -35,9 +35,9 @@ internal static class ExperimentCommand
                 Manifest = r.GetValue(manifest)!, Out = r.GetValue(outDir)!, Model = r.GetValue(model)!, Tokenizer = r.GetValue(tokenizer)!,
                 Preset = ExperimentPreset.Parse(r.GetValue(preset)!), Seeds = CliLists.Seeds(r.GetValue(seeds)), AudioRoot = r.GetValue(audioRoot),
                 MetricForBestModel = r.GetValue(metric), MaxLength = r.GetValue(maxLength),
-                Threads = r.GetValue(threads), AudioEncoder = CliLists.Known(r.GetValue(encoder)!, UtteranceEncoders.Names), Mixdown = r.GetValue(mixdown),
+                Threads = r.GetValue(threads), AudioEncoder = r.GetValue(encoder)!, Mixdown = r.GetValue(mixdown),
                 OnlySystems = r.GetValue(systems) is { } list ? CommaList.Split(systems.Name, list, $"some of {string.Join(", ", ExperimentRunner.Systems)}")
-                    .Select(s => CliLists.Known(s, ExperimentRunner.Systems)).ToArray() : null,
+                    .Select(s => OptionRules.Match(s, ExperimentRunner.Systems) ?? s).ToArray() : null, // an unknown name: the runner's error names it
             }, Console.Error.WriteLine, ProgressPrinter.Stderr().Report);
             Console.WriteLine(Table(results));
             Console.WriteLine($"report: {Path.Combine(Path.GetFullPath(r.GetValue(outDir)!), "report.md")}");

@@ -63,7 +63,7 @@ internal static class FinetuneCommand
         cmd.SetAction(r =>
         {
             bool text = r.GetValue(textOnly);
-            string? pre = r.GetValue(pretrained), vector = r.GetValue(audioVector) is { } v ? CliLists.Known(v, UtteranceEncoders.Names) : null;
+            string? pre = r.GetValue(pretrained), vector = r.GetValue(audioVector) is { } v ? OptionRules.Match(v, UtteranceEncoders.Names) ?? v : null;
             if (vector != null && (text || pre != null || r.GetValue(noPretrain) || r.GetValue(selection) != null))
                 throw new SpeechTokException("--audio-vector cannot be combined with --text-only, --selection, --pretrained or --no-pretrain");
             if (!text && vector == null && pre == null && !r.GetValue(noPretrain)) throw new SpeechTokException("pass --pretrained DIR, --no-pretrain, --text-only or --audio-vector NAME");

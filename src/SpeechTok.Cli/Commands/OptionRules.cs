@@ -63,12 +63,16 @@ internal static class OptionRules
         return option;
     }
 
-    /// <summary>The value among <paramref name="values"/> that the token names (exactly, else ignoring case, as every
-    /// choice option reads its values), or null after adding the error.</summary>
+    /// <summary>The value among <paramref name="values"/> that <paramref name="token"/> names, exactly, else ignoring case
+    /// (as every choice option, and list items such as <c>--systems</c>', read their values); null when none does.</summary>
+    public static string? Match(string token, IReadOnlyList<string> values) =>
+        values.FirstOrDefault(v => v == token) ?? values.FirstOrDefault(v => v.Equals(token, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The value among <paramref name="values"/> that the token names (<see cref="Match"/>), or null after adding the error.</summary>
     private static string? Choice(ArgumentResult r, string[] values)
     {
         string token = r.Tokens[^1].Value;
-        if ((values.FirstOrDefault(v => v == token) ?? values.FirstOrDefault(v => v.Equals(token, StringComparison.OrdinalIgnoreCase))) is { } value) return value;
+        if (Match(token, values) is { } value) return value;
         string given = r.Parent is OptionResult o ? Given(o) : r.Argument.Name;
         r.AddError($"{given} '{token}': expected {string.Join(", ", values[..^1])}{(values.Length > 1 ? " or " : "")}{values[^1]}");
         return null;

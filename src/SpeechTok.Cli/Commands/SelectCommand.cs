@@ -75,7 +75,7 @@ internal static class SelectCommand
                 Seed = pr.GetValue(seed),
                 Tolerance = pr.GetValue(tol),
             };
-            var doc = SelectionRunner.Run(opts, s => store?.TryGet(s)) with { CodesTokenizer = store?.TokenizerIdentity };
+            var doc = SelectionRunner.Run(opts, s => store?.TryGet(s), store?.DamageNote ?? "") with { CodesTokenizer = store?.TokenizerIdentity };
             var path = pr.GetValue(output)!;
             if (store?.UnverifiedWarning is { } unverified) Console.Error.WriteLine(unverified);
             doc.Save(path);

@@ -44,6 +44,10 @@ public sealed class CodeStore : IDisposable
     /// <summary>Complete records whose checksum failed (skipped; their samples count as not done).</summary>
     public int DamagedRecords { get; private set; }
 
+    /// <summary>For a "no codes" message: how many damaged records were skipped (tokenize redoes them), or "" when none were.</summary>
+    public string DamageNote => DamagedRecords == 0 ? ""
+        : $" ({Path.Combine(Directory, DataFile)} has {DamagedRecords} damaged record(s) that fail their checksum and were skipped; `speechtok tokenize` redoes them)";
+
     private int _unverified;
 
     /// <summary>
@@ -306,11 +310,11 @@ public sealed class CodeStore : IDisposable
 
     /// <summary>As <see cref="TryGet(ManifestSample)"/>; a sample without codes is an error naming its manifest line.</summary>
     public int[][] Get(ManifestSample sample) =>
-        TryGet(sample) ?? throw new SpeechTokException($"{sample.Where}: code store {Directory} has no codes for this sample; run `speechtok tokenize` on the manifest first");
+        TryGet(sample) ?? throw new SpeechTokException($"{sample.Where}: code store {Directory} has no codes for this sample; run `speechtok tokenize` on the manifest first{DamageNote}");
 
     /// <summary>Codes by key alone, without checking the sources (store internals and tests).</summary>
     internal int[][] Get(string key) =>
-        TryGet(key) ?? throw new SpeechTokException($"{Directory}: no codes for sample {key} (run `speechtok tokenize` on the manifest first)");
+        TryGet(key) ?? throw new SpeechTokException($"{Directory}: no codes for sample {key} (run `speechtok tokenize` on the manifest first){DamageNote}");
 
     internal int[][]? TryGet(string key)
     {
