@@ -103,6 +103,9 @@ public sealed class StoreTests : IDisposable
         var bytes = File.ReadAllBytes(data);
         bytes[100] ^= 0x40; // inside record "a"'s codes
         File.WriteAllBytes(data, bytes);
+        using (var r = CodeStore.Open(_dir)) // a reader says why the sample has no codes
+            Assert.Contains("has 1 damaged record(s) that fail their checksum and were skipped; `speechtok tokenize` redoes them",
+                Assert.Throws<SpeechTokException>(() => r.Get("a")).Message);
         using var w = CodeStore.OpenOrCreate(_dir, "id", 8, 1024);
         Assert.Equal(1, w.DamagedRecords);
         Assert.False(w.IsIntact("a"));       // redone by the next tokenize
