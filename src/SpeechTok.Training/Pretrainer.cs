@@ -192,6 +192,7 @@ public static class Pretrainer
         if (lm.Vocabulary is { } v)
         {
             var meta = PretrainFile.Load(metaPath);
+            meta.Tokenizer.RequireSameBos(lm.Tokenizer.BosId, metaPath);
             var sel = meta.Selection;
             if (!sel.Features.SequenceEqual(v.SelectedFeatures) || !sel.Layout.Equals(v.Layout))
                 throw new SpeechTokException($"{metaPath}: the rows were pre-trained for another selection (features or layers differ from this run's selection.json)");

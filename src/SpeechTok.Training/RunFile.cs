@@ -139,6 +139,7 @@ public sealed record RunFile : IArtifact
             // finetune --no-pretrain named its system audio-lasso-no-pretrain before it took the experiment's name
             System = previous.System == LegacyNoPretrainSystem && System == NoPretrainSystem ? System : previous.System,
         };
+        if (previous.Tokenizer != null && Tokenizer != null) previous.Tokenizer.RequireSameBos(Tokenizer.BosId, path);
         if (ArtifactJson.FirstDifference(previous, this, IdentityFields) is { } d)
             throw new SpeechTokException(d.Field == "audio_mixdown" // "null vs true" would not name the option
                 ? $"{path}: this run read its clips {(previous.AudioMixdown == true ? "with" : "without")} --mixdown; rerun with the same setting to resume, or use another --out to start a new run"

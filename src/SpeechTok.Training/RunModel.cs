@@ -47,7 +47,10 @@ internal sealed class RunModel : IDisposable
         if (meta.ModelStamp is { } stamp && !ModelResolver.StampMatches(stamp, meta.Model))
             throw new SpeechTokException($"{src}: the model folder {folder} changed since this run was fine-tuned (its config, tokenizer or weight files differ); "
                 + "the run's adapters and heads fit the weights they were trained on: fine-tune again, or restore the folder");
-        return new RunModel(run, meta, LanguageModel.Load(folder, meta.Selection, encoder != null), encoder);
+        var lm = LanguageModel.Load(folder, meta.Selection, encoder != null);
+        try { meta.Tokenizer?.RequireSameBos(lm.Tokenizer.BosId, src); }
+        catch { lm.Dispose(); throw; }
+        return new RunModel(run, meta, lm, encoder);
     }
 
     /// <summary>The samples of <paramref name="split"/> serialised as at fine-tuning: run.json's manifest and code store.

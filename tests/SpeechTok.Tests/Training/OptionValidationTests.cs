@@ -216,6 +216,33 @@ public sealed class OptionValidationTests
         Assert.StartsWith($"{d.Manifest}: the manifest changed since the run {run} was fine-tuned on it", Assert.Throws<SpeechTokException>(() => rm.Encode("test")).Message);
     }
 
+    /// <summary>A run recorded with another BOS than the model's tokenizer now gives (a build that follows add_bos_token: false
+    /// reading an older build's run) was predicted, resumed and pre-trained on with inputs it was never trained on.</summary>
+    [Fact]
+    public void A_run_recorded_with_another_bos_is_refused_where_it_is_read()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string model = d.Model(), run = Path.Combine(d.Dir, "run"), pre = Path.Combine(d.Dir, "pre");
+        var ft = new FinetuneSpec { Manifest = d.Parsed(), Model = model, Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        FinetuneRun.Run(ft);
+        new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = pre,
+            Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } }.Run();
+        foreach (var json in new[] { Path.Combine(run, RunFile.FileName), Path.Combine(pre, PretrainFile.FileName) })
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!;
+            Assert.NotNull(node["tokenizer"]!["bos_id"]);
+            node["tokenizer"]!.AsObject().Remove("bos_id"); // recorded: no BOS
+            File.WriteAllText(json, node.ToJsonString());
+        }
+        const string what = "'tokenizer.bos_id' is none, but the model's tokenizer now starts a text with";
+        Assert.Contains(what, Assert.Throws<SpeechTokException>(() => RunModel.Load(run)).Message);
+        Assert.Contains(what, Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(ft)).Message);
+        Assert.Contains(what, Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
+        {
+            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre, Model = model, Out = Path.Combine(d.Dir, "run2"), Options = TrainingTests.Small(1) with { Epochs = 1 },
+        })).Message);
+    }
+
     /// <summary>predict ignored --audio and --tokenizer on a text-only run, and batch options on one sample.</summary>
     [Fact]
     public void Predict_refuses_options_the_run_does_not_use()
