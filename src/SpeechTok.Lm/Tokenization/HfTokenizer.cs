@@ -92,11 +92,12 @@ public sealed class HfTokenizer
             throw new SpeechTokException($"{source}: post_processor: special token id {outside} is outside the vocabulary ({VocabSize} ids)");
 
         string? bos = bosToken ?? config.BosToken;
-        if (bosToken == null && config.DropsBos) bos = null;
+        // add_bos_token false: transformers rebuilds the template as "$A" (add_eos_token is not followed), so it adds nothing.
+        if (bosToken == null && config.DropsBos) (bos, _template) = (null, null);
         else if (bos != null)
             BosId = TokenToId(bos) ?? throw new SpeechTokException($"{source}: BOS token '{bos}'"
                 + (bosToken == null ? " (tokenizer_config.json's bos_token) is not in the vocabulary: the tokenizer files belong to different models" : " is not in the vocabulary"));
-        else if (!config.DropsBos && _template is { Length: > 0 } && !_template[0].IsSequence && _template[0].Ids.Length == 1)
+        else if (_template is { Length: > 0 } && !_template[0].IsSequence && _template[0].Ids.Length == 1)
             BosId = _template[0].Ids[0];
         // transformers adds a pad_token named in tokenizer_config.json that the vocabulary lacks; so do we.
         FileVocabSize = VocabSize;

@@ -90,7 +90,9 @@ public sealed class TokenizationTests
         File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), config.ToJsonString());
         var tok = HfTokenizer.Load(dir);
         Assert.Equal(bos, tok.BosId);
-        Assert.Equal(bos == null ? tok.Encode("Hello") : [1, .. tok.Encode("Hello")], tok.EncodeWithBos("Hello"));
+        int[] expected = bos == null ? tok.Encode("Hello") : [1, .. tok.Encode("Hello")];
+        Assert.Equal(expected, tok.EncodeWithBos("Hello"));
+        Assert.Equal(expected, tok.Encode("Hello", addSpecialTokens: true)); // HF's tokenizer(text) with the rebuilt template
     }
 
     [Fact]
