@@ -54,12 +54,13 @@ public sealed record ExperimentResults : IArtifact
     /// Adds or replaces one system's entry in the results file at <paramref name="path"/> (created when absent); a file
     /// without class names takes <paramref name="classNames"/>. The file must hold results of the same manifest path and
     /// task, and, when both the file and the caller know it, of the same manifest content (<paramref name="manifestSha256"/>):
-    /// results of two versions of one manifest are never mixed. A file without the hash (an older build's) takes it.
+    /// results of two versions of one manifest are never mixed. A file without the hash (an older build's) stays without
+    /// it: the manifest may have changed since its entries were computed, so the current hash would claim an origin it cannot know.
     /// </summary>
     public static ExperimentResults Upsert(string path, string manifest, string? manifestSha256, string task, SystemResult result, IReadOnlyList<string>? classNames = null)
     {
-        var current = Existing(path, manifest, manifestSha256, task) ?? new ExperimentResults { Manifest = manifest, Task = task };
-        var updated = (current with { ClassNames = current.ClassNames ?? classNames, ManifestSha256 = current.ManifestSha256 ?? manifestSha256 }).With(result);
+        var current = Existing(path, manifest, manifestSha256, task) ?? new ExperimentResults { Manifest = manifest, Task = task, ManifestSha256 = manifestSha256 };
+        var updated = (current with { ClassNames = current.ClassNames ?? classNames }).With(result);
         updated.Save(path);
         return updated;
     }
