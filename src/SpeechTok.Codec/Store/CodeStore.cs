@@ -145,11 +145,12 @@ public sealed class CodeStore : IDisposable
     }
 
     /// <summary>
-    /// Reads every record header; returns the end of the last complete record. Only a final record that is incomplete
-    /// (the file ends inside its header, or its declared length runs past the end with no complete record after it), or
-    /// a complete final record that fails its checksum, is a torn tail; what lies beyond it is left to the caller (cut
-    /// when writable). A record that cannot be framed with more of the file after it (no magic, an impossible length,
-    /// a length running past the end over complete records) is damage: an error naming the file, the byte offset
+    /// Reads every record header; returns the end of the last complete record. What follows the last complete record
+    /// when no complete record comes after it is a torn tail: a final record that is incomplete (the file ends inside
+    /// its header, or its declared length runs past the end), a complete final record that fails its checksum, or bytes
+    /// that cannot be framed at all (the zeros a power loss can leave). What lies beyond it is left to the caller (cut
+    /// when writable). Bytes that cannot be framed with a complete record after them (no magic, an impossible length,
+    /// a length running past the end over complete records) are damage: an error naming the file, the byte offset
     /// and the record number, before anything is changed.
     /// </summary>
     private long Scan()
@@ -163,20 +164,24 @@ public sealed class CodeStore : IDisposable
             record++;
             if (len - pos < FixedHeader)
             {
-                int have = (int)(len - pos);
-                _data.Position = pos;
-                _data.ReadExactly(head, 0, have);
-                if (head.AsSpan(0, Math.Min(have, 4)).SequenceEqual(Magic[..Math.Min(have, 4)])) break; // the start of a torn last record
-                throw Damage(pos, record, badChecksumAt, $"the last {have} byte(s) do not start with the record magic STC3");
+                break; // fewer bytes than a header, with no record after them: a torn last record (or the zeros a power loss can leave)
             }
             _data.Position = pos;
             _data.ReadExactly(head);
+            // Unframeable bytes with no complete record after them are a torn tail too: a power loss can leave the end of a
+            // file zero-filled or stale (ext4 delayed allocation, XFS). Followed by a complete record, they are damage.
             if (!head.AsSpan(0, 4).SequenceEqual(Magic))
+            {
+                if (!CompleteRecordAfter(pos + 1, len)) break;
                 throw Damage(pos, record, badChecksumAt, $"it does not start with the record magic STC3 ({len - pos} byte(s) from there to the end of the file)");
+            }
             int recLen = BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(4));
             int keyLen = BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(8));
             if (recLen < FixedHeader + keyLen + SampleHeader + 8)
+            {
+                if (!CompleteRecordAfter(pos + 1, len)) break;
                 throw Damage(pos, record, badChecksumAt, $"its declared length {recLen} is less than its header with a {keyLen}-byte key needs");
+            }
             if (pos + recLen > len)
             {
                 if (!CompleteRecordAfter(pos + 1, len)) break; // a torn last record: cut off
@@ -227,7 +232,7 @@ public sealed class CodeStore : IDisposable
         return new($"{_dataPath}: damaged at byte {pos} (record {record}): {what}" +
             (badChecksumAt >= 0 ? $"; the record before it, at byte {badChecksumAt}, fails its checksum, so its length may be the damaged field" : "") +
             ". This is not what an interrupted run leaves (an incomplete last record only), so nothing was cut or changed, and the records after it cannot be found. " +
-            $"To keep the records before byte {cut}, cut the file there (`truncate -s {cut} {_dataPath}`) and rerun `speechtok tokenize`, which encodes " +
+            $"To keep the records before byte {cut}, cut the file there (`truncate -s {cut} '{_dataPath.Replace("'", "'\\''")}'`) and rerun `speechtok tokenize`, which encodes " +
             $"the samples after it again; or delete {_dataPath} and rerun `speechtok tokenize` to encode every sample again");
     }
 
