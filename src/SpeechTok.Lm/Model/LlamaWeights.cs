@@ -120,6 +120,7 @@ public sealed class LlamaWeights
     }
 
     private const string Prefix = "model.";
+    private static readonly string[] BackboneStarts = ["embed_tokens.", "layers.", "norm."];
 
     /// <summary>An HF name as a checkpoint whose backbone names start with <paramref name="prefix"/> stores it (lm_head.weight as is).</summary>
     private static string StoredName(string name, string prefix) =>
@@ -127,15 +128,19 @@ public sealed class LlamaWeights
 
     /// <summary>
     /// "model." when the checkpoint's backbone tensors carry the prefix, "" when none does (a base <c>LlamaModel</c>'s
-    /// save_pretrained). Names outside the backbone do not count: <c>lm_head.weight</c> and <paramref name="otherTensors"/>.
+    /// save_pretrained). Only backbone names count (<c>embed_tokens.</c>, <c>layers.</c>, <c>norm.</c>, with or without the
+    /// prefix): a head such as <c>lm_head.weight</c>, <c>score.weight</c> or TRL's <c>v_head.*</c> is left to the unused-tensor check.
     /// </summary>
     private static string BackbonePrefix(Tensors.IO.SafeTensors file, string source, string[] otherTensors)
     {
         string? with = null, without = null;
         foreach (string n in file.Names)
         {
-            if (n == "lm_head.weight" || otherTensors.Contains(n)) continue;
-            if (n.StartsWith(Prefix, StringComparison.Ordinal)) with ??= n;
+            if (otherTensors.Contains(n)) continue;
+            bool prefixed = n.StartsWith(Prefix, StringComparison.Ordinal);
+            string bare = prefixed ? n[Prefix.Length..] : n;
+            if (!BackboneStarts.Any(b => bare.StartsWith(b, StringComparison.Ordinal))) continue;
+            if (prefixed) with ??= n;
             else without ??= n;
         }
         if (with != null && without != null)

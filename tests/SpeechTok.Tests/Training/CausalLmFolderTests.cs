@@ -415,6 +415,11 @@ public sealed class CausalLmFolderTests : IDisposable
         var e = Assert.Throws<SpeechTokException>(() => LlamaCheckpoint.Open(mixed));
         Assert.StartsWith(mixed + ": the checkpoint mixes tensor names with the 'model.' prefix", e.Message);
         Assert.Contains("and without it ('norm.weight')", e.Message);
+        // a head outside the backbone (TRL's value head) does not decide the layout: it is an unused tensor, as before
+        string headed = CopyRenamed(prefixed, "headed", n => n); // the folder, then its weights with one tensor more
+        using (var st = SafeTensors.OpenModel(prefixed))
+            SafeTensors.Save(Path.Combine(headed, SafeTensors.ModelFileName), st.Names.Select(n => (n, st.Get(n))).Append(("v_head.summary.weight", st.Get("model.norm.weight"))).ToList());
+        Assert.Contains("tensor(s) that config.json does not use, e.g. 'v_head.summary.weight'", Assert.Throws<SpeechTokException>(() => LlamaCheckpoint.Open(headed)).Message);
         string missing = CopyRenamed(bare, "missing", n => n == "layers.1.mlp.up_proj.weight" ? "layers.1.mlp.up.weight" : n);
         Assert.Contains("weight 'layers.1.mlp.up_proj.weight' (expected shape [24, 16]) is missing",
             Assert.Throws<SpeechTokException>(() => LlamaCheckpoint.Open(missing)).Message);
