@@ -23,5 +23,7 @@ public sealed record LmCheckpointState : IArtifact
     {
         if (Step < 1) throw new SpeechTokException($"{source}: step is {Step}, expected ≥ 1");
         if (WindowsSeen < 0 || TokensSeen < 0 || !(Seconds >= 0)) throw new SpeechTokException($"{source}: windows_seen, tokens_seen and seconds must be non-negative");
+        if (EvalSteps is { } e && e.Where((s, i) => s < 0 || s > Step || (i > 0 && s <= e[i - 1])).Any())
+            throw new SpeechTokException($"{source}: eval_steps must ascend within 0..{Step} (the step), got [{string.Join(", ", e)}]");
     }
 }

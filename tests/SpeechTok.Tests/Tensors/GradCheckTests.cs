@@ -30,7 +30,7 @@ public sealed class GradCheckTests
     [Fact]
     public void Refuses_an_error_confined_to_a_small_entry()
     {
-        // The error, 1e-3, is within tol·max|grad| (2e-3 × 1.45): only the per-element check sees it.
+        // The error, 1e-3, is within tol·max|grad| (2e-3 × 1.089): only the per-element check sees it.
         var x = (float[])X.Clone();
         var wrong = Gradient(x);
         wrong[2] += 1e-3f;

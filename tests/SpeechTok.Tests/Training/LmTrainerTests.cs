@@ -566,5 +566,17 @@ public sealed class LmTrainerTests : IDisposable
         Assert.Contains("nope.txt", missing.Err);
     }
 
+    [Theory]
+    [InlineData(new long[] { 0, 5, 3 })]  // not ascending
+    [InlineData(new long[] { 0, 0 })]     // twice
+    [InlineData(new long[] { -1, 4 })]    // negative
+    [InlineData(new long[] { 0, 11 })]    // past the checkpoint's step
+    public void A_checkpoint_state_with_impossible_eval_steps_is_refused(long[] evalSteps)
+    {
+        var e = Assert.Throws<SpeechTokException>(() => new LmCheckpointState { Step = 10, EvalSteps = evalSteps }.Validate("state.json"));
+        Assert.StartsWith("state.json: eval_steps must ascend within 0..10", e.Message);
+        new LmCheckpointState { Step = 10, EvalSteps = [0, 5, 10] }.Validate("state.json");
+    }
+
     private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 }
