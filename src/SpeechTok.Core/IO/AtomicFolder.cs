@@ -21,16 +21,33 @@ public static class AtomicFolder
         if (Directory.Exists(fresh)) Directory.Delete(fresh, true);
         Directory.CreateDirectory(fresh);
         fill(fresh);
-        if (Directory.Exists(dir))
+        foreach (var step in Plan(Directory.Exists(dir), Directory.Exists(old)))
         {
-            if (Directory.Exists(old)) Directory.Delete(old, true); // stale: DIR is complete
-            Directory.Move(dir, old);
+            switch (step)
+            {
+                case Step.DeleteOld: Directory.Delete(old, true); break;
+                case Step.MoveDirToOld: Directory.Move(dir, old); break;
+                case Step.MoveNewToDir: Directory.Move(fresh, dir); break;
+            }
         }
-        // Without DIR, DIR.old is the only complete copy (a crash between the renames): it is deleted only once the new
-        // folder is in place, or a kill during that delete would leave a partial DIR.old for Complete to pick.
-        Directory.Move(fresh, dir);
-        if (Directory.Exists(old)) Directory.Delete(old, true);
     }
+
+    /// <summary>What <see cref="Replace"/> does once <c>DIR.new</c> is complete, in order.</summary>
+    internal enum Step { DeleteOld, MoveDirToOld, MoveNewToDir }
+
+    /// <summary>
+    /// The steps from the state <paramref name="dirExists"/>/<paramref name="oldExists"/> (DIR.new complete). Without DIR,
+    /// DIR.old is the only complete copy (a crash between the renames): it is deleted only once the new folder is in place,
+    /// or a kill during that delete would leave a partial DIR.old for <see cref="Complete"/> to pick. With DIR, a DIR.old
+    /// is stale (DIR is complete) and goes first, so that DIR can take its name.
+    /// </summary>
+    internal static IReadOnlyList<Step> Plan(bool dirExists, bool oldExists) => (dirExists, oldExists) switch
+    {
+        (true, true) => [Step.DeleteOld, Step.MoveDirToOld, Step.MoveNewToDir, Step.DeleteOld],
+        (true, false) => [Step.MoveDirToOld, Step.MoveNewToDir, Step.DeleteOld],
+        (false, true) => [Step.MoveNewToDir, Step.DeleteOld],
+        (false, false) => [Step.MoveNewToDir],
+    };
 
     /// <summary>The folder <see cref="Replace"/> left complete: the target, or the old one when a crash hit between the two renames; null when neither exists.</summary>
     public static string? Complete(string dir)

@@ -195,9 +195,9 @@ public sealed class ArtifactTests : IDisposable
     }
 
     /// <summary>After a crash between the two renames (DIR.old complete, DIR.new stale, no DIR), the resumed run reads DIR.old
-    /// and its next save must put the new folder in place before deleting DIR.old, its only complete copy until then.</summary>
+    /// and its next save replaces it; the folder ends complete and alone.</summary>
     [Fact]
-    public void ReplaceFolder_after_a_crash_between_its_renames_keeps_a_complete_folder()
+    public void ReplaceFolder_after_a_crash_between_its_renames_ends_with_the_new_folder()
     {
         string dir = Path.Combine(_dir, "ckpt");
         Directory.CreateDirectory(dir + ".old");
@@ -205,14 +205,53 @@ public sealed class ArtifactTests : IDisposable
         Directory.CreateDirectory(dir + ".new");
         File.WriteAllText(Path.Combine(dir + ".new", "step.txt"), "8 (half written)");
         Assert.Equal(dir + ".old", AtomicFolder.Complete(dir));
-        AtomicFolder.Replace(dir, d =>
-        {
-            Assert.Equal(dir + ".old", AtomicFolder.Complete(dir)); // still the complete one while the new folder is written
-            File.WriteAllText(Path.Combine(d, "step.txt"), "12");
-        });
+        AtomicFolder.Replace(dir, d => File.WriteAllText(Path.Combine(d, "step.txt"), "12"));
         Assert.Equal(dir, AtomicFolder.Complete(dir));
         Assert.Equal("12", File.ReadAllText(Path.Combine(dir, "step.txt")));
         Assert.False(Directory.Exists(dir + ".new") || Directory.Exists(dir + ".old"));
+    }
+
+    /// <summary>
+    /// A kill at any point of <see cref="AtomicFolder.Replace"/>'s steps, inside a delete too (which leaves a partial folder),
+    /// leaves <see cref="AtomicFolder.Complete"/> a complete folder to resume from, from every state a kill can leave.
+    /// The earlier order (delete DIR.old, then move DIR.new into place, with no DIR) fails this check.
+    /// </summary>
+    [Fact]
+    public void ReplaceFolder_leaves_a_complete_folder_whenever_it_is_killed()
+    {
+        foreach (bool dirExists in new[] { true, false })
+            foreach (bool oldExists in new[] { true, false })
+                Assert.True(SurvivesEveryKill(AtomicFolder.Plan(dirExists, oldExists), dirExists, oldExists), $"plan for DIR {dirExists}, DIR.old {oldExists}");
+        Assert.False(SurvivesEveryKill([AtomicFolder.Step.DeleteOld, AtomicFolder.Step.MoveNewToDir], dirExists: false, oldExists: true));
+    }
+
+    /// <summary>Runs <paramref name="plan"/> on a model of the three folders (complete or partial), killed after each step and
+    /// inside each delete; true when Complete's choice is complete every time (or absent, when there was no folder before). DIR.new is complete (fill has run); a DIR.old
+    /// beside DIR may be partial (a kill in an earlier final delete); without DIR, DIR.old is complete (a kill between the renames).</summary>
+    private static bool SurvivesEveryKill(IReadOnlyList<AtomicFolder.Step> plan, bool dirExists, bool oldExists)
+    {
+        for (int kill = 0; kill <= plan.Count; kill++)
+            foreach (bool insideDelete in new[] { false, true })
+            {
+                var folders = new Dictionary<string, bool> { ["new"] = true }; // name → complete
+                if (dirExists) folders["dir"] = true;
+                if (oldExists) folders["old"] = !dirExists ? true : false;
+                for (int k = 0; k < Math.Min(kill + 1, plan.Count); k++)
+                {
+                    bool killedHere = k == kill;
+                    switch (plan[k])
+                    {
+                        case AtomicFolder.Step.DeleteOld when killedHere && insideDelete: folders["old"] = false; break; // partly deleted
+                        case AtomicFolder.Step.DeleteOld when !killedHere: folders.Remove("old"); break;
+                        case AtomicFolder.Step.MoveDirToOld when !killedHere: folders["old"] = folders["dir"]; folders.Remove("dir"); break;
+                        case AtomicFolder.Step.MoveNewToDir when !killedHere: folders["dir"] = folders["new"]; folders.Remove("new"); break;
+                    }
+                }
+                // Complete: DIR when it exists, else DIR.old
+                bool? chosen = folders.TryGetValue("dir", out bool d) ? d : folders.TryGetValue("old", out bool o) ? o : null;
+                if (chosen == false || (chosen == null && (dirExists || oldExists))) return false; // none: only before the first save
+            }
+        return true;
     }
 
     [Fact]
