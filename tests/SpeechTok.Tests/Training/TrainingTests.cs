@@ -232,16 +232,12 @@ public sealed class TrainingTests
     public void Nan_loss_stops_with_step_and_batch()
     {
         using var d = new ToyData();
-        string pre = Path.Combine(d.Dir, "pre"), model = d.Model();
-        new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = pre,
-            Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } }.Run();
+        var (model, pre) = Pretrained(d);
         var rows = SpeechTok.Tensors.Tensor.Zeros(8, 32); // a finished pre-training whose rows are NaN
         rows.Span.Fill(float.NaN);
         SafeTensors.Save(Path.Combine(pre, Pretrainer.RowsFile), [("audio_embeddings", rows)]);
         var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
-        {
-            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre, Model = model, Out = Path.Combine(d.Dir, "r"), Options = Small(1),
-        }));
+            { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre, Model = model, Out = Path.Combine(d.Dir, "r"), Options = Small(1) }));
         Assert.Contains("step 1", e.Message);
         Assert.Contains("batch 0", e.Message);
     }
@@ -251,15 +247,20 @@ public sealed class TrainingTests
     public void Rows_of_an_unfinished_pretraining_are_refused()
     {
         using var d = new ToyData();
+        var (model, pre) = Pretrained(d);
+        File.Delete(Path.Combine(pre, PretrainFile.FileName));
+        var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
+            { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre, Model = model, Out = Path.Combine(d.Dir, "r"), Options = Small(1) }));
+        Assert.Contains("pretrain.json not found: the pre-training", e.Message);
+        Assert.Contains("did not finish", e.Message);
+    }
+
+    /// <summary>The toy LM and a finished one-epoch pre-training of its rows (folder "pre").</summary>
+    private static (string Model, string Pre) Pretrained(ToyData d)
+    {
         string pre = Path.Combine(d.Dir, "pre"), model = d.Model();
         new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = pre,
             Options = new PretrainOptions { Epochs = 1, BatchSize = 4, Accumulation = 1 } }.Run();
-        File.Delete(Path.Combine(pre, PretrainFile.FileName));
-        var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(new FinetuneSpec
-        {
-            Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Pretrained = pre, Model = model, Out = Path.Combine(d.Dir, "r"), Options = Small(1),
-        }));
-        Assert.Contains("pretrain.json not found: the pre-training", e.Message);
-        Assert.Contains("did not finish", e.Message);
+        return (model, pre);
     }
 }
