@@ -11,12 +11,13 @@ public static class FFmpeg
     /// <summary>
     /// Decodes to a float32 WAV on ffmpeg's stdout at the file's own rate and channel layout; channel 0 or the
     /// mixdown is then taken by <see cref="WavReader"/> (ffmpeg's own downmix is not a plain average) and
-    /// resampling is left to our resampler, so every input goes through the same path.
+    /// resampling is left to our resampler, so every input goes through the same path. The path goes to ffmpeg as a
+    /// <c>file:</c> URL, so a name such as <c>pipe:0.flac</c> or <c>a:b.flac</c> is read as the file it is.
     /// </summary>
     public static (float[] Samples, int SampleRate) Decode(string path, bool mixdown)
     {
         var psi = new ProcessStartInfo(Program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-nostdin", "-v", "error", "-i", path, "-vn", "-c:a", "pcm_f32le", "-f", "wav", "-" }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "-nostdin", "-v", "error", "-i", "file:" + Path.GetFullPath(path), "-vn", "-c:a", "pcm_f32le", "-f", "wav", "-" }) psi.ArgumentList.Add(a);
         Process proc;
         try { proc = Process.Start(psi) ?? throw new InvalidOperationException("no process"); }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)

@@ -46,7 +46,12 @@ public static class WavReader
         {
             float acc = 0;
             for (int c = 0; c < chans; c++)
-                acc += Decode(raw.AsSpan((int)(f * block + c * bytesPer), bytesPer), info);
+            {
+                float v = Decode(raw.AsSpan((int)(f * block + c * bytesPer), bytesPer), info);
+                if (!float.IsFinite(v)) // only float WAVs can hold these; the codec would fail on them without naming the file
+                    throw new SpeechTokException($"{name}: sample {f} of channel {c} is {v} (not a number): the float WAV is corrupt");
+                acc += v;
+            }
             outp[f] = acc * inv;
         }
         return (outp, info.SampleRate);
@@ -129,8 +134,9 @@ public static class WavReader
                 if (!haveFmt) throw new SpeechTokException($"{path}: 'data' chunk comes before the 'fmt ' chunk");
                 int block = bits / 8 * channels;
                 long avail = length - body;
-                // 0xFFFFFFFF (and 0 with bytes following) is what streaming writers leave when they cannot seek back.
-                long bytes = size == uint.MaxValue || (size == 0 && avail > 0) ? avail - avail % block : size;
+                // 0xFFFFFFFF (and 0 with bytes following) is what streaming writers leave when they cannot seek back; a 0 followed
+                // by another chunk (LIST, say) is an empty clip, as torchaudio reads it.
+                long bytes = size == uint.MaxValue || (size == 0 && avail > 0 && !ChunkAt(fs, body, length)) ? avail - avail % block : size;
                 if (bytes > avail)
                     throw new SpeechTokException($"{path}: truncated: the 'data' chunk declares {bytes} bytes but only {avail} remain");
                 if (bytes % block != 0)
@@ -139,6 +145,17 @@ public static class WavReader
             }
             pos = body + size + (size & 1);
         }
+    }
+
+    /// <summary>Whether a chunk header (four ASCII id characters, a size that fits in the file) starts at <paramref name="pos"/>.</summary>
+    private static bool ChunkAt(Stream fs, long pos, long length)
+    {
+        if (length - pos < 8) return false;
+        Span<byte> c = stackalloc byte[8];
+        fs.Position = pos;
+        fs.ReadExactly(c);
+        foreach (byte b in c[..4]) if (b is < 32 or >= 127) return false;
+        return pos + 8 + BinaryPrimitives.ReadUInt32LittleEndian(c[4..]) <= length;
     }
 
     private static string Printable(ReadOnlySpan<byte> b)

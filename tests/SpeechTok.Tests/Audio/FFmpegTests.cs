@@ -8,6 +8,22 @@ public sealed class FFmpegTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
+    /// <summary>A relative name with a colon went to ffmpeg as a URL ("a:b.flac": protocol "a"; "pipe:0.flac" would read stdin).</summary>
+    [Fact]
+    public void A_file_name_with_a_colon_is_read_as_the_file()
+    {
+        var wav = Path.Combine(_dir, "c.wav");
+        WavWriter.Write(wav, Tool.Sine(440, 0.2, 16000, 0.3), 16000);
+        Tool.Run("ffmpeg", "-v", "error", "-y", "-i", wav, Path.Combine(_dir, "pipe:0.flac"));
+        string keep = Environment.CurrentDirectory;
+        try
+        {
+            Environment.CurrentDirectory = _dir;
+            Assert.Equal(AudioLoader.Load(wav), AudioLoader.Load("pipe:0.flac"));
+        }
+        finally { Environment.CurrentDirectory = keep; }
+    }
+
     [Fact]
     public void DecodesFlacExactlyAndMp3Approximately()
     {

@@ -117,6 +117,40 @@ public sealed class WavTests : IDisposable
         Assert.Equal(new[] { 0f, 0.5f, -0.5f, 32767 / 32768f, -1f }, x);
     }
 
+    /// <summary>+Inf in a float WAV crashed the codec without naming the file; NaN was encoded as if it were audio.</summary>
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void A_float_wav_with_a_sample_that_is_not_a_number_is_refused_naming_it(float bad)
+    {
+        var data = new byte[12];
+        BinaryPrimitives.WriteSingleLittleEndian(data, 0.1f);
+        BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(4), bad);
+        BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(8), 0.2f);
+        File.WriteAllBytes(P("bad.wav"), SpeechTok.Tests.Fuzz.WavFuzzTests.Wav(3, 1, 16000, 32, data));
+        var e = Assert.Throws<SpeechTokException>(() => AudioLoader.Load(P("bad.wav")));
+        Assert.StartsWith($"{P("bad.wav")}: sample 1 of channel 0 is {bad}", e.Message);
+    }
+
+    /// <summary>A data chunk of size 0 followed by another chunk was read as a streamed WAV, its samples made of the LIST bytes;
+    /// it is an empty clip (torchaudio: 0 samples). A 0 followed by raw samples is still a streamed WAV.</summary>
+    [Fact]
+    public void A_zero_size_data_chunk_is_streamed_audio_only_when_no_chunk_follows()
+    {
+        var list = new byte[8 + 14];
+        "LIST"u8.CopyTo(list);
+        BinaryPrimitives.WriteUInt32LittleEndian(list.AsSpan(4), 14);
+        "INFOISFT"u8.CopyTo(list.AsSpan(8));
+        File.WriteAllBytes(P("empty.wav"), SpeechTok.Tests.Fuzz.WavFuzzTests.Wav(1, 1, 16000, 16, list, dataSize: 0));
+        Assert.Equal(0, WavReader.ReadHeader(P("empty.wav")).Frames);
+        Assert.Contains("the clip is empty (0 samples)", Assert.Throws<SpeechTokException>(() => AudioLoader.Load(P("empty.wav"))).Message);
+
+        var samples = new byte[20];
+        for (int i = 0; i < 10; i++) BinaryPrimitives.WriteInt16LittleEndian(samples.AsSpan(2 * i), (short)(1000 * i - 4000));
+        File.WriteAllBytes(P("streamed.wav"), SpeechTok.Tests.Fuzz.WavFuzzTests.Wav(1, 1, 16000, 16, samples, dataSize: 0));
+        Assert.Equal(10, WavReader.ReadHeader(P("streamed.wav")).Frames);
+    }
+
     [Fact]
     public void DefectsAreNamedWithTheFile()
     {
