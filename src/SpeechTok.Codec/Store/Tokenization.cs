@@ -11,7 +11,9 @@ public static class Tokenization
     /// Encodes the samples not yet in the store (or whose clips changed) in parallel, appending each as it
     /// finishes; <paramref name="progress"/>(done, total) after each. A sample whose clips only moved (same bytes,
     /// other path or time: a copied dataset) keeps its codes under the new stamp, without encoding. Cancelling
-    /// leaves every finished record intact; a rerun picks up the rest.
+    /// leaves every finished record intact; a rerun picks up the rest. A sample that cannot be read or encoded does not
+    /// stop the others: every one is encoded that can be, then one error lists those that could not (their manifest lines,
+    /// clips and defects), so a dataset's bad clips are found in one run, not one per rerun.
     /// </summary>
     public static TokenizeResult Run(Manifest manifest, ISpeechTokenizer tokenizer, string tokenizerIdentity, string outDir, TokenizeOptions options,
         Action<int, int>? progress = null, CancellationToken cancel = default)
@@ -43,19 +45,31 @@ public static class Tokenization
             }
             done = total - pending.Count;
             progress?.Invoke(done, total);
+            var failed = new System.Collections.Concurrent.ConcurrentBag<(int Line, string Message)>();
             Parallel.ForEach(pending, po, sample =>
             {
                 var source = SampleSource.Of(sample.AudioPaths);
-                var wav = AudioLoader.LoadSample(sample, options.Mixdown); // its errors name the manifest line and the clip
                 int[][] codes;
-                try { codes = tokenizer.Encode(wav); }
+                try
+                {
+                    var wav = AudioLoader.LoadSample(sample, options.Mixdown); // its errors name the manifest line and the clip
+                    try { codes = tokenizer.Encode(wav); }
+                    catch (SpeechTokException e)
+                    {
+                        throw new SpeechTokException($"{sample.Where} ({string.Join(" | ", sample.AudioPaths)}): {e.Message}", e);
+                    }
+                }
                 catch (SpeechTokException e)
                 {
-                    throw new SpeechTokException($"{sample.Where} ({string.Join(" | ", sample.AudioPaths)}): {e.Message}", e);
+                    failed.Add((sample.Line, e.Message));
+                    return;
                 }
                 store.Append(sample.Key, source, codes);
                 progress?.Invoke(Interlocked.Increment(ref done), total);
             });
+            if (!failed.IsEmpty)
+                throw new SpeechTokException($"{failed.Count} of {pending.Count} sample(s) to tokenize could not be read or encoded; the other {pending.Count - failed.Count} are in the store, " +
+                    "and a rerun encodes only what is missing:\n  " + ShortList.Join("\n  ", failed.OrderBy(f => f.Line).Select(f => f.Message).ToList()));
         }
         catch (AggregateException ae) when (ae.InnerExceptions.FirstOrDefault(x => x is SpeechTokException) is SpeechTokException first)
         {

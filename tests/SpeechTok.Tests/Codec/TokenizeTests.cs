@@ -351,5 +351,27 @@ public sealed class TokenizeTests : IDisposable
         using var s = CodeStore.Open(outDir);
         Assert.Contains(m.Samples[0].Key, s.Keys);
         Assert.DoesNotContain(bad.Key, s.Keys);
+        Assert.Equal(m.Samples.Count - 1, s.Keys.Count); // the samples after it were encoded too
+    }
+
+    /// <summary>Clips the pre-flight cannot judge without decoding (non-WAV: a corrupt mp3, a text file named .mp3) stopped
+    /// tokenize at the first one to fail, a different one each run: every other sample is now encoded, and one error lists them all.</summary>
+    [Fact]
+    public void Every_clip_that_cannot_be_decoded_is_listed_in_one_error()
+    {
+        File.WriteAllText(Path.Combine(_dir, "text.mp3"), "this is not audio");
+        File.WriteAllBytes(Path.Combine(_dir, "noise.flac"), Enumerable.Range(0, 4096).Select(i => (byte)(i * 37 % 251)).ToArray());
+        File.Copy(Path.Combine(EspeakCorpus.Folder, "s00.wav"), Path.Combine(_dir, "ok.wav"));
+        var csv = Path.Combine(_dir, "m.csv");
+        File.WriteAllText(csv, "split,text,audio_path_list,label\ntrain,a,ok.wav,0\ntrain,b,text.mp3,1\nval,c,ok.wav,0\ntest,d,noise.flac,1\n");
+        var m = Manifest.Load(csv);
+        var outDir = Path.Combine(_dir, "out");
+        var e = Assert.Throws<SpeechTokException>(() => Tokenization.Run(m, new FailingTokenizer(-1), "id", outDir, new TokenizeOptions { Threads = 2 }));
+        Assert.StartsWith("2 of 4 sample(s) to tokenize could not be read or encoded; the other 2 are in the store", e.Message);
+        int b = e.Message.IndexOf($"{csv}:3 (train/1)", StringComparison.Ordinal), d = e.Message.IndexOf($"{csv}:5 (test/0)", StringComparison.Ordinal);
+        Assert.True(b > 0 && d > b, e.Message); // both, in manifest order
+        Assert.Contains("ffmpeg could not decode", e.Message);
+        using var s = CodeStore.Open(outDir);
+        Assert.Equal(["train/0", "val/0"], s.Keys.Order());
     }
 }
