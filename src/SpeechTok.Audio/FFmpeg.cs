@@ -28,7 +28,12 @@ public static class FFmpeg
         {
             var err = proc.StandardError.ReadToEndAsync();
             using var ms = new MemoryStream();
-            proc.StandardOutput.BaseStream.CopyTo(ms);
+            try { proc.StandardOutput.BaseStream.CopyTo(ms); }
+            catch (IOException e) when (ms.Length > int.MaxValue / 2) // MemoryStream's 2 GiB cap ("Stream was too long")
+            {
+                proc.Kill();
+                throw new SpeechTokException($"{path}: ffmpeg decodes it to more than 1 GiB of float32 samples, more than one clip may hold ({e.Message}); cut it into shorter clips", e);
+            }
             proc.WaitForExit();
             if (proc.ExitCode != 0)
                 throw new SpeechTokException($"{path}: ffmpeg could not decode the file (exit {proc.ExitCode}): "
