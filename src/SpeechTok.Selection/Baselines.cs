@@ -20,7 +20,7 @@ public static class Baselines
     public static readonly double[] DefaultGrid = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 
     /// <param name="audioFeatures">The 44-d vector of a sample (only called for the MFCC systems).</param>
-    public static SystemResult Run(string system, Manifest manifest, IReadOnlyList<double> grid, Func<ManifestSample, float[]>? audioFeatures = null)
+    public static SystemResult Run(string system, Manifest manifest, IReadOnlyList<double> grid, Func<ManifestSample, float[]>? audioFeatures = null, Action<string>? warn = null)
     {
         if (Array.IndexOf(Systems, system) < 0) throw new SpeechTokException($"unknown baseline '{system}' (expected {string.Join(", ", Systems)})");
         var train = manifest.Split("train");
@@ -45,12 +45,13 @@ public static class Baselines
             trX = Join(trX, [.. a.Select(z.Apply)]); vaX = Join(vaX, [.. b.Select(z.Apply)]); teX = Join(teX, [.. c.Select(z.Apply)]);
         }
 
-        if (manifest.Task == TaskKind.Multilabel) return OneVsRest(system, manifest.NumClasses, grid, (trX!, train), (vaX!, val), (teX!, test));
+        if (manifest.Task == TaskKind.Multilabel) return OneVsRest(system, manifest.NumClasses, grid, (trX!, train), (vaX!, val), (teX!, test), warn);
         int k = manifest.NumClasses;
         var yTr = train.Select(s => s.Label).ToArray();
         var yVa = val.Select(s => s.Label).ToArray();
         var yTe = test.Select(s => s.Label).ToArray();
-        var fits = LogisticRegression.FitPath(trX!, yTr, k, grid, Penalty.L2, new LogisticOptions { Tolerance = 1e-6 });
+        var fits = LogisticRegression.FitPath(trX!, yTr, k, grid, Penalty.L2, new LogisticOptions { Tolerance = FitTolerance });
+        WarnUnconverged(grid, fits, warn);
         var scores = fits.Select(f => Metrics.MacroF1Present(yVa, f.Predict(vaX!))).ToList();
         int best = Best(grid, scores);
         var pt = fits[best].Predict(teX!);
@@ -86,11 +87,25 @@ public static class Baselines
         return best;
     }
 
+    /// <summary>The L2 fits' KKT tolerance.</summary>
+    private const double FitTolerance = 1e-6;
+
+    /// <summary>Warns, as sklearn's ConvergenceWarning, about the grid's fits that stopped above <see cref="FitTolerance"/>.</summary>
+    private static void WarnUnconverged(IReadOnlyList<double> grid, IReadOnlyList<LogisticFit> fits, Action<string>? warn, string? label = null)
+    {
+        var bad = Enumerable.Range(0, grid.Count).Where(i => !fits[i].Converged).ToList();
+        if (bad.Count == 0 || warn == null) return;
+        warn($"warning: the L2 fit{(label == null ? "" : $" of {label}")} at C = {string.Join(", ", bad.Select(i => grid[i].ToString("G4", System.Globalization.CultureInfo.InvariantCulture)))} " +
+            $"stopped after {fits[bad[0]].OuterIterations} iterations with KKT residual up to {bad.Max(i => fits[i].Kkt):G3}, above its tolerance {FitTolerance:G3} " +
+            "(sklearn would raise a ConvergenceWarning): the choice of C and the scores may come from an unfinished fit");
+    }
+
     private static SystemResult OneVsRest(string system, int k, IReadOnlyList<double> grid, (CsrMatrix X, IReadOnlyList<ManifestSample> S) train,
-        (CsrMatrix X, IReadOnlyList<ManifestSample> S) val, (CsrMatrix X, IReadOnlyList<ManifestSample> S) test)
+        (CsrMatrix X, IReadOnlyList<ManifestSample> S) val, (CsrMatrix X, IReadOnlyList<ManifestSample> S) test, Action<string>? warn)
     {
         var fits = Enumerable.Range(0, k).Select(c => LogisticRegression.FitPath(train.X,
-            MultiLabelSelection.Targets(train.S.Select(s => s.Labels).ToList(), c), 2, grid, Penalty.L2, new LogisticOptions { Tolerance = 1e-6 })).ToList();
+            MultiLabelSelection.Targets(train.S.Select(s => s.Labels).ToList(), c), 2, grid, Penalty.L2, new LogisticOptions { Tolerance = FitTolerance })).ToList();
+        for (int c = 0; c < k; c++) WarnUnconverged(grid, fits[c], warn, $"label {c}");
         int[][] Predict(int i, CsrMatrix x)
         {
             var sets = Enumerable.Range(0, x.Rows).Select(_ => new List<int>()).ToArray();

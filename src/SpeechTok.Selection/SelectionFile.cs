@@ -51,6 +51,25 @@ public sealed record SelectionFile : IArtifact
     [JsonPropertyName("cv_folds")] public int? CvFolds { get; init; }
     /// <summary>Multi-label tasks: what each label's model keeps at the chosen C.</summary>
     [JsonPropertyName("per_label")] public IReadOnlyList<LabelSelection>? PerLabel { get; init; }
+
+    /// <summary>
+    /// A warning when the L1 fit behind the selection (or a label's, for multi-label tasks) stopped before its KKT
+    /// tolerance, as sklearn's ConvergenceWarning; null when every fit converged (or the selection is random).
+    /// </summary>
+    [JsonIgnore] public string? ConvergenceWarning
+    {
+        get
+        {
+            if (Solver is { Converged: false } s)
+                return $"warning: the L1 fit at C = {C:G4} stopped after {s.OuterIterations} iterations with KKT residual {s.KktResidual:G3} above its tolerance {s.Tolerance:G3} "
+                    + "(sklearn would raise a ConvergenceWarning): the selected tokens may not be the optimum's (a smaller C converges sooner)";
+            var bad = PerLabel?.Where(l => !l.Converged).ToList();
+            return bad is { Count: > 0 }
+                ? $"warning: the L1 fits of {bad.Count} label(s) at C = {C:G4} stopped before their KKT tolerance (largest residual {bad.Max(l => l.KktResidual):G3}; "
+                    + "sklearn would raise a ConvergenceWarning): the selected tokens may not be the optimum's"
+                : null;
+        }
+    }
     /// <summary>How C was chosen from the sweep (<see cref="Selection.CChoice"/>; the experiment runner, <c>select --sweep-c</c> without <c>--c</c>); absent when C was given.</summary>
     [JsonPropertyName("c_choice"), JsonConverter(typeof(CChoiceRule.Converter))] public CChoiceRule? CChoice { get; init; }
 

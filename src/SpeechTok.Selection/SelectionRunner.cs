@@ -77,7 +77,8 @@ public static class SelectionRunner
         var (innerTrain, innerTest, splitSource) = InnerSplit(o, strata, strataCount);
         if (!multi && o.CvFolds > 1 && o.SweepC.Length > 0)
             foreach (var g in strata.GroupBy(y => y).Where(g => g.Count() < o.CvFolds).OrderBy(g => g.Key).Take(1))
-                throw new SpeechTokException($"{manifest.Path}: class {manifest.LabelText(g.Key)} has {g.Count()} train sample(s), fewer than the {o.CvFolds} cross-validation folds; use at most {g.Count()} folds");
+                throw new SpeechTokException($"{manifest.Path}: class {manifest.LabelText(g.Key)} has {g.Count()} train sample(s), fewer than the {o.CvFolds} cross-validation folds; " +
+                    (g.Count() >= 2 ? $"use at most {g.Count()} folds" : "drop --cv (the inner split alone then scores the sweep)"));
         if (multi && o.SplitFile == null) splitSource = splitSource.Replace("stratified", "stratified by label combination");
         var problem = SelectionProblem.Prepare(counts, audioCols, strata, strataCount, innerTrain, innerTest);
         // The selection's C first; choosing it, the sweep alone (FitPath solves any order ascending, so the fits are the same).

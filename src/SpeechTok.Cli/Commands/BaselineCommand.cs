@@ -33,7 +33,7 @@ internal static class BaselineCommand
             var m = Manifest.Load(pr.GetValue(manifest)!, pr.GetValue(audioRoot), pr.GetValue(numClasses), OptionRules.Given(pr, numClasses));
             var cs = CliLists.Cs(grid.Name, pr.GetValue(grid));
             Baselines.CheckResults(pr.GetValue(output)!, m);
-            var result = Baselines.RecordMixdown(Baselines.Run(pr.GetValue(system)!, m, cs.Length > 0 ? cs : Baselines.DefaultGrid, Baselines.MfccFeaturesOf(mix)), mix);
+            var result = Baselines.RecordMixdown(Baselines.Run(pr.GetValue(system)!, m, cs.Length > 0 ? cs : Baselines.DefaultGrid, Baselines.MfccFeaturesOf(mix), Console.Error.WriteLine), mix);
             var path = Baselines.WriteResults(pr.GetValue(output)!, m, result);
             Console.WriteLine($"{result.System}: test macro-F1 {result.MacroF1:F4} (present labels), {result.MacroF1AllLabels:F4} (all labels), C={BaselineDetails.Of(result).C} → {path}");
             return 0;

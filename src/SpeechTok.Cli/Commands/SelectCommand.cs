@@ -78,6 +78,7 @@ internal static class SelectCommand
             var doc = SelectionRunner.Run(opts, s => store?.TryGet(s), store?.DamageNote ?? "") with { CodesTokenizer = store?.TokenizerIdentity };
             var path = pr.GetValue(output)!;
             if (store?.UnverifiedWarning is { } unverified) Console.Error.WriteLine(unverified);
+            if (doc.ConvergenceWarning is { } unconverged) Console.Error.WriteLine(unconverged);
             doc.Save(path);
             if (doc.Sweep is { Count: > 0 } points)
             {

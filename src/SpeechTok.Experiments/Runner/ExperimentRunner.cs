@@ -179,7 +179,7 @@ public static class ExperimentRunner
         public SystemResult Baseline(string system) => timings.Time($"baseline {system}", () =>
         {
             log($"{system}: L2 logistic regression, C chosen on val");
-            return Baselines.RecordMixdown(Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc), o.Mixdown);
+            return Baselines.RecordMixdown(Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc, line => log($"{system}: {line}")), o.Mixdown);
         });
 
         public string Model() => _model ??= Path.GetFullPath(ModelResolver.Resolve(o.Model));
@@ -236,6 +236,7 @@ public static class ExperimentRunner
                     {
                         doc = SelectionRunner.Run(Select(which, store.CodebookSize) with { SweepC = preset.SweepC, ChooseC = preset.TokenTarget }, s => store.TryGet(s));
                         log($"selection {which}: C = {doc.C:G4} → {doc.Counts!.SelectedAudio} audio tokens, inner F1 {doc.InnerSplit!.MacroF1:F4}");
+                        if (doc.ConvergenceWarning is { } unconverged) log($"selection {which}: {unconverged}");
                     }
                     (doc with { CodesTokenizer = store.TokenizerIdentity }).Save(path);
                     return 0;

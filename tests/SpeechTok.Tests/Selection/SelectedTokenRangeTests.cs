@@ -80,6 +80,37 @@ public sealed class SelectedTokenRangeTests
         finally { Directory.Delete(Path.GetDirectoryName(path)!, true); }
     }
 
+    /// <summary>An L1 fit that stopped at its iteration cap above the KKT tolerance was written as if solved, without a word.</summary>
+    [Fact]
+    public void Select_warns_when_the_l1_fit_did_not_converge()
+    {
+        using var d = new ToyData();
+        string path = Path.Combine(d.Dir, "s.json");
+        string[] Args(params string[] more) => ["select", "--manifest", d.Manifest, "--codes", d.Codes, "--layers", "1-2", "--out", path, .. more];
+        var (code, _, err) = CliRunner.Run(Args("--c", "10"));
+        Assert.True(code == 0, err);
+        Assert.True(SelectionFile.Load(path).Solver!.Converged);
+        Assert.DoesNotContain("ConvergenceWarning", err);
+        (code, _, err) = CliRunner.Run(Args("--c", "10", "--tol", "1e-300")); // a tolerance no fit reaches
+        Assert.True(code == 0, err);
+        Assert.False(SelectionFile.Load(path).Solver!.Converged);
+        Assert.Contains("warning: the L1 fit at C = 10 stopped after", err);
+        Assert.Contains("sklearn would raise a ConvergenceWarning", err);
+    }
+
+    /// <summary>The same for baseline's L2 fits: separable words at C = 1e12 (the largest the solver takes) run to the iteration cap.</summary>
+    [Fact]
+    public void Baseline_warns_when_an_l2_fit_did_not_converge()
+    {
+        using var d = new ToyData();
+        var warnings = new List<string>();
+        Baselines.Run("bow", d.Parsed(), [1e12], warn: warnings.Add);
+        Assert.Contains(warnings, w => w.StartsWith("warning: the L2 fit at C = 1E+12 stopped after", StringComparison.Ordinal) && w.Contains("ConvergenceWarning"));
+        warnings.Clear();
+        Baselines.Run("bow", d.Parsed(), [1.0], warn: warnings.Add);
+        Assert.Empty(warnings);
+    }
+
     [Fact]
     public void Select_chooses_c_inside_the_given_range_or_fails_listing_each_c()
     {
