@@ -87,7 +87,7 @@ public sealed class CountVectorizer
 
     /// <summary>
     /// Python's <c>str.lower()</c>: simple lowercase per code point plus the two context/full mappings
-    /// Python applies (U+0130 → "i\u0307"; capital sigma → final sigma at the end of a word).
+    /// Python applies (U+0130 → "i\u0307"; capital sigma → final sigma under Unicode's Final_Sigma condition).
     /// </summary>
     internal static string PythonLower(string s)
     {
@@ -99,13 +99,37 @@ public sealed class CountVectorizer
             if (r.Value == 0x130) { sb.Append("i\u0307"); continue; }
             if (r.Value == 0x3A3)
             {
-                bool casedBefore = i > 0 && Rune.IsLetter(runes[i - 1]);
-                bool casedAfter = i + 1 < runes.Length && Rune.IsLetter(runes[i + 1]);
-                sb.Append(casedBefore && !casedAfter ? 'ς' : 'σ');
+                sb.Append(FinalSigma(runes, i) ? 'ς' : 'σ');
                 continue;
             }
             sb.Append(Rune.ToLowerInvariant(r).ToString());
         }
         return sb.ToString();
     }
+
+    /// <summary>
+    /// Unicode's Final_Sigma condition as CPython's <c>handle_capital_sigma</c> tests it: skipping case-ignorable code points,
+    /// a cased letter comes before position <paramref name="i"/> and none comes after it ("ΟΔΟΣ.Α": not final; "中Σ": not final).
+    /// </summary>
+    private static bool FinalSigma(Rune[] runes, int i)
+    {
+        int j = i - 1;
+        while (j >= 0 && IsCaseIgnorable(runes[j])) j--;
+        if (j < 0 || !IsCased(runes[j])) return false;
+        j = i + 1;
+        while (j < runes.Length && IsCaseIgnorable(runes[j])) j++;
+        return j == runes.Length || !IsCased(runes[j]);
+    }
+
+    /// <summary>Unicode's Cased, approximated by the letter case categories and any code point with a case mapping (Ⅰ, Ⓐ).</summary>
+    private static bool IsCased(Rune r) =>
+        Rune.GetUnicodeCategory(r) is System.Globalization.UnicodeCategory.UppercaseLetter or System.Globalization.UnicodeCategory.LowercaseLetter
+            or System.Globalization.UnicodeCategory.TitlecaseLetter
+        || Rune.ToLowerInvariant(r) != r || Rune.ToUpperInvariant(r) != r;
+
+    /// <summary>Unicode's Case_Ignorable: Mn, Me, Cf, Lm, Sk, and the word-break MidLetter, MidNumLet and Single_Quote characters.</summary>
+    private static bool IsCaseIgnorable(Rune r) =>
+        Rune.GetUnicodeCategory(r) is System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.EnclosingMark
+            or System.Globalization.UnicodeCategory.Format or System.Globalization.UnicodeCategory.ModifierLetter or System.Globalization.UnicodeCategory.ModifierSymbol
+        || r.Value is 0x27 or 0x2E or 0x3A or 0xB7 or 0x387 or 0x55F or 0x5F4 or 0x2018 or 0x2019 or 0x2024 or 0x2027 or 0xFE13 or 0xFE52 or 0xFE55 or 0xFF07 or 0xFF0E or 0xFF1A;
 }

@@ -22,6 +22,21 @@ public sealed class TextFeaturesTests
         Assert.Equal("\u03C3\u03B1", CountVectorizer.PythonLower("\u03A3\u0391"));
     }
 
+    /// <summary>Python's Final_Sigma skips case-ignorable characters (. ' : ΅ marks, soft hyphen) and needs a *cased* letter
+    /// before: a CJK letter is not one. Expected values are CPython's <c>str.lower()</c>.</summary>
+    [Theory]
+    [InlineData("\u039F\u0394\u039F\u03A3.\u039F\u0394\u039F\u03A3", "\u03BF\u03B4\u03BF\u03C3.\u03BF\u03B4\u03BF\u03C2")]
+    [InlineData("\u0391\u03A3'\u0391", "\u03B1\u03C3'\u03B1")]
+    [InlineData("\u0391\u03A3:\u0391", "\u03B1\u03C3:\u03B1")]
+    [InlineData("\u0391\u03A3\u0385\u0391", "\u03B1\u03C3\u0385\u03B1")]
+    [InlineData("\u4E2D\u03A3", "\u4E2D\u03C3")]
+    [InlineData("\u0391\u03A3\u0308", "\u03B1\u03C2\u0308")]
+    [InlineData("\u0391\u03A31", "\u03B1\u03C21")]
+    [InlineData("\u03A3", "\u03C3")]
+    [InlineData("\u2160\u03A3", "\u2170\u03C2")]
+    [InlineData("\u0391\u03A3\u00AD\u0392", "\u03B1\u03C3\u00AD\u03B2")]
+    public void Capital_sigma_lowers_as_python_does(string text, string lower) => Assert.Equal(lower, CountVectorizer.PythonLower(text));
+
     [Fact]
     public void VocabularyIsInCodePointOrder()
     {
