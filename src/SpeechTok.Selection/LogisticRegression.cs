@@ -116,7 +116,12 @@ public static class LogisticRegression
             if (_pen == Penalty.L2)
             {
                 Array.Fill(_active, true);
-                return Finish(c, Converge(c));
+                // A start that already meets the tolerance is the fit, as lbfgs's first gradient check. On text without
+                // class signal the balanced gradient at w = 0 is rounding noise (~1e-17); a step on it made the logits
+                // noise, and the noise picked the predicted class and the chosen C (sklearn keeps w = 0: class 0).
+                _c = c;
+                _lastKkt = FullGradient();
+                return Finish(c, _lastKkt <= _opt.Tolerance ? 0 : Converge(c));
             }
             if (!_interceptOnlyDone)
             {

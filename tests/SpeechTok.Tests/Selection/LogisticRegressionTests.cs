@@ -119,6 +119,37 @@ public sealed class LogisticRegressionTests
         Assert.All(path[1].Coef.SelectMany(r => r), v => Assert.Equal(0, v));
     }
 
+    /// <summary>
+    /// Rows without class signal (every row once in classes 0 and 2, twice in class 1; balanced weights make the
+    /// data gradient at w = 0 zero up to rounding): sklearn 1.2.1 (lbfgs) returns coef_ and intercept_ exactly 0
+    /// at every C and predicts class 0. A Newton step on the rounding noise made the logits noise (~1e-17) that
+    /// picked the class, so val F1 moved with C and a noise C was chosen.
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void L2FitOfDataWithoutSignalStaysAtZeroAsLbfgs(int k)
+    {
+        var rng = new Random(7);
+        var rows = new List<IEnumerable<KeyValuePair<int, double>>>();
+        var y = new List<int>();
+        for (int s = 0; s < 25; s++)
+        {
+            var row = new Dictionary<int, double>();
+            for (int t = rng.Next(1, 10); t > 0; t--) { int j = rng.Next(17); row[j] = row.GetValueOrDefault(j) + 1; }
+            for (int c = 0; c < k; c++)
+                for (int rep = c == 1 ? 2 : 1; rep > 0; rep--) { rows.Add(row); y.Add(c); }
+        }
+        var x = CsrMatrix.FromRows(17, rows);
+        foreach (var fit in LogisticRegression.FitPath(x, [.. y], k, Baselines.DefaultGrid, Penalty.L2))
+        {
+            Assert.True(fit.Converged);
+            Assert.All(fit.Coef, r => Assert.All(r, v => Assert.Equal(0.0, v)));
+            Assert.All(fit.Intercept, v => Assert.Equal(0.0, v));
+            Assert.All(fit.Predict(x), p => Assert.Equal(0, p));
+        }
+    }
+
     [Fact]
     public void AbsentClassAndBadLabelsAreErrors()
     {
