@@ -235,11 +235,20 @@ public static class BpeTrainer
                 _seen[w] = _stamp;
                 var sym = _words[w];
                 int n = _len[w];
-                bool has = false;
-                for (int i = 0; i + 1 < n && !has; i++) has = sym[i] == a && sym[i + 1] == b;
-                if (!has) continue; // a stale entry: an earlier merge took the pair apart here
                 long f = _freq[w];
-                for (int i = 0; i + 1 < n; i++) _count[Pair(sym[i], sym[i + 1])] -= f;
+                // Only the pairs that overlap a merge change (as HF's Word::merge): recounting the whole piece made a
+                // long unbroken piece (a base64 or DNA line) cost its length in dictionary updates at every merge.
+                // Old pairs j ∈ {i−1, i, i+1} of each merge at i go (each once: merges ≥ 2 apart may share j = i+1).
+                int merged = 0, lastJ = -1;
+                for (int i = 0; i + 1 < n; i++)
+                {
+                    if (sym[i] != a || sym[i + 1] != b) continue;
+                    for (int j = Math.Max(i - 1, lastJ + 1); j <= i + 1 && j + 1 < n; j++) _count[Pair(sym[j], sym[j + 1])] -= f;
+                    lastJ = i + 1;
+                    merged++;
+                    i++; // left to right, non-overlapping
+                }
+                if (merged == 0) continue; // a stale entry: an earlier merge took the pair apart here
                 int o = 0;
                 for (int i = 0; i < n; i++)
                 {
@@ -247,15 +256,19 @@ public static class BpeTrainer
                     else sym[o++] = sym[i];
                 }
                 _len[w] = n = o;
-                for (int i = 0; i + 1 < n; i++)
+                // New pairs k−1 and k of each merged symbol at k (each once: adjacent merged symbols share one).
+                int lastK = -1;
+                for (int k = 0; k < n; k++)
                 {
-                    long q = Pair(sym[i], sym[i + 1]);
-                    _count[q] = _count.GetValueOrDefault(q) + f;
-                    if (sym[i] == id || sym[i + 1] == id)
+                    if (sym[k] != id) continue;
+                    for (int j = Math.Max(k - 1, lastK + 1); j <= k && j + 1 < n; j++)
                     {
+                        long q = Pair(sym[j], sym[j + 1]);
+                        _count[q] = _count.GetValueOrDefault(q) + f;
                         AddWhere(q, w);
                         touched.Add(q);
                     }
+                    lastK = k;
                 }
             }
             foreach (long q in touched.Order())

@@ -31,12 +31,14 @@ public sealed class BpeTrainerTests
         { "repeats", 300, 1 },               // overlapping runs: aaaa, abab
         { "unicode", 330, 1 },
         { "word-counts", 300, 1 },
+        { "long-piece", 420, 1 },            // one unbroken piece: merges next to merges, counts updated only around them
     };
 
     private static Dictionary<string, long> Words(string name) => name switch
     {
         "sotu" => BpeTrainer.CountWords(Sotu()),
         "random-small-alphabet" => BpeTrainer.CountWords([RandomText(new Rng(7), 4000)]),
+        "long-piece" => BpeTrainer.CountWords([RandomText(new Rng(11), 3000).Replace(" ", "")]),
         "repeats" => BpeTrainer.CountWords(["aaaa aaa aa abab ababab a b ba aab aaab " + string.Join(" ", Enumerable.Repeat("aaaaa bbb ababa", 5))]),
         "unicode" => BpeTrainer.CountWords(["naïve café — 東京 東京タワー 😀😀 ok 😀 œuvre Ölçü ölçü 12345 6789 'll 's \r\n\t x"]),
         "word-counts" => new Dictionary<string, long> { ["bc"] = 5, ["ab"] = 4, ["abc"] = 3, ["xabcx"] = 1, ["cab"] = 2, ["bcab"] = 2 },
