@@ -66,7 +66,7 @@ public static class MoseiConverter
         }
 
         var videos = kept.GroupBy(k => k.S.Video).ToList();
-        var audio = videos.ToDictionary(g => g.Key, g => FindAudio(o.AudioDir, g.Key));
+        var audio = FindAudio(o.AudioDir, videos.Select(g => g.Key));
         var missing = audio.Where(kv => kv.Value == null).Select(kv => kv.Key).ToList();
         if (missing.Count > 0)
             throw new SpeechTokException($"{missing.Count} video(s) of {o.Table} have no audio in {Path.GetFullPath(o.AudioDir)} (expected VIDEO_ID.wav): " +
@@ -173,6 +173,10 @@ public static class MoseiConverter
             }
             string video = f[cVideo].Trim(), id = f[cSeg].Trim();
             if (video.Length == 0 || id.Length == 0) throw new SpeechTokException($"{path}:{line}: empty video_id or segment_id");
+            // The video id names its audio file (the segment id only a clip, made safe by Safe).
+            if (video.IndexOfAny(NotInFileNames) is int bad and >= 0)
+                throw new SpeechTokException($"{path}:{line}: video_id '{video}' holds {(char.IsControl(video[bad]) ? $"U+{(int)video[bad]:X4}" : $"'{video[bad]}'")}, " +
+                    "which a file name cannot: its audio is looked for as VIDEO_ID.wav in --audio-dir");
             if (seen.TryGetValue((video, id), out int first)) throw new SpeechTokException($"{path}:{line}: segment {video}/{id} again (first on line {first})");
             seen[(video, id)] = line;
             double start = Num(cStart, "start", 0, double.MaxValue), end = Num(cEnd, "end", 0, double.MaxValue);
@@ -222,19 +226,28 @@ public static class MoseiConverter
         return map;
     }
 
-    /// <summary>DIR/VIDEO.wav, else the one file DIR/VIDEO.* (another container, decoded by ffmpeg); null when none.</summary>
-    private static string? FindAudio(string dir, string video)
+    /// <summary>Characters a video id cannot hold: it is a file name (both separators, whichever the system uses).</summary>
+    private static readonly char[] NotInFileNames = [.. Path.GetInvalidFileNameChars().Union(['/', '\\'])];
+
+    /// <summary>
+    /// Each video's audio: DIR/VIDEO.wav, else the one file DIR/VIDEO.EXT (another container, decoded by ffmpeg); null when
+    /// none. The folder is listed once and names compared exactly: a file-name pattern read '*' and '?' in an id as wildcards.
+    /// </summary>
+    private static Dictionary<string, string?> FindAudio(string dir, IEnumerable<string> videos)
     {
-        var wav = Path.Combine(dir, video + ".wav");
-        if (File.Exists(wav)) return wav;
-        InputPaths.RequireFolder(dir, "--audio-dir");
-        var others = Directory.GetFiles(dir, video + ".*");
-        return others.Length switch
+        dir = InputPaths.RequireFolder(dir, "--audio-dir");
+        var files = Directory.EnumerateFiles(dir).Where(f => Path.HasExtension(f)).ToLookup(f => Path.GetFileNameWithoutExtension(f), StringComparer.Ordinal);
+        return videos.ToDictionary(video => video, string? (video) =>
         {
-            0 => null,
-            1 => others[0],
-            _ => throw new SpeechTokException($"video {video} has {others.Length} audio files in {Path.GetFullPath(dir)} ({string.Join(", ", others.Select(Path.GetFileName).Order(StringComparer.Ordinal))}) and no {video}.wav: keep one"),
-        };
+            var found = files[video].ToList();
+            if (found.Find(f => Path.GetExtension(f) == ".wav") is { } wav) return wav;
+            return found.Count switch
+            {
+                0 => null,
+                1 => found[0],
+                _ => throw new SpeechTokException($"video {video} has {found.Count} audio files in {dir} ({string.Join(", ", found.Select(Path.GetFileName).Order(StringComparer.Ordinal))}) and no {video}.wav: keep one"),
+            };
+        });
     }
 
     /// <summary>The file in <c>--out</c> a run holds locked while it writes (<see cref="LockFolder"/>).</summary>

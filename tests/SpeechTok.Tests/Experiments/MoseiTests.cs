@@ -185,4 +185,21 @@ public sealed class MoseiTests : IDisposable
         e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Path.Combine(_dir, "t2.csv"), MoseiTask.Emo)));
         Assert.Contains("required column 'happy'", e.Message);
     }
+
+    /// <summary>A video id was a file-name pattern: '*' and '?' in it matched another video's audio (v*C cut its clips from
+    /// vidC.wav), and an id with '/' failed with the system's "Could not find a part of the path", naming no table line.</summary>
+    [Fact]
+    public void A_video_id_names_its_audio_file_exactly_and_one_that_is_a_path_is_refused()
+    {
+        File.Copy(Path.Combine(Audio, "v1.wav"), Path.Combine(Audio, "vidC.wav"));
+        var e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(["v*C,0,0,1,x,1,0,0,0,0,0,0,train"]), MoseiTask.Sent)));
+        Assert.Contains("v*C", e.Message); // no audio (or, on Windows, no file name can hold '*')
+        Assert.False(Directory.Exists(Path.Combine(_dir, "out", "clips"))); // refused before any clip is cut
+        foreach (var (id, c) in new[] { ("sub/v1", '/'), ("sub\\v1", '\\') })
+        {
+            string table = Table([Rows[0], $"{id},0,0,1,x,1,0,0,0,0,0,0,train"]);
+            e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent)));
+            Assert.Equal($"{table}:3: video_id '{id}' holds '{c}', which a file name cannot: its audio is looked for as VIDEO_ID.wav in --audio-dir", e.Message);
+        }
+    }
 }
