@@ -57,7 +57,10 @@ public static class MoseiConverter
             if (o.Task == MoseiTask.Sent && o.ExcludeNeutral && s.Sentiment == 0) { neutral++; continue; }
             kept.Add((s, split));
         }
-        if (kept.Count == 0) throw new SpeechTokException($"{o.Table}: no segment left (none of their videos is in a fold)");
+        if (kept.Count == 0) // the table has segments, so at least one count is not zero
+            throw new SpeechTokException($"{o.Table}: no segment left: " + string.Join(", ",
+                new[] { (Count: neutral, Why: "neutral (sentiment 0) dropped by --exclude-neutral"), (Count: notInFolds, Why: $"of a video in no fold of {o.Folds}") }
+                    .Where(r => r.Count > 0).Select(r => $"{r.Count} {r.Why}")));
         // Ids are made file-name safe and joined with '_': two segments must not end up with one clip.
         foreach (var g in segments.GroupBy(s => s.Clip).Where(g => g.Count() > 1))
         {

@@ -202,4 +202,18 @@ public sealed class MoseiTests : IDisposable
             Assert.Equal($"{table}:3: video_id '{id}' holds '{c}', which a file name cannot: its audio is looked for as VIDEO_ID.wav in --audio-dir", e.Message);
         }
     }
+
+    /// <summary>Every segment dropped by --exclude-neutral was reported as "none of their videos is in a fold", folds or not.</summary>
+    [Fact]
+    public void A_run_that_keeps_no_segment_says_why()
+    {
+        string table = Table(["v1,0,0,1,x,0,0,0,0,0,0,0,train", "v2,0,0,1,y,0,0,0,0,0,0,0,test"]);
+        var e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent) with { ExcludeNeutral = true }));
+        Assert.Equal($"{table}: no segment left: 2 neutral (sentiment 0) dropped by --exclude-neutral", e.Message);
+        table = Table(["v1,0,0,1,x,0,0,0,0,0,0,0", "v3,0,0,1,y,1,0,0,0,0,0,0"], split: false);
+        string folds = Path.Combine(_dir, "folds.json");
+        File.WriteAllText(folds, """{"train": ["v1"], "valid": [], "test": ["v2"]}""");
+        e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent) with { Folds = folds, ExcludeNeutral = true }));
+        Assert.Equal($"{table}: no segment left: 1 neutral (sentiment 0) dropped by --exclude-neutral, 1 of a video in no fold of {folds}", e.Message);
+    }
 }
