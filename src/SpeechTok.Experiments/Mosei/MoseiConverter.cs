@@ -151,7 +151,7 @@ public static class MoseiConverter
         using var reader = Csv.OpenText(path);
         using var records = Csv.Read(reader, path).GetEnumerator();
         if (!records.MoveNext()) throw new SpeechTokException($"{path}: the table is empty (a header line is required)");
-        var header = records.Current.Fields.Select(h => h.Trim().ToLowerInvariant()).ToArray();
+        var header = Csv.ColumnNames(path, records.Current, h => h.Trim().ToLowerInvariant());
         int Col(string name, bool required)
         {
             int i = Array.IndexOf(header, name);

@@ -216,4 +216,17 @@ public sealed class MoseiTests : IDisposable
         e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent) with { Folds = folds, ExcludeNeutral = true }));
         Assert.Equal($"{table}: no segment left: 1 neutral (sentiment 0) dropped by --exclude-neutral, 1 of a video in no fold of {folds}", e.Message);
     }
+
+    /// <summary>A column named twice (also in other case: names are compared lower-cased) was read from its first place only.</summary>
+    [Fact]
+    public void A_column_named_twice_in_the_header_is_refused()
+    {
+        string table = Path.Combine(_dir, "twice.csv");
+        File.WriteAllLines(table, [Header + ",split,sentiment", Rows[0] + ",-1"]);
+        Assert.Equal($"{table}:1: column 'sentiment' appears 2 times in the header; which one is meant is ambiguous",
+            Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent))).Message);
+        File.WriteAllLines(table, ["video_id,segment_id,start,end,text,Sentiment,sentiment,split", "v1,0,0,1,x,1,-1,train"]);
+        Assert.Equal($"{table}:1: column 'sentiment' appears 2 times in the header (as 'Sentiment', 'sentiment'); which one is meant is ambiguous",
+            Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent))).Message);
+    }
 }
