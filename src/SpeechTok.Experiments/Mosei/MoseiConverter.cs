@@ -16,7 +16,8 @@ namespace SpeechTok.Experiments.Mosei;
 /// video's audio at [start, end) through the audio front-end (16 kHz mono) into <c>clips/</c>; beside each clip,
 /// <c>CLIP.wav.source</c> records what it was cut from (the video's audio file, its size and time stamp, start and end),
 /// so a clip is kept only while that still holds: SENT and EMO share clips, a killed run resumes clip by clip, and an
-/// edited segment or a replaced video is cut again; one run writes a folder at a time (<see cref="LockFile"/>). SENT: label 1 (positive) when sentiment ≥ 0, else 0 —
+/// edited segment or a replaced video is cut again, unless the other task's manifest lists the clip
+/// (<see cref="RequireNoRecutUnderOtherManifest"/>); one run writes a folder at a time (<see cref="LockFile"/>). SENT: label 1 (positive) when sentiment ≥ 0, else 0 —
 /// the binary "negative vs non-negative" split most MOSEI results report (Acc-2/F1), which keeps every segment;
 /// <see cref="MoseiOptions.ExcludeNeutral"/> gives the other convention (zeros dropped). EMO: the <c>labels</c>
 /// column lists the emotions whose intensity is &gt; 0 (presence, as the paper's multi-label EMO task), possibly none.
@@ -107,6 +108,7 @@ public static class MoseiConverter
         using var writing = LockFolder(outDir);
         foreach (var tmp in Directory.GetFiles(clipsDir, ".*.wav.*.tmp")) File.Delete(tmp); // clips a killed run was writing (the lock keeps live runs out)
         todo = Todo(); // a run that held the lock until now may have cut some
+        RequireNoRecutUnderOtherManifest(o, outDir, todo.SelectMany(t => t), wanted);
         int cut = 0;
         Threading.For(videos.Count, v =>
         {
@@ -276,6 +278,29 @@ public static class MoseiConverter
         {
             throw new SpeechTokException($"{path}: cannot create the lock file of {outDir} ({e.Message})", e);
         }
+    }
+
+    /// <summary>
+    /// SENT and EMO share clips, so a clip the other task's manifest lists is not cut again from another cut (its table
+    /// gives the segment other times, or the video changed): that manifest's data would change under it without a word.
+    /// Refused naming the first such segment; a clip without a record (a killed run's) makes no claim.
+    /// </summary>
+    private static void RequireNoRecutUnderOtherManifest(MoseiOptions o, string outDir, IEnumerable<Segment> todo, Dictionary<string, string> wanted)
+    {
+        var otherTask = o.Task == MoseiTask.Sent ? MoseiTask.Emo : MoseiTask.Sent;
+        string other = Path.Combine(outDir, ManifestName(otherTask));
+        string Clip(Segment s) => Path.GetFullPath(Path.Combine(outDir, s.Clip)); // as the manifest's reader resolves it
+        string Record(Segment s) => Clip(s) + SourceSuffix;
+        var recut = todo.Where(s => File.Exists(Record(s)) && File.ReadAllText(Record(s)) != wanted[s.Clip]).ToList();
+        if (recut.Count == 0 || !File.Exists(other)) return;
+        var listed = Manifest.LoadClips(other, audioRoot: null).Samples.SelectMany(s => s.AudioPaths).ToHashSet(StringComparer.Ordinal);
+        var clash = recut.Where(s => listed.Contains(Clip(s))).OrderBy(s => s.Line).ToList();
+        if (clash.Count == 0) return;
+        var first = clash[0];
+        string more = clash.Count switch { 1 => "", 2 => " (and 1 more clip of this table)", _ => $" (and {clash.Count - 1} more clips of this table)" };
+        throw new SpeechTokException($"{o.Table}:{first.Line}: segment {first.Video}/{first.Id} would cut {first.Clip} again (its times or its video differ " +
+            $"from the cut {Record(first)} records), but {other} lists that clip{more}: cutting it would change that manifest's data. Convert tables " +
+            $"that disagree into separate --out folders; or, if that manifest is stale, delete it and convert --task {otherTask} again after this run");
     }
 
     /// <summary>What a clip is cut from: one line, compared as a whole.</summary>
