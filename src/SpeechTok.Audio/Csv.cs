@@ -16,6 +16,23 @@ public static class Csv
     public readonly record struct Record(int Line, string[] Fields);
 
     /// <summary>
+    /// The column names of <paramref name="header"/> as a reader compares them (<paramref name="name"/>: trimmed, say, or also
+    /// lower-cased). A name given twice is refused, naming the file and the column: a reader that took the first would ignore
+    /// the other without a word. Empty names (a trailing comma) may repeat.
+    /// </summary>
+    public static string[] ColumnNames(string path, Record header, Func<string, string> name)
+    {
+        var names = header.Fields.Select(name).ToArray();
+        if (Enumerable.Range(0, names.Length).GroupBy(i => names[i]).FirstOrDefault(g => g.Count() > 1 && g.Key.Length > 0) is { } twice)
+        {
+            var spellings = twice.Select(i => header.Fields[i]).Distinct().ToList();
+            throw new SpeechTokException($"{path}:{header.Line}: column '{twice.Key}' appears {twice.Count()} times in the header" +
+                (spellings.Count > 1 ? $" (as {string.Join(", ", spellings.Select(s => $"'{s}'"))})" : "") + "; which one is meant is ambiguous");
+        }
+        return names;
+    }
+
+    /// <summary>
     /// Opens a CSV file as text: UTF-8 (BOM optional), or UTF-16/32 with a BOM. Invalid UTF-8 is refused, naming the line
     /// of the first bad byte, instead of being read as U+FFFD (a Latin-1 file, say, would otherwise change the words silently).
     /// </summary>

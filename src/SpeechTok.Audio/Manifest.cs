@@ -125,9 +125,7 @@ public sealed class Manifest
         using var reader = Csv.OpenText(bytes, path);
         using var records = Csv.Read(reader, path).GetEnumerator();
         if (!records.MoveNext()) throw new SpeechTokException($"{path}: the manifest is empty (a header line is required)");
-        var header = records.Current.Fields.Select(h => h.Trim()).ToArray();
-        if (header.GroupBy(h => h).FirstOrDefault(g => g.Count() > 1 && g.Key.Length > 0) is { } twice)
-            throw new SpeechTokException($"{path}:1: column '{twice.Key}' appears {twice.Count()} times in the header; which one is meant is ambiguous");
+        var header = Csv.ColumnNames(path, records.Current, h => h.Trim());
         int Col(string name, bool required)
         {
             int i = Array.IndexOf(header, name);

@@ -16,7 +16,8 @@ namespace SpeechTok.Experiments.Mosei;
 /// video's audio at [start, end) through the audio front-end (16 kHz mono) into <c>clips/</c>; beside each clip,
 /// <c>CLIP.wav.source</c> records what it was cut from (the video's audio file, its size and time stamp, start and end),
 /// so a clip is kept only while that still holds: SENT and EMO share clips, a killed run resumes clip by clip, and an
-/// edited segment or a replaced video is cut again; one run writes a folder at a time (<see cref="LockFile"/>). SENT: label 1 (positive) when sentiment ≥ 0, else 0 —
+/// edited segment or a replaced video is cut again, unless the other task's manifest lists the clip
+/// (<see cref="RequireNoRecutUnderOtherManifest"/>); one run writes a folder at a time (<see cref="LockFile"/>). SENT: label 1 (positive) when sentiment ≥ 0, else 0 —
 /// the binary "negative vs non-negative" split most MOSEI results report (Acc-2/F1), which keeps every segment;
 /// <see cref="MoseiOptions.ExcludeNeutral"/> gives the other convention (zeros dropped). EMO: the <c>labels</c>
 /// column lists the emotions whose intensity is &gt; 0 (presence, as the paper's multi-label EMO task), possibly none.
@@ -57,7 +58,10 @@ public static class MoseiConverter
             if (o.Task == MoseiTask.Sent && o.ExcludeNeutral && s.Sentiment == 0) { neutral++; continue; }
             kept.Add((s, split));
         }
-        if (kept.Count == 0) throw new SpeechTokException($"{o.Table}: no segment left (none of their videos is in a fold)");
+        if (kept.Count == 0) // the table has segments, so at least one count is not zero
+            throw new SpeechTokException($"{o.Table}: no segment left: " + string.Join(", ",
+                new[] { (Count: neutral, Why: "neutral (sentiment 0) dropped by --exclude-neutral"), (Count: notInFolds, Why: $"of a video in no fold of {o.Folds}") }
+                    .Where(r => r.Count > 0).Select(r => $"{r.Count} {r.Why}")));
         // Ids are made file-name safe and joined with '_': two segments must not end up with one clip.
         foreach (var g in segments.GroupBy(s => s.Clip).Where(g => g.Count() > 1))
         {
@@ -66,7 +70,7 @@ public static class MoseiConverter
         }
 
         var videos = kept.GroupBy(k => k.S.Video).ToList();
-        var audio = videos.ToDictionary(g => g.Key, g => FindAudio(o.AudioDir, g.Key));
+        var audio = FindAudio(o.AudioDir, videos.Select(g => g.Key));
         var missing = audio.Where(kv => kv.Value == null).Select(kv => kv.Key).ToList();
         if (missing.Count > 0)
             throw new SpeechTokException($"{missing.Count} video(s) of {o.Table} have no audio in {Path.GetFullPath(o.AudioDir)} (expected VIDEO_ID.wav): " +
@@ -104,6 +108,7 @@ public static class MoseiConverter
         using var writing = LockFolder(outDir);
         foreach (var tmp in Directory.GetFiles(clipsDir, ".*.wav.*.tmp")) File.Delete(tmp); // clips a killed run was writing (the lock keeps live runs out)
         todo = Todo(); // a run that held the lock until now may have cut some
+        RequireNoRecutUnderOtherManifest(o, outDir, todo.SelectMany(t => t), wanted);
         int cut = 0;
         Threading.For(videos.Count, v =>
         {
@@ -148,7 +153,7 @@ public static class MoseiConverter
         using var reader = Csv.OpenText(path);
         using var records = Csv.Read(reader, path).GetEnumerator();
         if (!records.MoveNext()) throw new SpeechTokException($"{path}: the table is empty (a header line is required)");
-        var header = records.Current.Fields.Select(h => h.Trim().ToLowerInvariant()).ToArray();
+        var header = Csv.ColumnNames(path, records.Current, h => h.Trim().ToLowerInvariant());
         int Col(string name, bool required)
         {
             int i = Array.IndexOf(header, name);
@@ -173,6 +178,10 @@ public static class MoseiConverter
             }
             string video = f[cVideo].Trim(), id = f[cSeg].Trim();
             if (video.Length == 0 || id.Length == 0) throw new SpeechTokException($"{path}:{line}: empty video_id or segment_id");
+            // The video id names its audio file (the segment id only a clip, made safe by Safe).
+            if (video.IndexOfAny(NotInFileNames) is int bad and >= 0)
+                throw new SpeechTokException($"{path}:{line}: video_id '{video}' holds {(char.IsControl(video[bad]) ? $"U+{(int)video[bad]:X4}" : $"'{video[bad]}'")}, " +
+                    "which a file name cannot: its audio is looked for as VIDEO_ID.wav in --audio-dir");
             if (seen.TryGetValue((video, id), out int first)) throw new SpeechTokException($"{path}:{line}: segment {video}/{id} again (first on line {first})");
             seen[(video, id)] = line;
             double start = Num(cStart, "start", 0, double.MaxValue), end = Num(cEnd, "end", 0, double.MaxValue);
@@ -222,19 +231,28 @@ public static class MoseiConverter
         return map;
     }
 
-    /// <summary>DIR/VIDEO.wav, else the one file DIR/VIDEO.* (another container, decoded by ffmpeg); null when none.</summary>
-    private static string? FindAudio(string dir, string video)
+    /// <summary>Characters a video id cannot hold: it is a file name (both separators, whichever the system uses).</summary>
+    private static readonly char[] NotInFileNames = [.. Path.GetInvalidFileNameChars().Union(['/', '\\'])];
+
+    /// <summary>
+    /// Each video's audio: DIR/VIDEO.wav, else the one file DIR/VIDEO.EXT (another container, decoded by ffmpeg); null when
+    /// none. The folder is listed once and names compared exactly: a file-name pattern read '*' and '?' in an id as wildcards.
+    /// </summary>
+    private static Dictionary<string, string?> FindAudio(string dir, IEnumerable<string> videos)
     {
-        var wav = Path.Combine(dir, video + ".wav");
-        if (File.Exists(wav)) return wav;
-        InputPaths.RequireFolder(dir, "--audio-dir");
-        var others = Directory.GetFiles(dir, video + ".*");
-        return others.Length switch
+        dir = InputPaths.RequireFolder(dir, "--audio-dir");
+        var files = Directory.EnumerateFiles(dir).Where(f => Path.HasExtension(f)).ToLookup(f => Path.GetFileNameWithoutExtension(f), StringComparer.Ordinal);
+        return videos.ToDictionary(video => video, string? (video) =>
         {
-            0 => null,
-            1 => others[0],
-            _ => throw new SpeechTokException($"video {video} has {others.Length} audio files in {Path.GetFullPath(dir)} ({string.Join(", ", others.Select(Path.GetFileName).Order(StringComparer.Ordinal))}) and no {video}.wav: keep one"),
-        };
+            var found = files[video].ToList();
+            if (found.Find(f => Path.GetExtension(f) == ".wav") is { } wav) return wav;
+            return found.Count switch
+            {
+                0 => null,
+                1 => found[0],
+                _ => throw new SpeechTokException($"video {video} has {found.Count} audio files in {dir} ({string.Join(", ", found.Select(Path.GetFileName).Order(StringComparer.Ordinal))}) and no {video}.wav: keep one"),
+            };
+        });
     }
 
     /// <summary>The file in <c>--out</c> a run holds locked while it writes (<see cref="LockFolder"/>).</summary>
@@ -260,6 +278,29 @@ public static class MoseiConverter
         {
             throw new SpeechTokException($"{path}: cannot create the lock file of {outDir} ({e.Message})", e);
         }
+    }
+
+    /// <summary>
+    /// SENT and EMO share clips, so a clip the other task's manifest lists is not cut again from another cut (its table
+    /// gives the segment other times, or the video changed): that manifest's data would change under it without a word.
+    /// Refused naming the first such segment; a clip without a record (a killed run's) makes no claim.
+    /// </summary>
+    private static void RequireNoRecutUnderOtherManifest(MoseiOptions o, string outDir, IEnumerable<Segment> todo, Dictionary<string, string> wanted)
+    {
+        var otherTask = o.Task == MoseiTask.Sent ? MoseiTask.Emo : MoseiTask.Sent;
+        string other = Path.Combine(outDir, ManifestName(otherTask));
+        string Clip(Segment s) => Path.GetFullPath(Path.Combine(outDir, s.Clip)); // as the manifest's reader resolves it
+        string Record(Segment s) => Clip(s) + SourceSuffix;
+        var recut = todo.Where(s => File.Exists(Record(s)) && File.ReadAllText(Record(s)) != wanted[s.Clip]).ToList();
+        if (recut.Count == 0 || !File.Exists(other)) return;
+        var listed = Manifest.LoadClips(other, audioRoot: null).Samples.SelectMany(s => s.AudioPaths).ToHashSet(StringComparer.Ordinal);
+        var clash = recut.Where(s => listed.Contains(Clip(s))).OrderBy(s => s.Line).ToList();
+        if (clash.Count == 0) return;
+        var first = clash[0];
+        string more = clash.Count switch { 1 => "", 2 => " (and 1 more clip of this table)", _ => $" (and {clash.Count - 1} more clips of this table)" };
+        throw new SpeechTokException($"{o.Table}:{first.Line}: segment {first.Video}/{first.Id} would cut {first.Clip} again (its times or its video differ " +
+            $"from the cut {Record(first)} records), but {other} lists that clip{more}: cutting it would change that manifest's data. Convert tables " +
+            $"that disagree into separate --out folders; or, if that manifest is stale, delete it and convert --task {otherTask} again after this run");
     }
 
     /// <summary>What a clip is cut from: one line, compared as a whole.</summary>

@@ -77,7 +77,7 @@ public sealed class MoseiTests : IDisposable
         Assert.Equal(0, MoseiConverter.Convert(o).ClipsCut);
         var edited = Rows.ToArray();
         edited[0] = edited[0].Replace("v1,0,0.0,1.0,", "v1,0,2.0,3.0,");
-        var m = Manifest.Load(MoseiConverter.Convert(Options(Table(edited), MoseiTask.Emo) with { Out = o.Out }).ManifestPath);
+        var m = Manifest.Load(MoseiConverter.Convert(o with { Table = Table(edited) }).ManifestPath);
         var (full, _) = WavReader.Read(Path.Combine(Audio, "v1.wav"));
         Assert.Equal(full.AsSpan(32000, 16000).ToArray(), WavReader.Read(m.Samples[0].AudioPaths.Single()).Samples);
         // the video replaced by another recording (same name): its two clips are cut again
@@ -184,5 +184,75 @@ public sealed class MoseiTests : IDisposable
         File.WriteAllLines(Path.Combine(_dir, "t2.csv"), ["video_id,segment_id,start,end,text,sentiment,split", "v1,0,0,1,x,1,train"]);
         e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Path.Combine(_dir, "t2.csv"), MoseiTask.Emo)));
         Assert.Contains("required column 'happy'", e.Message);
+    }
+
+    /// <summary>A video id was a file-name pattern: '*' and '?' in it matched another video's audio (v*C cut its clips from
+    /// vidC.wav), and an id with '/' failed with the system's "Could not find a part of the path", naming no table line.</summary>
+    [Fact]
+    public void A_video_id_names_its_audio_file_exactly_and_one_that_is_a_path_is_refused()
+    {
+        File.Copy(Path.Combine(Audio, "v1.wav"), Path.Combine(Audio, "vidC.wav"));
+        var e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(["v*C,0,0,1,x,1,0,0,0,0,0,0,train"]), MoseiTask.Sent)));
+        Assert.Contains("v*C", e.Message); // no audio (or, on Windows, no file name can hold '*')
+        Assert.False(Directory.Exists(Path.Combine(_dir, "out", "clips"))); // refused before any clip is cut
+        foreach (var (id, c) in new[] { ("sub/v1", '/'), ("sub\\v1", '\\') })
+        {
+            string table = Table([Rows[0], $"{id},0,0,1,x,1,0,0,0,0,0,0,train"]);
+            e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent)));
+            Assert.Equal($"{table}:3: video_id '{id}' holds '{c}', which a file name cannot: its audio is looked for as VIDEO_ID.wav in --audio-dir", e.Message);
+        }
+    }
+
+    /// <summary>Every segment dropped by --exclude-neutral was reported as "none of their videos is in a fold", folds or not.</summary>
+    [Fact]
+    public void A_run_that_keeps_no_segment_says_why()
+    {
+        string table = Table(["v1,0,0,1,x,0,0,0,0,0,0,0,train", "v2,0,0,1,y,0,0,0,0,0,0,0,test"]);
+        var e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent) with { ExcludeNeutral = true }));
+        Assert.Equal($"{table}: no segment left: 2 neutral (sentiment 0) dropped by --exclude-neutral", e.Message);
+        table = Table(["v1,0,0,1,x,0,0,0,0,0,0,0", "v3,0,0,1,y,1,0,0,0,0,0,0"], split: false);
+        string folds = Path.Combine(_dir, "folds.json");
+        File.WriteAllText(folds, """{"train": ["v1"], "valid": [], "test": ["v2"]}""");
+        e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent) with { Folds = folds, ExcludeNeutral = true }));
+        Assert.Equal($"{table}: no segment left: 1 neutral (sentiment 0) dropped by --exclude-neutral, 1 of a video in no fold of {folds}", e.Message);
+    }
+
+    /// <summary>A column named twice (also in other case: names are compared lower-cased) was read from its first place only.</summary>
+    [Fact]
+    public void A_column_named_twice_in_the_header_is_refused()
+    {
+        string table = Path.Combine(_dir, "twice.csv");
+        File.WriteAllLines(table, [Header + ",split,sentiment", Rows[0] + ",-1"]);
+        Assert.Equal($"{table}:1: column 'sentiment' appears 2 times in the header; which one is meant is ambiguous",
+            Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent))).Message);
+        File.WriteAllLines(table, ["video_id,segment_id,start,end,text,Sentiment,sentiment,split", "v1,0,0,1,x,1,-1,train"]);
+        Assert.Equal($"{table}:1: column 'sentiment' appears 2 times in the header (as 'Sentiment', 'sentiment'); which one is meant is ambiguous",
+            Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Sent))).Message);
+    }
+
+    /// <summary>SENT and EMO share clips: converting one task from a table that gives a segment other times cut again the
+    /// clip the other task's manifest lists, changing that manifest's data without a word.</summary>
+    [Fact]
+    public void A_clip_the_other_tasks_manifest_lists_is_not_cut_again_from_another_cut()
+    {
+        string outDir = Path.Combine(_dir, "out"), sent = MoseiConverter.Convert(Options(Table(Rows), MoseiTask.Sent)).ManifestPath;
+        var edited = Rows.ToArray();
+        edited[0] = edited[0].Replace("v1,0,0.0,1.0,", "v1,0,2.0,3.0,");
+        edited[1] = edited[1].Replace("v1,1,1.0,2.5,", "v1,1,1.5,2.5,");
+        string table = Table(edited), clip = Path.Combine(outDir, "clips", "v1_0.wav");
+        var before = File.ReadAllBytes(clip);
+        var e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(table, MoseiTask.Emo)));
+        Assert.Equal($"{table}:2: segment v1/0 would cut clips/v1_0.wav again (its times or its video differ from the cut {clip}.source records), " +
+            $"but {sent} lists that clip (and 1 more clip of this table): cutting it would change that manifest's data. Convert tables that disagree " +
+            "into separate --out folders; or, if that manifest is stale, delete it and convert --task Sent again after this run", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(clip));
+        Assert.False(File.Exists(Path.Combine(outDir, "emo.csv")));
+        // the same table shares every clip, a folder of its own takes the other, and so does this one once the stale manifest is gone
+        Assert.Equal(0, MoseiConverter.Convert(Options(Table(Rows), MoseiTask.Emo)).ClipsCut);
+        Assert.Equal(4, MoseiConverter.Convert(Options(Table(edited), MoseiTask.Emo) with { Out = Path.Combine(_dir, "edited") }).ClipsCut);
+        File.Delete(sent);
+        Assert.Equal(2, MoseiConverter.Convert(Options(Table(edited), MoseiTask.Emo)).ClipsCut);
+        var (full, _) = WavReader.Read(Path.Combine(Audio, "v1.wav"));
+        Assert.Equal(full.AsSpan(32000, 16000).ToArray(), WavReader.Read(clip).Samples);
     }
 }
