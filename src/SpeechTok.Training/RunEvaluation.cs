@@ -26,6 +26,8 @@ public static class RunEvaluation
         var scores = new List<SeedScore>();
         int[][]? labels = null;
         string[]? keys = null;
+        string? first = null; // the file the labels and keys come from
+        string runJson = Path.Combine(run, RunFile.FileName);
         var model = new Lazy<RunModel>(() => RunModel.Load(run)); // only when an adapter changed since its predictions
         EncodedSet? set = null;
         try
@@ -35,7 +37,7 @@ public static class RunEvaluation
                 string dir = FinetuneRun.SeedDir(run, seed);
                 string path = Path.Combine(dir, PredictionsFile.FileName(split));
                 if (!File.Exists(path)) throw new SpeechTokException($"'{path}' not found: seed {seed} has no predictions for split '{split}' (unfinished run, or an empty split)");
-                var p = PredictionsFile.Load(path);
+                var p = PredictionsFile.Load(path, task, k, $"{runJson} num_labels");
                 var probs = p.Probabilities;
                 if (FinetuneRun.AdapterChanged(dir))
                 {
@@ -47,9 +49,14 @@ public static class RunEvaluation
                     if (!set.Keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from split '{split}' of the run's manifest");
                     probs = model.Value.Predict(seed, set);
                 }
-                if (keys != null && !keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from seed {seeds[0]}'s");
+                if (keys != null && !keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from those of {first}");
+                // Bagging scores the seeds' mean against one set of labels: a seed scored against other labels is another test set.
+                if (labels != null && FirstDifference(labels, p.Labels) is int d)
+                    throw new SpeechTokException($"{path}: labels[{d}] (sample '{p.Keys[d]}') is [{string.Join(", ", p.Labels[d])}], but [{string.Join(", ", labels[d])}] in {first}; "
+                        + "the seeds of a run predict the same labelled samples");
                 keys ??= p.Keys;
                 labels ??= p.Labels;
+                first ??= path;
                 if (p.Labels.Length == 0) throw new SpeechTokException($"{path}: split '{split}' is empty");
                 perSeed.Add(probs);
                 var m = ClassificationMetrics.Compute(task, k, p.Labels, probs);
@@ -74,6 +81,14 @@ public static class RunEvaluation
         var names = LabelNames(run, meta);
         ExperimentResults.Upsert(Path.Combine(run, ExperimentResults.FileName), meta.Manifest, meta.ManifestSha256, meta.Task, entry, names);
         return entry;
+    }
+
+    /// <summary>The first sample whose label set differs between two files of one split (of the same samples), or null.</summary>
+    private static int? FirstDifference(int[][] a, int[][] b)
+    {
+        for (int i = 0; i < a.Length; i++)
+            if (!a[i].Order().SequenceEqual(b[i].Order())) return i;
+        return null;
     }
 
     /// <summary>
