@@ -107,13 +107,19 @@ public static class RunEvaluation
     /// <see cref="Manifest.LoadToPredict"/>), the bagged probabilities and the predicted class, or for multi-label runs the
     /// predicted labels, with their names when known: <see cref="LabelNames"/>). A labelled split must be of the run's kind (single- or multi-label). Codes come from <paramref name="codes"/>
     /// (default: the run's code store); audio-vector runs read the clips. Written atomically. Returns the number of samples.
+    /// Refused before the model loads: an <paramref name="outPath"/> that is the manifest or its class-name file, or lies in the
+    /// run folder or its code store (<see cref="OutputPaths.RequireApart"/>).
     /// Samples whose audio tokens the run's max length cuts are predicted from what is kept, with a warning to <paramref name="log"/>.
     /// </summary>
     public static int PredictSplit(string run, Manifest manifest, string split, string outPath, string? codes = null, Action<string>? log = null)
     {
-        OutputPaths.RequireFile(outPath, "predictions.jsonl");
+        outPath = OutputPaths.RequireFile(outPath, "predictions.jsonl");
+        OutputPaths.RequireApart(outPath, manifest.Path, "the manifest");
+        OutputPaths.RequireApart(outPath, Manifest.LabelNamesPath(manifest.Path), "the manifest's class-name file");
+        OutputPaths.RequireApart(outPath, run, "the run folder", folder: true);
         // The manifest's kind is checked from run.json, before the model loads (minutes for a large one).
         var meta = RunFile.LoadFromRun(run);
+        if (meta.Selection != null && (codes ?? meta.Codes) is { } storeDir) OutputPaths.RequireApart(outPath, storeDir, "the code store", folder: true);
         var task = meta.TaskKind;
         var samples = manifest.Split(split);
         bool labelled = samples[0].Labelled; // the same for every sample of a split
