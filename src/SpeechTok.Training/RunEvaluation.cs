@@ -108,7 +108,7 @@ public static class RunEvaluation
     /// predicted labels, with their names when known: <see cref="LabelNames"/>). A labelled split must be of the run's kind (single- or multi-label). Codes come from <paramref name="codes"/>
     /// (default: the run's code store); audio-vector runs read the clips. Written atomically. Returns the number of samples.
     /// Refused before the model loads: an <paramref name="outPath"/> that is the manifest or its class-name file, or lies in the
-    /// run folder or its code store (<see cref="OutputPaths.RequireApart"/>).
+    /// run folder or its code store (<see cref="OutputPaths.RequireApart"/>); a manifest whose class names differ from the run's.
     /// Samples whose audio tokens the run's max length cuts are predicted from what is kept, with a warning to <paramref name="log"/>.
     /// </summary>
     public static int PredictSplit(string run, Manifest manifest, string split, string outPath, string? codes = null, Action<string>? log = null)
@@ -129,7 +129,14 @@ public static class RunEvaluation
                 : $"{manifest.Path} has a 'label' column (single-label), but the run {run} is multilabel ({meta.NumLabels} labels); predict it with a single-label run, or drop the column to predict it unlabelled");
         // The run's class names, else those of the predicted manifest (its sidecar has the run's count: LoadToPredict
         // checks it); read before the model runs, so that a bad sidecar fails before minutes of compute.
-        var names = LabelNames(run, meta) ?? manifest.LabelNames;
+        var runNames = LabelNames(run, meta);
+        // A sidecar naming the classes in another order numbers the manifest's labels otherwise than the run's
+        // predictions: the output would mix the two numberings.
+        if (runNames != null && manifest.LabelNames is { } given && !given.SequenceEqual(runNames))
+            throw new SpeechTokException($"{Manifest.LabelNamesPath(manifest.Path)}: the manifest's classes are {string.Join(", ", given)}, but the run's are "
+                + $"{string.Join(", ", runNames)} ({(meta.ClassNames != null ? $"{Path.Combine(run, RunFile.FileName)} class_names" : Manifest.LabelNamesPath(meta.Manifest))}); "
+                + "number the manifest's labels as the run does and list its names in that order, or remove the file to use the run's names");
+        var names = runNames ?? manifest.LabelNames;
         using var rm = RunModel.Load(run);
         if (rm.Encoder != null) manifest.RequireClips();
         string? codesDir = rm.Serializer.NeedsCodes ? codes ?? rm.Meta.Codes ?? throw new SpeechTokException($"{run}: run.json names no code store; pass --codes") : null;

@@ -183,6 +183,29 @@ public sealed class PredictManifestTests
         Assert.Equal(0, CliRunner.Run("predict", "--run", run, "--manifest", d.Manifest, "--out", run + "-predictions.jsonl").Code);
     }
 
+    /// <summary>
+    /// A manifest whose class-name file lists the run's classes in another order numbers its labels otherwise: predict wrote
+    /// the manifest's labels beside the run's predicted ids and names, two numberings in one line. Refused, naming both lists.
+    /// </summary>
+    [Fact]
+    public void A_manifest_whose_class_names_differ_from_the_runs_is_refused()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string sidecar = SpeechTok.Audio.Manifest.LabelNamesPath(d.Manifest);
+        File.WriteAllLines(sidecar, ["calm", "excited"]);
+        string run = TextOnlyRun(d);
+        string outPath = Path.Combine(d.Dir, "p.jsonl");
+        File.WriteAllLines(sidecar, ["excited", "calm"]);
+        var (code, stdout, err) = CliRunner.Run("predict", "--run", run, "--manifest", d.Manifest, "--out", outPath);
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.Equal($"error: {sidecar}: the manifest's classes are excited, calm, but the run's are calm, excited ({Path.Combine(run, RunFile.FileName)} class_names); "
+            + "number the manifest's labels as the run does and list its names in that order, or remove the file to use the run's names", err.Trim());
+        Assert.False(File.Exists(outPath));
+        File.WriteAllLines(sidecar, ["calm", "excited"]);
+        (code, _, err) = CliRunner.Run("predict", "--run", run, "--manifest", d.Manifest, "--out", outPath);
+        Assert.True(code == 0, err);
+    }
+
     /// <summary>A one-epoch text-only run of <paramref name="data"/>, in its folder's run/.</summary>
     private static string TextOnlyRun(ToyData data)
     {
