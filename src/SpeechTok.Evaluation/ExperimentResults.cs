@@ -123,6 +123,8 @@ public sealed record ExperimentResults : IArtifact
             Score($"{at}.macro_f1_all_labels", s.MacroF1AllLabels);
             Score($"{at}.f1_class_1", s.F1Class1);
             Score($"{at}.micro_f1", s.MicroF1);
+            Score($"{at}.accuracy", s.Accuracy);
+            Score($"{at}.accuracy_bagged", s.AccuracyBagged);
             if (s.PerLabelF1 is { } pl)
             {
                 for (int c = 0; c < pl.Length; c++) Score($"{at}.per_label_f1[{c}]", pl[c]);
@@ -137,6 +139,7 @@ public sealed record ExperimentResults : IArtifact
                 Score($"{at}.per_seed[{k}].macro_f1_all_labels", s.PerSeed[k].MacroF1AllLabels);
                 Score($"{at}.per_seed[{k}].f1_class_1", s.PerSeed[k].F1Class1);
                 Score($"{at}.per_seed[{k}].micro_f1", s.PerSeed[k].MicroF1);
+                Score($"{at}.per_seed[{k}].accuracy", s.PerSeed[k].Accuracy);
                 foreach (var v in s.PerSeed[k].PerLabelF1 ?? []) Score($"{at}.per_seed[{k}].per_label_f1", v);
             }
             if (s.ConfusionMatrix is { } cm)

@@ -60,7 +60,7 @@ public static class RunEvaluation
                 if (p.Labels.Length == 0) throw new SpeechTokException($"{path}: split '{split}' is empty");
                 perSeed.Add(probs);
                 var m = ClassificationMetrics.Compute(task, k, p.Labels, probs);
-                scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1, MicroF1 = m.MicroF1, PerLabelF1 = m.PerLabelF1 });
+                scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1, MicroF1 = m.MicroF1, PerLabelF1 = m.PerLabelF1, Accuracy = m.Accuracy });
             }
         }
         finally
@@ -74,6 +74,7 @@ public static class RunEvaluation
         var entry = SystemResult.FromSeeds(meta.System, scores, split) with
         {
             MacroF1Bagged = bagged.MacroF1,
+            AccuracyBagged = bagged.Accuracy,
             MacroF1Vote = vote,
             SelectedTokens = meta.Selection?.Features.Length,
             ConfusionMatrix = bagged.Confusion is { } cm ? [.. Enumerable.Range(0, k).Select(i => Enumerable.Range(0, k).Select(j => cm[i, j]).ToArray())] : null,
