@@ -52,6 +52,8 @@ public static class ClassificationMetrics
             var m = MultiLabelMetrics.Compute(labels, sets, numLabels);
             return new MetricSet(m.MacroF1, m.MacroF1AllLabels, null, m.SubsetAccuracy, null, m.MacroF1AllLabels, m.PerLabelF1, m.MicroF1);
         }
+        for (int i = 0; i < labels.Count; i++)
+            if (labels[i].Length != 1) throw new SpeechTokException($"sample {i} has {labels[i].Length} labels; a single-label task takes exactly one");
         var yTrue = labels.Select(l => l[0]).ToList();
         foreach (var y in yTrue)
             if ((uint)y >= (uint)numLabels) throw new SpeechTokException($"label {y} is outside [0, {numLabels}) (num_labels = {numLabels})");

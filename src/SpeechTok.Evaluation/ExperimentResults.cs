@@ -56,14 +56,26 @@ public sealed record ExperimentResults : IArtifact
     /// task, and, when both the file and the caller know it, of the same manifest content (<paramref name="manifestSha256"/>):
     /// results of two versions of one manifest are never mixed. A file without the hash (an older build's) stays without
     /// it: the manifest may have changed since its entries were computed, so the current hash would claim an origin it cannot know.
+    /// Writers of one file take turns (<see cref="LockPath"/>), so that concurrent upserts all keep their entries.
     /// </summary>
     public static ExperimentResults Upsert(string path, string manifest, string? manifestSha256, string task, SystemResult result, IReadOnlyList<string>? classNames = null)
     {
+        path = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // Two commands adding to one file at once (evaluate of two runs into one folder, baseline beside experiment) each
+        // read it before the other wrote, and one entry was lost. The read-modify-write takes milliseconds: wait for it.
+        using var held = FileLock.Acquire(LockPath(path), path, LockWait);
         var current = Existing(path, manifest, manifestSha256, task) ?? new ExperimentResults { Manifest = manifest, Task = task, ManifestSha256 = manifestSha256 };
         var updated = (current with { ClassNames = current.ClassNames ?? classNames }).With(result);
         updated.Save(path);
         return updated;
     }
+
+    /// <summary>The lock file <see cref="Upsert"/> holds beside <paramref name="path"/>: <c>.results.json.lock</c>.</summary>
+    public static string LockPath(string path) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.lock");
+
+    /// <summary>How long <see cref="Upsert"/> waits for another writer of the file.</summary>
+    private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// The results file at <paramref name="path"/>, or null when absent; an error when <see cref="Upsert"/> would refuse
@@ -111,6 +123,8 @@ public sealed record ExperimentResults : IArtifact
             Score($"{at}.macro_f1_all_labels", s.MacroF1AllLabels);
             Score($"{at}.f1_class_1", s.F1Class1);
             Score($"{at}.micro_f1", s.MicroF1);
+            Score($"{at}.accuracy", s.Accuracy);
+            Score($"{at}.accuracy_bagged", s.AccuracyBagged);
             if (s.PerLabelF1 is { } pl)
             {
                 for (int c = 0; c < pl.Length; c++) Score($"{at}.per_label_f1[{c}]", pl[c]);
@@ -125,6 +139,7 @@ public sealed record ExperimentResults : IArtifact
                 Score($"{at}.per_seed[{k}].macro_f1_all_labels", s.PerSeed[k].MacroF1AllLabels);
                 Score($"{at}.per_seed[{k}].f1_class_1", s.PerSeed[k].F1Class1);
                 Score($"{at}.per_seed[{k}].micro_f1", s.PerSeed[k].MicroF1);
+                Score($"{at}.per_seed[{k}].accuracy", s.PerSeed[k].Accuracy);
                 foreach (var v in s.PerSeed[k].PerLabelF1 ?? []) Score($"{at}.per_seed[{k}].per_label_f1", v);
             }
             if (s.ConfusionMatrix is { } cm)

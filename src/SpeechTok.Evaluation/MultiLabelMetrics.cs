@@ -16,7 +16,7 @@ public static class MultiLabelMetrics
         for (int i = 0; i < yTrue.Count; i++)
         {
             foreach (var c in yTrue[i].Concat(yPred[i]))
-                if ((uint)c >= (uint)numLabels) throw new ArgumentOutOfRangeException(nameof(yTrue), $"sample {i}: label {c} outside 0..{numLabels - 1}");
+                if ((uint)c >= (uint)numLabels) throw new SpeechTokException($"sample {i}: label {c} is outside 0..{numLabels - 1}");
             for (int c = 0; c < numLabels; c++)
             {
                 bool t = yTrue[i].Contains(c), p = yPred[i].Contains(c);

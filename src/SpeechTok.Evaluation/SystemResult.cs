@@ -24,6 +24,10 @@ public sealed record SystemResult
     [JsonPropertyName("micro_f1")] public double? MicroF1 { get; init; }
     /// <summary>Multi-label tasks: mean over seeds of each label's F1.</summary>
     [JsonPropertyName("per_label_f1")] public double[]? PerLabelF1 { get; init; }
+    /// <summary>Mean over seeds of the accuracy (<see cref="SeedScore.Accuracy"/>: subset accuracy for multi-label tasks); null in older files.</summary>
+    [JsonPropertyName("accuracy")] public double? Accuracy { get; init; }
+    /// <summary>Accuracy of the argmax of the seed-averaged probabilities (multi-label: their decisions at 0.5).</summary>
+    [JsonPropertyName("accuracy_bagged")] public double? AccuracyBagged { get; init; }
     [JsonPropertyName("per_seed")] public IReadOnlyList<SeedScore> PerSeed { get; init; } = [];
     /// <summary>Audio tokens added to the LM (null for systems without audio tokens).</summary>
     [JsonPropertyName("selected_tokens")] public int? SelectedTokens { get; init; }
@@ -51,6 +55,7 @@ public sealed record SystemResult
             MacroF1AllLabels = MeanOf(s => s.MacroF1AllLabels),
             F1Class1 = MeanOf(s => s.F1Class1),
             MicroF1 = MeanOf(s => s.MicroF1),
+            Accuracy = MeanOf(s => s.Accuracy),
             PerLabelF1 = perSeed.All(s => s.PerLabelF1 != null) && perSeed.Select(s => s.PerLabelF1!.Length).Distinct().Count() == 1
                 ? Enumerable.Range(0, perSeed[0].PerLabelF1!.Length).Select(c => perSeed.Average(s => s.PerLabelF1![c])).ToArray()
                 : null,

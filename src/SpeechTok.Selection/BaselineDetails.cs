@@ -6,14 +6,13 @@ using SpeechTok.IO;
 namespace SpeechTok.Selection;
 
 /// <summary>
-/// A baseline's <c>details</c> in results.json: the C chosen on val, its val score, the test accuracy (multi-label:
-/// the share of samples whose whole label set is right) and the whole grid.
+/// A baseline's <c>details</c> in results.json: the C chosen on val, its val score and the whole grid (the test accuracy,
+/// here before, is the entry's <c>accuracy</c>).
 /// </summary>
 public sealed record BaselineDetails
 {
     [JsonPropertyName("C")] public double C { get; init; }
     [JsonPropertyName("val_macro_f1")] public double ValMacroF1 { get; init; }
-    [JsonPropertyName("accuracy")] public double Accuracy { get; init; }
     /// <summary>Multi-label tasks: one binary model a label at the shared C.</summary>
     [JsonPropertyName("one_vs_rest")] public bool? OneVsRest { get; init; }
     [JsonPropertyName("grid")] public required IReadOnlyList<GridPoint> Grid { get; init; }

@@ -58,21 +58,18 @@ public static class Baselines
         bool binary = manifest.Task == TaskKind.Binary;
         double macro = Metrics.MacroF1Present(yTe, pt), all = Metrics.MacroF1All(yTe, pt, k);
         double? f1c1 = binary ? Metrics.F1(yTe, pt, 1) : null;
+        double accuracy = Metrics.Accuracy(yTe, pt);
         // The fit is deterministic (convex, solved to the KKT tolerance): one "seed" (no spread to report), and
         // bagging or voting over a single model is that model.
-        var run = new SeedScore { Seed = 0, MacroF1 = macro, MacroF1AllLabels = all, F1Class1 = f1c1 };
-        return new SystemResult
+        var run = new SeedScore { Seed = 0, MacroF1 = macro, MacroF1AllLabels = all, F1Class1 = f1c1, Accuracy = accuracy };
+        return SystemResult.FromSeeds(system, [run]) with
         {
-            System = system,
-            MacroF1 = macro,
             MacroF1Bagged = macro,
             MacroF1Vote = macro,
-            MacroF1AllLabels = all,
-            F1Class1 = f1c1,
-            PerSeed = [run],
+            AccuracyBagged = accuracy,
             Details = ArtifactJson.ToNode(new BaselineDetails
             {
-                C = grid[best], ValMacroF1 = scores[best], Accuracy = Metrics.Accuracy(yTe, pt),
+                C = grid[best], ValMacroF1 = scores[best],
                 Grid = grid.Select((c, i) => new BaselineDetails.GridPoint(c, scores[i], fits[i].Kkt)).ToList(),
             }),
         };
@@ -127,14 +124,15 @@ public static class Baselines
         var scores = grid.Select((_, i) => MultiLabelMetrics.Compute(yVa, Predict(i, val.X), k).MacroF1).ToList();
         int best = Best(grid, scores);
         var m = MultiLabelMetrics.Compute(test.S.Select(s => s.Labels).ToList(), Predict(best, test.X), k);
-        var run = new SeedScore { Seed = 0, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, MicroF1 = m.MicroF1, PerLabelF1 = m.PerLabelF1 };
+        var run = new SeedScore { Seed = 0, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, MicroF1 = m.MicroF1, PerLabelF1 = m.PerLabelF1, Accuracy = m.SubsetAccuracy };
         return SystemResult.FromSeeds(system, [run]) with
         {
             MacroF1Bagged = m.MacroF1,
             MacroF1Vote = m.MacroF1,
+            AccuracyBagged = m.SubsetAccuracy,
             Details = ArtifactJson.ToNode(new BaselineDetails
             {
-                C = grid[best], ValMacroF1 = scores[best], Accuracy = m.SubsetAccuracy, OneVsRest = true,
+                C = grid[best], ValMacroF1 = scores[best], OneVsRest = true,
                 Grid = grid.Select((c, i) => new BaselineDetails.GridPoint(c, scores[i], fits.Max(f => f[i].Kkt))).ToList(),
             }),
         };

@@ -26,6 +26,8 @@ public static class RunEvaluation
         var scores = new List<SeedScore>();
         int[][]? labels = null;
         string[]? keys = null;
+        string? first = null; // the file the labels and keys come from
+        string runJson = Path.Combine(run, RunFile.FileName);
         var model = new Lazy<RunModel>(() => RunModel.Load(run)); // only when an adapter changed since its predictions
         EncodedSet? set = null;
         try
@@ -35,7 +37,7 @@ public static class RunEvaluation
                 string dir = FinetuneRun.SeedDir(run, seed);
                 string path = Path.Combine(dir, PredictionsFile.FileName(split));
                 if (!File.Exists(path)) throw new SpeechTokException($"'{path}' not found: seed {seed} has no predictions for split '{split}' (unfinished run, or an empty split)");
-                var p = PredictionsFile.Load(path);
+                var p = PredictionsFile.Load(path, task, k, $"{runJson} num_labels");
                 var probs = p.Probabilities;
                 if (FinetuneRun.AdapterChanged(dir))
                 {
@@ -47,13 +49,18 @@ public static class RunEvaluation
                     if (!set.Keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from split '{split}' of the run's manifest");
                     probs = model.Value.Predict(seed, set);
                 }
-                if (keys != null && !keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from seed {seeds[0]}'s");
+                if (keys != null && !keys.SequenceEqual(p.Keys)) throw new SpeechTokException($"{path}: samples differ from those of {first}");
+                // Bagging scores the seeds' mean against one set of labels: a seed scored against other labels is another test set.
+                if (labels != null && FirstDifference(labels, p.Labels) is int d)
+                    throw new SpeechTokException($"{path}: labels[{d}] (sample '{p.Keys[d]}') is [{string.Join(", ", p.Labels[d])}], but [{string.Join(", ", labels[d])}] in {first}; "
+                        + "the seeds of a run predict the same labelled samples");
                 keys ??= p.Keys;
                 labels ??= p.Labels;
+                first ??= path;
                 if (p.Labels.Length == 0) throw new SpeechTokException($"{path}: split '{split}' is empty");
                 perSeed.Add(probs);
                 var m = ClassificationMetrics.Compute(task, k, p.Labels, probs);
-                scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1, MicroF1 = m.MicroF1, PerLabelF1 = m.PerLabelF1 });
+                scores.Add(new SeedScore { Seed = seed, MacroF1 = m.MacroF1, MacroF1AllLabels = m.MacroF1AllLabels, F1Class1 = m.F1Class1, MicroF1 = m.MicroF1, PerLabelF1 = m.PerLabelF1, Accuracy = m.Accuracy });
             }
         }
         finally
@@ -67,6 +74,7 @@ public static class RunEvaluation
         var entry = SystemResult.FromSeeds(meta.System, scores, split) with
         {
             MacroF1Bagged = bagged.MacroF1,
+            AccuracyBagged = bagged.Accuracy,
             MacroF1Vote = vote,
             SelectedTokens = meta.Selection?.Features.Length,
             ConfusionMatrix = bagged.Confusion is { } cm ? [.. Enumerable.Range(0, k).Select(i => Enumerable.Range(0, k).Select(j => cm[i, j]).ToArray())] : null,
@@ -74,6 +82,14 @@ public static class RunEvaluation
         var names = LabelNames(run, meta);
         ExperimentResults.Upsert(Path.Combine(run, ExperimentResults.FileName), meta.Manifest, meta.ManifestSha256, meta.Task, entry, names);
         return entry;
+    }
+
+    /// <summary>The first sample whose label set differs between two files of one split (of the same samples), or null.</summary>
+    private static int? FirstDifference(int[][] a, int[][] b)
+    {
+        for (int i = 0; i < a.Length; i++)
+            if (!a[i].Order().SequenceEqual(b[i].Order())) return i;
+        return null;
     }
 
     /// <summary>
@@ -92,13 +108,19 @@ public static class RunEvaluation
     /// <see cref="Manifest.LoadToPredict"/>), the bagged probabilities and the predicted class, or for multi-label runs the
     /// predicted labels, with their names when known: <see cref="LabelNames"/>). A labelled split must be of the run's kind (single- or multi-label). Codes come from <paramref name="codes"/>
     /// (default: the run's code store); audio-vector runs read the clips. Written atomically. Returns the number of samples.
+    /// Refused before the model loads: an <paramref name="outPath"/> that is the manifest or its class-name file, or lies in the
+    /// run folder or its code store (<see cref="OutputPaths.RequireApart"/>); a manifest whose class names differ from the run's.
     /// Samples whose audio tokens the run's max length cuts are predicted from what is kept, with a warning to <paramref name="log"/>.
     /// </summary>
     public static int PredictSplit(string run, Manifest manifest, string split, string outPath, string? codes = null, Action<string>? log = null)
     {
-        OutputPaths.RequireFile(outPath, "predictions.jsonl");
+        outPath = OutputPaths.RequireFile(outPath, "predictions.jsonl");
+        OutputPaths.RequireApart(outPath, manifest.Path, "the manifest");
+        OutputPaths.RequireApart(outPath, Manifest.LabelNamesPath(manifest.Path), "the manifest's class-name file");
+        OutputPaths.RequireApart(outPath, run, "the run folder", folder: true);
         // The manifest's kind is checked from run.json, before the model loads (minutes for a large one).
         var meta = RunFile.LoadFromRun(run);
+        if (meta.Selection != null && (codes ?? meta.Codes) is { } storeDir) OutputPaths.RequireApart(outPath, storeDir, "the code store", folder: true);
         var task = meta.TaskKind;
         var samples = manifest.Split(split);
         bool labelled = samples[0].Labelled; // the same for every sample of a split
@@ -108,7 +130,14 @@ public static class RunEvaluation
                 : $"{manifest.Path} has a 'label' column (single-label), but the run {run} is multilabel ({meta.NumLabels} labels); predict it with a single-label run, or drop the column to predict it unlabelled");
         // The run's class names, else those of the predicted manifest (its sidecar has the run's count: LoadToPredict
         // checks it); read before the model runs, so that a bad sidecar fails before minutes of compute.
-        var names = LabelNames(run, meta) ?? manifest.LabelNames;
+        var runNames = LabelNames(run, meta);
+        // A sidecar naming the classes in another order numbers the manifest's labels otherwise than the run's
+        // predictions: the output would mix the two numberings.
+        if (runNames != null && manifest.LabelNames is { } given && !given.SequenceEqual(runNames))
+            throw new SpeechTokException($"{Manifest.LabelNamesPath(manifest.Path)}: the manifest's classes are {string.Join(", ", given)}, but the run's are "
+                + $"{string.Join(", ", runNames)} ({(meta.ClassNames != null ? $"{Path.Combine(run, RunFile.FileName)} class_names" : Manifest.LabelNamesPath(meta.Manifest))}); "
+                + "number the manifest's labels as the run does and list its names in that order, or remove the file to use the run's names");
+        var names = runNames ?? manifest.LabelNames;
         using var rm = RunModel.Load(run);
         if (rm.Encoder != null) manifest.RequireClips();
         string? codesDir = rm.Serializer.NeedsCodes ? codes ?? rm.Meta.Codes ?? throw new SpeechTokException($"{run}: run.json names no code store; pass --codes") : null;

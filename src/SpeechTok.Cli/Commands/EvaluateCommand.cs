@@ -19,7 +19,8 @@ internal static class EvaluateCommand
             var entry = RunEvaluation.Evaluate(r.GetValue(run)!, r.GetValue(split)!, Console.Error.WriteLine);
             Console.WriteLine($"{entry.System} ({entry.Split}): macro-F1 {entry.MacroF1:F4}" + (entry.MacroF1Std is double sd ? $" ± {sd:F4}" : "")
                 + $", bagged {entry.MacroF1Bagged:F4}, vote {entry.MacroF1Vote:F4}, all labels {entry.MacroF1AllLabels:F4}"
-                + (entry.F1Class1 is double f1 ? $", F1 class 1 {f1:F4}" : "") + (entry.MicroF1 is double mi ? $", micro-F1 {mi:F4}" : "") + $" → {Path.Combine(r.GetValue(run)!, ExperimentResults.FileName)}");
+                + (entry.F1Class1 is double f1 ? $", F1 class 1 {f1:F4}" : "") + (entry.MicroF1 is double mi ? $", micro-F1 {mi:F4}" : "")
+                + $", {(entry.MicroF1 != null ? "subset accuracy" : "accuracy")} {entry.Accuracy:F4} → {Path.Combine(r.GetValue(run)!, ExperimentResults.FileName)}");
             return 0;
         });
         return cmd;

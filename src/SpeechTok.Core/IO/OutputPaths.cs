@@ -120,6 +120,53 @@ public static class OutputPaths
         return full;
     }
 
+    /// <summary>
+    /// Refuses an output file that would replace one of the command's inputs: <paramref name="output"/> is the file
+    /// <paramref name="input"/> or, with <paramref name="folder"/>, lies inside the folder <paramref name="input"/> (<c>predict
+    /// --out M.csv</c> replaced the manifest it read; <c>--out RUN/run.json</c> broke the run). Paths are compared in full, after
+    /// following a symlink at either (<see cref="AtomicFile"/> writes through one), and regardless of case where the file
+    /// system ignores it (a name in the other case finds the same entry).
+    /// </summary>
+    /// <param name="output">The output file, as <see cref="RequireFile"/> returned it.</param>
+    /// <param name="input">An input file or folder of the command; nothing is refused when it does not exist.</param>
+    /// <param name="what">What <paramref name="input"/> is, for the message: "the manifest".</param>
+    /// <param name="folder">Whether <paramref name="input"/> is a folder whose whole content is refused.</param>
+    /// <param name="option">The option that gives <paramref name="output"/>.</param>
+    public static void RequireApart(string output, string input, string what, bool folder = false, string option = "--out")
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(input));
+        if (!Path.Exists(full)) return;
+        string o = Followed(Path.GetFullPath(output)), i = Followed(full);
+        var cmp = IgnoresCase(full) ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        if (string.Equals(o, i, cmp))
+            throw new SpeechTokException($"{option} {output} is {what} {full}: writing it would replace the input; give another file");
+        if (folder && o.StartsWith(i + Path.DirectorySeparatorChar, cmp))
+            throw new SpeechTokException($"{option} {output} is inside {what} {full}: writing it would change the input; give a file outside it");
+    }
+
+    /// <summary>The file a symlink at <paramref name="full"/> finally names, else <paramref name="full"/> (also for a broken or looping link).</summary>
+    private static string Followed(string full)
+    {
+        try { return File.ResolveLinkTarget(full, returnFinalTarget: true)?.FullName ?? full; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return full; }
+    }
+
+    /// <summary>
+    /// Whether the file system of the existing <paramref name="full"/> ignores case: its nearest name with a letter, in the
+    /// other case, finds an entry (APFS, NTFS by default) or not (ext4). Two entries differing only in case read as ignoring
+    /// it, which refuses more, never less.
+    /// </summary>
+    private static bool IgnoresCase(string full)
+    {
+        for (string? p = full; p != null; p = Path.GetDirectoryName(p))
+        {
+            string name = Path.GetFileName(p);
+            string swapped = new([.. name.Select(c => char.IsUpper(c) ? char.ToLowerInvariant(c) : char.ToUpperInvariant(c))]);
+            if (swapped != name) return Path.Exists(Path.Combine(Path.GetDirectoryName(p)!, swapped));
+        }
+        return false;
+    }
+
     /// <summary>The nearest existing path at or above <paramref name="full"/>, when it is a file; null when it is a folder (or nothing exists).</summary>
     private static string? FileAtOrAbove(string full)
     {

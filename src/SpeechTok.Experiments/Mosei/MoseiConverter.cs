@@ -261,23 +261,13 @@ public static class MoseiConverter
     /// <summary>
     /// Opens OUT/<see cref="LockFile"/> exclusively while clips are cut and the manifest written: two runs into one folder
     /// (SENT and EMO at once, say) cut the same clips twice, and with different tables one's clip could end up beside the
-    /// other's record of what it was cut from. The system releases the lock of a killed run; the file stays (deleting it
-    /// on close would let a third run lock a new file while a second holds the old one).
+    /// other's record of what it was cut from (<see cref="FileLock"/>). A second run is refused rather than made to wait: the
+    /// first may cut clips for hours.
     /// </summary>
     private static FileStream LockFolder(string outDir)
     {
         string path = Path.Combine(outDir, LockFile);
-        try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
-        // Only a lock held elsewhere is another run (flock's EWOULDBLOCK on Linux and macOS, a sharing or lock violation
-        // on Windows); a read-only folder, a full disk or an I/O error say what they are.
-        catch (IOException e) when (e.HResult is 11 or 35 or unchecked((int)0x80070020) or unchecked((int)0x80070021))
-        {
-            throw new SpeechTokException($"another mosei run is writing {outDir} ({path} is locked); let it finish, then rerun", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new SpeechTokException($"{path}: cannot create the lock file of {outDir} ({e.Message})", e);
-        }
+        return FileLock.TryAcquire(path, outDir) ?? throw new SpeechTokException($"another mosei run is writing {outDir} ({path} is locked); let it finish, then rerun");
     }
 
     /// <summary>

@@ -75,4 +75,52 @@ public sealed class BaggingTests
         }
         finally { Directory.Delete(run, true); }
     }
+
+    /// <summary>
+    /// results.json had no accuracy, which MOSEI SENT is usually reported with (Acc-2), though the metrics computed it:
+    /// each seed's, their mean and the bagged predictions' are kept (subset accuracy for multi-label, as sklearn's
+    /// accuracy_score on indicator matrices), and files without them still load.
+    /// </summary>
+    [Fact]
+    public void Results_carry_accuracy_per_seed_mean_and_bagged()
+    {
+        string run = Path.Combine(Path.GetTempPath(), "speechtok-accuracy-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            new RunFile
+            {
+                System = "text-only", Manifest = Path.Combine(run, "m.csv"), Task = "multilabel", NumLabels = 3, Model = "unused", TextOnly = true,
+                Serialization = "textonly", MaxLength = 8, Hyperparameters = new FinetuneHyperparameters { Seeds = [1, 2] },
+            }.Save(Path.Combine(run, RunFile.FileName));
+            int[][] labels = [[0, 2], [], [1]];
+            // seed 1 decides {0,2} {} {0}: 2 of 3 sets right; seed 2 {0} {1} {1}: 1 of 3; their mean {0} {} {1}: 2 of 3.
+            float[][][] probs =
+            [
+                [[0.9f, 0.1f, 0.8f], [0.1f, 0.1f, 0.1f], [0.6f, 0.2f, 0.1f]],
+                [[0.9f, 0.1f, 0.1f], [0.1f, 0.7f, 0.1f], [0.2f, 0.9f, 0.1f]],
+            ];
+            for (int s = 0; s < 2; s++)
+            {
+                string dir = FinetuneRun.SeedDir(run, s + 1);
+                Directory.CreateDirectory(dir);
+                PredictionsFile.From(new EncodedSet("test", ["a", "b", "c"], [[1], [1], [1]], labels, new bool[3]), probs[s]).Save(Path.Combine(dir, PredictionsFile.FileName("test")));
+                new SeedDone(s + 1).Save(Path.Combine(dir, SeedDone.FileName));
+            }
+            RunEvaluation.Evaluate(run, "test");
+            string path = Path.Combine(run, ExperimentResults.FileName);
+            var e = ExperimentResults.Load(path).Systems[0];
+            Assert.Equal([2.0 / 3, 1.0 / 3], e.PerSeed.Select(p => p.Accuracy!.Value));
+            Assert.Equal(0.5, e.Accuracy!.Value, 12);
+            Assert.Equal(2.0 / 3, e.AccuracyBagged!.Value, 12);
+            Assert.Contains("\"accuracy_bagged\": 0.6666", File.ReadAllText(path));
+
+            // A results.json written before accuracy was recorded.
+            File.WriteAllText(path, """{"format_version": 1, "manifest": "/m.csv", "task": "binary", "systems": [{"system": "x", "macro_f1": 0.5, "per_seed": [{"seed": 1, "macro_f1": 0.5}]}]}""");
+            var old = ExperimentResults.Load(path).Systems[0];
+            Assert.Null(old.Accuracy);
+            Assert.Null(old.AccuracyBagged);
+            Assert.Null(old.PerSeed[0].Accuracy);
+        }
+        finally { Directory.Delete(run, true); }
+    }
 }

@@ -151,6 +151,61 @@ public sealed class PredictManifestTests
             l["predicted_label_names"]!.AsArray().Select(x => x!.GetValue<string>())));
     }
 
+    /// <summary>
+    /// predict --out wrote over its own input: <c>--out M.csv</c> replaced the manifest with JSON lines, <c>--out RUN/run.json</c>
+    /// broke the run. Refused before the model loads, naming both paths; the same file under a link too.
+    /// </summary>
+    [Fact]
+    public void An_out_that_is_an_input_of_predict_is_refused()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string run = TextOnlyRun(d);
+        string manifestText = File.ReadAllText(d.Manifest), runJson = File.ReadAllText(Path.Combine(run, RunFile.FileName));
+        string sidecar = SpeechTok.Audio.Manifest.LabelNamesPath(d.Manifest);
+        File.WriteAllLines(sidecar, ["calm", "excited"]);
+        string link = Path.Combine(d.Dir, "link.jsonl");
+        File.CreateSymbolicLink(link, d.Manifest);
+        string Refusal(string outPath)
+        {
+            var (code, stdout, err) = CliRunner.Run("predict", "--run", run, "--manifest", d.Manifest, "--out", outPath);
+            Assert.Equal((2, ""), (code, stdout));
+            return err.Trim();
+        }
+        Assert.Equal($"error: --out {d.Manifest} is the manifest {d.Manifest}: writing it would replace the input; give another file", Refusal(d.Manifest));
+        Assert.Equal($"error: --out {link} is the manifest {d.Manifest}: writing it would replace the input; give another file", Refusal(link));
+        Assert.Equal($"error: --out {sidecar} is the manifest's class-name file {sidecar}: writing it would replace the input; give another file", Refusal(sidecar));
+        string inRun = Path.Combine(run, RunFile.FileName);
+        Assert.Equal($"error: --out {inRun} is inside the run folder {run}: writing it would change the input; give a file outside it", Refusal(inRun));
+        Assert.StartsWith($"error: --out {Path.Combine(run, "new.jsonl")} is inside the run folder {run}", Refusal(Path.Combine(run, "new.jsonl")));
+        Assert.Equal(manifestText, File.ReadAllText(d.Manifest));
+        Assert.Equal(runJson, File.ReadAllText(Path.Combine(run, RunFile.FileName)));
+        // A sibling whose name starts as the run folder's is outside it.
+        Assert.Equal(0, CliRunner.Run("predict", "--run", run, "--manifest", d.Manifest, "--out", run + "-predictions.jsonl").Code);
+    }
+
+    /// <summary>
+    /// A manifest whose class-name file lists the run's classes in another order numbers its labels otherwise: predict wrote
+    /// the manifest's labels beside the run's predicted ids and names, two numberings in one line. Refused, naming both lists.
+    /// </summary>
+    [Fact]
+    public void A_manifest_whose_class_names_differ_from_the_runs_is_refused()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string sidecar = SpeechTok.Audio.Manifest.LabelNamesPath(d.Manifest);
+        File.WriteAllLines(sidecar, ["calm", "excited"]);
+        string run = TextOnlyRun(d);
+        string outPath = Path.Combine(d.Dir, "p.jsonl");
+        File.WriteAllLines(sidecar, ["excited", "calm"]);
+        var (code, stdout, err) = CliRunner.Run("predict", "--run", run, "--manifest", d.Manifest, "--out", outPath);
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.Equal($"error: {sidecar}: the manifest's classes are excited, calm, but the run's are calm, excited ({Path.Combine(run, RunFile.FileName)} class_names); "
+            + "number the manifest's labels as the run does and list its names in that order, or remove the file to use the run's names", err.Trim());
+        Assert.False(File.Exists(outPath));
+        File.WriteAllLines(sidecar, ["calm", "excited"]);
+        (code, _, err) = CliRunner.Run("predict", "--run", run, "--manifest", d.Manifest, "--out", outPath);
+        Assert.True(code == 0, err);
+    }
+
     /// <summary>A one-epoch text-only run of <paramref name="data"/>, in its folder's run/.</summary>
     private static string TextOnlyRun(ToyData data)
     {
