@@ -93,7 +93,7 @@ internal static class LmTrainCommand
         if (tokens is long t)
         {
             if (t < 1) throw new SpeechTokException($"--max-tokens {t} must be positive");
-            long s = (t + o.TokensPerStep - 1) / o.TokensPerStep;
+            long s = t / o.TokensPerStep + (t % o.TokensPerStep != 0 ? 1 : 0); // ceil without t + step − 1, which overflows near long.MaxValue
             return s <= int.MaxValue ? (int)s : throw new SpeechTokException($"--max-tokens {t} means {s} steps, too many");
         }
         return steps ?? o.MaxSteps;
