@@ -39,6 +39,9 @@ public static class LmTrainer
             o.CheckBatchSizes(init.Config.HiddenSize, init.Config.NumHeads * init.Config.HeadDim, init.Config.IntermediateSize);
         }
         var corpus = LmCorpusInfo.Of(spec);
+        // A folder's files other than *.txt are left out: say so, with what was loaded, rather than train on less in silence.
+        log?.Invoke($"{corpus.TrainDocuments:N0} training documents ({corpus.TrainBytes:N0} bytes), {corpus.ValidDocuments:N0} held out ({corpus.ValidBytes:N0} bytes)"
+            + (TextCorpus.SkippedNote(spec.Skipped) is { } note ? "; " + note : ""));
         string? initSha = initFolder != null ? ModelSha256(initFolder) : null;
         var run = new LmRun
         {

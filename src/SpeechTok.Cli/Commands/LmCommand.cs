@@ -97,7 +97,9 @@ internal static class LmCommand
         cmd.SetAction(r =>
         {
             using var lm = model.Open(r);
-            var docs = TextCorpus.Load(r.GetValue(text)!);
+            var skipped = new List<string>();
+            var docs = TextCorpus.Load(r.GetValue(text)!, skipped);
+            if (TextCorpus.SkippedNote(skipped) is { } note) Console.Error.WriteLine($"note: {note}");
             int t = r.GetValue(seqLen) ?? Math.Min(Math.Min(lm.Config.MaxPositionEmbeddings, 2048), lm.Config.SlidingWindow ?? int.MaxValue);
             lm.CheckSequenceLength(t, "--seq-len");
             var res = LmEvaluation.Evaluate(lm.Model, lm.Pack(docs.Select(d => d.Text).ToList()), t, r.GetValue(batch), lm.Folder);

@@ -47,8 +47,9 @@ internal static class LmTrainCommand
             Tensors.Threading.Threads = r.GetValue(threads);
             // Before the corpus is read and a tokenizer learned: a folder that cannot be made fails now, naming --out.
             SpeechTok.IO.OutputPaths.RequireFolder(r.GetValue(outDir)!, "lm train writes a model folder");
-            var docs = TextCorpus.Load(r.GetValue(train)!);
-            List<TextDocument> trainDocs = docs, validDocs = r.GetValue(valid) is { Length: > 0 } v ? TextCorpus.Load(v) : [];
+            var skipped = new List<string>();
+            var docs = TextCorpus.Load(r.GetValue(train)!, skipped);
+            List<TextDocument> trainDocs = docs, validDocs = r.GetValue(valid) is { Length: > 0 } v ? TextCorpus.Load(v, skipped) : [];
             if (r.GetValue(validFrom) is int year)
             {
                 if (validDocs.Count > 0) throw new SpeechTokException("give --valid or --valid-from-year, not both");
@@ -75,7 +76,7 @@ internal static class LmTrainCommand
             o = o with { MaxSteps = Steps(r.GetValue(maxSteps), r.GetValue(maxTokens), o) };
             var spec = new LmTrainSpec
             {
-                Train = trainDocs, Valid = validDocs, Out = r.GetValue(outDir)!, Options = o,
+                Train = trainDocs, Valid = validDocs, Out = r.GetValue(outDir)!, Options = o, Skipped = skipped,
                 CommandLine = "speechtok " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Select(Quote)),
             };
             var result = Run(spec);

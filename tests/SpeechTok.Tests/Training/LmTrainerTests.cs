@@ -602,6 +602,33 @@ public sealed class LmTrainerTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "long")));
     }
 
+    /// <summary>A --train/--valid folder's files other than *.txt (1791.TXT, 1793.text, subfolders) were left out in silence, and
+    /// nothing said how many documents were loaded; lm eval left them out in silence too.</summary>
+    [Fact]
+    public void Folder_entries_that_are_not_documents_are_named_with_the_documents_loaded()
+    {
+        string corpus = Path.Combine(_dir, "corpus");
+        Directory.CreateDirectory(Path.Combine(corpus, "drafts"));
+        foreach (var f in Directory.GetFiles(SotuSample, "*.txt")) File.Copy(f, Path.Combine(corpus, Path.GetFileName(f)));
+        File.WriteAllText(Path.Combine(corpus, "1791_george_washington_n.TXT"), "Fellow-Citizens.");
+        File.WriteAllText(Path.Combine(corpus, "1793_george_washington_n.text"), "Fellow-Citizens.");
+        File.WriteAllText(Path.Combine(corpus, "drafts", "1794_george_washington_n.txt"), "Fellow-Citizens.");
+        var skipped = new List<string>();
+        Assert.Equal(3, TextCorpus.Load([corpus], skipped).Count);
+        Assert.Equal(["1791_george_washington_n.TXT", "1793_george_washington_n.text", "drafts"], skipped.Select(Path.GetFileName));
+        Assert.Null(TextCorpus.SkippedNote([]));
+
+        var train = Cli("lm", "train", "--train", corpus, "--valid-from-year", "1900", "--out", Path.Combine(_dir, "named"), "--vocab-size", "300", "--hidden", "32", "--layers", "1",
+            "--heads", "2", "--kv-heads", "1", "--intermediate", "64", "--seq-len", "32", "--batch-size", "2", "--max-steps", "1", "--warmup-steps", "0", "--threads", "1");
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Matches(@"^2 training documents \([\d,]+ bytes\), 1 held out \([\d,]+ bytes\); 3 folder entries skipped \(not \*\.txt files\): 1791_george_washington_n\.TXT, 1793_george_washington_n\.text, drafts/$",
+            train.Err.Split('\n')[0]);
+
+        var eval = Cli("lm", "eval", "--model", Path.Combine(_dir, "named"), "--text", corpus, "--json");
+        Assert.True(eval.Code == 0, eval.Err);
+        Assert.Equal("note: 3 folder entries skipped (not *.txt files): 1791_george_washington_n.TXT, 1793_george_washington_n.text, drafts/", eval.Err.Trim());
+    }
+
     [Fact]
     public void Cli_trains_evaluates_and_generates()
     {
