@@ -657,6 +657,17 @@ public sealed class LmTrainerTests : IDisposable
         var missing = Cli("lm", "eval", "--model", outDir, "--text", Path.Combine(_dir, "nope.txt"));
         Assert.Equal(2, missing.Code);
         Assert.Contains("nope.txt", missing.Err);
+
+        // Settings not given come from generation_config.json, as transformers' generate takes them: do_sample false is
+        // greedy, max_new_tokens the length (lm train wrote do_sample true, temperature 0.8, top_k 40, max_length 32).
+        string generation = Path.Combine(outDir, "generation_config.json");
+        File.WriteAllText(generation, """{"do_sample": false, "max_new_tokens": 8, "top_p": 0.9}""");
+        var fromFile = Cli("lm", "generate", "--model", outDir, "--prompt", "Fellow-Citizens");
+        Assert.Equal((0, gen.Out), (fromFile.Code, fromFile.Out));
+        Assert.Equal($"warning: {generation}: top_p 0.9 is not applied (lm generate has temperature and top-k only)", fromFile.Err.Trim());
+        File.WriteAllText(generation, """{"do_sample": true, "temperature": -0.5}""");
+        var bad = Cli("lm", "generate", "--model", outDir, "--prompt", "Fellow-Citizens");
+        Assert.Equal((2, "", $"error: {generation}: 'temperature' must be a finite number ≥ 0, got -0.5"), (bad.Code, bad.Out, bad.Err.Trim()));
     }
 
     [Theory]
