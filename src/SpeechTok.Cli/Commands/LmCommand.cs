@@ -90,7 +90,7 @@ internal static class LmCommand
         var model = ModelOptions.Create();
         var text = new Option<string[]>("--text") { Description = "UTF-8 text files (or folders of *.txt); each file is one document.", Required = true, AllowMultipleArgumentsPerToken = true };
         var seqLen = new Option<int?>("--seq-len") { Description = "Window length, at least 2 (default: the model's max_position_embeddings, at most 2048 and at most its sliding_window)." }.AtLeast(2);
-        var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass (does not change the result).", DefaultValueFactory = _ => 8 }.AtLeast(1);
+        var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass (the same windows and tokens, but the loss is summed batch by batch, so another size may change the last bits of the result).", DefaultValueFactory = _ => 8 }.AtLeast(1);
         var json = new Option<bool>("--json") { Description = "Print only the JSON line." };
         var cmd = new Command("eval", "Bits per byte and perplexity of a causal LM on text files (windows of the context overlapping by one token; EOS, and BOS when the tokenizer adds one, between documents).")
             { text, seqLen, batch, json };

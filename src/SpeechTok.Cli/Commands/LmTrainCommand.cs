@@ -35,7 +35,7 @@ internal static class LmTrainCommand
         var clip = new Option<double>("--max-grad-norm") { Description = "Gradient clipping by global L2 norm (HF max_grad_norm).", DefaultValueFactory = _ => d.MaxGradNorm };
         var evalEvery = new Option<int>("--eval-steps", "--eval-every") { Description = "Held-out evaluation every N steps and at the end (HF eval_steps).", DefaultValueFactory = _ => d.EvalEvery };
         var ckptEvery = new Option<int>("--save-steps", "--checkpoint-every") { Description = "Checkpoint every N steps and at the end (HF save_steps).", DefaultValueFactory = _ => d.CheckpointEvery };
-        var evalBatch = new Option<int>("--eval-batch-size", "--per-device-eval-batch-size") { Description = "Windows per forward pass of the held-out evaluation (HF per_device_eval_batch_size; does not change the result).", DefaultValueFactory = _ => d.EvalBatchSize };
+        var evalBatch = new Option<int>("--eval-batch-size", "--per-device-eval-batch-size") { Description = "Windows per forward pass of the held-out evaluation (HF per_device_eval_batch_size; the same windows and tokens, but the loss is summed batch by batch, so another size may change the last bits of the result).", DefaultValueFactory = _ => d.EvalBatchSize };
         var seed = new Option<long>("--seed") { Description = "Seed of the initial weights (from scratch) and of the window order; a non-negative integer.", DefaultValueFactory = _ => (long)d.Seed }
             .AtLeast(0); // was cast to ulong: -5 became 2^64 − 5
         var threads = CliLists.Threads("Threads, one per core by default.");

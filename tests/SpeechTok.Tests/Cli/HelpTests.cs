@@ -82,6 +82,19 @@ public sealed class HelpTests
         }
     }
 
+    /// <summary>lm train's --eval-batch-size and lm eval's --batch-size said they do not change the result; the loss is summed batch by batch, so the last bits may change (as docs/lm-pretraining.md says).</summary>
+    [Fact]
+    public void Evaluation_batch_sizes_say_they_may_change_the_last_bits()
+    {
+        var lm = SpeechTokCommand.Build().Subcommands.Single(c => c.Name == "lm");
+        foreach (var (command, option) in new[] { ("train", "--eval-batch-size"), ("eval", "--batch-size") })
+        {
+            string d = lm.Subcommands.Single(c => c.Name == command).Options.Single(o => o.Name == option).Description!;
+            Assert.DoesNotContain("does not change the result", d);
+            Assert.Contains("so another size may change the last bits of the result", d);
+        }
+    }
+
     /// <summary>The class count was finetune's --num-labels (alias --num-classes) but select's and baseline's --num-classes (alias --num-labels); HF's num_labels is primary everywhere now.</summary>
     [Fact]
     public void Class_count_is_num_labels_everywhere_with_num_classes_as_alias()

@@ -469,6 +469,10 @@ public sealed class LmTrainerTests : IDisposable
         using var lm = CausalLmFolder.Open(r.Out);
         var again = LmEvaluation.Evaluate(lm.Model, lm.Pack(spec.Valid.Select(d => d.Text).ToList()), Tiny.SeqLen, Tiny.EvalBatchSize);
         Assert.Equal(r.HeldOut, again);
+        // Another batch size scores the same tokens; the sum of their losses is grouped by batch, so only its last bits may differ.
+        var single = LmEvaluation.Evaluate(lm.Model, lm.Pack(spec.Valid.Select(d => d.Text).ToList()), Tiny.SeqLen, 1);
+        Assert.Equal((again.Tokens, again.Bytes), (single.Tokens, single.Bytes));
+        Assert.Equal(again.MeanLoss, single.MeanLoss, 1e-12 * again.MeanLoss);
         var summary = ArtifactJson.ReadObject(Path.Combine(r.Out, LmTrainer.SummaryFile));
         Assert.Equal(r.HeldOut.BitsPerByte, summary["held_out"]!["bits_per_byte"]!.GetValue<double>());
 
