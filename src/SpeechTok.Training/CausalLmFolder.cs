@@ -1,4 +1,3 @@
-using System.Text.Json;
 using SpeechTok.Lm.Model;
 using SpeechTok.Lm.Tokenization;
 using SpeechTok.IO;
@@ -30,33 +29,15 @@ public sealed class CausalLmFolder : IDisposable
     /// <summary>The ids that end <c>lm generate</c>: <c>eos_token_id</c> of generation_config.json when that file names one
     /// (transformers' <c>generate</c> uses the model's GenerationConfig, read from that file; the first Llama-3-Instruct
     /// release listed <c>&lt;|eot_id|&gt;</c> there only), else config.json's.</summary>
-    public int[] StopTokenIds { get; }
+    public int[] StopTokenIds => Generation.EosTokenIds ?? Config.EosTokenIds;
 
-    private CausalLmFolder(string folder, LlamaCheckpoint checkpoint, HfTokenizer tokenizer, int? eos, int[] stop)
+    /// <summary>generation_config.json: the stop ids and the defaults of <c>lm generate</c>'s sampling settings.</summary>
+    public GenerationConfig Generation { get; }
+
+    private CausalLmFolder(string folder, LlamaCheckpoint checkpoint, HfTokenizer tokenizer, int? eos, GenerationConfig generation)
     {
-        Folder = folder; _checkpoint = checkpoint; Tokenizer = tokenizer; EosId = eos; StopTokenIds = stop;
+        Folder = folder; _checkpoint = checkpoint; Tokenizer = tokenizer; EosId = eos; Generation = generation;
         Model = new LlamaForCausalLm(checkpoint.Weights);
-    }
-
-    /// <summary>generation_config.json's <c>eos_token_id</c> (an integer or a list of them), or null when the file or the field is absent or null.</summary>
-    private static int[]? GenerationEosIds(string folder)
-    {
-        string path = Path.Combine(folder, "generation_config.json");
-        if (!File.Exists(path)) return null;
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("eos_token_id", out var e)) return null;
-            return e.ValueKind switch
-            {
-                JsonValueKind.Null => null,
-                JsonValueKind.Number when e.TryGetInt32(out int one) && one >= 0 => [one],
-                JsonValueKind.Array when e.EnumerateArray().All(x => x.ValueKind == JsonValueKind.Number && x.TryGetInt32(out int v) && v >= 0)
-                    => e.EnumerateArray().Select(x => x.GetInt32()).ToArray(),
-                _ => throw new SpeechTokException($"{path}: 'eos_token_id' must be a non-negative integer or a list of them, got {e.GetRawText()}"),
-            };
-        }
-        catch (JsonException x) { throw new SpeechTokException($"{path}: invalid JSON: {x.Message}", x); }
     }
 
     public static CausalLmFolder Open(string folder)
@@ -73,7 +54,7 @@ public sealed class CausalLmFolder : IDisposable
             int rows = checkpoint.Weights.VocabSize;
             foreach (var (what, id) in new[] { ("BOS", tok.BosId), ("EOS", eos) })
                 if (id is int i && (i < 0 || i >= rows)) throw new SpeechTokException($"{folder}: {what} id {i} is outside the embedding table's {rows} rows");
-            return new CausalLmFolder(folder, checkpoint, tok, eos, GenerationEosIds(folder) ?? checkpoint.Config.EosTokenIds);
+            return new CausalLmFolder(folder, checkpoint, tok, eos, GenerationConfig.Read(folder));
         }
         catch
         {

@@ -15,33 +15,35 @@ namespace SpeechTok.Training;
 public static class LmGeneration
 {
     /// <summary>The new token ids after <paramref name="prompt"/>, encoded as the model's tokenizer encodes a text
-    /// (<see cref="Lm.Tokenization.HfTokenizer.EncodeWithBos"/>: BOS first when it adds one, none for Qwen2.5).</summary>
+    /// (<see cref="Lm.Tokenization.HfTokenizer.EncodeWithBos"/>: BOS first when it adds one, none for Qwen2.5); settings
+    /// <paramref name="o"/> leaves null come from the model's generation_config.json (<see cref="GenerationConfig.Resolve"/>).</summary>
     /// <exception cref="SpeechTokException">Before any token: a prompt plus continuation longer than the model's
     /// <c>sliding_window</c>; an empty prompt for a tokenizer without BOS (nothing to continue). While generating: logits that are not finite (non-finite weights), naming the position.</exception>
     public static List<int> Generate(CausalLmFolder lm, string prompt, GenerateOptions o, Action<int>? onToken = null)
     {
         o.Validate();
         var ids = new List<int>(lm.Tokenizer.EncodeWithBos(prompt));
-        if (ids.Count == 0 && o.MaxNewTokens > 0)
+        var (maxNew, temperature, topK) = lm.Generation.Resolve(o, ids.Count);
+        if (ids.Count == 0 && maxNew > 0)
             throw new SpeechTokException($"{lm.Folder}: the prompt is empty and the model's tokenizer adds no BOS token, so there is nothing to continue: give a --prompt");
         // Candidates: the ids both the tokenizer and the embedding table have (a pad only tokenizer_config.json names lies past the rows).
         int context = lm.Config.MaxPositionEmbeddings, v = Math.Min(lm.Tokenizer.VocabSize, lm.Model.VocabSize);
         // Positions the model sees at once; in long arithmetic, as --max-new-tokens 2147483647 ("until EOS") is fair.
-        int span = (int)Math.Min((long)ids.Count + o.MaxNewTokens - 1, context);
-        if (o.MaxNewTokens > 0) lm.CheckSequenceLength(span, "prompt plus --max-new-tokens");
+        int span = (int)Math.Min((long)ids.Count + maxNew - 1, context);
+        if (maxNew > 0) lm.CheckSequenceLength(span, "prompt plus --max-new-tokens");
         var rng = Rng.ForPurpose(o.Seed, "lm.generate");
         var added = new List<int>();
-        if (o.MaxNewTokens == 0) return added;
+        if (maxNew == 0) return added;
         // The last new token is never fed back: the cache holds the prompt and the others, within the window.
         using var past = new LlamaKvCache(lm.Config, span);
-        for (int n = 0; n < o.MaxNewTokens; n++)
+        for (int n = 0; n < maxNew; n++)
         {
             var all = CollectionsMarshal.AsSpan(ids);
             if (ids.Count > context) past.Reset(); // past the window: re-prefill the last max_position_embeddings tokens
             var logits = lm.Model.NextTokenLogits(ids.Count > context ? all[^context..] : all[past.Length..], past).AsSpan(0, v);
             foreach (float x in logits)
                 if (!float.IsFinite(x)) throw new SpeechTokException($"{lm.Folder}: the model's logits are not finite ({x}) at position {ids.Count}: its weights hold non-finite values");
-            int next = o.Temperature == 0 ? ArgMax(logits) : Sample(logits, o.Temperature, o.TopK, rng);
+            int next = temperature == 0 ? ArgMax(logits) : Sample(logits, temperature, topK, rng);
             if (Array.IndexOf(lm.StopTokenIds, next) >= 0) break; // any EOS id of generation_config.json, else config.json (Llama-3.1: <|eot_id|> too)
             ids.Add(next);
             added.Add(next);

@@ -57,7 +57,13 @@ public sealed record LmTrainOptions
                 throw new SpeechTokException("--init-from takes the vocabulary and shape from its model: drop --vocab-size, --hidden, --layers, --heads, --kv-heads and --intermediate");
         }
         else if (VocabSize == null || Shape == null) throw new SpeechTokException("a run from scratch needs --vocab-size and the model shape");
-        Shape?.Validate();
+        if (Shape != null)
+        {
+            Shape.Validate();
+            CheckWeightSizes(Shape, VocabSize!.Value);
+            // From scratch the head size is --hidden/--heads, so the attention's width is --hidden.
+            CheckBatchSizes(Shape.Hidden, Shape.Hidden, Shape.Intermediate);
+        }
         if (VocabSize < 256 + BpeTrainer.SpecialCount) throw new SpeechTokException($"--vocab-size {VocabSize} must be at least {256 + BpeTrainer.SpecialCount} (256 bytes and 2 special tokens)");
         if (SeqLen < 2) throw new SpeechTokException($"--seq-len {SeqLen} must be at least 2");
         if (BatchSize < 1 || GradAccum < 1 || EvalBatchSize < 1) throw new SpeechTokException($"--batch-size {BatchSize}, --gradient-accumulation-steps {GradAccum} and --eval-batch-size {EvalBatchSize} must be positive");
@@ -67,10 +73,40 @@ public sealed record LmTrainOptions
         if (WarmupSteps > MaxSteps)
             throw new SpeechTokException($"--warmup-steps {WarmupSteps} exceeds --max-steps {MaxSteps} (given, or from --max-tokens): the learning rate would never reach --lr; "
                 + $"give --warmup-steps of at most {MaxSteps} (default {DefaultWarmupSteps})");
-        if (!(Lr > 0) || !(MinLr >= 0) || MinLr > Lr) throw new SpeechTokException($"need 0 ≤ --min-lr ({MinLr}) ≤ --lr ({Lr}) and --lr > 0");
-        if (!(WeightDecay >= 0)) throw new SpeechTokException($"--weight-decay {WeightDecay} must be non-negative");
+        // Finite too: an infinite value trained nothing useful and could not even be written to training_run.json.
+        if (!(Lr > 0 && double.IsFinite(Lr)) || !(MinLr >= 0) || MinLr > Lr) throw new SpeechTokException($"need 0 ≤ --min-lr ({MinLr}) ≤ --lr ({Lr}) and --lr a finite number > 0");
+        if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) throw new SpeechTokException($"--weight-decay {WeightDecay} must be a finite number ≥ 0");
         if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1)) throw new SpeechTokException($"Adam betas ({Beta1}, {Beta2}) must be in [0, 1)");
-        if (!(MaxGradNorm > 0)) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm} must be positive");
+        if (!(MaxGradNorm > 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm} must be a finite number > 0");
         if (EvalEvery < 1 || CheckpointEvery < 1) throw new SpeechTokException($"--eval-steps {EvalEvery} and --save-steps {CheckpointEvery} must be positive");
+    }
+
+    /// <summary>
+    /// Refuses batches whose activations one buffer cannot hold: the engine indexes a layer's activations, [batch · seq-len,
+    /// width], with int, so their values must stay within int.MaxValue. In long arithmetic, before anything is written.
+    /// </summary>
+    /// <param name="attention">Query heads × head size (with <paramref name="hidden"/> and <paramref name="intermediate"/>, the widths of a row).</param>
+    public void CheckBatchSizes(int hidden, int attention, int intermediate)
+    {
+        long width = Math.Max(hidden, Math.Max(attention, intermediate));
+        foreach (var (batch, option) in new[] { (BatchSize, "--batch-size"), (EvalBatchSize, "--eval-batch-size") })
+        {
+            long rows = (long)batch * SeqLen;
+            if (rows * width > int.MaxValue)
+                throw new SpeechTokException($"{option} {batch} × --seq-len {SeqLen} = {rows:N0} positions of {width:N0} activations each is {rows * width:N0} values, "
+                    + $"more than one buffer holds ({int.MaxValue:N0}): lower {option} or --seq-len");
+        }
+    }
+
+    /// <summary>Refuses a shape whose largest weight matrices (the embedding table, the attention and MLP projections) exceed one float32 buffer.</summary>
+    private static void CheckWeightSizes(LlamaShape shape, int vocab)
+    {
+        foreach (var (rows, what, options) in new[] { (vocab, "the embedding table", "--vocab-size or --hidden"), (shape.Hidden, "an attention projection", "--hidden"),
+                     (shape.Intermediate, "an MLP projection", "--intermediate or --hidden") })
+        {
+            long n = (long)rows * shape.Hidden;
+            if (n > Array.MaxLength)
+                throw new SpeechTokException($"model shape: {what}, [{rows}, {shape.Hidden}], is {n:N0} values, more than one buffer holds ({Array.MaxLength:N0}): lower {options}");
+        }
     }
 }

@@ -36,8 +36,12 @@ public static class LmTrainer
         {
             if (initFolder == dir) throw new SpeechTokException($"--out {dir} is the --init-from model's folder: write the continued model elsewhere");
             init.CheckSequenceLength(o.SeqLen, "--seq-len");
+            o.CheckBatchSizes(init.Config.HiddenSize, init.Config.NumHeads * init.Config.HeadDim, init.Config.IntermediateSize);
         }
         var corpus = LmCorpusInfo.Of(spec);
+        // A folder's files other than *.txt are left out: say so, with what was loaded, rather than train on less in silence.
+        log?.Invoke($"{corpus.TrainDocuments:N0} training documents ({corpus.TrainBytes:N0} bytes), {corpus.ValidDocuments:N0} held out ({corpus.ValidBytes:N0} bytes)"
+            + (TextCorpus.SkippedNote(spec.Skipped) is { } note ? "; " + note : ""));
         string? initSha = initFolder != null ? ModelSha256(initFolder) : null;
         var run = new LmRun
         {
@@ -69,35 +73,59 @@ public static class LmTrainer
         var valid = Pack(spec.Valid);
         int windows = train.FullWindows(o.SeqLen);
         if (windows == 0) throw new SpeechTokException($"lm train: the training text has {train.Ids.Length} tokens, fewer than one window of --seq-len {o.SeqLen}");
+        log?.Invoke($"encoded {train.Ids.Length:N0} training tokens ({windows:N0} windows of {o.SeqLen}) and {valid.Ids.Length:N0} held-out tokens in {clock.Elapsed.TotalSeconds:F1} s");
+
+        JsonObject config;
+        LlamaWeights weights;
+        LlamaParameters parameters;
+        AdamW opt;
+        LlamaForCausalLm? allocated = null;
+        int b = o.BatchSize, t = o.SeqLen;
+        int[] ids, mask;
+        // The model, its optimizer state and every buffer of a step and of an evaluation exist before anything is written:
+        // a model or batch too large for memory is refused, and --out is left as it was for the corrected command.
+        try
+        {
+            if (init == null)
+            {
+                config = o.Shape!.ConfigJson(tok.VocabSize, bos!.Value, eos!.Value, o.SeqLen);
+                var scratch = LlamaConfig.Parse(config.ToJsonString(), "lm train config");
+                weights = LlamaWeights.Load(scratch, LlamaShape.InitialWeights(scratch, o.Seed, scaledResidual: true).GetValueOrDefault);
+            }
+            else
+            {
+                config = ArtifactJson.ReadObject(Path.Combine(initFolder!, "config.json"));
+                // Saved as trained, in F32 (16-bit weights are upcast exactly): a loader that honours the config must not downcast them.
+                config["torch_dtype"] = "float32";
+                if (config.ContainsKey("dtype")) config["dtype"] = "float32";
+                weights = init.Weights.ToWritableF32();
+            }
+            parameters = LlamaParameters.Create(weights);
+            opt = new AdamW(parameters.All, o.Lr, o.Beta1, o.Beta2, 1e-8, o.WeightDecay);
+            allocated = new LlamaForCausalLm(weights);
+            // What the first training step and the evaluations would allocate (they reuse these buffers; the values do not depend on when they were made).
+            allocated.Reserve(b, t, forBackward: true);
+            allocated.Reserve(o.EvalBatchSize, t, forBackward: false);
+            ids = new int[b * t];
+            mask = new int[b * t];
+        }
+        catch (OutOfMemoryException e)
+        {
+            allocated?.Dispose();
+            throw new SpeechTokException($"lm train: not enough memory for the model, its gradients and AdamW state and the activations of --batch-size {b} × --seq-len {t} "
+                + $"(--eval-batch-size {o.EvalBatchSize} for the held-out evaluation): lower --batch-size, --seq-len or --eval-batch-size"
+                + (init == null ? ", or the model shape (--hidden, --layers, --intermediate, --vocab-size)" : ""), e);
+        }
+        using LlamaForCausalLm model = allocated;
         // Only a run that can start writes into --out, so that a refused command leaves nothing behind to block its correction.
         Directory.CreateDirectory(dir);
         if (fresh) ArtifactJson.Save(Path.Combine(dir, RunFile), run, LmRun.Kind);
         saveTokenizer?.Invoke();
         if (init != null) CopyModelFiles(initFolder!, dir, TokenizerFiles);
-        log?.Invoke($"encoded {train.Ids.Length:N0} training tokens ({windows:N0} windows of {o.SeqLen}) and {valid.Ids.Length:N0} held-out tokens in {clock.Elapsed.TotalSeconds:F1} s");
 
-        JsonObject config;
-        LlamaWeights weights;
-        if (init == null)
-        {
-            config = o.Shape!.ConfigJson(tok.VocabSize, bos!.Value, eos!.Value, o.SeqLen);
-            var scratch = LlamaConfig.Parse(config.ToJsonString(), "lm train config");
-            weights = LlamaWeights.Load(scratch, LlamaShape.InitialWeights(scratch, o.Seed, scaledResidual: true).GetValueOrDefault);
-        }
-        else
-        {
-            config = ArtifactJson.ReadObject(Path.Combine(initFolder!, "config.json"));
-            // Saved as trained, in F32 (16-bit weights are upcast exactly): a loader that honours the config must not downcast them.
-            config["torch_dtype"] = "float32";
-            if (config.ContainsKey("dtype")) config["dtype"] = "float32";
-            weights = init.Weights.ToWritableF32();
-        }
         var c = weights.Config;
         int vocab = c.VocabSize;
-        var parameters = LlamaParameters.Create(weights);
-        var opt = new AdamW(parameters.All, o.Lr, o.Beta1, o.Beta2, 1e-8, o.WeightDecay);
         var schedule = new WarmupCosineSchedule(o.Lr, o.MinLr, o.WarmupSteps, o.MaxSteps);
-        using var model = new LlamaForCausalLm(weights);
 
         long parameterCount = parameters.All.Sum(p => (long)p.Length);
         MetricsLog? metrics = null;
@@ -114,9 +142,6 @@ public static class LmTrainer
         var meter = new StepMeter(o.MaxSteps);
         double sessionStart = 0;
         var data = new WindowOrder(windows, o.Seed);
-        int b = o.BatchSize, t = o.SeqLen;
-        var ids = new int[b * t];
-        var mask = new int[b * t];
         Array.Fill(mask, 1);
         float dSum = (float)(1.0 / ((long)b * o.GradAccum * (t - 1)));
         try

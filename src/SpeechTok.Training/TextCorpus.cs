@@ -11,19 +11,24 @@ public static class TextCorpus
 {
     private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>The documents of <paramref name="paths"/> (files or folders), in the order given; each file once. An empty file is an error naming it.</summary>
-    public static List<TextDocument> Load(IEnumerable<string> paths)
+    /// <summary>
+    /// The documents of <paramref name="paths"/> (files or folders), in the order given; each file once. An empty file is an
+    /// error naming it. The entries of a folder that are not its documents (other files, subfolders) are added to
+    /// <paramref name="skipped"/>, in ordinal order, so that a caller can say what was left out (<see cref="SkippedNote"/>).
+    /// </summary>
+    public static List<TextDocument> Load(IEnumerable<string> paths, ICollection<string>? skipped = null)
     {
         var docs = new List<TextDocument>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in paths)
         {
             string full = System.IO.Path.GetFullPath(p);
-            IEnumerable<string> files;
+            string[] files;
             if (Directory.Exists(full))
             {
                 files = Directory.GetFiles(full, "*.txt").Order(StringComparer.Ordinal).ToArray();
-                if (!files.Any()) throw new SpeechTokException($"text folder '{full}' has no *.txt file");
+                if (files.Length == 0) throw new SpeechTokException($"text folder '{full}' has no *.txt file");
+                foreach (var e in Directory.GetFileSystemEntries(full).Except(files).Order(StringComparer.Ordinal)) skipped?.Add(e);
             }
             else if (File.Exists(full)) files = [full];
             else throw new SpeechTokException($"text file or folder '{p}' does not exist");
@@ -36,6 +41,17 @@ public static class TextCorpus
                 }
         }
         return docs;
+    }
+
+    /// <summary>
+    /// "3 folder entries skipped (not *.txt files): 1791.TXT, 1793.text, drafts/", naming the first few; null when none.
+    /// </summary>
+    public static string? SkippedNote(IReadOnlyCollection<string> skipped)
+    {
+        const int named = 3;
+        if (skipped.Count == 0) return null;
+        var names = skipped.Take(named).Select(e => System.IO.Path.GetFileName(e) + (Directory.Exists(e) ? "/" : ""));
+        return $"{skipped.Count} folder {(skipped.Count == 1 ? "entry" : "entries")} skipped (not *.txt files): {string.Join(", ", names)}{(skipped.Count > named ? ", …" : "")}";
     }
 
     private static string Read(string file)

@@ -12,6 +12,13 @@ internal static class CliRunner
         return (code, o, err);
     }
 
+    /// <summary>As <see cref="Run(string[])"/>, with these environment variables set in the child (e.g. a .NET heap limit).</summary>
+    public static (int Code, string Out, string Err) RunWith(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var (code, o, err, _) = Start(null, null, environment, args);
+        return (code, o, err);
+    }
+
     /// <summary>
     /// With <paramref name="killWhen"/> (polled every 5 ms while the process runs), SIGKILLs the process and any child
     /// as soon as it returns true; Killed: it was still running then.
@@ -23,10 +30,14 @@ internal static class CliRunner
     /// gets that signal instead of SIGKILL. It starts with the signal's default action restored (coreutils
     /// <c>env --default-signal</c>), since a test host started in the background passes SIGINT on as ignored.
     /// </summary>
-    public static (int Code, string Out, string Err, bool Killed) Run(Func<bool>? killWhen, PosixSignal? signal, params string[] args)
+    public static (int Code, string Out, string Err, bool Killed) Run(Func<bool>? killWhen, PosixSignal? signal, params string[] args) =>
+        Start(killWhen, signal, null, args);
+
+    private static (int Code, string Out, string Err, bool Killed) Start(Func<bool>? killWhen, PosixSignal? signal, IReadOnlyDictionary<string, string>? environment, string[] args)
     {
         string? name = signal?.ToString()["SIG".Length..]; // INT, TERM: as env and kill name them
         var psi = new ProcessStartInfo(name != null ? "env" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
         if (name != null) foreach (var a in new[] { $"--default-signal={name}", "dotnet" }) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "speechtok.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);

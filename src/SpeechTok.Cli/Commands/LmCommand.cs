@@ -38,18 +38,19 @@ internal static class LmCommand
     {
         var model = ModelOptions.Create();
         var prompt = new Option<string>("--prompt") { Description = "Text to continue (BOS is prepended when the model's tokenizer adds one).", Required = true };
-        var defaults = new GenerateOptions();
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "Tokens to generate at most (HF max_new_tokens); generation also stops at the model's EOS. With a KV cache; once prompt and continuation pass max_position_embeddings, the model sees the last max_position_embeddings tokens and each new token recomputes that window (no cache reuse, slower).", DefaultValueFactory = _ => defaults.MaxNewTokens };
-        var temperature = new Option<double>("--temperature") { Description = "Softmax temperature; 0 = greedy.", DefaultValueFactory = _ => defaults.Temperature };
-        var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens; 0 = all.", DefaultValueFactory = _ => defaults.TopK };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling (not used with --temperature 0).", DefaultValueFactory = _ => defaults.Seed };
-        var cmd = new Command("generate", "Continue a prompt with a causal LM (prints the prompt and its continuation).") { prompt, maxNew, temperature, topK, seed };
+        var maxNew = new Option<int?>("--max-new-tokens") { Description = $"Tokens to generate at most (HF max_new_tokens); default: generation_config.json's max_new_tokens, else its max_length less the prompt's tokens, else {GenerateOptions.DefaultMaxNewTokens}. Generation also stops at the model's EOS. With a KV cache; once prompt and continuation pass max_position_embeddings, the model sees the last max_position_embeddings tokens and each new token recomputes that window (no cache reuse, slower)." };
+        var temperature = new Option<double?>("--temperature") { Description = $"Softmax temperature: 0 is greedy (argmax), above 0 samples. Default: generation_config.json's temperature (else {GenerationConfig.DefaultTemperature}) when its do_sample is true, else 0 (greedy), as transformers' generate." };
+        var topK = new Option<int?>("--top-k") { Description = $"Sample among the k most likely tokens; 0 = all. Default: generation_config.json's top_k, else {GenerationConfig.DefaultTopK}." };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling (not used when greedy).", DefaultValueFactory = _ => new GenerateOptions().Seed };
+        var cmd = new Command("generate", "Continue a prompt with a causal LM (prints the prompt and its continuation); settings not given come from the model's generation_config.json.") { prompt, maxNew, temperature, topK, seed };
         model.AddTo(cmd);
         cmd.SetAction(r =>
         {
             var o = new GenerateOptions { MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopK = r.GetValue(topK), Seed = r.GetValue(seed) };
             o.Validate(); // before the prompt is printed
             using var lm = model.Open(r);
+            foreach (var setting in lm.Generation.NotApplied)
+                Console.Error.WriteLine($"warning: {Path.Combine(lm.Folder, GenerationConfig.FileName)}: {setting} is not applied (lm generate has temperature and top-k only)");
             string text = r.GetValue(prompt)!;
             var ids = new List<int>();
             lm.Tokenizer.EncodeTo(text, ids);
@@ -89,7 +90,7 @@ internal static class LmCommand
         var model = ModelOptions.Create();
         var text = new Option<string[]>("--text") { Description = "UTF-8 text files (or folders of *.txt); each file is one document.", Required = true, AllowMultipleArgumentsPerToken = true };
         var seqLen = new Option<int?>("--seq-len") { Description = "Window length, at least 2 (default: the model's max_position_embeddings, at most 2048 and at most its sliding_window)." }.AtLeast(2);
-        var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass (does not change the result).", DefaultValueFactory = _ => 8 }.AtLeast(1);
+        var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass (the same windows and tokens, but the loss is summed batch by batch, so another size may change the last bits of the result).", DefaultValueFactory = _ => 8 }.AtLeast(1);
         var json = new Option<bool>("--json") { Description = "Print only the JSON line." };
         var cmd = new Command("eval", "Bits per byte and perplexity of a causal LM on text files (windows of the context overlapping by one token; EOS, and BOS when the tokenizer adds one, between documents).")
             { text, seqLen, batch, json };
@@ -97,7 +98,9 @@ internal static class LmCommand
         cmd.SetAction(r =>
         {
             using var lm = model.Open(r);
-            var docs = TextCorpus.Load(r.GetValue(text)!);
+            var skipped = new List<string>();
+            var docs = TextCorpus.Load(r.GetValue(text)!, skipped);
+            if (TextCorpus.SkippedNote(skipped) is { } note) Console.Error.WriteLine($"note: {note}");
             int t = r.GetValue(seqLen) ?? Math.Min(Math.Min(lm.Config.MaxPositionEmbeddings, 2048), lm.Config.SlidingWindow ?? int.MaxValue);
             lm.CheckSequenceLength(t, "--seq-len");
             var res = LmEvaluation.Evaluate(lm.Model, lm.Pack(docs.Select(d => d.Text).ToList()), t, r.GetValue(batch), lm.Folder);

@@ -17,16 +17,16 @@ internal static class LmTrainCommand
         var initFrom = new Option<string>("--init-from") { Description = "Continued pre-training: start from this model (Hugging Face Llama-family folder, or 'builtin') with its tokenizer, instead of a new BPE and random weights." };
         var shape = LmTrainOptions.DefaultShape;
         var vocab = new Option<int?>("--vocab-size") { Description = $"Tokens in all: 256 bytes + BPE merges + BOS/EOS (default {LmTrainOptions.DefaultVocabSize}; not with --init-from)." };
-        var hidden = new Option<int?>("--hidden") { Description = $"Hidden size (model width, HF hidden_size); default {shape.Hidden} (the shape options are not used with --init-from)." };
-        var layers = new Option<int?>("--layers") { Description = $"Decoder layers (num_hidden_layers); default {shape.Layers}." };
-        var heads = new Option<int?>("--heads") { Description = $"Query attention heads (num_attention_heads, a multiple of --kv-heads); default {shape.Heads}." };
-        var kvHeads = new Option<int?>("--kv-heads") { Description = $"Key/value heads (num_key_value_heads; fewer than --heads is GQA); default {shape.KvHeads}." };
-        var inter = new Option<int?>("--intermediate") { Description = $"MLP intermediate size (intermediate_size); default {shape.Intermediate}." };
-        var seqLen = new Option<int>("--seq-len") { Description = "Context length of training windows (and max_position_embeddings).", DefaultValueFactory = _ => d.SeqLen };
-        var batch = new Option<int>("--batch-size") { Description = "Windows per micro-batch.", DefaultValueFactory = _ => d.BatchSize };
+        var hidden = new Option<int?>("--hidden", "--hidden-size") { Description = $"Hidden size (model width, HF hidden_size); default {shape.Hidden} (the shape options are not used with --init-from)." };
+        var layers = new Option<int?>("--layers", "--num-hidden-layers") { Description = $"Decoder layers (num_hidden_layers); default {shape.Layers}." };
+        var heads = new Option<int?>("--heads", "--num-attention-heads") { Description = $"Query attention heads (num_attention_heads, a multiple of --kv-heads); default {shape.Heads}." };
+        var kvHeads = new Option<int?>("--kv-heads", "--num-key-value-heads") { Description = $"Key/value heads (num_key_value_heads; fewer than --heads is GQA); default {shape.KvHeads}." };
+        var inter = new Option<int?>("--intermediate", "--intermediate-size") { Description = $"MLP intermediate size (intermediate_size); default {shape.Intermediate}." };
+        var seqLen = new Option<int>("--seq-len", "--block-size") { Description = "Context length of training windows (and max_position_embeddings; run_clm.py's block_size).", DefaultValueFactory = _ => d.SeqLen };
+        var batch = new Option<int>("--batch-size", "--per-device-train-batch-size") { Description = "Windows per micro-batch (HF per_device_train_batch_size).", DefaultValueFactory = _ => d.BatchSize };
         var accum = new Option<int>("--gradient-accumulation-steps", "--grad-accum") { Description = "Micro-batches whose gradients are summed per optimizer step (HF gradient_accumulation_steps).", DefaultValueFactory = _ => d.GradAccum }
             .AtLeast(1);
-        var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => d.Lr };
+        var lr = new Option<double>("--lr", "--learning-rate") { Description = "Peak learning rate (HF learning_rate).", DefaultValueFactory = _ => d.Lr };
         var minLr = new Option<double>("--min-lr") { Description = "Learning rate at the end of the cosine decay.", DefaultValueFactory = _ => d.MinLr };
         var warmup = new Option<int>("--warmup-steps") { Description = "Steps of linear warm-up to --lr (at most --max-steps).", DefaultValueFactory = _ => d.WarmupSteps };
         var maxSteps = new Option<int?>("--max-steps") { Description = $"Optimizer steps (default {d.MaxSteps}; or give --max-tokens)." };
@@ -35,7 +35,7 @@ internal static class LmTrainCommand
         var clip = new Option<double>("--max-grad-norm") { Description = "Gradient clipping by global L2 norm (HF max_grad_norm).", DefaultValueFactory = _ => d.MaxGradNorm };
         var evalEvery = new Option<int>("--eval-steps", "--eval-every") { Description = "Held-out evaluation every N steps and at the end (HF eval_steps).", DefaultValueFactory = _ => d.EvalEvery };
         var ckptEvery = new Option<int>("--save-steps", "--checkpoint-every") { Description = "Checkpoint every N steps and at the end (HF save_steps).", DefaultValueFactory = _ => d.CheckpointEvery };
-        var evalBatch = new Option<int>("--eval-batch-size") { Description = "Windows per forward pass of the held-out evaluation (HF per_device_eval_batch_size; does not change the result).", DefaultValueFactory = _ => d.EvalBatchSize };
+        var evalBatch = new Option<int>("--eval-batch-size", "--per-device-eval-batch-size") { Description = "Windows per forward pass of the held-out evaluation (HF per_device_eval_batch_size; the same windows and tokens, but the loss is summed batch by batch, so another size may change the last bits of the result).", DefaultValueFactory = _ => d.EvalBatchSize };
         var seed = new Option<long>("--seed") { Description = "Seed of the initial weights (from scratch) and of the window order; a non-negative integer.", DefaultValueFactory = _ => (long)d.Seed }
             .AtLeast(0); // was cast to ulong: -5 became 2^64 − 5
         var threads = CliLists.Threads("Threads, one per core by default.");
@@ -47,8 +47,9 @@ internal static class LmTrainCommand
             Tensors.Threading.Threads = r.GetValue(threads);
             // Before the corpus is read and a tokenizer learned: a folder that cannot be made fails now, naming --out.
             SpeechTok.IO.OutputPaths.RequireFolder(r.GetValue(outDir)!, "lm train writes a model folder");
-            var docs = TextCorpus.Load(r.GetValue(train)!);
-            List<TextDocument> trainDocs = docs, validDocs = r.GetValue(valid) is { Length: > 0 } v ? TextCorpus.Load(v) : [];
+            var skipped = new List<string>();
+            var docs = TextCorpus.Load(r.GetValue(train)!, skipped);
+            List<TextDocument> trainDocs = docs, validDocs = r.GetValue(valid) is { Length: > 0 } v ? TextCorpus.Load(v, skipped) : [];
             if (r.GetValue(validFrom) is int year)
             {
                 if (validDocs.Count > 0) throw new SpeechTokException("give --valid or --valid-from-year, not both");
@@ -75,7 +76,7 @@ internal static class LmTrainCommand
             o = o with { MaxSteps = Steps(r.GetValue(maxSteps), r.GetValue(maxTokens), o) };
             var spec = new LmTrainSpec
             {
-                Train = trainDocs, Valid = validDocs, Out = r.GetValue(outDir)!, Options = o,
+                Train = trainDocs, Valid = validDocs, Out = r.GetValue(outDir)!, Options = o, Skipped = skipped,
                 CommandLine = "speechtok " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1).Select(Quote)),
             };
             var result = Run(spec);
@@ -93,7 +94,7 @@ internal static class LmTrainCommand
         if (tokens is long t)
         {
             if (t < 1) throw new SpeechTokException($"--max-tokens {t} must be positive");
-            long s = (t + o.TokensPerStep - 1) / o.TokensPerStep;
+            long s = t / o.TokensPerStep + (t % o.TokensPerStep != 0 ? 1 : 0); // ceil without t + step − 1, which overflows near long.MaxValue
             return s <= int.MaxValue ? (int)s : throw new SpeechTokException($"--max-tokens {t} means {s} steps, too many");
         }
         return steps ?? o.MaxSteps;

@@ -17,9 +17,9 @@ internal static class PretrainCommand
         var outDir = new Option<string>("--out") { Description = "Output folder (rows.safetensors, pretrain.json, checkpoint/).", Required = true };
         var ser = CliLists.SerializationOption();
         var maxLen = CliLists.MaxLengthOption();
-        var lr = new Option<double>("--lr") { Description = "Peak learning rate of the new rows (AdamW, warm-up then linear decay).", DefaultValueFactory = _ => defaults.Lr };
+        var lr = new Option<double>("--lr", "--learning-rate") { Description = "Peak learning rate of the new rows (AdamW, warm-up then linear decay).", DefaultValueFactory = _ => defaults.Lr };
         var epochs = new Option<int>("--epochs") { Description = "Most epochs (early stopping may end sooner).", DefaultValueFactory = _ => defaults.Epochs };
-        var batch = new Option<int>("--batch-size") { Description = "Samples per forward pass (HF per_device_train_batch_size).", DefaultValueFactory = _ => defaults.BatchSize };
+        var batch = new Option<int>("--batch-size", "--per-device-train-batch-size") { Description = "Samples per forward pass (HF per_device_train_batch_size).", DefaultValueFactory = _ => defaults.BatchSize };
         var accum = new Option<int>("--gradient-accumulation-steps", "--accumulation") { Description = "Batches whose gradients are summed per optimizer step (HF gradient_accumulation_steps).", DefaultValueFactory = _ => defaults.Accumulation }
             .AtLeast(1);
         var warmup = new Option<double>("--warmup-ratio") { Description = "Fraction of the steps spent warming the learning rate up from 0: max(1, floor(ratio × steps)) steps, as the original trainer (HF's warmup_ratio rounds up); 0: no warm-up.", DefaultValueFactory = _ => defaults.WarmupRatio };

@@ -48,6 +48,19 @@ public sealed unsafe class LlamaForCausalLm : IDisposable
         return logits;
     }
 
+    /// <summary>
+    /// Allocates now the buffers a forward of <paramref name="b"/> full sequences of <paramref name="t"/> tokens (and its
+    /// backward, when <paramref name="forBackward"/>) will use, so that a batch too large for memory fails before a run has
+    /// written anything. Every buffer is written before it is read, so the results do not depend on it.
+    /// </summary>
+    /// <exception cref="OutOfMemoryException">The buffers do not fit in memory.</exception>
+    public void Reserve(int b, int t, bool forBackward)
+    {
+        long n = (long)b * t;
+        Model.Reserve(n, n * t, forBackward);
+        EnsureBuffers(checked((int)n), VocabSize, Model.Config.HiddenSize);
+    }
+
     /// <summary>Output of the final RMSNorm [b, t, hidden].</summary>
     public float[] FinalHidden(ReadOnlySpan<int> ids, ReadOnlySpan<int> mask, int b, int t) =>
         new ReadOnlySpan<float>(Model.Forward(ids, mask, b, t, false), b * t * Model.Config.HiddenSize).ToArray();

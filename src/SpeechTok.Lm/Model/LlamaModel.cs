@@ -330,9 +330,17 @@ public sealed unsafe class LlamaModel : IDisposable
 
     private Workspace Prepare(PackedBatch batch, bool keepAll)
     {
+        var ws = Reserve(batch.Rows, batch.Scores, keepAll);
+        ws.Batch = batch;
+        ws.HasForward = true;
+        return ws;
+    }
+
+    /// <summary>The workspace, grown to hold <paramref name="tokens"/> rows and <paramref name="scores"/> attention scores per head (and every layer's activations when <paramref name="keepAll"/>).</summary>
+    internal Workspace Reserve(long tokens, long scores, bool keepAll)
+    {
         int loraRank = Lora?.Rank ?? 0;
         bool dropout = Lora != null && Lora.Dropout > 0;
-        long tokens = batch.Rows, scores = batch.Scores;
         var targets = Lora?.TargetModules ?? [];
         if (_ws == null || tokens > _ws.Tokens || scores > _ws.Scores || (keepAll && !_ws.KeepsAll) || _ws.LoraRank != loraRank || (dropout && !_ws.LoraDropout)
             || !targets.All(_ws.LoraTargets.Contains))
@@ -344,8 +352,6 @@ public sealed unsafe class LlamaModel : IDisposable
             _ws?.Dispose();
             _ws = new Workspace(Config, capTokens, capScores, all, loraRank, drop, targets);
         }
-        _ws.Batch = batch;
-        _ws.HasForward = true;
         return _ws;
     }
 

@@ -53,6 +53,48 @@ public sealed class HelpTests
         Assert.Equal("error: --grad-accum 0: must be at least 1 (see `speechtok lm train --help`)", err.Trim());
     }
 
+    /// <summary>
+    /// lm train's --learning-rate was "Unrecognized". HF TrainingArguments' and run_clm.py's names, and config.json's for
+    /// the shape, are aliases of lm train's options now, and --learning-rate and --per-device-train-batch-size of finetune's
+    /// and pretrain's too; the short names stay primary.
+    /// </summary>
+    [Fact]
+    public void Hf_names_are_aliases_of_the_training_options()
+    {
+        var root = SpeechTokCommand.Build();
+        var hf = new Dictionary<string, string>
+        {
+            ["--lr"] = "--learning-rate", ["--batch-size"] = "--per-device-train-batch-size", ["--seq-len"] = "--block-size", ["--hidden"] = "--hidden-size",
+            ["--layers"] = "--num-hidden-layers", ["--heads"] = "--num-attention-heads", ["--kv-heads"] = "--num-key-value-heads",
+            ["--intermediate"] = "--intermediate-size", ["--eval-batch-size"] = "--per-device-eval-batch-size",
+        };
+        string[] lm = ["lm", "train", "--train", "t", "--out", "o"];
+        var parsed = root.Parse([.. lm, .. hf.Values.SelectMany(a => new[] { a, "2" })]);
+        Assert.Empty(parsed.Errors);
+        Assert.Equal(2.0, parsed.GetValue<double>("--lr"));
+        foreach (var name in hf.Keys.Where(n => n != "--lr"))
+            Assert.True(parsed.GetResult(parsed.CommandResult.Command.Options.Single(o => o.Name == name))?.Implicit == false, name);
+        foreach (var command in new[] { "finetune", "pretrain" })
+        {
+            var options = root.Subcommands.Single(c => c.Name == command).Options;
+            Assert.Equal(["--learning-rate"], options.Single(o => o.Name == "--lr").Aliases);
+            Assert.Equal(["--per-device-train-batch-size"], options.Single(o => o.Name == "--batch-size").Aliases);
+        }
+    }
+
+    /// <summary>lm train's --eval-batch-size and lm eval's --batch-size said they do not change the result; the loss is summed batch by batch, so the last bits may change (as docs/lm-pretraining.md says).</summary>
+    [Fact]
+    public void Evaluation_batch_sizes_say_they_may_change_the_last_bits()
+    {
+        var lm = SpeechTokCommand.Build().Subcommands.Single(c => c.Name == "lm");
+        foreach (var (command, option) in new[] { ("train", "--eval-batch-size"), ("eval", "--batch-size") })
+        {
+            string d = lm.Subcommands.Single(c => c.Name == command).Options.Single(o => o.Name == option).Description!;
+            Assert.DoesNotContain("does not change the result", d);
+            Assert.Contains("so another size may change the last bits of the result", d);
+        }
+    }
+
     /// <summary>The class count was finetune's --num-labels (alias --num-classes) but select's and baseline's --num-classes (alias --num-labels); HF's num_labels is primary everywhere now.</summary>
     [Fact]
     public void Class_count_is_num_labels_everywhere_with_num_classes_as_alias()

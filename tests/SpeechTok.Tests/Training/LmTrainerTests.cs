@@ -469,6 +469,10 @@ public sealed class LmTrainerTests : IDisposable
         using var lm = CausalLmFolder.Open(r.Out);
         var again = LmEvaluation.Evaluate(lm.Model, lm.Pack(spec.Valid.Select(d => d.Text).ToList()), Tiny.SeqLen, Tiny.EvalBatchSize);
         Assert.Equal(r.HeldOut, again);
+        // Another batch size scores the same tokens; the sum of their losses is grouped by batch, so only its last bits may differ.
+        var single = LmEvaluation.Evaluate(lm.Model, lm.Pack(spec.Valid.Select(d => d.Text).ToList()), Tiny.SeqLen, 1);
+        Assert.Equal((again.Tokens, again.Bytes), (single.Tokens, single.Bytes));
+        Assert.Equal(again.MeanLoss, single.MeanLoss, 1e-12 * again.MeanLoss);
         var summary = ArtifactJson.ReadObject(Path.Combine(r.Out, LmTrainer.SummaryFile));
         Assert.Equal(r.HeldOut.BitsPerByte, summary["held_out"]!["bits_per_byte"]!.GetValue<double>());
 
@@ -536,6 +540,99 @@ public sealed class LmTrainerTests : IDisposable
         Assert.False(Directory.Exists(outDir));
     }
 
+    /// <summary>--lr, --weight-decay and --max-grad-norm Infinity passed `!(x > 0)`-style checks and crashed (exit 134) writing
+    /// training_run.json, which JSON cannot hold, leaving an empty --out.</summary>
+    [Fact]
+    public void Infinite_learning_rate_weight_decay_or_clipping_is_refused_before_anything_is_written()
+    {
+        double inf = double.PositiveInfinity;
+        foreach (var (o, message) in new[]
+                 {
+                     (Tiny with { Lr = inf }, $"need 0 ≤ --min-lr ({Tiny.MinLr}) ≤ --lr (Infinity) and --lr a finite number > 0"),
+                     (Tiny with { WeightDecay = inf }, "--weight-decay Infinity must be a finite number ≥ 0"),
+                     (Tiny with { MaxGradNorm = inf }, "--max-grad-norm Infinity must be a finite number > 0"),
+                 })
+        {
+            var spec = Spec("inf", o);
+            Assert.Equal(message, Assert.Throws<SpeechTokException>(() => LmTrainer.Run(spec)).Message);
+            Assert.False(Directory.Exists(spec.Out));
+        }
+        string outDir = Path.Combine(_dir, "inf-cli");
+        var cli = Cli("lm", "train", "--train", SotuSample, "--valid-from-year", "1900", "--out", outDir, "--max-grad-norm", "Infinity");
+        Assert.Equal((2, "", "error: --max-grad-norm Infinity must be a finite number > 0"), (cli.Code, cli.Out, cli.Err.Trim()));
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    /// <summary>
+    /// --hidden 65536 crashed (exit 134) in the initial weights after training_run.json, tokenizer.json and metrics.jsonl were
+    /// written, and --seq-len 30000 --batch-size 80000 overflowed `new int[b * t]`; the folder then refused the corrected command.
+    /// A model too large for memory (here: for a 256 MB .NET heap) crashed the same way.
+    /// </summary>
+    [Fact]
+    public void A_model_or_batch_too_large_to_allocate_is_refused_before_anything_is_written()
+    {
+        foreach (var (o, message) in new[]
+                 {
+                     (Tiny with { Shape = new LlamaShape(65536, 1, 2, 1, 64) }, "model shape: an attention projection, [65536, 65536], is 4,294,967,296 values, more than one buffer holds (2,147,483,591): lower --hidden"),
+                     (Tiny with { VocabSize = 40_000, Shape = new LlamaShape(65536, 1, 2, 1, 64) }, "model shape: the embedding table, [40000, 65536], is 2,621,440,000 values, more than one buffer holds (2,147,483,591): lower --vocab-size or --hidden"),
+                     (Tiny with { SeqLen = 30000, BatchSize = 80000 }, "--batch-size 80000 × --seq-len 30000 = 2,400,000,000 positions of 64 activations each is 153,600,000,000 values, more than one buffer holds (2,147,483,647): lower --batch-size or --seq-len"),
+                     (Tiny with { EvalBatchSize = 2_000_000 }, "--eval-batch-size 2000000 × --seq-len 32 = 64,000,000 positions of 64 activations each is 4,096,000,000 values, more than one buffer holds (2,147,483,647): lower --eval-batch-size or --seq-len"),
+                     (Tiny with { InitFrom = ModelResolver.Builtin, VocabSize = null, Shape = null, BatchSize = 100_000 }, "--batch-size 100000 × --seq-len 32 = 3,200,000 positions of 768 activations each is 2,457,600,000 values, more than one buffer holds (2,147,483,647): lower --batch-size or --seq-len"),
+                 })
+        {
+            var spec = Spec("big", o);
+            Assert.Equal(message, Assert.Throws<SpeechTokException>(() => LmTrainer.Run(spec)).Message);
+            Assert.False(Directory.Exists(spec.Out));
+        }
+
+        string outDir = Path.Combine(_dir, "oom");
+        string[] args = ["lm", "train", "--train", SotuSample, "--valid-from-year", "1900", "--out", outDir, "--vocab-size", "300", "--seq-len", "32", "--max-steps", "1", "--warmup-steps", "0", "--threads", "1"];
+        var oom = CliRunner.RunWith(new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x10000000" }, [.. args, "--hidden", "4096", "--intermediate", "8192"]);
+        Assert.Equal((2, ""), (oom.Code, oom.Out));
+        Assert.EndsWith("error: lm train: not enough memory for the model, its gradients and AdamW state and the activations of --batch-size 16 × --seq-len 32 (--eval-batch-size 8 for the held-out evaluation): "
+            + "lower --batch-size, --seq-len or --eval-batch-size, or the model shape (--hidden, --layers, --intermediate, --vocab-size)", oom.Err.Trim());
+        Assert.False(Directory.Exists(outDir));
+        var corrected = Cli([.. args, "--hidden", "32", "--layers", "1", "--heads", "2", "--kv-heads", "1", "--intermediate", "64", "--batch-size", "2"]);
+        Assert.True(corrected.Code == 0, corrected.Err);
+    }
+
+    /// <summary>--max-tokens 9223372036854775807 overflowed the ceiling division (t + tokens per step − 1) and trained 1 step.</summary>
+    [Fact]
+    public void Max_tokens_near_the_long_limit_is_too_many_steps_not_one()
+    {
+        var cli = Cli("lm", "train", "--train", SotuSample, "--valid-from-year", "1900", "--out", Path.Combine(_dir, "long"), "--max-tokens", long.MaxValue.ToString());
+        // 16 windows of 256 tokens per step: ⌈(2⁶³ − 1) / 4096⌉ = 2⁵¹
+        Assert.Equal((2, "", "error: --max-tokens 9223372036854775807 means 2251799813685248 steps, too many"), (cli.Code, cli.Out, cli.Err.Trim()));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "long")));
+    }
+
+    /// <summary>A --train/--valid folder's files other than *.txt (1791.TXT, 1793.text, subfolders) were left out in silence, and
+    /// nothing said how many documents were loaded; lm eval left them out in silence too.</summary>
+    [Fact]
+    public void Folder_entries_that_are_not_documents_are_named_with_the_documents_loaded()
+    {
+        string corpus = Path.Combine(_dir, "corpus");
+        Directory.CreateDirectory(Path.Combine(corpus, "drafts"));
+        foreach (var f in Directory.GetFiles(SotuSample, "*.txt")) File.Copy(f, Path.Combine(corpus, Path.GetFileName(f)));
+        File.WriteAllText(Path.Combine(corpus, "1791_george_washington_n.TXT"), "Fellow-Citizens.");
+        File.WriteAllText(Path.Combine(corpus, "1793_george_washington_n.text"), "Fellow-Citizens.");
+        File.WriteAllText(Path.Combine(corpus, "drafts", "1794_george_washington_n.txt"), "Fellow-Citizens.");
+        var skipped = new List<string>();
+        Assert.Equal(3, TextCorpus.Load([corpus], skipped).Count);
+        Assert.Equal(["1791_george_washington_n.TXT", "1793_george_washington_n.text", "drafts"], skipped.Select(Path.GetFileName));
+        Assert.Null(TextCorpus.SkippedNote([]));
+
+        var train = Cli("lm", "train", "--train", corpus, "--valid-from-year", "1900", "--out", Path.Combine(_dir, "named"), "--vocab-size", "300", "--hidden", "32", "--layers", "1",
+            "--heads", "2", "--kv-heads", "1", "--intermediate", "64", "--seq-len", "32", "--batch-size", "2", "--max-steps", "1", "--warmup-steps", "0", "--threads", "1");
+        Assert.True(train.Code == 0, train.Err);
+        Assert.Matches(@"^2 training documents \([\d,]+ bytes\), 1 held out \([\d,]+ bytes\); 3 folder entries skipped \(not \*\.txt files\): 1791_george_washington_n\.TXT, 1793_george_washington_n\.text, drafts/$",
+            train.Err.Split('\n')[0]);
+
+        var eval = Cli("lm", "eval", "--model", Path.Combine(_dir, "named"), "--text", corpus, "--json");
+        Assert.True(eval.Code == 0, eval.Err);
+        Assert.Equal("note: 3 folder entries skipped (not *.txt files): 1791_george_washington_n.TXT, 1793_george_washington_n.text, drafts/", eval.Err.Trim());
+    }
+
     [Fact]
     public void Cli_trains_evaluates_and_generates()
     {
@@ -564,6 +661,17 @@ public sealed class LmTrainerTests : IDisposable
         var missing = Cli("lm", "eval", "--model", outDir, "--text", Path.Combine(_dir, "nope.txt"));
         Assert.Equal(2, missing.Code);
         Assert.Contains("nope.txt", missing.Err);
+
+        // Settings not given come from generation_config.json, as transformers' generate takes them: do_sample false is
+        // greedy, max_new_tokens the length (lm train wrote do_sample true, temperature 0.8, top_k 40, max_length 32).
+        string generation = Path.Combine(outDir, "generation_config.json");
+        File.WriteAllText(generation, """{"do_sample": false, "max_new_tokens": 8, "top_p": 0.9}""");
+        var fromFile = Cli("lm", "generate", "--model", outDir, "--prompt", "Fellow-Citizens");
+        Assert.Equal((0, gen.Out), (fromFile.Code, fromFile.Out));
+        Assert.Equal($"warning: {generation}: top_p 0.9 is not applied (lm generate has temperature and top-k only)", fromFile.Err.Trim());
+        File.WriteAllText(generation, """{"do_sample": true, "temperature": -0.5}""");
+        var bad = Cli("lm", "generate", "--model", outDir, "--prompt", "Fellow-Citizens");
+        Assert.Equal((2, "", $"error: {generation}: 'temperature' must be a finite number ≥ 0, got -0.5"), (bad.Code, bad.Out, bad.Err.Trim()));
     }
 
     [Theory]
