@@ -97,7 +97,7 @@ public static class FinetuneRun
         string runPath = Path.Combine(spec.Out, RunFile.FileName);
         if (File.Exists(runPath)) runFile.RequireSameRunAs(RunFile.Load(runPath), runPath);
         // Only now, every input checked (the pre-trained rows too): a refused command leaves no folder behind.
-        Directory.CreateDirectory(spec.Out);
+        using var writing = FolderLock.Acquire(spec.Out, "finetune");
         runFile.Save(runPath);
 
         var pending = new List<int>();

@@ -118,7 +118,7 @@ public static class LmTrainer
         }
         using LlamaForCausalLm model = allocated;
         // Only a run that can start writes into --out, so that a refused command leaves nothing behind to block its correction.
-        Directory.CreateDirectory(dir);
+        using var writing = FolderLock.Acquire(dir, "lm train");
         if (fresh) ArtifactJson.Save(Path.Combine(dir, RunFile), run, LmRun.Kind);
         saveTokenizer?.Invoke();
         if (init != null) CopyModelFiles(initFolder!, dir, TokenizerFiles);
@@ -242,7 +242,7 @@ public static class LmTrainer
             return recorded;
         }
         OutputPaths.RequireFolder(dir, "lm train writes a model folder");
-        if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).FirstOrDefault() is { } entry)
+        if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).FirstOrDefault(e => Path.GetFileName(e) != FolderLock.FileName) is { } entry)
             throw new SpeechTokException($"--out {dir} holds {Path.GetFileName(entry)} but no {RunFile}: lm train writes a new model into an empty or new folder (or resumes its own run there)");
         return null;
     }

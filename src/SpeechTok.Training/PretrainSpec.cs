@@ -53,7 +53,7 @@ public sealed record PretrainSpec
         };
         string done = Path.Combine(Out, PretrainFile.FileName);
         if (File.Exists(done)) file.RequireSameRunAs(PretrainFile.Load(done), done);
-        Directory.CreateDirectory(Out);
+        using var writing = FolderLock.Acquire(Out, "pretrain");
         log?.Invoke($"pre-training {lm.TrainableCount} rows on {corpus.Count} samples ({corpus.Truncated} truncated at {MaxLength})");
         var r = Pretrainer.Run(lm, corpus, Options, Out, log, afterStep, file, progress);
         Pretrainer.Save(Out, lm, r, file with { BestEvalLoss = r.BestEvalLoss, BestStep = r.BestStep, Curves = r.Curves });

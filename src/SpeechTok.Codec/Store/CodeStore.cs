@@ -29,6 +29,7 @@ public sealed class CodeStore : IDisposable
 
     private readonly Dictionary<string, RecordRef> _index = new(StringComparer.Ordinal);
     private FileStream _data;
+    private FileStream? _writing; // the folder's lock while the store is open for appending
     private readonly string _dataPath;
     private readonly object _lock = new();
 
@@ -120,6 +121,19 @@ public sealed class CodeStore : IDisposable
     {
         dir = Path.GetFullPath(dir);
         if (codebookSize > 65536) throw new SpeechTokException($"codebook size {codebookSize} does not fit the store's uint16 codes");
+        // The write handle alone does not keep a second writer out (on Linux .NET takes a shared flock for it): two tokenize
+        // runs into one folder appended the same samples twice.
+        var writing = FolderLock.Acquire(dir, "tokenize");
+        try { return OpenOrCreateLocked(dir, tokenizerIdentity, numQuantizers, codebookSize, mixdown, writing); }
+        catch
+        {
+            writing.Dispose();
+            throw;
+        }
+    }
+
+    private static CodeStore OpenOrCreateLocked(string dir, string tokenizerIdentity, int numQuantizers, int codebookSize, bool mixdown, FileStream writing)
+    {
         if (File.Exists(Path.Combine(dir, MetaFile)))
         {
             var meta = CodeStoreFile.LoadFrom(dir);
@@ -131,8 +145,8 @@ public sealed class CodeStore : IDisposable
                 throw new SpeechTokException($"{Path.Combine(dir, MetaFile)}: this store's codes were made {(meta.Mixdown ? "with" : "without")} --mixdown; run with the same setting or use another --out folder");
         }
         else new CodeStoreFile { Tokenizer = tokenizerIdentity, NumQuantizers = numQuantizers, CodebookSize = codebookSize, Mixdown = mixdown, DataFile = DataFile }.Save(dir);
-        var store = new CodeStore(dir, tokenizerIdentity, numQuantizers, codebookSize, mixdown, writable: true);
-        // A compaction killed before its rename leaves its temp file; holding the write handle, no other writer is at work.
+        var store = new CodeStore(dir, tokenizerIdentity, numQuantizers, codebookSize, mixdown, writable: true) { _writing = writing };
+        // A compaction killed before its rename leaves its temp file; holding the folder's lock, no other writer is at work.
         foreach (var stale in System.IO.Directory.EnumerateFiles(dir, $".{DataFile}.*.tmp")) File.Delete(stale);
         return store;
     }
@@ -471,5 +485,9 @@ public sealed class CodeStore : IDisposable
         }
     }
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _data.Dispose();
+        _writing?.Dispose();
+    }
 }

@@ -70,7 +70,7 @@ public static class OutputPaths
     {
         if (!Directory.Exists(full) || markers.Any(m => Path.Exists(Path.Combine(full, m)))) return;
         var foreign = Directory.EnumerateFileSystemEntries(full).Select(Path.GetFileName).OfType<string>()
-            .Where(n => !partial.Contains(n) && !IsTempFile(n)).Order(StringComparer.Ordinal).ToList();
+            .Where(n => !partial.Contains(n) && !IsTempFile(n) && n != FolderLock.FileName).Order(StringComparer.Ordinal).ToList();
         if (foreign.Count == 0) return;
         string Shown(string n) => Directory.Exists(Path.Combine(full, n)) ? n + "/" : n;
         string list = foreign.Count switch

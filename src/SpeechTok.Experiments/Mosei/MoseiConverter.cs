@@ -17,7 +17,7 @@ namespace SpeechTok.Experiments.Mosei;
 /// <c>CLIP.wav.source</c> records what it was cut from (the video's audio file, its size and time stamp, start and end),
 /// so a clip is kept only while that still holds: SENT and EMO share clips, a killed run resumes clip by clip, and an
 /// edited segment or a replaced video is cut again, unless the other task's manifest lists the clip
-/// (<see cref="RequireNoRecutUnderOtherManifest"/>); one run writes a folder at a time (<see cref="LockFile"/>). SENT: label 1 (positive) when sentiment ≥ 0, else 0 —
+/// (<see cref="RequireNoRecutUnderOtherManifest"/>); one run writes a folder at a time (<see cref="FolderLock"/>: two runs at once, SENT and EMO say, would cut the same clips twice). SENT: label 1 (positive) when sentiment ≥ 0, else 0 —
 /// the binary "negative vs non-negative" split most MOSEI results report (Acc-2/F1), which keeps every segment;
 /// <see cref="MoseiOptions.ExcludeNeutral"/> gives the other convention (zeros dropped). EMO: the <c>labels</c>
 /// column lists the emotions whose intensity is &gt; 0 (presence, as the paper's multi-label EMO task), possibly none.
@@ -105,7 +105,7 @@ public static class MoseiConverter
 
         string clipsDir = Path.Combine(outDir, "clips");
         Directory.CreateDirectory(clipsDir);
-        using var writing = LockFolder(outDir);
+        using var writing = FolderLock.Acquire(outDir, "mosei");
         foreach (var tmp in Directory.GetFiles(clipsDir, ".*.wav.*.tmp")) File.Delete(tmp); // clips a killed run was writing (the lock keeps live runs out)
         todo = Todo(); // a run that held the lock until now may have cut some
         RequireNoRecutUnderOtherManifest(o, outDir, todo.SelectMany(t => t), wanted);
@@ -253,21 +253,6 @@ public static class MoseiConverter
                 _ => throw new SpeechTokException($"video {video} has {found.Count} audio files in {dir} ({string.Join(", ", found.Select(Path.GetFileName).Order(StringComparer.Ordinal))}) and no {video}.wav: keep one"),
             };
         });
-    }
-
-    /// <summary>The file in <c>--out</c> a run holds locked while it writes (<see cref="LockFolder"/>).</summary>
-    public const string LockFile = ".mosei.lock";
-
-    /// <summary>
-    /// Opens OUT/<see cref="LockFile"/> exclusively while clips are cut and the manifest written: two runs into one folder
-    /// (SENT and EMO at once, say) cut the same clips twice, and with different tables one's clip could end up beside the
-    /// other's record of what it was cut from (<see cref="FileLock"/>). A second run is refused rather than made to wait: the
-    /// first may cut clips for hours.
-    /// </summary>
-    private static FileStream LockFolder(string outDir)
-    {
-        string path = Path.Combine(outDir, LockFile);
-        return FileLock.TryAcquire(path, outDir) ?? throw new SpeechTokException($"another mosei run is writing {outDir} ({path} is locked); let it finish, then rerun");
     }
 
     /// <summary>

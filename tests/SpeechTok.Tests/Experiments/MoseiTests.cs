@@ -1,4 +1,5 @@
 using SpeechTok.Audio;
+using SpeechTok.IO;
 using SpeechTok.Experiments.Mosei;
 
 namespace SpeechTok.Tests.Experiments;
@@ -108,10 +109,10 @@ public sealed class MoseiTests : IDisposable
     {
         string outDir = Path.Combine(_dir, "out");
         Directory.CreateDirectory(outDir);
-        using (new FileStream(Path.Combine(outDir, MoseiConverter.LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None)) // the first run
+        using (new FileStream(Path.Combine(outDir, FolderLock.FileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None)) // the first run
         {
             var e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(Rows), MoseiTask.Sent)));
-            Assert.StartsWith($"another mosei run is writing {outDir}", e.Message);
+            Assert.StartsWith($"another process is writing {outDir}", e.Message);
             Assert.Empty(Directory.GetFiles(Path.Combine(outDir, "clips")));
         }
         Assert.Equal(4, MoseiConverter.Convert(Options(Table(Rows), MoseiTask.Sent)).ClipsCut);
@@ -126,10 +127,10 @@ public sealed class MoseiTests : IDisposable
     {
         string outDir = Path.Combine(_dir, "out");
         Directory.CreateDirectory(outDir);
-        using (new FileStream(Path.Combine(outDir, MoseiConverter.LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite))
+        using (new FileStream(Path.Combine(outDir, FolderLock.FileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite))
         {
             var e = Assert.Throws<SpeechTokException>(() => MoseiConverter.Convert(Options(Table(Rows), MoseiTask.Sent)));
-            Assert.StartsWith($"another mosei run is writing {outDir}", e.Message);
+            Assert.StartsWith($"another process is writing {outDir}", e.Message);
             Assert.Empty(Directory.GetFiles(Path.Combine(outDir, "clips")));
         }
         Assert.Equal(4, MoseiConverter.Convert(Options(Table(Rows), MoseiTask.Sent)).ClipsCut);
