@@ -133,7 +133,7 @@ public sealed class CodeStore : IDisposable
         else new CodeStoreFile { Tokenizer = tokenizerIdentity, NumQuantizers = numQuantizers, CodebookSize = codebookSize, Mixdown = mixdown, DataFile = DataFile }.Save(dir);
         var store = new CodeStore(dir, tokenizerIdentity, numQuantizers, codebookSize, mixdown, writable: true);
         // A compaction killed before its rename leaves its temp file; holding the write handle, no other writer is at work.
-        foreach (var stale in System.IO.Directory.EnumerateFiles(dir, $".{DataFile}.*.tmp")) File.Delete(stale);
+        AtomicFile.DeleteTempFiles(dir, DataFile);
         return store;
     }
 

@@ -166,6 +166,18 @@ public sealed class DemoDatasetTests : IDisposable
         Assert.Contains(info, Assert.Throws<SpeechTokException>(() => DemoDataset.Build(_dir, Tiny with { Seed = 4 })).Message);
     }
 
+    /// <summary>A build killed while writing a clip left its temp file (.u0007.wav.PID.GUID.tmp) in clips/ for good; the next build removes it.</summary>
+    [Fact]
+    public void A_rerun_removes_the_temp_files_of_clips_a_killed_build_was_writing()
+    {
+        DemoDataset.Build(_dir, Tiny);
+        File.Delete(Path.Combine(_dir, DemoDataset.InfoFile)); // unfinished, as a killed build leaves it
+        string tmp = Path.Combine(_dir, "clips", $".u0007.wav.4242.{Guid.NewGuid():N}.tmp");
+        File.WriteAllBytes(tmp, [1, 2, 3]);
+        Assert.False(DemoDataset.Build(_dir, Tiny).Skipped);
+        Assert.False(File.Exists(tmp));
+    }
+
     [Fact]
     public void MissingEspeakSaysHowToInstallIt()
     {
