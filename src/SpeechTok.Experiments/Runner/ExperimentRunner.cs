@@ -5,7 +5,6 @@ using SpeechTok.Codec.Builtin;
 using SpeechTok.Codec.Store;
 using SpeechTok.Evaluation;
 using SpeechTok.IO;
-using SpeechTok.Lm.Serialization;
 using SpeechTok.Selection;
 using SpeechTok.Tensors;
 using SpeechTok.Training;
@@ -44,21 +43,14 @@ public static class ExperimentRunner
         log = line => { lock (gate) sink(line); };
         var requested = o.OnlySystems ?? Systems;
         foreach (var s in requested)
-            if (Array.IndexOf(Systems, s) < 0) throw new SpeechTokException($"unknown system '{s}' (expected {string.Join(", ", Systems)})");
+            if (Array.IndexOf(Systems, s) < 0) throw new SpeechTokException($"--systems: unknown system '{s}' (expected {string.Join(", ", Systems)})");
         var systems = Systems.Where(requested.Contains).ToList(); // the fixed order, each once, whatever order --systems gives
         if (systems.Count == 0) throw new SpeechTokException($"--systems lists no system (expected some of {string.Join(", ", Systems)})");
         UtteranceEncoders.Load(o.AudioEncoder); // an unknown --audio-encoder fails now, not after the baselines
-        var preset = o.Seeds is { } seeds ? o.Preset with { Seeds = seeds } : o.Preset;
-        if (o.MaxLength is int maxLength)
-            preset = maxLength >= 2 ? preset with { MaxLength = maxLength } : throw new SpeechTokException($"{SampleSerializer.MaxLengthOption} {maxLength}: must be at least 2 (BOS and one token)");
-        FinetuneOptions.CheckSeeds(preset.Seeds);
         Threading.Threads = Math.Max(1, o.Threads);
 
         var manifest = Manifest.Load(o.Manifest, o.AudioRoot);
-        var metric = o.MetricForBestModel ?? preset.MetricForBestModel;
-        ClassificationMetrics.ValidateSelection(manifest.Task, metric);
-        // The task's default changes nothing, so it leaves the folder's identity as it was.
-        preset = preset with { MetricForBestModel = metric == ClassificationMetrics.SelectionName(manifest.Task) ? null : metric };
+        var preset = o.ResolvePreset(manifest.Task);
         // Everything below trains for minutes: a bad manifest must fail first, naming every missing, unreadable or empty clip
         // (text systems alone need none: `--systems bow,text-only-llm` runs where the audio is absent).
         if (systems.Any(s => s is not ("bow" or "text-only-llm"))) manifest.RequireClips();

@@ -24,6 +24,7 @@ public sealed class DemoDatasetTests : IDisposable
         Assert.Equal(24, m.Samples.Count);
         Assert.Equal(4, m.NumClasses);
         Assert.Equal(TaskKind.Multiclass, m.Task);
+        Assert.Equal(m.Task, Tiny.Task); // what demo checks its --metric-for-best-model against before building
         Assert.Empty(m.MissingClips());
         foreach (var split in Manifest.SplitNames)
             Assert.Equal(4, m.Split(split).Select(s => s.Label).Distinct().Count()); // stratified: every class in every split
@@ -44,6 +45,7 @@ public sealed class DemoDatasetTests : IDisposable
         var info = DemoDataset.Build(_dir, Tiny with { Labeling = DemoLabeling.MultiLabel });
         var m = Manifest.Load(info.ManifestPath);
         Assert.Equal(TaskKind.Multilabel, m.Task);
+        Assert.Equal(m.Task, (Tiny with { Labeling = DemoLabeling.MultiLabel }).Task);
         Assert.Equal(["negative-words", "high-pitch", "fast", "loud"], m.LabelNames);
         Assert.Equal(4, m.NumClasses);
         Assert.Empty(m.MissingClips());
@@ -139,6 +141,7 @@ public sealed class DemoDatasetTests : IDisposable
         Assert.False(binary.Skipped);
         Assert.NotEqual(first.OptionsHash, binary.OptionsHash);
         Assert.Equal(TaskKind.Binary, Manifest.Load(binary.ManifestPath).Task);
+        Assert.Equal(TaskKind.Binary, (Tiny with { Labeling = DemoLabeling.Incongruent }).Task);
     }
 
     /// <summary>
