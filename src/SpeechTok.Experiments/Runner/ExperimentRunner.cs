@@ -74,11 +74,13 @@ public static class ExperimentRunner
 
         var dirs = new Dirs(Path.GetFullPath(o.Out));
         Directory.CreateDirectory(dirs.Root);
-        CheckSettings(dirs, o, preset, manifest.Sha256);
         var timings = new StepTimings(Path.Combine(dirs.Root, TimingsFile));
         string task = ExperimentResults.TaskName(manifest.Task);
         var resultsPath = Path.Combine(dirs.Root, ExperimentResults.FileName);
-        var done = File.Exists(resultsPath) ? ExperimentResults.Load(resultsPath).Systems.Select(s => s.System).ToHashSet() : [];
+        var existing = ExperimentResults.Existing(resultsPath, manifest.Path, manifest.Sha256, task);
+        RequireOwnEntries(existing, resultsPath, timings); // before experiment.json would claim a folder of another command's results
+        var done = existing?.Systems.Select(s => s.System).ToHashSet() ?? [];
+        CheckSettings(dirs, o, preset, manifest.Sha256);
 
         void Record(SystemResult r)
         {
@@ -105,7 +107,7 @@ public static class ExperimentRunner
         }
         var results = ExperimentResults.Load(resultsPath);
         // results.json lists the systems in the fixed order, whatever order earlier --systems subsets added them in
-        var ordered = results.Systems.OrderBy(s => Array.IndexOf(Systems, s.System) is int i and >= 0 ? i : Systems.Length).ToList();
+        var ordered = results.Systems.OrderBy(s => Array.IndexOf(Systems, s.System)).ToList(); // every entry is a system's (RequireOwnEntries)
         if (!ordered.SequenceEqual(results.Systems))
         {
             results = results with { Systems = ordered };
@@ -113,6 +115,24 @@ public static class ExperimentRunner
         }
         ExperimentReport.Write(ctx, results);
         return results;
+    }
+
+    /// <summary>The step that makes a system's result (timings.json), after which it is recorded in results.json.</summary>
+    private static string StepOf(string system) => system is "bow" or "mfcc" or "bow-mfcc" ? $"baseline {system}" : $"fine-tune {system}";
+
+    /// <summary>
+    /// An entry of results.json is this experiment's when it is a system's test entry and that system's own step finished
+    /// in this folder (timings.json). Another command's entry (<c>baseline --out</c> into this folder: another grid, split or
+    /// mixdown) would otherwise be skipped as done and reported under this experiment's settings.
+    /// </summary>
+    private static void RequireOwnEntries(ExperimentResults? results, string path, StepTimings timings)
+    {
+        var foreign = results?.Systems.Where(s => s.Split != "test" || !Systems.Contains(s.System) || !timings.Finished(StepOf(s.System)))
+            .Select(s => $"'{s.System}' (split {s.Split})").ToList();
+        if (foreign is { Count: > 0 })
+            throw new SpeechTokException($"{path}: entries not written by this experiment: {ShortList.Join(", ", foreign)} ({TimingsFile} records no finished run of them here; " +
+                "another command, such as `speechtok baseline --out`, wrote them); they are neither skipped as done nor reported under this experiment's settings: " +
+                "use another --out, or remove them from results.json");
     }
 
     /// <summary>A rerun into the same folder must be the same experiment, or cached steps would mix settings.</summary>
@@ -168,7 +188,7 @@ public static class ExperimentRunner
         private readonly Dictionary<string, string> _selections = [];
         private readonly Dictionary<string, string> _pretrained = [];
 
-        public SystemResult Baseline(string system) => timings.Time($"baseline {system}", () =>
+        public SystemResult Baseline(string system) => timings.Time(StepOf(system), () =>
         {
             log($"{system}: L2 logistic regression, C chosen on val");
             return Baselines.RecordMixdown(Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc, line => log($"{system}: {line}")), o.Mixdown);
@@ -270,7 +290,7 @@ public static class ExperimentRunner
                 Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, Patience = preset.FinetunePatience, Lr = preset.FinetuneLr, BatchSize = preset.FinetuneBatchSize, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds, MetricForBestModel = preset.MetricForBestModel },
             };
             log($"{system}: fine-tuning {preset.Seeds.Length} seed(s)");
-            return timings.Time($"fine-tune {system}", () =>
+            return timings.Time(StepOf(system), () =>
             {
                 FinetuneRun.Run(spec, log, progress: progress);
                 return RunEvaluation.Evaluate(run, "test", log);

@@ -66,6 +66,12 @@ internal sealed class StepTimings
         lock (_gate) return _steps.Where(s => s.Entry.System == system).Sum(s => s.Entry.Seconds);
     }
 
+    /// <summary>Whether an attempt of <paramref name="step"/> ran to its end, in this run or an earlier one.</summary>
+    public bool Finished(string step)
+    {
+        lock (_gate) return _steps.Any(s => s.Step == step && s.Entry.Finished);
+    }
+
     /// <summary>
     /// Runs <paramref name="f"/> as <paramref name="step"/>, adding its wall time to what earlier runs recorded; a finished step
     /// runs untimed (its seconds are what it took to make; the system that owns it was recorded with them).

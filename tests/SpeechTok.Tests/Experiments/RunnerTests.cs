@@ -265,6 +265,30 @@ public sealed class RunnerTests : IDisposable
         finally { StepTimings.FlushEvery = flushEvery; }
     }
 
+    /// <summary>
+    /// results.json entries of another command counted as done: after `baseline mfcc --grid 0.001` into the folder, `experiment
+    /// --mixdown` skipped mfcc and reported that fit (another grid, no mixdown) as its own; a bow entry of the val split made it
+    /// skip bow and title the table "val split". Only a test entry whose system finished in this folder (timings.json) is the
+    /// experiment's; others are refused, naming them, before the folder is claimed.
+    /// </summary>
+    [Fact]
+    public void Results_json_entries_of_another_command_are_refused_not_skipped_as_done()
+    {
+        var o = Options(WriteDataset()) with { OnlySystems = ["mfcc", "bow"], Mixdown = true };
+        var (code, _, err) = CliRunner.Run("baseline", "mfcc", "--manifest", o.Manifest, "--out", o.Out, "--grid", "0.001");
+        Assert.True(code == 0, err);
+        string path = Path.Combine(o.Out, ExperimentResults.FileName);
+        Assert.Equal($"{path}: entries not written by this experiment: 'mfcc' (split test) ({ExperimentRunner.TimingsFile} records no finished run of them here; " +
+            "another command, such as `speechtok baseline --out`, wrote them); they are neither skipped as done nor reported under this experiment's settings: " +
+            "use another --out, or remove them from results.json", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o)).Message);
+        Assert.False(File.Exists(Path.Combine(o.Out, ExperimentSettings.FileName)));
+
+        var m = Manifest.Load(o.Manifest);
+        string val = o.Out + "-val";
+        ExperimentResults.Upsert(Path.Combine(val, ExperimentResults.FileName), m.Path, m.Sha256, "binary", new SystemResult { System = "bow", Split = "val", MacroF1 = 0.5 });
+        Assert.Contains("entries not written by this experiment: 'bow' (split val)", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Out = val })).Message);
+    }
+
     [Fact]
     public void Missing_clips_fail_before_any_work_listing_all_of_them()
     {
