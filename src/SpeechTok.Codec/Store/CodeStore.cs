@@ -296,6 +296,9 @@ public sealed class CodeStore : IDisposable
         return now.Content == e.Source.Content ? SourceMatch.Moved : SourceMatch.Changed;
     }
 
+    /// <summary>Whether the store holds codes of <paramref name="sample"/> made from other audio than its clips now (a clip changed since).</summary>
+    public bool HasOtherAudio(ManifestSample sample) => Compare(sample, out _) == SourceMatch.Changed;
+
     /// <summary>
     /// The codes [layer][frame] of a manifest sample, or null when the store has none. Errors (naming the manifest
     /// line, the clips and the store) when the record was made from other audio than the sample's clips (the

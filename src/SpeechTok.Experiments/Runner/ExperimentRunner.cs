@@ -23,6 +23,9 @@ public static class ExperimentRunner
 
     public const string TimingsFile = "timings.json";
 
+    /// <summary>The systems that read no clip: run alone, they run where the audio is absent.</summary>
+    private static readonly string[] TextSystems = ["bow", "text-only-llm"];
+
     /// <summary>The systems whose tokens come from the acoustic layers (all but the first): audio-random draws as many as audio-lasso keeps.</summary>
     private static readonly string[] AcousticSystems = ["audio-lasso", "audio-random", "audio-lasso-nopt"];
 
@@ -53,7 +56,8 @@ public static class ExperimentRunner
         var preset = o.ResolvePreset(manifest.Task);
         // Everything below trains for minutes: a bad manifest must fail first, naming every missing, unreadable or empty clip
         // (text systems alone need none: `--systems bow,text-only-llm` runs where the audio is absent).
-        if (systems.Any(s => s is not ("bow" or "text-only-llm"))) manifest.RequireClips();
+        bool readsClips = systems.Any(s => !TextSystems.Contains(s));
+        if (readsClips) manifest.RequireClips();
         manifest.RequireAllClassesInTrain();
         foreach (var split in Manifest.SplitNames)
             if (!manifest.Samples.Any(s => s.Split == split)) throw new SpeechTokException($"{manifest.Path}: split '{split}' is empty (experiment needs train, val and test)");
@@ -81,6 +85,9 @@ public static class ExperimentRunner
         RequireOwnEntries(existing, resultsPath, timings); // before experiment.json would claim a folder of another command's results
         var done = existing?.Systems.Select(s => s.System).ToHashSet() ?? [];
         CheckSettings(dirs, o, preset, manifest.Sha256);
+        // Clips changed since the folder's results were made from them are refused here, not after the systems that read
+        // them ran on the new audio; a text-systems-only run checks too when the clips are there (the token report reads them).
+        if (readsClips || manifest.MissingClips().Count == 0) ExperimentClips.Require(dirs.Root, manifest, dirs.Codes, record: readsClips);
 
         void Record(SystemResult r)
         {
