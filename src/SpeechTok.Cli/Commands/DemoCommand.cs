@@ -27,16 +27,20 @@ internal static class DemoCommand
             var sw = Stopwatch.StartNew();
             string root = OutputPaths.RequireFolder(r.GetValue(outDir)!, "demo writes a folder (data/, experiment/)");
             var options = new DemoOptions { Seed = r.GetValue(seed), Labeling = r.GetValue(labeling), Count = r.GetValue(count) };
-            options.Validate(); // before the first line is printed
-            Console.Error.WriteLine("building the demo dataset with espeak-ng …");
-            var info = DemoDataset.Build(Path.Combine(root, "data"), options);
-            Console.Error.WriteLine($"{info.Clips} clips ({(info.Skipped ? "already built" : $"{info.GenerationSeconds:F0} s")}) → {info.ManifestPath}");
-            var results = ExperimentRunner.Run(new ExperimentOptions
+            string data = Path.Combine(root, "data");
+            var experiment = new ExperimentOptions
             {
-                Manifest = info.ManifestPath, Out = Path.Combine(root, "experiment"), Model = ModelResolver.Builtin, Tokenizer = TokenizerLoader.Builtin,
-                Preset = ExperimentPreset.Quick, Threads = r.GetValue(threads), ClassNames = info.ClassNames,
-                MetricForBestModel = r.GetValue(metric), MaxLength = r.GetValue(maxLength),
-            }, Console.Error.WriteLine, ProgressPrinter.Stderr().Report);
+                Manifest = Path.Combine(data, DemoDataset.ManifestFile), Out = Path.Combine(root, "experiment"), Model = ModelResolver.Builtin, Tokenizer = TokenizerLoader.Builtin,
+                Preset = ExperimentPreset.Quick, Threads = r.GetValue(threads), MetricForBestModel = r.GetValue(metric), MaxLength = r.GetValue(maxLength),
+            };
+            // before the first line is printed, and before minutes of espeak-ng
+            options.Validate();
+            experiment.ResolvePreset(options.Task);
+            Console.Error.WriteLine("building the demo dataset with espeak-ng …");
+            var info = DemoDataset.Build(data, options);
+            Console.Error.WriteLine($"{info.Clips} clips ({(info.Skipped ? "already built" : $"{info.GenerationSeconds:F0} s")}) → {info.ManifestPath}");
+            var results = ExperimentRunner.Run(experiment with { Manifest = info.ManifestPath, ClassNames = info.ClassNames },
+                Console.Error.WriteLine, ProgressPrinter.Stderr().Report);
             Console.WriteLine(ExperimentCommand.Table(results));
             Console.WriteLine($"report: {Path.Combine(root, "experiment", "report.md")} · total {sw.Elapsed.TotalMinutes:F1} min");
             return 0;

@@ -147,7 +147,7 @@ public sealed class CodeStore : IDisposable
         else new CodeStoreFile { Tokenizer = tokenizerIdentity, NumQuantizers = numQuantizers, CodebookSize = codebookSize, Mixdown = mixdown, DataFile = DataFile }.Save(dir);
         var store = new CodeStore(dir, tokenizerIdentity, numQuantizers, codebookSize, mixdown, writable: true) { _writing = writing };
         // A compaction killed before its rename leaves its temp file; holding the folder's lock, no other writer is at work.
-        foreach (var stale in System.IO.Directory.EnumerateFiles(dir, $".{DataFile}.*.tmp")) File.Delete(stale);
+        AtomicFile.DeleteTempFiles(dir, DataFile);
         return store;
     }
 
@@ -309,6 +309,9 @@ public sealed class CodeStore : IDisposable
         now = SampleSource.Of(sample.AudioPaths);
         return now.Content == e.Source.Content ? SourceMatch.Moved : SourceMatch.Changed;
     }
+
+    /// <summary>Whether the store holds codes of <paramref name="sample"/> made from other audio than its clips now (a clip changed since).</summary>
+    public bool HasOtherAudio(ManifestSample sample) => Compare(sample, out _) == SourceMatch.Changed;
 
     /// <summary>
     /// The codes [layer][frame] of a manifest sample, or null when the store has none. Errors (naming the manifest

@@ -40,19 +40,23 @@ public readonly record struct SampleSource(ulong Content, ulong Stamp, ulong Nam
     public static ulong ContentOf(IReadOnlyList<string> clips)
     {
         var digests = new byte[32 * clips.Count];
-        for (int i = 0; i < clips.Count; i++)
-        {
-            try
-            {
-                using var f = new FileStream(clips[i], FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-                SHA256.HashData(f, digests.AsSpan(32 * i, 32));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new SpeechTokException($"{clips[i]}: cannot read the clip ({e.Message})", e);
-            }
-        }
+        for (int i = 0; i < clips.Count; i++) Sha256Of(clips[i], digests.AsSpan(32 * i, 32));
         return Hash64(digests);
+    }
+
+    /// <summary>SHA-256 of one clip's bytes, into <paramref name="digest"/> (32 bytes).</summary>
+    /// <exception cref="SpeechTokException">The clip cannot be read (names the file).</exception>
+    public static void Sha256Of(string clip, Span<byte> digest)
+    {
+        try
+        {
+            using var f = new FileStream(clip, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            SHA256.HashData(f, digest);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SpeechTokException($"{clip}: cannot read the clip ({e.Message})", e);
+        }
     }
 
     internal static ulong Hash64(ReadOnlySpan<byte> data)

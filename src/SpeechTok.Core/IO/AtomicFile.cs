@@ -65,6 +65,15 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Deletes the temp files a <see cref="Write"/> killed before its rename leaves (<c>.NAME.PID.GUID.tmp</c>) for the files of
+    /// <paramref name="dir"/> named like <paramref name="namePattern"/> (<c>*.wav</c>); only for a caller that knows no other writer is at work there.
+    /// </summary>
+    public static void DeleteTempFiles(string dir, string namePattern)
+    {
+        foreach (var tmp in Directory.GetFiles(dir, $".{namePattern}.*.tmp")) File.Delete(tmp);
+    }
+
     /// <summary>Writes without a temp file: to this process's stdout or stderr, or by opening the path as it is (following links).</summary>
     private static void WriteThrough(string full, Kind kind, Action<Stream> write)
     {

@@ -52,6 +52,7 @@ public static class DemoDataset
         }
         var workDir = Path.Combine(clipsDir, ".work");
         Directory.CreateDirectory(workDir);
+        AtomicFile.DeleteTempFiles(clipsDir, "u*.wav"); // clips a killed build was writing (.u0007.wav.PID.GUID.tmp)
 
         var seconds = new double[plan.Count];
         // Two pipelines per core: each clip is a few short-lived processes, so one per core leaves cores idle during process start-up.

@@ -13,6 +13,14 @@ public sealed record DemoOptions
 
     public DemoLabeling Labeling { get; init; } = DemoLabeling.Quadrants;
 
+    /// <summary>The task of the manifest <see cref="Labeling"/> gives, known before anything is built.</summary>
+    public TaskKind Task => Labeling switch
+    {
+        DemoLabeling.Incongruent => TaskKind.Binary,
+        DemoLabeling.MultiLabel => TaskKind.Multilabel,
+        _ => TaskKind.Multiclass,
+    };
+
     /// <summary>Adds low-level Gaussian noise (−55 to −40 dBFS RMS, random per clip).</summary>
     public bool Noise { get; init; } = true;
 

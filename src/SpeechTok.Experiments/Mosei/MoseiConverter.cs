@@ -106,7 +106,7 @@ public static class MoseiConverter
         string clipsDir = Path.Combine(outDir, "clips");
         Directory.CreateDirectory(clipsDir);
         using var writing = FolderLock.Acquire(outDir, "mosei");
-        foreach (var tmp in Directory.GetFiles(clipsDir, ".*.wav.*.tmp")) File.Delete(tmp); // clips a killed run was writing (the lock keeps live runs out)
+        AtomicFile.DeleteTempFiles(clipsDir, "*.wav"); // clips a killed run was writing (the lock keeps live runs out)
         todo = Todo(); // a run that held the lock until now may have cut some
         RequireNoRecutUnderOtherManifest(o, outDir, todo.SelectMany(t => t), wanted);
         int cut = 0;

@@ -1,4 +1,6 @@
 using SpeechTok.Codec;
+using SpeechTok.Evaluation;
+using SpeechTok.Lm.Serialization;
 using SpeechTok.Training;
 
 namespace SpeechTok.Experiments.Runner;
@@ -31,4 +33,20 @@ public sealed record ExperimentOptions
     public bool Mixdown { get; init; }
     /// <summary>Systems to run (default: all of <see cref="ExperimentRunner.Systems"/>, in that order).</summary>
     public IReadOnlyList<string>? OnlySystems { get; init; }
+
+    /// <summary>
+    /// <see cref="Preset"/> with <see cref="Seeds"/>, <see cref="MaxLength"/> and <see cref="MetricForBestModel"/> applied, each
+    /// checked for a manifest of <paramref name="task"/>: the one check of these options, which <c>demo</c> runs before building its dataset.
+    /// The task's default metric is recorded as none: it changes nothing, so it leaves the folder's identity as it was.
+    /// </summary>
+    public ExperimentPreset ResolvePreset(TaskKind task)
+    {
+        var preset = Seeds is { } seeds ? Preset with { Seeds = seeds } : Preset;
+        if (MaxLength is int maxLength)
+            preset = maxLength >= 2 ? preset with { MaxLength = maxLength } : throw new SpeechTokException($"{SampleSerializer.MaxLengthOption} {maxLength}: must be at least 2 (BOS and one token)");
+        FinetuneOptions.CheckSeeds(preset.Seeds);
+        var metric = MetricForBestModel ?? preset.MetricForBestModel;
+        ClassificationMetrics.ValidateSelection(task, metric);
+        return preset with { MetricForBestModel = metric == ClassificationMetrics.SelectionName(task) ? null : metric };
+    }
 }

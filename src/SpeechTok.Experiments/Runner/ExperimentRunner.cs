@@ -5,7 +5,6 @@ using SpeechTok.Codec.Builtin;
 using SpeechTok.Codec.Store;
 using SpeechTok.Evaluation;
 using SpeechTok.IO;
-using SpeechTok.Lm.Serialization;
 using SpeechTok.Selection;
 using SpeechTok.Tensors;
 using SpeechTok.Training;
@@ -23,6 +22,9 @@ public static class ExperimentRunner
         ["bow", "mfcc", "bow-mfcc", "text-only-llm", "audio-lasso", "audio-lasso-8", "audio-random", "audio-lasso-nopt", "audio-vector"];
 
     public const string TimingsFile = "timings.json";
+
+    /// <summary>The systems that read no clip: run alone, they run where the audio is absent.</summary>
+    private static readonly string[] TextSystems = ["bow", "text-only-llm"];
 
     /// <summary>The systems whose tokens come from the acoustic layers (all but the first): audio-random draws as many as audio-lasso keeps.</summary>
     private static readonly string[] AcousticSystems = ["audio-lasso", "audio-random", "audio-lasso-nopt"];
@@ -44,24 +46,18 @@ public static class ExperimentRunner
         log = line => { lock (gate) sink(line); };
         var requested = o.OnlySystems ?? Systems;
         foreach (var s in requested)
-            if (Array.IndexOf(Systems, s) < 0) throw new SpeechTokException($"unknown system '{s}' (expected {string.Join(", ", Systems)})");
+            if (Array.IndexOf(Systems, s) < 0) throw new SpeechTokException($"--systems: unknown system '{s}' (expected {string.Join(", ", Systems)})");
         var systems = Systems.Where(requested.Contains).ToList(); // the fixed order, each once, whatever order --systems gives
         if (systems.Count == 0) throw new SpeechTokException($"--systems lists no system (expected some of {string.Join(", ", Systems)})");
         UtteranceEncoders.Load(o.AudioEncoder); // an unknown --audio-encoder fails now, not after the baselines
-        var preset = o.Seeds is { } seeds ? o.Preset with { Seeds = seeds } : o.Preset;
-        if (o.MaxLength is int maxLength)
-            preset = maxLength >= 2 ? preset with { MaxLength = maxLength } : throw new SpeechTokException($"{SampleSerializer.MaxLengthOption} {maxLength}: must be at least 2 (BOS and one token)");
-        FinetuneOptions.CheckSeeds(preset.Seeds);
         Threading.Threads = Math.Max(1, o.Threads);
 
         var manifest = Manifest.Load(o.Manifest, o.AudioRoot);
-        var metric = o.MetricForBestModel ?? preset.MetricForBestModel;
-        ClassificationMetrics.ValidateSelection(manifest.Task, metric);
-        // The task's default changes nothing, so it leaves the folder's identity as it was.
-        preset = preset with { MetricForBestModel = metric == ClassificationMetrics.SelectionName(manifest.Task) ? null : metric };
+        var preset = o.ResolvePreset(manifest.Task);
         // Everything below trains for minutes: a bad manifest must fail first, naming every missing, unreadable or empty clip
         // (text systems alone need none: `--systems bow,text-only-llm` runs where the audio is absent).
-        if (systems.Any(s => s is not ("bow" or "text-only-llm"))) manifest.RequireClips();
+        bool readsClips = systems.Any(s => !TextSystems.Contains(s));
+        if (readsClips) manifest.RequireClips();
         manifest.RequireAllClassesInTrain();
         foreach (var split in Manifest.SplitNames)
             if (!manifest.Samples.Any(s => s.Split == split)) throw new SpeechTokException($"{manifest.Path}: split '{split}' is empty (experiment needs train, val and test)");
@@ -82,11 +78,16 @@ public static class ExperimentRunner
 
         var dirs = new Dirs(Path.GetFullPath(o.Out));
         Directory.CreateDirectory(dirs.Root);
-        CheckSettings(dirs, o, preset, manifest.Sha256);
         var timings = new StepTimings(Path.Combine(dirs.Root, TimingsFile));
         string task = ExperimentResults.TaskName(manifest.Task);
         var resultsPath = Path.Combine(dirs.Root, ExperimentResults.FileName);
-        var done = File.Exists(resultsPath) ? ExperimentResults.Load(resultsPath).Systems.Select(s => s.System).ToHashSet() : [];
+        var existing = ExperimentResults.Existing(resultsPath, manifest.Path, manifest.Sha256, task);
+        RequireOwnEntries(existing, resultsPath, timings); // before experiment.json would claim a folder of another command's results
+        var done = existing?.Systems.Select(s => s.System).ToHashSet() ?? [];
+        CheckSettings(dirs, o, preset, manifest.Sha256);
+        // Clips changed since the folder's results were made from them are refused here, not after the systems that read
+        // them ran on the new audio; a text-systems-only run checks too when the clips are there (the token report reads them).
+        if (readsClips || manifest.MissingClips().Count == 0) ExperimentClips.Require(dirs.Root, manifest, dirs.Codes, record: readsClips);
 
         void Record(SystemResult r)
         {
@@ -113,7 +114,7 @@ public static class ExperimentRunner
         }
         var results = ExperimentResults.Load(resultsPath);
         // results.json lists the systems in the fixed order, whatever order earlier --systems subsets added them in
-        var ordered = results.Systems.OrderBy(s => Array.IndexOf(Systems, s.System) is int i and >= 0 ? i : Systems.Length).ToList();
+        var ordered = results.Systems.OrderBy(s => Array.IndexOf(Systems, s.System)).ToList(); // every entry is a system's (RequireOwnEntries)
         if (!ordered.SequenceEqual(results.Systems))
         {
             results = results with { Systems = ordered };
@@ -121,6 +122,24 @@ public static class ExperimentRunner
         }
         ExperimentReport.Write(ctx, results);
         return results;
+    }
+
+    /// <summary>The step that makes a system's result (timings.json), after which it is recorded in results.json.</summary>
+    private static string StepOf(string system) => system is "bow" or "mfcc" or "bow-mfcc" ? $"baseline {system}" : $"fine-tune {system}";
+
+    /// <summary>
+    /// An entry of results.json is this experiment's when it is a system's test entry and that system's own step finished
+    /// in this folder (timings.json). Another command's entry (<c>baseline --out</c> into this folder: another grid, split or
+    /// mixdown) would otherwise be skipped as done and reported under this experiment's settings.
+    /// </summary>
+    private static void RequireOwnEntries(ExperimentResults? results, string path, StepTimings timings)
+    {
+        var foreign = results?.Systems.Where(s => s.Split != "test" || !Systems.Contains(s.System) || !timings.Finished(StepOf(s.System)))
+            .Select(s => $"'{s.System}' (split {s.Split})").ToList();
+        if (foreign is { Count: > 0 })
+            throw new SpeechTokException($"{path}: entries not written by this experiment: {ShortList.Join(", ", foreign)} ({TimingsFile} records no finished run of them here; " +
+                "another command, such as `speechtok baseline --out`, wrote them); they are neither skipped as done nor reported under this experiment's settings: " +
+                "use another --out, or remove them from results.json");
     }
 
     /// <summary>A rerun into the same folder must be the same experiment, or cached steps would mix settings.</summary>
@@ -176,7 +195,7 @@ public static class ExperimentRunner
         private readonly Dictionary<string, string> _selections = [];
         private readonly Dictionary<string, string> _pretrained = [];
 
-        public SystemResult Baseline(string system) => timings.Time($"baseline {system}", () =>
+        public SystemResult Baseline(string system) => timings.Time(StepOf(system), () =>
         {
             log($"{system}: L2 logistic regression, C chosen on val");
             return Baselines.RecordMixdown(Baselines.Run(system, manifest, Baselines.DefaultGrid, Mfcc, line => log($"{system}: {line}")), o.Mixdown);
@@ -278,7 +297,7 @@ public static class ExperimentRunner
                 Options = new FinetuneOptions { Epochs = preset.FinetuneEpochs, Patience = preset.FinetunePatience, Lr = preset.FinetuneLr, BatchSize = preset.FinetuneBatchSize, LoraRank = preset.LoraRank, LoraAlpha = preset.LoraAlpha, Seeds = preset.Seeds, MetricForBestModel = preset.MetricForBestModel },
             };
             log($"{system}: fine-tuning {preset.Seeds.Length} seed(s)");
-            return timings.Time($"fine-tune {system}", () =>
+            return timings.Time(StepOf(system), () =>
             {
                 FinetuneRun.Run(spec, log, progress: progress);
                 return RunEvaluation.Evaluate(run, "test", log);

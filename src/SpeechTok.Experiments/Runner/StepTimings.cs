@@ -8,7 +8,8 @@ namespace SpeechTok.Experiments.Runner;
 /// reports the time of every run that worked on the experiment. The file is rewritten atomically when a step starts,
 /// every <see cref="FlushEvery"/> while it runs, and when it ends, so a killed run loses at most that much of the step
 /// it was in. A step that starts again before it finished (the earlier run was killed or failed during it) counts
-/// one more attempt; a finished step that a later run enters again (tokenize re-checks the codes) adds its seconds only.
+/// one more attempt; a finished step that a later run enters again (tokenize re-checks the codes) is not timed, so the
+/// seconds of a system recorded in results.json stay the sum of its steps.
 /// A step belongs to the system that started it first (<see cref="For{T}"/>): its own fine-tuning or baseline, and the
 /// shared steps (tokenize, a selection, a pre-training) that it was the first to need; <see cref="SecondsOf"/> sums them,
 /// so results.json's seconds of a system count every attempt, as the report's timings do. A step recorded without
@@ -65,20 +66,19 @@ internal sealed class StepTimings
         lock (_gate) return _steps.Where(s => s.Entry.System == system).Sum(s => s.Entry.Seconds);
     }
 
-    /// <summary>Runs <paramref name="f"/> as <paramref name="step"/>, adding its wall time to what earlier runs recorded.</summary>
+    /// <summary>Whether an attempt of <paramref name="step"/> ran to its end, in this run or an earlier one.</summary>
+    public bool Finished(string step)
+    {
+        lock (_gate) return _steps.Any(s => s.Step == step && s.Entry.Finished);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="f"/> as <paramref name="step"/>, adding its wall time to what earlier runs recorded; a finished step
+    /// runs untimed (its seconds are what it took to make; the system that owns it was recorded with them).
+    /// </summary>
     public T Time<T>(string step, Func<T> f)
     {
-        Running run;
-        lock (_gate)
-        {
-            var entry = _steps.FirstOrDefault(s => s.Step == step).Entry;
-            if (entry == null) _steps.Add((step, entry = new Entry()));
-            if (!entry.Finished) entry.Attempts++; // new, or resumed after a run that was killed or failed during it
-            entry.System ??= _system;
-            run = new Running(entry, entry.Seconds);
-            _running.Add(run);
-            Write();
-        }
+        if (Start(step) is not { } run) return f();
         bool finished = false;
         var timer = new Timer(_ => Flush(), null, FlushEvery, FlushEvery);
         try
@@ -98,6 +98,25 @@ internal sealed class StepTimings
                 _running.Remove(run);
                 Write();
             }
+        }
+    }
+
+    /// <summary>The step's new attempt, or null when it finished in an earlier run (then only its owner may be set, for files of older builds).</summary>
+    private Running? Start(string step)
+    {
+        lock (_gate)
+        {
+            var entry = _steps.FirstOrDefault(s => s.Step == step).Entry;
+            if (entry == null) _steps.Add((step, entry = new Entry()));
+            entry.System ??= _system;
+            Running? run = null;
+            if (!entry.Finished)
+            {
+                entry.Attempts++; // new, or resumed after a run that was killed or failed during it
+                _running.Add(run = new Running(entry, entry.Seconds));
+            }
+            Write();
+            return run;
         }
     }
 

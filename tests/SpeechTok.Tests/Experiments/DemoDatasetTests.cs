@@ -24,6 +24,7 @@ public sealed class DemoDatasetTests : IDisposable
         Assert.Equal(24, m.Samples.Count);
         Assert.Equal(4, m.NumClasses);
         Assert.Equal(TaskKind.Multiclass, m.Task);
+        Assert.Equal(m.Task, Tiny.Task); // what demo checks its --metric-for-best-model against before building
         Assert.Empty(m.MissingClips());
         foreach (var split in Manifest.SplitNames)
             Assert.Equal(4, m.Split(split).Select(s => s.Label).Distinct().Count()); // stratified: every class in every split
@@ -44,6 +45,7 @@ public sealed class DemoDatasetTests : IDisposable
         var info = DemoDataset.Build(_dir, Tiny with { Labeling = DemoLabeling.MultiLabel });
         var m = Manifest.Load(info.ManifestPath);
         Assert.Equal(TaskKind.Multilabel, m.Task);
+        Assert.Equal(m.Task, (Tiny with { Labeling = DemoLabeling.MultiLabel }).Task);
         Assert.Equal(["negative-words", "high-pitch", "fast", "loud"], m.LabelNames);
         Assert.Equal(4, m.NumClasses);
         Assert.Empty(m.MissingClips());
@@ -139,6 +141,7 @@ public sealed class DemoDatasetTests : IDisposable
         Assert.False(binary.Skipped);
         Assert.NotEqual(first.OptionsHash, binary.OptionsHash);
         Assert.Equal(TaskKind.Binary, Manifest.Load(binary.ManifestPath).Task);
+        Assert.Equal(TaskKind.Binary, (Tiny with { Labeling = DemoLabeling.Incongruent }).Task);
     }
 
     /// <summary>
@@ -164,6 +167,18 @@ public sealed class DemoDatasetTests : IDisposable
         Assert.Contains($"delete {DemoDataset.InfoFile} to build the dataset in {_dir} again", e.Message);
         File.WriteAllText(info, "{\"manifest_path\": ");
         Assert.Contains(info, Assert.Throws<SpeechTokException>(() => DemoDataset.Build(_dir, Tiny with { Seed = 4 })).Message);
+    }
+
+    /// <summary>A build killed while writing a clip left its temp file (.u0007.wav.PID.GUID.tmp) in clips/ for good; the next build removes it.</summary>
+    [Fact]
+    public void A_rerun_removes_the_temp_files_of_clips_a_killed_build_was_writing()
+    {
+        DemoDataset.Build(_dir, Tiny);
+        File.Delete(Path.Combine(_dir, DemoDataset.InfoFile)); // unfinished, as a killed build leaves it
+        string tmp = Path.Combine(_dir, "clips", $".u0007.wav.4242.{Guid.NewGuid():N}.tmp");
+        File.WriteAllBytes(tmp, [1, 2, 3]);
+        Assert.False(DemoDataset.Build(_dir, Tiny).Skipped);
+        Assert.False(File.Exists(tmp));
     }
 
     [Fact]

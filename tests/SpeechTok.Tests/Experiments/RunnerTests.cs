@@ -265,6 +265,61 @@ public sealed class RunnerTests : IDisposable
         finally { StepTimings.FlushEvery = flushEvery; }
     }
 
+    /// <summary>
+    /// Only tokenize compared the clips with those the folder was made from: after every clip was rewritten in place, mfcc,
+    /// bow-mfcc and audio-vector ran on the new audio and were saved beside codes and runs of the old, then the report failed
+    /// at the code store ("run speechtok tokenize"), as did every rerun. Changed clips are now refused before any system runs,
+    /// against clips.json (also where no code store exists yet), or against the code store in a folder made without clips.json.
+    /// </summary>
+    [Fact]
+    public void Clips_changed_since_the_folder_read_them_are_refused_before_any_system_runs()
+    {
+        var o = Options(WriteDataset()) with { OnlySystems = ["mfcc", "audio-lasso-nopt"] };
+        ExperimentRunner.Run(o);
+        string resultsPath = Path.Combine(o.Out, ExperimentResults.FileName), before = File.ReadAllText(resultsPath);
+        foreach (var clip in Manifest.Load(o.Manifest).Samples.Select(s => s.AudioPaths.Single())) // the manifest's bytes stay the same
+        {
+            var (x, rate) = WavReader.Read(clip);
+            WavWriter.Write(clip, x.Select(v => v * 0.5f).ToArray(), rate);
+        }
+        string MessageOf(string[] systems) => Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { OnlySystems = systems })).Message;
+        foreach (var systems in new[] { ["bow-mfcc", "audio-vector"], new[] { "bow" } }) // text systems too: the token report reads the clips
+        {
+            string message = MessageOf(systems);
+            Assert.StartsWith($"{Path.Combine(o.Out, ExperimentClips.FileName)}: 24 clip(s) of {o.Manifest} have other bytes than when this experiment read them: ", message);
+            Assert.Contains(Path.Combine(_dir, "clips", "c000.wav"), message);
+            Assert.EndsWith($"restore the clips, or run on the new audio with another --out (or after deleting {o.Out})", message);
+        }
+        File.Delete(Path.Combine(o.Out, ExperimentClips.FileName)); // as an older build left the folder
+        Assert.StartsWith($"{Path.Combine(o.Out, "codes")}: 24 clip(s)", MessageOf(["bow-mfcc"]));
+        Assert.Equal(before, File.ReadAllText(resultsPath));
+        Assert.False(Directory.Exists(Path.Combine(o.Out, "runs", "audio-vector")));
+    }
+
+    /// <summary>
+    /// results.json entries of another command counted as done: after `baseline mfcc --grid 0.001` into the folder, `experiment
+    /// --mixdown` skipped mfcc and reported that fit (another grid, no mixdown) as its own; a bow entry of the val split made it
+    /// skip bow and title the table "val split". Only a test entry whose system finished in this folder (timings.json) is the
+    /// experiment's; others are refused, naming them, before the folder is claimed.
+    /// </summary>
+    [Fact]
+    public void Results_json_entries_of_another_command_are_refused_not_skipped_as_done()
+    {
+        var o = Options(WriteDataset()) with { OnlySystems = ["mfcc", "bow"], Mixdown = true };
+        var (code, _, err) = CliRunner.Run("baseline", "mfcc", "--manifest", o.Manifest, "--out", o.Out, "--grid", "0.001");
+        Assert.True(code == 0, err);
+        string path = Path.Combine(o.Out, ExperimentResults.FileName);
+        Assert.Equal($"{path}: entries not written by this experiment: 'mfcc' (split test) ({ExperimentRunner.TimingsFile} records no finished run of them here; " +
+            "another command, such as `speechtok baseline --out`, wrote them); they are neither skipped as done nor reported under this experiment's settings: " +
+            "use another --out, or remove them from results.json", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o)).Message);
+        Assert.False(File.Exists(Path.Combine(o.Out, ExperimentSettings.FileName)));
+
+        var m = Manifest.Load(o.Manifest);
+        string val = o.Out + "-val";
+        ExperimentResults.Upsert(Path.Combine(val, ExperimentResults.FileName), m.Path, m.Sha256, "binary", new SystemResult { System = "bow", Split = "val", MacroF1 = 0.5 });
+        Assert.Contains("entries not written by this experiment: 'bow' (split val)", Assert.Throws<SpeechTokException>(() => ExperimentRunner.Run(o with { Out = val })).Message);
+    }
+
     [Fact]
     public void Missing_clips_fail_before_any_work_listing_all_of_them()
     {

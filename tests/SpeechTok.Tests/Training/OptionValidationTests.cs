@@ -414,6 +414,9 @@ public sealed class OptionValidationTests
             ([.. select, "--num-classes", "1"], $"{d.Manifest}:3: label 1 is outside 0..0 (--num-classes 1)"),
             ([.. select, "--num-labels", "0"], "--num-labels 0: must be at least 1"),
             (["demo", "--count", "23", "--out", r], "--count 23: must be a multiple of 4 and at least 24 (every text is spoken once calm and once excited)"),
+            // the experiment's options, checked before the dataset is built (they failed after minutes of espeak-ng)
+            (["demo", "--count", "24", "--max-length", "1", "--out", r], "--max-length 1: must be at least 2 (BOS and one token)"),
+            (["demo", "--count", "24", "--metric-for-best-model", "f1_class_1", "--out", r], "--metric-for-best-model f1_class_1 needs a binary task; this one is multiclass (use macro_f1)"),
             (["predict", "--run", r, "--manifest", d.Manifest, "--split", "bogus", "--out", sel], "--split 'bogus': expected train, val or test (see `speechtok predict --help`)"),
             (["evaluate", "--run", r, "--split", "dev"], "--split 'dev': expected train, val or test (see `speechtok evaluate --help`)"),
             (["evaluate", "--run", r, "--threads", "0"], "--threads 0: must be at least 1 (see `speechtok evaluate --help`)"), // evaluate had no --threads
@@ -456,6 +459,8 @@ public sealed class OptionValidationTests
             ([.. finetune, "--seeds", "1,2,"], "--seeds '1,2,': item 3 is empty; give comma-separated integers, e.g. 42,100"),
             ([.. finetune, "--seeds", "1,x"], "--seeds '1,x': 'x' is not an integer"),
             (["experiment", "--manifest", d.Manifest, "--out", r, "--seeds=3,-2"], "--seeds: seed -2 is negative; seeds are non-negative integers"),
+            (["experiment", "--manifest", d.Manifest, "--out", r, "--systems", "bow,foo"],
+                $"--systems: unknown system 'foo' (expected {string.Join(", ", SpeechTok.Experiments.Runner.ExperimentRunner.Systems)})"),
             (["experiment", "--manifest", d.Manifest, "--out", r, "--systems", "bow,,mfcc"],
                 $"--systems 'bow,,mfcc': item 2 is empty; give some of {string.Join(", ", SpeechTok.Experiments.Runner.ExperimentRunner.Systems)}"),
             (["baseline", "bow", "--manifest", d.Manifest, "--grid", "", "--out", r], "--grid is empty; give comma-separated C values, e.g. 0.01,0.03,0.1"),
