@@ -38,6 +38,7 @@ public static class DemoDataset
         var espeakVersion = ExternalTool.Run(options.EspeakCommand, ["--version"], "espeak-ng").Trim();
         ExternalTool.Run(options.SoxCommand, ["--version"], "sox");
         var plan = DemoCorpus.Plan(options);
+        using var writing = FolderLock.Acquire(outDir, "demo");
 
         // Clips left by an interrupted build with the same options are kept (each was written atomically);
         // clips of other options are removed.

@@ -77,7 +77,7 @@ public static class ExperimentRunner
         using (var lm = LanguageModel.Load(ModelResolver.Resolve(o.Model), selection: null)) lm.CheckSequenceLength(preset.MaxLength, preset.MaxLengthField);
 
         var dirs = new Dirs(Path.GetFullPath(o.Out));
-        Directory.CreateDirectory(dirs.Root);
+        using var writing = FolderLock.Acquire(dirs.Root, "experiment");
         var timings = new StepTimings(Path.Combine(dirs.Root, TimingsFile));
         string task = ExperimentResults.TaskName(manifest.Task);
         var resultsPath = Path.Combine(dirs.Root, ExperimentResults.FileName);

@@ -13,7 +13,7 @@ public sealed class FolderLockTests(KillInputs inputs) : IClassFixture<KillInput
 {
     private static string SotuSample => Path.Combine(FixtureRoot.RepoRoot, "tests", "data", "sotu-sample");
 
-    public static TheoryData<string> Commands => ["tokenize", "pretrain", "finetune", "lm train"];
+    public static TheoryData<string> Commands => ["tokenize", "pretrain", "finetune", "lm train", "experiment"];
 
     private string[] Args(string command, string o) => command switch
     {
@@ -22,6 +22,7 @@ public sealed class FolderLockTests(KillInputs inputs) : IClassFixture<KillInput
             "--out", o, "--epochs", "1", "--batch-size", "8"],
         "finetune" => ["finetune", "--manifest", inputs.Data.Manifest, "--codes", inputs.Data.Codes, "--selection", inputs.Data.Selection, "--no-pretrain",
             "--model", inputs.Model, "--out", o, "--epochs", "1", "--batch-size", "8", "--lora-r", "4", "--seeds", "1"],
+        "experiment" => ["experiment", "--manifest", inputs.Data.Manifest, "--systems", "bow", "--out", o],
         _ => ["lm", "train", "--train", SotuSample, "--valid-from-year", "1900", "--out", o, "--vocab-size", "300", "--hidden", "16", "--layers", "1",
             "--heads", "2", "--kv-heads", "1", "--intermediate", "32", "--seq-len", "16", "--batch-size", "2", "--max-steps", "2", "--warmup-steps", "1", "--threads", "1"],
     };

@@ -209,6 +209,9 @@ public sealed class KillTests(KillInputs inputs, ITestOutputHelper output, FuzzL
                     case "README.md":
                         Assert.EndsWith("\n", File.ReadAllText(f));
                         break;
+                    case FolderLock.FileName: // empty: only its lock carries meaning, and the system releases that of a killed process
+                        Assert.Equal(0, new FileInfo(f).Length);
+                        break;
                     default:
                         Assert.Fail($"{what}: {rel} is a file this test does not know how to check");
                         break;
