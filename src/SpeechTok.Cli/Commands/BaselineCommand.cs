@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SpeechTok.Audio;
+using SpeechTok.Experiments.Runner;
 using SpeechTok.Selection;
 using SpeechTok.IO;
 
@@ -24,7 +25,12 @@ internal static class BaselineCommand
         cmd.SetAction(pr =>
         {
             Tensors.Threading.Threads = pr.GetValue(threads);
-            OutputPaths.RequireFolder(pr.GetValue(output)!, "baseline writes results.json into a folder");
+            string outDir = OutputPaths.RequireFolder(pr.GetValue(output)!, "baseline writes results.json into a folder");
+            // The experiment counts its own finished entries as done: a baseline of other settings written over one would
+            // be reported as the experiment's.
+            if (File.Exists(Path.Combine(outDir, ExperimentSettings.FileName)))
+                throw new SpeechTokException($"--out {outDir} is an experiment's folder (it holds {ExperimentSettings.FileName}): baseline would replace the experiment's own "
+                    + $"entry in its results.json; give another --out, or run `speechtok experiment --systems {pr.GetValue(system)}` into that folder");
             if (pr.GetValue(system) == "bow" && pr.GetResult(audioRoot) is { Implicit: false })
                 throw new SpeechTokException("--audio-root is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text");
             bool mix = pr.GetValue(mixdown);

@@ -62,6 +62,22 @@ public sealed class MfccBaselineTests : IDisposable
         Assert.Equal((2, "error: --mixdown is for the systems that read clips (mfcc, bow-mfcc); bow reads only the text"), (code, err.Trim()));
     }
 
+    /// <summary>An experiment counts its own finished entries as done, so a baseline of other settings into its folder would
+    /// be reported as the experiment's: refused, results.json untouched.</summary>
+    [Fact]
+    public void Baseline_refuses_an_experiment_folder()
+    {
+        var path = ToneManifest(7, (clip, f, _) => WavWriter.Write(clip, Enumerable.Range(0, 4000).Select(t => (float)(0.3 * Math.Sin(2 * Math.PI * f * t / 16000))).ToArray(), 16000));
+        string outDir = Path.Combine(_dir, "exp");
+        var (code, _, err) = CliRunner.Run("experiment", "--manifest", path, "--systems", "bow", "--out", outDir);
+        Assert.True(code == 0, err);
+        var before = File.ReadAllText(Path.Combine(outDir, Evaluation.ExperimentResults.FileName));
+        (code, _, err) = CliRunner.Run("baseline", "bow", "--manifest", path, "--grid", "0.001", "--out", outDir);
+        Assert.Equal(2, code);
+        Assert.StartsWith($"error: --out {outDir} is an experiment's folder (it holds experiment.json)", err.Trim());
+        Assert.Equal(before, File.ReadAllText(Path.Combine(outDir, Evaluation.ExperimentResults.FileName)));
+    }
+
     /// <summary>
     /// baseline upserted into results.json checking only the manifest's path and task, so a baseline run after the manifest's
     /// labels were edited sat beside one of the old labels under one manifest name. results.json records manifest_sha256
