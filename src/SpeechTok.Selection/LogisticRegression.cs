@@ -116,12 +116,7 @@ public static class LogisticRegression
             if (_pen == Penalty.L2)
             {
                 Array.Fill(_active, true);
-                // A start that already meets the tolerance is the fit, as lbfgs's first gradient check. On text without
-                // class signal the balanced gradient at w = 0 is rounding noise (~1e-17); a step on it made the logits
-                // noise, and the noise picked the predicted class and the chosen C (sklearn keeps w = 0: class 0).
-                _c = c;
-                _lastKkt = FullGradient();
-                return Finish(c, _lastKkt <= _opt.Tolerance ? 0 : Converge(c));
+                return Finish(c, Converge(c));
             }
             if (!_interceptOnlyDone)
             {
@@ -177,13 +172,20 @@ public static class LogisticRegression
             while (it < _opt.MaxOuterIterations)
             {
                 var act = ActiveList();
-                double kktActive = double.PositiveInfinity;
-                while (it < _opt.MaxOuterIterations)
+                // A start that already meets the tolerance is kept, as lbfgs's first gradient check: on data without class
+                // signal the balanced gradient at w = 0, b = 0 is rounding noise (~1e-17), and a step on it made the logits
+                // noise that picked the predicted class and the chosen C (sklearn keeps w = 0, b = 0: class 0).
+                double kktActive = ActiveKkt(act);
+                if (kktActive > tol)
                 {
-                    for (int r = 0; r < _m; r++) BlockStep(r, act, kktActive);
-                    it++;
-                    kktActive = ActiveKkt(act);
-                    if (kktActive <= tol) break;
+                    kktActive = double.PositiveInfinity; // the first step's inner tolerance, as without the check
+                    while (it < _opt.MaxOuterIterations)
+                    {
+                        for (int r = 0; r < _m; r++) BlockStep(r, act, kktActive);
+                        it++;
+                        kktActive = ActiveKkt(act);
+                        if (kktActive <= tol) break;
+                    }
                 }
                 kkt = FullGradient();
                 if (kkt <= tol || !grow) break;

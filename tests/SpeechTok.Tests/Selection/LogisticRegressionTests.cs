@@ -123,12 +123,15 @@ public sealed class LogisticRegressionTests
     /// Rows without class signal (every row once in classes 0 and 2, twice in class 1; balanced weights make the
     /// data gradient at w = 0 zero up to rounding): sklearn 1.2.1 (lbfgs) returns coef_ and intercept_ exactly 0
     /// at every C and predicts class 0. A Newton step on the rounding noise made the logits noise (~1e-17) that
-    /// picked the class, so val F1 moved with C and a noise C was chosen.
+    /// picked the class, so val F1 moved with C and a noise C was chosen. Under L1 the coefficients are exactly 0 at
+    /// any C here; the intercepts of the intercept-only start were the noise.
     /// </summary>
     [Theory]
-    [InlineData(2)]
-    [InlineData(3)]
-    public void L2FitOfDataWithoutSignalStaysAtZeroAsLbfgs(int k)
+    [InlineData(2, Penalty.L2)]
+    [InlineData(3, Penalty.L2)]
+    [InlineData(2, Penalty.L1)]
+    [InlineData(3, Penalty.L1)]
+    public void FitOfDataWithoutSignalStaysAtZeroAsLbfgs(int k, Penalty penalty)
     {
         var rng = new Random(7);
         var rows = new List<IEnumerable<KeyValuePair<int, double>>>();
@@ -141,7 +144,7 @@ public sealed class LogisticRegressionTests
                 for (int rep = c == 1 ? 2 : 1; rep > 0; rep--) { rows.Add(row); y.Add(c); }
         }
         var x = CsrMatrix.FromRows(17, rows);
-        foreach (var fit in LogisticRegression.FitPath(x, [.. y], k, Baselines.DefaultGrid, Penalty.L2))
+        foreach (var fit in LogisticRegression.FitPath(x, [.. y], k, Baselines.DefaultGrid, penalty))
         {
             Assert.True(fit.Converged);
             Assert.All(fit.Coef, r => Assert.All(r, v => Assert.Equal(0.0, v)));
