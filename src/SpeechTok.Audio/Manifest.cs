@@ -46,6 +46,14 @@ public sealed class Manifest
     /// <summary>The class-name sidecar of a manifest: <c>emo.csv</c> → <c>emo.label_names.txt</c>.</summary>
     public static string LabelNamesPath(string manifestPath) => System.IO.Path.ChangeExtension(System.IO.Path.GetFullPath(manifestPath), ".label_names.txt");
 
+    /// <summary>Refuses an output file that is the manifest or its class-name file (<see cref="OutputPaths.RequireApart"/>).</summary>
+    /// <exception cref="SpeechTokException">Naming <paramref name="option"/>, the output and the input it would replace.</exception>
+    public static void RequireApart(string output, string manifestPath, string option = "--out")
+    {
+        OutputPaths.RequireApart(output, manifestPath, "the manifest", option: option);
+        OutputPaths.RequireApart(output, LabelNamesPath(manifestPath), "the manifest's class-name file", option: option);
+    }
+
     /// <summary>Loads a manifest whose every sample has its label(s): what training, evaluation, selection and the baselines read.</summary>
     /// <param name="numClasses">The class count when known (labels must lie in 0..K−1); otherwise the sidecar's name count, else max label + 1.</param>
     /// <param name="numClassesSource">Where <paramref name="numClasses"/> came from, as messages name it: the option as the user

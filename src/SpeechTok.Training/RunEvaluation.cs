@@ -115,8 +115,7 @@ public static class RunEvaluation
     public static int PredictSplit(string run, Manifest manifest, string split, string outPath, string? codes = null, Action<string>? log = null)
     {
         outPath = OutputPaths.RequireFile(outPath, "predictions.jsonl");
-        OutputPaths.RequireApart(outPath, manifest.Path, "the manifest");
-        OutputPaths.RequireApart(outPath, Manifest.LabelNamesPath(manifest.Path), "the manifest's class-name file");
+        Manifest.RequireApart(outPath, manifest.Path);
         OutputPaths.RequireApart(outPath, run, "the run folder", folder: true);
         // The manifest's kind is checked from run.json, before the model loads (minutes for a large one).
         var meta = RunFile.LoadFromRun(run);

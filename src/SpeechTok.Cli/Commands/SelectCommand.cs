@@ -37,7 +37,12 @@ internal static class SelectCommand
         cmd.SetAction(pr =>
         {
             Tensors.Threading.Threads = pr.GetValue(threads);
-            OutputPaths.RequireFile(pr.GetValue(output)!, SelectionFile.FileName);
+            string outPath = OutputPaths.RequireFile(pr.GetValue(output)!, SelectionFile.FileName);
+            Manifest.RequireApart(outPath, pr.GetValue(manifest)!);
+            if (pr.GetValue(codes) is { } storeDir)
+                foreach (var file in new[] { CodeStore.MetaFile, CodeStore.DataFile })
+                    OutputPaths.RequireApart(outPath, Path.Combine(storeDir, file), $"the code store's {file}");
+            if (pr.GetValue(split) is { } splitFile) OutputPaths.RequireApart(outPath, splitFile, "the --split file");
             if (pr.GetValue(random) != null)
                 foreach (var modelOnly in new Option[] { bow, noBow, c, sweep, cv, split, tol })
                     if (pr.GetResult(modelOnly) is { Implicit: false })

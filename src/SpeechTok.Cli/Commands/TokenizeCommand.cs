@@ -29,7 +29,7 @@ internal static class TokenizeCommand
             int nThreads = r.GetValue(threads);
             Threading.Threads = nThreads;
             OutputPaths.RequireFolder(r.GetValue(outDir)!, "tokenize writes a code store folder");
-            if (r.GetValue(jsonl) is { } lines) OutputPaths.RequireFile(lines, "codes.jsonl", "--jsonl");
+            if (r.GetValue(jsonl) is { } lines) Manifest.RequireApart(OutputPaths.RequireFile(lines, "codes.jsonl", "--jsonl"), r.GetValue(manifest)!, "--jsonl");
             var m = Manifest.LoadClips(r.GetValue(manifest)!, r.GetValue(audioRoot)); // labels optional: new audio is tokenized for predict
             var tokArg = r.GetValue(tokenizer)!;
             if (tokArg != TokenizerLoader.Builtin) TokenizerLoader.RequireFolder(tokArg); // a wrong --tokenizer before a list of clips

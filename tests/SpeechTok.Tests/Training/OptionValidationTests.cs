@@ -694,4 +694,33 @@ public sealed class OptionValidationTests
         Assert.DoesNotContain("   at ", err);
         Assert.Equal("x", File.ReadAllText(file));
     }
+
+    /// <summary>select --out (and tokenize --jsonl) wrote over the command's own inputs and exited 0: the manifest, its
+    /// class-name file, the code store's store.json (the store was then unreadable).</summary>
+    [Fact]
+    public void Select_and_tokenize_outputs_cannot_replace_their_inputs()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string sidecar = SpeechTok.Audio.Manifest.LabelNamesPath(d.Manifest);
+        File.WriteAllLines(sidecar, ["a", "b"]);
+        string storeJson = Path.Combine(d.Codes, CodeStore.MetaFile), split = Path.Combine(d.Dir, "split.json");
+        File.WriteAllText(split, "{}");
+        var inputs = new[] { d.Manifest, sidecar, storeJson, Path.Combine(d.Codes, CodeStore.DataFile), split }.ToDictionary(f => f, File.ReadAllBytes);
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--c", "0.5", "--out", d.Manifest], $"--out {d.Manifest} is the manifest {d.Manifest}"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--c", "0.5", "--out", sidecar], $"--out {sidecar} is the manifest's class-name file {sidecar}"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--c", "0.5", "--out", storeJson], $"--out {storeJson} is the code store's store.json {storeJson}"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--c", "0.5", "--out", Path.Combine(d.Codes, CodeStore.DataFile)], $"--out {Path.Combine(d.Codes, CodeStore.DataFile)} is the code store's codes.bin"),
+            (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--c", "0.5", "--split", split, "--out", split], $"--out {split} is the --split file {split}"),
+            (["tokenize", "--manifest", d.Manifest, "--tokenizer", "builtin", "--out", Path.Combine(d.Dir, "c2"), "--jsonl", d.Manifest], $"--jsonl {d.Manifest} is the manifest {d.Manifest}"),
+        })
+        {
+            var (code, stdout, err) = CliRunner.Run(args);
+            Assert.Equal((2, ""), (code, stdout));
+            Assert.StartsWith($"error: {message}", err.Trim());
+        }
+        foreach (var (file, bytes) in inputs) Assert.Equal(bytes, File.ReadAllBytes(file));
+        Assert.False(Directory.Exists(Path.Combine(d.Dir, "c2")));
+    }
 }
