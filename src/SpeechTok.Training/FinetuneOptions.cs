@@ -40,6 +40,12 @@ public sealed record FinetuneOptions
 
     public int EpochsFor(TaskKind task) => Epochs ?? (task == TaskKind.Binary ? 5 : 10);
 
+    /// <summary>Optimizer steps of one epoch over <paramref name="trainCount"/> samples (the last batch may be short).</summary>
+    internal int StepsPerEpoch(int trainCount) => (int)(((long)trainCount + BatchSize - 1) / BatchSize);
+
+    /// <summary>Optimizer steps of a seed's run (<see cref="TrainingLoop.TotalSteps"/>: refused beyond int range, naming the options).</summary>
+    internal int TotalSteps(int trainCount, TaskKind task) => TrainingLoop.TotalSteps(StepsPerEpoch(trainCount), EpochsFor(task), "--batch-size");
+
     /// <summary>Checks every option before anything is written; errors name the CLI option.</summary>
     public void Validate()
     {

@@ -78,6 +78,7 @@ public static class FinetuneRun
         var val = sets["val"] ?? throw new SpeechTokException($"{manifest.Path}: split 'val' is empty (model selection needs it)");
         // Before the folder exists: a refused run must not leave a run.json that refuses the corrected command.
         if (manifest.Task != TaskKind.Multilabel) manifest.RequireAllClassesInTrain();
+        spec.Options.TotalSteps(train.Count, manifest.Task); // a step count beyond int range is refused here, not at the first seed
 
         Tensor? rows = null, head = null;
         if (spec.Pretrained != null) (rows, head) = Pretrainer.LoadRows(spec.Pretrained, lm);

@@ -16,10 +16,23 @@ public static class Pretrainer
 {
     /// <summary>What <see cref="Run"/> needs of the model and the corpus; <see cref="PretrainSpec"/> checks it before it creates
     /// the run folder, so that a refused run leaves none.</summary>
-    internal static void RequireTrainable(LanguageModel lm, EncodedSet corpus)
+    internal static void RequireTrainable(LanguageModel lm, EncodedSet corpus, PretrainOptions o)
     {
         if (lm.TrainableCount == 0) throw new SpeechTokException("pre-training needs a selection: there are no audio rows to train");
         if (corpus.Count < 2) throw new SpeechTokException($"pre-training corpus has {corpus.Count} sample(s); at least 2 are needed for a train/eval split");
+        Steps(o, corpus.Count);
+    }
+
+    /// <summary>
+    /// How a corpus of <paramref name="count"/> samples is split and stepped: the held-out samples, the micro-batches and
+    /// optimizer steps of an epoch, and the steps of the run (<see cref="TrainingLoop.TotalSteps"/>: refused beyond int range).
+    /// </summary>
+    private static (int Eval, int Micro, int PerEpoch, int Total) Steps(PretrainOptions o, int count)
+    {
+        int nEval = Math.Clamp((int)Math.Ceiling(o.EvalFraction * count), 1, count - 1);
+        int micro = (int)(((long)count - nEval + o.BatchSize - 1) / o.BatchSize);
+        int perEpoch = (int)(((long)micro + o.Accumulation - 1) / o.Accumulation);
+        return (nEval, micro, perEpoch, TrainingLoop.TotalSteps(perEpoch, o.Epochs, "--batch-size or --gradient-accumulation-steps"));
     }
 
     /// <summary>
@@ -31,11 +44,11 @@ public static class Pretrainer
     public static PretrainResult Run(LanguageModel lm, EncodedSet corpus, PretrainOptions o, string runDir, Action<string>? log = null, Action<long>? afterStep = null,
         PretrainFile? settings = null, Action<TrainingProgress>? progress = null)
     {
-        RequireTrainable(lm, corpus);
         o.Validate();
+        RequireTrainable(lm, corpus, o);
         int h = lm.Config.HiddenSize, nNew = lm.NewRowCount;
         var perm = Rng.ForPurpose(o.Seed, "pretrain.split").Permutation(corpus.Count);
-        int nEval = Math.Clamp((int)Math.Ceiling(o.EvalFraction * corpus.Count), 1, corpus.Count - 1);
+        var (nEval, micro, perEpoch, total) = Steps(o, corpus.Count);
         var eval = corpus.Subset(perm[..nEval], "eval");
         var train = corpus.Subset(perm[nEval..], "train");
 
@@ -44,8 +57,6 @@ public static class Pretrainer
         var pOut = head == null ? null : Parameter.Rows("lm_head.weight", head, lm.TrainableStart, lm.TrainableCount);
         var ps = pOut == null ? new[] { pIn } : [pIn, pOut];
         var opt = new AdamW(ps, o.Lr, weightDecay: 0);
-        int micro = (train.Count + o.BatchSize - 1) / o.BatchSize;
-        int perEpoch = (micro + o.Accumulation - 1) / o.Accumulation, total = perEpoch * o.Epochs;
         var schedule = LinearWarmupSchedule.FromRatio(o.Lr, o.WarmupRatio, total);
         int evalEvery = Math.Max(1, perEpoch / o.EvalsPerEpoch);
 

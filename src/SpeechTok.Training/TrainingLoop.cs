@@ -60,6 +60,19 @@ internal static class TrainingLoop
         return new TrainingLoopResult(status, best);
     }
 
+    /// <summary>
+    /// The steps of a run, <paramref name="perEpoch"/> × <paramref name="epochs"/>; refuses more than <see cref="int.MaxValue"/>
+    /// (the schedules and the step arithmetic count in int, where the product wrapped), naming --epochs and
+    /// <paramref name="batchOptions"/>, the options that set the steps per epoch. Callers check it before anything is written.
+    /// </summary>
+    public static int TotalSteps(int perEpoch, int epochs, string batchOptions)
+    {
+        long total = (long)perEpoch * epochs;
+        return total <= int.MaxValue ? (int)total
+            : throw new SpeechTokException($"--epochs {epochs}: {epochs} epochs of {perEpoch} step(s) are {total} optimizer steps, more than the {int.MaxValue} a run can count; "
+                + $"lower --epochs or raise {batchOptions}");
+    }
+
     private static TrainingStatus Evaluated<TState>(TrainingLoopSpec<TState> spec, TrainingStatus st, IReadOnlyList<Parameter> ps, ref IReadOnlyList<float[]>? best)
         where TState : class, IArtifact
     {

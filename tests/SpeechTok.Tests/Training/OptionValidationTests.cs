@@ -694,4 +694,29 @@ public sealed class OptionValidationTests
         Assert.DoesNotContain("   at ", err);
         Assert.Equal("x", File.ReadAllText(file));
     }
+
+    /// <summary>
+    /// Epochs × steps per epoch was an int product: finetune --epochs 1500000000 failed in the schedule (not naming --epochs)
+    /// after run.json was saved, which then refused the corrected command; pretrain wrapped its step count.
+    /// </summary>
+    [Fact]
+    public void More_steps_than_a_run_can_count_are_refused_naming_epochs_before_anything_is_written()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string model = d.Model();
+        // 8 train samples in batches of 1: 8 steps an epoch.
+        var ft = new FinetuneSpec { Manifest = d.Parsed(), Model = model, Out = Path.Combine(d.Dir, "run"), TextOnly = true,
+            Options = TrainingTests.Small(1) with { Epochs = 1_500_000_000, BatchSize = 1 } };
+        Assert.Equal("--epochs 1500000000: 1500000000 epochs of 8 step(s) are 12000000000 optimizer steps, more than the 2147483647 a run can count; "
+            + "lower --epochs or raise --batch-size", Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(ft)).Message);
+        Assert.False(Directory.Exists(ft.Out));
+        // 24 samples, 3 held out, 21 in batches of 4: 6 steps an epoch.
+        var pre = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, "pre"),
+            Options = new PretrainOptions { Epochs = 1_000_000_000, BatchSize = 4, Accumulation = 1 } };
+        Assert.StartsWith("--epochs 1000000000: 1000000000 epochs of 6 step(s) are 6000000000 optimizer steps, more than the 2147483647 a run can count; "
+            + "lower --epochs or raise --batch-size or --gradient-accumulation-steps", Assert.Throws<SpeechTokException>(() => pre.Run()).Message);
+        Assert.False(Directory.Exists(pre.Out));
+        // The corrected command runs in the same folder.
+        FinetuneRun.Run(ft with { Options = ft.Options with { Epochs = 1 } });
+    }
 }
