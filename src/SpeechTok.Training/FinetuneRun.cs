@@ -71,6 +71,7 @@ public static class FinetuneRun
         foreach (string split in Manifest.SplitNames)
         {
             sets[split]?.RequireAudioKept(spec.MaxLengthOption, spec.MaxLength, log);
+            sets[split]?.RequireVectorSlotKept(spec.MaxLengthOption, spec.MaxLength, log);
             sets[split]?.WarnCut($"{spec.MaxLengthOption} {spec.MaxLength}", log, all => $"{spec.MaxLengthOption} {all} keeps them all"); // text only, audio vector
         }
         if (codes?.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
