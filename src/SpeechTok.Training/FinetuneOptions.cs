@@ -53,7 +53,7 @@ public sealed record FinetuneOptions
         if (Epochs < 1) throw new SpeechTokException($"--epochs {Epochs}: must be at least 1");
         if (BatchSize < 1) throw new SpeechTokException($"--batch-size {BatchSize}: must be at least 1");
         if (!(WarmupRatio is >= 0 and <= 1)) throw new SpeechTokException($"--warmup-ratio {WarmupRatio}: must be in [0, 1]");
-        if (Patience < 0) throw new SpeechTokException($"--patience {Patience}: must be ≥ 0");
+        if (Patience < 1) throw new SpeechTokException(PatienceError(Patience));
         if (LoraRank < 1) throw new SpeechTokException($"--lora-r {LoraRank}: must be at least 1");
         if (!(LoraAlpha > 0 && float.IsFinite(LoraAlpha))) throw new SpeechTokException($"--lora-alpha {LoraAlpha}: must be a positive number");
         if (!(LoraDropout is >= 0 and < 1)) throw new SpeechTokException($"--lora-dropout {LoraDropout}: must be in [0, 1)");
@@ -64,6 +64,14 @@ public sealed record FinetuneOptions
         if (SeedWorkers < 0) throw new SpeechTokException($"--seed-workers {SeedWorkers}: must be ≥ 0 (0 = auto)");
         CheckSeeds(Seeds);
     }
+
+    /// <summary>
+    /// The refusal of a patience below 1. The loop stops at the first evaluation without improvement whether patience is 0
+    /// or 1, while HF's EarlyStoppingCallback (counter ≥ patience) would stop at the first evaluation with 0: rather than
+    /// keep a value that means neither, it is refused.
+    /// </summary>
+    internal static string PatienceError(int patience) =>
+        $"--patience {patience}: must be at least 1, the evaluations in a row without improvement that stop training (HF's 0 would stop at the first evaluation)";
 
     /// <summary>
     /// Seeds name the seed-S folders and seed the runs: a list of distinct non-negative integers, as HF's seeds are (a

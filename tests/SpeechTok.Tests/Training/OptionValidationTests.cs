@@ -20,6 +20,7 @@ public sealed class OptionValidationTests
         {
             (ok with { BatchSize = 0 }, "--batch-size 0"), (ok with { Epochs = 0 }, "--epochs 0"), (ok with { Lr = -1 }, "--lr -1"),
             (ok with { Lr = double.NaN }, "--lr NaN"), (ok with { WarmupRatio = 5 }, "--warmup-ratio 5"), (ok with { Patience = -1 }, "--patience -1"),
+            (ok with { Patience = 0 }, "--patience 0: must be at least 1, the evaluations in a row without improvement that stop training"),
             (ok with { LoraRank = 0 }, "--lora-r 0"), (ok with { LoraAlpha = -1 }, "--lora-alpha -1"), (ok with { LoraDropout = 1.5f }, "--lora-dropout 1.5"),
             (ok with { Seeds = [] }, "--seeds"), (ok with { Seeds = [1, 1] }, "--seeds"), (ok with { FinetuningType = "qlora" }, "--finetuning-type 'qlora'"),
         })
@@ -42,6 +43,7 @@ public sealed class OptionValidationTests
             (ok with { Lr = 0 }, "--lr 0"), (ok with { Epochs = 0 }, "--epochs 0"), (ok with { BatchSize = 0 }, "--batch-size 0"),
             (ok with { WarmupRatio = -1 }, "--warmup-ratio -1"), (ok with { EvalFraction = 0 }, "--eval-fraction 0"), (ok with { EvalFraction = 1 }, "--eval-fraction 1"),
             (ok with { EvalsPerEpoch = 0 }, "--evals-per-epoch 0"), (ok with { Patience = -1 }, "--patience -1"),
+            (ok with { Patience = 0 }, "--patience 0: must be at least 1, the evaluations in a row without improvement that stop training"),
         })
         {
             var spec = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = outDir, Options = bad };
