@@ -60,7 +60,7 @@ public sealed record FinetuneOptions
         if (FinetuningType is not (Lora or Full)) throw new SpeechTokException($"--finetuning-type '{FinetuningType}': expected {Lora} or {Full}");
         SpeechTok.Lm.Model.LoraAdapters.CheckTargets(LoraTargetModules); // before the run folder exists, not at the first seed
         if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) throw new SpeechTokException($"--weight-decay {WeightDecay}: must be a finite number ≥ 0");
-        if (!(MaxGradNorm > 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm}: must be a positive number");
+        if (!(MaxGradNorm >= 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm}: must be a finite number ≥ 0 (0: no clipping)");
         if (SeedWorkers < 0) throw new SpeechTokException($"--seed-workers {SeedWorkers}: must be ≥ 0 (0 = auto)");
         CheckSeeds(Seeds);
     }

@@ -32,6 +32,6 @@ public sealed record PretrainOptions
         if (!(EvalFraction is > 0 and < 1)) throw new SpeechTokException($"--eval-fraction {EvalFraction}: must be in (0, 1)");
         if (EvalsPerEpoch < 1) throw new SpeechTokException($"--evals-per-epoch {EvalsPerEpoch}: must be at least 1");
         if (Patience < 1) throw new SpeechTokException(FinetuneOptions.PatienceError(Patience));
-        if (!(MaxGradNorm > 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm}: must be a positive number");
+        if (!(MaxGradNorm >= 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm}: must be a finite number ≥ 0 (0: no clipping)");
     }
 }

@@ -14,7 +14,7 @@ namespace SpeechTok.Training;
 /// </summary>
 /// <remarks>
 /// One step, in this order (the order of floating-point work of the three former copies): zero the
-/// gradients; <c>LossAndGradients(s)</c> with s the steps done; clip to <c>MaxGradNorm</c>; lr = <c>LrAt(s)</c>;
+/// gradients; <c>LossAndGradients(s)</c> with s the steps done; clip to <c>MaxGradNorm</c> (0: measure the norm only); lr = <c>LrAt(s)</c>;
 /// AdamW step; <c>Trained</c>; evaluation when <c>EvalDue</c> (then best snapshot or one more bad
 /// evaluation); checkpoint when <c>CheckpointDue</c> or early stopping fired; <c>AfterStep</c>.
 /// </remarks>
@@ -47,7 +47,8 @@ internal static class TrainingLoop
             long s = status.Step;
             opt.ZeroGrad();
             double loss = spec.LossAndGradients(s);
-            double norm = GradClip.ClipGradNorm(ps, spec.MaxGradNorm);
+            // 0 turns clipping off, as HF's max_grad_norm 0; the norm is still measured for the curves and logs.
+            double norm = spec.MaxGradNorm == 0 ? GradClip.GlobalNorm(ps) : GradClip.ClipGradNorm(ps, spec.MaxGradNorm);
             opt.Lr = spec.LrAt(s);
             opt.Step();
             status = status with { Step = s + 1 };

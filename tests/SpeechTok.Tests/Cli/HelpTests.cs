@@ -56,7 +56,7 @@ public sealed class HelpTests
     /// <summary>
     /// lm train's --learning-rate was "Unrecognized". HF TrainingArguments' and run_clm.py's names, and config.json's for
     /// the shape, are aliases of lm train's options now, and --learning-rate and --per-device-train-batch-size of finetune's
-    /// and pretrain's too; the short names stay primary.
+    /// and pretrain's too, and --num-train-epochs and --early-stopping-patience of theirs; the short names stay primary.
     /// </summary>
     [Fact]
     public void Hf_names_are_aliases_of_the_training_options()
@@ -79,6 +79,8 @@ public sealed class HelpTests
             var options = root.Subcommands.Single(c => c.Name == command).Options;
             Assert.Equal(["--learning-rate"], options.Single(o => o.Name == "--lr").Aliases);
             Assert.Equal(["--per-device-train-batch-size"], options.Single(o => o.Name == "--batch-size").Aliases);
+            Assert.Equal(["--num-train-epochs"], options.Single(o => o.Name == "--epochs").Aliases);
+            Assert.Equal(["--early-stopping-patience"], options.Single(o => o.Name == "--patience").Aliases);
         }
     }
 

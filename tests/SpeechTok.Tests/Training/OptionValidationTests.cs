@@ -362,7 +362,10 @@ public sealed class OptionValidationTests
             (["finetune", .. common, "--text-only", "--no-pretrain"], "--no-pretrain is for runs with audio tokens; --text-only does not use it"),
             (["finetune", .. common, "--text-only", "--finetuning-type", "full", "--lora-r", "8"], "--lora-r is for --finetuning-type lora; full fine-tuning trains every weight and has no adapters"),
             (["finetune", .. common, "--text-only", "--system", ""], "--system is empty; give the name results.json lists the run under"),
-            (["finetune", .. common, "--text-only", "--max-grad-norm", "0"], "--max-grad-norm 0: must be a positive number"), // the option reaches FinetuneOptions
+            (["finetune", .. common, "--text-only", "--max-grad-norm", "-1"], "--max-grad-norm -1: must be a finite number ≥ 0 (0: no clipping)"), // the option reaches FinetuneOptions
+            (["finetune", .. common, "--text-only", "--num-train-epochs", "0"], "--epochs 0: must be at least 1"), // HF's names reach the options too
+            (["pretrain", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--out", Path.Combine(d.Dir, "r"), "--early-stopping-patience", "0"],
+                "--patience 0: must be at least 1, the evaluations in a row without improvement that stop training (HF's 0 would stop at the first evaluation)"),
             (["finetune", .. common, "--text-only", "--lora-target-modules", "v_proj,q_proj,v_proj"], "--lora-target-modules: v_proj is listed twice"),
             (["finetune", .. common, "--text-only", "--lora-target-modules", "all-linear,q_proj"], "--lora-target-modules: all-linear already names every projection; give it alone"),
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--split", d.Manifest, "--seed", "5", "--out", Path.Combine(d.Dir, "s.json")], "--seed draws the inner split; --split gives it: drop --seed"),
@@ -720,5 +723,25 @@ public sealed class OptionValidationTests
         Assert.False(Directory.Exists(pre.Out));
         // The corrected command runs in the same folder.
         FinetuneRun.Run(ft with { Options = ft.Options with { Epochs = 1 } });
+    }
+
+    /// <summary>--max-grad-norm 0 was refused; HF's 0 turns clipping off. It trains as a threshold no norm reaches does.</summary>
+    [Fact]
+    public void Max_grad_norm_0_turns_clipping_off()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string model = d.Model();
+        string Curves(double maxGradNorm, string name)
+        {
+            var spec = new FinetuneSpec { Manifest = d.Parsed(), Model = model, Out = Path.Combine(d.Dir, name), TextOnly = true,
+                Options = TrainingTests.Small(1) with { Epochs = 2, MaxGradNorm = maxGradNorm } };
+            FinetuneRun.Run(spec);
+            return File.ReadAllText(Path.Combine(FinetuneRun.SeedDir(spec.Out, 1), SeedCurves.FileName));
+        }
+        string off = Curves(0, "off");
+        Assert.Equal(Curves(1e300, "huge"), off);
+        Assert.NotEqual(Curves(1e-3, "tight"), off); // clipping acts in this run: 0 is not some small threshold
+        Assert.StartsWith("--max-grad-norm -1: must be a finite number ≥ 0 (0: no clipping)",
+            Assert.Throws<SpeechTokException>(() => new PretrainOptions { MaxGradNorm = -1 }.Validate()).Message);
     }
 }
