@@ -194,7 +194,7 @@ public static class Pretrainer
     {
         if (File.Exists(dir)) throw new SpeechTokException($"--pretrained '{Path.GetFullPath(dir)}' is a file, not a folder: give the --out folder of `speechtok pretrain`");
         string path = Path.Combine(dir, RowsFile);
-        if (!File.Exists(path)) throw new SpeechTokException($"pre-trained rows '{path}' not found (run `speechtok pretrain --out {dir}` first, or pass --no-pretrain)");
+        if (!File.Exists(path)) throw new SpeechTokException(NoRows(dir, path));
         string metaPath = Path.Combine(dir, PretrainFile.FileName);
         // pretrain.json is written after the rows: rows without it are an unfinished run's (a kill between the two), never checked.
         if (!File.Exists(metaPath))
@@ -230,6 +230,17 @@ public static class Pretrainer
             head = stored.ToF32();
         }
         return (rows, head);
+    }
+
+    /// <summary>Why <paramref name="dir"/> has no rows: an unfinished pre-training (its checkpoint only), a fine-tuning run folder, or no pre-training at all.</summary>
+    private static string NoRows(string dir, string path)
+    {
+        string[] unfinished = [Checkpoint.Folder, Checkpoint.Folder + ".new", Checkpoint.Folder + ".old"]; // AtomicFolder.Replace's halves too
+        if (unfinished.Any(f => Directory.Exists(Path.Combine(dir, f))))
+            return $"--pretrained '{dir}' is an unfinished pre-training (a checkpoint, no {RowsFile} yet): rerun the same `speechtok pretrain` command to finish it";
+        if (File.Exists(Path.Combine(dir, RunFile.FileName)))
+            return $"--pretrained '{dir}' is a fine-tuning run folder ({RunFile.FileName}), not a pre-training folder: give the --out folder of `speechtok pretrain`";
+        return $"pre-trained rows '{path}' not found (run `speechtok pretrain --out {dir}` first, or pass --no-pretrain)";
     }
 
     private static string Describe(string model, string? builtinSha256) =>

@@ -197,6 +197,25 @@ public sealed class OptionValidationTests
         Assert.False(Directory.Exists(run));
     }
 
+    /// <summary>--pretrained at an interrupted pre-training or at a fine-tuning run said "run `speechtok pretrain --out DIR` first".</summary>
+    [Fact]
+    public void Pretrained_at_an_unfinished_pretraining_or_a_finetune_run_says_what_the_folder_is()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string model = d.Model(), pre = Path.Combine(d.Dir, "pre"), run = Path.Combine(d.Dir, "run"), checkpoint = Path.Combine(pre, Checkpoint.Folder);
+        var pt = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = pre,
+            Options = new PretrainOptions { Epochs = 3, BatchSize = 4, Accumulation = 1 } };
+        Assert.Throws<OperationCanceledException>(() => pt.Run(afterStep: _ => { if (Directory.Exists(checkpoint)) throw new OperationCanceledException(); }));
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = model, Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        var ft = new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, "audio"),
+            Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        Assert.Equal($"--pretrained '{pre}' is an unfinished pre-training (a checkpoint, no {Pretrainer.RowsFile} yet): rerun the same `speechtok pretrain` command to finish it",
+            Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(ft with { Pretrained = pre })).Message);
+        Assert.Equal($"--pretrained '{run}' is a fine-tuning run folder (run.json), not a pre-training folder: give the --out folder of `speechtok pretrain`",
+            Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(ft with { Pretrained = run })).Message);
+        Assert.False(Directory.Exists(ft.Out));
+    }
+
     /// <summary>Run folders recorded the manifest's path only: an edited manifest was resumed with its new rows.</summary>
     [Fact]
     public void An_edited_manifest_is_not_resumed_or_predicted_as_the_one_trained_on()
@@ -463,6 +482,7 @@ public sealed class OptionValidationTests
             ([.. finetune, "--seeds", "1,,2"], "--seeds '1,,2': item 2 is empty; give comma-separated integers, e.g. 42,100"),
             ([.. finetune, "--seeds", "1,2,"], "--seeds '1,2,': item 3 is empty; give comma-separated integers, e.g. 42,100"),
             ([.. finetune, "--seeds", "1,x"], "--seeds '1,x': 'x' is not an integer"),
+            ([.. finetune, "--seeds", "1,3000000000"], $"--seeds '1,3000000000': 3000000000 is out of range; seeds are integers from 0 to {int.MaxValue}"), // said "is not an integer"
             (["experiment", "--manifest", d.Manifest, "--out", r, "--seeds=3,-2"], "--seeds: seed -2 is negative; seeds are non-negative integers"),
             (["experiment", "--manifest", d.Manifest, "--out", r, "--systems", "bow,foo"],
                 $"--systems: unknown system 'foo' (expected {string.Join(", ", SpeechTok.Experiments.Runner.ExperimentRunner.Systems)})"),
