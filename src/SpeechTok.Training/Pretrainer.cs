@@ -8,8 +8,9 @@ namespace SpeechTok.Training;
 /// <summary>
 /// Step 2: causal-LM training of the appended rows only (audio tokens + markers), through the input lookup
 /// and the tied (or untied) output rows. Gradients are normalised by the target-token count over the
-/// accumulated micro-batches (HF ≥ 4.46). Evaluates <see cref="PretrainOptions.EvalsPerEpoch"/> times per
-/// epoch, keeps the best rows by eval loss, stops after <see cref="PretrainOptions.Patience"/> evals without
+/// accumulated micro-batches (HF ≥ 4.46). Evaluates every floor(steps per epoch / <see cref="PretrainOptions.EvalsPerEpoch"/>)
+/// steps counted over the whole run (HF's eval_steps; epochs can get uneven counts, and steps after the last evaluation
+/// are never kept), keeps the best rows by eval loss, stops after <see cref="PretrainOptions.Patience"/> evals without
 /// improvement, and checkpoints each epoch so that a rerun continues where a killed one stopped.
 /// </summary>
 public static class Pretrainer

@@ -84,6 +84,15 @@ public sealed class HelpTests
         }
     }
 
+    /// <summary>pretrain's --evals-per-epoch said "evaluations per epoch"; it sets an interval counted over the whole run, as HF's eval_steps.</summary>
+    [Fact]
+    public void Evals_per_epoch_says_it_sets_an_interval_over_the_whole_run()
+    {
+        string d = SpeechTokCommand.Build().Subcommands.Single(c => c.Name == "pretrain").Options.Single(o => o.Name == "--evals-per-epoch").Description!;
+        Assert.Contains("one every floor(updates per epoch / N) updates (at least 1), counted over the whole run", d);
+        Assert.Contains("updates after the last evaluation are never kept", d);
+    }
+
     /// <summary>lm train's --eval-batch-size and lm eval's --batch-size said they do not change the result; the loss is summed batch by batch, so the last bits may change (as docs/lm-pretraining.md says).</summary>
     [Fact]
     public void Evaluation_batch_sizes_say_they_may_change_the_last_bits()
