@@ -18,6 +18,9 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
     /// <summary>Per row, where its selected audio tokens lie and how many the truncation kept (see
     /// <see cref="AudioTokenSpan"/>); null for text only and for audio-vector sets.</summary>
     public AudioTokenSpan[]? Audio { get; init; }
+    /// <summary>Per row of an audio-vector set, where its <see cref="AudioVocabulary.AudioVectorSlot"/> lies and whether the
+    /// truncation kept it (see <see cref="RequireVectorSlotKept"/>); null for other sets.</summary>
+    public AudioTokenSpan[]? VectorSlots { get; init; }
     /// <summary>Per row, its length in tokens before the max length cut it (<see cref="SerializedSample.FullLength"/>), for
     /// <see cref="WarnCut"/>; null when not known.</summary>
     public int[]? FullLengths { get; init; }
@@ -28,6 +31,7 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
         {
             Vectors = Vectors is null ? null : rows.Select(i => Vectors[i]).ToArray(),
             Audio = Audio is null ? null : rows.Select(i => Audio[i]).ToArray(),
+            VectorSlots = VectorSlots is null ? null : rows.Select(i => VectorSlots[i]).ToArray(),
             FullLengths = FullLengths is null ? null : rows.Select(i => FullLengths[i]).ToArray(),
         };
 
@@ -53,6 +57,26 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
             throw new SpeechTokException($"{option} {maxLength} cuts every audio token of the {Name} samples: all {c.WithAudio.Count} samples with audio tokens lose them; " +
                 $"{option} {c.KeepsOne} keeps at least one in every sample, {c.KeepsAll} keeps them all");
         log?.Invoke($"warning: {option} {maxLength} cuts {CutCounts(c)}; {option} {c.KeepsAll} keeps them all");
+    }
+
+    /// <summary>
+    /// The audio-vector system's <see cref="RequireAudioKept"/>: its slot sits after the text, so a max length can cut it, and
+    /// a row without it reads no utterance vector. Refuses a max length that cut the slot of every row (the run would read
+    /// text only), naming the max length that keeps it in every row; when it cut the slot of some rows, writes a warning
+    /// with the counts to <paramref name="log"/>. Silent when no slot was cut, and for other sets.
+    /// </summary>
+    /// <exception cref="SpeechTokException">No row kept its slot.</exception>
+    public void RequireVectorSlotKept(string option, int maxLength, Action<string>? log)
+    {
+        if (VectorSlots == null) return;
+        var lost = Enumerable.Range(0, Count).Where(i => VectorSlots[i].AllCut).ToList();
+        if (lost.Count == 0) return;
+        string keeps = $"{option} {VectorSlots.Max(s => s.Last) + 1} keeps it in every sample";
+        if (lost.Count == Count)
+            throw new SpeechTokException($"{option} {maxLength} cuts the {AudioVocabulary.AudioVectorSlot} slot of all {Count} {Name} samples, so the run would read "
+                + $"no utterance vector, only text; {keeps}");
+        log?.Invoke($"warning: {option} {maxLength} cuts the {AudioVocabulary.AudioVectorSlot} slot of {lost.Count} of the {Count} {Name} samples (e.g. {Keys[lost[0]]}), "
+            + $"whose utterance vectors are then not read; {keeps}");
     }
 
     /// <summary>
@@ -118,6 +142,9 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
             audio[i] = r.Audio;
         }
         return new EncodedSet(name, samples.Select(s => s.Key).ToArray(), ids, samples.Select(s => s.Labels).ToArray(), truncated)
-            { Audio = serializer.NeedsCodes ? audio : null, FullLengths = full }; // text only: no audio token to find
+            {
+                Audio = serializer.NeedsCodes ? audio : null, // text only: no audio token to find
+                VectorSlots = serializer.Mode == SerializationMode.AudioVector ? audio : null, FullLengths = full,
+            };
     }
 }

@@ -40,6 +40,12 @@ public sealed record FinetuneOptions
 
     public int EpochsFor(TaskKind task) => Epochs ?? (task == TaskKind.Binary ? 5 : 10);
 
+    /// <summary>Optimizer steps of one epoch over <paramref name="trainCount"/> samples (the last batch may be short).</summary>
+    internal int StepsPerEpoch(int trainCount) => (int)(((long)trainCount + BatchSize - 1) / BatchSize);
+
+    /// <summary>Optimizer steps of a seed's run (<see cref="TrainingLoop.TotalSteps"/>: refused beyond int range, naming the options).</summary>
+    internal int TotalSteps(int trainCount, TaskKind task) => TrainingLoop.TotalSteps(StepsPerEpoch(trainCount), EpochsFor(task), "--batch-size");
+
     /// <summary>Checks every option before anything is written; errors name the CLI option.</summary>
     public void Validate()
     {
@@ -47,17 +53,25 @@ public sealed record FinetuneOptions
         if (Epochs < 1) throw new SpeechTokException($"--epochs {Epochs}: must be at least 1");
         if (BatchSize < 1) throw new SpeechTokException($"--batch-size {BatchSize}: must be at least 1");
         if (!(WarmupRatio is >= 0 and <= 1)) throw new SpeechTokException($"--warmup-ratio {WarmupRatio}: must be in [0, 1]");
-        if (Patience < 0) throw new SpeechTokException($"--patience {Patience}: must be ≥ 0");
+        if (Patience < 1) throw new SpeechTokException(PatienceError(Patience));
         if (LoraRank < 1) throw new SpeechTokException($"--lora-r {LoraRank}: must be at least 1");
         if (!(LoraAlpha > 0 && float.IsFinite(LoraAlpha))) throw new SpeechTokException($"--lora-alpha {LoraAlpha}: must be a positive number");
         if (!(LoraDropout is >= 0 and < 1)) throw new SpeechTokException($"--lora-dropout {LoraDropout}: must be in [0, 1)");
         if (FinetuningType is not (Lora or Full)) throw new SpeechTokException($"--finetuning-type '{FinetuningType}': expected {Lora} or {Full}");
         SpeechTok.Lm.Model.LoraAdapters.CheckTargets(LoraTargetModules); // before the run folder exists, not at the first seed
         if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) throw new SpeechTokException($"--weight-decay {WeightDecay}: must be a finite number ≥ 0");
-        if (!(MaxGradNorm > 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm}: must be a positive number");
+        if (!(MaxGradNorm >= 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm}: must be a finite number ≥ 0 (0: no clipping)");
         if (SeedWorkers < 0) throw new SpeechTokException($"--seed-workers {SeedWorkers}: must be ≥ 0 (0 = auto)");
         CheckSeeds(Seeds);
     }
+
+    /// <summary>
+    /// The refusal of a patience below 1. The loop stops at the first evaluation without improvement whether patience is 0
+    /// or 1, while HF's EarlyStoppingCallback (counter ≥ patience) would stop at the first evaluation with 0: rather than
+    /// keep a value that means neither, it is refused.
+    /// </summary>
+    internal static string PatienceError(int patience) =>
+        $"--patience {patience}: must be at least 1, the evaluations in a row without improvement that stop training (HF's 0 would stop at the first evaluation)";
 
     /// <summary>
     /// Seeds name the seed-S folders and seed the runs: a list of distinct non-negative integers, as HF's seeds are (a

@@ -71,6 +71,7 @@ public static class FinetuneRun
         foreach (string split in Manifest.SplitNames)
         {
             sets[split]?.RequireAudioKept(spec.MaxLengthOption, spec.MaxLength, log);
+            sets[split]?.RequireVectorSlotKept(spec.MaxLengthOption, spec.MaxLength, log);
             sets[split]?.WarnCut($"{spec.MaxLengthOption} {spec.MaxLength}", log, all => $"{spec.MaxLengthOption} {all} keeps them all"); // text only, audio vector
         }
         if (codes?.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
@@ -78,6 +79,7 @@ public static class FinetuneRun
         var val = sets["val"] ?? throw new SpeechTokException($"{manifest.Path}: split 'val' is empty (model selection needs it)");
         // Before the folder exists: a refused run must not leave a run.json that refuses the corrected command.
         if (manifest.Task != TaskKind.Multilabel) manifest.RequireAllClassesInTrain();
+        spec.Options.TotalSteps(train.Count, manifest.Task); // a step count beyond int range is refused here, not at the first seed
 
         Tensor? rows = null, head = null;
         if (spec.Pretrained != null) (rows, head) = Pretrainer.LoadRows(spec.Pretrained, lm);

@@ -36,7 +36,7 @@ public static class Finetuner
         // The backbone's parameters take their gradients straight from the backward pass (no copy).
         var opt = new AdamW(ps.Concat(backbone?.All ?? []), o.Lr, weightDecay: o.WeightDecay);
         var all = opt.Parameters;
-        int perEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize, total = perEpoch * epochs;
+        int perEpoch = o.StepsPerEpoch(train.Count), total = o.TotalSteps(train.Count, task);
         var schedule = LinearWarmupSchedule.FromRatio(o.Lr, o.WarmupRatio, total);
         var classWeights = task == TaskKind.Multilabel ? [] : BalancedWeights(train, numLabels);
 

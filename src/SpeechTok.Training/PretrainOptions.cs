@@ -31,7 +31,7 @@ public sealed record PretrainOptions
         if (!(WarmupRatio is >= 0 and <= 1)) throw new SpeechTokException($"--warmup-ratio {WarmupRatio}: must be in [0, 1]");
         if (!(EvalFraction is > 0 and < 1)) throw new SpeechTokException($"--eval-fraction {EvalFraction}: must be in (0, 1)");
         if (EvalsPerEpoch < 1) throw new SpeechTokException($"--evals-per-epoch {EvalsPerEpoch}: must be at least 1");
-        if (Patience < 0) throw new SpeechTokException($"--patience {Patience}: must be ≥ 0");
-        if (!(MaxGradNorm > 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm}: must be a positive number");
+        if (Patience < 1) throw new SpeechTokException(FinetuneOptions.PatienceError(Patience));
+        if (!(MaxGradNorm >= 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm}: must be a finite number ≥ 0 (0: no clipping)");
     }
 }

@@ -40,7 +40,7 @@ public sealed record PretrainSpec
         selection.RequireCodesOf(codes.TokenizerIdentity, codes.CodebookSize, codes.NumQuantizers, codes.Directory);
         if (Manifest.Samples.Count == 0) throw new SpeechTokException($"{Manifest.Path}: no sample");
         var corpus = EncodedSet.Encode("pre-training", Manifest.Samples, serializer, codes);
-        Pretrainer.RequireTrainable(lm, corpus); // before the folder exists: Pretrainer.Run checks it only after
+        Pretrainer.RequireTrainable(lm, corpus, Options); // before the folder exists: Pretrainer.Run checks it only after
         corpus.RequireAudioKept(MaxLengthOption, MaxLength, log);
         if (codes.UnverifiedWarning is { } unverified) log?.Invoke(unverified);
         var file = new PretrainFile

@@ -8,18 +8,32 @@ namespace SpeechTok.Training;
 /// <summary>
 /// Step 2: causal-LM training of the appended rows only (audio tokens + markers), through the input lookup
 /// and the tied (or untied) output rows. Gradients are normalised by the target-token count over the
-/// accumulated micro-batches (HF ≥ 4.46). Evaluates <see cref="PretrainOptions.EvalsPerEpoch"/> times per
-/// epoch, keeps the best rows by eval loss, stops after <see cref="PretrainOptions.Patience"/> evals without
+/// accumulated micro-batches (HF ≥ 4.46). Evaluates every floor(steps per epoch / <see cref="PretrainOptions.EvalsPerEpoch"/>)
+/// steps counted over the whole run (HF's eval_steps; epochs can get uneven counts, and steps after the last evaluation
+/// are never kept), keeps the best rows by eval loss, stops after <see cref="PretrainOptions.Patience"/> evals without
 /// improvement, and checkpoints each epoch so that a rerun continues where a killed one stopped.
 /// </summary>
 public static class Pretrainer
 {
     /// <summary>What <see cref="Run"/> needs of the model and the corpus; <see cref="PretrainSpec"/> checks it before it creates
     /// the run folder, so that a refused run leaves none.</summary>
-    internal static void RequireTrainable(LanguageModel lm, EncodedSet corpus)
+    internal static void RequireTrainable(LanguageModel lm, EncodedSet corpus, PretrainOptions o)
     {
         if (lm.TrainableCount == 0) throw new SpeechTokException("pre-training needs a selection: there are no audio rows to train");
         if (corpus.Count < 2) throw new SpeechTokException($"pre-training corpus has {corpus.Count} sample(s); at least 2 are needed for a train/eval split");
+        Steps(o, corpus.Count);
+    }
+
+    /// <summary>
+    /// How a corpus of <paramref name="count"/> samples is split and stepped: the held-out samples, the micro-batches and
+    /// optimizer steps of an epoch, and the steps of the run (<see cref="TrainingLoop.TotalSteps"/>: refused beyond int range).
+    /// </summary>
+    private static (int Eval, int Micro, int PerEpoch, int Total) Steps(PretrainOptions o, int count)
+    {
+        int nEval = Math.Clamp((int)Math.Ceiling(o.EvalFraction * count), 1, count - 1);
+        int micro = (int)(((long)count - nEval + o.BatchSize - 1) / o.BatchSize);
+        int perEpoch = (int)(((long)micro + o.Accumulation - 1) / o.Accumulation);
+        return (nEval, micro, perEpoch, TrainingLoop.TotalSteps(perEpoch, o.Epochs, "--batch-size or --gradient-accumulation-steps"));
     }
 
     /// <summary>
@@ -31,11 +45,11 @@ public static class Pretrainer
     public static PretrainResult Run(LanguageModel lm, EncodedSet corpus, PretrainOptions o, string runDir, Action<string>? log = null, Action<long>? afterStep = null,
         PretrainFile? settings = null, Action<TrainingProgress>? progress = null)
     {
-        RequireTrainable(lm, corpus);
         o.Validate();
+        RequireTrainable(lm, corpus, o);
         int h = lm.Config.HiddenSize, nNew = lm.NewRowCount;
         var perm = Rng.ForPurpose(o.Seed, "pretrain.split").Permutation(corpus.Count);
-        int nEval = Math.Clamp((int)Math.Ceiling(o.EvalFraction * corpus.Count), 1, corpus.Count - 1);
+        var (nEval, micro, perEpoch, total) = Steps(o, corpus.Count);
         var eval = corpus.Subset(perm[..nEval], "eval");
         var train = corpus.Subset(perm[nEval..], "train");
 
@@ -44,8 +58,6 @@ public static class Pretrainer
         var pOut = head == null ? null : Parameter.Rows("lm_head.weight", head, lm.TrainableStart, lm.TrainableCount);
         var ps = pOut == null ? new[] { pIn } : [pIn, pOut];
         var opt = new AdamW(ps, o.Lr, weightDecay: 0);
-        int micro = (train.Count + o.BatchSize - 1) / o.BatchSize;
-        int perEpoch = (micro + o.Accumulation - 1) / o.Accumulation, total = perEpoch * o.Epochs;
         var schedule = LinearWarmupSchedule.FromRatio(o.Lr, o.WarmupRatio, total);
         int evalEvery = Math.Max(1, perEpoch / o.EvalsPerEpoch);
 
@@ -183,7 +195,7 @@ public static class Pretrainer
     {
         if (File.Exists(dir)) throw new SpeechTokException($"--pretrained '{Path.GetFullPath(dir)}' is a file, not a folder: give the --out folder of `speechtok pretrain`");
         string path = Path.Combine(dir, RowsFile);
-        if (!File.Exists(path)) throw new SpeechTokException($"pre-trained rows '{path}' not found (run `speechtok pretrain --out {dir}` first, or pass --no-pretrain)");
+        if (!File.Exists(path)) throw new SpeechTokException(NoRows(dir, path));
         string metaPath = Path.Combine(dir, PretrainFile.FileName);
         // pretrain.json is written after the rows: rows without it are an unfinished run's (a kill between the two), never checked.
         if (!File.Exists(metaPath))
@@ -219,6 +231,17 @@ public static class Pretrainer
             head = stored.ToF32();
         }
         return (rows, head);
+    }
+
+    /// <summary>Why <paramref name="dir"/> has no rows: an unfinished pre-training (its checkpoint only), a fine-tuning run folder, or no pre-training at all.</summary>
+    private static string NoRows(string dir, string path)
+    {
+        string[] unfinished = [Checkpoint.Folder, Checkpoint.Folder + ".new", Checkpoint.Folder + ".old"]; // AtomicFolder.Replace's halves too
+        if (unfinished.Any(f => Directory.Exists(Path.Combine(dir, f))))
+            return $"--pretrained '{dir}' is an unfinished pre-training (a checkpoint, no {RowsFile} yet): rerun the same `speechtok pretrain` command to finish it";
+        if (File.Exists(Path.Combine(dir, RunFile.FileName)))
+            return $"--pretrained '{dir}' is a fine-tuning run folder ({RunFile.FileName}), not a pre-training folder: give the --out folder of `speechtok pretrain`";
+        return $"pre-trained rows '{path}' not found (run `speechtok pretrain --out {dir}` first, or pass --no-pretrain)";
     }
 
     private static string Describe(string model, string? builtinSha256) =>

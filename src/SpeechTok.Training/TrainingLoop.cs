@@ -14,7 +14,7 @@ namespace SpeechTok.Training;
 /// </summary>
 /// <remarks>
 /// One step, in this order (the order of floating-point work of the three former copies): zero the
-/// gradients; <c>LossAndGradients(s)</c> with s the steps done; clip to <c>MaxGradNorm</c>; lr = <c>LrAt(s)</c>;
+/// gradients; <c>LossAndGradients(s)</c> with s the steps done; clip to <c>MaxGradNorm</c> (0: measure the norm only); lr = <c>LrAt(s)</c>;
 /// AdamW step; <c>Trained</c>; evaluation when <c>EvalDue</c> (then best snapshot or one more bad
 /// evaluation); checkpoint when <c>CheckpointDue</c> or early stopping fired; <c>AfterStep</c>.
 /// </remarks>
@@ -47,7 +47,8 @@ internal static class TrainingLoop
             long s = status.Step;
             opt.ZeroGrad();
             double loss = spec.LossAndGradients(s);
-            double norm = GradClip.ClipGradNorm(ps, spec.MaxGradNorm);
+            // 0 turns clipping off, as HF's max_grad_norm 0; the norm is still measured for the curves and logs.
+            double norm = spec.MaxGradNorm == 0 ? GradClip.GlobalNorm(ps) : GradClip.ClipGradNorm(ps, spec.MaxGradNorm);
             opt.Lr = spec.LrAt(s);
             opt.Step();
             status = status with { Step = s + 1 };
@@ -58,6 +59,19 @@ internal static class TrainingLoop
             spec.AfterStep?.Invoke(status.Step);
         }
         return new TrainingLoopResult(status, best);
+    }
+
+    /// <summary>
+    /// The steps of a run, <paramref name="perEpoch"/> × <paramref name="epochs"/>; refuses more than <see cref="int.MaxValue"/>
+    /// (the schedules and the step arithmetic count in int, where the product wrapped), naming --epochs and
+    /// <paramref name="batchOptions"/>, the options that set the steps per epoch. Callers check it before anything is written.
+    /// </summary>
+    public static int TotalSteps(int perEpoch, int epochs, string batchOptions)
+    {
+        long total = (long)perEpoch * epochs;
+        return total <= int.MaxValue ? (int)total
+            : throw new SpeechTokException($"--epochs {epochs}: {epochs} epochs of {perEpoch} step(s) are {total} optimizer steps, more than the {int.MaxValue} a run can count; "
+                + $"lower --epochs or raise {batchOptions}");
     }
 
     private static TrainingStatus Evaluated<TState>(TrainingLoopSpec<TState> spec, TrainingStatus st, IReadOnlyList<Parameter> ps, ref IReadOnlyList<float[]>? best)

@@ -10,6 +10,7 @@ internal sealed record TrainingLoopSpec<TState> where TState : class, IArtifact
     /// <summary>AdamW over the trained parameters; its parameter order is the order of clipping and of the best snapshot.</summary>
     public required AdamW Optimizer { get; init; }
     public required long TotalSteps { get; init; }
+    /// <summary>Global-norm clipping threshold; 0 = no clipping (HF's max_grad_norm 0).</summary>
     public required double MaxGradNorm { get; init; }
 
     /// <summary>Learning rate of the update after <c>s</c> steps (a <see cref="LinearWarmupSchedule"/> or <see cref="WarmupCosineSchedule"/>).</summary>

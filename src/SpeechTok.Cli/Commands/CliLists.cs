@@ -28,7 +28,9 @@ internal static class CliLists
     public static int[]? Seeds(string? text) =>
         text == null ? null : CommaList.Split("--seeds", text, "comma-separated integers, e.g. 42,100")
             .Select(t => int.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int s) ? s
-                : throw new SpeechTokException($"--seeds '{text}': '{t}' is not an integer")).ToArray();
+                : throw new SpeechTokException(System.Numerics.BigInteger.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
+                    ? $"--seeds '{text}': {t} is out of range; seeds are integers from 0 to {int.MaxValue}"
+                    : $"--seeds '{text}': '{t}' is not an integer")).ToArray();
 
     /// <summary>
     /// <c>--lora-target-modules q_proj,v_proj</c> or <c>all-linear</c> (any case, as PEFT compares it): projection names,

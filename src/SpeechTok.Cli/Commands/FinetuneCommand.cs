@@ -28,11 +28,11 @@ internal static class FinetuneCommand
         var maxLen = CliLists.MaxLengthOption();
         var numLabels = new Option<int?>("--num-labels", "--num-classes") { Description = "Class count (default: max label + 1)." };
         var lr = new Option<double>("--lr", "--learning-rate") { Description = "Peak learning rate (AdamW, linear warm-up then linear decay).", DefaultValueFactory = _ => defaults.Lr };
-        var epochs = new Option<int?>("--epochs") { Description = "Most epochs per seed (early stopping may end sooner); default 10, or 5 for binary tasks." };
+        var epochs = new Option<int?>("--epochs", "--num-train-epochs") { Description = "Most epochs per seed (early stopping may end sooner); default 10, or 5 for binary tasks." };
         var batch = new Option<int>("--batch-size", "--per-device-train-batch-size") { Description = "Samples per optimizer step (HF per_device_train_batch_size).", DefaultValueFactory = _ => defaults.BatchSize };
         var warmup = new Option<double>("--warmup-ratio") { Description = "Fraction of the steps spent warming the learning rate up from 0: max(1, floor(ratio × steps)) steps, as the original trainer (HF's warmup_ratio rounds up); 0: no warm-up.", DefaultValueFactory = _ => defaults.WarmupRatio };
-        var patience = new Option<int>("--patience") { Description = "Epochs without a better validation score before a seed stops (HF early_stopping_patience).", DefaultValueFactory = _ => defaults.Patience };
-        var clip = new Option<double>("--max-grad-norm") { Description = "Gradient clipping by global L2 norm (HF max_grad_norm).", DefaultValueFactory = _ => defaults.MaxGradNorm };
+        var patience = new Option<int>("--patience", "--early-stopping-patience") { Description = "Epochs without a better validation score before a seed stops (HF early_stopping_patience).", DefaultValueFactory = _ => defaults.Patience };
+        var clip = new Option<double>("--max-grad-norm") { Description = "Gradient clipping by global L2 norm (HF max_grad_norm); 0: no clipping.", DefaultValueFactory = _ => defaults.MaxGradNorm };
         var rank = new Option<int>("--lora-r") { Description = "LoRA rank r (PEFT r).", DefaultValueFactory = _ => defaults.LoraRank };
         var alpha = new Option<float>("--lora-alpha") { Description = "LoRA scaling numerator: updates are scaled by alpha / r (PEFT lora_alpha).", DefaultValueFactory = _ => defaults.LoraAlpha };
         var dropout = new Option<float>("--lora-dropout") { Description = "Dropout on the LoRA input (PEFT lora_dropout).", DefaultValueFactory = _ => defaults.LoraDropout };

@@ -18,15 +18,15 @@ internal static class PretrainCommand
         var ser = CliLists.SerializationOption();
         var maxLen = CliLists.MaxLengthOption();
         var lr = new Option<double>("--lr", "--learning-rate") { Description = "Peak learning rate of the new rows (AdamW, warm-up then linear decay).", DefaultValueFactory = _ => defaults.Lr };
-        var epochs = new Option<int>("--epochs") { Description = "Most epochs (early stopping may end sooner).", DefaultValueFactory = _ => defaults.Epochs };
+        var epochs = new Option<int>("--epochs", "--num-train-epochs") { Description = "Most epochs (early stopping may end sooner).", DefaultValueFactory = _ => defaults.Epochs };
         var batch = new Option<int>("--batch-size", "--per-device-train-batch-size") { Description = "Samples per forward pass (HF per_device_train_batch_size).", DefaultValueFactory = _ => defaults.BatchSize };
         var accum = new Option<int>("--gradient-accumulation-steps", "--accumulation") { Description = "Batches whose gradients are summed per optimizer step (HF gradient_accumulation_steps).", DefaultValueFactory = _ => defaults.Accumulation }
             .AtLeast(1);
         var warmup = new Option<double>("--warmup-ratio") { Description = "Fraction of the steps spent warming the learning rate up from 0: max(1, floor(ratio × steps)) steps, as the original trainer (HF's warmup_ratio rounds up); 0: no warm-up.", DefaultValueFactory = _ => defaults.WarmupRatio };
         var evalFrac = new Option<double>("--eval-fraction") { Description = "Share of the pre-training lines held out for evaluation.", DefaultValueFactory = _ => defaults.EvalFraction };
-        var evals = new Option<int>("--evals-per-epoch") { Description = "Held-out evaluations per epoch (each may keep a new best and count towards patience).", DefaultValueFactory = _ => defaults.EvalsPerEpoch };
-        var patience = new Option<int>("--patience") { Description = "Evaluations without a lower held-out loss before training stops.", DefaultValueFactory = _ => defaults.Patience };
-        var clip = new Option<double>("--max-grad-norm") { Description = "Gradient clipping by global L2 norm (HF max_grad_norm).", DefaultValueFactory = _ => defaults.MaxGradNorm };
+        var evals = new Option<int>("--evals-per-epoch") { Description = "Held-out evaluations per epoch, as HF's eval_steps: one every floor(updates per epoch / N) updates (at least 1), counted over the whole run, so epochs can get uneven counts; each may keep a new best and counts towards patience, and updates after the last evaluation are never kept.", DefaultValueFactory = _ => defaults.EvalsPerEpoch };
+        var patience = new Option<int>("--patience", "--early-stopping-patience") { Description = "Evaluations without a lower held-out loss before training stops.", DefaultValueFactory = _ => defaults.Patience };
+        var clip = new Option<double>("--max-grad-norm") { Description = "Gradient clipping by global L2 norm (HF max_grad_norm); 0: no clipping.", DefaultValueFactory = _ => defaults.MaxGradNorm };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the new rows' initialisation, the held-out split and the batch order.", DefaultValueFactory = _ => defaults.Seed };
         var audioRoot = new Option<string?>("--audio-root") { Description = "Folder the clip paths are relative to (default: the manifest's folder); the codes are checked against the clips found there." };
         var threads = CliLists.Threads("Threads, one per core by default.");

@@ -4,8 +4,8 @@ namespace SpeechTok.Lm.Serialization;
 /// Where a serialised sample's selected audio tokens lie and how many of them a right truncation keeps.
 /// <paramref name="First"/> and <paramref name="Last"/> are 0-based positions in the untruncated sequence (so a max
 /// length of <c>First + 1</c> keeps one audio token and <c>Last + 1</c> keeps them all); they mean nothing when
-/// <paramref name="Count"/> is 0. <c>default</c> is a sample without audio tokens: text only, an audio-vector sample,
-/// or a clip none of whose codes was selected.
+/// <paramref name="Count"/> is 0. <c>default</c> is a sample without audio tokens: text only, or a clip none of whose
+/// codes was selected. An audio-vector sample's span is its one <see cref="AudioVocabulary.AudioVectorSlot"/>.
 /// </summary>
 /// <param name="First">Position of the first audio token.</param>
 /// <param name="Last">Position of the last audio token.</param>

@@ -86,7 +86,8 @@ public sealed class SampleSerializer
                 break;
             }
         }
-        var audio = _vocab is { AudioTokenIds.Count: > 0 } && NeedsCodes ? AudioTokenSpan.Find(full, MaxLength, _audioTokenIds.Contains) : default;
+        var audio = _vocab is { AudioTokenIds.Count: > 0 } && NeedsCodes ? AudioTokenSpan.Find(full, MaxLength, _audioTokenIds.Contains)
+            : _vocab?.VectorSlotId is int vectorSlot ? AudioTokenSpan.Find(full, MaxLength, id => id == vectorSlot) : default;
         return new SerializedSample(full.Length <= MaxLength ? full : full[..MaxLength], full.Length, audio);
     }
 

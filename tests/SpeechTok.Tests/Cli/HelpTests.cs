@@ -56,7 +56,7 @@ public sealed class HelpTests
     /// <summary>
     /// lm train's --learning-rate was "Unrecognized". HF TrainingArguments' and run_clm.py's names, and config.json's for
     /// the shape, are aliases of lm train's options now, and --learning-rate and --per-device-train-batch-size of finetune's
-    /// and pretrain's too; the short names stay primary.
+    /// and pretrain's too, and --num-train-epochs and --early-stopping-patience of theirs; the short names stay primary.
     /// </summary>
     [Fact]
     public void Hf_names_are_aliases_of_the_training_options()
@@ -79,7 +79,18 @@ public sealed class HelpTests
             var options = root.Subcommands.Single(c => c.Name == command).Options;
             Assert.Equal(["--learning-rate"], options.Single(o => o.Name == "--lr").Aliases);
             Assert.Equal(["--per-device-train-batch-size"], options.Single(o => o.Name == "--batch-size").Aliases);
+            Assert.Equal(["--num-train-epochs"], options.Single(o => o.Name == "--epochs").Aliases);
+            Assert.Equal(["--early-stopping-patience"], options.Single(o => o.Name == "--patience").Aliases);
         }
+    }
+
+    /// <summary>pretrain's --evals-per-epoch said "evaluations per epoch"; it sets an interval counted over the whole run, as HF's eval_steps.</summary>
+    [Fact]
+    public void Evals_per_epoch_says_it_sets_an_interval_over_the_whole_run()
+    {
+        string d = SpeechTokCommand.Build().Subcommands.Single(c => c.Name == "pretrain").Options.Single(o => o.Name == "--evals-per-epoch").Description!;
+        Assert.Contains("one every floor(updates per epoch / N) updates (at least 1), counted over the whole run", d);
+        Assert.Contains("updates after the last evaluation are never kept", d);
     }
 
     /// <summary>lm train's --eval-batch-size and lm eval's --batch-size said they do not change the result; the loss is summed batch by batch, so the last bits may change (as docs/lm-pretraining.md says).</summary>

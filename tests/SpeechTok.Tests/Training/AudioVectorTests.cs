@@ -166,6 +166,31 @@ public sealed class AudioVectorTests : IDisposable
         Assert.False(Directory.Exists(run + "-text"));
     }
 
+    /// <summary>The slot sits after the text: --max-length cut it, and the run trained on text alone with only the generic cut warning.</summary>
+    [Fact]
+    public void A_max_length_that_cuts_the_vector_slot_is_refused_when_every_sample_loses_it_and_warned_when_some_do()
+    {
+        var manifest = ToneDataset(perSplit: 8);
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("sat down", "sat down on the mat")); // texts of two lengths
+        string model = TinyLm.Train(Manifest.Load(manifest).Split("train").Select(s => s.Text).ToList(), Path.Combine(_dir, "lm"));
+        var spec = new FinetuneSpec { Manifest = Manifest.Load(manifest), Model = model, Out = Path.Combine(_dir, "run"), AudioEncoder = "builtin", MaxLength = 5,
+            Options = Small(1) with { Epochs = 1 } };
+        var e = Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(spec));
+        var m = System.Text.RegularExpressions.Regex.Match(e.Message,
+            @"^--max-length 5 cuts the <\|audio_vector\|> slot of all 8 train samples, so the run would read no utterance vector, only text; --max-length (\d+) keeps it in every sample$");
+        Assert.True(m.Success, e.Message);
+        Assert.False(Directory.Exists(spec.Out));
+        // One token short: the longer texts lose their slot, the shorter keep it.
+        int keeps = int.Parse(m.Groups[1].Value);
+        var logs = new List<string>();
+        FinetuneRun.Run(spec with { MaxLength = keeps - 1 }, logs.Add);
+        Assert.Contains(logs, l => System.Text.RegularExpressions.Regex.IsMatch(l,
+            $@"^warning: --max-length {keeps - 1} cuts the <\|audio_vector\|> slot of 3 of the 8 train samples \(e\.g\. train/0\), whose utterance vectors are then not read; --max-length {keeps} keeps it in every sample$"));
+        logs.Clear();
+        FinetuneRun.Run(spec with { MaxLength = keeps, Out = Path.Combine(_dir, "kept") }, logs.Add);
+        Assert.DoesNotContain(logs, l => l.Contains("audio_vector", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Batch_predict_matches_evaluate_for_token_and_multi_label_runs()
     {

@@ -20,6 +20,7 @@ public sealed class OptionValidationTests
         {
             (ok with { BatchSize = 0 }, "--batch-size 0"), (ok with { Epochs = 0 }, "--epochs 0"), (ok with { Lr = -1 }, "--lr -1"),
             (ok with { Lr = double.NaN }, "--lr NaN"), (ok with { WarmupRatio = 5 }, "--warmup-ratio 5"), (ok with { Patience = -1 }, "--patience -1"),
+            (ok with { Patience = 0 }, "--patience 0: must be at least 1, the evaluations in a row without improvement that stop training"),
             (ok with { LoraRank = 0 }, "--lora-r 0"), (ok with { LoraAlpha = -1 }, "--lora-alpha -1"), (ok with { LoraDropout = 1.5f }, "--lora-dropout 1.5"),
             (ok with { Seeds = [] }, "--seeds"), (ok with { Seeds = [1, 1] }, "--seeds"), (ok with { FinetuningType = "qlora" }, "--finetuning-type 'qlora'"),
         })
@@ -42,6 +43,7 @@ public sealed class OptionValidationTests
             (ok with { Lr = 0 }, "--lr 0"), (ok with { Epochs = 0 }, "--epochs 0"), (ok with { BatchSize = 0 }, "--batch-size 0"),
             (ok with { WarmupRatio = -1 }, "--warmup-ratio -1"), (ok with { EvalFraction = 0 }, "--eval-fraction 0"), (ok with { EvalFraction = 1 }, "--eval-fraction 1"),
             (ok with { EvalsPerEpoch = 0 }, "--evals-per-epoch 0"), (ok with { Patience = -1 }, "--patience -1"),
+            (ok with { Patience = 0 }, "--patience 0: must be at least 1, the evaluations in a row without improvement that stop training"),
         })
         {
             var spec = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = outDir, Options = bad };
@@ -193,6 +195,25 @@ public sealed class OptionValidationTests
         Assert.Equal((2, ""), (code, stdout));
         Assert.EndsWith($"\nerror: pre-trained rows '{Path.Combine(empty, Pretrainer.RowsFile)}' not found (run `speechtok pretrain --out {empty}` first, or pass --no-pretrain)", err.Trim()); // after the store's warning that the clips are absent
         Assert.False(Directory.Exists(run));
+    }
+
+    /// <summary>--pretrained at an interrupted pre-training or at a fine-tuning run said "run `speechtok pretrain --out DIR` first".</summary>
+    [Fact]
+    public void Pretrained_at_an_unfinished_pretraining_or_a_finetune_run_says_what_the_folder_is()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string model = d.Model(), pre = Path.Combine(d.Dir, "pre"), run = Path.Combine(d.Dir, "run"), checkpoint = Path.Combine(pre, Checkpoint.Folder);
+        var pt = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = pre,
+            Options = new PretrainOptions { Epochs = 3, BatchSize = 4, Accumulation = 1 } };
+        Assert.Throws<OperationCanceledException>(() => pt.Run(afterStep: _ => { if (Directory.Exists(checkpoint)) throw new OperationCanceledException(); }));
+        FinetuneRun.Run(new FinetuneSpec { Manifest = d.Parsed(), Model = model, Out = run, TextOnly = true, Options = TrainingTests.Small(1) with { Epochs = 1 } });
+        var ft = new FinetuneSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, "audio"),
+            Options = TrainingTests.Small(1) with { Epochs = 1 } };
+        Assert.Equal($"--pretrained '{pre}' is an unfinished pre-training (a checkpoint, no {Pretrainer.RowsFile} yet): rerun the same `speechtok pretrain` command to finish it",
+            Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(ft with { Pretrained = pre })).Message);
+        Assert.Equal($"--pretrained '{run}' is a fine-tuning run folder (run.json), not a pre-training folder: give the --out folder of `speechtok pretrain`",
+            Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(ft with { Pretrained = run })).Message);
+        Assert.False(Directory.Exists(ft.Out));
     }
 
     /// <summary>Run folders recorded the manifest's path only: an edited manifest was resumed with its new rows.</summary>
@@ -360,7 +381,10 @@ public sealed class OptionValidationTests
             (["finetune", .. common, "--text-only", "--no-pretrain"], "--no-pretrain is for runs with audio tokens; --text-only does not use it"),
             (["finetune", .. common, "--text-only", "--finetuning-type", "full", "--lora-r", "8"], "--lora-r is for --finetuning-type lora; full fine-tuning trains every weight and has no adapters"),
             (["finetune", .. common, "--text-only", "--system", ""], "--system is empty; give the name results.json lists the run under"),
-            (["finetune", .. common, "--text-only", "--max-grad-norm", "0"], "--max-grad-norm 0: must be a positive number"), // the option reaches FinetuneOptions
+            (["finetune", .. common, "--text-only", "--max-grad-norm", "-1"], "--max-grad-norm -1: must be a finite number ≥ 0 (0: no clipping)"), // the option reaches FinetuneOptions
+            (["finetune", .. common, "--text-only", "--num-train-epochs", "0"], "--epochs 0: must be at least 1"), // HF's names reach the options too
+            (["pretrain", "--manifest", d.Manifest, "--codes", d.Codes, "--selection", d.Selection, "--out", Path.Combine(d.Dir, "r"), "--early-stopping-patience", "0"],
+                "--patience 0: must be at least 1, the evaluations in a row without improvement that stop training (HF's 0 would stop at the first evaluation)"),
             (["finetune", .. common, "--text-only", "--lora-target-modules", "v_proj,q_proj,v_proj"], "--lora-target-modules: v_proj is listed twice"),
             (["finetune", .. common, "--text-only", "--lora-target-modules", "all-linear,q_proj"], "--lora-target-modules: all-linear already names every projection; give it alone"),
             (["select", "--manifest", d.Manifest, "--codes", d.Codes, "--split", d.Manifest, "--seed", "5", "--out", Path.Combine(d.Dir, "s.json")], "--seed draws the inner split; --split gives it: drop --seed"),
@@ -458,6 +482,7 @@ public sealed class OptionValidationTests
             ([.. finetune, "--seeds", "1,,2"], "--seeds '1,,2': item 2 is empty; give comma-separated integers, e.g. 42,100"),
             ([.. finetune, "--seeds", "1,2,"], "--seeds '1,2,': item 3 is empty; give comma-separated integers, e.g. 42,100"),
             ([.. finetune, "--seeds", "1,x"], "--seeds '1,x': 'x' is not an integer"),
+            ([.. finetune, "--seeds", "1,3000000000"], $"--seeds '1,3000000000': 3000000000 is out of range; seeds are integers from 0 to {int.MaxValue}"), // said "is not an integer"
             (["experiment", "--manifest", d.Manifest, "--out", r, "--seeds=3,-2"], "--seeds: seed -2 is negative; seeds are non-negative integers"),
             (["experiment", "--manifest", d.Manifest, "--out", r, "--systems", "bow,foo"],
                 $"--systems: unknown system 'foo' (expected {string.Join(", ", SpeechTok.Experiments.Runner.ExperimentRunner.Systems)})"),
@@ -722,5 +747,50 @@ public sealed class OptionValidationTests
         }
         foreach (var (file, bytes) in inputs) Assert.Equal(bytes, File.ReadAllBytes(file));
         Assert.False(Directory.Exists(Path.Combine(d.Dir, "c2")));
+    }
+
+    /// <summary>
+    /// Epochs × steps per epoch was an int product: finetune --epochs 1500000000 failed in the schedule (not naming --epochs)
+    /// after run.json was saved, which then refused the corrected command; pretrain wrapped its step count.
+    /// </summary>
+    [Fact]
+    public void More_steps_than_a_run_can_count_are_refused_naming_epochs_before_anything_is_written()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string model = d.Model();
+        // 8 train samples in batches of 1: 8 steps an epoch.
+        var ft = new FinetuneSpec { Manifest = d.Parsed(), Model = model, Out = Path.Combine(d.Dir, "run"), TextOnly = true,
+            Options = TrainingTests.Small(1) with { Epochs = 1_500_000_000, BatchSize = 1 } };
+        Assert.Equal("--epochs 1500000000: 1500000000 epochs of 8 step(s) are 12000000000 optimizer steps, more than the 2147483647 a run can count; "
+            + "lower --epochs or raise --batch-size", Assert.Throws<SpeechTokException>(() => FinetuneRun.Run(ft)).Message);
+        Assert.False(Directory.Exists(ft.Out));
+        // 24 samples, 3 held out, 21 in batches of 4: 6 steps an epoch.
+        var pre = new PretrainSpec { Manifest = d.Parsed(), Codes = d.Codes, Selection = d.Selection, Model = model, Out = Path.Combine(d.Dir, "pre"),
+            Options = new PretrainOptions { Epochs = 1_000_000_000, BatchSize = 4, Accumulation = 1 } };
+        Assert.StartsWith("--epochs 1000000000: 1000000000 epochs of 6 step(s) are 6000000000 optimizer steps, more than the 2147483647 a run can count; "
+            + "lower --epochs or raise --batch-size or --gradient-accumulation-steps", Assert.Throws<SpeechTokException>(() => pre.Run()).Message);
+        Assert.False(Directory.Exists(pre.Out));
+        // The corrected command runs in the same folder.
+        FinetuneRun.Run(ft with { Options = ft.Options with { Epochs = 1 } });
+    }
+
+    /// <summary>--max-grad-norm 0 was refused; HF's 0 turns clipping off. It trains as a threshold no norm reaches does.</summary>
+    [Fact]
+    public void Max_grad_norm_0_turns_clipping_off()
+    {
+        using var d = new ToyData(perSplit: 8);
+        string model = d.Model();
+        string Curves(double maxGradNorm, string name)
+        {
+            var spec = new FinetuneSpec { Manifest = d.Parsed(), Model = model, Out = Path.Combine(d.Dir, name), TextOnly = true,
+                Options = TrainingTests.Small(1) with { Epochs = 2, MaxGradNorm = maxGradNorm } };
+            FinetuneRun.Run(spec);
+            return File.ReadAllText(Path.Combine(FinetuneRun.SeedDir(spec.Out, 1), SeedCurves.FileName));
+        }
+        string off = Curves(0, "off");
+        Assert.Equal(Curves(1e300, "huge"), off);
+        Assert.NotEqual(Curves(1e-3, "tight"), off); // clipping acts in this run: 0 is not some small threshold
+        Assert.StartsWith("--max-grad-norm -1: must be a finite number ≥ 0 (0: no clipping)",
+            Assert.Throws<SpeechTokException>(() => new PretrainOptions { MaxGradNorm = -1 }.Validate()).Message);
     }
 }
