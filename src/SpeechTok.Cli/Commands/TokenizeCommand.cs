@@ -36,6 +36,14 @@ internal static class TokenizeCommand
             m.RequireClips(); // before fitting anything
             var dir = r.GetValue(outDir)!;
             string tokDir = tokArg == TokenizerLoader.Builtin ? Path.Combine(dir, TokenizerLoader.BuiltinSubfolder) : tokArg;
+            if (r.GetValue(jsonl) is { } jsonlPath)
+            {
+                // The store's own files (made by this run when absent) and the tokenizer: --jsonl codes.bin had made the
+                // store re-encode everything, --jsonl store.json or the tokenizer's config.json left them unreadable.
+                foreach (var file in new[] { CodeStore.MetaFile, CodeStore.DataFile })
+                    OutputPaths.RequireApart(jsonlPath, Path.Combine(dir, file), $"the code store's {file}", option: "--jsonl");
+                OutputPaths.RequireApart(jsonlPath, tokDir, "the tokenizer folder", folder: true, option: "--jsonl");
+            }
             if (r.GetResult(seed) is { Implicit: false })
             {
                 // --seed only shapes a fit: refused where nothing is fitted, rather than ignored.
@@ -76,7 +84,9 @@ internal static class TokenizeCommand
                             }
                     }, interruption.Token);
                 }
-                Console.WriteLine($"{result!.Total} samples: {result.Encoded} tokenized, {result.Skipped} already done" +
+                // With the JSON lines on stdout (--jsonl /dev/stdout) the summary goes to stderr, so that stdout stays JSON lines.
+                var summary = r.GetValue(jsonl) is { } j && Path.GetFullPath(j) is "/dev/stdout" or "/proc/self/fd/1" ? Console.Error : Console.Out;
+                summary.WriteLine($"{result!.Total} samples: {result.Encoded} tokenized, {result.Skipped} already done" +
                     (result.Restamped > 0 ? $" ({result.Restamped} of them at new paths or times, recognised by content)" : "") +
                     (result.TornTailBytes > 0 ? $"; cut a torn last record ({result.TornTailBytes} bytes) left by an interrupted run" : "") +
                     (result.DamagedRecords > 0 ? $"; {result.DamagedRecords} damaged record(s) redone" : "") + $" → {Path.GetFullPath(dir)}");

@@ -33,10 +33,10 @@ internal static class TokenizerFitCommand
                 throw new SpeechTokException($"--out {dir} is not an empty folder; a fitted tokenizer is never replaced in place (code stores and runs made with it need it as it is): choose a new folder");
             var options = new BuiltinFitOptions { Seed = r.GetValue(seed), CodebookSize = r.GetValue(size), FramesPerCode = r.GetValue(perCode), NumQuantizers = r.GetValue(layers) };
             options.Validate(); // before the clips are read
-            var m = Manifest.Load(r.GetValue(manifest)!, r.GetValue(audioRoot));
+            var m = Manifest.LoadClips(r.GetValue(manifest)!, r.GetValue(audioRoot)); // labels unused, as tokenize's own fit
             m.RequireClips();
             var tok = BuiltinTokenizer.Fit(m, options, r.GetValue(mixdown), msg => Console.Error.WriteLine(msg));
-            AtomicFolder.Replace(dir, tok.Save); // whole or not at all: a killed save leaves no half folder that the check above would refuse
+            AtomicFolder.Create(dir, tok.Save); // whole or not at all, and a fit of another process that got there first is kept
             Console.WriteLine($"layer  size  used  used%  perplexity");
             foreach (var u in tok.Usage) Console.WriteLine($"{u.Layer,5} {u.Size,5} {u.Used,5} {u.UsedFraction,6:P0} {u.Perplexity,11:F1}");
             Console.WriteLine($"saved to {Path.GetFullPath(dir)} (usage in {BuiltinTokenizer.UsageFile})");

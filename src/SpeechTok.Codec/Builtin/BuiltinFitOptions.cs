@@ -14,7 +14,10 @@ public sealed record BuiltinFitOptions
     /// </summary>
     public int FramesPerCode { get; init; } = 32;
     public int MaxIterations { get; init; } = 25;
-    /// <summary>Frames kept for fitting (evenly thinned beyond this, deterministically).</summary>
+    /// <summary>
+    /// The frame budget of the fit: frames are kept at a stride that doubles whenever the pool passes twice the budget, so a
+    /// fit uses between <c>MaxFrames</c> and 2 × <c>MaxFrames</c> frames once there are more (evenly, deterministically).
+    /// </summary>
     public int MaxFrames { get; init; } = 60000;
 
     /// <summary>Checks every setting before any audio is read; errors name the CLI option.</summary>

@@ -32,6 +32,37 @@ public static class AtomicFolder
         }
     }
 
+    /// <summary>
+    /// Creates folder <paramref name="dir"/>, absent or empty, from what <paramref name="fill"/> writes into a hidden sibling of
+    /// its own (<c>.NAME.PID.GUID.tmp</c>, as <see cref="AtomicFile"/>'s temp files), renamed to <paramref name="dir"/> when
+    /// complete: a crash leaves no half folder, and unlike <see cref="Replace"/> no sibling is touched (a user's own
+    /// <c>DIR.old</c> or <c>DIR.new</c> was deleted by it). A folder another process made at <paramref name="dir"/> meanwhile
+    /// is left as it is. A killed run leaves its temp folder, which is safe to delete.
+    /// </summary>
+    /// <exception cref="SpeechTokException"><paramref name="dir"/> holds something by the time the content is complete.</exception>
+    public static void Create(string dir, Action<string> fill)
+    {
+        dir = InputPaths.FullPath(dir)!;
+        string parent = Path.GetDirectoryName(dir)!;
+        Directory.CreateDirectory(parent);
+        string tmp = Path.Combine(parent, $".{Path.GetFileName(dir)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(tmp);
+        try
+        {
+            fill(tmp);
+            if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
+            try { Directory.Move(tmp, dir); }
+            catch (IOException e) when (Path.Exists(dir))
+            {
+                throw new SpeechTokException($"{dir} was made by another process while this one wrote its content; it is left as it is: choose a new folder", e);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+        }
+    }
+
     /// <summary>What <see cref="Replace"/> does once <c>DIR.new</c> is complete, in order.</summary>
     internal enum Step { DeleteOld, MoveDirToOld, MoveNewToDir }
 

@@ -128,16 +128,17 @@ public static class OutputPaths
     /// system ignores it (a name in the other case finds the same entry).
     /// </summary>
     /// <param name="output">The output file, as <see cref="RequireFile"/> returned it.</param>
-    /// <param name="input">An input file or folder of the command; nothing is refused when it does not exist.</param>
+    /// <param name="input">An input file or folder of the command; when it does not exist (yet: a store's file the command
+    /// makes), only the same path is refused.</param>
     /// <param name="what">What <paramref name="input"/> is, for the message: "the manifest".</param>
     /// <param name="folder">Whether <paramref name="input"/> is a folder whose whole content is refused.</param>
     /// <param name="option">The option that gives <paramref name="output"/>.</param>
     public static void RequireApart(string output, string input, string what, bool folder = false, string option = "--out")
     {
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(input));
-        if (!Path.Exists(full)) return;
-        string o = Followed(Path.GetFullPath(output)), i = Followed(full);
-        var cmp = IgnoresCase(full) ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        bool exists = Path.Exists(full);
+        string o = exists ? Followed(Path.GetFullPath(output)) : Path.GetFullPath(output), i = exists ? Followed(full) : full;
+        var cmp = exists && IgnoresCase(full) ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         if (string.Equals(o, i, cmp))
             throw new SpeechTokException($"{option} {output} is {what} {full}: writing it would replace the input; give another file");
         if (folder && o.StartsWith(i + Path.DirectorySeparatorChar, cmp))

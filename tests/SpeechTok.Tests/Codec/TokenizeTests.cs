@@ -192,6 +192,82 @@ public sealed class TokenizeTests : IDisposable
         Assert.Contains("without --mixdown", Assert.Throws<SpeechTokException>(() => Tokenization.Run(ma, tok, id, store, new TokenizeOptions { Mixdown = true })).Message);
     }
 
+    /// <summary>
+    /// tokenizer fit saved through AtomicFolder.Replace, which deleted the user's own OUT.old and OUT.new beside it (a kept
+    /// copy of the previous tokenizer); it also demanded labels it never reads, where tokenize's own fit takes an
+    /// unlabelled manifest.
+    /// </summary>
+    [Fact]
+    public void TokenizerFitLeavesSiblingFoldersAloneAndNeedsNoLabels()
+    {
+        var lines = File.ReadAllLines(EspeakCorpus.ManifestPath);
+        int label = Array.IndexOf(lines[0].Split(','), "label");
+        Assert.True(label == lines[0].Split(',').Length - 1, "the corpus manifest's label is its last column");
+        string unlabelled = Path.Combine(EspeakCorpus.Folder, $"unlabelled-{Guid.NewGuid():N}.csv");
+        File.WriteAllLines(unlabelled, lines.Select(l => l[..l.LastIndexOf(',')]));
+        try
+        {
+            string tokDir = Path.Combine(_dir, "mytok");
+            Directory.CreateDirectory(tokDir + ".old");
+            File.WriteAllText(Path.Combine(tokDir + ".old", "notes.txt"), "kept");
+            Directory.CreateDirectory(tokDir + ".new");
+            File.WriteAllText(Path.Combine(tokDir + ".new", "keep.txt"), "kept too");
+            var (code, _, err) = Cli("tokenizer", "fit", "--manifest", unlabelled, "--out", tokDir, "--codebook-size", "8");
+            Assert.True(code == 0, err);
+            Assert.True(BuiltinTokenizer.IsBuiltinFolder(tokDir));
+            Assert.Equal("kept", File.ReadAllText(Path.Combine(tokDir + ".old", "notes.txt")));
+            Assert.Equal("kept too", File.ReadAllText(Path.Combine(tokDir + ".new", "keep.txt")));
+            Assert.Empty(Directory.GetFileSystemEntries(_dir, ".mytok.*"));
+        }
+        finally { File.Delete(unlabelled); }
+    }
+
+    /// <summary>
+    /// tokenize --jsonl wrote its lines over the store's own files (codes.bin: everything re-encoded on the next run; store.json:
+    /// the store unreadable) or into the tokenizer folder, exit 0. Refused before any work, for the store's files even before
+    /// they exist. With --jsonl /dev/stdout, stdout holds only the JSON lines (the summary goes to stderr).
+    /// </summary>
+    [Fact]
+    public void TokenizeJsonlCannotReplaceTheStoreOrTheTokenizer()
+    {
+        var tokDir = FitSmall();
+        string store = Path.Combine(_dir, "st");
+        var config = File.ReadAllBytes(Path.Combine(tokDir, "config.json"));
+        foreach (var (target, what) in new[] { (Path.Combine(store, "codes.bin"), "the code store's codes.bin"), (Path.Combine(store, "store.json"), "the code store's store.json") })
+        {
+            var (c, _, e) = Cli("tokenize", "--manifest", EspeakCorpus.ManifestPath, "--tokenizer", tokDir, "--out", store, "--jsonl", target);
+            Assert.Equal((2, $"error: --jsonl {target} is {what} {target}: writing it would replace the input; give another file"), (c, e.Trim()));
+        }
+        string inTok = Path.Combine(tokDir, "config.json");
+        var (code, _, err) = Cli("tokenize", "--manifest", EspeakCorpus.ManifestPath, "--tokenizer", tokDir, "--out", store, "--jsonl", inTok);
+        Assert.Equal((2, $"error: --jsonl {inTok} is inside the tokenizer folder {tokDir}: writing it would change the input; give a file outside it"), (code, err.Trim()));
+        Assert.False(Directory.Exists(store));
+        Assert.Equal(config, File.ReadAllBytes(Path.Combine(tokDir, "config.json")));
+
+        (code, var stdout, err) = Cli("tokenize", "--manifest", EspeakCorpus.ManifestPath, "--tokenizer", tokDir, "--out", store, "--jsonl", "/dev/stdout", "--threads", "1");
+        Assert.True(code == 0, err);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        foreach (var line in lines) JsonDocument.Parse(line).Dispose();
+        Assert.Contains(" tokenized", err);
+    }
+
+    /// <summary>A folder another process made at the target while this one wrote is kept, not replaced; the temp folder goes.</summary>
+    [Fact]
+    public void AtomicFolderCreateKeepsAFolderMadeMeanwhile()
+    {
+        string dir = Path.Combine(_dir, "made");
+        var e = Assert.Throws<SpeechTokException>(() => SpeechTok.IO.AtomicFolder.Create(dir, tmp =>
+        {
+            File.WriteAllText(Path.Combine(tmp, "mine.txt"), "mine");
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "theirs.txt"), "theirs");
+        }));
+        Assert.Equal($"{dir} was made by another process while this one wrote its content; it is left as it is: choose a new folder", e.Message);
+        Assert.Equal(["theirs.txt"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFileSystemEntries(_dir, ".made.*"));
+    }
+
     /// <summary>tokenizer fit replaced a fitted tokenizer in place, orphaning the code stores and runs that name it by hash.</summary>
     [Fact]
     public void TokenizerFitRefusesAFolderThatIsNotEmpty()
