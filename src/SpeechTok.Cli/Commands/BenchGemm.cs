@@ -29,8 +29,8 @@ internal static class BenchGemm
         {
             if (v.Tokens.Count > 0 && int.TryParse(v.Tokens[^1].Value, out int x) && x < 5) v.AddError($"--runs {x}: must be at least 5 (the median of fewer is noise)");
         });
-        cmd.SetAction(r => Run(r.GetValue(m), r.GetValue(n), r.GetValue(k), r.GetValue(threads), r.GetValue(runs),
-            r.GetValue(transA), r.GetValue(transB), r.GetValue(bf16), r.GetValue(backend)!, r.GetValue(json)));
+        cmd.SetAction(r => BenchCommands.Sized("gemm", "--m, --n or --k", () => Run(r.GetValue(m), r.GetValue(n), r.GetValue(k), r.GetValue(threads), r.GetValue(runs),
+            r.GetValue(transA), r.GetValue(transB), r.GetValue(bf16), r.GetValue(backend)!, r.GetValue(json))));
         return cmd;
     }
 
@@ -38,6 +38,9 @@ internal static class BenchGemm
     {
         if (m < 1 || n < 1 || k < 1) throw new SpeechTokException($"bench gemm: --m, --n, --k must be positive (got {m}, {n}, {k})");
         if (threads < 1) throw new SpeechTokException($"bench gemm: --threads must be positive (got {threads})");
+        BenchCommands.FitsArray("gemm", "--m × --k", (long)m * k);
+        BenchCommands.FitsArray("gemm", "--k × --n", (long)k * n);
+        BenchCommands.FitsArray("gemm", "--m × --n", (long)m * n);
         bool openblas = backend == "openblas";
         if (openblas && bf16) throw new SpeechTokException("bench gemm: --bf16 needs the managed backend");
         if (openblas && !GemmOpenBlas.IsAvailable) throw new SpeechTokException("bench gemm: libopenblas.so.0 not found (apt-get install libopenblas0)");
@@ -45,8 +48,8 @@ internal static class BenchGemm
 
         var rng = new Random(1);
         // Pinned so the kernels get stable pointers without `fixed` (the timed closure captures them).
-        float[] a = Fill(GC.AllocateArray<float>(checked(m * k), pinned: true)), b = Fill(GC.AllocateArray<float>(checked(k * n), pinned: true));
-        float[] c = GC.AllocateArray<float>(checked(m * n), pinned: true);
+        float[] a = Fill(GC.AllocateArray<float>(m * k, pinned: true)), b = Fill(GC.AllocateArray<float>(k * n, pinned: true));
+        float[] c = GC.AllocateArray<float>(m * n, pinned: true); // sizes checked above
         ushort[] b16 = GC.AllocateArray<ushort>(bf16 ? b.Length : 0, pinned: true);
         for (int i = 0; i < b16.Length; i++) b16[i] = Half16.F32ToBf16(b[i]);
         float* pa = Ptr(a), pb = Ptr(b), pc = Ptr(c);

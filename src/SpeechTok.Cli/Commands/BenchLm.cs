@@ -44,10 +44,10 @@ internal static class BenchLm
         dtype.OneOf("f32", "bf16");
         var newRows = new Option<int>("--new-rows") { Description = "Appended vocabulary rows (audio tokens + markers).", DefaultValueFactory = _ => 512 };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result line." };
-        var cmd = new Command("lm-step", "Tokens/s of one LM step on random weights of a model shape; last line {\"tokens_per_s\",\"peak_rss_mib\"}.")
+        var cmd = new Command("lm-step", "Tokens/s of one LM step on random weights of a model shape; last line {\"shape\",\"workload\",\"batch\",\"seq\",\"min_seq\",\"threads\",\"s_per_step\",\"cpu_s_per_step\",\"tokens_per_s\",\"peak_rss_mib\"}.")
         { shape, workload, batch, seq, minSeq, threads, steps, dtype, newRows, json };
-        cmd.SetAction(r => Run(r.GetValue(shape)!, r.GetValue(workload)!, r.GetValue(batch), r.GetValue(seq), r.GetValue(minSeq) ?? r.GetValue(seq), r.GetValue(threads),
-            r.GetValue(steps), r.GetValue(dtype), r.GetValue(newRows), r.GetValue(json)));
+        cmd.SetAction(r => BenchCommands.Sized("lm-step", "--batch or --seq (or pick a smaller --shape)", () => Run(r.GetValue(shape)!, r.GetValue(workload)!, r.GetValue(batch),
+            r.GetValue(seq), r.GetValue(minSeq) ?? r.GetValue(seq), r.GetValue(threads), r.GetValue(steps), r.GetValue(dtype), r.GetValue(newRows), r.GetValue(json))));
         return cmd;
     }
 
@@ -57,6 +57,9 @@ internal static class BenchLm
         if (minT < 2 || minT > t) throw new SpeechTokException($"bench lm-step: --min-seq must be in [2, --seq = {t}], got {minT}");
         Threading.Threads = threads;
         var config = LlamaConfig.Parse(Shapes[shape], shape);
+        if (t > config.MaxPositionEmbeddings)
+            throw new SpeechTokException($"bench lm-step: --seq {t} is more than --shape {shape}'s max_position_embeddings ({config.MaxPositionEmbeddings})");
+        BenchCommands.FitsArray("lm-step", "--batch × --seq", (long)b * t);
         bool bf16 = (dtype ?? (shape is "smollm2-135m" or "builtin-256x4" or "builtin-lm" || workload == "full" ? "f32" : "bf16")) == "bf16";
         if (bf16 && workload == "full") throw new SpeechTokException("bench lm-step: --workload full trains every weight in place and needs --dtype f32");
         var build = Stopwatch.StartNew();

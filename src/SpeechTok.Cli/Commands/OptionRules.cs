@@ -35,7 +35,7 @@ internal static class OptionRules
         option.Validators.Add(r =>
         {
             if (r.Tokens.Count > 0 && double.TryParse(r.Tokens[^1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && !(v > 0 && v <= max))
-                r.AddError($"{Given(r)} {r.Tokens[^1].Value}: must be a positive number ≤ {max:0e0}");
+                r.AddError($"{Given(r)} {r.Tokens[^1].Value}: must be a positive number ≤ {(max < 1e6 ? max.ToString(CultureInfo.InvariantCulture) : max.ToString("0e0", CultureInfo.InvariantCulture))}");
         });
         return option;
     }

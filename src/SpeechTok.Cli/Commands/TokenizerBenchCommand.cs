@@ -13,7 +13,9 @@ internal static class TokenizerBenchCommand
         var path = new Option<string>("--tokenizer") { Description = "The tokenizer.json file, or a folder holding one.", Required = true };
         var input = new Option<string?>("--input") { Description = "UTF-8 text file to encode (default: a seeded synthetic corpus decoded from random vocab entries)." };
         var lines = new Option<int>("--lines") { Description = "Synthetic corpus size in lines (without --input).", DefaultValueFactory = _ => 20000 };
-        var cmd = new Command("tokenizer", "Load time and encode throughput of a tokenizer.json; the last line is JSON.") { path, input, lines };
+        var json = new Option<bool>("--json") { Description = "Print only the JSON result line." };
+        var cmd = new Command("tokenizer", "Load time and encode throughput of a tokenizer.json; last line {\"load_s\",\"lines\",\"tokens\",\"cold_tokens_per_s\",\"warm_tokens_per_s\",\"warm_mb_per_s\",\"cold_tokens_per_cpu_s\",\"warm_tokens_per_cpu_s\"}.")
+        { path, input, lines, json };
         cmd.SetAction(parseResult =>
         {
             if (parseResult.GetValue(input) != null && parseResult.GetResult(lines) is { Implicit: false })
@@ -43,7 +45,7 @@ internal static class TokenizerBenchCommand
             }
             double cold = Pass(out long n, out double coldCpu);
             double warm = Pass(out _, out double warmCpu);
-            Console.WriteLine($"{corpus.Length} lines, {bytes / 1e6:F2} MB, {n} tokens; load {loadS:F3} s");
+            if (!parseResult.GetValue(json)) Console.WriteLine($"{corpus.Length} lines, {bytes / 1e6:F2} MB, {n} tokens; load {loadS:F3} s");
             Console.WriteLine(FormattableString.Invariant(
                 $"{{\"load_s\":{loadS:F3},\"lines\":{corpus.Length},\"tokens\":{n},\"cold_tokens_per_s\":{n / cold:F0},\"warm_tokens_per_s\":{n / warm:F0},\"warm_mb_per_s\":{bytes / 1e6 / warm:F2},\"cold_tokens_per_cpu_s\":{n / coldCpu:F0},\"warm_tokens_per_cpu_s\":{n / warmCpu:F0}}}"));
             return 0;
