@@ -77,7 +77,7 @@ public sealed record LmTrainOptions
         if (!(Lr > 0 && double.IsFinite(Lr)) || !(MinLr >= 0) || MinLr > Lr) throw new SpeechTokException($"need 0 ≤ --min-lr ({MinLr}) ≤ --lr ({Lr}) and --lr a finite number > 0");
         if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay))) throw new SpeechTokException($"--weight-decay {WeightDecay} must be a finite number ≥ 0");
         if (!(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1)) throw new SpeechTokException($"Adam betas ({Beta1}, {Beta2}) must be in [0, 1)");
-        if (!(MaxGradNorm > 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm} must be a finite number > 0");
+        if (!(MaxGradNorm >= 0 && double.IsFinite(MaxGradNorm))) throw new SpeechTokException($"--max-grad-norm {MaxGradNorm}: must be a finite number ≥ 0 (0: no clipping)");
         if (EvalEvery < 1 || CheckpointEvery < 1) throw new SpeechTokException($"--eval-steps {EvalEvery} and --save-steps {CheckpointEvery} must be positive");
     }
 

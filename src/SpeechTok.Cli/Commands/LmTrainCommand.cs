@@ -32,7 +32,7 @@ internal static class LmTrainCommand
         var maxSteps = new Option<int?>("--max-steps") { Description = $"Optimizer steps (default {d.MaxSteps}; or give --max-tokens)." };
         var maxTokens = new Option<long?>("--max-tokens") { Description = "Train on this many tokens: steps = ceil(tokens / (batch size · gradient accumulation steps · seq-len))." };
         var wd = new Option<double>("--weight-decay") { Description = "AdamW decoupled weight decay (not on norm weights).", DefaultValueFactory = _ => d.WeightDecay };
-        var clip = new Option<double>("--max-grad-norm") { Description = "Gradient clipping by global L2 norm (HF max_grad_norm).", DefaultValueFactory = _ => d.MaxGradNorm };
+        var clip = new Option<double>("--max-grad-norm") { Description = "Gradient clipping by global L2 norm (HF max_grad_norm; 0: no clipping, the norm is still logged).", DefaultValueFactory = _ => d.MaxGradNorm };
         var evalEvery = new Option<int>("--eval-steps", "--eval-every") { Description = "Held-out evaluation every N steps and at the end (HF eval_steps).", DefaultValueFactory = _ => d.EvalEvery };
         var ckptEvery = new Option<int>("--save-steps", "--checkpoint-every") { Description = "Checkpoint every N steps and at the end (HF save_steps).", DefaultValueFactory = _ => d.CheckpointEvery };
         var evalBatch = new Option<int>("--eval-batch-size", "--per-device-eval-batch-size") { Description = "Windows per forward pass of the held-out evaluation (HF per_device_eval_batch_size; the same windows and tokens, but the loss is summed batch by batch, so another size may change the last bits of the result).", DefaultValueFactory = _ => d.EvalBatchSize };

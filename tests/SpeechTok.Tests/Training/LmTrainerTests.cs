@@ -175,6 +175,17 @@ public sealed class LmTrainerTests : IDisposable
         Assert.True(curve[2]!["loss"]!.GetValue<double>() < curve[0]!["loss"]!.GetValue<double>() - 0.1, curve.ToJsonString());
     }
 
+    /// <summary>--max-grad-norm 0 was refused; as HF's, it turns clipping off: the run equals one whose threshold no norm reaches.</summary>
+    [Fact]
+    public void Max_grad_norm_0_turns_clipping_off()
+    {
+        var off = LmTrainer.Run(Spec("off", Tiny with { MaxGradNorm = 0 }));
+        var huge = LmTrainer.Run(Spec("huge", Tiny with { MaxGradNorm = 1e300 }));
+        var tight = LmTrainer.Run(Spec("tight", Tiny with { MaxGradNorm = 1e-3 }));
+        Assert.Equal(Bytes(huge.Out, "model.safetensors"), Bytes(off.Out, "model.safetensors"));
+        Assert.NotEqual(Bytes(tight.Out, "model.safetensors"), Bytes(off.Out, "model.safetensors")); // clipping acts in this run
+    }
+
     [Fact]
     public void A_folder_that_is_not_its_own_run_is_refused_untouched_and_a_refused_run_leaves_nothing_behind()
     {
@@ -550,7 +561,7 @@ public sealed class LmTrainerTests : IDisposable
                  {
                      (Tiny with { Lr = inf }, $"need 0 ≤ --min-lr ({Tiny.MinLr}) ≤ --lr (Infinity) and --lr a finite number > 0"),
                      (Tiny with { WeightDecay = inf }, "--weight-decay Infinity must be a finite number ≥ 0"),
-                     (Tiny with { MaxGradNorm = inf }, "--max-grad-norm Infinity must be a finite number > 0"),
+                     (Tiny with { MaxGradNorm = inf }, "--max-grad-norm Infinity: must be a finite number ≥ 0 (0: no clipping)"),
                  })
         {
             var spec = Spec("inf", o);
@@ -559,7 +570,7 @@ public sealed class LmTrainerTests : IDisposable
         }
         string outDir = Path.Combine(_dir, "inf-cli");
         var cli = Cli("lm", "train", "--train", SotuSample, "--valid-from-year", "1900", "--out", outDir, "--max-grad-norm", "Infinity");
-        Assert.Equal((2, "", "error: --max-grad-norm Infinity must be a finite number > 0"), (cli.Code, cli.Out, cli.Err.Trim()));
+        Assert.Equal((2, "", "error: --max-grad-norm Infinity: must be a finite number ≥ 0 (0: no clipping)"), (cli.Code, cli.Out, cli.Err.Trim()));
         Assert.False(Directory.Exists(outDir));
     }
 
