@@ -24,7 +24,9 @@ internal static class SelectBenchCommand
         var split = new Option<string?>("--split") { Description = "inner_train_idx/inner_test_idx JSON (e.g. from bench/saga_synthetic.py); default: our stratified split, seed 42." };
         var text = new Option<string?>("--text-manifest") { Description = "Append the train-split text BoW of this manifest (13,400 rows: the AFD CSV)." };
         var cs = new Option<string>("--c") { Description = "Comma-separated C values (sklearn's inverse L1 strength).", DefaultValueFactory = _ => "0.0025,0.03" };
-        var json = new Option<bool>("--json") { Description = "Print only the JSON line." };
+        var json = new Option<bool>("--json") { Description = "Print only the JSON line: {\"bench\", \"rows\", \"cols\", \"text_columns\", \"nnz\", \"checksums_ok\", \"split\", \"threads\", " +
+            "\"generate_s\", \"tfidf_scaler_s\", \"runs\"}, each run {\"C\", \"fit_wall_s\", \"fit_cpu_s\", \"objective\", \"kkt_residual\", \"converged\", " +
+            "\"nonzero_coefficients\", \"selected\", \"selected_audio\", \"selected_text\", \"planted_selected\", \"inner_f1_class_1\"}." };
         var threads = CliLists.Threads("Threads, one per core by default.");
         var cmd = new Command("selection", "Time the L1 selection fit on the synthetic AFD-shaped problem.") { synthetic, split, text, cs, json, threads };
         cmd.SetAction(pr =>

@@ -16,6 +16,7 @@ public sealed class BenchHelpTests
         { ["lm-step", "--shape", "builtin-256x4", "--batch", "1", "--seq", "8", "--steps", "1", "--threads", "1"] },
         { ["gemm", "--m", "8", "--n", "8", "--k", "8", "--runs", "5", "--threads", "1"] },
         { ["tokenizer", "--tokenizer", Tokenizer, "--lines", "20"] },
+        { ["selection", "--c", "0.0025", "--threads", "1"] },
     };
 
     [Theory]
@@ -29,7 +30,9 @@ public sealed class BenchHelpTests
         using var doc = JsonDocument.Parse(lines[0]);
         var (helpCode, help, _) = CliRunner.Run("bench", args[0], "--help");
         Assert.Equal(0, helpCode);
-        foreach (var key in doc.RootElement.EnumerateObject().Select(p => p.Name))
+        var keys = doc.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+        if (doc.RootElement.TryGetProperty("runs", out var runs) && runs.ValueKind == JsonValueKind.Array) keys.AddRange(runs[0].EnumerateObject().Select(p => p.Name)); // bench selection's per-C runs
+        foreach (var key in keys)
             Assert.Contains($"\"{key.Replace("_batch2", "_batchN")}\"", help);
     }
 }
