@@ -69,14 +69,25 @@ public sealed record EncodedSet(string Name, string[] Keys, int[][] Ids, int[][]
     public void RequireVectorSlotKept(string option, int maxLength, Action<string>? log)
     {
         if (VectorSlots == null) return;
+        Func<int, string> keeps = all => $"{option} {all} keeps it in every sample";
+        if (VectorSlots.All(s => s.AllCut))
+            throw new SpeechTokException($"{option} {maxLength} cuts the {AudioVocabulary.AudioVectorSlot} slot of all {Count} {Name} samples, so the run would read "
+                + $"no utterance vector, only text; {keeps(VectorSlots.Max(s => s.Last) + 1)}");
+        WarnVectorSlotCut($"{option} {maxLength}", log, keeps);
+    }
+
+    /// <summary>
+    /// Writes a warning to <paramref name="log"/> when <paramref name="what"/> (the max length) cut the
+    /// <see cref="AudioVocabulary.AudioVectorSlot"/> of some rows, whose utterance vectors are then not read: the counts, an
+    /// example key and <paramref name="remedy"/>(the max length that keeps every slot). Silent otherwise, and for other sets.
+    /// </summary>
+    public void WarnVectorSlotCut(string what, Action<string>? log, Func<int, string> remedy)
+    {
+        if (VectorSlots == null) return;
         var lost = Enumerable.Range(0, Count).Where(i => VectorSlots[i].AllCut).ToList();
         if (lost.Count == 0) return;
-        string keeps = $"{option} {VectorSlots.Max(s => s.Last) + 1} keeps it in every sample";
-        if (lost.Count == Count)
-            throw new SpeechTokException($"{option} {maxLength} cuts the {AudioVocabulary.AudioVectorSlot} slot of all {Count} {Name} samples, so the run would read "
-                + $"no utterance vector, only text; {keeps}");
-        log?.Invoke($"warning: {option} {maxLength} cuts the {AudioVocabulary.AudioVectorSlot} slot of {lost.Count} of the {Count} {Name} samples (e.g. {Keys[lost[0]]}), "
-            + $"whose utterance vectors are then not read; {keeps}");
+        log?.Invoke($"warning: {what} cuts the {AudioVocabulary.AudioVectorSlot} slot of {lost.Count} of the {Count} {Name} samples (e.g. {Keys[lost[0]]}), "
+            + $"whose utterance vectors are then not read; {remedy(VectorSlots.Max(s => s.Last) + 1)}");
     }
 
     /// <summary>

@@ -201,6 +201,8 @@ public static class RunEvaluation
     private static float[][] PredictBagged(RunModel rm, EncodedSet encoded, Action<string>? log)
     {
         encoded.WarnAudioCut($"the run's max_length {rm.Meta.MaxLength} ({RunFile.FileName})", log);
+        encoded.WarnVectorSlotCut($"the run's max_length {rm.Meta.MaxLength} ({RunFile.FileName})", log,
+            all => $"their predictions read the text only (fine-tune with a max length of {all} to keep every slot)");
         encoded.WarnCut($"the run's max_length {rm.Meta.MaxLength} ({RunFile.FileName})", log,
             all => $"their predictions read only the tokens kept (fine-tune with a max length of {all} to keep them all)");
         return rm.PredictBagged(encoded);

@@ -189,6 +189,13 @@ public sealed class AudioVectorTests : IDisposable
         logs.Clear();
         FinetuneRun.Run(spec with { MaxLength = keeps, Out = Path.Combine(_dir, "kept") }, logs.Add);
         Assert.DoesNotContain(logs, l => l.Contains("audio_vector", StringComparison.Ordinal));
+        // Predicting longer texts, the run's max length cuts their slots: said (predict read the text alone silently).
+        string longer = Path.Combine(Path.GetDirectoryName(manifest)!, "longer.csv");
+        File.WriteAllText(longer, File.ReadAllText(manifest).Replace("sat down on the mat", "sat down on the mat by the door"));
+        logs.Clear();
+        RunEvaluation.PredictSplit(Path.Combine(_dir, "kept"), Manifest.Load(longer), "test", Path.Combine(_dir, "p.jsonl"), log: logs.Add);
+        Assert.Contains(logs, l => System.Text.RegularExpressions.Regex.IsMatch(l,
+            $@"^warning: the run's max_length {keeps} \(run\.json\) cuts the <\|audio_vector\|> slot of \d+ of the 8 test samples \(e\.g\. test/\d+\), whose utterance vectors are then not read; their predictions read the text only \(fine-tune with a max length of \d+ to keep every slot\)$"));
     }
 
     [Fact]
