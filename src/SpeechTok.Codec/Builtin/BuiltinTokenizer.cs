@@ -141,6 +141,9 @@ public sealed class BuiltinTokenizer : ISpeechTokenizer
             var u = UsageOf(q + 1, k, assign);
             usage.Add(u);
             log?.Invoke($"layer {q + 1}: k={k}, {iters} Lloyd iterations, used {u.Used}/{k} ({u.UsedFraction:P0}), perplexity {u.Perplexity:F1}");
+            if (q == 0 && u.Used == 1)
+                log?.Invoke($"warning: layer 1 uses 1 of its {k} codes: the {n} fitting frames do not differ in spectral shape (digital silence, or one "
+                    + "repeated sound?), so every frame of every clip gets the same layer-1 code");
             Subtract(r, n, books[q], assign);
         }
         return new BuiltinTokenizer(mean, scale, books, o.CodebookSize, o.Seed, usage, n);

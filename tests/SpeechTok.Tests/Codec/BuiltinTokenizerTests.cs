@@ -89,6 +89,19 @@ public sealed class BuiltinTokenizerTests : IDisposable
     }
 
     /// <summary>A tokenizer of 2 layers of 8 codes, fitted quickly and saved in the folder returned.</summary>
+    /// <summary>A fit on digital silence gave a tokenizer whose layer 1 has one code, without a word.</summary>
+    [Fact]
+    public void A_fit_whose_first_layer_uses_one_code_warns()
+    {
+        var log = new List<string>();
+        var tok = BuiltinTokenizer.Fit([new float[16000], new float[16000]], new BuiltinFitOptions { Seed = 11, CodebookSize = 8, FramesPerCode = 8, MaxIterations = 10, NumQuantizers = 1 }, log.Add);
+        Assert.Equal(1, tok.Usage[0].Used);
+        Assert.Contains(log, l => l.StartsWith("warning: layer 1 uses 1 of its ", StringComparison.Ordinal) && l.Contains("digital silence", StringComparison.Ordinal));
+        log.Clear();
+        BuiltinTokenizer.Fit(EspeakCorpus.Manifest(), new BuiltinFitOptions { Seed = 11, CodebookSize = 8, FramesPerCode = 8, MaxIterations = 10, NumQuantizers = 1 }, log: log.Add);
+        Assert.DoesNotContain(log, l => l.StartsWith("warning:", StringComparison.Ordinal));
+    }
+
     private (BuiltinTokenizer Tokenizer, string Dir) SavedTwoLayers()
     {
         var tok = BuiltinTokenizer.Fit(EspeakCorpus.Manifest(), Small with { NumQuantizers = 2, CodebookSize = 8, MaxIterations = 3 });
