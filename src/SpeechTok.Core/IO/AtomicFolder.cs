@@ -37,7 +37,7 @@ public static class AtomicFolder
     /// its own (<c>.NAME.PID.GUID.tmp</c>, as <see cref="AtomicFile"/>'s temp files), renamed to <paramref name="dir"/> when
     /// complete: a crash leaves no half folder, and unlike <see cref="Replace"/> no sibling is touched (a user's own
     /// <c>DIR.old</c> or <c>DIR.new</c> was deleted by it). A folder another process made at <paramref name="dir"/> meanwhile
-    /// is left as it is. A killed run leaves its temp folder, which is safe to delete.
+    /// is left as it is. The temp folders of killed runs (their process gone) are removed first.
     /// </summary>
     /// <exception cref="SpeechTokException"><paramref name="dir"/> holds something by the time the content is complete.</exception>
     public static void Create(string dir, Action<string> fill)
@@ -45,6 +45,8 @@ public static class AtomicFolder
         dir = InputPaths.FullPath(dir)!;
         string parent = Path.GetDirectoryName(dir)!;
         Directory.CreateDirectory(parent);
+        foreach (var stale in Directory.GetDirectories(parent, $".{Path.GetFileName(dir)}.*.tmp"))
+            if (OwnerGone(stale)) Directory.Delete(stale, recursive: true);
         string tmp = Path.Combine(parent, $".{Path.GetFileName(dir)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         Directory.CreateDirectory(tmp);
         try
@@ -61,6 +63,20 @@ public static class AtomicFolder
         {
             if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
         }
+    }
+
+    /// <summary>Whether the process that named temp folder <paramref name="tmp"/> (<c>.NAME.PID.GUID.tmp</c>) is gone; a name of
+    /// another shape is not ours and is kept.</summary>
+    private static bool OwnerGone(string tmp)
+    {
+        var parts = Path.GetFileName(tmp).Split('.');
+        if (parts.Length < 5 || parts[^2].Length != 32 || !int.TryParse(parts[^3], out int pid)) return false;
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return p.HasExited;
+        }
+        catch (ArgumentException) { return true; } // no such process
     }
 
     /// <summary>What <see cref="Replace"/> does once <c>DIR.new</c> is complete, in order.</summary>

@@ -252,9 +252,9 @@ public sealed class TokenizeTests : IDisposable
         Assert.Contains(" tokenized", err);
     }
 
-    /// <summary>A folder another process made at the target while this one wrote is kept, not replaced; the temp folder goes.</summary>
+    /// <summary>A folder another process made at the target while this one wrote is kept, not replaced; the temp folder goes, and so do those of killed runs.</summary>
     [Fact]
-    public void AtomicFolderCreateKeepsAFolderMadeMeanwhile()
+    public void AtomicFolderCreateKeepsAFolderMadeMeanwhileAndRemovesKilledRunsTempFolders()
     {
         string dir = Path.Combine(_dir, "made");
         var e = Assert.Throws<SpeechTokException>(() => SpeechTok.IO.AtomicFolder.Create(dir, tmp =>
@@ -266,6 +266,15 @@ public sealed class TokenizeTests : IDisposable
         Assert.Equal($"{dir} was made by another process while this one wrote its content; it is left as it is: choose a new folder", e.Message);
         Assert.Equal(["theirs.txt"], Directory.GetFiles(dir).Select(Path.GetFileName));
         Assert.Empty(Directory.GetFileSystemEntries(_dir, ".made.*"));
+
+        // A killed run's temp folder (its process gone) is removed by the next; a live process's is kept.
+        string dead = Path.Combine(_dir, $".again.{int.MaxValue}.{Guid.NewGuid():N}.tmp"), live = Path.Combine(_dir, $".again.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(dead);
+        Directory.CreateDirectory(live);
+        SpeechTok.IO.AtomicFolder.Create(Path.Combine(_dir, "again"), tmp => File.WriteAllText(Path.Combine(tmp, "a.txt"), "a"));
+        Assert.False(Directory.Exists(dead));
+        Assert.True(Directory.Exists(live));
+        Assert.Equal("a", File.ReadAllText(Path.Combine(_dir, "again", "a.txt")));
     }
 
     /// <summary>tokenizer fit replaced a fitted tokenizer in place, orphaning the code stores and runs that name it by hash.</summary>
